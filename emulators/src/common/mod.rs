@@ -1,0 +1,1 @@
+//! Shared emulator plumbing: fault injection, request counters, rate limits, binding.

@@ -1,0 +1,1 @@
+//! Hasura metadata/schema/Cloud API emulator.

@@ -1,0 +1,2 @@
+//! The protocol layer: everything Terraform core sees on the wire.
+pub mod proto;
