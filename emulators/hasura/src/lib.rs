@@ -1,0 +1,1 @@
+//! Hasura API emulator.

@@ -1,1 +1,0 @@
-//! Shared emulator plumbing: fault injection, request counters, rate limits, binding.

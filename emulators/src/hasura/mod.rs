@@ -1,1 +1,0 @@
-//! Hasura metadata/schema/Cloud API emulator.
