@@ -1,0 +1,73 @@
+use crate::plugin::cty::AttrPath;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+/// A diagnostic as Terraform shows it: summary, detail and, where known, the
+/// attribute it is about (core then points at that line of the config).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Diagnostic {
+    pub severity: Severity,
+    pub summary: String,
+    pub detail: String,
+    pub path: Option<AttrPath>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Diagnostics(pub Vec<Diagnostic>);
+
+impl Diagnostics {
+    pub fn new() -> Self {
+        Self::default()
+    }
+    pub fn error(summary: impl Into<String>, detail: impl Into<String>) -> Self {
+        let mut d = Self::new();
+        d.add_error(summary, detail);
+        d
+    }
+    pub fn attr_error(path: AttrPath, summary: impl Into<String>, detail: impl Into<String>) -> Self {
+        let mut d = Self::new();
+        d.add_attr_error(path, summary, detail);
+        d
+    }
+    pub fn add_error(&mut self, summary: impl Into<String>, detail: impl Into<String>) {
+        self.0.push(Diagnostic { severity: Severity::Error, summary: summary.into(), detail: detail.into(), path: None });
+    }
+    pub fn add_attr_error(&mut self, path: AttrPath, summary: impl Into<String>, detail: impl Into<String>) {
+        self.0.push(Diagnostic {
+            severity: Severity::Error,
+            summary: summary.into(),
+            detail: detail.into(),
+            path: Some(path),
+        });
+    }
+    pub fn add_warning(&mut self, summary: impl Into<String>, detail: impl Into<String>) {
+        self.0.push(Diagnostic { severity: Severity::Warning, summary: summary.into(), detail: detail.into(), path: None });
+    }
+    pub fn extend(&mut self, other: Diagnostics) {
+        self.0.extend(other.0);
+    }
+    pub fn has_errors(&self) -> bool {
+        self.0.iter().any(|d| d.severity == Severity::Error)
+    }
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+    /// `Err(self)` when any error was recorded; lets checks chain with `?`.
+    pub fn into_result(self) -> Result<(), Diagnostics> {
+        if self.has_errors() {
+            Err(self)
+        } else {
+            Ok(())
+        }
+    }
+}
+
+impl From<Diagnostic> for Diagnostics {
+    fn from(d: Diagnostic) -> Self {
+        Diagnostics(vec![d])
+    }
+}
