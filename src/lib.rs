@@ -4,5 +4,7 @@
 //! TLS, gRPC, the cty wire format); `framework` turns it into typed schemas,
 //! validators, plan modifiers and a `Resource` trait; `clerk` and `hasura` each
 //! hold one API client and the resources built on it.
+pub mod clerk;
 pub mod framework;
+pub mod http;
 pub mod plugin;

@@ -2,6 +2,7 @@
 //! `Resource`/`DataSource`/`Provider` traits, plus the server that applies
 //! Terraform's plan/apply contract on a resource author's behalf.
 pub mod diag;
+pub mod json_string;
 pub mod planmod;
 mod planning;
 pub mod resource;

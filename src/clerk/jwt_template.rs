@@ -1,0 +1,218 @@
+//! `clerk_jwt_template`: a JWT template of the instance (POST/GET/PATCH/DELETE `/jwt_templates`).
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+
+use crate::framework::json_string::{canonical, json_eq};
+use crate::framework::{
+    decode, encode, ApplyError, Attribute, Ctx, Diagnostics, IntBetween, JsonObject, PlanContext, Resource, Schema,
+    StringLen, UseStateForUnknown,
+};
+use crate::plugin::cty::{AttrPath, Value};
+
+use super::claims;
+use super::client::{ClerkClient, JwtTemplate, TemplateBody};
+
+pub struct JwtTemplateResource;
+
+const DEFAULT_ALGORITHM: &str = "RS256";
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct Model {
+    id: Option<String>,
+    name: Option<String>,
+    claims: Option<String>,
+    lifetime: Option<i64>,
+    allowed_clock_skew: Option<i64>,
+    custom_signing_key: Option<bool>,
+    signing_algorithm: Option<String>,
+    signing_key: Option<String>,
+    created_at: Option<i64>,
+    updated_at: Option<i64>,
+}
+
+impl Model {
+    fn from_api(t: JwtTemplate, signing_key: Option<String>) -> Model {
+        Model {
+            id: Some(t.id),
+            name: Some(t.name),
+            claims: Some(canonical(&t.claims)),
+            lifetime: Some(t.lifetime),
+            allowed_clock_skew: Some(t.allowed_clock_skew),
+            custom_signing_key: Some(t.custom_signing_key),
+            signing_algorithm: t.signing_algorithm,
+            signing_key,
+            created_at: Some(t.created_at),
+            updated_at: Some(t.updated_at),
+        }
+    }
+
+    /// The request body: planned values, plus the signing key from config
+    /// (write-only, so it is not in the plan on newer cores).
+    fn body(&self, config: &Model) -> Result<TemplateBody, Diagnostics> {
+        let claims = self.claims.as_deref().unwrap_or("{}");
+        let claims: serde_json::Value = serde_json::from_str(claims)
+            .map_err(|e| Diagnostics::attr_error(AttrPath::attr("claims"), "Invalid JSON", format!("`claims` is not valid JSON: {e}")))?;
+        let custom = self.custom_signing_key.unwrap_or(false);
+        Ok(TemplateBody {
+            name: self.name.clone().unwrap_or_default(),
+            claims,
+            lifetime: self.lifetime.unwrap_or(60),
+            allowed_clock_skew: self.allowed_clock_skew.unwrap_or(5),
+            custom_signing_key: custom,
+            signing_algorithm: if custom { self.signing_algorithm.clone().or(config.signing_algorithm.clone()) } else { None },
+            signing_key: if custom { config.signing_key.clone().or(self.signing_key.clone()) } else { None },
+        })
+    }
+}
+
+#[async_trait]
+impl Resource for JwtTemplateResource {
+    fn type_name(&self) -> &'static str {
+        "clerk_jwt_template"
+    }
+
+    fn schema(&self) -> Schema {
+        Schema::new(
+            "A JWT template: the claims Clerk puts in tokens minted with `getToken({ template: name })`, e.g. the Hasura claims. Import with the template id (`jtmp_...`) or its name.",
+            vec![
+                Attribute::string("id").computed().plan(UseStateForUnknown).describe("Template id (`jtmp_...`)."),
+                Attribute::string("name").required().validate(StringLen(1, 256)).describe(
+                    "Unique template name; clients request tokens with it. Renaming updates the template in place (tokens requested under the old name stop working).",
+                ),
+                Attribute::string("claims").required().validate(JsonObject).semantic_eq(json_eq).describe(
+                    "The template's custom claims as a JSON object string, usually `jsonencode({...})`. Shortcodes such as `\"{{user.id}}\"` are kept verbatim. Compared by meaning, so key order and whitespace never cause a diff. Reserved claims (`azp`, `exp`, `iat`, `iss`, `jti`, `nbf`, `sub`, `sid`, `v`, `pla`, `fea`, `fva`, `sts`) are rejected at validate time.",
+                ),
+                Attribute::int("lifetime").default(Value::int(60)).validate(IntBetween(30, 315_360_000)).describe(
+                    "Token lifetime in seconds (30 to 315360000). Defaults to 60, Clerk's own default.",
+                ),
+                Attribute::int("allowed_clock_skew").default(Value::int(5)).validate(IntBetween(0, 300)).describe(
+                    "Allowed clock skew in seconds (0 to 300), sets `nbf`. Defaults to 5, Clerk's own default.",
+                ),
+                Attribute::bool("custom_signing_key").default(Value::Bool(false)).describe(
+                    "Sign tokens with `signing_key`/`signing_algorithm` instead of the instance key. Default `false`: tokens are RS256-signed with the instance key published in the JWKS.",
+                ),
+                Attribute::string("signing_algorithm").optional_computed().validate(StringLen(1, 16)).describe(
+                    "Signing algorithm (e.g. `RS256`, `HS256`); required when `custom_signing_key` is true. `RS256` when the instance key is used.",
+                ),
+                Attribute::string("signing_key").optional().sensitive().write_only().describe(
+                    "Custom signing key (PEM private key or HMAC secret); required when `custom_signing_key` is true. Sensitive; write-only on Terraform >= 1.11 (never stored in state). Clerk never returns it, so changes made outside Terraform cannot be detected.",
+                ),
+                Attribute::int("created_at").computed().plan(UseStateForUnknown).describe("Creation time, Unix milliseconds."),
+                Attribute::int("updated_at").computed().describe("Last update time, Unix milliseconds."),
+            ],
+        )
+    }
+
+    fn validate(&self, config: &Value, diags: &mut Diagnostics) {
+        if let Some(s) = config.get("claims").as_str() {
+            if let Ok(serde_json::Value::Object(m)) = serde_json::from_str::<serde_json::Value>(s) {
+                for c in claims::reserved_in(&m) {
+                    diags.add_attr_error(
+                        AttrPath::attr("claims"),
+                        "Reserved claim in JWT template",
+                        format!("`claims` sets {c:?}, which Clerk sets itself on every token and rejects in templates (jwt_template_reserved_claim). Remove it."),
+                    );
+                }
+            }
+        }
+        let custom = config.get("custom_signing_key");
+        if custom.as_bool() == Some(true) {
+            for attr in ["signing_algorithm", "signing_key"] {
+                if config.get(attr).is_null() {
+                    diags.add_attr_error(AttrPath::attr(attr), "Missing attribute", format!("`{attr}` is required when `custom_signing_key` is true."));
+                }
+            }
+        } else if custom.as_bool() == Some(false) || custom.is_null() {
+            if !config.get("signing_key").is_null() {
+                diags.add_attr_error(AttrPath::attr("signing_key"), "Unused signing key", "`signing_key` is only used when `custom_signing_key` is true; set that, or remove `signing_key`.");
+            }
+            if config.get("signing_algorithm").as_str().is_some_and(|a| a != DEFAULT_ALGORITHM) {
+                diags.add_attr_error(AttrPath::attr("signing_algorithm"), "Custom algorithm without custom key", "Without `custom_signing_key = true`, Clerk signs with the instance key using RS256; set `custom_signing_key` or remove `signing_algorithm`.");
+            }
+        }
+    }
+
+    async fn modify_plan(&self, _ctx: &Ctx, plan: PlanContext<'_>) {
+        // Without a custom key Clerk reports RS256: say so in the plan rather
+        // than leaving it unknown or stale after switching back to the instance key.
+        if plan.planned.is_null() || !plan.config.get("signing_algorithm").is_null() {
+            return;
+        }
+        if plan.planned.get("custom_signing_key").as_bool() == Some(false) {
+            plan.planned.set("signing_algorithm", Value::string(DEFAULT_ALGORITHM));
+        }
+    }
+
+    async fn create(&self, ctx: &Ctx, planned: &Value, config: &Value) -> Result<Value, ApplyError> {
+        let client = ctx.client::<ClerkClient>()?;
+        let plan: Model = decode(planned)?;
+        let cfg: Model = decode(config)?;
+        let body = plan.body(&cfg)?;
+        let created = match client.create_template(&ctx.cancel, &body).await {
+            Ok(t) => t,
+            // The answer was lost or the server failed mid-way: the template may
+            // exist. Adopt it if it does and matches what we sent; never create twice.
+            Err(e) if e.is_ambiguous() && e.code.as_deref() != Some("cancelled") => {
+                match client.find_template_by_name(&ctx.cancel, &body.name).await {
+                    Ok(Some(t)) if t.claims == body.claims => {
+                        tracing::info!("create answer lost; adopting the template that landed");
+                        t
+                    }
+                    _ => return Err(e.into_diags("Failed to create JWT template").into()),
+                }
+            }
+            Err(e) => return Err(e.into_diags("Failed to create JWT template").into()),
+        };
+        Ok(encode(&Model::from_api(created, plan.signing_key), &self.schema().cty_type())?)
+    }
+
+    async fn read(&self, ctx: &Ctx, state: &Value) -> Result<Option<Value>, Diagnostics> {
+        let client = ctx.client::<ClerkClient>()?;
+        let prior: Model = decode(state)?;
+        let id = prior.id.clone().unwrap_or_default();
+        match client.get_template(&ctx.cancel, &id).await {
+            Ok(t) => Ok(Some(encode(&Model::from_api(t, prior.signing_key), &self.schema().cty_type())?)),
+            Err(e) if e.is_not_found() => Ok(None),
+            Err(e) => Err(e.into_diags("Failed to read JWT template")),
+        }
+    }
+
+    async fn update(&self, ctx: &Ctx, prior: &Value, planned: &Value, config: &Value) -> Result<Value, ApplyError> {
+        let client = ctx.client::<ClerkClient>()?;
+        let prior: Model = decode(prior)?;
+        let plan: Model = decode(planned)?;
+        let cfg: Model = decode(config)?;
+        let id = prior.id.clone().unwrap_or_default();
+        let t = client
+            .update_template(&ctx.cancel, &id, &plan.body(&cfg)?)
+            .await
+            .map_err(|e| e.into_diags("Failed to update JWT template"))?;
+        Ok(encode(&Model::from_api(t, plan.signing_key), &self.schema().cty_type())?)
+    }
+
+    async fn delete(&self, ctx: &Ctx, state: &Value) -> Result<(), Diagnostics> {
+        let client = ctx.client::<ClerkClient>()?;
+        let m: Model = decode(state)?;
+        client
+            .delete_template(&ctx.cancel, m.id.as_deref().unwrap_or_default())
+            .await
+            .map_err(|e| e.into_diags("Failed to delete JWT template"))
+    }
+
+    async fn import(&self, ctx: &Ctx, id: &str) -> Result<Value, Diagnostics> {
+        let client = ctx.client::<ClerkClient>()?;
+        let found = if id.starts_with("jtmp_") {
+            client.get_template(&ctx.cancel, id).await.map(Some).or_else(|e| if e.is_not_found() { Ok(None) } else { Err(e) })
+        } else {
+            client.find_template_by_name(&ctx.cancel, id).await
+        }
+        .map_err(|e| e.into_diags("Failed to import JWT template"))?;
+        let Some(t) = found else {
+            return Err(Diagnostics::error(
+                "JWT template not found",
+                format!("No JWT template has the id or name {id:?}. Import takes a template id (`jtmp_...`) or an exact template name."),
+            ));
+        };
+        encode(&Model::from_api(t, None), &self.schema().cty_type())
+    }
+}

@@ -1,0 +1,100 @@
+use std::any::Any;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+
+use crate::framework::{Attribute, DataSource, Diagnostics, IntBetween, Provider, Resource, Schema};
+use crate::http::{check_endpoint, RetryPolicy};
+use crate::plugin::cty::{AttrPath, Value};
+
+use super::client::ClerkClient;
+use super::data_sources::{JwksDataSource, JwtTemplateDataSource};
+use super::jwt_template::JwtTemplateResource;
+
+pub const DEFAULT_API_URL: &str = "https://api.clerk.com/v1";
+
+pub struct ClerkProvider;
+
+/// A provider attribute, falling back to its environment variable.
+fn setting(config: &Value, attr: &str, env: &str) -> Option<String> {
+    config
+        .get(attr)
+        .as_str()
+        .map(str::to_string)
+        .or_else(|| std::env::var(env).ok())
+        .filter(|s| !s.is_empty())
+}
+
+#[async_trait]
+impl Provider for ClerkProvider {
+    fn schema(&self) -> Schema {
+        Schema::new(
+            "Manages a Clerk instance through the Clerk Backend API.",
+            vec![
+                Attribute::string("secret_key").optional().sensitive().describe(
+                    "Clerk secret key (`sk_test_...` or `sk_live_...`) of the instance to manage. Falls back to the `CLERK_SECRET_KEY` environment variable. Never logged.",
+                ),
+                Attribute::string("api_url").optional().describe(
+                    "Backend API base URL. Falls back to `CLERK_API_URL`, then `https://api.clerk.com/v1`. Plain `http://` is accepted only for loopback hosts (local emulators).",
+                ),
+                Attribute::string("publishable_key").optional().describe(
+                    "Publishable key (`pk_test_...`/`pk_live_...`). Falls back to `CLERK_PUBLISHABLE_KEY`. When set, `clerk_jwks` derives the issuer and JWKS URL from it offline instead of calling `GET /v1/domains`.",
+                ),
+                Attribute::int("max_retries").optional().validate(IntBetween(0, 20)).describe(
+                    "How many times a request failing with a transient error (429, 5xx, connection reset, timeout) is retried, with exponential backoff and jitter; `Retry-After` is honoured. Default 6.",
+                ),
+                Attribute::int("request_timeout").optional().validate(IntBetween(1, 600)).describe(
+                    "Timeout of one HTTP request, in seconds. Default 30.",
+                ),
+            ],
+        )
+    }
+
+    fn validate(&self, config: &Value, diags: &mut Diagnostics) {
+        if let Some(u) = config.get("api_url").as_str() {
+            if let Err(e) = check_endpoint(u) {
+                diags.add_attr_error(AttrPath::attr("api_url"), "Invalid Clerk API URL", e);
+            }
+        }
+        if let Some(k) = config.get("publishable_key").as_str() {
+            if super::data_sources::frontend_api_from_publishable_key(k).is_none() {
+                diags.add_attr_error(AttrPath::attr("publishable_key"), "Invalid publishable key", "`publishable_key` must look like `pk_test_<base64>` or `pk_live_<base64>` as shown in the Clerk dashboard.");
+            }
+        }
+        if let Some(k) = config.get("secret_key").as_str() {
+            if !(k.starts_with("sk_test_") || k.starts_with("sk_live_")) {
+                diags.add_attr_error(AttrPath::attr("secret_key"), "Invalid secret key", "`secret_key` must start with `sk_test_` or `sk_live_` (copy it from the Clerk dashboard's API keys page).");
+            }
+        }
+    }
+
+    async fn configure(&self, config: &Value, _tf: &str) -> Result<Arc<dyn Any + Send + Sync>, Diagnostics> {
+        let Some(secret) = setting(config, "secret_key", "CLERK_SECRET_KEY") else {
+            return Err(Diagnostics::attr_error(
+                AttrPath::attr("secret_key"),
+                "Missing Clerk secret key",
+                "Set `secret_key` in the provider block or the CLERK_SECRET_KEY environment variable.",
+            ));
+        };
+        let api_url = setting(config, "api_url", "CLERK_API_URL").unwrap_or_else(|| DEFAULT_API_URL.to_string());
+        let url = check_endpoint(&api_url).map_err(|e| Diagnostics::attr_error(AttrPath::attr("api_url"), "Invalid Clerk API URL", e))?;
+        let publishable = setting(config, "publishable_key", "CLERK_PUBLISHABLE_KEY");
+        let retry = RetryPolicy {
+            max_retries: config.get("max_retries").as_i64().map_or(RetryPolicy::default().max_retries, |n| n as u32),
+            ..RetryPolicy::default()
+        };
+        let timeout = Duration::from_secs(config.get("request_timeout").as_i64().unwrap_or(30) as u64);
+        let client = ClerkClient::new(&url, &secret, publishable, timeout, retry)
+            .map_err(|e| Diagnostics::attr_error(AttrPath::attr("secret_key"), "Cannot configure the Clerk client", e))?;
+        Ok(Arc::new(client))
+    }
+
+    fn resources(&self) -> Vec<Arc<dyn Resource>> {
+        vec![Arc::new(JwtTemplateResource)]
+    }
+
+    fn data_sources(&self) -> Vec<Arc<dyn DataSource>> {
+        vec![Arc::new(JwtTemplateDataSource), Arc::new(JwksDataSource)]
+    }
+}

@@ -1,0 +1,241 @@
+//! The one HTTP client each provider process uses: pooled keep-alive
+//! connections over rustls, bounded timeouts, and retries with backoff and
+//! jitter for faults that a retry can fix. Request bodies and auth headers
+//! are never logged.
+use std::time::Duration;
+
+use rand::Rng;
+use reqwest::header::{HeaderMap, HeaderValue, RETRY_AFTER};
+use reqwest::{Method, StatusCode};
+use tokio_util::sync::CancellationToken;
+
+#[derive(Clone, Debug)]
+pub struct RetryPolicy {
+    pub max_retries: u32,
+    pub base_delay: Duration,
+    pub max_delay: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy { max_retries: 6, base_delay: Duration::from_millis(200), max_delay: Duration::from_secs(20) }
+    }
+}
+
+impl RetryPolicy {
+    /// Exponential backoff with full jitter, so parallel applies spread out.
+    fn delay(&self, attempt: u32) -> Duration {
+        let exp = self.base_delay.saturating_mul(2u32.saturating_pow(attempt.min(16)));
+        let cap = exp.min(self.max_delay);
+        let ms = rand::rng().random_range(cap.as_millis() as u64 / 2..=cap.as_millis() as u64);
+        Duration::from_millis(ms)
+    }
+}
+
+/// Whether repeating the request is harmless if the first attempt landed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Idempotency {
+    Idempotent,
+    /// A create: only repeat when the server certainly did not act on it
+    /// (connection refused, 429, 503). Otherwise the caller must check.
+    Unsafe,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum HttpError {
+    /// The server answered with a non-success status.
+    #[error("HTTP {status}")]
+    Status { status: StatusCode, body: String },
+    /// No usable answer, and the request may or may not have been applied.
+    #[error("{0}")]
+    Transport(String),
+    #[error("operation cancelled (Terraform asked the provider to stop)")]
+    Cancelled,
+}
+
+impl HttpError {
+    pub fn status(&self) -> Option<StatusCode> {
+        match self {
+            HttpError::Status { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+}
+
+pub struct Response {
+    pub status: StatusCode,
+    pub body: bytes::Bytes,
+}
+
+#[derive(Clone)]
+pub struct HttpClient {
+    inner: reqwest::Client,
+    retry: RetryPolicy,
+}
+
+impl HttpClient {
+    pub fn new(user_agent: &str, timeout: Duration, retry: RetryPolicy) -> Result<Self, String> {
+        let inner = reqwest::Client::builder()
+            .user_agent(user_agent)
+            .timeout(timeout)
+            .connect_timeout(timeout.min(Duration::from_secs(10)))
+            .pool_idle_timeout(Duration::from_secs(60))
+            .https_only(false)
+            .build()
+            .map_err(|e| format!("cannot build HTTP client: {e}"))?;
+        Ok(HttpClient { inner, retry })
+    }
+
+    /// Sends a request, retrying transient faults. `headers` may hold secrets:
+    /// mark them sensitive; they are never logged.
+    pub async fn send(
+        &self,
+        cancel: &CancellationToken,
+        method: Method,
+        url: &str,
+        headers: &HeaderMap,
+        body: Option<&serde_json::Value>,
+        idem: Idempotency,
+    ) -> Result<Response, HttpError> {
+        let mut attempt = 0;
+        loop {
+            let mut req = self.inner.request(method.clone(), url).headers(headers.clone());
+            if let Some(b) = body {
+                req = req.json(b);
+            }
+            tracing::debug!(%method, url = %redact_query(url), attempt, "HTTP request");
+            let res = tokio::select! {
+                r = req.send() => r,
+                _ = cancel.cancelled() => return Err(HttpError::Cancelled),
+            };
+            let (retry_after, err) = match res {
+                Ok(resp) => {
+                    let status = resp.status();
+                    let retry_after = parse_retry_after(resp.headers().get(RETRY_AFTER));
+                    let body = tokio::select! {
+                        b = resp.bytes() => b,
+                        _ = cancel.cancelled() => return Err(HttpError::Cancelled),
+                    };
+                    match body {
+                        Ok(body) if status.is_success() => {
+                            tracing::debug!(%method, url = %redact_query(url), status = status.as_u16(), "HTTP response");
+                            return Ok(Response { status, body });
+                        }
+                        Ok(body) => {
+                            let err = HttpError::Status { status, body: String::from_utf8_lossy(&body).into_owned() };
+                            let retryable = match status.as_u16() {
+                                429 | 503 => true,
+                                500 | 502 | 504 => idem == Idempotency::Idempotent,
+                                _ => false,
+                            };
+                            if !retryable {
+                                return Err(err);
+                            }
+                            (retry_after, err)
+                        }
+                        // The body was cut off: the server acted, the answer is lost.
+                        Err(e) => {
+                            let err = HttpError::Transport(format!("response interrupted: {}", describe(e)));
+                            if idem == Idempotency::Unsafe {
+                                return Err(err);
+                            }
+                            (None, err)
+                        }
+                    }
+                }
+                Err(e) => {
+                    let connect = e.is_connect();
+                    let err = HttpError::Transport(describe(e));
+                    // Only a refused connection proves the request never arrived.
+                    if idem == Idempotency::Unsafe && !connect {
+                        return Err(err);
+                    }
+                    (None, err)
+                }
+            };
+            if attempt >= self.retry.max_retries {
+                return Err(err);
+            }
+            let wait = retry_after.map_or_else(|| self.retry.delay(attempt), |d| d.min(self.retry.max_delay * 3));
+            tracing::info!(%method, url = %redact_query(url), attempt, wait_ms = wait.as_millis() as u64, error = %err, "transient failure; retrying");
+            tokio::select! {
+                _ = tokio::time::sleep(wait) => {},
+                _ = cancel.cancelled() => return Err(HttpError::Cancelled),
+            }
+            attempt += 1;
+        }
+    }
+}
+
+fn parse_retry_after(h: Option<&HeaderValue>) -> Option<Duration> {
+    let secs: f64 = h?.to_str().ok()?.trim().parse().ok()?;
+    (secs >= 0.0).then(|| Duration::from_secs_f64(secs))
+}
+
+/// reqwest errors name the URL; we keep the message but never headers.
+fn describe(e: reqwest::Error) -> String {
+    let kind = if e.is_timeout() {
+        "timed out"
+    } else if e.is_connect() {
+        "connection failed"
+    } else {
+        "request failed"
+    };
+    let e = e.without_url();
+    let mut msg = format!("{kind}: {e}");
+    let mut src = std::error::Error::source(&e);
+    while let Some(s) = src {
+        msg.push_str(&format!(": {s}"));
+        src = s.source();
+    }
+    msg
+}
+
+fn redact_query(url: &str) -> &str {
+    url.split('?').next().unwrap_or(url)
+}
+
+/// Plain `http://` is only acceptable to a loopback host (local emulators);
+/// anything else must be TLS so credentials never cross a network in clear.
+pub fn check_endpoint(url: &str) -> Result<url::Url, String> {
+    let u = url::Url::parse(url).map_err(|e| format!("{url:?} is not a valid URL: {e}"))?;
+    match u.scheme() {
+        "https" => Ok(u),
+        "http" if is_loopback(&u) => Ok(u),
+        "http" => Err(format!("{url:?} uses plain http:// to a non-loopback host; use https:// (plain HTTP is only accepted for 127.0.0.1, ::1 or localhost)")),
+        s => Err(format!("{url:?} has unsupported scheme {s:?}; use https://")),
+    }
+}
+
+pub fn is_loopback(u: &url::Url) -> bool {
+    match u.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        None => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_http_only_for_loopback() {
+        assert!(check_endpoint("http://127.0.0.1:1234/v1").is_ok());
+        assert!(check_endpoint("http://localhost/v1").is_ok());
+        assert!(check_endpoint("http://[::1]:80/").is_ok());
+        assert!(check_endpoint("https://api.clerk.com/v1").is_ok());
+        assert!(check_endpoint("http://api.clerk.com/v1").is_err());
+        assert!(check_endpoint("http://10.0.0.1/v1").is_err());
+        assert!(check_endpoint("ftp://x").is_err());
+    }
+
+    #[test]
+    fn backoff_grows_and_is_capped() {
+        let p = RetryPolicy { max_retries: 3, base_delay: Duration::from_millis(100), max_delay: Duration::from_secs(1) };
+        assert!(p.delay(0) <= Duration::from_millis(100));
+        assert!(p.delay(10) <= Duration::from_secs(1));
+        assert!(p.delay(10) >= Duration::from_millis(500));
+    }
+}
