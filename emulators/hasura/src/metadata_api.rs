@@ -1,0 +1,532 @@
+//! `POST /v1/metadata`: command dispatch, bulk, and the resource_version CAS.
+
+use std::collections::HashSet;
+
+use axum::http::StatusCode;
+use serde_json::{json, Map, Value};
+
+use crate::errors::{parse_failed, QErr};
+use crate::metadata::{
+    inconsistencies, Catalog, Inconsistency, Metadata, ObjId, QualifiedTable, TableConfig,
+    TableMeta,
+};
+use crate::permissions::{ParseErr, PermDef, PermType, Permission};
+use crate::state::{load_catalog, load_metadata, store_metadata, AppState};
+
+pub struct Envelope {
+    pub typ: String,
+    pub version: Option<i64>,
+    pub resource_version: Option<i64>,
+    pub args: Value,
+}
+
+impl Envelope {
+    pub fn parse(v: &Value, path: &str) -> Result<Envelope, QErr> {
+        let Value::Object(o) = v else {
+            return Err(QErr::bad(
+                "parse-failed",
+                path,
+                "parsing RQLMetadata failed, expected Object",
+            ));
+        };
+        let typ = match o.get("type") {
+            Some(Value::String(s)) => s.clone(),
+            Some(_) => {
+                return Err(QErr::bad(
+                    "parse-failed",
+                    &format!("{path}.type"),
+                    "parsing Text failed, expected String",
+                ))
+            }
+            None => return Err(QErr::bad("parse-failed", path, "key \"type\" not found")),
+        };
+        let int = |k: &str| -> Result<Option<i64>, QErr> {
+            match o.get(k) {
+                None | Some(Value::Null) => Ok(None),
+                Some(Value::Number(n)) if n.as_i64().is_some() => Ok(n.as_i64()),
+                Some(_) => Err(QErr::bad(
+                    "parse-failed",
+                    &format!("{path}.{k}"),
+                    "parsing Int failed, expected Number",
+                )),
+            }
+        };
+        Ok(Envelope {
+            version: int("version")?,
+            resource_version: int("resource_version")?,
+            args: o.get("args").cloned().unwrap_or(json!({})),
+            typ,
+        })
+    }
+
+    /// Hasura's `queryModifiesMetadata`: everything but the read-only commands, and a bulk
+    /// only when one of its commands writes.
+    fn modifies(&self) -> bool {
+        match self.typ.as_str() {
+            "export_metadata" | "get_inconsistent_metadata" => false,
+            "bulk" | "bulk_keep_going" => self.args.as_array().is_some_and(|a| {
+                a.iter().any(|q| {
+                    Envelope::parse(q, "$")
+                        .map(|e| e.modifies())
+                        .unwrap_or(false)
+                })
+            }),
+            _ => true,
+        }
+    }
+}
+
+pub async fn handle(st: &AppState, body: &Value) -> Result<Value, QErr> {
+    let env = Envelope::parse(body, "$")?;
+    st.control.count(&format!("metadata:{}", env.typ));
+    let _guard = st.metadata_lock.lock().await;
+    let (md, rv) = load_metadata(&st.db).await?;
+    let catalog = load_catalog(&st.db).await?;
+    let mut ctx = Ctx {
+        md,
+        catalog: &catalog,
+        rv,
+    };
+    let result = ctx.exec(&env)?;
+    if env.modifies() {
+        // Without a resource_version Hasura compares against the version it read.
+        store_metadata(&st.db, env.resource_version.unwrap_or(rv), &ctx.md).await?;
+    }
+    Ok(result)
+}
+
+struct Ctx<'a> {
+    md: Metadata,
+    catalog: &'a Catalog,
+    rv: i64,
+}
+
+fn success() -> Value {
+    json!({"message": "success"})
+}
+
+fn args_obj<'v>(cmd: &str, args: &'v Value) -> Result<&'v Map<String, Value>, QErr> {
+    args.as_object()
+        .ok_or_else(|| parse_failed(cmd, "$.args", "parsing args failed, expected Object"))
+}
+
+fn lift(cmd: &str, base: &str, e: ParseErr) -> QErr {
+    parse_failed(cmd, &format!("{base}{}", e.path), e.msg)
+}
+
+fn source_name(cmd: &str, o: &Map<String, Value>) -> Result<String, QErr> {
+    match o.get("source") {
+        None | Some(Value::Null) => Ok("default".into()),
+        Some(Value::String(s)) => Ok(s.clone()),
+        Some(_) => Err(parse_failed(
+            cmd,
+            "$.args.source",
+            "parsing Text failed, expected String",
+        )),
+    }
+}
+
+fn table_arg(cmd: &str, o: &Map<String, Value>) -> Result<QualifiedTable, QErr> {
+    let v = o
+        .get("table")
+        .ok_or_else(|| parse_failed(cmd, "$.args", "key \"table\" not found"))?;
+    QualifiedTable::parse(v).map_err(|m| parse_failed(cmd, "$.args.table", m))
+}
+
+fn role_arg(cmd: &str, o: &Map<String, Value>) -> Result<String, QErr> {
+    match o.get("role") {
+        Some(Value::String(s)) => Ok(s.clone()),
+        Some(_) => Err(parse_failed(
+            cmd,
+            "$.args.role",
+            "parsing Text failed, expected String",
+        )),
+        None => Err(parse_failed(cmd, "$.args", "key \"role\" not found")),
+    }
+}
+
+fn bool_arg(cmd: &str, o: &Map<String, Value>, k: &str) -> Result<bool, QErr> {
+    match o.get(k) {
+        None | Some(Value::Null) => Ok(false),
+        Some(Value::Bool(b)) => Ok(*b),
+        Some(_) => Err(parse_failed(
+            cmd,
+            &format!("$.args.{k}"),
+            "parsing Bool failed, expected Boolean",
+        )),
+    }
+}
+
+fn comment_arg(cmd: &str, o: &Map<String, Value>) -> Result<Option<String>, QErr> {
+    match o.get("comment") {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(_) => Err(parse_failed(
+            cmd,
+            "$.args.comment",
+            "parsing Text failed, expected String",
+        )),
+    }
+}
+
+fn table_missing(table: &QualifiedTable, source: &str) -> QErr {
+    QErr::bad(
+        "not-exists",
+        "$.args",
+        format!("table \"{table}\" does not exist in source: {source}"),
+    )
+}
+
+fn consistency_report(list: &[Inconsistency]) -> Value {
+    Value::Array(list.iter().map(|i| i.json.clone()).collect())
+}
+
+impl Ctx<'_> {
+    fn exec(&mut self, env: &Envelope) -> Result<Value, QErr> {
+        let cmd = env.typ.as_str();
+        // /v1/metadata still accepts the pre-multi-source names for the default Postgres.
+        let base = cmd.strip_prefix("pg_").unwrap_or(cmd);
+        let args = &env.args;
+        match base {
+            "track_table" => self.track_table(cmd, args),
+            "untrack_table" => self.untrack_table(cmd, args),
+            "set_table_customization" => self.set_table_customization(cmd, args),
+            "set_permission_comment" => self.set_permission_comment(cmd, args),
+            "export_metadata" => Ok(if env.version == Some(2) {
+                json!({"resource_version": self.rv, "metadata": self.md.to_export()})
+            } else {
+                self.md.to_export()
+            }),
+            "replace_metadata" => self.replace_metadata(cmd, args),
+            "get_inconsistent_metadata" => {
+                let inc = inconsistencies(&self.md, self.catalog);
+                Ok(
+                    json!({"is_consistent": inc.is_empty(), "inconsistent_objects": consistency_report(&inc)}),
+                )
+            }
+            "reload_metadata" => {
+                let inc = inconsistencies(&self.md, self.catalog);
+                let mut out = json!({"is_consistent": inc.is_empty(), "message": "success"});
+                if !inc.is_empty() {
+                    out["inconsistent_objects"] = consistency_report(&inc);
+                }
+                Ok(out)
+            }
+            "drop_inconsistent_metadata" => {
+                for i in inconsistencies(&self.md, self.catalog) {
+                    self.remove_object(&i.id);
+                }
+                Ok(success())
+            }
+            "clear_metadata" => {
+                for src in self.md.sources.values_mut() {
+                    src.tables.clear();
+                    src.extra.clear();
+                }
+                self.md.extra.clear();
+                Ok(success())
+            }
+            "bulk" => self.bulk(cmd, args, false),
+            "bulk_keep_going" => self.bulk(cmd, args, true),
+            _ => {
+                if let Some(rest) = base.strip_prefix("create_") {
+                    if let Some(t) = rest.strip_suffix("_permission").and_then(PermType::parse) {
+                        return self.create_permission(cmd, t, args);
+                    }
+                }
+                if let Some(rest) = base.strip_prefix("drop_") {
+                    if let Some(t) = rest.strip_suffix("_permission").and_then(PermType::parse) {
+                        return self.drop_permission(cmd, t, args);
+                    }
+                }
+                Err(QErr::bad(
+                    "parse-failed",
+                    "$",
+                    format!("unknown metadata command \"{cmd}\""),
+                ))
+            }
+        }
+    }
+
+    fn bulk(&mut self, cmd: &str, args: &Value, keep_going: bool) -> Result<Value, QErr> {
+        let Value::Array(items) = args else {
+            return Err(parse_failed(
+                cmd,
+                "$.args",
+                "parsing [a] failed, expected Array",
+            ));
+        };
+        let mut out = Vec::with_capacity(items.len());
+        for (i, item) in items.iter().enumerate() {
+            let before = self.md.clone();
+            let r = Envelope::parse(item, "$")
+                .and_then(|e| self.exec(&e))
+                .map_err(|e| e.in_bulk(i));
+            match r {
+                Ok(v) => out.push(v),
+                Err(e) if keep_going => {
+                    // A failed command's partial changes are discarded, the rest are kept.
+                    self.md = before;
+                    out.push(e.body());
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(Value::Array(out))
+    }
+
+    fn source_mut(&mut self, name: &str) -> Result<&mut crate::metadata::Source, QErr> {
+        self.md.sources.get_mut(name).ok_or_else(|| {
+            QErr::bad(
+                "not-exists",
+                "$.args",
+                format!("source with name \"{name}\" does not exist"),
+            )
+        })
+    }
+
+    fn tracked_mut(
+        &mut self,
+        source: &str,
+        table: &QualifiedTable,
+    ) -> Result<&mut TableMeta, QErr> {
+        self.source_mut(source)?
+            .tables
+            .get_mut(table)
+            .ok_or_else(|| table_missing(table, source))
+    }
+
+    /// Hasura's `buildSchemaCacheFor`: the command's own object becoming inconsistent is
+    /// an `invalid-configuration` error; any other new inconsistency aborts generically.
+    fn check_new_inconsistencies(&self, before: &Metadata, target: &ObjId) -> Result<(), QErr> {
+        let old: HashSet<ObjId> = inconsistencies(before, self.catalog)
+            .into_iter()
+            .map(|i| i.id)
+            .collect();
+        let fresh: Vec<Inconsistency> = inconsistencies(&self.md, self.catalog)
+            .into_iter()
+            .filter(|i| !old.contains(&i.id))
+            .collect();
+        let own: Vec<Inconsistency> = fresh.iter().filter(|i| &i.id == target).cloned().collect();
+        if !own.is_empty() {
+            let reasons: Vec<&str> = own.iter().map(|i| i.reason()).collect();
+            return Err(
+                QErr::bad("invalid-configuration", "$.args", reasons.join(", "))
+                    .with_internal(consistency_report(&own)),
+            );
+        }
+        if !fresh.is_empty() {
+            return Err(QErr::bad(
+                "unexpected",
+                "$.args",
+                "cannot continue due to new inconsistent metadata",
+            )
+            .with_internal(consistency_report(&fresh)));
+        }
+        Ok(())
+    }
+
+    fn track_table(&mut self, cmd: &str, args: &Value) -> Result<Value, QErr> {
+        // Legacy v1 form: args is just the table name.
+        let o = match args {
+            Value::String(_) => {
+                let mut m = Map::new();
+                m.insert("table".into(), args.clone());
+                m
+            }
+            other => args_obj(cmd, other)?.clone(),
+        };
+        let o = &o;
+        let table = if o.contains_key("table") {
+            table_arg(cmd, o)?
+        } else {
+            QualifiedTable::parse(&Value::Object(o.clone()))
+                .map_err(|m| parse_failed(cmd, "$.args", m))?
+        };
+        let source = source_name(cmd, o)?;
+        let configuration = match o.get("configuration") {
+            Some(c) => TableConfig::parse(c).map_err(|e| lift(cmd, "$.args.configuration", e))?,
+            None => TableConfig::default(),
+        };
+        let is_enum = bool_arg(cmd, o, "is_enum")?;
+        let before = self.md.clone();
+        let src = self.source_mut(&source)?;
+        if src.tables.contains_key(&table) {
+            return Err(QErr::bad(
+                "already-tracked",
+                "$.args",
+                format!("view/table already tracked: \"{table}\""),
+            ));
+        }
+        let mut tm = TableMeta::new(table.clone());
+        tm.configuration = configuration;
+        tm.is_enum = is_enum;
+        if let Some(af) = o.get("apollo_federation_config").filter(|v| !v.is_null()) {
+            tm.extra
+                .insert("apollo_federation_config".into(), af.clone());
+        }
+        src.tables.insert(table.clone(), tm);
+        self.check_new_inconsistencies(&before, &ObjId::Table(source, table))?;
+        Ok(success())
+    }
+
+    fn untrack_table(&mut self, cmd: &str, args: &Value) -> Result<Value, QErr> {
+        let o = args_obj(cmd, args)?;
+        let table = table_arg(cmd, o)?;
+        let source = source_name(cmd, o)?;
+        let _cascade = bool_arg(cmd, o, "cascade")?;
+        let src = self.source_mut(&source)?;
+        if src.tables.remove(&table).is_none() {
+            return Err(QErr::bad(
+                "already-untracked",
+                "$.args",
+                format!("view/table already untracked: \"{table}\""),
+            ));
+        }
+        Ok(success())
+    }
+
+    fn set_table_customization(&mut self, cmd: &str, args: &Value) -> Result<Value, QErr> {
+        let o = args_obj(cmd, args)?;
+        let table = table_arg(cmd, o)?;
+        let source = source_name(cmd, o)?;
+        let configuration = match o.get("configuration") {
+            Some(c) => TableConfig::parse(c).map_err(|e| lift(cmd, "$.args.configuration", e))?,
+            None => TableConfig::default(),
+        };
+        self.tracked_mut(&source, &table)?.configuration = configuration;
+        Ok(success())
+    }
+
+    fn create_permission(&mut self, cmd: &str, t: PermType, args: &Value) -> Result<Value, QErr> {
+        let o = args_obj(cmd, args)?;
+        let table = table_arg(cmd, o)?;
+        let source = source_name(cmd, o)?;
+        let role = role_arg(cmd, o)?;
+        let comment = comment_arg(cmd, o)?;
+        let pv = o
+            .get("permission")
+            .ok_or_else(|| parse_failed(cmd, "$.args", "key \"permission\" not found"))?;
+        let permission = Permission::parse(t, pv).map_err(|e| lift(cmd, "$.args.permission", e))?;
+        let before = self.md.clone();
+        let tm = self.tracked_mut(&source, &table)?;
+        if tm.perm(t, &role).is_some() {
+            return Err(QErr::bad(
+                "already-exists",
+                "$.args",
+                format!(
+                    "{} permission already defined on table \"{table}\" with role \"{role}\"",
+                    t.code()
+                ),
+            ));
+        }
+        tm.permissions.entry(t).or_default().insert(
+            role.clone(),
+            PermDef {
+                role: role.clone(),
+                permission,
+                comment,
+            },
+        );
+        self.check_new_inconsistencies(&before, &ObjId::Perm(source, table, role, t))?;
+        Ok(success())
+    }
+
+    fn missing_permission(t: PermType, table: &QualifiedTable, role: &str) -> QErr {
+        QErr::bad(
+            "bad-request",
+            "$.args",
+            format!(
+                "{} permission on \"{table}\" for role \"{role}\" does not exist",
+                t.code()
+            ),
+        )
+    }
+
+    fn drop_permission(&mut self, cmd: &str, t: PermType, args: &Value) -> Result<Value, QErr> {
+        let o = args_obj(cmd, args)?;
+        let table = table_arg(cmd, o)?;
+        let source = source_name(cmd, o)?;
+        let role = role_arg(cmd, o)?;
+        let tm = self.tracked_mut(&source, &table)?;
+        let removed = tm.permissions.get_mut(&t).and_then(|m| m.remove(&role));
+        tm.permissions.retain(|_, m| !m.is_empty());
+        if removed.is_none() {
+            return Err(Self::missing_permission(t, &table, &role));
+        }
+        Ok(success())
+    }
+
+    fn set_permission_comment(&mut self, cmd: &str, args: &Value) -> Result<Value, QErr> {
+        let o = args_obj(cmd, args)?;
+        let table = table_arg(cmd, o)?;
+        let source = source_name(cmd, o)?;
+        let role = role_arg(cmd, o)?;
+        let t = match o.get("type") {
+            Some(Value::String(s)) => PermType::parse(s).ok_or_else(|| {
+                parse_failed(
+                    cmd,
+                    "$.args.type",
+                    format!("Invalid permission type \"{s}\"; expected one of insert, select, update, delete"),
+                )
+            })?,
+            _ => return Err(parse_failed(cmd, "$.args", "key \"type\" not found")),
+        };
+        let comment = comment_arg(cmd, o)?;
+        let tm = self.tracked_mut(&source, &table)?;
+        match tm.permissions.get_mut(&t).and_then(|m| m.get_mut(&role)) {
+            Some(pd) => pd.comment = comment,
+            None => return Err(Self::missing_permission(t, &table, &role)),
+        }
+        Ok(success())
+    }
+
+    fn replace_metadata(&mut self, cmd: &str, args: &Value) -> Result<Value, QErr> {
+        // Version is inferred from the args: v2 wraps the document in `metadata`.
+        let o = args_obj(cmd, args)?;
+        let (v2, allow, doc, base) = match o.get("metadata") {
+            Some(m) => (
+                true,
+                bool_arg(cmd, o, "allow_inconsistent_metadata")?,
+                m,
+                "$.args.metadata",
+            ),
+            None => (false, false, args, "$.args"),
+        };
+        let md = Metadata::parse(doc).map_err(|e| lift(cmd, base, e))?;
+        let inc = inconsistencies(&md, self.catalog);
+        if !inc.is_empty() && !allow {
+            return Err(QErr::new(
+                StatusCode::BAD_REQUEST,
+                "unexpected",
+                "$.args",
+                "cannot continue due to inconsistent metadata",
+            )
+            .with_internal(consistency_report(&inc)));
+        }
+        self.md = md;
+        Ok(if v2 {
+            json!({"is_consistent": inc.is_empty(), "inconsistent_objects": consistency_report(&inc)})
+        } else {
+            success()
+        })
+    }
+
+    fn remove_object(&mut self, id: &ObjId) {
+        match id {
+            ObjId::Table(s, t) => {
+                if let Some(src) = self.md.sources.get_mut(s) {
+                    src.tables.remove(t);
+                }
+            }
+            ObjId::Perm(s, t, role, pt) => {
+                if let Some(tm) = self.md.sources.get_mut(s).and_then(|s| s.tables.get_mut(t)) {
+                    if let Some(m) = tm.permissions.get_mut(pt) {
+                        m.remove(role);
+                    }
+                    tm.permissions.retain(|_, m| !m.is_empty());
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,317 @@
+//! `POST /v2/query`: `run_sql` on the real database, Hasura's result encoding, and the
+//! post-DDL metadata consistency pass.
+
+use serde_json::{json, Map, Value};
+use tokio_postgres::SimpleQueryMessage;
+
+use crate::errors::QErr;
+use crate::metadata::{Catalog, Metadata, QualifiedTable};
+use crate::permissions::{bool_exp_columns, PermType};
+use crate::state::{connect, load_catalog, load_metadata, store_metadata, AppState};
+
+pub async fn handle(st: &AppState, body: &Value) -> Result<Value, QErr> {
+    let Value::Object(o) = body else {
+        return Err(QErr::bad(
+            "parse-failed",
+            "$",
+            "parsing RQLQuery failed, expected Object",
+        ));
+    };
+    let typ = o.get("type").and_then(Value::as_str).unwrap_or_default();
+    let args = o.get("args").cloned().unwrap_or(Value::Null);
+    match typ {
+        "run_sql" | "pg_run_sql" => run_sql(st, &args).await,
+        "bulk" | "concurrent_bulk" => {
+            let Value::Array(items) = &args else {
+                return Err(QErr::bad(
+                    "parse-failed",
+                    "$.args",
+                    "parsing [a] failed, expected Array",
+                ));
+            };
+            let mut out = Vec::new();
+            for (i, item) in items.iter().enumerate() {
+                let item_type = item.get("type").and_then(Value::as_str).unwrap_or_default();
+                if typ == "concurrent_bulk"
+                    && !item
+                        .pointer("/args/read_only")
+                        .and_then(Value::as_bool)
+                        .unwrap_or(false)
+                {
+                    return Err(QErr::bad(
+                        "bad-request",
+                        "$.args",
+                        "Only read-only queries are allowed in a concurrent_bulk",
+                    ));
+                }
+                if item_type == "bulk" || item_type == "concurrent_bulk" {
+                    return Err(QErr::bad(
+                        "parse-failed",
+                        "$.args",
+                        "nested bulk is not supported",
+                    ));
+                }
+                // Each item is its own transaction, as on Hasura.
+                out.push(Box::pin(handle(st, item)).await.map_err(|e| e.in_bulk(i))?);
+            }
+            Ok(Value::Array(out))
+        }
+        other => Err(QErr::bad(
+            "parse-failed",
+            "$",
+            format!("Unrecognised RQLQuery type: {other}"),
+        )),
+    }
+}
+
+struct RunSql {
+    sql: String,
+    source: String,
+    cascade: bool,
+    check_metadata_consistency: Option<bool>,
+    read_only: bool,
+}
+
+fn parse_args(args: &Value) -> Result<RunSql, QErr> {
+    let Value::Object(o) = args else {
+        return Err(QErr::bad(
+            "parse-failed",
+            "$.args",
+            "parsing RunSQL failed, expected Object",
+        ));
+    };
+    let b = |k: &str| -> Result<Option<bool>, QErr> {
+        match o.get(k) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::Bool(v)) => Ok(Some(*v)),
+            Some(_) => Err(QErr::bad(
+                "parse-failed",
+                &format!("$.args.{k}"),
+                "parsing Bool failed, expected Boolean",
+            )),
+        }
+    };
+    Ok(RunSql {
+        sql: match o.get("sql") {
+            Some(Value::String(s)) => s.clone(),
+            Some(_) => {
+                return Err(QErr::bad(
+                    "parse-failed",
+                    "$.args.sql",
+                    "parsing Text failed, expected String",
+                ))
+            }
+            None => return Err(QErr::bad("parse-failed", "$.args", "key \"sql\" not found")),
+        },
+        source: o
+            .get("source")
+            .and_then(Value::as_str)
+            .unwrap_or("default")
+            .to_string(),
+        cascade: b("cascade")?.unwrap_or(false),
+        check_metadata_consistency: b("check_metadata_consistency")?,
+        read_only: b("read_only")?.unwrap_or(false),
+    })
+}
+
+/// Hasura's heuristic (case-insensitive, word-bounded):
+/// `\balter\b|\bdrop\b|\breplace\b|\bcreate function\b|\bcomment on\b`.
+pub fn contains_ddl_keyword(sql: &str) -> bool {
+    let lower = sql.to_ascii_lowercase();
+    let bytes = lower.as_bytes();
+    let is_word = |c: u8| c.is_ascii_alphanumeric() || c == b'_';
+    ["alter", "drop", "replace", "create function", "comment on"]
+        .iter()
+        .any(|kw| {
+            lower.match_indices(kw).any(|(i, _)| {
+                let before_ok = i == 0 || !is_word(bytes[i - 1]);
+                let end = i + kw.len();
+                let after_ok = end >= bytes.len() || !is_word(bytes[end]);
+                before_ok && after_ok
+            })
+        })
+}
+
+async fn run_sql(st: &AppState, args: &Value) -> Result<Value, QErr> {
+    let q = parse_args(args)?;
+    st.control.count("run_sql");
+    if q.source != "default" {
+        return Err(QErr::bad(
+            "not-exists",
+            "$.args",
+            format!("source with name \"{}\" does not exist", q.source),
+        ));
+    }
+    let check = !q.read_only
+        && q.check_metadata_consistency
+            .unwrap_or_else(|| contains_ddl_keyword(&q.sql));
+    let (mut client, task) = connect(&st.settings.database_url)
+        .await
+        .map_err(|e| QErr::unexpected(format!("{e:#}")))?;
+    // Held across the SQL so a concurrent metadata write can't interleave with the diff.
+    let _guard = if check {
+        Some(st.metadata_lock.lock().await)
+    } else {
+        None
+    };
+    let result = async {
+        let tx = client
+            .build_transaction()
+            .read_only(q.read_only)
+            .start()
+            .await?;
+        let messages = match tx.simple_query(&q.sql).await {
+            Ok(m) => m,
+            Err(e) => return Err(pg_error(&q.sql, &e)),
+        };
+        if check {
+            let (md, rv) = load_metadata(&tx).await?;
+            let catalog = load_catalog(&tx).await?;
+            let (new_md, dependents) = reconcile(&md, &catalog);
+            if !dependents.is_empty() && !q.cascade {
+                return Err(QErr::bad(
+                    "dependency-error",
+                    "$.args",
+                    format!(
+                        "cannot drop due to the following dependent objects : {}",
+                        dependents.join(", ")
+                    ),
+                ));
+            }
+            if new_md != md {
+                store_metadata(&tx, rv, &new_md).await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(encode(messages))
+    }
+    .await;
+    drop(client);
+    task.abort();
+    result
+}
+
+/// Hasura's `RunSQLRes`: only the last statement's result; every cell a string, SQL NULL
+/// the string "NULL"; column names as the first row.
+fn encode(messages: Vec<SimpleQueryMessage>) -> Value {
+    let mut last: Option<Option<Vec<Vec<String>>>> = None;
+    let mut current: Option<Vec<Vec<String>>> = None;
+    for m in messages {
+        match m {
+            SimpleQueryMessage::RowDescription(cols) => {
+                current = Some(vec![cols.iter().map(|c| c.name().to_string()).collect()]);
+            }
+            SimpleQueryMessage::Row(row) => {
+                let cells = (0..row.len())
+                    .map(|i| row.get(i).unwrap_or("NULL").to_string())
+                    .collect();
+                match current.as_mut() {
+                    Some(rows) => rows.push(cells),
+                    None => {
+                        let header = row.columns().iter().map(|c| c.name().to_string()).collect();
+                        current = Some(vec![header, cells]);
+                    }
+                }
+            }
+            SimpleQueryMessage::CommandComplete(_) => last = Some(current.take()),
+            _ => {}
+        }
+    }
+    match last.flatten() {
+        Some(rows) => json!({"result_type": "TuplesOk", "result": rows}),
+        None => json!({"result_type": "CommandOk", "result": null}),
+    }
+}
+
+fn pg_error(sql: &str, e: &tokio_postgres::Error) -> QErr {
+    let detail = match e.as_db_error() {
+        Some(db) => json!({
+            "description": db.detail(),
+            "exec_status": "FatalError",
+            "hint": db.hint(),
+            "message": db.message(),
+            "status_code": db.code().code(),
+        }),
+        None => json!({
+            "description": null,
+            "exec_status": "FatalError",
+            "hint": null,
+            "message": e.to_string(),
+            "status_code": null,
+        }),
+    };
+    let mut internal = Map::new();
+    internal.insert("arguments".into(), json!([]));
+    internal.insert("error".into(), detail);
+    internal.insert("prepared".into(), json!(false));
+    internal.insert("statement".into(), json!(sql));
+    QErr::bad("postgres-error", "$", "query execution failed")
+        .with_internal(Value::Object(internal))
+}
+
+/// After DDL: tracked tables that no longer exist are dropped from metadata (as Hasura's
+/// schema diff does); permissions that lost a column they use are dependents, which need
+/// `cascade` and are then dropped whole.
+fn reconcile(md: &Metadata, catalog: &Catalog) -> (Metadata, Vec<String>) {
+    let mut out = md.clone();
+    let mut dependents = Vec::new();
+    for src in out.sources.values_mut() {
+        if src.kind != "postgres" || src.name != "default" {
+            continue;
+        }
+        src.tables.retain(|t, _| catalog.contains_key(t));
+        for (t, tm) in src.tables.iter_mut() {
+            let cols = &catalog[t];
+            let others = tm.relationship_like_names();
+            let mut lost: Vec<(PermType, String)> = Vec::new();
+            for pt in PermType::ALL {
+                for pd in tm.perms(pt) {
+                    let before = md.sources[&src.name].tables[t].perm(pt, &pd.role);
+                    let uses_missing = pd
+                        .permission
+                        .referenced_columns()
+                        .iter()
+                        .chain(
+                            pd.permission
+                                .bool_exps()
+                                .iter()
+                                .flat_map(|e| bool_exp_columns(e))
+                                .filter(|c| !others.contains(c))
+                                .collect::<Vec<_>>()
+                                .iter(),
+                        )
+                        .any(|c| !cols.contains(c));
+                    if uses_missing && before.is_some() {
+                        lost.push((pt, pd.role.clone()));
+                    }
+                }
+            }
+            for (pt, role) in lost {
+                dependents.push(permission_name(t, &role, pt));
+                if let Some(m) = tm.permissions.get_mut(&pt) {
+                    m.remove(&role);
+                }
+            }
+            tm.permissions.retain(|_, m| !m.is_empty());
+        }
+    }
+    (out, dependents)
+}
+
+fn permission_name(t: &QualifiedTable, role: &str, pt: PermType) -> String {
+    format!("permission {t}.{role}.{}", pt.code())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::contains_ddl_keyword;
+
+    #[test]
+    fn ddl_heuristic_matches_hasura() {
+        assert!(contains_ddl_keyword("ALTER TABLE a ADD COLUMN b int"));
+        assert!(contains_ddl_keyword("drop table x"));
+        assert!(contains_ddl_keyword("CREATE FUNCTION f() ..."));
+        assert!(!contains_ddl_keyword("create table item (id serial)"));
+        assert!(!contains_ddl_keyword("select dropped_at from t"));
+    }
+}

@@ -1,0 +1,136 @@
+//! HTTP routes and admin-secret auth.
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde_json::{json, Value};
+
+use crate::errors::QErr;
+use crate::state::{AppState, Shared};
+
+pub fn router(state: Shared) -> Router {
+    Router::new()
+        .route("/v1/metadata", post(metadata))
+        .route("/v2/query", post(query))
+        .route("/healthz", get(healthz))
+        .route("/v1/version", get(version))
+        .route("/cloud/v1/graphql", post(cloud))
+        .with_state(state)
+}
+
+/// Hasura's rate limiting is a Cloud feature; its errors use the usual error body.
+pub fn rate_limited_body(retry_after: u64) -> (StatusCode, Value) {
+    (
+        StatusCode::TOO_MANY_REQUESTS,
+        json!({
+            "path": "$",
+            "error": format!("too many requests, retry after {retry_after} seconds"),
+            "code": "rate-limit-exceeded",
+        }),
+    )
+}
+
+fn check_admin(st: &AppState, headers: &HeaderMap) -> Result<(), QErr> {
+    let given = headers
+        .get("x-hasura-admin-secret")
+        .or_else(|| headers.get("x-hasura-access-key"))
+        .map(|v| v.to_str().unwrap_or_default());
+    match given {
+        None => Err(QErr::new(
+            StatusCode::UNAUTHORIZED,
+            "access-denied",
+            "$",
+            "x-hasura-admin-secret/x-hasura-access-key required, but not found",
+        )),
+        Some(s) if s != st.settings.admin_secret => Err(QErr::new(
+            StatusCode::UNAUTHORIZED,
+            "access-denied",
+            "$",
+            "invalid x-hasura-admin-secret/x-hasura-access-key",
+        )),
+        Some(_) => {
+            // The admin secret plus a non-admin role runs the request as that role.
+            match headers.get("x-hasura-role").and_then(|v| v.to_str().ok()) {
+                Some(role) if !role.eq_ignore_ascii_case("admin") => Err(QErr::bad(
+                    "access-denied",
+                    "$.args",
+                    "restricted access : admin only",
+                )),
+                _ => Ok(()),
+            }
+        }
+    }
+}
+
+fn json_body(body: &Bytes) -> Result<Value, QErr> {
+    serde_json::from_slice(body).map_err(|e| {
+        QErr::bad(
+            "invalid-json",
+            "$",
+            format!("Error in $: Failed reading: not a valid json value ({e})"),
+        )
+    })
+}
+
+fn respond(r: Result<Value, QErr>) -> Response {
+    match r {
+        Ok(v) => (StatusCode::OK, Json(v)).into_response(),
+        Err(e) => {
+            if e.status.is_server_error() {
+                tracing::warn!(error = %e.error, code = e.code, "request failed");
+            }
+            e.into_response()
+        }
+    }
+}
+
+async fn metadata(State(st): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {
+    let r = async {
+        check_admin(&st, &headers)?;
+        let v = json_body(&body)?;
+        crate::metadata_api::handle(&st, &v).await
+    }
+    .await;
+    respond(r)
+}
+
+async fn query(State(st): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {
+    let r = async {
+        check_admin(&st, &headers)?;
+        let v = json_body(&body)?;
+        crate::run_sql::handle(&st, &v).await
+    }
+    .await;
+    respond(r)
+}
+
+/// Not ready while the simulated redeploy after an env change is in progress.
+async fn healthz(State(st): State<Shared>) -> Response {
+    if st.restarting() {
+        (StatusCode::SERVICE_UNAVAILABLE, "ERROR").into_response()
+    } else {
+        (StatusCode::OK, "OK").into_response()
+    }
+}
+
+async fn version() -> Json<Value> {
+    Json(json!({"version": "v2.46.0"}))
+}
+
+async fn cloud(State(st): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {
+    let v = match serde_json::from_slice::<Value>(&body) {
+        Ok(v) => v,
+        Err(e) => {
+            return (
+                StatusCode::OK,
+                Json(json!({"errors": [{"extensions": {"path": "$", "code": "invalid-json"}, "message": e.to_string()}]})),
+            )
+                .into_response()
+        }
+    };
+    let (status, body) = crate::cloud::handle(&st, &headers, &v).await;
+    (status, Json(body)).into_response()
+}
