@@ -1,0 +1,3 @@
+data "clerk_jwt_template" "hasura" {
+  name = "hasura"
+}
