@@ -1,1 +1,120 @@
-//! Clerk Backend API emulator.
+//! Clerk Backend API emulator: JWT templates, JWKS, domains, instance and
+//! session tokens minted from templates, served on loopback for provider
+//! tests. The emulator is also the instance's Frontend API (it serves the
+//! public `/.well-known/jwks.json` and is the tokens' issuer).
+
+mod errors;
+mod ids;
+mod jwks;
+mod routes;
+mod state;
+mod templates;
+mod tokens;
+
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use emulator_common::{Control, RateLimit, Served};
+use serde_json::Value;
+
+use state::AppState;
+
+pub use templates::RESERVED_CLAIMS;
+
+pub struct ClerkConfig {
+    /// Bearer token the API accepts. Default: `sk_test_emulator` + random suffix.
+    pub secret_key: String,
+    /// E.g. Clerk's development limit, 100 requests / 10 s. Default: none.
+    pub rate_limit: Option<RateLimit>,
+    /// 0 picks a free port.
+    pub port: u16,
+}
+
+impl Default for ClerkConfig {
+    fn default() -> Self {
+        ClerkConfig {
+            secret_key: format!("sk_test_emulator{}", ids::random_base62(24)),
+            rate_limit: None,
+            port: 0,
+        }
+    }
+}
+
+pub struct ClerkEmulator {
+    pub control: Control,
+    state: AppState,
+    served: Served,
+}
+
+impl ClerkEmulator {
+    pub async fn start(cfg: ClerkConfig) -> anyhow::Result<ClerkEmulator> {
+        let state = AppState::new(cfg.secret_key)?;
+        let control = Control::new(errors::too_many_requests_body);
+        control.set_rate_limit(cfg.rate_limit);
+        let router = routes::router(state.clone(), control.clone());
+        let served = emulator_common::serve(router, cfg.port).await?;
+        let _ = state.0.base_url.set(served.url());
+        tracing::info!(url = %served.url(), "clerk emulator listening");
+        Ok(ClerkEmulator {
+            control,
+            state,
+            served,
+        })
+    }
+
+    /// What the provider's `api_url` takes: `http://127.0.0.1:PORT/v1`.
+    pub fn api_url(&self) -> String {
+        format!("{}/v1", self.served.url())
+    }
+
+    /// `http://127.0.0.1:PORT`: issuer of minted tokens; JWKS at
+    /// `/.well-known/jwks.json` below it.
+    pub fn frontend_api_url(&self) -> String {
+        self.served.url()
+    }
+
+    /// `pk_test_` + base64(`<frontend api host>$`), as Clerk builds them.
+    pub fn publishable_key(&self) -> String {
+        let host = self.served.addr.to_string();
+        format!("pk_test_{}", STANDARD.encode(format!("{host}$")))
+    }
+
+    pub fn secret_key(&self) -> &str {
+        &self.state.0.secret_key
+    }
+
+    /// Instance id, which is also the JWKS `kid`.
+    pub fn instance_id(&self) -> &str {
+        &self.state.0.instance_id
+    }
+
+    /// Current templates exactly as `GET /v1/jwt_templates/{id}` returns them,
+    /// in creation order.
+    pub fn templates(&self) -> Vec<Value> {
+        self.state
+            .store()
+            .templates
+            .iter()
+            .map(state::Template::to_json)
+            .collect()
+    }
+
+    /// Adds (or replaces) a user; returns its session id.
+    pub fn add_user(&self, id: &str, first_name: &str, last_name: &str, email: &str) -> String {
+        self.state
+            .store()
+            .upsert_user(state::NewUser {
+                id: Some(id.to_string()),
+                first_name: Some(first_name.to_string()),
+                last_name: Some(last_name.to_string()),
+                email: Some(email.to_string()),
+                username: None,
+                public_metadata: None,
+                unsafe_metadata: None,
+            })
+            .0
+    }
+
+    pub async fn stop(self) {
+        self.served.stop().await;
+    }
+}

@@ -1,0 +1,117 @@
+//! Route table, bearer authentication, and the small read-only endpoints
+//! (JWKS, domains, instance).
+
+use axum::extract::{Request, State};
+use axum::http::header;
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use emulator_common::Control;
+use serde_json::{json, Value};
+
+use crate::errors::{self, ApiError};
+use crate::state::{AppState, NewUser};
+use crate::{templates, tokens};
+
+/// The Backend API documents `GET /v1/jwks` as never rate limited.
+pub const JWKS_ROUTE: &str = "/v1/jwks";
+
+pub fn router(state: AppState, control: Control) -> Router {
+    let v1 = Router::new()
+        .route(
+            "/v1/jwt_templates",
+            get(templates::list).post(templates::create),
+        )
+        .route(
+            "/v1/jwt_templates/{template_id}",
+            get(templates::get)
+                .patch(templates::update)
+                .delete(templates::delete),
+        )
+        .route(JWKS_ROUTE, get(jwks))
+        .route("/v1/domains", get(domains))
+        .route("/v1/instance", get(instance))
+        .route(
+            "/v1/sessions/{session_id}/tokens/{template_name}",
+            post(tokens::create_from_template),
+        )
+        .route_layer(middleware::from_fn_with_state(state.clone(), authenticate));
+    // The Frontend API's JWKS is public: verifiers such as Hasura fetch it
+    // without credentials.
+    let public = Router::new().route("/.well-known/jwks.json", get(jwks));
+    let api = v1.merge(public).with_state(state.clone());
+
+    control.exempt_from_rate_limit(JWKS_ROUTE);
+    let users = Router::new()
+        .route("/__emulator/users", post(add_user))
+        .with_state(state);
+    emulator_common::layer(api, control)
+        .merge(users)
+        .fallback(|| async { errors::not_found_route() })
+}
+
+async fn authenticate(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let Some(value) = req.headers().get(header::AUTHORIZATION) else {
+        return errors::clerk_key_invalid().into_response();
+    };
+    let Some(token) = value
+        .to_str()
+        .ok()
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+    else {
+        return errors::authorization_header_format_invalid().into_response();
+    };
+    if token != state.0.secret_key {
+        return errors::clerk_key_invalid().into_response();
+    }
+    next.run(req).await
+}
+
+async fn jwks(State(state): State<AppState>) -> Json<Value> {
+    Json(state.0.key.jwks())
+}
+
+/// Only the primary domain: the emulator is its own Frontend API.
+pub fn domain_json(state: &AppState) -> Value {
+    let fapi = state.frontend_api_url();
+    json!({
+        "object": "domain",
+        "id": state.0.domain_id,
+        "name": fapi.trim_start_matches("http://"),
+        "is_satellite": false,
+        "frontend_api_url": fapi,
+        "accounts_portal_url": fapi,
+        "proxy_url": null,
+        "development_origin": "",
+        "cname_targets": null,
+    })
+}
+
+async fn domains(State(state): State<AppState>) -> Json<Value> {
+    Json(json!({ "data": [domain_json(&state)], "total_count": 1 }))
+}
+
+async fn instance(State(state): State<AppState>) -> Json<Value> {
+    Json(json!({
+        "object": "instance",
+        "id": state.0.instance_id,
+        "environment_type": "development",
+        "allowed_origins": null,
+        "workspace_id": null,
+    }))
+}
+
+/// Test-only: adds (or replaces) a user and returns its session.
+async fn add_user(
+    State(state): State<AppState>,
+    body: axum::body::Bytes,
+) -> Result<Json<Value>, ApiError> {
+    let new: NewUser = serde_json::from_slice(&body).map_err(|_| errors::request_body_invalid())?;
+    let (session_id, user_id) = state.store().upsert_user(new);
+    Ok(Json(
+        json!({ "session_id": session_id, "user_id": user_id }),
+    ))
+}
