@@ -10,7 +10,8 @@ pub struct QErr {
     pub path: String,
     pub error: String,
     pub code: &'static str,
-    pub internal: Option<Value>,
+    /// Boxed: keeps `Result<_, QErr>` small.
+    pub internal: Option<Box<Value>>,
 }
 
 impl QErr {
@@ -34,7 +35,7 @@ impl QErr {
     }
 
     pub fn with_internal(mut self, internal: Value) -> Self {
-        self.internal = Some(internal);
+        self.internal = Some(Box::new(internal));
         self
     }
 
@@ -73,7 +74,7 @@ impl QErr {
         // Hasura puts `internal` first when present; aeson order of the rest is error, path, code.
         let mut m = serde_json::Map::new();
         if let Some(i) = &self.internal {
-            m.insert("internal".into(), i.clone());
+            m.insert("internal".into(), (**i).clone());
         }
         m.insert("path".into(), json!(self.path));
         m.insert("error".into(), json!(self.error));
