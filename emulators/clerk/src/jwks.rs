@@ -48,7 +48,7 @@ impl InstanceKey {
 /// A template's own key, checked when the template is saved so that minting
 /// cannot fail later.
 pub enum CustomKey {
-    Hmac(hmac::Key),
+    Hmac(Box<hmac::Key>),
     Rsa(RsaKeyPair),
 }
 
@@ -62,7 +62,10 @@ impl CustomKey {
                     "HS384" => hmac::HMAC_SHA384,
                     _ => hmac::HMAC_SHA512,
                 };
-                Some(CustomKey::Hmac(hmac::Key::new(algorithm, key.as_bytes())))
+                Some(CustomKey::Hmac(Box::new(hmac::Key::new(
+                    algorithm,
+                    key.as_bytes(),
+                ))))
             }
             "RS256" | "RS384" | "RS512" => parse_rsa_pem(key).map(CustomKey::Rsa),
             _ => None,

@@ -27,8 +27,12 @@ pub struct FaultConfig {
 #[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq, Hash)]
 #[serde(rename_all = "snake_case")]
 pub enum FaultKind {
+    // serde's snake_case gives "status500"; the counter spelling is accepted too.
+    #[serde(alias = "status_500")]
     Status500,
+    #[serde(alias = "status_502")]
     Status502,
+    #[serde(alias = "status_503")]
     Status503,
     /// 429 with `Retry-After: 1` and the API's rate-limit body.
     TooManyRequests,
