@@ -50,6 +50,13 @@ impl HasuraConfig {
     }
 }
 
+impl Default for HasuraConfig {
+    /// Everything but `database_url`, which must be set.
+    fn default() -> Self {
+        HasuraConfig::new("")
+    }
+}
+
 fn random_hex(bytes: usize) -> String {
     (0..bytes)
         .map(|_| format!("{:02x}", rand::random::<u8>()))

@@ -31,9 +31,16 @@ impl TempPostgres {
         if as_root {
             ensure_system_user()?;
         }
+        // As root, $TMPDIR may sit under a home the postgres user cannot enter; /tmp is
+        // world-traversable.
+        let parent = if as_root && Path::new("/tmp").is_dir() {
+            PathBuf::from("/tmp")
+        } else {
+            std::env::temp_dir()
+        };
         let dir = tempfile::Builder::new()
             .prefix("hasura-emu-pg-")
-            .tempdir()
+            .tempdir_in(parent)
             .context("creating temp dir for PostgreSQL")?;
         if as_root {
             chown_to_run_user(dir.path())?;
