@@ -18,14 +18,20 @@ pub struct RetryPolicy {
 
 impl Default for RetryPolicy {
     fn default() -> Self {
-        RetryPolicy { max_retries: 6, base_delay: Duration::from_millis(200), max_delay: Duration::from_secs(20) }
+        RetryPolicy {
+            max_retries: 6,
+            base_delay: Duration::from_millis(200),
+            max_delay: Duration::from_secs(20),
+        }
     }
 }
 
 impl RetryPolicy {
     /// Exponential backoff with full jitter, so parallel applies spread out.
     fn delay(&self, attempt: u32) -> Duration {
-        let exp = self.base_delay.saturating_mul(2u32.saturating_pow(attempt.min(16)));
+        let exp = self
+            .base_delay
+            .saturating_mul(2u32.saturating_pow(attempt.min(16)));
         let cap = exp.min(self.max_delay);
         let ms = rand::rng().random_range(cap.as_millis() as u64 / 2..=cap.as_millis() as u64);
         Duration::from_millis(ms)
@@ -99,7 +105,10 @@ impl HttpClient {
     ) -> Result<Response, HttpError> {
         let mut attempt = 0;
         loop {
-            let mut req = self.inner.request(method.clone(), url).headers(headers.clone());
+            let mut req = self
+                .inner
+                .request(method.clone(), url)
+                .headers(headers.clone());
             if let Some(b) = body {
                 req = req.json(b);
             }
@@ -122,7 +131,10 @@ impl HttpClient {
                             return Ok(Response { status, body });
                         }
                         Ok(body) => {
-                            let err = HttpError::Status { status, body: String::from_utf8_lossy(&body).into_owned() };
+                            let err = HttpError::Status {
+                                status,
+                                body: String::from_utf8_lossy(&body).into_owned(),
+                            };
                             let retryable = match status.as_u16() {
                                 429 | 503 => true,
                                 500 | 502 | 504 => idem == Idempotency::Idempotent,
@@ -135,7 +147,10 @@ impl HttpClient {
                         }
                         // The body was cut off: the server acted, the answer is lost.
                         Err(e) => {
-                            let err = HttpError::Transport(format!("response interrupted: {}", describe(e)));
+                            let err = HttpError::Transport(format!(
+                                "response interrupted: {}",
+                                describe(e)
+                            ));
                             if idem == Idempotency::Unsafe {
                                 return Err(err);
                             }
@@ -156,7 +171,10 @@ impl HttpClient {
             if attempt >= self.retry.max_retries {
                 return Err(err);
             }
-            let wait = retry_after.map_or_else(|| self.retry.delay(attempt), |d| d.min(self.retry.max_delay * 3));
+            let wait = retry_after.map_or_else(
+                || self.retry.delay(attempt),
+                |d| d.min(self.retry.max_delay * 3),
+            );
             tracing::info!(%method, url = %redact_query(url), attempt, wait_ms = wait.as_millis() as u64, error = %err, "transient failure; retrying");
             tokio::select! {
                 _ = tokio::time::sleep(wait) => {},
@@ -233,7 +251,11 @@ mod tests {
 
     #[test]
     fn backoff_grows_and_is_capped() {
-        let p = RetryPolicy { max_retries: 3, base_delay: Duration::from_millis(100), max_delay: Duration::from_secs(1) };
+        let p = RetryPolicy {
+            max_retries: 3,
+            base_delay: Duration::from_millis(100),
+            max_delay: Duration::from_secs(1),
+        };
         assert!(p.delay(0) <= Duration::from_millis(100));
         assert!(p.delay(10) <= Duration::from_secs(1));
         assert!(p.delay(10) >= Duration::from_millis(500));

@@ -17,8 +17,14 @@ struct Env {
 
 impl Env {
     fn start(cfg: ClerkConfig) -> Env {
-        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-        let emu = rt.block_on(ClerkEmulator::start(cfg)).expect("start clerk emulator");
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let emu = rt
+            .block_on(ClerkEmulator::start(cfg))
+            .expect("start clerk emulator");
         Env { rt, emu: Some(emu) }
     }
     fn emu(&self) -> &ClerkEmulator {
@@ -75,7 +81,9 @@ fn hasura_template(name: &str, lifetime: Option<i64>, reorder: bool) -> String {
       }
     })"#
     };
-    let lifetime = lifetime.map(|l| format!("  lifetime = {l}\n")).unwrap_or_default();
+    let lifetime = lifetime
+        .map(|l| format!("  lifetime = {l}\n"))
+        .unwrap_or_default();
     format!(
         "{}\nprovider \"clerk\" {{}}\n\nresource \"clerk_jwt_template\" \"hasura\" {{\n  name   = \"{name}\"\n  claims = {claims}\n{lifetime}}}\n",
         required_providers()
@@ -84,14 +92,28 @@ fn hasura_template(name: &str, lifetime: Option<i64>, reorder: bool) -> String {
 
 fn assert_no_changes(wd: &Workdir, when: &str) {
     let (code, out) = wd.plan_exitcode();
-    assert_eq!(code, 0, "expected an empty plan {when}, got exit {code}:\n{}", out.combined());
+    assert_eq!(
+        code,
+        0,
+        "expected an empty plan {when}, got exit {code}:\n{}",
+        out.combined()
+    );
 }
 
 fn assert_changes(wd: &Workdir, when: &str, needles: &[&str]) -> String {
     let (code, out) = wd.plan_exitcode();
-    assert_eq!(code, 2, "expected changes {when}, got exit {code}:\n{}", out.combined());
+    assert_eq!(
+        code,
+        2,
+        "expected changes {when}, got exit {code}:\n{}",
+        out.combined()
+    );
     for n in needles {
-        assert!(out.stdout.contains(n), "plan {when} should mention {n:?}:\n{}", out.stdout);
+        assert!(
+            out.stdout.contains(n),
+            "plan {when} should mention {n:?}:\n{}",
+            out.stdout
+        );
     }
     out.stdout
 }
@@ -107,7 +129,10 @@ fn lifecycle_create_update_refresh_destroy() {
         let t = &env.templates()[0];
         assert_eq!(t["name"], "hasura");
         assert_eq!(t["lifetime"], 60);
-        assert_eq!(t["claims"]["https://hasura.io/jwt/claims"]["x-hasura-user-id"], "{{user.id}}");
+        assert_eq!(
+            t["claims"]["https://hasura.io/jwt/claims"]["x-hasura-user-id"],
+            "{{user.id}}"
+        );
         let v = wd.resource_values("clerk_jwt_template.hasura");
         assert!(v["id"].as_str().unwrap().starts_with("jtmp_"), "{v}");
         assert_eq!(v["id"], t["id"]);
@@ -125,21 +150,41 @@ fn lifecycle_create_update_refresh_destroy() {
         let id = v["id"].as_str().unwrap().to_string();
         wd.write("main.tf", &hasura_template("hasura-v2", Some(300), true));
         let plan = assert_changes(&wd, "after renaming", &["update in-place", "lifetime"]);
-        assert!(!plan.contains("must be replaced"), "rename must not replace:\n{plan}");
+        assert!(
+            !plan.contains("must be replaced"),
+            "rename must not replace:\n{plan}"
+        );
         wd.apply();
         let t = &env.templates()[0];
-        assert_eq!((t["id"].as_str().unwrap(), t["name"].as_str().unwrap(), t["lifetime"].as_i64().unwrap()), (id.as_str(), "hasura-v2", 300));
+        assert_eq!(
+            (
+                t["id"].as_str().unwrap(),
+                t["name"].as_str().unwrap(),
+                t["lifetime"].as_i64().unwrap()
+            ),
+            (id.as_str(), "hasura-v2", 300)
+        );
         assert_no_changes(&wd, "after update");
 
         // A claims change is an in-place update too.
-        wd.write("main.tf", &hasura_template("hasura-v2", Some(300), true).replace("\"user\"\n", "\"editor\"\n"));
+        wd.write(
+            "main.tf",
+            &hasura_template("hasura-v2", Some(300), true).replace("\"user\"\n", "\"editor\"\n"),
+        );
         assert_changes(&wd, "after changing claims", &["claims"]);
         wd.apply();
-        assert_eq!(env.templates()[0]["claims"]["https://hasura.io/jwt/claims"]["x-hasura-default-role"], "editor");
+        assert_eq!(
+            env.templates()[0]["claims"]["https://hasura.io/jwt/claims"]["x-hasura-default-role"],
+            "editor"
+        );
         assert_no_changes(&wd, "after claims update");
 
         wd.destroy();
-        assert!(env.templates().is_empty(), "destroy must leave the emulator empty: {:?}", env.templates());
+        assert!(
+            env.templates().is_empty(),
+            "destroy must leave the emulator empty: {:?}",
+            env.templates()
+        );
     });
 }
 
@@ -150,23 +195,36 @@ fn drift_is_detected_and_repaired() {
         let wd = env.workdir(tf);
         wd.write("main.tf", &hasura_template("hasura", Some(120), false));
         wd.apply();
-        let id = wd.resource_values("clerk_jwt_template.hasura")["id"].as_str().unwrap().to_string();
+        let id = wd.resource_values("clerk_jwt_template.hasura")["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
 
         // Someone edits the lifetime in the dashboard.
         let (s, _) = env.api(
             reqwest::Method::PATCH,
             &format!("/jwt_templates/{id}"),
-            Some(json!({"name": "hasura", "claims": env.templates()[0]["claims"], "lifetime": 999})),
+            Some(
+                json!({"name": "hasura", "claims": env.templates()[0]["claims"], "lifetime": 999}),
+            ),
         );
         assert_eq!(s, 200);
-        let plan = assert_changes(&wd, "after an out-of-band lifetime edit", &["lifetime", "999", "120"]);
+        let plan = assert_changes(
+            &wd,
+            "after an out-of-band lifetime edit",
+            &["lifetime", "999", "120"],
+        );
         assert!(plan.contains("update in-place"), "{plan}");
         wd.apply();
         assert_eq!(env.templates()[0]["lifetime"], 120);
         assert_no_changes(&wd, "after repairing drift");
 
         // Someone deletes it: refresh drops it and the plan re-creates it.
-        let (s, _) = env.api(reqwest::Method::DELETE, &format!("/jwt_templates/{id}"), None);
+        let (s, _) = env.api(
+            reqwest::Method::DELETE,
+            &format!("/jwt_templates/{id}"),
+            None,
+        );
         assert_eq!(s, 200);
         assert_changes(&wd, "after an out-of-band delete", &["will be created"]);
         wd.apply();
@@ -193,14 +251,16 @@ fn import_by_id_and_by_name() {
         for import_id in [id, "hasura"] {
             let wd = env.workdir(tf);
             wd.write("main.tf", &hasura_template("hasura", None, false));
-            wd.import("clerk_jwt_template.hasura", import_id).assert_success(&format!("import {import_id}"));
+            wd.import("clerk_jwt_template.hasura", import_id)
+                .assert_success(&format!("import {import_id}"));
             assert_eq!(wd.resource_values("clerk_jwt_template.hasura")["id"], id);
             assert_no_changes(&wd, &format!("after importing by {import_id:?}"));
         }
 
         let wd = env.workdir(tf);
         wd.write("main.tf", &hasura_template("hasura", None, false));
-        wd.import("clerk_jwt_template.hasura", "no-such-template").assert_failure_contains("No JWT template has the id or name");
+        wd.import("clerk_jwt_template.hasura", "no-such-template")
+            .assert_failure_contains("No JWT template has the id or name");
         assert_eq!(env.templates().len(), 1);
     });
 }
@@ -214,9 +274,21 @@ fn bad_input_fails_at_validate_with_the_attribute() {
             (r#"jsonencode({ sub = "x" })"#, "lifetime = 60", "\"sub\""),
             (r#"jsonencode(["a"])"#, "lifetime = 60", "JSON object"),
             (r#""{not json""#, "lifetime = 60", "not valid JSON"),
-            (r#"jsonencode({ a = 1 })"#, "lifetime = 10", "between 30 and 315360000"),
-            (r#"jsonencode({ a = 1 })"#, "allowed_clock_skew = 301", "between 0 and 300"),
-            (r#"jsonencode({ a = 1 })"#, "custom_signing_key = true", "signing_algorithm"),
+            (
+                r#"jsonencode({ a = 1 })"#,
+                "lifetime = 10",
+                "between 30 and 315360000",
+            ),
+            (
+                r#"jsonencode({ a = 1 })"#,
+                "allowed_clock_skew = 301",
+                "between 0 and 300",
+            ),
+            (
+                r#"jsonencode({ a = 1 })"#,
+                "custom_signing_key = true",
+                "signing_algorithm",
+            ),
         ];
         for (claims, extra, needle) in cases {
             wd.write(
@@ -225,10 +297,17 @@ fn bad_input_fails_at_validate_with_the_attribute() {
             );
             let out = wd.validate();
             out.assert_failure_contains(needle);
-            assert!(out.combined().contains("clerk_jwt_template"), "diagnostic must point at the resource:\n{}", out.combined());
+            assert!(
+                out.combined().contains("clerk_jwt_template"),
+                "diagnostic must point at the resource:\n{}",
+                out.combined()
+            );
             wd.try_apply().assert_failure_contains(needle);
         }
-        assert!(env.templates().is_empty(), "nothing may be created from bad input");
+        assert!(
+            env.templates().is_empty(),
+            "nothing may be created from bad input"
+        );
     });
 }
 
@@ -246,7 +325,13 @@ fn data_sources_feed_hasura() {
             ),
         );
         wd.apply();
-        assert_eq!(wd.output("jwk_url"), json!(format!("{}/.well-known/jwks.json", env.emu().frontend_api_url())));
+        assert_eq!(
+            wd.output("jwk_url"),
+            json!(format!(
+                "{}/.well-known/jwks.json",
+                env.emu().frontend_api_url()
+            ))
+        );
         assert_eq!(wd.output("issuer"), json!(env.emu().frontend_api_url()));
         assert!(wd.output("kid").as_str().is_some_and(|k| !k.is_empty()));
         assert_eq!(wd.output("same_id"), json!(true));
@@ -265,7 +350,13 @@ fn data_sources_feed_hasura() {
 fn converges_under_rate_limit_and_never_logs_secrets() {
     for_each_terraform(|tf| {
         // Tight limit: the provider must wait out 429s (Retry-After) and still converge.
-        let env = Env::start(ClerkConfig { rate_limit: Some(RateLimit { requests: 4, window_secs: 2 }), ..ClerkConfig::default() });
+        let env = Env::start(ClerkConfig {
+            rate_limit: Some(RateLimit {
+                requests: 4,
+                window_secs: 2,
+            }),
+            ..ClerkConfig::default()
+        });
         let mut wd = env.workdir(tf);
         wd.env("TF_LOG", "trace");
         wd.env("TF_LOG_PROVIDER", "trace");
@@ -279,11 +370,17 @@ fn converges_under_rate_limit_and_never_logs_secrets() {
         hcl.push_str(&format!(
             "resource \"clerk_jwt_template\" \"custom\" {{\n  name = \"custom\"\n  claims = jsonencode({{ a = 1 }})\n  custom_signing_key = true\n  signing_algorithm = \"HS256\"\n  signing_key = \"{signing_key}\"\n}}\n"
         ));
-        wd.write("main.tf", &format!("{}\nprovider \"clerk\" {{}}\n{hcl}", required_providers()));
+        wd.write(
+            "main.tf",
+            &format!("{}\nprovider \"clerk\" {{}}\n{hcl}", required_providers()),
+        );
         let apply = wd.apply();
         assert_eq!(env.templates().len(), 7);
         let counters = env.emu().control.counters();
-        assert!(counters["rate_limited"].as_u64().unwrap_or(0) > 0, "the scenario must actually hit the rate limit: {counters}");
+        assert!(
+            counters["rate_limited"].as_u64().unwrap_or(0) > 0,
+            "the scenario must actually hit the rate limit: {counters}"
+        );
         let (code, plan) = wd.plan_exitcode();
         assert_eq!(code, 0, "{}", plan.combined());
         let destroy = wd.destroy();
@@ -291,8 +388,14 @@ fn converges_under_rate_limit_and_never_logs_secrets() {
         for out in [&apply, &plan, &destroy] {
             let all = out.combined();
             assert!(all.contains("provider"), "trace logging must be on");
-            assert!(!all.contains(env.emu().secret_key()), "secret key leaked into Terraform output/logs");
-            assert!(!all.contains(signing_key), "signing key leaked into Terraform output/logs");
+            assert!(
+                !all.contains(env.emu().secret_key()),
+                "secret key leaked into Terraform output/logs"
+            );
+            assert!(
+                !all.contains(signing_key),
+                "signing key leaked into Terraform output/logs"
+            );
         }
     });
 }

@@ -9,8 +9,14 @@ fn root() -> &'static Path {
 }
 
 fn page(provider: &str, kind: &str, type_name: &str) -> String {
-    let short = type_name.strip_prefix(&format!("{provider}_")).unwrap_or(type_name);
-    let p = root().join("docs").join(provider).join(kind).join(format!("{short}.md"));
+    let short = type_name
+        .strip_prefix(&format!("{provider}_"))
+        .unwrap_or(type_name);
+    let p = root()
+        .join("docs")
+        .join(provider)
+        .join(kind)
+        .join(format!("{short}.md"));
     std::fs::read_to_string(&p).unwrap_or_else(|_| panic!("missing docs page {}", p.display()))
 }
 
@@ -46,8 +52,14 @@ fn check_schema(what: &str, schema: &Schema, text: &str, missing: &mut Vec<Strin
 
 fn check_provider(name: &str, p: &dyn Provider) {
     let mut missing = Vec::new();
-    let index = std::fs::read_to_string(root().join("docs").join(name).join("index.md")).expect("provider index.md");
-    check_schema(&format!("{name} provider"), &p.schema(), &index, &mut missing);
+    let index = std::fs::read_to_string(root().join("docs").join(name).join("index.md"))
+        .expect("provider index.md");
+    check_schema(
+        &format!("{name} provider"),
+        &p.schema(),
+        &index,
+        &mut missing,
+    );
     for r in p.resources() {
         let t = r.type_name();
         check_schema(t, &r.schema(), &page(name, "resources", t), &mut missing);
@@ -63,9 +75,23 @@ fn check_provider(name: &str, p: &dyn Provider) {
     }
     for d in p.data_sources() {
         let t = d.type_name();
-        check_schema(&format!("data {t}"), &d.schema(), &page(name, "data-sources", t), &mut missing);
-        if !root().join("examples").join(name).join("data-sources").join(t).join("data-source.tf").exists() {
-            missing.push(format!("data {t}: examples/{name}/data-sources/{t}/data-source.tf"));
+        check_schema(
+            &format!("data {t}"),
+            &d.schema(),
+            &page(name, "data-sources", t),
+            &mut missing,
+        );
+        if !root()
+            .join("examples")
+            .join(name)
+            .join("data-sources")
+            .join(t)
+            .join("data-source.tf")
+            .exists()
+        {
+            missing.push(format!(
+                "data {t}: examples/{name}/data-sources/{t}/data-source.tf"
+            ));
         }
     }
     assert!(missing.is_empty(), "undocumented:\n{}", missing.join("\n"));

@@ -4,7 +4,9 @@ use std::any::Any;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use terraform_providers::framework::{DataSource, Diagnostics, Provider, ProviderServer, Resource, Schema};
+use terraform_providers::framework::{
+    DataSource, Diagnostics, Provider, ProviderServer, Resource, Schema,
+};
 use terraform_providers::plugin::cty::Value;
 use terraform_providers::plugin::serve::{run, ServeConfig};
 
@@ -15,7 +17,11 @@ impl Provider for Empty {
     fn schema(&self) -> Schema {
         Schema::new("Hasura", vec![])
     }
-    async fn configure(&self, _: &Value, _: &str) -> Result<Arc<dyn Any + Send + Sync>, Diagnostics> {
+    async fn configure(
+        &self,
+        _: &Value,
+        _: &str,
+    ) -> Result<Arc<dyn Any + Send + Sync>, Diagnostics> {
         Ok(Arc::new(()))
     }
     fn resources(&self) -> Vec<Arc<dyn Resource>> {

@@ -52,7 +52,13 @@ pub struct TemplateBody {
 // The signing key must never reach a log line through a debug print.
 impl std::fmt::Debug for TemplateBody {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TemplateBody").field("name", &self.name).field("signing_key", &self.signing_key.as_ref().map(|_| "(sensitive)")).finish_non_exhaustive()
+        f.debug_struct("TemplateBody")
+            .field("name", &self.name)
+            .field(
+                "signing_key",
+                &self.signing_key.as_ref().map(|_| "(sensitive)"),
+            )
+            .finish_non_exhaustive()
     }
 }
 
@@ -118,33 +124,66 @@ impl ClerkError {
 }
 
 impl ClerkClient {
-    pub fn new(api_url: &url::Url, secret_key: &str, publishable_key: Option<String>, timeout: Duration, retry: RetryPolicy) -> Result<Self, String> {
+    pub fn new(
+        api_url: &url::Url,
+        secret_key: &str,
+        publishable_key: Option<String>,
+        timeout: Duration,
+        retry: RetryPolicy,
+    ) -> Result<Self, String> {
         let ua = format!("terraform-provider-clerk/{}", env!("CARGO_PKG_VERSION"));
         let http = HttpClient::new(&ua, timeout, retry)?;
-        let mut auth = HeaderValue::from_str(&format!("Bearer {secret_key}"))
-            .map_err(|_| "secret_key contains characters that cannot be sent in an HTTP header".to_string())?;
+        let mut auth = HeaderValue::from_str(&format!("Bearer {secret_key}")).map_err(|_| {
+            "secret_key contains characters that cannot be sent in an HTTP header".to_string()
+        })?;
         auth.set_sensitive(true);
         let mut headers = HeaderMap::new();
         headers.insert(AUTHORIZATION, auth);
         headers.insert("Clerk-API-Version", HeaderValue::from_static("2021-02-05"));
-        Ok(ClerkClient { http, base: api_url.as_str().trim_end_matches('/').to_string(), headers, publishable_key })
-    }
-
-    async fn call<T: for<'de> Deserialize<'de>>(&self, cancel: &CancellationToken, method: Method, path: &str, body: Option<&serde_json::Value>, idem: Idempotency) -> Result<T, ClerkError> {
-        let url = format!("{}{}", self.base, path);
-        let resp = self.http.send(cancel, method.clone(), &url, &self.headers, body, idem).await.map_err(|e| from_http(e, &method, path))?;
-        serde_json::from_slice(&resp.body).map_err(|e| ClerkError {
-            status: Some(resp.status),
-            code: None,
-            message: format!("Clerk answered {method} {path} with a body this provider cannot read: {e}"),
+        Ok(ClerkClient {
+            http,
+            base: api_url.as_str().trim_end_matches('/').to_string(),
+            headers,
+            publishable_key,
         })
     }
 
-    pub async fn list_templates(&self, cancel: &CancellationToken) -> Result<Vec<JwtTemplate>, ClerkError> {
+    async fn call<T: for<'de> Deserialize<'de>>(
+        &self,
+        cancel: &CancellationToken,
+        method: Method,
+        path: &str,
+        body: Option<&serde_json::Value>,
+        idem: Idempotency,
+    ) -> Result<T, ClerkError> {
+        let url = format!("{}{}", self.base, path);
+        let resp = self
+            .http
+            .send(cancel, method.clone(), &url, &self.headers, body, idem)
+            .await
+            .map_err(|e| from_http(e, &method, path))?;
+        serde_json::from_slice(&resp.body).map_err(|e| ClerkError {
+            status: Some(resp.status),
+            code: None,
+            message: format!(
+                "Clerk answered {method} {path} with a body this provider cannot read: {e}"
+            ),
+        })
+    }
+
+    pub async fn list_templates(
+        &self,
+        cancel: &CancellationToken,
+    ) -> Result<Vec<JwtTemplate>, ClerkError> {
         let mut out = Vec::new();
         loop {
-            let path = format!("/jwt_templates?paginated=true&limit={PAGE}&offset={}", out.len());
-            let page: Paged<JwtTemplate> = self.call(cancel, Method::GET, &path, None, Idempotency::Idempotent).await?;
+            let path = format!(
+                "/jwt_templates?paginated=true&limit={PAGE}&offset={}",
+                out.len()
+            );
+            let page: Paged<JwtTemplate> = self
+                .call(cancel, Method::GET, &path, None, Idempotency::Idempotent)
+                .await?;
             let n = page.data.len();
             out.extend(page.data);
             if n == 0 || out.len() >= page.total_count {
@@ -153,27 +192,82 @@ impl ClerkClient {
         }
     }
 
-    pub async fn get_template(&self, cancel: &CancellationToken, id: &str) -> Result<JwtTemplate, ClerkError> {
-        self.call(cancel, Method::GET, &format!("/jwt_templates/{}", path_segment(id)), None, Idempotency::Idempotent).await
+    pub async fn get_template(
+        &self,
+        cancel: &CancellationToken,
+        id: &str,
+    ) -> Result<JwtTemplate, ClerkError> {
+        self.call(
+            cancel,
+            Method::GET,
+            &format!("/jwt_templates/{}", path_segment(id)),
+            None,
+            Idempotency::Idempotent,
+        )
+        .await
     }
 
-    pub async fn find_template_by_name(&self, cancel: &CancellationToken, name: &str) -> Result<Option<JwtTemplate>, ClerkError> {
-        Ok(self.list_templates(cancel).await?.into_iter().find(|t| t.name == name))
+    pub async fn find_template_by_name(
+        &self,
+        cancel: &CancellationToken,
+        name: &str,
+    ) -> Result<Option<JwtTemplate>, ClerkError> {
+        Ok(self
+            .list_templates(cancel)
+            .await?
+            .into_iter()
+            .find(|t| t.name == name))
     }
 
-    pub async fn create_template(&self, cancel: &CancellationToken, body: &TemplateBody) -> Result<JwtTemplate, ClerkError> {
+    pub async fn create_template(
+        &self,
+        cancel: &CancellationToken,
+        body: &TemplateBody,
+    ) -> Result<JwtTemplate, ClerkError> {
         let b = serde_json::to_value(body).expect("body serialises");
-        self.call(cancel, Method::POST, "/jwt_templates", Some(&b), Idempotency::Unsafe).await
+        self.call(
+            cancel,
+            Method::POST,
+            "/jwt_templates",
+            Some(&b),
+            Idempotency::Unsafe,
+        )
+        .await
     }
 
-    pub async fn update_template(&self, cancel: &CancellationToken, id: &str, body: &TemplateBody) -> Result<JwtTemplate, ClerkError> {
+    pub async fn update_template(
+        &self,
+        cancel: &CancellationToken,
+        id: &str,
+        body: &TemplateBody,
+    ) -> Result<JwtTemplate, ClerkError> {
         let b = serde_json::to_value(body).expect("body serialises");
         // A full-body PATCH is idempotent: repeating it lands in the same state.
-        self.call(cancel, Method::PATCH, &format!("/jwt_templates/{}", path_segment(id)), Some(&b), Idempotency::Idempotent).await
+        self.call(
+            cancel,
+            Method::PATCH,
+            &format!("/jwt_templates/{}", path_segment(id)),
+            Some(&b),
+            Idempotency::Idempotent,
+        )
+        .await
     }
 
-    pub async fn delete_template(&self, cancel: &CancellationToken, id: &str) -> Result<(), ClerkError> {
-        match self.call::<serde_json::Value>(cancel, Method::DELETE, &format!("/jwt_templates/{}", path_segment(id)), None, Idempotency::Idempotent).await {
+    pub async fn delete_template(
+        &self,
+        cancel: &CancellationToken,
+        id: &str,
+    ) -> Result<(), ClerkError> {
+        match self
+            .call::<serde_json::Value>(
+                cancel,
+                Method::DELETE,
+                &format!("/jwt_templates/{}", path_segment(id)),
+                None,
+                Idempotency::Idempotent,
+            )
+            .await
+        {
             Ok(_) => Ok(()),
             // Already gone (out of band, or our earlier attempt whose answer was lost).
             Err(e) if e.is_not_found() => Ok(()),
@@ -182,14 +276,27 @@ impl ClerkClient {
     }
 
     pub async fn jwks(&self, cancel: &CancellationToken) -> Result<Jwks, ClerkError> {
-        self.call(cancel, Method::GET, "/jwks", None, Idempotency::Idempotent).await
+        self.call(cancel, Method::GET, "/jwks", None, Idempotency::Idempotent)
+            .await
     }
 
     pub async fn domains(&self, cancel: &CancellationToken) -> Result<Vec<Domain>, ClerkError> {
-        let v: serde_json::Value = self.call(cancel, Method::GET, "/domains", None, Idempotency::Idempotent).await?;
+        let v: serde_json::Value = self
+            .call(
+                cancel,
+                Method::GET,
+                "/domains",
+                None,
+                Idempotency::Idempotent,
+            )
+            .await?;
         // The list is `{data, total_count}`; older instances answer a bare array.
         let data = v.get("data").cloned().unwrap_or(v);
-        serde_json::from_value(data).map_err(|e| ClerkError { status: None, code: None, message: format!("unexpected /domains answer: {e}") })
+        serde_json::from_value(data).map_err(|e| ClerkError {
+            status: None,
+            code: None,
+            message: format!("unexpected /domains answer: {e}"),
+        })
     }
 }
 

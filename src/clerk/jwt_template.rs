@@ -4,8 +4,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::framework::json_string::{canonical, json_eq};
 use crate::framework::{
-    decode, encode, ApplyError, Attribute, Ctx, Diagnostics, IntBetween, JsonObject, PlanContext, Resource, Schema,
-    StringLen, UseStateForUnknown,
+    decode, encode, ApplyError, Attribute, Ctx, Diagnostics, IntBetween, JsonObject, PlanContext,
+    Resource, Schema, StringLen, UseStateForUnknown,
 };
 use crate::plugin::cty::{AttrPath, Value};
 
@@ -50,8 +50,13 @@ impl Model {
     /// (write-only, so it is not in the plan on newer cores).
     fn body(&self, config: &Model) -> Result<TemplateBody, Diagnostics> {
         let claims = self.claims.as_deref().unwrap_or("{}");
-        let claims: serde_json::Value = serde_json::from_str(claims)
-            .map_err(|e| Diagnostics::attr_error(AttrPath::attr("claims"), "Invalid JSON", format!("`claims` is not valid JSON: {e}")))?;
+        let claims: serde_json::Value = serde_json::from_str(claims).map_err(|e| {
+            Diagnostics::attr_error(
+                AttrPath::attr("claims"),
+                "Invalid JSON",
+                format!("`claims` is not valid JSON: {e}"),
+            )
+        })?;
         let custom = self.custom_signing_key.unwrap_or(false);
         Ok(TemplateBody {
             name: self.name.clone().unwrap_or_default(),
@@ -59,8 +64,18 @@ impl Model {
             lifetime: self.lifetime.unwrap_or(60),
             allowed_clock_skew: self.allowed_clock_skew.unwrap_or(5),
             custom_signing_key: custom,
-            signing_algorithm: if custom { self.signing_algorithm.clone().or(config.signing_algorithm.clone()) } else { None },
-            signing_key: if custom { config.signing_key.clone().or(self.signing_key.clone()) } else { None },
+            signing_algorithm: if custom {
+                self.signing_algorithm
+                    .clone()
+                    .or(config.signing_algorithm.clone())
+            } else {
+                None
+            },
+            signing_key: if custom {
+                config.signing_key.clone().or(self.signing_key.clone())
+            } else {
+                None
+            },
         })
     }
 }
@@ -119,14 +134,22 @@ impl Resource for JwtTemplateResource {
         if custom.as_bool() == Some(true) {
             for attr in ["signing_algorithm", "signing_key"] {
                 if config.get(attr).is_null() {
-                    diags.add_attr_error(AttrPath::attr(attr), "Missing attribute", format!("`{attr}` is required when `custom_signing_key` is true."));
+                    diags.add_attr_error(
+                        AttrPath::attr(attr),
+                        "Missing attribute",
+                        format!("`{attr}` is required when `custom_signing_key` is true."),
+                    );
                 }
             }
         } else if custom.as_bool() == Some(false) || custom.is_null() {
             if !config.get("signing_key").is_null() {
                 diags.add_attr_error(AttrPath::attr("signing_key"), "Unused signing key", "`signing_key` is only used when `custom_signing_key` is true; set that, or remove `signing_key`.");
             }
-            if config.get("signing_algorithm").as_str().is_some_and(|a| a != DEFAULT_ALGORITHM) {
+            if config
+                .get("signing_algorithm")
+                .as_str()
+                .is_some_and(|a| a != DEFAULT_ALGORITHM)
+            {
                 diags.add_attr_error(AttrPath::attr("signing_algorithm"), "Custom algorithm without custom key", "Without `custom_signing_key = true`, Clerk signs with the instance key using RS256; set `custom_signing_key` or remove `signing_algorithm`.");
             }
         }
@@ -139,11 +162,17 @@ impl Resource for JwtTemplateResource {
             return;
         }
         if plan.planned.get("custom_signing_key").as_bool() == Some(false) {
-            plan.planned.set("signing_algorithm", Value::string(DEFAULT_ALGORITHM));
+            plan.planned
+                .set("signing_algorithm", Value::string(DEFAULT_ALGORITHM));
         }
     }
 
-    async fn create(&self, ctx: &Ctx, planned: &Value, config: &Value) -> Result<Value, ApplyError> {
+    async fn create(
+        &self,
+        ctx: &Ctx,
+        planned: &Value,
+        config: &Value,
+    ) -> Result<Value, ApplyError> {
         let client = ctx.client::<ClerkClient>()?;
         let plan: Model = decode(planned)?;
         let cfg: Model = decode(config)?;
@@ -163,7 +192,10 @@ impl Resource for JwtTemplateResource {
             }
             Err(e) => return Err(e.into_diags("Failed to create JWT template").into()),
         };
-        Ok(encode(&Model::from_api(created, plan.signing_key), &self.schema().cty_type())?)
+        Ok(encode(
+            &Model::from_api(created, plan.signing_key),
+            &self.schema().cty_type(),
+        )?)
     }
 
     async fn read(&self, ctx: &Ctx, state: &Value) -> Result<Option<Value>, Diagnostics> {
@@ -171,13 +203,22 @@ impl Resource for JwtTemplateResource {
         let prior: Model = decode(state)?;
         let id = prior.id.clone().unwrap_or_default();
         match client.get_template(&ctx.cancel, &id).await {
-            Ok(t) => Ok(Some(encode(&Model::from_api(t, prior.signing_key), &self.schema().cty_type())?)),
+            Ok(t) => Ok(Some(encode(
+                &Model::from_api(t, prior.signing_key),
+                &self.schema().cty_type(),
+            )?)),
             Err(e) if e.is_not_found() => Ok(None),
             Err(e) => Err(e.into_diags("Failed to read JWT template")),
         }
     }
 
-    async fn update(&self, ctx: &Ctx, prior: &Value, planned: &Value, config: &Value) -> Result<Value, ApplyError> {
+    async fn update(
+        &self,
+        ctx: &Ctx,
+        prior: &Value,
+        planned: &Value,
+        config: &Value,
+    ) -> Result<Value, ApplyError> {
         let client = ctx.client::<ClerkClient>()?;
         let prior: Model = decode(prior)?;
         let plan: Model = decode(planned)?;
@@ -187,7 +228,10 @@ impl Resource for JwtTemplateResource {
             .update_template(&ctx.cancel, &id, &plan.body(&cfg)?)
             .await
             .map_err(|e| e.into_diags("Failed to update JWT template"))?;
-        Ok(encode(&Model::from_api(t, plan.signing_key), &self.schema().cty_type())?)
+        Ok(encode(
+            &Model::from_api(t, plan.signing_key),
+            &self.schema().cty_type(),
+        )?)
     }
 
     async fn delete(&self, ctx: &Ctx, state: &Value) -> Result<(), Diagnostics> {
@@ -202,7 +246,11 @@ impl Resource for JwtTemplateResource {
     async fn import(&self, ctx: &Ctx, id: &str) -> Result<Value, Diagnostics> {
         let client = ctx.client::<ClerkClient>()?;
         let found = if id.starts_with("jtmp_") {
-            client.get_template(&ctx.cancel, id).await.map(Some).or_else(|e| if e.is_not_found() { Ok(None) } else { Err(e) })
+            client
+                .get_template(&ctx.cancel, id)
+                .await
+                .map(Some)
+                .or_else(|e| if e.is_not_found() { Ok(None) } else { Err(e) })
         } else {
             client.find_template_by_name(&ctx.cancel, id).await
         }

@@ -4,7 +4,9 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
-use crate::framework::{Attribute, DataSource, Diagnostics, IntBetween, Provider, Resource, Schema};
+use crate::framework::{
+    Attribute, DataSource, Diagnostics, IntBetween, Provider, Resource, Schema,
+};
 use crate::http::{check_endpoint, RetryPolicy};
 use crate::plugin::cty::{AttrPath, Value};
 
@@ -69,7 +71,11 @@ impl Provider for ClerkProvider {
         }
     }
 
-    async fn configure(&self, config: &Value, _tf: &str) -> Result<Arc<dyn Any + Send + Sync>, Diagnostics> {
+    async fn configure(
+        &self,
+        config: &Value,
+        _tf: &str,
+    ) -> Result<Arc<dyn Any + Send + Sync>, Diagnostics> {
         let Some(secret) = setting(config, "secret_key", "CLERK_SECRET_KEY") else {
             return Err(Diagnostics::attr_error(
                 AttrPath::attr("secret_key"),
@@ -77,16 +83,28 @@ impl Provider for ClerkProvider {
                 "Set `secret_key` in the provider block or the CLERK_SECRET_KEY environment variable.",
             ));
         };
-        let api_url = setting(config, "api_url", "CLERK_API_URL").unwrap_or_else(|| DEFAULT_API_URL.to_string());
-        let url = check_endpoint(&api_url).map_err(|e| Diagnostics::attr_error(AttrPath::attr("api_url"), "Invalid Clerk API URL", e))?;
+        let api_url = setting(config, "api_url", "CLERK_API_URL")
+            .unwrap_or_else(|| DEFAULT_API_URL.to_string());
+        let url = check_endpoint(&api_url).map_err(|e| {
+            Diagnostics::attr_error(AttrPath::attr("api_url"), "Invalid Clerk API URL", e)
+        })?;
         let publishable = setting(config, "publishable_key", "CLERK_PUBLISHABLE_KEY");
         let retry = RetryPolicy {
-            max_retries: config.get("max_retries").as_i64().map_or(RetryPolicy::default().max_retries, |n| n as u32),
+            max_retries: config
+                .get("max_retries")
+                .as_i64()
+                .map_or(RetryPolicy::default().max_retries, |n| n as u32),
             ..RetryPolicy::default()
         };
-        let timeout = Duration::from_secs(config.get("request_timeout").as_i64().unwrap_or(30) as u64);
-        let client = ClerkClient::new(&url, &secret, publishable, timeout, retry)
-            .map_err(|e| Diagnostics::attr_error(AttrPath::attr("secret_key"), "Cannot configure the Clerk client", e))?;
+        let timeout =
+            Duration::from_secs(config.get("request_timeout").as_i64().unwrap_or(30) as u64);
+        let client = ClerkClient::new(&url, &secret, publishable, timeout, retry).map_err(|e| {
+            Diagnostics::attr_error(
+                AttrPath::attr("secret_key"),
+                "Cannot configure the Clerk client",
+                e,
+            )
+        })?;
         Ok(Arc::new(client))
     }
 

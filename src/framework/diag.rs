@@ -28,15 +28,29 @@ impl Diagnostics {
         d.add_error(summary, detail);
         d
     }
-    pub fn attr_error(path: AttrPath, summary: impl Into<String>, detail: impl Into<String>) -> Self {
+    pub fn attr_error(
+        path: AttrPath,
+        summary: impl Into<String>,
+        detail: impl Into<String>,
+    ) -> Self {
         let mut d = Self::new();
         d.add_attr_error(path, summary, detail);
         d
     }
     pub fn add_error(&mut self, summary: impl Into<String>, detail: impl Into<String>) {
-        self.0.push(Diagnostic { severity: Severity::Error, summary: summary.into(), detail: detail.into(), path: None });
+        self.0.push(Diagnostic {
+            severity: Severity::Error,
+            summary: summary.into(),
+            detail: detail.into(),
+            path: None,
+        });
     }
-    pub fn add_attr_error(&mut self, path: AttrPath, summary: impl Into<String>, detail: impl Into<String>) {
+    pub fn add_attr_error(
+        &mut self,
+        path: AttrPath,
+        summary: impl Into<String>,
+        detail: impl Into<String>,
+    ) {
         self.0.push(Diagnostic {
             severity: Severity::Error,
             summary: summary.into(),
@@ -45,7 +59,12 @@ impl Diagnostics {
         });
     }
     pub fn add_warning(&mut self, summary: impl Into<String>, detail: impl Into<String>) {
-        self.0.push(Diagnostic { severity: Severity::Warning, summary: summary.into(), detail: detail.into(), path: None });
+        self.0.push(Diagnostic {
+            severity: Severity::Warning,
+            summary: summary.into(),
+            detail: detail.into(),
+            path: None,
+        });
     }
     pub fn extend(&mut self, other: Diagnostics) {
         self.0.extend(other.0);

@@ -5,7 +5,10 @@ use crate::plugin::cty::Value;
 /// Semantic equality for JSON strings; invalid JSON compares as text.
 pub fn json_eq(a: &Value, b: &Value) -> bool {
     match (a.as_str(), b.as_str()) {
-        (Some(x), Some(y)) => match (serde_json::from_str::<serde_json::Value>(x), serde_json::from_str::<serde_json::Value>(y)) {
+        (Some(x), Some(y)) => match (
+            serde_json::from_str::<serde_json::Value>(x),
+            serde_json::from_str::<serde_json::Value>(y),
+        ) {
             (Ok(x), Ok(y)) => x == y,
             _ => x == y,
         },
@@ -24,7 +27,12 @@ fn sorted(v: &serde_json::Value) -> serde_json::Value {
         serde_json::Value::Object(m) => {
             let mut entries: Vec<_> = m.iter().collect();
             entries.sort_by(|a, b| a.0.cmp(b.0));
-            serde_json::Value::Object(entries.into_iter().map(|(k, x)| (k.clone(), sorted(x))).collect())
+            serde_json::Value::Object(
+                entries
+                    .into_iter()
+                    .map(|(k, x)| (k.clone(), sorted(x)))
+                    .collect(),
+            )
         }
         serde_json::Value::Array(a) => serde_json::Value::Array(a.iter().map(sorted).collect()),
         other => other.clone(),
@@ -37,9 +45,21 @@ mod tests {
 
     #[test]
     fn equal_despite_order_and_space() {
-        assert!(json_eq(&Value::string(r#"{"a":1,"b":[1,2]}"#), &Value::string("{ \"b\": [1, 2], \"a\": 1 }")));
-        assert!(!json_eq(&Value::string(r#"{"a":1}"#), &Value::string(r#"{"a":2}"#)));
-        assert!(!json_eq(&Value::string(r#"{"b":[1,2]}"#), &Value::string(r#"{"b":[2,1]}"#)));
-        assert_eq!(canonical(&serde_json::json!({"b": {"d": 1, "c": 2}, "a": 0})), r#"{"a":0,"b":{"c":2,"d":1}}"#);
+        assert!(json_eq(
+            &Value::string(r#"{"a":1,"b":[1,2]}"#),
+            &Value::string("{ \"b\": [1, 2], \"a\": 1 }")
+        ));
+        assert!(!json_eq(
+            &Value::string(r#"{"a":1}"#),
+            &Value::string(r#"{"a":2}"#)
+        ));
+        assert!(!json_eq(
+            &Value::string(r#"{"b":[1,2]}"#),
+            &Value::string(r#"{"b":[2,1]}"#)
+        ));
+        assert_eq!(
+            canonical(&serde_json::json!({"b": {"d": 1, "c": 2}, "a": 0})),
+            r#"{"a":0,"b":{"c":2,"d":1}}"#
+        );
     }
 }

@@ -21,17 +21,25 @@ pub fn validate(attrs: &[Attribute], obj: &Value, path: &AttrPath, diags: &mut D
             }
         }
         if let AttrType::Nested(nesting, inner) = &a.ty {
-            for_each_element(*nesting, v, &p, |elem, ep| validate(inner, elem, &ep, diags));
+            for_each_element(*nesting, v, &p, |elem, ep| {
+                validate(inner, elem, &ep, diags)
+            });
         }
     }
 }
 
-fn for_each_element(nesting: Nesting, v: &Value, path: &AttrPath, mut f: impl FnMut(&Value, AttrPath)) {
+fn for_each_element(
+    nesting: Nesting,
+    v: &Value,
+    path: &AttrPath,
+    mut f: impl FnMut(&Value, AttrPath),
+) {
     match (nesting, v) {
         (Nesting::Single, _) => f(v, path.clone()),
-        (Nesting::List, Value::List(items)) => {
-            items.iter().enumerate().for_each(|(i, x)| f(x, path.index(i)))
-        }
+        (Nesting::List, Value::List(items)) => items
+            .iter()
+            .enumerate()
+            .for_each(|(i, x)| f(x, path.index(i))),
         // Set elements cannot be addressed by a path; report against the set.
         (Nesting::Set, Value::Set(items)) => items.iter().for_each(|x| f(x, path.clone())),
         (Nesting::Map, Value::Map(m)) => m.iter().for_each(|(k, x)| f(x, path.key(k))),
@@ -53,9 +61,10 @@ pub fn apply_defaults(attrs: &[Attribute], config: &Value, planned: &mut Value) 
         if let (AttrType::Nested(nesting, inner), Some(pv)) = (&a.ty, pm.get_mut(a.name)) {
             match (nesting, cv, pv) {
                 (Nesting::Single, c, p) => apply_defaults(inner, c, p),
-                (Nesting::List, Value::List(cs), Value::List(ps)) if cs.len() == ps.len() => {
-                    cs.iter().zip(ps.iter_mut()).for_each(|(c, p)| apply_defaults(inner, c, p))
-                }
+                (Nesting::List, Value::List(cs), Value::List(ps)) if cs.len() == ps.len() => cs
+                    .iter()
+                    .zip(ps.iter_mut())
+                    .for_each(|(c, p)| apply_defaults(inner, c, p)),
                 (Nesting::Map, Value::Map(cs), Value::Map(ps)) => {
                     for (k, p) in ps.iter_mut() {
                         if let Some(c) = cs.get(k) {
@@ -67,7 +76,9 @@ pub fn apply_defaults(attrs: &[Attribute], config: &Value, planned: &mut Value) 
                     // Set elements are matched to config by position only
                     // where core kept the order; defaults are element-local.
                     let cs = cv.elements().unwrap_or(&[]).to_vec();
-                    ps.iter_mut().zip(cs.iter()).for_each(|(p, c)| apply_defaults(inner, c, p));
+                    ps.iter_mut()
+                        .zip(cs.iter())
+                        .for_each(|(p, c)| apply_defaults(inner, c, p));
                 }
                 _ => {}
             }
@@ -76,11 +87,22 @@ pub fn apply_defaults(attrs: &[Attribute], config: &Value, planned: &mut Value) 
 }
 
 /// Keeps the prior form of values that changed only in presentation.
-pub fn keep_equivalent_prior(attrs: &[Attribute], source: &Value, prior: &Value, target: &mut Value) {
+pub fn keep_equivalent_prior(
+    attrs: &[Attribute],
+    source: &Value,
+    prior: &Value,
+    target: &mut Value,
+) {
     for a in attrs {
         let Some(eq) = a.semantic_eq else { continue };
         let (s, p) = (source.get(a.name), prior.get(a.name));
-        if s.is_wholly_known() && !s.is_null() && p.is_wholly_known() && !p.is_null() && s != p && eq(s, p) {
+        if s.is_wholly_known()
+            && !s.is_null()
+            && p.is_wholly_known()
+            && !p.is_null()
+            && s != p
+            && eq(s, p)
+        {
             target.set(a.name, p.clone());
         }
     }
@@ -104,8 +126,12 @@ pub fn mark_computed_unknown(attrs: &[Attribute], config: &Value, planned: &mut 
         if let (AttrType::Nested(Nesting::List, inner), Value::List(cs), Some(Value::List(ps))) =
             (&a.ty, cv, pm.get_mut(a.name))
         {
-            cs.iter().zip(ps.iter_mut()).for_each(|(c, p)| mark_computed_unknown(inner, c, p));
-        } else if let (AttrType::Nested(Nesting::Single, inner), Some(p)) = (&a.ty, pm.get_mut(a.name)) {
+            cs.iter()
+                .zip(ps.iter_mut())
+                .for_each(|(c, p)| mark_computed_unknown(inner, c, p));
+        } else if let (AttrType::Nested(Nesting::Single, inner), Some(p)) =
+            (&a.ty, pm.get_mut(a.name))
+        {
             if !cv.is_null() {
                 mark_computed_unknown(inner, cv, p);
             }
@@ -114,13 +140,22 @@ pub fn mark_computed_unknown(attrs: &[Attribute], config: &Value, planned: &mut 
 }
 
 /// Runs top-level attribute plan modifiers; returns the attributes forcing replacement.
-pub fn run_modifiers(attrs: &[Attribute], config: &Value, prior: Option<&Value>, planned: &mut Value) -> Vec<AttrPath> {
+pub fn run_modifiers(
+    attrs: &[Attribute],
+    config: &Value,
+    prior: Option<&Value>,
+    planned: &mut Value,
+) -> Vec<AttrPath> {
     let mut replace = Vec::new();
     for a in attrs.iter().filter(|a| !a.plan_modifiers.is_empty()) {
         let path = AttrPath::attr(a.name);
         let mut v = planned.get(a.name).clone();
         let mut rr = false;
-        let req = PlanModRequest { path: &path, config: config.get(a.name), prior: prior.map(|p| p.get(a.name)) };
+        let req = PlanModRequest {
+            path: &path,
+            config: config.get(a.name),
+            prior: prior.map(|p| p.get(a.name)),
+        };
         for m in &a.plan_modifiers {
             m.modify(&req, &mut v, &mut rr);
         }
@@ -141,7 +176,9 @@ pub fn reconcile(planned: &Value, returned: &Value) -> Value {
     match (planned, returned) {
         (Value::Unknown, r) => strip_unknowns(r),
         (Value::Object(pm), r) => Value::Object(
-            pm.iter().map(|(k, pv)| (k.clone(), reconcile(pv, r.get(k)))).collect(),
+            pm.iter()
+                .map(|(k, pv)| (k.clone(), reconcile(pv, r.get(k))))
+                .collect(),
         ),
         (Value::List(ps), Value::List(rs)) if ps.len() == rs.len() => {
             Value::List(ps.iter().zip(rs).map(|(p, r)| reconcile(p, r)).collect())
@@ -150,7 +187,9 @@ pub fn reconcile(planned: &Value, returned: &Value) -> Value {
             Value::Tuple(ps.iter().zip(rs).map(|(p, r)| reconcile(p, r)).collect())
         }
         (Value::Map(pm), Value::Map(rm)) => Value::Map(
-            pm.iter().map(|(k, pv)| (k.clone(), reconcile(pv, rm.get(k).unwrap_or(&Value::Null)))).collect(),
+            pm.iter()
+                .map(|(k, pv)| (k.clone(), reconcile(pv, rm.get(k).unwrap_or(&Value::Null))))
+                .collect(),
         ),
         (_, r) => strip_unknowns(r),
     }
@@ -162,8 +201,16 @@ pub fn strip_unknowns(v: &Value) -> Value {
         Value::List(a) => Value::List(a.iter().map(strip_unknowns).collect()),
         Value::Set(a) => Value::Set(a.iter().map(strip_unknowns).collect()),
         Value::Tuple(a) => Value::Tuple(a.iter().map(strip_unknowns).collect()),
-        Value::Map(m) => Value::Map(m.iter().map(|(k, x)| (k.clone(), strip_unknowns(x))).collect()),
-        Value::Object(m) => Value::Object(m.iter().map(|(k, x)| (k.clone(), strip_unknowns(x))).collect()),
+        Value::Map(m) => Value::Map(
+            m.iter()
+                .map(|(k, x)| (k.clone(), strip_unknowns(x)))
+                .collect(),
+        ),
+        Value::Object(m) => Value::Object(
+            m.iter()
+                .map(|(k, x)| (k.clone(), strip_unknowns(x)))
+                .collect(),
+        ),
         other => other.clone(),
     }
 }
@@ -175,7 +222,12 @@ mod tests {
     use std::collections::BTreeMap;
 
     fn obj(pairs: &[(&str, Value)]) -> Value {
-        Value::Object(pairs.iter().map(|(k, v)| (k.to_string(), v.clone())).collect::<BTreeMap<_, _>>())
+        Value::Object(
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.clone()))
+                .collect::<BTreeMap<_, _>>(),
+        )
     }
 
     #[test]
@@ -196,13 +248,21 @@ mod tests {
             Attribute::int("lifetime").default(Value::int(60)),
             Attribute::string("name").required(),
         ];
-        let config = obj(&[("id", Value::Null), ("lifetime", Value::Null), ("name", Value::string("n"))]);
+        let config = obj(&[
+            ("id", Value::Null),
+            ("lifetime", Value::Null),
+            ("name", Value::string("n")),
+        ]);
         let mut planned = config.clone();
         apply_defaults(&attrs, &config, &mut planned);
         mark_computed_unknown(&attrs, &config, &mut planned);
         assert_eq!(planned.get("lifetime"), &Value::int(60));
         assert_eq!(planned.get("id"), &Value::Unknown);
-        let prior = obj(&[("id", Value::string("x")), ("lifetime", Value::int(60)), ("name", Value::string("m"))]);
+        let prior = obj(&[
+            ("id", Value::string("x")),
+            ("lifetime", Value::int(60)),
+            ("name", Value::string("m")),
+        ]);
         run_modifiers(&attrs, &config, Some(&prior), &mut planned);
         assert_eq!(planned.get("id"), &Value::string("x"));
     }

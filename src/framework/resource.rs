@@ -75,10 +75,17 @@ pub trait Resource: Send + Sync {
     /// attribute modifiers. Also called for destroy plans (`config` is null).
     async fn modify_plan(&self, _ctx: &Ctx, _plan: PlanContext<'_>) {}
 
-    async fn create(&self, ctx: &Ctx, planned: &Value, config: &Value) -> Result<Value, ApplyError>;
+    async fn create(&self, ctx: &Ctx, planned: &Value, config: &Value)
+        -> Result<Value, ApplyError>;
     /// `Ok(None)` when the object no longer exists remotely.
     async fn read(&self, ctx: &Ctx, state: &Value) -> Result<Option<Value>, Diagnostics>;
-    async fn update(&self, ctx: &Ctx, prior: &Value, planned: &Value, config: &Value) -> Result<Value, ApplyError>;
+    async fn update(
+        &self,
+        ctx: &Ctx,
+        prior: &Value,
+        planned: &Value,
+        config: &Value,
+    ) -> Result<Value, ApplyError>;
     async fn delete(&self, ctx: &Ctx, state: &Value) -> Result<(), Diagnostics>;
     /// A state stub for `terraform import`; core reads it right after.
     async fn import(&self, ctx: &Ctx, id: &str) -> Result<Value, Diagnostics>;
@@ -97,7 +104,11 @@ pub trait Provider: Send + Sync + 'static {
     fn schema(&self) -> Schema;
     fn validate(&self, _config: &Value, _diags: &mut Diagnostics) {}
     /// Builds the API client every resource call receives through `Ctx::client`.
-    async fn configure(&self, config: &Value, terraform_version: &str) -> Result<Arc<dyn Any + Send + Sync>, Diagnostics>;
+    async fn configure(
+        &self,
+        config: &Value,
+        terraform_version: &str,
+    ) -> Result<Arc<dyn Any + Send + Sync>, Diagnostics>;
     fn resources(&self) -> Vec<Arc<dyn Resource>>;
     fn data_sources(&self) -> Vec<Arc<dyn DataSource>>;
 }

@@ -180,7 +180,12 @@ impl Attribute {
 }
 
 pub fn object_type(attrs: &[Attribute]) -> Type {
-    Type::Object(attrs.iter().map(|a| (a.name.to_string(), a.cty_type())).collect())
+    Type::Object(
+        attrs
+            .iter()
+            .map(|a| (a.name.to_string(), a.cty_type()))
+            .collect(),
+    )
 }
 
 #[derive(Clone)]
@@ -192,7 +197,11 @@ pub struct Schema {
 
 impl Schema {
     pub fn new(description: impl Into<String>, attributes: Vec<Attribute>) -> Self {
-        Schema { version: 0, description: description.into(), attributes }
+        Schema {
+            version: 0,
+            description: description.into(),
+            attributes,
+        }
     }
     pub fn with_version(mut self, v: i64) -> Self {
         self.version = v;

@@ -41,7 +41,14 @@ impl ProviderServer {
             .into_iter()
             .map(|r| {
                 let schema = r.schema();
-                (r.type_name(), Registered { ty: schema.cty_type(), schema, imp: r })
+                (
+                    r.type_name(),
+                    Registered {
+                        ty: schema.cty_type(),
+                        schema,
+                        imp: r,
+                    },
+                )
             })
             .collect();
         let data_sources = provider
@@ -49,7 +56,14 @@ impl ProviderServer {
             .into_iter()
             .map(|d| {
                 let schema = d.schema();
-                (d.type_name(), Registered { ty: schema.cty_type(), schema, imp: d })
+                (
+                    d.type_name(),
+                    Registered {
+                        ty: schema.cty_type(),
+                        schema,
+                        imp: d,
+                    },
+                )
             })
             .collect();
         ProviderServer {
@@ -70,33 +84,44 @@ impl ProviderServer {
     }
 
     fn resource(&self, name: &str) -> Result<&Registered<dyn Resource>, Diagnostics> {
-        self.resources
-            .get(name)
-            .ok_or_else(|| Diagnostics::error("Unknown resource type", format!("This provider has no resource type {name:?}.")))
+        self.resources.get(name).ok_or_else(|| {
+            Diagnostics::error(
+                "Unknown resource type",
+                format!("This provider has no resource type {name:?}."),
+            )
+        })
     }
 
     fn data_source(&self, name: &str) -> Result<&Registered<dyn DataSource>, Diagnostics> {
-        self.data_sources
-            .get(name)
-            .ok_or_else(|| Diagnostics::error("Unknown data source", format!("This provider has no data source {name:?}.")))
+        self.data_sources.get(name).ok_or_else(|| {
+            Diagnostics::error(
+                "Unknown data source",
+                format!("This provider has no data source {name:?}."),
+            )
+        })
     }
 }
 
 fn decode_dv(dv: &Option<pb::DynamicValue>, ty: &Type) -> Result<Value, Diagnostics> {
     let Some(dv) = dv else { return Ok(Value::Null) };
     if !dv.msgpack.is_empty() {
-        return cty::decode(&dv.msgpack, ty).map_err(|e| Diagnostics::error("Invalid value from Terraform", e.to_string()));
+        return cty::decode(&dv.msgpack, ty)
+            .map_err(|e| Diagnostics::error("Invalid value from Terraform", e.to_string()));
     }
     if !dv.json.is_empty() {
         let j: serde_json::Value = serde_json::from_slice(&dv.json)
             .map_err(|e| Diagnostics::error("Invalid JSON value from Terraform", e.to_string()))?;
-        return cty::from_state_json(&j, ty).map_err(|e| Diagnostics::error("Invalid JSON value from Terraform", e));
+        return cty::from_state_json(&j, ty)
+            .map_err(|e| Diagnostics::error("Invalid JSON value from Terraform", e));
     }
     Ok(Value::Null)
 }
 
 fn encode_dv(v: &Value, ty: &Type) -> Option<pb::DynamicValue> {
-    Some(pb::DynamicValue { msgpack: cty::encode(v, ty), json: Vec::new() })
+    Some(pb::DynamicValue {
+        msgpack: cty::encode(v, ty),
+        json: Vec::new(),
+    })
 }
 
 fn to_pb_diags(d: Diagnostics) -> Vec<pb::Diagnostic> {
@@ -147,27 +172,54 @@ where
 }
 
 fn write_only_allowed(caps: &Option<pb::ClientCapabilities>) -> bool {
-    caps.as_ref().is_some_and(|c| c.write_only_attributes_allowed)
+    caps.as_ref()
+        .is_some_and(|c| c.write_only_attributes_allowed)
 }
 
 #[tonic::async_trait]
 impl ProviderRpc for ProviderServer {
-    async fn get_metadata(&self, _: Request<pb::get_metadata::Request>) -> Result<Response<pb::get_metadata::Response>, Status> {
+    async fn get_metadata(
+        &self,
+        _: Request<pb::get_metadata::Request>,
+    ) -> Result<Response<pb::get_metadata::Response>, Status> {
         Ok(Response::new(pb::get_metadata::Response {
             server_capabilities: Some(capabilities()),
             diagnostics: vec![],
-            data_sources: self.data_sources.keys().map(|k| pb::get_metadata::DataSourceMetadata { type_name: k.to_string() }).collect(),
-            resources: self.resources.keys().map(|k| pb::get_metadata::ResourceMetadata { type_name: k.to_string() }).collect(),
+            data_sources: self
+                .data_sources
+                .keys()
+                .map(|k| pb::get_metadata::DataSourceMetadata {
+                    type_name: k.to_string(),
+                })
+                .collect(),
+            resources: self
+                .resources
+                .keys()
+                .map(|k| pb::get_metadata::ResourceMetadata {
+                    type_name: k.to_string(),
+                })
+                .collect(),
             functions: vec![],
             ephemeral_resources: vec![],
         }))
     }
 
-    async fn get_provider_schema(&self, _: Request<pb::get_provider_schema::Request>) -> Result<Response<pb::get_provider_schema::Response>, Status> {
+    async fn get_provider_schema(
+        &self,
+        _: Request<pb::get_provider_schema::Request>,
+    ) -> Result<Response<pb::get_provider_schema::Response>, Status> {
         Ok(Response::new(pb::get_provider_schema::Response {
             provider: Some(self.provider_schema.to_proto()),
-            resource_schemas: self.resources.iter().map(|(k, r)| (k.to_string(), r.schema.to_proto())).collect(),
-            data_source_schemas: self.data_sources.iter().map(|(k, d)| (k.to_string(), d.schema.to_proto())).collect(),
+            resource_schemas: self
+                .resources
+                .iter()
+                .map(|(k, r)| (k.to_string(), r.schema.to_proto()))
+                .collect(),
+            data_source_schemas: self
+                .data_sources
+                .iter()
+                .map(|(k, d)| (k.to_string(), d.schema.to_proto()))
+                .collect(),
             functions: HashMap::new(),
             ephemeral_resource_schemas: HashMap::new(),
             diagnostics: vec![],
@@ -176,41 +228,69 @@ impl ProviderRpc for ProviderServer {
         }))
     }
 
-    async fn get_resource_identity_schemas(&self, _: Request<pb::get_resource_identity_schemas::Request>) -> Result<Response<pb::get_resource_identity_schemas::Response>, Status> {
-        Ok(Response::new(pb::get_resource_identity_schemas::Response::default()))
+    async fn get_resource_identity_schemas(
+        &self,
+        _: Request<pb::get_resource_identity_schemas::Request>,
+    ) -> Result<Response<pb::get_resource_identity_schemas::Response>, Status> {
+        Ok(Response::new(
+            pb::get_resource_identity_schemas::Response::default(),
+        ))
     }
 
-    async fn get_functions(&self, _: Request<pb::get_functions::Request>) -> Result<Response<pb::get_functions::Response>, Status> {
+    async fn get_functions(
+        &self,
+        _: Request<pb::get_functions::Request>,
+    ) -> Result<Response<pb::get_functions::Response>, Status> {
         Ok(Response::new(pb::get_functions::Response::default()))
     }
 
-    async fn validate_provider_config(&self, req: Request<pb::validate_provider_config::Request>) -> Result<Response<pb::validate_provider_config::Response>, Status> {
+    async fn validate_provider_config(
+        &self,
+        req: Request<pb::validate_provider_config::Request>,
+    ) -> Result<Response<pb::validate_provider_config::Response>, Status> {
         let req = req.into_inner();
         let (_, diags) = guarded("ValidateProviderConfig", async {
             let config = decode_dv(&req.config, &self.provider_schema.cty_type())?;
             let mut d = Diagnostics::new();
-            planning::validate(&self.provider_schema.attributes, &config, &AttrPath::root(), &mut d);
+            planning::validate(
+                &self.provider_schema.attributes,
+                &config,
+                &AttrPath::root(),
+                &mut d,
+            );
             self.provider.validate(&config, &mut d);
             d.into_result()
         })
         .await;
-        Ok(Response::new(pb::validate_provider_config::Response { diagnostics: to_pb_diags(diags) }))
+        Ok(Response::new(pb::validate_provider_config::Response {
+            diagnostics: to_pb_diags(diags),
+        }))
     }
 
-    async fn configure_provider(&self, req: Request<pb::configure_provider::Request>) -> Result<Response<pb::configure_provider::Response>, Status> {
+    async fn configure_provider(
+        &self,
+        req: Request<pb::configure_provider::Request>,
+    ) -> Result<Response<pb::configure_provider::Response>, Status> {
         let req = req.into_inner();
         let (client, diags) = guarded("ConfigureProvider", async {
             let config = decode_dv(&req.config, &self.provider_schema.cty_type())?;
-            self.provider.configure(&config, &req.terraform_version).await
+            self.provider
+                .configure(&config, &req.terraform_version)
+                .await
         })
         .await;
         if let Some(c) = client {
             *self.client.write().expect("client lock") = Some(c);
         }
-        Ok(Response::new(pb::configure_provider::Response { diagnostics: to_pb_diags(diags) }))
+        Ok(Response::new(pb::configure_provider::Response {
+            diagnostics: to_pb_diags(diags),
+        }))
     }
 
-    async fn validate_resource_config(&self, req: Request<pb::validate_resource_config::Request>) -> Result<Response<pb::validate_resource_config::Response>, Status> {
+    async fn validate_resource_config(
+        &self,
+        req: Request<pb::validate_resource_config::Request>,
+    ) -> Result<Response<pb::validate_resource_config::Response>, Status> {
         let req = req.into_inner();
         let (_, diags) = guarded("ValidateResourceConfig", async {
             let r = self.resource(&req.type_name)?;
@@ -221,10 +301,15 @@ impl ProviderRpc for ProviderServer {
             d.into_result()
         })
         .await;
-        Ok(Response::new(pb::validate_resource_config::Response { diagnostics: to_pb_diags(diags) }))
+        Ok(Response::new(pb::validate_resource_config::Response {
+            diagnostics: to_pb_diags(diags),
+        }))
     }
 
-    async fn validate_data_resource_config(&self, req: Request<pb::validate_data_resource_config::Request>) -> Result<Response<pb::validate_data_resource_config::Response>, Status> {
+    async fn validate_data_resource_config(
+        &self,
+        req: Request<pb::validate_data_resource_config::Request>,
+    ) -> Result<Response<pb::validate_data_resource_config::Response>, Status> {
         let req = req.into_inner();
         let (_, diags) = guarded("ValidateDataResourceConfig", async {
             let d = self.data_source(&req.type_name)?;
@@ -235,27 +320,50 @@ impl ProviderRpc for ProviderServer {
             diags.into_result()
         })
         .await;
-        Ok(Response::new(pb::validate_data_resource_config::Response { diagnostics: to_pb_diags(diags) }))
+        Ok(Response::new(pb::validate_data_resource_config::Response {
+            diagnostics: to_pb_diags(diags),
+        }))
     }
 
-    async fn upgrade_resource_state(&self, req: Request<pb::upgrade_resource_state::Request>) -> Result<Response<pb::upgrade_resource_state::Response>, Status> {
+    async fn upgrade_resource_state(
+        &self,
+        req: Request<pb::upgrade_resource_state::Request>,
+    ) -> Result<Response<pb::upgrade_resource_state::Response>, Status> {
         let req = req.into_inner();
         let (state, diags) = guarded("UpgradeResourceState", async {
             let r = self.resource(&req.type_name)?;
-            let raw = req.raw_state.as_ref().map(|s| s.json.as_slice()).unwrap_or_default();
+            let raw = req
+                .raw_state
+                .as_ref()
+                .map(|s| s.json.as_slice())
+                .unwrap_or_default();
             if raw.is_empty() {
-                return Err(Diagnostics::error("Unsupported state format", "This provider cannot read pre-0.12 (flatmap) state; re-import the resource."));
+                return Err(Diagnostics::error(
+                    "Unsupported state format",
+                    "This provider cannot read pre-0.12 (flatmap) state; re-import the resource.",
+                ));
             }
-            let j: serde_json::Value = serde_json::from_slice(raw)
-                .map_err(|e| Diagnostics::error("Corrupt state", format!("The stored state is not valid JSON: {e}")))?;
-            let v = cty::from_state_json(&j, &r.ty).map_err(|e| Diagnostics::error("Incompatible state", e))?;
+            let j: serde_json::Value = serde_json::from_slice(raw).map_err(|e| {
+                Diagnostics::error(
+                    "Corrupt state",
+                    format!("The stored state is not valid JSON: {e}"),
+                )
+            })?;
+            let v = cty::from_state_json(&j, &r.ty)
+                .map_err(|e| Diagnostics::error("Incompatible state", e))?;
             Ok(encode_dv(&v, &r.ty))
         })
         .await;
-        Ok(Response::new(pb::upgrade_resource_state::Response { upgraded_state: state.flatten(), diagnostics: to_pb_diags(diags) }))
+        Ok(Response::new(pb::upgrade_resource_state::Response {
+            upgraded_state: state.flatten(),
+            diagnostics: to_pb_diags(diags),
+        }))
     }
 
-    async fn read_resource(&self, req: Request<pb::read_resource::Request>) -> Result<Response<pb::read_resource::Response>, Status> {
+    async fn read_resource(
+        &self,
+        req: Request<pb::read_resource::Request>,
+    ) -> Result<Response<pb::read_resource::Response>, Status> {
         let req = req.into_inner();
         let ctx = self.ctx();
         let private = req.private.clone();
@@ -273,7 +381,11 @@ impl ProviderRpc for ProviderServer {
             Ok(planning::strip_unknowns(&remote))
         })
         .await;
-        let ty = self.resources.get(req.type_name.as_str()).map(|r| r.ty.clone()).unwrap_or(Type::Dynamic);
+        let ty = self
+            .resources
+            .get(req.type_name.as_str())
+            .map(|r| r.ty.clone())
+            .unwrap_or(Type::Dynamic);
         Ok(Response::new(pb::read_resource::Response {
             // On error keep the prior state: core must not forget the object.
             new_state: match state {
@@ -287,7 +399,10 @@ impl ProviderRpc for ProviderServer {
         }))
     }
 
-    async fn plan_resource_change(&self, req: Request<pb::plan_resource_change::Request>) -> Result<Response<pb::plan_resource_change::Response>, Status> {
+    async fn plan_resource_change(
+        &self,
+        req: Request<pb::plan_resource_change::Request>,
+    ) -> Result<Response<pb::plan_resource_change::Response>, Status> {
         let req = req.into_inner();
         let ctx = self.ctx();
         let wo = write_only_allowed(&req.client_capabilities);
@@ -302,7 +417,18 @@ impl ProviderRpc for ProviderServer {
                 // Destroy: only the resource can object (deletion protection).
                 let mut planned = Value::Null;
                 let mut rr = Vec::new();
-                r.imp.modify_plan(&ctx, PlanContext { prior: prior_opt, config: &config, planned: &mut planned, requires_replace: &mut rr, diags: &mut diags }).await;
+                r.imp
+                    .modify_plan(
+                        &ctx,
+                        PlanContext {
+                            prior: prior_opt,
+                            config: &config,
+                            planned: &mut planned,
+                            requires_replace: &mut rr,
+                            diags: &mut diags,
+                        },
+                    )
+                    .await;
                 diags.clone().into_result()?;
                 return Ok((Value::Null, Vec::new(), diags));
             }
@@ -320,7 +446,18 @@ impl ProviderRpc for ProviderServer {
             }
             let mut replace = planning::run_modifiers(attrs, &config, prior_opt, &mut planned);
             let mut extra = Vec::new();
-            r.imp.modify_plan(&ctx, PlanContext { prior: prior_opt, config: &config, planned: &mut planned, requires_replace: &mut extra, diags: &mut diags }).await;
+            r.imp
+                .modify_plan(
+                    &ctx,
+                    PlanContext {
+                        prior: prior_opt,
+                        config: &config,
+                        planned: &mut planned,
+                        requires_replace: &mut extra,
+                        diags: &mut diags,
+                    },
+                )
+                .await;
             if let Some(p) = prior_opt {
                 for name in extra {
                     if !p.get(name).equals(planned.get(name)) {
@@ -332,9 +469,17 @@ impl ProviderRpc for ProviderServer {
             Ok((planned, replace, diags))
         })
         .await;
-        let ty = self.resources.get(req.type_name.as_str()).map(|r| r.ty.clone()).unwrap_or(Type::Dynamic);
+        let ty = self
+            .resources
+            .get(req.type_name.as_str())
+            .map(|r| r.ty.clone())
+            .unwrap_or(Type::Dynamic);
         let (planned_state, requires_replace, warn) = match out {
-            Some((planned, replace, warn)) => (encode_dv(&planned, &ty), replace.into_iter().map(path_to_pb).collect(), warn),
+            Some((planned, replace, warn)) => (
+                encode_dv(&planned, &ty),
+                replace.into_iter().map(path_to_pb).collect(),
+                warn,
+            ),
             None => (None, vec![], Diagnostics::new()),
         };
         let mut all = warn;
@@ -349,10 +494,17 @@ impl ProviderRpc for ProviderServer {
         }))
     }
 
-    async fn apply_resource_change(&self, req: Request<pb::apply_resource_change::Request>) -> Result<Response<pb::apply_resource_change::Response>, Status> {
+    async fn apply_resource_change(
+        &self,
+        req: Request<pb::apply_resource_change::Request>,
+    ) -> Result<Response<pb::apply_resource_change::Response>, Status> {
         let req = req.into_inner();
         let ctx = self.ctx();
-        let ty = self.resources.get(req.type_name.as_str()).map(|r| r.ty.clone()).unwrap_or(Type::Dynamic);
+        let ty = self
+            .resources
+            .get(req.type_name.as_str())
+            .map(|r| r.ty.clone())
+            .unwrap_or(Type::Dynamic);
         let prior_dv = req.prior_state.clone();
         let (out, diags) = guarded("ApplyResourceChange", async {
             let r = self.resource(&req.type_name)?;
@@ -364,7 +516,18 @@ impl ProviderRpc for ProviderServer {
                 let mut diags = Diagnostics::new();
                 let mut rr = Vec::new();
                 let mut null = Value::Null;
-                r.imp.modify_plan(&ctx, PlanContext { prior: Some(&prior), config: &Value::Null, planned: &mut null, requires_replace: &mut rr, diags: &mut diags }).await;
+                r.imp
+                    .modify_plan(
+                        &ctx,
+                        PlanContext {
+                            prior: Some(&prior),
+                            config: &Value::Null,
+                            planned: &mut null,
+                            requires_replace: &mut rr,
+                            diags: &mut diags,
+                        },
+                    )
+                    .await;
                 diags.into_result()?;
                 r.imp.delete(&ctx, &prior).await?;
                 return Ok(Ok(Value::Null));
@@ -401,7 +564,10 @@ impl ProviderRpc for ProviderServer {
         }))
     }
 
-    async fn import_resource_state(&self, req: Request<pb::import_resource_state::Request>) -> Result<Response<pb::import_resource_state::Response>, Status> {
+    async fn import_resource_state(
+        &self,
+        req: Request<pb::import_resource_state::Request>,
+    ) -> Result<Response<pb::import_resource_state::Response>, Status> {
         let req = req.into_inner();
         let ctx = self.ctx();
         let (out, diags) = guarded("ImportResourceState", async {
@@ -422,7 +588,10 @@ impl ProviderRpc for ProviderServer {
         }))
     }
 
-    async fn read_data_source(&self, req: Request<pb::read_data_source::Request>) -> Result<Response<pb::read_data_source::Response>, Status> {
+    async fn read_data_source(
+        &self,
+        req: Request<pb::read_data_source::Request>,
+    ) -> Result<Response<pb::read_data_source::Response>, Status> {
         let req = req.into_inner();
         let ctx = self.ctx();
         let (out, diags) = guarded("ReadDataSource", async {
@@ -432,17 +601,26 @@ impl ProviderRpc for ProviderServer {
             Ok(encode_dv(&planning::strip_unknowns(&v), &d.ty))
         })
         .await;
-        Ok(Response::new(pb::read_data_source::Response { state: out.flatten(), diagnostics: to_pb_diags(diags), deferred: None }))
+        Ok(Response::new(pb::read_data_source::Response {
+            state: out.flatten(),
+            diagnostics: to_pb_diags(diags),
+            deferred: None,
+        }))
     }
 
-    async fn stop_provider(&self, _: Request<pb::stop_provider::Request>) -> Result<Response<pb::stop_provider::Response>, Status> {
+    async fn stop_provider(
+        &self,
+        _: Request<pb::stop_provider::Request>,
+    ) -> Result<Response<pb::stop_provider::Response>, Status> {
         // Cancel what is in flight, then arm a fresh token: the process keeps
         // serving until core calls Shutdown.
         let mut tok = self.cancel.lock().expect("cancel lock");
         tok.cancel();
         *tok = CancellationToken::new();
         tracing::info!("StopProvider: cancelled in-flight operations");
-        Ok(Response::new(pb::stop_provider::Response { error: String::new() }))
+        Ok(Response::new(pb::stop_provider::Response {
+            error: String::new(),
+        }))
     }
 }
 

@@ -25,12 +25,18 @@ impl Validator for IntBetween {
             Some(n) => diags.add_attr_error(
                 path.clone(),
                 "Value out of range",
-                format!("`{path}` must be between {} and {} (inclusive), got {n}.", self.0, self.1),
+                format!(
+                    "`{path}` must be between {} and {} (inclusive), got {n}.",
+                    self.0, self.1
+                ),
             ),
             None => diags.add_attr_error(
                 path.clone(),
                 "Value must be a whole number",
-                format!("`{path}` must be a whole number between {} and {}.", self.0, self.1),
+                format!(
+                    "`{path}` must be a whole number between {} and {}.",
+                    self.0, self.1
+                ),
             ),
         }
     }
@@ -47,7 +53,10 @@ impl Validator for StringLen {
                 diags.add_attr_error(
                     path.clone(),
                     "Invalid string length",
-                    format!("`{path}` must be {} to {} characters long, got {n}.", self.0, self.1),
+                    format!(
+                        "`{path}` must be {} to {} characters long, got {n}.",
+                        self.0, self.1
+                    ),
                 );
             }
         }
@@ -64,7 +73,10 @@ impl Validator for OneOf {
                 diags.add_attr_error(
                     path.clone(),
                     "Invalid value",
-                    format!("`{path}` must be one of {}, got {s:?}.", quoted_list(self.0)),
+                    format!(
+                        "`{path}` must be one of {}, got {s:?}.",
+                        quoted_list(self.0)
+                    ),
                 );
             }
         }
@@ -82,7 +94,10 @@ impl Validator for JsonObject {
                 Ok(other) => diags.add_attr_error(
                     path.clone(),
                     "JSON object expected",
-                    format!("`{path}` must be a JSON object (use jsonencode({{...}})), got a JSON {}.", json_kind(&other)),
+                    format!(
+                        "`{path}` must be a JSON object (use jsonencode({{...}})), got a JSON {}.",
+                        json_kind(&other)
+                    ),
                 ),
                 Err(e) => diags.add_attr_error(
                     path.clone(),
@@ -106,5 +121,9 @@ pub fn json_kind(v: &serde_json::Value) -> &'static str {
 }
 
 pub fn quoted_list(items: &[&str]) -> String {
-    items.iter().map(|s| format!("{s:?}")).collect::<Vec<_>>().join(", ")
+    items
+        .iter()
+        .map(|s| format!("{s:?}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }

@@ -24,14 +24,21 @@ pub fn from_state_json(j: &J, ty: &Type) -> Result<Value, String> {
             Value::Number(Number::parse(&n.to_string()).ok_or("bad number")?)
         }
         (J::String(s), Type::Number) => Value::Number(Number::parse(s).ok_or("bad number")?),
-        (J::Array(a), Type::List(et)) => {
-            Value::List(a.iter().map(|x| from_state_json(x, et)).collect::<Result<_, _>>()?)
-        }
-        (J::Array(a), Type::Set(et)) => {
-            Value::Set(a.iter().map(|x| from_state_json(x, et)).collect::<Result<_, _>>()?)
-        }
+        (J::Array(a), Type::List(et)) => Value::List(
+            a.iter()
+                .map(|x| from_state_json(x, et))
+                .collect::<Result<_, _>>()?,
+        ),
+        (J::Array(a), Type::Set(et)) => Value::Set(
+            a.iter()
+                .map(|x| from_state_json(x, et))
+                .collect::<Result<_, _>>()?,
+        ),
         (J::Array(a), Type::Tuple(ets)) => Value::Tuple(
-            a.iter().zip(ets).map(|(x, t)| from_state_json(x, t)).collect::<Result<_, _>>()?,
+            a.iter()
+                .zip(ets)
+                .map(|(x, t)| from_state_json(x, t))
+                .collect::<Result<_, _>>()?,
         ),
         (J::Object(m), Type::Map(et)) => Value::Map(
             m.iter()
@@ -41,11 +48,19 @@ pub fn from_state_json(j: &J, ty: &Type) -> Result<Value, String> {
         (J::Object(m), Type::Object(attrs)) => {
             let mut out = BTreeMap::new();
             for (name, at) in attrs {
-                out.insert(name.clone(), from_state_json(m.get(name).unwrap_or(&J::Null), at)?);
+                out.insert(
+                    name.clone(),
+                    from_state_json(m.get(name).unwrap_or(&J::Null), at)?,
+                );
             }
             Value::Object(out)
         }
-        (other, t) => return Err(format!("state value {other} does not fit type {}", t.to_json())),
+        (other, t) => {
+            return Err(format!(
+                "state value {other} does not fit type {}",
+                t.to_json()
+            ))
+        }
     })
 }
 
@@ -58,10 +73,16 @@ pub fn to_json(v: &Value) -> J {
         Value::Number(n) => n
             .as_i64()
             .map(J::from)
-            .or_else(|| n.as_exact_f64().and_then(serde_json::Number::from_f64).map(J::Number))
+            .or_else(|| {
+                n.as_exact_f64()
+                    .and_then(serde_json::Number::from_f64)
+                    .map(J::Number)
+            })
             .unwrap_or_else(|| J::String(n.to_string())),
         Value::String(s) => J::String(s.clone()),
-        Value::List(a) | Value::Set(a) | Value::Tuple(a) => J::Array(a.iter().map(to_json).collect()),
+        Value::List(a) | Value::Set(a) | Value::Tuple(a) => {
+            J::Array(a.iter().map(to_json).collect())
+        }
         Value::Map(m) | Value::Object(m) => {
             J::Object(m.iter().map(|(k, x)| (k.clone(), to_json(x))).collect())
         }

@@ -13,7 +13,14 @@ pub struct DecodeError {
 }
 
 fn err(path: &str, msg: impl Into<String>) -> DecodeError {
-    DecodeError { path: if path.is_empty() { "(root)".into() } else { path.into() }, msg: msg.into() }
+    DecodeError {
+        path: if path.is_empty() {
+            "(root)".into()
+        } else {
+            path.into()
+        },
+        msg: msg.into(),
+    }
 }
 
 /// Decodes msgpack bytes as a value of type `ty`. Empty input is null, as core treats it.
@@ -37,7 +44,9 @@ fn from_msgpack(m: &M, ty: &Type, path: &str) -> Result<Value, DecodeError> {
     Ok(match ty {
         Type::String => match m {
             M::String(s) => Value::String(
-                s.as_str().ok_or_else(|| err(path, "string is not valid UTF-8"))?.to_string(),
+                s.as_str()
+                    .ok_or_else(|| err(path, "string is not valid UTF-8"))?
+                    .to_string(),
             ),
             _ => return Err(err(path, "expected a string")),
         },
@@ -76,8 +85,13 @@ fn from_msgpack(m: &M, ty: &Type, path: &str) -> Result<Value, DecodeError> {
             let entries = m.as_map().ok_or_else(|| err(path, "expected a map"))?;
             let mut out = BTreeMap::new();
             for (k, v) in entries {
-                let k = k.as_str().ok_or_else(|| err(path, "map key must be a string"))?;
-                out.insert(k.to_string(), from_msgpack(v, et, &format!("{path}[{k:?}]"))?);
+                let k = k
+                    .as_str()
+                    .ok_or_else(|| err(path, "map key must be a string"))?;
+                out.insert(
+                    k.to_string(),
+                    from_msgpack(v, et, &format!("{path}[{k:?}]"))?,
+                );
             }
             Value::Map(out)
         }
@@ -85,7 +99,9 @@ fn from_msgpack(m: &M, ty: &Type, path: &str) -> Result<Value, DecodeError> {
             let entries = m.as_map().ok_or_else(|| err(path, "expected an object"))?;
             let mut given: BTreeMap<&str, &M> = BTreeMap::new();
             for (k, v) in entries {
-                let k = k.as_str().ok_or_else(|| err(path, "attribute name must be a string"))?;
+                let k = k
+                    .as_str()
+                    .ok_or_else(|| err(path, "attribute name must be a string"))?;
                 if !attrs.contains_key(k) {
                     return Err(err(path, format!("unsupported attribute {k:?}")));
                 }
@@ -93,7 +109,11 @@ fn from_msgpack(m: &M, ty: &Type, path: &str) -> Result<Value, DecodeError> {
             }
             let mut out = BTreeMap::new();
             for (name, at) in attrs {
-                let child = if path.is_empty() { name.clone() } else { format!("{path}.{name}") };
+                let child = if path.is_empty() {
+                    name.clone()
+                } else {
+                    format!("{path}.{name}")
+                };
                 let v = match given.get(name.as_str()) {
                     Some(v) => from_msgpack(v, at, &child)?,
                     None => Value::Null,
@@ -103,9 +123,10 @@ fn from_msgpack(m: &M, ty: &Type, path: &str) -> Result<Value, DecodeError> {
             Value::Object(out)
         }
         Type::Dynamic => {
-            let arr = m.as_array().filter(|a| a.len() == 2).ok_or_else(|| {
-                err(path, "dynamic value must be a [type, value] pair")
-            })?;
+            let arr = m
+                .as_array()
+                .filter(|a| a.len() == 2)
+                .ok_or_else(|| err(path, "dynamic value must be a [type, value] pair"))?;
             let type_json: serde_json::Value = match &arr[0] {
                 M::Binary(b) => serde_json::from_slice(b),
                 M::String(s) => serde_json::from_slice(s.as_bytes()),
@@ -161,12 +182,18 @@ fn to_msgpack(v: &Value, ty: &Type) -> M {
         (Value::List(items) | Value::Set(items), Type::List(et) | Type::Set(et)) => {
             M::Array(items.iter().map(|x| to_msgpack(x, et)).collect())
         }
-        (Value::Tuple(items), Type::Tuple(ets)) => {
-            M::Array(items.iter().zip(ets).map(|(x, t)| to_msgpack(x, t)).collect())
-        }
-        (Value::Map(m), Type::Map(et)) => {
-            M::Map(m.iter().map(|(k, x)| (M::String(k.clone().into()), to_msgpack(x, et))).collect())
-        }
+        (Value::Tuple(items), Type::Tuple(ets)) => M::Array(
+            items
+                .iter()
+                .zip(ets)
+                .map(|(x, t)| to_msgpack(x, t))
+                .collect(),
+        ),
+        (Value::Map(m), Type::Map(et)) => M::Map(
+            m.iter()
+                .map(|(k, x)| (M::String(k.clone().into()), to_msgpack(x, et)))
+                .collect(),
+        ),
         (Value::Object(m), Type::Object(attrs)) => M::Map(
             attrs
                 .iter()
@@ -216,18 +243,18 @@ mod tests {
         let v = Value::Object(BTreeMap::from([
             ("id".to_string(), Value::string("x")),
             ("n".to_string(), Value::int(42)),
-            ("tags".to_string(), Value::List(vec![Value::string("a"), Value::Unknown])),
+            (
+                "tags".to_string(),
+                Value::List(vec![Value::string("a"), Value::Unknown]),
+            ),
             ("flag".to_string(), Value::Null),
         ]));
         let bytes = encode(&v, &obj_ty());
         assert_eq!(decode(&bytes, &obj_ty()).unwrap(), v);
         // A partial object written by someone else still decodes, with nulls.
         let mut partial = Vec::new();
-        rmpv::encode::write_value(
-            &mut partial,
-            &M::Map(vec![(M::from("id"), M::from("y"))]),
-        )
-        .unwrap();
+        rmpv::encode::write_value(&mut partial, &M::Map(vec![(M::from("id"), M::from("y"))]))
+            .unwrap();
         let d = decode(&partial, &obj_ty()).unwrap();
         assert_eq!(d.get("id"), &Value::string("y"));
         assert_eq!(d.get("n"), &Value::Null);
@@ -235,9 +262,15 @@ mod tests {
 
     #[test]
     fn unknowns_plain_and_refined() {
-        assert_eq!(decode(&[0xd4, 0, 0], &Type::String).unwrap(), Value::Unknown);
+        assert_eq!(
+            decode(&[0xd4, 0, 0], &Type::String).unwrap(),
+            Value::Unknown
+        );
         // refined: not-null unknown string, ext 12 with payload {1: false}
-        assert_eq!(decode(&[0xc7, 3, 0x0c, 0x81, 0x01, 0xc2], &Type::String).unwrap(), Value::Unknown);
+        assert_eq!(
+            decode(&[0xc7, 3, 0x0c, 0x81, 0x01, 0xc2], &Type::String).unwrap(),
+            Value::Unknown
+        );
         assert_eq!(encode(&Value::Unknown, &Type::String), vec![0xd4, 0, 0]);
     }
 
@@ -249,7 +282,10 @@ mod tests {
         rmpv::encode::write_value(&mut b, &M::from(big)).unwrap();
         let v = decode(&b, &Type::Number).unwrap();
         assert_eq!(v, Value::Number(Number::parse(big).unwrap()));
-        assert_eq!(decode(&encode(&v, &Type::Number), &Type::Number).unwrap(), v);
+        assert_eq!(
+            decode(&encode(&v, &Type::Number), &Type::Number).unwrap(),
+            v
+        );
         // 0.1 arrives as a string from core and leaves as an exact float
         let mut b = Vec::new();
         rmpv::encode::write_value(&mut b, &M::from("0.1")).unwrap();
@@ -261,9 +297,16 @@ mod tests {
             e
         });
         let u = u64::MAX;
-        let v = decode(&encode(&Value::Number(Number::from_u64(u)), &Type::Number), &Type::Number).unwrap();
+        let v = decode(
+            &encode(&Value::Number(Number::from_u64(u)), &Type::Number),
+            &Type::Number,
+        )
+        .unwrap();
         assert_eq!(v, Value::Number(Number::from_u64(u)));
-        assert_eq!(decode(&[0xcb, 0x40, 0x45, 0, 0, 0, 0, 0, 0], &Type::Number).unwrap(), Value::int(42));
+        assert_eq!(
+            decode(&[0xcb, 0x40, 0x45, 0, 0, 0, 0, 0, 0], &Type::Number).unwrap(),
+            Value::int(42)
+        );
     }
 
     #[test]
@@ -271,21 +314,33 @@ mod tests {
         let mut b = Vec::new();
         rmpv::encode::write_value(
             &mut b,
-            &M::Array(vec![M::Binary(br#"["list","string"]"#.to_vec()), M::Array(vec![M::from("a")])]),
+            &M::Array(vec![
+                M::Binary(br#"["list","string"]"#.to_vec()),
+                M::Array(vec![M::from("a")]),
+            ]),
         )
         .unwrap();
-        assert_eq!(decode(&b, &Type::Dynamic).unwrap(), Value::List(vec![Value::string("a")]));
+        assert_eq!(
+            decode(&b, &Type::Dynamic).unwrap(),
+            Value::List(vec![Value::string("a")])
+        );
         let enc = encode(&Value::string("s"), &Type::Dynamic);
         assert_eq!(decode(&enc, &Type::Dynamic).unwrap(), Value::string("s"));
         // a wholly unknown dynamic is a bare ext
-        assert_eq!(decode(&[0xd4, 0, 0], &Type::Dynamic).unwrap(), Value::Unknown);
+        assert_eq!(
+            decode(&[0xd4, 0, 0], &Type::Dynamic).unwrap(),
+            Value::Unknown
+        );
     }
 
     #[test]
     fn rejects_attributes_the_schema_lacks() {
         let mut b = Vec::new();
         rmpv::encode::write_value(&mut b, &M::Map(vec![(M::from("nope"), M::from(1))])).unwrap();
-        assert!(decode(&b, &obj_ty()).unwrap_err().to_string().contains("nope"));
+        assert!(decode(&b, &obj_ty())
+            .unwrap_err()
+            .to_string()
+            .contains("nope"));
     }
 
     #[test]

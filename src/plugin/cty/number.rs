@@ -43,7 +43,10 @@ impl Number {
         }
         let int = int.trim_start_matches('0');
         canon.push_str(if int.is_empty() { "0" } else { int });
-        if let Some(f) = frac.map(|f| f.trim_end_matches('0')).filter(|f| !f.is_empty()) {
+        if let Some(f) = frac
+            .map(|f| f.trim_end_matches('0'))
+            .filter(|f| !f.is_empty())
+        {
             canon.push('.');
             canon.push_str(f);
         }

@@ -39,7 +39,9 @@ impl Value {
     pub fn is_wholly_known(&self) -> bool {
         match self {
             Value::Unknown => false,
-            Value::List(v) | Value::Set(v) | Value::Tuple(v) => v.iter().all(Value::is_wholly_known),
+            Value::List(v) | Value::Set(v) | Value::Tuple(v) => {
+                v.iter().all(Value::is_wholly_known)
+            }
             Value::Map(m) | Value::Object(m) => m.values().all(Value::is_wholly_known),
             _ => true,
         }
@@ -101,7 +103,9 @@ impl Value {
             cur = match (step, cur) {
                 (Step::Attr(a), Value::Object(m)) => m.get(a)?,
                 (Step::Key(k), Value::Map(m)) => m.get(k)?,
-                (Step::Index(i), Value::List(v) | Value::Tuple(v)) => v.get(usize::try_from(*i).ok()?)?,
+                (Step::Index(i), Value::List(v) | Value::Tuple(v)) => {
+                    v.get(usize::try_from(*i).ok()?)?
+                }
                 _ => return None,
             };
         }
