@@ -23,7 +23,10 @@ fn every_terraform_binary_runs_version() {
             "unexpected version {v:?} from {}",
             bin.display()
         );
-        let major_minor = (parts[0].parse::<u32>().unwrap(), parts[1].parse::<u32>().unwrap());
+        let major_minor = (
+            parts[0].parse::<u32>().unwrap(),
+            parts[1].parse::<u32>().unwrap(),
+        );
         assert!(
             major_minor >= (1, 0),
             "Terraform {v} is older than the oldest supported core 1.0.3"
@@ -110,7 +113,12 @@ fn plan_detailed_exitcode_is_0_then_2_then_1() {
         let wd = Workdir::new(tf);
         wd.write("main.tf", OUTPUT_ONLY);
         let (code, out) = wd.plan_exitcode();
-        assert_eq!(code, 2, "fresh config must plan changes:\n{}", out.combined());
+        assert_eq!(
+            code,
+            2,
+            "fresh config must plan changes:\n{}",
+            out.combined()
+        );
         wd.apply();
         let (code, out) = wd.plan_exitcode();
         assert_eq!(code, 0, "after apply nothing changes:\n{}", out.combined());
@@ -122,7 +130,12 @@ fn plan_detailed_exitcode_is_0_then_2_then_1() {
         assert_eq!(code, 2, "a new output is a change:\n{}", out.combined());
         wd.write("main.tf", "output \"z\" {\n  value = var.missing\n}\n");
         let (code, out) = wd.plan_exitcode();
-        assert_eq!(code, 1, "an invalid config is an error:\n{}", out.combined());
+        assert_eq!(
+            code,
+            1,
+            "an invalid config is an error:\n{}",
+            out.combined()
+        );
         assert!(out.combined().contains("missing"), "{}", out.combined());
     });
 }

@@ -107,7 +107,11 @@ pub fn terraform_version(bin: &Path) -> String {
     cmd.arg("version").arg("-json");
     isolate_env(&mut cmd, dir.path(), &cfg);
     cmd.current_dir(dir.path());
-    let out = run_with_timeout(cmd, Duration::from_secs(60), &format!("{} version", bin.display()));
+    let out = run_with_timeout(
+        cmd,
+        Duration::from_secs(60),
+        &format!("{} version", bin.display()),
+    );
     assert!(
         out.success(),
         "`{} version -json` failed:\n{}",
@@ -381,7 +385,10 @@ impl Workdir {
     /// `show -json`, parsed. Panics if the command fails or prints no JSON.
     pub fn state(&self) -> serde_json::Value {
         let out = self.tf(&["show", "-json"]);
-        out.assert_success(&format!("terraform show -json (Terraform {})", self.version()));
+        out.assert_success(&format!(
+            "terraform show -json (Terraform {})",
+            self.version()
+        ));
         serde_json::from_str(out.stdout.trim()).unwrap_or_else(|e| {
             panic!(
                 "terraform show -json printed invalid JSON ({e}):\n{}",
@@ -435,7 +442,10 @@ fn find_resource<'a>(module: &'a serde_json::Value, addr: &str) -> Option<&'a se
 
 fn collect_addresses(module: &serde_json::Value, out: &mut Vec<String>) {
     if let Some(rs) = module["resources"].as_array() {
-        out.extend(rs.iter().filter_map(|r| r["address"].as_str().map(str::to_string)));
+        out.extend(
+            rs.iter()
+                .filter_map(|r| r["address"].as_str().map(str::to_string)),
+        );
     }
     if let Some(ms) = module["child_modules"].as_array() {
         for m in ms {
