@@ -381,8 +381,19 @@ fn converges_under_rate_limit_and_never_logs_secrets() {
             counters["rate_limited"].as_u64().unwrap_or(0) > 0,
             "the scenario must actually hit the rate limit: {counters}"
         );
+        // A refresh of 7 templates is one list page, not 7 GETs.
+        env.emu().control.reset_counters();
         let (code, plan) = wd.plan_exitcode();
         assert_eq!(code, 0, "{}", plan.combined());
+        let c = env.emu().control.counters();
+        assert_eq!(
+            c["requests"]["GET /v1/jwt_templates"], 1,
+            "one listing per refresh: {c}"
+        );
+        assert!(
+            c["requests"]["GET /v1/jwt_templates/{template_id}"].is_null(),
+            "no per-template GETs: {c}"
+        );
         let destroy = wd.destroy();
         assert!(env.templates().is_empty());
         for out in [&apply, &plan, &destroy] {

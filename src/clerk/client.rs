@@ -1,5 +1,7 @@
 //! Clerk Backend API client: JWT templates, JWKS, domains.
-use std::time::Duration;
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use reqwest::header::{HeaderMap, HeaderValue, AUTHORIZATION};
 use reqwest::{Method, StatusCode};
@@ -18,7 +20,20 @@ pub struct ClerkClient {
     base: String,
     headers: HeaderMap,
     pub publishable_key: Option<String>,
+    /// All templates from one paged listing, shared by every read of a
+    /// refresh: N templates cost ceil(N/500) list calls, not N GETs (and stay
+    /// under Clerk's rate limit). Writes invalidate it.
+    snapshot: tokio::sync::Mutex<Option<Snapshot>>,
 }
+
+struct Snapshot {
+    taken: Instant,
+    by_id: Arc<HashMap<String, JwtTemplate>>,
+}
+
+/// Long enough to serve a whole refresh, short enough that a long-lived
+/// process never answers from a stale listing for long.
+const SNAPSHOT_TTL: Duration = Duration::from_secs(30);
 
 #[derive(Clone, Debug, Deserialize, PartialEq)]
 pub struct JwtTemplate {
@@ -145,6 +160,7 @@ impl ClerkClient {
             base: api_url.as_str().trim_end_matches('/').to_string(),
             headers,
             publishable_key,
+            snapshot: tokio::sync::Mutex::new(None),
         })
     }
 
@@ -207,6 +223,42 @@ impl ClerkClient {
         .await
     }
 
+    /// A template by id, served from the shared listing. An id missing from
+    /// the listing is confirmed with a GET, since offset paging can skip an
+    /// entry while templates are deleted concurrently.
+    pub async fn read_template(
+        &self,
+        cancel: &CancellationToken,
+        id: &str,
+    ) -> Result<JwtTemplate, ClerkError> {
+        // Holding the lock while listing makes concurrent reads wait for one
+        // listing instead of each starting its own.
+        let by_id = {
+            let mut snap = self.snapshot.lock().await;
+            match snap.as_ref().filter(|s| s.taken.elapsed() < SNAPSHOT_TTL) {
+                Some(s) => s.by_id.clone(),
+                None => {
+                    let all = self.list_templates(cancel).await?;
+                    let by_id: Arc<HashMap<_, _>> =
+                        Arc::new(all.into_iter().map(|t| (t.id.clone(), t)).collect());
+                    *snap = Some(Snapshot {
+                        taken: Instant::now(),
+                        by_id: by_id.clone(),
+                    });
+                    by_id
+                }
+            }
+        };
+        match by_id.get(id) {
+            Some(t) => Ok(t.clone()),
+            None => self.get_template(cancel, id).await,
+        }
+    }
+
+    async fn invalidate(&self) {
+        *self.snapshot.lock().await = None;
+    }
+
     pub async fn find_template_by_name(
         &self,
         cancel: &CancellationToken,
@@ -225,6 +277,7 @@ impl ClerkClient {
         body: &TemplateBody,
     ) -> Result<JwtTemplate, ClerkError> {
         let b = serde_json::to_value(body).expect("body serialises");
+        self.invalidate().await;
         self.call(
             cancel,
             Method::POST,
@@ -242,6 +295,7 @@ impl ClerkClient {
         body: &TemplateBody,
     ) -> Result<JwtTemplate, ClerkError> {
         let b = serde_json::to_value(body).expect("body serialises");
+        self.invalidate().await;
         // A full-body PATCH is idempotent: repeating it lands in the same state.
         self.call(
             cancel,
@@ -258,6 +312,7 @@ impl ClerkClient {
         cancel: &CancellationToken,
         id: &str,
     ) -> Result<(), ClerkError> {
+        self.invalidate().await;
         match self
             .call::<serde_json::Value>(
                 cancel,

@@ -202,7 +202,7 @@ impl Resource for JwtTemplateResource {
         let client = ctx.client::<ClerkClient>()?;
         let prior: Model = decode(state)?;
         let id = prior.id.clone().unwrap_or_default();
-        match client.get_template(&ctx.cancel, &id).await {
+        match client.read_template(&ctx.cancel, &id).await {
             Ok(t) => Ok(Some(encode(
                 &Model::from_api(t, prior.signing_key),
                 &self.schema().cty_type(),
