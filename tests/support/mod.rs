@@ -382,6 +382,29 @@ impl Workdir {
         self.tf(&["validate"])
     }
 
+    /// Runs another program (e.g. a script that calls Terraform itself) in the workdir, with
+    /// the same isolated environment and extra [`Workdir::env`] as [`Workdir::tf`], plus
+    /// `TERRAFORM` set to this workdir's Terraform binary. Never panics on a failure, only on
+    /// a timeout.
+    pub fn run(&self, program: &Path, args: &[&str]) -> TfOutput {
+        let mut cmd = Command::new(program);
+        cmd.args(args);
+        isolate_env(&mut cmd, self.dir.path(), &self.dir.path().join("cli.tfrc"));
+        cmd.env("TERRAFORM", &self.tf);
+        for (k, v) in &self.env {
+            cmd.env(k, v);
+        }
+        cmd.current_dir(self.dir.path());
+        let what = format!(
+            "{} {} (Terraform {} in {})",
+            program.display(),
+            args.join(" "),
+            self.tf.display(),
+            self.dir.path().display()
+        );
+        run_with_timeout(cmd, self.timeout, &what)
+    }
+
     /// `show -json`, parsed. Panics if the command fails or prints no JSON.
     pub fn state(&self) -> serde_json::Value {
         let out = self.tf(&["show", "-json"]);
