@@ -1,7 +1,7 @@
 //! The protocol layer: everything Terraform core sees on the wire.
-pub mod proto;
 pub mod cty;
 pub mod go_plugin;
 pub mod logging;
+pub mod proto;
 pub mod serve;
 pub mod tls;
