@@ -20,6 +20,8 @@ pub enum OpKind {
 pub struct Sel {
     pub key: String,
     pub name: String,
+    /// Arguments with variables substituted; `/v1/graphql` rejects what it can't honour.
+    pub args: Map<String, Value>,
     pub children: Vec<Sel>,
 }
 
@@ -115,18 +117,32 @@ pub fn parse(
     let mut fields = Vec::new();
     for s in flatten(selection, &fragments)? {
         let Selection::Field(f) = s else { continue };
-        let mut args = Map::new();
-        for (k, v) in &f.arguments {
-            args.insert(k.clone(), to_json(v, &vars)?);
-        }
         fields.push(RootField {
             key: f.alias.clone().unwrap_or_else(|| f.name.clone()),
             name: f.name.clone(),
-            args,
-            children: sels(&f.selection_set, &fragments)?,
+            args: field_args(f, &vars)?,
+            children: sels(&f.selection_set, &fragments, &vars)?,
         });
     }
     Ok(Operation { kind, fields })
+}
+
+fn field_args(
+    f: &graphql_parser::query::Field<'static, String>,
+    vars: &Map<String, Value>,
+) -> Result<Map<String, Value>, String> {
+    // @include/@skip would silently change the answer if ignored.
+    if let Some(d) = f.directives.first() {
+        return Err(format!(
+            "directive '{}' is not supported by the emulator",
+            d.name
+        ));
+    }
+    let mut args = Map::new();
+    for (k, v) in &f.arguments {
+        args.insert(k.clone(), to_json(v, vars)?);
+    }
+    Ok(args)
 }
 
 /// Inlines fragment spreads and inline fragments (the types here are all concrete).
@@ -155,6 +171,7 @@ fn flatten<'a>(
 fn sels(
     set: &SelectionSet<'static, String>,
     fragments: &HashMap<String, FragmentDefinition<'static, String>>,
+    vars: &Map<String, Value>,
 ) -> Result<Vec<Sel>, String> {
     flatten(set, fragments)?
         .into_iter()
@@ -166,7 +183,8 @@ fn sels(
             Ok(Sel {
                 key: f.alias.clone().unwrap_or_else(|| f.name.clone()),
                 name: f.name.clone(),
-                children: sels(&f.selection_set, fragments)?,
+                args: field_args(f, vars)?,
+                children: sels(&f.selection_set, fragments, vars)?,
             })
         })
         .collect()
@@ -178,7 +196,9 @@ fn to_json(v: &GValue<String>, vars: &Map<String, Value>) -> Result<Value, Strin
             .get(n)
             .cloned()
             .ok_or_else(|| format!("unbound variable: \"{n}\""))?,
-        GValue::Int(i) => Value::Number(Number::from(i.as_i64().unwrap_or_default())),
+        GValue::Int(i) => Value::Number(Number::from(
+            i.as_i64().ok_or("integer literal out of range")?,
+        )),
         GValue::Float(f) => Number::from_f64(*f)
             .map(Value::Number)
             .unwrap_or(Value::Null),

@@ -3,6 +3,7 @@
 
 mod cloud;
 mod errors;
+mod graphql;
 mod graphql_parse;
 pub mod metadata;
 mod metadata_api;
@@ -109,6 +110,7 @@ impl HasuraEmulator {
             cloud_lock: Default::default(),
             conn_task,
             endpoint: Default::default(),
+            jwks: Default::default(),
         });
         let router = emulator_common::layer(server::router(st.clone()), control.clone());
         let served = emulator_common::serve(router, cfg.port).await?;

@@ -15,6 +15,7 @@ pub fn router(state: Shared) -> Router {
     Router::new()
         .route("/v1/metadata", post(metadata))
         .route("/v2/query", post(query))
+        .route("/v1/graphql", post(graphql))
         .route("/healthz", get(healthz))
         .route("/v1/version", get(version))
         .route("/cloud/v1/graphql", post(cloud))
@@ -105,6 +106,11 @@ async fn query(State(st): State<Shared>, headers: HeaderMap, body: Bytes) -> Res
     }
     .await;
     respond(r)
+}
+
+async fn graphql(State(st): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {
+    let v = crate::graphql::handle(&st, &headers, &body).await;
+    (StatusCode::OK, Json(v)).into_response()
 }
 
 /// Not ready while the simulated redeploy after an env change is in progress.

@@ -36,6 +36,8 @@ pub struct AppState {
     pub conn_task: tokio::task::JoinHandle<()>,
     /// Our own base URL, known only once bound; the Cloud API reports it as the project endpoint.
     pub endpoint: std::sync::OnceLock<String>,
+    /// JWKS fetched for `/v1/graphql` JWT verification, per `jwk_url`.
+    pub jwks: crate::graphql::JwksCache,
 }
 
 pub type Shared = Arc<AppState>;

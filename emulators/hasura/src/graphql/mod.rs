@@ -1,0 +1,173 @@
+//! `POST /v1/graphql`: a deliberately small but honest subset of Hasura's GraphQL API —
+//! select / insert / insert_one / update on tracked tables, with role permissions applied
+//! and JWT (or admin-secret) authentication — executed as parameterised SQL on the real
+//! PostgreSQL. Anything outside the subset is an explicit error, never a guess.
+
+mod auth;
+mod boolexp;
+mod exec;
+mod jwt;
+mod schema;
+mod sql;
+
+use axum::http::HeaderMap;
+use serde_json::{json, Map, Value};
+
+use crate::graphql_parse::{parse, OpKind};
+use crate::state::{connect, AppState};
+
+pub use jwt::JwksCache;
+
+/// One GraphQL error; Hasura answers every `/v1/graphql` failure (auth included) with
+/// HTTP 200 and `{"errors": [{"message", "extensions": {"path", "code"}}]}`.
+#[derive(Debug, Clone)]
+pub struct GqlErr {
+    pub message: String,
+    pub code: &'static str,
+    pub path: String,
+}
+
+impl GqlErr {
+    pub fn new(code: &'static str, path: impl Into<String>, message: impl Into<String>) -> Self {
+        GqlErr {
+            message: message.into(),
+            code,
+            path: path.into(),
+        }
+    }
+
+    pub fn validation(path: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::new("validation-failed", path, message)
+    }
+
+    /// Valid Hasura, but outside what the emulator implements.
+    pub fn unsupported(path: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::new(
+            "not-supported",
+            path,
+            format!("{} (not supported by the emulator)", message.into()),
+        )
+    }
+
+    pub fn field_not_found(path: &str, field: &str, type_name: &str) -> Self {
+        Self::validation(
+            format!("{path}.{field}"),
+            format!("field '{field}' not found in type: '{type_name}'"),
+        )
+    }
+
+    pub fn to_json(&self) -> Value {
+        json!({"message": self.message, "extensions": {"path": self.path, "code": self.code}})
+    }
+}
+
+impl From<tokio_postgres::Error> for GqlErr {
+    fn from(e: tokio_postgres::Error) -> Self {
+        sql::pg_error(&e)
+    }
+}
+
+fn errors(e: GqlErr) -> Value {
+    json!({ "errors": [e.to_json()] })
+}
+
+/// The body of the answer; the status is always 200.
+pub async fn handle(st: &AppState, headers: &HeaderMap, body: &[u8]) -> Value {
+    let v: Value = match serde_json::from_slice(body) {
+        Ok(v) => v,
+        Err(e) => {
+            return errors(GqlErr::new(
+                "invalid-json",
+                "$",
+                format!("Error in $: Failed reading: not a valid json value ({e})"),
+            ))
+        }
+    };
+    // Hasura accepts a batch (a JSON array of requests) and answers with an array.
+    match v {
+        Value::Array(items) => {
+            let mut out = Vec::new();
+            for item in &items {
+                out.push(one(st, headers, item).await);
+            }
+            Value::Array(out)
+        }
+        other => one(st, headers, &other).await,
+    }
+}
+
+async fn one(st: &AppState, headers: &HeaderMap, req: &Value) -> Value {
+    match run(st, headers, req).await {
+        Ok(data) => json!({ "data": data }),
+        Err(e) => errors(e),
+    }
+}
+
+async fn run(st: &AppState, headers: &HeaderMap, req: &Value) -> Result<Value, GqlErr> {
+    let Value::Object(o) = req else {
+        return Err(GqlErr::new(
+            "parse-failed",
+            "$",
+            "parsing GQLReq failed, expected Object",
+        ));
+    };
+    let query = match o.get("query") {
+        Some(Value::String(q)) => q,
+        Some(_) => {
+            return Err(GqlErr::new(
+                "parse-failed",
+                "$.query",
+                "parsing Text failed, expected String",
+            ))
+        }
+        None => return Err(GqlErr::new("parse-failed", "$", "key \"query\" not found")),
+    };
+    let vars = match o.get("variables") {
+        None | Some(Value::Null) => Map::new(),
+        Some(Value::Object(m)) => m.clone(),
+        Some(_) => {
+            return Err(GqlErr::new(
+                "parse-failed",
+                "$.variables",
+                "parsing HashMap failed, expected Object",
+            ))
+        }
+    };
+    let op_name = o.get("operationName").and_then(Value::as_str);
+
+    // Authenticate before looking at the query, as Hasura does.
+    let session = auth::resolve(st, headers).await?;
+    let op = parse(query, op_name, &vars).map_err(|e| GqlErr::validation("$.query", e))?;
+    st.control.count(match op.kind {
+        OpKind::Query => "graphql:query",
+        OpKind::Mutation => "graphql:mutation",
+        OpKind::Subscription => "graphql:subscription",
+    });
+    if op.kind == OpKind::Subscription {
+        return Err(GqlErr::unsupported(
+            "$",
+            "subscriptions over HTTP POST /v1/graphql",
+        ));
+    }
+
+    let (mut client, task) = connect(&st.settings.database_url)
+        .await
+        .map_err(|e| GqlErr::new("unexpected", "$", format!("{e:#}")))?;
+    let result = async {
+        let tx = client
+            .build_transaction()
+            .read_only(op.kind == OpKind::Query)
+            .start()
+            .await?;
+        let schema = schema::Schema::load(&tx).await?;
+        // All root fields of a request share one transaction: a failed mutation field rolls
+        // back the ones before it, as on Hasura.
+        let data = exec::run(&tx, &schema, &session, &op).await?;
+        tx.commit().await?;
+        Ok(data)
+    }
+    .await;
+    drop(client);
+    task.abort();
+    result
+}
