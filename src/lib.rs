@@ -6,5 +6,6 @@
 //! hold one API client and the resources built on it.
 pub mod clerk;
 pub mod framework;
+pub mod hasura;
 pub mod http;
 pub mod plugin;

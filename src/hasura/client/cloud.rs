@@ -1,0 +1,483 @@
+//! Hasura Cloud control plane (GraphQL at `cloud_api_url`): project -> tenant
+//! lookup and the tenant env vars. Every env write must carry the hash of the
+//! config it replaces and restarts the project, so writes from concurrent
+//! resource applies are coalesced per tenant into one `updateTenantEnv` and
+//! one `deleteTenantEnv`, chained by hash, then the provider waits for the
+//! project's `/healthz`.
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use reqwest::header::{HeaderMap, HeaderValue, AUTHORIZATION};
+use reqwest::Method;
+use serde_json::{json, Value};
+use tokio::sync::oneshot;
+use tokio_util::sync::CancellationToken;
+
+use crate::http::{HttpClient, HttpError, Idempotency};
+
+use super::HasuraError;
+
+#[derive(Clone, Debug)]
+pub struct Project {
+    pub id: String,
+    pub tenant_id: String,
+    /// Base URL of the project's engine, for `/healthz`.
+    pub endpoint: Option<String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct TenantEnv {
+    pub hash: String,
+    pub vars: BTreeMap<String, String>,
+}
+
+#[derive(Clone, Debug)]
+pub enum EnvChange {
+    Set(String, String),
+    Delete(String),
+}
+
+type Waiter = oneshot::Sender<Result<(), HasuraError>>;
+
+struct Pending {
+    project: Project,
+    ops: Vec<(EnvChange, Waiter)>,
+    last_added: Instant,
+}
+
+pub struct Cloud {
+    http: HttpClient,
+    probe: HttpClient,
+    url: String,
+    headers: HeaderMap,
+    pub default_project: Option<String>,
+    /// The provider's `endpoint`, used for `/healthz` when the control plane does not say.
+    engine_base: Option<String>,
+    projects: tokio::sync::Mutex<HashMap<String, Project>>,
+    envs: tokio::sync::Mutex<HashMap<String, TenantEnv>>,
+    pending: Mutex<HashMap<String, Pending>>,
+    /// A batch closes once no change arrived for this long...
+    quiet: Duration,
+    /// ...or once it is this old.
+    max_wait: Duration,
+    health_timeout: Duration,
+}
+
+const STALE_RETRIES: usize = 5;
+
+impl Cloud {
+    pub fn new(
+        http: HttpClient,
+        probe: HttpClient,
+        url: &url::Url,
+        token: &str,
+        default_project: Option<String>,
+        engine_base: Option<String>,
+    ) -> Result<Self, String> {
+        let mut auth = HeaderValue::from_str(&format!("pat {token}")).map_err(|_| {
+            "cloud_access_token contains characters that cannot be sent in an HTTP header"
+                .to_string()
+        })?;
+        auth.set_sensitive(true);
+        let mut headers = HeaderMap::new();
+        headers.insert(AUTHORIZATION, auth);
+        Ok(Cloud {
+            http,
+            probe,
+            url: url.as_str().to_string(),
+            headers,
+            default_project,
+            engine_base,
+            projects: Default::default(),
+            envs: Default::default(),
+            pending: Default::default(),
+            quiet: Duration::from_millis(400),
+            max_wait: Duration::from_secs(3),
+            health_timeout: Duration::from_secs(600),
+        })
+    }
+
+    /// One GraphQL operation. `secrets` are redacted from any error text the
+    /// control plane sends back.
+    async fn gql(
+        &self,
+        cancel: &CancellationToken,
+        op: &str,
+        query: &str,
+        variables: Value,
+        idem: Idempotency,
+        secrets: &[&str],
+    ) -> Result<Value, HasuraError> {
+        let body = json!({"query": query, "variables": variables});
+        let resp = self.http.send(cancel, Method::POST, &self.url, &self.headers, Some(&body), idem).await.map_err(|e| match e {
+            HttpError::Status { status, body } => {
+                let msg = serde_json::from_str::<Value>(&body).ok().and_then(|v| v.pointer("/errors/0/message").and_then(Value::as_str).map(str::to_string));
+                let hint = if matches!(status.as_u16(), 401 | 403) { " Check `cloud_access_token` (or HASURA_CLOUD_ACCESS_TOKEN): the Cloud API rejected it." } else { "" };
+                HasuraError {
+                    status: Some(status),
+                    code: None,
+                    message: format!("Hasura Cloud API {op} failed with HTTP {}: {}.{hint}", status.as_u16(), redact(&msg.unwrap_or_else(|| "no error details".into()), secrets)),
+                }
+            }
+            HttpError::Transport(m) => HasuraError::other(format!("Hasura Cloud API {op} failed: {m}")),
+            HttpError::Cancelled => HasuraError { status: None, code: Some("cancelled".into()), message: format!("Hasura Cloud API {op} was cancelled because Terraform asked the provider to stop") },
+        })?;
+        let v: Value = serde_json::from_slice(&resp.body).map_err(|e| {
+            HasuraError::other(format!(
+                "Hasura Cloud API {op} returned a body this provider cannot read: {e}"
+            ))
+        })?;
+        // GraphQL reports failures with HTTP 200 and `errors`.
+        if let Some(err) = v
+            .get("errors")
+            .and_then(Value::as_array)
+            .and_then(|a| a.first())
+        {
+            let code = err
+                .pointer("/extensions/code")
+                .and_then(Value::as_str)
+                .map(str::to_string);
+            let msg = err
+                .get("message")
+                .and_then(Value::as_str)
+                .unwrap_or("unknown error");
+            return Err(HasuraError {
+                status: None,
+                message: format!(
+                    "Hasura Cloud API {op} failed{}: {}",
+                    code.as_deref()
+                        .map(|c| format!(" [{c}]"))
+                        .unwrap_or_default(),
+                    redact(msg, secrets)
+                ),
+                code,
+            });
+        }
+        Ok(v.get("data").cloned().unwrap_or(Value::Null))
+    }
+
+    /// The project (`project_id`, else the provider's `cloud_project_id`) and its tenant.
+    pub async fn project(
+        &self,
+        cancel: &CancellationToken,
+        project_id: Option<&str>,
+    ) -> Result<Project, HasuraError> {
+        let Some(id) = project_id.or(self.default_project.as_deref()) else {
+            return Err(HasuraError::other("No Hasura Cloud project given: set `project_id` on the resource or `cloud_project_id` (HASURA_CLOUD_PROJECT_ID) in the provider block."));
+        };
+        let mut cache = self.projects.lock().await;
+        if let Some(p) = cache.get(id) {
+            return Ok(p.clone());
+        }
+        let data = self
+            .gql(cancel, "projects_by_pk", "query projectTenant($id: uuid!) { projects_by_pk(id: $id) { id endpoint tenant { id } } }", json!({"id": id}), Idempotency::Idempotent, &[])
+            .await?;
+        let p = data.get("projects_by_pk").filter(|p| !p.is_null()).ok_or_else(|| {
+            HasuraError::other(format!("Hasura Cloud project {id:?} was not found, or the access token cannot see it. Use the project id from the Cloud dashboard URL (not the tenant id)."))
+        })?;
+        let tenant_id = p
+            .pointer("/tenant/id")
+            .and_then(Value::as_str)
+            .ok_or_else(|| {
+                HasuraError::other(format!("Hasura Cloud project {id:?} has no tenant"))
+            })?;
+        let endpoint = p
+            .get("endpoint")
+            .and_then(Value::as_str)
+            .filter(|e| !e.is_empty())
+            .map(|e| {
+                e.trim_end_matches('/')
+                    .trim_end_matches("/v1/graphql")
+                    .to_string()
+            })
+            .or_else(|| self.engine_base.clone());
+        let project = Project {
+            id: id.to_string(),
+            tenant_id: tenant_id.to_string(),
+            endpoint,
+        };
+        cache.insert(id.to_string(), project.clone());
+        Ok(project)
+    }
+
+    /// The tenant's env vars, from this process's cache when it has them.
+    pub async fn env(
+        &self,
+        cancel: &CancellationToken,
+        tenant: &str,
+    ) -> Result<TenantEnv, HasuraError> {
+        let mut cache = self.envs.lock().await;
+        if let Some(e) = cache.get(tenant) {
+            return Ok(e.clone());
+        }
+        let e = self.fetch_env(cancel, tenant).await?;
+        cache.insert(tenant.to_string(), e.clone());
+        Ok(e)
+    }
+
+    async fn fetch_env(
+        &self,
+        cancel: &CancellationToken,
+        tenant: &str,
+    ) -> Result<TenantEnv, HasuraError> {
+        let data = self
+            .gql(cancel, "getTenantEnv", "query getTenantEnv($tenantId: uuid!) { getTenantEnv(tenantId: $tenantId) { hash envVars } }", json!({"tenantId": tenant}), Idempotency::Idempotent, &[])
+            .await?;
+        parse_env(data.get("getTenantEnv"), "getTenantEnv")
+    }
+
+    /// Queues a change for the tenant and waits until it is live (the
+    /// project answered `/healthz` after the restart).
+    pub async fn change(
+        self: &Arc<Self>,
+        cancel: &CancellationToken,
+        project: &Project,
+        change: EnvChange,
+    ) -> Result<(), HasuraError> {
+        let (tx, rx) = oneshot::channel();
+        {
+            let mut pending = self.pending.lock().expect("pending lock");
+            match pending.get_mut(&project.tenant_id) {
+                Some(p) => {
+                    p.ops.push((change, tx));
+                    p.last_added = Instant::now();
+                }
+                None => {
+                    pending.insert(
+                        project.tenant_id.clone(),
+                        Pending {
+                            project: project.clone(),
+                            ops: vec![(change, tx)],
+                            last_added: Instant::now(),
+                        },
+                    );
+                    let me = self.clone();
+                    let tenant = project.tenant_id.clone();
+                    tokio::spawn(async move { me.lead(tenant).await });
+                }
+            }
+        }
+        tokio::select! {
+            r = rx => r.unwrap_or_else(|_| Err(HasuraError::other("the env-var batch was abandoned (provider shutting down)"))),
+            _ = cancel.cancelled() => Err(HasuraError { status: None, code: Some("cancelled".into()), message: "waiting for the Hasura Cloud env-var change was cancelled because Terraform asked the provider to stop; the change may still be applied".into() }),
+        }
+    }
+
+    /// Runs one batch: waits for the burst of concurrent applies to settle,
+    /// then applies everything in as few mutations as possible.
+    async fn lead(self: Arc<Self>, tenant: String) {
+        let started = Instant::now();
+        let (project, ops) = loop {
+            tokio::time::sleep(self.quiet / 4).await;
+            let mut pending = self.pending.lock().expect("pending lock");
+            let ready = pending.get(&tenant).is_none_or(|p| {
+                p.last_added.elapsed() >= self.quiet || started.elapsed() >= self.max_wait
+            });
+            if ready {
+                // Removed under the lock: later changes start the next batch.
+                match pending.remove(&tenant) {
+                    Some(p) => break (p.project, p.ops),
+                    None => return,
+                }
+            }
+        };
+        let changes: Vec<EnvChange> = ops.iter().map(|(c, _)| c.clone()).collect();
+        tracing::info!(
+            changes = changes.len(),
+            "applying coalesced Hasura Cloud env-var changes"
+        );
+        // Detached from any one RPC: the batch serves every waiter.
+        let result = self
+            .apply(&CancellationToken::new(), &project, &changes)
+            .await;
+        for (_, tx) in ops {
+            let _ = tx.send(result.clone());
+        }
+    }
+
+    async fn apply(
+        &self,
+        cancel: &CancellationToken,
+        project: &Project,
+        changes: &[EnvChange],
+    ) -> Result<(), HasuraError> {
+        // Later changes to a key win; None means delete.
+        let mut want: BTreeMap<&str, Option<&str>> = BTreeMap::new();
+        for c in changes {
+            match c {
+                EnvChange::Set(k, v) => want.insert(k, Some(v)),
+                EnvChange::Delete(k) => want.insert(k, None),
+            };
+        }
+        let secrets: Vec<&str> = want.values().flatten().copied().collect();
+        let tenant = project.tenant_id.as_str();
+        let mut changed = false;
+        for attempt in 0.. {
+            let env = self.fetch_env(cancel, tenant).await?;
+            let upserts: Vec<Value> = want
+                .iter()
+                .filter_map(|(k, v)| {
+                    v.filter(|v| env.vars.get(*k).map(String::as_str) != Some(*v))
+                        .map(|v| json!({"key": k, "value": v}))
+                })
+                .collect();
+            let deletes: Vec<&str> = want
+                .iter()
+                .filter(|(k, v)| v.is_none() && env.vars.contains_key(**k))
+                .map(|(k, _)| *k)
+                .collect();
+            if upserts.is_empty() && deletes.is_empty() {
+                self.envs.lock().await.insert(tenant.to_string(), env);
+                break;
+            }
+            let mut hash = env.hash.clone();
+            let r = async {
+                if !upserts.is_empty() {
+                    let data = self
+                        .gql(cancel, "updateTenantEnv", "mutation updateTenantEnv($tenantId: uuid!, $currentHash: String!, $envs: [UpdateEnvObject!]!) { updateTenantEnv(tenantId: $tenantId, currentHash: $currentHash, envs: $envs) { hash envVars } }", json!({"tenantId": tenant, "currentHash": hash, "envs": upserts}), Idempotency::Unsafe, &secrets)
+                        .await?;
+                    changed = true;
+                    let e = parse_env(data.get("updateTenantEnv"), "updateTenantEnv")?;
+                    hash = e.hash.clone();
+                    self.envs.lock().await.insert(tenant.to_string(), e);
+                }
+                if !deletes.is_empty() {
+                    let data = self
+                        .gql(cancel, "deleteTenantEnv", "mutation deleteTenantEnv($tenantId: uuid!, $currentHash: String!, $deleteEnvs: [String!]!) { deleteTenantEnv(tenantId: $tenantId, currentHash: $currentHash, deleteEnvs: $deleteEnvs) { hash envVars } }", json!({"tenantId": tenant, "currentHash": hash, "deleteEnvs": deletes}), Idempotency::Unsafe, &secrets)
+                        .await?;
+                    changed = true;
+                    let e = parse_env(data.get("deleteTenantEnv"), "deleteTenantEnv")?;
+                    hash = e.hash.clone();
+                    self.envs.lock().await.insert(tenant.to_string(), e);
+                }
+                Ok::<(), HasuraError>(())
+            }
+            .await;
+            match r {
+                Ok(()) => break,
+                Err(e)
+                    if attempt < STALE_RETRIES
+                        && e.status.is_none()
+                        && e.code.as_deref() != Some("cancelled") =>
+                {
+                    // A stale hash: someone else changed the env since we read it.
+                    // Re-read; if the hash moved, retry against the new one.
+                    let now = self.fetch_env(cancel, tenant).await?;
+                    if now.hash == hash {
+                        return Err(e);
+                    }
+                    tracing::info!(
+                        attempt,
+                        "Hasura Cloud env hash changed concurrently; re-reading and retrying"
+                    );
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        if changed {
+            self.wait_healthy(cancel, project).await?;
+        }
+        Ok(())
+    }
+
+    /// Waits for the restart an env change triggers to finish.
+    async fn wait_healthy(
+        &self,
+        cancel: &CancellationToken,
+        project: &Project,
+    ) -> Result<(), HasuraError> {
+        let Some(base) = project.endpoint.as_deref() else {
+            tracing::warn!(
+                "no endpoint known for the Hasura Cloud project; not waiting for /healthz"
+            );
+            return Ok(());
+        };
+        let start = Instant::now();
+        // The control plane starts the restart asynchronously: an OK seen
+        // before any failure only counts after a grace period.
+        let grace = Duration::from_secs(5);
+        let mut saw_down = false;
+        loop {
+            let ok = super::health(&self.probe, cancel, base)
+                .await
+                .is_some_and(|s| s.is_success());
+            if cancel.is_cancelled() {
+                return Err(HasuraError {
+                    status: None,
+                    code: Some("cancelled".into()),
+                    message: "waiting for the Hasura project to restart was cancelled".into(),
+                });
+            }
+            if ok && (saw_down || start.elapsed() >= grace) {
+                tracing::info!(
+                    waited_ms = start.elapsed().as_millis() as u64,
+                    "Hasura project healthy after env change"
+                );
+                return Ok(());
+            }
+            saw_down |= !ok;
+            if start.elapsed() >= self.health_timeout {
+                return Err(HasuraError::other(format!(
+                    "the Hasura project did not report healthy on {base}/healthz within {} s after its env vars changed. A bad value (e.g. an invalid JWT secret) can keep it from booting; check the project's logs in the Cloud dashboard.",
+                    self.health_timeout.as_secs()
+                )));
+            }
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+    }
+}
+
+fn parse_env(v: Option<&Value>, op: &str) -> Result<TenantEnv, HasuraError> {
+    let v = v.filter(|v| !v.is_null()).ok_or_else(|| {
+        HasuraError::other(format!(
+            "Hasura Cloud API {op} returned no env (wrong tenant?)"
+        ))
+    })?;
+    let hash = v
+        .get("hash")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string();
+    let mut vars = BTreeMap::new();
+    let env_vars = v.get("envVars").cloned().unwrap_or(Value::Null);
+    // User variables live under `environment`; stringify anything else.
+    if let Some(m) = env_vars.get("environment").and_then(Value::as_object) {
+        for (k, x) in m {
+            vars.insert(
+                k.clone(),
+                match x {
+                    Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                },
+            );
+        }
+    }
+    Ok(TenantEnv { hash, vars })
+}
+
+fn redact(msg: &str, secrets: &[&str]) -> String {
+    let mut m = msg.to_string();
+    for s in secrets.iter().filter(|s| s.len() >= 4) {
+        m = m.replace(*s, "(sensitive value)");
+    }
+    m
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn env_shape_and_redaction() {
+        let e = parse_env(Some(&json!({"hash": "h", "envVars": {"environment": {"A": "1", "B": 2}, "other": true}})), "x").unwrap();
+        assert_eq!(e.hash, "h");
+        assert_eq!(e.vars.get("A").map(String::as_str), Some("1"));
+        assert_eq!(e.vars.get("B").map(String::as_str), Some("2"));
+        assert!(parse_env(Some(&Value::Null), "x").is_err());
+        assert_eq!(
+            redact("bad value supersecret here", &["supersecret"]),
+            "bad value (sensitive value) here"
+        );
+    }
+}

@@ -1,0 +1,103 @@
+//! `run_sql` on `/v2/query`. Hasura returns every cell as text and SQL NULL
+//! as the string "NULL", so reads aggregate into one JSON cell and parse it.
+use serde_json::{json, Value};
+use tokio_util::sync::CancellationToken;
+
+use crate::http::Idempotency;
+
+use super::{Engine, HasuraError};
+
+const PATH: &str = "/v2/query";
+
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SqlOptions {
+    pub read_only: bool,
+    /// `Some(true)` makes Hasura re-sync tracked tables after DDL;
+    /// `Some(false)` skips it (DDL on untracked or temporary tables).
+    pub check_metadata_consistency: Option<bool>,
+}
+
+impl Engine {
+    /// Runs `sql` (all statements in one transaction) and returns the rows of
+    /// the last statement, header row first.
+    pub async fn run_sql(
+        &self,
+        cancel: &CancellationToken,
+        source: &str,
+        sql: &str,
+        opts: SqlOptions,
+    ) -> Result<Vec<Vec<String>>, HasuraError> {
+        let mut args = json!({"source": source, "sql": sql});
+        if opts.read_only {
+            args["read_only"] = json!(true);
+        }
+        if let Some(c) = opts.check_metadata_consistency {
+            args["check_metadata_consistency"] = json!(c);
+        }
+        let idem = if opts.read_only {
+            Idempotency::Idempotent
+        } else {
+            Idempotency::Unsafe
+        };
+        let v = self
+            .post(
+                cancel,
+                PATH,
+                "run_sql",
+                &json!({"type": "run_sql", "args": args}),
+                idem,
+            )
+            .await;
+        if !opts.read_only && opts.check_metadata_consistency != Some(false) {
+            // DDL on a tracked table rewrites the metadata.
+            self.invalidate().await;
+        }
+        let v = v?;
+        match v.get("result") {
+            Some(Value::Array(rows)) => Ok(rows
+                .iter()
+                .map(|r| {
+                    r.as_array()
+                        .map(|cells| {
+                            cells
+                                .iter()
+                                .map(|c| c.as_str().unwrap_or_default().to_string())
+                                .collect()
+                        })
+                        .unwrap_or_default()
+                })
+                .collect()),
+            _ => Ok(Vec::new()),
+        }
+    }
+
+    /// A read-only query whose single cell is JSON (`json_build_object`,
+    /// `json_agg`...); wrap it in COALESCE so SQL NULL never reaches here.
+    pub async fn query_json(
+        &self,
+        cancel: &CancellationToken,
+        source: &str,
+        sql: &str,
+    ) -> Result<Value, HasuraError> {
+        let rows = self
+            .run_sql(
+                cancel,
+                source,
+                sql,
+                SqlOptions {
+                    read_only: true,
+                    check_metadata_consistency: None,
+                },
+            )
+            .await?;
+        let cell = rows
+            .get(1)
+            .and_then(|r| r.first())
+            .ok_or_else(|| HasuraError::other("run_sql returned no rows for a catalog query"))?;
+        serde_json::from_str(cell).map_err(|e| {
+            HasuraError::other(format!(
+                "run_sql returned a catalog row this provider cannot read: {e}"
+            ))
+        })
+    }
+}

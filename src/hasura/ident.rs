@@ -1,0 +1,263 @@
+//! SQL quoting and the import ids. `run_sql` has no bind parameters, so every
+//! identifier and every value that reaches SQL goes through `quote_ident` or
+//! `quote_literal` here; `default` expressions are the one documented
+//! exception and are checked by `check_default_expr`.
+
+/// PostgreSQL truncates identifiers longer than this (NAMEDATALEN - 1) bytes.
+pub const MAX_IDENT_BYTES: usize = 63;
+
+/// A double-quoted identifier; embedded double quotes are doubled.
+pub fn quote_ident(s: &str) -> Result<String, String> {
+    if s.contains('\0') {
+        return Err("identifiers cannot contain NUL bytes".into());
+    }
+    Ok(format!("\"{}\"", s.replace('"', "\"\"")))
+}
+
+/// A standard string literal (`standard_conforming_strings = on`, the
+/// default since PostgreSQL 9.1): single quotes doubled, backslashes literal.
+pub fn quote_literal(s: &str) -> Result<String, String> {
+    if s.contains('\0') {
+        return Err("text values cannot contain NUL bytes".into());
+    }
+    Ok(format!("'{}'", s.replace('\'', "''")))
+}
+
+/// `"schema"."table"`.
+pub fn qualified(schema: &str, table: &str) -> Result<String, String> {
+    Ok(format!("{}.{}", quote_ident(schema)?, quote_ident(table)?))
+}
+
+/// The names this provider accepts for sources, schemas, tables, columns and
+/// roles. Quoting would make any name safe, but a quote or `;` in a name is
+/// almost always an injection attempt or a copy-paste slip, so it is refused
+/// at validate time instead of creating an object nobody can type.
+pub fn check_name(s: &str) -> Result<(), String> {
+    if s.is_empty() {
+        return Err("must not be empty".into());
+    }
+    if s.len() > MAX_IDENT_BYTES {
+        return Err(format!(
+            "is {} bytes long; PostgreSQL names are at most {MAX_IDENT_BYTES} bytes",
+            s.len()
+        ));
+    }
+    if let Some(c) = s
+        .chars()
+        .find(|c| matches!(c, '"' | '\'' | ';' | '\\') || c.is_control())
+    {
+        return Err(format!(
+            "contains {c:?}; names may not contain quotes, backslashes, `;` or control characters"
+        ));
+    }
+    if s != s.trim() {
+        return Err("has leading or trailing whitespace".into());
+    }
+    Ok(())
+}
+
+/// A column `default` is pasted into DDL as an SQL expression (that is what
+/// makes `now()` or `gen_random_uuid()` possible), so it must be a single
+/// expression: no `;`, no comments and balanced parentheses outside quotes.
+pub fn check_default_expr(s: &str) -> Result<(), String> {
+    if s.trim().is_empty() {
+        return Err("must not be empty; leave `default` unset for no default".into());
+    }
+    if s.contains('\0') {
+        return Err("contains a NUL byte".into());
+    }
+    let b = s.as_bytes();
+    let (mut i, mut depth) = (0usize, 0i32);
+    while i < b.len() {
+        match b[i] {
+            q @ (b'\'' | b'"') => {
+                i += 1;
+                loop {
+                    match b.get(i) {
+                        None => return Err("has an unterminated quote".into()),
+                        Some(&c) if c == q => {
+                            if b.get(i + 1) == Some(&q) {
+                                i += 2;
+                                continue;
+                            }
+                            break;
+                        }
+                        Some(_) => i += 1,
+                    }
+                }
+            }
+            b';' => return Err("contains `;`: a default must be one SQL expression, not statements".into()),
+            b'-' if b.get(i + 1) == Some(&b'-') => return Err("contains an SQL comment (`--`)".into()),
+            b'/' if b.get(i + 1) == Some(&b'*') => return Err("contains an SQL comment (`/*`)".into()),
+            b'$' if b.get(i + 1).is_some_and(|c| *c == b'$' || c.is_ascii_alphabetic()) && s[i + 1..].contains('$') => {
+                return Err("uses dollar quoting, which is not supported in defaults; use a standard '...' literal".into())
+            }
+            b'(' => depth += 1,
+            b')' => {
+                depth -= 1;
+                if depth < 0 {
+                    return Err("has an unbalanced `)`".into());
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    if depth != 0 {
+        return Err("has an unbalanced `(`".into());
+    }
+    Ok(())
+}
+
+/// Import ids: parts joined by `.`; a part that contains a `.` or `"` (or is
+/// empty) is written in double quotes with inner `"` doubled, like an SQL
+/// identifier: `default."my.schema".users`.
+pub fn format_id(parts: &[&str]) -> String {
+    parts
+        .iter()
+        .map(|p| {
+            if p.is_empty() || p.contains('.') || p.contains('"') {
+                format!("\"{}\"", p.replace('"', "\"\""))
+            } else {
+                p.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(".")
+}
+
+pub fn parse_id(id: &str) -> Result<Vec<String>, String> {
+    let mut parts = Vec::new();
+    let mut chars = id.chars().peekable();
+    loop {
+        let mut part = String::new();
+        if chars.peek() == Some(&'"') {
+            chars.next();
+            loop {
+                match chars.next() {
+                    None => return Err(format!("{id:?} has an unterminated quoted part")),
+                    Some('"') if chars.peek() == Some(&'"') => {
+                        chars.next();
+                        part.push('"');
+                    }
+                    Some('"') => break,
+                    Some(c) => part.push(c),
+                }
+            }
+            match chars.peek() {
+                None | Some('.') => {}
+                Some(_) => {
+                    return Err(format!(
+                        "{id:?}: a quoted part must be followed by `.` or the end"
+                    ))
+                }
+            }
+        } else {
+            while let Some(&c) = chars.peek() {
+                if c == '.' {
+                    break;
+                }
+                if c == '"' {
+                    return Err(format!("{id:?}: `\"` may only open a quoted part"));
+                }
+                part.push(c);
+                chars.next();
+            }
+        }
+        parts.push(part);
+        match chars.next() {
+            None => return Ok(parts),
+            Some('.') => continue,
+            Some(_) => unreachable!("parts end at `.` or the end"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quoting() {
+        assert_eq!(quote_ident("users").unwrap(), r#""users""#);
+        assert_eq!(quote_ident(r#"a"b"#).unwrap(), r#""a""b""#);
+        assert_eq!(quote_literal("it's").unwrap(), "'it''s'");
+        assert_eq!(quote_literal(r"a\'b").unwrap(), r"'a\''b'");
+        assert_eq!(quote_literal("").unwrap(), "''");
+        assert!(quote_literal("a\0b").is_err());
+        assert!(quote_ident("a\0b").is_err());
+        assert_eq!(
+            qualified("public", "my table").unwrap(),
+            r#""public"."my table""#
+        );
+    }
+
+    #[test]
+    fn names() {
+        assert!(check_name("users").is_ok());
+        assert!(check_name("Users With Spaces").is_ok());
+        assert!(check_name("my.schema").is_ok());
+        assert!(check_name(r#"a"b"#).is_err());
+        assert!(check_name("a;b").is_err());
+        assert!(check_name("a'b").is_err());
+        assert!(check_name("").is_err());
+        assert!(check_name(&"x".repeat(64)).is_err());
+        assert!(check_name(" x").is_err());
+    }
+
+    #[test]
+    fn defaults() {
+        for ok in [
+            "now()",
+            "gen_random_uuid()",
+            "'a;b'::text",
+            "0",
+            "'{}'::jsonb",
+            "'it''s'",
+            r#"("x" + 1)"#,
+        ] {
+            assert!(check_default_expr(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "now(); drop table x",
+            "1 -- c",
+            "1 /* c */",
+            "'open",
+            "now())",
+            "(1",
+            "$$x$$",
+            "$a$x$a$",
+            "",
+        ] {
+            assert!(check_default_expr(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn ids_round_trip() {
+        for parts in [
+            vec!["default", "public", "users"],
+            vec!["default", "my.schema", "users"],
+            vec!["default", "public", "a\"b.c", "user", "select"],
+            vec!["", "x"],
+        ] {
+            let id = format_id(&parts);
+            assert_eq!(parse_id(&id).unwrap(), parts, "{id}");
+        }
+        assert_eq!(
+            format_id(&["default", "public", "users"]),
+            "default.public.users"
+        );
+        assert_eq!(
+            format_id(&["default", "my.schema", "t"]),
+            r#"default."my.schema".t"#
+        );
+        assert_eq!(
+            parse_id("default.public.users.user.select").unwrap().len(),
+            5
+        );
+        assert!(parse_id(r#"default."x"#).is_err());
+        assert!(parse_id(r#"default."x"y"#).is_err());
+        assert!(parse_id(r#"def"ault"#).is_err());
+    }
+}

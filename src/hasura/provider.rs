@@ -1,0 +1,163 @@
+use std::any::Any;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+
+use crate::framework::{
+    Attribute, DataSource, Diagnostics, IntBetween, Provider, Resource, Schema,
+};
+use crate::http::{check_endpoint, HttpClient, RetryPolicy};
+use crate::plugin::cty::{AttrPath, Value};
+
+use super::client::{Cloud, Engine, HasuraClient};
+use super::table::TableResource;
+
+pub const DEFAULT_CLOUD_API_URL: &str = "https://data.pro.hasura.io/v1/graphql";
+
+pub struct HasuraProvider;
+
+/// A provider attribute, falling back to its environment variable.
+fn setting(config: &Value, attr: &str, env: &str) -> Option<String> {
+    config
+        .get(attr)
+        .as_str()
+        .map(str::to_string)
+        .or_else(|| std::env::var(env).ok())
+        .filter(|s| !s.is_empty())
+}
+
+#[async_trait]
+impl Provider for HasuraProvider {
+    fn schema(&self) -> Schema {
+        Schema::new(
+            "Manages a Hasura GraphQL Engine (tables, tracking, role permissions) through its metadata and schema APIs, and Hasura Cloud project env vars through the Cloud API. Settings are only required by the resources that use them.",
+            vec![
+                Attribute::string("endpoint").optional().describe(
+                    "Base URL of the Hasura project, e.g. `https://my-project.hasura.app` (without `/v1/graphql`). Falls back to `HASURA_GRAPHQL_ENDPOINT`. Required by `hasura_table`, `hasura_tracked_table` and `hasura_permission`. Plain `http://` is accepted only for loopback hosts.",
+                ),
+                Attribute::string("admin_secret").optional().sensitive().describe(
+                    "The project's admin secret, sent as `X-Hasura-Admin-Secret`. Falls back to `HASURA_GRAPHQL_ADMIN_SECRET`. Required with `endpoint`. Never logged.",
+                ),
+                Attribute::string("cloud_api_url").optional().describe(
+                    "Hasura Cloud control-plane GraphQL URL. Falls back to `HASURA_CLOUD_API_URL`, then `https://data.pro.hasura.io/v1/graphql`.",
+                ),
+                Attribute::string("cloud_access_token").optional().sensitive().describe(
+                    "Hasura Cloud personal access token (sent as `Authorization: pat <token>`). Falls back to `HASURA_CLOUD_ACCESS_TOKEN`. Required by `hasura_env_var`. Never logged.",
+                ),
+                Attribute::string("cloud_project_id").optional().describe(
+                    "Default Hasura Cloud project id (the UUID in the dashboard URL; the provider maps it to the tenant id with `projects_by_pk`). Falls back to `HASURA_CLOUD_PROJECT_ID`. `hasura_env_var.project_id` overrides it.",
+                ),
+                Attribute::int("max_retries").optional().validate(IntBetween(0, 20)).describe(
+                    "How many times a request failing with a transient error (429, 5xx, connection reset, timeout) is retried, with exponential backoff and jitter; `Retry-After` is honoured. Default 6.",
+                ),
+                Attribute::int("request_timeout").optional().validate(IntBetween(1, 600)).describe("Timeout of one HTTP request, in seconds. Default 30."),
+            ],
+        )
+    }
+
+    fn validate(&self, config: &Value, diags: &mut Diagnostics) {
+        for (attr, what) in [
+            ("endpoint", "Hasura endpoint"),
+            ("cloud_api_url", "Hasura Cloud API URL"),
+        ] {
+            if let Some(u) = config.get(attr).as_str() {
+                if let Err(e) = check_endpoint(u) {
+                    diags.add_attr_error(AttrPath::attr(attr), format!("Invalid {what}"), e);
+                }
+            }
+        }
+    }
+
+    async fn configure(
+        &self,
+        config: &Value,
+        _tf: &str,
+    ) -> Result<Arc<dyn Any + Send + Sync>, Diagnostics> {
+        let retry = RetryPolicy {
+            max_retries: config
+                .get("max_retries")
+                .as_i64()
+                .map_or(RetryPolicy::default().max_retries, |n| n as u32),
+            ..RetryPolicy::default()
+        };
+        let timeout =
+            Duration::from_secs(config.get("request_timeout").as_i64().unwrap_or(30) as u64);
+        let ua = format!("terraform-provider-hasura/{}", env!("CARGO_PKG_VERSION"));
+        let http = HttpClient::new(&ua, timeout, retry)
+            .map_err(|e| Diagnostics::error("Cannot configure the HTTP client", e))?;
+        let probe = HttpClient::new(
+            &ua,
+            Duration::from_secs(5),
+            RetryPolicy {
+                max_retries: 0,
+                ..RetryPolicy::default()
+            },
+        )
+        .map_err(|e| Diagnostics::error("Cannot configure the HTTP client", e))?;
+
+        let endpoint = setting(config, "endpoint", "HASURA_GRAPHQL_ENDPOINT");
+        let endpoint_url = match &endpoint {
+            Some(e) => Some(check_endpoint(e).map_err(|e| {
+                Diagnostics::attr_error(AttrPath::attr("endpoint"), "Invalid Hasura endpoint", e)
+            })?),
+            None => None,
+        };
+        let engine = match (
+            &endpoint_url,
+            setting(config, "admin_secret", "HASURA_GRAPHQL_ADMIN_SECRET"),
+        ) {
+            (Some(u), Some(secret)) => Ok(Engine::new(http.clone(), u, &secret).map_err(|e| {
+                Diagnostics::attr_error(AttrPath::attr("admin_secret"), "Invalid admin secret", e)
+            })?),
+            (None, _) => Err("`endpoint` is not set".to_string()),
+            (Some(_), None) => Err("`admin_secret` is not set".to_string()),
+        };
+
+        let cloud_url = setting(config, "cloud_api_url", "HASURA_CLOUD_API_URL")
+            .unwrap_or_else(|| DEFAULT_CLOUD_API_URL.to_string());
+        let cloud_url = check_endpoint(&cloud_url).map_err(|e| {
+            Diagnostics::attr_error(
+                AttrPath::attr("cloud_api_url"),
+                "Invalid Hasura Cloud API URL",
+                e,
+            )
+        })?;
+        let cloud = match setting(config, "cloud_access_token", "HASURA_CLOUD_ACCESS_TOKEN") {
+            Some(token) => Ok(Arc::new(
+                Cloud::new(
+                    http.clone(),
+                    probe,
+                    &cloud_url,
+                    &token,
+                    setting(config, "cloud_project_id", "HASURA_CLOUD_PROJECT_ID"),
+                    endpoint_url
+                        .as_ref()
+                        .map(|u| u.as_str().trim_end_matches('/').to_string()),
+                )
+                .map_err(|e| {
+                    Diagnostics::attr_error(
+                        AttrPath::attr("cloud_access_token"),
+                        "Invalid Hasura Cloud access token",
+                        e,
+                    )
+                })?,
+            )),
+            None => Err("`cloud_access_token` is not set".to_string()),
+        };
+        Ok(Arc::new(HasuraClient::new(engine, cloud)))
+    }
+
+    fn resources(&self) -> Vec<Arc<dyn Resource>> {
+        vec![
+            Arc::new(TableResource),
+            Arc::new(TrackedTableResource),
+            Arc::new(PermissionResource),
+            Arc::new(EnvVarResource),
+        ]
+    }
+
+    fn data_sources(&self) -> Vec<Arc<dyn DataSource>> {
+        vec![]
+    }
+}
