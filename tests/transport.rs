@@ -33,7 +33,19 @@ fn stub_binary() -> &'static Path {
         let exe = std::env::current_exe().unwrap();
         let profile_dir = exe.parent().unwrap().parent().unwrap();
         let bin = profile_dir.join("examples").join("stub-provider");
-        // `cargo test --test transport` does not build examples; do it here.
+        // A plain `cargo test` builds examples alongside this test, but
+        // `cargo test --test transport` does not, which would leave a stale or
+        // missing stub. Rebuilding unconditionally is no cheaper: the nested
+        // cargo resolves features differently and recompiles half the tree.
+        let built = std::fs::metadata(&bin).and_then(|m| m.modified()).ok();
+        let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let newest_source = ["src", "examples", "Cargo.toml", "build.rs", "proto"]
+            .iter()
+            .filter_map(|p| newest_mtime(&manifest.join(p)))
+            .max();
+        if matches!((built, newest_source), (Some(b), Some(s)) if b >= s) {
+            return bin;
+        }
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
         let status = Command::new(cargo)
             .args(["build", "--quiet", "--example", "stub-provider"])
@@ -44,6 +56,20 @@ fn stub_binary() -> &'static Path {
         assert!(bin.exists(), "{} missing after build", bin.display());
         bin
     })
+}
+
+fn newest_mtime(path: &Path) -> Option<std::time::SystemTime> {
+    let meta = std::fs::metadata(path).ok()?;
+    let own = meta.modified().ok();
+    if !meta.is_dir() {
+        return own;
+    }
+    std::fs::read_dir(path)
+        .ok()?
+        .filter_map(|e| e.ok())
+        .filter_map(|e| newest_mtime(&e.path()))
+        .chain(own)
+        .max()
 }
 
 struct Plugin {
@@ -738,6 +764,7 @@ fn real_terraform_validates_with_the_stub_over_automtls() {
             .output()
             .unwrap();
         let elapsed = started.elapsed();
+        eprintln!("{} validate took {elapsed:?}", tf.display());
         let log = std::fs::read_to_string(&log).unwrap_or_default();
         let stdout = String::from_utf8_lossy(&out.stdout);
         let stderr = String::from_utf8_lossy(&out.stderr);
