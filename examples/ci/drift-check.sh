@@ -9,10 +9,10 @@
 #
 #   exit 0  no drift: prints "No drift: ..."
 #   exit 2  drift or pending changes: prints a short summary of which resources changed
-#           outside of Terraform (where the core reports it: `resource_drift`, Terraform
-#           >= 1.1ish) and which resources would change, naming the top-level attributes
-#           only. Values are never printed, sensitive or not; sensitive attributes are
-#           flagged "(sensitive)".
+#           outside of Terraform (the plan's `resource_drift`, where the core provides it)
+#           and which resources would change, naming their top-level attributes only.
+#           Values are never printed, sensitive or not; sensitive attributes are flagged
+#           "(sensitive)". Terraform's own plan output is not shown (it holds values).
 #   exit 1  error: prints Terraform's own output (its error) to stderr.
 #
 # PLAN_ARGS go to `terraform plan` as they are (e.g. -var-file=prod.tfvars -lock=false).
