@@ -382,7 +382,7 @@ async fn bad_tokens_and_roles_are_rejected() {
 }
 
 #[tokio::test]
-async fn hs256_key_mode_with_issuer_audience_and_expiry() {
+async fn static_keys_hs256_and_rs256_with_issuer_audience_and_expiry() {
     let h = H::start().await;
     h.set_jwt_secret(
         json!({"type": "HS256", "key": HS_KEY, "issuer": "https://issuer.test",
@@ -452,6 +452,76 @@ async fn hs256_key_mode_with_issuer_audience_and_expiry() {
     let rs = h.token("sess_alice").await;
     let v = h.as_token(&rs, USERS, json!({})).await;
     assert_eq!(v["errors"][0]["extensions"]["code"], "invalid-jwt", "{v}");
+
+    // RS256 with a PEM public key: Clerk signs with the matching private key.
+    let (private_pem, public_pem) = rsa_pem_pair();
+    h.set_jwt_secret(json!({"type": "RS256", "key": public_pem}))
+        .await;
+    let (s, v) = h
+        .clerk_api(
+            "/jwt_templates",
+            json!({"name": "hasura-rs", "custom_signing_key": true, "signing_algorithm": "RS256",
+                "signing_key": private_pem,
+                "claims": {"https://hasura.io/jwt/claims": {
+                    "x-hasura-allowed-roles": ["user"], "x-hasura-default-role": "user",
+                    "x-hasura-user-id": "{{user.id}}"}}}),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    let (_, t) = h
+        .clerk_api("/sessions/sess_bob/tokens/hasura-rs", json!({}))
+        .await;
+    let v = h
+        .as_token(t["jwt"].as_str().unwrap(), USERS, json!({}))
+        .await;
+    assert_eq!(
+        v,
+        json!({"data": {"users": [{"id": "user_bob", "name": "Bob"}]}})
+    );
+    // Clerk's instance key is a different RSA key: bad signature, not a usable-key miss.
+    let v = h.as_token(&rs, USERS, json!({})).await;
+    assert_error(
+        &v,
+        "invalid-jwt",
+        "Could not verify JWT: JWSError JWSInvalidSignature",
+    );
+
+    // A malformed secret would stop a real Hasura from booting; here every request says so.
+    h.set_jwt_secret(json!({"type": "HS256", "key": "short"}))
+        .await;
+    let v = h.as_token(&rs, USERS, json!({})).await;
+    assert_eq!(
+        v["errors"][0]["extensions"]["code"], "invalid-configuration",
+        "{v}"
+    );
+}
+
+fn pem(label: &str, der: &[u8]) -> String {
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::STANDARD.encode(der);
+    let lines: Vec<&str> = b64
+        .as_bytes()
+        .chunks(64)
+        .map(|c| std::str::from_utf8(c).unwrap())
+        .collect();
+    format!(
+        "-----BEGIN {label}-----\n{}\n-----END {label}-----\n",
+        lines.join("\n")
+    )
+}
+
+/// (PKCS#8 private key PEM, SubjectPublicKeyInfo public key PEM).
+fn rsa_pem_pair() -> (String, String) {
+    use aws_lc_rs::encoding::{AsDer, Pkcs8V1Der, PublicKeyX509Der};
+    use aws_lc_rs::rsa::KeySize;
+    use aws_lc_rs::signature::{KeyPair, RsaKeyPair};
+    let kp = RsaKeyPair::generate(KeySize::Rsa2048).unwrap();
+    let private: Pkcs8V1Der = kp.as_der().unwrap();
+    let public: PublicKeyX509Der = kp.public_key().as_der().unwrap();
+    (
+        pem("PRIVATE KEY", private.as_ref()),
+        pem("PUBLIC KEY", public.as_ref()),
+    )
 }
 
 #[tokio::test]
