@@ -787,3 +787,103 @@ async fn no_jwt_secret_means_admin_only() {
     );
     emu.stop().await;
 }
+
+#[tokio::test]
+async fn schema_names_customisation_and_session_variables() {
+    let h = H::start().await;
+    h.sql("CREATE SCHEMA shop;
+           CREATE TABLE shop.items (id int PRIMARY KEY, owner text, title text);
+           INSERT INTO shop.items VALUES (1, 'user_alice', 'a1'), (2, 'user_bob', 'b2'), (3, 'user_bob', 'b3'), (4, 'user_bob', 'b4');")
+        .await;
+    let table = json!({"schema": "shop", "name": "items"});
+    h.meta(json!({"type": "pg_track_table", "args": {"table": table}}))
+        .await;
+    // Own rows, plus the ids listed in an array-valued session variable.
+    h.meta(
+        json!({"type": "pg_create_select_permission", "args": {"table": table, "role": "user",
+        "permission": {"columns": "*", "filter": {"_or": [
+            {"owner": {"_eq": "X-HASURA-USER-ID"}},
+            {"id": {"_in": "x-hasura-allowed-ids"}}
+        ]}}}}),
+    )
+    .await;
+    h.set_jwt_secret(json!({"type": "HS256", "key": HS_KEY}))
+        .await;
+    let exp = now() + 60;
+    let mut claims = hasura_claims("user_alice");
+    claims["x-hasura-allowed-ids"] = json!([2, 3]);
+    let alice = hs256(json!({"exp": exp, "https://hasura.io/jwt/claims": claims}));
+
+    let v = h
+        .as_token(
+            &alice,
+            "{ shop_items(order_by: {id: asc}) { id title } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        v,
+        json!({"data": {"shop_items": [{"id": 1, "title": "a1"}, {"id": 2, "title": "b2"}, {"id": 3, "title": "b3"}]}})
+    );
+    // A permission naming a session variable the token lacks fails loudly.
+    let bare =
+        hs256(json!({"exp": exp, "https://hasura.io/jwt/claims": hasura_claims("user_alice")}));
+    let v = h.as_token(&bare, "{ shop_items { id } }", json!({})).await;
+    assert_error(
+        &v,
+        "not-found",
+        "missing session variable: \"x-hasura-allowed-ids\"",
+    );
+
+    h.meta(
+        json!({"type": "pg_set_table_customization", "args": {"table": table, "configuration": {
+            "custom_name": "Item",
+            "custom_root_fields": {"select": "allItems"},
+            "column_config": {"title": {"custom_name": "label"}}
+        }}}),
+    )
+    .await;
+    let v = h
+        .as_token(
+            &alice,
+            "{ allItems(where: {label: {_neq: \"b2\"}}, order_by: {label: desc}) { id label __typename } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        v,
+        json!({"data": {"allItems": [
+            {"id": 3, "label": "b3", "__typename": "Item"},
+            {"id": 1, "label": "a1", "__typename": "Item"}
+        ]}})
+    );
+    let v = h.as_token(&alice, "{ shop_items { id } }", json!({})).await;
+    assert_error(
+        &v,
+        "validation-failed",
+        "field 'shop_items' not found in type: 'query_root'",
+    );
+    // Insert root fields follow custom_name; the role has no insert permission.
+    let v = h
+        .as_admin(
+            "mutation { insert_Item_one(object: {id: 5, owner: \"x\", label: \"e5\"}) { id label } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        v,
+        json!({"data": {"insert_Item_one": {"id": 5, "label": "e5"}}})
+    );
+    let v = h
+        .as_token(
+            &alice,
+            "mutation { insert_Item_one(object: {id: 6}) { id } }",
+            json!({}),
+        )
+        .await;
+    assert_error(
+        &v,
+        "validation-failed",
+        "field 'insert_Item_one' not found in type: 'mutation_root'",
+    );
+}
