@@ -1,0 +1,2 @@
+# <source>.<schema>.<table>
+terraform import hasura_table.users default.public.users

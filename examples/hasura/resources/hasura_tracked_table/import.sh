@@ -1,0 +1,2 @@
+# <source>.<schema>.<table>
+terraform import hasura_tracked_table.orders default.public.orders
