@@ -1,0 +1,345 @@
+//! Rows 2 and 3: `terraform apply` and `terraform plan` (with refresh) of N resources
+//! against the emulators, next to N `null_resource`s, with the emulators' request
+//! counters, and provider CPU time / peak RSS from the wrappers (see `tf.rs`).
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use anyhow::Context as _;
+use clerk_emulator::{ClerkConfig, ClerkEmulator};
+use emulator_common::RateLimit;
+use serde_json::Value;
+
+use crate::startup::median;
+use crate::tf::{Providers, Run, Workdir};
+use crate::{Kind, Opts, Report};
+
+/// Clerk's development-instance limit, enabled in the emulator for every plan.
+const CLERK_DEV_LIMIT: RateLimit = RateLimit {
+    requests: 100,
+    window_secs: 10,
+};
+
+fn null_config(n: usize) -> String {
+    format!(
+        r#"terraform {{
+  required_providers {{
+    null = {{
+      source = "hashicorp/null"
+    }}
+  }}
+}}
+
+resource "null_resource" "r" {{
+  count = {n}
+  triggers = {{
+    i = tostring(count.index)
+  }}
+}}
+"#
+    )
+}
+
+fn clerk_config(n: usize) -> String {
+    format!(
+        r#"terraform {{
+  required_providers {{
+    clerk = {{
+      source = "clerk-hasura/clerk"
+    }}
+  }}
+}}
+
+provider "clerk" {{}}
+
+resource "clerk_jwt_template" "t" {{
+  count = {n}
+  name  = "bench-${{count.index}}"
+  claims = jsonencode({{
+    "https://hasura.io/jwt/claims" = {{
+      "x-hasura-allowed-roles" = ["user"]
+      "x-hasura-default-role"  = "user"
+      "x-hasura-user-id"       = "{{{{user.id}}}}"
+    }}
+  }})
+}}
+"#
+    )
+}
+
+/// `{"GET /v1/jwt_templates": 2, ...}` from the emulator's counters.
+fn requests(counters: &Value) -> BTreeMap<String, u64> {
+    counters["requests"]
+        .as_object()
+        .map(|m| {
+            m.iter()
+                .filter_map(|(k, v)| Some((k.clone(), v.as_u64()?)))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn fmt_requests(r: &BTreeMap<String, u64>, per: Option<usize>) -> String {
+    if r.is_empty() {
+        return "none".into();
+    }
+    r.iter()
+        .map(|(k, v)| match per {
+            Some(n) => format!("`{k}` {:.2}", *v as f64 / n as f64),
+            None => format!("`{k}` {v}"),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+struct Row {
+    n: usize,
+    what: &'static str,
+    apply_s: f64,
+    plan_s: f64,
+    plan_ratio: Option<f64>,
+    apply_ratio: Option<f64>,
+    plan_requests: String,
+    apply_requests_per_resource: String,
+    rate_limited: String,
+    cpu_s: f64,
+    peak_rss_mb: f64,
+    launches: usize,
+}
+
+fn provider_usage(runs: &[Run], name: &str) -> (f64, f64, usize) {
+    let mut cpu = Vec::new();
+    let mut rss: f64 = 0.0;
+    let mut launches = 0;
+    for r in runs {
+        let u = r.usage(name);
+        cpu.push(u.cpu_s);
+        rss = rss.max(u.peak_rss_kb as f64 / 1024.0);
+        launches = launches.max(u.launches);
+    }
+    (median(&mut cpu), rss, launches)
+}
+
+pub fn run(
+    rt: &tokio::runtime::Runtime,
+    opts: &Opts,
+    terraform: &Path,
+    hasura_ready: bool,
+    report: &mut Report,
+) -> anyhow::Result<()> {
+    let providers = Providers {
+        bin_dir: opts.bin_dir.clone(),
+        null: opts.null.clone(),
+    };
+    let mut rows: Vec<Row> = Vec::new();
+    for &n in &opts.ns {
+        eprintln!("[bench] N = {n}");
+        // ---- null_resource: pure Terraform core cost.
+        let null_wd = match &providers.null {
+            Some(_) => {
+                let wd = Workdir::new(terraform, &providers)?;
+                wd.write("main.tf", &null_config(n))?;
+                Some(wd)
+            }
+            None => None,
+        };
+        let null_apply = match &null_wd {
+            Some(wd) => Some(wd.apply(None).context("null_resource apply")?),
+            None => None,
+        };
+
+        // ---- Clerk.
+        let emu = rt.block_on(ClerkEmulator::start(ClerkConfig::default()))?;
+        let mut wd = Workdir::new(terraform, &providers)?;
+        wd.env("CLERK_SECRET_KEY", emu.secret_key());
+        wd.env("CLERK_API_URL", &emu.api_url());
+        wd.write("main.tf", &clerk_config(n))?;
+        // Creates are N POSTs whatever the provider does, so the apply runs without the
+        // rate limit; every plan below runs with Clerk's development limit on.
+        emu.control.reset_counters();
+        let clerk_apply = wd.apply(None).context("clerk apply")?;
+        let apply_counts = requests(&emu.control.counters());
+        anyhow::ensure!(
+            emu.templates().len() == n,
+            "clerk apply created {} templates, want {n}",
+            emu.templates().len()
+        );
+        emu.control.set_rate_limit(Some(CLERK_DEV_LIMIT));
+
+        // ---- Plans, interleaved so that load changes hit both sides alike.
+        let mut null_plans = Vec::new();
+        let mut clerk_plans = Vec::new();
+        let mut plan_counts: BTreeMap<String, u64> = BTreeMap::new();
+        let mut max_plan_total = 0u64;
+        let mut rate_limited = 0u64;
+        for _ in 0..opts.plan_reps {
+            if let Some(wd) = &null_wd {
+                null_plans.push(wd.plan_no_changes().context("null_resource plan")?);
+            }
+            emu.control.reset_counters();
+            clerk_plans.push(wd.plan_no_changes().context("clerk plan")?);
+            let c = emu.control.counters();
+            rate_limited += c["rate_limited"].as_u64().unwrap_or(0);
+            let r = requests(&c);
+            let total: u64 = r.values().sum();
+            if total >= max_plan_total {
+                max_plan_total = total;
+                plan_counts = r;
+            }
+        }
+        rt.block_on(emu.stop());
+
+        let med = |runs: &[Run]| {
+            let mut v: Vec<f64> = runs.iter().map(|r| r.wall.as_secs_f64()).collect();
+            median(&mut v)
+        };
+        let null_plan_s = (!null_plans.is_empty()).then(|| med(&null_plans));
+        let clerk_plan_s = med(&clerk_plans);
+        let null_apply_s = null_apply.as_ref().map(|r| r.wall.as_secs_f64());
+
+        if let (Some(np), Some(na)) = (null_plan_s, null_apply_s) {
+            let (cpu, rss, launches) = provider_usage(&null_plans, "null");
+            rows.push(Row {
+                n,
+                what: "null_resource (Go null provider)",
+                apply_s: na,
+                plan_s: np,
+                plan_ratio: None,
+                apply_ratio: None,
+                plan_requests: "-".into(),
+                apply_requests_per_resource: "-".into(),
+                rate_limited: "-".into(),
+                cpu_s: cpu,
+                peak_rss_mb: rss,
+                launches,
+            });
+        }
+        let (cpu, rss, launches) = provider_usage(&clerk_plans, "clerk");
+        let plan_ratio = null_plan_s.map(|np| clerk_plan_s / np);
+        rows.push(Row {
+            n,
+            what: "clerk_jwt_template",
+            apply_s: clerk_apply.wall.as_secs_f64(),
+            plan_s: clerk_plan_s,
+            plan_ratio,
+            apply_ratio: null_apply_s.map(|na| clerk_apply.wall.as_secs_f64() / na),
+            plan_requests: fmt_requests(&plan_counts, None),
+            apply_requests_per_resource: fmt_requests(&apply_counts, Some(n)),
+            rate_limited: rate_limited.to_string(),
+            cpu_s: cpu,
+            peak_rss_mb: rss,
+            launches,
+        });
+
+        let limit = n.div_ceil(500) as u64 + 1;
+        report.check(
+            format!("clerk N={n}: API calls per plan"),
+            format!("{max_plan_total} ({})", fmt_requests(&plan_counts, None)),
+            &format!("≤ ceil(N/500)+1 = {limit}"),
+            Kind::Count,
+            max_plan_total <= limit,
+        );
+        report.check(
+            format!("clerk N={n}: 429s during plans (100 req / 10 s limit on)"),
+            rate_limited.to_string(),
+            "0",
+            Kind::Count,
+            rate_limited == 0,
+        );
+        match plan_ratio {
+            Some(r) => report.check(
+                format!("clerk N={n}: plan wall time vs null_resource"),
+                format!(
+                    "{r:.2}x ({clerk_plan_s:.2} / {:.2} s)",
+                    null_plan_s.unwrap_or(0.0)
+                ),
+                "≤ 1.3x",
+                Kind::Time,
+                r <= 1.3,
+            ),
+            None => report.pending(
+                &format!("clerk N={n}: plan wall time vs null_resource"),
+                "≤ 1.3x",
+                Kind::Time,
+                "Go null provider not available",
+            ),
+        }
+        if !hasura_ready {
+            report.pending(
+                &format!("hasura N={n}: metadata exports per plan"),
+                "≤ 2",
+                Kind::Count,
+                "Hasura provider (src/hasura) not landed yet",
+            );
+            report.pending(
+                &format!("hasura N={n}: plan wall time vs null_resource"),
+                "≤ 1.3x",
+                Kind::Time,
+                "Hasura provider (src/hasura) not landed yet",
+            );
+        }
+    }
+
+    println!("## 2. `terraform apply` and `terraform plan` (refresh) of N resources\n");
+    println!(
+        "Plan figures: median of {} plan(s) per row (interleaved with the null_resource plans); \
+         API requests are the worst plan's; provider CPU is user+system time of all provider \
+         processes of one plan (median), peak RSS the largest `ru_maxrss` of them.\n",
+        opts.plan_reps
+    );
+    println!("| N | resources | apply | apply vs null | plan | plan vs null | API requests per plan | API requests per resource (apply) | 429s in plans | provider CPU per plan | provider peak RSS | provider launches per plan |");
+    println!("| ---: | --- | ---: | ---: | ---: | ---: | --- | --- | ---: | ---: | ---: | ---: |");
+    for r in &rows {
+        let ratio = |x: Option<f64>| x.map(|v| format!("{v:.2}x")).unwrap_or("-".into());
+        println!(
+            "| {} | {} | {:.2} s | {} | {:.2} s | {} | {} | {} | {} | {:.2} s | {:.1} MB | {} |",
+            r.n,
+            r.what,
+            r.apply_s,
+            ratio(r.apply_ratio),
+            r.plan_s,
+            ratio(r.plan_ratio),
+            r.plan_requests,
+            r.apply_requests_per_resource,
+            r.rate_limited,
+            r.cpu_s,
+            r.peak_rss_mb,
+            r.launches
+        );
+    }
+    if !hasura_ready {
+        for &n in &opts.ns {
+            println!(
+                "| {n} | hasura_table / hasura_permission / hasura_env_var | pending | | pending | | pending | pending | | | | |"
+            );
+        }
+        println!(
+            "\nHasura rows pending: the Hasura provider (`src/hasura/`) has not landed; its binary \
+             serves an empty schema, so there is nothing to measure yet."
+        );
+    }
+    println!();
+
+    println!("## 3. Writes\n");
+    println!("| scenario | figure | target |");
+    println!("| --- | --- | --- |");
+    if !hasura_ready {
+        println!("| apply 200 `hasura_permission` at -parallelism=10: metadata writes | pending | ≤ N/8 = 25 (`bulk` with `resource_version`) |");
+        println!("| apply 20 `hasura_env_var`: Cloud restarts | pending | exactly 1 |");
+        let why = "Hasura provider (src/hasura) not landed yet";
+        report.pending(
+            "hasura: metadata writes for 200 permissions at -parallelism=10",
+            "≤ 25",
+            Kind::Count,
+            why,
+        );
+        report.pending(
+            "hasura: Cloud restarts for 20 env vars",
+            "= 1",
+            Kind::Count,
+            why,
+        );
+    }
+    println!();
+    Ok(())
+}
