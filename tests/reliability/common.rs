@@ -360,11 +360,15 @@ pub fn hasura_resources_ready(tf: &Path) -> Vec<String> {
                 continue;
             }
             for (name, r) in p["resource_schemas"].as_object().into_iter().flatten() {
+                // A stub has an empty schema (the framework may still add `id`).
+                let described = r["block"]["description"]
+                    .as_str()
+                    .is_some_and(|d| !d.is_empty());
                 let n = r["block"]["attributes"]
                     .as_object()
                     .map(|a| a.len())
                     .unwrap_or(0);
-                if n > 0 {
+                if described && n > 1 {
                     ready.push(name.clone());
                 }
             }
