@@ -1,28 +1,251 @@
-use crate::framework::{ApplyError, Ctx, Diagnostics, Resource, Schema};
-use crate::plugin::cty::Value;
+//! `hasura_env_var`: one env var of a Hasura Cloud project. Writes from
+//! concurrent applies are coalesced (see `client::cloud`), and an apply only
+//! finishes once the restarted project answers `/healthz`.
 use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+
+use crate::framework::{
+    decode, encode, ApplyError, Attribute, Ctx, Diagnostics, PlanContext, RequiresReplace,
+    Resource, Schema,
+};
+use crate::plugin::cty::{AttrPath, Value};
+
+use super::client::cloud::EnvChange;
+use super::client::HasuraClient;
+use super::jwt_secret::validate_env;
+
 pub struct EnvVarResource;
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+struct Model {
+    id: Option<String>,
+    project_id: Option<String>,
+    key: Option<String>,
+    value: Option<String>,
+}
+
+impl Model {
+    fn key(&self) -> &str {
+        self.key.as_deref().unwrap_or_default()
+    }
+}
+
+fn format_env_id(project: Option<&str>, key: &str) -> String {
+    match project {
+        Some(p) => format!("{p}/{key}"),
+        None => key.to_string(),
+    }
+}
+
+fn check_key(k: &str) -> Result<(), String> {
+    let mut chars = k.chars();
+    match chars.next() {
+        None => Err("must not be empty".into()),
+        Some(c) if !(c.is_ascii_alphabetic() || c == '_') => {
+            Err("must start with a letter or `_`".into())
+        }
+        _ if !k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') => {
+            Err("may only contain letters, digits and `_`".into())
+        }
+        _ => Ok(()),
+    }
+}
+
 #[async_trait]
 impl Resource for EnvVarResource {
     fn type_name(&self) -> &'static str {
         "hasura_env_var"
     }
+
     fn schema(&self) -> Schema {
-        Schema::new("", vec![])
+        Schema::new(
+            "An environment variable of a Hasura Cloud project (`updateTenantEnv`/`deleteTenantEnv`). Every change restarts the project: changes made by concurrent resources in one apply are sent together (one restart), and the apply waits until the project answers `/healthz` again. Values of `HASURA_GRAPHQL_JWT_SECRET` and `HASURA_GRAPHQL_JWT_SECRETS` are checked at plan time by the engine's own rules, because a bad value keeps the project from booting. Import with `<KEY>` (project from the provider's `cloud_project_id`) or `<project_id>/<KEY>`.",
+            vec![
+                Attribute::string("id").computed().describe("`<KEY>`, or `<project_id>/<KEY>` when `project_id` is set: the import id."),
+                Attribute::string("project_id").optional().plan(RequiresReplace).describe("Hasura Cloud project id (UUID from the dashboard URL). Defaults to the provider's `cloud_project_id`."),
+                Attribute::string("key").required().plan(RequiresReplace).describe("Variable name, e.g. `HASURA_GRAPHQL_JWT_SECRET`: letters, digits and `_`, not starting with a digit."),
+                Attribute::string("value").required().sensitive().describe("Variable value. Sensitive: never shown in plans or logs. For `HASURA_GRAPHQL_JWT_SECRET` a JSON object with exactly one of `key` (plus `type`) or `jwk_url`; HMAC keys must be long enough for the algorithm (32 characters for HS256); at most one of `claims_namespace`/`claims_namespace_path`. Changes made outside Terraform are detected."),
+            ],
+        )
     }
-    async fn create(&self, _: &Ctx, _: &Value, _: &Value) -> Result<Value, ApplyError> {
-        todo!()
+
+    fn validate(&self, config: &Value, diags: &mut Diagnostics) {
+        let key = config.get("key").as_str();
+        if let Some(k) = key {
+            if let Err(e) = check_key(k) {
+                diags.add_attr_error(
+                    AttrPath::attr("key"),
+                    "Invalid env var name",
+                    format!("`key` {e}."),
+                );
+            }
+        }
+        if let (Some(k), Some(v)) = (key, config.get("value").as_str()) {
+            if let Err(e) = validate_env(k, v) {
+                diags.add_attr_error(
+                    AttrPath::attr("value"),
+                    format!("Invalid {k}"),
+                    format!(
+                        "{e}. Hasura would refuse to start with this value, so it is not sent."
+                    ),
+                );
+            }
+        }
     }
-    async fn read(&self, _: &Ctx, _: &Value) -> Result<Option<Value>, Diagnostics> {
-        todo!()
+
+    async fn modify_plan(&self, _ctx: &Ctx, plan: PlanContext<'_>) {
+        if plan.planned.is_null() {
+            return;
+        }
+        let project = plan.planned.get("project_id").clone();
+        match (plan.planned.get("key").as_str(), project.is_unknown()) {
+            (Some(k), false) => {
+                let id = format_env_id(project.as_str(), k);
+                plan.planned.set("id", Value::string(id));
+            }
+            _ => plan.planned.set("id", Value::Unknown),
+        }
     }
-    async fn update(&self, _: &Ctx, _: &Value, _: &Value, _: &Value) -> Result<Value, ApplyError> {
-        todo!()
+
+    async fn create(
+        &self,
+        ctx: &Ctx,
+        planned: &Value,
+        _config: &Value,
+    ) -> Result<Value, ApplyError> {
+        let client = ctx.client::<HasuraClient>()?;
+        let cloud = client.cloud()?;
+        let m: Model = decode(planned)?;
+        let project = cloud
+            .project(&ctx.cancel, m.project_id.as_deref())
+            .await
+            .map_err(|e| e.into_diags("Failed to find the Hasura Cloud project"))?;
+        let env = cloud
+            .env(&ctx.cancel, &project.tenant_id)
+            .await
+            .map_err(|e| e.into_diags("Failed to read env vars"))?;
+        match env.vars.get(m.key()) {
+            Some(v) if Some(v) != m.value.as_ref() => {
+                return Err(Diagnostics::attr_error(
+                    AttrPath::attr("key"),
+                    "Env var already exists",
+                    format!("The project already has {} with a different value. To manage it, import it: terraform import <address> {}", m.key(), format_env_id(m.project_id.as_deref(), m.key())),
+                )
+                .into())
+            }
+            Some(_) => {}
+            None => cloud
+                .change(&ctx.cancel, &project, EnvChange::Set(m.key().to_string(), m.value.clone().unwrap_or_default()))
+                .await
+                .map_err(|e| e.into_diags("Failed to set env var"))?,
+        }
+        let mut out = planned.clone();
+        out.set(
+            "id",
+            Value::string(format_env_id(m.project_id.as_deref(), m.key())),
+        );
+        Ok(out)
     }
-    async fn delete(&self, _: &Ctx, _: &Value) -> Result<(), Diagnostics> {
-        todo!()
+
+    async fn read(&self, ctx: &Ctx, state: &Value) -> Result<Option<Value>, Diagnostics> {
+        let client = ctx.client::<HasuraClient>()?;
+        let cloud = client.cloud()?;
+        let m: Model = decode(state)?;
+        let project = cloud
+            .project(&ctx.cancel, m.project_id.as_deref())
+            .await
+            .map_err(|e| e.into_diags("Failed to find the Hasura Cloud project"))?;
+        let env = cloud
+            .env(&ctx.cancel, &project.tenant_id)
+            .await
+            .map_err(|e| e.into_diags("Failed to read env vars"))?;
+        let Some(v) = env.vars.get(m.key()) else {
+            return Ok(None);
+        };
+        let out = Model {
+            id: Some(format_env_id(m.project_id.as_deref(), m.key())),
+            value: Some(v.clone()),
+            ..m
+        };
+        Ok(Some(encode(&out, &self.schema().cty_type())?))
     }
-    async fn import(&self, _: &Ctx, _: &str) -> Result<Value, Diagnostics> {
-        todo!()
+
+    async fn update(
+        &self,
+        ctx: &Ctx,
+        _prior: &Value,
+        planned: &Value,
+        _config: &Value,
+    ) -> Result<Value, ApplyError> {
+        let client = ctx.client::<HasuraClient>()?;
+        let cloud = client.cloud()?;
+        let m: Model = decode(planned)?;
+        let project = cloud
+            .project(&ctx.cancel, m.project_id.as_deref())
+            .await
+            .map_err(|e| e.into_diags("Failed to find the Hasura Cloud project"))?;
+        cloud
+            .change(
+                &ctx.cancel,
+                &project,
+                EnvChange::Set(m.key().to_string(), m.value.clone().unwrap_or_default()),
+            )
+            .await
+            .map_err(|e| e.into_diags("Failed to update env var"))?;
+        Ok(planned.clone())
+    }
+
+    async fn delete(&self, ctx: &Ctx, state: &Value) -> Result<(), Diagnostics> {
+        let client = ctx.client::<HasuraClient>()?;
+        let cloud = client.cloud()?;
+        let m: Model = decode(state)?;
+        let project = cloud
+            .project(&ctx.cancel, m.project_id.as_deref())
+            .await
+            .map_err(|e| e.into_diags("Failed to find the Hasura Cloud project"))?;
+        cloud
+            .change(
+                &ctx.cancel,
+                &project,
+                EnvChange::Delete(m.key().to_string()),
+            )
+            .await
+            .map_err(|e| e.into_diags("Failed to delete env var"))
+    }
+
+    async fn import(&self, _ctx: &Ctx, id: &str) -> Result<Value, Diagnostics> {
+        let (project, key) = match id.split_once('/') {
+            Some((p, k)) => (Some(p.to_string()), k.to_string()),
+            None => (None, id.to_string()),
+        };
+        check_key(&key).map_err(|e| {
+            Diagnostics::error(
+                "Invalid import id",
+                format!("The key in {id:?} {e}. Expected `<KEY>` or `<project_id>/<KEY>`."),
+            )
+        })?;
+        let m = Model {
+            id: Some(format_env_id(project.as_deref(), &key)),
+            project_id: project,
+            key: Some(key),
+            value: None,
+        };
+        encode(&m, &self.schema().cty_type())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_and_ids() {
+        assert!(check_key("HASURA_GRAPHQL_JWT_SECRET").is_ok());
+        assert!(check_key("_X1").is_ok());
+        assert!(check_key("1X").is_err());
+        assert!(check_key("A-B").is_err());
+        assert!(check_key("").is_err());
+        assert_eq!(format_env_id(None, "K"), "K");
+        assert_eq!(format_env_id(Some("p"), "K"), "p/K");
     }
 }

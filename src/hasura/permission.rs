@@ -1,28 +1,710 @@
-use crate::framework::{ApplyError, Ctx, Diagnostics, Resource, Schema};
-use crate::plugin::cty::Value;
+//! `hasura_permission`: one role's insert/select/update/delete permission on
+//! a tracked table. Reads come from the cached `export_metadata`; an update
+//! is one `bulk` of drop + create carrying the `resource_version` it was
+//! planned against, so the role never loses its permission mid-apply.
+use std::collections::{BTreeMap, BTreeSet};
+
 use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value as J};
+
+use crate::framework::json_string::{canonical, json_eq};
+use crate::framework::{
+    decode, encode, ApplyError, Attribute, Ctx, Diagnostics, IntBetween, JsonObject, OneOf,
+    PlanContext, RequiresReplace, Resource, Schema,
+};
+use crate::plugin::cty::{AttrPath, Type, Value};
+
+use super::client::metadata::{is_already_gone, qualified_table, CONFLICT_RETRIES};
+use super::client::{Engine, HasuraClient, HasuraError};
+use super::ident::{check_name, format_id, parse_id};
+use super::table::catalog;
+
 pub struct PermissionResource;
+
+const ACTIONS: &[&str] = &["select", "insert", "update", "delete"];
+const QUERY_ROOT: &[&str] = &["select", "select_by_pk", "select_aggregate"];
+const SUBSCRIPTION_ROOT: &[&str] = &[
+    "select",
+    "select_by_pk",
+    "select_aggregate",
+    "select_stream",
+];
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+struct Model {
+    id: Option<String>,
+    source: Option<String>,
+    schema: Option<String>,
+    table: Option<String>,
+    role: Option<String>,
+    action: Option<String>,
+    columns: Option<Vec<String>>,
+    filter: Option<String>,
+    check: Option<String>,
+    set: Option<BTreeMap<String, String>>,
+    limit: Option<i64>,
+    allow_aggregations: Option<bool>,
+    computed_fields: Option<Vec<String>>,
+    query_root_fields: Option<Vec<String>>,
+    subscription_root_fields: Option<Vec<String>>,
+    backend_only: Option<bool>,
+    validate_input: Option<String>,
+    comment: Option<String>,
+}
+
+/// Which optional attributes each action accepts, and which it requires.
+fn applies(attr: &str, action: &str) -> bool {
+    match attr {
+        "columns" => action != "delete",
+        "filter" => action != "insert",
+        "check" | "set" => matches!(action, "insert" | "update"),
+        "limit"
+        | "allow_aggregations"
+        | "computed_fields"
+        | "query_root_fields"
+        | "subscription_root_fields" => action == "select",
+        "backend_only" | "validate_input" => action != "select",
+        _ => true,
+    }
+}
+
+fn required(attr: &str, action: &str) -> bool {
+    match attr {
+        "columns" => matches!(action, "select" | "update"),
+        "filter" => action != "insert",
+        "check" => action == "insert",
+        _ => false,
+    }
+}
+
+const OPTIONAL_ATTRS: &[&str] = &[
+    "columns",
+    "filter",
+    "check",
+    "set",
+    "limit",
+    "allow_aggregations",
+    "computed_fields",
+    "query_root_fields",
+    "subscription_root_fields",
+    "backend_only",
+    "validate_input",
+];
+
+impl Model {
+    fn source(&self) -> &str {
+        self.source.as_deref().unwrap_or("default")
+    }
+    fn schema(&self) -> &str {
+        self.schema.as_deref().unwrap_or("public")
+    }
+    fn table(&self) -> &str {
+        self.table.as_deref().unwrap_or_default()
+    }
+    fn role(&self) -> &str {
+        self.role.as_deref().unwrap_or_default()
+    }
+    fn action(&self) -> &str {
+        self.action.as_deref().unwrap_or("select")
+    }
+    fn id(&self) -> String {
+        format_id(&[
+            self.source(),
+            self.schema(),
+            self.table(),
+            self.role(),
+            self.action(),
+        ])
+    }
+
+    /// The `permission` object Hasura expects for this action.
+    fn permission(&self) -> Result<J, Diagnostics> {
+        let parse = |attr: &str, s: &Option<String>| -> Result<Option<J>, Diagnostics> {
+            s.as_deref()
+                .map(|s| {
+                    serde_json::from_str(s).map_err(|e| {
+                        Diagnostics::attr_error(
+                            AttrPath::attr(attr),
+                            "Invalid JSON",
+                            format!("`{attr}` is not valid JSON: {e}"),
+                        )
+                    })
+                })
+                .transpose()
+        };
+        let mut p = serde_json::Map::new();
+        if let Some(c) = &self.columns {
+            p.insert(
+                "columns".into(),
+                if c.len() == 1 && c[0] == "*" {
+                    json!("*")
+                } else {
+                    json!(c)
+                },
+            );
+        }
+        for (attr, v) in [
+            ("filter", &self.filter),
+            ("check", &self.check),
+            ("validate_input", &self.validate_input),
+        ] {
+            if let Some(j) = parse(attr, v)? {
+                p.insert(attr.into(), j);
+            }
+        }
+        if let Some(s) = &self.set {
+            p.insert("set".into(), json!(s));
+        }
+        if let Some(l) = self.limit {
+            p.insert("limit".into(), json!(l));
+        }
+        for (attr, v) in [
+            ("allow_aggregations", self.allow_aggregations),
+            ("backend_only", self.backend_only),
+        ] {
+            if let Some(b) = v {
+                p.insert(attr.into(), json!(b));
+            }
+        }
+        for (attr, v) in [
+            ("computed_fields", &self.computed_fields),
+            ("query_root_fields", &self.query_root_fields),
+            ("subscription_root_fields", &self.subscription_root_fields),
+        ] {
+            if let Some(l) = v {
+                p.insert(attr.into(), json!(l));
+            }
+        }
+        Ok(J::Object(p))
+    }
+
+    fn create_command(&self) -> Result<J, Diagnostics> {
+        let mut args = json!({
+            "source": self.source(),
+            "table": qualified_table(self.schema(), self.table()),
+            "role": self.role(),
+            "permission": self.permission()?,
+        });
+        if let Some(c) = &self.comment {
+            args["comment"] = json!(c);
+        }
+        Ok(json!({"type": format!("pg_create_{}_permission", self.action()), "args": args}))
+    }
+
+    fn drop_command(&self) -> J {
+        json!({
+            "type": format!("pg_drop_{}_permission", self.action()),
+            "args": {"source": self.source(), "table": qualified_table(self.schema(), self.table()), "role": self.role()},
+        })
+    }
+
+    /// The model for an exported entry, read by Hasura's export rules:
+    /// defaults (`false`, `[]`, `{}`, null update `check`) are omitted on
+    /// export, so an absent value equals the prior's explicit default.
+    fn from_export(entry: &J, prior: &Model) -> Model {
+        let p = entry.get("permission").cloned().unwrap_or(J::Null);
+        let get = |k: &str| p.get(k).filter(|v| !v.is_null());
+        let json_attr = |k: &str| get(k).map(canonical);
+        let bool_attr = |k: &str, prior: Option<bool>| match get(k).and_then(J::as_bool) {
+            Some(true) => Some(true),
+            _ if prior == Some(false) => Some(false),
+            _ => None,
+        };
+        let strings = |v: &J| -> Vec<String> {
+            v.as_array()
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|x| x.as_str().map(str::to_string))
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        // Lists Hasura may reorder: keep the prior order when they hold the same names.
+        let list_attr = |k: &str, prior: &Option<Vec<String>>| -> Option<Vec<String>> {
+            match get(k) {
+                Some(v) => {
+                    let got = strings(v);
+                    match prior {
+                        Some(pl) if same_set(pl, &got) => Some(pl.clone()),
+                        _ => Some(got),
+                    }
+                }
+                None if prior.as_ref().is_some_and(|l| l.is_empty()) => Some(vec![]),
+                None => None,
+            }
+        };
+        let columns = match get("columns") {
+            Some(J::String(s)) if s == "*" => Some(vec!["*".to_string()]),
+            _ => list_attr("columns", &prior.columns),
+        };
+        let set = match get("set").and_then(J::as_object) {
+            Some(m) if !m.is_empty() => Some(
+                m.iter()
+                    .map(|(k, v)| {
+                        (
+                            k.clone(),
+                            v.as_str()
+                                .map(str::to_string)
+                                .unwrap_or_else(|| v.to_string()),
+                        )
+                    })
+                    .collect(),
+            ),
+            _ if prior.set.as_ref().is_some_and(BTreeMap::is_empty) => Some(BTreeMap::new()),
+            _ => None,
+        };
+        Model {
+            id: Some(prior.id()),
+            source: Some(prior.source().into()),
+            schema: Some(prior.schema().into()),
+            table: Some(prior.table().into()),
+            role: Some(prior.role().into()),
+            action: Some(prior.action().into()),
+            columns,
+            filter: json_attr("filter"),
+            check: json_attr("check"),
+            set,
+            limit: get("limit").and_then(J::as_i64),
+            allow_aggregations: bool_attr("allow_aggregations", prior.allow_aggregations),
+            computed_fields: list_attr("computed_fields", &prior.computed_fields),
+            query_root_fields: get("query_root_fields").map(strings),
+            subscription_root_fields: get("subscription_root_fields").map(strings),
+            backend_only: bool_attr("backend_only", prior.backend_only),
+            validate_input: json_attr("validate_input"),
+            comment: entry.get("comment").and_then(J::as_str).map(str::to_string),
+        }
+    }
+}
+
+fn same_set(a: &[String], b: &[String]) -> bool {
+    a.len() == b.len() && a.iter().collect::<BTreeSet<_>>() == b.iter().collect::<BTreeSet<_>>()
+}
+
+async fn read_entry(
+    engine: &Engine,
+    ctx: &Ctx,
+    m: &Model,
+) -> Result<(i64, Option<J>), HasuraError> {
+    let export = engine.export(&ctx.cancel).await?;
+    Ok((
+        export.resource_version,
+        export
+            .permission(m.source(), m.schema(), m.table(), m.role(), m.action())
+            .cloned(),
+    ))
+}
+
 #[async_trait]
 impl Resource for PermissionResource {
     fn type_name(&self) -> &'static str {
         "hasura_permission"
     }
+
     fn schema(&self) -> Schema {
-        Schema::new("", vec![])
+        let only = |a: &str| {
+            format!("Only for {a} permissions; setting it for another action is an error.")
+        };
+        Schema::new(
+            "A role's permission on a tracked table (`pg_create_<action>_permission`). Changing `source`, `schema`, `table`, `role` or `action` replaces it; any other change drops and re-creates it in one atomic `bulk` request guarded by the metadata `resource_version`, so the role is never without a permission. Import with `<source>.<schema>.<table>.<role>.<action>`, e.g. `default.public.users.user.select`; a part containing a `.` is written in double quotes with inner quotes doubled.",
+            vec![
+                Attribute::string("id").computed().describe("`<source>.<schema>.<table>.<role>.<action>`, the import id."),
+                Attribute::string("source").default(Value::string("default")).plan(RequiresReplace).describe("Hasura database (source) name. Default `default`."),
+                Attribute::string("schema").default(Value::string("public")).plan(RequiresReplace).describe("PostgreSQL schema of the table. Default `public`."),
+                Attribute::string("table").required().plan(RequiresReplace).describe("The tracked table the permission is on."),
+                Attribute::string("role").required().plan(RequiresReplace).describe("The role it applies to (`X-Hasura-Role`). `admin` always has full access and cannot be given permissions."),
+                Attribute::string("action").required().plan(RequiresReplace).validate(OneOf(ACTIONS)).describe("One of `select`, `insert`, `update`, `delete`."),
+                Attribute::typed("columns", Type::list(Type::String)).optional().describe("Columns the role may read (select), set (insert, update). `[\"*\"]` means all columns, including ones added later. Required for select and update; optional for insert (all columns when unset); not allowed for delete. Compared as a set. Every column must exist in the table: unknown names are rejected at plan time."),
+                Attribute::string("filter").optional().validate(JsonObject).semantic_eq(json_eq).describe("Row filter, a Hasura boolean expression as JSON (`jsonencode({id = {_eq = \"X-Hasura-User-Id\"}})`); `{}` allows every row. Required for select, update and delete; not allowed for insert. Compared by meaning, so key order and whitespace never cause a diff."),
+                Attribute::string("check").optional().validate(JsonObject).semantic_eq(json_eq).describe("Boolean expression (JSON) every inserted row, or every row after an update, must satisfy. Required for insert, optional for update."),
+                Attribute::typed("set", Type::map(Type::String)).optional().describe("Column presets: column -> static value or session variable name (`X-Hasura-User-Id`). Insert and update only."),
+                Attribute::int("limit").optional().validate(IntBetween(0, i64::MAX)).describe(only("select") + " Maximum number of rows returned."),
+                Attribute::bool("allow_aggregations").optional().describe(only("select") + " Allows aggregate queries. Unset means `false`."),
+                Attribute::typed("computed_fields", Type::list(Type::String)).optional().describe(only("select") + " Computed fields the role may read."),
+                Attribute::typed("query_root_fields", Type::set(Type::String)).optional().describe(only("select") + " Query root fields exposed: any of `select`, `select_by_pk`, `select_aggregate`. Unset exposes all; `[]` exposes none (useful for access through relationships only)."),
+                Attribute::typed("subscription_root_fields", Type::set(Type::String)).optional().describe(only("select") + " Subscription root fields exposed: any of `select`, `select_by_pk`, `select_aggregate`, `select_stream`. Unset exposes all; `[]` exposes none."),
+                Attribute::bool("backend_only").optional().describe("Insert, update and delete only: the permission applies only to requests with the admin secret and `x-hasura-use-backend-only-permissions: true`. Unset means `false`."),
+                Attribute::string("validate_input").optional().validate(JsonObject).semantic_eq(json_eq).describe("Insert, update and delete only: input validation webhook as JSON, e.g. `jsonencode({type = \"http\", definition = {url = \"https://...\"}})`."),
+                Attribute::string("comment").optional().describe("Comment on the permission."),
+            ],
+        )
     }
-    async fn create(&self, _: &Ctx, _: &Value, _: &Value) -> Result<Value, ApplyError> {
-        todo!()
+
+    fn validate(&self, config: &Value, diags: &mut Diagnostics) {
+        for attr in ["source", "schema", "table", "role"] {
+            if let Some(s) = config.get(attr).as_str() {
+                if let Err(e) = check_name(s) {
+                    diags.add_attr_error(
+                        AttrPath::attr(attr),
+                        "Invalid name",
+                        format!("`{attr}` {e}."),
+                    );
+                }
+            }
+        }
+        if config.get("role").as_str() == Some("admin") {
+            diags.add_attr_error(
+                AttrPath::attr("role"),
+                "Cannot define permissions for admin",
+                "The `admin` role always has full access; Hasura refuses permissions for it.",
+            );
+        }
+        if let Some(cols) = config.get("columns").elements() {
+            let star = cols.iter().any(|c| c.as_str() == Some("*"));
+            if star && cols.len() > 1 {
+                diags.add_attr_error(
+                    AttrPath::attr("columns"),
+                    "Invalid columns",
+                    "`[\"*\"]` means all columns and cannot be combined with column names.",
+                );
+            }
+            for (i, c) in cols.iter().enumerate() {
+                if let Some(c) = c.as_str().filter(|c| *c != "*") {
+                    if let Err(e) = check_name(c) {
+                        diags.add_attr_error(
+                            AttrPath::attr("columns").index(i),
+                            "Invalid column name",
+                            format!("`columns[{i}]` {e}."),
+                        );
+                    }
+                }
+            }
+        }
+        for (attr, allowed) in [
+            ("query_root_fields", QUERY_ROOT),
+            ("subscription_root_fields", SUBSCRIPTION_ROOT),
+        ] {
+            for f in config.get(attr).elements().unwrap_or_default() {
+                if let Some(f) = f.as_str().filter(|f| !allowed.contains(f)) {
+                    diags.add_attr_error(
+                        AttrPath::attr(attr),
+                        "Invalid root field",
+                        format!(
+                            "`{attr}` contains {f:?}; allowed values are {}.",
+                            allowed.join(", ")
+                        ),
+                    );
+                }
+            }
+        }
+        let Some(action) = config.get("action").as_str() else {
+            return;
+        };
+        if !ACTIONS.contains(&action) {
+            return;
+        }
+        for attr in OPTIONAL_ATTRS {
+            let v = config.get(attr);
+            if !v.is_null() && !applies(attr, action) {
+                diags.add_attr_error(
+                    AttrPath::attr(attr),
+                    "Attribute does not apply to this action",
+                    format!("`{attr}` does not apply to {action} permissions; remove it."),
+                );
+            }
+            if v.is_null() && required(attr, action) {
+                diags.add_attr_error(
+                    AttrPath::attr(attr),
+                    "Missing required attribute",
+                    format!("{action} permissions require `{attr}`."),
+                );
+            }
+        }
     }
-    async fn read(&self, _: &Ctx, _: &Value) -> Result<Option<Value>, Diagnostics> {
-        todo!()
+
+    async fn modify_plan(&self, ctx: &Ctx, plan: PlanContext<'_>) {
+        if plan.planned.is_null() {
+            return;
+        }
+        let parts: Vec<Option<String>> = ["source", "schema", "table", "role", "action"]
+            .iter()
+            .map(|a| plan.planned.get(a).as_str().map(str::to_string))
+            .collect();
+        if parts.iter().all(Option::is_some) {
+            let p: Vec<&str> = parts
+                .iter()
+                .map(|p| p.as_deref().unwrap_or_default())
+                .collect();
+            plan.planned.set("id", Value::string(format_id(&p)));
+        } else {
+            plan.planned.set("id", Value::Unknown);
+        }
+        // Same columns in another order are the same permission.
+        if let Some(prior) = plan.prior {
+            for attr in ["columns", "computed_fields"] {
+                let (a, b) = (plan.planned.get(attr), prior.get(attr));
+                if let (Some(x), Some(y)) = (a.elements(), b.elements()) {
+                    let xs: Vec<String> = x
+                        .iter()
+                        .filter_map(|v| v.as_str().map(str::to_string))
+                        .collect();
+                    let ys: Vec<String> = y
+                        .iter()
+                        .filter_map(|v| v.as_str().map(str::to_string))
+                        .collect();
+                    if xs.len() == x.len() && same_set(&xs, &ys) {
+                        plan.planned.set(attr, b.clone());
+                    }
+                }
+            }
+        }
+        // Unknown columns would make Hasura reject the permission at apply time; say so now.
+        let (Some(src), Some(sch), Some(tbl)) = (&parts[0], &parts[1], &parts[2]) else {
+            return;
+        };
+        let Some(cols) = plan
+            .config
+            .get("columns")
+            .elements()
+            .filter(|_| plan.config.get("columns").is_wholly_known())
+        else {
+            return;
+        };
+        let names: Vec<(usize, &str)> = cols
+            .iter()
+            .enumerate()
+            .filter_map(|(i, c)| c.as_str().map(|s| (i, s)))
+            .filter(|(_, c)| *c != "*")
+            .collect();
+        if names.is_empty() {
+            return;
+        }
+        let Ok(client) = ctx.client::<HasuraClient>() else {
+            return;
+        };
+        let Ok(engine) = client.engine() else { return };
+        // A table created in this same apply does not exist yet: nothing to check against.
+        let Ok(Some(cat)) = catalog(engine, &ctx.cancel, src, sch, tbl).await else {
+            return;
+        };
+        for (i, c) in names {
+            if !cat.columns.iter().any(|k| k.name == c) {
+                let known: Vec<&str> = cat.columns.iter().map(|k| k.name.as_str()).collect();
+                plan.diags.add_attr_error(
+                    AttrPath::attr("columns").index(i),
+                    "Unknown column",
+                    format!("`columns[{i}]` is {c:?}, but table {sch}.{tbl} has no such column (it has: {}).", known.join(", ")),
+                );
+            }
+        }
     }
-    async fn update(&self, _: &Ctx, _: &Value, _: &Value, _: &Value) -> Result<Value, ApplyError> {
-        todo!()
+
+    async fn create(
+        &self,
+        ctx: &Ctx,
+        planned: &Value,
+        _config: &Value,
+    ) -> Result<Value, ApplyError> {
+        let client = ctx.client::<HasuraClient>()?;
+        let engine = client.engine()?;
+        let m: Model = decode(planned)?;
+        let cmd = m.create_command()?;
+        let typ = cmd["type"].as_str().unwrap_or_default().to_string();
+        engine.command(&ctx.cancel, &typ, cmd["args"].clone(), None).await.map_err(|e| {
+            let hint = if e.code_is("already-exists") { format!(" To manage the existing permission, import it: terraform import <address> {}", m.id()) } else { String::new() };
+            Diagnostics::error("Failed to create permission", format!("{}{hint}", e.message))
+        })?;
+        let mut out = planned.clone();
+        out.set("id", Value::string(m.id()));
+        Ok(out)
     }
-    async fn delete(&self, _: &Ctx, _: &Value) -> Result<(), Diagnostics> {
-        todo!()
+
+    async fn read(&self, ctx: &Ctx, state: &Value) -> Result<Option<Value>, Diagnostics> {
+        let client = ctx.client::<HasuraClient>()?;
+        let engine = client.engine()?;
+        let prior: Model = decode(state)?;
+        let (_, entry) = read_entry(engine, ctx, &prior)
+            .await
+            .map_err(|e| e.into_diags("Failed to read Hasura metadata"))?;
+        let Some(entry) = entry else { return Ok(None) };
+        Ok(Some(encode(
+            &Model::from_export(&entry, &prior),
+            &self.schema().cty_type(),
+        )?))
     }
-    async fn import(&self, _: &Ctx, _: &str) -> Result<Value, Diagnostics> {
-        todo!()
+
+    async fn update(
+        &self,
+        ctx: &Ctx,
+        _prior: &Value,
+        planned: &Value,
+        _config: &Value,
+    ) -> Result<Value, ApplyError> {
+        let client = ctx.client::<HasuraClient>()?;
+        let engine = client.engine()?;
+        let m: Model = decode(planned)?;
+        let create = m.create_command()?;
+        let mut attempt = 0;
+        loop {
+            let (rv, entry) = read_entry(engine, ctx, &m)
+                .await
+                .map_err(|e| e.into_diags("Failed to read Hasura metadata"))?;
+            // Drop and create in one bulk: stored once, so readers see the old or the new permission, never none.
+            let cmds = if entry.is_some() {
+                vec![m.drop_command(), create.clone()]
+            } else {
+                vec![create.clone()]
+            };
+            match engine.bulk(&ctx.cancel, cmds, Some(rv)).await {
+                Ok(_) => break,
+                Err(e) if e.is_conflict() && attempt < CONFLICT_RETRIES => {
+                    attempt += 1;
+                    tracing::info!(attempt, "metadata changed concurrently (resource_version conflict); re-reading and retrying");
+                }
+                Err(e) => return Err(e.into_diags("Failed to update permission").into()),
+            }
+        }
+        let mut out = planned.clone();
+        out.set("id", Value::string(m.id()));
+        Ok(out)
+    }
+
+    async fn delete(&self, ctx: &Ctx, state: &Value) -> Result<(), Diagnostics> {
+        let client = ctx.client::<HasuraClient>()?;
+        let engine = client.engine()?;
+        let m: Model = decode(state)?;
+        let cmd = m.drop_command();
+        match engine
+            .command(
+                &ctx.cancel,
+                cmd["type"].as_str().unwrap_or_default(),
+                cmd["args"].clone(),
+                None,
+            )
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(e) if is_already_gone(&e) => Ok(()),
+            Err(e) => Err(e.into_diags("Failed to drop permission")),
+        }
+    }
+
+    async fn import(&self, _ctx: &Ctx, id: &str) -> Result<Value, Diagnostics> {
+        let (source, schema, table, role, action) = parse_permission_id(id)?;
+        let m = Model {
+            source: Some(source),
+            schema: Some(schema),
+            table: Some(table),
+            role: Some(role),
+            action: Some(action),
+            ..Default::default()
+        };
+        let m = Model {
+            id: Some(m.id()),
+            ..m
+        };
+        encode(&m, &self.schema().cty_type())
+    }
+}
+
+fn parse_permission_id(id: &str) -> Result<(String, String, String, String, String), Diagnostics> {
+    let bad = |why: String| {
+        Diagnostics::error(
+            "Invalid import id",
+            format!("{why}. Expected `<source>.<schema>.<table>.<role>.<action>`, e.g. `default.public.users.user.select`; quote a part that contains a dot: `default.\"my.schema\".users.user.select`."),
+        )
+    };
+    let parts = parse_id(id).map_err(bad)?;
+    let [source, schema, table, role, action] = <[String; 5]>::try_from(parts.clone())
+        .map_err(|_| bad(format!("{id:?} has {} parts, not 5", parts.len())))?;
+    for p in [&source, &schema, &table, &role] {
+        check_name(p).map_err(|e| bad(format!("{p:?} {e}")))?;
+    }
+    if !ACTIONS.contains(&action.as_str()) {
+        return Err(bad(format!(
+            "the action {action:?} is not one of {}",
+            ACTIONS.join(", ")
+        )));
+    }
+    Ok((source, schema, table, role, action))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn prior(action: &str) -> Model {
+        Model {
+            source: Some("default".into()),
+            schema: Some("public".into()),
+            table: Some("users".into()),
+            role: Some("user".into()),
+            action: Some(action.into()),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn export_rules_never_diff() {
+        // Hasura omits false/empty defaults and writes update `check` as null.
+        let mut p = prior("update");
+        p.columns = Some(vec!["name".into(), "id".into()]);
+        p.filter = Some(r#"{"id":{"_eq":"X-Hasura-User-Id"}}"#.into());
+        p.set = Some(BTreeMap::new());
+        p.backend_only = Some(false);
+        let entry = json!({"role": "user", "permission": {"columns": ["id", "name"], "filter": {"id": {"_eq": "X-Hasura-User-Id"}}, "check": null}});
+        let m = Model::from_export(&entry, &p);
+        assert_eq!(m.columns, p.columns);
+        assert_eq!(m.check, None);
+        assert_eq!(m.set, Some(BTreeMap::new()));
+        assert_eq!(m.backend_only, Some(false));
+        assert_eq!(m.filter, p.filter);
+        assert_eq!(m.id.as_deref(), Some("default.public.users.user.update"));
+
+        let mut s = prior("select");
+        s.columns = Some(vec!["*".into()]);
+        s.allow_aggregations = None;
+        s.query_root_fields = Some(vec![]);
+        let entry = json!({"role": "user", "permission": {"columns": "*", "filter": {}, "query_root_fields": [], "limit": 5}, "comment": "c"});
+        let m = Model::from_export(&entry, &s);
+        assert_eq!(m.columns, Some(vec!["*".to_string()]));
+        assert_eq!(m.filter.as_deref(), Some("{}"));
+        assert_eq!(m.allow_aggregations, None);
+        assert_eq!(m.query_root_fields, Some(vec![]));
+        assert_eq!(m.limit, Some(5));
+        assert_eq!(m.comment.as_deref(), Some("c"));
+
+        // A real change is seen.
+        let entry = json!({"role": "user", "permission": {"columns": ["id"], "filter": {"id": {"_eq": 1}}, "allow_aggregations": true}});
+        let m = Model::from_export(&entry, &s);
+        assert_eq!(m.columns, Some(vec!["id".to_string()]));
+        assert_eq!(m.allow_aggregations, Some(true));
+        assert_eq!(m.filter.as_deref(), Some(r#"{"id":{"_eq":1}}"#));
+    }
+
+    #[test]
+    fn commands() {
+        let mut m = prior("select");
+        m.columns = Some(vec!["*".into()]);
+        m.filter = Some(r#"{"id":{"_eq":"X-Hasura-User-Id"}}"#.into());
+        let c = m.create_command().unwrap();
+        assert_eq!(c["type"], "pg_create_select_permission");
+        assert_eq!(c["args"]["permission"]["columns"], "*");
+        assert_eq!(
+            c["args"]["table"],
+            json!({"schema": "public", "name": "users"})
+        );
+        assert_eq!(m.drop_command()["type"], "pg_drop_select_permission");
+    }
+
+    #[test]
+    fn ids_and_applicability() {
+        assert_eq!(
+            parse_permission_id("default.public.users.user.select")
+                .unwrap()
+                .3,
+            "user"
+        );
+        assert_eq!(
+            parse_permission_id("default.\"a.b\".users.user.insert")
+                .unwrap()
+                .1,
+            "a.b"
+        );
+        assert!(parse_permission_id("default.public.users.user").is_err());
+        assert!(parse_permission_id("default.public.users.user.upsert").is_err());
+        assert!(applies("limit", "select") && !applies("limit", "insert"));
+        assert!(!applies("filter", "insert") && !applies("columns", "delete"));
+        assert!(required("check", "insert") && !required("check", "update"));
     }
 }

@@ -11,7 +11,10 @@ use crate::http::{check_endpoint, HttpClient, RetryPolicy};
 use crate::plugin::cty::{AttrPath, Value};
 
 use super::client::{Cloud, Engine, HasuraClient};
+use super::env_var::EnvVarResource;
+use super::permission::PermissionResource;
 use super::table::TableResource;
+use super::tracked_table::TrackedTableResource;
 
 pub const DEFAULT_CLOUD_API_URL: &str = "https://data.pro.hasura.io/v1/graphql";
 

@@ -284,6 +284,7 @@ impl Cloud {
         };
         let changes: Vec<EnvChange> = ops.iter().map(|(c, _)| c.clone()).collect();
         tracing::info!(
+            project = %project.id,
             changes = changes.len(),
             "applying coalesced Hasura Cloud env-var changes"
         );

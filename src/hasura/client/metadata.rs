@@ -35,16 +35,6 @@ impl Export {
             })
     }
 
-    pub fn has_source(&self, source: &str) -> bool {
-        self.metadata
-            .get("sources")
-            .and_then(Value::as_array)
-            .is_some_and(|a| {
-                a.iter()
-                    .any(|s| s.get("name").and_then(Value::as_str) == Some(source))
-            })
-    }
-
     /// A permission entry `{role, permission, comment?}` of a tracked table.
     pub fn permission(
         &self,

@@ -123,12 +123,6 @@ impl Engine {
             ))
         })
     }
-
-    /// `GET /healthz` status, `None` when the engine cannot be reached.
-
-    pub fn base(&self) -> &str {
-        &self.base
-    }
 }
 
 /// One probe of `<base>/healthz` without retries: a restarting project must
