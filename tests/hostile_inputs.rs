@@ -138,6 +138,7 @@ struct Snapshot {
     template_versions: Vec<(String, i64)>,
     tables: BTreeSet<String>,
     resource_version: Option<i64>,
+    env: Vec<(String, String)>,
 }
 
 fn snapshot(emus: &Emus) -> Snapshot {
@@ -169,11 +170,17 @@ fn snapshot(emus: &Emus) -> Snapshot {
     } else {
         (BTreeSet::new(), None)
     };
+    let env = if emus.has_hasura() {
+        emus.env_vars().into_iter().collect()
+    } else {
+        Vec::new()
+    };
     Snapshot {
         templates: template_versions.iter().map(|(n, _)| n.clone()).collect(),
         template_versions,
         tables,
         resource_version: rv,
+        env,
     }
 }
 
@@ -243,13 +250,20 @@ fn judge_error(case: &Case, stage: &'static str, out: &TfOutput) -> Outcome {
             ));
             continue;
         }
-        let points_at = snippet_lines(&block).iter().any(|l| {
-            l.contains(&key)
-                && case
-                    .line_contains
-                    .as_deref()
-                    .is_none_or(|frag| l.contains(frag))
+        // The attribute's own line, or (for a list element, whose line holds only the
+        // value) the element's line under a context naming the attribute.
+        let context_names_attr = block.lines().any(|l| {
+            l.contains(", in ")
+                && l.trim_end()
+                    .trim_end_matches(':')
+                    .ends_with(&format!(".{attr}"))
         });
+        let points_at = snippet_lines(&block)
+            .iter()
+            .any(|l| match case.line_contains.as_deref() {
+                None => l.contains(&key),
+                Some(frag) => l.contains(frag) && (l.contains(&key) || context_names_attr),
+            });
         let names_missing = case.missing && block.contains(&format!("`{attr}`"));
         if points_at || names_missing {
             diagnosed = true;
@@ -347,6 +361,9 @@ fn run_case(emus: &Emus, tf: &Path, job: &Job) -> (bool, String, Vec<String>) {
                 before.tables, after.tables
             ));
         }
+        if after.env != before.env {
+            problems.push("Hasura Cloud env vars changed".into());
+        }
         if after.resource_version != before.resource_version {
             problems.push(format!(
                 "Hasura metadata changed: resource_version {:?} -> {:?}",
@@ -354,11 +371,24 @@ fn run_case(emus: &Emus, tf: &Path, job: &Job) -> (bool, String, Vec<String>) {
             ));
         }
     }
-    // Clean up whatever was created (dependencies, verbatim cases).
+    // Clean up whatever was created (dependencies, verbatim cases): an apply of a config
+    // with no resources (the case's own config may no longer even validate).
     if wd.path().join("terraform.tfstate").exists() {
+        wd.remove("main.tf.json");
+        wd.write(
+            "main.tf.json",
+            &serde_json::to_string_pretty(&json!({
+                "terraform": {"required_providers": {
+                    "clerk": {"source": "clerk-hasura/clerk"},
+                    "hasura": {"source": "clerk-hasura/hasura"},
+                }},
+                "provider": {"clerk": {}, "hasura": {}},
+            }))
+            .unwrap(),
+        );
         let st = wd.tf(&["state", "list"]);
         if !st.stdout.trim().is_empty() {
-            let d = wd.try_destroy();
+            let d = wd.try_apply();
             if !d.success() {
                 problems.push(format!(
                     "cleanup destroy failed:\n{}",
@@ -456,6 +486,10 @@ fn hostile_inputs_are_diagnosed() {
                     };
                     if need_hasura {
                         emus.sql("CREATE TABLE public.victim (id int)");
+                        // The tracked table the permission cases point at.
+                        emus.sql("CREATE TABLE public.perm_target (id int PRIMARY KEY, owner text, title text)");
+                        let r = emus.metadata_call(json!({"type": "pg_track_table", "args": {"source": "default", "table": {"schema": "public", "name": "perm_target"}}}));
+                        assert!(r.get("error").is_none(), "tracking perm_target: {r}");
                     }
                     loop {
                         let Some(job) = jobs.lock().unwrap().pop() else {

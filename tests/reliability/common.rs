@@ -286,6 +286,23 @@ impl Emus {
         })
     }
 
+    /// A metadata API call as the admin (e.g. `pg_track_table`), for test fixtures.
+    pub fn metadata_call(&self, body: Value) -> Value {
+        let h = self.h();
+        let url = format!("{}/v1/metadata", h.endpoint());
+        let secret = h.config.admin_secret.clone();
+        self.rt.block_on(async move {
+            let r = reqwest::Client::new()
+                .post(url)
+                .header("x-hasura-admin-secret", secret)
+                .json(&body)
+                .send()
+                .await
+                .expect("metadata call");
+            r.json::<Value>().await.expect("metadata json")
+        })
+    }
+
     /// Names of the tables in `schema` (PostgreSQL's view, not Hasura's).
     pub fn pg_tables(&self, schema: &str) -> Vec<String> {
         let v = self.sql(&format!(
