@@ -14,6 +14,8 @@ use crate::support::{required_providers, TfOutput};
 struct Mix {
     templates: usize,
     tables: usize,
+    permissions: usize,
+    env_vars: usize,
 }
 
 fn config(mix: &Mix, prefix: &str, hasura: bool, max_retries: u32) -> String {
@@ -63,7 +65,58 @@ resource "hasura_table" "t" {{
             n = mix.tables
         ));
     }
+    if mix.permissions > 0 {
+        s.push_str(&format!(
+            r#"
+resource "hasura_permission" "p" {{
+  count   = {n}
+  table   = hasura_table.t[count.index].name
+  role    = "user"
+  action  = "select"
+  columns = ["id", "title"]
+  filter  = jsonencode({{ owner = {{ _eq = "X-Hasura-User-Id" }} }})
+}}
+"#,
+            n = mix.permissions
+        ));
+    }
+    if mix.env_vars > 0 {
+        s.push_str(&format!(
+            r#"
+resource "hasura_env_var" "e" {{
+  count = {n}
+  key   = "{key}_${{count.index}}"
+  value = "value-${{count.index}}"
+}}
+"#,
+            n = mix.env_vars,
+            key = prefix.to_uppercase()
+        ));
+    }
     s
+}
+
+/// Tables (by name) carrying a select permission for `role`; one entry per permission.
+fn select_permissions(emus: &Emus, role: &str) -> Vec<String> {
+    let md = emus.metadata();
+    let mut out = Vec::new();
+    for src in md["sources"].as_array().into_iter().flatten() {
+        for t in src["tables"].as_array().into_iter().flatten() {
+            for p in t["select_permissions"].as_array().into_iter().flatten() {
+                if p["role"] == role {
+                    out.push(t["table"]["name"].as_str().unwrap_or_default().to_string());
+                }
+            }
+        }
+    }
+    out
+}
+
+fn env_keys(emus: &Emus, prefix: &str) -> Vec<String> {
+    emus.env_vars()
+        .into_keys()
+        .filter(|k| k.starts_with(prefix))
+        .collect()
 }
 
 fn template_names(emus: &Emus) -> Vec<String> {
@@ -114,16 +167,35 @@ fn note_run(fig: &mut Figures, what: &str, out: &TfOutput) -> bool {
         fig.applies_succeeded += 1;
         true
     } else {
+        // One line per distinct error: summary and the first line of its detail.
+        let mut kinds: std::collections::BTreeMap<String, usize> = Default::default();
+        for e in &errors {
+            let lines: Vec<&str> = e.lines().filter(|l| !l.trim().is_empty()).collect();
+            let detail = lines
+                .iter()
+                .skip_while(|l| {
+                    !l.contains(':') || l.contains(" with ") || l.trim_start().starts_with("on ")
+                })
+                .find(|l| !l.trim_start().starts_with(|c: char| c.is_ascii_digit()))
+                .copied()
+                .unwrap_or_default();
+            *kinds
+                .entry(format!(
+                    "{} | {}",
+                    lines.first().unwrap_or(&""),
+                    detail.trim()
+                ))
+                .or_default() += 1;
+        }
         fig.fail(format!(
             "{what} exit {} with {} error(s) shown to the user:\n{}",
             out.code,
             errors.len(),
-            errors
+            kinds
                 .iter()
-                .take(5)
-                .cloned()
+                .map(|(k, n)| format!("  {n} x {k}"))
                 .collect::<Vec<_>>()
-                .join("\n...\n")
+                .join("\n")
         ));
         false
     }
@@ -132,22 +204,22 @@ fn note_run(fig: &mut Figures, what: &str, out: &TfOutput) -> bool {
 fn run_fault_round(tf: &Path, seed: u64, scale: usize, fig: &mut Figures) {
     let emus = Emus::hasura();
     let ready = hasura_resources_ready(tf);
-    let tables = ready.iter().any(|r| r == "hasura_table");
+    let has = |r: &str| ready.iter().any(|x| x == r);
+    let tables = has("hasura_table");
     let total = 100 * scale;
-    let mix = if tables {
-        Mix {
-            templates: total * 6 / 10,
-            tables: total - total * 6 / 10,
-        }
-    } else {
-        Mix {
-            templates: total,
-            tables: 0,
-        }
+    let mix = Mix {
+        templates: if tables { total * 4 / 10 } else { total },
+        tables: if tables { total * 3 / 10 } else { 0 },
+        permissions: if tables && has("hasura_permission") {
+            total / 5
+        } else {
+            0
+        },
+        env_vars: if has("hasura_env_var") { total / 10 } else { 0 },
     };
     eprintln!(
-        "[faults] seed {seed}: {} templates, {} tables (hasura resources ready: {ready:?})",
-        mix.templates, mix.tables
+        "[faults] seed {seed}: {} templates, {} tables, {} permissions, {} env vars (hasura resources ready: {ready:?})",
+        mix.templates, mix.tables, mix.permissions, mix.env_vars
     );
     let prefix = format!("f{seed}");
     let mut wd = emus.workdir(tf);
@@ -160,6 +232,10 @@ fn run_fault_round(tf: &Path, seed: u64, scale: usize, fig: &mut Figures) {
     let out = wd.tf(&["apply", "-auto-approve", "-input=false", "-parallelism=10"]);
     eprintln!("[faults] apply took {:.1} s", t0.elapsed().as_secs_f64());
     let applied = note_run(fig, "apply under faults", &out);
+    // Inspect without faults (the checks use the same emulators); count what fired so far.
+    fig.faults_injected += emus.faults_injected();
+    emus.clear_faults();
+    emus.reset_counters();
 
     // The emulators' state must equal the config, whatever the apply said.
     let want_t: BTreeSet<String> = (0..mix.templates)
@@ -195,18 +271,41 @@ fn run_fault_round(tf: &Path, seed: u64, scale: usize, fig: &mut Figures) {
         fig.orphans += o;
         fig.duplicates += d;
     }
+    if mix.permissions > 0 {
+        let perms = select_permissions(&emus, "user");
+        let want_p: BTreeSet<String> = (0..mix.permissions)
+            .map(|i| format!("{prefix}_tbl_{i}"))
+            .collect();
+        let (o, d) = compare("permissions after apply", &perms, &want_p, fig);
+        fig.orphans += o;
+        fig.duplicates += d;
+    }
+    let env_prefix = format!("{}_", prefix.to_uppercase());
+    if mix.env_vars > 0 {
+        let got = env_keys(&emus, &env_prefix);
+        let want_e: BTreeSet<String> = (0..mix.env_vars)
+            .map(|i| format!("{env_prefix}{i}"))
+            .collect();
+        let (o, d) = compare("env vars after apply", &got, &want_e, fig);
+        fig.orphans += o;
+        fig.duplicates += d;
+    }
     if applied {
         // State agrees with the emulators: every resource recorded once, ids real.
         let addrs = wd.resource_addresses();
-        if addrs.len() != mix.templates + mix.tables {
+        let want = mix.templates + mix.tables + mix.permissions + mix.env_vars;
+        if addrs.len() != want {
             fig.fail(format!(
-                "state holds {} resources, config {}",
-                addrs.len(),
-                mix.templates + mix.tables
+                "state holds {} resources, config {want}",
+                addrs.len()
             ));
         }
         // A refresh + plan under the same faults sees nothing to do.
+        emus.set_faults(all_faults(0.2, 20, seed + 2));
         let (code, plan) = wd.plan_exitcode();
+        fig.faults_injected += emus.faults_injected();
+        emus.clear_faults();
+        emus.reset_counters();
         fig.retries += count_retries(&plan);
         if code != 0 {
             fig.fail(format!(
@@ -216,10 +315,9 @@ fn run_fault_round(tf: &Path, seed: u64, scale: usize, fig: &mut Figures) {
         }
     } else {
         // Finish the job without faults, so destroy below has a full state to work on.
-        emus.clear_faults();
         let _ = wd.tf(&["apply", "-auto-approve", "-input=false", "-parallelism=10"]);
-        emus.set_faults(all_faults(0.2, 20, seed + 1));
     }
+    emus.set_faults(all_faults(0.2, 20, seed + 1));
 
     let t0 = Instant::now();
     let out = wd.tf(&[
@@ -254,6 +352,16 @@ fn run_fault_round(tf: &Path, seed: u64, scale: usize, fig: &mut Figures) {
             fig.orphans += left.len() as u64;
             fig.fail(format!("tracked tables left after destroy: {left:?}"));
         }
+    }
+    let left = env_keys(&emus, &env_prefix);
+    if !left.is_empty() {
+        fig.orphans += left.len() as u64;
+        fig.fail(format!("env vars left after destroy: {left:?}"));
+    }
+    let left = select_permissions(&emus, "user");
+    if !left.is_empty() {
+        fig.orphans += left.len() as u64;
+        fig.fail(format!("permissions left after destroy: {left:?}"));
     }
     if !wd.resource_addresses().is_empty() {
         fig.fail("state not empty after destroy".to_string());
