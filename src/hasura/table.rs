@@ -102,18 +102,18 @@ pub async fn catalog(
     name: &str,
 ) -> Result<Option<CatalogTable>, HasuraError> {
     let sql = format!(
-        "SELECT COALESCE((SELECT json_build_object(\
- 'comment', obj_description(c.oid, 'pg_class'),\
- 'columns', COALESCE((SELECT json_agg(json_build_object(\
- 'name', a.attname, 'type', format_type(a.atttypid, a.atttypmod), 'not_null', a.attnotnull,\
- 'default', pg_get_expr(d.adbin, d.adrelid),\
- 'unique', (SELECT u.conname FROM pg_constraint u WHERE u.conrelid = c.oid AND u.contype = 'u' AND u.conkey = ARRAY[a.attnum] LIMIT 1)\
- ) ORDER BY a.attnum) FROM pg_attribute a LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum\
- WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped), '[]'::json),\
- 'primary_key', (SELECT json_build_object('name', p.conname, 'columns', (SELECT json_agg(a.attname ORDER BY k.ord)\
- FROM unnest(p.conkey) WITH ORDINALITY AS k(attnum, ord) JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = k.attnum))\
- FROM pg_constraint p WHERE p.conrelid = c.oid AND p.contype = 'p')\
- ) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace\
+        "SELECT COALESCE((SELECT json_build_object(
+ 'comment', obj_description(c.oid, 'pg_class'),
+ 'columns', COALESCE((SELECT json_agg(json_build_object(
+ 'name', a.attname, 'type', format_type(a.atttypid, a.atttypmod), 'not_null', a.attnotnull,
+ 'default', pg_get_expr(d.adbin, d.adrelid),
+ 'unique', (SELECT u.conname FROM pg_constraint u WHERE u.conrelid = c.oid AND u.contype = 'u' AND u.conkey = ARRAY[a.attnum] LIMIT 1)
+ ) ORDER BY a.attnum) FROM pg_attribute a LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+ WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped), '[]'::json),
+ 'primary_key', (SELECT json_build_object('name', p.conname, 'columns', (SELECT json_agg(a.attname ORDER BY k.ord)
+ FROM unnest(p.conkey) WITH ORDINALITY AS k(attnum, ord) JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = k.attnum))
+ FROM pg_constraint p WHERE p.conrelid = c.oid AND p.contype = 'p')
+ ) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
  WHERE n.nspname = {} AND c.relname = {} AND c.relkind IN ('r', 'p')), 'null'::json)",
         quote_literal(schema).map_err(HasuraError::other)?,
         quote_literal(name).map_err(HasuraError::other)?
@@ -1017,7 +1017,7 @@ async fn resolve(
     defs: &[String],
 ) -> Result<BTreeMap<String, (String, Option<String>)>, HasuraError> {
     let sql = format!(
-        "CREATE TEMP TABLE \"tf_hasura_probe\" ({}) ON COMMIT DROP;\n\
+        "CREATE TEMP TABLE \"tf_hasura_probe\" ({}) ON COMMIT DROP;
          SELECT COALESCE(json_agg(json_build_object('n', a.attname, 't', format_type(a.atttypid, a.atttypmod), 'd', pg_get_expr(d.adbin, d.adrelid)) ORDER BY a.attnum), '[]'::json) \
          FROM pg_attribute a LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum \
          WHERE a.attrelid = 'pg_temp.tf_hasura_probe'::regclass AND a.attnum > 0 AND NOT a.attisdropped",

@@ -1,0 +1,516 @@
+//! The Hasura provider driven by real Terraform against the Hasura emulator
+//! (metadata API, `run_sql` on a real throwaway PostgreSQL, Cloud env API),
+//! on every core in TERRAFORM_BINARIES.
+mod support;
+
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use hasura_emulator::{HasuraConfig, HasuraEmulator, TempPostgres};
+use serde_json::{json, Value};
+use support::{for_each_terraform, required_providers, Workdir};
+
+const JWK_URL: &str = "https://example.clerk.accounts.dev/.well-known/jwks.json";
+
+/// One PostgreSQL and one emulator per scenario, on their own runtime.
+struct Env {
+    rt: tokio::runtime::Runtime,
+    emu: Option<HasuraEmulator>,
+    _pg: TempPostgres,
+}
+
+impl Env {
+    fn start() -> Env {
+        let pg = TempPostgres::start().expect("start temporary PostgreSQL");
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let emu = rt
+            .block_on(HasuraEmulator::start(HasuraConfig::new(pg.url())))
+            .expect("start hasura emulator");
+        Env {
+            rt,
+            emu: Some(emu),
+            _pg: pg,
+        }
+    }
+    fn emu(&self) -> &HasuraEmulator {
+        self.emu.as_ref().unwrap()
+    }
+    fn workdir(&self, tf: &Path) -> Workdir {
+        let mut wd = Workdir::new(tf);
+        let c = &self.emu().config;
+        wd.env("HASURA_GRAPHQL_ENDPOINT", &self.emu().endpoint())
+            .env("HASURA_GRAPHQL_ADMIN_SECRET", &c.admin_secret)
+            .env("HASURA_CLOUD_API_URL", &self.emu().cloud_api_url())
+            .env("HASURA_CLOUD_ACCESS_TOKEN", &c.cloud_token)
+            .env("HASURA_CLOUD_PROJECT_ID", &c.project_id);
+        wd
+    }
+    fn post(&self, path: &str, body: Value) -> (u16, Value) {
+        let url = format!("{}{path}", self.emu().endpoint());
+        let secret = self.emu().config.admin_secret.clone();
+        self.rt.block_on(async move {
+            let resp = reqwest::Client::new()
+                .post(url)
+                .header("x-hasura-admin-secret", secret)
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            let status = resp.status().as_u16();
+            (status, resp.json().await.unwrap_or(Value::Null))
+        })
+    }
+    /// Out-of-band SQL, as a migration or a DBA would run it.
+    fn sql(&self, sql: &str) -> Value {
+        let (s, v) = self.post(
+            "/v2/query",
+            json!({"type": "run_sql", "args": {"source": "default", "sql": sql, "cascade": true}}),
+        );
+        assert_eq!(s, 200, "run_sql {sql}: {v}");
+        v
+    }
+    fn meta(&self, body: Value) -> Value {
+        let (s, v) = self.post("/v1/metadata", body.clone());
+        assert_eq!(s, 200, "metadata {body}: {v}");
+        v
+    }
+    fn cloud(&self, query: &str, variables: Value) -> Value {
+        let url = self.emu().cloud_api_url();
+        let token = format!("pat {}", self.emu().config.cloud_token);
+        let v: Value = self.rt.block_on(async move {
+            reqwest::Client::new()
+                .post(url)
+                .header("authorization", token)
+                .json(&json!({"query": query, "variables": variables}))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap()
+        });
+        assert!(v.get("errors").is_none(), "cloud call failed: {v}");
+        v
+    }
+    fn set_env_out_of_band(&self, key: &str, value: &str) {
+        let tenant = self.emu().config.tenant_id.clone();
+        let env = self.cloud(
+            "query($t: uuid!) { getTenantEnv(tenantId: $t) { hash envVars } }",
+            json!({"t": tenant}),
+        );
+        let hash = env["data"]["getTenantEnv"]["hash"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        self.cloud(
+            "mutation($t: uuid!, $h: String!, $e: [UpdateEnvObject!]!) { updateTenantEnv(tenantId: $t, currentHash: $h, envs: $e) { hash } }",
+            json!({"t": tenant, "h": hash, "e": [{"key": key, "value": value}]}),
+        );
+    }
+    fn env_vars(&self) -> std::collections::BTreeMap<String, String> {
+        self.rt.block_on(self.emu().env_vars())
+    }
+    fn metadata(&self) -> Value {
+        self.rt.block_on(self.emu().metadata())
+    }
+    fn count_rows(&self, table: &str) -> i64 {
+        let v = self.sql(&format!("SELECT count(*) FROM {table}"));
+        v["result"][1][0].as_str().unwrap().parse().unwrap()
+    }
+}
+
+impl Drop for Env {
+    fn drop(&mut self) {
+        if let Some(e) = self.emu.take() {
+            self.rt.block_on(e.stop());
+        }
+    }
+}
+
+fn select_permission(md: &Value, table: &str, role: &str) -> Option<Value> {
+    md["sources"]
+        .as_array()?
+        .iter()
+        .find(|s| s["name"] == "default")?["tables"]
+        .as_array()?
+        .iter()
+        .find(|t| t["table"]["name"] == table)?["select_permissions"]
+        .as_array()?
+        .iter()
+        .find(|p| p["role"] == role)
+        .cloned()
+}
+
+fn seed_config(filter_user: &str, extra: &str) -> String {
+    format!(
+        r#"{}
+provider "hasura" {{}}
+
+resource "hasura_table" "users" {{
+  name = "users"
+  columns = [
+    {{ name = "id", type = "text" }},
+    {{ name = "name", type = "text" }},
+    {{ name = "last_seen", type = "timestamp", default = "now()" }},
+  ]
+  primary_key = ["id"]
+}}
+
+resource "hasura_permission" "user_select" {{
+  table   = hasura_table.users.name
+  role    = "user"
+  action  = "select"
+  columns = ["id", "name"]
+  filter  = jsonencode({{ id = {{ _eq = "{filter_user}" }} }})
+}}
+
+resource "hasura_env_var" "jwt" {{
+  key   = "HASURA_GRAPHQL_JWT_SECRET"
+  value = jsonencode({{ jwk_url = "{JWK_URL}" }})
+}}
+{extra}"#,
+        required_providers()
+    )
+}
+
+fn assert_no_changes(wd: &Workdir, when: &str) {
+    let (code, out) = wd.plan_exitcode();
+    assert_eq!(
+        code,
+        0,
+        "expected an empty plan {when}, got exit {code}:\n{}",
+        out.combined()
+    );
+}
+
+fn assert_changes(wd: &Workdir, when: &str, needles: &[&str]) {
+    let (code, out) = wd.plan_exitcode();
+    assert_eq!(
+        code,
+        2,
+        "expected changes {when}, got exit {code}:\n{}",
+        out.combined()
+    );
+    for n in needles {
+        assert!(
+            out.stdout.contains(n),
+            "plan {when} should mention {n:?}:\n{}",
+            out.stdout
+        );
+    }
+}
+
+#[test]
+fn apply_drift_repair_atomic_update_and_protected_destroy() {
+    for_each_terraform(|tf| {
+        let env = Env::start();
+        let wd = env.workdir(tf);
+        wd.write("main.tf", &seed_config("X-Hasura-User-Id", ""));
+        wd.apply();
+        assert_no_changes(&wd, "after the first apply");
+        assert!(select_permission(&env.metadata(), "users", "user").is_some());
+        assert!(env.env_vars().contains_key("HASURA_GRAPHQL_JWT_SECRET"));
+        let id = wd.resource_values("hasura_permission.user_select")["id"].clone();
+        assert_eq!(id, "default.public.users.user.select");
+
+        // Columns added and dropped by SQL.
+        env.sql("ALTER TABLE public.users ADD COLUMN extra integer");
+        assert_changes(
+            &wd,
+            "after a column was added by SQL",
+            &["extra", "columns"],
+        );
+        wd.apply();
+        assert_no_changes(&wd, "after repairing an added column");
+        env.sql("ALTER TABLE public.users DROP COLUMN last_seen");
+        assert_changes(&wd, "after a column was dropped by SQL", &["last_seen"]);
+        wd.apply();
+        assert_no_changes(&wd, "after repairing a dropped column");
+
+        // Permission filter changed through the metadata API.
+        env.meta(json!({"type": "bulk", "args": [
+            {"type": "pg_drop_select_permission", "args": {"table": "users", "role": "user"}},
+            {"type": "pg_create_select_permission", "args": {"table": "users", "role": "user", "permission": {"columns": ["id", "name"], "filter": {"id": {"_eq": "someone-else"}}}}},
+        ]}));
+        assert_changes(
+            &wd,
+            "after the filter changed out of band",
+            &["filter", "someone-else"],
+        );
+        wd.apply();
+        assert_no_changes(&wd, "after repairing the filter");
+
+        // Env var changed through the Cloud API.
+        env.set_env_out_of_band(
+            "HASURA_GRAPHQL_JWT_SECRET",
+            r#"{"jwk_url":"https://other.example/jwks.json"}"#,
+        );
+        assert_changes(
+            &wd,
+            "after the env var changed out of band",
+            &["hasura_env_var.jwt", "value"],
+        );
+        wd.apply();
+        assert!(env.env_vars()["HASURA_GRAPHQL_JWT_SECRET"].contains("example.clerk.accounts.dev"));
+        assert_no_changes(&wd, "after repairing the env var");
+
+        // Table untracked (which also drops its permissions).
+        env.meta(json!({"type": "pg_untrack_table", "args": {"table": {"schema": "public", "name": "users"}, "cascade": true}}));
+        assert_changes(
+            &wd,
+            "after the table was untracked",
+            &["track", "hasura_permission.user_select"],
+        );
+        wd.apply();
+        assert_no_changes(&wd, "after re-tracking");
+
+        // A permission update is one atomic drop+create: a concurrent reader never sees it missing.
+        let stop = Arc::new(AtomicBool::new(false));
+        let (missing, reads) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+        let reader = {
+            let (stop, missing, reads) = (stop.clone(), missing.clone(), reads.clone());
+            let url = format!("{}/v1/metadata", env.emu().endpoint());
+            let secret = env.emu().config.admin_secret.clone();
+            env.rt.spawn(async move {
+                let c = reqwest::Client::new();
+                while !stop.load(Ordering::Relaxed) {
+                    let v: Value = c
+                        .post(&url)
+                        .header("x-hasura-admin-secret", &secret)
+                        .json(&json!({"type": "export_metadata", "args": {}}))
+                        .send()
+                        .await
+                        .unwrap()
+                        .json()
+                        .await
+                        .unwrap();
+                    reads.fetch_add(1, Ordering::Relaxed);
+                    if select_permission(&v, "users", "user").is_none() {
+                        missing.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+            })
+        };
+        wd.write("main.tf", &seed_config("X-Hasura-Editor-Id", ""));
+        wd.apply();
+        stop.store(true, Ordering::Relaxed);
+        env.rt.block_on(reader).unwrap();
+        assert!(reads.load(Ordering::Relaxed) > 0);
+        assert_eq!(
+            missing.load(Ordering::Relaxed),
+            0,
+            "the role was without its permission during the update"
+        );
+        let p = select_permission(&env.metadata(), "users", "user").unwrap();
+        assert_eq!(
+            p["permission"]["filter"],
+            json!({"id": {"_eq": "X-Hasura-Editor-Id"}})
+        );
+        assert_no_changes(&wd, "after the permission update");
+
+        // Destroying a protected table with rows is refused; the rows survive.
+        env.sql("INSERT INTO public.users (id, name) VALUES ('u1', 'Ada')");
+        wd.try_destroy()
+            .assert_failure_contains("deletion_protection");
+        assert_eq!(env.count_rows("public.users"), 1);
+    });
+}
+
+#[test]
+fn import_of_every_resource_then_empty_plan() {
+    for_each_terraform(|tf| {
+        let env = Env::start();
+        env.sql("CREATE TABLE public.users (id text PRIMARY KEY, name text, last_seen timestamp DEFAULT now())");
+        env.sql("CREATE TABLE public.orders (id serial PRIMARY KEY, total numeric(10,2))");
+        env.meta(json!({"type": "pg_track_table", "args": {"table": "users"}}));
+        env.meta(json!({"type": "pg_track_table", "args": {"table": "orders", "configuration": {"custom_name": "order"}}}));
+        env.meta(json!({"type": "pg_create_select_permission", "args": {"table": "users", "role": "user", "permission": {"columns": ["name", "id"], "filter": {"id": {"_eq": "X-Hasura-User-Id"}}}}}));
+        env.set_env_out_of_band(
+            "HASURA_GRAPHQL_JWT_SECRET",
+            &json!({"jwk_url": JWK_URL}).to_string(),
+        );
+        let wd = env.workdir(tf);
+        let tracked = r#"
+resource "hasura_tracked_table" "orders" {
+  name        = "orders"
+  custom_name = "order"
+}
+"#;
+        wd.write("main.tf", &seed_config("X-Hasura-User-Id", tracked));
+        for (addr, id) in [
+            ("hasura_table.users", "default.public.users"),
+            (
+                "hasura_permission.user_select",
+                "default.public.users.user.select",
+            ),
+            ("hasura_env_var.jwt", "HASURA_GRAPHQL_JWT_SECRET"),
+            ("hasura_tracked_table.orders", "default.public.orders"),
+        ] {
+            wd.import(addr, id)
+                .assert_success(&format!("import {addr} {id}"));
+            assert_eq!(
+                wd.resource_values(addr)["id"],
+                id,
+                "the id in state is the import id"
+            );
+        }
+        assert_no_changes(&wd, "after importing everything");
+        wd.apply();
+        assert_no_changes(&wd, "after a re-apply");
+    });
+}
+
+#[test]
+fn bad_inputs_fail_before_anything_is_applied() {
+    for_each_terraform(|tf| {
+        let env = Env::start();
+        env.sql("CREATE TABLE public.users (id text PRIMARY KEY, name text)");
+        env.meta(json!({"type": "pg_track_table", "args": {"table": "users"}}));
+        let before = env.metadata();
+        let wd = env.workdir(tf);
+        let head = format!("{}\nprovider \"hasura\" {{}}\n", required_providers());
+        for (body, needle) in [
+            (
+                r#"resource "hasura_table" "t" {
+  name    = "bad\"name"
+  columns = [{ name = "id", type = "text" }]
+}"#,
+                "name",
+            ),
+            (
+                r#"resource "hasura_table" "t" {
+  name    = "t"
+  columns = [{ name = "id;drop", type = "text" }]
+}"#,
+                "columns[0].name",
+            ),
+            (
+                r#"resource "hasura_table" "t" {
+  name    = "t"
+  columns = [{ name = "id", type = "text", default = "'x'; DROP TABLE users" }]
+}"#,
+                "default",
+            ),
+            (
+                r#"resource "hasura_table" "t" {
+  name    = "t"
+  columns = [{ name = "id", type = "no_such_type" }]
+}"#,
+                "columns[0].type",
+            ),
+            (
+                r#"resource "hasura_permission" "p" {
+  table   = "users"
+  role    = "user"
+  action  = "select"
+  columns = ["id", "nope"]
+  filter  = "{}"
+}"#,
+                "nope",
+            ),
+            (
+                r#"resource "hasura_permission" "p" {
+  table   = "users"
+  role    = "user"
+  action  = "select"
+  columns = ["id"]
+  filter  = "{not json"
+}"#,
+                "filter",
+            ),
+            (
+                r#"resource "hasura_permission" "p" {
+  table  = "users"
+  role   = "user"
+  action = "insert"
+  check  = "{}"
+  limit  = 3
+}"#,
+                "limit",
+            ),
+            (
+                r#"resource "hasura_env_var" "jwt" {
+  key   = "HASURA_GRAPHQL_JWT_SECRET"
+  value = jsonencode({ type = "HS256", key = "too-short-secret" })
+}"#,
+                "at least 32",
+            ),
+        ] {
+            wd.write("main.tf", &format!("{head}{body}\n"));
+            let out = wd.try_apply();
+            out.assert_failure_contains(needle);
+            assert!(
+                // Terraform itself quotes the offending config line; the provider must not repeat the value.
+                !out.combined()
+                    .lines()
+                    .any(|l| l.contains("too-short-secret") && !l.contains("key =")),
+                "the secret leaked:\n{}",
+                out.combined()
+            );
+            assert!(
+                !out.combined().contains("Apply complete"),
+                "{}",
+                out.combined()
+            );
+        }
+        assert_eq!(env.metadata(), before, "nothing may be applied");
+        assert!(env.env_vars().is_empty());
+        let tables = env.sql("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'");
+        assert_eq!(tables["result"][1][0], "1");
+    });
+}
+
+#[test]
+fn two_racing_applies_converge() {
+    for_each_terraform(|tf| {
+        let env = Env::start();
+        env.sql("CREATE TABLE public.users (id text PRIMARY KEY, name text)");
+        env.meta(json!({"type": "pg_track_table", "args": {"table": "users"}}));
+        let config = |role: &str, key: &str| {
+            format!(
+                r#"{}
+provider "hasura" {{}}
+resource "hasura_permission" "p" {{
+  table   = "users"
+  role    = "{role}"
+  action  = "select"
+  columns = ["*"]
+  filter  = jsonencode({{ id = {{ _eq = "X-Hasura-User-Id" }} }})
+}}
+resource "hasura_env_var" "v" {{
+  key   = "{key}"
+  value = "{role}"
+}}
+"#,
+                required_providers()
+            )
+        };
+        let a = env.workdir(tf);
+        let b = env.workdir(tf);
+        a.write("main.tf", &config("reader", "VAR_A"));
+        b.write("main.tf", &config("writer", "VAR_B"));
+        std::thread::scope(|s| {
+            let ha = s.spawn(|| a.try_apply());
+            let hb = s.spawn(|| b.try_apply());
+            ha.join().unwrap().assert_success("racing apply A");
+            hb.join().unwrap().assert_success("racing apply B");
+        });
+        assert_no_changes(&a, "for A after the race");
+        assert_no_changes(&b, "for B after the race");
+        let md = env.metadata();
+        assert!(
+            select_permission(&md, "users", "reader").is_some()
+                && select_permission(&md, "users", "writer").is_some()
+        );
+        let vars = env.env_vars();
+        assert_eq!(
+            (vars["VAR_A"].as_str(), vars["VAR_B"].as_str()),
+            ("reader", "writer")
+        );
+    });
+}
