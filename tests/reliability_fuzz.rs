@@ -9,7 +9,7 @@
 mod targets;
 
 #[path = "reliability/common.rs"]
-#[allow(dead_code, unused_imports)]
+#[allow(unused_imports)]
 mod common;
 mod support;
 
@@ -83,9 +83,11 @@ fn mutate(rng: &mut impl Rng, seeds: &[Vec<u8>]) -> Vec<u8> {
             }
             _ => {
                 // Interesting bytes: msgpack markers, JSON punctuation, quotes.
-                let b = *[0xc0, 0xd4, 0xc7, 0xdc, 0xde, b'"', b'{', b'[', b'.', b'\\', 0xff]
-                    .get(rng.random_range(0..11))
-                    .unwrap();
+                let b = *[
+                    0xc0, 0xd4, 0xc7, 0xdc, 0xde, b'"', b'{', b'[', b'.', b'\\', 0xff,
+                ]
+                .get(rng.random_range(0..11))
+                .unwrap();
                 let i = rng.random_range(0..=v.len());
                 v.insert(i, b);
             }
@@ -137,7 +139,10 @@ fn fuzz_targets_on_corpus_and_random_inputs() {
         let seeds = corpus(name);
         let mut failures = Vec::new();
         if seeds.is_empty() {
-            failures.push(format!("{name}: no corpus in {}", corpus_dir(name).display()));
+            failures.push(format!(
+                "{name}: no corpus in {}",
+                corpus_dir(name).display()
+            ));
         }
         for s in &seeds {
             run_one(name, *f, s, &mut failures);
@@ -207,7 +212,11 @@ fn write_seed_corpus() {
         write("cty_json", &format!("seed-{i}"), &b);
     }
     write("cty_msgpack", "unknown-ext", &[3, 0xd4, 0x00, 0x00]);
-    write("cty_msgpack", "deep-array", &[4, 0x91, 0x91, 0x91, 0x91, 0x90]);
+    write(
+        "cty_msgpack",
+        "deep-array",
+        &[4, 0x91, 0x91, 0x91, 0x91, 0x90],
+    );
     for (i, s) in [
         r#"{"b":1,"a":[1,2,{"z":null}]}"#,
         r#"{"https://hasura.io/jwt/claims":{"x-hasura-user-id":"{{user.id}}","x-hasura-allowed-roles":["user"]}}"#,
@@ -241,7 +250,10 @@ fn write_seed_corpus() {
         write("import_ids", &format!("seed-{i}"), s.as_bytes());
     }
     let configs = [
-        (0u8, json!({"name": "t", "claims": "{\"a\":1}", "lifetime": 60})),
+        (
+            0u8,
+            json!({"name": "t", "claims": "{\"a\":1}", "lifetime": 60}),
+        ),
         (
             1u8,
             json!({"name": "users", "columns": [{"name": "id", "type": "integer"}], "primary_key": ["id"]}),

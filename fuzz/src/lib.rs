@@ -52,7 +52,7 @@ fn types() -> Vec<Type> {
     ]
 }
 
-fn pick<'a, T>(items: &'a [T], b: u8) -> &'a T {
+fn pick<T>(items: &[T], b: u8) -> &T {
     &items[b as usize % items.len()]
 }
 
@@ -86,7 +86,11 @@ pub fn cty_json(data: &[u8]) {
         let out = cty::to_json(&v);
         let again = cty::from_state_json(&out, &ty)
             .unwrap_or_else(|e| panic!("to_json output does not read back: {e} ({out})"));
-        assert_eq!(cty::to_json(&again), out, "state JSON is not stable for {ty:?}");
+        assert_eq!(
+            cty::to_json(&again),
+            out,
+            "state JSON is not stable for {ty:?}"
+        );
     }
 }
 
@@ -192,9 +196,8 @@ pub fn rpc_values(data: &[u8]) {
     let (x, y) = rest.split_at(rest.len() / 2);
     match b % 7 {
         0 => {
-            let r = s
-                .rt
-                .block_on(srv.validate_resource_config(tonic::Request::new(
+            let r =
+                s.rt.block_on(srv.validate_resource_config(tonic::Request::new(
                     pb::validate_resource_config::Request {
                         type_name: t,
                         config: dv(rest, json),
@@ -205,9 +208,8 @@ pub fn rpc_values(data: &[u8]) {
             check_diags("ValidateResourceConfig", &r.get_ref().diagnostics);
         }
         1 => {
-            let r = s
-                .rt
-                .block_on(srv.plan_resource_change(tonic::Request::new(
+            let r =
+                s.rt.block_on(srv.plan_resource_change(tonic::Request::new(
                     pb::plan_resource_change::Request {
                         type_name: t,
                         prior_state: None,
@@ -220,9 +222,8 @@ pub fn rpc_values(data: &[u8]) {
             check_diags("PlanResourceChange", &r.get_ref().diagnostics);
         }
         2 => {
-            let r = s
-                .rt
-                .block_on(srv.plan_resource_change(tonic::Request::new(
+            let r =
+                s.rt.block_on(srv.plan_resource_change(tonic::Request::new(
                     pb::plan_resource_change::Request {
                         type_name: t,
                         prior_state: dv(x, json),
@@ -235,9 +236,8 @@ pub fn rpc_values(data: &[u8]) {
             check_diags("PlanResourceChange", &r.get_ref().diagnostics);
         }
         3 => {
-            let r = s
-                .rt
-                .block_on(srv.upgrade_resource_state(tonic::Request::new(
+            let r =
+                s.rt.block_on(srv.upgrade_resource_state(tonic::Request::new(
                     pb::upgrade_resource_state::Request {
                         type_name: t,
                         version: i64::from(*b) - 100,
@@ -251,9 +251,8 @@ pub fn rpc_values(data: &[u8]) {
             check_diags("UpgradeResourceState", &r.get_ref().diagnostics);
         }
         4 => {
-            let r = s
-                .rt
-                .block_on(srv.validate_provider_config(tonic::Request::new(
+            let r =
+                s.rt.block_on(srv.validate_provider_config(tonic::Request::new(
                     pb::validate_provider_config::Request {
                         config: dv(rest, json),
                     },
@@ -262,25 +261,24 @@ pub fn rpc_values(data: &[u8]) {
             check_diags("ValidateProviderConfig", &r.get_ref().diagnostics);
         }
         5 => {
-            let r = s
-                .rt
-                .block_on(srv.read_resource(tonic::Request::new(pb::read_resource::Request {
-                    type_name: t,
-                    current_state: dv(rest, json),
-                    ..Default::default()
-                })))
+            let r =
+                s.rt.block_on(
+                    srv.read_resource(tonic::Request::new(pb::read_resource::Request {
+                        type_name: t,
+                        current_state: dv(rest, json),
+                        ..Default::default()
+                    })),
+                )
                 .expect("ReadResource status");
             check_diags("ReadResource", &r.get_ref().diagnostics);
         }
         _ => {
             let d = pick(CLERK_DATA, *a).to_string();
-            let r = s
-                .rt
-                .block_on(s.clerk.validate_data_resource_config(tonic::Request::new(
+            let r =
+                s.rt.block_on(s.clerk.validate_data_resource_config(tonic::Request::new(
                     pb::validate_data_resource_config::Request {
                         type_name: d,
                         config: dv(rest, json),
-                        ..Default::default()
                     },
                 )))
                 .expect("ValidateDataResourceConfig status");

@@ -321,13 +321,13 @@ fn ddl_landed_tracking_failed_then_apply_finishes() {
             fig.fail("apply succeeded although tracking could not");
         }
         let in_pg = emus.pg_tables("public").contains(&"partial_0".to_string());
-        let in_state = wd
-            .path()
-            .join("terraform.tfstate")
-            .exists()
-            .then(|| wd.tf(&["state", "list"]).stdout)
-            .unwrap_or_default()
-            .contains("hasura_table.t[0]");
+        let in_state = if wd.path().join("terraform.tfstate").exists() {
+            wd.tf(&["state", "list"])
+                .stdout
+                .contains("hasura_table.t[0]")
+        } else {
+            false
+        };
         eprintln!(
             "[partial] after failed tracking: table in PostgreSQL {in_pg}, in state {in_state}"
         );
