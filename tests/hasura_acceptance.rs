@@ -514,3 +514,67 @@ resource "hasura_env_var" "v" {{
         );
     });
 }
+
+#[test]
+fn env_changes_coalesce_and_reads_share_one_export() {
+    for_each_terraform(|tf| {
+        let env = Env::start();
+        let wd = env.workdir(tf);
+        let vars = |vals: &[(&str, &str)]| {
+            let mut s = format!("{}\nprovider \"hasura\" {{}}\n", required_providers());
+            for (k, v) in vals {
+                s.push_str(&format!("resource \"hasura_env_var\" \"{}\" {{\n  key   = \"{k}\"\n  value = \"{v}\"\n}}\n", k.to_lowercase()));
+            }
+            s
+        };
+        let ops = |name: &str| {
+            env.emu().control.counters()["ops"][name]
+                .as_u64()
+                .unwrap_or(0)
+        };
+        wd.write("main.tf", &vars(&[("A", "1"), ("B", "2"), ("C", "3")]));
+        wd.apply();
+        assert_eq!(
+            ops("cloud:updateTenantEnv"),
+            1,
+            "three new vars, one restart: {}",
+            env.emu().control.counters()
+        );
+        wd.write("main.tf", &vars(&[("A", "10"), ("B", "20")]));
+        wd.apply();
+        assert_eq!(
+            ops("cloud:updateTenantEnv"),
+            2,
+            "{}",
+            env.emu().control.counters()
+        );
+        assert_eq!(
+            ops("cloud:deleteTenantEnv"),
+            1,
+            "{}",
+            env.emu().control.counters()
+        );
+        assert_no_changes(&wd, "after the env changes");
+        let vars_now = env.env_vars();
+        assert_eq!(vars_now.len(), 2);
+        assert_eq!(vars_now["A"], "10");
+
+        // Refreshing many metadata-backed resources costs one export per plan.
+        env.sql("CREATE TABLE public.users (id text PRIMARY KEY, name text)");
+        env.meta(json!({"type": "pg_track_table", "args": {"table": "users"}}));
+        let mut cfg = format!("{}\nprovider \"hasura\" {{}}\n", required_providers());
+        for role in ["r1", "r2", "r3", "r4"] {
+            cfg.push_str(&format!("resource \"hasura_permission\" \"{role}\" {{\n  table   = \"users\"\n  role    = \"{role}\"\n  action  = \"select\"\n  columns = [\"*\"]\n  filter  = \"{{}}\"\n}}\n"));
+        }
+        wd.write("main.tf", &cfg);
+        wd.apply();
+        env.emu().control.reset_counters();
+        assert_no_changes(&wd, "with four permissions");
+        assert_eq!(
+            ops("metadata:export_metadata"),
+            1,
+            "{}",
+            env.emu().control.counters()
+        );
+    });
+}
