@@ -277,3 +277,8 @@ fn check_provider(provider: &str, p: &dyn Provider) {
 fn clerk_docs_are_generated_from_the_schema() {
     check_provider("clerk", &terraform_providers::clerk::ClerkProvider);
 }
+
+#[test]
+fn hasura_docs_are_generated_from_the_schema() {
+    check_provider("hasura", &terraform_providers::hasura::HasuraProvider);
+}
