@@ -258,21 +258,24 @@ fn judge_error(case: &Case, stage: &'static str, out: &TfOutput) -> Outcome {
                     .trim_end_matches(':')
                     .ends_with(&format!(".{attr}"))
         });
-        let points_at = snippet_lines(&block)
-            .iter()
-            .any(|l| match case.line_contains.as_deref() {
-                None => l.contains(&key),
-                Some(frag) => l.contains(frag) && (l.contains(&key) || context_names_attr),
-            });
+        let snippet = snippet_lines(&block).join("\n");
+        let points_at = match case.line_contains.as_deref() {
+            None => snippet.contains(&key),
+            Some(frag) => snippet.contains(frag) && (snippet.contains(&key) || context_names_attr),
+        };
         let names_missing = case.missing && block.contains(&format!("`{attr}`"));
         if points_at || names_missing {
             diagnosed = true;
         }
     }
     if !diagnosed {
+        let shown: Vec<String> = error_blocks(&text)
+            .into_iter()
+            .map(|(_, b)| b.chars().take(800).collect())
+            .collect();
         problems.push(format!(
-            "failed at {stage} but no error points at `{attr}` (errors: {summaries:?}):\n{}",
-            text.chars().take(2500).collect::<String>()
+            "failed at {stage} but no error points at `{attr}` (errors: {summaries:?}):\nError: {}",
+            shown.join("\nError: ")
         ));
     }
     Outcome {

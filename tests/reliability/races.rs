@@ -80,11 +80,14 @@ fn applied(fig: &mut Figures, what: &str, out: &TfOutput) -> bool {
         fig.applies_succeeded += 1;
         true
     } else {
-        fig.fail(format!(
-            "{what}: exit {}\n{}",
-            out.code,
-            out.combined().chars().take(3000).collect::<String>()
-        ));
+        let errors = errors_shown(out);
+        let shown = if errors.is_empty() {
+            let all = out.combined();
+            all[all.len().saturating_sub(3000)..].to_string()
+        } else {
+            errors.join("\n---\n")
+        };
+        fig.fail(format!("{what}: exit {}\n{shown}", out.code));
         false
     }
 }
