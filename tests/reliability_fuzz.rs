@@ -2,8 +2,8 @@
 //! corpus (`fuzz/corpus/<target>/`), then on mutations of it and random bytes for a
 //! bounded time (`RELIABILITY_FUZZ_SECS` per target, default 3). Any panic — including a
 //! panic the RPC server caught and turned into a diagnostic — fails the test; the input
-//! is saved under `target/reliability/fuzz-failures/`. `scripts/reliability.sh` runs real
-//! cargo-fuzz when it can, and this test either way.
+//! is saved under `target/reliability/fuzz-failures/`. `#[ignore]`d like the rest of the
+//! suite: `scripts/reliability.sh` runs it, and real cargo-fuzz when it can.
 #[path = "../fuzz/src/lib.rs"]
 #[allow(dead_code)]
 mod targets;
@@ -121,6 +121,7 @@ fn run_one(name: &str, f: Target, input: &[u8], failures: &mut Vec<String>) {
 }
 
 #[test]
+#[ignore = "reliability suite: run by scripts/reliability.sh"]
 fn fuzz_targets_on_corpus_and_random_inputs() {
     let secs: u64 = std::env::var("RELIABILITY_FUZZ_SECS")
         .ok()
