@@ -9,6 +9,7 @@
 //! `--smoke` runs a small N and checks the count targets only (exit 1 if one fails);
 //! wall times and memory are printed but never asserted there.
 
+mod hasura;
 mod scale;
 mod startup;
 mod tf;

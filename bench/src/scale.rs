@@ -10,6 +10,7 @@ use clerk_emulator::{ClerkConfig, ClerkEmulator};
 use emulator_common::RateLimit;
 use serde_json::Value;
 
+use crate::hasura;
 use crate::startup::median;
 use crate::tf::{Providers, Run, Workdir};
 use crate::{Kind, Opts, Report};
@@ -94,7 +95,7 @@ fn fmt_requests(r: &BTreeMap<String, u64>, per: Option<usize>) -> String {
 
 struct Row {
     n: usize,
-    what: &'static str,
+    what: String,
     apply_s: f64,
     plan_s: f64,
     plan_ratio: Option<f64>,
@@ -103,8 +104,14 @@ struct Row {
     apply_requests_per_resource: String,
     rate_limited: String,
     cpu_s: f64,
+    core_cpu_s: f64,
     peak_rss_mb: f64,
     launches: usize,
+}
+
+fn core_cpu(runs: &[Run]) -> f64 {
+    let mut v: Vec<f64> = runs.iter().map(Run::core_cpu_s).collect();
+    median(&mut v)
 }
 
 fn provider_usage(runs: &[Run], name: &str) -> (f64, f64, usize) {
@@ -201,7 +208,7 @@ pub fn run(
             let (cpu, rss, launches) = provider_usage(&null_plans, "null");
             rows.push(Row {
                 n,
-                what: "null_resource (Go null provider)",
+                what: "null_resource (Go null provider)".into(),
                 apply_s: na,
                 plan_s: np,
                 plan_ratio: None,
@@ -210,6 +217,7 @@ pub fn run(
                 apply_requests_per_resource: "-".into(),
                 rate_limited: "-".into(),
                 cpu_s: cpu,
+                core_cpu_s: core_cpu(&null_plans),
                 peak_rss_mb: rss,
                 launches,
             });
@@ -218,7 +226,7 @@ pub fn run(
         let plan_ratio = null_plan_s.map(|np| clerk_plan_s / np);
         rows.push(Row {
             n,
-            what: "clerk_jwt_template",
+            what: "clerk_jwt_template".into(),
             apply_s: clerk_apply.wall.as_secs_f64(),
             plan_s: clerk_plan_s,
             plan_ratio,
@@ -227,6 +235,7 @@ pub fn run(
             apply_requests_per_resource: fmt_requests(&apply_counts, Some(n)),
             rate_limited: rate_limited.to_string(),
             cpu_s: cpu,
+            core_cpu_s: core_cpu(&clerk_plans),
             peak_rss_mb: rss,
             launches,
         });
@@ -264,7 +273,9 @@ pub fn run(
                 "Go null provider not available",
             ),
         }
-        if !hasura_ready {
+        if hasura_ready {
+            hasura_rows(rt, opts, terraform, &providers, n, &mut rows, report)?;
+        } else {
             report.pending(
                 &format!("hasura N={n}: metadata exports per plan"),
                 "≤ 2",
@@ -287,12 +298,14 @@ pub fn run(
          processes of one plan (median), peak RSS the largest `ru_maxrss` of them.\n",
         opts.plan_reps
     );
-    println!("| N | resources | apply | apply vs null | plan | plan vs null | API requests per plan | API requests per resource (apply) | 429s in plans | provider CPU per plan | provider peak RSS | provider launches per plan |");
-    println!("| ---: | --- | ---: | ---: | ---: | ---: | --- | --- | ---: | ---: | ---: | ---: |");
+    println!("| N | resources | apply | apply vs null | plan | plan vs null | API requests per plan | API requests per resource (apply) | 429s in plans | provider CPU per plan | Terraform core CPU per plan | provider peak RSS | provider launches per plan |");
+    println!(
+        "| ---: | --- | ---: | ---: | ---: | ---: | --- | --- | ---: | ---: | ---: | ---: | ---: |"
+    );
     for r in &rows {
         let ratio = |x: Option<f64>| x.map(|v| format!("{v:.2}x")).unwrap_or("-".into());
         println!(
-            "| {} | {} | {:.2} s | {} | {:.2} s | {} | {} | {} | {} | {:.2} s | {:.1} MB | {} |",
+            "| {} | {} | {:.2} s | {} | {:.2} s | {} | {} | {} | {} | {:.2} s | {:.2} s | {:.1} MB | {} |",
             r.n,
             r.what,
             r.apply_s,
@@ -303,6 +316,7 @@ pub fn run(
             r.apply_requests_per_resource,
             r.rate_limited,
             r.cpu_s,
+            r.core_cpu_s,
             r.peak_rss_mb,
             r.launches
         );
@@ -310,7 +324,7 @@ pub fn run(
     if !hasura_ready {
         for &n in &opts.ns {
             println!(
-                "| {n} | hasura_table / hasura_permission / hasura_env_var | pending | | pending | | pending | pending | | | | |"
+                "| {n} | hasura_table / hasura_permission / hasura_env_var | pending | | pending | | pending | pending | | | | | |"
             );
         }
         println!(
@@ -323,7 +337,9 @@ pub fn run(
     println!("## 3. Writes\n");
     println!("| scenario | figure | target |");
     println!("| --- | --- | --- |");
-    if !hasura_ready {
+    if hasura_ready {
+        hasura_writes(rt, terraform, &providers, report)?;
+    } else {
         println!("| apply 200 `hasura_permission` at -parallelism=10: metadata writes | pending | ≤ N/8 = 25 (`bulk` with `resource_version`) |");
         println!("| apply 20 `hasura_env_var`: Cloud restarts | pending | exactly 1 |");
         let why = "Hasura provider (src/hasura) not landed yet";
@@ -341,5 +357,190 @@ pub fn run(
         );
     }
     println!();
+    Ok(())
+}
+
+/// Plan/apply of N permissions + N env vars on N/20 tables, next to the same number of
+/// `null_resource`s.
+fn hasura_rows(
+    rt: &tokio::runtime::Runtime,
+    opts: &Opts,
+    terraform: &Path,
+    providers: &Providers,
+    n: usize,
+    rows: &mut Vec<Row>,
+    report: &mut Report,
+) -> anyhow::Result<()> {
+    let tables = hasura::tables_for(n);
+    let total = 2 * n + tables;
+    let what = format!("{tables} hasura_table + {n} hasura_permission + {n} hasura_env_var");
+    let null_wd = match &providers.null {
+        Some(_) => {
+            let wd = Workdir::new(terraform, providers)?;
+            wd.write("main.tf", &null_config(total))?;
+            Some(wd)
+        }
+        None => None,
+    };
+    let null_apply = match &null_wd {
+        Some(wd) => Some(wd.apply(None).context("null_resource apply")?),
+        None => None,
+    };
+    let env = hasura::Env::start(rt)?;
+    let wd = env.workdir(terraform, providers)?;
+    wd.write("main.tf", &hasura::config(tables, n, n))?;
+    env.emu.control.reset_counters();
+    let apply = wd.apply(None).context("hasura apply")?;
+    let apply_requests = env.requests();
+    let apply_ops = env.ops();
+    let mut null_plans = Vec::new();
+    let mut plans = Vec::new();
+    let mut worst_ops: BTreeMap<String, u64> = BTreeMap::new();
+    let mut worst_requests: BTreeMap<String, u64> = BTreeMap::new();
+    let mut max_exports = 0u64;
+    for _ in 0..opts.plan_reps {
+        if let Some(wd) = &null_wd {
+            null_plans.push(wd.plan_no_changes().context("null_resource plan")?);
+        }
+        env.emu.control.reset_counters();
+        plans.push(wd.plan_no_changes().context("hasura plan")?);
+        let ops = env.ops();
+        let exports = ops.get("metadata:export_metadata").copied().unwrap_or(0);
+        if exports >= max_exports {
+            max_exports = exports;
+            worst_ops = ops;
+            worst_requests = env.requests();
+        }
+    }
+    env.stop(rt);
+    let med = |runs: &[Run]| {
+        let mut v: Vec<f64> = runs.iter().map(|r| r.wall.as_secs_f64()).collect();
+        median(&mut v)
+    };
+    let plan_s = med(&plans);
+    let null_plan_s = (!null_plans.is_empty()).then(|| med(&null_plans));
+    let null_apply_s = null_apply.as_ref().map(|r| r.wall.as_secs_f64());
+    if let (Some(np), Some(na)) = (null_plan_s, null_apply_s) {
+        let (cpu, rss, launches) = provider_usage(&null_plans, "null");
+        rows.push(Row {
+            n: total,
+            what: "null_resource (Go null provider)".into(),
+            apply_s: na,
+            plan_s: np,
+            plan_ratio: None,
+            apply_ratio: None,
+            plan_requests: "-".into(),
+            apply_requests_per_resource: "-".into(),
+            rate_limited: "-".into(),
+            cpu_s: cpu,
+            core_cpu_s: core_cpu(&null_plans),
+            peak_rss_mb: rss,
+            launches,
+        });
+    }
+    let (cpu, rss, launches) = provider_usage(&plans, "hasura");
+    let plan_ratio = null_plan_s.map(|np| plan_s / np);
+    rows.push(Row {
+        n: total,
+        what: format!("{what} (ops per plan: {})", hasura::fmt_counts(&worst_ops)),
+        apply_s: apply.wall.as_secs_f64(),
+        plan_s,
+        plan_ratio,
+        apply_ratio: null_apply_s.map(|na| apply.wall.as_secs_f64() / na),
+        plan_requests: fmt_requests(&worst_requests, None),
+        apply_requests_per_resource: format!(
+            "{}; ops: {}",
+            fmt_requests(&apply_requests, Some(total)),
+            hasura::fmt_counts(&apply_ops)
+        ),
+        rate_limited: "-".into(),
+        cpu_s: cpu,
+        core_cpu_s: core_cpu(&plans),
+        peak_rss_mb: rss,
+        launches,
+    });
+    report.check(
+        format!("hasura N={n}: metadata exports per plan"),
+        max_exports.to_string(),
+        "≤ 2",
+        Kind::Count,
+        max_exports <= 2,
+    );
+    match plan_ratio {
+        Some(r) => report.check(
+            format!("hasura N={n}: plan wall time vs null_resource ({total} resources each)"),
+            format!(
+                "{r:.2}x ({plan_s:.2} / {:.2} s)",
+                null_plan_s.unwrap_or(0.0)
+            ),
+            "≤ 1.3x",
+            Kind::Time,
+            r <= 1.3,
+        ),
+        None => report.pending(
+            &format!("hasura N={n}: plan wall time vs null_resource"),
+            "≤ 1.3x",
+            Kind::Time,
+            "Go null provider not available",
+        ),
+    }
+    Ok(())
+}
+
+/// 200 permissions at -parallelism=10 (coalesced metadata writes), then 20 env vars
+/// (one Cloud restart).
+fn hasura_writes(
+    rt: &tokio::runtime::Runtime,
+    terraform: &Path,
+    providers: &Providers,
+    report: &mut Report,
+) -> anyhow::Result<()> {
+    const PERMS: usize = 200;
+    const VARS: usize = 20;
+    let tables = hasura::tables_for(PERMS);
+    let env = hasura::Env::start(rt)?;
+    let wd = env.workdir(terraform, providers)?;
+    wd.write("main.tf", &hasura::config(tables, 0, 0))?;
+    wd.apply(None).context("hasura apply (tables)")?;
+
+    wd.write("main.tf", &hasura::config(tables, PERMS, 0))?;
+    env.emu.control.reset_counters();
+    wd.apply(Some(10)).context("hasura apply (permissions)")?;
+    let ops = env.ops();
+    let writes = hasura::metadata_writes(&ops);
+    let bulks = ops.get("metadata:bulk").copied().unwrap_or(0);
+    println!(
+        "| apply {PERMS} `hasura_permission` at -parallelism=10: metadata writes | {writes} ({}) | ≤ N/8 = {} |",
+        hasura::fmt_counts(&ops),
+        PERMS / 8
+    );
+    report.check(
+        format!("hasura: metadata writes for {PERMS} permissions at -parallelism=10"),
+        format!("{writes} ({bulks} bulk)"),
+        &format!("≤ {}", PERMS / 8),
+        Kind::Count,
+        writes <= (PERMS / 8) as u64,
+    );
+
+    wd.write("main.tf", &hasura::config(tables, PERMS, VARS))?;
+    env.emu.control.reset_counters();
+    wd.apply(None).context("hasura apply (env vars)")?;
+    let ops = env.ops();
+    let restarts = ops.get("cloud:restart").copied().unwrap_or(0);
+    let vars = rt.block_on(env.emu.env_vars());
+    let ours = vars.keys().filter(|k| k.starts_with("BENCH_VAR_")).count();
+    anyhow::ensure!(ours == VARS, "{ours} env vars in the emulator, want {VARS}");
+    println!(
+        "| apply {VARS} `hasura_env_var`: Cloud restarts | {restarts} ({}) | exactly 1 |",
+        hasura::fmt_counts(&ops)
+    );
+    report.check(
+        format!("hasura: Cloud restarts for {VARS} env vars"),
+        restarts.to_string(),
+        "= 1",
+        Kind::Count,
+        restarts == 1,
+    );
+    env.stop(rt);
     Ok(())
 }

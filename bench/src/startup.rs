@@ -319,7 +319,6 @@ async fn channel(hs: &Handshake, cert: &ClientCert) -> anyhow::Result<Channel> {
 /// Medians over `runs` launches.
 #[derive(Clone, Copy, Debug)]
 pub struct StartupStats {
-    pub runs: usize,
     pub handshake_ms: f64,
     pub rss_mb: f64,
     pub rss_schema_mb: f64,
@@ -339,7 +338,6 @@ pub async fn measure(bin: &Path, cert: &ClientCert, runs: usize) -> anyhow::Resu
         median(&mut v)
     };
     Ok(StartupStats {
-        runs,
         handshake_ms: med(&|l| l.handshake.as_secs_f64() * 1e3),
         rss_mb: med(&|l| l.rss_kb as f64 / 1024.0),
         rss_schema_mb: med(&|l| l.rss_schema_kb as f64 / 1024.0),

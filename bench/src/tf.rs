@@ -109,12 +109,19 @@ pub struct Providers {
 pub struct Run {
     pub code: i32,
     pub wall: Duration,
+    /// User+system CPU of Terraform and all its reaped descendants (providers included).
+    pub total_cpu_s: f64,
     pub stdout: String,
     pub stderr: String,
     pub usage: std::collections::BTreeMap<String, ProviderUsage>,
 }
 
 impl Run {
+    /// Terraform core's own CPU: everything but the provider processes.
+    pub fn core_cpu_s(&self) -> f64 {
+        self.total_cpu_s - self.usage.values().map(|u| u.cpu_s).sum::<f64>()
+    }
+
     pub fn usage(&self, name: &str) -> ProviderUsage {
         self.usage.get(name).cloned().unwrap_or_default()
     }
@@ -161,10 +168,6 @@ impl Workdir {
             tf: tf.to_path_buf(),
             env: Vec::new(),
         })
-    }
-
-    pub fn path(&self) -> &Path {
-        self.dir.path()
     }
 
     pub fn env(&mut self, k: &str, v: &str) -> &mut Self {
@@ -224,9 +227,24 @@ impl Workdir {
             let _ = se.read_to_string(&mut s);
             s
         });
+        // wait4 rather than Child::wait: its rusage covers Terraform and every descendant
+        // it reaped (the provider wrappers and so the providers).
+        let pid = child.id() as libc::pid_t;
+        let mut raw: libc::c_int = 0;
+        // SAFETY: rusage is plain old data.
+        let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
         let status = loop {
-            if let Some(s) = child.try_wait()? {
-                break Some(s);
+            // SAFETY: valid pointers to locals; pid is our child.
+            let r = unsafe { libc::wait4(pid, &mut raw, libc::WNOHANG, &mut ru) };
+            if r == pid {
+                break Some(if libc::WIFEXITED(raw) {
+                    libc::WEXITSTATUS(raw)
+                } else {
+                    128 + libc::WTERMSIG(raw)
+                });
+            }
+            if r == -1 {
+                bail!("wait4: {}", std::io::Error::last_os_error());
             }
             if start.elapsed() > timeout {
                 break None;
@@ -234,10 +252,12 @@ impl Workdir {
             std::thread::sleep(Duration::from_millis(5));
         };
         let wall = start.elapsed();
-        let Some(status) = status else {
+        let total_cpu_s = tv(ru.ru_utime) + tv(ru.ru_stime);
+        let Some(code) = status else {
             // SAFETY: kill(2) on our own process group.
             unsafe { libc::kill(-(child.id() as i32), libc::SIGKILL) };
-            let _ = child.wait();
+            // SAFETY: reaping our own child.
+            unsafe { libc::waitpid(pid, &mut raw, 0) };
             bail!(
                 "terraform {} timed out after {} s in {}",
                 full.join(" "),
@@ -263,8 +283,9 @@ impl Workdir {
             u.peak_rss_kb = u.peak_rss_kb.max(f[2].parse().unwrap_or(0));
         }
         Ok(Run {
-            code: status.code().unwrap_or(-1),
+            code,
             wall,
+            total_cpu_s,
             stdout,
             stderr,
             usage,
