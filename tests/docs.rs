@@ -64,7 +64,8 @@ fn attr_line(a: &Attribute, out: &mut String) {
 }
 
 fn schema_section(attrs: &[Attribute], out: &mut String, heading: &str) {
-    let groups: [(&str, fn(&Attribute) -> bool); 3] = [
+    type Group = (&'static str, fn(&Attribute) -> bool);
+    let groups: [Group; 3] = [
         ("Required", |a| a.mode == Mode::Required),
         ("Optional", |a| {
             matches!(a.mode, Mode::Optional | Mode::OptionalComputed)
