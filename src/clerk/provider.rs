@@ -1,13 +1,11 @@
 use std::any::Any;
 use std::sync::Arc;
-use std::time::Duration;
 
 use async_trait::async_trait;
 
-use crate::framework::{
-    Attribute, DataSource, Diagnostics, IntBetween, Provider, Resource, Schema,
-};
-use crate::http::{check_endpoint, RetryPolicy};
+use crate::framework::provider_config::{retry_attributes, retry_settings, setting};
+use crate::framework::{Attribute, DataSource, Diagnostics, Provider, Resource, Schema};
+use crate::http::check_endpoint;
 use crate::plugin::cty::{AttrPath, Value};
 
 use super::client::ClerkClient;
@@ -18,22 +16,12 @@ pub const DEFAULT_API_URL: &str = "https://api.clerk.com/v1";
 
 pub struct ClerkProvider;
 
-/// A provider attribute, falling back to its environment variable.
-fn setting(config: &Value, attr: &str, env: &str) -> Option<String> {
-    config
-        .get(attr)
-        .as_str()
-        .map(str::to_string)
-        .or_else(|| std::env::var(env).ok())
-        .filter(|s| !s.is_empty())
-}
-
 #[async_trait]
 impl Provider for ClerkProvider {
     fn schema(&self) -> Schema {
         Schema::new(
             "Manages a Clerk instance through the Clerk Backend API.",
-            vec![
+            [
                 Attribute::string("secret_key").optional().sensitive().describe(
                     "Clerk secret key (`sk_test_...` or `sk_live_...`) of the instance to manage. Falls back to the `CLERK_SECRET_KEY` environment variable. Never logged.",
                 ),
@@ -43,13 +31,10 @@ impl Provider for ClerkProvider {
                 Attribute::string("publishable_key").optional().describe(
                     "Publishable key (`pk_test_...`/`pk_live_...`). Falls back to `CLERK_PUBLISHABLE_KEY`. When set, `clerk_jwks` derives the issuer and JWKS URL from it offline instead of calling `GET /v1/domains`.",
                 ),
-                Attribute::int("max_retries").optional().validate(IntBetween(0, 20)).describe(
-                    "How many times a request failing with a transient error (429, 5xx, connection reset, timeout) is retried, with exponential backoff and jitter; `Retry-After` is honoured. Default 6.",
-                ),
-                Attribute::int("request_timeout").optional().validate(IntBetween(1, 600)).describe(
-                    "Timeout of one HTTP request, in seconds. Default 30.",
-                ),
-            ],
+            ]
+            .into_iter()
+            .chain(retry_attributes())
+            .collect(),
         )
     }
 
@@ -89,15 +74,7 @@ impl Provider for ClerkProvider {
             Diagnostics::attr_error(AttrPath::attr("api_url"), "Invalid Clerk API URL", e)
         })?;
         let publishable = setting(config, "publishable_key", "CLERK_PUBLISHABLE_KEY");
-        let retry = RetryPolicy {
-            max_retries: config
-                .get("max_retries")
-                .as_i64()
-                .map_or(RetryPolicy::default().max_retries, |n| n as u32),
-            ..RetryPolicy::default()
-        };
-        let timeout =
-            Duration::from_secs(config.get("request_timeout").as_i64().unwrap_or(30) as u64);
+        let (retry, timeout) = retry_settings(config);
         let client = ClerkClient::new(&url, &secret, publishable, timeout, retry).map_err(|e| {
             Diagnostics::attr_error(
                 AttrPath::attr("secret_key"),

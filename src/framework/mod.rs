@@ -5,6 +5,7 @@ pub mod diag;
 pub mod json_string;
 pub mod planmod;
 mod planning;
+pub mod provider_config;
 pub mod resource;
 pub mod schema;
 mod server;

@@ -4,9 +4,8 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
-use crate::framework::{
-    Attribute, DataSource, Diagnostics, IntBetween, Provider, Resource, Schema,
-};
+use crate::framework::provider_config::{retry_attributes, retry_settings, setting};
+use crate::framework::{Attribute, DataSource, Diagnostics, Provider, Resource, Schema};
 use crate::http::{check_endpoint, HttpClient, RetryPolicy};
 use crate::plugin::cty::{AttrPath, Value};
 
@@ -20,22 +19,12 @@ pub const DEFAULT_CLOUD_API_URL: &str = "https://data.pro.hasura.io/v1/graphql";
 
 pub struct HasuraProvider;
 
-/// A provider attribute, falling back to its environment variable.
-fn setting(config: &Value, attr: &str, env: &str) -> Option<String> {
-    config
-        .get(attr)
-        .as_str()
-        .map(str::to_string)
-        .or_else(|| std::env::var(env).ok())
-        .filter(|s| !s.is_empty())
-}
-
 #[async_trait]
 impl Provider for HasuraProvider {
     fn schema(&self) -> Schema {
         Schema::new(
             "Manages a Hasura GraphQL Engine (tables, tracking, role permissions) through its metadata and schema APIs, and Hasura Cloud project env vars through the Cloud API. Settings are only required by the resources that use them.",
-            vec![
+            [
                 Attribute::string("endpoint").optional().describe(
                     "Base URL of the Hasura project, e.g. `https://my-project.hasura.app` (without `/v1/graphql`). Falls back to `HASURA_GRAPHQL_ENDPOINT`. Required by `hasura_table`, `hasura_tracked_table` and `hasura_permission`. Plain `http://` is accepted only for loopback hosts.",
                 ),
@@ -51,11 +40,10 @@ impl Provider for HasuraProvider {
                 Attribute::string("cloud_project_id").optional().describe(
                     "Default Hasura Cloud project id (the UUID in the dashboard URL; the provider maps it to the tenant id with `projects_by_pk`). Falls back to `HASURA_CLOUD_PROJECT_ID`. `hasura_env_var.project_id` overrides it.",
                 ),
-                Attribute::int("max_retries").optional().validate(IntBetween(0, 20)).describe(
-                    "How many times a request failing with a transient error (429, 5xx, connection reset, timeout) is retried, with exponential backoff and jitter; `Retry-After` is honoured. Default 6.",
-                ),
-                Attribute::int("request_timeout").optional().validate(IntBetween(1, 600)).describe("Timeout of one HTTP request, in seconds. Default 30."),
-            ],
+            ]
+            .into_iter()
+            .chain(retry_attributes())
+            .collect(),
         )
     }
 
@@ -77,15 +65,7 @@ impl Provider for HasuraProvider {
         config: &Value,
         _tf: &str,
     ) -> Result<Arc<dyn Any + Send + Sync>, Diagnostics> {
-        let retry = RetryPolicy {
-            max_retries: config
-                .get("max_retries")
-                .as_i64()
-                .map_or(RetryPolicy::default().max_retries, |n| n as u32),
-            ..RetryPolicy::default()
-        };
-        let timeout =
-            Duration::from_secs(config.get("request_timeout").as_i64().unwrap_or(30) as u64);
+        let (retry, timeout) = retry_settings(config);
         let ua = format!("terraform-provider-hasura/{}", env!("CARGO_PKG_VERSION"));
         let http = HttpClient::new(&ua, timeout, retry)
             .map_err(|e| Diagnostics::error("Cannot configure the HTTP client", e))?;
