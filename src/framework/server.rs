@@ -171,6 +171,20 @@ where
     }
 }
 
+/// Attribute validators first, then the author's cross-attribute checks.
+fn validate_config(
+    schema: &Schema,
+    ty: &Type,
+    config: &Option<pb::DynamicValue>,
+    extra: impl FnOnce(&Value, &mut Diagnostics),
+) -> Result<(), Diagnostics> {
+    let config = decode_dv(config, ty)?;
+    let mut d = Diagnostics::new();
+    planning::validate(&schema.attributes, &config, &AttrPath::root(), &mut d);
+    extra(&config, &mut d);
+    d.into_result()
+}
+
 fn write_only_allowed(caps: &Option<pb::ClientCapabilities>) -> bool {
     caps.as_ref()
         .is_some_and(|c| c.write_only_attributes_allowed)
@@ -250,16 +264,10 @@ impl ProviderRpc for ProviderServer {
     ) -> Result<Response<pb::validate_provider_config::Response>, Status> {
         let req = req.into_inner();
         let (_, diags) = guarded("ValidateProviderConfig", async {
-            let config = decode_dv(&req.config, &self.provider_schema.cty_type())?;
-            let mut d = Diagnostics::new();
-            planning::validate(
-                &self.provider_schema.attributes,
-                &config,
-                &AttrPath::root(),
-                &mut d,
-            );
-            self.provider.validate(&config, &mut d);
-            d.into_result()
+            let ty = self.provider_schema.cty_type();
+            validate_config(&self.provider_schema, &ty, &req.config, |c, d| {
+                self.provider.validate(c, d)
+            })
         })
         .await;
         Ok(Response::new(pb::validate_provider_config::Response {
@@ -294,11 +302,7 @@ impl ProviderRpc for ProviderServer {
         let req = req.into_inner();
         let (_, diags) = guarded("ValidateResourceConfig", async {
             let r = self.resource(&req.type_name)?;
-            let config = decode_dv(&req.config, &r.ty)?;
-            let mut d = Diagnostics::new();
-            planning::validate(&r.schema.attributes, &config, &AttrPath::root(), &mut d);
-            r.imp.validate(&config, &mut d);
-            d.into_result()
+            validate_config(&r.schema, &r.ty, &req.config, |c, d| r.imp.validate(c, d))
         })
         .await;
         Ok(Response::new(pb::validate_resource_config::Response {
@@ -313,11 +317,9 @@ impl ProviderRpc for ProviderServer {
         let req = req.into_inner();
         let (_, diags) = guarded("ValidateDataResourceConfig", async {
             let d = self.data_source(&req.type_name)?;
-            let config = decode_dv(&req.config, &d.ty)?;
-            let mut diags = Diagnostics::new();
-            planning::validate(&d.schema.attributes, &config, &AttrPath::root(), &mut diags);
-            d.imp.validate(&config, &mut diags);
-            diags.into_result()
+            validate_config(&d.schema, &d.ty, &req.config, |c, diags| {
+                d.imp.validate(c, diags)
+            })
         })
         .await;
         Ok(Response::new(pb::validate_data_resource_config::Response {
