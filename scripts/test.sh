@@ -26,7 +26,8 @@ if cargo nextest --version >/dev/null 2>&1; then
     echo "[test] cargo test --workspace --doc" >&2
     cargo test --workspace --doc
     echo "[test] cargo nextest run --workspace" >&2
-    cargo nextest run --workspace --no-fail-fast --failure-output final "$@"
+    cargo nextest run --workspace --no-fail-fast \
+        --tool-config-file "scripts:$ROOT/scripts/nextest.toml" "$@"
 else
     echo "[test] cargo-nextest not installed: cargo test --workspace" >&2
     cargo test --workspace --no-fail-fast "$@"

@@ -173,7 +173,15 @@ fn a_hung_command_is_killed_after_the_timeout() {
     // pipes open): the harness must kill the process group and fail with a clear message.
     let dir = tempfile::tempdir().unwrap();
     let fake = dir.path().join("terraform");
-    std::fs::write(&fake, "#!/bin/sh\nsleep 300 &\nexec sleep 300\n").unwrap();
+    let pidfile = dir.path().join("grandchild.pid");
+    std::fs::write(
+        &fake,
+        format!(
+            "#!/bin/sh\nsleep 300 &\necho $! > '{}'\nexec sleep 300\n",
+            pidfile.display()
+        ),
+    )
+    .unwrap();
     {
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
@@ -189,6 +197,18 @@ fn a_hung_command_is_killed_after_the_timeout() {
         .or_else(|| err.downcast_ref::<&str>().map(|s| s.to_string()))
         .unwrap_or_default();
     assert!(msg.contains("timed out"), "{msg}");
+    // The stand-in's own child (like a provider started by Terraform) was killed too.
+    let pid = std::fs::read_to_string(&pidfile).unwrap();
+    let stat = std::fs::read_to_string(format!("/proc/{}/stat", pid.trim())).unwrap_or_default();
+    let state = stat
+        .rfind(')')
+        .and_then(|i| stat[i + 1..].split_whitespace().next())
+        .unwrap_or("gone");
+    assert!(
+        state == "gone" || state == "Z" || state == "X",
+        "grandchild {} still running: {stat}",
+        pid.trim()
+    );
     assert!(
         started.elapsed() < Duration::from_secs(30),
         "took {:?}",

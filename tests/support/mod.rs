@@ -15,7 +15,6 @@
 use std::collections::HashMap;
 use std::ffi::OsString;
 use std::io::Read;
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::{Mutex, OnceLock};
@@ -524,13 +523,15 @@ fn isolate_env(cmd: &mut Command, dir: &Path, cli_config: &Path) {
         .env("TF_INPUT", "0");
 }
 
-/// Runs a command with stdin closed, captures its output, and kills its whole process group
-/// (Terraform and the providers it started) if it outlives `timeout`, failing the test.
+/// Runs a command with stdin closed, captures its output, and kills it together with all its
+/// descendants (the providers Terraform started) if it outlives `timeout`, failing the test.
+///
+/// Terraform stays in the test's process group, so a test runner that kills a hung test's
+/// group (cargo-nextest's slow-timeout) takes Terraform and the providers down with it.
 fn run_with_timeout(mut cmd: Command, timeout: Duration, what: &str) -> TfOutput {
     cmd.stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .process_group(0);
+        .stderr(Stdio::piped());
     let mut child = cmd
         .spawn()
         .unwrap_or_else(|e| panic!("cannot start {what}: {e}"));
@@ -555,12 +556,8 @@ fn run_with_timeout(mut cmd: Command, timeout: Duration, what: &str) -> TfOutput
         }
     };
     let Some(status) = status else {
-        // Kill the whole group so that provider processes do not keep the pipes open.
-        let pgid = child.id() as i32;
-        let _ = Command::new("kill")
-            .args(["-KILL", "--", &format!("-{pgid}")])
-            .stderr(Stdio::null())
-            .status();
+        // Kill the descendants too, so that provider processes do not keep the pipes open.
+        kill_tree(child.id());
         let _ = child.kill();
         let _ = child.wait();
         let stdout = String::from_utf8_lossy(&t_out.join().unwrap_or_default()).into_owned();
@@ -576,5 +573,46 @@ fn run_with_timeout(mut cmd: Command, timeout: Duration, what: &str) -> TfOutput
         code: status.code().unwrap_or(-1),
         stdout,
         stderr,
+    }
+}
+
+/// SIGKILLs `root` and every process descended from it (found through /proc), all at once
+/// so that none is re-parented out of reach first.
+fn kill_tree(root: u32) {
+    extern "C" {
+        fn kill(pid: i32, sig: i32) -> i32;
+    }
+    const SIGKILL: i32 = 9;
+    let mut parent_of: Vec<(u32, u32)> = Vec::new();
+    if let Ok(entries) = std::fs::read_dir("/proc") {
+        for e in entries.flatten() {
+            let Some(pid) = e.file_name().to_str().and_then(|n| n.parse::<u32>().ok()) else {
+                continue;
+            };
+            let Ok(stat) = std::fs::read_to_string(e.path().join("stat")) else {
+                continue;
+            };
+            // "pid (comm) state ppid ...": comm may contain spaces and parentheses.
+            let ppid = stat
+                .rfind(')')
+                .and_then(|i| stat[i + 1..].split_whitespace().nth(1))
+                .and_then(|p| p.parse::<u32>().ok());
+            if let Some(ppid) = ppid {
+                parent_of.push((pid, ppid));
+            }
+        }
+    }
+    let mut tree = vec![root];
+    let mut i = 0;
+    while i < tree.len() {
+        let p = tree[i];
+        tree.extend(parent_of.iter().filter(|(_, pp)| *pp == p).map(|(c, _)| *c));
+        i += 1;
+    }
+    for pid in tree {
+        // SAFETY: kill(2) with a pid and a signal number has no memory-safety preconditions.
+        unsafe {
+            kill(pid as i32, SIGKILL);
+        }
     }
 }
