@@ -532,14 +532,16 @@ fn ctrl_c_stops_retries_promptly() {
         if !started {
             fig.fail("the create was never attempted 3 times");
         }
-        // Terraform is the process-group leader (the harness starts it in its own group).
+        // Ctrl-C in a terminal sends SIGINT to the whole foreground group: Terraform and the
+        // providers it started (which ignore it; Terraform sends them StopProvider).
         let tf_pids = pids_in(wd.path(), &tf.to_string_lossy());
         let provider_pids = pids_in(wd.path(), "terraform-provider-clerk");
+        if tf_pids.is_empty() {
+            fig.fail("could not find the terraform process to interrupt");
+        }
         let t0 = Instant::now();
-        for p in &tf_pids {
-            let _ = std::process::Command::new("kill")
-                .args(["-INT", "--", &format!("-{p}")])
-                .status();
+        for p in tf_pids.iter().chain(&provider_pids) {
+            signal(*p, "INT");
         }
         let done = wait_until(Duration::from_secs(20), || bg.is_finished());
         let took = t0.elapsed();
@@ -554,7 +556,11 @@ fn ctrl_c_stops_retries_promptly() {
         }
         let out = bg.join();
         if took > Duration::from_secs(10) {
-            fig.fail(format!("Ctrl-C took {took:?} to end the apply"));
+            let all = out.combined();
+            fig.fail(format!(
+                "Ctrl-C took {took:?} to end the apply; Terraform printed:\n{}",
+                &all[all.len().saturating_sub(2500)..]
+            ));
         }
         if out.success() {
             fig.fail("apply succeeded although it was interrupted");
