@@ -82,8 +82,7 @@ else
     out="$ROOT/target/debug"
 fi
 log "building providers and bench ($profile)"
-cargo build "${cargo_profile[@]}" -p terraform-providers --bins
-cargo build "${cargo_profile[@]}" -p bench
+cargo build "${cargo_profile[@]}" -p terraform-providers --bins -p bench
 
 # ---------------------------------------------------------------- run
 exec "$out/bench" --bin-dir "$out" --terraform "$TERRAFORM" "${null_arg[@]}" "$@"
