@@ -37,6 +37,23 @@ fn format_env_id(project: Option<&str>, key: &str) -> String {
     }
 }
 
+/// A Hasura Cloud project id is a UUID (8-4-4-4-12 hex digits). Checked at
+/// validate time so a bad value gets a diagnostic on `project_id`, and so it
+/// never reaches a request (e.g. as `../../admin`).
+fn check_project_id(p: &str) -> Result<(), String> {
+    let groups: Vec<&str> = p.split('-').collect();
+    let ok = groups.len() == 5
+        && groups
+            .iter()
+            .zip([8, 4, 4, 4, 12])
+            .all(|(g, n)| g.len() == n && g.chars().all(|c| c.is_ascii_hexdigit()));
+    if ok {
+        Ok(())
+    } else {
+        Err("must be a Hasura Cloud project id: a UUID such as `3f2a9c4e-1b7d-4e8a-9c3f-2d5e6f7a8b9c` (from the project's dashboard URL)".into())
+    }
+}
+
 fn check_key(k: &str) -> Result<(), String> {
     let mut chars = k.chars();
     match chars.next() {
@@ -70,6 +87,15 @@ impl Resource for EnvVarResource {
     }
 
     fn validate(&self, config: &Value, diags: &mut Diagnostics) {
+        if let Some(p) = config.get("project_id").as_str() {
+            if let Err(e) = check_project_id(p) {
+                diags.add_attr_error(
+                    AttrPath::attr("project_id"),
+                    "Invalid project id",
+                    format!("`project_id` {e}."),
+                );
+            }
+        }
         let key = config.get("key").as_str();
         if let Some(k) = key {
             if let Err(e) = check_key(k) {
@@ -224,6 +250,16 @@ impl Resource for EnvVarResource {
                 format!("The key in {id:?} {e}. Expected `<KEY>` or `<project_id>/<KEY>`."),
             )
         })?;
+        if let Some(p) = &project {
+            check_project_id(p).map_err(|e| {
+                Diagnostics::error(
+                    "Invalid import id",
+                    format!(
+                        "The project id in {id:?} {e}. Expected `<KEY>` or `<project_id>/<KEY>`."
+                    ),
+                )
+            })?;
+        }
         let m = Model {
             id: Some(format_env_id(project.as_deref(), &key)),
             project_id: project,
@@ -245,6 +281,12 @@ mod tests {
         assert!(check_key("1X").is_err());
         assert!(check_key("A-B").is_err());
         assert!(check_key("").is_err());
+        assert!(check_project_id("3f2a9c4e-1b7d-4e8a-9c3f-2d5e6f7a8b9c").is_ok());
+        assert!(check_project_id("3F2A9C4E-1B7D-4E8A-9C3F-2D5E6F7A8B9C").is_ok());
+        assert!(check_project_id("../../admin").is_err());
+        assert!(check_project_id("3f2a9c4e-1b7d-4e8a-9c3f-2d5e6f7a8b9").is_err());
+        assert!(check_project_id("3f2a9c4e1b7d4e8a9c3f2d5e6f7a8b9c").is_err());
+        assert!(check_project_id("").is_err());
         assert_eq!(format_env_id(None, "K"), "K");
         assert_eq!(format_env_id(Some("p"), "K"), "p/K");
     }
