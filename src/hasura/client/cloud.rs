@@ -16,6 +16,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::http::{HttpClient, HttpError, Idempotency};
 
+use super::sql::may_have_landed;
 use super::HasuraError;
 
 #[derive(Clone, Debug)]
@@ -64,7 +65,9 @@ pub struct Cloud {
     health_timeout: Duration,
 }
 
-const STALE_RETRIES: usize = 5;
+/// How many times an env write is re-read and re-sent after a stale hash or
+/// an ambiguous failure.
+const STALE_RETRIES: usize = 8;
 
 impl Cloud {
     pub fn new(
@@ -357,20 +360,23 @@ impl Cloud {
             .await;
             match r {
                 Ok(()) => break,
-                Err(e)
-                    if attempt < STALE_RETRIES
-                        && e.status.is_none()
-                        && e.code.as_deref() != Some("cancelled") =>
-                {
-                    // A stale hash: someone else changed the env since we read it.
-                    // Re-read; if the hash moved, retry against the new one.
+                Err(e) if e.code_is("cancelled") => return Err(e),
+                // A stale hash (someone else changed the env since we read it), or
+                // an ambiguous failure (reset, lost response, 5xx: the write may or
+                // may not have landed). Either way re-read and go round again: the
+                // loop diffs `want` against the fresh env, so a write that landed
+                // is not re-sent, and one that did not is re-sent with the new hash.
+                Err(e) if attempt < STALE_RETRIES && (e.is_conflict() || may_have_landed(&e)) => {
                     let now = self.fetch_env(cancel, tenant).await?;
-                    if now.hash == hash {
-                        return Err(e);
+                    if !e.is_conflict() && now.hash != hash {
+                        // Our write may have landed with its answer lost: the
+                        // project restarts, so wait for /healthz below.
+                        changed = true;
                     }
                     tracing::info!(
                         attempt,
-                        "Hasura Cloud env hash changed concurrently; re-reading and retrying"
+                        error = %e.message,
+                        "Hasura Cloud env write failed or raced; re-reading the env and retrying"
                     );
                 }
                 Err(e) => return Err(e),

@@ -9,6 +9,18 @@ use super::{Engine, HasuraError};
 
 const PATH: &str = "/v2/query";
 
+/// Whether a failed write may still have been applied: no answer at all
+/// (reset, timeout, lost response, unreadable body) or a 5xx. The HTTP layer
+/// does not retry these for unsafe requests, so the caller must look at the
+/// server's state before re-sending or compensating. Cancellation is not
+/// ambiguous in that sense: the user asked us to stop.
+pub fn may_have_landed(e: &HasuraError) -> bool {
+    match e.status {
+        Some(s) => s.is_server_error(),
+        None => e.code.is_none(),
+    }
+}
+
 #[derive(Clone, Copy, Debug, Default)]
 pub struct SqlOptions {
     pub read_only: bool,
