@@ -10,6 +10,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::framework::Diagnostics;
 use crate::http::{HttpClient, HttpError, Idempotency, RetryPolicy};
+use crate::plugin::cty::AttrPath;
 
 /// Page size for list calls: Clerk's maximum, so a refresh of many templates
 /// costs one request per 500.
@@ -123,6 +124,8 @@ pub struct ClerkError {
     pub status: Option<StatusCode>,
     pub code: Option<String>,
     pub message: String,
+    /// The request parameter Clerk blamed (`meta.param_name`), e.g. `lifetime`.
+    pub param: Option<String>,
 }
 
 impl ClerkError {
@@ -133,8 +136,16 @@ impl ClerkError {
     pub fn is_ambiguous(&self) -> bool {
         self.status.is_none() || self.status.is_some_and(|s| s.is_server_error())
     }
+    pub fn is_cancelled(&self) -> bool {
+        self.code.as_deref() == Some("cancelled")
+    }
+    /// Request parameters are named like the resource's attributes, so a
+    /// parameter Clerk rejected becomes a diagnostic on that attribute.
     pub fn into_diags(self, summary: &str) -> Diagnostics {
-        Diagnostics::error(summary, self.message)
+        match self.param {
+            Some(p) => Diagnostics::attr_error(AttrPath::attr(&p), summary, self.message),
+            None => Diagnostics::error(summary, self.message),
+        }
     }
 }
 
@@ -181,6 +192,7 @@ impl ClerkClient {
         serde_json::from_slice(&resp.body).map_err(|e| ClerkError {
             status: Some(resp.status),
             code: None,
+            param: None,
             message: format!(
                 "Clerk answered {method} {path} with a body this provider cannot read: {e}"
             ),
@@ -350,10 +362,22 @@ impl ClerkClient {
         serde_json::from_value(data).map_err(|e| ClerkError {
             status: None,
             code: None,
+            param: None,
             message: format!("unexpected /domains answer: {e}"),
         })
     }
 }
+
+/// Template request parameters, named exactly like `clerk_jwt_template`'s attributes.
+const TEMPLATE_PARAMS: &[&str] = &[
+    "name",
+    "claims",
+    "lifetime",
+    "allowed_clock_skew",
+    "custom_signing_key",
+    "signing_algorithm",
+    "signing_key",
+];
 
 /// Ids come from users (import); never let one change the request path.
 fn path_segment(s: &str) -> String {
@@ -367,6 +391,13 @@ fn from_http(e: HttpError, method: &Method, path: &str) -> ClerkError {
             let parsed: Option<serde_json::Value> = serde_json::from_str(&body).ok();
             let first = parsed.as_ref().and_then(|p| p.get("errors")).and_then(|e| e.get(0)).cloned();
             let code = first.as_ref().and_then(|f| f.get("code")).and_then(|c| c.as_str()).map(str::to_string);
+            let param = first
+                .as_ref()
+                .and_then(|f| f.get("meta"))
+                .and_then(|m| m.get("param_name").or_else(|| m.get("name")))
+                .and_then(|p| p.as_str())
+                .filter(|p| TEMPLATE_PARAMS.contains(p))
+                .map(str::to_string);
             let long = first
                 .as_ref()
                 .and_then(|f| f.get("long_message").or_else(|| f.get("message")))
@@ -385,9 +416,9 @@ fn from_http(e: HttpError, method: &Method, path: &str) -> ClerkError {
                 (_, Some("form_identifier_exists")) => " A template with this name already exists; import it with `terraform import` instead of creating it.",
                 _ => "",
             };
-            ClerkError { status: Some(status), code, message: format!("Clerk API {method} {path} failed with HTTP {}: {what}{trace}.{hint}", status.as_u16()) }
+            ClerkError { status: Some(status), code, param, message: format!("Clerk API {method} {path} failed with HTTP {}: {what}{trace}.{hint}", status.as_u16()) }
         }
-        HttpError::Transport(msg) => ClerkError { status: None, code: None, message: format!("Clerk API {method} {path} failed: {msg}") },
-        HttpError::Cancelled => ClerkError { status: None, code: Some("cancelled".into()), message: format!("Clerk API {method} {path} was cancelled because Terraform asked the provider to stop") },
+        HttpError::Transport(msg) => ClerkError { status: None, code: None, param: None, message: format!("Clerk API {method} {path} failed: {msg}") },
+        HttpError::Cancelled => ClerkError { status: None, code: Some("cancelled".into()), param: None, message: format!("Clerk API {method} {path} was cancelled because Terraform asked the provider to stop") },
     }
 }

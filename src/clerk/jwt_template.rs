@@ -16,6 +16,12 @@ pub struct JwtTemplateResource;
 
 const DEFAULT_ALGORITHM: &str = "RS256";
 
+/// JWS algorithms a custom signing key can use (RFC 7518), never `none`.
+const SIGNING_ALGORITHMS: &[&str] = &[
+    "RS256", "RS384", "RS512", "HS256", "HS384", "HS512", "ES256", "ES384", "ES512", "PS256",
+    "PS384", "PS512", "EdDSA",
+];
+
 #[derive(Debug, Default, Serialize, Deserialize)]
 struct Model {
     id: Option<String>,
@@ -80,6 +86,55 @@ impl Model {
     }
 }
 
+/// How many times a create whose first attempts certainly did not land is sent again.
+const CREATE_ATTEMPTS: usize = 4;
+
+/// Whether a template found remotely is the one this create asked for.
+fn is_ours(t: &JwtTemplate, body: &TemplateBody) -> bool {
+    t.name == body.name
+        && t.claims == body.claims
+        && t.lifetime == body.lifetime
+        && t.allowed_clock_skew == body.allowed_clock_skew
+        && t.custom_signing_key == body.custom_signing_key
+}
+
+/// Creates the template exactly once. When an attempt's answer is lost (5xx,
+/// reset, timeout) the template may exist: look it up by name and adopt it
+/// if it is the one we sent, else send again. A name conflict with an
+/// identical template (an earlier apply that crashed after creating it) is
+/// adopted too; a conflict with a different template is the user's to resolve.
+async fn create_once(
+    client: &ClerkClient,
+    ctx: &Ctx,
+    body: &TemplateBody,
+) -> Result<JwtTemplate, ApplyError> {
+    let mut attempt = 1;
+    loop {
+        let err = match client.create_template(&ctx.cancel, body).await {
+            Ok(t) => return Ok(t),
+            Err(e) => e,
+        };
+        let conflict = err.code.as_deref() == Some("form_identifier_exists");
+        if err.is_cancelled() || !(err.is_ambiguous() || conflict) {
+            return Err(err.into_diags("Failed to create JWT template").into());
+        }
+        match client.find_template_by_name(&ctx.cancel, &body.name).await {
+            Ok(Some(t)) if is_ours(&t, body) => {
+                tracing::info!(
+                    attempt,
+                    "template from an earlier attempt found; adopting it"
+                );
+                return Ok(t);
+            }
+            Ok(None) if !conflict && attempt < CREATE_ATTEMPTS => {
+                tracing::info!(attempt, "create did not land; sending it again");
+                attempt += 1;
+            }
+            _ => return Err(err.into_diags("Failed to create JWT template").into()),
+        }
+    }
+}
+
 #[async_trait]
 impl Resource for JwtTemplateResource {
     fn type_name(&self) -> &'static str {
@@ -119,6 +174,32 @@ impl Resource for JwtTemplateResource {
     }
 
     fn validate(&self, config: &Value, diags: &mut Diagnostics) {
+        if config
+            .get("name")
+            .as_str()
+            .is_some_and(|n| n.trim().is_empty())
+        {
+            diags.add_attr_error(
+                AttrPath::attr("name"),
+                "Blank template name",
+                "`name` must contain a visible character; clients request tokens by this name.",
+            );
+        }
+        if let Some(alg) = config.get("signing_algorithm").as_str() {
+            if !SIGNING_ALGORITHMS.contains(&alg) {
+                diags.add_attr_error(
+                    AttrPath::attr("signing_algorithm"),
+                    "Unsupported signing algorithm",
+                    format!("`signing_algorithm` must be one of {} (got {alg:?}); unsigned tokens (`none`) are never accepted.", crate::framework::validators::quoted_list(SIGNING_ALGORITHMS)),
+                );
+            }
+            let asymmetric = !alg.starts_with("HS");
+            if let Some(key) = config.get("signing_key").as_str() {
+                if asymmetric && SIGNING_ALGORITHMS.contains(&alg) && !key.contains("-----BEGIN") {
+                    diags.add_attr_error(AttrPath::attr("signing_key"), "Signing key is not a PEM private key", format!("`signing_algorithm` {alg:?} needs a PEM-encoded private key (`-----BEGIN PRIVATE KEY-----`...) in `signing_key`; an HMAC secret only works with HS256/HS384/HS512."));
+                }
+            }
+        }
         if let Some(s) = config.get("claims").as_str() {
             if let Ok(serde_json::Value::Object(m)) = serde_json::from_str::<serde_json::Value>(s) {
                 for c in claims::reserved_in(&m) {
@@ -177,21 +258,7 @@ impl Resource for JwtTemplateResource {
         let plan: Model = decode(planned)?;
         let cfg: Model = decode(config)?;
         let body = plan.body(&cfg)?;
-        let created = match client.create_template(&ctx.cancel, &body).await {
-            Ok(t) => t,
-            // The answer was lost or the server failed mid-way: the template may
-            // exist. Adopt it if it does and matches what we sent; never create twice.
-            Err(e) if e.is_ambiguous() && e.code.as_deref() != Some("cancelled") => {
-                match client.find_template_by_name(&ctx.cancel, &body.name).await {
-                    Ok(Some(t)) if t.claims == body.claims => {
-                        tracing::info!("create answer lost; adopting the template that landed");
-                        t
-                    }
-                    _ => return Err(e.into_diags("Failed to create JWT template").into()),
-                }
-            }
-            Err(e) => return Err(e.into_diags("Failed to create JWT template").into()),
-        };
+        let created = create_once(&client, ctx, &body).await?;
         Ok(encode(
             &Model::from_api(created, plan.signing_key),
             &self.schema().cty_type(),

@@ -145,8 +145,10 @@ fn number(m: &M) -> Option<Number> {
             .as_i64()
             .map(Number::from_i64)
             .or_else(|| i.as_u64().map(Number::from_u64)),
-        M::F32(f) => Some(Number::from_f64(f64::from(*f))),
-        M::F64(f) => Some(Number::from_f64(*f)),
+        // cty numbers are finite decimals here: NaN has no decimal form and
+        // would not survive a round trip, so it is rejected as malformed.
+        M::F32(f) if f.is_finite() => Some(Number::from_f64(f64::from(*f))),
+        M::F64(f) if f.is_finite() => Some(Number::from_f64(*f)),
         M::String(s) => Number::parse(s.as_str()?),
         _ => None,
     }
@@ -341,6 +343,16 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("nope"));
+    }
+
+    #[test]
+    fn rejects_nan_and_infinity() {
+        let mut b = Vec::new();
+        rmpv::encode::write_value(&mut b, &M::F64(f64::NAN)).unwrap();
+        assert!(decode(&b, &Type::Number).is_err());
+        let mut b = Vec::new();
+        rmpv::encode::write_value(&mut b, &M::F32(f32::INFINITY)).unwrap();
+        assert!(decode(&b, &Type::Number).is_err());
     }
 
     #[test]
