@@ -14,7 +14,7 @@ use crate::framework::{
 use crate::plugin::cty::{AttrPath, Type, Value};
 
 use super::client::metadata::{is_already_gone, qualified_table};
-use super::client::sql::SqlOptions;
+use super::client::sql::{may_have_landed, SqlOptions};
 use super::client::{Engine, HasuraClient, HasuraError};
 use super::ident::{
     check_default_expr, check_name, format_id, parse_id, qualified, quote_ident, quote_literal,
@@ -417,50 +417,100 @@ impl Resource for TableResource {
                 ))?
             ));
         }
-        engine
-            .run_sql(
-                &ctx.cancel,
-                m.source(),
-                &sql,
-                SqlOptions {
-                    read_only: false,
-                    check_metadata_consistency: Some(false),
-                },
-            )
-            .await
-            .map_err(|e| {
-                let hint = if e.message.contains("already exists") {
-                    " If the table already exists, import it: terraform import <address> "
-                        .to_string()
-                        + &format_id(&[m.source(), m.schema(), m.name()])
-                } else {
-                    String::new()
-                };
-                Diagnostics::error("Failed to create table", format!("{}{hint}", e.message))
-            })?;
-        if m.track != Some(false) {
-            if let Err(e) = track(engine, &ctx.cancel, m.source(), m.schema(), m.name()).await {
-                // Nothing half-applied: the table was created by this call and is empty.
-                let undo = engine
-                    .run_sql(
-                        &ctx.cancel,
-                        m.source(),
-                        &format!("DROP TABLE {q};"),
-                        SqlOptions {
-                            read_only: false,
-                            check_metadata_consistency: Some(false),
-                        },
-                    )
-                    .await;
-                let what = match undo {
-                    Ok(_) => "The table was dropped again, so nothing was left half-applied.".to_string(),
-                    Err(u) => format!("Dropping the new table again also failed ({}); drop it by hand before retrying.", u.message),
-                };
-                return Err(Diagnostics::error(
-                    "Failed to track the new table in Hasura",
-                    format!("{} {what}", e.message),
+        let import_id = format_id(&[m.source(), m.schema(), m.name()]);
+        let create_failed = |e: HasuraError| {
+            let hint = if e.message.contains("already exists") {
+                format!(" If the table already exists, import it: terraform import <address> {import_id}")
+            } else {
+                String::new()
+            };
+            Diagnostics::error("Failed to create table", format!("{}{hint}", e.message))
+        };
+        let mut attempt = 0;
+        loop {
+            let e = match engine
+                .run_sql(
+                    &ctx.cancel,
+                    m.source(),
+                    &sql,
+                    SqlOptions {
+                        read_only: false,
+                        check_metadata_consistency: Some(false),
+                    },
                 )
-                .into());
+                .await
+            {
+                Ok(_) => break,
+                Err(e) if may_have_landed(&e) => e,
+                Err(e) => return Err(create_failed(e).into()),
+            };
+            // A reset or 5xx: the transaction may have committed with its answer
+            // lost. The catalog settles it: our table (exact planned shape) means
+            // it landed; no table means it did not, so sending it again is safe.
+            match catalog(engine, &ctx.cancel, m.source(), m.schema(), m.name()).await {
+                Ok(Some(cat)) if has_planned_shape(&m, &cat) => {
+                    tracing::info!(table = %q, "CREATE TABLE failed ambiguously but the table exists as planned; continuing");
+                    break;
+                }
+                Ok(None) if attempt < AMBIGUOUS_RETRIES => {
+                    attempt += 1;
+                    tracing::info!(table = %q, attempt, error = %e.message, "CREATE TABLE failed ambiguously and did not land; sending it again");
+                    pause(&ctx.cancel, attempt).await;
+                }
+                Ok(None) => return Err(create_failed(e).into()),
+                Ok(Some(_)) => {
+                    return Err(Diagnostics::error(
+                        "Failed to create table",
+                        format!("{} Table {q} now exists but not with the planned columns, primary key and comment (was it created concurrently outside this apply?); it was left alone. Inspect it, then drop it or import it: terraform import <address> {import_id}", e.message),
+                    )
+                    .into())
+                }
+                Err(ce) => {
+                    return Err(Diagnostics::error(
+                        "Failed to create table",
+                        format!("{} Checking whether the table was created anyway also failed ({}); if {q} exists, import it (terraform import <address> {import_id}) or drop it before retrying.", e.message, ce.message),
+                    )
+                    .into())
+                }
+            }
+        }
+        if m.track != Some(false) {
+            if let Err(e) =
+                track_checked(engine, &ctx.cancel, m.source(), m.schema(), m.name()).await
+            {
+                // Compensate only when Hasura certainly does not track the table:
+                // dropping a tracked table would leave metadata pointing at nothing.
+                let (what, left_in_place) = match is_tracked(engine, &ctx.cancel, m.source(), m.schema(), m.name()).await {
+                    // Tracking landed after all (its answer was lost): done.
+                    Ok(true) => (String::new(), false),
+                    Ok(false) => (
+                        // Nothing half-applied: the table was created by this call and is empty.
+                        match drop_checked(engine, &ctx.cancel, m.source(), m.schema(), m.name(), false).await {
+                            Ok(()) => "The table was dropped again, so nothing was left half-applied.".to_string(),
+                            Err(u) => format!("Dropping the new table again also failed ({}); drop it by hand before retrying.", u.message),
+                        },
+                        false,
+                    ),
+                    Err(re) => (
+                        format!("Whether Hasura tracks it could not be read back ({}), so the table was left in place; it is kept in the state, tainted, so the next apply replaces it.", re.message),
+                        true,
+                    ),
+                };
+                if !what.is_empty() {
+                    let diags = Diagnostics::error(
+                        "Failed to track the new table in Hasura",
+                        format!("{} {what}", e.message),
+                    );
+                    if left_in_place {
+                        let mut out = planned.clone();
+                        out.set("id", Value::string(import_id.clone()));
+                        return Err(ApplyError {
+                            state: Some(out),
+                            diags,
+                        });
+                    }
+                    return Err(diags.into());
+                }
             }
         }
         let mut out = planned.clone();
@@ -541,7 +591,7 @@ impl Resource for TableResource {
         let stmts = alter_statements(&q, &old, &new, &cat)?;
         // Untrack before DDL that would otherwise have to carry the metadata along.
         if old.track != Some(false) && new.track == Some(false) {
-            untrack(engine, &ctx.cancel, new.source(), new.schema(), new.name())
+            untrack_checked(engine, &ctx.cancel, new.source(), new.schema(), new.name())
                 .await
                 .map_err(sql_err("Failed to untrack table"))?;
         }
@@ -562,7 +612,7 @@ impl Resource for TableResource {
                 })?;
         }
         if old.track == Some(false) && new.track != Some(false) {
-            track(engine, &ctx.cancel, new.source(), new.schema(), new.name())
+            track_checked(engine, &ctx.cancel, new.source(), new.schema(), new.name())
                 .await
                 .map_err(sql_err("Failed to track table"))?;
         } else if new.track != Some(false) {
@@ -575,7 +625,7 @@ impl Resource for TableResource {
                 .table(new.source(), new.schema(), new.name())
                 .is_none()
             {
-                track(engine, &ctx.cancel, new.source(), new.schema(), new.name())
+                track_checked(engine, &ctx.cancel, new.source(), new.schema(), new.name())
                     .await
                     .map_err(sql_err("Failed to track table"))?;
             }
@@ -598,22 +648,11 @@ impl Resource for TableResource {
                 format!("hasura_table {:?} has `deletion_protection = true`; set it to false and apply before destroying it.", m.id.as_deref().unwrap_or(m.name())),
             ));
         }
-        let q = m.qualified()?;
-        match untrack(engine, &ctx.cancel, m.source(), m.schema(), m.name()).await {
-            Ok(()) => {}
-            Err(e) if is_already_gone(&e) => {}
-            Err(e) => return Err(e.into_diags("Failed to untrack table")),
-        }
-        engine
-            .run_sql(
-                &ctx.cancel,
-                m.source(),
-                &format!("DROP TABLE IF EXISTS {q};"),
-                SqlOptions {
-                    read_only: false,
-                    check_metadata_consistency: Some(true),
-                },
-            )
+        m.qualified()?;
+        untrack_checked(engine, &ctx.cancel, m.source(), m.schema(), m.name())
+            .await
+            .map_err(sql_err("Failed to untrack table"))?;
+        drop_checked(engine, &ctx.cancel, m.source(), m.schema(), m.name(), true)
             .await
             .map_err(sql_err("Failed to drop table"))?;
         Ok(())
@@ -696,6 +735,185 @@ pub async fn untrack(
         Err(e) if is_already_gone(&e) => Ok(()),
         Err(e) => Err(e),
     }
+}
+
+/// How many times a write that failed ambiguously (see `may_have_landed`) is
+/// checked against the server and sent again.
+const AMBIGUOUS_RETRIES: u32 = 4;
+
+/// A short, growing pause before re-sending after an ambiguous failure.
+async fn pause(cancel: &CancellationToken, attempt: u32) {
+    let wait = std::time::Duration::from_millis(100u64 << attempt.min(5));
+    tokio::select! {
+        _ = tokio::time::sleep(wait) => {}
+        _ = cancel.cancelled() => {}
+    }
+}
+
+/// Whether Hasura tracks the table, from a fresh export (never the cache: the
+/// question is what a write whose answer was lost did).
+pub async fn is_tracked(
+    engine: &Engine,
+    cancel: &CancellationToken,
+    source: &str,
+    schema: &str,
+    name: &str,
+) -> Result<bool, HasuraError> {
+    engine.invalidate().await;
+    Ok(engine
+        .export(cancel)
+        .await?
+        .table(source, schema, name)
+        .is_some())
+}
+
+/// `track`, settled under faults: after an ambiguous failure the metadata is
+/// re-read; tracked means it landed, untracked means re-send (bounded).
+pub async fn track_checked(
+    engine: &Engine,
+    cancel: &CancellationToken,
+    source: &str,
+    schema: &str,
+    name: &str,
+) -> Result<(), HasuraError> {
+    let mut attempt = 0;
+    loop {
+        let e = match track(engine, cancel, source, schema, name).await {
+            Ok(()) => return Ok(()),
+            Err(e) if may_have_landed(&e) => e,
+            Err(e) => return Err(e),
+        };
+        match is_tracked(engine, cancel, source, schema, name).await {
+            Ok(true) => return Ok(()),
+            Ok(false) if attempt < AMBIGUOUS_RETRIES => {
+                attempt += 1;
+                tracing::info!(table = name, attempt, error = %e.message, "pg_track_table failed ambiguously and did not land; sending it again");
+                pause(cancel, attempt).await;
+            }
+            Ok(false) => return Err(e),
+            Err(re) => {
+                return Err(HasuraError {
+                    message: format!(
+                        "{} (reading the metadata back to see whether it landed also failed: {})",
+                        e.message, re.message
+                    ),
+                    ..e
+                })
+            }
+        }
+    }
+}
+
+/// `untrack`, settled under faults: untracking is idempotent, so after an
+/// ambiguous failure a table no longer tracked counts as done; else re-send.
+pub async fn untrack_checked(
+    engine: &Engine,
+    cancel: &CancellationToken,
+    source: &str,
+    schema: &str,
+    name: &str,
+) -> Result<(), HasuraError> {
+    let mut attempt = 0;
+    loop {
+        let e = match untrack(engine, cancel, source, schema, name).await {
+            Ok(()) => return Ok(()),
+            Err(e) if may_have_landed(&e) => e,
+            Err(e) => return Err(e),
+        };
+        match is_tracked(engine, cancel, source, schema, name).await {
+            Ok(false) => return Ok(()),
+            Ok(true) if attempt < AMBIGUOUS_RETRIES => {
+                attempt += 1;
+                tracing::info!(table = name, attempt, error = %e.message, "pg_untrack_table failed ambiguously and did not land; sending it again");
+                pause(cancel, attempt).await;
+            }
+            Ok(true) => return Err(e),
+            Err(re) => {
+                return Err(HasuraError {
+                    message: format!(
+                        "{} (reading the metadata back to see whether it landed also failed: {})",
+                        e.message, re.message
+                    ),
+                    ..e
+                })
+            }
+        }
+    }
+}
+
+/// `DROP TABLE IF EXISTS`, settled under faults: dropping is idempotent, so
+/// after an ambiguous failure a table that is gone counts as done; else re-send.
+async fn drop_checked(
+    engine: &Engine,
+    cancel: &CancellationToken,
+    source: &str,
+    schema: &str,
+    name: &str,
+    check_metadata_consistency: bool,
+) -> Result<(), HasuraError> {
+    let q = qualified(schema, name).map_err(HasuraError::other)?;
+    let mut attempt = 0;
+    loop {
+        let e = match engine
+            .run_sql(
+                cancel,
+                source,
+                &format!("DROP TABLE IF EXISTS {q};"),
+                SqlOptions {
+                    read_only: false,
+                    check_metadata_consistency: Some(check_metadata_consistency),
+                },
+            )
+            .await
+        {
+            Ok(_) => return Ok(()),
+            Err(e) if may_have_landed(&e) => e,
+            Err(e) => return Err(e),
+        };
+        match catalog(engine, cancel, source, schema, name).await {
+            Ok(None) => return Ok(()),
+            Ok(Some(_)) if attempt < AMBIGUOUS_RETRIES => {
+                attempt += 1;
+                tracing::info!(table = %q, attempt, error = %e.message, "DROP TABLE failed ambiguously and did not land; sending it again");
+                pause(cancel, attempt).await;
+            }
+            Ok(Some(_)) => return Err(e),
+            Err(re) => {
+                return Err(HasuraError {
+                    message: format!(
+                        "{} (checking whether the table is gone also failed: {})",
+                        e.message, re.message
+                    ),
+                    ..e
+                })
+            }
+        }
+    }
+}
+
+/// Whether the catalog shows exactly the table `m` plans: the same columns
+/// (types and defaults as PostgreSQL resolves them), primary key and comment.
+/// Used to tell our own CREATE, whose answer was lost, from anything else.
+fn has_planned_shape(m: &Model, cat: &CatalogTable) -> bool {
+    let cat_pk = cat
+        .primary_key
+        .as_ref()
+        .map(|p| p.columns.as_slice())
+        .unwrap_or_default();
+    if cat_pk != m.pk() || cat.comment != m.comment {
+        return false;
+    }
+    let got = columns_from_catalog(cat, m.columns());
+    got.len() == m.columns().len()
+        && got.iter().zip(m.columns()).all(|(g, w)| {
+            // Primary-key columns are NOT NULL whatever the plan says.
+            let in_pk = w.name.as_ref().is_some_and(|n| m.pk().contains(n));
+            g.name == w.name
+                && g.ty == w.ty
+                && g.default == w.default
+                && g.unique.unwrap_or(false) == w.unique.unwrap_or(false)
+                && (in_pk || g.nullable.unwrap_or(true) == w.nullable.unwrap_or(true))
+        })
 }
 
 /// Columns as the catalog reports them, in the prior order (new ones last),
