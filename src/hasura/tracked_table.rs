@@ -13,9 +13,10 @@ use crate::framework::{
 use crate::plugin::cty::{AttrPath, Type, Value};
 
 use super::client::metadata::qualified_table;
+use super::client::sql::may_have_landed;
 use super::client::HasuraClient;
 use super::ident::{check_name, format_id};
-use super::table::{parse_table_id, untrack};
+use super::table::{is_tracked, parse_table_id, untrack_checked};
 
 pub struct TrackedTableResource;
 
@@ -238,20 +239,51 @@ impl Resource for TrackedTableResource {
         let engine = client.engine()?;
         let m: Model = decode(planned)?;
         let args = json!({"source": m.source(), "table": qualified_table(m.schema(), m.name()), "configuration": m.configuration()});
-        engine
-            .command(&ctx.cancel, "pg_track_table", args, None)
-            .await
-            .map_err(|e| {
-                let hint = if e.code_is("already-tracked") {
-                    format!(
-                        " To manage it, import it: terraform import <address> {}",
-                        m.id()
+        for attempt in 0.. {
+            let e = match engine
+                .command(&ctx.cancel, "pg_track_table", args.clone(), None)
+                .await
+            {
+                Ok(_) => break,
+                Err(e) if may_have_landed(&e) => e,
+                Err(e) => {
+                    let hint = if e.code_is("already-tracked") {
+                        format!(
+                            " To manage it, import it: terraform import <address> {}",
+                            m.id()
+                        )
+                    } else {
+                        String::new()
+                    };
+                    return Err(Diagnostics::error(
+                        "Failed to track table",
+                        format!("{}{hint}", e.message),
                     )
-                } else {
-                    String::new()
-                };
-                Diagnostics::error("Failed to track table", format!("{}{hint}", e.message))
-            })?;
+                    .into());
+                }
+            };
+            // A reset or 5xx: tracked now means our write landed with its answer
+            // lost; not tracked means it did not, so send it again.
+            match is_tracked(engine, &ctx.cancel, m.source(), m.schema(), m.name()).await {
+                Ok(true) => break,
+                Ok(false) if attempt >= 4 => {
+                    return Err(e.into_diags("Failed to track table").into())
+                }
+                Ok(false) => {
+                    tracing::info!(attempt, error = %e.message, "pg_track_table failed ambiguously and did not land; sending it again");
+                }
+                Err(re) => {
+                    return Err(Diagnostics::error(
+                        "Failed to track table",
+                        format!(
+                        "{} Reading the metadata back to see whether it landed also failed ({}).",
+                        e.message, re.message
+                    ),
+                    )
+                    .into())
+                }
+            }
+        }
         let mut out = planned.clone();
         out.set("id", Value::string(m.id()));
         Ok(out)
@@ -296,7 +328,8 @@ impl Resource for TrackedTableResource {
         let client = ctx.client::<HasuraClient>()?;
         let engine = client.engine()?;
         let m: Model = decode(state)?;
-        untrack(engine, &ctx.cancel, m.source(), m.schema(), m.name())
+        // Retries ambiguous failures; a table no longer tracked counts as done.
+        untrack_checked(engine, &ctx.cancel, m.source(), m.schema(), m.name())
             .await
             .map_err(|e| e.into_diags("Failed to untrack table"))
     }
