@@ -578,3 +578,107 @@ fn env_changes_coalesce_and_reads_share_one_export() {
         );
     });
 }
+
+#[test]
+fn concurrent_permission_writes_share_bulks_and_errors_stay_with_their_resource() {
+    const N: usize = 12;
+    for_each_terraform(|tf| {
+        let env = Env::start();
+        env.sql("CREATE TABLE public.users (id text PRIMARY KEY, name text)");
+        env.meta(json!({"type": "pg_track_table", "args": {"table": "users"}}));
+        let wd = env.workdir(tf);
+        let ops = |name: &str| {
+            env.emu().control.counters()["ops"][name]
+                .as_u64()
+                .unwrap_or(0)
+        };
+        let writes = || {
+            let c = env.emu().control.counters();
+            c["ops"]
+                .as_object()
+                .map(|o| {
+                    o.iter()
+                        .filter(|(k, _)| {
+                            k.starts_with("metadata:") && *k != "metadata:export_metadata"
+                        })
+                        .filter_map(|(_, v)| v.as_u64())
+                        .sum::<u64>()
+                })
+                .unwrap_or(0)
+        };
+        let config = |filter: &str, bad: bool| {
+            let mut s = format!("{}\nprovider \"hasura\" {{}}\n", required_providers());
+            for i in 0..N {
+                s.push_str(&format!("resource \"hasura_permission\" \"r{i}\" {{\n  table   = \"users\"\n  role    = \"r{i}\"\n  action  = \"select\"\n  columns = [\"id\", \"name\"]\n  filter  = jsonencode({filter})\n}}\n"));
+            }
+            if bad {
+                // `nope` is no column of users: Hasura rejects this one at apply time.
+                s.push_str("resource \"hasura_permission\" \"bad\" {\n  table   = \"users\"\n  role    = \"bad\"\n  action  = \"select\"\n  columns = [\"id\"]\n  filter  = jsonencode({ nope = { _eq = 1 } })\n}\n");
+            }
+            s
+        };
+        let apply = || wd.tf(&["apply", "-auto-approve", "-input=false", "-parallelism=10"]);
+        let roles = |md: &Value| {
+            (0..N)
+                .filter(|i| select_permission(md, "users", &format!("r{i}")).is_some())
+                .count()
+        };
+
+        // A bad permission applied together with valid ones fails alone.
+        wd.write("main.tf", &config("{}", true));
+        let out = apply();
+        out.assert_failure_contains("nope");
+        let text = out.combined();
+        assert!(text.contains("with hasura_permission.bad"), "{text}");
+        assert!(
+            !text.contains("with hasura_permission.r"),
+            "only the bad permission may fail:\n{text}"
+        );
+        let md = env.metadata();
+        assert_eq!(roles(&md), N, "every valid permission lands");
+        assert!(select_permission(&md, "users", "bad").is_none());
+        let in_state = wd.resource_addresses();
+        assert!(
+            !in_state.iter().any(|a| a == "hasura_permission.bad"),
+            "{in_state:?}"
+        );
+        assert_eq!(in_state.len(), N, "{in_state:?}");
+
+        // N concurrent updates (drop + create each) share a few bulks.
+        wd.write(
+            "main.tf",
+            &config("{ id = { _eq = \"X-Hasura-User-Id\" } }", false),
+        );
+        env.emu().control.reset_counters();
+        apply().assert_success("update of every permission");
+        let (bulks, all) = (ops("metadata:bulk"), writes());
+        assert!(
+            bulks >= 1 && all == bulks,
+            "writes are bulks: {}",
+            env.emu().control.counters()
+        );
+        assert!(
+            all < N as u64,
+            "{N} updates took {all} metadata writes: {}",
+            env.emu().control.counters()
+        );
+        let md = env.metadata();
+        assert_eq!(roles(&md), N);
+        assert_eq!(
+            select_permission(&md, "users", "r0").unwrap()["permission"]["filter"],
+            json!({"id": {"_eq": "X-Hasura-User-Id"}})
+        );
+        assert_no_changes(&wd, "after the batched updates");
+
+        // And so do N concurrent deletes.
+        env.emu().control.reset_counters();
+        wd.destroy();
+        let all = writes();
+        assert!(
+            all < N as u64,
+            "{N} deletes took {all} metadata writes: {}",
+            env.emu().control.counters()
+        );
+        assert_eq!(roles(&env.metadata()), 0);
+    });
+}

@@ -1,7 +1,9 @@
 //! `hasura_permission`: one role's insert/select/update/delete permission on
-//! a tracked table. Reads come from the cached `export_metadata`; an update
-//! is one `bulk` of drop + create carrying the `resource_version` it was
-//! planned against, so the role never loses its permission mid-apply.
+//! a tracked table. Reads come from the cached `export_metadata`. Writes go
+//! through the engine's batcher (`Engine::write`): concurrent creates, updates
+//! and deletes of one provider process share one `bulk` carrying the current
+//! `resource_version`; an update's drop + create stay together in it, so the
+//! role never loses its permission mid-apply.
 use std::collections::{BTreeMap, BTreeSet};
 
 use async_trait::async_trait;
@@ -15,7 +17,7 @@ use crate::framework::{
 };
 use crate::plugin::cty::{AttrPath, Type, Value};
 
-use super::client::metadata::{is_already_gone, qualified_table, CONFLICT_RETRIES};
+use super::client::metadata::{is_already_gone, qualified_table};
 use super::client::{Engine, HasuraClient, HasuraError};
 use super::ident::{check_name, format_id, parse_id};
 use super::table::catalog;
@@ -498,12 +500,14 @@ impl Resource for PermissionResource {
         let client = ctx.client::<HasuraClient>()?;
         let engine = client.engine()?;
         let m: Model = decode(planned)?;
-        let cmd = m.create_command()?;
-        let typ = cmd["type"].as_str().unwrap_or_default().to_string();
-        engine.command(&ctx.cancel, &typ, cmd["args"].clone(), None).await.map_err(|e| {
-            let hint = if e.code_is("already-exists") { format!(" To manage the existing permission, import it: terraform import <address> {}", m.id()) } else { String::new() };
-            Diagnostics::error("Failed to create permission", format!("{}{hint}", e.message))
-        })?;
+        // Batched with this process's concurrent metadata writes (one `bulk`).
+        engine
+            .write(&ctx.cancel, vec![m.create_command()?])
+            .await
+            .map_err(|e| {
+                let hint = if e.code_is("already-exists") { format!(" To manage the existing permission, import it: terraform import <address> {}", m.id()) } else { String::new() };
+                Diagnostics::error("Failed to create permission", format!("{}{hint}", e.message))
+            })?;
         let mut out = planned.clone();
         out.set("id", Value::string(m.id()));
         Ok(out)
@@ -534,26 +538,20 @@ impl Resource for PermissionResource {
         let engine = client.engine()?;
         let m: Model = decode(planned)?;
         let create = m.create_command()?;
-        let mut attempt = 0;
-        loop {
-            let (rv, entry) = read_entry(engine, ctx, &m)
-                .await
-                .map_err(|e| e.into_diags("Failed to read Hasura metadata"))?;
-            // Drop and create in one bulk: stored once, so readers see the old or the new permission, never none.
-            let cmds = if entry.is_some() {
-                vec![m.drop_command(), create.clone()]
-            } else {
-                vec![create.clone()]
-            };
-            match engine.bulk(&ctx.cancel, cmds, Some(rv)).await {
-                Ok(_) => break,
-                Err(e) if e.is_conflict() && attempt < CONFLICT_RETRIES => {
-                    attempt += 1;
-                    tracing::info!(attempt, "metadata changed concurrently (resource_version conflict); re-reading and retrying");
-                }
-                Err(e) => return Err(e.into_diags("Failed to update permission").into()),
-            }
-        }
+        let (_, entry) = read_entry(engine, ctx, &m)
+            .await
+            .map_err(|e| e.into_diags("Failed to read Hasura metadata"))?;
+        // Drop and create in one resource's atomic command list (one bulk):
+        // stored once, so readers see the old or the new permission, never none.
+        let cmds = if entry.is_some() {
+            vec![m.drop_command(), create]
+        } else {
+            vec![create]
+        };
+        engine
+            .write(&ctx.cancel, cmds)
+            .await
+            .map_err(|e| e.into_diags("Failed to update permission"))?;
         let mut out = planned.clone();
         out.set("id", Value::string(m.id()));
         Ok(out)
@@ -563,17 +561,8 @@ impl Resource for PermissionResource {
         let client = ctx.client::<HasuraClient>()?;
         let engine = client.engine()?;
         let m: Model = decode(state)?;
-        let cmd = m.drop_command();
-        match engine
-            .command(
-                &ctx.cancel,
-                cmd["type"].as_str().unwrap_or_default(),
-                cmd["args"].clone(),
-                None,
-            )
-            .await
-        {
-            Ok(_) => Ok(()),
+        match engine.write(&ctx.cancel, vec![m.drop_command()]).await {
+            Ok(()) => Ok(()),
             Err(e) if is_already_gone(&e) => Ok(()),
             Err(e) => Err(e.into_diags("Failed to drop permission")),
         }

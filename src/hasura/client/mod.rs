@@ -2,6 +2,7 @@
 //! (`/v1/metadata`), its schema API (`run_sql` on `/v2/query`), and the
 //! Hasura Cloud control plane (env vars). Each is optional: a configuration
 //! that only manages env vars needs no admin secret, and the other way round.
+pub mod batch;
 pub mod cloud;
 pub mod metadata;
 pub mod sql;
@@ -78,12 +79,16 @@ impl HasuraError {
     }
 }
 
-/// The GraphQL Engine: base URL, admin-secret headers and the export cache.
+/// The GraphQL Engine: base URL, admin-secret headers, the export cache and
+/// the metadata write batcher. Cheap to clone: clones share the cache and the
+/// batcher (a flush runs on its own task with a clone).
+#[derive(Clone)]
 pub struct Engine {
     http: HttpClient,
     base: String,
     headers: HeaderMap,
-    export: tokio::sync::Mutex<Option<Arc<Export>>>,
+    export: Arc<tokio::sync::Mutex<Option<Arc<Export>>>>,
+    batch: Arc<batch::Queue>,
 }
 
 impl Engine {
@@ -98,7 +103,8 @@ impl Engine {
             http,
             base: endpoint.as_str().trim_end_matches('/').to_string(),
             headers,
-            export: tokio::sync::Mutex::new(None),
+            export: Arc::new(tokio::sync::Mutex::new(None)),
+            batch: Arc::new(batch::Queue::default()),
         })
     }
 
