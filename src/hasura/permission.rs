@@ -55,6 +55,44 @@ struct Model {
     comment: Option<String>,
 }
 
+impl Model {
+    /// The attribute a rejection from Hasura is about, so Terraform points at
+    /// the right line: an unknown table, or an unknown column named in
+    /// `columns` or else in the boolean expression (`filter`, or `check` for inserts).
+    fn blamed_attribute(&self, message: &str) -> Option<&'static str> {
+        let lower = message.to_ascii_lowercase();
+        if !lower.contains("does not exist") && !lower.contains("not found") {
+            return None;
+        }
+        if let Some(col) = quoted_after(message, "column") {
+            if self
+                .columns
+                .as_ref()
+                .is_some_and(|c| c.iter().any(|x| x == &col))
+            {
+                return Some("columns");
+            }
+            return Some(if self.filter.is_some() {
+                "filter"
+            } else {
+                "check"
+            });
+        }
+        if lower.contains("table") {
+            return Some("table");
+        }
+        None
+    }
+}
+
+/// The first double-quoted name after `word` in a Hasura error message.
+fn quoted_after(message: &str, word: &str) -> Option<String> {
+    let rest = &message[message.find(word)? + word.len()..];
+    let start = rest.find('"')? + 1;
+    let len = rest[start..].find('"')?;
+    Some(rest[start..start + len].to_string())
+}
+
 /// Which optional attributes each action accepts, and which it requires.
 fn applies(attr: &str, action: &str) -> bool {
     match attr {
@@ -506,7 +544,11 @@ impl Resource for PermissionResource {
             .await
             .map_err(|e| {
                 let hint = if e.code_is("already-exists") { format!(" To manage the existing permission, import it: terraform import <address> {}", m.id()) } else { String::new() };
-                Diagnostics::error("Failed to create permission", format!("{}{hint}", e.message))
+                let detail = format!("{}{hint}", e.message);
+                match m.blamed_attribute(&e.message) {
+                    Some(attr) => Diagnostics::attr_error(AttrPath::attr(attr), "Failed to create permission", detail),
+                    None => Diagnostics::error("Failed to create permission", detail),
+                }
             })?;
         let mut out = planned.clone();
         out.set("id", Value::string(m.id()));
@@ -548,10 +590,16 @@ impl Resource for PermissionResource {
         } else {
             vec![create]
         };
-        engine
-            .write(&ctx.cancel, cmds)
-            .await
-            .map_err(|e| e.into_diags("Failed to update permission"))?;
+        engine.write(&ctx.cancel, cmds).await.map_err(|e| {
+            match m.blamed_attribute(&e.message) {
+                Some(attr) => Diagnostics::attr_error(
+                    AttrPath::attr(attr),
+                    "Failed to update permission",
+                    e.message,
+                ),
+                None => e.into_diags("Failed to update permission"),
+            }
+        })?;
         let mut out = planned.clone();
         out.set("id", Value::string(m.id()));
         Ok(out)
@@ -611,6 +659,25 @@ fn parse_permission_id(id: &str) -> Result<(String, String, String, String, Stri
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hasura_rejections_point_at_the_attribute() {
+        let m = Model {
+            columns: Some(vec!["id".into(), "ghost".into()]),
+            filter: Some("{}".into()),
+            ..Default::default()
+        };
+        let col = r#"Inconsistent object: in table "users": in permission for role "user": column "ghost" does not exist"#;
+        assert_eq!(m.blamed_attribute(col), Some("columns"));
+        let filt =
+            r#"in table "users": in permission for role "user": column "nope" does not exist"#;
+        assert_eq!(m.blamed_attribute(filt), Some("filter"));
+        assert_eq!(
+            m.blamed_attribute(r#"table "nope" does not exist in source: default"#),
+            Some("table")
+        );
+        assert_eq!(m.blamed_attribute("HTTP 500: internal error"), None);
+    }
 
     fn prior(action: &str) -> Model {
         Model {
