@@ -60,37 +60,33 @@ impl Model {
     /// the right line: an unknown table, or an unknown column named in
     /// `columns` or else in the boolean expression (`filter`, or `check` for inserts).
     fn blamed_attribute(&self, message: &str) -> Option<&'static str> {
-        let lower = message.to_ascii_lowercase();
-        if !lower.contains("does not exist") && !lower.contains("not found") {
-            return None;
-        }
-        if let Some(col) = quoted_after(message, "column") {
-            if self
-                .columns
-                .as_ref()
-                .is_some_and(|c| c.iter().any(|x| x == &col))
-            {
-                return Some("columns");
-            }
-            return Some(if self.filter.is_some() {
-                "filter"
-            } else {
-                "check"
-            });
-        }
-        if lower.contains("table") {
+        // Hasura names the missing object in quotes right before "does not exist".
+        let before = &message[..message.find("does not exist")?];
+        let subject = last_quoted(before)?;
+        // Without "in permission" the error is about the table itself.
+        if !before.contains("in permission") {
             return Some("table");
         }
-        None
+        if self
+            .columns
+            .as_ref()
+            .is_some_and(|c| c.iter().any(|x| x == &subject))
+        {
+            return Some("columns");
+        }
+        Some(if self.filter.is_some() {
+            "filter"
+        } else {
+            "check"
+        })
     }
 }
 
-/// The first double-quoted name after `word` in a Hasura error message.
-fn quoted_after(message: &str, word: &str) -> Option<String> {
-    let rest = &message[message.find(word)? + word.len()..];
-    let start = rest.find('"')? + 1;
-    let len = rest[start..].find('"')?;
-    Some(rest[start..start + len].to_string())
+/// The last double-quoted name in `text`.
+fn last_quoted(text: &str) -> Option<String> {
+    let end = text.rfind('"')?;
+    let start = text[..end].rfind('"')? + 1;
+    Some(text[start..end].to_string())
 }
 
 /// Which optional attributes each action accepts, and which it requires.
