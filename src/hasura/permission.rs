@@ -89,6 +89,103 @@ fn last_quoted(text: &str) -> Option<String> {
     Some(text[start..end].to_string())
 }
 
+/// Comparison operators of Hasura's PostgreSQL boolean expressions.
+const OPERATORS: &[&str] = &[
+    "_eq",
+    "_neq",
+    "_in",
+    "_nin",
+    "_gt",
+    "_lt",
+    "_gte",
+    "_lte",
+    "_is_null",
+    "_like",
+    "_nlike",
+    "_ilike",
+    "_nilike",
+    "_similar",
+    "_nsimilar",
+    "_regex",
+    "_nregex",
+    "_iregex",
+    "_niregex",
+    "_contains",
+    "_contained_in",
+    "_has_key",
+    "_has_keys_any",
+    "_has_keys_all",
+    "_ceq",
+    "_cne",
+    "_cgt",
+    "_clt",
+    "_cgte",
+    "_clte",
+    "_ancestor",
+    "_ancestor_any",
+    "_descendant",
+    "_descendant_any",
+    "_matches",
+    "_matches_any",
+    "_matches_fulltext",
+    "_cast",
+];
+
+/// Rejects misspelt operators (`{"id": {"_eqq": 1}}`), which Hasura would
+/// otherwise refuse only at apply time. Column names may start with `_`, so
+/// only a `_` key whose value is not itself a comparison object is flagged.
+struct BoolExpOperators;
+
+impl crate::framework::Validator for BoolExpOperators {
+    fn validate(&self, v: &Value, path: &AttrPath, diags: &mut Diagnostics) {
+        let Some(Ok(json)) = v.as_str().map(serde_json::from_str::<serde_json::Value>) else {
+            return;
+        };
+        let mut bad = Vec::new();
+        unknown_operators(&json, &mut bad);
+        for op in bad {
+            diags.add_attr_error(
+                path.clone(),
+                "Unknown boolean-expression operator",
+                format!("`{path}` uses {op:?}, which is not a Hasura comparison operator (e.g. `_eq`, `_neq`, `_in`, `_gt`, `_is_null`, `_like`; combine with `_and`, `_or`, `_not`)."),
+            );
+        }
+    }
+}
+
+fn unknown_operators(exp: &serde_json::Value, bad: &mut Vec<String>) {
+    let Some(obj) = exp.as_object() else { return };
+    for (key, val) in obj {
+        match key.as_str() {
+            "_and" | "_or" => val
+                .as_array()
+                .into_iter()
+                .flatten()
+                .for_each(|e| unknown_operators(e, bad)),
+            "_not" => unknown_operators(val, bad),
+            "_exists" => {
+                unknown_operators(val.get("_where").unwrap_or(&serde_json::Value::Null), bad)
+            }
+            // A column (or relationship): its keys are operators, or a nested expression.
+            _ => {
+                let Some(cmp) = val.as_object() else { continue };
+                for (op, arg) in cmp {
+                    let known = OPERATORS.contains(&op.as_str())
+                        || op.starts_with("_st_")
+                        || matches!(op.as_str(), "_and" | "_or" | "_not" | "_exists");
+                    if op.starts_with('_') && !known && !arg.is_object() {
+                        bad.push(op.clone());
+                    }
+                }
+                // Operator arguments (e.g. jsonb `_contains`) are data, not expressions.
+                if !OPERATORS.contains(&key.as_str()) {
+                    unknown_operators(val, bad);
+                }
+            }
+        }
+    }
+}
+
 /// Which optional attributes each action accepts, and which it requires.
 fn applies(attr: &str, action: &str) -> bool {
     match attr {
@@ -351,8 +448,8 @@ impl Resource for PermissionResource {
                 Attribute::string("role").required().plan(RequiresReplace).describe("The role it applies to (`X-Hasura-Role`). `admin` always has full access and cannot be given permissions."),
                 Attribute::string("action").required().plan(RequiresReplace).validate(OneOf(ACTIONS)).describe("One of `select`, `insert`, `update`, `delete`."),
                 Attribute::typed("columns", Type::list(Type::String)).optional().describe("Columns the role may read (select), set (insert, update). `[\"*\"]` means all columns, including ones added later. Required for select and update; optional for insert (all columns when unset); not allowed for delete. Compared as a set. Every column must exist in the table: unknown names are rejected at plan time."),
-                Attribute::string("filter").optional().validate(JsonObject).semantic_eq(json_eq).describe("Row filter, a Hasura boolean expression as JSON (`jsonencode({id = {_eq = \"X-Hasura-User-Id\"}})`); `{}` allows every row. Required for select, update and delete; not allowed for insert. Compared by meaning, so key order and whitespace never cause a diff."),
-                Attribute::string("check").optional().validate(JsonObject).semantic_eq(json_eq).describe("Boolean expression (JSON) every inserted row, or every row after an update, must satisfy. Required for insert, optional for update."),
+                Attribute::string("filter").optional().validate(JsonObject).validate(BoolExpOperators).semantic_eq(json_eq).describe("Row filter, a Hasura boolean expression as JSON (`jsonencode({id = {_eq = \"X-Hasura-User-Id\"}})`); `{}` allows every row. Required for select, update and delete; not allowed for insert. Compared by meaning, so key order and whitespace never cause a diff."),
+                Attribute::string("check").optional().validate(JsonObject).validate(BoolExpOperators).semantic_eq(json_eq).describe("Boolean expression (JSON) every inserted row, or every row after an update, must satisfy. Required for insert, optional for update."),
                 Attribute::typed("set", Type::map(Type::String)).optional().describe("Column presets: column -> static value or session variable name (`X-Hasura-User-Id`). Insert and update only."),
                 Attribute::int("limit").optional().validate(IntBetween(0, i64::MAX)).describe(only("select") + " Maximum number of rows returned."),
                 Attribute::bool("allow_aggregations").optional().describe(only("select") + " Allows aggregate queries. Unset means `false`."),
@@ -655,6 +752,22 @@ fn parse_permission_id(id: &str) -> Result<(String, String, String, String, Stri
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn misspelt_operators_are_caught() {
+        let mut bad = Vec::new();
+        unknown_operators(
+            &serde_json::json!({"id": {"_evil": 1}, "_and": [{"n": {"_eqq": 2}}]}),
+            &mut bad,
+        );
+        assert_eq!(bad, vec!["_evil", "_eqq"]);
+        let mut ok = Vec::new();
+        unknown_operators(
+            &serde_json::json!({"id": {"_eq": "X-Hasura-User-Id"}, "_or": [{"_id": {"_in": [1]}}, {"author": {"_id": {"_eq": 1}}}], "geom": {"_st_within": {}}}),
+            &mut ok,
+        );
+        assert!(ok.is_empty(), "{ok:?}");
+    }
 
     #[test]
     fn hasura_rejections_point_at_the_attribute() {
