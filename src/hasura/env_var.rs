@@ -12,6 +12,7 @@ use crate::plugin::cty::{AttrPath, Value};
 
 use super::client::cloud::EnvChange;
 use super::client::HasuraClient;
+use super::env_common::{check_key, check_project_id};
 use super::jwt_secret::validate_env;
 
 pub struct EnvVarResource;
@@ -37,37 +38,6 @@ fn format_env_id(project: Option<&str>, key: &str) -> String {
     }
 }
 
-/// A Hasura Cloud project id is a UUID (8-4-4-4-12 hex digits). Checked at
-/// validate time so a bad value gets a diagnostic on `project_id`, and so it
-/// never reaches a request (e.g. as `../../admin`).
-fn check_project_id(p: &str) -> Result<(), String> {
-    let groups: Vec<&str> = p.split('-').collect();
-    let ok = groups.len() == 5
-        && groups
-            .iter()
-            .zip([8, 4, 4, 4, 12])
-            .all(|(g, n)| g.len() == n && g.chars().all(|c| c.is_ascii_hexdigit()));
-    if ok {
-        Ok(())
-    } else {
-        Err("must be a Hasura Cloud project id: a UUID such as `3f2a9c4e-1b7d-4e8a-9c3f-2d5e6f7a8b9c` (from the project's dashboard URL)".into())
-    }
-}
-
-fn check_key(k: &str) -> Result<(), String> {
-    let mut chars = k.chars();
-    match chars.next() {
-        None => Err("must not be empty".into()),
-        Some(c) if !(c.is_ascii_alphabetic() || c == '_') => {
-            Err("must start with a letter or `_`".into())
-        }
-        _ if !k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') => {
-            Err("may only contain letters, digits and `_`".into())
-        }
-        _ => Ok(()),
-    }
-}
-
 #[async_trait]
 impl Resource for EnvVarResource {
     fn type_name(&self) -> &'static str {
@@ -76,7 +46,7 @@ impl Resource for EnvVarResource {
 
     fn schema(&self) -> Schema {
         Schema::new(
-            "An environment variable of a Hasura Cloud project (`updateTenantEnv`/`deleteTenantEnv`). Every change restarts the project: changes made by concurrent resources in one apply are sent together (one restart), and the apply waits until the project answers `/healthz` again. Values of `HASURA_GRAPHQL_JWT_SECRET` and `HASURA_GRAPHQL_JWT_SECRETS` are checked at plan time by the engine's own rules, because a bad value keeps the project from booting. Import with `<KEY>` (project from the provider's `cloud_project_id`) or `<project_id>/<KEY>`.",
+            "An environment variable of a Hasura Cloud project (`updateTenantEnv`/`deleteTenantEnv`). Every change restarts the project: changes made by concurrent resources in one apply are sent together (one restart), and the apply waits until the project answers `/healthz` again. Values of `HASURA_GRAPHQL_JWT_SECRET` and `HASURA_GRAPHQL_JWT_SECRETS` are checked at plan time by the engine's own rules, because a bad value keeps the project from booting. Import with `<KEY>` (project from the provider's `cloud_project_id`) or `<project_id>/<KEY>`. To manage many variables, use `hasura_env_vars`: it sends all of them in one update, so an apply restarts the project once whatever Terraform's `-parallelism`.",
             vec![
                 Attribute::string("id").computed().describe("`<KEY>`, or `<project_id>/<KEY>` when `project_id` is set: the import id."),
                 Attribute::string("project_id").optional().plan(RequiresReplace).describe("Hasura Cloud project id (UUID from the dashboard URL). Defaults to the provider's `cloud_project_id`."),

@@ -1,7 +1,10 @@
 //! The Hasura provider: tables (DDL through `run_sql`), table tracking and
-//! role permissions through the metadata API, and Hasura Cloud env vars.
+//! role permissions through the metadata API, and Hasura Cloud env vars
+//! (one per resource, or a whole set as one resource).
 mod client;
+mod env_common;
 mod env_var;
+mod env_vars;
 mod ident;
 mod jwt_secret;
 mod permission;

@@ -11,6 +11,7 @@ use crate::plugin::cty::{AttrPath, Value};
 
 use super::client::{Cloud, Engine, HasuraClient};
 use super::env_var::EnvVarResource;
+use super::env_vars::EnvVarsResource;
 use super::permission::PermissionResource;
 use super::table::TableResource;
 use super::tracked_table::TrackedTableResource;
@@ -35,10 +36,10 @@ impl Provider for HasuraProvider {
                     "Hasura Cloud control-plane GraphQL URL. Falls back to `HASURA_CLOUD_API_URL`, then `https://data.pro.hasura.io/v1/graphql`.",
                 ),
                 Attribute::string("cloud_access_token").optional().sensitive().describe(
-                    "Hasura Cloud personal access token (sent as `Authorization: pat <token>`). Falls back to `HASURA_CLOUD_ACCESS_TOKEN`. Required by `hasura_env_var`. Never logged.",
+                    "Hasura Cloud personal access token (sent as `Authorization: pat <token>`). Falls back to `HASURA_CLOUD_ACCESS_TOKEN`. Required by `hasura_env_var` and `hasura_env_vars`. Never logged.",
                 ),
                 Attribute::string("cloud_project_id").optional().describe(
-                    "Default Hasura Cloud project id (the UUID in the dashboard URL; the provider maps it to the tenant id with `projects_by_pk`). Falls back to `HASURA_CLOUD_PROJECT_ID`. `hasura_env_var.project_id` overrides it.",
+                    "Default Hasura Cloud project id (the UUID in the dashboard URL; the provider maps it to the tenant id with `projects_by_pk`). Falls back to `HASURA_CLOUD_PROJECT_ID`. The `project_id` of `hasura_env_var` and `hasura_env_vars` overrides it.",
                 ),
             ]
             .into_iter()
@@ -137,6 +138,7 @@ impl Provider for HasuraProvider {
             Arc::new(TrackedTableResource),
             Arc::new(PermissionResource),
             Arc::new(EnvVarResource),
+            Arc::new(EnvVarsResource),
         ]
     }
 

@@ -43,7 +43,8 @@ type Waiter = oneshot::Sender<Result<(), HasuraError>>;
 
 struct Pending {
     project: Project,
-    ops: Vec<(EnvChange, Waiter)>,
+    /// One entry per caller: its changes, in order, and where to report.
+    ops: Vec<(Vec<EnvChange>, Waiter)>,
     last_added: Instant,
 }
 
@@ -238,12 +239,29 @@ impl Cloud {
         project: &Project,
         change: EnvChange,
     ) -> Result<(), HasuraError> {
+        self.change_all(cancel, project, vec![change]).await
+    }
+
+    /// Queues several changes for the tenant as one unit and waits until they
+    /// are live. They join the same batch as every other change queued for
+    /// the tenant meanwhile (from this resource or any other), so a whole
+    /// set of env vars costs one `updateTenantEnv` (+ one `deleteTenantEnv`)
+    /// and one restart. Within a batch a later change to a key wins.
+    pub async fn change_all(
+        self: &Arc<Self>,
+        cancel: &CancellationToken,
+        project: &Project,
+        changes: Vec<EnvChange>,
+    ) -> Result<(), HasuraError> {
+        if changes.is_empty() {
+            return Ok(());
+        }
         let (tx, rx) = oneshot::channel();
         {
             let mut pending = self.pending.lock().expect("pending lock");
             match pending.get_mut(&project.tenant_id) {
                 Some(p) => {
-                    p.ops.push((change, tx));
+                    p.ops.push((changes, tx));
                     p.last_added = Instant::now();
                 }
                 None => {
@@ -251,7 +269,7 @@ impl Cloud {
                         project.tenant_id.clone(),
                         Pending {
                             project: project.clone(),
-                            ops: vec![(change, tx)],
+                            ops: vec![(changes, tx)],
                             last_added: Instant::now(),
                         },
                     );
@@ -285,9 +303,10 @@ impl Cloud {
                 }
             }
         };
-        let changes: Vec<EnvChange> = ops.iter().map(|(c, _)| c.clone()).collect();
+        let changes: Vec<EnvChange> = ops.iter().flat_map(|(c, _)| c.iter().cloned()).collect();
         tracing::info!(
             project = %project.id,
+            callers = ops.len(),
             changes = changes.len(),
             "applying coalesced Hasura Cloud env-var changes"
         );
@@ -306,14 +325,7 @@ impl Cloud {
         project: &Project,
         changes: &[EnvChange],
     ) -> Result<(), HasuraError> {
-        // Later changes to a key win; None means delete.
-        let mut want: BTreeMap<&str, Option<&str>> = BTreeMap::new();
-        for c in changes {
-            match c {
-                EnvChange::Set(k, v) => want.insert(k, Some(v)),
-                EnvChange::Delete(k) => want.insert(k, None),
-            };
-        }
+        let want = desired(changes);
         let secrets: Vec<&str> = want.values().flatten().copied().collect();
         let tenant = project.tenant_id.as_str();
         let mut changed = false;
@@ -435,6 +447,18 @@ impl Cloud {
     }
 }
 
+/// What a batch wants per key: later changes to a key win; `None` means delete.
+fn desired(changes: &[EnvChange]) -> BTreeMap<&str, Option<&str>> {
+    let mut want = BTreeMap::new();
+    for c in changes {
+        match c {
+            EnvChange::Set(k, v) => want.insert(k.as_str(), Some(v.as_str())),
+            EnvChange::Delete(k) => want.insert(k.as_str(), None),
+        };
+    }
+    want
+}
+
 fn parse_env(v: Option<&Value>, op: &str) -> Result<TenantEnv, HasuraError> {
     let v = v.filter(|v| !v.is_null()).ok_or_else(|| {
         HasuraError::other(format!(
@@ -474,6 +498,23 @@ fn redact(msg: &str, secrets: &[&str]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn batch_merges_callers_and_later_changes_win() {
+        let set = |k: &str, v: &str| EnvChange::Set(k.into(), v.into());
+        let del = |k: &str| EnvChange::Delete(k.into());
+        // Two callers' change sets, flattened in queue order as `lead` does.
+        let ops = [
+            vec![set("A", "1"), set("B", "2"), del("C")],
+            vec![set("B", "3"), del("A"), set("D", "4")],
+        ];
+        let flat: Vec<EnvChange> = ops.iter().flatten().cloned().collect();
+        let want = desired(&flat);
+        assert_eq!(
+            want.into_iter().collect::<Vec<_>>(),
+            vec![("A", None), ("B", Some("3")), ("C", None), ("D", Some("4"))]
+        );
+    }
 
     #[test]
     fn env_shape_and_redaction() {

@@ -1,0 +1,34 @@
+//! Checks shared by `hasura_env_var` and `hasura_env_vars`: env var names
+//! and Hasura Cloud project ids, at validate time and in import ids.
+
+/// A Hasura Cloud project id is a UUID (8-4-4-4-12 hex digits). Checked at
+/// validate time so a bad value gets a diagnostic on `project_id`, and so it
+/// never reaches a request (e.g. as `../../admin`).
+pub fn check_project_id(p: &str) -> Result<(), String> {
+    let groups: Vec<&str> = p.split('-').collect();
+    let ok = groups.len() == 5
+        && groups
+            .iter()
+            .zip([8, 4, 4, 4, 12])
+            .all(|(g, n)| g.len() == n && g.chars().all(|c| c.is_ascii_hexdigit()));
+    if ok {
+        Ok(())
+    } else {
+        Err("must be a Hasura Cloud project id: a UUID such as `3f2a9c4e-1b7d-4e8a-9c3f-2d5e6f7a8b9c` (from the project's dashboard URL)".into())
+    }
+}
+
+/// An env var name: letters, digits and `_`, not starting with a digit.
+pub fn check_key(k: &str) -> Result<(), String> {
+    let mut chars = k.chars();
+    match chars.next() {
+        None => Err("must not be empty".into()),
+        Some(c) if !(c.is_ascii_alphabetic() || c == '_') => {
+            Err("must start with a letter or `_`".into())
+        }
+        _ if !k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') => {
+            Err("may only contain letters, digits and `_`".into())
+        }
+        _ => Ok(()),
+    }
+}
