@@ -35,6 +35,10 @@ pub struct Launch {
     pub rss_schema_kb: u64,
     /// VmHWM (peak RSS) after the schema RPC, KiB.
     pub hwm_schema_kb: u64,
+    /// RssAnon / RssFile after the schema RPC, KiB: heap and stacks vs pages of the
+    /// binary and shared libraries.
+    pub anon_schema_kb: u64,
+    pub file_schema_kb: u64,
     /// Resource types the schema listed (sanity check that the RPC really ran).
     pub resource_types: usize,
 }
@@ -110,8 +114,16 @@ fn parse_handshake(line: &str) -> anyhow::Result<Handshake> {
     })
 }
 
-/// `VmRSS` and `VmHWM` of a live process, KiB.
-pub fn proc_mem_kb(pid: u32) -> (u64, u64) {
+/// Memory of a live process from `/proc/<pid>/status`, KiB.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ProcMem {
+    pub rss: u64,
+    pub hwm: u64,
+    pub anon: u64,
+    pub file: u64,
+}
+
+pub fn proc_mem_kb(pid: u32) -> ProcMem {
     let s = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
     let field = |name: &str| {
         s.lines()
@@ -120,7 +132,37 @@ pub fn proc_mem_kb(pid: u32) -> (u64, u64) {
             .and_then(|v| v.parse().ok())
             .unwrap_or(0)
     };
-    (field("VmRSS:"), field("VmHWM:"))
+    ProcMem {
+        rss: field("VmRSS:"),
+        hwm: field("VmHWM:"),
+        anon: field("RssAnon:"),
+        file: field("RssFile:"),
+    }
+}
+
+/// Resident KiB per mapped file (and anonymous), largest first: where RSS goes.
+/// Printed to stderr with `BENCH_SMAPS=1`.
+pub fn smaps_by_file(pid: u32) -> String {
+    let s = std::fs::read_to_string(format!("/proc/{pid}/smaps")).unwrap_or_default();
+    let mut by: std::collections::BTreeMap<String, u64> = Default::default();
+    let mut name = String::new();
+    for l in s.lines() {
+        let mut f = l.split_whitespace();
+        let first = f.next().unwrap_or_default();
+        if first.contains('-') && !first.ends_with(':') {
+            let rest: Vec<&str> = f.collect();
+            name = rest.get(4).copied().unwrap_or("[anon]").to_string();
+        } else if first == "Rss:" {
+            *by.entry(name.clone()).or_default() +=
+                f.next().and_then(|v| v.parse().ok()).unwrap_or(0);
+        }
+    }
+    let mut v: Vec<(String, u64)> = by.into_iter().filter(|(_, k)| *k > 0).collect();
+    v.sort_by(|a, b| b.1.cmp(&a.1));
+    v.iter()
+        .map(|(n, k)| format!("{k} KiB {n}; "))
+        .collect::<String>()
+        + "\n"
 }
 
 /// Starts `bin` as Terraform would, measures, calls the schema RPC, kills it.
@@ -146,7 +188,7 @@ pub async fn launch_once(bin: &Path, cert: &ClientCert) -> anyhow::Result<Launch
     let mut line = String::new();
     let read = out.read_line(&mut line);
     let handshake = t0.elapsed();
-    let (rss_kb, _) = proc_mem_kb(pid);
+    let rss_kb = proc_mem_kb(pid).rss;
     let result = async {
         read.context("reading the handshake line")?;
         let hs = parse_handshake(&line)?;
@@ -163,12 +205,17 @@ pub async fn launch_once(bin: &Path, cert: &ClientCert) -> anyhow::Result<Launch
             5 => tfplugin5_get_schema(ch).await?,
             p => bail!("unexpected plugin protocol {p}"),
         };
-        let (rss_schema_kb, hwm_schema_kb) = proc_mem_kb(pid);
+        let after = proc_mem_kb(pid);
+        if std::env::var_os("BENCH_SMAPS").is_some() {
+            eprint!("{}: {}", bin.display(), smaps_by_file(pid));
+        }
         Ok(Launch {
             handshake,
             rss_kb,
-            rss_schema_kb,
-            hwm_schema_kb,
+            rss_schema_kb: after.rss,
+            hwm_schema_kb: after.hwm,
+            anon_schema_kb: after.anon,
+            file_schema_kb: after.file,
             resource_types,
         })
     }
@@ -323,6 +370,8 @@ pub struct StartupStats {
     pub rss_mb: f64,
     pub rss_schema_mb: f64,
     pub hwm_schema_mb: f64,
+    pub anon_schema_mb: f64,
+    pub file_schema_mb: f64,
     pub resource_types: usize,
 }
 
@@ -342,6 +391,8 @@ pub async fn measure(bin: &Path, cert: &ClientCert, runs: usize) -> anyhow::Resu
         rss_mb: med(&|l| l.rss_kb as f64 / 1024.0),
         rss_schema_mb: med(&|l| l.rss_schema_kb as f64 / 1024.0),
         hwm_schema_mb: med(&|l| l.hwm_schema_kb as f64 / 1024.0),
+        anon_schema_mb: med(&|l| l.anon_schema_kb as f64 / 1024.0),
+        file_schema_mb: med(&|l| l.file_schema_kb as f64 / 1024.0),
         resource_types: all.first().map(|l| l.resource_types).unwrap_or(0),
     })
 }
