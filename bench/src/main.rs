@@ -44,6 +44,8 @@ pub enum Status {
     Fails,
     /// Not asserted (smoke run: wall times and memory are printed only).
     Info,
+    /// Printed for reference, never asserted, with the reason.
+    Note(String),
     Pending(String),
 }
 
@@ -76,6 +78,16 @@ impl Report {
             target: target.to_string(),
             kind,
             status,
+        });
+    }
+
+    pub fn note(&mut self, what: String, figure: String, target: &str, why: &str) {
+        self.checks.push(Check {
+            what,
+            figure,
+            target: target.to_string(),
+            kind: Kind::Time,
+            status: Status::Note(why.to_string()),
         });
     }
 
@@ -309,6 +321,7 @@ fn run(args: &[String]) -> anyhow::Result<bool> {
                 "**FAILS**".to_string()
             }
             Status::Info => "not asserted (smoke)".to_string(),
+            Status::Note(why) => format!("reference, not asserted: {why}"),
             Status::Pending(why) => format!("pending: {why}"),
         };
         let kind = match c.kind {

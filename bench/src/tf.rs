@@ -11,6 +11,7 @@
 //! shutdown (controller `Shutdown`) lets the provider exit normally so every launch is
 //! recorded. `PR_SET_PDEATHSIG` kills the provider if the wrapper is killed.
 
+use std::collections::BTreeMap;
 use std::io::Read as _;
 use std::os::unix::process::CommandExt as _;
 use std::path::{Path, PathBuf};
@@ -325,6 +326,48 @@ impl Workdir {
             );
         }
         Ok(r)
+    }
+}
+
+impl Workdir {
+    /// Every managed resource instance in the state as `attribute -> value`, values
+    /// rendered as strings (JSON for non-strings, `""` for null): the data a
+    /// `null_resource` must carry to cost Terraform core as much per instance.
+    pub fn state_values(&self) -> anyhow::Result<Vec<BTreeMap<String, String>>> {
+        let r = self.tf(&["show", "-json"], Duration::from_secs(600))?;
+        if r.code != 0 {
+            bail!(
+                "terraform show -json failed ({}): {}",
+                r.code,
+                tail(&r.stderr)
+            );
+        }
+        let v: serde_json::Value = serde_json::from_str(&r.stdout)?;
+        let resources = v["values"]["root_module"]["resources"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        Ok(resources
+            .iter()
+            .filter(|r| r["mode"] == "managed")
+            .map(|r| {
+                r["values"]
+                    .as_object()
+                    .map(|o| {
+                        o.iter()
+                            .map(|(k, v)| {
+                                let s = match v {
+                                    serde_json::Value::Null => String::new(),
+                                    serde_json::Value::String(s) => s.clone(),
+                                    other => other.to_string(),
+                                };
+                                (k.clone(), s)
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default()
+            })
+            .collect())
     }
 }
 
