@@ -515,5 +515,21 @@ fn bad_inputs_are_refused_before_anything_is_sent() {
         assert_eq!(env.writes(), (1, 1, 0), "{}", env.emu().control.counters());
         assert_eq!(env.env_vars()["NEWKEY"], "v");
         assert_no_changes(&wd, "after adopting");
+
+        // Hostile but legitimate values round-trip verbatim.
+        let odd = pairs(&[
+            ("EXISTING", "'; DROP TABLE users; --"),
+            ("SAME", "a\"b\\c'd`e"),
+            ("NEWKEY", "ünïcødé ✓ 日本語"),
+            ("LINES", "line1\nline2\r\n"),
+            ("PADDED", "  padded  "),
+            ("EMPTY", ""),
+        ]);
+        wd.write("main.tf", &config(&odd, "", ""));
+        env.reset();
+        apply(&wd);
+        assert_eq!(env.writes(), (1, 1, 0), "{}", env.emu().control.counters());
+        assert_eq!(env.env_vars(), odd.iter().cloned().collect());
+        assert_no_changes(&wd, "after applying odd values");
     });
 }
