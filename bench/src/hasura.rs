@@ -123,6 +123,14 @@ resource "hasura_env_var" "e" {{
     )
 }
 
+/// One `hasura_env_vars` holding `vars` keys, appended to a `config()`.
+pub fn env_vars_block(vars: usize, value_prefix: &str) -> String {
+    let body: String = (0..vars)
+        .map(|i| format!("    BENCH_SET_{i} = \"{value_prefix}-{i}\"\n"))
+        .collect();
+    format!("\nresource \"hasura_env_vars\" \"set\" {{\n  vars = {{\n{body}  }}\n}}\n")
+}
+
 pub fn fmt_counts(r: &BTreeMap<String, u64>) -> String {
     if r.is_empty() {
         return "none".into();

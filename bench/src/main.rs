@@ -81,12 +81,12 @@ impl Report {
         });
     }
 
-    pub fn note(&mut self, what: String, figure: String, target: &str, why: &str) {
+    pub fn note(&mut self, what: String, figure: String, target: &str, kind: Kind, why: &str) {
         self.checks.push(Check {
             what,
             figure,
             target: target.to_string(),
-            kind: Kind::Time,
+            kind,
             status: Status::Note(why.to_string()),
         });
     }
