@@ -20,7 +20,6 @@ use crate::plugin::cty::{AttrPath, Type, Value};
 use super::client::metadata::{is_already_gone, qualified_table};
 use super::client::{Engine, HasuraClient, HasuraError};
 use super::ident::{check_name, format_id, parse_id};
-use super::table::catalog;
 
 pub struct PermissionResource;
 
@@ -607,7 +606,9 @@ impl Resource for PermissionResource {
         };
         let Ok(engine) = client.engine() else { return };
         // A table created in this same apply does not exist yet: nothing to check against.
-        let Ok(Some(cat)) = catalog(engine, &ctx.cancel, src, sch, tbl).await else {
+        // The snapshot is shared by every permission of this plan, and it
+        // already holds any table this process altered (e.g. earlier in the apply walk).
+        let Ok(Some(cat)) = engine.table_catalog(&ctx.cancel, src, sch, tbl).await else {
             return;
         };
         for (i, c) in names {

@@ -68,32 +68,11 @@ impl Model {
     }
 }
 
-/// What the PostgreSQL catalog says about a table.
-#[derive(Clone, Debug, Deserialize)]
-pub struct CatalogTable {
-    pub comment: Option<String>,
-    pub columns: Vec<CatalogColumn>,
-    pub primary_key: Option<CatalogPk>,
-}
+use super::client::catalog::{CatalogColumn, CatalogTable};
 
-#[derive(Clone, Debug, Deserialize)]
-pub struct CatalogColumn {
-    pub name: String,
-    #[serde(rename = "type")]
-    pub ty: String,
-    pub not_null: bool,
-    pub default: Option<String>,
-    /// Name of the single-column UNIQUE constraint, if any.
-    pub unique: Option<String>,
-}
-
-#[derive(Clone, Debug, Deserialize)]
-pub struct CatalogPk {
-    pub name: String,
-    pub columns: Vec<String>,
-}
-
-/// One catalog query, one JSON cell; `None` when the table does not exist.
+/// The table as it is right now (one `run_sql`, bypassing the process's
+/// snapshot); `None` when it does not exist. For apply paths: the basis of
+/// an ALTER, and whether a write whose answer was lost landed.
 pub async fn catalog(
     engine: &Engine,
     cancel: &CancellationToken,
@@ -101,30 +80,9 @@ pub async fn catalog(
     schema: &str,
     name: &str,
 ) -> Result<Option<CatalogTable>, HasuraError> {
-    let sql = format!(
-        "SELECT COALESCE((SELECT json_build_object(
- 'comment', obj_description(c.oid, 'pg_class'),
- 'columns', COALESCE((SELECT json_agg(json_build_object(
- 'name', a.attname, 'type', format_type(a.atttypid, a.atttypmod), 'not_null', a.attnotnull,
- 'default', pg_get_expr(d.adbin, d.adrelid),
- 'unique', (SELECT u.conname FROM pg_constraint u WHERE u.conrelid = c.oid AND u.contype = 'u' AND u.conkey = ARRAY[a.attnum] LIMIT 1)
- ) ORDER BY a.attnum) FROM pg_attribute a LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
- WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped), '[]'::json),
- 'primary_key', (SELECT json_build_object('name', p.conname, 'columns', (SELECT json_agg(a.attname ORDER BY k.ord)
- FROM unnest(p.conkey) WITH ORDINALITY AS k(attnum, ord) JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = k.attnum))
- FROM pg_constraint p WHERE p.conrelid = c.oid AND p.contype = 'p')
- ) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
- WHERE n.nspname = {} AND c.relname = {} AND c.relkind IN ('r', 'p')), 'null'::json)",
-        quote_literal(schema).map_err(HasuraError::other)?,
-        quote_literal(name).map_err(HasuraError::other)?
-    );
-    let v = engine.query_json(cancel, source, &sql).await?;
-    if v.is_null() {
-        return Ok(None);
-    }
-    serde_json::from_value(v)
-        .map(Some)
-        .map_err(|e| HasuraError::other(format!("unexpected catalog row: {e}")))
+    engine
+        .table_catalog_fresh(cancel, source, schema, name)
+        .await
 }
 
 /// Column types are pasted into DDL: allow only what a type name can contain.
@@ -525,15 +483,11 @@ impl Resource for TableResource {
         let client = ctx.client::<HasuraClient>()?;
         let engine = client.engine()?;
         let prior: Model = decode(state)?;
-        let Some(cat) = catalog(
-            engine,
-            &ctx.cancel,
-            prior.source(),
-            prior.schema(),
-            prior.name(),
-        )
-        .await
-        .map_err(sql_err("Failed to read table"))?
+        // Refreshing many tables costs one query: the process's snapshot.
+        let Some(cat) = engine
+            .table_catalog(&ctx.cancel, prior.source(), prior.schema(), prior.name())
+            .await
+            .map_err(sql_err("Failed to read table"))?
         else {
             return Ok(None);
         };
@@ -1241,17 +1195,7 @@ async fn resolve(
          WHERE a.attrelid = 'pg_temp.tf_hasura_probe'::regclass AND a.attnum > 0 AND NOT a.attisdropped",
         defs.join(", ")
     );
-    let rows = engine
-        .run_sql(
-            cancel,
-            source,
-            &sql,
-            SqlOptions {
-                read_only: false,
-                check_metadata_consistency: Some(false),
-            },
-        )
-        .await?;
+    let rows = engine.run_sql_temporary(cancel, source, &sql).await?;
     let cell = rows
         .get(1)
         .and_then(|r| r.first())
@@ -1279,6 +1223,7 @@ async fn resolve(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::hasura::client::catalog::CatalogPk;
 
     fn col(n: &str, t: &str) -> Column {
         Column {

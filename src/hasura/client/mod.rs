@@ -3,6 +3,7 @@
 //! Hasura Cloud control plane (env vars). Each is optional: a configuration
 //! that only manages env vars needs no admin secret, and the other way round.
 pub mod batch;
+pub mod catalog;
 pub mod cloud;
 pub mod metadata;
 pub mod sql;
@@ -79,15 +80,16 @@ impl HasuraError {
     }
 }
 
-/// The GraphQL Engine: base URL, admin-secret headers, the export cache and
-/// the metadata write batcher. Cheap to clone: clones share the cache and the
-/// batcher (a flush runs on its own task with a clone).
+/// The GraphQL Engine: base URL, admin-secret headers, the export cache, the
+/// catalog snapshots and the metadata write batcher. Cheap to clone: clones
+/// share the caches and the batcher (a flush runs on its own task with a clone).
 #[derive(Clone)]
 pub struct Engine {
     http: HttpClient,
     base: String,
     headers: HeaderMap,
     export: Arc<tokio::sync::Mutex<Option<Arc<Export>>>>,
+    catalogs: Arc<catalog::Cache>,
     batch: Arc<batch::Queue>,
 }
 
@@ -104,6 +106,7 @@ impl Engine {
             base: endpoint.as_str().trim_end_matches('/').to_string(),
             headers,
             export: Arc::new(tokio::sync::Mutex::new(None)),
+            catalogs: Arc::new(catalog::Cache::default()),
             batch: Arc::new(batch::Queue::default()),
         })
     }

@@ -31,8 +31,37 @@ pub struct SqlOptions {
 
 impl Engine {
     /// Runs `sql` (all statements in one transaction) and returns the rows of
-    /// the last statement, header row first.
+    /// the last statement, header row first. Unless `read_only`, this
+    /// process's catalog snapshots are dropped, however the call ends.
     pub async fn run_sql(
+        &self,
+        cancel: &CancellationToken,
+        source: &str,
+        sql: &str,
+        opts: SqlOptions,
+    ) -> Result<Vec<Vec<String>>, HasuraError> {
+        let _catalog_write = (!opts.read_only).then(|| self.catalogs.write());
+        self.send_sql(cancel, source, sql, opts).await
+    }
+
+    /// For statements whose only writes are temporary objects dropped at
+    /// commit (`CREATE TEMP TABLE ... ON COMMIT DROP` probes): no table
+    /// outlives the call, so the catalog snapshots stay valid and plans that
+    /// probe do not cost another snapshot each.
+    pub async fn run_sql_temporary(
+        &self,
+        cancel: &CancellationToken,
+        source: &str,
+        sql: &str,
+    ) -> Result<Vec<Vec<String>>, HasuraError> {
+        let opts = SqlOptions {
+            read_only: false,
+            check_metadata_consistency: Some(false),
+        };
+        self.send_sql(cancel, source, sql, opts).await
+    }
+
+    async fn send_sql(
         &self,
         cancel: &CancellationToken,
         source: &str,

@@ -1,0 +1,401 @@
+//! The PostgreSQL catalog of a source's tables, read through `run_sql`.
+//!
+//! Refreshing N tables and planning N permissions would otherwise cost one
+//! `run_sql` each, so lookups are served from one snapshot of every user
+//! table per source and provider process. Each Terraform command starts new
+//! provider processes, so changes made between commands are always seen; no
+//! TTL, which could only hide drift. Within a process, every `run_sql` that
+//! may write (see [`Engine::run_sql`]) moves the cache to a new generation,
+//! and a snapshot is only served to callers of the generation its fetch
+//! started in: a fetch that overlapped a write is handed to its own caller
+//! (whose call overlapped the write too) but never kept.
+//!
+//! Apply paths that need the table as it is right now (the basis of an
+//! ALTER, or whether an ambiguous CREATE/DROP landed) use
+//! [`Engine::table_catalog_fresh`], which bypasses the snapshot.
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use serde::Deserialize;
+use tokio_util::sync::CancellationToken;
+
+use crate::hasura::ident::quote_literal;
+
+use super::{Engine, HasuraError};
+
+/// What the PostgreSQL catalog says about a table.
+#[derive(Clone, Debug, Deserialize)]
+pub struct CatalogTable {
+    pub comment: Option<String>,
+    pub columns: Vec<CatalogColumn>,
+    pub primary_key: Option<CatalogPk>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct CatalogColumn {
+    pub name: String,
+    #[serde(rename = "type")]
+    pub ty: String,
+    pub not_null: bool,
+    pub default: Option<String>,
+    /// Name of the single-column UNIQUE constraint, if any.
+    pub unique: Option<String>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct CatalogPk {
+    pub name: String,
+    pub columns: Vec<String>,
+}
+
+/// One table as JSON, over `c` (its `pg_class` row). Shared by the
+/// single-table and the snapshot query so the two cannot disagree.
+const TABLE_JSON: &str = "json_build_object(
+ 'comment', obj_description(c.oid, 'pg_class'),
+ 'columns', COALESCE((SELECT json_agg(json_build_object(
+ 'name', a.attname, 'type', format_type(a.atttypid, a.atttypmod), 'not_null', a.attnotnull,
+ 'default', pg_get_expr(d.adbin, d.adrelid),
+ 'unique', (SELECT u.conname FROM pg_constraint u WHERE u.conrelid = c.oid AND u.contype = 'u' AND u.conkey = ARRAY[a.attnum] LIMIT 1)
+ ) ORDER BY a.attnum) FROM pg_attribute a LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+ WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped), '[]'::json),
+ 'primary_key', (SELECT json_build_object('name', p.conname, 'columns', (SELECT json_agg(a.attname ORDER BY k.ord)
+ FROM unnest(p.conkey) WITH ORDINALITY AS k(attnum, ord) JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = k.attnum))
+ FROM pg_constraint p WHERE p.conrelid = c.oid AND p.contype = 'p')
+ )";
+
+/// Schemas the snapshot leaves out: PostgreSQL's own, and other sessions'
+/// temporary tables. Must match [`is_left_out`]; `left()` rather than LIKE
+/// so `_` needs no escaping.
+const USER_SCHEMAS: &str = "n.nspname NOT IN ('pg_catalog', 'information_schema')
+ AND left(n.nspname, 8) <> 'pg_toast' AND left(n.nspname, 7) <> 'pg_temp'";
+
+/// A table in one of these is looked up with its own query: the snapshot
+/// does not hold it, and "absent from the snapshot" must mean "no such table".
+fn is_left_out(schema: &str) -> bool {
+    matches!(schema, "pg_catalog" | "information_schema")
+        || schema.starts_with("pg_toast")
+        || schema.starts_with("pg_temp")
+}
+
+/// Every user table of a source, as one query saw them.
+#[derive(Debug, Default)]
+pub struct Snapshot {
+    tables: HashMap<(String, String), CatalogTable>,
+}
+
+impl Snapshot {
+    pub fn table(&self, schema: &str, name: &str) -> Option<&CatalogTable> {
+        self.tables.get(&(schema.to_string(), name.to_string()))
+    }
+
+    fn from_json(v: serde_json::Value) -> Result<Snapshot, HasuraError> {
+        #[derive(Deserialize)]
+        struct Entry {
+            schema: String,
+            name: String,
+            table: CatalogTable,
+        }
+        let entries: Vec<Entry> = serde_json::from_value(v)
+            .map_err(|e| HasuraError::other(format!("unexpected catalog snapshot: {e}")))?;
+        Ok(Snapshot {
+            tables: entries
+                .into_iter()
+                .map(|e| ((e.schema, e.name), e.table))
+                .collect(),
+        })
+    }
+}
+
+/// Per-process snapshots, one per source, and the write generation.
+#[derive(Default)]
+pub(crate) struct Cache {
+    /// Bumped by every write that may change a catalog. One counter for all
+    /// sources: two sources may be the same database.
+    generation: AtomicU64,
+    slots: Mutex<HashMap<String, Arc<tokio::sync::Mutex<Option<Stored>>>>>,
+}
+
+struct Stored {
+    generation: u64,
+    snapshot: Arc<Snapshot>,
+}
+
+/// Moves the cache to a new generation when dropped: after the write it
+/// guards has its answer, and also when the write's future is dropped
+/// mid-flight, since the server may have applied it anyway.
+pub(crate) struct WriteGuard<'a>(&'a Cache);
+
+impl Drop for WriteGuard<'_> {
+    fn drop(&mut self) {
+        self.0.generation.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+impl Cache {
+    /// Held for the duration of any `run_sql` that may change a catalog.
+    pub(crate) fn write(&self) -> WriteGuard<'_> {
+        WriteGuard(self)
+    }
+
+    /// The snapshot of `source`, fetched with `fetch` unless one of the
+    /// current generation is stored.
+    async fn get<F, Fut>(&self, source: &str, fetch: F) -> Result<Arc<Snapshot>, HasuraError>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<Snapshot, HasuraError>>,
+    {
+        let slot = self
+            .slots
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry(source.to_string())
+            .or_default()
+            .clone();
+        // Held across the fetch: concurrent callers wait for it and then
+        // share what it stored (single flight).
+        let mut slot = slot.lock().await;
+        // Read before the query is sent, so a write answered after this point
+        // makes the result unstorable.
+        let generation = self.generation.load(Ordering::SeqCst);
+        if let Some(s) = slot.as_ref().filter(|s| s.generation == generation) {
+            return Ok(s.snapshot.clone());
+        }
+        *slot = None;
+        let snapshot = Arc::new(fetch().await?);
+        if self.generation.load(Ordering::SeqCst) == generation {
+            *slot = Some(Stored {
+                generation,
+                snapshot: snapshot.clone(),
+            });
+        }
+        Ok(snapshot)
+    }
+}
+
+impl Engine {
+    /// A table's catalog from this process's snapshot of its source; `None`
+    /// when the table does not exist. Reflects every write this process made
+    /// before the call.
+    pub async fn table_catalog(
+        &self,
+        cancel: &CancellationToken,
+        source: &str,
+        schema: &str,
+        name: &str,
+    ) -> Result<Option<CatalogTable>, HasuraError> {
+        if is_left_out(schema) {
+            return self.table_catalog_fresh(cancel, source, schema, name).await;
+        }
+        let snapshot = self
+            .catalogs
+            .get(source, || self.fetch_snapshot(cancel, source))
+            .await?;
+        Ok(snapshot.table(schema, name).cloned())
+    }
+
+    /// One table read straight from the server (one `run_sql`), for when the
+    /// answer must be as of now: before an ALTER, or to learn whether a write
+    /// whose answer was lost landed.
+    pub async fn table_catalog_fresh(
+        &self,
+        cancel: &CancellationToken,
+        source: &str,
+        schema: &str,
+        name: &str,
+    ) -> Result<Option<CatalogTable>, HasuraError> {
+        let sql = format!(
+            "SELECT COALESCE((SELECT {TABLE_JSON} FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+ WHERE n.nspname = {} AND c.relname = {} AND c.relkind IN ('r', 'p')), 'null'::json)",
+            quote_literal(schema).map_err(HasuraError::other)?,
+            quote_literal(name).map_err(HasuraError::other)?
+        );
+        let v = self.query_json(cancel, source, &sql).await?;
+        if v.is_null() {
+            return Ok(None);
+        }
+        serde_json::from_value(v)
+            .map(Some)
+            .map_err(|e| HasuraError::other(format!("unexpected catalog row: {e}")))
+    }
+
+    async fn fetch_snapshot(
+        &self,
+        cancel: &CancellationToken,
+        source: &str,
+    ) -> Result<Snapshot, HasuraError> {
+        let sql = format!(
+            "SELECT COALESCE((SELECT json_agg(json_build_object('schema', n.nspname, 'name', c.relname, 'table', {TABLE_JSON}))
+ FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+ WHERE c.relkind IN ('r', 'p') AND {USER_SCHEMAS}), '[]'::json)"
+        );
+        let snapshot = Snapshot::from_json(self.query_json(cancel, source, &sql).await?)?;
+        tracing::debug!(
+            source,
+            tables = snapshot.tables.len(),
+            "read catalog snapshot"
+        );
+        Ok(snapshot)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    use std::sync::atomic::AtomicUsize;
+
+    fn snapshot_with(name: &str) -> Snapshot {
+        let mut s = Snapshot::default();
+        s.tables.insert(
+            ("public".into(), name.into()),
+            CatalogTable {
+                comment: None,
+                columns: vec![],
+                primary_key: None,
+            },
+        );
+        s
+    }
+
+    #[test]
+    fn left_out_schemas_match_the_sql() {
+        for s in [
+            "pg_catalog",
+            "information_schema",
+            "pg_toast",
+            "pg_toast_temp_1",
+            "pg_temp_3",
+        ] {
+            assert!(is_left_out(s), "{s}");
+        }
+        for s in ["public", "pg", "pgtoast", "hdb_catalog", "pg_tem"] {
+            assert!(!is_left_out(s), "{s}");
+        }
+    }
+
+    #[tokio::test]
+    async fn concurrent_callers_share_one_fetch() {
+        let cache = Arc::new(Cache::default());
+        let fetches = Arc::new(AtomicUsize::new(0));
+        let mut tasks = Vec::new();
+        for _ in 0..20 {
+            let (cache, fetches) = (cache.clone(), fetches.clone());
+            tasks.push(tokio::spawn(async move {
+                cache
+                    .get("default", || async {
+                        fetches.fetch_add(1, Ordering::SeqCst);
+                        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                        Ok(snapshot_with("t"))
+                    })
+                    .await
+                    .unwrap()
+            }));
+        }
+        for t in tasks {
+            assert!(t.await.unwrap().table("public", "t").is_some());
+        }
+        assert_eq!(fetches.load(Ordering::SeqCst), 1);
+        // Another source has its own snapshot.
+        cache
+            .get("other", || async {
+                fetches.fetch_add(1, Ordering::SeqCst);
+                Ok(snapshot_with("t"))
+            })
+            .await
+            .unwrap();
+        assert_eq!(fetches.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test]
+    async fn a_failed_fetch_is_not_kept() {
+        let cache = Cache::default();
+        let e = cache
+            .get("default", || async { Err(HasuraError::other("boom")) })
+            .await;
+        assert!(e.is_err());
+        let s = cache
+            .get("default", || async { Ok(snapshot_with("t")) })
+            .await
+            .unwrap();
+        assert!(s.table("public", "t").is_some());
+    }
+
+    #[tokio::test]
+    async fn a_write_drops_the_snapshot() {
+        let cache = Cache::default();
+        cache
+            .get("default", || async { Ok(snapshot_with("old")) })
+            .await
+            .unwrap();
+        drop(cache.write());
+        let s = cache
+            .get("default", || async { Ok(snapshot_with("new")) })
+            .await
+            .unwrap();
+        assert!(s.table("public", "new").is_some());
+    }
+
+    /// A fetch that was in flight while a write was answered may predate the
+    /// write: its caller gets it, nobody after does.
+    #[tokio::test]
+    async fn a_fetch_overlapping_a_write_is_not_kept() {
+        let cache = Arc::new(Cache::default());
+        let (started_tx, started_rx) = tokio::sync::oneshot::channel();
+        let (release_tx, release_rx) = tokio::sync::oneshot::channel::<()>();
+        let overlapping = {
+            let cache = cache.clone();
+            tokio::spawn(async move {
+                cache
+                    .get("default", || async move {
+                        started_tx.send(()).unwrap();
+                        release_rx.await.unwrap();
+                        Ok(snapshot_with("before"))
+                    })
+                    .await
+                    .unwrap()
+            })
+        };
+        started_rx.await.unwrap();
+        drop(cache.write());
+        release_tx.send(()).unwrap();
+        let s = overlapping.await.unwrap();
+        assert!(s.table("public", "before").is_some());
+        let s = cache
+            .get("default", || async { Ok(snapshot_with("after")) })
+            .await
+            .unwrap();
+        assert!(
+            s.table("public", "after").is_some(),
+            "the pre-write fetch was served after the write"
+        );
+    }
+
+    /// The guard also counts a write whose future was dropped mid-flight.
+    #[tokio::test]
+    async fn an_abandoned_write_drops_the_snapshot() {
+        let cache = Arc::new(Cache::default());
+        cache
+            .get("default", || async { Ok(snapshot_with("old")) })
+            .await
+            .unwrap();
+        let (sent_tx, sent_rx) = tokio::sync::oneshot::channel();
+        let write = {
+            let cache = cache.clone();
+            tokio::spawn(async move {
+                let _w = cache.write();
+                sent_tx.send(()).unwrap();
+                std::future::pending::<()>().await;
+            })
+        };
+        sent_rx.await.unwrap();
+        write.abort();
+        let _ = write.await;
+        let s = cache
+            .get("default", || async { Ok(snapshot_with("new")) })
+            .await
+            .unwrap();
+        assert!(s.table("public", "new").is_some());
+    }
+}
