@@ -874,3 +874,136 @@ mod tests {
         assert!(required("check", "insert") && !required("check", "update"));
     }
 }
+
+/// The plan-time column check against the catalog, with the `run_sql` calls
+/// it costs counted by the Hasura emulator.
+#[cfg(test)]
+mod catalog_tests {
+    use std::sync::Arc;
+
+    use futures::future::join_all;
+    use serde_json::json;
+    use tokio_util::sync::CancellationToken;
+
+    use super::*;
+    use crate::hasura::client::catalog::emulated::Emulated;
+    use crate::hasura::table::TableResource;
+
+    fn ctx(env: &Emulated) -> Ctx {
+        let client = HasuraClient::new(Ok(env.engine()), Err("not used".into()));
+        Ctx::new(CancellationToken::new(), Some(Arc::new(client)))
+    }
+
+    fn table_state(name: &str, columns: &[&str]) -> Value {
+        let columns: Vec<J> = columns
+            .iter()
+            .map(|c| json!({"name": c, "type": "text", "nullable": *c != "id", "unique": false}))
+            .collect();
+        let m = json!({
+            "id": format!("default.public.{name}"), "source": "default", "schema": "public",
+            "name": name, "columns": columns, "primary_key": ["id"], "track": true,
+            "deletion_protection": false,
+        });
+        encode(&m, &TableResource.schema().cty_type()).unwrap()
+    }
+
+    /// The errors planning a select permission on `table` for `columns` reports.
+    async fn plan(ctx: &Ctx, table: &str, role: &str, columns: &[&str]) -> Vec<String> {
+        let m = json!({
+            "source": "default", "schema": "public", "table": table, "role": role,
+            "action": "select", "columns": columns, "filter": "{}",
+        });
+        let config = encode(&m, &PermissionResource.schema().cty_type()).unwrap();
+        let mut planned = config.clone();
+        let mut diags = Diagnostics::new();
+        PermissionResource
+            .modify_plan(
+                ctx,
+                PlanContext {
+                    prior: None,
+                    config: &config,
+                    planned: &mut planned,
+                    requires_replace: &mut Vec::new(),
+                    diags: &mut diags,
+                },
+            )
+            .await;
+        diags.0.into_iter().map(|d| d.summary).collect()
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn refreshing_and_planning_many_resources_costs_one_run_sql() {
+        const TABLES: usize = 5;
+        const ROLES: usize = 20;
+        let env = Emulated::start().await;
+        for t in 0..TABLES {
+            env.out_of_band(&format!(
+                "CREATE TABLE public.t{t} (id text PRIMARY KEY, name text)"
+            ))
+            .await;
+        }
+        let ctx = ctx(&env);
+        env.emu.control.reset_counters();
+        // Concurrently, as Terraform walks the graph.
+        let reads = join_all((0..TABLES).map(|t| {
+            let state = table_state(&format!("t{t}"), &["id", "name"]);
+            let ctx = &ctx;
+            async move { TableResource.read(ctx, &state).await }
+        }))
+        .await;
+        for r in reads {
+            assert!(r.unwrap().is_some());
+        }
+        let plans = join_all((0..TABLES).flat_map(|t| {
+            let ctx = &ctx;
+            (0..ROLES).map(move |r| async move {
+                plan(ctx, &format!("t{t}"), &format!("r{r}"), &["id", "name"]).await
+            })
+        }))
+        .await;
+        assert!(plans.iter().all(Vec::is_empty), "{plans:?}");
+        assert_eq!(
+            plan(&ctx, "t0", "bad", &["id", "nope"]).await,
+            ["Unknown column"]
+        );
+        assert_eq!(
+            env.run_sql_calls(),
+            1,
+            "{TABLES} table reads and {} permission plans: {}",
+            TABLES * ROLES + 1,
+            env.emu.control.counters()
+        );
+        env.stop().await;
+    }
+
+    /// Terraform re-plans a permission in the apply walk right after its
+    /// table was altered, by the same provider process.
+    #[tokio::test]
+    async fn a_column_added_by_this_process_is_known_to_the_next_plan() {
+        let env = Emulated::start().await;
+        env.out_of_band("CREATE TABLE public.t (id text PRIMARY KEY, name text)")
+            .await;
+        let ctx = ctx(&env);
+        assert!(plan(&ctx, "t", "r", &["id", "name"]).await.is_empty());
+        assert_eq!(
+            plan(&ctx, "t", "r", &["id", "extra"]).await,
+            ["Unknown column"]
+        );
+        let (prior, planned) = (
+            table_state("t", &["id", "name"]),
+            table_state("t", &["id", "name", "extra"]),
+        );
+        TableResource
+            .update(&ctx, &prior, &planned, &planned)
+            .await
+            .unwrap();
+        assert!(
+            plan(&ctx, "t", "r", &["id", "extra"]).await.is_empty(),
+            "the plan used a catalog from before the ALTER"
+        );
+        let before = env.run_sql_calls();
+        assert!(plan(&ctx, "t", "r2", &["extra"]).await.is_empty());
+        assert_eq!(env.run_sql_calls(), before, "one snapshot after the ALTER");
+        env.stop().await;
+    }
+}

@@ -8,7 +8,7 @@
 //! may write (see [`Engine::run_sql`]) moves the cache to a new generation,
 //! and a snapshot is only served to callers of the generation its fetch
 //! started in: a fetch that overlapped a write is handed to its own caller
-//! (whose call overlapped the write too) but never kept.
+//! (whose call overlapped the write too) and to nobody after the write.
 //!
 //! Apply paths that need the table as it is right now (the basis of an
 //! ALTER, or whether an ambiguous CREATE/DROP landed) use
@@ -26,14 +26,14 @@ use crate::hasura::ident::quote_literal;
 use super::{Engine, HasuraError};
 
 /// What the PostgreSQL catalog says about a table.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize)]
 pub struct CatalogTable {
     pub comment: Option<String>,
     pub columns: Vec<CatalogColumn>,
     pub primary_key: Option<CatalogPk>,
 }
 
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize)]
 pub struct CatalogColumn {
     pub name: String,
     #[serde(rename = "type")]
@@ -44,7 +44,7 @@ pub struct CatalogColumn {
     pub unique: Option<String>,
 }
 
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize)]
 pub struct CatalogPk {
     pub name: String,
     pub columns: Vec<String>,
@@ -156,20 +156,17 @@ impl Cache {
         // Held across the fetch: concurrent callers wait for it and then
         // share what it stored (single flight).
         let mut slot = slot.lock().await;
-        // Read before the query is sent, so a write answered after this point
-        // makes the result unstorable.
         let generation = self.generation.load(Ordering::SeqCst);
         if let Some(s) = slot.as_ref().filter(|s| s.generation == generation) {
             return Ok(s.snapshot.clone());
         }
-        *slot = None;
         let snapshot = Arc::new(fetch().await?);
-        if self.generation.load(Ordering::SeqCst) == generation {
-            *slot = Some(Stored {
-                generation,
-                snapshot: snapshot.clone(),
-            });
-        }
+        // Tagged with the generation read before the query was sent: a write
+        // answered during the fetch leaves it behind for every later caller.
+        *slot = Some(Stored {
+            generation,
+            snapshot: snapshot.clone(),
+        });
         Ok(snapshot)
     }
 }
@@ -240,9 +237,75 @@ impl Engine {
     }
 }
 
+/// An engine talking to the Hasura emulator on a throwaway PostgreSQL, for
+/// tests that count the `run_sql` calls a code path makes.
+#[cfg(test)]
+pub(crate) mod emulated {
+    use std::time::Duration;
+
+    use hasura_emulator::{HasuraConfig, HasuraEmulator, TempPostgres};
+    use tokio_util::sync::CancellationToken;
+
+    use crate::hasura::client::sql::SqlOptions;
+    use crate::hasura::client::Engine;
+    use crate::http::{HttpClient, RetryPolicy};
+
+    pub struct Emulated {
+        pub emu: HasuraEmulator,
+        _pg: TempPostgres,
+    }
+
+    impl Emulated {
+        pub async fn start() -> Emulated {
+            let pg = TempPostgres::start().expect("start temporary PostgreSQL");
+            let emu = HasuraEmulator::start(HasuraConfig::new(pg.url()))
+                .await
+                .expect("start hasura emulator");
+            Emulated { emu, _pg: pg }
+        }
+
+        /// A new engine: what one provider process would have.
+        pub fn engine(&self) -> Engine {
+            let http = HttpClient::new(
+                "catalog-test",
+                Duration::from_secs(30),
+                RetryPolicy::default(),
+            )
+            .unwrap();
+            let url = url::Url::parse(&self.emu.endpoint()).unwrap();
+            Engine::new(http, &url, &self.emu.config.admin_secret).unwrap()
+        }
+
+        pub fn run_sql_calls(&self) -> u64 {
+            self.emu.control.counters()["ops"]["run_sql"]
+                .as_u64()
+                .unwrap_or(0)
+        }
+
+        /// SQL from somewhere else (a migration, another process).
+        pub async fn out_of_band(&self, sql: &str) {
+            self.engine()
+                .run_sql(
+                    &CancellationToken::new(),
+                    "default",
+                    sql,
+                    SqlOptions::default(),
+                )
+                .await
+                .unwrap_or_else(|e| panic!("{sql}: {}", e.message));
+        }
+
+        pub async fn stop(self) {
+            self.emu.stop().await;
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    use super::emulated::Emulated;
     use super::*;
+    use crate::hasura::client::sql::SqlOptions;
 
     use std::sync::atomic::AtomicUsize;
 
@@ -397,5 +460,129 @@ mod tests {
             .await
             .unwrap();
         assert!(s.table("public", "new").is_some());
+    }
+
+    /// The snapshot holds each table exactly as the single-table read does.
+    #[tokio::test]
+    async fn the_snapshot_agrees_with_the_single_table_read() {
+        let env = Emulated::start().await;
+        env.out_of_band(
+            "CREATE SCHEMA \"odd.schema\";
+             CREATE TABLE public.plain (id text PRIMARY KEY, name text);
+             CREATE TABLE public.shaped (a int, b varchar(20) NOT NULL DEFAULT 'x', c serial UNIQUE,
+               d timestamptz DEFAULT now(), e numeric(10,2)[], PRIMARY KEY (b, a));
+             COMMENT ON TABLE public.shaped IS 'it''s shaped';
+             CREATE TABLE \"odd.schema\".\"Mixed Case\" (\"Col\" int);
+             CREATE TABLE public.gone (x int); ALTER TABLE public.gone DROP COLUMN x;
+             CREATE TABLE public.parted (k int NOT NULL, v text) PARTITION BY RANGE (k);
+             CREATE TABLE public.part_1 PARTITION OF public.parted FOR VALUES FROM (0) TO (10);
+             CREATE VIEW public.a_view AS SELECT 1 AS one;",
+        )
+        .await;
+        let engine = env.engine();
+        let cancel = CancellationToken::new();
+        let tables = [
+            ("public", "plain"),
+            ("public", "shaped"),
+            ("odd.schema", "Mixed Case"),
+            ("public", "gone"),
+            ("public", "parted"),
+            ("public", "part_1"),
+            ("public", "a_view"),
+            ("public", "missing"),
+            ("pg_catalog", "pg_class"),
+        ];
+        let mut fresh = Vec::new();
+        for (schema, name) in tables {
+            fresh.push(
+                engine
+                    .table_catalog_fresh(&cancel, "default", schema, name)
+                    .await
+                    .unwrap(),
+            );
+        }
+        assert!(fresh[1].as_ref().unwrap().comment.is_some());
+        assert!(fresh[6].is_none() && fresh[7].is_none());
+        assert!(fresh[8].is_some());
+        let before = env.run_sql_calls();
+        for ((schema, name), want) in tables.iter().zip(&fresh) {
+            let got = engine
+                .table_catalog(&cancel, "default", schema, name)
+                .await
+                .unwrap();
+            assert_eq!(&got, want, "{schema}.{name}");
+        }
+        // One snapshot, plus the left-out pg_catalog table read on its own.
+        assert_eq!(env.run_sql_calls() - before, 2);
+        env.stop().await;
+    }
+
+    #[tokio::test]
+    async fn ddl_through_the_engine_is_seen_by_the_next_lookup() {
+        let env = Emulated::start().await;
+        env.out_of_band("CREATE TABLE public.t (id text PRIMARY KEY)")
+            .await;
+        let engine = env.engine();
+        let cancel = CancellationToken::new();
+        let columns = |t: Option<CatalogTable>| -> Vec<String> {
+            t.unwrap().columns.into_iter().map(|c| c.name).collect()
+        };
+        let lookup = || engine.table_catalog(&cancel, "default", "public", "t");
+        assert_eq!(columns(lookup().await.unwrap()), ["id"]);
+        assert_eq!(columns(lookup().await.unwrap()), ["id"]);
+        assert_eq!(env.run_sql_calls(), 2, "one setup, one snapshot");
+
+        engine
+            .run_sql(
+                &cancel,
+                "default",
+                "ALTER TABLE public.t ADD COLUMN extra int",
+                SqlOptions {
+                    read_only: false,
+                    check_metadata_consistency: Some(false),
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(columns(lookup().await.unwrap()), ["id", "extra"]);
+        // A write that fails still may have changed something: dropped too.
+        assert!(engine
+            .run_sql(
+                &cancel,
+                "default",
+                "ALTER TABLE public.nope ADD COLUMN x int",
+                SqlOptions::default()
+            )
+            .await
+            .is_err());
+        lookup().await.unwrap();
+        assert_eq!(env.run_sql_calls(), 6);
+
+        // Probes in temporary tables leave the snapshot alone.
+        engine
+            .run_sql_temporary(
+                &cancel,
+                "default",
+                "CREATE TEMP TABLE probe (x int) ON COMMIT DROP; SELECT 1",
+            )
+            .await
+            .unwrap();
+        lookup().await.unwrap();
+        assert_eq!(env.run_sql_calls(), 7);
+
+        // Another process's change is for the next process (command) to see.
+        env.out_of_band("ALTER TABLE public.t ADD COLUMN later int")
+            .await;
+        assert_eq!(columns(lookup().await.unwrap()), ["id", "extra"]);
+        let next = env.engine();
+        assert_eq!(
+            columns(
+                next.table_catalog(&cancel, "default", "public", "t")
+                    .await
+                    .unwrap()
+            ),
+            ["id", "extra", "later"]
+        );
+        env.stop().await;
     }
 }
