@@ -9,21 +9,17 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::{mpsc, Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
-use base64::Engine as _;
-use hyper_util::rt::TokioIo;
-use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName, UnixTime};
-use rustls::{DigitallySignedStruct, SignatureScheme};
+use plugin_client::{connect, tls_connector, ClientCert, Dial, Handshake};
 use terraform_providers::plugin::proto::go_plugin::{
     grpc_controller_client::GrpcControllerClient, Empty,
 };
 use terraform_providers::plugin::proto::tfplugin6::{
     get_provider_schema, provider_client::ProviderClient, validate_provider_config,
 };
-use tonic::transport::{Channel, Endpoint};
+use tonic::transport::Channel;
 use tonic_health::pb::{health_check_response::ServingStatus, health_client::HealthClient};
 
-const COOKIE: &str = "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2";
+const COOKIE: &str = plugin_client::MAGIC_COOKIE;
 const STUB_ADDRESS: &str = "registry.terraform.io/clerk-hasura/stub";
 
 /// The example binary cargo builds next to this test (`target/<profile>/examples`).
@@ -82,17 +78,26 @@ struct Plugin {
 impl Plugin {
     /// Starts the stub with a clean environment plus `env`, in a private socket dir.
     fn spawn(env: &[(&str, &str)], args: &[&str]) -> Plugin {
-        let socket_dir = tempfile::tempdir().unwrap();
         let mut cmd = Command::new(stub_binary());
+        cmd.env_clear().envs(env.iter().copied());
+        Plugin::start(cmd, args)
+    }
+
+    /// Starts the stub as Terraform launches a provider (see `plugin_client::command`),
+    /// with `cert` for AutoMTLS, plus `extra` (which overrides).
+    fn managed(cert: Option<&ClientCert>, extra: &[(&str, &str)]) -> Plugin {
+        let mut cmd = plugin_client::command(stub_binary(), cert);
+        cmd.envs(extra.iter().copied());
+        Plugin::start(cmd, &[])
+    }
+
+    fn start(mut cmd: Command, args: &[&str]) -> Plugin {
+        let socket_dir = tempfile::tempdir().unwrap();
         cmd.args(args)
-            .env_clear()
             .env("TMPDIR", socket_dir.path())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
-        for (k, v) in env {
-            cmd.env(k, v);
-        }
         let mut child = cmd.spawn().unwrap();
         let (tx, stdout_lines) = mpsc::channel();
         let out = child.stdout.take().unwrap();
@@ -124,17 +129,6 @@ impl Plugin {
             stderr,
             socket_dir,
         }
-    }
-
-    fn managed(extra: &[(&str, &str)]) -> Plugin {
-        let mut env = vec![
-            ("TF_PLUGIN_MAGIC_COOKIE", COOKIE),
-            ("PLUGIN_PROTOCOL_VERSIONS", "5,6"),
-            ("PLUGIN_MIN_PORT", "10000"),
-            ("PLUGIN_MAX_PORT", "25000"),
-        ];
-        env.extend_from_slice(extra);
-        Plugin::spawn(&env, &[])
     }
 
     fn first_line(&self) -> String {
@@ -182,11 +176,9 @@ impl Drop for Plugin {
     }
 }
 
-struct Handshake {
-    socket: PathBuf,
-    cert: Option<Vec<u8>>,
-}
-
+/// The handshake line as `plugin_client` parses it (core version 1, gRPC, unpadded
+/// base64 certificate), plus what this provider must announce: protocol 6 on a unix
+/// socket named like go-plugin's, in exactly six fields.
 fn parse_handshake(line: &str) -> Handshake {
     let parts: Vec<&str> = line.split('|').collect();
     assert_eq!(parts.len(), 6, "exactly six fields: {line:?}");
@@ -194,181 +186,21 @@ fn parse_handshake(line: &str) -> Handshake {
     assert_eq!(parts[1], "6");
     assert_eq!(parts[2], "unix");
     assert_eq!(parts[4], "grpc");
-    let socket = PathBuf::from(parts[3]);
-    let name = socket.file_name().unwrap().to_str().unwrap();
+    assert!(!parts[5].contains('='), "cert field must be unpadded");
+    let hs = Handshake::parse(line).expect("cert field is RawStdEncoding base64");
+    assert_eq!((hs.protocol, hs.network.as_str()), (6, "unix"));
+    let name = Path::new(&hs.addr).file_name().unwrap().to_str().unwrap();
     assert!(
         name.starts_with("plugin") && name[6..].bytes().all(|b| b.is_ascii_digit()),
         "{name}"
     );
-    let cert = (!parts[5].is_empty()).then(|| {
-        assert!(!parts[5].contains('='), "cert field must be unpadded");
-        base64::engine::general_purpose::STANDARD_NO_PAD
-            .decode(parts[5])
-            .expect("cert field is RawStdEncoding base64")
-    });
-    Handshake { socket, cert }
-}
-
-/// A client certificate made the way go-plugin's `generateCert()` makes
-/// Terraform's: ECDSA P-521, ecdsa-with-SHA512, self-signed CA:TRUE, client+server EKU.
-fn terraform_like_client_cert() -> (CertificateDer<'static>, PrivateKeyDer<'static>, String) {
-    use rcgen::{
-        BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, KeyPair,
-        KeyUsagePurpose,
-    };
-    let key = KeyPair::generate_for(&rcgen::PKCS_ECDSA_P521_SHA512).unwrap();
-    let mut params = CertificateParams::new(vec!["localhost".to_owned()]).unwrap();
-    params
-        .distinguished_name
-        .push(DnType::OrganizationName, "HashiCorp");
-    params
-        .distinguished_name
-        .push(DnType::CommonName, "localhost");
-    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    params.key_usages = vec![
-        KeyUsagePurpose::DigitalSignature,
-        KeyUsagePurpose::KeyEncipherment,
-        KeyUsagePurpose::KeyAgreement,
-        KeyUsagePurpose::KeyCertSign,
-    ];
-    params.extended_key_usages = vec![
-        ExtendedKeyUsagePurpose::ClientAuth,
-        ExtendedKeyUsagePurpose::ServerAuth,
-    ];
-    let now = time::OffsetDateTime::now_utc();
-    params.not_before = now - time::Duration::seconds(30);
-    params.not_after = now + time::Duration::hours(262_980);
-    let cert = params.self_signed(&key).unwrap();
-    (
-        cert.der().clone(),
-        PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der())),
-        cert.pem(),
-    )
-}
-
-/// Pins the server certificate from the handshake line, as the Go client does
-/// by making it the only root (webpki itself would refuse a CA:TRUE leaf).
-#[derive(Debug)]
-struct PinnedServer {
-    der: Vec<u8>,
-    algs: rustls::crypto::WebPkiSupportedAlgorithms,
-}
-
-impl ServerCertVerifier for PinnedServer {
-    fn verify_server_cert(
-        &self,
-        end_entity: &CertificateDer<'_>,
-        _intermediates: &[CertificateDer<'_>],
-        server_name: &ServerName<'_>,
-        _ocsp: &[u8],
-        _now: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        assert_eq!(server_name.to_str(), "localhost");
-        if end_entity.as_ref() == self.der.as_slice() {
-            Ok(ServerCertVerified::assertion())
-        } else {
-            Err(rustls::Error::InvalidCertificate(
-                rustls::CertificateError::UnknownIssuer,
-            ))
-        }
-    }
-    fn verify_tls12_signature(
-        &self,
-        m: &[u8],
-        c: &CertificateDer<'_>,
-        d: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(m, c, d, &self.algs)
-    }
-    fn verify_tls13_signature(
-        &self,
-        m: &[u8],
-        c: &CertificateDer<'_>,
-        d: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(m, c, d, &self.algs)
-    }
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.algs.supported_schemes()
-    }
+    hs
 }
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
-/// Dials the unix socket, optionally wrapping it in TLS, for tonic.
-#[derive(Clone)]
-struct Dial {
-    socket: PathBuf,
-    tls: Option<(tokio_rustls::TlsConnector, bool)>,
-}
-
-impl tonic::codegen::Service<http::Uri> for Dial {
-    type Response = TokioIo<Box<dyn IoStream>>;
-    type Error = BoxError;
-    type Future = futures::future::BoxFuture<'static, Result<Self::Response, BoxError>>;
-
-    fn poll_ready(
-        &mut self,
-        _: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<Result<(), BoxError>> {
-        std::task::Poll::Ready(Ok(()))
-    }
-
-    fn call(&mut self, _: http::Uri) -> Self::Future {
-        let this = self.clone();
-        Box::pin(async move {
-            let stream = tokio::net::UnixStream::connect(&this.socket).await?;
-            let Some((connector, _)) = this.tls else {
-                return Ok(TokioIo::new(Box::new(stream) as Box<dyn IoStream>));
-            };
-            let tls = connector
-                .connect(ServerName::try_from("localhost").unwrap(), stream)
-                .await?;
-            let alpn = tls.get_ref().1.alpn_protocol().map(<[u8]>::to_vec);
-            if alpn.as_deref() != Some(b"h2") {
-                return Err(format!("server negotiated ALPN {alpn:?}, not h2").into());
-            }
-            Ok(TokioIo::new(Box::new(tls) as Box<dyn IoStream>))
-        })
-    }
-}
-
-trait IoStream: tokio::io::AsyncRead + tokio::io::AsyncWrite + Send + Unpin {}
-impl<T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Send + Unpin> IoStream for T {}
-
-fn tls_connector(
-    server_der: &[u8],
-    client: Option<(CertificateDer<'static>, PrivateKeyDer<'static>)>,
-    tls12_only: bool,
-) -> tokio_rustls::TlsConnector {
-    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-    let versions: &[&'static rustls::SupportedProtocolVersion] = if tls12_only {
-        &[&rustls::version::TLS12]
-    } else {
-        &[&rustls::version::TLS13]
-    };
-    let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
-        .with_protocol_versions(versions)
-        .unwrap()
-        .dangerous()
-        .with_custom_certificate_verifier(Arc::new(PinnedServer {
-            der: server_der.to_vec(),
-            algs: provider.signature_verification_algorithms,
-        }));
-    let mut config = match client {
-        Some((cert, key)) => builder.with_client_auth_cert(vec![cert], key).unwrap(),
-        None => builder.with_no_client_auth(),
-    };
-    config.alpn_protocols = vec![b"h2".to_vec()];
-    tokio_rustls::TlsConnector::from(Arc::new(config))
-}
-
-async fn channel(dial: Dial) -> Result<Channel, tonic::transport::Error> {
-    Endpoint::from_static("http://localhost")
-        .connect_timeout(Duration::from_secs(10))
-        .connect_with_connector(dial)
-        .await
-}
+const TLS13: &[&rustls::SupportedProtocolVersion] = &[&rustls::version::TLS13];
+const TLS12: &[&rustls::SupportedProtocolVersion] = &[&rustls::version::TLS12];
 
 async fn health_check(ch: Channel) -> Result<ServingStatus, tonic::Status> {
     let resp = HealthClient::new(ch)
@@ -438,17 +270,13 @@ fn refuses_clients_without_protocol_6() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn plaintext_without_client_cert() {
     // Either order of the offered versions must work (Terraform builds it from a map).
-    let mut p = Plugin::managed(&[("PLUGIN_PROTOCOL_VERSIONS", "6,5")]);
+    let mut p = Plugin::managed(None, &[("PLUGIN_PROTOCOL_VERSIONS", "6,5")]);
     let line = p.first_line();
     let hs = parse_handshake(&line);
     assert!(hs.cert.is_none(), "plaintext mode leaves field 6 empty");
-    assert!(hs.socket.starts_with(p.socket_dir.path()));
-    let ch = channel(Dial {
-        socket: hs.socket.clone(),
-        tls: None,
-    })
-    .await
-    .unwrap();
+    let socket = PathBuf::from(&hs.addr);
+    assert!(socket.starts_with(p.socket_dir.path()));
+    let ch = connect(hs.dial(None)).await.unwrap();
     assert_eq!(
         health_check(ch.clone()).await.unwrap(),
         ServingStatus::Serving
@@ -473,13 +301,13 @@ async fn plaintext_without_client_cert() {
     let status = tokio::task::block_in_place(|| p.wait_exit(Duration::from_secs(2)))
         .expect("exits within 2 s of Shutdown");
     assert!(status.success());
-    assert!(!hs.socket.exists(), "socket removed on exit");
+    assert!(!socket.exists(), "socket removed on exit");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn automtls_with_terraform_style_p521_client_cert() {
-    let (client_der, client_key, client_pem) = terraform_like_client_cert();
-    let mut p = Plugin::managed(&[("PLUGIN_CLIENT_CERT", &client_pem), ("TF_LOG", "trace")]);
+    let client = ClientCert::generate().unwrap();
+    let mut p = Plugin::managed(Some(&client), &[("TF_LOG", "trace")]);
     let line = p.first_line();
     let hs = parse_handshake(&line);
     let server_der = hs.cert.clone().expect("AutoMTLS sends the server cert");
@@ -501,28 +329,19 @@ async fn automtls_with_terraform_style_p521_client_cert() {
     assert!(x509.validity().not_after.timestamp() > now + 10 * 365 * 86400);
 
     // A stranger's certificate (same shape, different key) is refused.
-    let (other_der, other_key, _) = terraform_like_client_cert();
+    let other = ClientCert::generate().unwrap();
+    let tls = tls_connector(&server_der, Some(&other), TLS13).unwrap();
     let stranger = async {
-        let ch = channel(Dial {
-            socket: hs.socket.clone(),
-            tls: Some((
-                tls_connector(&server_der, Some((other_der, other_key)), false),
-                true,
-            )),
-        })
-        .await?;
+        let ch = connect(hs.dial(Some(tls))).await?;
         Ok::<_, BoxError>(health_check(ch).await?)
     }
     .await;
     assert!(stranger.is_err(), "foreign client cert accepted");
 
     // No certificate at all is refused too.
+    let tls = tls_connector(&server_der, None, TLS13).unwrap();
     let anonymous = async {
-        let ch = channel(Dial {
-            socket: hs.socket.clone(),
-            tls: Some((tls_connector(&server_der, None, false), true)),
-        })
-        .await?;
+        let ch = connect(hs.dial(Some(tls))).await?;
         Ok::<_, BoxError>(health_check(ch).await?)
     }
     .await;
@@ -530,42 +349,20 @@ async fn automtls_with_terraform_style_p521_client_cert() {
 
     // Plaintext against a TLS server fails as well.
     let plaintext = async {
-        let ch = channel(Dial {
-            socket: hs.socket.clone(),
-            tls: None,
-        })
-        .await?;
+        let ch = connect(hs.dial(None)).await?;
         Ok::<_, BoxError>(health_check(ch).await?)
     }
     .await;
     assert!(plaintext.is_err(), "plaintext client accepted");
 
     // TLS 1.2 with the pinned P-521 cert exercises the TLS 1.2 signature path.
-    let ch12 = channel(Dial {
-        socket: hs.socket.clone(),
-        tls: Some((
-            tls_connector(
-                &server_der,
-                Some((client_der.clone(), client_key.clone_key())),
-                true,
-            ),
-            true,
-        )),
-    })
-    .await
-    .unwrap();
+    let tls12 = tls_connector(&server_der, Some(&client), TLS12).unwrap();
+    let ch12 = connect(hs.dial(Some(tls12))).await.unwrap();
     assert_eq!(health_check(ch12).await.unwrap(), ServingStatus::Serving);
 
     // The real thing: TLS 1.3, Terraform's certificate, ALPN h2.
-    let ch = channel(Dial {
-        socket: hs.socket.clone(),
-        tls: Some((
-            tls_connector(&server_der, Some((client_der, client_key)), false),
-            true,
-        )),
-    })
-    .await
-    .unwrap();
+    let tls13 = tls_connector(&server_der, Some(&client), TLS13).unwrap();
+    let ch = connect(hs.dial(Some(tls13))).await.unwrap();
     assert_eq!(
         health_check(ch.clone()).await.unwrap(),
         ServingStatus::Serving
@@ -618,7 +415,7 @@ async fn automtls_with_terraform_style_p521_client_cert() {
         .expect("exits within 2 s of Shutdown");
     assert!(status.success(), "{status:?}");
     assert!(started.elapsed() < Duration::from_secs(2));
-    assert!(!hs.socket.exists(), "socket removed on exit");
+    assert!(!Path::new(&hs.addr).exists(), "socket removed on exit");
     drop(broker_tx);
     let _ = broker.message().await;
 
@@ -638,14 +435,9 @@ async fn automtls_with_terraform_style_p521_client_cert() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn handler_panic_is_an_error_not_a_crash() {
-    let mut p = Plugin::managed(&[("STUB_PROVIDER_PANIC", "1")]);
+    let mut p = Plugin::managed(None, &[("STUB_PROVIDER_PANIC", "1")]);
     let hs = parse_handshake(&p.first_line());
-    let ch = channel(Dial {
-        socket: hs.socket,
-        tls: None,
-    })
-    .await
-    .unwrap();
+    let ch = connect(hs.dial(None)).await.unwrap();
     let err = ProviderClient::new(ch.clone())
         .validate_provider_config(validate_provider_config::Request { config: None })
         .await
@@ -682,12 +474,9 @@ async fn debug_mode_prints_reattach_config() {
     assert_eq!(entry["Pid"], p.child.id());
     assert_eq!(entry["Addr"]["Network"], "unix");
     let socket = PathBuf::from(entry["Addr"]["String"].as_str().unwrap());
-    let ch = channel(Dial {
-        socket: socket.clone(),
-        tls: None,
-    })
-    .await
-    .unwrap();
+    let ch = connect(Dial::new("unix", socket.to_str().unwrap(), None))
+        .await
+        .unwrap();
     assert_eq!(health_check(ch).await.unwrap(), ServingStatus::Serving);
     // In debug mode Ctrl-C is the way out.
     p.signal("INT");

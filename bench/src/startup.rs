@@ -5,25 +5,21 @@
 //! (pinned server certificate, our client certificate, ALPN h2) and call the schema RPC:
 //! `tfplugin6.Provider/GetProviderSchema` for our providers, and for the Go null provider
 //! (protocol 5) `tfplugin5.Provider/GetSchema` with a hand-written minimal prost message.
+//! The go-plugin client side (certificate, launch environment, handshake, mTLS dial) is
+//! the `plugin-client` crate the transport tests use too.
 
 use std::io::{BufRead as _, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::sync::Arc;
+use std::path::Path;
 use std::time::{Duration, Instant};
 
-use anyhow::{anyhow, bail, Context as _};
-use base64::Engine as _;
-use hyper_util::rt::TokioIo;
-use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName, UnixTime};
-use rustls::{DigitallySignedStruct, SignatureScheme};
+use anyhow::{bail, Context as _};
+use plugin_client::{channel, Handshake};
 use terraform_providers::plugin::proto::tfplugin6::{
     get_provider_schema, provider_client::ProviderClient,
 };
-use tonic::transport::{Channel, Endpoint};
+use tonic::transport::Channel;
 
-pub const MAGIC_COOKIE: &str = "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2";
+pub use plugin_client::ClientCert;
 
 /// One launch of one provider.
 #[derive(Clone, Copy, Debug)]
@@ -41,77 +37,6 @@ pub struct Launch {
     pub file_schema_kb: u64,
     /// Resource types the schema listed (sanity check that the RPC really ran).
     pub resource_types: usize,
-}
-
-/// A Terraform-style client certificate: ECDSA P-521, ecdsa-with-SHA512, self-signed,
-/// CA:TRUE, EKU client+server, as go-plugin's `generateCert()` makes it.
-pub struct ClientCert {
-    pub der: CertificateDer<'static>,
-    pub key: PrivateKeyDer<'static>,
-    pub pem: String,
-}
-
-impl ClientCert {
-    pub fn generate() -> anyhow::Result<ClientCert> {
-        use rcgen::{
-            BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, KeyPair,
-            KeyUsagePurpose,
-        };
-        let key = KeyPair::generate_for(&rcgen::PKCS_ECDSA_P521_SHA512)?;
-        let mut params = CertificateParams::new(vec!["localhost".to_owned()])?;
-        params
-            .distinguished_name
-            .push(DnType::OrganizationName, "HashiCorp");
-        params
-            .distinguished_name
-            .push(DnType::CommonName, "localhost");
-        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        params.key_usages = vec![
-            KeyUsagePurpose::DigitalSignature,
-            KeyUsagePurpose::KeyEncipherment,
-            KeyUsagePurpose::KeyAgreement,
-            KeyUsagePurpose::KeyCertSign,
-        ];
-        params.extended_key_usages = vec![
-            ExtendedKeyUsagePurpose::ClientAuth,
-            ExtendedKeyUsagePurpose::ServerAuth,
-        ];
-        let now = time::OffsetDateTime::now_utc();
-        params.not_before = now - time::Duration::seconds(30);
-        params.not_after = now + time::Duration::hours(262_980);
-        let cert = params.self_signed(&key)?;
-        Ok(ClientCert {
-            der: cert.der().clone(),
-            key: PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der())),
-            pem: cert.pem(),
-        })
-    }
-}
-
-struct Handshake {
-    protocol: u32,
-    network: String,
-    addr: String,
-    cert: Vec<u8>,
-}
-
-fn parse_handshake(line: &str) -> anyhow::Result<Handshake> {
-    let parts: Vec<&str> = line.trim().split('|').collect();
-    if parts.len() < 6 || parts[0] != "1" || parts[4] != "grpc" {
-        bail!("not a go-plugin handshake line: {line:?}");
-    }
-    let cert = base64::engine::general_purpose::STANDARD_NO_PAD
-        .decode(parts[5].trim_end_matches('='))
-        .context("server certificate field")?;
-    if cert.is_empty() {
-        bail!("handshake announced no server certificate (AutoMTLS off?): {line:?}");
-    }
-    Ok(Handshake {
-        protocol: parts[1].parse()?,
-        network: parts[2].to_string(),
-        addr: parts[3].to_string(),
-        cert,
-    })
 }
 
 /// Memory of a live process from `/proc/<pid>/status`, KiB.
@@ -167,18 +92,9 @@ pub fn smaps_by_file(pid: u32) -> String {
 
 /// Starts `bin` as Terraform would, measures, calls the schema RPC, kills it.
 pub async fn launch_once(bin: &Path, cert: &ClientCert) -> anyhow::Result<Launch> {
-    let mut cmd = Command::new(bin);
-    cmd.env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", std::env::temp_dir())
-        .env("TF_PLUGIN_MAGIC_COOKIE", MAGIC_COOKIE)
-        .env("PLUGIN_PROTOCOL_VERSIONS", "5,6")
-        .env("PLUGIN_MIN_PORT", "10000")
-        .env("PLUGIN_MAX_PORT", "25000")
-        .env("PLUGIN_CLIENT_CERT", &cert.pem)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null());
+    let mut cmd = plugin_client::command(bin, Some(cert));
+    cmd.env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", std::env::temp_dir());
     let t0 = Instant::now();
     let mut child = cmd
         .spawn()
@@ -191,7 +107,7 @@ pub async fn launch_once(bin: &Path, cert: &ClientCert) -> anyhow::Result<Launch
     let rss_kb = proc_mem_kb(pid).rss;
     let result = async {
         read.context("reading the handshake line")?;
-        let hs = parse_handshake(&line)?;
+        let hs = Handshake::parse(&line)?;
         let ch = channel(&hs, cert).await?;
         let resource_types = match hs.protocol {
             6 => {
@@ -254,115 +170,6 @@ async fn tfplugin5_get_schema(ch: Channel) -> anyhow::Result<usize> {
     Ok(resp.resource_schemas.len())
 }
 
-/// Pins the handshake's server certificate as the Go client does (it is the only root).
-#[derive(Debug)]
-struct PinnedServer {
-    der: Vec<u8>,
-    algs: rustls::crypto::WebPkiSupportedAlgorithms,
-}
-
-impl ServerCertVerifier for PinnedServer {
-    fn verify_server_cert(
-        &self,
-        end_entity: &CertificateDer<'_>,
-        _intermediates: &[CertificateDer<'_>],
-        _server_name: &ServerName<'_>,
-        _ocsp: &[u8],
-        _now: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        if end_entity.as_ref() == self.der.as_slice() {
-            Ok(ServerCertVerified::assertion())
-        } else {
-            Err(rustls::Error::InvalidCertificate(
-                rustls::CertificateError::UnknownIssuer,
-            ))
-        }
-    }
-    fn verify_tls12_signature(
-        &self,
-        m: &[u8],
-        c: &CertificateDer<'_>,
-        d: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(m, c, d, &self.algs)
-    }
-    fn verify_tls13_signature(
-        &self,
-        m: &[u8],
-        c: &CertificateDer<'_>,
-        d: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(m, c, d, &self.algs)
-    }
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.algs.supported_schemes()
-    }
-}
-
-type BoxError = Box<dyn std::error::Error + Send + Sync>;
-
-trait IoStream: tokio::io::AsyncRead + tokio::io::AsyncWrite + Send + Unpin {}
-impl<T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Send + Unpin> IoStream for T {}
-
-/// Dials the announced unix socket (or TCP address) and runs TLS over it, for tonic.
-#[derive(Clone)]
-struct Dial {
-    network: String,
-    addr: String,
-    tls: tokio_rustls::TlsConnector,
-}
-
-impl tonic::codegen::Service<http::Uri> for Dial {
-    type Response = TokioIo<Box<dyn IoStream>>;
-    type Error = BoxError;
-    type Future = futures::future::BoxFuture<'static, Result<Self::Response, BoxError>>;
-
-    fn poll_ready(
-        &mut self,
-        _: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<Result<(), BoxError>> {
-        std::task::Poll::Ready(Ok(()))
-    }
-
-    fn call(&mut self, _: http::Uri) -> Self::Future {
-        let this = self.clone();
-        Box::pin(async move {
-            let name = ServerName::try_from("localhost").expect("valid server name");
-            let io: Box<dyn IoStream> = if this.network == "unix" {
-                let s = tokio::net::UnixStream::connect(PathBuf::from(&this.addr)).await?;
-                Box::new(this.tls.connect(name, s).await?)
-            } else {
-                let s = tokio::net::TcpStream::connect(&this.addr).await?;
-                Box::new(this.tls.connect(name, s).await?)
-            };
-            Ok(TokioIo::new(io))
-        })
-    }
-}
-
-async fn channel(hs: &Handshake, cert: &ClientCert) -> anyhow::Result<Channel> {
-    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-    let mut config = rustls::ClientConfig::builder_with_provider(provider.clone())
-        .with_safe_default_protocol_versions()?
-        .dangerous()
-        .with_custom_certificate_verifier(Arc::new(PinnedServer {
-            der: hs.cert.clone(),
-            algs: provider.signature_verification_algorithms,
-        }))
-        .with_client_auth_cert(vec![cert.der.clone()], cert.key.clone_key())?;
-    config.alpn_protocols = vec![b"h2".to_vec()];
-    let dial = Dial {
-        network: hs.network.clone(),
-        addr: hs.addr.clone(),
-        tls: tokio_rustls::TlsConnector::from(Arc::new(config)),
-    };
-    Endpoint::from_static("http://localhost")
-        .connect_timeout(Duration::from_secs(10))
-        .connect_with_connector(dial)
-        .await
-        .map_err(|e| anyhow!("connecting to {} {}: {e:?}", hs.network, hs.addr))
-}
-
 /// Medians over `runs` launches.
 #[derive(Clone, Copy, Debug)]
 pub struct StartupStats {
@@ -412,19 +219,14 @@ pub fn median(v: &mut [f64]) -> f64 {
 
 /// Schema resource type names of a protocol-6 provider (to see whether Hasura has landed).
 pub async fn resource_types(bin: &Path, cert: &ClientCert) -> anyhow::Result<Vec<String>> {
-    let mut cmd = Command::new(bin);
-    cmd.env("TF_PLUGIN_MAGIC_COOKIE", MAGIC_COOKIE)
-        .env("PLUGIN_PROTOCOL_VERSIONS", "6")
-        .env("PLUGIN_CLIENT_CERT", &cert.pem)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null());
+    let mut cmd = plugin_client::command(bin, Some(cert));
+    cmd.env("PLUGIN_PROTOCOL_VERSIONS", "6");
     let mut child = cmd.spawn()?;
     let mut out = BufReader::new(child.stdout.take().expect("piped stdout"));
     let mut line = String::new();
     let r = async {
         out.read_line(&mut line)?;
-        let hs = parse_handshake(&line)?;
+        let hs = Handshake::parse(&line)?;
         let ch = channel(&hs, cert).await?;
         let resp = ProviderClient::new(ch)
             .max_decoding_message_size(256 << 20)

@@ -50,11 +50,24 @@ impl std::fmt::Debug for ServerIdentity {
 /// P-521 and Terraform accepts it), because the Go client validates the server
 /// certificate as its own root: it needs CA:TRUE, SAN localhost and serverAuth.
 pub fn generate_server_identity() -> Result<ServerIdentity, TlsError> {
+    let key_pair = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256)?;
+    let cert = go_plugin_cert(&key_pair)?;
+    Ok(ServerIdentity {
+        cert: cert.der().clone(),
+        key: PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key_pair.serialize_der())),
+    })
+}
+
+/// The certificate go-plugin's `generateCert()` makes for `key`, as either side of
+/// AutoMTLS uses it: self-signed, CA:TRUE, SAN and CN localhost, O HashiCorp, key usages
+/// digitalSignature/keyEncipherment/keyAgreement/keyCertSign, EKU client+server, valid
+/// from 30 s ago for 262,980 hours. The signature algorithm is the key's: Terraform's
+/// own client key is P-521 (ecdsa-with-SHA512), which is what tests and the benchmark
+/// generate to launch a provider the way Terraform does.
+pub fn go_plugin_cert(key: &rcgen::KeyPair) -> Result<rcgen::Certificate, rcgen::Error> {
     use rcgen::{
-        BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, KeyPair,
-        KeyUsagePurpose,
+        BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, KeyUsagePurpose,
     };
-    let key_pair = KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256)?;
     let mut params = CertificateParams::new(vec!["localhost".to_owned()])?;
     params
         .distinguished_name
@@ -74,14 +87,10 @@ pub fn generate_server_identity() -> Result<ServerIdentity, TlsError> {
         ExtendedKeyUsagePurpose::ServerAuth,
     ];
     let now = time::OffsetDateTime::now_utc();
-    // Backdated like go-plugin so a client whose clock lags slightly still accepts it.
+    // Backdated like go-plugin so a peer whose clock lags slightly still accepts it.
     params.not_before = now - time::Duration::seconds(30);
     params.not_after = now + time::Duration::hours(262_980);
-    let cert = params.self_signed(&key_pair)?;
-    Ok(ServerIdentity {
-        cert: cert.der().clone(),
-        key: PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key_pair.serialize_der())),
-    })
+    params.self_signed(key)
 }
 
 /// Every certificate in `PLUGIN_CLIENT_CERT`. go-plugin loads the variable into a
