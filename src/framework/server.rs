@@ -28,6 +28,7 @@ struct Registered<T: ?Sized> {
 pub struct ProviderServer {
     provider: Arc<dyn Provider>,
     provider_schema: Schema,
+    provider_ty: Type,
     resources: HashMap<&'static str, Registered<dyn Resource>>,
     data_sources: HashMap<&'static str, Registered<dyn DataSource>>,
     client: RwLock<Option<Arc<dyn Any + Send + Sync>>>,
@@ -66,8 +67,10 @@ impl ProviderServer {
                 )
             })
             .collect();
+        let provider_schema = provider.schema();
         ProviderServer {
-            provider_schema: provider.schema(),
+            provider_ty: provider_schema.cty_type(),
+            provider_schema,
             provider: Arc::new(provider),
             resources,
             data_sources,
@@ -185,6 +188,33 @@ fn validate_config(
     d.into_result()
 }
 
+/// A destroy is planned (and, for cores that never plan destroys, applied) only
+/// if the resource does not object, e.g. deletion protection. Warnings are returned.
+async fn check_destroy(
+    r: &Registered<dyn Resource>,
+    ctx: &Ctx,
+    prior: Option<&Value>,
+    config: &Value,
+) -> Result<Diagnostics, Diagnostics> {
+    let mut diags = Diagnostics::new();
+    let mut planned = Value::Null;
+    let mut requires_replace = Vec::new();
+    r.imp
+        .modify_plan(
+            ctx,
+            PlanContext {
+                prior,
+                config,
+                planned: &mut planned,
+                requires_replace: &mut requires_replace,
+                diags: &mut diags,
+            },
+        )
+        .await;
+    diags.clone().into_result()?;
+    Ok(diags)
+}
+
 fn write_only_allowed(caps: &Option<pb::ClientCapabilities>) -> bool {
     caps.as_ref()
         .is_some_and(|c| c.write_only_attributes_allowed)
@@ -264,10 +294,12 @@ impl ProviderRpc for ProviderServer {
     ) -> Result<Response<pb::validate_provider_config::Response>, Status> {
         let req = req.into_inner();
         let (_, diags) = guarded("ValidateProviderConfig", async {
-            let ty = self.provider_schema.cty_type();
-            validate_config(&self.provider_schema, &ty, &req.config, |c, d| {
-                self.provider.validate(c, d)
-            })
+            validate_config(
+                &self.provider_schema,
+                &self.provider_ty,
+                &req.config,
+                |c, d| self.provider.validate(c, d),
+            )
         })
         .await;
         Ok(Response::new(pb::validate_provider_config::Response {
@@ -281,7 +313,7 @@ impl ProviderRpc for ProviderServer {
     ) -> Result<Response<pb::configure_provider::Response>, Status> {
         let req = req.into_inner();
         let (client, diags) = guarded("ConfigureProvider", async {
-            let config = decode_dv(&req.config, &self.provider_schema.cty_type())?;
+            let config = decode_dv(&req.config, &self.provider_ty)?;
             self.provider
                 .configure(&config, &req.terraform_version)
                 .await
@@ -374,24 +406,19 @@ impl ProviderRpc for ProviderServer {
             let prior = decode_dv(&req.current_state, &r.ty)?;
             let Some(mut remote) = r.imp.read(&ctx, &prior).await? else {
                 tracing::info!(resource = %req.type_name, "object no longer exists; removing from state");
-                return Ok(Value::Null);
+                return Ok(encode_dv(&Value::Null, &r.ty));
             };
             planning::keep_equivalent_prior(&r.schema.attributes, &remote.clone(), &prior, &mut remote);
             for a in r.schema.attributes.iter().filter(|a| a.write_only) {
                 remote.set(a.name, prior.get(a.name).clone());
             }
-            Ok(planning::strip_unknowns(&remote))
+            Ok(encode_dv(&planning::strip_unknowns(&remote), &r.ty))
         })
         .await;
-        let ty = self
-            .resources
-            .get(req.type_name.as_str())
-            .map(|r| r.ty.clone())
-            .unwrap_or(Type::Dynamic);
         Ok(Response::new(pb::read_resource::Response {
             // On error keep the prior state: core must not forget the object.
             new_state: match state {
-                Some(v) => encode_dv(&v, &ty),
+                Some(v) => v,
                 None => req.current_state.clone(),
             },
             diagnostics: to_pb_diags(diags),
@@ -416,23 +443,8 @@ impl ProviderRpc for ProviderServer {
             let prior_opt = (!prior.is_null()).then_some(&prior);
             let mut diags = Diagnostics::new();
             if proposed.is_null() {
-                // Destroy: only the resource can object (deletion protection).
-                let mut planned = Value::Null;
-                let mut rr = Vec::new();
-                r.imp
-                    .modify_plan(
-                        &ctx,
-                        PlanContext {
-                            prior: prior_opt,
-                            config: &config,
-                            planned: &mut planned,
-                            requires_replace: &mut rr,
-                            diags: &mut diags,
-                        },
-                    )
-                    .await;
-                diags.clone().into_result()?;
-                return Ok((Value::Null, Vec::new(), diags));
+                let warnings = check_destroy(r, &ctx, prior_opt, &config).await?;
+                return Ok((encode_dv(&Value::Null, &r.ty), Vec::new(), warnings));
             }
             let attrs = &r.schema.attributes;
             let mut planned = proposed.clone();
@@ -468,20 +480,13 @@ impl ProviderRpc for ProviderServer {
                 }
             }
             diags.clone().into_result()?;
-            Ok((planned, replace, diags))
+            Ok((encode_dv(&planned, &r.ty), replace, diags))
         })
         .await;
-        let ty = self
-            .resources
-            .get(req.type_name.as_str())
-            .map(|r| r.ty.clone())
-            .unwrap_or(Type::Dynamic);
         let (planned_state, requires_replace, warn) = match out {
-            Some((planned, replace, warn)) => (
-                encode_dv(&planned, &ty),
-                replace.into_iter().map(path_to_pb).collect(),
-                warn,
-            ),
+            Some((planned, replace, warn)) => {
+                (planned, replace.into_iter().map(path_to_pb).collect(), warn)
+            }
             None => (None, vec![], Diagnostics::new()),
         };
         let mut all = warn;
@@ -502,11 +507,6 @@ impl ProviderRpc for ProviderServer {
     ) -> Result<Response<pb::apply_resource_change::Response>, Status> {
         let req = req.into_inner();
         let ctx = self.ctx();
-        let ty = self
-            .resources
-            .get(req.type_name.as_str())
-            .map(|r| r.ty.clone())
-            .unwrap_or(Type::Dynamic);
         let prior_dv = req.prior_state.clone();
         let (out, diags) = guarded("ApplyResourceChange", async {
             let r = self.resource(&req.type_name)?;
@@ -515,24 +515,9 @@ impl ProviderRpc for ProviderServer {
             let config = decode_dv(&req.config, &r.ty)?;
             if planned.is_null() {
                 // Old cores never plan destroys, so the resource re-checks here.
-                let mut diags = Diagnostics::new();
-                let mut rr = Vec::new();
-                let mut null = Value::Null;
-                r.imp
-                    .modify_plan(
-                        &ctx,
-                        PlanContext {
-                            prior: Some(&prior),
-                            config: &Value::Null,
-                            planned: &mut null,
-                            requires_replace: &mut rr,
-                            diags: &mut diags,
-                        },
-                    )
-                    .await;
-                diags.into_result()?;
+                check_destroy(r, &ctx, Some(&prior), &Value::Null).await?;
                 r.imp.delete(&ctx, &prior).await?;
-                return Ok(Ok(Value::Null));
+                return Ok(Ok(encode_dv(&Value::Null, &r.ty)));
             }
             let result = if prior.is_null() {
                 r.imp.create(&ctx, &planned, &config).await
@@ -540,21 +525,21 @@ impl ProviderRpc for ProviderServer {
                 r.imp.update(&ctx, &prior, &planned, &config).await
             };
             Ok(match result {
-                Ok(v) => Ok(planning::reconcile(&planned, &v)),
-                Err(e) => Err((e.state.map(|s| planning::strip_unknowns(&s)), e.diags)),
+                Ok(v) => Ok(encode_dv(&planning::reconcile(&planned, &v), &r.ty)),
+                Err(e) => Err((
+                    e.state
+                        .map(|s| encode_dv(&planning::strip_unknowns(&s), &r.ty)),
+                    e.diags,
+                )),
             })
         })
         .await;
         let (new_state, diags) = match out {
-            Some(Ok(v)) => (encode_dv(&v, &ty), diags),
+            Some(Ok(v)) => (v, diags),
             Some(Err((partial, d))) => {
                 // Keep what exists remotely in state; for an update that failed
                 // before changing anything, the prior state is still the truth.
-                let s = match partial {
-                    Some(p) => encode_dv(&p, &ty),
-                    None => prior_dv,
-                };
-                (s, d)
+                (partial.unwrap_or(prior_dv), d)
             }
             None => (prior_dv, diags),
         };
