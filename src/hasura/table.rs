@@ -1,6 +1,6 @@
 //! `hasura_table`: a PostgreSQL table created and altered through `run_sql`
 //! (one transaction per apply, every identifier quoted), tracked in Hasura.
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
@@ -68,7 +68,7 @@ impl Model {
     }
 }
 
-use super::client::catalog::{CatalogColumn, CatalogTable};
+use super::client::catalog::{CatalogColumn, CatalogTable, PlannedColumns};
 
 /// The table as it is right now (one `run_sql`, bypassing the process's
 /// snapshot); `None` when it does not exist. For apply paths: the basis of
@@ -83,6 +83,52 @@ pub async fn catalog(
     engine
         .table_catalog_fresh(cancel, source, schema, name)
         .await
+}
+
+/// Tells the `hasura_permission`s planned after this table, by this process,
+/// which columns it will have once applied: until then the catalog cannot
+/// know a column this plan adds, and still shows one it drops.
+fn record_planned_columns(ctx: &Ctx, prior: Option<&Model>, planned: &Value) {
+    let Ok(client) = ctx.client::<HasuraClient>() else {
+        return;
+    };
+    let Ok(engine) = client.engine() else { return };
+    let prior_key = prior.map(|p| (p.source(), p.schema(), p.name()));
+    let record = |(source, schema, name): (&str, &str, &str), columns| {
+        engine.record_planned_columns(source, schema, name, columns)
+    };
+    if planned.is_null() {
+        if let Some(old) = prior_key {
+            record(old, PlannedColumns::Dropped);
+        }
+        return;
+    }
+    // Only the names matter to a permission: a type or default still unknown does not.
+    let columns = planned
+        .get("columns")
+        .elements()
+        .and_then(|cols| {
+            cols.iter()
+                .map(|c| c.get("name").as_str().map(str::to_string))
+                .collect::<Option<BTreeSet<_>>>()
+        })
+        .map_or(PlannedColumns::Unknown, PlannedColumns::Known);
+    match ["source", "schema", "name"].map(|a| planned.get(a).as_str()) {
+        [Some(source), Some(schema), Some(name)] => {
+            let key = (source, schema, name);
+            record(key, columns);
+            // Replaced under another name: the old table is dropped.
+            if let Some(old) = prior_key.filter(|old| *old != key) {
+                record(old, PlannedColumns::Dropped);
+            }
+        }
+        // Possibly replaced, possibly kept: not known before apply.
+        _ => {
+            if let Some(old) = prior_key {
+                record(old, PlannedColumns::Unknown);
+            }
+        }
+    }
 }
 
 /// Column types are pasted into DDL: allow only what a type name can contain.
@@ -268,6 +314,7 @@ impl Resource for TableResource {
 
     async fn modify_plan(&self, ctx: &Ctx, plan: PlanContext<'_>) {
         let prior: Option<Model> = plan.prior.and_then(|p| decode(p).ok());
+        record_planned_columns(ctx, prior.as_ref(), plan.planned);
         if plan.planned.is_null() {
             if let Some(p) = prior.filter(|p| p.deletion_protection != Some(false)) {
                 plan.diags.add_error(

@@ -13,7 +13,7 @@
 //! Apply paths that need the table as it is right now (the basis of an
 //! ALTER, or whether an ambiguous CREATE/DROP landed) use
 //! [`Engine::table_catalog_fresh`], which bypasses the snapshot.
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -171,7 +171,82 @@ impl Cache {
     }
 }
 
+/// What a `hasura_table` planned in this process says its table will look
+/// like once applied, for the permissions planned after it: in one apply
+/// that adds a column and grants it, the catalog cannot know the column yet.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PlannedColumns {
+    /// Exactly these columns: the apply adds what is missing and drops the rest.
+    Known(BTreeSet<String>),
+    /// Not known before apply (a name computed from another resource, the
+    /// table possibly replaced under a name not known yet, or two resources
+    /// planning the same table differently).
+    Unknown,
+    /// The table is dropped: destroyed, or replaced under another name.
+    Dropped,
+}
+
+/// The tables planned by this process, keyed by source, schema and name.
+/// Terraform plans a table before the permissions whose `table` refers to
+/// it, in the same provider process; the plan and apply walks are separate
+/// processes, so an entry only ever describes the walk it was made in.
+#[derive(Default)]
+pub(crate) struct PlannedTables {
+    tables: Mutex<HashMap<(String, String, String), PlannedColumns>>,
+}
+
+impl PlannedTables {
+    fn record(&self, key: (String, String, String), columns: PlannedColumns) {
+        use PlannedColumns::{Dropped, Known, Unknown};
+        let mut tables = self.tables.lock().unwrap_or_else(|p| p.into_inner());
+        let merged = match (tables.get(&key), columns) {
+            // A resource that keeps or creates the table under this name wins
+            // over one that drops it, whichever was planned first.
+            (Some(kept @ (Known(_) | Unknown)), Dropped) => kept.clone(),
+            // Two resources planning one table differently: the check cannot
+            // tell which wins, so it steps aside.
+            (Some(Unknown), _) => Unknown,
+            (Some(Known(old)), Known(new)) if *old != new => Unknown,
+            (_, new) => new,
+        };
+        tables.insert(key, merged);
+    }
+
+    fn get(&self, key: &(String, String, String)) -> Option<PlannedColumns> {
+        self.tables
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(key)
+            .cloned()
+    }
+}
+
 impl Engine {
+    /// Records what a `hasura_table` plan of this process will make of its table.
+    pub fn record_planned_columns(
+        &self,
+        source: &str,
+        schema: &str,
+        name: &str,
+        columns: PlannedColumns,
+    ) {
+        self.planned
+            .record((source.into(), schema.into(), name.into()), columns);
+    }
+
+    /// What a `hasura_table` planned earlier in this process will make of the
+    /// table; `None` when no plan of this process concerns it (the catalog
+    /// is then the truth).
+    pub fn planned_columns(
+        &self,
+        source: &str,
+        schema: &str,
+        name: &str,
+    ) -> Option<PlannedColumns> {
+        self.planned
+            .get(&(source.into(), schema.into(), name.into()))
+    }
+
     /// A table's catalog from this process's snapshot of its source; `None`
     /// when the table does not exist. Reflects every write this process made
     /// before the call.
@@ -320,6 +395,33 @@ mod tests {
             },
         );
         s
+    }
+
+    #[test]
+    fn planned_tables_merge() {
+        use PlannedColumns::{Dropped, Known, Unknown};
+        let known = |c: &[&str]| Known(c.iter().map(|s| s.to_string()).collect());
+        let key = |n: &str| ("default".to_string(), "public".to_string(), n.to_string());
+        let p = PlannedTables::default();
+        assert_eq!(p.get(&key("t")), None);
+        p.record(key("t"), known(&["id"]));
+        p.record(key("t"), known(&["id"]));
+        assert_eq!(p.get(&key("t")), Some(known(&["id"])));
+        // Another resource drops the name: the one keeping it wins, in either order.
+        p.record(key("t"), Dropped);
+        assert_eq!(p.get(&key("t")), Some(known(&["id"])));
+        p.record(key("u"), Dropped);
+        assert_eq!(p.get(&key("u")), Some(Dropped));
+        p.record(key("u"), known(&["a"]));
+        assert_eq!(p.get(&key("u")), Some(known(&["a"])));
+        // Two plans disagreeing, or one not knowing: nobody can tell.
+        p.record(key("t"), known(&["id", "x"]));
+        assert_eq!(p.get(&key("t")), Some(Unknown));
+        p.record(key("t"), known(&["id"]));
+        p.record(key("t"), Dropped);
+        assert_eq!(p.get(&key("t")), Some(Unknown));
+        p.record(key("u"), Unknown);
+        assert_eq!(p.get(&key("u")), Some(Unknown));
     }
 
     #[test]

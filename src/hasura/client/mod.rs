@@ -81,8 +81,9 @@ impl HasuraError {
 }
 
 /// The GraphQL Engine: base URL, admin-secret headers, the export cache, the
-/// catalog snapshots and the metadata write batcher. Cheap to clone: clones
-/// share the caches and the batcher (a flush runs on its own task with a clone).
+/// catalog snapshots, the tables planned in this process and the metadata
+/// write batcher. Cheap to clone: clones share the caches and the batcher (a
+/// flush runs on its own task with a clone).
 #[derive(Clone)]
 pub struct Engine {
     http: HttpClient,
@@ -90,6 +91,7 @@ pub struct Engine {
     headers: HeaderMap,
     export: Arc<tokio::sync::Mutex<Option<Arc<Export>>>>,
     catalogs: Arc<catalog::Cache>,
+    planned: Arc<catalog::PlannedTables>,
     batch: Arc<batch::Queue>,
 }
 
@@ -107,6 +109,7 @@ impl Engine {
             headers,
             export: Arc::new(tokio::sync::Mutex::new(None)),
             catalogs: Arc::new(catalog::Cache::default()),
+            planned: Arc::new(catalog::PlannedTables::default()),
             batch: Arc::new(batch::Queue::default()),
         })
     }
