@@ -2,66 +2,11 @@
 //! real Terraform against the Clerk emulator, on every core in TERRAFORM_BINARIES.
 mod support;
 
-use std::path::Path;
-
-use clerk_emulator::{ClerkConfig, ClerkEmulator};
+use clerk_emulator::ClerkConfig;
 use emulator_common::RateLimit;
-use serde_json::{json, Value};
-use support::{for_each_terraform, required_providers, Workdir};
-
-/// One emulator per scenario, on its own runtime so Terraform can block the test thread.
-struct Env {
-    rt: tokio::runtime::Runtime,
-    emu: Option<ClerkEmulator>,
-}
-
-impl Env {
-    fn start(cfg: ClerkConfig) -> Env {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
-        let emu = rt
-            .block_on(ClerkEmulator::start(cfg))
-            .expect("start clerk emulator");
-        Env { rt, emu: Some(emu) }
-    }
-    fn emu(&self) -> &ClerkEmulator {
-        self.emu.as_ref().unwrap()
-    }
-    fn workdir(&self, tf: &Path) -> Workdir {
-        let mut wd = Workdir::new(tf);
-        wd.env("CLERK_SECRET_KEY", self.emu().secret_key());
-        wd.env("CLERK_API_URL", &self.emu().api_url());
-        wd
-    }
-    /// An out-of-band call, as a dashboard user or another tool would make it.
-    fn api(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
-        let url = format!("{}{}", self.emu().api_url(), path);
-        let key = self.emu().secret_key().to_string();
-        self.rt.block_on(async move {
-            let mut req = reqwest::Client::new().request(method, url).bearer_auth(key);
-            if let Some(b) = body {
-                req = req.json(&b);
-            }
-            let resp = req.send().await.unwrap();
-            let status = resp.status().as_u16();
-            (status, resp.json().await.unwrap_or(Value::Null))
-        })
-    }
-    fn templates(&self) -> Vec<Value> {
-        self.emu().templates()
-    }
-}
-
-impl Drop for Env {
-    fn drop(&mut self) {
-        if let Some(e) = self.emu.take() {
-            self.rt.block_on(e.stop());
-        }
-    }
-}
+use serde_json::json;
+use support::clerk::Env;
+use support::{assert_changes, assert_no_changes, for_each_terraform, required_providers};
 
 fn hasura_template(name: &str, lifetime: Option<i64>, reorder: bool) -> String {
     let claims = if reorder {
@@ -88,34 +33,6 @@ fn hasura_template(name: &str, lifetime: Option<i64>, reorder: bool) -> String {
         "{}\nprovider \"clerk\" {{}}\n\nresource \"clerk_jwt_template\" \"hasura\" {{\n  name   = \"{name}\"\n  claims = {claims}\n{lifetime}}}\n",
         required_providers()
     )
-}
-
-fn assert_no_changes(wd: &Workdir, when: &str) {
-    let (code, out) = wd.plan_exitcode();
-    assert_eq!(
-        code,
-        0,
-        "expected an empty plan {when}, got exit {code}:\n{}",
-        out.combined()
-    );
-}
-
-fn assert_changes(wd: &Workdir, when: &str, needles: &[&str]) -> String {
-    let (code, out) = wd.plan_exitcode();
-    assert_eq!(
-        code,
-        2,
-        "expected changes {when}, got exit {code}:\n{}",
-        out.combined()
-    );
-    for n in needles {
-        assert!(
-            out.stdout.contains(n),
-            "plan {when} should mention {n:?}:\n{}",
-            out.stdout
-        );
-    }
-    out.stdout
 }
 
 #[test]
@@ -149,7 +66,7 @@ fn lifecycle_create_update_refresh_destroy() {
         // In-place updates of lifetime and name keep the id.
         let id = v["id"].as_str().unwrap().to_string();
         wd.write("main.tf", &hasura_template("hasura-v2", Some(300), true));
-        let plan = assert_changes(&wd, "after renaming", &["update in-place", "lifetime"]);
+        let plan = assert_changes(&wd, "after renaming", &["update in-place", "lifetime"]).stdout;
         assert!(
             !plan.contains("must be replaced"),
             "rename must not replace:\n{plan}"
@@ -213,7 +130,8 @@ fn drift_is_detected_and_repaired() {
             &wd,
             "after an out-of-band lifetime edit",
             &["lifetime", "999", "120"],
-        );
+        )
+        .stdout;
         assert!(plan.contains("update in-place"), "{plan}");
         wd.apply();
         assert_eq!(env.templates()[0]["lifetime"], 120);

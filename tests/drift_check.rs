@@ -6,61 +6,12 @@ mod support;
 
 use std::path::{Path, PathBuf};
 
-use clerk_emulator::{ClerkConfig, ClerkEmulator};
+use clerk_emulator::ClerkConfig;
 use serde_json::{json, Value};
+use support::clerk::Env;
 use support::{for_each_terraform, required_providers, TfOutput, Workdir};
 
 const SIGNING_KEY: &str = "drift-check-hmac-signing-key-0123456789abcdef";
-
-struct Env {
-    rt: tokio::runtime::Runtime,
-    emu: Option<ClerkEmulator>,
-}
-
-impl Env {
-    fn start() -> Env {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
-        let emu = rt
-            .block_on(ClerkEmulator::start(ClerkConfig::default()))
-            .expect("start clerk emulator");
-        Env { rt, emu: Some(emu) }
-    }
-    fn emu(&self) -> &ClerkEmulator {
-        self.emu.as_ref().unwrap()
-    }
-    fn api(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
-        let url = format!("{}{}", self.emu().api_url(), path);
-        let key = self.emu().secret_key().to_string();
-        self.rt.block_on(async move {
-            let mut req = reqwest::Client::new().request(method, url).bearer_auth(key);
-            if let Some(b) = body {
-                req = req.json(&b);
-            }
-            let resp = req.send().await.unwrap();
-            let status = resp.status().as_u16();
-            (status, resp.json().await.unwrap_or(Value::Null))
-        })
-    }
-    fn template(&self, name: &str) -> Value {
-        self.emu()
-            .templates()
-            .into_iter()
-            .find(|t| t["name"] == name)
-            .unwrap_or_else(|| panic!("no template {name} in the emulator"))
-    }
-}
-
-impl Drop for Env {
-    fn drop(&mut self) {
-        if let Some(e) = self.emu.take() {
-            self.rt.block_on(e.stop());
-        }
-    }
-}
 
 fn script() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/ci/drift-check.sh")
@@ -125,10 +76,8 @@ fn planned_line<'a>(out: &'a TfOutput, addr: &str) -> &'a str {
 #[test]
 fn drift_check_clean_drifted_broken_deleted() {
     for_each_terraform(|tf| {
-        let env = Env::start();
-        let mut wd = Workdir::new(tf);
-        wd.env("CLERK_SECRET_KEY", env.emu().secret_key());
-        wd.env("CLERK_API_URL", &env.emu().api_url());
+        let env = Env::start(ClerkConfig::default());
+        let mut wd = env.workdir(tf);
         wd.write("main.tf", &config());
         wd.apply();
 

@@ -3,134 +3,14 @@
 //! on every core in TERRAFORM_BINARIES.
 mod support;
 
-use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use hasura_emulator::{HasuraConfig, HasuraEmulator, TempPostgres};
 use serde_json::{json, Value};
-use support::{for_each_terraform, required_providers, Workdir};
+use support::hasura::Env;
+use support::{assert_changes, assert_no_changes, for_each_terraform, required_providers};
 
 const JWK_URL: &str = "https://example.clerk.accounts.dev/.well-known/jwks.json";
-
-/// One PostgreSQL and one emulator per scenario, on their own runtime.
-struct Env {
-    rt: tokio::runtime::Runtime,
-    emu: Option<HasuraEmulator>,
-    _pg: TempPostgres,
-}
-
-impl Env {
-    fn start() -> Env {
-        let pg = TempPostgres::start().expect("start temporary PostgreSQL");
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
-        let emu = rt
-            .block_on(HasuraEmulator::start(HasuraConfig::new(pg.url())))
-            .expect("start hasura emulator");
-        Env {
-            rt,
-            emu: Some(emu),
-            _pg: pg,
-        }
-    }
-    fn emu(&self) -> &HasuraEmulator {
-        self.emu.as_ref().unwrap()
-    }
-    fn workdir(&self, tf: &Path) -> Workdir {
-        let mut wd = Workdir::new(tf);
-        let c = &self.emu().config;
-        wd.env("HASURA_GRAPHQL_ENDPOINT", &self.emu().endpoint())
-            .env("HASURA_GRAPHQL_ADMIN_SECRET", &c.admin_secret)
-            .env("HASURA_CLOUD_API_URL", &self.emu().cloud_api_url())
-            .env("HASURA_CLOUD_ACCESS_TOKEN", &c.cloud_token)
-            .env("HASURA_CLOUD_PROJECT_ID", &c.project_id);
-        wd
-    }
-    fn post(&self, path: &str, body: Value) -> (u16, Value) {
-        let url = format!("{}{path}", self.emu().endpoint());
-        let secret = self.emu().config.admin_secret.clone();
-        self.rt.block_on(async move {
-            let resp = reqwest::Client::new()
-                .post(url)
-                .header("x-hasura-admin-secret", secret)
-                .json(&body)
-                .send()
-                .await
-                .unwrap();
-            let status = resp.status().as_u16();
-            (status, resp.json().await.unwrap_or(Value::Null))
-        })
-    }
-    /// Out-of-band SQL, as a migration or a DBA would run it.
-    fn sql(&self, sql: &str) -> Value {
-        let (s, v) = self.post(
-            "/v2/query",
-            json!({"type": "run_sql", "args": {"source": "default", "sql": sql, "cascade": true}}),
-        );
-        assert_eq!(s, 200, "run_sql {sql}: {v}");
-        v
-    }
-    fn meta(&self, body: Value) -> Value {
-        let (s, v) = self.post("/v1/metadata", body.clone());
-        assert_eq!(s, 200, "metadata {body}: {v}");
-        v
-    }
-    fn cloud(&self, query: &str, variables: Value) -> Value {
-        let url = self.emu().cloud_api_url();
-        let token = format!("pat {}", self.emu().config.cloud_token);
-        let v: Value = self.rt.block_on(async move {
-            reqwest::Client::new()
-                .post(url)
-                .header("authorization", token)
-                .json(&json!({"query": query, "variables": variables}))
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap()
-        });
-        assert!(v.get("errors").is_none(), "cloud call failed: {v}");
-        v
-    }
-    fn set_env_out_of_band(&self, key: &str, value: &str) {
-        let tenant = self.emu().config.tenant_id.clone();
-        let env = self.cloud(
-            "query($t: uuid!) { getTenantEnv(tenantId: $t) { hash envVars } }",
-            json!({"t": tenant}),
-        );
-        let hash = env["data"]["getTenantEnv"]["hash"]
-            .as_str()
-            .unwrap()
-            .to_string();
-        self.cloud(
-            "mutation($t: uuid!, $h: String!, $e: [UpdateEnvObject!]!) { updateTenantEnv(tenantId: $t, currentHash: $h, envs: $e) { hash } }",
-            json!({"t": tenant, "h": hash, "e": [{"key": key, "value": value}]}),
-        );
-    }
-    fn env_vars(&self) -> std::collections::BTreeMap<String, String> {
-        self.rt.block_on(self.emu().env_vars())
-    }
-    fn metadata(&self) -> Value {
-        self.rt.block_on(self.emu().metadata())
-    }
-    fn count_rows(&self, table: &str) -> i64 {
-        let v = self.sql(&format!("SELECT count(*) FROM {table}"));
-        v["result"][1][0].as_str().unwrap().parse().unwrap()
-    }
-}
-
-impl Drop for Env {
-    fn drop(&mut self) {
-        if let Some(e) = self.emu.take() {
-            self.rt.block_on(e.stop());
-        }
-    }
-}
 
 fn select_permission(md: &Value, table: &str, role: &str) -> Option<Value> {
     md["sources"]
@@ -178,33 +58,6 @@ resource "hasura_env_var" "jwt" {{
     )
 }
 
-fn assert_no_changes(wd: &Workdir, when: &str) {
-    let (code, out) = wd.plan_exitcode();
-    assert_eq!(
-        code,
-        0,
-        "expected an empty plan {when}, got exit {code}:\n{}",
-        out.combined()
-    );
-}
-
-fn assert_changes(wd: &Workdir, when: &str, needles: &[&str]) {
-    let (code, out) = wd.plan_exitcode();
-    assert_eq!(
-        code,
-        2,
-        "expected changes {when}, got exit {code}:\n{}",
-        out.combined()
-    );
-    for n in needles {
-        assert!(
-            out.stdout.contains(n),
-            "plan {when} should mention {n:?}:\n{}",
-            out.stdout
-        );
-    }
-}
-
 #[test]
 fn apply_drift_repair_atomic_update_and_protected_destroy() {
     for_each_terraform(|tf| {
@@ -246,10 +99,10 @@ fn apply_drift_repair_atomic_update_and_protected_destroy() {
         assert_no_changes(&wd, "after repairing the filter");
 
         // Env var changed through the Cloud API.
-        env.set_env_out_of_band(
+        env.set_env_out_of_band(&[(
             "HASURA_GRAPHQL_JWT_SECRET",
             r#"{"jwk_url":"https://other.example/jwks.json"}"#,
-        );
+        )]);
         assert_changes(
             &wd,
             "after the env var changed out of band",
@@ -330,10 +183,10 @@ fn import_of_every_resource_then_empty_plan() {
         env.meta(json!({"type": "pg_track_table", "args": {"table": "users"}}));
         env.meta(json!({"type": "pg_track_table", "args": {"table": "orders", "configuration": {"custom_name": "order"}}}));
         env.meta(json!({"type": "pg_create_select_permission", "args": {"table": "users", "role": "user", "permission": {"columns": ["name", "id"], "filter": {"id": {"_eq": "X-Hasura-User-Id"}}}}}));
-        env.set_env_out_of_band(
+        env.set_env_out_of_band(&[(
             "HASURA_GRAPHQL_JWT_SECRET",
             &json!({"jwk_url": JWK_URL}).to_string(),
-        );
+        )]);
         let wd = env.workdir(tf);
         let tracked = r#"
 resource "hasura_tracked_table" "orders" {

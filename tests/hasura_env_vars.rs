@@ -3,125 +3,11 @@
 //! each accepted env mutation as one project restart (`cloud:restart`).
 mod support;
 
-use std::collections::BTreeMap;
-use std::path::Path;
-
-use hasura_emulator::{HasuraConfig, HasuraEmulator, TempPostgres};
-use serde_json::{json, Value};
-use support::{for_each_terraform, required_providers, TfOutput, Workdir};
+use serde_json::json;
+use support::hasura::Env;
+use support::{assert_no_changes, for_each_terraform, required_providers, TfOutput, Workdir};
 
 const JWK_URL: &str = "https://example.clerk.accounts.dev/.well-known/jwks.json";
-
-/// One PostgreSQL and one emulator per scenario, on their own runtime.
-struct Env {
-    rt: tokio::runtime::Runtime,
-    emu: Option<HasuraEmulator>,
-    _pg: TempPostgres,
-}
-
-impl Env {
-    fn start() -> Env {
-        let pg = TempPostgres::start().expect("start temporary PostgreSQL");
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
-        let emu = rt
-            .block_on(HasuraEmulator::start(HasuraConfig::new(pg.url())))
-            .expect("start hasura emulator");
-        Env {
-            rt,
-            emu: Some(emu),
-            _pg: pg,
-        }
-    }
-    fn emu(&self) -> &HasuraEmulator {
-        self.emu.as_ref().unwrap()
-    }
-    fn workdir(&self, tf: &Path) -> Workdir {
-        let mut wd = Workdir::new(tf);
-        let c = &self.emu().config;
-        wd.env("HASURA_GRAPHQL_ENDPOINT", &self.emu().endpoint())
-            .env("HASURA_GRAPHQL_ADMIN_SECRET", &c.admin_secret)
-            .env("HASURA_CLOUD_API_URL", &self.emu().cloud_api_url())
-            .env("HASURA_CLOUD_ACCESS_TOKEN", &c.cloud_token)
-            .env("HASURA_CLOUD_PROJECT_ID", &c.project_id);
-        wd
-    }
-    fn cloud(&self, query: &str, variables: Value) -> Value {
-        let url = self.emu().cloud_api_url();
-        let token = format!("pat {}", self.emu().config.cloud_token);
-        let v: Value = self.rt.block_on(async move {
-            reqwest::Client::new()
-                .post(url)
-                .header("authorization", token)
-                .json(&json!({"query": query, "variables": variables}))
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap()
-        });
-        assert!(v.get("errors").is_none(), "cloud call failed: {v}");
-        v
-    }
-    fn hash(&self) -> String {
-        let env = self.cloud(
-            "query($t: uuid!) { getTenantEnv(tenantId: $t) { hash envVars } }",
-            json!({"t": self.emu().config.tenant_id}),
-        );
-        env["data"]["getTenantEnv"]["hash"]
-            .as_str()
-            .unwrap()
-            .to_string()
-    }
-    /// Changes made in the Cloud dashboard, outside Terraform.
-    fn set_out_of_band(&self, pairs: &[(&str, &str)]) {
-        let envs: Vec<Value> = pairs
-            .iter()
-            .map(|(k, v)| json!({"key": k, "value": v}))
-            .collect();
-        self.cloud(
-            "mutation($t: uuid!, $h: String!, $e: [UpdateEnvObject!]!) { updateTenantEnv(tenantId: $t, currentHash: $h, envs: $e) { hash } }",
-            json!({"t": self.emu().config.tenant_id, "h": self.hash(), "e": envs}),
-        );
-    }
-    fn delete_out_of_band(&self, keys: &[&str]) {
-        self.cloud(
-            "mutation($t: uuid!, $h: String!, $d: [String!]!) { deleteTenantEnv(tenantId: $t, currentHash: $h, deleteEnvs: $d) { hash } }",
-            json!({"t": self.emu().config.tenant_id, "h": self.hash(), "d": keys}),
-        );
-    }
-    fn env_vars(&self) -> BTreeMap<String, String> {
-        self.rt.block_on(self.emu().env_vars())
-    }
-    fn ops(&self, name: &str) -> u64 {
-        self.emu().control.counters()["ops"][name]
-            .as_u64()
-            .unwrap_or(0)
-    }
-    /// (restarts, updateTenantEnv, deleteTenantEnv) since the last reset.
-    fn writes(&self) -> (u64, u64, u64) {
-        (
-            self.ops("cloud:restart"),
-            self.ops("cloud:updateTenantEnv"),
-            self.ops("cloud:deleteTenantEnv"),
-        )
-    }
-    fn reset(&self) {
-        self.emu().control.reset_counters();
-    }
-}
-
-impl Drop for Env {
-    fn drop(&mut self) {
-        if let Some(e) = self.emu.take() {
-            self.rt.block_on(e.stop());
-        }
-    }
-}
 
 /// A config with one `hasura_env_vars.all` holding `vars` (HCL map body
 /// lines) and `extra` after it.
@@ -175,24 +61,9 @@ fn apply(wd: &Workdir) -> TfOutput {
     out
 }
 
-fn assert_no_changes(wd: &Workdir, when: &str) {
-    let (code, out) = wd.plan_exitcode();
-    assert_eq!(
-        code,
-        0,
-        "expected an empty plan {when}, got exit {code}:\n{}",
-        out.combined()
-    );
-}
-
+/// [`support::assert_changes`], with the needles looked for in stdout and stderr.
 fn assert_changes(wd: &Workdir, when: &str, needles: &[&str]) -> TfOutput {
-    let (code, out) = wd.plan_exitcode();
-    assert_eq!(
-        code,
-        2,
-        "expected changes {when}, got exit {code}:\n{}",
-        out.combined()
-    );
+    let out = support::assert_changes(wd, when, &[]);
     for n in needles {
         assert!(
             out.combined().contains(n),
@@ -207,14 +78,14 @@ fn assert_changes(wd: &Workdir, when: &str, needles: &[&str]) -> TfOutput {
 fn twenty_keys_one_restart_then_drift_repair_and_removal() {
     for_each_terraform(|tf| {
         let env = Env::start();
-        env.set_out_of_band(&[("UNMANAGED", "dashboard")]);
+        env.set_env_out_of_band(&[("UNMANAGED", "dashboard")]);
         let wd = env.workdir(tf);
         // A `hasura_env_var` applied at the same time joins the same batch.
         let single =
             "\nresource \"hasura_env_var\" \"single\" {\n  key   = \"SINGLE\"\n  value = \"one\"\n}\n";
         let all = twenty();
         wd.write("main.tf", &config(&all, "", single));
-        env.reset();
+        env.reset_counters();
         apply(&wd);
         assert_eq!(
             env.writes(),
@@ -232,21 +103,21 @@ fn twenty_keys_one_restart_then_drift_repair_and_removal() {
         assert_no_changes(&wd, "after creating 20 keys");
 
         // Drift: one value changed and one key deleted in the dashboard.
-        env.set_out_of_band(&[("K03", "changed-out-of-band")]);
+        env.set_env_out_of_band(&[("K03", "changed-out-of-band")]);
         assert_changes(
             &wd,
             "after a value changed out of band",
             &["hasura_env_vars.all"],
         );
-        env.delete_out_of_band(&["K07"]);
+        env.delete_env_out_of_band(&["K07"]);
         assert_changes(
             &wd,
             "after a key deleted out of band",
             &["hasura_env_vars.all"],
         );
-        env.set_out_of_band(&[("K03", "value-3")]);
+        env.set_env_out_of_band(&[("K03", "value-3")]);
         assert_changes(&wd, "with only the deleted key", &["hasura_env_vars.all"]);
-        env.set_out_of_band(&[("K03", "changed-out-of-band")]);
+        env.set_env_out_of_band(&[("K03", "changed-out-of-band")]);
         // Refreshed state: the changed value as it is, the deleted key gone.
         wd.tf(&["apply", "-refresh-only", "-auto-approve", "-input=false"])
             .assert_success("refresh-only apply");
@@ -255,7 +126,7 @@ fn twenty_keys_one_restart_then_drift_repair_and_removal() {
         assert!(refreshed.get("K07").is_none(), "{refreshed}");
         assert_eq!(refreshed.as_object().unwrap().len(), 19);
         assert!(refreshed.get("UNMANAGED").is_none(), "not exclusive");
-        env.reset();
+        env.reset_counters();
         apply(&wd);
         assert_eq!(
             env.writes(),
@@ -274,7 +145,7 @@ fn twenty_keys_one_restart_then_drift_repair_and_removal() {
             all.iter().filter(|(k, _)| k != "K19").cloned().collect();
         fewer[0].1 = "new-zero".into();
         wd.write("main.tf", &config(&fewer, "", single));
-        env.reset();
+        env.reset_counters();
         apply(&wd);
         assert_eq!(
             env.writes(),
@@ -290,14 +161,14 @@ fn twenty_keys_one_restart_then_drift_repair_and_removal() {
 
         // Only removals: one delete, one restart.
         wd.write("main.tf", &config(&fewer[..15], "", single));
-        env.reset();
+        env.reset_counters();
         apply(&wd);
         assert_eq!(env.writes(), (1, 0, 1), "{}", env.emu().control.counters());
         assert!(!env.env_vars().contains_key("K15"));
         assert_no_changes(&wd, "after removing four keys");
 
         // Destroy deletes the managed keys in one mutation, nothing else.
-        env.reset();
+        env.reset_counters();
         wd.destroy();
         assert_eq!(env.writes(), (1, 0, 1), "{}", env.emu().control.counters());
         let vars = env.env_vars();
@@ -313,7 +184,7 @@ fn twenty_keys_one_restart_then_drift_repair_and_removal() {
 fn exclusive_shows_and_removes_undeclared_keys() {
     for_each_terraform(|tf| {
         let env = Env::start();
-        env.set_out_of_band(&[("OTHER", "dashboard"), ("A", "1")]);
+        env.set_env_out_of_band(&[("OTHER", "dashboard"), ("A", "1")]);
         let wd = env.workdir(tf);
         let declared = pairs(&[("A", "1"), ("B", "2")]);
 
@@ -326,16 +197,16 @@ fn exclusive_shows_and_removes_undeclared_keys() {
         // Turning exclusive on names and deletes the undeclared key.
         wd.write("main.tf", &config(&declared, "  exclusive = true\n", ""));
         assert_changes(&wd, "when exclusive is turned on", &["exclusive", "OTHER"]);
-        env.reset();
+        env.reset_counters();
         apply(&wd);
         assert_eq!(env.writes(), (1, 0, 1), "{}", env.emu().control.counters());
         assert_eq!(env.env_vars(), declared.iter().cloned().collect());
         assert_no_changes(&wd, "after taking ownership");
 
         // A key added outside Terraform is drift, and the next apply removes it.
-        env.set_out_of_band(&[("STRAY", "x")]);
+        env.set_env_out_of_band(&[("STRAY", "x")]);
         assert_changes(&wd, "after a stray key appeared", &["STRAY"]);
-        env.reset();
+        env.reset_counters();
         apply(&wd);
         assert_eq!(env.writes(), (1, 0, 1), "{}", env.emu().control.counters());
         assert!(!env.env_vars().contains_key("STRAY"));
@@ -344,14 +215,14 @@ fn exclusive_shows_and_removes_undeclared_keys() {
         // Created exclusive: every undeclared key goes in the same apply.
         wd.destroy();
         assert!(env.env_vars().is_empty());
-        env.set_out_of_band(&[("LEFTOVER", "x"), ("B", "2")]);
+        env.set_env_out_of_band(&[("LEFTOVER", "x"), ("B", "2")]);
         let out = wd.tf(&["plan", "-input=false"]);
         assert!(
             out.combined().contains("LEFTOVER"),
             "the create plan names the key it will delete:\n{}",
             out.combined()
         );
-        env.reset();
+        env.reset_counters();
         apply(&wd);
         assert_eq!(env.writes(), (2, 1, 1), "{}", env.emu().control.counters());
         assert_eq!(env.env_vars(), declared.iter().cloned().collect());
@@ -364,7 +235,7 @@ fn import_by_key_list_then_empty_plan() {
     for_each_terraform(|tf| {
         let env = Env::start();
         let jwt = json!({ "jwk_url": JWK_URL }).to_string();
-        env.set_out_of_band(&[
+        env.set_env_out_of_band(&[
             ("HASURA_GRAPHQL_JWT_SECRET", &jwt),
             ("A", "1"),
             ("OTHER", "x"),
@@ -381,7 +252,7 @@ fn import_by_key_list_then_empty_plan() {
         ] {
             assert_failed_with(&wd.import("hasura_env_vars.all", id), &[needle]);
         }
-        env.reset();
+        env.reset_counters();
         wd.import("hasura_env_vars.all", "HASURA_GRAPHQL_JWT_SECRET,A")
             .assert_success("import by key list");
         let state = wd.resource_values("hasura_env_vars.all");
@@ -419,7 +290,7 @@ fn import_by_key_list_then_empty_plan() {
             &config(&changed, &format!("  project_id = \"{pid}\"\n"), ""),
         );
         assert_changes(&wd2, "after changing an imported value", &["vars"]);
-        env.reset();
+        env.reset_counters();
         apply(&wd2);
         assert_eq!(env.writes(), (1, 1, 0), "{}", env.emu().control.counters());
         assert_eq!(env.env_vars()["A"], "2");
@@ -452,7 +323,7 @@ fn bad_inputs_are_refused_before_anything_is_sent() {
             ),
         ] {
             wd.write("main.tf", &config(&vars, "", ""));
-            env.reset();
+            env.reset_counters();
             for out in [wd.validate(), wd.try_apply()] {
                 assert_failed_with(&out, &[element, needle]);
                 let text = out.combined();
@@ -472,8 +343,8 @@ fn bad_inputs_are_refused_before_anything_is_sent() {
 
         // A key that exists with another value is refused, with an import hint;
         // nothing is written.
-        env.set_out_of_band(&[("EXISTING", "old"), ("SAME", "s")]);
-        env.reset();
+        env.set_env_out_of_band(&[("EXISTING", "old"), ("SAME", "s")]);
+        env.reset_counters();
         wd.write(
             "main.tf",
             &config(
@@ -526,7 +397,7 @@ fn bad_inputs_are_refused_before_anything_is_sent() {
             ("EMPTY", ""),
         ]);
         wd.write("main.tf", &config(&odd, "", ""));
-        env.reset();
+        env.reset_counters();
         apply(&wd);
         assert_eq!(env.writes(), (1, 1, 0), "{}", env.emu().control.counters());
         assert_eq!(env.env_vars(), odd.iter().cloned().collect());

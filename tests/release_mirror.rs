@@ -13,10 +13,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use base64::Engine;
-use clerk_emulator::{ClerkConfig, ClerkEmulator};
+use clerk_emulator::ClerkConfig;
 use serde_json::{json, Value};
 use support::{
-    for_each_terraform, provider_dir, required_providers, Workdir, CLERK_PROVIDER_BIN,
+    clerk, for_each_terraform, provider_dir, required_providers, CLERK_PROVIDER_BIN,
     HASURA_PROVIDER_BIN,
 };
 
@@ -294,20 +294,11 @@ fn filesystem_mirror_install_apply_and_lock_hashes() {
     make_mirror(&dist, &mirror);
 
     for_each_terraform(|tf| {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
-        let emu = rt
-            .block_on(ClerkEmulator::start(ClerkConfig::default()))
-            .expect("start clerk emulator");
+        let env = clerk::Env::start(ClerkConfig::default());
 
-        let mut wd = Workdir::new(tf);
+        let wd = env.workdir(tf);
         // Replace the harness's dev_overrides with the mirror: a real install.
         wd.write("cli.tfrc", &mirror_cli_config(&mirror));
-        wd.env("CLERK_SECRET_KEY", emu.secret_key());
-        wd.env("CLERK_API_URL", &emu.api_url());
         wd.write(
             "main.tf",
             &format!(
@@ -356,7 +347,7 @@ fn filesystem_mirror_install_apply_and_lock_hashes() {
         }
 
         wd.apply();
-        let templates = emu.templates();
+        let templates = env.templates();
         assert_eq!(templates.len(), 1, "{templates:?}");
         assert_eq!(templates[0]["lifetime"], 300);
         let (code, plan) = wd.plan_exitcode();
@@ -403,7 +394,6 @@ fn filesystem_mirror_install_apply_and_lock_hashes() {
         assert_eq!(code, 0, "plan after re-install:\n{}", plan.combined());
 
         wd.destroy();
-        assert!(emu.templates().is_empty());
-        rt.block_on(emu.stop());
+        assert!(env.templates().is_empty());
     });
 }

@@ -10,6 +10,8 @@
 //! * Terraform never reads the user's config: `HOME`, `TF_CLI_CONFIG_FILE` and friends are
 //!   replaced for every run, and every run is killed after a timeout
 //!   (`TF_TEST_TIMEOUT_SECS`, default 180 s) which fails the test.
+//! * [`clerk::Env`] and [`hasura::Env`] start a scenario's emulator (the Hasura one on a
+//!   throwaway PostgreSQL) and make workdirs whose provider settings point at it.
 #![allow(dead_code)]
 
 use std::collections::HashMap;
@@ -19,6 +21,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
+
+pub mod clerk;
+pub mod hasura;
 
 /// Provider source addresses, as used in `required_providers` and in `dev_overrides`.
 pub const CLERK_SOURCE: &str = "registry.terraform.io/clerk-hasura/clerk";
@@ -152,6 +157,16 @@ pub fn terraform_version_tuple(bin: &Path) -> (u32, u32, u32) {
     )
 }
 
+/// A runtime of its own for a scenario's emulators, so the test thread can block on
+/// Terraform while they serve.
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
 /// Runs a scenario once per Terraform binary, printing which core runs. Every core is tried
 /// even if one fails; the test then fails naming the cores that failed.
 pub fn for_each_terraform(f: impl Fn(&Path)) {
@@ -235,6 +250,37 @@ impl TfOutput {
         );
         self
     }
+}
+
+/// `plan -detailed-exitcode` in `wd` must show no changes (exit 0).
+pub fn assert_no_changes(wd: &Workdir, when: &str) {
+    let (code, out) = wd.plan_exitcode();
+    assert_eq!(
+        code,
+        0,
+        "expected an empty plan {when}, got exit {code}:\n{}",
+        out.combined()
+    );
+}
+
+/// `plan -detailed-exitcode` in `wd` must show changes (exit 2) and its stdout mention
+/// every needle; returns the plan's output.
+pub fn assert_changes(wd: &Workdir, when: &str, needles: &[&str]) -> TfOutput {
+    let (code, out) = wd.plan_exitcode();
+    assert_eq!(
+        code,
+        2,
+        "expected changes {when}, got exit {code}:\n{}",
+        out.combined()
+    );
+    for n in needles {
+        assert!(
+            out.stdout.contains(n),
+            "plan {when} should mention {n:?}:\n{}",
+            out.stdout
+        );
+    }
+    out
 }
 
 /// A temp dir holding `main.tf` (or other files), a CLI config and the local state.

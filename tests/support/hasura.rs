@@ -1,0 +1,176 @@
+//! A Hasura emulator on a throwaway PostgreSQL for one scenario, with the out-of-band
+//! calls tests make behind Terraform's back (SQL, metadata, the Cloud env API).
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use hasura_emulator::{HasuraConfig, HasuraEmulator, TempPostgres};
+use serde_json::{json, Value};
+
+use super::{runtime, Workdir};
+
+/// One PostgreSQL and one emulator per scenario, on their own runtime.
+pub struct Env {
+    pub rt: tokio::runtime::Runtime,
+    emu: Option<HasuraEmulator>,
+    _pg: TempPostgres,
+}
+
+impl Env {
+    pub fn start() -> Env {
+        let pg = TempPostgres::start().expect("start temporary PostgreSQL");
+        let rt = runtime();
+        let emu = rt
+            .block_on(HasuraEmulator::start(HasuraConfig::new(pg.url())))
+            .expect("start hasura emulator");
+        Env {
+            rt,
+            emu: Some(emu),
+            _pg: pg,
+        }
+    }
+
+    pub fn emu(&self) -> &HasuraEmulator {
+        self.emu.as_ref().unwrap()
+    }
+
+    /// A workdir whose provider settings point at this emulator (GraphQL endpoint and
+    /// admin secret, Cloud API, token and project).
+    pub fn workdir(&self, tf: &Path) -> Workdir {
+        let mut wd = Workdir::new(tf);
+        let c = &self.emu().config;
+        wd.env("HASURA_GRAPHQL_ENDPOINT", &self.emu().endpoint())
+            .env("HASURA_GRAPHQL_ADMIN_SECRET", &c.admin_secret)
+            .env("HASURA_CLOUD_API_URL", &self.emu().cloud_api_url())
+            .env("HASURA_CLOUD_ACCESS_TOKEN", &c.cloud_token)
+            .env("HASURA_CLOUD_PROJECT_ID", &c.project_id);
+        wd
+    }
+
+    /// POSTs `body` to the engine with the admin secret: (status, JSON body or null).
+    pub fn post(&self, path: &str, body: Value) -> (u16, Value) {
+        let url = format!("{}{path}", self.emu().endpoint());
+        let secret = self.emu().config.admin_secret.clone();
+        self.rt.block_on(async move {
+            let resp = reqwest::Client::new()
+                .post(url)
+                .header("x-hasura-admin-secret", secret)
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            let status = resp.status().as_u16();
+            (status, resp.json().await.unwrap_or(Value::Null))
+        })
+    }
+
+    /// Out-of-band SQL, as a migration or a DBA would run it.
+    pub fn sql(&self, sql: &str) -> Value {
+        let (s, v) = self.post(
+            "/v2/query",
+            json!({"type": "run_sql", "args": {"source": "default", "sql": sql, "cascade": true}}),
+        );
+        assert_eq!(s, 200, "run_sql {sql}: {v}");
+        v
+    }
+
+    pub fn count_rows(&self, table: &str) -> i64 {
+        let v = self.sql(&format!("SELECT count(*) FROM {table}"));
+        v["result"][1][0].as_str().unwrap().parse().unwrap()
+    }
+
+    /// An out-of-band metadata API call, which must succeed.
+    pub fn meta(&self, body: Value) -> Value {
+        let (s, v) = self.post("/v1/metadata", body.clone());
+        assert_eq!(s, 200, "metadata {body}: {v}");
+        v
+    }
+
+    pub fn metadata(&self) -> Value {
+        self.rt.block_on(self.emu().metadata())
+    }
+
+    /// A Cloud API GraphQL call with the access token, which must succeed.
+    pub fn cloud(&self, query: &str, variables: Value) -> Value {
+        let url = self.emu().cloud_api_url();
+        let token = format!("pat {}", self.emu().config.cloud_token);
+        let v: Value = self.rt.block_on(async move {
+            reqwest::Client::new()
+                .post(url)
+                .header("authorization", token)
+                .json(&json!({"query": query, "variables": variables}))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap()
+        });
+        assert!(v.get("errors").is_none(), "cloud call failed: {v}");
+        v
+    }
+
+    /// The current hash of the project's env vars (Cloud's optimistic lock).
+    pub fn env_hash(&self) -> String {
+        let env = self.cloud(
+            "query($t: uuid!) { getTenantEnv(tenantId: $t) { hash envVars } }",
+            json!({"t": self.emu().config.tenant_id}),
+        );
+        env["data"]["getTenantEnv"]["hash"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    }
+
+    /// Env vars set in the Cloud dashboard, outside Terraform.
+    pub fn set_env_out_of_band(&self, pairs: &[(&str, &str)]) {
+        let envs: Vec<Value> = pairs
+            .iter()
+            .map(|(k, v)| json!({"key": k, "value": v}))
+            .collect();
+        self.cloud(
+            "mutation($t: uuid!, $h: String!, $e: [UpdateEnvObject!]!) { updateTenantEnv(tenantId: $t, currentHash: $h, envs: $e) { hash } }",
+            json!({"t": self.emu().config.tenant_id, "h": self.env_hash(), "e": envs}),
+        );
+    }
+
+    /// Env vars deleted in the Cloud dashboard, outside Terraform.
+    pub fn delete_env_out_of_band(&self, keys: &[&str]) {
+        self.cloud(
+            "mutation($t: uuid!, $h: String!, $d: [String!]!) { deleteTenantEnv(tenantId: $t, currentHash: $h, deleteEnvs: $d) { hash } }",
+            json!({"t": self.emu().config.tenant_id, "h": self.env_hash(), "d": keys}),
+        );
+    }
+
+    pub fn env_vars(&self) -> BTreeMap<String, String> {
+        self.rt.block_on(self.emu().env_vars())
+    }
+
+    /// How many times the emulator served operation `name` since the last reset.
+    pub fn ops(&self, name: &str) -> u64 {
+        self.emu().control.counters()["ops"][name]
+            .as_u64()
+            .unwrap_or(0)
+    }
+
+    /// Cloud env writes since the last reset: (restarts, updateTenantEnv, deleteTenantEnv).
+    pub fn writes(&self) -> (u64, u64, u64) {
+        (
+            self.ops("cloud:restart"),
+            self.ops("cloud:updateTenantEnv"),
+            self.ops("cloud:deleteTenantEnv"),
+        )
+    }
+
+    pub fn reset_counters(&self) {
+        self.emu().control.reset_counters();
+    }
+}
+
+impl Drop for Env {
+    fn drop(&mut self) {
+        if let Some(e) = self.emu.take() {
+            self.rt.block_on(e.stop());
+        }
+    }
+}
