@@ -9,3 +9,4 @@ pub mod framework;
 pub mod hasura;
 pub mod http;
 pub mod plugin;
+pub mod settle;

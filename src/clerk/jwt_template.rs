@@ -8,9 +8,10 @@ use crate::framework::{
     Resource, Schema, StringLen, UseStateForUnknown,
 };
 use crate::plugin::cty::{AttrPath, Value};
+use crate::settle::{settle, Ambiguous, ReadBack, Settle};
 
 use super::claims;
-use super::client::{ClerkClient, JwtTemplate, TemplateBody};
+use super::client::{ClerkClient, ClerkError, JwtTemplate, TemplateBody};
 
 pub struct JwtTemplateResource;
 
@@ -86,8 +87,11 @@ impl Model {
     }
 }
 
-/// How many times a create whose first attempts certainly did not land is sent again.
-const CREATE_ATTEMPTS: usize = 4;
+/// How many times a create that certainly did not land is sent again.
+const CREATE_RESENDS: u32 = 3;
+
+/// Clerk's code for a create whose identifier (the template name) is taken.
+const NAME_TAKEN: &str = "form_identifier_exists";
 
 /// Whether a template found remotely is the one this create asked for.
 fn is_ours(t: &JwtTemplate, body: &TemplateBody) -> bool {
@@ -96,6 +100,22 @@ fn is_ours(t: &JwtTemplate, body: &TemplateBody) -> bool {
         && t.lifetime == body.lifetime
         && t.allowed_clock_skew == body.allowed_clock_skew
         && t.custom_signing_key == body.custom_signing_key
+}
+
+impl Ambiguous for ClerkError {
+    fn may_have_landed(&self) -> bool {
+        // A create refused because its name is taken may have met itself:
+        // an earlier attempt, or apply, whose answer was lost.
+        !self.is_cancelled() && (self.is_ambiguous() || self.code.as_deref() == Some(NAME_TAKEN))
+    }
+    fn message_mut(&mut self) -> &mut String {
+        &mut self.message
+    }
+    fn log_text(&self) -> Option<&str> {
+        // Clerk's answers stay out of the logs, as in `http`: their text is
+        // Clerk's, not ours, and may quote the request.
+        None
+    }
 }
 
 /// Creates the template exactly once. When an attempt's answer is lost (5xx,
@@ -108,31 +128,41 @@ async fn create_once(
     ctx: &Ctx,
     body: &TemplateBody,
 ) -> Result<JwtTemplate, ApplyError> {
-    let mut attempt = 1;
-    loop {
-        let err = match client.create_template(&ctx.cancel, body).await {
-            Ok(t) => return Ok(t),
-            Err(e) => e,
-        };
-        let conflict = err.code.as_deref() == Some("form_identifier_exists");
-        if err.is_cancelled() || !(err.is_ambiguous() || conflict) {
-            return Err(err.into_diags("Failed to create JWT template").into());
-        }
-        match client.find_template_by_name(&ctx.cancel, &body.name).await {
-            Ok(Some(t)) if is_ours(&t, body) => {
-                tracing::info!(
-                    attempt,
-                    "template from an earlier attempt found; adopting it"
-                );
-                return Ok(t);
+    let how = Settle {
+        resending: "create did not land; sending it again",
+        landed: Some("template from an earlier attempt found; adopting it"),
+        table: None,
+        resends: CREATE_RESENDS,
+        // Sent again at once, as it always was: the lookup in between (a
+        // list call, which the HTTP layer retries) is the only wait.
+        backoff: false,
+    };
+    settle(
+        &ctx.cancel,
+        &how,
+        || client.create_template(&ctx.cancel, body),
+        |err| {
+            let conflict = err.code.as_deref() == Some(NAME_TAKEN);
+            async move {
+                Ok(
+                    match client
+                        .find_template_by_name(&ctx.cancel, &body.name)
+                        .await?
+                    {
+                        Some(t) if is_ours(&t, body) => ReadBack::Landed(t),
+                        None if !conflict => ReadBack::Absent,
+                        _ => ReadBack::Other,
+                    },
+                )
             }
-            Ok(None) if !conflict && attempt < CREATE_ATTEMPTS => {
-                tracing::info!(attempt, "create did not land; sending it again");
-                attempt += 1;
-            }
-            _ => return Err(err.into_diags("Failed to create JWT template").into()),
-        }
-    }
+        },
+    )
+    .await
+    .map_err(|u| {
+        u.into_error("looking the template up by name to see whether it landed")
+            .into_diags("Failed to create JWT template")
+            .into()
+    })
 }
 
 #[async_trait]
@@ -329,5 +359,38 @@ impl Resource for JwtTemplateResource {
             ));
         };
         encode(&Model::from_api(t, None), &self.schema().cty_type())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn err(status: Option<u16>, code: Option<&str>) -> ClerkError {
+        ClerkError {
+            status: status.map(|s| reqwest::StatusCode::from_u16(s).unwrap()),
+            code: code.map(str::to_string),
+            message: "create failed".into(),
+            param: Some("name".into()),
+        }
+    }
+
+    #[test]
+    fn which_create_failures_are_read_back() {
+        assert!(err(None, None).may_have_landed());
+        assert!(err(Some(502), None).may_have_landed());
+        assert!(err(Some(422), Some(NAME_TAKEN)).may_have_landed());
+        assert!(!err(Some(422), Some("form_param_invalid")).may_have_landed());
+        assert!(!err(None, Some("cancelled")).may_have_landed());
+        let merged = err(None, None).with_read_back_failure("looking it up", err(Some(503), None));
+        assert_eq!(
+            merged.message,
+            "create failed (looking it up also failed: create failed)"
+        );
+        assert_eq!(
+            merged.param.as_deref(),
+            Some("name"),
+            "still blames the attribute"
+        );
     }
 }

@@ -12,6 +12,7 @@ use crate::framework::{
     Resource, Schema,
 };
 use crate::plugin::cty::{AttrPath, Type, Value};
+use crate::settle::{settle, Ambiguous, ReadBack, Settle, Unsettled};
 
 use super::client::metadata::{is_already_gone, qualified_table};
 use super::client::sql::{may_have_landed, SqlOptions};
@@ -431,52 +432,58 @@ impl Resource for TableResource {
             };
             Diagnostics::error("Failed to create table", format!("{}{hint}", e.message))
         };
-        let mut attempt = 0;
-        loop {
-            let e = match engine
-                .run_sql(
-                    &ctx.cancel,
-                    m.source(),
-                    &sql,
-                    SqlOptions {
-                        read_only: false,
-                        check_metadata_consistency: Some(false),
+        let opts = SqlOptions {
+            read_only: false,
+            check_metadata_consistency: Some(false),
+        };
+        let how = Settle {
+            landed: Some(
+                "CREATE TABLE failed ambiguously but the table exists as planned; continuing",
+            ),
+            ..table_write(
+                &q,
+                "CREATE TABLE failed ambiguously and did not land; sending it again",
+            )
+        };
+        let created = settle(
+            &ctx.cancel,
+            &how,
+            || async {
+                engine
+                    .run_sql(&ctx.cancel, m.source(), &sql, opts)
+                    .await
+                    .map(drop)
+            },
+            // The transaction may have committed with its answer lost. The
+            // catalog tells: our table (exact planned shape) means it landed;
+            // no table means it did not, so sending it again is safe.
+            |_| async {
+                Ok(
+                    match catalog(engine, &ctx.cancel, m.source(), m.schema(), m.name()).await? {
+                        Some(cat) if has_planned_shape(&m, &cat) => ReadBack::Landed(()),
+                        None => ReadBack::Absent,
+                        Some(_) => ReadBack::Other,
                     },
                 )
-                .await
-            {
-                Ok(_) => break,
-                Err(e) if may_have_landed(&e) => e,
-                Err(e) => return Err(create_failed(e).into()),
-            };
-            // A reset or 5xx: the transaction may have committed with its answer
-            // lost. The catalog settles it: our table (exact planned shape) means
-            // it landed; no table means it did not, so sending it again is safe.
-            match catalog(engine, &ctx.cancel, m.source(), m.schema(), m.name()).await {
-                Ok(Some(cat)) if has_planned_shape(&m, &cat) => {
-                    tracing::info!(table = %q, "CREATE TABLE failed ambiguously but the table exists as planned; continuing");
-                    break;
-                }
-                Ok(None) if attempt < AMBIGUOUS_RETRIES => {
-                    attempt += 1;
-                    tracing::info!(table = %q, attempt, error = %e.message, "CREATE TABLE failed ambiguously and did not land; sending it again");
-                    pause(&ctx.cancel, attempt).await;
-                }
-                Ok(None) => return Err(create_failed(e).into()),
-                Ok(Some(_)) => {
-                    return Err(Diagnostics::error(
-                        "Failed to create table",
-                        format!("{} Table {q} now exists but not with the planned columns, primary key and comment (was it created concurrently outside this apply?); it was left alone. Inspect it, then drop it or import it: terraform import <address> {import_id}", e.message),
-                    )
-                    .into())
-                }
-                Err(ce) => {
-                    return Err(Diagnostics::error(
-                        "Failed to create table",
-                        format!("{} Checking whether the table was created anyway also failed ({}); if {q} exists, import it (terraform import <address> {import_id}) or drop it before retrying.", e.message, ce.message),
-                    )
-                    .into())
-                }
+            },
+        )
+        .await;
+        match created {
+            Ok(()) => {}
+            Err(Unsettled::Failed(e)) => return Err(create_failed(e).into()),
+            Err(Unsettled::Other(e)) => {
+                return Err(Diagnostics::error(
+                    "Failed to create table",
+                    format!("{} Table {q} now exists but not with the planned columns, primary key and comment (was it created concurrently outside this apply?); it was left alone. Inspect it, then drop it or import it: terraform import <address> {import_id}", e.message),
+                )
+                .into())
+            }
+            Err(Unsettled::ReadBackFailed { write: e, read_back: ce }) => {
+                return Err(Diagnostics::error(
+                    "Failed to create table",
+                    format!("{} Checking whether the table was created anyway also failed ({}); if {q} exists, import it (terraform import <address> {import_id}) or drop it before retrying.", e.message, ce.message),
+                )
+                .into())
             }
         }
         if m.track != Some(false) {
@@ -738,16 +745,30 @@ pub async fn untrack(
     }
 }
 
-/// How many times a write that failed ambiguously (see `may_have_landed`) is
-/// checked against the server and sent again.
+/// How many times a write that failed ambiguously (see `may_have_landed`)
+/// and did not land is sent again.
 const AMBIGUOUS_RETRIES: u32 = 4;
 
-/// A short, growing pause before re-sending after an ambiguous failure.
-async fn pause(cancel: &CancellationToken, attempt: u32) {
-    let wait = std::time::Duration::from_millis(100u64 << attempt.min(5));
-    tokio::select! {
-        _ = tokio::time::sleep(wait) => {}
-        _ = cancel.cancelled() => {}
+/// How this resource's writes are settled; `resending` is logged before each re-send.
+fn table_write<'a>(table: &'a str, resending: &'a str) -> Settle<'a> {
+    Settle {
+        resending,
+        landed: None,
+        table: Some(table),
+        resends: AMBIGUOUS_RETRIES,
+        backoff: true,
+    }
+}
+
+impl Ambiguous for HasuraError {
+    fn may_have_landed(&self) -> bool {
+        may_have_landed(self)
+    }
+    fn message_mut(&mut self) -> &mut String {
+        &mut self.message
+    }
+    fn log_text(&self) -> Option<&str> {
+        Some(&self.message)
     }
 }
 
@@ -777,32 +798,7 @@ pub async fn track_checked(
     schema: &str,
     name: &str,
 ) -> Result<(), HasuraError> {
-    let mut attempt = 0;
-    loop {
-        let e = match track(engine, cancel, source, schema, name).await {
-            Ok(()) => return Ok(()),
-            Err(e) if may_have_landed(&e) => e,
-            Err(e) => return Err(e),
-        };
-        match is_tracked(engine, cancel, source, schema, name).await {
-            Ok(true) => return Ok(()),
-            Ok(false) if attempt < AMBIGUOUS_RETRIES => {
-                attempt += 1;
-                tracing::info!(table = name, attempt, error = %e.message, "pg_track_table failed ambiguously and did not land; sending it again");
-                pause(cancel, attempt).await;
-            }
-            Ok(false) => return Err(e),
-            Err(re) => {
-                return Err(HasuraError {
-                    message: format!(
-                        "{} (reading the metadata back to see whether it landed also failed: {})",
-                        e.message, re.message
-                    ),
-                    ..e
-                })
-            }
-        }
-    }
+    set_tracked(engine, cancel, source, schema, name, true).await
 }
 
 /// `untrack`, settled under faults: untracking is idempotent, so after an
@@ -814,32 +810,43 @@ pub async fn untrack_checked(
     schema: &str,
     name: &str,
 ) -> Result<(), HasuraError> {
-    let mut attempt = 0;
-    loop {
-        let e = match untrack(engine, cancel, source, schema, name).await {
-            Ok(()) => return Ok(()),
-            Err(e) if may_have_landed(&e) => e,
-            Err(e) => return Err(e),
-        };
-        match is_tracked(engine, cancel, source, schema, name).await {
-            Ok(false) => return Ok(()),
-            Ok(true) if attempt < AMBIGUOUS_RETRIES => {
-                attempt += 1;
-                tracing::info!(table = name, attempt, error = %e.message, "pg_untrack_table failed ambiguously and did not land; sending it again");
-                pause(cancel, attempt).await;
+    set_tracked(engine, cancel, source, schema, name, false).await
+}
+
+async fn set_tracked(
+    engine: &Engine,
+    cancel: &CancellationToken,
+    source: &str,
+    schema: &str,
+    name: &str,
+    tracked: bool,
+) -> Result<(), HasuraError> {
+    let resending = if tracked {
+        "pg_track_table failed ambiguously and did not land; sending it again"
+    } else {
+        "pg_untrack_table failed ambiguously and did not land; sending it again"
+    };
+    settle(
+        cancel,
+        &table_write(name, resending),
+        || async move {
+            if tracked {
+                track(engine, cancel, source, schema, name).await
+            } else {
+                untrack(engine, cancel, source, schema, name).await
             }
-            Ok(true) => return Err(e),
-            Err(re) => {
-                return Err(HasuraError {
-                    message: format!(
-                        "{} (reading the metadata back to see whether it landed also failed: {})",
-                        e.message, re.message
-                    ),
-                    ..e
-                })
-            }
-        }
-    }
+        },
+        |_| async move {
+            let now = is_tracked(engine, cancel, source, schema, name).await?;
+            Ok(if now == tracked {
+                ReadBack::Landed(())
+            } else {
+                ReadBack::Absent
+            })
+        },
+    )
+    .await
+    .map_err(|u| u.into_error("reading the metadata back to see whether it landed"))
 }
 
 /// `DROP TABLE IF EXISTS`, settled under faults: dropping is idempotent, so
@@ -853,43 +860,27 @@ async fn drop_checked(
     check_metadata_consistency: bool,
 ) -> Result<(), HasuraError> {
     let q = qualified(schema, name).map_err(HasuraError::other)?;
-    let mut attempt = 0;
-    loop {
-        let e = match engine
-            .run_sql(
-                cancel,
-                source,
-                &format!("DROP TABLE IF EXISTS {q};"),
-                SqlOptions {
-                    read_only: false,
-                    check_metadata_consistency: Some(check_metadata_consistency),
-                },
-            )
-            .await
-        {
-            Ok(_) => return Ok(()),
-            Err(e) if may_have_landed(&e) => e,
-            Err(e) => return Err(e),
-        };
-        match catalog(engine, cancel, source, schema, name).await {
-            Ok(None) => return Ok(()),
-            Ok(Some(_)) if attempt < AMBIGUOUS_RETRIES => {
-                attempt += 1;
-                tracing::info!(table = %q, attempt, error = %e.message, "DROP TABLE failed ambiguously and did not land; sending it again");
-                pause(cancel, attempt).await;
-            }
-            Ok(Some(_)) => return Err(e),
-            Err(re) => {
-                return Err(HasuraError {
-                    message: format!(
-                        "{} (checking whether the table is gone also failed: {})",
-                        e.message, re.message
-                    ),
-                    ..e
-                })
-            }
-        }
-    }
+    let sql = format!("DROP TABLE IF EXISTS {q};");
+    let opts = SqlOptions {
+        read_only: false,
+        check_metadata_consistency: Some(check_metadata_consistency),
+    };
+    settle(
+        cancel,
+        &table_write(
+            &q,
+            "DROP TABLE failed ambiguously and did not land; sending it again",
+        ),
+        || async { engine.run_sql(cancel, source, &sql, opts).await.map(drop) },
+        |_| async {
+            Ok(match catalog(engine, cancel, source, schema, name).await? {
+                None => ReadBack::Landed(()),
+                Some(_) => ReadBack::Absent,
+            })
+        },
+    )
+    .await
+    .map_err(|u| u.into_error("checking whether the table is gone"))
 }
 
 /// Whether the catalog shows exactly the table `m` plans: the same columns
@@ -1280,6 +1271,28 @@ mod tests {
             default: None,
             unique: Some(false),
         }
+    }
+
+    #[test]
+    fn read_back_failures_join_the_writes_error() {
+        let e = HasuraError {
+            status: Some(reqwest::StatusCode::BAD_GATEWAY),
+            code: None,
+            message: "Hasura run_sql (/v2/query) failed with HTTP 502".into(),
+        };
+        assert!(e.may_have_landed());
+        let merged = e.with_read_back_failure(
+            "checking whether the table is gone",
+            HasuraError::other("timed out"),
+        );
+        assert_eq!(merged.message, "Hasura run_sql (/v2/query) failed with HTTP 502 (checking whether the table is gone also failed: timed out)");
+        assert_eq!(merged.status, Some(reqwest::StatusCode::BAD_GATEWAY));
+        let cancelled = HasuraError {
+            status: None,
+            code: Some("cancelled".into()),
+            message: String::new(),
+        };
+        assert!(!cancelled.may_have_landed());
     }
 
     #[test]
