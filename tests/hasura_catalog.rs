@@ -4,79 +4,8 @@
 //! changes made between commands (out of band or by this provider) are seen.
 mod support;
 
-use std::path::Path;
-
-use hasura_emulator::{HasuraConfig, HasuraEmulator, TempPostgres};
-use serde_json::{json, Value};
+use support::hasura::Env;
 use support::{for_each_terraform, required_providers, Workdir};
-
-/// One PostgreSQL and one emulator per scenario, on their own runtime.
-struct Env {
-    rt: tokio::runtime::Runtime,
-    emu: Option<HasuraEmulator>,
-    _pg: TempPostgres,
-}
-
-impl Env {
-    fn start() -> Env {
-        let pg = TempPostgres::start().expect("start temporary PostgreSQL");
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
-        let emu = rt
-            .block_on(HasuraEmulator::start(HasuraConfig::new(pg.url())))
-            .expect("start hasura emulator");
-        Env {
-            rt,
-            emu: Some(emu),
-            _pg: pg,
-        }
-    }
-    fn emu(&self) -> &HasuraEmulator {
-        self.emu.as_ref().unwrap()
-    }
-    fn workdir(&self, tf: &Path) -> Workdir {
-        let mut wd = Workdir::new(tf);
-        let c = &self.emu().config;
-        wd.env("HASURA_GRAPHQL_ENDPOINT", &self.emu().endpoint())
-            .env("HASURA_GRAPHQL_ADMIN_SECRET", &c.admin_secret);
-        wd
-    }
-    /// Out-of-band SQL, as a migration or a DBA would run it.
-    fn sql(&self, sql: &str) {
-        let url = format!("{}/v2/query", self.emu().endpoint());
-        let secret = self.emu().config.admin_secret.clone();
-        let body =
-            json!({"type": "run_sql", "args": {"source": "default", "sql": sql, "cascade": true}});
-        let (s, v) = self.rt.block_on(async move {
-            let resp = reqwest::Client::new()
-                .post(url)
-                .header("x-hasura-admin-secret", secret)
-                .json(&body)
-                .send()
-                .await
-                .unwrap();
-            let status = resp.status().as_u16();
-            (status, resp.json::<Value>().await.unwrap_or(Value::Null))
-        });
-        assert_eq!(s, 200, "run_sql {sql}: {v}");
-    }
-    fn ops(&self, name: &str) -> u64 {
-        self.emu().control.counters()["ops"][name]
-            .as_u64()
-            .unwrap_or(0)
-    }
-}
-
-impl Drop for Env {
-    fn drop(&mut self) {
-        if let Some(e) = self.emu.take() {
-            self.rt.block_on(e.stop());
-        }
-    }
-}
 
 const TABLES: usize = 5;
 const ROLES: usize = 8;
