@@ -12,10 +12,10 @@ use crate::framework::{
     Resource, Schema,
 };
 use crate::plugin::cty::{AttrPath, Type, Value};
-use crate::settle::{settle, Ambiguous, ReadBack, Settle, Unsettled};
+use crate::settle::{settle, ReadBack, Settle, Unsettled};
 
 use super::client::metadata::{is_already_gone, qualified_table};
-use super::client::sql::{may_have_landed, SqlOptions};
+use super::client::sql::SqlOptions;
 use super::client::{Engine, HasuraClient, HasuraError};
 use super::ident::{
     check_default_expr, check_name, format_id, parse_id, qualified, quote_ident, quote_literal,
@@ -750,25 +750,13 @@ pub async fn untrack(
 const AMBIGUOUS_RETRIES: u32 = 4;
 
 /// How this resource's writes are settled; `resending` is logged before each re-send.
-fn table_write<'a>(table: &'a str, resending: &'a str) -> Settle<'a> {
+pub(super) fn table_write<'a>(table: &'a str, resending: &'a str) -> Settle<'a> {
     Settle {
         resending,
         landed: None,
         table: Some(table),
         resends: AMBIGUOUS_RETRIES,
         backoff: true,
-    }
-}
-
-impl Ambiguous for HasuraError {
-    fn may_have_landed(&self) -> bool {
-        may_have_landed(self)
-    }
-    fn message_mut(&mut self) -> &mut String {
-        &mut self.message
-    }
-    fn log_text(&self) -> Option<&str> {
-        Some(&self.message)
     }
 }
 
@@ -1271,28 +1259,6 @@ mod tests {
             default: None,
             unique: Some(false),
         }
-    }
-
-    #[test]
-    fn read_back_failures_join_the_writes_error() {
-        let e = HasuraError {
-            status: Some(reqwest::StatusCode::BAD_GATEWAY),
-            code: None,
-            message: "Hasura run_sql (/v2/query) failed with HTTP 502".into(),
-        };
-        assert!(e.may_have_landed());
-        let merged = e.with_read_back_failure(
-            "checking whether the table is gone",
-            HasuraError::other("timed out"),
-        );
-        assert_eq!(merged.message, "Hasura run_sql (/v2/query) failed with HTTP 502 (checking whether the table is gone also failed: timed out)");
-        assert_eq!(merged.status, Some(reqwest::StatusCode::BAD_GATEWAY));
-        let cancelled = HasuraError {
-            status: None,
-            code: Some("cancelled".into()),
-            message: String::new(),
-        };
-        assert!(!cancelled.may_have_landed());
     }
 
     #[test]

@@ -11,12 +11,12 @@ use crate::framework::{
     Resource, Schema,
 };
 use crate::plugin::cty::{AttrPath, Type, Value};
+use crate::settle::{settle, ReadBack, Unsettled};
 
 use super::client::metadata::qualified_table;
-use super::client::sql::may_have_landed;
 use super::client::HasuraClient;
 use super::ident::{check_name, format_id};
-use super::table::{is_tracked, parse_table_id, untrack_checked};
+use super::table::{is_tracked, parse_table_id, table_write, untrack_checked};
 
 pub struct TrackedTableResource;
 
@@ -239,51 +239,41 @@ impl Resource for TrackedTableResource {
         let engine = client.engine()?;
         let m: Model = decode(planned)?;
         let args = json!({"source": m.source(), "table": qualified_table(m.schema(), m.name()), "configuration": m.configuration()});
-        for attempt in 0.. {
-            let e = match engine
-                .command(&ctx.cancel, "pg_track_table", args.clone(), None)
-                .await
-            {
-                Ok(_) => break,
-                Err(e) if may_have_landed(&e) => e,
-                Err(e) => {
-                    let hint = if e.code_is("already-tracked") {
-                        format!(
-                            " To manage it, import it: terraform import <address> {}",
-                            m.id()
-                        )
-                    } else {
-                        String::new()
-                    };
-                    return Err(Diagnostics::error(
-                        "Failed to track table",
-                        format!("{}{hint}", e.message),
-                    )
-                    .into());
-                }
+        settle(
+            &ctx.cancel,
+            &table_write(
+                m.name(),
+                "pg_track_table failed ambiguously and did not land; sending it again",
+            ),
+            || async {
+                engine
+                    .command(&ctx.cancel, "pg_track_table", args.clone(), None)
+                    .await
+                    .map(drop)
+            },
+            // Tracked now means our write landed with its answer lost.
+            |_| async {
+                let tracked =
+                    is_tracked(engine, &ctx.cancel, m.source(), m.schema(), m.name()).await?;
+                Ok(if tracked {
+                    ReadBack::Landed(())
+                } else {
+                    ReadBack::Absent
+                })
+            },
+        )
+        .await
+        .map_err(|u| {
+            let hint = match &u {
+                Unsettled::Failed(e) if e.code_is("already-tracked") => format!(
+                    " To manage it, import it: terraform import <address> {}",
+                    m.id()
+                ),
+                _ => String::new(),
             };
-            // A reset or 5xx: tracked now means our write landed with its answer
-            // lost; not tracked means it did not, so send it again.
-            match is_tracked(engine, &ctx.cancel, m.source(), m.schema(), m.name()).await {
-                Ok(true) => break,
-                Ok(false) if attempt >= 4 => {
-                    return Err(e.into_diags("Failed to track table").into())
-                }
-                Ok(false) => {
-                    tracing::info!(attempt, error = %e.message, "pg_track_table failed ambiguously and did not land; sending it again");
-                }
-                Err(re) => {
-                    return Err(Diagnostics::error(
-                        "Failed to track table",
-                        format!(
-                        "{} Reading the metadata back to see whether it landed also failed ({}).",
-                        e.message, re.message
-                    ),
-                    )
-                    .into())
-                }
-            }
-        }
+            let e = u.into_error("reading the metadata back to see whether it landed");
+            Diagnostics::error("Failed to track table", format!("{}{hint}", e.message))
+        })?;
         let mut out = planned.clone();
         out.set("id", Value::string(m.id()));
         Ok(out)

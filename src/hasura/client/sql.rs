@@ -4,6 +4,7 @@ use serde_json::{json, Value};
 use tokio_util::sync::CancellationToken;
 
 use crate::http::Idempotency;
+use crate::settle::Ambiguous;
 
 use super::{Engine, HasuraError};
 
@@ -18,6 +19,18 @@ pub fn may_have_landed(e: &HasuraError) -> bool {
     match e.status {
         Some(s) => s.is_server_error(),
         None => e.code.is_none(),
+    }
+}
+
+impl Ambiguous for HasuraError {
+    fn may_have_landed(&self) -> bool {
+        may_have_landed(self)
+    }
+    fn message_mut(&mut self) -> &mut String {
+        &mut self.message
+    }
+    fn log_text(&self) -> Option<&str> {
+        Some(&self.message)
     }
 }
 
@@ -140,5 +153,32 @@ impl Engine {
                 "run_sql returned a catalog row this provider cannot read: {e}"
             ))
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn read_back_failures_join_the_writes_error() {
+        let e = HasuraError {
+            status: Some(reqwest::StatusCode::BAD_GATEWAY),
+            code: None,
+            message: "Hasura run_sql (/v2/query) failed with HTTP 502".into(),
+        };
+        assert!(e.may_have_landed());
+        let merged = e.with_read_back_failure(
+            "checking whether the table is gone",
+            HasuraError::other("timed out"),
+        );
+        assert_eq!(merged.message, "Hasura run_sql (/v2/query) failed with HTTP 502 (checking whether the table is gone also failed: timed out)");
+        assert_eq!(merged.status, Some(reqwest::StatusCode::BAD_GATEWAY));
+        let cancelled = HasuraError {
+            status: None,
+            code: Some("cancelled".into()),
+            message: String::new(),
+        };
+        assert!(!cancelled.may_have_landed());
     }
 }
