@@ -178,13 +178,13 @@ fn provider_usage(runs: &[Run], name: &str) -> (f64, f64, usize) {
     (median(&mut cpu), rss, launches)
 }
 
-/// The row of the matched `null_resource` baseline.
-fn matched_row(n: usize, per: f64, plan_s: f64, plans: &[Run]) -> Row {
+/// A row of a `null_resource` baseline (`apply_s` NaN: not applied as a measurement).
+fn baseline_row(n: usize, what: String, apply_s: f64, plan_s: f64, plans: &[Run]) -> Row {
     let (cpu, rss, launches) = provider_usage(plans, "null");
     Row {
         n,
-        what: format!("null_resource carrying the same values ({per:.1} per instance)"),
-        apply_s: f64::NAN,
+        what,
+        apply_s,
         plan_s,
         plan_ratio: None,
         plan_ratio_matched: None,
@@ -197,6 +197,17 @@ fn matched_row(n: usize, per: f64, plan_s: f64, plans: &[Run]) -> Row {
         peak_rss_mb: rss,
         launches,
     }
+}
+
+/// The row of the matched `null_resource` baseline.
+fn matched_row(n: usize, per: f64, plan_s: f64, plans: &[Run]) -> Row {
+    baseline_row(
+        n,
+        format!("null_resource carrying the same values ({per:.1} per instance)"),
+        f64::NAN,
+        plan_s,
+        plans,
+    )
 }
 
 /// The plan wall-time target, asserted against both baselines: `null_resource`s
@@ -324,23 +335,13 @@ pub fn run(
         let null_apply_s = null_apply.as_ref().map(|r| r.wall.as_secs_f64());
 
         if let (Some(np), Some(na)) = (null_plan_s, null_apply_s) {
-            let (cpu, rss, launches) = provider_usage(&null_plans, "null");
-            rows.push(Row {
+            rows.push(baseline_row(
                 n,
-                what: "null_resource (Go null provider)".into(),
-                apply_s: na,
-                plan_s: np,
-                plan_ratio: None,
-                plan_ratio_matched: None,
-                apply_ratio: None,
-                plan_requests: "-".into(),
-                apply_requests_per_resource: "-".into(),
-                rate_limited: "-".into(),
-                cpu_s: cpu,
-                core_cpu_s: core_cpu(&null_plans),
-                peak_rss_mb: rss,
-                launches,
-            });
+                "null_resource (Go null provider)".into(),
+                na,
+                np,
+                &null_plans,
+            ));
         }
         if let (Some(mp), Some((_, per))) = (matched_plan_s, &matched) {
             rows.push(matched_row(n, *per, mp, &matched_plans));
@@ -542,23 +543,13 @@ fn hasura_rows(
     let matched_plan_s = (!matched_plans.is_empty()).then(|| med(&matched_plans));
     let null_apply_s = null_apply.as_ref().map(|r| r.wall.as_secs_f64());
     if let (Some(np), Some(na)) = (null_plan_s, null_apply_s) {
-        let (cpu, rss, launches) = provider_usage(&null_plans, "null");
-        rows.push(Row {
-            n: total,
-            what: "null_resource (Go null provider)".into(),
-            apply_s: na,
-            plan_s: np,
-            plan_ratio: None,
-            plan_ratio_matched: None,
-            apply_ratio: None,
-            plan_requests: "-".into(),
-            apply_requests_per_resource: "-".into(),
-            rate_limited: "-".into(),
-            cpu_s: cpu,
-            core_cpu_s: core_cpu(&null_plans),
-            peak_rss_mb: rss,
-            launches,
-        });
+        rows.push(baseline_row(
+            total,
+            "null_resource (Go null provider)".into(),
+            na,
+            np,
+            &null_plans,
+        ));
     }
     if let (Some(mp), Some((_, per))) = (matched_plan_s, &matched) {
         rows.push(matched_row(total, *per, mp, &matched_plans));

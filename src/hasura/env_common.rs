@@ -1,5 +1,31 @@
-//! Checks shared by `hasura_env_var` and `hasura_env_vars`: env var names
-//! and Hasura Cloud project ids, at validate time and in import ids.
+//! What `hasura_env_var` and `hasura_env_vars` share: the `project_id`
+//! attribute and the checks on env var names and Hasura Cloud project ids, at
+//! validate time and in import ids.
+use crate::framework::{Attribute, Diagnostics, RequiresReplace, Validator};
+use crate::plugin::cty::{AttrPath, Value};
+
+/// `project_id`: optional, defaults to the provider's `cloud_project_id`;
+/// another project is another set of variables, so a change replaces.
+pub fn project_id_attribute() -> Attribute {
+    Attribute::string("project_id")
+        .optional()
+        .plan(RequiresReplace)
+        .validate(ProjectId)
+        .describe("Hasura Cloud project id (UUID from the dashboard URL). Defaults to the provider's `cloud_project_id`. Changing it replaces the resource.")
+}
+
+/// Validates a `project_id` with [`check_project_id`].
+pub struct ProjectId;
+
+impl Validator for ProjectId {
+    fn validate(&self, v: &Value, path: &AttrPath, diags: &mut Diagnostics) {
+        if let Some(p) = v.as_str() {
+            if let Err(e) = check_project_id(p) {
+                diags.add_attr_error(path.clone(), "Invalid project id", format!("`{path}` {e}."));
+            }
+        }
+    }
+}
 
 /// A Hasura Cloud project id is a UUID (8-4-4-4-12 hex digits). Checked at
 /// validate time so a bad value gets a diagnostic on `project_id`, and so it

@@ -12,7 +12,7 @@ use crate::plugin::cty::{AttrPath, Value};
 
 use super::client::cloud::EnvChange;
 use super::client::HasuraClient;
-use super::env_common::{check_key, check_project_id};
+use super::env_common::{check_key, check_project_id, project_id_attribute};
 use super::jwt_secret::validate_env;
 
 pub struct EnvVarResource;
@@ -49,7 +49,7 @@ impl Resource for EnvVarResource {
             "An environment variable of a Hasura Cloud project (`updateTenantEnv`/`deleteTenantEnv`). Every change restarts the project: changes made by concurrent resources in one apply are sent together (one restart), and the apply waits until the project answers `/healthz` again. Values of `HASURA_GRAPHQL_JWT_SECRET` and `HASURA_GRAPHQL_JWT_SECRETS` are checked at plan time by the engine's own rules, because a bad value keeps the project from booting. Import with `<KEY>` (project from the provider's `cloud_project_id`) or `<project_id>/<KEY>`. To manage many variables, use `hasura_env_vars`: it sends all of them in one update, so an apply restarts the project once whatever Terraform's `-parallelism`.",
             vec![
                 Attribute::string("id").computed().describe("`<KEY>`, or `<project_id>/<KEY>` when `project_id` is set: the import id."),
-                Attribute::string("project_id").optional().plan(RequiresReplace).describe("Hasura Cloud project id (UUID from the dashboard URL). Defaults to the provider's `cloud_project_id`."),
+                project_id_attribute(),
                 Attribute::string("key").required().plan(RequiresReplace).describe("Variable name, e.g. `HASURA_GRAPHQL_JWT_SECRET`: letters, digits and `_`, not starting with a digit."),
                 Attribute::string("value").required().sensitive().describe("Variable value. Sensitive: never shown in plans or logs. For `HASURA_GRAPHQL_JWT_SECRET` a JSON object with exactly one of `key` (plus `type`) or `jwk_url`; HMAC keys must be long enough for the algorithm (32 characters for HS256); at most one of `claims_namespace`/`claims_namespace_path`. Changes made outside Terraform are detected."),
             ],
@@ -57,15 +57,6 @@ impl Resource for EnvVarResource {
     }
 
     fn validate(&self, config: &Value, diags: &mut Diagnostics) {
-        if let Some(p) = config.get("project_id").as_str() {
-            if let Err(e) = check_project_id(p) {
-                diags.add_attr_error(
-                    AttrPath::attr("project_id"),
-                    "Invalid project id",
-                    format!("`project_id` {e}."),
-                );
-            }
-        }
         let key = config.get("key").as_str();
         if let Some(k) = key {
             if let Err(e) = check_key(k) {

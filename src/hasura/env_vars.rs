@@ -10,14 +10,13 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
 use crate::framework::{
-    decode, encode, ApplyError, Attribute, Ctx, Diagnostics, PlanContext, RequiresReplace,
-    Resource, Schema,
+    decode, encode, ApplyError, Attribute, Ctx, Diagnostics, PlanContext, Resource, Schema,
 };
 use crate::plugin::cty::{AttrPath, Type, Value};
 
 use super::client::cloud::{EnvChange, Project, TenantEnv};
 use super::client::HasuraClient;
-use super::env_common::{check_key, check_project_id};
+use super::env_common::{check_key, check_project_id, project_id_attribute};
 use super::jwt_secret::validate_env;
 
 pub struct EnvVarsResource;
@@ -187,7 +186,7 @@ impl Resource for EnvVarsResource {
             "A set of environment variables of a Hasura Cloud project, managed as one resource (`updateTenantEnv`/`deleteTenantEnv`). Every env change restarts the project; this resource sends all of its changes together — one update for the variables added or changed and one delete for those removed — and waits until the project answers `/healthz` again, so an apply restarts the project once whatever the number of variables and Terraform's `-parallelism` (changes of `hasura_env_var` resources in the same apply join the same batch). Values of `HASURA_GRAPHQL_JWT_SECRET` and `HASURA_GRAPHQL_JWT_SECRETS` are checked at plan time by the engine's own rules. Import with `<KEY1>,<KEY2>,...` (project from the provider's `cloud_project_id`) or `<project_id>/<KEY1>,<KEY2>,...`.",
             vec![
                 Attribute::string("id").computed().describe("The project the variables belong to: `project_id` when set, else `default` (the provider's `cloud_project_id`)."),
-                Attribute::string("project_id").optional().plan(RequiresReplace).describe("Hasura Cloud project id (UUID from the dashboard URL). Defaults to the provider's `cloud_project_id`. Changing it replaces the resource."),
+                project_id_attribute(),
                 Attribute::typed("vars", Type::map(Type::String)).required().sensitive().describe("The variables, name to value, e.g. `{ HASURA_GRAPHQL_JWT_SECRET = jsonencode({ jwk_url = \"...\" }) }`. Names: letters, digits and `_`, not starting with a digit. Sensitive: values (and, in plans, names) are never shown. Values changed and keys deleted outside Terraform show as drift; a key removed from `vars` is deleted from the project. On create, a key that already exists with a different value is refused (import it instead); one with the same value is adopted. `HASURA_GRAPHQL_JWT_SECRET(S)` values are validated like `hasura_env_var.value`."),
                 Attribute::bool("exclusive").default(Value::Bool(false)).describe("When `true`, this resource owns the project's whole user env (`envVars.environment`): refresh reports every variable of the project, so one not in `vars` shows as drift, and apply deletes variables not in `vars` (on create, and when `exclusive` is turned on, every such variable of the project; the plan warns with their names). Do not combine with `hasura_env_var` on the same project. When `false` (default) only the keys in `vars` are managed."),
             ],
@@ -195,15 +194,6 @@ impl Resource for EnvVarsResource {
     }
 
     fn validate(&self, config: &Value, diags: &mut Diagnostics) {
-        if let Some(p) = config.get("project_id").as_str() {
-            if let Err(e) = check_project_id(p) {
-                diags.add_attr_error(
-                    AttrPath::attr("project_id"),
-                    "Invalid project id",
-                    format!("`project_id` {e}."),
-                );
-            }
-        }
         validate_vars(config.get("vars"), diags);
     }
 
