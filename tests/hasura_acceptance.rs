@@ -71,15 +71,32 @@ fn apply_drift_repair_atomic_update_and_protected_destroy() {
         let id = wd.resource_values("hasura_permission.user_select")["id"].clone();
         assert_eq!(id, "default.public.users.user.select");
 
-        // Columns added and dropped by SQL.
+        // Columns added and dropped by SQL. An added column shows as drift, but
+        // `deletion_protection` (on by default) keeps the apply from dropping it
+        // and its data: the plan warns, the apply fails without changing anything.
         env.sql("ALTER TABLE public.users ADD COLUMN extra integer");
-        assert_changes(
+        env.sql("INSERT INTO public.users (id, name, extra) VALUES ('keep', 'K', 7)");
+        let drift = assert_changes(
             &wd,
             "after a column was added by SQL",
             &["extra", "columns"],
         );
-        wd.apply();
-        assert_no_changes(&wd, "after repairing an added column");
+        assert!(
+            drift.combined().contains("protected from losing columns"),
+            "the plan should warn that the drop will be refused:\n{}",
+            drift.combined()
+        );
+        wd.try_apply()
+            .assert_failure_contains("deletion_protection")
+            .assert_failure_contains("\"extra\"");
+        let v = env.sql("SELECT extra FROM public.users WHERE id = 'keep'");
+        assert_eq!(
+            v["result"][1][0], "7",
+            "the out-of-band column and its data survive"
+        );
+        env.sql("DELETE FROM public.users WHERE id = 'keep'");
+        env.sql("ALTER TABLE public.users DROP COLUMN extra");
+        assert_no_changes(&wd, "after the added column was removed out of band");
         env.sql("ALTER TABLE public.users DROP COLUMN last_seen");
         assert_changes(&wd, "after a column was dropped by SQL", &["last_seen"]);
         wd.apply();

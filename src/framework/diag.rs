@@ -58,6 +58,19 @@ impl Diagnostics {
             path: Some(path),
         });
     }
+    pub fn add_attr_warning(
+        &mut self,
+        path: AttrPath,
+        summary: impl Into<String>,
+        detail: impl Into<String>,
+    ) {
+        self.0.push(Diagnostic {
+            severity: Severity::Warning,
+            summary: summary.into(),
+            detail: detail.into(),
+            path: Some(path),
+        });
+    }
     pub fn add_warning(&mut self, summary: impl Into<String>, detail: impl Into<String>) {
         self.0.push(Diagnostic {
             severity: Severity::Warning,

@@ -222,7 +222,7 @@ impl Resource for TableResource {
                 Attribute::typed("primary_key", Type::list(Type::String)).optional().describe("Primary-key column names, in key order. Each must be listed in `columns`."),
                 Attribute::string("comment").optional().describe("Table comment (`COMMENT ON TABLE`), shown as the type's description in GraphQL."),
                 Attribute::bool("track").default(Value::Bool(true)).describe("Whether the table is tracked in Hasura (exposed in the GraphQL API). Default `true`. Untracking it removes its Hasura permissions."),
-                Attribute::bool("deletion_protection").default(Value::Bool(true)).describe("While `true` (the default), destroying or replacing this table is refused at plan time, so no row is lost by accident. To drop the table, set it to `false`, apply, then destroy or replace."),
+                Attribute::bool("deletion_protection").default(Value::Bool(true)).describe("While `true` (the default), destroying or replacing this table is refused at plan time, and dropping any of its columns (including columns added outside Terraform) is flagged with a warning at plan time and refused at apply before any change, so no data is lost by accident. To drop the table, set it to `false`, apply, then destroy or replace; to drop columns, set it to `false` in the same change."),
             ],
         )
     }
@@ -355,6 +355,34 @@ impl Resource for TableResource {
                     format!("Changing `source`, `schema` or `name` replaces hasura_table {:?}: the old table and its rows would be dropped, and `deletion_protection` is true. Set `deletion_protection = false` and apply first if that is intended.", p.id.as_deref().unwrap_or(p.name())),
                 );
                 return;
+            }
+            // Turning protection off in the same change is the explicit opt-in.
+            let protected = p.deletion_protection != Some(false)
+                && plan.planned.get("deletion_protection").as_bool() != Some(false);
+            if protected {
+                let planned_cols = plan.planned.get("columns");
+                if planned_cols.is_wholly_known() {
+                    let keep: Vec<&str> = planned_cols
+                        .elements()
+                        .unwrap_or_default()
+                        .iter()
+                        .filter_map(|c| c.get("name").as_str())
+                        .collect();
+                    let dropped = dropped_columns(
+                        p.columns().iter().filter_map(|c| c.name.as_deref()),
+                        &keep,
+                    );
+                    // A warning, not an error: an out-of-band column must still
+                    // show as drift (`plan -detailed-exitcode` exit 2); the apply
+                    // refuses before any DDL.
+                    if !dropped.is_empty() {
+                        plan.diags.add_attr_warning(
+                            AttrPath::attr("columns"),
+                            "Table is protected from losing columns",
+                            format!("{} Applying this plan will fail for this table without changing it.", protected_columns_message(p, &dropped)),
+                        );
+                    }
+                }
             }
         }
         // Primary-key columns are NOT NULL whatever the default says.
@@ -596,6 +624,24 @@ impl Resource for TableResource {
                     ),
                 )
             })?;
+        // The plan-time check cannot see columns whose names were unknown then,
+        // nor ones added out of band since: check what would really be dropped.
+        if old.deletion_protection != Some(false) && new.deletion_protection != Some(false) {
+            let keep: Vec<&str> = new
+                .columns()
+                .iter()
+                .filter_map(|c| c.name.as_deref())
+                .collect();
+            let dropped = dropped_columns(cat.columns.iter().map(|c| c.name.as_str()), &keep);
+            if !dropped.is_empty() {
+                return Err(Diagnostics::attr_error(
+                    AttrPath::attr("columns"),
+                    "Table is protected from losing columns",
+                    protected_columns_message(&old, &dropped),
+                )
+                .into());
+            }
+        }
         let stmts = alter_statements(&q, &old, &new, &cat)?;
         // Untrack before DDL that would otherwise have to carry the metadata along.
         if old.track != Some(false) && new.track == Some(false) {
@@ -835,6 +881,21 @@ async fn set_tracked(
     )
     .await
     .map_err(|u| u.into_error("reading the metadata back to see whether it landed"))
+}
+
+/// The columns of `have` that are not in `keep`: what an update would drop.
+fn dropped_columns<'a>(have: impl Iterator<Item = &'a str>, keep: &[&str]) -> Vec<String> {
+    have.filter(|n| !keep.contains(n))
+        .map(str::to_string)
+        .collect()
+}
+
+fn protected_columns_message(table: &Model, dropped: &[String]) -> String {
+    format!(
+        "This change would drop column(s) {} of hasura_table {:?} and the data in them (columns added outside Terraform count too), and `deletion_protection` is true. Add them to `columns` to keep them, or set `deletion_protection = false` in the same change to drop them.",
+        dropped.iter().map(|d| format!("{d:?}")).collect::<Vec<_>>().join(", "),
+        table.id.as_deref().unwrap_or(table.name())
+    )
 }
 
 /// `DROP TABLE IF EXISTS`, settled under faults: dropping is idempotent, so
