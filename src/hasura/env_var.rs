@@ -51,7 +51,7 @@ impl Resource for EnvVarResource {
                 Attribute::string("id").computed().describe("`<KEY>`, or `<project_id>/<KEY>` when `project_id` is set: the import id."),
                 project_id_attribute(),
                 Attribute::string("key").required().plan(RequiresReplace).describe("Variable name, e.g. `HASURA_GRAPHQL_JWT_SECRET`: letters, digits and `_`, not starting with a digit."),
-                Attribute::string("value").required().sensitive().describe("Variable value. Sensitive: never shown in plans or logs. For `HASURA_GRAPHQL_JWT_SECRET` a JSON object with exactly one of `key` (plus `type`) or `jwk_url`; HMAC keys must be long enough for the algorithm (32 characters for HS256); at most one of `claims_namespace`/`claims_namespace_path`. Changes made outside Terraform are detected."),
+                Attribute::string("value").required().sensitive().describe("Variable value. Sensitive: never shown in plans or logs. For `HASURA_GRAPHQL_JWT_SECRET` a JSON object with exactly one of `key` (plus `type`) or `jwk_url`; HMAC keys must be long enough for the algorithm (32 characters for HS256); an RS/ES/Ed25519 `key` must be a PEM public key or X.509 certificate of that algorithm's family; at most one of `claims_namespace`/`claims_namespace_path`. Changes made outside Terraform are detected."),
             ],
         )
     }

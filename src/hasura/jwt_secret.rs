@@ -10,6 +10,57 @@ const TYPES: &[&str] = &[
     "HS256", "HS384", "HS512", "RS256", "RS384", "RS512", "Ed25519", "ES256", "ES384", "ES512",
 ];
 
+/// The engine decodes an asymmetric `key` as a PEM public key or X.509
+/// certificate of the algorithm's family; anything else is fatal at boot
+/// ("Invalid JWK: Could not decode PEM", hasura/graphql-engine#1288).
+fn check_public_key(ty: &str, key: &str) -> Result<(), String> {
+    use x509_parser::oid_registry::{
+        Oid, OID_KEY_TYPE_EC_PUBLIC_KEY, OID_PKCS1_RSAENCRYPTION, OID_SIG_ED25519,
+    };
+    use x509_parser::prelude::{FromDer, SubjectPublicKeyInfo};
+    use x509_parser::public_key::RSAPublicKey;
+
+    let want: (Oid<'static>, &str) = if ty.starts_with("RS") {
+        (OID_PKCS1_RSAENCRYPTION, "an RSA")
+    } else if ty.starts_with("ES") {
+        (OID_KEY_TYPE_EC_PUBLIC_KEY, "an EC")
+    } else {
+        (OID_SIG_ED25519, "an Ed25519")
+    };
+    let bad = |why: &str| {
+        format!("an {ty} `key` must be {} public key (`-----BEGIN PUBLIC KEY-----`) or X.509 certificate in PEM form; {why}", want.1)
+    };
+    let (_, pem) = x509_parser::pem::parse_x509_pem(key.as_bytes())
+        .map_err(|_| bad("it could not be decoded as PEM"))?;
+    let spki_check = |spki: &SubjectPublicKeyInfo| -> Result<(), String> {
+        spki.parsed()
+            .map_err(|_| bad("its public key could not be parsed"))?;
+        if spki.algorithm.algorithm != want.0 {
+            return Err(bad("it holds a key of another algorithm"));
+        }
+        Ok(())
+    };
+    match pem.label.as_str() {
+        "PUBLIC KEY" => {
+            let (_, spki) = SubjectPublicKeyInfo::from_der(&pem.contents)
+                .map_err(|_| bad("the PUBLIC KEY block is not a valid public key"))?;
+            spki_check(&spki)
+        }
+        "CERTIFICATE" => {
+            let (_, cert) = x509_parser::parse_x509_certificate(&pem.contents)
+                .map_err(|_| bad("the CERTIFICATE block is not a valid X.509 certificate"))?;
+            spki_check(cert.public_key())
+        }
+        "RSA PUBLIC KEY" if want.0 == OID_PKCS1_RSAENCRYPTION => RSAPublicKey::from_der(&pem.contents)
+            .map(drop)
+            .map_err(|_| bad("the RSA PUBLIC KEY block is not a valid PKCS#1 key")),
+        label if label.contains("PRIVATE") => Err(bad(
+            "it is a private key: the engine needs only the public key, and a private key must never be stored in the project's env",
+        )),
+        label => Err(bad(&format!("a {label:?} block is neither"))),
+    }
+}
+
 /// Checks the value of `key` if it is one of the JWT variables; `Ok` for any other key.
 /// Messages never quote the value (it may hold an HMAC secret).
 pub fn validate_env(key: &str, value: &str) -> Result<(), String> {
@@ -108,10 +159,8 @@ pub fn validate_config(v: &Value) -> Result<(), String> {
                         key.len()
                     ));
                 }
-            } else if !(key.contains("-----BEGIN ") && key.contains("-----END ")) {
-                return Err(format!(
-                    "an {ty} `key` must be a PEM-encoded public key or X.509 certificate"
-                ));
+            } else {
+                check_public_key(ty, key)?;
             }
         }
         (None, Some(url)) => {
@@ -192,10 +241,54 @@ mod tests {
             "k".repeat(64)
         ))
         .is_ok());
-        assert!(check(r#"{"type":"RS256","key":"-----BEGIN PUBLIC KEY-----\nabc\n-----END PUBLIC KEY-----\n","audience":["a","b"]}"#).is_ok());
+        for (ty, pem) in [
+            ("RS256", RSA_SPKI),
+            ("RS512", RSA_PKCS1),
+            ("ES256", EC_SPKI),
+            ("ES256", EC_CERT),
+            ("Ed25519", ED25519_SPKI),
+        ] {
+            let v = serde_json::json!({"type": ty, "key": pem, "audience": ["a", "b"]});
+            assert_eq!(check(&v.to_string()), Ok(()), "{ty} with {pem}");
+        }
         assert!(check(r#"{"jwk_url":"https://x/jwks","header":{"type":"Cookie","name":"session"},"claims_format":"stringified_json"}"#).is_ok());
         assert!(validate_env(JWT_SECRETS, r#"[{"jwk_url":"https://x/jwks"}]"#).is_ok());
         assert!(validate_env("OTHER", "not json").is_ok());
+    }
+
+    const RSA_SPKI: &str = include_str!("testdata/rsa_spki.pem");
+    const RSA_PKCS1: &str = include_str!("testdata/rsa_pkcs1.pem");
+    const EC_SPKI: &str = include_str!("testdata/ec_p256_spki.pem");
+    const EC_CERT: &str = include_str!("testdata/ec_p256_cert.pem");
+    const ED25519_SPKI: &str = include_str!("testdata/ed25519_spki.pem");
+
+    #[test]
+    fn asymmetric_keys_must_parse_and_match_the_algorithm() {
+        let key =
+            |ty: &str, pem: &str| check(&serde_json::json!({"type": ty, "key": pem}).to_string());
+        let truncated = &RSA_SPKI[..RSA_SPKI.len() / 2];
+        let corrupted = RSA_SPKI.replacen("MII", "M!I", 1);
+        let garbled_der = "-----BEGIN PUBLIC KEY-----\nYWJjZGVm\n-----END PUBLIC KEY-----\n";
+        let private = "-----BEGIN PRIVATE KEY-----\nYWJjZGVm\n-----END PRIVATE KEY-----\n";
+        for (ty, pem, needle) in [
+            ("RS256", "abc", "could not be decoded as PEM"),
+            ("RS256", truncated, "could not be decoded as PEM"),
+            ("RS256", corrupted.as_str(), "could not be decoded as PEM"),
+            ("RS256", garbled_der, "not a valid public key"),
+            ("RS256", EC_SPKI, "another algorithm"),
+            ("ES256", RSA_SPKI, "another algorithm"),
+            ("ES384", ED25519_SPKI, "another algorithm"),
+            ("Ed25519", EC_CERT, "another algorithm"),
+            ("ES256", RSA_PKCS1, "neither"),
+            ("RS256", private, "private key"),
+        ] {
+            let err = key(ty, pem).expect_err(&format!("{ty} with {pem:?} should be refused"));
+            assert!(
+                err.contains(needle),
+                "{ty}: {err:?} should mention {needle:?}"
+            );
+            assert!(err.contains(ty), "{err:?} should name the algorithm");
+        }
     }
 
     #[test]
