@@ -657,13 +657,34 @@ impl Resource for TableResource {
                 .table(new.source(), new.schema(), new.name())
                 .is_some();
             let sql = format!("{}\n", stmts.join(";\n")) + ";";
-            engine
-                .run_sql(&ctx.cancel, new.source(), &sql, SqlOptions { read_only: false, check_metadata_consistency: Some(tracked) })
-                .await
-                .map_err(|e| {
+            let opts = SqlOptions {
+                read_only: false,
+                check_metadata_consistency: Some(tracked),
+            };
+            // The statements run in one transaction: after an ambiguous failure
+            // the table is either all old or all new, which a fresh read tells.
+            settle(
+                &ctx.cancel,
+                &table_write(new.name(), "ALTER TABLE failed ambiguously and did not land; sending it again"),
+                || async { engine.run_sql(&ctx.cancel, new.source(), &sql, opts).await.map(drop) },
+                |_| async {
+                    let fresh = catalog(engine, &ctx.cancel, new.source(), new.schema(), new.name()).await?;
+                    Ok(match fresh {
+                        Some(f) if catalog_matches(&f, &new) => ReadBack::Landed(()),
+                        Some(f) if catalog_matches(&f, &old) => ReadBack::Absent,
+                        _ => ReadBack::Other,
+                    })
+                },
+            )
+            .await
+            .map_err(|u| match u {
+                Unsettled::Failed(e) => {
                     let hint = if e.code_is("dependency-error") { " Remove the column from the Hasura permissions that use it first (or in the same apply, which Terraform orders before this change when the permission references this table)." } else { "" };
                     Diagnostics::error("Failed to alter table", format!("{}{hint} No change was applied (the statements run in one transaction).", e.message))
-                })?;
+                }
+                Unsettled::Other(e) => Diagnostics::error("Failed to alter table", format!("{} The table now matches neither its old nor its planned definition (changed by someone else meanwhile?); run terraform plan to see what it holds.", e.message)),
+                u => Diagnostics::error("Failed to alter table", u.into_error("reading the table back to see whether the change landed").message),
+            })?;
         }
         if old.track == Some(false) && new.track != Some(false) {
             track_checked(engine, &ctx.cancel, new.source(), new.schema(), new.name())
@@ -881,6 +902,19 @@ async fn set_tracked(
     )
     .await
     .map_err(|u| u.into_error("reading the metadata back to see whether it landed"))
+}
+
+/// Whether the live table is `m` as a read would report it: the columns (in
+/// `m`'s equivalent spellings), the primary key and the comment.
+fn catalog_matches(cat: &CatalogTable, m: &Model) -> bool {
+    columns_from_catalog(cat, m.columns()) == m.columns()
+        && cat
+            .primary_key
+            .as_ref()
+            .map(|p| p.columns.as_slice())
+            .unwrap_or_default()
+            == m.pk()
+        && cat.comment == m.comment
 }
 
 /// The columns of `have` that are not in `keep`: what an update would drop.
@@ -1320,6 +1354,58 @@ mod tests {
             default: None,
             unique: Some(false),
         }
+    }
+
+    /// After an ALTER whose answer was lost, a fresh read tells whether it
+    /// landed (the table is the new model), did not (still the old one), or
+    /// something else happened; PostgreSQL's spellings count as the model's.
+    #[test]
+    fn an_ambiguous_alter_is_settled_by_comparing_the_catalog() {
+        let cat_col = |n: &str, t: &str, not_null: bool| CatalogColumn {
+            name: n.into(),
+            ty: t.into(),
+            not_null,
+            default: None,
+            unique: None,
+        };
+        let pk = Some(CatalogPk {
+            name: "t_pkey".into(),
+            columns: vec!["id".into()],
+        });
+        let model = |cols: Vec<Column>| Model {
+            name: Some("t".into()),
+            columns: Some(cols),
+            primary_key: Some(vec!["id".into()]),
+            ..Model::default()
+        };
+        let id = Column {
+            nullable: Some(false),
+            ..col("id", "int")
+        };
+        let old = model(vec![id.clone(), col("name", "text")]);
+        let new = model(vec![id, col("name", "text"), col("age", "int")]);
+        let before = CatalogTable {
+            comment: None,
+            columns: vec![
+                cat_col("id", "integer", true),
+                cat_col("name", "text", false),
+            ],
+            primary_key: pk.clone(),
+        };
+        let mut after = before.clone();
+        after.columns.push(cat_col("age", "integer", false));
+        let mut elsewhere = after.clone();
+        elsewhere.columns[2].ty = "text".into();
+
+        assert!(catalog_matches(&before, &old) && !catalog_matches(&before, &new));
+        assert!(catalog_matches(&after, &new) && !catalog_matches(&after, &old));
+        assert!(!catalog_matches(&elsewhere, &new) && !catalog_matches(&elsewhere, &old));
+        let mut commented = after.clone();
+        commented.comment = Some("x".into());
+        assert!(!catalog_matches(&commented, &new));
+        let mut no_pk = after;
+        no_pk.primary_key = None;
+        assert!(!catalog_matches(&no_pk, &new));
     }
 
     #[test]
