@@ -37,13 +37,22 @@ impl Diagnostics {
         d.add_attr_error(path, summary, detail);
         d
     }
-    pub fn add_error(&mut self, summary: impl Into<String>, detail: impl Into<String>) {
+    fn push(
+        &mut self,
+        severity: Severity,
+        path: Option<AttrPath>,
+        summary: impl Into<String>,
+        detail: impl Into<String>,
+    ) {
         self.0.push(Diagnostic {
-            severity: Severity::Error,
+            severity,
             summary: summary.into(),
             detail: detail.into(),
-            path: None,
+            path,
         });
+    }
+    pub fn add_error(&mut self, summary: impl Into<String>, detail: impl Into<String>) {
+        self.push(Severity::Error, None, summary, detail);
     }
     pub fn add_attr_error(
         &mut self,
@@ -51,12 +60,7 @@ impl Diagnostics {
         summary: impl Into<String>,
         detail: impl Into<String>,
     ) {
-        self.0.push(Diagnostic {
-            severity: Severity::Error,
-            summary: summary.into(),
-            detail: detail.into(),
-            path: Some(path),
-        });
+        self.push(Severity::Error, Some(path), summary, detail);
     }
     pub fn add_attr_warning(
         &mut self,
@@ -64,20 +68,10 @@ impl Diagnostics {
         summary: impl Into<String>,
         detail: impl Into<String>,
     ) {
-        self.0.push(Diagnostic {
-            severity: Severity::Warning,
-            summary: summary.into(),
-            detail: detail.into(),
-            path: Some(path),
-        });
+        self.push(Severity::Warning, Some(path), summary, detail);
     }
     pub fn add_warning(&mut self, summary: impl Into<String>, detail: impl Into<String>) {
-        self.0.push(Diagnostic {
-            severity: Severity::Warning,
-            summary: summary.into(),
-            detail: detail.into(),
-            path: None,
-        });
+        self.push(Severity::Warning, None, summary, detail);
     }
     pub fn extend(&mut self, other: Diagnostics) {
         self.0.extend(other.0);
