@@ -187,34 +187,33 @@ resource "clerk_jwt_template" "k" {{
             cap.add_files(&wd);
         }
 
-        // 5. Env vars: their values are secrets too. While the resource is a stub its
-        //    create panics: the panic path must not leak the Cloud token either.
+        // 5. Env vars: their values are secrets too, through both resources. The
+        //    applies must succeed, or the values never reached the provider and
+        //    the search below would prove nothing.
         let env_value = format!("env-value-secret-{}", std::process::id());
+        let set_value = format!("env-set-secret-{}", std::process::id());
         secrets.push(("env var value".into(), env_value.clone()));
+        secrets.push(("env vars map value".into(), set_value.clone()));
         let wd = traced(&emus, &tf);
-        if ready.iter().any(|r| r == "hasura_env_var") {
-            wd.write(
-                "main.tf",
-                &format!(
-                    "{}\nprovider \"hasura\" {{}}\nresource \"hasura_env_var\" \"e\" {{\n  name  = \"SECRET_TEST\"\n  value = \"{env_value}\"\n}}\n",
-                    required_providers()
-                ),
-            );
-            let out = wd.try_apply();
-            cap.add("env var apply", &out);
-            let out = wd.try_destroy();
-            cap.add("env var destroy", &out);
-        } else {
-            wd.write(
-                "main.tf",
-                &format!(
-                    "{}\nprovider \"hasura\" {{}}\nresource \"hasura_env_var\" \"e\" {{}}\n",
-                    required_providers()
-                ),
-            );
-            let out = wd.try_apply();
-            cap.add("env var stub (panics)", &out);
+        wd.write(
+            "main.tf",
+            &format!(
+                "{}\nprovider \"hasura\" {{}}\nresource \"hasura_env_var\" \"e\" {{\n  key   = \"SECRET_TEST\"\n  value = \"{env_value}\"\n}}\nresource \"hasura_env_vars\" \"set\" {{\n  vars = {{\n    SECRET_SET_TEST = \"{set_value}\"\n  }}\n}}\n",
+                required_providers()
+            ),
+        );
+        let out = wd.try_apply();
+        if !out.success() {
+            fig.fail(format!("env var apply failed: {}", tail(&out)));
         }
+        cap.add("env var apply", &out);
+        let (_, out) = wd.plan_exitcode();
+        cap.add("env var plan", &out);
+        let out = wd.try_destroy();
+        if !out.success() {
+            fig.fail(format!("env var destroy failed: {}", tail(&out)));
+        }
+        cap.add("env var destroy", &out);
         cap.add_files(&wd);
 
         let mut bytes = 0usize;
