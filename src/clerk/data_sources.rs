@@ -113,7 +113,7 @@ impl DataSource for JwtTemplateDataSource {
                 created_at: t.created_at,
                 updated_at: t.updated_at,
             },
-            &self.schema().cty_type(),
+            &self.cty_type(),
         )
     }
 }
@@ -199,7 +199,7 @@ impl DataSource for JwksDataSource {
                 issuer,
                 keys,
             },
-            &self.schema().cty_type(),
+            &self.cty_type(),
         )
     }
 }

@@ -291,7 +291,7 @@ impl Resource for JwtTemplateResource {
         let created = create_once(&client, ctx, &body).await?;
         Ok(encode(
             &Model::from_api(created, plan.signing_key),
-            &self.schema().cty_type(),
+            &self.cty_type(),
         )?)
     }
 
@@ -302,7 +302,7 @@ impl Resource for JwtTemplateResource {
         match client.read_template(&ctx.cancel, &id).await {
             Ok(t) => Ok(Some(encode(
                 &Model::from_api(t, prior.signing_key),
-                &self.schema().cty_type(),
+                &self.cty_type(),
             )?)),
             Err(e) if e.is_not_found() => Ok(None),
             Err(e) => Err(e.into_diags("Failed to read JWT template")),
@@ -327,7 +327,7 @@ impl Resource for JwtTemplateResource {
             .map_err(|e| e.into_diags("Failed to update JWT template"))?;
         Ok(encode(
             &Model::from_api(t, plan.signing_key),
-            &self.schema().cty_type(),
+            &self.cty_type(),
         )?)
     }
 
@@ -358,7 +358,7 @@ impl Resource for JwtTemplateResource {
                 format!("No JWT template has the id or name {id:?}. Import takes a template id (`jtmp_...`) or an exact template name."),
             ));
         };
-        encode(&Model::from_api(t, None), &self.schema().cty_type())
+        encode(&Model::from_api(t, None), &self.cty_type())
     }
 }
 

@@ -1,6 +1,7 @@
 //! What a provider author implements: resources, data sources, the provider.
-use std::any::Any;
-use std::sync::Arc;
+use std::any::{Any, TypeId};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
 
 use async_trait::async_trait;
 use serde::de::DeserializeOwned;
@@ -63,10 +64,34 @@ pub struct PlanContext<'a> {
     pub diags: &'a mut Diagnostics,
 }
 
+/// The cty type of `T`'s schema, built once per process: reads and imports
+/// encode with it on every call, and building a schema (every description
+/// included) per refreshed instance is work for nothing.
+fn cached_type<T: 'static>(kind: &'static str, schema: impl FnOnce() -> Schema) -> Arc<Type> {
+    type Cache = Mutex<HashMap<(TypeId, &'static str), Arc<Type>>>;
+    static TYPES: OnceLock<Cache> = OnceLock::new();
+    let mut types = TYPES
+        .get_or_init(Default::default)
+        .lock()
+        .expect("type cache lock");
+    types
+        .entry((TypeId::of::<T>(), kind))
+        .or_insert_with(|| Arc::new(schema().cty_type()))
+        .clone()
+}
+
 #[async_trait]
 pub trait Resource: Send + Sync {
     fn type_name(&self) -> &'static str;
     fn schema(&self) -> Schema;
+
+    /// The cty type of [`Resource::schema`], for `encode`.
+    fn cty_type(&self) -> Arc<Type>
+    where
+        Self: Sized + 'static,
+    {
+        cached_type::<Self>("resource", || self.schema())
+    }
 
     /// Cross-attribute checks on a (possibly partly unknown) configuration.
     fn validate(&self, _config: &Value, _diags: &mut Diagnostics) {}
@@ -95,6 +120,14 @@ pub trait Resource: Send + Sync {
 pub trait DataSource: Send + Sync {
     fn type_name(&self) -> &'static str;
     fn schema(&self) -> Schema;
+
+    /// The cty type of [`DataSource::schema`], for `encode`.
+    fn cty_type(&self) -> Arc<Type>
+    where
+        Self: Sized + 'static,
+    {
+        cached_type::<Self>("data source", || self.schema())
+    }
     fn validate(&self, _config: &Value, _diags: &mut Diagnostics) {}
     async fn read(&self, ctx: &Ctx, config: &Value) -> Result<Value, Diagnostics>;
 }

@@ -683,7 +683,7 @@ impl Resource for PermissionResource {
         let Some(entry) = entry else { return Ok(None) };
         Ok(Some(encode(
             &Model::from_export(&entry, &prior),
-            &self.schema().cty_type(),
+            &self.cty_type(),
         )?))
     }
 
@@ -748,7 +748,7 @@ impl Resource for PermissionResource {
             id: Some(m.id()),
             ..m
         };
-        encode(&m, &self.schema().cty_type())
+        encode(&m, &self.cty_type())
     }
 }
 

@@ -598,7 +598,7 @@ impl Resource for TableResource {
             track: Some(tracked),
             deletion_protection: Some(prior.deletion_protection != Some(false)),
         };
-        Ok(Some(encode(&m, &self.schema().cty_type())?))
+        Ok(Some(encode(&m, &self.cty_type())?))
     }
 
     async fn update(
@@ -744,7 +744,7 @@ impl Resource for TableResource {
             deletion_protection: Some(true),
             ..Default::default()
         };
-        encode(&m, &self.schema().cty_type())
+        encode(&m, &self.cty_type())
     }
 }
 

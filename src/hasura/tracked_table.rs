@@ -292,7 +292,7 @@ impl Resource for TrackedTableResource {
         };
         Ok(Some(encode(
             &Model::from_export(entry, &prior),
-            &self.schema().cty_type(),
+            &self.cty_type(),
         )?))
     }
 
@@ -336,7 +336,7 @@ impl Resource for TrackedTableResource {
             id: Some(m.id()),
             ..m
         };
-        encode(&m, &self.schema().cty_type())
+        encode(&m, &self.cty_type())
     }
 }
 
