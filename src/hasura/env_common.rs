@@ -1,8 +1,56 @@
 //! What `hasura_env_var` and `hasura_env_vars` share: the `project_id`
 //! attribute and the checks on env var names and Hasura Cloud project ids, at
 //! validate time and in import ids.
-use crate::framework::{Attribute, Diagnostics, RequiresReplace, Validator};
+use std::sync::Arc;
+
+use crate::framework::{Attribute, Ctx, Diagnostics, RequiresReplace, Validator};
 use crate::plugin::cty::{AttrPath, Value};
+
+use super::client::cloud::{Cloud, EnvChange, Project, TenantEnv};
+use super::client::HasuraClient;
+
+/// The Cloud client and the project `project_id` names (the provider's
+/// `cloud_project_id` when `None`).
+pub async fn cloud_project(
+    ctx: &Ctx,
+    project_id: Option<&str>,
+) -> Result<(Arc<Cloud>, Project), Diagnostics> {
+    let client = ctx.client::<HasuraClient>()?;
+    let cloud = client.cloud()?.clone();
+    let project = cloud
+        .project(&ctx.cancel, project_id)
+        .await
+        .map_err(|e| e.into_diags("Failed to find the Hasura Cloud project"))?;
+    Ok((cloud, project))
+}
+
+/// [`cloud_project`] and the project's env vars as they are now.
+pub async fn project_and_env(
+    ctx: &Ctx,
+    project_id: Option<&str>,
+) -> Result<(Arc<Cloud>, Project, TenantEnv), Diagnostics> {
+    let (cloud, project) = cloud_project(ctx, project_id).await?;
+    let env = cloud
+        .env(&ctx.cancel, &project.tenant_id)
+        .await
+        .map_err(|e| e.into_diags("Failed to read env vars"))?;
+    Ok((cloud, project, env))
+}
+
+/// Queues `changes` as one unit in the project's env batch and waits until
+/// they are live; `what` heads the diagnostic if they fail.
+pub async fn send_changes(
+    ctx: &Ctx,
+    cloud: &Arc<Cloud>,
+    project: &Project,
+    changes: Vec<EnvChange>,
+    what: &str,
+) -> Result<(), Diagnostics> {
+    cloud
+        .change_all(&ctx.cancel, project, changes)
+        .await
+        .map_err(|e| e.into_diags(what))
+}
 
 /// `project_id`: optional, defaults to the provider's `cloud_project_id`;
 /// another project is another set of variables, so a change replaces.

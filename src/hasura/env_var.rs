@@ -11,8 +11,9 @@ use crate::framework::{
 use crate::plugin::cty::{AttrPath, Value};
 
 use super::client::cloud::EnvChange;
-use super::client::HasuraClient;
-use super::env_common::{check_key, check_project_id, project_id_attribute};
+use super::env_common::{
+    check_key, check_project_id, cloud_project, project_and_env, project_id_attribute, send_changes,
+};
 use super::jwt_secret::validate_env;
 
 pub struct EnvVarResource;
@@ -28,6 +29,12 @@ struct Model {
 impl Model {
     fn key(&self) -> &str {
         self.key.as_deref().unwrap_or_default()
+    }
+    fn set_change(&self) -> EnvChange {
+        EnvChange::Set(
+            self.key().to_string(),
+            self.value.clone().unwrap_or_default(),
+        )
     }
 }
 
@@ -100,17 +107,8 @@ impl Resource for EnvVarResource {
         planned: &Value,
         _config: &Value,
     ) -> Result<Value, ApplyError> {
-        let client = ctx.client::<HasuraClient>()?;
-        let cloud = client.cloud()?;
         let m: Model = decode(planned)?;
-        let project = cloud
-            .project(&ctx.cancel, m.project_id.as_deref())
-            .await
-            .map_err(|e| e.into_diags("Failed to find the Hasura Cloud project"))?;
-        let env = cloud
-            .env(&ctx.cancel, &project.tenant_id)
-            .await
-            .map_err(|e| e.into_diags("Failed to read env vars"))?;
+        let (cloud, project, env) = project_and_env(ctx, m.project_id.as_deref()).await?;
         match env.vars.get(m.key()) {
             Some(v) if Some(v) != m.value.as_ref() => {
                 return Err(Diagnostics::attr_error(
@@ -121,10 +119,7 @@ impl Resource for EnvVarResource {
                 .into())
             }
             Some(_) => {}
-            None => cloud
-                .change(&ctx.cancel, &project, EnvChange::Set(m.key().to_string(), m.value.clone().unwrap_or_default()))
-                .await
-                .map_err(|e| e.into_diags("Failed to set env var"))?,
+            None => send_changes(ctx, &cloud, &project, vec![m.set_change()], "Failed to set env var").await?,
         }
         let mut out = planned.clone();
         out.set(
@@ -135,17 +130,8 @@ impl Resource for EnvVarResource {
     }
 
     async fn read(&self, ctx: &Ctx, state: &Value) -> Result<Option<Value>, Diagnostics> {
-        let client = ctx.client::<HasuraClient>()?;
-        let cloud = client.cloud()?;
         let m: Model = decode(state)?;
-        let project = cloud
-            .project(&ctx.cancel, m.project_id.as_deref())
-            .await
-            .map_err(|e| e.into_diags("Failed to find the Hasura Cloud project"))?;
-        let env = cloud
-            .env(&ctx.cancel, &project.tenant_id)
-            .await
-            .map_err(|e| e.into_diags("Failed to read env vars"))?;
+        let (_, _, env) = project_and_env(ctx, m.project_id.as_deref()).await?;
         let Some(v) = env.vars.get(m.key()) else {
             return Ok(None);
         };
@@ -154,7 +140,7 @@ impl Resource for EnvVarResource {
             value: Some(v.clone()),
             ..m
         };
-        Ok(Some(encode(&out, &self.schema().cty_type())?))
+        Ok(Some(encode(&out, &self.cty_type())?))
     }
 
     async fn update(
@@ -164,40 +150,31 @@ impl Resource for EnvVarResource {
         planned: &Value,
         _config: &Value,
     ) -> Result<Value, ApplyError> {
-        let client = ctx.client::<HasuraClient>()?;
-        let cloud = client.cloud()?;
         let m: Model = decode(planned)?;
-        let project = cloud
-            .project(&ctx.cancel, m.project_id.as_deref())
-            .await
-            .map_err(|e| e.into_diags("Failed to find the Hasura Cloud project"))?;
-        cloud
-            .change(
-                &ctx.cancel,
-                &project,
-                EnvChange::Set(m.key().to_string(), m.value.clone().unwrap_or_default()),
-            )
-            .await
-            .map_err(|e| e.into_diags("Failed to update env var"))?;
+        let (cloud, project) = cloud_project(ctx, m.project_id.as_deref()).await?;
+        send_changes(
+            ctx,
+            &cloud,
+            &project,
+            vec![m.set_change()],
+            "Failed to update env var",
+        )
+        .await?;
         Ok(planned.clone())
     }
 
     async fn delete(&self, ctx: &Ctx, state: &Value) -> Result<(), Diagnostics> {
-        let client = ctx.client::<HasuraClient>()?;
-        let cloud = client.cloud()?;
         let m: Model = decode(state)?;
-        let project = cloud
-            .project(&ctx.cancel, m.project_id.as_deref())
-            .await
-            .map_err(|e| e.into_diags("Failed to find the Hasura Cloud project"))?;
-        cloud
-            .change(
-                &ctx.cancel,
-                &project,
-                EnvChange::Delete(m.key().to_string()),
-            )
-            .await
-            .map_err(|e| e.into_diags("Failed to delete env var"))
+        let (cloud, project) = cloud_project(ctx, m.project_id.as_deref()).await?;
+        let change = EnvChange::Delete(m.key().to_string());
+        send_changes(
+            ctx,
+            &cloud,
+            &project,
+            vec![change],
+            "Failed to delete env var",
+        )
+        .await
     }
 
     async fn import(&self, _ctx: &Ctx, id: &str) -> Result<Value, Diagnostics> {
@@ -227,7 +204,7 @@ impl Resource for EnvVarResource {
             key: Some(key),
             value: None,
         };
-        encode(&m, &self.schema().cty_type())
+        encode(&m, &self.cty_type())
     }
 }
 

@@ -14,9 +14,10 @@ use crate::framework::{
 };
 use crate::plugin::cty::{AttrPath, Type, Value};
 
-use super::client::cloud::{EnvChange, Project, TenantEnv};
-use super::client::HasuraClient;
-use super::env_common::{check_key, check_project_id, project_id_attribute};
+use super::client::cloud::{EnvChange, TenantEnv};
+use super::env_common::{
+    check_key, check_project_id, cloud_project, project_and_env, project_id_attribute, send_changes,
+};
 use super::jwt_secret::validate_env;
 
 pub struct EnvVarsResource;
@@ -135,46 +136,6 @@ fn doomed_keys(
     )
 }
 
-impl EnvVarsResource {
-    async fn project_and_env(
-        &self,
-        ctx: &Ctx,
-        project_id: Option<&str>,
-    ) -> Result<(Project, TenantEnv), Diagnostics> {
-        let client = ctx.client::<HasuraClient>()?;
-        let cloud = client.cloud()?;
-        let project = cloud
-            .project(&ctx.cancel, project_id)
-            .await
-            .map_err(|e| e.into_diags("Failed to find the Hasura Cloud project"))?;
-        let env = cloud
-            .env(&ctx.cancel, &project.tenant_id)
-            .await
-            .map_err(|e| e.into_diags("Failed to read env vars"))?;
-        Ok((project, env))
-    }
-
-    /// Queues `changes` as one unit and waits until they are live.
-    async fn send(
-        &self,
-        ctx: &Ctx,
-        project: &Project,
-        changes: Vec<EnvChange>,
-        what: &str,
-    ) -> Result<(), Diagnostics> {
-        let client = ctx.client::<HasuraClient>()?;
-        client
-            .cloud()?
-            .change_all(&ctx.cancel, project, changes)
-            .await
-            .map_err(|e| e.into_diags(what))
-    }
-
-    fn ty(&self) -> Type {
-        self.schema().cty_type()
-    }
-}
-
 #[async_trait]
 impl Resource for EnvVarsResource {
     fn type_name(&self) -> &'static str {
@@ -223,11 +184,10 @@ impl Resource for EnvVarsResource {
         let env = match prior.as_ref() {
             Some(p) if p.exclusive() => None,
             // Best effort: without a readable env, apply reports the problem.
-            _ => self
-                .project_and_env(ctx, project.as_str())
+            _ => project_and_env(ctx, project.as_str())
                 .await
                 .ok()
-                .map(|(_, e)| e),
+                .map(|(_, _, e)| e),
         };
         if let Some(doomed) = doomed_keys(&declared, prior.as_ref(), env.as_ref()) {
             if !doomed.is_empty() {
@@ -251,7 +211,7 @@ impl Resource for EnvVarsResource {
     ) -> Result<Value, ApplyError> {
         let m: Model = decode(planned)?;
         let vars = m.vars();
-        let (project, env) = self.project_and_env(ctx, m.project_id.as_deref()).await?;
+        let (cloud, project, env) = project_and_env(ctx, m.project_id.as_deref()).await?;
         let existing: Vec<&str> = vars
             .keys()
             .filter(|k| env.vars.contains_key(*k))
@@ -283,8 +243,7 @@ impl Resource for EnvVarsResource {
                     .map(|k| EnvChange::Delete(k.clone())),
             );
         }
-        self.send(ctx, &project, changes, "Failed to set env vars")
-            .await?;
+        send_changes(ctx, &cloud, &project, changes, "Failed to set env vars").await?;
         let mut out = planned.clone();
         out.set("id", Value::string(format_id(m.project_id.as_deref())));
         Ok(out)
@@ -292,7 +251,7 @@ impl Resource for EnvVarsResource {
 
     async fn read(&self, ctx: &Ctx, state: &Value) -> Result<Option<Value>, Diagnostics> {
         let m: Model = decode(state)?;
-        let (_, env) = self.project_and_env(ctx, m.project_id.as_deref()).await?;
+        let (_, _, env) = project_and_env(ctx, m.project_id.as_deref()).await?;
         let vars: BTreeMap<String, String> = if m.exclusive() {
             env.vars.clone()
         } else {
@@ -308,7 +267,7 @@ impl Resource for EnvVarsResource {
             exclusive: Some(m.exclusive()),
             ..m
         };
-        Ok(Some(encode(&out, &self.ty())?))
+        Ok(Some(encode(&out, &self.cty_type())?))
     }
 
     async fn update(
@@ -321,7 +280,7 @@ impl Resource for EnvVarsResource {
         let old: Model = decode(prior)?;
         let m: Model = decode(planned)?;
         let vars = m.vars();
-        let (project, env) = self.project_and_env(ctx, m.project_id.as_deref()).await?;
+        let (cloud, project, env) = project_and_env(ctx, m.project_id.as_deref()).await?;
         // Every planned key is queued; the batch only sends what differs from
         // the env it reads just before writing.
         let mut changes: Vec<EnvChange> = vars
@@ -338,28 +297,21 @@ impl Resource for EnvVarsResource {
                 .filter(|k| !vars.contains_key(*k))
                 .map(|k| EnvChange::Delete(k.clone())),
         );
-        self.send(ctx, &project, changes, "Failed to update env vars")
-            .await?;
+        send_changes(ctx, &cloud, &project, changes, "Failed to update env vars").await?;
         Ok(planned.clone())
     }
 
     async fn delete(&self, ctx: &Ctx, state: &Value) -> Result<(), Diagnostics> {
         let m: Model = decode(state)?;
-        let client = ctx.client::<HasuraClient>()?;
-        let project = client
-            .cloud()?
-            .project(&ctx.cancel, m.project_id.as_deref())
-            .await
-            .map_err(|e| e.into_diags("Failed to find the Hasura Cloud project"))?;
+        let (cloud, project) = cloud_project(ctx, m.project_id.as_deref()).await?;
         let changes = m.vars().into_keys().map(EnvChange::Delete).collect();
-        self.send(ctx, &project, changes, "Failed to delete env vars")
-            .await
+        send_changes(ctx, &cloud, &project, changes, "Failed to delete env vars").await
     }
 
     async fn import(&self, ctx: &Ctx, id: &str) -> Result<Value, Diagnostics> {
         let (project_id, keys) =
             parse_import_id(id).map_err(|e| Diagnostics::error("Invalid import id", e))?;
-        let (_, env) = self.project_and_env(ctx, project_id.as_deref()).await?;
+        let (_, _, env) = project_and_env(ctx, project_id.as_deref()).await?;
         let missing: Vec<&str> = keys
             .iter()
             .filter(|k| !env.vars.contains_key(*k))
@@ -387,7 +339,7 @@ impl Resource for EnvVarsResource {
             project_id,
             exclusive: Some(false),
         };
-        encode(&m, &self.ty())
+        encode(&m, &self.cty_type())
     }
 }
 

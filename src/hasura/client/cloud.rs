@@ -231,17 +231,6 @@ impl Cloud {
         parse_env(data.get("getTenantEnv"), "getTenantEnv")
     }
 
-    /// Queues a change for the tenant and waits until it is live (the
-    /// project answered `/healthz` after the restart).
-    pub async fn change(
-        self: &Arc<Self>,
-        cancel: &CancellationToken,
-        project: &Project,
-        change: EnvChange,
-    ) -> Result<(), HasuraError> {
-        self.change_all(cancel, project, vec![change]).await
-    }
-
     /// Queues several changes for the tenant as one unit and waits until they
     /// are live. They join the same batch as every other change queued for
     /// the tenant meanwhile (from this resource or any other), so a whole
