@@ -9,4 +9,5 @@ pub mod framework;
 pub mod hasura;
 pub mod http;
 pub mod plugin;
+pub mod settings;
 pub mod settle;

@@ -156,7 +156,7 @@ fn page(provider: &str, kind: &str, type_name: &str, schema: &Schema) -> String 
     out
 }
 
-fn index(provider: &str, p: &dyn Provider) -> String {
+fn index(provider: &str, p: &impl Provider) -> String {
     let schema = p.schema();
     let title = match provider {
         "clerk" => "Clerk",
@@ -186,7 +186,7 @@ fn index(provider: &str, p: &dyn Provider) -> String {
     out
 }
 
-fn expected_pages(provider: &str, p: &dyn Provider) -> Vec<(PathBuf, String)> {
+fn expected_pages(provider: &str, p: &impl Provider) -> Vec<(PathBuf, String)> {
     let dir = root().join("docs").join(provider);
     let mut pages = vec![(dir.join("index.md"), index(provider, p))];
     for r in p.resources() {
@@ -194,7 +194,7 @@ fn expected_pages(provider: &str, p: &dyn Provider) -> Vec<(PathBuf, String)> {
         let short = t.strip_prefix(&format!("{provider}_")).unwrap_or(t);
         pages.push((
             dir.join("resources").join(format!("{short}.md")),
-            page(provider, "resources", t, &r.schema()),
+            page(provider, "resources", t, r.schema()),
         ));
     }
     for d in p.data_sources() {
@@ -202,13 +202,13 @@ fn expected_pages(provider: &str, p: &dyn Provider) -> Vec<(PathBuf, String)> {
         let short = t.strip_prefix(&format!("{provider}_")).unwrap_or(t);
         pages.push((
             dir.join("data-sources").join(format!("{short}.md")),
-            page(provider, "data-sources", t, &d.schema()),
+            page(provider, "data-sources", t, d.schema()),
         ));
     }
     pages
 }
 
-fn check_provider(provider: &str, p: &dyn Provider) {
+fn check_provider(provider: &str, p: &impl Provider) {
     let mut problems = Vec::new();
     let update = std::env::var_os("UPDATE_DOCS").is_some();
     for (path, want) in expected_pages(provider, p) {
@@ -239,7 +239,7 @@ fn check_provider(provider: &str, p: &dyn Provider) {
     };
     for r in p.resources() {
         let t = r.type_name();
-        for n in all(&r.schema()) {
+        for n in all(r.schema()) {
             problems.push(format!("{t}.{n} has no description"));
         }
         let ex = root()
@@ -255,7 +255,7 @@ fn check_provider(provider: &str, p: &dyn Provider) {
     }
     for d in p.data_sources() {
         let t = d.type_name();
-        for n in all(&d.schema()) {
+        for n in all(d.schema()) {
             problems.push(format!("data {t}.{n} has no description"));
         }
         if !root()

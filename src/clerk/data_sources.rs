@@ -6,7 +6,8 @@ use base64::Engine;
 use serde::Serialize;
 
 use crate::framework::json_string::canonical;
-use crate::framework::{encode, Attribute, Ctx, DataSource, Diagnostics, Schema};
+use crate::framework::legacy::{encode, LegacyDataSource};
+use crate::framework::{Attribute, Ctx, Diagnostics, Schema};
 use crate::plugin::cty::{AttrPath, Type, Value};
 
 use super::client::ClerkClient;
@@ -27,7 +28,7 @@ struct TemplateModel {
 }
 
 #[async_trait]
-impl DataSource for JwtTemplateDataSource {
+impl LegacyDataSource for JwtTemplateDataSource {
     fn type_name(&self) -> &'static str {
         "clerk_jwt_template"
     }
@@ -147,7 +148,7 @@ fn issuer_for_host(host: &str) -> String {
 }
 
 #[async_trait]
-impl DataSource for JwksDataSource {
+impl LegacyDataSource for JwksDataSource {
     fn type_name(&self) -> &'static str {
         "clerk_jwks"
     }

@@ -3,9 +3,9 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
 use crate::framework::json_string::{canonical, json_eq};
+use crate::framework::legacy::{decode, encode, LegacyApplyError, LegacyResource, PlanContext};
 use crate::framework::{
-    decode, encode, ApplyError, Attribute, Ctx, Diagnostics, IntBetween, JsonObject, PlanContext,
-    Resource, Schema, StringLen, UseStateForUnknown,
+    Attribute, Ctx, Diagnostics, IntBetween, JsonObject, Schema, StringLen, UseStateForUnknown,
 };
 use crate::plugin::cty::{AttrPath, Value};
 use crate::settle::{settle, Ambiguous, ReadBack, Settle};
@@ -127,7 +127,7 @@ async fn create_once(
     client: &ClerkClient,
     ctx: &Ctx,
     body: &TemplateBody,
-) -> Result<JwtTemplate, ApplyError> {
+) -> Result<JwtTemplate, LegacyApplyError> {
     let how = Settle {
         resending: "create did not land; sending it again",
         landed: Some("template from an earlier attempt found; adopting it"),
@@ -166,7 +166,7 @@ async fn create_once(
 }
 
 #[async_trait]
-impl Resource for JwtTemplateResource {
+impl LegacyResource for JwtTemplateResource {
     fn type_name(&self) -> &'static str {
         "clerk_jwt_template"
     }
@@ -283,7 +283,7 @@ impl Resource for JwtTemplateResource {
         ctx: &Ctx,
         planned: &Value,
         config: &Value,
-    ) -> Result<Value, ApplyError> {
+    ) -> Result<Value, LegacyApplyError> {
         let client = ctx.client::<ClerkClient>()?;
         let plan: Model = decode(planned)?;
         let cfg: Model = decode(config)?;
@@ -315,7 +315,7 @@ impl Resource for JwtTemplateResource {
         prior: &Value,
         planned: &Value,
         config: &Value,
-    ) -> Result<Value, ApplyError> {
+    ) -> Result<Value, LegacyApplyError> {
         let client = ctx.client::<ClerkClient>()?;
         let prior: Model = decode(prior)?;
         let plan: Model = decode(planned)?;

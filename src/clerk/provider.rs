@@ -3,10 +3,14 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
-use crate::framework::provider_config::{retry_attributes, retry_settings, setting};
-use crate::framework::{Attribute, DataSource, Diagnostics, Provider, Resource, Schema};
+use serde::{Deserialize, Serialize};
+
+use crate::framework::legacy::{legacy_data_source, legacy_resource};
+use crate::framework::{
+    AttrPath, Attribute, Diagnostics, DynDataSource, DynResource, Provider, Schema, Value,
+};
 use crate::http::check_endpoint;
-use crate::plugin::cty::{AttrPath, Value};
+use crate::settings::{retry_attributes, retry_settings, setting};
 
 use super::client::ClerkClient;
 use super::data_sources::{JwksDataSource, JwtTemplateDataSource};
@@ -16,8 +20,19 @@ pub const DEFAULT_API_URL: &str = "https://api.clerk.com/v1";
 
 pub struct ClerkProvider;
 
+#[derive(Serialize, Deserialize)]
+pub struct Config {
+    secret_key: Value<String>,
+    api_url: Value<String>,
+    publishable_key: Value<String>,
+    max_retries: Value<i64>,
+    request_timeout: Value<i64>,
+}
+
 #[async_trait]
 impl Provider for ClerkProvider {
+    type Config = Config;
+
     fn schema(&self) -> Schema {
         Schema::new(
             "Manages a Clerk instance through the Clerk Backend API.",
@@ -38,18 +53,18 @@ impl Provider for ClerkProvider {
         )
     }
 
-    fn validate(&self, config: &Value, diags: &mut Diagnostics) {
-        if let Some(u) = config.get("api_url").as_str() {
+    fn validate(&self, config: &Config, diags: &mut Diagnostics) {
+        if let Some(u) = config.api_url.as_deref() {
             if let Err(e) = check_endpoint(u) {
                 diags.add_attr_error(AttrPath::attr("api_url"), "Invalid Clerk API URL", e);
             }
         }
-        if let Some(k) = config.get("publishable_key").as_str() {
+        if let Some(k) = config.publishable_key.as_deref() {
             if super::data_sources::frontend_api_from_publishable_key(k).is_none() {
                 diags.add_attr_error(AttrPath::attr("publishable_key"), "Invalid publishable key", "`publishable_key` must look like `pk_test_<base64>` or `pk_live_<base64>` as shown in the Clerk dashboard.");
             }
         }
-        if let Some(k) = config.get("secret_key").as_str() {
+        if let Some(k) = config.secret_key.as_deref() {
             if !(k.starts_with("sk_test_") || k.starts_with("sk_live_")) {
                 diags.add_attr_error(AttrPath::attr("secret_key"), "Invalid secret key", "`secret_key` must start with `sk_test_` or `sk_live_` (copy it from the Clerk dashboard's API keys page).");
             }
@@ -58,23 +73,23 @@ impl Provider for ClerkProvider {
 
     async fn configure(
         &self,
-        config: &Value,
+        config: Config,
         _tf: &str,
     ) -> Result<Arc<dyn Any + Send + Sync>, Diagnostics> {
-        let Some(secret) = setting(config, "secret_key", "CLERK_SECRET_KEY") else {
+        let Some(secret) = setting(&config.secret_key, "CLERK_SECRET_KEY") else {
             return Err(Diagnostics::attr_error(
                 AttrPath::attr("secret_key"),
                 "Missing Clerk secret key",
                 "Set `secret_key` in the provider block or the CLERK_SECRET_KEY environment variable.",
             ));
         };
-        let api_url = setting(config, "api_url", "CLERK_API_URL")
+        let api_url = setting(&config.api_url, "CLERK_API_URL")
             .unwrap_or_else(|| DEFAULT_API_URL.to_string());
         let url = check_endpoint(&api_url).map_err(|e| {
             Diagnostics::attr_error(AttrPath::attr("api_url"), "Invalid Clerk API URL", e)
         })?;
-        let publishable = setting(config, "publishable_key", "CLERK_PUBLISHABLE_KEY");
-        let (retry, timeout) = retry_settings(config);
+        let publishable = setting(&config.publishable_key, "CLERK_PUBLISHABLE_KEY");
+        let (retry, timeout) = retry_settings(&config.max_retries, &config.request_timeout);
         let client = ClerkClient::new(&url, &secret, publishable, timeout, retry).map_err(|e| {
             Diagnostics::attr_error(
                 AttrPath::attr("secret_key"),
@@ -85,11 +100,14 @@ impl Provider for ClerkProvider {
         Ok(Arc::new(client))
     }
 
-    fn resources(&self) -> Vec<Arc<dyn Resource>> {
-        vec![Arc::new(JwtTemplateResource)]
+    fn resources(&self) -> Vec<Arc<dyn DynResource>> {
+        vec![legacy_resource(JwtTemplateResource)]
     }
 
-    fn data_sources(&self) -> Vec<Arc<dyn DataSource>> {
-        vec![Arc::new(JwtTemplateDataSource), Arc::new(JwksDataSource)]
+    fn data_sources(&self) -> Vec<Arc<dyn DynDataSource>> {
+        vec![
+            legacy_data_source(JwtTemplateDataSource),
+            legacy_data_source(JwksDataSource),
+        ]
     }
 }

@@ -1,19 +1,29 @@
-//! The resource framework: typed schemas, validators, plan modifiers and the
-//! `Resource`/`DataSource`/`Provider` traits, plus the server that applies
-//! Terraform's plan/apply contract on a resource author's behalf.
+//! The resource framework: typed schemas, validators, plan modifiers, typed
+//! models and the `Resource`/`DataSource`/`Provider` traits, plus the server
+//! that applies Terraform's plan/apply contract on a resource author's behalf.
+//!
+//! Provider code imports from here only: `AttrPath` and `Type` are
+//! re-exported for diagnostics and schemas; values reach it as models.
 pub mod diag;
+mod erased;
 pub mod json_string;
+pub mod legacy;
+pub mod model;
 pub mod planmod;
 mod planning;
-pub mod provider_config;
 pub mod resource;
 pub mod schema;
 mod server;
 pub mod validators;
+pub mod value;
 
+pub use crate::plugin::cty::{AttrPath, Type};
 pub use diag::{Diagnostic, Diagnostics, Severity};
+pub use erased::{DynDataSource, DynResource};
+pub use model::Model;
 pub use planmod::{PlanModifier, RequiresReplace, UseStateForUnknown};
-pub use resource::{decode, encode, ApplyError, Ctx, DataSource, PlanContext, Provider, Resource};
+pub use resource::{data_source, resource, ApplyError, Ctx, DataSource, Plan, Provider, Resource};
 pub use schema::{AttrType, Attribute, Mode, Nesting, Schema};
 pub use server::ProviderServer;
-pub use validators::{IntBetween, JsonObject, OneOf, StringLen, Validator};
+pub use validators::{IntBetween, JsonObject, OneOf, StrCheck, StringLen, Validator};
+pub use value::{Known, Null, Unknown, Value};

@@ -5,13 +5,24 @@ use crate::plugin::cty::{AttrPath, Value};
 
 use super::diag::Diagnostics;
 use super::planmod::PlanModRequest;
-use super::schema::{AttrType, Attribute, Nesting};
+use super::schema::{AttrType, Attribute, Mode, Nesting};
 
-/// Runs every attribute validator on known values, recursing into nested attributes.
+/// Runs every attribute validator on known values, recursing into nested
+/// attributes. Core refuses a required attribute left out, but not one set
+/// to null (`x = null`, an unset variable, or what `terraform plan
+/// -generate-config-out` writes for a sensitive value it cannot read):
+/// that is refused here, before a null can reach an API as an empty value.
 pub fn validate(attrs: &[Attribute], obj: &Value, path: &AttrPath, diags: &mut Diagnostics) {
     for a in attrs {
         let v = obj.get(a.name);
         let p = path.child(a.name);
+        if v.is_null() && a.mode == Mode::Required && !obj.is_null() && !obj.is_unknown() {
+            diags.add_attr_error(
+                p.clone(),
+                "Missing value for required attribute",
+                format!("`{p}` is required, but its value is null (`{} = null`, an unset variable, or a value `terraform plan -generate-config-out` could not read, such as a sensitive one). Set it to the real value.", a.name),
+            );
+        }
         if v.is_null() || v.is_unknown() {
             continue;
         }

@@ -118,8 +118,8 @@ impl Attribute {
     }
     /// A default implies optional+computed: the planned value differs from
     /// the (null) config value, which core only allows for computed attributes.
-    pub fn default(mut self, v: Value) -> Self {
-        self.default = Some(v);
+    pub fn default(mut self, v: impl Into<Value>) -> Self {
+        self.default = Some(v.into());
         self.mode = Mode::OptionalComputed;
         self
     }

@@ -15,63 +15,38 @@ use crate::plugin::proto::tfplugin6 as pb;
 use crate::plugin::proto::tfplugin6::provider_server::Provider as ProviderRpc;
 
 use super::diag::{Diagnostics, Severity};
+use super::erased::{DynDataSource, DynProvider, DynResource, TypedProvider};
 use super::planning;
-use super::resource::{Ctx, DataSource, PlanContext, Provider, Resource};
+use super::resource::{Ctx, Provider};
 use super::schema::Schema;
 
-struct Registered<T: ?Sized> {
-    imp: Arc<T>,
-    schema: Schema,
-    ty: Type,
-}
-
 pub struct ProviderServer {
-    provider: Arc<dyn Provider>,
+    provider: Box<dyn DynProvider>,
     provider_schema: Schema,
     provider_ty: Type,
-    resources: HashMap<&'static str, Registered<dyn Resource>>,
-    data_sources: HashMap<&'static str, Registered<dyn DataSource>>,
+    resources: HashMap<&'static str, Arc<dyn DynResource>>,
+    data_sources: HashMap<&'static str, Arc<dyn DynDataSource>>,
     client: RwLock<Option<Arc<dyn Any + Send + Sync>>>,
     cancel: Mutex<CancellationToken>,
 }
 
 impl ProviderServer {
-    pub fn new(provider: impl Provider) -> Self {
+    pub fn new<P: Provider>(provider: P) -> Self {
         let resources = provider
             .resources()
             .into_iter()
-            .map(|r| {
-                let schema = r.schema();
-                (
-                    r.type_name(),
-                    Registered {
-                        ty: schema.cty_type(),
-                        schema,
-                        imp: r,
-                    },
-                )
-            })
+            .map(|r| (r.type_name(), r))
             .collect();
         let data_sources = provider
             .data_sources()
             .into_iter()
-            .map(|d| {
-                let schema = d.schema();
-                (
-                    d.type_name(),
-                    Registered {
-                        ty: schema.cty_type(),
-                        schema,
-                        imp: d,
-                    },
-                )
-            })
+            .map(|d| (d.type_name(), d))
             .collect();
         let provider_schema = provider.schema();
         ProviderServer {
             provider_ty: provider_schema.cty_type(),
             provider_schema,
-            provider: Arc::new(provider),
+            provider: Box::new(TypedProvider(provider)),
             resources,
             data_sources,
             client: RwLock::new(None),
@@ -86,8 +61,8 @@ impl ProviderServer {
         )
     }
 
-    fn resource(&self, name: &str) -> Result<&Registered<dyn Resource>, Diagnostics> {
-        self.resources.get(name).ok_or_else(|| {
+    fn resource(&self, name: &str) -> Result<&dyn DynResource, Diagnostics> {
+        self.resources.get(name).map(|r| &**r).ok_or_else(|| {
             Diagnostics::error(
                 "Unknown resource type",
                 format!("This provider has no resource type {name:?}."),
@@ -95,8 +70,8 @@ impl ProviderServer {
         })
     }
 
-    fn data_source(&self, name: &str) -> Result<&Registered<dyn DataSource>, Diagnostics> {
-        self.data_sources.get(name).ok_or_else(|| {
+    fn data_source(&self, name: &str) -> Result<&dyn DynDataSource, Diagnostics> {
+        self.data_sources.get(name).map(|d| &**d).ok_or_else(|| {
             Diagnostics::error(
                 "Unknown data source",
                 format!("This provider has no data source {name:?}."),
@@ -191,26 +166,14 @@ fn validate_config(
 /// A destroy is planned (and, for cores that never plan destroys, applied) only
 /// if the resource does not object, e.g. deletion protection. Warnings are returned.
 async fn check_destroy(
-    r: &Registered<dyn Resource>,
+    r: &dyn DynResource,
     ctx: &Ctx,
     prior: Option<&Value>,
-    config: &Value,
 ) -> Result<Diagnostics, Diagnostics> {
     let mut diags = Diagnostics::new();
-    let mut planned = Value::Null;
-    let mut requires_replace = Vec::new();
-    r.imp
-        .modify_plan(
-            ctx,
-            PlanContext {
-                prior,
-                config,
-                planned: &mut planned,
-                requires_replace: &mut requires_replace,
-                diags: &mut diags,
-            },
-        )
-        .await;
+    if let Some(p) = prior {
+        r.plan_destroy(ctx, p, &mut diags).await;
+    }
     diags.clone().into_result()?;
     Ok(diags)
 }
@@ -257,12 +220,12 @@ impl ProviderRpc for ProviderServer {
             resource_schemas: self
                 .resources
                 .iter()
-                .map(|(k, r)| (k.to_string(), r.schema.to_proto()))
+                .map(|(k, r)| (k.to_string(), r.schema().to_proto()))
                 .collect(),
             data_source_schemas: self
                 .data_sources
                 .iter()
-                .map(|(k, d)| (k.to_string(), d.schema.to_proto()))
+                .map(|(k, d)| (k.to_string(), d.schema().to_proto()))
                 .collect(),
             functions: HashMap::new(),
             ephemeral_resource_schemas: HashMap::new(),
@@ -334,7 +297,9 @@ impl ProviderRpc for ProviderServer {
         let req = req.into_inner();
         let (_, diags) = guarded("ValidateResourceConfig", async {
             let r = self.resource(&req.type_name)?;
-            validate_config(&r.schema, &r.ty, &req.config, |c, d| r.imp.validate(c, d))
+            validate_config(r.schema(), r.cty_type(), &req.config, |c, d| {
+                r.validate(c, d)
+            })
         })
         .await;
         Ok(Response::new(pb::validate_resource_config::Response {
@@ -349,8 +314,8 @@ impl ProviderRpc for ProviderServer {
         let req = req.into_inner();
         let (_, diags) = guarded("ValidateDataResourceConfig", async {
             let d = self.data_source(&req.type_name)?;
-            validate_config(&d.schema, &d.ty, &req.config, |c, diags| {
-                d.imp.validate(c, diags)
+            validate_config(d.schema(), d.cty_type(), &req.config, |c, diags| {
+                d.validate(c, diags)
             })
         })
         .await;
@@ -383,9 +348,9 @@ impl ProviderRpc for ProviderServer {
                     format!("The stored state is not valid JSON: {e}"),
                 )
             })?;
-            let v = cty::from_state_json(&j, &r.ty)
+            let v = cty::from_state_json(&j, r.cty_type())
                 .map_err(|e| Diagnostics::error("Incompatible state", e))?;
-            Ok(encode_dv(&v, &r.ty))
+            Ok(encode_dv(&v, r.cty_type()))
         })
         .await;
         Ok(Response::new(pb::upgrade_resource_state::Response {
@@ -403,16 +368,16 @@ impl ProviderRpc for ProviderServer {
         let private = req.private.clone();
         let (state, diags) = guarded("ReadResource", async {
             let r = self.resource(&req.type_name)?;
-            let prior = decode_dv(&req.current_state, &r.ty)?;
-            let Some(mut remote) = r.imp.read(&ctx, &prior).await? else {
+            let prior = decode_dv(&req.current_state, r.cty_type())?;
+            let Some(mut remote) = r.read(&ctx, &prior).await? else {
                 tracing::info!(resource = %req.type_name, "object no longer exists; removing from state");
-                return Ok(encode_dv(&Value::Null, &r.ty));
+                return Ok(encode_dv(&Value::Null, r.cty_type()));
             };
-            planning::keep_equivalent_prior(&r.schema.attributes, &remote.clone(), &prior, &mut remote);
-            for a in r.schema.attributes.iter().filter(|a| a.write_only) {
+            planning::keep_equivalent_prior(&r.schema().attributes, &remote.clone(), &prior, &mut remote);
+            for a in r.schema().attributes.iter().filter(|a| a.write_only) {
                 remote.set(a.name, prior.get(a.name).clone());
             }
-            Ok(encode_dv(&planning::strip_unknowns(&remote), &r.ty))
+            Ok(encode_dv(&planning::strip_unknowns(&remote), r.cty_type()))
         })
         .await;
         Ok(Response::new(pb::read_resource::Response {
@@ -437,16 +402,16 @@ impl ProviderRpc for ProviderServer {
         let wo = write_only_allowed(&req.client_capabilities);
         let (out, diags) = guarded("PlanResourceChange", async {
             let r = self.resource(&req.type_name)?;
-            let prior = decode_dv(&req.prior_state, &r.ty)?;
-            let proposed = decode_dv(&req.proposed_new_state, &r.ty)?;
-            let config = decode_dv(&req.config, &r.ty)?;
+            let prior = decode_dv(&req.prior_state, r.cty_type())?;
+            let proposed = decode_dv(&req.proposed_new_state, r.cty_type())?;
+            let config = decode_dv(&req.config, r.cty_type())?;
             let prior_opt = (!prior.is_null()).then_some(&prior);
             let mut diags = Diagnostics::new();
             if proposed.is_null() {
-                let warnings = check_destroy(r, &ctx, prior_opt, &config).await?;
-                return Ok((encode_dv(&Value::Null, &r.ty), Vec::new(), warnings));
+                let warnings = check_destroy(r, &ctx, prior_opt).await?;
+                return Ok((encode_dv(&Value::Null, r.cty_type()), Vec::new(), warnings));
             }
-            let attrs = &r.schema.attributes;
+            let attrs = &r.schema().attributes;
             let mut planned = proposed.clone();
             planning::apply_defaults(attrs, &config, &mut planned);
             if let Some(p) = prior_opt {
@@ -460,18 +425,15 @@ impl ProviderRpc for ProviderServer {
             }
             let mut replace = planning::run_modifiers(attrs, &config, prior_opt, &mut planned);
             let mut extra = Vec::new();
-            r.imp
-                .modify_plan(
-                    &ctx,
-                    PlanContext {
-                        prior: prior_opt,
-                        config: &config,
-                        planned: &mut planned,
-                        requires_replace: &mut extra,
-                        diags: &mut diags,
-                    },
-                )
-                .await;
+            r.modify_plan(
+                &ctx,
+                prior_opt,
+                &config,
+                &mut planned,
+                &mut extra,
+                &mut diags,
+            )
+            .await;
             if let Some(p) = prior_opt {
                 for name in extra {
                     if !p.get(name).equals(planned.get(name)) {
@@ -480,7 +442,7 @@ impl ProviderRpc for ProviderServer {
                 }
             }
             diags.clone().into_result()?;
-            Ok((encode_dv(&planned, &r.ty), replace, diags))
+            Ok((encode_dv(&planned, r.cty_type()), replace, diags))
         })
         .await;
         let (planned_state, requires_replace, warn) = match out {
@@ -510,26 +472,31 @@ impl ProviderRpc for ProviderServer {
         let prior_dv = req.prior_state.clone();
         let (out, diags) = guarded("ApplyResourceChange", async {
             let r = self.resource(&req.type_name)?;
-            let prior = decode_dv(&req.prior_state, &r.ty)?;
-            let planned = decode_dv(&req.planned_state, &r.ty)?;
-            let config = decode_dv(&req.config, &r.ty)?;
+            let prior = decode_dv(&req.prior_state, r.cty_type())?;
+            let planned = decode_dv(&req.planned_state, r.cty_type())?;
+            let config = decode_dv(&req.config, r.cty_type())?;
             if planned.is_null() {
                 // Old cores never plan destroys, so the resource re-checks here.
-                check_destroy(r, &ctx, Some(&prior), &Value::Null).await?;
-                r.imp.delete(&ctx, &prior).await?;
-                return Ok(Ok(encode_dv(&Value::Null, &r.ty)));
+                check_destroy(r, &ctx, Some(&prior)).await?;
+                r.delete(&ctx, &prior).await?;
+                return Ok(Ok(encode_dv(&Value::Null, r.cty_type())));
+            }
+            // The resource sees write-only values as configured; the
+            // reconciled state keeps the plan's nulls for them.
+            let mut with_wo = planned.clone();
+            for a in r.schema().attributes.iter().filter(|a| a.write_only) {
+                with_wo.set(a.name, config.get(a.name).clone());
             }
             let result = if prior.is_null() {
-                r.imp.create(&ctx, &planned, &config).await
+                r.create(&ctx, &with_wo).await
             } else {
-                r.imp.update(&ctx, &prior, &planned, &config).await
+                r.update(&ctx, &prior, &with_wo).await
             };
             Ok(match result {
-                Ok(v) => Ok(encode_dv(&planning::reconcile(&planned, &v), &r.ty)),
-                Err(e) => Err((
-                    e.state
-                        .map(|s| encode_dv(&planning::strip_unknowns(&s), &r.ty)),
-                    e.diags,
+                Ok(v) => Ok(encode_dv(&planning::reconcile(&planned, &v), r.cty_type())),
+                Err((state, diags)) => Err((
+                    state.map(|s| encode_dv(&planning::strip_unknowns(&s), r.cty_type())),
+                    diags,
                 )),
             })
         })
@@ -559,10 +526,10 @@ impl ProviderRpc for ProviderServer {
         let ctx = self.ctx();
         let (out, diags) = guarded("ImportResourceState", async {
             let r = self.resource(&req.type_name)?;
-            let v = r.imp.import(&ctx, &req.id).await?;
+            let v = r.import(&ctx, &req.id).await?;
             Ok(pb::import_resource_state::ImportedResource {
                 type_name: req.type_name.clone(),
-                state: encode_dv(&v, &r.ty),
+                state: encode_dv(&v, r.cty_type()),
                 private: vec![],
                 identity: None,
             })
@@ -583,9 +550,9 @@ impl ProviderRpc for ProviderServer {
         let ctx = self.ctx();
         let (out, diags) = guarded("ReadDataSource", async {
             let d = self.data_source(&req.type_name)?;
-            let config = decode_dv(&req.config, &d.ty)?;
-            let v = d.imp.read(&ctx, &config).await?;
-            Ok(encode_dv(&planning::strip_unknowns(&v), &d.ty))
+            let config = decode_dv(&req.config, d.cty_type())?;
+            let v = d.read(&ctx, &config).await?;
+            Ok(encode_dv(&planning::strip_unknowns(&v), d.cty_type()))
         })
         .await;
         Ok(Response::new(pb::read_data_source::Response {

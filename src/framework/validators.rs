@@ -15,6 +15,20 @@ impl<F: Fn(&Value, &AttrPath, &mut Diagnostics) + Send + Sync> Validator for F {
     }
 }
 
+/// A check on a string attribute, as a validator: the summary and the
+/// check, whose error completes the sentence "`<attribute>` ...".
+pub struct StrCheck(pub &'static str, pub fn(&str) -> Result<(), String>);
+
+impl Validator for StrCheck {
+    fn validate(&self, v: &Value, path: &AttrPath, diags: &mut Diagnostics) {
+        if let Some(s) = v.as_str() {
+            if let Err(e) = (self.1)(s) {
+                diags.add_attr_error(path.clone(), self.0, format!("`{path}` {e}."));
+            }
+        }
+    }
+}
+
 /// An integer within `[min, max]`.
 pub struct IntBetween(pub i64, pub i64);
 

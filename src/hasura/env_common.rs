@@ -3,8 +3,7 @@
 //! validate time and in import ids.
 use std::sync::Arc;
 
-use crate::framework::{Attribute, Ctx, Diagnostics, RequiresReplace, Validator};
-use crate::plugin::cty::{AttrPath, Value};
+use crate::framework::{Attribute, Ctx, Diagnostics, RequiresReplace, StrCheck};
 
 use super::client::cloud::{Cloud, EnvChange, Project, TenantEnv};
 use super::client::HasuraClient;
@@ -58,21 +57,8 @@ pub fn project_id_attribute() -> Attribute {
     Attribute::string("project_id")
         .optional()
         .plan(RequiresReplace)
-        .validate(ProjectId)
+        .validate(StrCheck("Invalid project id", check_project_id))
         .describe("Hasura Cloud project id (UUID from the dashboard URL). Defaults to the provider's `cloud_project_id`. Changing it replaces the resource.")
-}
-
-/// Validates a `project_id` with [`check_project_id`].
-pub struct ProjectId;
-
-impl Validator for ProjectId {
-    fn validate(&self, v: &Value, path: &AttrPath, diags: &mut Diagnostics) {
-        if let Some(p) = v.as_str() {
-            if let Err(e) = check_project_id(p) {
-                diags.add_attr_error(path.clone(), "Invalid project id", format!("`{path}` {e}."));
-            }
-        }
-    }
 }
 
 /// A Hasura Cloud project id is a UUID (8-4-4-4-12 hex digits). Checked at

@@ -5,10 +5,9 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
 use crate::framework::{
-    decode, encode, ApplyError, Attribute, Ctx, Diagnostics, PlanContext, RequiresReplace,
-    Resource, Schema,
+    ApplyError, AttrPath, Attribute, Ctx, Diagnostics, Plan, RequiresReplace, Resource, Schema,
+    Value,
 };
-use crate::plugin::cty::{AttrPath, Value};
 
 use super::client::cloud::EnvChange;
 use super::env_common::{
@@ -19,22 +18,24 @@ use super::jwt_secret::validate_env;
 pub struct EnvVarResource;
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
-struct Model {
-    id: Option<String>,
-    project_id: Option<String>,
-    key: Option<String>,
-    value: Option<String>,
+pub struct Model {
+    id: Value<String>,
+    project_id: Value<String>,
+    key: Value<String>,
+    value: Value<String>,
 }
 
 impl Model {
+    /// Known at apply: `key` and `value` are required, and the framework
+    /// refuses a null for either at validate time.
     fn key(&self) -> &str {
-        self.key.as_deref().unwrap_or_default()
+        self.key.str_or("")
+    }
+    fn id(&self) -> String {
+        format_env_id(self.project_id.as_deref(), self.key())
     }
     fn set_change(&self) -> EnvChange {
-        EnvChange::Set(
-            self.key().to_string(),
-            self.value.clone().unwrap_or_default(),
-        )
+        EnvChange::Set(self.key().to_string(), self.value.str_or("").to_string())
     }
 }
 
@@ -47,24 +48,26 @@ fn format_env_id(project: Option<&str>, key: &str) -> String {
 
 #[async_trait]
 impl Resource for EnvVarResource {
+    type Model = Model;
+
     fn type_name(&self) -> &'static str {
         "hasura_env_var"
     }
 
     fn schema(&self) -> Schema {
         Schema::new(
-            "An environment variable of a Hasura Cloud project (`updateTenantEnv`/`deleteTenantEnv`). Every change restarts the project: changes made by concurrent resources in one apply are sent together (one restart), and the apply waits until the project answers `/healthz` again. Values of `HASURA_GRAPHQL_JWT_SECRET` and `HASURA_GRAPHQL_JWT_SECRETS` are checked at plan time by the engine's own rules, because a bad value keeps the project from booting. Import with `<KEY>` (project from the provider's `cloud_project_id`) or `<project_id>/<KEY>`. To manage many variables, use `hasura_env_vars`: it sends all of them in one update, so an apply restarts the project once whatever Terraform's `-parallelism`.",
+            SCHEMA_DESCRIPTION,
             vec![
                 Attribute::string("id").computed().describe("`<KEY>`, or `<project_id>/<KEY>` when `project_id` is set: the import id."),
                 project_id_attribute(),
                 Attribute::string("key").required().plan(RequiresReplace).describe("Variable name, e.g. `HASURA_GRAPHQL_JWT_SECRET`: letters, digits and `_`, not starting with a digit."),
-                Attribute::string("value").required().sensitive().describe("Variable value. Sensitive: never shown in plans or logs. For `HASURA_GRAPHQL_JWT_SECRET` a JSON object with exactly one of `key` (plus `type`) or `jwk_url`; HMAC keys must be long enough for the algorithm (32 characters for HS256); an RS/ES/Ed25519 `key` must be a PEM public key or X.509 certificate of that algorithm's family; at most one of `claims_namespace`/`claims_namespace_path`. Changes made outside Terraform are detected."),
+                Attribute::string("value").required().sensitive().describe(VALUE_DESCRIPTION),
             ],
         )
     }
 
-    fn validate(&self, config: &Value, diags: &mut Diagnostics) {
-        let key = config.get("key").as_str();
+    fn validate(&self, config: &Model, diags: &mut Diagnostics) {
+        let key = config.key.as_deref();
         if let Some(k) = key {
             if let Err(e) = check_key(k) {
                 diags.add_attr_error(
@@ -74,7 +77,7 @@ impl Resource for EnvVarResource {
                 );
             }
         }
-        if let (Some(k), Some(v)) = (key, config.get("value").as_str()) {
+        if let (Some(k), Some(v)) = (key, config.value.as_deref()) {
             if let Err(e) = validate_env(k, v) {
                 diags.add_attr_error(
                     AttrPath::attr("value"),
@@ -87,70 +90,44 @@ impl Resource for EnvVarResource {
         }
     }
 
-    async fn modify_plan(&self, _ctx: &Ctx, plan: PlanContext<'_>) {
-        if plan.planned.is_null() {
-            return;
-        }
-        let project = plan.planned.get("project_id").clone();
-        match (plan.planned.get("key").as_str(), project.is_unknown()) {
-            (Some(k), false) => {
-                let id = format_env_id(project.as_str(), k);
-                plan.planned.set("id", Value::string(id));
-            }
-            _ => plan.planned.set("id", Value::Unknown),
-        }
+    async fn modify_plan(&self, _ctx: &Ctx, plan: Plan<'_, Model>) {
+        let p = &mut *plan.planned;
+        p.id = match (&p.key, &p.project_id) {
+            (Value::Known(_), Value::Known(_) | Value::Null) => Value::Known(p.id()),
+            _ => Value::Unknown,
+        };
     }
 
-    async fn create(
-        &self,
-        ctx: &Ctx,
-        planned: &Value,
-        _config: &Value,
-    ) -> Result<Value, ApplyError> {
-        let m: Model = decode(planned)?;
+    async fn create(&self, ctx: &Ctx, m: Model) -> Result<Model, ApplyError<Model>> {
         let (cloud, project, env) = project_and_env(ctx, m.project_id.as_deref()).await?;
         match env.vars.get(m.key()) {
-            Some(v) if Some(v) != m.value.as_ref() => {
+            Some(v) if Some(v.as_str()) != m.value.as_deref() => {
                 return Err(Diagnostics::attr_error(
                     AttrPath::attr("key"),
                     "Env var already exists",
-                    format!("The project already has {} with a different value. To manage it, import it: terraform import <address> {}", m.key(), format_env_id(m.project_id.as_deref(), m.key())),
+                    format!("The project already has {} with a different value. To manage it, import it: terraform import <address> {}", m.key(), m.id()),
                 )
                 .into())
             }
             Some(_) => {}
             None => send_changes(ctx, &cloud, &project, vec![m.set_change()], "Failed to set env var").await?,
         }
-        let mut out = planned.clone();
-        out.set(
-            "id",
-            Value::string(format_env_id(m.project_id.as_deref(), m.key())),
-        );
-        Ok(out)
-    }
-
-    async fn read(&self, ctx: &Ctx, state: &Value) -> Result<Option<Value>, Diagnostics> {
-        let m: Model = decode(state)?;
-        let (_, _, env) = project_and_env(ctx, m.project_id.as_deref()).await?;
-        let Some(v) = env.vars.get(m.key()) else {
-            return Ok(None);
-        };
-        let out = Model {
-            id: Some(format_env_id(m.project_id.as_deref(), m.key())),
-            value: Some(v.clone()),
+        Ok(Model {
+            id: Value::Known(m.id()),
             ..m
-        };
-        Ok(Some(encode(&out, &self.cty_type())?))
+        })
     }
 
-    async fn update(
-        &self,
-        ctx: &Ctx,
-        _prior: &Value,
-        planned: &Value,
-        _config: &Value,
-    ) -> Result<Value, ApplyError> {
-        let m: Model = decode(planned)?;
+    async fn read(&self, ctx: &Ctx, m: Model) -> Result<Option<Model>, Diagnostics> {
+        let (_, _, env) = project_and_env(ctx, m.project_id.as_deref()).await?;
+        Ok(env.vars.get(m.key()).map(|v| Model {
+            id: Value::Known(m.id()),
+            value: Value::Known(v.clone()),
+            ..m
+        }))
+    }
+
+    async fn update(&self, ctx: &Ctx, _prior: Model, m: Model) -> Result<Model, ApplyError<Model>> {
         let (cloud, project) = cloud_project(ctx, m.project_id.as_deref()).await?;
         send_changes(
             ctx,
@@ -160,11 +137,10 @@ impl Resource for EnvVarResource {
             "Failed to update env var",
         )
         .await?;
-        Ok(planned.clone())
+        Ok(m)
     }
 
-    async fn delete(&self, ctx: &Ctx, state: &Value) -> Result<(), Diagnostics> {
-        let m: Model = decode(state)?;
+    async fn delete(&self, ctx: &Ctx, m: Model) -> Result<(), Diagnostics> {
         let (cloud, project) = cloud_project(ctx, m.project_id.as_deref()).await?;
         let change = EnvChange::Delete(m.key().to_string());
         send_changes(
@@ -177,36 +153,36 @@ impl Resource for EnvVarResource {
         .await
     }
 
-    async fn import(&self, _ctx: &Ctx, id: &str) -> Result<Value, Diagnostics> {
+    async fn import(&self, _ctx: &Ctx, id: &str) -> Result<Model, Diagnostics> {
         let (project, key) = match id.split_once('/') {
             Some((p, k)) => (Some(p.to_string()), k.to_string()),
             None => (None, id.to_string()),
         };
-        check_key(&key).map_err(|e| {
+        let invalid = |what: &str, e: String| {
             Diagnostics::error(
                 "Invalid import id",
-                format!("The key in {id:?} {e}. Expected `<KEY>` or `<project_id>/<KEY>`."),
+                format!("The {what} in {id:?} {e}. Expected `<KEY>` or `<project_id>/<KEY>`."),
             )
-        })?;
+        };
+        check_key(&key).map_err(|e| invalid("key", e))?;
         if let Some(p) = &project {
-            check_project_id(p).map_err(|e| {
-                Diagnostics::error(
-                    "Invalid import id",
-                    format!(
-                        "The project id in {id:?} {e}. Expected `<KEY>` or `<project_id>/<KEY>`."
-                    ),
-                )
-            })?;
+            check_project_id(p).map_err(|e| invalid("project id", e))?;
         }
         let m = Model {
-            id: Some(format_env_id(project.as_deref(), &key)),
-            project_id: project,
-            key: Some(key),
-            value: None,
+            project_id: project.into(),
+            key: key.into(),
+            ..Model::default()
         };
-        encode(&m, &self.cty_type())
+        Ok(Model {
+            id: Value::Known(m.id()),
+            ..m
+        })
     }
 }
+
+const SCHEMA_DESCRIPTION: &str = "An environment variable of a Hasura Cloud project (`updateTenantEnv`/`deleteTenantEnv`). Every change restarts the project: changes made by concurrent resources in one apply are sent together (one restart), and the apply waits until the project answers `/healthz` again. Values of `HASURA_GRAPHQL_JWT_SECRET` and `HASURA_GRAPHQL_JWT_SECRETS` are checked at plan time by the engine's own rules, because a bad value keeps the project from booting. Import with `<KEY>` (project from the provider's `cloud_project_id`) or `<project_id>/<KEY>`. To manage many variables, use `hasura_env_vars`: it sends all of them in one update, so an apply restarts the project once whatever Terraform's `-parallelism`.";
+
+const VALUE_DESCRIPTION: &str = "Variable value. Sensitive: never shown in plans or logs. For `HASURA_GRAPHQL_JWT_SECRET` a JSON object with exactly one of `key` (plus `type`) or `jwk_url`; HMAC keys must be long enough for the algorithm (32 characters for HS256); an RS/ES/Ed25519 `key` must be a PEM public key or X.509 certificate of that algorithm's family; at most one of `claims_namespace`/`claims_namespace_path`. Changes made outside Terraform are detected.";
 
 #[cfg(test)]
 mod tests {

@@ -9,9 +9,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
-use crate::framework::{
-    decode, encode, ApplyError, Attribute, Ctx, Diagnostics, PlanContext, Resource, Schema,
-};
+use crate::framework::legacy::{decode, encode, LegacyApplyError, LegacyResource, PlanContext};
+use crate::framework::{Attribute, Ctx, Diagnostics, Schema};
 use crate::plugin::cty::{AttrPath, Type, Value};
 
 use super::client::cloud::{EnvChange, TenantEnv};
@@ -137,7 +136,7 @@ fn doomed_keys(
 }
 
 #[async_trait]
-impl Resource for EnvVarsResource {
+impl LegacyResource for EnvVarsResource {
     fn type_name(&self) -> &'static str {
         "hasura_env_vars"
     }
@@ -208,7 +207,7 @@ impl Resource for EnvVarsResource {
         ctx: &Ctx,
         planned: &Value,
         _config: &Value,
-    ) -> Result<Value, ApplyError> {
+    ) -> Result<Value, LegacyApplyError> {
         let m: Model = decode(planned)?;
         let vars = m.vars();
         let (cloud, project, env) = project_and_env(ctx, m.project_id.as_deref()).await?;
@@ -276,7 +275,7 @@ impl Resource for EnvVarsResource {
         prior: &Value,
         planned: &Value,
         _config: &Value,
-    ) -> Result<Value, ApplyError> {
+    ) -> Result<Value, LegacyApplyError> {
         let old: Model = decode(prior)?;
         let m: Model = decode(planned)?;
         let vars = m.vars();

@@ -11,9 +11,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value as J};
 
 use crate::framework::json_string::{canonical, json_eq};
+use crate::framework::legacy::{decode, encode, LegacyApplyError, LegacyResource, PlanContext};
 use crate::framework::{
-    decode, encode, ApplyError, Attribute, Ctx, Diagnostics, IntBetween, JsonObject, OneOf,
-    PlanContext, RequiresReplace, Resource, Schema,
+    Attribute, Ctx, Diagnostics, IntBetween, JsonObject, OneOf, RequiresReplace, Schema,
 };
 use crate::plugin::cty::{AttrPath, Type, Value};
 
@@ -429,7 +429,7 @@ async fn read_entry(
 }
 
 #[async_trait]
-impl Resource for PermissionResource {
+impl LegacyResource for PermissionResource {
     fn type_name(&self) -> &'static str {
         "hasura_permission"
     }
@@ -652,7 +652,7 @@ impl Resource for PermissionResource {
         ctx: &Ctx,
         planned: &Value,
         _config: &Value,
-    ) -> Result<Value, ApplyError> {
+    ) -> Result<Value, LegacyApplyError> {
         let client = ctx.client::<HasuraClient>()?;
         let engine = client.engine()?;
         let m: Model = decode(planned)?;
@@ -693,7 +693,7 @@ impl Resource for PermissionResource {
         _prior: &Value,
         planned: &Value,
         _config: &Value,
-    ) -> Result<Value, ApplyError> {
+    ) -> Result<Value, LegacyApplyError> {
         let client = ctx.client::<HasuraClient>()?;
         let engine = client.engine()?;
         let m: Model = decode(planned)?;

@@ -4,10 +4,14 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
-use crate::framework::provider_config::{retry_attributes, retry_settings, setting};
-use crate::framework::{Attribute, DataSource, Diagnostics, Provider, Resource, Schema};
+use serde::{Deserialize, Serialize};
+
+use crate::framework::legacy::legacy_resource;
+use crate::framework::{
+    resource, AttrPath, Attribute, Diagnostics, DynDataSource, DynResource, Provider, Schema, Value,
+};
 use crate::http::{check_endpoint, HttpClient, RetryPolicy};
-use crate::plugin::cty::{AttrPath, Value};
+use crate::settings::{retry_attributes, retry_settings, setting};
 
 use super::client::{Cloud, Engine, HasuraClient};
 use super::env_var::EnvVarResource;
@@ -20,8 +24,21 @@ pub const DEFAULT_CLOUD_API_URL: &str = "https://data.pro.hasura.io/v1/graphql";
 
 pub struct HasuraProvider;
 
+#[derive(Serialize, Deserialize)]
+pub struct Config {
+    endpoint: Value<String>,
+    admin_secret: Value<String>,
+    cloud_api_url: Value<String>,
+    cloud_access_token: Value<String>,
+    cloud_project_id: Value<String>,
+    max_retries: Value<i64>,
+    request_timeout: Value<i64>,
+}
+
 #[async_trait]
 impl Provider for HasuraProvider {
+    type Config = Config;
+
     fn schema(&self) -> Schema {
         Schema::new(
             "Manages a Hasura GraphQL Engine (tables, tracking, role permissions) through its metadata and schema APIs, and Hasura Cloud project env vars through the Cloud API. Settings are only required by the resources that use them.",
@@ -48,12 +65,16 @@ impl Provider for HasuraProvider {
         )
     }
 
-    fn validate(&self, config: &Value, diags: &mut Diagnostics) {
-        for (attr, what) in [
-            ("endpoint", "Hasura endpoint"),
-            ("cloud_api_url", "Hasura Cloud API URL"),
+    fn validate(&self, config: &Config, diags: &mut Diagnostics) {
+        for (attr, what, value) in [
+            ("endpoint", "Hasura endpoint", &config.endpoint),
+            (
+                "cloud_api_url",
+                "Hasura Cloud API URL",
+                &config.cloud_api_url,
+            ),
         ] {
-            if let Some(u) = config.get(attr).as_str() {
+            if let Some(u) = value.as_deref() {
                 if let Err(e) = check_endpoint(u) {
                     diags.add_attr_error(AttrPath::attr(attr), format!("Invalid {what}"), e);
                 }
@@ -63,10 +84,10 @@ impl Provider for HasuraProvider {
 
     async fn configure(
         &self,
-        config: &Value,
+        config: Config,
         _tf: &str,
     ) -> Result<Arc<dyn Any + Send + Sync>, Diagnostics> {
-        let (retry, timeout) = retry_settings(config);
+        let (retry, timeout) = retry_settings(&config.max_retries, &config.request_timeout);
         let ua = format!("terraform-provider-hasura/{}", env!("CARGO_PKG_VERSION"));
         let http = HttpClient::new(&ua, timeout, retry)
             .map_err(|e| Diagnostics::error("Cannot configure the HTTP client", e))?;
@@ -80,7 +101,7 @@ impl Provider for HasuraProvider {
         )
         .map_err(|e| Diagnostics::error("Cannot configure the HTTP client", e))?;
 
-        let endpoint = setting(config, "endpoint", "HASURA_GRAPHQL_ENDPOINT");
+        let endpoint = setting(&config.endpoint, "HASURA_GRAPHQL_ENDPOINT");
         let endpoint_url = match &endpoint {
             Some(e) => Some(check_endpoint(e).map_err(|e| {
                 Diagnostics::attr_error(AttrPath::attr("endpoint"), "Invalid Hasura endpoint", e)
@@ -89,7 +110,7 @@ impl Provider for HasuraProvider {
         };
         let engine = match (
             &endpoint_url,
-            setting(config, "admin_secret", "HASURA_GRAPHQL_ADMIN_SECRET"),
+            setting(&config.admin_secret, "HASURA_GRAPHQL_ADMIN_SECRET"),
         ) {
             (Some(u), Some(secret)) => Ok(Engine::new(http.clone(), u, &secret).map_err(|e| {
                 Diagnostics::attr_error(AttrPath::attr("admin_secret"), "Invalid admin secret", e)
@@ -98,7 +119,7 @@ impl Provider for HasuraProvider {
             (Some(_), None) => Err("`admin_secret` is not set".to_string()),
         };
 
-        let cloud_url = setting(config, "cloud_api_url", "HASURA_CLOUD_API_URL")
+        let cloud_url = setting(&config.cloud_api_url, "HASURA_CLOUD_API_URL")
             .unwrap_or_else(|| DEFAULT_CLOUD_API_URL.to_string());
         let cloud_url = check_endpoint(&cloud_url).map_err(|e| {
             Diagnostics::attr_error(
@@ -107,14 +128,14 @@ impl Provider for HasuraProvider {
                 e,
             )
         })?;
-        let cloud = match setting(config, "cloud_access_token", "HASURA_CLOUD_ACCESS_TOKEN") {
+        let cloud = match setting(&config.cloud_access_token, "HASURA_CLOUD_ACCESS_TOKEN") {
             Some(token) => Ok(Arc::new(
                 Cloud::new(
                     http.clone(),
                     probe,
                     &cloud_url,
                     &token,
-                    setting(config, "cloud_project_id", "HASURA_CLOUD_PROJECT_ID"),
+                    setting(&config.cloud_project_id, "HASURA_CLOUD_PROJECT_ID"),
                     endpoint_url
                         .as_ref()
                         .map(|u| u.as_str().trim_end_matches('/').to_string()),
@@ -132,17 +153,17 @@ impl Provider for HasuraProvider {
         Ok(Arc::new(HasuraClient::new(engine, cloud)))
     }
 
-    fn resources(&self) -> Vec<Arc<dyn Resource>> {
+    fn resources(&self) -> Vec<Arc<dyn DynResource>> {
         vec![
-            Arc::new(TableResource),
-            Arc::new(TrackedTableResource),
-            Arc::new(PermissionResource),
-            Arc::new(EnvVarResource),
-            Arc::new(EnvVarsResource),
+            legacy_resource(TableResource),
+            legacy_resource(TrackedTableResource),
+            legacy_resource(PermissionResource),
+            resource(EnvVarResource),
+            legacy_resource(EnvVarsResource),
         ]
     }
 
-    fn data_sources(&self) -> Vec<Arc<dyn DataSource>> {
+    fn data_sources(&self) -> Vec<Arc<dyn DynDataSource>> {
         vec![]
     }
 }

@@ -7,10 +7,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
-use crate::framework::{
-    decode, encode, ApplyError, Attribute, Ctx, Diagnostics, Nesting, PlanContext, RequiresReplace,
-    Resource, Schema,
-};
+use crate::framework::legacy::{decode, encode, LegacyApplyError, LegacyResource, PlanContext};
+use crate::framework::{Attribute, Ctx, Diagnostics, Nesting, RequiresReplace, Schema};
 use crate::plugin::cty::{AttrPath, Type, Value};
 use crate::settle::{settle, ReadBack, Settle, Unsettled};
 
@@ -192,7 +190,7 @@ fn sql_err(summary: &str) -> impl Fn(HasuraError) -> Diagnostics + '_ {
 }
 
 #[async_trait]
-impl Resource for TableResource {
+impl LegacyResource for TableResource {
     fn type_name(&self) -> &'static str {
         "hasura_table"
     }
@@ -425,7 +423,7 @@ impl Resource for TableResource {
         ctx: &Ctx,
         planned: &Value,
         _config: &Value,
-    ) -> Result<Value, ApplyError> {
+    ) -> Result<Value, LegacyApplyError> {
         let client = ctx.client::<HasuraClient>()?;
         let engine = client.engine()?;
         let m: Model = decode(planned)?;
@@ -544,7 +542,7 @@ impl Resource for TableResource {
                     if left_in_place {
                         let mut out = planned.clone();
                         out.set("id", Value::string(import_id.clone()));
-                        return Err(ApplyError {
+                        return Err(LegacyApplyError {
                             state: Some(out),
                             diags,
                         });
@@ -607,7 +605,7 @@ impl Resource for TableResource {
         prior: &Value,
         planned: &Value,
         _config: &Value,
-    ) -> Result<Value, ApplyError> {
+    ) -> Result<Value, LegacyApplyError> {
         let client = ctx.client::<HasuraClient>()?;
         let engine = client.engine()?;
         let old: Model = decode(prior)?;

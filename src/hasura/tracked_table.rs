@@ -6,10 +6,8 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value as J};
 
-use crate::framework::{
-    decode, encode, ApplyError, Attribute, Ctx, Diagnostics, Nesting, PlanContext, RequiresReplace,
-    Resource, Schema,
-};
+use crate::framework::legacy::{decode, encode, LegacyApplyError, LegacyResource, PlanContext};
+use crate::framework::{Attribute, Ctx, Diagnostics, Nesting, RequiresReplace, Schema};
 use crate::plugin::cty::{AttrPath, Type, Value};
 use crate::settle::{settle, ReadBack, Unsettled};
 
@@ -156,7 +154,7 @@ impl Model {
 }
 
 #[async_trait]
-impl Resource for TrackedTableResource {
+impl LegacyResource for TrackedTableResource {
     fn type_name(&self) -> &'static str {
         "hasura_tracked_table"
     }
@@ -234,7 +232,7 @@ impl Resource for TrackedTableResource {
         ctx: &Ctx,
         planned: &Value,
         _config: &Value,
-    ) -> Result<Value, ApplyError> {
+    ) -> Result<Value, LegacyApplyError> {
         let client = ctx.client::<HasuraClient>()?;
         let engine = client.engine()?;
         let m: Model = decode(planned)?;
@@ -302,7 +300,7 @@ impl Resource for TrackedTableResource {
         _prior: &Value,
         planned: &Value,
         _config: &Value,
-    ) -> Result<Value, ApplyError> {
+    ) -> Result<Value, LegacyApplyError> {
         let client = ctx.client::<HasuraClient>()?;
         let engine = client.engine()?;
         let m: Model = decode(planned)?;

@@ -2,20 +2,15 @@
 //! environment variables, and the retry/timeout knobs of the HTTP client.
 use std::time::Duration;
 
+use crate::framework::{Attribute, IntBetween, Value};
 use crate::http::RetryPolicy;
-use crate::plugin::cty::Value;
-
-use super::schema::Attribute;
-use super::validators::IntBetween;
 
 const DEFAULT_TIMEOUT_SECS: i64 = 30;
 
 /// A provider attribute, falling back to its environment variable; empty counts as unset.
-pub fn setting(config: &Value, attr: &str, env: &str) -> Option<String> {
-    config
-        .get(attr)
-        .as_str()
-        .map(str::to_string)
+pub fn setting(attr: &Value<String>, env: &str) -> Option<String> {
+    attr.known()
+        .cloned()
         .or_else(|| std::env::var(env).ok())
         .filter(|s| !s.is_empty())
 }
@@ -34,17 +29,16 @@ pub fn retry_attributes() -> Vec<Attribute> {
 }
 
 /// The retry policy and per-request timeout a configured provider block asks for.
-pub fn retry_settings(config: &Value) -> (RetryPolicy, Duration) {
+pub fn retry_settings(
+    max_retries: &Value<i64>,
+    request_timeout: &Value<i64>,
+) -> (RetryPolicy, Duration) {
     let retry = RetryPolicy {
-        max_retries: config
-            .get("max_retries")
-            .as_i64()
-            .map_or(RetryPolicy::default().max_retries, |n| n as u32),
+        max_retries: max_retries
+            .known()
+            .map_or(RetryPolicy::default().max_retries, |n| *n as u32),
         ..RetryPolicy::default()
     };
-    let secs = config
-        .get("request_timeout")
-        .as_i64()
-        .unwrap_or(DEFAULT_TIMEOUT_SECS);
+    let secs = request_timeout.or(DEFAULT_TIMEOUT_SECS);
     (retry, Duration::from_secs(secs as u64))
 }
