@@ -8,9 +8,7 @@ use reqwest::{Method, StatusCode};
 use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 
-use crate::framework::Diagnostics;
 use crate::http::{HttpClient, HttpError, Idempotency, RetryPolicy};
-use crate::plugin::cty::AttrPath;
 
 /// Page size for list calls: Clerk's maximum, so a refresh of many templates
 /// costs one request per 500.
@@ -128,6 +126,22 @@ pub struct ClerkError {
     pub param: Option<String>,
 }
 
+impl std::fmt::Display for ClerkError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for ClerkError {}
+
+/// Request parameters are named like the resource's attributes, so a
+/// parameter Clerk rejected becomes a diagnostic on that attribute.
+impl crate::framework::ApiError for ClerkError {
+    fn attribute(&self) -> Option<&str> {
+        self.param.as_deref()
+    }
+}
+
 impl ClerkError {
     pub fn is_not_found(&self) -> bool {
         self.status == Some(StatusCode::NOT_FOUND)
@@ -138,14 +152,6 @@ impl ClerkError {
     }
     pub fn is_cancelled(&self) -> bool {
         self.code.as_deref() == Some("cancelled")
-    }
-    /// Request parameters are named like the resource's attributes, so a
-    /// parameter Clerk rejected becomes a diagnostic on that attribute.
-    pub fn into_diags(self, summary: &str) -> Diagnostics {
-        match self.param {
-            Some(p) => Diagnostics::attr_error(AttrPath::attr(&p), summary, self.message),
-            None => Diagnostics::error(summary, self.message),
-        }
     }
 }
 

@@ -7,6 +7,7 @@ use serde::Serialize;
 
 use crate::framework::json_string::canonical;
 use crate::framework::legacy::{encode, LegacyDataSource};
+use crate::framework::IntoDiags;
 use crate::framework::{Attribute, Ctx, Diagnostics, Schema};
 use crate::plugin::cty::{AttrPath, Type, Value};
 

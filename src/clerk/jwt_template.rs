@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::framework::json_string::{canonical, json_eq};
 use crate::framework::legacy::{decode, encode, LegacyApplyError, LegacyResource, PlanContext};
+use crate::framework::IntoDiags;
 use crate::framework::{
     Attribute, Ctx, Diagnostics, IntBetween, JsonObject, Schema, StringLen, UseStateForUnknown,
 };

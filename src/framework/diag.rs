@@ -97,3 +97,27 @@ impl From<Diagnostic> for Diagnostics {
         Diagnostics(vec![d])
     }
 }
+
+/// What the framework needs of an API client's error to report it: its
+/// message (`Display`, worded for a Terraform user and free of secrets) and,
+/// where the API names the request parameter it refused and parameters are
+/// named like attributes, that attribute.
+pub trait ApiError: std::error::Error {
+    fn attribute(&self) -> Option<&str> {
+        None
+    }
+}
+
+/// The one conversion from a client error to Terraform diagnostics.
+pub trait IntoDiags {
+    fn into_diags(self, summary: &str) -> Diagnostics;
+}
+
+impl<E: ApiError> IntoDiags for E {
+    fn into_diags(self, summary: &str) -> Diagnostics {
+        match self.attribute() {
+            Some(a) => Diagnostics::attr_error(AttrPath::attr(a), summary, self.to_string()),
+            None => Diagnostics::error(summary, self.to_string()),
+        }
+    }
+}

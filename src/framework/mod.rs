@@ -18,7 +18,7 @@ pub mod validators;
 pub mod value;
 
 pub use crate::plugin::cty::{AttrPath, Type};
-pub use diag::{Diagnostic, Diagnostics, Severity};
+pub use diag::{ApiError, Diagnostic, Diagnostics, IntoDiags, Severity};
 pub use erased::{DynDataSource, DynResource};
 pub use model::Model;
 pub use planmod::{PlanModifier, RequiresReplace, UseStateForUnknown};

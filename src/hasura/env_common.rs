@@ -3,6 +3,7 @@
 //! validate time and in import ids.
 use std::sync::Arc;
 
+use crate::framework::IntoDiags;
 use crate::framework::{Attribute, Ctx, Diagnostics, RequiresReplace, StrCheck};
 
 use super::client::cloud::{Cloud, EnvChange, Project, TenantEnv};

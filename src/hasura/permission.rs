@@ -12,6 +12,7 @@ use serde_json::{json, Value as J};
 
 use crate::framework::json_string::{canonical, json_eq};
 use crate::framework::legacy::{decode, encode, LegacyApplyError, LegacyResource, PlanContext};
+use crate::framework::IntoDiags;
 use crate::framework::{
     Attribute, Ctx, Diagnostics, IntBetween, JsonObject, OneOf, RequiresReplace, Schema,
 };

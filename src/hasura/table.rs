@@ -8,6 +8,7 @@ use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
 use crate::framework::legacy::{decode, encode, LegacyApplyError, LegacyResource, PlanContext};
+use crate::framework::IntoDiags;
 use crate::framework::{Attribute, Ctx, Diagnostics, Nesting, RequiresReplace, Schema};
 use crate::plugin::cty::{AttrPath, Type, Value};
 use crate::settle::{settle, ReadBack, Settle, Unsettled};

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value as J};
 
 use crate::framework::legacy::{decode, encode, LegacyApplyError, LegacyResource, PlanContext};
+use crate::framework::IntoDiags;
 use crate::framework::{Attribute, Ctx, Diagnostics, Nesting, RequiresReplace, Schema};
 use crate::plugin::cty::{AttrPath, Type, Value};
 use crate::settle::{settle, ReadBack, Unsettled};

@@ -61,15 +61,22 @@ pub struct HasuraError {
     pub message: String,
 }
 
+impl std::fmt::Display for HasuraError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for HasuraError {}
+
+impl crate::framework::ApiError for HasuraError {}
+
 impl HasuraError {
     pub fn code_is(&self, c: &str) -> bool {
         self.code.as_deref() == Some(c)
     }
     pub fn is_conflict(&self) -> bool {
         self.status == Some(StatusCode::CONFLICT) || self.code_is("conflict")
-    }
-    pub fn into_diags(self, summary: &str) -> Diagnostics {
-        Diagnostics::error(summary, self.message)
     }
     pub fn other(message: impl Into<String>) -> Self {
         HasuraError {
