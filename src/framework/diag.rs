@@ -106,6 +106,18 @@ pub trait ApiError: std::error::Error {
     fn attribute(&self) -> Option<&str> {
         None
     }
+    /// The summary when the error is turned into a diagnostic with `?`
+    /// rather than [`IntoDiags::into_diags`] (which names the operation).
+    fn summary(&self) -> String {
+        "Request failed".into()
+    }
+}
+
+impl<E: ApiError> From<E> for Diagnostics {
+    fn from(e: E) -> Self {
+        let summary = e.summary();
+        e.into_diags(&summary)
+    }
 }
 
 /// The one conversion from a client error to Terraform diagnostics.
