@@ -180,6 +180,39 @@ pub fn reserved_claim(claim: &str) -> ApiError {
     }
 }
 
+pub fn redirect_url_not_found(attribute: &str, value: &str) -> ApiError {
+    // Catalog `RedirectURLNotFound` (redirect_urls.go).
+    ApiError::one(
+        StatusCode::NOT_FOUND,
+        "resource_not_found",
+        "Redirect url not found",
+        format!("No RedirectURL exists with {attribute}: {value}"),
+    )
+}
+
+pub fn invalid_redirect_url() -> ApiError {
+    // Catalog `InvalidRedirectURL` (redirect_urls.go).
+    ApiError::one(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_redirect_url",
+        "Redirect url invalid",
+        "The provided redirect url is not in a valid format".to_string(),
+    )
+}
+
+/// The JSON type name Clerk's form errors use for a received value.
+pub fn json_type(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(n) if n.is_i64() || n.is_u64() => "integer",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    }
+}
+
 // --- form errors (forms.go) ---
 
 pub fn form_param_missing(param: &str) -> ErrorEntry {

@@ -6,6 +6,8 @@
 mod errors;
 mod ids;
 mod jwks;
+mod paging;
+mod redirect_urls;
 mod routes;
 mod state;
 mod templates;

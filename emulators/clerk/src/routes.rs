@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 
 use crate::errors::{self, ApiError};
 use crate::state::{AppState, NewUser};
-use crate::{templates, tokens};
+use crate::{redirect_urls, templates, tokens};
 
 /// The Backend API documents `GET /v1/jwks` as never rate limited.
 pub const JWKS_ROUTE: &str = "/v1/jwks";
@@ -28,6 +28,14 @@ pub fn router(state: AppState, control: Control) -> Router {
             get(templates::get)
                 .patch(templates::update)
                 .delete(templates::delete),
+        )
+        .route(
+            "/v1/redirect_urls",
+            get(redirect_urls::list).post(redirect_urls::create),
+        )
+        .route(
+            "/v1/redirect_urls/{id}",
+            get(redirect_urls::get).delete(redirect_urls::delete),
         )
         .route(JWKS_ROUTE, get(jwks))
         .route("/v1/domains", get(domains))

@@ -43,6 +43,26 @@ impl Template {
     }
 }
 
+/// A `RedirectURL` (spec schema, `additionalProperties: false`).
+pub struct RedirectUrl {
+    pub id: String,
+    pub url: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+impl RedirectUrl {
+    pub fn to_json(&self) -> Value {
+        json!({
+            "object": "redirect_url",
+            "id": self.id,
+            "url": self.url,
+            "created_at": self.created_at,
+            "updated_at": self.updated_at,
+        })
+    }
+}
+
 #[derive(Clone, Debug, Deserialize)]
 pub struct NewUser {
     pub id: Option<String>,
@@ -72,6 +92,7 @@ pub struct User {
 #[derive(Default)]
 pub struct Store {
     pub templates: Vec<Template>,
+    pub redirect_urls: Vec<RedirectUrl>,
     pub users: BTreeMap<String, User>,
     /// session id -> user id
     pub sessions: BTreeMap<String, String>,

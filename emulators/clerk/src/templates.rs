@@ -4,13 +4,14 @@
 use axum::body::Bytes;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::Json;
 use serde_json::{json, Map, Value};
 
-use crate::errors::{self, ApiError, ErrorEntry};
+use crate::errors::{self, json_type, ApiError, ErrorEntry};
 use crate::ids;
 use crate::jwks::{CustomKey, CUSTOM_ALGORITHMS};
+use crate::paging::{parse_body, Page};
 use crate::state::{AppState, Template};
 
 pub const LIFETIME_MIN: i64 = 30;
@@ -32,19 +33,7 @@ pub async fn list(
     let Query(query) = query.map_err(|_| errors::malformed_request_parameters())?;
     let page = Page::parse(&query)?;
     let store = state.store();
-    let total = store.templates.len();
-    let data: Vec<Value> = store
-        .templates
-        .iter()
-        .skip(page.offset)
-        .take(page.limit)
-        .map(Template::to_json)
-        .collect();
-    Ok(if page.paginated {
-        Json(json!({ "data": data, "total_count": total })).into_response()
-    } else {
-        Json(Value::Array(data)).into_response()
-    })
+    Ok(page.respond(&store.templates, Template::to_json))
 }
 
 pub async fn create(State(state): State<AppState>, body: Bytes) -> Result<Json<Value>, ApiError> {
@@ -133,57 +122,6 @@ pub async fn delete(
     ))
 }
 
-fn parse_body(body: &[u8]) -> Result<Map<String, Value>, ApiError> {
-    match serde_json::from_slice::<Value>(body) {
-        Ok(Value::Object(m)) => Ok(m),
-        _ => Err(errors::request_body_invalid()),
-    }
-}
-
-struct Page {
-    paginated: bool,
-    limit: usize,
-    offset: usize,
-}
-
-impl Page {
-    fn parse(query: &[(String, String)]) -> Result<Page, ApiError> {
-        let mut page = Page {
-            paginated: false,
-            limit: 10,
-            offset: 0,
-        };
-        let mut errs = Vec::new();
-        for (k, v) in query {
-            match k.as_str() {
-                // Go's strconv.ParseBool spellings.
-                "paginated" => match v.as_str() {
-                    "1" | "t" | "T" | "true" | "TRUE" | "True" => page.paginated = true,
-                    "0" | "f" | "F" | "false" | "FALSE" | "False" => page.paginated = false,
-                    _ => errs.push(errors::form_param_type_invalid("paginated", "boolean")),
-                },
-                "limit" => match v.parse::<i64>() {
-                    Err(_) => errs.push(errors::form_param_type_invalid("limit", "integer")),
-                    Ok(n) if n < 1 => errs.push(errors::form_param_value_invalid("limit")),
-                    Ok(n) if n > 500 => errs.push(errors::form_param_value_too_large("limit", 500)),
-                    Ok(n) => page.limit = n as usize,
-                },
-                "offset" => match v.parse::<i64>() {
-                    Err(_) => errs.push(errors::form_param_type_invalid("offset", "integer")),
-                    Ok(n) if n < 0 => errs.push(errors::form_param_value_invalid("offset")),
-                    Ok(n) => page.offset = n as usize,
-                },
-                _ => {}
-            }
-        }
-        if errs.is_empty() {
-            Ok(page)
-        } else {
-            Err(ApiError::form(errs))
-        }
-    }
-}
-
 struct TemplateParams {
     name: String,
     claims: Value,
@@ -192,18 +130,6 @@ struct TemplateParams {
     custom_signing_key: bool,
     signing_algorithm: String,
     signing_key: Option<String>,
-}
-
-fn json_type(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "boolean",
-        Value::Number(n) if n.is_i64() || n.is_u64() => "integer",
-        Value::Number(_) => "number",
-        Value::String(_) => "string",
-        Value::Array(_) => "array",
-        Value::Object(_) => "object",
-    }
 }
 
 /// A present, non-null field; `Err` records a type error.
