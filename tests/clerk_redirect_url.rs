@@ -65,8 +65,15 @@ fn lifecycle_import_drift_and_replace() {
             .to_string();
         let (status, body) = env.api(Method::DELETE, &format!("/redirect_urls/{id}"), None);
         assert_eq!(status, 200, "{body}");
-        assert_eq!(body, json!({"object": "redirect_url", "id": id, "deleted": true}));
-        assert_changes(&wd, "after an out-of-band delete", &["clerk_redirect_url.mobile", "will be created"]);
+        assert_eq!(
+            body,
+            json!({"object": "redirect_url", "id": id, "deleted": true})
+        );
+        assert_changes(
+            &wd,
+            "after an out-of-band delete",
+            &["clerk_redirect_url.mobile", "will be created"],
+        );
         wd.apply();
         assert_no_changes(&wd, "after re-creating");
 
@@ -81,7 +88,8 @@ fn lifecycle_import_drift_and_replace() {
         for by in [created["id"].as_str().unwrap(), adopt.1] {
             let wd2 = env.workdir(tf);
             wd2.write("main.tf", &config(&[adopt]));
-            wd2.import("clerk_redirect_url.admin", by).assert_success("import");
+            wd2.import("clerk_redirect_url.admin", by)
+                .assert_success("import");
             let v = wd2.resource_values("clerk_redirect_url.admin");
             assert_eq!(v["id"], created["id"], "imported by {by}");
             assert_no_changes(&wd2, &format!("after importing by {by}"));
@@ -92,7 +100,11 @@ fn lifecycle_import_drift_and_replace() {
             .assert_failure_contains("not found");
 
         wd.destroy();
-        assert_eq!(urls(&env), vec![adopt.1.to_string()], "destroy removes only ours");
+        assert_eq!(
+            urls(&env),
+            vec![adopt.1.to_string()],
+            "destroy removes only ours"
+        );
     });
 }
 

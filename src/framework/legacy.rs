@@ -103,8 +103,9 @@ pub fn decode<M: DeserializeOwned>(v: &Value) -> Result<M, Diagnostics> {
 pub fn encode<M: Serialize>(m: &M, ty: &Type) -> Result<Value, Diagnostics> {
     let j = serde_json::to_value(m)
         .map_err(|e| Diagnostics::error("Provider bug: model does not serialise", e.to_string()))?;
-    Value::from_json(&j, ty)
-        .map_err(|e| Diagnostics::error("Provider bug: model does not fit its schema", e))
+    Value::from_json(&j, ty).map_err(|e| {
+        Diagnostics::error("Provider bug: model does not fit its schema", e.to_string())
+    })
 }
 
 pub struct Legacy<R> {

@@ -90,7 +90,7 @@ fn decode_dv(dv: &Option<pb::DynamicValue>, ty: &Type) -> Result<Value, Diagnost
         let j: serde_json::Value = serde_json::from_slice(&dv.json)
             .map_err(|e| Diagnostics::error("Invalid JSON value from Terraform", e.to_string()))?;
         return cty::from_state_json(&j, ty)
-            .map_err(|e| Diagnostics::error("Invalid JSON value from Terraform", e));
+            .map_err(|e| Diagnostics::error("Invalid JSON value from Terraform", e.to_string()));
     }
     Ok(Value::Null)
 }
@@ -349,7 +349,7 @@ impl ProviderRpc for ProviderServer {
                 )
             })?;
             let v = cty::from_state_json(&j, r.cty_type())
-                .map_err(|e| Diagnostics::error("Incompatible state", e))?;
+                .map_err(|e| Diagnostics::error("Incompatible state", e.to_string()))?;
             Ok(encode_dv(&v, r.cty_type()))
         })
         .await;

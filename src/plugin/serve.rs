@@ -127,6 +127,28 @@ where
     }
 }
 
+/// Why the plugin did not start or stopped serving.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error("unknown argument {0:?}")]
+    UnknownArgument(String),
+    #[error(
+        "this provider speaks only plugin protocol version {PROTOCOL_VERSION}, but the \
+         client offered {0:?}; use Terraform 1.0 or later"
+    )]
+    Protocol(String),
+    #[error("{0} handler: {1}")]
+    Signal(&'static str, std::io::Error),
+    #[error(transparent)]
+    Tls(#[from] tls::TlsError),
+    #[error("{0}")]
+    Listen(std::io::Error),
+    #[error("cannot write the handshake to stdout: {0}")]
+    Handshake(std::io::Error),
+    #[error("gRPC server error: {0}")]
+    Grpc(#[from] tonic::transport::Error),
+}
+
 #[derive(Debug, PartialEq, Eq)]
 pub enum Args {
     Serve { debug: bool },
@@ -135,14 +157,14 @@ pub enum Args {
 
 /// Terraform passes no arguments; `--debug` (or Go-flag style `-debug`) is
 /// for a developer attaching Terraform to a provider under a debugger.
-pub fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Args, String> {
+pub fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Args, ServeError> {
     let mut debug = false;
     for arg in args {
         match arg.as_str() {
             "--debug" | "-debug" | "--debug=true" | "-debug=true" => debug = true,
             "--debug=false" | "-debug=false" => debug = false,
             "-h" | "--help" | "-help" => return Ok(Args::Help),
-            other => return Err(format!("unknown argument {other:?}")),
+            other => return Err(ServeError::UnknownArgument(other.to_string())),
         }
     }
     Ok(Args::Serve { debug })
@@ -174,7 +196,7 @@ pub fn not_a_command_message(binary: &str) -> String {
 
 /// The client lists the versions it speaks (in any order); we speak only 6.
 /// go-plugin servers treat a missing list as "use your default".
-pub fn negotiate_protocol(offered: Option<&str>) -> Result<u32, String> {
+pub fn negotiate_protocol(offered: Option<&str>) -> Result<u32, ServeError> {
     let Some(offered) = offered.map(str::trim).filter(|s| !s.is_empty()) else {
         return Ok(PROTOCOL_VERSION);
     };
@@ -184,10 +206,7 @@ pub fn negotiate_protocol(offered: Option<&str>) -> Result<u32, String> {
     {
         Ok(PROTOCOL_VERSION)
     } else {
-        Err(format!(
-            "this provider speaks only plugin protocol version {PROTOCOL_VERSION}, but the \
-             client offered {offered:?}; use Terraform 1.0 or later"
-        ))
+        Err(ServeError::Protocol(offered.to_string()))
     }
 }
 
@@ -275,22 +294,19 @@ async fn serve<S: Provider>(
     provider: S,
     debug: bool,
     client_certs: Option<Vec<rustls::pki_types::CertificateDer<'static>>>,
-) -> Result<(), String> {
+) -> Result<(), ServeError> {
     let token = CancellationToken::new();
     watch_signals(token.clone(), debug)?;
 
     let (tls_config, cert_field) = match client_certs {
         Some(certs) => {
-            let identity = tls::generate_server_identity().map_err(|e| e.to_string())?;
+            let identity = tls::generate_server_identity()?;
             let field = tls::handshake_cert_field(&identity.cert);
             tracing::trace!(
                 client_certs = certs.len(),
                 "AutoMTLS enabled, server certificate generated"
             );
-            (
-                Some(tls::server_config(identity, certs).map_err(|e| e.to_string())?),
-                field,
-            )
+            (Some(tls::server_config(identity, certs)?), field)
         }
         None => {
             tracing::trace!("serving without TLS");
@@ -298,8 +314,8 @@ async fn serve<S: Provider>(
         }
     };
 
-    let (std_listener, socket) = bind_socket(&socket_dir()).map_err(|e| e.to_string())?;
-    let listener = tokio::net::UnixListener::from_std(std_listener).map_err(|e| e.to_string())?;
+    let (std_listener, socket) = bind_socket(&socket_dir()).map_err(ServeError::Listen)?;
+    let listener = tokio::net::UnixListener::from_std(std_listener).map_err(ServeError::Listen)?;
     let address = socket.0.to_string_lossy().into_owned();
     tracing::debug!(network = "unix", address = %address, "plugin address");
 
@@ -331,8 +347,7 @@ async fn serve<S: Provider>(
     } else {
         handshake_line("unix", &address, &cert_field)
     };
-    write_stdout(&announcement)
-        .map_err(|e| format!("cannot write the handshake to stdout: {e}"))?;
+    write_stdout(&announcement).map_err(ServeError::Handshake)?;
     tracing::debug!(
         protocol = PROTOCOL_VERSION,
         tls = !cert_field.is_empty(),
@@ -344,7 +359,7 @@ async fn serve<S: Provider>(
         tokio::time::sleep(SHUTDOWN_GRACE).await;
     };
     tokio::select! {
-        r = server => r.map_err(|e| format!("gRPC server error: {e}"))?,
+        r = server => r?,
         () = grace_expired => tracing::debug!("clients still connected after the grace period, exiting anyway"),
     }
     tracing::debug!("plugin server stopped");
@@ -355,12 +370,12 @@ async fn serve<S: Provider>(
 /// SIGTERM stops serving. SIGINT is ignored unless in debug mode: a terminal
 /// Ctrl-C reaches the whole process group, and Terraform answers it with
 /// StopProvider and then Shutdown, which must still find us alive.
-fn watch_signals(token: CancellationToken, debug: bool) -> Result<(), String> {
+fn watch_signals(token: CancellationToken, debug: bool) -> Result<(), ServeError> {
     use tokio::signal::unix::{signal, SignalKind};
     // Registering replaces the default disposition for good, which is what
     // turns SIGINT from fatal into ignorable.
-    let mut int = signal(SignalKind::interrupt()).map_err(|e| format!("SIGINT handler: {e}"))?;
-    let mut term = signal(SignalKind::terminate()).map_err(|e| format!("SIGTERM handler: {e}"))?;
+    let mut int = signal(SignalKind::interrupt()).map_err(|e| ServeError::Signal("SIGINT", e))?;
+    let mut term = signal(SignalKind::terminate()).map_err(|e| ServeError::Signal("SIGTERM", e))?;
     let t = token.clone();
     tokio::spawn(async move {
         while int.recv().await.is_some() {
@@ -611,12 +626,16 @@ mod tests {
 
     #[test]
     fn protocol_negotiation() {
-        assert_eq!(negotiate_protocol(None), Ok(6));
-        assert_eq!(negotiate_protocol(Some("")), Ok(6));
-        assert_eq!(negotiate_protocol(Some("5,6")), Ok(6));
-        assert_eq!(negotiate_protocol(Some("6,5")), Ok(6));
-        assert_eq!(negotiate_protocol(Some(" 6 ")), Ok(6));
-        assert_eq!(negotiate_protocol(Some("4,x,6")), Ok(6));
+        for offered in [
+            None,
+            Some(""),
+            Some("5,6"),
+            Some("6,5"),
+            Some(" 6 "),
+            Some("4,x,6"),
+        ] {
+            assert_eq!(negotiate_protocol(offered).unwrap(), 6, "{offered:?}");
+        }
         assert!(negotiate_protocol(Some("5")).is_err());
         assert!(negotiate_protocol(Some("5,7")).is_err());
         assert!(negotiate_protocol(Some("56")).is_err());
@@ -624,12 +643,13 @@ mod tests {
 
     #[test]
     fn args() {
-        let p = |v: &[&str]| parse_args(v.iter().map(|s| s.to_string()));
-        assert_eq!(p(&[]), Ok(Args::Serve { debug: false }));
-        assert_eq!(p(&["--debug"]), Ok(Args::Serve { debug: true }));
-        assert_eq!(p(&["-debug"]), Ok(Args::Serve { debug: true }));
-        assert_eq!(p(&["--help"]), Ok(Args::Help));
-        assert!(p(&["serve"]).is_err());
+        let p = |v: &[&str]| parse_args(v.iter().map(|s| s.to_string())).unwrap();
+        assert_eq!(p(&[]), Args::Serve { debug: false });
+        assert_eq!(p(&["--debug"]), Args::Serve { debug: true });
+        assert_eq!(p(&["-debug"]), Args::Serve { debug: true });
+        assert_eq!(p(&["--help"]), Args::Help);
+        let e = parse_args(["serve".to_string()]).unwrap_err();
+        assert_eq!(e.to_string(), "unknown argument \"serve\"");
     }
 
     #[test]

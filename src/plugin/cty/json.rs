@@ -4,26 +4,29 @@ use std::collections::BTreeMap;
 
 use serde_json::Value as J;
 
+use super::types::ShapeError;
 use super::{Number, Type, Value};
 
 /// Decodes stored state JSON against the current type. Attributes the schema
 /// no longer has are dropped and missing ones become null, so a schema change
 /// never strands a state file.
-pub fn from_state_json(j: &J, ty: &Type) -> Result<Value, String> {
+pub fn from_state_json(j: &J, ty: &Type) -> Result<Value, ShapeError> {
     Ok(match (j, ty) {
         (J::Null, _) => Value::Null,
         (_, Type::Dynamic) => {
             // cty JSON writes dynamic values as {"value": .., "type": ..}
-            let t = j.get("type").ok_or("dynamic value without type")?;
+            let t = j.get("type").ok_or(ShapeError::DynamicWithoutType)?;
             let inner = Type::from_json(t)?;
             from_state_json(j.get("value").unwrap_or(&J::Null), &inner)?
         }
         (J::String(s), Type::String) => Value::String(s.clone()),
         (J::Bool(b), Type::Bool) => Value::Bool(*b),
         (J::Number(n), Type::Number) => {
-            Value::Number(Number::parse(&n.to_string()).ok_or("bad number")?)
+            Value::Number(Number::parse(&n.to_string()).ok_or(ShapeError::BadNumber)?)
         }
-        (J::String(s), Type::Number) => Value::Number(Number::parse(s).ok_or("bad number")?),
+        (J::String(s), Type::Number) => {
+            Value::Number(Number::parse(s).ok_or(ShapeError::BadNumber)?)
+        }
         (J::Array(a), Type::List(et)) => Value::List(
             a.iter()
                 .map(|x| from_state_json(x, et))
@@ -43,7 +46,7 @@ pub fn from_state_json(j: &J, ty: &Type) -> Result<Value, String> {
         (J::Object(m), Type::Map(et)) => Value::Map(
             m.iter()
                 .map(|(k, x)| Ok((k.clone(), from_state_json(x, et)?)))
-                .collect::<Result<_, String>>()?,
+                .collect::<Result<_, ShapeError>>()?,
         ),
         (J::Object(m), Type::Object(attrs)) => {
             let mut out = BTreeMap::new();
@@ -56,10 +59,10 @@ pub fn from_state_json(j: &J, ty: &Type) -> Result<Value, String> {
             Value::Object(out)
         }
         (other, t) => {
-            return Err(format!(
-                "state value {other} does not fit type {}",
-                t.to_json()
-            ))
+            return Err(ShapeError::Mismatch {
+                value: other.to_string(),
+                ty: t.to_json().to_string(),
+            })
         }
     })
 }
@@ -91,7 +94,7 @@ pub fn to_json(v: &Value) -> J {
 
 impl Value {
     /// Builds a value of type `ty` from plain JSON (the inverse of `to_json`).
-    pub fn from_json(j: &J, ty: &Type) -> Result<Value, String> {
+    pub fn from_json(j: &J, ty: &Type) -> Result<Value, ShapeError> {
         from_state_json(j, ty)
     }
 }

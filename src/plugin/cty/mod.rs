@@ -12,5 +12,5 @@ pub use json::{from_state_json, to_json};
 pub use msgpack::{decode, encode, DecodeError};
 pub use number::Number;
 pub use path::{AttrPath, Step};
-pub use types::Type;
+pub use types::{ShapeError, Type};
 pub use value::Value;

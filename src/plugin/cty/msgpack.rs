@@ -133,7 +133,7 @@ fn from_msgpack(m: &M, ty: &Type, path: &str) -> Result<Value, DecodeError> {
                 _ => return Err(err(path, "dynamic type must be JSON bytes")),
             }
             .map_err(|e| err(path, e.to_string()))?;
-            let inner = Type::from_json(&type_json).map_err(|e| err(path, e))?;
+            let inner = Type::from_json(&type_json).map_err(|e| err(path, e.to_string()))?;
             from_msgpack(&arr[1], &inner, path)?
         }
     })

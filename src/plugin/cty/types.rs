@@ -52,7 +52,7 @@ impl Type {
         }
     }
 
-    pub fn from_json(v: &serde_json::Value) -> Result<Type, String> {
+    pub fn from_json(v: &serde_json::Value) -> Result<Type, ShapeError> {
         use serde_json::Value as J;
         match v {
             J::String(s) => match s.as_str() {
@@ -60,17 +60,25 @@ impl Type {
                 "number" => Ok(Type::Number),
                 "bool" => Ok(Type::Bool),
                 "dynamic" => Ok(Type::Dynamic),
-                other => Err(format!("unknown primitive type {other:?}")),
+                other => Err(ShapeError::Type(format!(
+                    "unknown primitive type {other:?}"
+                ))),
             },
             J::Array(a) if !a.is_empty() => {
-                let kind = a[0].as_str().ok_or("type kind must be a string")?;
-                let arg = a.get(1).ok_or("collection type without element type")?;
+                let kind = a[0]
+                    .as_str()
+                    .ok_or(ShapeError::Type("type kind must be a string".into()))?;
+                let arg = a.get(1).ok_or(ShapeError::Type(
+                    "collection type without element type".into(),
+                ))?;
                 match kind {
                     "list" => Ok(Type::list(Type::from_json(arg)?)),
                     "set" => Ok(Type::set(Type::from_json(arg)?)),
                     "map" => Ok(Type::map(Type::from_json(arg)?)),
                     "object" => {
-                        let attrs = arg.as_object().ok_or("object type needs a map")?;
+                        let attrs = arg
+                            .as_object()
+                            .ok_or(ShapeError::Type("object type needs a map".into()))?;
                         let mut out = BTreeMap::new();
                         for (k, v) in attrs {
                             out.insert(k.clone(), Type::from_json(v)?);
@@ -78,7 +86,9 @@ impl Type {
                         Ok(Type::Object(out))
                     }
                     "tuple" => {
-                        let elems = arg.as_array().ok_or("tuple type needs a list")?;
+                        let elems = arg
+                            .as_array()
+                            .ok_or(ShapeError::Type("tuple type needs a list".into()))?;
                         Ok(Type::Tuple(
                             elems
                                 .iter()
@@ -86,10 +96,23 @@ impl Type {
                                 .collect::<Result<_, _>>()?,
                         ))
                     }
-                    other => Err(format!("unknown type kind {other:?}")),
+                    other => Err(ShapeError::Type(format!("unknown type kind {other:?}"))),
                 }
             }
-            _ => Err("malformed type constraint".into()),
+            _ => Err(ShapeError::Type("malformed type constraint".into())),
         }
     }
+}
+
+/// A type or a stored value that does not have the shape it must have.
+#[derive(Debug, thiserror::Error)]
+pub enum ShapeError {
+    #[error("{0}")]
+    Type(String),
+    #[error("dynamic value without type")]
+    DynamicWithoutType,
+    #[error("bad number")]
+    BadNumber,
+    #[error("state value {value} does not fit type {ty}")]
+    Mismatch { value: String, ty: String },
 }
