@@ -13,31 +13,20 @@ use super::super::client::HasuraError;
 use super::{known_names, Model};
 
 /// The `permission` object as Hasura takes it in a create command and gives
-/// it back in `export_metadata`. Unset attributes are left out.
+/// it back in `export_metadata`.
 #[derive(Debug, Default, Serialize, Deserialize)]
 pub(super) struct HasuraPermission {
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub columns: Option<Columns>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub filter: Option<J>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub check: Option<J>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub validate_input: Option<J>,
     /// Presets: values are strings when written, but any JSON may come back.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub set: Option<BTreeMap<String, J>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub limit: Option<i64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub allow_aggregations: Option<bool>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub backend_only: Option<bool>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub computed_fields: Option<Vec<String>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub query_root_fields: Option<Vec<String>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub subscription_root_fields: Option<Vec<String>>,
 }
 
@@ -56,7 +45,7 @@ struct Args<'a> {
     table: J,
     role: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
-    permission: Option<HasuraPermission>,
+    permission: Option<J>,
     #[serde(skip_serializing_if = "Option::is_none")]
     comment: Option<&'a str>,
 }
@@ -106,7 +95,7 @@ impl Model {
         })
     }
 
-    fn command(&self, verb: &str, permission: Option<HasuraPermission>) -> J {
+    fn command(&self, verb: &str, permission: Option<J>) -> J {
         let args = Args {
             source: self.source(),
             table: qualified_table(self.schema(), self.table()),
@@ -118,7 +107,12 @@ impl Model {
     }
 
     pub(super) fn create_command(&self) -> Result<J, Diagnostics> {
-        Ok(self.command("create", Some(self.permission()?)))
+        // Unset attributes are left out, not sent as null.
+        let mut permission = json!(self.permission()?);
+        if let J::Object(attrs) = &mut permission {
+            attrs.retain(|_, v| !v.is_null());
+        }
+        Ok(self.command("create", Some(permission)))
     }
 
     pub(super) fn drop_command(&self) -> J {

@@ -88,9 +88,14 @@ mod tests {
 
     use super::*;
 
-    fn ctx(env: &Emulated) -> Ctx {
+    /// An emulated engine holding the tables `sql` creates, and a context
+    /// whose client talks to it.
+    async fn start(sql: &str) -> (Emulated, Ctx) {
+        let env = Emulated::start().await;
+        env.out_of_band(sql).await;
         let client = HasuraClient::new(Ok(env.engine()), Err("not used".into()));
-        Ctx::new(CancellationToken::new(), Some(Arc::new(client)))
+        let ctx = Ctx::new(CancellationToken::new(), Some(Arc::new(client)));
+        (env, ctx)
     }
 
     fn table_resource() -> Arc<dyn DynResource> {
@@ -187,14 +192,10 @@ mod tests {
     async fn refreshing_and_planning_many_resources_costs_one_run_sql() {
         const TABLES: usize = 5;
         const ROLES: usize = 20;
-        let env = Emulated::start().await;
-        for t in 0..TABLES {
-            env.out_of_band(&format!(
-                "CREATE TABLE public.t{t} (id text PRIMARY KEY, name text)"
-            ))
-            .await;
-        }
-        let ctx = ctx(&env);
+        let sql: Vec<String> = (0..TABLES)
+            .map(|t| format!("CREATE TABLE public.t{t} (id text PRIMARY KEY, name text)"))
+            .collect();
+        let (env, ctx) = start(&sql.join(";\n")).await;
         let tables = table_resource();
         env.emu.control.reset_counters();
         // Concurrently, as Terraform walks the graph.
@@ -261,14 +262,12 @@ mod tests {
     /// first, by the same process, and its plan is what the check trusts.
     #[tokio::test]
     async fn the_check_trusts_the_tables_plan_made_by_this_process() {
-        let env = Emulated::start().await;
-        env.out_of_band(
+        let (env, ctx) = start(
             "CREATE TABLE public.t (id text PRIMARY KEY, name text, old text);
              CREATE TABLE public.gone (id text PRIMARY KEY);
              CREATE TABLE public.renamed (id text PRIMARY KEY)",
         )
         .await;
-        let ctx = ctx(&env);
         let state = table_state("t", &["id", "name", "old"]);
         let errors = plan_table(
             &ctx,
@@ -306,10 +305,7 @@ mod tests {
     /// rather than guess; Hasura's own error still names the attribute.
     #[tokio::test]
     async fn unknown_planned_columns_skip_the_check() {
-        let env = Emulated::start().await;
-        env.out_of_band("CREATE TABLE public.t (id text PRIMARY KEY)")
-            .await;
-        let ctx = ctx(&env);
+        let (env, ctx) = start("CREATE TABLE public.t (id text PRIMARY KEY)").await;
         let state = table_state("t", &["id"]);
         let mut planned = table_state("t", &["id", "later"]);
         planned.columns[1].name = Unknown;
@@ -336,10 +332,7 @@ mod tests {
     /// table was altered, by the same provider process.
     #[tokio::test]
     async fn a_column_added_by_this_process_is_known_to_the_next_plan() {
-        let env = Emulated::start().await;
-        env.out_of_band("CREATE TABLE public.t (id text PRIMARY KEY, name text)")
-            .await;
-        let ctx = ctx(&env);
+        let (env, ctx) = start("CREATE TABLE public.t (id text PRIMARY KEY, name text)").await;
         assert!(plan(&ctx, "t", "r", &["id", "name"]).await.is_empty());
         assert_eq!(
             plan(&ctx, "t", "r", &["id", "extra"]).await,
