@@ -10,7 +10,7 @@ mod plan;
 mod readback;
 mod validate;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
@@ -22,7 +22,7 @@ use crate::framework::{
 };
 
 use super::client::metadata::is_already_gone;
-use super::client::HasuraClient;
+use super::client::{Engine, HasuraClient};
 use super::ident::{check_name, format_id, parse_id};
 
 pub struct PermissionResource;
@@ -42,6 +42,17 @@ type Names = Value<Vec<Value<String>>>;
 /// The names of a known list whose every element is known.
 fn known_names(v: &Names) -> Option<Vec<String>> {
     v.known()?.iter().map(|n| n.known().cloned()).collect()
+}
+
+/// Two lists of names alike but for order.
+fn same_names(a: &Names, b: &Names) -> bool {
+    match (known_names(a), known_names(b)) {
+        (Some(a), Some(b)) => {
+            a.len() == b.len()
+                && a.iter().collect::<BTreeSet<_>>() == b.iter().collect::<BTreeSet<_>>()
+        }
+        _ => false,
+    }
 }
 
 fn names<S: Into<String>>(v: impl IntoIterator<Item = S>) -> Names {
@@ -111,6 +122,11 @@ impl Model {
     }
 }
 
+/// The engine of the configured provider (shared caches and write batcher).
+fn engine(ctx: &Ctx) -> Result<Engine, Diagnostics> {
+    Ok(ctx.client::<HasuraClient>()?.engine()?.clone())
+}
+
 #[async_trait]
 impl Resource for PermissionResource {
     type Model = Model;
@@ -161,7 +177,7 @@ impl Resource for PermissionResource {
                 (&mut p.columns, &prior.columns),
                 (&mut p.computed_fields, &prior.computed_fields),
             ] {
-                if readback::same_names(planned, prior) {
+                if same_names(planned, prior) {
                     *planned = prior.clone();
                 }
             }
@@ -173,8 +189,7 @@ impl Resource for PermissionResource {
     }
 
     async fn create(&self, ctx: &Ctx, m: Model) -> Result<Model, ApplyError<Model>> {
-        let client = ctx.client::<HasuraClient>()?;
-        let engine = client.engine()?;
+        let engine = engine(ctx)?;
         // Batched with this process's concurrent metadata writes (one `bulk`).
         engine
             .write(&ctx.cancel, vec![m.create_command()?])
@@ -190,17 +205,15 @@ impl Resource for PermissionResource {
     }
 
     async fn read(&self, ctx: &Ctx, prior: Model) -> Result<Option<Model>, Diagnostics> {
-        let client = ctx.client::<HasuraClient>()?;
-        let engine = client.engine()?;
-        let entry = readback::exported(engine, ctx, &prior).await?;
+        let engine = engine(ctx)?;
+        let entry = readback::exported(&engine, ctx, &prior).await?;
         Ok(entry.map(|e| Model::from_export(e, &prior)))
     }
 
     async fn update(&self, ctx: &Ctx, _prior: Model, m: Model) -> Result<Model, ApplyError<Model>> {
-        let client = ctx.client::<HasuraClient>()?;
-        let engine = client.engine()?;
+        let engine = engine(ctx)?;
         let create = m.create_command()?;
-        let exists = readback::exported(engine, ctx, &m).await?.is_some();
+        let exists = readback::exported(&engine, ctx, &m).await?.is_some();
         // Drop and create in one resource's atomic command list (one bulk):
         // stored once, so readers see the old or the new permission, never none.
         let cmds = if exists {
@@ -219,8 +232,7 @@ impl Resource for PermissionResource {
     }
 
     async fn delete(&self, ctx: &Ctx, m: Model) -> Result<(), Diagnostics> {
-        let client = ctx.client::<HasuraClient>()?;
-        let engine = client.engine()?;
+        let engine = engine(ctx)?;
         match engine.write(&ctx.cancel, vec![m.drop_command()]).await {
             Ok(()) => Ok(()),
             Err(e) if is_already_gone(&e) => Ok(()),

@@ -1,6 +1,6 @@
 //! A permission as `export_metadata` shows it, read back into the model by
 //! Hasura's export rules so that a permission Terraform wrote never diffs.
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use serde::Deserialize;
 use serde_json::Value as J;
@@ -10,7 +10,7 @@ use crate::framework::{Ctx, Diagnostics, IntoDiags, Known, Null, Value};
 
 use super::super::client::Engine;
 use super::commands::{Columns, HasuraPermission};
-use super::{known_names, names, Model, Names};
+use super::{names, same_names, Model, Names};
 
 /// A `<action>_permissions[]` entry of an exported table.
 #[derive(Debug, Deserialize)]
@@ -45,20 +45,7 @@ pub(super) async fn exported(
     })
 }
 
-fn same_set(a: &[String], b: &[String]) -> bool {
-    a.len() == b.len() && a.iter().collect::<BTreeSet<_>>() == b.iter().collect::<BTreeSet<_>>()
-}
-
-/// Two lists of names alike but for order.
-pub(super) fn same_names(a: &Names, b: &Names) -> bool {
-    match (known_names(a), known_names(b)) {
-        (Some(a), Some(b)) => same_set(&a, &b),
-        _ => false,
-    }
-}
-
-/// Defaults (`false`, `[]`, `{}`) are omitted on export: an absent value
-/// equals the prior's explicit default.
+/// `true`, or the prior's explicit `false` where the export left the default out.
 fn bool_attr(got: Option<bool>, prior: &Value<bool>) -> Value<bool> {
     match got {
         Some(true) => Known(true),
