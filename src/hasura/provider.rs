@@ -157,7 +157,7 @@ impl Provider for HasuraProvider {
         vec![
             legacy_resource(TableResource),
             legacy_resource(TrackedTableResource),
-            legacy_resource(PermissionResource),
+            resource(PermissionResource),
             resource(EnvVarResource),
             legacy_resource(EnvVarsResource),
         ]

@@ -1,0 +1,321 @@
+//! `hasura_permission`: one role's insert/select/update/delete permission on
+//! a tracked table. Reads come from the cached `export_metadata`. Writes go
+//! through the engine's batcher (`Engine::write`): concurrent creates, updates
+//! and deletes of one provider process share one `bulk` carrying the current
+//! `resource_version`; an update's drop + create stay together in it, so the
+//! role never loses its permission mid-apply.
+mod boolexp;
+mod commands;
+mod plan;
+mod readback;
+mod validate;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+
+use crate::framework::json_string::json_eq;
+use crate::framework::{
+    ApplyError, Attribute, Ctx, Diagnostics, IntBetween, IntoDiags, JsonObject, Known, OneOf, Plan,
+    RequiresReplace, Resource, Schema, Type, Unknown, Value,
+};
+
+use super::client::metadata::is_already_gone;
+use super::client::{Engine, HasuraClient};
+use super::ident::{check_name, format_id, parse_id};
+
+pub struct PermissionResource;
+
+const ACTIONS: &[&str] = &["select", "insert", "update", "delete"];
+const QUERY_ROOT: &[&str] = &["select", "select_by_pk", "select_aggregate"];
+const SUBSCRIPTION_ROOT: &[&str] = &[
+    "select",
+    "select_by_pk",
+    "select_aggregate",
+    "select_stream",
+];
+
+/// A list of names; in a configuration any element may still be unknown.
+type Names = Value<Vec<Value<String>>>;
+
+/// The names of a known list whose every element is known.
+fn known_names(v: &Names) -> Option<Vec<String>> {
+    v.known()?.iter().map(|n| n.known().cloned()).collect()
+}
+
+/// Two lists of names alike but for order.
+fn same_names(a: &Names, b: &Names) -> bool {
+    match (known_names(a), known_names(b)) {
+        (Some(a), Some(b)) => {
+            a.len() == b.len()
+                && a.iter().collect::<BTreeSet<_>>() == b.iter().collect::<BTreeSet<_>>()
+        }
+        _ => false,
+    }
+}
+
+fn names<S: Into<String>>(v: impl IntoIterator<Item = S>) -> Names {
+    Known(v.into_iter().map(|s| Known(s.into())).collect())
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+pub struct Model {
+    id: Value<String>,
+    source: Value<String>,
+    schema: Value<String>,
+    table: Value<String>,
+    role: Value<String>,
+    action: Value<String>,
+    columns: Names,
+    filter: Value<String>,
+    check: Value<String>,
+    set: Value<BTreeMap<String, Value<String>>>,
+    limit: Value<i64>,
+    allow_aggregations: Value<bool>,
+    computed_fields: Names,
+    query_root_fields: Names,
+    subscription_root_fields: Names,
+    backend_only: Value<bool>,
+    validate_input: Value<String>,
+    comment: Value<String>,
+}
+
+impl Model {
+    fn source(&self) -> &str {
+        self.source.str_or("default")
+    }
+    fn schema(&self) -> &str {
+        self.schema.str_or("public")
+    }
+    fn table(&self) -> &str {
+        self.table.str_or("")
+    }
+    fn role(&self) -> &str {
+        self.role.str_or("")
+    }
+    fn action(&self) -> &str {
+        self.action.str_or("select")
+    }
+    fn id(&self) -> String {
+        format_id(&[
+            self.source(),
+            self.schema(),
+            self.table(),
+            self.role(),
+            self.action(),
+        ])
+    }
+    /// The id once every part of it is known.
+    fn planned_id(&self) -> Value<String> {
+        let parts = [
+            &self.source,
+            &self.schema,
+            &self.table,
+            &self.role,
+            &self.action,
+        ];
+        match parts.map(Value::as_deref) {
+            [Some(_), Some(_), Some(_), Some(_), Some(_)] => Known(self.id()),
+            _ => Unknown,
+        }
+    }
+}
+
+/// The engine of the configured provider (shared caches and write batcher).
+fn engine(ctx: &Ctx) -> Result<Engine, Diagnostics> {
+    Ok(ctx.client::<HasuraClient>()?.engine()?.clone())
+}
+
+#[async_trait]
+impl Resource for PermissionResource {
+    type Model = Model;
+
+    fn type_name(&self) -> &'static str {
+        "hasura_permission"
+    }
+
+    fn schema(&self) -> Schema {
+        let only = |a: &str| {
+            format!("Only for {a} permissions; setting it for another action is an error.")
+        };
+        Schema::new(
+            "A role's permission on a tracked table (`pg_create_<action>_permission`). Changing `source`, `schema`, `table`, `role` or `action` replaces it; any other change drops and re-creates it in one atomic `bulk` request guarded by the metadata `resource_version`, so the role is never without a permission. Import with `<source>.<schema>.<table>.<role>.<action>`, e.g. `default.public.users.user.select`; a part containing a `.` is written in double quotes with inner quotes doubled.",
+            vec![
+                Attribute::string("id").computed().describe("`<source>.<schema>.<table>.<role>.<action>`, the import id."),
+                Attribute::string("source").default("default").plan(RequiresReplace).describe("Hasura database (source) name. Default `default`."),
+                Attribute::string("schema").default("public").plan(RequiresReplace).describe("PostgreSQL schema of the table. Default `public`."),
+                Attribute::string("table").required().plan(RequiresReplace).describe("The tracked table the permission is on."),
+                Attribute::string("role").required().plan(RequiresReplace).describe("The role it applies to (`X-Hasura-Role`). `admin` always has full access and cannot be given permissions."),
+                Attribute::string("action").required().plan(RequiresReplace).validate(OneOf(ACTIONS)).describe("One of `select`, `insert`, `update`, `delete`."),
+                Attribute::typed("columns", Type::list(Type::String)).optional().describe("Columns the role may read (select), set (insert, update). `[\"*\"]` means all columns, including ones added later. Required for select and update; optional for insert (all columns when unset); not allowed for delete. Compared as a set. Every column must exist in the table once the plan is applied, or the plan fails: when `table` refers to a `hasura_table` (e.g. `hasura_table.users.name`), a column it adds in the same apply counts and one it drops does not."),
+                Attribute::string("filter").optional().validate(JsonObject).semantic_eq(json_eq).describe("Row filter, a Hasura boolean expression as JSON (`jsonencode({id = {_eq = \"X-Hasura-User-Id\"}})`); `{}` allows every row. Required for select, update and delete; not allowed for insert. Compared by meaning, so key order and whitespace never cause a diff."),
+                Attribute::string("check").optional().validate(JsonObject).semantic_eq(json_eq).describe("Boolean expression (JSON) every inserted row, or every row after an update, must satisfy. Required for insert, optional for update."),
+                Attribute::typed("set", Type::map(Type::String)).optional().describe("Column presets: column -> static value or session variable name (`X-Hasura-User-Id`). Insert and update only."),
+                Attribute::int("limit").optional().validate(IntBetween(0, i64::MAX)).describe(only("select") + " Maximum number of rows returned."),
+                Attribute::bool("allow_aggregations").optional().describe(only("select") + " Allows aggregate queries. Unset means `false`."),
+                Attribute::typed("computed_fields", Type::list(Type::String)).optional().describe(only("select") + " Computed fields the role may read."),
+                Attribute::typed("query_root_fields", Type::set(Type::String)).optional().describe(only("select") + " Query root fields exposed: any of `select`, `select_by_pk`, `select_aggregate`. Unset exposes all; `[]` exposes none (useful for access through relationships only)."),
+                Attribute::typed("subscription_root_fields", Type::set(Type::String)).optional().describe(only("select") + " Subscription root fields exposed: any of `select`, `select_by_pk`, `select_aggregate`, `select_stream`. Unset exposes all; `[]` exposes none."),
+                Attribute::bool("backend_only").optional().describe("Insert, update and delete only: the permission applies only to requests with the admin secret and `x-hasura-use-backend-only-permissions: true`. Unset means `false`."),
+                Attribute::string("validate_input").optional().validate(JsonObject).semantic_eq(json_eq).describe("Insert, update and delete only: input validation webhook as JSON, e.g. `jsonencode({type = \"http\", definition = {url = \"https://...\"}})`."),
+                Attribute::string("comment").optional().describe("Comment on the permission."),
+            ],
+        )
+    }
+
+    fn validate(&self, config: &Model, diags: &mut Diagnostics) {
+        config.check(diags);
+    }
+
+    async fn modify_plan(&self, ctx: &Ctx, plan: Plan<'_, Model>) {
+        let p = &mut *plan.planned;
+        p.id = p.planned_id();
+        // Same columns in another order are the same permission.
+        if let Some(prior) = plan.prior {
+            for (planned, prior) in [
+                (&mut p.columns, &prior.columns),
+                (&mut p.computed_fields, &prior.computed_fields),
+            ] {
+                if same_names(planned, prior) {
+                    *planned = prior.clone();
+                }
+            }
+        }
+        let table = (p.source.as_deref(), p.schema.as_deref(), p.table.as_deref());
+        if let (Some(src), Some(sch), Some(tbl)) = table {
+            plan::check_columns(ctx, (src, sch, tbl), &plan.config.columns, plan.diags).await;
+        }
+    }
+
+    async fn create(&self, ctx: &Ctx, m: Model) -> Result<Model, ApplyError<Model>> {
+        let engine = engine(ctx)?;
+        // Batched with this process's concurrent metadata writes (one `bulk`).
+        engine
+            .write(&ctx.cancel, vec![m.create_command()?])
+            .await
+            .map_err(|e| {
+                let hint = if e.code_is("already-exists") { format!(" To manage the existing permission, import it: terraform import <address> {}", m.id()) } else { String::new() };
+                m.write_failed(e, "Failed to create permission", &hint)
+            })?;
+        Ok(Model {
+            id: Known(m.id()),
+            ..m
+        })
+    }
+
+    async fn read(&self, ctx: &Ctx, prior: Model) -> Result<Option<Model>, Diagnostics> {
+        let engine = engine(ctx)?;
+        let entry = readback::exported(&engine, ctx, &prior).await?;
+        Ok(entry.map(|e| Model::from_export(e, &prior)))
+    }
+
+    async fn update(&self, ctx: &Ctx, _prior: Model, m: Model) -> Result<Model, ApplyError<Model>> {
+        let engine = engine(ctx)?;
+        let create = m.create_command()?;
+        let exists = readback::exported(&engine, ctx, &m).await?.is_some();
+        // Drop and create in one resource's atomic command list (one bulk):
+        // stored once, so readers see the old or the new permission, never none.
+        let cmds = if exists {
+            vec![m.drop_command(), create]
+        } else {
+            vec![create]
+        };
+        engine
+            .write(&ctx.cancel, cmds)
+            .await
+            .map_err(|e| m.write_failed(e, "Failed to update permission", ""))?;
+        Ok(Model {
+            id: Known(m.id()),
+            ..m
+        })
+    }
+
+    async fn delete(&self, ctx: &Ctx, m: Model) -> Result<(), Diagnostics> {
+        let engine = engine(ctx)?;
+        match engine.write(&ctx.cancel, vec![m.drop_command()]).await {
+            Ok(()) => Ok(()),
+            Err(e) if is_already_gone(&e) => Ok(()),
+            Err(e) => Err(e.into_diags("Failed to drop permission")),
+        }
+    }
+
+    async fn import(&self, _ctx: &Ctx, id: &str) -> Result<Model, Diagnostics> {
+        let [source, schema, table, role, action] = parse_permission_id(id)?;
+        let m = Model {
+            source: source.into(),
+            schema: schema.into(),
+            table: table.into(),
+            role: role.into(),
+            action: action.into(),
+            ..Default::default()
+        };
+        Ok(Model {
+            id: Known(m.id()),
+            ..m
+        })
+    }
+}
+
+/// `<source>.<schema>.<table>.<role>.<action>`, checked part by part.
+fn parse_permission_id(id: &str) -> Result<[String; 5], Diagnostics> {
+    let bad = |why: String| {
+        Diagnostics::error(
+            "Invalid import id",
+            format!("{why}. Expected `<source>.<schema>.<table>.<role>.<action>`, e.g. `default.public.users.user.select`; quote a part that contains a dot: `default.\"my.schema\".users.user.select`."),
+        )
+    };
+    let parts = parse_id(id).map_err(bad)?;
+    let count = parts.len();
+    let parts = <[String; 5]>::try_from(parts)
+        .map_err(|_| bad(format!("{id:?} has {count} parts, not 5")))?;
+    for p in &parts[..4] {
+        check_name(p).map_err(|e| bad(format!("{p:?} {e}")))?;
+    }
+    let action = &parts[4];
+    if !ACTIONS.contains(&action.as_str()) {
+        return Err(bad(format!(
+            "the action {action:?} is not one of {}",
+            ACTIONS.join(", ")
+        )));
+    }
+    Ok(parts)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A stored permission with nothing but its identity.
+    pub(super) fn prior(action: &str) -> Model {
+        Model {
+            source: "default".into(),
+            schema: "public".into(),
+            table: "users".into(),
+            role: "user".into(),
+            action: action.into(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn ids() {
+        assert_eq!(
+            parse_permission_id("default.public.users.user.select").unwrap()[3],
+            "user"
+        );
+        assert_eq!(
+            parse_permission_id("default.\"a.b\".users.user.insert").unwrap()[1],
+            "a.b"
+        );
+        assert!(parse_permission_id("default.public.users.user").is_err());
+        assert!(parse_permission_id("default.public.users.user.upsert").is_err());
+        let mut m = prior("select");
+        assert_eq!(
+            m.planned_id().as_deref(),
+            Some("default.public.users.user.select")
+        );
+        m.role = Unknown;
+        assert!(m.planned_id().is_unknown());
+    }
+}

@@ -1,0 +1,175 @@
+//! A permission as `export_metadata` shows it, read back into the model by
+//! Hasura's export rules so that a permission Terraform wrote never diffs.
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use serde_json::Value as J;
+
+use crate::framework::json_string::canonical;
+use crate::framework::{Ctx, Diagnostics, IntoDiags, Known, Null, Value};
+
+use super::super::client::Engine;
+use super::commands::{Columns, HasuraPermission};
+use super::{names, same_names, Model, Names};
+
+/// A `<action>_permissions[]` entry of an exported table.
+#[derive(Debug, Deserialize)]
+pub(super) struct Entry {
+    #[serde(default)]
+    permission: HasuraPermission,
+    #[serde(default)]
+    comment: Option<String>,
+}
+
+const READ_FAILED: &str = "Failed to read Hasura metadata";
+
+/// The permission's exported entry, `None` when it does not exist.
+pub(super) async fn exported(
+    engine: &Engine,
+    ctx: &Ctx,
+    m: &Model,
+) -> Result<Option<Entry>, Diagnostics> {
+    let export = engine
+        .export(&ctx.cancel)
+        .await
+        .map_err(|e| e.into_diags(READ_FAILED))?;
+    let Some(entry) = export.permission(m.source(), m.schema(), m.table(), m.role(), m.action())
+    else {
+        return Ok(None);
+    };
+    Entry::deserialize(entry).map(Some).map_err(|e| {
+        Diagnostics::error(
+            READ_FAILED,
+            format!("The exported {} permission of role {:?} on {}.{} is not in the form Hasura exports: {e}", m.action(), m.role(), m.schema(), m.table()),
+        )
+    })
+}
+
+/// `true`, or the prior's explicit `false` where the export left the default out.
+fn bool_attr(got: Option<bool>, prior: &Value<bool>) -> Value<bool> {
+    match got {
+        Some(true) => Known(true),
+        _ if *prior == Known(false) => Known(false),
+        _ => Null,
+    }
+}
+
+/// Lists Hasura may reorder: keep the prior order when they hold the same names.
+fn list_attr(got: Option<Vec<String>>, prior: &Names) -> Names {
+    match got {
+        Some(got) => {
+            let got = names(got);
+            if same_names(&got, prior) {
+                prior.clone()
+            } else {
+                got
+            }
+        }
+        None if prior.known().is_some_and(Vec::is_empty) => Known(vec![]),
+        None => Null,
+    }
+}
+
+impl Model {
+    /// The model for an exported entry, read by Hasura's export rules:
+    /// defaults (`false`, `[]`, `{}`, null update `check`) are omitted on
+    /// export, so an absent value equals the prior's explicit default.
+    pub(super) fn from_export(entry: Entry, prior: &Model) -> Model {
+        let p = entry.permission;
+        let json_attr = |v: Option<J>| Value::from(v.as_ref().map(canonical));
+        let columns = match p.columns {
+            Some(Columns::All(s)) => names([s]),
+            Some(Columns::Listed(c)) => list_attr(Some(c), &prior.columns),
+            None => list_attr(None, &prior.columns),
+        };
+        let set = match p.set {
+            Some(m) if !m.is_empty() => Known(
+                m.into_iter()
+                    .map(|(k, v)| {
+                        let v = match v {
+                            J::String(s) => s,
+                            other => other.to_string(),
+                        };
+                        (k, Known(v))
+                    })
+                    .collect(),
+            ),
+            _ if prior.set.known().is_some_and(BTreeMap::is_empty) => Known(BTreeMap::new()),
+            _ => Null,
+        };
+        Model {
+            id: Known(prior.id()),
+            source: Known(prior.source().into()),
+            schema: Known(prior.schema().into()),
+            table: Known(prior.table().into()),
+            role: Known(prior.role().into()),
+            action: Known(prior.action().into()),
+            columns,
+            filter: json_attr(p.filter),
+            check: json_attr(p.check),
+            set,
+            limit: p.limit.into(),
+            allow_aggregations: bool_attr(p.allow_aggregations, &prior.allow_aggregations),
+            computed_fields: list_attr(p.computed_fields, &prior.computed_fields),
+            query_root_fields: p.query_root_fields.map_or(Null, names),
+            subscription_root_fields: p.subscription_root_fields.map_or(Null, names),
+            backend_only: bool_attr(p.backend_only, &prior.backend_only),
+            validate_input: json_attr(p.validate_input),
+            comment: entry.comment.into(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::super::tests::prior;
+    use super::*;
+
+    fn from_export(entry: J, prior: &Model) -> Model {
+        Model::from_export(serde_json::from_value(entry).unwrap(), prior)
+    }
+
+    #[test]
+    fn export_rules_never_diff() {
+        // Hasura omits false/empty defaults and writes update `check` as null.
+        let mut p = prior("update");
+        p.columns = names(["name", "id"]);
+        p.filter = r#"{"id":{"_eq":"X-Hasura-User-Id"}}"#.into();
+        p.set = Known(BTreeMap::new());
+        p.backend_only = false.into();
+        let entry = json!({"role": "user", "permission": {"columns": ["id", "name"], "filter": {"id": {"_eq": "X-Hasura-User-Id"}}, "check": null}});
+        let m = from_export(entry, &p);
+        assert_eq!(m.columns, p.columns);
+        assert_eq!(m.check, Null);
+        assert_eq!(m.set, Known(BTreeMap::new()));
+        assert_eq!(m.backend_only, Known(false));
+        assert_eq!(m.filter, p.filter);
+        assert_eq!(m.id.as_deref(), Some("default.public.users.user.update"));
+
+        let mut s = prior("select");
+        s.columns = names(["*"]);
+        s.allow_aggregations = Null;
+        s.query_root_fields = Known(vec![]);
+        let entry = json!({"role": "user", "permission": {"columns": "*", "filter": {}, "query_root_fields": [], "limit": 5}, "comment": "c"});
+        let m = from_export(entry, &s);
+        assert_eq!(m.columns, names(["*"]));
+        assert_eq!(m.filter.as_deref(), Some("{}"));
+        assert_eq!(m.allow_aggregations, Null);
+        assert_eq!(m.query_root_fields, Known(vec![]));
+        assert_eq!(m.limit, Known(5));
+        assert_eq!(m.comment.as_deref(), Some("c"));
+
+        // A real change is seen.
+        let entry = json!({"role": "user", "permission": {"columns": ["id"], "filter": {"id": {"_eq": 1}}, "allow_aggregations": true, "set": {"n": 1}}});
+        let m = from_export(entry, &s);
+        assert_eq!(m.columns, names(["id"]));
+        assert_eq!(m.allow_aggregations, Known(true));
+        assert_eq!(m.filter.as_deref(), Some(r#"{"id":{"_eq":1}}"#));
+        assert_eq!(
+            m.set,
+            Known([("n".to_string(), Known("1".to_string()))].into())
+        );
+    }
+}
