@@ -92,9 +92,12 @@ impl<R: Resource> DynResource for TypedResource<R> {
         &self.ty
     }
 
+    /// A config the attribute validators already refused (e.g. `1.5` for a
+    /// whole number) may not decode: those diagnostics say it all.
     fn validate(&self, config: &Cty, diags: &mut Diagnostics) {
         match decode::<R::Model>(config) {
             Ok(m) => self.imp.validate(&m, diags),
+            Err(_) if diags.has_errors() => {}
             Err(d) => diags.extend(d),
         }
     }
@@ -204,6 +207,7 @@ impl<D: DataSource> DynDataSource for TypedDataSource<D> {
     fn validate(&self, config: &Cty, diags: &mut Diagnostics) {
         match decode::<D::Model>(config) {
             Ok(m) => self.imp.validate(&m, diags),
+            Err(_) if diags.has_errors() => {}
             Err(d) => diags.extend(d),
         }
     }
