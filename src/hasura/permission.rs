@@ -911,8 +911,14 @@ mod catalog_tests {
     use tokio_util::sync::CancellationToken;
 
     use super::*;
+    use crate::framework::{resource, DynResource};
     use crate::hasura::client::catalog::emulated::Emulated;
     use crate::hasura::table::TableResource;
+
+    /// `hasura_table` as the server drives it, with wire values.
+    fn table() -> Arc<dyn DynResource> {
+        resource(TableResource)
+    }
 
     fn ctx(env: &Emulated) -> Ctx {
         let client = HasuraClient::new(Ok(env.engine()), Err("not used".into()));
@@ -929,7 +935,7 @@ mod catalog_tests {
             "name": name, "columns": columns, "primary_key": ["id"], "track": true,
             "deletion_protection": false,
         });
-        encode(&m, &TableResource.schema().cty_type()).unwrap()
+        encode(&m, &table().schema().cty_type()).unwrap()
     }
 
     /// The errors planning a select permission on `table` for `columns` reports.
@@ -984,7 +990,7 @@ mod catalog_tests {
         let reads = join_all((0..TABLES).map(|t| {
             let state = table_state(&format!("t{t}"), &["id", "name"]);
             let ctx = &ctx;
-            async move { TableResource.read(ctx, &state).await }
+            async move { table().read(ctx, &state).await }
         }))
         .await;
         for r in reads {
@@ -1015,21 +1021,24 @@ mod catalog_tests {
     /// Plans `table` as `hasura_table` would: from `prior` (a state) to
     /// `planned` (`None`: destroyed).
     async fn plan_table(ctx: &Ctx, prior: Option<&Value>, planned: Option<Value>) -> Vec<String> {
-        let mut planned = planned.unwrap_or(Value::Null);
-        let config = planned.clone();
         let mut diags = Diagnostics::new();
-        TableResource
-            .modify_plan(
-                ctx,
-                PlanContext {
-                    prior,
-                    config: &config,
-                    planned: &mut planned,
-                    requires_replace: &mut Vec::new(),
-                    diags: &mut diags,
-                },
-            )
-            .await;
+        match (prior, planned) {
+            (Some(prior), None) => table().plan_destroy(ctx, prior, &mut diags).await,
+            (prior, Some(mut planned)) => {
+                let config = planned.clone();
+                table()
+                    .modify_plan(
+                        ctx,
+                        prior,
+                        &config,
+                        &mut planned,
+                        &mut Vec::new(),
+                        &mut diags,
+                    )
+                    .await
+            }
+            (None, None) => {}
+        }
         diags.0.into_iter().map(|d| d.summary).collect()
     }
 
@@ -1128,10 +1137,7 @@ mod catalog_tests {
             table_state("t", &["id", "name"]),
             table_state("t", &["id", "name", "extra"]),
         );
-        TableResource
-            .update(&ctx, &prior, &planned, &planned)
-            .await
-            .unwrap();
+        table().update(&ctx, &prior, &planned).await.unwrap();
         assert!(
             plan(&ctx, "t", "r", &["id", "extra"]).await.is_empty(),
             "the plan used a catalog from before the ALTER"
