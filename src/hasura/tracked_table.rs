@@ -13,10 +13,9 @@ use crate::framework::{
 };
 use crate::settle::Unsettled;
 
-use super::client::HasuraClient;
 use super::table::tracking::{
-    planned_id, set_tracked, settle_tracking, validate_names, TableRef, TrackingWrite,
-    READING_METADATA,
+    id_attribute, planned_id, set_tracked, settle_tracking, validate_names, TableRef,
+    TrackingWrite, READING_METADATA,
 };
 use super::table::{engine, parse_table_id};
 
@@ -203,7 +202,7 @@ impl Resource for TrackedTableResource {
         Schema::new(
             "Tracks an existing table in Hasura (`pg_track_table`) without owning its DDL, e.g. for tables created by migrations. Customisation changes are applied in place with `pg_set_table_customization` (permissions are kept); destroying untracks the table and leaves its data alone. Import with `<source>.<schema>.<table>` (parts containing a `.` in double quotes).",
             vec![
-                Attribute::string("id").computed().describe("`<source>.<schema>.<table>`, the import id."),
+                id_attribute(),
                 Attribute::string("source").default("default").plan(RequiresReplace).describe("Hasura database (source) name. Default `default`."),
                 Attribute::string("schema").default("public").plan(RequiresReplace).describe("PostgreSQL schema. Default `public`."),
                 Attribute::string("name").required().plan(RequiresReplace).describe("Name of the existing table or view."),
@@ -225,14 +224,7 @@ impl Resource for TrackedTableResource {
     }
 
     fn validate(&self, config: &Model, diags: &mut Diagnostics) {
-        validate_names(
-            [
-                ("source", &config.source),
-                ("schema", &config.schema),
-                ("name", &config.name),
-            ],
-            diags,
-        );
+        validate_names(&config.source, &config.schema, &config.name, diags);
         let roots = config.custom_root_fields.known().into_iter().flatten();
         for (k, _) in roots.filter(|(k, _)| !ROOT_FIELDS.contains(&k.as_str())) {
             diags.add_attr_error(
@@ -252,8 +244,7 @@ impl Resource for TrackedTableResource {
     }
 
     async fn create(&self, ctx: &Ctx, m: Model) -> Result<Model, ApplyError<Model>> {
-        let client = ctx.client::<HasuraClient>()?;
-        let engine = engine(&client)?;
+        let engine = &engine(ctx)?;
         let t = m.table();
         // Unlike `hasura_table`'s tracking, an already tracked table is not
         // ours: its configuration may differ, so it is refused.
@@ -280,8 +271,7 @@ impl Resource for TrackedTableResource {
     }
 
     async fn read(&self, ctx: &Ctx, prior: Model) -> Result<Option<Model>, Diagnostics> {
-        let client = ctx.client::<HasuraClient>()?;
-        let engine = engine(&client)?;
+        let engine = &engine(ctx)?;
         let export = engine
             .export(&ctx.cancel)
             .await
@@ -303,8 +293,7 @@ impl Resource for TrackedTableResource {
     }
 
     async fn update(&self, ctx: &Ctx, _prior: Model, m: Model) -> Result<Model, ApplyError<Model>> {
-        let client = ctx.client::<HasuraClient>()?;
-        let engine = engine(&client)?;
+        let engine = &engine(ctx)?;
         engine
             .command(&ctx.cancel, "pg_set_table_customization", m.args(), None)
             .await
@@ -313,8 +302,7 @@ impl Resource for TrackedTableResource {
     }
 
     async fn delete(&self, ctx: &Ctx, m: Model) -> Result<(), Diagnostics> {
-        let client = ctx.client::<HasuraClient>()?;
-        let engine = engine(&client)?;
+        let engine = &engine(ctx)?;
         // Retries ambiguous failures; a table no longer tracked counts as done.
         set_tracked(engine, &ctx.cancel, m.table(), false)
             .await

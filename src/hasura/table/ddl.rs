@@ -10,6 +10,9 @@ use super::super::ident::{check_default_expr, check_name, quote_ident, quote_lit
 use super::readback::catalog_pk;
 use super::{Column, Model};
 
+/// A check of a string pasted into DDL: `Err` says why it is refused.
+type StrRule = fn(&str) -> Result<(), String>;
+
 /// Column types are pasted into DDL: allow only what a type name can contain.
 pub(super) fn check_type(t: &str) -> Result<(), String> {
     if t.trim().is_empty() {
@@ -69,7 +72,7 @@ pub(super) fn validate_columns(config: &Model, diags: &mut Diagnostics) {
                     );
                 }
             }
-            let checks: [(&str, &str, fn(&str) -> Result<(), String>, _); 2] = [
+            let checks: [(_, _, StrRule, _); 2] = [
                 ("type", "Invalid column type", check_type, &c.ty),
                 (
                     "default",

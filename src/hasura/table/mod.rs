@@ -24,7 +24,9 @@ use plan::{
     refuse_dropping_columns,
 };
 use readback::{catalog, model_from_catalog};
-use tracking::{planned_id, set_tracked, tracked_in_export, validate_names, TableRef};
+use tracking::{
+    id_attribute, planned_id, set_tracked, tracked_in_export, validate_names, TableRef,
+};
 
 pub struct TableResource;
 
@@ -100,9 +102,10 @@ impl Model {
     }
 }
 
-/// The engine of the provider's client; a diagnostic when it is not configured.
-pub(super) fn engine(client: &HasuraClient) -> Result<&Engine, Diagnostics> {
-    Ok(client.engine()?)
+/// The engine of the provider's client (a cheap clone); a diagnostic when
+/// it is not configured.
+pub(super) fn engine(ctx: &Ctx) -> Result<Engine, Diagnostics> {
+    Ok(ctx.client::<HasuraClient>()?.engine()?.clone())
 }
 
 fn sql_err(summary: &str) -> impl Fn(HasuraError) -> Diagnostics + '_ {
@@ -122,7 +125,7 @@ impl Resource for TableResource {
         Schema::new(
             "A PostgreSQL table created through Hasura's `run_sql` and tracked in the GraphQL schema. Creation is one transaction followed by `pg_track_table`; if tracking fails the table is dropped again. Column changes are applied in place with `ALTER TABLE`; renaming the table or moving it to another schema or source replaces it, which `deletion_protection` refuses. Import with `<source>.<schema>.<table>` (e.g. `default.public.users`); a part containing a `.` is written in double quotes with inner quotes doubled, e.g. `default.\"my.schema\".users`.",
             vec![
-                Attribute::string("id").computed().describe("`<source>.<schema>.<table>`, the import id."),
+                id_attribute(),
                 Attribute::string("source").default("default").plan(RequiresReplace).describe(format!("Hasura database (source) name. Default `default`. Changing it replaces the table. {name_rule}")),
                 Attribute::string("schema").default("public").plan(RequiresReplace).describe(format!("PostgreSQL schema. Default `public`. Changing it replaces the table. {name_rule}")),
                 Attribute::string("name").required().plan(RequiresReplace).describe(format!("Table name. Changing it replaces the table (drop and create: data is not carried over). {name_rule}")),
@@ -148,14 +151,7 @@ impl Resource for TableResource {
     }
 
     fn validate(&self, config: &Model, diags: &mut Diagnostics) {
-        validate_names(
-            [
-                ("source", &config.source),
-                ("schema", &config.schema),
-                ("name", &config.name),
-            ],
-            diags,
-        );
+        validate_names(&config.source, &config.schema, &config.name, diags);
         validate_columns(config, diags);
     }
 
@@ -178,8 +174,7 @@ impl Resource for TableResource {
     }
 
     async fn create(&self, ctx: &Ctx, m: Model) -> Result<Model, ApplyError<Model>> {
-        let client = ctx.client::<HasuraClient>()?;
-        let engine = engine(&client)?;
+        let engine = &engine(ctx)?;
         let q = m.qualified()?;
         create_table(engine, &ctx.cancel, &q, &m).await?;
         if m.tracks() {
@@ -189,8 +184,7 @@ impl Resource for TableResource {
     }
 
     async fn read(&self, ctx: &Ctx, prior: Model) -> Result<Option<Model>, Diagnostics> {
-        let client = ctx.client::<HasuraClient>()?;
-        let engine = engine(&client)?;
+        let engine = &engine(ctx)?;
         let t = prior.table();
         // Refreshing many tables costs one query: the process's snapshot.
         let Some(cat) = engine
@@ -207,8 +201,7 @@ impl Resource for TableResource {
     }
 
     async fn update(&self, ctx: &Ctx, old: Model, new: Model) -> Result<Model, ApplyError<Model>> {
-        let client = ctx.client::<HasuraClient>()?;
-        let engine = engine(&client)?;
+        let engine = &engine(ctx)?;
         let q = new.qualified()?;
         let t = new.table();
         let cat = catalog(engine, &ctx.cancel, t)
@@ -248,8 +241,7 @@ impl Resource for TableResource {
     }
 
     async fn delete(&self, ctx: &Ctx, m: Model) -> Result<(), Diagnostics> {
-        let client = ctx.client::<HasuraClient>()?;
-        let engine = engine(&client)?;
+        let engine = &engine(ctx)?;
         if m.protected() {
             return Err(Diagnostics::error(
                 "Table is protected from deletion",

@@ -10,20 +10,17 @@ use crate::framework::Value::Known;
 use crate::framework::{AttrPath, Ctx, Diagnostics};
 
 use super::super::client::catalog::{CatalogTable, PlannedColumns};
-use super::super::client::{Engine, HasuraClient, HasuraError};
+use super::super::client::{Engine, HasuraError};
 use super::super::types::{canonical_type, is_serial, same_default, same_type};
 use super::tracking::TableRef;
-use super::{Column, Model};
+use super::{engine, Column, Model};
 
 /// Tells the `hasura_permission`s planned after this table, by this process,
 /// which columns it will have once applied: until then the catalog cannot
 /// know a column this plan adds, and still shows one it drops. `planned` is
 /// `None` when the table is destroyed.
 pub(super) fn record_planned_columns(ctx: &Ctx, prior: Option<&Model>, planned: Option<&Model>) {
-    let Ok(client) = ctx.client::<HasuraClient>() else {
-        return;
-    };
-    let Ok(engine) = client.engine() else { return };
+    let Ok(engine) = &engine(ctx) else { return };
     let record = |t: TableRef<'_>, columns| {
         engine.record_planned_columns(t.source, t.schema, t.name, columns)
     };
@@ -254,10 +251,7 @@ pub(super) async fn keep_equivalent_spellings(
     if probe.is_empty() {
         return;
     }
-    let Ok(client) = ctx.client::<HasuraClient>() else {
-        return;
-    };
-    let Ok(engine) = client.engine() else { return };
+    let Ok(engine) = &engine(ctx) else { return };
     let mut defs = Vec::new();
     for p in &probe {
         defs.push(probe_def(

@@ -4,7 +4,7 @@
 use serde_json::{json, Value as J};
 use tokio_util::sync::CancellationToken;
 
-use crate::framework::{AttrPath, Diagnostics, Value};
+use crate::framework::{AttrPath, Attribute, Diagnostics, Value};
 use crate::settle::{settle, ReadBack, Settle, Unsettled};
 
 use super::super::client::metadata::{is_already_gone, qualified_table};
@@ -59,9 +59,21 @@ pub fn planned_id(
     }
 }
 
+/// The `id` attribute both resources share.
+pub fn id_attribute() -> Attribute {
+    Attribute::string("id")
+        .computed()
+        .describe("`<source>.<schema>.<table>`, the import id.")
+}
+
 /// The naming rules for `source`, `schema` and `name`, checked where known.
-pub fn validate_names(names: [(&str, &Value<String>); 3], diags: &mut Diagnostics) {
-    for (attr, v) in names {
+pub fn validate_names(
+    source: &Value<String>,
+    schema: &Value<String>,
+    name: &Value<String>,
+    diags: &mut Diagnostics,
+) {
+    for (attr, v) in [("source", source), ("schema", schema), ("name", name)] {
         if let Some(Err(e)) = v.as_deref().map(check_name) {
             diags.add_attr_error(
                 AttrPath::attr(attr),
