@@ -155,8 +155,8 @@ impl Provider for HasuraProvider {
 
     fn resources(&self) -> Vec<Arc<dyn DynResource>> {
         vec![
-            legacy_resource(TableResource),
-            legacy_resource(TrackedTableResource),
+            resource(TableResource),
+            resource(TrackedTableResource),
             resource(PermissionResource),
             resource(EnvVarResource),
             legacy_resource(EnvVarsResource),

@@ -6,16 +6,18 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value as J};
 
-use crate::framework::legacy::{decode, encode, LegacyApplyError, LegacyResource, PlanContext};
-use crate::framework::IntoDiags;
-use crate::framework::{Attribute, Ctx, Diagnostics, Nesting, RequiresReplace, Schema};
-use crate::plugin::cty::{AttrPath, Type, Value};
-use crate::settle::{settle, ReadBack, Unsettled};
+use crate::framework::Value::{Known, Null};
+use crate::framework::{
+    ApplyError, AttrPath, Attribute, Ctx, Diagnostics, IntoDiags, Nesting, Plan, RequiresReplace,
+    Resource, Schema, Type, Value,
+};
+use crate::settle::Unsettled;
 
-use super::client::metadata::qualified_table;
-use super::client::HasuraClient;
-use super::ident::{check_name, format_id};
-use super::table::{is_tracked, parse_table_id, table_write, untrack_checked};
+use super::table::tracking::{
+    id_attribute, planned_id, set_tracked, settle_tracking, validate_names, TableRef,
+    TrackingWrite, READING_METADATA,
+};
+use super::table::{engine, parse_table_id};
 
 pub struct TrackedTableResource;
 
@@ -34,128 +36,164 @@ const ROOT_FIELDS: &[&str] = &[
 ];
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
-struct ColumnConfig {
-    custom_name: Option<String>,
-    comment: Option<String>,
+pub struct ColumnConfig {
+    custom_name: Value<String>,
+    comment: Value<String>,
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
-struct Model {
-    id: Option<String>,
-    source: Option<String>,
-    schema: Option<String>,
-    name: Option<String>,
+pub struct Model {
+    id: Value<String>,
+    source: Value<String>,
+    schema: Value<String>,
+    name: Value<String>,
+    custom_name: Value<String>,
+    /// Values may be unknown at plan time.
+    custom_root_fields: Value<BTreeMap<String, Value<String>>>,
+    column_config: Value<BTreeMap<String, ColumnConfig>>,
+    comment: Value<String>,
+}
+
+/// The `configuration` of `pg_track_table` and `pg_set_table_customization`,
+/// and of a table's metadata export entry. Empty maps are left out.
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct Configuration {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     custom_name: Option<String>,
-    custom_root_fields: Option<BTreeMap<String, String>>,
-    column_config: Option<BTreeMap<String, ColumnConfig>>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    custom_root_fields: BTreeMap<String, RootField>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    column_config: BTreeMap<String, ColumnCustomisation>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     comment: Option<String>,
 }
 
+/// A custom root field: sent as its name; exported as the name or as
+/// `{name, comment}`.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(untagged)]
+enum RootField {
+    Name(String),
+    Customised { name: Option<String> },
+}
+
+impl RootField {
+    fn name(self) -> Option<String> {
+        match self {
+            RootField::Name(n) => Some(n),
+            RootField::Customised { name } => name,
+        }
+    }
+}
+
+#[derive(Debug, Default, PartialEq, Serialize, Deserialize)]
+struct ColumnCustomisation {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    custom_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    comment: Option<String>,
+}
+
+/// A table's entry in the metadata export; only its configuration matters here.
+#[derive(Deserialize)]
+struct ExportEntry {
+    #[serde(default)]
+    configuration: Option<Configuration>,
+}
+
 impl Model {
-    fn source(&self) -> &str {
-        self.source.as_deref().unwrap_or("default")
-    }
-    fn schema(&self) -> &str {
-        self.schema.as_deref().unwrap_or("public")
-    }
-    fn name(&self) -> &str {
-        self.name.as_deref().unwrap_or_default()
-    }
-    fn id(&self) -> String {
-        format_id(&[self.source(), self.schema(), self.name()])
+    fn table(&self) -> TableRef<'_> {
+        TableRef::of(&self.source, &self.schema, &self.name)
     }
 
-    fn configuration(&self) -> J {
-        let mut c = serde_json::Map::new();
-        if let Some(n) = &self.custom_name {
-            c.insert("custom_name".into(), json!(n));
+    fn with_id(self) -> Self {
+        Model {
+            id: Known(self.table().id()),
+            ..self
         }
-        if let Some(r) = self.custom_root_fields.as_ref().filter(|r| !r.is_empty()) {
-            c.insert("custom_root_fields".into(), json!(r));
-        }
-        if let Some(cc) = self.column_config.as_ref().filter(|r| !r.is_empty()) {
-            let m: serde_json::Map<String, J> = cc
-                .iter()
-                .map(|(k, v)| {
-                    let mut e = serde_json::Map::new();
-                    if let Some(n) = &v.custom_name {
-                        e.insert("custom_name".into(), json!(n));
-                    }
-                    if let Some(x) = &v.comment {
-                        e.insert("comment".into(), json!(x));
-                    }
-                    (k.clone(), J::Object(e))
+    }
+
+    fn configuration(&self) -> Configuration {
+        Configuration {
+            custom_name: self.custom_name.known().cloned(),
+            custom_root_fields: self
+                .custom_root_fields
+                .or_default()
+                .into_iter()
+                .filter_map(|(k, v)| Some((k, RootField::Name(v.into_known()?))))
+                .collect(),
+            column_config: self
+                .column_config
+                .or_default()
+                .into_iter()
+                .map(|(k, c)| {
+                    let c = ColumnCustomisation {
+                        custom_name: c.custom_name.into_known(),
+                        comment: c.comment.into_known(),
+                    };
+                    (k, c)
                 })
-                .collect();
-            c.insert("column_config".into(), J::Object(m));
+                .collect(),
+            comment: self.comment.known().cloned(),
         }
-        if let Some(x) = &self.comment {
-            c.insert("comment".into(), json!(x));
-        }
-        J::Object(c)
+    }
+
+    /// The table and its configuration, as both metadata commands take them.
+    fn args(&self) -> J {
+        let mut args = self.table().args();
+        args["configuration"] = json!(self.configuration());
+        args
     }
 
     /// Hasura exports empty maps and echoes `column_config` names under the
     /// legacy `custom_column_names`: both are ignored; empty equals unset.
-    fn from_export(entry: &J, prior: &Model) -> Model {
-        let cfg = entry.get("configuration").cloned().unwrap_or(J::Null);
-        let roots: BTreeMap<String, String> = cfg
-            .get("custom_root_fields")
-            .and_then(J::as_object)
-            .map(|m| {
-                m.iter()
-                    .filter_map(|(k, v)| {
-                        let name = v.as_str().or_else(|| v.get("name").and_then(J::as_str))?;
-                        Some((k.clone(), name.to_string()))
-                    })
-                    .collect()
-            })
+    fn from_export(entry: &J, prior: &Model) -> Result<Model, serde_json::Error> {
+        let cfg = ExportEntry::deserialize(entry)?
+            .configuration
             .unwrap_or_default();
+        let roots: BTreeMap<String, Value<String>> = cfg
+            .custom_root_fields
+            .into_iter()
+            .filter_map(|(k, v)| Some((k, Known(v.name()?))))
+            .collect();
         let cols: BTreeMap<String, ColumnConfig> = cfg
-            .get("column_config")
-            .and_then(J::as_object)
-            .map(|m| {
-                m.iter()
-                    .map(|(k, v)| {
-                        let s = |f: &str| v.get(f).and_then(J::as_str).map(str::to_string);
-                        (
-                            k.clone(),
-                            ColumnConfig {
-                                custom_name: s("custom_name"),
-                                comment: s("comment"),
-                            },
-                        )
-                    })
-                    .filter(|(_, c)| c != &ColumnConfig::default())
-                    .collect()
+            .column_config
+            .into_iter()
+            .filter(|(_, c)| *c != ColumnCustomisation::default())
+            .map(|(k, c)| {
+                let c = ColumnConfig {
+                    custom_name: c.custom_name.into(),
+                    comment: c.comment.into(),
+                };
+                (k, c)
             })
-            .unwrap_or_default();
-        Model {
-            id: Some(prior.id()),
-            source: Some(prior.source().into()),
-            schema: Some(prior.schema().into()),
-            name: Some(prior.name().into()),
-            custom_name: cfg
-                .get("custom_name")
-                .and_then(J::as_str)
-                .map(str::to_string),
-            custom_root_fields: if roots.is_empty() && prior.custom_root_fields.is_none() {
-                None
+            .collect();
+        let t = prior.table();
+        Ok(Model {
+            id: Known(t.id()),
+            source: Known(t.source.into()),
+            schema: Known(t.schema.into()),
+            name: Known(t.name.into()),
+            custom_name: cfg.custom_name.into(),
+            custom_root_fields: if roots.is_empty() && prior.custom_root_fields.is_null() {
+                Null
             } else {
-                Some(roots)
+                Known(roots)
             },
-            column_config: if cols.is_empty() && prior.column_config.is_none() {
-                None
+            column_config: if cols.is_empty() && prior.column_config.is_null() {
+                Null
             } else {
-                Some(cols)
+                Known(cols)
             },
-            comment: cfg.get("comment").and_then(J::as_str).map(str::to_string),
-        }
+            comment: cfg.comment.into(),
+        })
     }
 }
 
 #[async_trait]
-impl LegacyResource for TrackedTableResource {
+impl Resource for TrackedTableResource {
+    type Model = Model;
+
     fn type_name(&self) -> &'static str {
         "hasura_tracked_table"
     }
@@ -164,9 +202,9 @@ impl LegacyResource for TrackedTableResource {
         Schema::new(
             "Tracks an existing table in Hasura (`pg_track_table`) without owning its DDL, e.g. for tables created by migrations. Customisation changes are applied in place with `pg_set_table_customization` (permissions are kept); destroying untracks the table and leaves its data alone. Import with `<source>.<schema>.<table>` (parts containing a `.` in double quotes).",
             vec![
-                Attribute::string("id").computed().describe("`<source>.<schema>.<table>`, the import id."),
-                Attribute::string("source").default(Value::string("default")).plan(RequiresReplace).describe("Hasura database (source) name. Default `default`."),
-                Attribute::string("schema").default(Value::string("public")).plan(RequiresReplace).describe("PostgreSQL schema. Default `public`."),
+                id_attribute(),
+                Attribute::string("source").default("default").plan(RequiresReplace).describe("Hasura database (source) name. Default `default`."),
+                Attribute::string("schema").default("public").plan(RequiresReplace).describe("PostgreSQL schema. Default `public`."),
                 Attribute::string("name").required().plan(RequiresReplace).describe("Name of the existing table or view."),
                 Attribute::string("custom_name").optional().describe("GraphQL name used instead of the table name in type and field names."),
                 Attribute::typed("custom_root_fields", Type::map(Type::String)).optional().describe(format!("Custom names for root fields, keyed by {}.", ROOT_FIELDS.iter().map(|f| format!("`{f}`")).collect::<Vec<_>>().join(", "))),
@@ -185,157 +223,101 @@ impl LegacyResource for TrackedTableResource {
         )
     }
 
-    fn validate(&self, config: &Value, diags: &mut Diagnostics) {
-        for attr in ["source", "schema", "name"] {
-            if let Some(s) = config.get(attr).as_str() {
-                if let Err(e) = check_name(s) {
-                    diags.add_attr_error(
-                        AttrPath::attr(attr),
-                        "Invalid name",
-                        format!("`{attr}` {e}."),
-                    );
-                }
-            }
-        }
-        if let Value::Map(m) = config.get("custom_root_fields") {
-            for k in m.keys().filter(|k| !ROOT_FIELDS.contains(&k.as_str())) {
-                diags.add_attr_error(
-                    AttrPath::attr("custom_root_fields").key(k),
-                    "Unknown root field",
-                    format!(
-                        "{k:?} is not a root field; use one of {}.",
-                        ROOT_FIELDS.join(", ")
-                    ),
-                );
-            }
-        }
-    }
-
-    async fn modify_plan(&self, _ctx: &Ctx, plan: PlanContext<'_>) {
-        if plan.planned.is_null() {
-            return;
-        }
-        match (
-            plan.planned.get("source").as_str(),
-            plan.planned.get("schema").as_str(),
-            plan.planned.get("name").as_str(),
-        ) {
-            (Some(a), Some(b), Some(c)) => {
-                let id = format_id(&[a, b, c]);
-                plan.planned.set("id", Value::string(id))
-            }
-            _ => plan.planned.set("id", Value::Unknown),
-        }
-    }
-
-    async fn create(
-        &self,
-        ctx: &Ctx,
-        planned: &Value,
-        _config: &Value,
-    ) -> Result<Value, LegacyApplyError> {
-        let client = ctx.client::<HasuraClient>()?;
-        let engine = client.engine()?;
-        let m: Model = decode(planned)?;
-        let args = json!({"source": m.source(), "table": qualified_table(m.schema(), m.name()), "configuration": m.configuration()});
-        settle(
-            &ctx.cancel,
-            &table_write(
-                m.name(),
-                "pg_track_table failed ambiguously and did not land; sending it again",
-            ),
-            || async {
-                engine
-                    .command(&ctx.cancel, "pg_track_table", args.clone(), None)
-                    .await
-                    .map(drop)
-            },
-            // Tracked now means our write landed with its answer lost.
-            |_| async {
-                let tracked =
-                    is_tracked(engine, &ctx.cancel, m.source(), m.schema(), m.name()).await?;
-                Ok(if tracked {
-                    ReadBack::Landed(())
-                } else {
-                    ReadBack::Absent
-                })
-            },
-        )
-        .await
-        .map_err(|u| {
-            let hint = match &u {
-                Unsettled::Failed(e) if e.code_is("already-tracked") => format!(
-                    " To manage it, import it: terraform import <address> {}",
-                    m.id()
+    fn validate(&self, config: &Model, diags: &mut Diagnostics) {
+        validate_names(&config.source, &config.schema, &config.name, diags);
+        let roots = config.custom_root_fields.known().into_iter().flatten();
+        for (k, _) in roots.filter(|(k, _)| !ROOT_FIELDS.contains(&k.as_str())) {
+            diags.add_attr_error(
+                AttrPath::attr("custom_root_fields").key(k),
+                "Unknown root field",
+                format!(
+                    "{k:?} is not a root field; use one of {}.",
+                    ROOT_FIELDS.join(", ")
                 ),
-                _ => String::new(),
-            };
-            let e = u.into_error("reading the metadata back to see whether it landed");
-            Diagnostics::error("Failed to track table", format!("{}{hint}", e.message))
-        })?;
-        let mut out = planned.clone();
-        out.set("id", Value::string(m.id()));
-        Ok(out)
+            );
+        }
     }
 
-    async fn read(&self, ctx: &Ctx, state: &Value) -> Result<Option<Value>, Diagnostics> {
-        let client = ctx.client::<HasuraClient>()?;
-        let engine = client.engine()?;
-        let prior: Model = decode(state)?;
+    async fn modify_plan(&self, _ctx: &Ctx, plan: Plan<'_, Model>) {
+        let p = &mut *plan.planned;
+        p.id = planned_id(&p.source, &p.schema, &p.name);
+    }
+
+    async fn create(&self, ctx: &Ctx, m: Model) -> Result<Model, ApplyError<Model>> {
+        let engine = &engine(ctx)?;
+        let t = m.table();
+        // Unlike `hasura_table`'s tracking, an already tracked table is not
+        // ours: its configuration may differ, so it is refused.
+        let write = TrackingWrite {
+            args: m.args(),
+            done_already: |_| false,
+            ..TrackingWrite::track(t)
+        };
+        // Tracked after an ambiguous failure means our write landed with its answer lost.
+        settle_tracking(engine, &ctx.cancel, t, &write)
+            .await
+            .map_err(|u| {
+                let hint = match &u {
+                    Unsettled::Failed(e) if e.code_is("already-tracked") => format!(
+                        " To manage it, import it: terraform import <address> {}",
+                        t.id()
+                    ),
+                    _ => String::new(),
+                };
+                let e = u.into_error(READING_METADATA);
+                Diagnostics::error("Failed to track table", format!("{e}{hint}"))
+            })?;
+        Ok(m.with_id())
+    }
+
+    async fn read(&self, ctx: &Ctx, prior: Model) -> Result<Option<Model>, Diagnostics> {
+        let engine = &engine(ctx)?;
         let export = engine
             .export(&ctx.cancel)
             .await
             .map_err(|e| e.into_diags("Failed to read Hasura metadata"))?;
-        let Some(entry) = export.table(prior.source(), prior.schema(), prior.name()) else {
+        let t = prior.table();
+        let Some(entry) = export.table(t.source, t.schema, t.name) else {
             return Ok(None);
         };
-        Ok(Some(encode(
-            &Model::from_export(entry, &prior),
-            &self.cty_type(),
-        )?))
+        let m = Model::from_export(entry, &prior).map_err(|e| {
+            Diagnostics::error(
+                "Failed to read Hasura metadata",
+                format!(
+                    "The metadata entry of table {} is not as expected: {e}",
+                    t.id()
+                ),
+            )
+        })?;
+        Ok(Some(m))
     }
 
-    async fn update(
-        &self,
-        ctx: &Ctx,
-        _prior: &Value,
-        planned: &Value,
-        _config: &Value,
-    ) -> Result<Value, LegacyApplyError> {
-        let client = ctx.client::<HasuraClient>()?;
-        let engine = client.engine()?;
-        let m: Model = decode(planned)?;
-        let args = json!({"source": m.source(), "table": qualified_table(m.schema(), m.name()), "configuration": m.configuration()});
+    async fn update(&self, ctx: &Ctx, _prior: Model, m: Model) -> Result<Model, ApplyError<Model>> {
+        let engine = &engine(ctx)?;
         engine
-            .command(&ctx.cancel, "pg_set_table_customization", args, None)
+            .command(&ctx.cancel, "pg_set_table_customization", m.args(), None)
             .await
             .map_err(|e| e.into_diags("Failed to update table customization"))?;
-        Ok(planned.clone())
+        Ok(m)
     }
 
-    async fn delete(&self, ctx: &Ctx, state: &Value) -> Result<(), Diagnostics> {
-        let client = ctx.client::<HasuraClient>()?;
-        let engine = client.engine()?;
-        let m: Model = decode(state)?;
+    async fn delete(&self, ctx: &Ctx, m: Model) -> Result<(), Diagnostics> {
+        let engine = &engine(ctx)?;
         // Retries ambiguous failures; a table no longer tracked counts as done.
-        untrack_checked(engine, &ctx.cancel, m.source(), m.schema(), m.name())
+        set_tracked(engine, &ctx.cancel, m.table(), false)
             .await
             .map_err(|e| e.into_diags("Failed to untrack table"))
     }
 
-    async fn import(&self, _ctx: &Ctx, id: &str) -> Result<Value, Diagnostics> {
+    async fn import(&self, _ctx: &Ctx, id: &str) -> Result<Model, Diagnostics> {
         let (source, schema, name) = parse_table_id(id)?;
         let m = Model {
-            source: Some(source),
-            schema: Some(schema),
-            name: Some(name),
+            source: Known(source),
+            schema: Known(schema),
+            name: Known(name),
             ..Default::default()
         };
-        let m = Model {
-            id: Some(m.id()),
-            ..m
-        };
-        encode(&m, &self.cty_type())
+        Ok(m.with_id())
     }
 }
 
@@ -346,27 +328,30 @@ mod tests {
     #[test]
     fn export_normalisation() {
         let prior = Model {
-            name: Some("t".into()),
-            custom_name: Some("x".into()),
+            name: "t".into(),
+            custom_name: "x".into(),
             ..Default::default()
         };
         let entry = json!({"table": {"schema": "public", "name": "t"}, "configuration": {"custom_root_fields": {}, "custom_column_names": {"a": "A"}, "column_config": {"a": {"custom_name": "A"}}, "custom_name": "x"}});
-        let m = Model::from_export(&entry, &prior);
+        let m = Model::from_export(&entry, &prior).unwrap();
         assert_eq!(m.custom_name.as_deref(), Some("x"));
-        assert_eq!(m.custom_root_fields, None);
+        assert_eq!(m.custom_root_fields, Null);
         assert_eq!(
-            m.column_config.unwrap()["a"].custom_name.as_deref(),
+            m.column_config.known().unwrap()["a"].custom_name.as_deref(),
             Some("A")
         );
         let entry = json!({"table": {"schema": "public", "name": "t"}, "configuration": {"custom_root_fields": {"select": {"name": "Ts", "comment": "c"}}}});
-        let m = Model::from_export(&entry, &prior);
-        assert_eq!(m.custom_root_fields.unwrap()["select"], "Ts");
-        assert_eq!(m.custom_name, None);
+        let m = Model::from_export(&entry, &prior).unwrap();
+        assert_eq!(
+            m.custom_root_fields.known().unwrap()["select"],
+            Known("Ts".into())
+        );
+        assert_eq!(m.custom_name, Null);
         let m = Model {
-            custom_name: Some("x".into()),
-            custom_root_fields: Some(BTreeMap::new()),
+            custom_name: "x".into(),
+            custom_root_fields: Known(BTreeMap::new()),
             ..Default::default()
         };
-        assert_eq!(m.configuration(), json!({"custom_name": "x"}));
+        assert_eq!(json!(m.configuration()), json!({"custom_name": "x"}));
     }
 }
