@@ -65,25 +65,19 @@ impl<T> Listing<T> {
     }
 }
 
-#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+/// A public key as the JWKS lists it; members absent from it read as null.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
+#[serde(default)]
 pub struct Jwk {
-    #[serde(default)]
     pub kid: Option<String>,
-    #[serde(default)]
     pub kty: Option<String>,
-    #[serde(default)]
     pub alg: Option<String>,
-    #[serde(rename = "use", default)]
+    #[serde(rename = "use")]
     pub use_: Option<String>,
-    #[serde(default)]
     pub n: Option<String>,
-    #[serde(default)]
     pub e: Option<String>,
-    #[serde(default)]
     pub crv: Option<String>,
-    #[serde(default)]
     pub x: Option<String>,
-    #[serde(default)]
     pub y: Option<String>,
 }
 
