@@ -3,12 +3,11 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
 use crate::framework::json_string::{canonical, json_eq};
-use crate::framework::legacy::{decode, encode, LegacyApplyError, LegacyResource, PlanContext};
-use crate::framework::IntoDiags;
+use crate::framework::validators::quoted_list;
 use crate::framework::{
-    Attribute, Ctx, Diagnostics, IntBetween, JsonObject, Schema, StringLen, UseStateForUnknown,
+    ApplyError, AttrPath, Attribute, Ctx, Diagnostics, IntBetween, IntoDiags, JsonObject, Known,
+    Plan, Resource, Schema, StringLen, UseStateForUnknown, Value,
 };
-use crate::plugin::cty::{AttrPath, Value};
 use crate::settle::{settle, Ambiguous, ReadBack, Settle};
 
 use super::claims;
@@ -24,66 +23,61 @@ const SIGNING_ALGORITHMS: &[&str] = &[
     "PS384", "PS512", "EdDSA",
 ];
 
-#[derive(Debug, Default, Serialize, Deserialize)]
-struct Model {
-    id: Option<String>,
-    name: Option<String>,
-    claims: Option<String>,
-    lifetime: Option<i64>,
-    allowed_clock_skew: Option<i64>,
-    custom_signing_key: Option<bool>,
-    signing_algorithm: Option<String>,
-    signing_key: Option<String>,
-    created_at: Option<i64>,
-    updated_at: Option<i64>,
+#[derive(Default, Serialize, Deserialize)]
+pub struct Model {
+    id: Value<String>,
+    name: Value<String>,
+    claims: Value<String>,
+    lifetime: Value<i64>,
+    allowed_clock_skew: Value<i64>,
+    custom_signing_key: Value<bool>,
+    signing_algorithm: Value<String>,
+    /// Write-only: Clerk never returns it, so the state keeps what was sent.
+    signing_key: Value<String>,
+    created_at: Value<i64>,
+    updated_at: Value<i64>,
 }
 
 impl Model {
-    fn from_api(t: JwtTemplate, signing_key: Option<String>) -> Model {
+    fn from_api(t: JwtTemplate, signing_key: Value<String>) -> Model {
         Model {
-            id: Some(t.id),
-            name: Some(t.name),
-            claims: Some(canonical(&t.claims)),
-            lifetime: Some(t.lifetime),
-            allowed_clock_skew: Some(t.allowed_clock_skew),
-            custom_signing_key: Some(t.custom_signing_key),
-            signing_algorithm: t.signing_algorithm,
+            id: t.id.into(),
+            name: t.name.into(),
+            claims: canonical(&t.claims).into(),
+            lifetime: t.lifetime.into(),
+            allowed_clock_skew: t.allowed_clock_skew.into(),
+            custom_signing_key: t.custom_signing_key.into(),
+            signing_algorithm: t.signing_algorithm.into(),
             signing_key,
-            created_at: Some(t.created_at),
-            updated_at: Some(t.updated_at),
+            created_at: t.created_at.into(),
+            updated_at: t.updated_at.into(),
         }
     }
 
-    /// The request body: planned values, plus the signing key from config
-    /// (write-only, so it is not in the plan on newer cores).
-    fn body(&self, config: &Model) -> Result<TemplateBody, Diagnostics> {
-        let claims = self.claims.as_deref().unwrap_or("{}");
-        let claims: serde_json::Value = serde_json::from_str(claims).map_err(|e| {
+    fn id(&self) -> &str {
+        self.id.str_or("")
+    }
+
+    /// The request body. The signing key is here with its configured value
+    /// although it is write-only (the framework puts it back for apply).
+    fn body(&self) -> Result<TemplateBody, Diagnostics> {
+        let claims = serde_json::from_str(self.claims.str_or("{}")).map_err(|e| {
             Diagnostics::attr_error(
                 AttrPath::attr("claims"),
                 "Invalid JSON",
                 format!("`claims` is not valid JSON: {e}"),
             )
         })?;
-        let custom = self.custom_signing_key.unwrap_or(false);
+        let custom = self.custom_signing_key.or(false);
+        let if_custom = |v: &Value<String>| v.known().filter(|_| custom).cloned();
         Ok(TemplateBody {
-            name: self.name.clone().unwrap_or_default(),
+            name: self.name.str_or("").to_string(),
             claims,
-            lifetime: self.lifetime.unwrap_or(60),
-            allowed_clock_skew: self.allowed_clock_skew.unwrap_or(5),
+            lifetime: self.lifetime.or(60),
+            allowed_clock_skew: self.allowed_clock_skew.or(5),
             custom_signing_key: custom,
-            signing_algorithm: if custom {
-                self.signing_algorithm
-                    .clone()
-                    .or(config.signing_algorithm.clone())
-            } else {
-                None
-            },
-            signing_key: if custom {
-                config.signing_key.clone().or(self.signing_key.clone())
-            } else {
-                None
-            },
+            signing_algorithm: if_custom(&self.signing_algorithm),
+            signing_key: if_custom(&self.signing_key),
         })
     }
 }
@@ -107,10 +101,10 @@ impl Ambiguous for ClerkError {
     fn may_have_landed(&self) -> bool {
         // A create refused because its name is taken may have met itself:
         // an earlier attempt, or apply, whose answer was lost.
-        !self.is_cancelled() && (self.is_ambiguous() || self.code.as_deref() == Some(NAME_TAKEN))
+        !self.is_cancelled() && (self.is_ambiguous() || self.code() == Some(NAME_TAKEN))
     }
     fn message_mut(&mut self) -> &mut String {
-        &mut self.message
+        ClerkError::message_mut(self)
     }
     fn log_text(&self) -> Option<&str> {
         // Clerk's answers stay out of the logs, as in `http`: their text is
@@ -128,7 +122,7 @@ async fn create_once(
     client: &ClerkClient,
     ctx: &Ctx,
     body: &TemplateBody,
-) -> Result<JwtTemplate, LegacyApplyError> {
+) -> Result<JwtTemplate, ClerkError> {
     let how = Settle {
         resending: "create did not land; sending it again",
         landed: Some("template from an earlier attempt found; adopting it"),
@@ -143,13 +137,10 @@ async fn create_once(
         &how,
         || client.create_template(&ctx.cancel, body),
         |err| {
-            let conflict = err.code.as_deref() == Some(NAME_TAKEN);
+            let conflict = err.code() == Some(NAME_TAKEN);
             async move {
                 Ok(
-                    match client
-                        .find_template_by_name(&ctx.cancel, &body.name)
-                        .await?
-                    {
+                    match client.template_by_name(&ctx.cancel, &body.name).await? {
                         Some(t) if is_ours(&t, body) => ReadBack::Landed(t),
                         None if !conflict => ReadBack::Absent,
                         _ => ReadBack::Other,
@@ -159,15 +150,13 @@ async fn create_once(
         },
     )
     .await
-    .map_err(|u| {
-        u.into_error("looking the template up by name to see whether it landed")
-            .into_diags("Failed to create JWT template")
-            .into()
-    })
+    .map_err(|u| u.into_error("looking the template up by name to see whether it landed"))
 }
 
 #[async_trait]
-impl LegacyResource for JwtTemplateResource {
+impl Resource for JwtTemplateResource {
+    type Model = Model;
+
     fn type_name(&self) -> &'static str {
         "clerk_jwt_template"
     }
@@ -183,13 +172,13 @@ impl LegacyResource for JwtTemplateResource {
                 Attribute::string("claims").required().validate(JsonObject).semantic_eq(json_eq).describe(
                     "The template's custom claims as a JSON object string, usually `jsonencode({...})`. Shortcodes such as `\"{{user.id}}\"` are kept verbatim. Compared by meaning, so key order and whitespace never cause a diff. Reserved claims (`azp`, `exp`, `iat`, `iss`, `jti`, `nbf`, `sub`, `sid`, `v`, `pla`, `fea`, `fva`, `sts`) are rejected at validate time.",
                 ),
-                Attribute::int("lifetime").default(Value::int(60)).validate(IntBetween(30, 315_360_000)).describe(
+                Attribute::int("lifetime").default(60).validate(IntBetween(30, 315_360_000)).describe(
                     "Token lifetime in seconds (30 to 315360000). Defaults to 60, Clerk's own default.",
                 ),
-                Attribute::int("allowed_clock_skew").default(Value::int(5)).validate(IntBetween(0, 300)).describe(
+                Attribute::int("allowed_clock_skew").default(5).validate(IntBetween(0, 300)).describe(
                     "Allowed clock skew in seconds (0 to 300), sets `nbf`. Defaults to 5, Clerk's own default.",
                 ),
-                Attribute::bool("custom_signing_key").default(Value::Bool(false)).describe(
+                Attribute::bool("custom_signing_key").default(false).describe(
                     "Sign tokens with `signing_key`/`signing_algorithm` instead of the instance key. Default `false`: tokens are RS256-signed with the instance key published in the JWKS.",
                 ),
                 Attribute::string("signing_algorithm").optional_computed().validate(StringLen(1, 16)).describe(
@@ -204,107 +193,42 @@ impl LegacyResource for JwtTemplateResource {
         )
     }
 
-    fn validate(&self, config: &Value, diags: &mut Diagnostics) {
-        if config
-            .get("name")
-            .as_str()
-            .is_some_and(|n| n.trim().is_empty())
-        {
+    fn validate(&self, config: &Model, diags: &mut Diagnostics) {
+        if config.name.as_deref().is_some_and(|n| n.trim().is_empty()) {
             diags.add_attr_error(
                 AttrPath::attr("name"),
                 "Blank template name",
                 "`name` must contain a visible character; clients request tokens by this name.",
             );
         }
-        if let Some(alg) = config.get("signing_algorithm").as_str() {
-            if !SIGNING_ALGORITHMS.contains(&alg) {
-                diags.add_attr_error(
-                    AttrPath::attr("signing_algorithm"),
-                    "Unsupported signing algorithm",
-                    format!("`signing_algorithm` must be one of {} (got {alg:?}); unsigned tokens (`none`) are never accepted.", crate::framework::validators::quoted_list(SIGNING_ALGORITHMS)),
-                );
-            }
-            let asymmetric = !alg.starts_with("HS");
-            if let Some(key) = config.get("signing_key").as_str() {
-                if asymmetric && SIGNING_ALGORITHMS.contains(&alg) && !key.contains("-----BEGIN") {
-                    diags.add_attr_error(AttrPath::attr("signing_key"), "Signing key is not a PEM private key", format!("`signing_algorithm` {alg:?} needs a PEM-encoded private key (`-----BEGIN PRIVATE KEY-----`...) in `signing_key`; an HMAC secret only works with HS256/HS384/HS512."));
-                }
-            }
+        if let Some(claims) = config.claims.as_deref() {
+            check_claims(claims, diags);
         }
-        if let Some(s) = config.get("claims").as_str() {
-            if let Ok(serde_json::Value::Object(m)) = serde_json::from_str::<serde_json::Value>(s) {
-                for c in claims::reserved_in(&m) {
-                    diags.add_attr_error(
-                        AttrPath::attr("claims"),
-                        "Reserved claim in JWT template",
-                        format!("`claims` sets {c:?}, which Clerk sets itself on every token and rejects in templates (jwt_template_reserved_claim). Remove it."),
-                    );
-                }
-            }
-        }
-        let custom = config.get("custom_signing_key");
-        if custom.as_bool() == Some(true) {
-            for attr in ["signing_algorithm", "signing_key"] {
-                if config.get(attr).is_null() {
-                    diags.add_attr_error(
-                        AttrPath::attr(attr),
-                        "Missing attribute",
-                        format!("`{attr}` is required when `custom_signing_key` is true."),
-                    );
-                }
-            }
-        } else if custom.as_bool() == Some(false) || custom.is_null() {
-            if !config.get("signing_key").is_null() {
-                diags.add_attr_error(AttrPath::attr("signing_key"), "Unused signing key", "`signing_key` is only used when `custom_signing_key` is true; set that, or remove `signing_key`.");
-            }
-            if config
-                .get("signing_algorithm")
-                .as_str()
-                .is_some_and(|a| a != DEFAULT_ALGORITHM)
-            {
-                diags.add_attr_error(AttrPath::attr("signing_algorithm"), "Custom algorithm without custom key", "Without `custom_signing_key = true`, Clerk signs with the instance key using RS256; set `custom_signing_key` or remove `signing_algorithm`.");
-            }
-        }
+        check_signing(config, diags);
     }
 
-    async fn modify_plan(&self, _ctx: &Ctx, plan: PlanContext<'_>) {
+    async fn modify_plan(&self, _ctx: &Ctx, plan: Plan<'_, Model>) {
         // Without a custom key Clerk reports RS256: say so in the plan rather
         // than leaving it unknown or stale after switching back to the instance key.
-        if plan.planned.is_null() || !plan.config.get("signing_algorithm").is_null() {
-            return;
-        }
-        if plan.planned.get("custom_signing_key").as_bool() == Some(false) {
-            plan.planned
-                .set("signing_algorithm", Value::string(DEFAULT_ALGORITHM));
+        if plan.config.signing_algorithm.is_null()
+            && plan.planned.custom_signing_key == Known(false)
+        {
+            plan.planned.signing_algorithm = DEFAULT_ALGORITHM.into();
         }
     }
 
-    async fn create(
-        &self,
-        ctx: &Ctx,
-        planned: &Value,
-        config: &Value,
-    ) -> Result<Value, LegacyApplyError> {
+    async fn create(&self, ctx: &Ctx, planned: Model) -> Result<Model, ApplyError<Model>> {
         let client = ctx.client::<ClerkClient>()?;
-        let plan: Model = decode(planned)?;
-        let cfg: Model = decode(config)?;
-        let body = plan.body(&cfg)?;
-        let created = create_once(&client, ctx, &body).await?;
-        Ok(encode(
-            &Model::from_api(created, plan.signing_key),
-            &self.cty_type(),
-        )?)
+        let created = create_once(&client, ctx, &planned.body()?)
+            .await
+            .map_err(|e| e.into_diags("Failed to create JWT template"))?;
+        Ok(Model::from_api(created, planned.signing_key))
     }
 
-    async fn read(&self, ctx: &Ctx, state: &Value) -> Result<Option<Value>, Diagnostics> {
+    async fn read(&self, ctx: &Ctx, state: Model) -> Result<Option<Model>, Diagnostics> {
         let client = ctx.client::<ClerkClient>()?;
-        let prior: Model = decode(state)?;
-        let id = prior.id.clone().unwrap_or_default();
-        match client.read_template(&ctx.cancel, &id).await {
-            Ok(t) => Ok(Some(encode(
-                &Model::from_api(t, prior.signing_key),
-                &self.cty_type(),
-            )?)),
+        match client.read_template(&ctx.cancel, state.id()).await {
+            Ok(t) => Ok(Some(Model::from_api(t, state.signing_key))),
             Err(e) if e.is_not_found() => Ok(None),
             Err(e) => Err(e.into_diags("Failed to read JWT template")),
         }
@@ -313,44 +237,31 @@ impl LegacyResource for JwtTemplateResource {
     async fn update(
         &self,
         ctx: &Ctx,
-        prior: &Value,
-        planned: &Value,
-        config: &Value,
-    ) -> Result<Value, LegacyApplyError> {
+        prior: Model,
+        planned: Model,
+    ) -> Result<Model, ApplyError<Model>> {
         let client = ctx.client::<ClerkClient>()?;
-        let prior: Model = decode(prior)?;
-        let plan: Model = decode(planned)?;
-        let cfg: Model = decode(config)?;
-        let id = prior.id.clone().unwrap_or_default();
         let t = client
-            .update_template(&ctx.cancel, &id, &plan.body(&cfg)?)
+            .update_template(&ctx.cancel, prior.id(), &planned.body()?)
             .await
             .map_err(|e| e.into_diags("Failed to update JWT template"))?;
-        Ok(encode(
-            &Model::from_api(t, plan.signing_key),
-            &self.cty_type(),
-        )?)
+        Ok(Model::from_api(t, planned.signing_key))
     }
 
-    async fn delete(&self, ctx: &Ctx, state: &Value) -> Result<(), Diagnostics> {
+    async fn delete(&self, ctx: &Ctx, state: Model) -> Result<(), Diagnostics> {
         let client = ctx.client::<ClerkClient>()?;
-        let m: Model = decode(state)?;
         client
-            .delete_template(&ctx.cancel, m.id.as_deref().unwrap_or_default())
+            .delete_template(&ctx.cancel, state.id())
             .await
             .map_err(|e| e.into_diags("Failed to delete JWT template"))
     }
 
-    async fn import(&self, ctx: &Ctx, id: &str) -> Result<Value, Diagnostics> {
+    async fn import(&self, ctx: &Ctx, id: &str) -> Result<Model, Diagnostics> {
         let client = ctx.client::<ClerkClient>()?;
         let found = if id.starts_with("jtmp_") {
-            client
-                .get_template(&ctx.cancel, id)
-                .await
-                .map(Some)
-                .or_else(|e| if e.is_not_found() { Ok(None) } else { Err(e) })
+            client.template_by_id(&ctx.cancel, id).await
         } else {
-            client.find_template_by_name(&ctx.cancel, id).await
+            client.template_by_name(&ctx.cancel, id).await
         }
         .map_err(|e| e.into_diags("Failed to import JWT template"))?;
         let Some(t) = found else {
@@ -359,37 +270,108 @@ impl LegacyResource for JwtTemplateResource {
                 format!("No JWT template has the id or name {id:?}. Import takes a template id (`jtmp_...`) or an exact template name."),
             ));
         };
-        encode(&Model::from_api(t, None), &self.cty_type())
+        Ok(Model::from_api(t, Value::Null))
+    }
+}
+
+fn check_claims(claims: &str, diags: &mut Diagnostics) {
+    if let Ok(serde_json::Value::Object(m)) = serde_json::from_str::<serde_json::Value>(claims) {
+        for c in claims::reserved_in(&m) {
+            diags.add_attr_error(
+                AttrPath::attr("claims"),
+                "Reserved claim in JWT template",
+                format!("`claims` sets {c:?}, which Clerk sets itself on every token and rejects in templates (jwt_template_reserved_claim). Remove it."),
+            );
+        }
+    }
+}
+
+/// `signing_algorithm` and `signing_key` belong together, and only with
+/// `custom_signing_key = true`.
+fn check_signing(config: &Model, diags: &mut Diagnostics) {
+    if let Some(alg) = config.signing_algorithm.as_deref() {
+        if !SIGNING_ALGORITHMS.contains(&alg) {
+            diags.add_attr_error(
+                AttrPath::attr("signing_algorithm"),
+                "Unsupported signing algorithm",
+                format!("`signing_algorithm` must be one of {} (got {alg:?}); unsigned tokens (`none`) are never accepted.", quoted_list(SIGNING_ALGORITHMS)),
+            );
+        }
+        let asymmetric = !alg.starts_with("HS");
+        if let Some(key) = config.signing_key.as_deref() {
+            if asymmetric && SIGNING_ALGORITHMS.contains(&alg) && !key.contains("-----BEGIN") {
+                diags.add_attr_error(AttrPath::attr("signing_key"), "Signing key is not a PEM private key", format!("`signing_algorithm` {alg:?} needs a PEM-encoded private key (`-----BEGIN PRIVATE KEY-----`...) in `signing_key`; an HMAC secret only works with HS256/HS384/HS512."));
+            }
+        }
+    }
+    match config.custom_signing_key {
+        Known(true) => {
+            let pair = [
+                ("signing_algorithm", &config.signing_algorithm),
+                ("signing_key", &config.signing_key),
+            ];
+            for (attr, v) in pair {
+                if v.is_null() {
+                    diags.add_attr_error(
+                        AttrPath::attr(attr),
+                        "Missing attribute",
+                        format!("`{attr}` is required when `custom_signing_key` is true."),
+                    );
+                }
+            }
+        }
+        Known(false) | Value::Null => {
+            if !config.signing_key.is_null() {
+                diags.add_attr_error(AttrPath::attr("signing_key"), "Unused signing key", "`signing_key` is only used when `custom_signing_key` is true; set that, or remove `signing_key`.");
+            }
+            if config
+                .signing_algorithm
+                .as_deref()
+                .is_some_and(|a| a != DEFAULT_ALGORITHM)
+            {
+                diags.add_attr_error(AttrPath::attr("signing_algorithm"), "Custom algorithm without custom key", "Without `custom_signing_key = true`, Clerk signs with the instance key using RS256; set `custom_signing_key` or remove `signing_algorithm`.");
+            }
+        }
+        Value::Unknown => {}
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::framework::ApiError;
+    use crate::http::HttpError;
+    use reqwest::{Method, StatusCode};
 
-    fn err(status: Option<u16>, code: Option<&str>) -> ClerkError {
-        ClerkError {
-            status: status.map(|s| reqwest::StatusCode::from_u16(s).unwrap()),
-            code: code.map(str::to_string),
-            message: "create failed".into(),
-            param: Some("name".into()),
-        }
+    /// A create failure as the client reports it.
+    fn failed(e: HttpError) -> ClerkError {
+        ClerkError::from_http(e, &Method::POST, "/jwt_templates")
+    }
+
+    fn refused(status: u16, code: &str) -> ClerkError {
+        failed(HttpError::Status {
+            status: StatusCode::from_u16(status).unwrap(),
+            body: format!(
+                r#"{{"errors":[{{"code":"{code}","message":"m","meta":{{"param_name":"name"}}}}]}}"#
+            ),
+        })
     }
 
     #[test]
     fn which_create_failures_are_read_back() {
-        assert!(err(None, None).may_have_landed());
-        assert!(err(Some(502), None).may_have_landed());
-        assert!(err(Some(422), Some(NAME_TAKEN)).may_have_landed());
-        assert!(!err(Some(422), Some("form_param_invalid")).may_have_landed());
-        assert!(!err(None, Some("cancelled")).may_have_landed());
-        let merged = err(None, None).with_read_back_failure("looking it up", err(Some(503), None));
+        let reset = || failed(HttpError::Transport("reset".into()));
+        assert!(reset().may_have_landed());
+        assert!(refused(502, "internal").may_have_landed());
+        assert!(refused(422, NAME_TAKEN).may_have_landed());
+        assert!(!refused(422, "form_param_invalid").may_have_landed());
+        assert!(!failed(HttpError::Cancelled).may_have_landed());
+        let merged = refused(422, NAME_TAKEN).with_read_back_failure("looking it up", reset());
         assert_eq!(
-            merged.message,
-            "create failed (looking it up also failed: create failed)"
+            merged.to_string(),
+            "Clerk API POST /jwt_templates failed with HTTP 422: m [form_identifier_exists]. A template with this name already exists; import it with `terraform import` instead of creating it. (looking it up also failed: Clerk API POST /jwt_templates failed: reset)"
         );
         assert_eq!(
-            merged.param.as_deref(),
+            merged.attribute(),
             Some("name"),
             "still blames the attribute"
         );

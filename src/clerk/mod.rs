@@ -2,8 +2,9 @@
 //! data sources that feed Hasura's JWT configuration.
 mod claims;
 mod client;
-mod data_sources;
+mod jwks;
 mod jwt_template;
 mod provider;
+mod template_data_source;
 
 pub use provider::ClerkProvider;

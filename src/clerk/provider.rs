@@ -5,16 +5,17 @@ use async_trait::async_trait;
 
 use serde::{Deserialize, Serialize};
 
-use crate::framework::legacy::{legacy_data_source, legacy_resource};
 use crate::framework::{
-    AttrPath, Attribute, Diagnostics, DynDataSource, DynResource, Provider, Schema, Value,
+    data_source, resource, AttrPath, Attribute, Diagnostics, DynDataSource, DynResource, Provider,
+    Schema, Value,
 };
 use crate::http::check_endpoint;
 use crate::settings::{retry_attributes, retry_settings, setting};
 
 use super::client::ClerkClient;
-use super::data_sources::{JwksDataSource, JwtTemplateDataSource};
+use super::jwks::{frontend_api_from_publishable_key, JwksDataSource};
 use super::jwt_template::JwtTemplateResource;
+use super::template_data_source::JwtTemplateDataSource;
 
 pub const DEFAULT_API_URL: &str = "https://api.clerk.com/v1";
 
@@ -60,7 +61,7 @@ impl Provider for ClerkProvider {
             }
         }
         if let Some(k) = config.publishable_key.as_deref() {
-            if super::data_sources::frontend_api_from_publishable_key(k).is_none() {
+            if frontend_api_from_publishable_key(k).is_none() {
                 diags.add_attr_error(AttrPath::attr("publishable_key"), "Invalid publishable key", "`publishable_key` must look like `pk_test_<base64>` or `pk_live_<base64>` as shown in the Clerk dashboard.");
             }
         }
@@ -94,20 +95,20 @@ impl Provider for ClerkProvider {
             Diagnostics::attr_error(
                 AttrPath::attr("secret_key"),
                 "Cannot configure the Clerk client",
-                e,
+                e.to_string(),
             )
         })?;
         Ok(Arc::new(client))
     }
 
     fn resources(&self) -> Vec<Arc<dyn DynResource>> {
-        vec![legacy_resource(JwtTemplateResource)]
+        vec![resource(JwtTemplateResource)]
     }
 
     fn data_sources(&self) -> Vec<Arc<dyn DynDataSource>> {
         vec![
-            legacy_data_source(JwtTemplateDataSource),
-            legacy_data_source(JwksDataSource),
+            data_source(JwtTemplateDataSource),
+            data_source(JwksDataSource),
         ]
     }
 }

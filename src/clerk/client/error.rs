@@ -1,0 +1,261 @@
+//! `ClerkError`: a failed Clerk call, and how Clerk's error answers are read.
+use reqwest::{Method, StatusCode};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Deserializer};
+
+use crate::framework::ApiError;
+use crate::http::HttpError;
+
+/// A failed Clerk call. Its text is worded for a Terraform user and never
+/// echoes a response body Clerk did not structure.
+#[derive(Debug, thiserror::Error)]
+pub enum ClerkError {
+    /// Clerk refused the request.
+    #[error("{message}")]
+    Api {
+        status: StatusCode,
+        /// Clerk's error code, e.g. `form_identifier_exists`.
+        code: Option<String>,
+        message: String,
+        /// The request parameter Clerk blamed (`meta.param_name`), e.g. `lifetime`.
+        param: Option<String>,
+    },
+    /// Clerk answered, but with a body this provider cannot read.
+    #[error("{message}")]
+    Unreadable { status: StatusCode, message: String },
+    /// No usable answer: the request may or may not have been applied.
+    #[error("{message}")]
+    Transport { message: String },
+    /// Terraform asked the provider to stop.
+    #[error("{message}")]
+    Cancelled { message: String },
+    /// The client cannot be built from the provider's settings.
+    #[error("{message}")]
+    NotConfigured { message: String },
+}
+
+/// Request parameters are named like the resource's attributes, so a
+/// parameter Clerk rejected becomes a diagnostic on that attribute.
+impl ApiError for ClerkError {
+    fn attribute(&self) -> Option<&str> {
+        match self {
+            ClerkError::Api { param, .. } => param.as_deref(),
+            _ => None,
+        }
+    }
+}
+
+impl ClerkError {
+    pub fn status(&self) -> Option<StatusCode> {
+        match self {
+            ClerkError::Api { status, .. } | ClerkError::Unreadable { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+    pub fn code(&self) -> Option<&str> {
+        match self {
+            ClerkError::Api { code, .. } => code.as_deref(),
+            _ => None,
+        }
+    }
+    pub fn is_not_found(&self) -> bool {
+        self.status() == Some(StatusCode::NOT_FOUND)
+    }
+    /// True when the request may have been applied although no answer came back.
+    pub fn is_ambiguous(&self) -> bool {
+        match self {
+            ClerkError::Transport { .. } => true,
+            ClerkError::Api { status, .. } => status.is_server_error(),
+            _ => false,
+        }
+    }
+    pub fn is_cancelled(&self) -> bool {
+        matches!(self, ClerkError::Cancelled { .. })
+    }
+    /// The user-facing text, for amending (see `settle::Ambiguous`).
+    pub fn message_mut(&mut self) -> &mut String {
+        match self {
+            ClerkError::Api { message, .. }
+            | ClerkError::Unreadable { message, .. }
+            | ClerkError::Transport { message }
+            | ClerkError::Cancelled { message }
+            | ClerkError::NotConfigured { message } => message,
+        }
+    }
+
+    pub(in crate::clerk) fn unreadable(
+        status: StatusCode,
+        method: &Method,
+        path: &str,
+        e: serde_json::Error,
+    ) -> Self {
+        ClerkError::Unreadable {
+            status,
+            message: format!(
+                "Clerk answered {method} {path} with a body this provider cannot read: {e}"
+            ),
+        }
+    }
+
+    pub(in crate::clerk) fn from_http(e: HttpError, method: &Method, path: &str) -> Self {
+        let path = path.split('?').next().unwrap_or(path);
+        match e {
+            HttpError::Status { status, body } => api_error(status, &body, method, path),
+            HttpError::Transport(msg) => ClerkError::Transport {
+                message: format!("Clerk API {method} {path} failed: {msg}"),
+            },
+            HttpError::Cancelled => ClerkError::Cancelled {
+                message: format!("Clerk API {method} {path} was cancelled because Terraform asked the provider to stop"),
+            },
+        }
+    }
+}
+
+/// Template request parameters, named exactly like `clerk_jwt_template`'s attributes.
+const TEMPLATE_PARAMS: &[&str] = &[
+    "name",
+    "claims",
+    "lifetime",
+    "allowed_clock_skew",
+    "custom_signing_key",
+    "signing_algorithm",
+    "signing_key",
+];
+
+/// Clerk's error answer: `{errors: [{code, message, long_message, meta}], clerk_trace_id}`.
+/// Only the first error is reported. Members of an unexpected type read as
+/// absent rather than making the whole answer unreadable.
+#[derive(Default, Deserialize)]
+struct ErrorBody {
+    #[serde(default, deserialize_with = "lenient")]
+    errors: Vec<ErrorEntry>,
+    #[serde(default, deserialize_with = "lenient")]
+    clerk_trace_id: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct ErrorEntry {
+    #[serde(default, deserialize_with = "lenient")]
+    code: Option<String>,
+    #[serde(default, deserialize_with = "lenient")]
+    message: Option<String>,
+    #[serde(default, deserialize_with = "lenient")]
+    long_message: Option<String>,
+    #[serde(default, deserialize_with = "lenient")]
+    meta: Option<ErrorMeta>,
+}
+
+#[derive(Deserialize)]
+struct ErrorMeta {
+    #[serde(default, deserialize_with = "lenient")]
+    param_name: Option<String>,
+    #[serde(default, deserialize_with = "lenient")]
+    name: Option<String>,
+}
+
+fn lenient<'de, D: Deserializer<'de>, T: DeserializeOwned + Default>(d: D) -> Result<T, D::Error> {
+    Ok(serde_json::from_value(serde_json::Value::deserialize(d)?).unwrap_or_default())
+}
+
+fn api_error(status: StatusCode, body: &str, method: &Method, path: &str) -> ClerkError {
+    let parsed: ErrorBody = serde_json::from_str(body).unwrap_or_default();
+    let first = parsed.errors.into_iter().next();
+    let (code, long, param) = match first {
+        Some(f) => (
+            f.code,
+            f.long_message.or(f.message),
+            f.meta
+                .and_then(|m| m.param_name.or(m.name))
+                .filter(|p| TEMPLATE_PARAMS.contains(&p.as_str())),
+        ),
+        None => (None, None, None),
+    };
+    let trace = parsed
+        .clerk_trace_id
+        .map(|t| format!(" (clerk_trace_id {t})"))
+        .unwrap_or_default();
+    let what = match (&code, long) {
+        (Some(c), Some(l)) => format!("{l} [{c}]"),
+        (None, Some(l)) => l,
+        // Unparsed bodies are not echoed: they could reflect request data.
+        _ => "no error details in the response".to_string(),
+    };
+    let hint = match (status.as_u16(), code.as_deref()) {
+        (401, _) => " Check `secret_key` (or CLERK_SECRET_KEY): Clerk rejected it.",
+        (429, _) => " Clerk's rate limit was still exceeded after retries; try again later or lower -parallelism.",
+        (_, Some("form_identifier_exists")) => " A template with this name already exists; import it with `terraform import` instead of creating it.",
+        _ => "",
+    };
+    ClerkError::Api {
+        message: format!(
+            "Clerk API {method} {path} failed with HTTP {}: {what}{trace}.{hint}",
+            status.as_u16()
+        ),
+        status,
+        code,
+        param,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refused(status: u16, body: &str) -> ClerkError {
+        let status = StatusCode::from_u16(status).unwrap();
+        let e = HttpError::Status {
+            status,
+            body: body.into(),
+        };
+        ClerkError::from_http(e, &Method::POST, "/jwt_templates?x=1")
+    }
+
+    #[test]
+    fn error_answers_are_read_into_code_param_and_text() {
+        let e = refused(
+            422,
+            r#"{"errors":[{"code":"form_param_invalid","message":"short","long_message":"lifetime is too short","meta":{"param_name":"lifetime"}}],"clerk_trace_id":"t1"}"#,
+        );
+        assert_eq!(e.code(), Some("form_param_invalid"));
+        assert_eq!(e.attribute(), Some("lifetime"));
+        assert_eq!(
+            e.to_string(),
+            "Clerk API POST /jwt_templates failed with HTTP 422: lifetime is too short [form_param_invalid] (clerk_trace_id t1)."
+        );
+        let other_param = refused(
+            422,
+            r#"{"errors":[{"message":"bad","meta":{"name":"password"}}]}"#,
+        );
+        assert_eq!(other_param.attribute(), None, "not an attribute");
+        assert_eq!(
+            other_param.to_string(),
+            "Clerk API POST /jwt_templates failed with HTTP 422: bad."
+        );
+    }
+
+    #[test]
+    fn unreadable_error_bodies_are_not_echoed() {
+        for body in [
+            "<html>secret</html>",
+            r#"{"errors":{"x":1}}"#,
+            r#"{"errors":[7]}"#,
+            "",
+        ] {
+            let e = refused(401, body);
+            assert_eq!(e.to_string(), "Clerk API POST /jwt_templates failed with HTTP 401: no error details in the response. Check `secret_key` (or CLERK_SECRET_KEY): Clerk rejected it.");
+            assert!(!e.is_ambiguous());
+        }
+        assert!(refused(502, "").is_ambiguous());
+        assert!(refused(404, "").is_not_found());
+    }
+
+    #[test]
+    fn cancellation_is_its_own_kind() {
+        let e = ClerkError::from_http(HttpError::Cancelled, &Method::GET, "/jwks");
+        assert!(e.is_cancelled() && !e.is_ambiguous());
+        assert_eq!(
+            e.to_string(),
+            "Clerk API GET /jwks was cancelled because Terraform asked the provider to stop"
+        );
+    }
+}
