@@ -57,6 +57,10 @@ async fn main() -> anyhow::Result<()> {
         )
         .init();
     let cfg = parse_args()?;
+    // Installed before the ready line: a supervisor that sends SIGTERM as
+    // soon as it reads that line must find it handled, not fatal.
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .context("install SIGTERM handler")?;
     let emu = ClerkEmulator::start(cfg).await?;
     let line = serde_json::json!({
         "api_url": emu.api_url(),
@@ -69,17 +73,11 @@ async fn main() -> anyhow::Result<()> {
         writeln!(out, "{line}")?;
         out.flush()?;
     }
-    shutdown_signal().await;
-    tracing::info!("shutting down");
-    emu.stop().await;
-    Ok(())
-}
-
-async fn shutdown_signal() {
-    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        .expect("install SIGTERM handler");
     tokio::select! {
         _ = tokio::signal::ctrl_c() => {}
         _ = term.recv() => {}
     }
+    tracing::info!("shutting down");
+    emu.stop().await;
+    Ok(())
 }

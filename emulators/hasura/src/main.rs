@@ -62,6 +62,9 @@ async fn main() -> anyhow::Result<()> {
         _ => bail!("exactly one of --database-url and --temp-postgres is required\n{USAGE}"),
     };
 
+    // Installed before the ready line: a supervisor that sends SIGTERM as
+    // soon as it reads that line must find it handled, not fatal.
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     let emu = HasuraEmulator::start(cfg.clone()).await?;
     println!(
         "{}",
@@ -76,7 +79,6 @@ async fn main() -> anyhow::Result<()> {
     );
     tracing::info!(endpoint = %emu.endpoint(), "hasura emulator listening");
 
-    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     tokio::select! {
         _ = tokio::signal::ctrl_c() => {}
         _ = term.recv() => {}
