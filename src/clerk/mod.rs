@@ -5,6 +5,7 @@ mod client;
 mod jwks;
 mod jwt_template;
 mod provider;
+mod redirect_url;
 mod template_data_source;
 
 pub use provider::ClerkProvider;

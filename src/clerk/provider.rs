@@ -15,6 +15,7 @@ use crate::settings::{retry_attributes, retry_settings, setting};
 use super::client::ClerkClient;
 use super::jwks::{frontend_api_from_publishable_key, JwksDataSource};
 use super::jwt_template::JwtTemplateResource;
+use super::redirect_url::RedirectUrlResource;
 use super::template_data_source::JwtTemplateDataSource;
 
 pub const DEFAULT_API_URL: &str = "https://api.clerk.com/v1";
@@ -102,7 +103,7 @@ impl Provider for ClerkProvider {
     }
 
     fn resources(&self) -> Vec<Arc<dyn DynResource>> {
-        vec![resource(JwtTemplateResource)]
+        vec![resource(JwtTemplateResource), resource(RedirectUrlResource)]
     }
 
     fn data_sources(&self) -> Vec<Arc<dyn DynDataSource>> {

@@ -1,5 +1,6 @@
 //! Clerk Backend API client: JWT templates, JWKS, domains.
 mod error;
+mod redirect_urls;
 mod wire;
 
 use std::collections::HashMap;
@@ -14,6 +15,7 @@ use tokio_util::sync::CancellationToken;
 use crate::http::{HttpClient, Idempotency, RetryPolicy};
 
 pub use error::ClerkError;
+pub use redirect_urls::RedirectUrl;
 pub use wire::{Domain, Jwk, Jwks, JwtTemplate, TemplateBody};
 use wire::{Listing, Paged};
 
@@ -102,18 +104,40 @@ impl ClerkClient {
         &self,
         cancel: &CancellationToken,
     ) -> Result<Vec<JwtTemplate>, ClerkError> {
+        self.list_all(cancel, "/jwt_templates").await
+    }
+
+    /// Every object of a paged collection (`paginated=true`, `limit`, `offset`).
+    async fn list_all<T: DeserializeOwned>(
+        &self,
+        cancel: &CancellationToken,
+        collection: &str,
+    ) -> Result<Vec<T>, ClerkError> {
         let mut out = Vec::new();
         loop {
             let path = format!(
-                "/jwt_templates?paginated=true&limit={PAGE}&offset={}",
+                "{collection}?paginated=true&limit={PAGE}&offset={}",
                 out.len()
             );
-            let page: Paged<JwtTemplate> = self.get(cancel, &path).await?;
+            let page: Paged<T> = self.get(cancel, &path).await?;
             let n = page.data.len();
             out.extend(page.data);
             if n == 0 || out.len() >= page.total_count {
                 return Ok(out);
             }
+        }
+    }
+
+    /// `Ok(None)` on 404.
+    async fn get_optional<T: DeserializeOwned>(
+        &self,
+        cancel: &CancellationToken,
+        path: &str,
+    ) -> Result<Option<T>, ClerkError> {
+        match self.get(cancel, path).await {
+            Ok(t) => Ok(Some(t)),
+            Err(e) if e.is_not_found() => Ok(None),
+            Err(e) => Err(e),
         }
     }
 
@@ -123,11 +147,7 @@ impl ClerkClient {
         cancel: &CancellationToken,
         id: &str,
     ) -> Result<Option<JwtTemplate>, ClerkError> {
-        match self.get(cancel, &template_path(id)).await {
-            Ok(t) => Ok(Some(t)),
-            Err(e) if e.is_not_found() => Ok(None),
-            Err(e) => Err(e),
-        }
+        self.get_optional(cancel, &template_path(id)).await
     }
 
     pub async fn template_by_name(
@@ -218,15 +238,10 @@ impl ClerkClient {
     ) -> Result<(), ClerkError> {
         let path = template_path(id);
         let idem = Idempotency::Idempotent;
-        match self
-            .write::<serde::de::IgnoredAny>(cancel, Method::DELETE, &path, None, idem)
-            .await
-        {
-            Ok(_) => Ok(()),
-            // Already gone (out of band, or our earlier attempt whose answer was lost).
-            Err(e) if e.is_not_found() => Ok(()),
-            Err(e) => Err(e),
-        }
+        already_gone_is_done(
+            self.write::<serde::de::IgnoredAny>(cancel, Method::DELETE, &path, None, idem)
+                .await,
+        )
     }
 
     pub async fn jwks(&self, cancel: &CancellationToken) -> Result<Jwks, ClerkError> {
@@ -239,8 +254,22 @@ impl ClerkClient {
     }
 }
 
+/// A DELETE answered 404 is done: the object went out of band, or an
+/// earlier attempt whose answer was lost removed it.
+fn already_gone_is_done<T>(r: Result<T, ClerkError>) -> Result<(), ClerkError> {
+    match r {
+        Ok(_) => Ok(()),
+        Err(e) if e.is_not_found() => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
 /// Ids come from users (import); never let one change the request path.
-fn template_path(id: &str) -> String {
+fn object_path(collection: &str, id: &str) -> String {
     let id: String = url::form_urlencoded::byte_serialize(id.as_bytes()).collect();
-    format!("/jwt_templates/{id}")
+    format!("{collection}/{id}")
+}
+
+fn template_path(id: &str) -> String {
+    object_path("/jwt_templates", id)
 }

@@ -1,0 +1,178 @@
+//! `clerk_redirect_url`: one entry of the instance's redirect URL allowlist.
+//! The API has no update, so a new `url` replaces the object.
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+
+use crate::framework::{
+    ApplyError, AttrPath, Attribute, Ctx, Diagnostics, IntoDiags, RequiresReplace, Resource,
+    Schema, StrCheck, UseStateForUnknown, Value,
+};
+use crate::settle::{settle, ReadBack, Settle};
+
+use super::client::{ClerkClient, ClerkError, RedirectUrl};
+
+pub struct RedirectUrlResource;
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct Model {
+    id: Value<String>,
+    url: Value<String>,
+    created_at: Value<i64>,
+}
+
+impl From<RedirectUrl> for Model {
+    fn from(r: RedirectUrl) -> Self {
+        Model {
+            id: r.id.into(),
+            url: r.url.into(),
+            created_at: r.created_at.into(),
+        }
+    }
+}
+
+/// How many times a create that certainly did not land is sent again.
+const CREATE_RESENDS: u32 = 3;
+
+/// A redirect URL is `scheme:...`: `https://` or an app's custom scheme
+/// (CreateRedirectURL: "prefixed with `https://` or a custom scheme").
+/// Schemes that run code in a browser are never a redirect target.
+pub fn check_redirect_url(u: &str) -> Result<(), String> {
+    let parsed = url::Url::parse(u).map_err(|e| {
+        format!("must be an absolute URL with a scheme, such as `https://app.example.com/sso-callback` or `myapp://oauth-callback` ({e})")
+    })?;
+    if u.chars().any(char::is_whitespace) {
+        return Err("must not contain whitespace".into());
+    }
+    if matches!(parsed.scheme(), "javascript" | "data" | "vbscript" | "file") {
+        return Err(format!(
+            "uses the `{}:` scheme, which is not a redirect target",
+            parsed.scheme()
+        ));
+    }
+    Ok(())
+}
+
+#[async_trait]
+impl Resource for RedirectUrlResource {
+    type Model = Model;
+
+    fn type_name(&self) -> &'static str {
+        "clerk_redirect_url"
+    }
+
+    fn schema(&self) -> Schema {
+        Schema::new(
+            "A URL Clerk may redirect to after sign-in or OAuth (`/v1/redirect_urls`), e.g. a native app's custom-scheme callback. The API has no update: changing `url` replaces the entry. Import with the id (`ru_...`) or the exact URL.",
+            vec![
+                Attribute::string("id").computed().plan(UseStateForUnknown).describe("Redirect URL id (`ru_...`), the import id."),
+                Attribute::string("url").required().plan(RequiresReplace).validate(StrCheck("Invalid redirect URL", check_redirect_url)).describe("The full URL: `https://...` or a custom scheme such as `myapp://oauth-callback`. Changing it replaces the entry."),
+                Attribute::int("created_at").computed().plan(UseStateForUnknown).describe("Creation time, Unix milliseconds."),
+            ],
+        )
+    }
+
+    async fn create(&self, ctx: &Ctx, m: Model) -> Result<Model, ApplyError<Model>> {
+        let client = ctx.client::<ClerkClient>()?;
+        let url = m.url.str_or("");
+        let failed = |e: ClerkError| e.into_diags("Failed to create redirect URL");
+        // The API documents no answer for a URL already listed, so look first:
+        // Terraform must not quietly add a second entry it would then own.
+        let existing = client
+            .list_redirect_urls(&ctx.cancel)
+            .await
+            .map_err(failed)?;
+        if let Some(r) = existing.iter().find(|r| r.url == url) {
+            return Err(Diagnostics::attr_error(
+                AttrPath::attr("url"),
+                "Redirect URL already exists",
+                format!("{url:?} is already a redirect URL of this instance. To manage it, import it: terraform import <address> {}", r.id),
+            )
+            .into());
+        }
+        let how = Settle {
+            resending:
+                "creating a redirect URL failed ambiguously and did not land; sending it again",
+            landed: Some("creating a redirect URL failed ambiguously but it exists; adopting it"),
+            table: None,
+            resends: CREATE_RESENDS,
+            backoff: true,
+        };
+        let created = settle(
+            &ctx.cancel,
+            &how,
+            || client.create_redirect_url(&ctx.cancel, url),
+            |_| async {
+                let now = client.list_redirect_urls(&ctx.cancel).await?;
+                Ok(match now.into_iter().find(|r| r.url == url) {
+                    Some(r) => ReadBack::Landed(r),
+                    None => ReadBack::Absent,
+                })
+            },
+        )
+        .await
+        .map_err(|u| failed(u.into_error("listing the redirect URLs to see whether it landed")))?;
+        Ok(created.into())
+    }
+
+    async fn read(&self, ctx: &Ctx, state: Model) -> Result<Option<Model>, Diagnostics> {
+        let client = ctx.client::<ClerkClient>()?;
+        let found = client
+            .redirect_url(&ctx.cancel, state.id.str_or(""))
+            .await
+            .map_err(|e| e.into_diags("Failed to read redirect URL"))?;
+        Ok(found.map(Model::from))
+    }
+
+    /// Every attribute either replaces or is computed: nothing to send.
+    async fn update(
+        &self,
+        _ctx: &Ctx,
+        _prior: Model,
+        planned: Model,
+    ) -> Result<Model, ApplyError<Model>> {
+        Ok(planned)
+    }
+
+    async fn delete(&self, ctx: &Ctx, state: Model) -> Result<(), Diagnostics> {
+        let client = ctx.client::<ClerkClient>()?;
+        client
+            .delete_redirect_url(&ctx.cancel, state.id.str_or(""))
+            .await
+            .map_err(|e| e.into_diags("Failed to delete redirect URL"))
+    }
+
+    async fn import(&self, ctx: &Ctx, id: &str) -> Result<Model, Diagnostics> {
+        let client = ctx.client::<ClerkClient>()?;
+        let found = if id.starts_with("ru_") {
+            client.redirect_url(&ctx.cancel, id).await
+        } else {
+            client
+                .list_redirect_urls(&ctx.cancel)
+                .await
+                .map(|all| all.into_iter().find(|r| r.url == id))
+        }
+        .map_err(|e| e.into_diags("Failed to import redirect URL"))?;
+        found.map(Model::from).ok_or_else(|| {
+            Diagnostics::error(
+                "Redirect URL not found",
+                format!("No redirect URL has the id or URL {id:?}. Import takes an id (`ru_...`) or the exact URL."),
+            )
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::check_redirect_url;
+
+    #[test]
+    fn redirect_urls() {
+        assert!(check_redirect_url("https://app.example.com/sso-callback").is_ok());
+        assert!(check_redirect_url("myapp://oauth-callback").is_ok());
+        assert!(check_redirect_url("http://localhost:3000/cb").is_ok());
+        assert!(check_redirect_url("/sso-callback").is_err());
+        assert!(check_redirect_url("https://app.example.com/a b").is_err());
+        assert!(check_redirect_url("javascript:alert(1)").is_err());
+        assert!(check_redirect_url("").is_err());
+    }
+}
