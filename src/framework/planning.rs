@@ -26,6 +26,7 @@ pub fn validate(attrs: &[Attribute], obj: &Value, path: &AttrPath, diags: &mut D
         if v.is_null() || v.is_unknown() {
             continue;
         }
+        null_elements(v, &p, diags);
         if v.is_wholly_known() {
             for val in &a.validators {
                 val.validate(v, &p, diags);
@@ -36,6 +37,31 @@ pub fn validate(attrs: &[Attribute], obj: &Value, path: &AttrPath, diags: &mut D
                 validate(inner, elem, &ep, diags)
             });
         }
+    }
+}
+
+/// Core lets a list, set or map hold a null (`[null]`, an unset variable in a
+/// list); no API here has a meaning for one, so it is refused where it stands.
+fn null_elements(v: &Value, path: &AttrPath, diags: &mut Diagnostics) {
+    let mut refuse = |p: AttrPath| {
+        diags.add_attr_error(
+            p.clone(),
+            "Null element",
+            format!("`{p}` is null: an element of a list, set or map must have a value. Remove it or set one."),
+        )
+    };
+    match v {
+        Value::List(items) => items
+            .iter()
+            .enumerate()
+            .filter(|(_, x)| x.is_null())
+            .for_each(|(i, _)| refuse(path.index(i))),
+        Value::Set(items) if items.iter().any(Value::is_null) => refuse(path.clone()),
+        Value::Map(m) => m
+            .iter()
+            .filter(|(_, x)| x.is_null())
+            .for_each(|(k, _)| refuse(path.key(k))),
+        _ => {}
     }
 }
 

@@ -575,9 +575,13 @@ fn isolate_env(cmd: &mut Command, dir: &Path, cli_config: &Path) {
 /// Terraform stays in the test's process group, so a test runner that kills a hung test's
 /// group (cargo-nextest's slow-timeout) takes Terraform and the providers down with it.
 fn run_with_timeout(mut cmd: Command, timeout: Duration, what: &str) -> TfOutput {
+    use std::os::unix::process::CommandExt;
+    // Its own process group, so that whatever it leaves behind (a provider
+    // orphaned by a crashing core keeps the output pipes open) can be ended.
     cmd.stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+        .stderr(Stdio::piped())
+        .process_group(0);
     let mut child = cmd
         .spawn()
         .unwrap_or_else(|e| panic!("cannot start {what}: {e}"));
@@ -613,12 +617,26 @@ fn run_with_timeout(mut cmd: Command, timeout: Duration, what: &str) -> TfOutput
             timeout.as_secs_f64()
         );
     };
+    kill_group(child.id());
     let stdout = String::from_utf8_lossy(&t_out.join().unwrap_or_default()).into_owned();
     let stderr = String::from_utf8_lossy(&t_err.join().unwrap_or_default()).into_owned();
     TfOutput {
         code: status.code().unwrap_or(-1),
         stdout,
         stderr,
+    }
+}
+
+/// SIGKILLs what is left of the process group `leader` led (nothing, when
+/// Terraform stopped its providers as it should).
+fn kill_group(leader: u32) {
+    extern "C" {
+        fn kill(pid: i32, sig: i32) -> i32;
+    }
+    const SIGKILL: i32 = 9;
+    // SAFETY: kill(2) with a negative pid signals that process group only.
+    unsafe {
+        kill(-(leader as i32), SIGKILL);
     }
 }
 
