@@ -9,6 +9,8 @@ mod support;
 
 #[path = "null_values/common.rs"]
 mod common;
+#[path = "null_values/elements.rs"]
+mod elements;
 #[path = "null_values/optional.rs"]
 mod optional;
 #[path = "null_values/required.rs"]
