@@ -9,6 +9,7 @@ use terraform_providers::framework::{AttrType, Attribute, Mode, Nesting, Provide
 const SAMPLES: &[(&str, &str)] = &[
     ("clerk_jwt_template.claims", r#"jsonencode({ role = "x" })"#),
     ("hasura_permission.action", r#""delete""#),
+    ("clerk_redirect_url.url", r#""https://app.example.com/cb""#),
 ];
 
 /// Optional attributes a block needs to pass its cross-attribute checks with
