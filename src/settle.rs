@@ -56,6 +56,17 @@ pub enum Unsettled<E> {
     ReadBackFailed { write: E, read_back: E },
 }
 
+impl<E> Unsettled<E> {
+    /// The error to report when a failed read-back needs no mention of the
+    /// write (the read-back's own failure says it all).
+    pub fn into_last_error(self) -> E {
+        match self {
+            Unsettled::Failed(e) | Unsettled::Other(e) => e,
+            Unsettled::ReadBackFailed { read_back, .. } => read_back,
+        }
+    }
+}
+
 impl<E: Ambiguous> Unsettled<E> {
     /// One error for the user; `reading_back` names the read-back in it.
     pub fn into_error(self, reading_back: &str) -> E {
@@ -88,6 +99,28 @@ pub struct Settle<'a> {
 pub async fn settle<T, E, S, SF, R, RF>(
     cancel: &CancellationToken,
     how: &Settle<'_>,
+    send: S,
+    read_back: R,
+) -> Result<T, Unsettled<E>>
+where
+    E: Ambiguous,
+    S: FnMut() -> SF,
+    SF: Future<Output = Result<T, E>>,
+    R: FnMut(&E) -> RF,
+    RF: Future<Output = Result<ReadBack<T>, E>>,
+{
+    settle_when(cancel, how, E::may_have_landed, send, read_back).await
+}
+
+/// [`settle`] for writes that must also be read back after other failures:
+/// `read_back_after` says which (e.g. a lost compare-and-swap race, where
+/// the server's state decides whether to re-send). A `send` that derives
+/// what it writes from the server's current state re-sends only what is
+/// still missing.
+pub async fn settle_when<T, E, S, SF, R, RF>(
+    cancel: &CancellationToken,
+    how: &Settle<'_>,
+    read_back_after: impl Fn(&E) -> bool,
     mut send: S,
     mut read_back: R,
 ) -> Result<T, Unsettled<E>>
@@ -103,7 +136,7 @@ where
     loop {
         let e = match send().await {
             Ok(t) => return Ok(t),
-            Err(e) if e.may_have_landed() => e,
+            Err(e) if read_back_after(&e) => e,
             Err(e) => return Err(Unsettled::Failed(e)),
         };
         match read_back(&e).await {

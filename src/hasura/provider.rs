@@ -13,7 +13,7 @@ use crate::framework::{
 use crate::http::{check_endpoint, HttpClient, RetryPolicy};
 use crate::settings::{retry_attributes, retry_settings, setting};
 
-use super::client::{Cloud, Engine, HasuraClient};
+use super::client::{Cloud, Engine, HasuraClient, Missing};
 use super::env_var::EnvVarResource;
 use super::env_vars::EnvVarsResource;
 use super::permission::PermissionResource;
@@ -115,8 +115,8 @@ impl Provider for HasuraProvider {
             (Some(u), Some(secret)) => Ok(Engine::new(http.clone(), u, &secret).map_err(|e| {
                 Diagnostics::attr_error(AttrPath::attr("admin_secret"), "Invalid admin secret", e)
             })?),
-            (None, _) => Err("`endpoint` is not set".to_string()),
-            (Some(_), None) => Err("`admin_secret` is not set".to_string()),
+            (None, _) => Err(Missing::Endpoint),
+            (Some(_), None) => Err(Missing::AdminSecret),
         };
 
         let cloud_url = setting(&config.cloud_api_url, "HASURA_CLOUD_API_URL")
@@ -148,7 +148,7 @@ impl Provider for HasuraProvider {
                     )
                 })?,
             )),
-            None => Err("`cloud_access_token` is not set".to_string()),
+            None => Err(Missing::CloudAccessToken),
         };
         Ok(Arc::new(HasuraClient::new(engine, cloud)))
     }

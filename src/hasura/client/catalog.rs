@@ -367,7 +367,7 @@ pub(crate) mod emulated {
                     SqlOptions::default(),
                 )
                 .await
-                .unwrap_or_else(|e| panic!("{sql}: {}", e.message));
+                .unwrap_or_else(|e| panic!("{sql}: {e}"));
         }
 
         pub async fn stop(self) {

@@ -5,19 +5,23 @@
 //! one `deleteTenantEnv`, chained by hash, then the provider waits for the
 //! project's `/healthz`.
 use std::collections::{BTreeMap, HashMap};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use reqwest::header::{HeaderMap, HeaderValue, AUTHORIZATION};
+use reqwest::header::{HeaderMap, AUTHORIZATION};
 use reqwest::Method;
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
 use serde_json::{json, Value};
 use tokio::sync::oneshot;
 use tokio_util::sync::CancellationToken;
 
-use crate::http::{HttpClient, HttpError, Idempotency};
+use crate::http::{secret_header, BadHeader, HttpClient, HttpError, Idempotency};
+use crate::settle::{settle_when, ReadBack, Settle, Unsettled};
 
-use super::sql::may_have_landed;
-use super::HasuraError;
+use super::error::Lenient;
+use super::{may_have_landed, HasuraError};
 
 #[derive(Clone, Debug)]
 pub struct Project {
@@ -68,7 +72,7 @@ pub struct Cloud {
 
 /// How many times an env write is re-read and re-sent after a stale hash or
 /// an ambiguous failure.
-const STALE_RETRIES: usize = 8;
+const STALE_RETRIES: u32 = 8;
 
 impl Cloud {
     pub fn new(
@@ -78,14 +82,12 @@ impl Cloud {
         token: &str,
         default_project: Option<String>,
         engine_base: Option<String>,
-    ) -> Result<Self, String> {
-        let mut auth = HeaderValue::from_str(&format!("pat {token}")).map_err(|_| {
-            "cloud_access_token contains characters that cannot be sent in an HTTP header"
-                .to_string()
-        })?;
-        auth.set_sensitive(true);
+    ) -> Result<Self, BadHeader> {
         let mut headers = HeaderMap::new();
-        headers.insert(AUTHORIZATION, auth);
+        headers.insert(
+            AUTHORIZATION,
+            secret_header("cloud_access_token", &format!("pat {token}"))?,
+        );
         Ok(Cloud {
             http,
             probe,
@@ -102,9 +104,10 @@ impl Cloud {
         })
     }
 
-    /// One GraphQL operation. `secrets` are redacted from any error text the
-    /// control plane sends back.
-    async fn gql(
+    /// One GraphQL operation, its `data` decoded as `T` (from `{}` when
+    /// `data` is null, so absent fields read as absent). `secrets` are
+    /// redacted from any error text the control plane sends back.
+    async fn gql<T: DeserializeOwned>(
         &self,
         cancel: &CancellationToken,
         op: &str,
@@ -112,53 +115,55 @@ impl Cloud {
         variables: Value,
         idem: Idempotency,
         secrets: &[&str],
-    ) -> Result<Value, HasuraError> {
+    ) -> Result<T, HasuraError> {
         let body = json!({"query": query, "variables": variables});
-        let resp = self.http.send(cancel, Method::POST, &self.url, &self.headers, Some(&body), idem).await.map_err(|e| match e {
-            HttpError::Status { status, body } => {
-                let msg = serde_json::from_str::<Value>(&body).ok().and_then(|v| v.pointer("/errors/0/message").and_then(Value::as_str).map(str::to_string));
-                let hint = if matches!(status.as_u16(), 401 | 403) { " Check `cloud_access_token` (or HASURA_CLOUD_ACCESS_TOKEN): the Cloud API rejected it." } else { "" };
-                HasuraError {
-                    status: Some(status),
-                    code: None,
-                    message: format!("Hasura Cloud API {op} failed with HTTP {}: {}.{hint}", status.as_u16(), redact(&msg.unwrap_or_else(|| "no error details".into()), secrets)),
+        let resp = self
+            .http
+            .send(cancel, Method::POST, &self.url, &self.headers, Some(&body), idem)
+            .await
+            .map_err(|e| match e {
+                HttpError::Status { status, body } => {
+                    let msg = serde_json::from_str::<GqlAnswer>(&body)
+                        .ok()
+                        .and_then(|a| a.first_error())
+                        .and_then(|e| e.message.0);
+                    let hint = if matches!(status.as_u16(), 401 | 403) { " Check `cloud_access_token` (or HASURA_CLOUD_ACCESS_TOKEN): the Cloud API rejected it." } else { "" };
+                    HasuraError::Api {
+                        status: Some(status),
+                        code: None,
+                        message: format!("Hasura Cloud API {op} failed with HTTP {}: {}.{hint}", status.as_u16(), redact(&msg.unwrap_or_else(|| "no error details".into()), secrets)),
+                    }
                 }
-            }
-            HttpError::Transport(m) => HasuraError::other(format!("Hasura Cloud API {op} failed: {m}")),
-            HttpError::Cancelled => HasuraError { status: None, code: Some("cancelled".into()), message: format!("Hasura Cloud API {op} was cancelled because Terraform asked the provider to stop") },
-        })?;
-        let v: Value = serde_json::from_slice(&resp.body).map_err(|e| {
-            HasuraError::other(format!(
+                HttpError::Transport(m) => HasuraError::transport(format!("Hasura Cloud API {op} failed: {m}")),
+                HttpError::Cancelled => HasuraError::cancelled(format!("Hasura Cloud API {op} was cancelled because Terraform asked the provider to stop")),
+            })?;
+        let unreadable = |e: serde_json::Error| {
+            HasuraError::transport(format!(
                 "Hasura Cloud API {op} returned a body this provider cannot read: {e}"
             ))
-        })?;
+        };
+        let answer: GqlAnswer = serde_json::from_slice(&resp.body).map_err(unreadable)?;
         // GraphQL reports failures with HTTP 200 and `errors`.
-        if let Some(err) = v
-            .get("errors")
-            .and_then(Value::as_array)
-            .and_then(|a| a.first())
-        {
-            let code = err
-                .pointer("/extensions/code")
-                .and_then(Value::as_str)
-                .map(str::to_string);
-            let msg = err
-                .get("message")
-                .and_then(Value::as_str)
-                .unwrap_or("unknown error");
-            return Err(HasuraError {
+        if let Some(err) = answer.first_error() {
+            let code = err.extensions.0.and_then(|x| x.code.0);
+            let msg = err.message.0.unwrap_or_else(|| "unknown error".into());
+            return Err(HasuraError::Api {
                 status: None,
                 message: format!(
                     "Hasura Cloud API {op} failed{}: {}",
                     code.as_deref()
                         .map(|c| format!(" [{c}]"))
                         .unwrap_or_default(),
-                    redact(msg, secrets)
+                    redact(&msg, secrets)
                 ),
                 code,
             });
         }
-        Ok(v.get("data").cloned().unwrap_or(Value::Null))
+        let data = match answer.data {
+            Value::Null => json!({}),
+            d => d,
+        };
+        serde_json::from_value(data).map_err(unreadable)
     }
 
     /// The project (`project_id`, else the provider's `cloud_project_id`) and its tenant.
@@ -174,21 +179,34 @@ impl Cloud {
         if let Some(p) = cache.get(id) {
             return Ok(p.clone());
         }
-        let data = self
+        #[derive(Deserialize)]
+        struct Data {
+            #[serde(default)]
+            projects_by_pk: Lenient<ProjectRow>,
+        }
+        #[derive(Deserialize)]
+        struct ProjectRow {
+            #[serde(default)]
+            endpoint: Lenient<String>,
+            #[serde(default)]
+            tenant: Lenient<Id>,
+        }
+        #[derive(Deserialize)]
+        struct Id {
+            id: String,
+        }
+        let data: Data = self
             .gql(cancel, "projects_by_pk", "query projectTenant($id: uuid!) { projects_by_pk(id: $id) { id endpoint tenant { id } } }", json!({"id": id}), Idempotency::Idempotent, &[])
             .await?;
-        let p = data.get("projects_by_pk").filter(|p| !p.is_null()).ok_or_else(|| {
+        let p = data.projects_by_pk.0.ok_or_else(|| {
             HasuraError::other(format!("Hasura Cloud project {id:?} was not found, or the access token cannot see it. Use the project id from the Cloud dashboard URL (not the tenant id)."))
         })?;
-        let tenant_id = p
-            .pointer("/tenant/id")
-            .and_then(Value::as_str)
-            .ok_or_else(|| {
-                HasuraError::other(format!("Hasura Cloud project {id:?} has no tenant"))
-            })?;
+        let tenant_id = p.tenant.0.map(|t| t.id).ok_or_else(|| {
+            HasuraError::other(format!("Hasura Cloud project {id:?} has no tenant"))
+        })?;
         let endpoint = p
-            .get("endpoint")
-            .and_then(Value::as_str)
+            .endpoint
+            .0
             .filter(|e| !e.is_empty())
             .map(|e| {
                 e.trim_end_matches('/')
@@ -198,7 +216,7 @@ impl Cloud {
             .or_else(|| self.engine_base.clone());
         let project = Project {
             id: id.to_string(),
-            tenant_id: tenant_id.to_string(),
+            tenant_id,
             endpoint,
         };
         cache.insert(id.to_string(), project.clone());
@@ -225,10 +243,16 @@ impl Cloud {
         cancel: &CancellationToken,
         tenant: &str,
     ) -> Result<TenantEnv, HasuraError> {
-        let data = self
+        #[derive(Deserialize)]
+        #[allow(non_snake_case)]
+        struct Data {
+            #[serde(default)]
+            getTenantEnv: Lenient<EnvRow>,
+        }
+        let data: Data = self
             .gql(cancel, "getTenantEnv", "query getTenantEnv($tenantId: uuid!) { getTenantEnv(tenantId: $tenantId) { hash envVars } }", json!({"tenantId": tenant}), Idempotency::Idempotent, &[])
             .await?;
-        parse_env(data.get("getTenantEnv"), "getTenantEnv")
+        parse_env(data.getTenantEnv.0, "getTenantEnv")
     }
 
     /// Queues several changes for the tenant as one unit and waits until they
@@ -270,7 +294,7 @@ impl Cloud {
         }
         tokio::select! {
             r = rx => r.unwrap_or_else(|_| Err(HasuraError::other("the env-var batch was abandoned (provider shutting down)"))),
-            _ = cancel.cancelled() => Err(HasuraError { status: None, code: Some("cancelled".into()), message: "waiting for the Hasura Cloud env-var change was cancelled because Terraform asked the provider to stop; the change may still be applied".into() }),
+            _ = cancel.cancelled() => Err(HasuraError::cancelled("waiting for the Hasura Cloud env-var change was cancelled because Terraform asked the provider to stop; the change may still be applied")),
         }
     }
 
@@ -308,6 +332,12 @@ impl Cloud {
         }
     }
 
+    /// Sends what `changes` still need, settled: a stale hash (someone else
+    /// changed the env since we read it) or an ambiguous failure (reset, lost
+    /// response, 5xx: the write may or may not have landed) re-reads the env
+    /// and sends again. Each send diffs the wanted values against the env it
+    /// starts from, so a write that landed is not re-sent, and one that did
+    /// not is re-sent with the new hash.
     async fn apply(
         &self,
         cancel: &CancellationToken,
@@ -317,73 +347,74 @@ impl Cloud {
         let want = desired(changes);
         let secrets: Vec<&str> = want.values().flatten().copied().collect();
         let tenant = project.tenant_id.as_str();
-        let mut changed = false;
-        for attempt in 0.. {
-            let env = self.fetch_env(cancel, tenant).await?;
-            let upserts: Vec<Value> = want
-                .iter()
-                .filter_map(|(k, v)| {
-                    v.filter(|v| env.vars.get(*k).map(String::as_str) != Some(*v))
-                        .map(|v| json!({"key": k, "value": v}))
-                })
-                .collect();
-            let deletes: Vec<&str> = want
-                .iter()
-                .filter(|(k, v)| v.is_none() && env.vars.contains_key(**k))
-                .map(|(k, _)| *k)
-                .collect();
-            if upserts.is_empty() && deletes.is_empty() {
-                self.envs.lock().await.insert(tenant.to_string(), env);
-                break;
-            }
-            let mut hash = env.hash.clone();
-            let r = async {
-                if !upserts.is_empty() {
-                    let data = self
-                        .gql(cancel, "updateTenantEnv", "mutation updateTenantEnv($tenantId: uuid!, $currentHash: String!, $envs: [UpdateEnvObject!]!) { updateTenantEnv(tenantId: $tenantId, currentHash: $currentHash, envs: $envs) { hash envVars } }", json!({"tenantId": tenant, "currentHash": hash, "envs": upserts}), Idempotency::Unsafe, &secrets)
+        // Whether a write of ours may have restarted the project; the env's
+        // hash as of our last write; the env the last read-back saw, which the
+        // next send starts from.
+        // (Atomics and mutexes, not cells: the batch runs on a spawned task.)
+        let changed = AtomicBool::new(false);
+        let hash = Mutex::new(String::new());
+        let fresh: Mutex<Option<TenantEnv>> = Mutex::new(None);
+        let (changed, hash, fresh) = (&changed, &hash, &fresh);
+        let how = Settle {
+            resending: "Hasura Cloud env write failed or raced; re-reading the env and retrying",
+            landed: None,
+            table: None,
+            resends: STALE_RETRIES,
+            backoff: false,
+        };
+        settle_when(
+            cancel,
+            &how,
+            |e: &HasuraError| e.is_conflict() || may_have_landed(e),
+            || async {
+                let last_read = lock(fresh).take();
+                let env = match last_read {
+                    Some(env) => env,
+                    None => self.fetch_env(cancel, tenant).await?,
+                };
+                let diff = Diff::new(&want, &env.vars);
+                if diff.is_empty() {
+                    self.envs.lock().await.insert(tenant.to_string(), env);
+                    return Ok(());
+                }
+                *lock(hash) = env.hash;
+                for (op, query, list, items) in diff.mutations() {
+                    let current = lock(hash).clone();
+                    let data: EnvMutation = self
+                        .gql(
+                            cancel,
+                            op,
+                            query,
+                            json!({"tenantId": tenant, "currentHash": current, list: items}),
+                            Idempotency::Unsafe,
+                            &secrets,
+                        )
                         .await?;
-                    changed = true;
-                    let e = parse_env(data.get("updateTenantEnv"), "updateTenantEnv")?;
-                    hash = e.hash.clone();
+                    changed.store(true, Ordering::SeqCst);
+                    let e = parse_env(data.env(op), op)?;
+                    *lock(hash) = e.hash.clone();
                     self.envs.lock().await.insert(tenant.to_string(), e);
                 }
-                if !deletes.is_empty() {
-                    let data = self
-                        .gql(cancel, "deleteTenantEnv", "mutation deleteTenantEnv($tenantId: uuid!, $currentHash: String!, $deleteEnvs: [String!]!) { deleteTenantEnv(tenantId: $tenantId, currentHash: $currentHash, deleteEnvs: $deleteEnvs) { hash envVars } }", json!({"tenantId": tenant, "currentHash": hash, "deleteEnvs": deletes}), Idempotency::Unsafe, &secrets)
-                        .await?;
-                    changed = true;
-                    let e = parse_env(data.get("deleteTenantEnv"), "deleteTenantEnv")?;
-                    hash = e.hash.clone();
-                    self.envs.lock().await.insert(tenant.to_string(), e);
-                }
-                Ok::<(), HasuraError>(())
-            }
-            .await;
-            match r {
-                Ok(()) => break,
-                Err(e) if e.code_is("cancelled") => return Err(e),
-                // A stale hash (someone else changed the env since we read it), or
-                // an ambiguous failure (reset, lost response, 5xx: the write may or
-                // may not have landed). Either way re-read and go round again: the
-                // loop diffs `want` against the fresh env, so a write that landed
-                // is not re-sent, and one that did not is re-sent with the new hash.
-                Err(e) if attempt < STALE_RETRIES && (e.is_conflict() || may_have_landed(&e)) => {
+                Ok(())
+            },
+            |e| {
+                let conflict = e.is_conflict();
+                async move {
                     let now = self.fetch_env(cancel, tenant).await?;
-                    if !e.is_conflict() && now.hash != hash {
+                    if !conflict && now.hash != *lock(hash) {
                         // Our write may have landed with its answer lost: the
                         // project restarts, so wait for /healthz below.
-                        changed = true;
+                        changed.store(true, Ordering::SeqCst);
                     }
-                    tracing::info!(
-                        attempt,
-                        error = %e.message,
-                        "Hasura Cloud env write failed or raced; re-reading the env and retrying"
-                    );
+                    *lock(fresh) = Some(now);
+                    Ok(ReadBack::Absent)
                 }
-                Err(e) => return Err(e),
-            }
-        }
-        if changed {
+            },
+        )
+        .await
+        // A failed re-read is reported as itself.
+        .map_err(Unsettled::into_last_error)?;
+        if changed.load(Ordering::SeqCst) {
             self.wait_healthy(cancel, project).await?;
         }
         Ok(())
@@ -411,11 +442,9 @@ impl Cloud {
                 .await
                 .is_some_and(|s| s.is_success());
             if cancel.is_cancelled() {
-                return Err(HasuraError {
-                    status: None,
-                    code: Some("cancelled".into()),
-                    message: "waiting for the Hasura project to restart was cancelled".into(),
-                });
+                return Err(HasuraError::cancelled(
+                    "waiting for the Hasura project to restart was cancelled",
+                ));
             }
             if ok && (saw_down || start.elapsed() >= grace) {
                 tracing::info!(
@@ -448,32 +477,142 @@ fn desired(changes: &[EnvChange]) -> BTreeMap<&str, Option<&str>> {
     want
 }
 
-fn parse_env(v: Option<&Value>, op: &str) -> Result<TenantEnv, HasuraError> {
-    let v = v.filter(|v| !v.is_null()).ok_or_else(|| {
+/// An env as the control plane answers it. User variables live under
+/// `envVars.environment`.
+#[derive(Deserialize)]
+struct EnvRow {
+    #[serde(default)]
+    hash: Lenient<String>,
+    #[serde(default, rename = "envVars")]
+    env_vars: Lenient<EnvVars>,
+}
+
+#[derive(Deserialize)]
+struct EnvVars {
+    #[serde(default)]
+    environment: Lenient<BTreeMap<String, Value>>,
+}
+
+/// The answer of either env mutation: the env after it.
+#[derive(Deserialize)]
+#[allow(non_snake_case)]
+struct EnvMutation {
+    #[serde(default)]
+    updateTenantEnv: Lenient<EnvRow>,
+    #[serde(default)]
+    deleteTenantEnv: Lenient<EnvRow>,
+}
+
+impl EnvMutation {
+    fn env(self, op: &str) -> Option<EnvRow> {
+        if op == UPDATE.0 {
+            self.updateTenantEnv.0
+        } else {
+            self.deleteTenantEnv.0
+        }
+    }
+}
+
+const UPDATE: (&str, &str) = ("updateTenantEnv", "mutation updateTenantEnv($tenantId: uuid!, $currentHash: String!, $envs: [UpdateEnvObject!]!) { updateTenantEnv(tenantId: $tenantId, currentHash: $currentHash, envs: $envs) { hash envVars } }");
+const DELETE: (&str, &str) = ("deleteTenantEnv", "mutation deleteTenantEnv($tenantId: uuid!, $currentHash: String!, $deleteEnvs: [String!]!) { deleteTenantEnv(tenantId: $tenantId, currentHash: $currentHash, deleteEnvs: $deleteEnvs) { hash envVars } }");
+
+/// What a batch must still send, given the env as it is.
+struct Diff<'a> {
+    upserts: Vec<Value>,
+    deletes: Vec<&'a str>,
+}
+
+impl<'a> Diff<'a> {
+    fn new(want: &BTreeMap<&'a str, Option<&'a str>>, vars: &BTreeMap<String, String>) -> Self {
+        let upserts = want
+            .iter()
+            .filter_map(|(k, v)| {
+                v.filter(|v| vars.get(*k).map(String::as_str) != Some(*v))
+                    .map(|v| json!({"key": k, "value": v}))
+            })
+            .collect();
+        let deletes = want
+            .iter()
+            .filter(|(k, v)| v.is_none() && vars.contains_key(**k))
+            .map(|(k, _)| *k)
+            .collect();
+        Diff { upserts, deletes }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.upserts.is_empty() && self.deletes.is_empty()
+    }
+
+    /// The mutations to send, in order (each chained on the previous one's
+    /// hash): operation, query, list variable, list.
+    fn mutations(&self) -> Vec<(&'static str, &'static str, &'static str, Value)> {
+        let mut out = Vec::new();
+        if !self.upserts.is_empty() {
+            out.push((UPDATE.0, UPDATE.1, "envs", json!(self.upserts)));
+        }
+        if !self.deletes.is_empty() {
+            out.push((DELETE.0, DELETE.1, "deleteEnvs", json!(self.deletes)));
+        }
+        out
+    }
+}
+
+fn parse_env(row: Option<EnvRow>, op: &str) -> Result<TenantEnv, HasuraError> {
+    let row = row.ok_or_else(|| {
         HasuraError::other(format!(
             "Hasura Cloud API {op} returned no env (wrong tenant?)"
         ))
     })?;
-    let hash = v
-        .get("hash")
-        .and_then(Value::as_str)
+    let environment = row.env_vars.0.and_then(|e| e.environment.0);
+    // Stringify anything that is not a string.
+    let vars = environment
         .unwrap_or_default()
-        .to_string();
-    let mut vars = BTreeMap::new();
-    let env_vars = v.get("envVars").cloned().unwrap_or(Value::Null);
-    // User variables live under `environment`; stringify anything else.
-    if let Some(m) = env_vars.get("environment").and_then(Value::as_object) {
-        for (k, x) in m {
-            vars.insert(
-                k.clone(),
-                match x {
-                    Value::String(s) => s.clone(),
-                    other => other.to_string(),
-                },
-            );
-        }
+        .into_iter()
+        .map(|(k, x)| {
+            let v = match x {
+                Value::String(s) => s,
+                other => other.to_string(),
+            };
+            (k, v)
+        })
+        .collect();
+    Ok(TenantEnv {
+        hash: row.hash.0.unwrap_or_default(),
+        vars,
+    })
+}
+
+/// A GraphQL answer: `errors` (first one reported) and `data`.
+#[derive(Deserialize)]
+struct GqlAnswer {
+    #[serde(default)]
+    errors: Lenient<Vec<GqlError>>,
+    #[serde(default)]
+    data: Value,
+}
+
+impl GqlAnswer {
+    fn first_error(&self) -> Option<GqlError> {
+        self.errors.0.as_ref()?.first().cloned()
     }
-    Ok(TenantEnv { hash, vars })
+}
+
+#[derive(Clone, Deserialize)]
+struct GqlError {
+    #[serde(default)]
+    message: Lenient<String>,
+    #[serde(default)]
+    extensions: Lenient<GqlExtensions>,
+}
+
+#[derive(Clone, Deserialize)]
+struct GqlExtensions {
+    #[serde(default)]
+    code: Lenient<String>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 fn redact(msg: &str, secrets: &[&str]) -> String {
@@ -507,11 +646,18 @@ mod tests {
 
     #[test]
     fn env_shape_and_redaction() {
-        let e = parse_env(Some(&json!({"hash": "h", "envVars": {"environment": {"A": "1", "B": 2}, "other": true}})), "x").unwrap();
+        let row = |v: Value| serde_json::from_value::<Lenient<EnvRow>>(v).unwrap().0;
+        let e = parse_env(
+            row(
+                json!({"hash": "h", "envVars": {"environment": {"A": "1", "B": 2}, "other": true}}),
+            ),
+            "x",
+        )
+        .unwrap();
         assert_eq!(e.hash, "h");
         assert_eq!(e.vars.get("A").map(String::as_str), Some("1"));
         assert_eq!(e.vars.get("B").map(String::as_str), Some("2"));
-        assert!(parse_env(Some(&Value::Null), "x").is_err());
+        assert!(parse_env(row(Value::Null), "x").is_err());
         assert_eq!(
             redact("bad value supersecret here", &["supersecret"]),
             "bad value (sensitive value) here"

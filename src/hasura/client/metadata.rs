@@ -3,11 +3,13 @@
 //! `resource_version` compare-and-swap.
 use std::sync::Arc;
 
+use serde::Deserialize;
 use serde_json::{json, Value};
 use tokio_util::sync::CancellationToken;
 
 use crate::http::Idempotency;
 
+use super::error::Lenient;
 use super::{Engine, HasuraError};
 
 const PATH: &str = "/v1/metadata";
@@ -80,7 +82,15 @@ impl Engine {
         if let Some(e) = slot.as_ref() {
             return Ok(e.clone());
         }
-        let v = self
+        /// Version 1 answers with the bare metadata: no `resource_version`.
+        #[derive(Deserialize)]
+        struct Answer {
+            #[serde(default)]
+            resource_version: Lenient<i64>,
+            #[serde(default)]
+            metadata: Value,
+        }
+        let v: Answer = self
             .post(
                 cancel,
                 PATH,
@@ -90,10 +100,10 @@ impl Engine {
             )
             .await?;
         let e = Arc::new(Export {
-            resource_version: v.get("resource_version").and_then(Value::as_i64).ok_or_else(|| {
+            resource_version: v.resource_version.0.ok_or_else(|| {
                 HasuraError::other("Hasura's export_metadata (version 2) answer has no `resource_version`; this provider needs Hasura v2.0 or later")
             })?,
-            metadata: v.get("metadata").cloned().unwrap_or(Value::Null),
+            metadata: v.metadata,
         });
         tracing::debug!(resource_version = e.resource_version, "exported metadata");
         *slot = Some(e.clone());
@@ -124,7 +134,7 @@ impl Engine {
         };
         let r = self.post(cancel, PATH, typ, &body, idem).await;
         if r.as_ref()
-            .map_or_else(|e| e.status.is_none() || e.is_conflict(), |_| true)
+            .map_or_else(|e| e.status().is_none() || e.is_conflict(), |_| true)
         {
             self.invalidate().await;
         }
@@ -152,5 +162,5 @@ pub fn qualified_table(schema: &str, name: &str) -> Value {
 pub fn is_already_gone(e: &HasuraError) -> bool {
     e.code_is("already-untracked")
         || e.code_is("not-exists")
-        || (e.status.is_some_and(|s| s.as_u16() == 400) && e.message.contains("does not exist"))
+        || (e.status_is(400) && e.message().contains("does not exist"))
 }

@@ -1,0 +1,148 @@
+//! What an export shows of a permission write: the default landed check of
+//! [`Engine::write`](super::Engine::write), which tells a write whose answer
+//! was lost (or that lost a `resource_version` race) from one still to make.
+use serde_json::Value;
+
+use super::metadata::{table_name, Export};
+
+type PermKey = (String, String, String, String, String);
+
+/// Whether the export already shows the effect of these permission commands
+/// (an identical entry for a create, none for a drop). Other commands: false.
+pub fn permission_landed(export: &Export, cmds: &[Value]) -> bool {
+    let mut want: Vec<(PermKey, Option<&Value>)> = Vec::new();
+    for c in cmds {
+        let Some(typ) = c.get("type").and_then(Value::as_str) else {
+            return false;
+        };
+        let args = c.get("args").unwrap_or(&Value::Null);
+        let (create, action) = match typ
+            .strip_suffix("_permission")
+            .and_then(|t| t.strip_prefix("pg_"))
+        {
+            Some(t) => match (t.strip_prefix("create_"), t.strip_prefix("drop_")) {
+                (Some(a), _) => (true, a),
+                (_, Some(a)) => (false, a),
+                _ => return false,
+            },
+            None => return false,
+        };
+        let (schema, table) = table_name(args.get("table").unwrap_or(&Value::Null));
+        let key = (
+            args.get("source")
+                .and_then(Value::as_str)
+                .unwrap_or("default")
+                .to_string(),
+            schema,
+            table,
+            args.get("role")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string(),
+            action.to_string(),
+        );
+        want.retain(|(k, _)| *k != key);
+        want.push((key, create.then_some(args)));
+    }
+    want.iter().all(|((src, sch, tbl, role, act), w)| {
+        match (w, export.permission(src, sch, tbl, role, act)) {
+            (None, None) => true,
+            (Some(args), Some(entry)) => same_entry(args, entry),
+            _ => false,
+        }
+    })
+}
+
+/// A create's args and an exported entry describe the same permission.
+/// Export omits defaults (`false`, `[]`, `{}`, null), and may reorder lists.
+fn same_entry(args: &Value, entry: &Value) -> bool {
+    let text = |v: &Value| {
+        v.get("comment")
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+    };
+    let null = Value::Null;
+    text(args) == text(entry)
+        && normalize(args.get("permission").unwrap_or(&null))
+            == normalize(entry.get("permission").unwrap_or(&null))
+}
+
+fn normalize(v: &Value) -> Value {
+    let Some(o) = v.as_object() else {
+        return v.clone();
+    };
+    let mut out = serde_json::Map::new();
+    for (k, x) in o {
+        let default = match x {
+            Value::Null | Value::Bool(false) => true,
+            Value::Array(a) => a.is_empty(),
+            Value::Object(m) => m.is_empty() && k != "filter" && k != "check",
+            _ => false,
+        };
+        if default {
+            continue;
+        }
+        let x = match x.as_array() {
+            Some(a) if a.iter().all(Value::is_string) => {
+                let mut s: Vec<&str> = a.iter().filter_map(Value::as_str).collect();
+                s.sort_unstable();
+                Value::from(s)
+            }
+            _ => x.clone(),
+        };
+        out.insert(k.clone(), x);
+    }
+    Value::Object(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn export(perms: Value) -> Export {
+        Export {
+            resource_version: 1,
+            metadata: json!({"sources": [{"name": "default", "tables": [
+                {"table": {"schema": "public", "name": "users"}, "select_permissions": perms}
+            ]}]}),
+        }
+    }
+
+    fn create(perm: Value) -> Value {
+        json!({"type": "pg_create_select_permission", "args": {
+            "source": "default", "table": {"schema": "public", "name": "users"},
+            "role": "user", "permission": perm}})
+    }
+
+    fn drop() -> Value {
+        json!({"type": "pg_drop_select_permission", "args": {
+            "source": "default", "table": {"schema": "public", "name": "users"}, "role": "user"}})
+    }
+
+    #[test]
+    fn landed_reads_export_rules() {
+        let x = export(
+            json!([{"role": "user", "permission": {"columns": ["name", "id"], "filter": {}}}]),
+        );
+        // Defaults omitted on export, lists reordered: still the same permission.
+        let same = create(
+            json!({"columns": ["id", "name"], "filter": {}, "allow_aggregations": false, "computed_fields": []}),
+        );
+        assert!(permission_landed(&x, std::slice::from_ref(&same)));
+        assert!(permission_landed(&x, &[drop(), same.clone()]));
+        assert!(!permission_landed(&x, &[drop()]));
+        assert!(!permission_landed(
+            &x,
+            &[create(json!({"columns": ["id"], "filter": {}}))]
+        ));
+        let empty = export(json!([]));
+        assert!(permission_landed(&empty, &[drop()]));
+        assert!(!permission_landed(&empty, std::slice::from_ref(&same)));
+        assert!(!permission_landed(
+            &x,
+            &[json!({"type": "pg_track_table", "args": {}})]
+        ));
+    }
+}
