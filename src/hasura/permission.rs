@@ -655,7 +655,7 @@ impl LegacyResource for PermissionResource {
         _config: &Value,
     ) -> Result<Value, LegacyApplyError> {
         let client = ctx.client::<HasuraClient>()?;
-        let engine = client.engine()?;
+        let engine = client.engine().map_err(Diagnostics::from)?;
         let m: Model = decode(planned)?;
         // Batched with this process's concurrent metadata writes (one `bulk`).
         engine
@@ -663,8 +663,8 @@ impl LegacyResource for PermissionResource {
             .await
             .map_err(|e| {
                 let hint = if e.code_is("already-exists") { format!(" To manage the existing permission, import it: terraform import <address> {}", m.id()) } else { String::new() };
-                let detail = format!("{}{hint}", e.message);
-                match m.blamed_attribute(&e.message) {
+                let detail = format!("{}{hint}", e.to_string());
+                match m.blamed_attribute(&e.to_string()) {
                     Some(attr) => Diagnostics::attr_error(AttrPath::attr(attr), "Failed to create permission", detail),
                     None => Diagnostics::error("Failed to create permission", detail),
                 }
@@ -696,7 +696,7 @@ impl LegacyResource for PermissionResource {
         _config: &Value,
     ) -> Result<Value, LegacyApplyError> {
         let client = ctx.client::<HasuraClient>()?;
-        let engine = client.engine()?;
+        let engine = client.engine().map_err(Diagnostics::from)?;
         let m: Model = decode(planned)?;
         let create = m.create_command()?;
         let (_, entry) = read_entry(engine, ctx, &m)
@@ -710,11 +710,11 @@ impl LegacyResource for PermissionResource {
             vec![create]
         };
         engine.write(&ctx.cancel, cmds).await.map_err(|e| {
-            match m.blamed_attribute(&e.message) {
+            match m.blamed_attribute(&e.to_string()) {
                 Some(attr) => Diagnostics::attr_error(
                     AttrPath::attr(attr),
                     "Failed to update permission",
-                    e.message,
+                    e.to_string(),
                 ),
                 None => e.into_diags("Failed to update permission"),
             }
@@ -915,7 +915,10 @@ mod catalog_tests {
     use crate::hasura::table::TableResource;
 
     fn ctx(env: &Emulated) -> Ctx {
-        let client = HasuraClient::new(Ok(env.engine()), Err("not used".into()));
+        let client = HasuraClient::new(
+            Ok(env.engine()),
+            Err(crate::hasura::client::Missing::CloudAccessToken),
+        );
         Ctx::new(CancellationToken::new(), Some(Arc::new(client)))
     }
 

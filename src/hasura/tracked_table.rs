@@ -235,7 +235,7 @@ impl LegacyResource for TrackedTableResource {
         _config: &Value,
     ) -> Result<Value, LegacyApplyError> {
         let client = ctx.client::<HasuraClient>()?;
-        let engine = client.engine()?;
+        let engine = client.engine().map_err(Diagnostics::from)?;
         let m: Model = decode(planned)?;
         let args = json!({"source": m.source(), "table": qualified_table(m.schema(), m.name()), "configuration": m.configuration()});
         settle(
@@ -271,7 +271,7 @@ impl LegacyResource for TrackedTableResource {
                 _ => String::new(),
             };
             let e = u.into_error("reading the metadata back to see whether it landed");
-            Diagnostics::error("Failed to track table", format!("{}{hint}", e.message))
+            Diagnostics::error("Failed to track table", format!("{}{hint}", e.to_string()))
         })?;
         let mut out = planned.clone();
         out.set("id", Value::string(m.id()));
@@ -303,7 +303,7 @@ impl LegacyResource for TrackedTableResource {
         _config: &Value,
     ) -> Result<Value, LegacyApplyError> {
         let client = ctx.client::<HasuraClient>()?;
-        let engine = client.engine()?;
+        let engine = client.engine().map_err(Diagnostics::from)?;
         let m: Model = decode(planned)?;
         let args = json!({"source": m.source(), "table": qualified_table(m.schema(), m.name()), "configuration": m.configuration()});
         engine
