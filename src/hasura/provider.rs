@@ -159,7 +159,7 @@ impl Provider for HasuraProvider {
             legacy_resource(TrackedTableResource),
             legacy_resource(PermissionResource),
             resource(EnvVarResource),
-            legacy_resource(EnvVarsResource),
+            resource(EnvVarsResource),
         ]
     }
 
