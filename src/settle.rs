@@ -96,17 +96,14 @@ pub struct Settle<'a> {
 
 /// Sends a write with `send` until it is settled. After an ambiguous failure,
 /// `read_back` (given the failure) asks the server what became of it.
-pub async fn settle<T, E, S, SF, R, RF>(
+pub async fn settle<T, E: Ambiguous, SF, RF>(
     cancel: &CancellationToken,
     how: &Settle<'_>,
-    send: S,
-    read_back: R,
+    send: impl FnMut() -> SF,
+    read_back: impl FnMut(&E) -> RF,
 ) -> Result<T, Unsettled<E>>
 where
-    E: Ambiguous,
-    S: FnMut() -> SF,
     SF: Future<Output = Result<T, E>>,
-    R: FnMut(&E) -> RF,
     RF: Future<Output = Result<ReadBack<T>, E>>,
 {
     settle_when(cancel, how, E::may_have_landed, send, read_back).await

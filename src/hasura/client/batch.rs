@@ -16,6 +16,7 @@
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
+use serde::Deserialize;
 use serde_json::Value;
 use tokio::sync::oneshot;
 use tokio::time::Instant;
@@ -292,7 +293,10 @@ impl Engine {
 }
 
 fn is_drop(c: &Value) -> bool {
-    c.get("type")
-        .and_then(Value::as_str)
-        .is_some_and(|t| t.starts_with("pg_drop_"))
+    #[derive(Deserialize)]
+    struct Head {
+        #[serde(rename = "type")]
+        typ: String,
+    }
+    Head::deserialize(c).is_ok_and(|h| h.typ.starts_with("pg_drop_"))
 }

@@ -397,6 +397,14 @@ mod tests {
         s
     }
 
+    /// What the cache serves when a fetch would answer a snapshot holding `name`.
+    async fn served(cache: &Cache, name: &'static str) -> Arc<Snapshot> {
+        cache
+            .get("default", || async move { Ok(snapshot_with(name)) })
+            .await
+            .unwrap()
+    }
+
     #[test]
     fn planned_tables_merge() {
         use PlannedColumns::{Dropped, Known, Unknown};
@@ -480,25 +488,16 @@ mod tests {
             .get("default", || async { Err(HasuraError::other("boom")) })
             .await;
         assert!(e.is_err());
-        let s = cache
-            .get("default", || async { Ok(snapshot_with("t")) })
-            .await
-            .unwrap();
+        let s = served(&cache, "t").await;
         assert!(s.table("public", "t").is_some());
     }
 
     #[tokio::test]
     async fn a_write_drops_the_snapshot() {
         let cache = Cache::default();
-        cache
-            .get("default", || async { Ok(snapshot_with("old")) })
-            .await
-            .unwrap();
+        served(&cache, "old").await;
         drop(cache.write());
-        let s = cache
-            .get("default", || async { Ok(snapshot_with("new")) })
-            .await
-            .unwrap();
+        let s = served(&cache, "new").await;
         assert!(s.table("public", "new").is_some());
     }
 
@@ -527,10 +526,7 @@ mod tests {
         release_tx.send(()).unwrap();
         let s = overlapping.await.unwrap();
         assert!(s.table("public", "before").is_some());
-        let s = cache
-            .get("default", || async { Ok(snapshot_with("after")) })
-            .await
-            .unwrap();
+        let s = served(&cache, "after").await;
         assert!(
             s.table("public", "after").is_some(),
             "the pre-write fetch was served after the write"
@@ -541,10 +537,7 @@ mod tests {
     #[tokio::test]
     async fn an_abandoned_write_drops_the_snapshot() {
         let cache = Arc::new(Cache::default());
-        cache
-            .get("default", || async { Ok(snapshot_with("old")) })
-            .await
-            .unwrap();
+        served(&cache, "old").await;
         let (sent_tx, sent_rx) = tokio::sync::oneshot::channel();
         let write = {
             let cache = cache.clone();
@@ -557,10 +550,7 @@ mod tests {
         sent_rx.await.unwrap();
         write.abort();
         let _ = write.await;
-        let s = cache
-            .get("default", || async { Ok(snapshot_with("new")) })
-            .await
-            .unwrap();
+        let s = served(&cache, "new").await;
         assert!(s.table("public", "new").is_some());
     }
 

@@ -61,6 +61,19 @@ pub enum HasuraError {
     Other { message: String },
 }
 
+/// Every variant's `message`, by reference or by mutable reference.
+macro_rules! message_of {
+    ($e:expr) => {
+        match $e {
+            HasuraError::Api { message, .. }
+            | HasuraError::Transport { message }
+            | HasuraError::Cancelled { message }
+            | HasuraError::NotConfigured { message, .. }
+            | HasuraError::Other { message } => message,
+        }
+    };
+}
+
 impl HasuraError {
     pub fn other(message: impl Into<String>) -> Self {
         HasuraError::Other {
@@ -85,13 +98,7 @@ impl HasuraError {
     }
     /// The user-facing text (same as `Display`).
     pub fn message(&self) -> &str {
-        match self {
-            HasuraError::Api { message, .. }
-            | HasuraError::Transport { message }
-            | HasuraError::Cancelled { message }
-            | HasuraError::NotConfigured { message, .. }
-            | HasuraError::Other { message } => message,
-        }
+        message_of!(self)
     }
     pub fn status(&self) -> Option<StatusCode> {
         match self {
@@ -147,13 +154,7 @@ impl Ambiguous for HasuraError {
         may_have_landed(self)
     }
     fn message_mut(&mut self) -> &mut String {
-        match self {
-            HasuraError::Api { message, .. }
-            | HasuraError::Transport { message }
-            | HasuraError::Cancelled { message }
-            | HasuraError::NotConfigured { message, .. }
-            | HasuraError::Other { message } => message,
-        }
+        message_of!(self)
     }
     fn log_text(&self) -> Option<&str> {
         Some(self.message())

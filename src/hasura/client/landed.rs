@@ -1,21 +1,45 @@
 //! What an export shows of a permission write: the default landed check of
 //! [`Engine::write`](super::Engine::write), which tells a write whose answer
 //! was lost (or that lost a `resource_version` race) from one still to make.
+use serde::Deserialize;
 use serde_json::Value;
 
-use super::metadata::{table_name, Export};
+use super::error::Lenient;
+use super::metadata::{Export, TableName};
+
+/// A metadata command as the callers build it.
+#[derive(Deserialize)]
+struct Command {
+    #[serde(rename = "type")]
+    typ: String,
+    #[serde(default)]
+    args: Lenient<PermArgs>,
+}
+
+/// A permission command's args, and (`permission`, `comment`) an exported
+/// permission entry.
+#[derive(Default, Deserialize)]
+#[serde(default)]
+struct PermArgs {
+    source: Lenient<String>,
+    table: Lenient<TableName>,
+    role: Lenient<String>,
+    /// The user's own JSON.
+    permission: Value,
+    comment: Lenient<String>,
+}
 
 type PermKey = (String, String, String, String, String);
 
 /// Whether the export already shows the effect of these permission commands
 /// (an identical entry for a create, none for a drop). Other commands: false.
 pub fn permission_landed(export: &Export, cmds: &[Value]) -> bool {
-    let mut want: Vec<(PermKey, Option<&Value>)> = Vec::new();
+    let mut want: Vec<(PermKey, Option<PermArgs>)> = Vec::new();
     for c in cmds {
-        let Some(typ) = c.get("type").and_then(Value::as_str) else {
+        let Ok(Command { typ, args }) = Command::deserialize(c) else {
             return false;
         };
-        let args = c.get("args").unwrap_or(&Value::Null);
+        let mut args = args.0.unwrap_or_default();
         let (create, action) = match typ
             .strip_suffix("_permission")
             .and_then(|t| t.strip_prefix("pg_"))
@@ -27,18 +51,12 @@ pub fn permission_landed(export: &Export, cmds: &[Value]) -> bool {
             },
             None => return false,
         };
-        let (schema, table) = table_name(args.get("table").unwrap_or(&Value::Null));
+        let (schema, table) = args.table.0.take().unwrap_or_default().parts();
         let key = (
-            args.get("source")
-                .and_then(Value::as_str)
-                .unwrap_or("default")
-                .to_string(),
+            args.source.0.clone().unwrap_or_else(|| "default".into()),
             schema,
             table,
-            args.get("role")
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_string(),
+            args.role.0.clone().unwrap_or_default(),
             action.to_string(),
         );
         want.retain(|(k, _)| *k != key);
@@ -55,17 +73,10 @@ pub fn permission_landed(export: &Export, cmds: &[Value]) -> bool {
 
 /// A create's args and an exported entry describe the same permission.
 /// Export omits defaults (`false`, `[]`, `{}`, null), and may reorder lists.
-fn same_entry(args: &Value, entry: &Value) -> bool {
-    let text = |v: &Value| {
-        v.get("comment")
-            .and_then(Value::as_str)
-            .filter(|s| !s.is_empty())
-            .map(str::to_string)
-    };
-    let null = Value::Null;
-    text(args) == text(entry)
-        && normalize(args.get("permission").unwrap_or(&null))
-            == normalize(entry.get("permission").unwrap_or(&null))
+fn same_entry(args: &PermArgs, entry: &Value) -> bool {
+    let entry = PermArgs::deserialize(entry).unwrap_or_default();
+    let text = |v: &PermArgs| v.comment.0.clone().filter(|s| !s.is_empty());
+    text(args) == text(&entry) && normalize(&args.permission) == normalize(&entry.permission)
 }
 
 fn normalize(v: &Value) -> Value {
@@ -102,12 +113,12 @@ mod tests {
     use serde_json::json;
 
     fn export(perms: Value) -> Export {
-        Export {
-            resource_version: 1,
-            metadata: json!({"sources": [{"name": "default", "tables": [
+        Export::new(
+            1,
+            json!({"sources": [{"name": "default", "tables": [
                 {"table": {"schema": "public", "name": "users"}, "select_permissions": perms}
             ]}]}),
-        }
+        )
     }
 
     fn create(perm: Value) -> Value {

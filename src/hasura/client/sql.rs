@@ -11,6 +11,9 @@ use super::{Engine, HasuraError};
 
 const PATH: &str = "/v2/query";
 
+/// The rows of a statement, header row first, every cell as text.
+pub type Rows = Vec<Vec<String>>;
+
 #[derive(Clone, Copy, Debug, Default)]
 pub struct SqlOptions {
     pub read_only: bool,
@@ -29,9 +32,10 @@ impl Engine {
         source: &str,
         sql: &str,
         opts: SqlOptions,
-    ) -> Result<Vec<Vec<String>>, HasuraError> {
+    ) -> Result<Rows, HasuraError> {
         let _catalog_write = (!opts.read_only).then(|| self.catalogs.write());
-        self.send_sql(cancel, source, sql, opts).await
+        self.send_sql(cancel, json!({"source": source, "sql": sql}), opts)
+            .await
     }
 
     /// For statements whose only writes are temporary objects dropped at
@@ -43,22 +47,22 @@ impl Engine {
         cancel: &CancellationToken,
         source: &str,
         sql: &str,
-    ) -> Result<Vec<Vec<String>>, HasuraError> {
+    ) -> Result<Rows, HasuraError> {
         let opts = SqlOptions {
             read_only: false,
             check_metadata_consistency: Some(false),
         };
-        self.send_sql(cancel, source, sql, opts).await
+        self.send_sql(cancel, json!({"source": source, "sql": sql}), opts)
+            .await
     }
 
+    /// `args` holds `source` and `sql`; `opts` adds to them.
     async fn send_sql(
         &self,
         cancel: &CancellationToken,
-        source: &str,
-        sql: &str,
+        mut args: Value,
         opts: SqlOptions,
-    ) -> Result<Vec<Vec<String>>, HasuraError> {
-        let mut args = json!({"source": source, "sql": sql});
+    ) -> Result<Rows, HasuraError> {
         if opts.read_only {
             args["read_only"] = json!(true);
         }
@@ -74,7 +78,7 @@ impl Engine {
         #[derive(Deserialize)]
         struct Answer {
             #[serde(default)]
-            result: Lenient<Vec<Vec<String>>>,
+            result: Lenient<Rows>,
         }
         let v: Result<Answer, _> = self
             .post(
