@@ -3,12 +3,13 @@
 //! Terraform user and never carrying secrets: request bodies are not echoed,
 //! only Hasura's `error`/`path`/`code`.
 use reqwest::StatusCode;
-use serde::de::DeserializeOwned;
-use serde::{Deserialize, Deserializer};
+use serde::Deserialize;
 
 use crate::framework::ApiError;
 use crate::http::HttpError;
 use crate::settle::Ambiguous;
+
+use super::lenient::Lenient;
 
 /// The provider setting an API lacks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -172,24 +173,6 @@ impl ApiError for HasuraError {
             HasuraError::Cancelled { .. } => "Operation cancelled".into(),
             _ => "Hasura request failed".into(),
         }
-    }
-}
-
-/// A field read only when it has the expected shape; anything else reads
-/// as absent, so one odd field in an error body never hides the others.
-#[derive(Debug, Clone)]
-pub(super) struct Lenient<T>(pub Option<T>);
-
-impl<T> Default for Lenient<T> {
-    fn default() -> Self {
-        Lenient(None)
-    }
-}
-
-impl<'de, T: DeserializeOwned> Deserialize<'de> for Lenient<T> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let v = serde_json::Value::deserialize(d)?;
-        Ok(Lenient(serde_json::from_value(v).ok()))
     }
 }
 

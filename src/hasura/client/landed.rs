@@ -4,7 +4,7 @@
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::error::Lenient;
+use super::lenient::Lenient;
 use super::metadata::{Export, TableName};
 
 /// A metadata command as the callers build it.

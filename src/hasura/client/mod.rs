@@ -7,6 +7,7 @@ pub mod catalog;
 pub mod cloud;
 mod error;
 mod landed;
+mod lenient;
 pub mod metadata;
 pub mod sql;
 

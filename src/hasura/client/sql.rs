@@ -6,7 +6,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::http::Idempotency;
 
-use super::error::Lenient;
+use super::lenient::Lenient;
 use super::{Engine, HasuraError};
 
 const PATH: &str = "/v2/query";
