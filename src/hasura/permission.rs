@@ -663,8 +663,8 @@ impl LegacyResource for PermissionResource {
             .await
             .map_err(|e| {
                 let hint = if e.code_is("already-exists") { format!(" To manage the existing permission, import it: terraform import <address> {}", m.id()) } else { String::new() };
-                let detail = format!("{}{hint}", e.to_string());
-                match m.blamed_attribute(&e.to_string()) {
+                let detail = format!("{}{hint}", e.message());
+                match m.blamed_attribute(e.message()) {
                     Some(attr) => Diagnostics::attr_error(AttrPath::attr(attr), "Failed to create permission", detail),
                     None => Diagnostics::error("Failed to create permission", detail),
                 }
@@ -710,11 +710,11 @@ impl LegacyResource for PermissionResource {
             vec![create]
         };
         engine.write(&ctx.cancel, cmds).await.map_err(|e| {
-            match m.blamed_attribute(&e.to_string()) {
+            match m.blamed_attribute(e.message()) {
                 Some(attr) => Diagnostics::attr_error(
                     AttrPath::attr(attr),
                     "Failed to update permission",
-                    e.to_string(),
+                    e.message(),
                 ),
                 None => e.into_diags("Failed to update permission"),
             }

@@ -452,12 +452,12 @@ impl LegacyResource for TableResource {
         }
         let import_id = format_id(&[m.source(), m.schema(), m.name()]);
         let create_failed = |e: HasuraError| {
-            let hint = if e.to_string().contains("already exists") {
+            let hint = if e.message().contains("already exists") {
                 format!(" If the table already exists, import it: terraform import <address> {import_id}")
             } else {
                 String::new()
             };
-            Diagnostics::error("Failed to create table", format!("{}{hint}", e.to_string()))
+            Diagnostics::error("Failed to create table", format!("{}{hint}", e.message()))
         };
         let opts = SqlOptions {
             read_only: false,
@@ -501,14 +501,14 @@ impl LegacyResource for TableResource {
             Err(Unsettled::Other(e)) => {
                 return Err(Diagnostics::error(
                     "Failed to create table",
-                    format!("{} Table {q} now exists but not with the planned columns, primary key and comment (was it created concurrently outside this apply?); it was left alone. Inspect it, then drop it or import it: terraform import <address> {import_id}", e.to_string()),
+                    format!("{} Table {q} now exists but not with the planned columns, primary key and comment (was it created concurrently outside this apply?); it was left alone. Inspect it, then drop it or import it: terraform import <address> {import_id}", e.message()),
                 )
                 .into())
             }
             Err(Unsettled::ReadBackFailed { write: e, read_back: ce }) => {
                 return Err(Diagnostics::error(
                     "Failed to create table",
-                    format!("{} Checking whether the table was created anyway also failed ({}); if {q} exists, import it (terraform import <address> {import_id}) or drop it before retrying.", e.to_string(), ce.to_string()),
+                    format!("{} Checking whether the table was created anyway also failed ({}); if {q} exists, import it (terraform import <address> {import_id}) or drop it before retrying.", e.message(), ce.message()),
                 )
                 .into())
             }
@@ -526,19 +526,19 @@ impl LegacyResource for TableResource {
                         // Nothing half-applied: the table was created by this call and is empty.
                         match drop_checked(engine, &ctx.cancel, m.source(), m.schema(), m.name(), false).await {
                             Ok(()) => "The table was dropped again, so nothing was left half-applied.".to_string(),
-                            Err(u) => format!("Dropping the new table again also failed ({}); drop it by hand before retrying.", u.to_string()),
+                            Err(u) => format!("Dropping the new table again also failed ({}); drop it by hand before retrying.", u.message()),
                         },
                         false,
                     ),
                     Err(re) => (
-                        format!("Whether Hasura tracks it could not be read back ({}), so the table was left in place; it is kept in the state, tainted, so the next apply replaces it.", re.to_string()),
+                        format!("Whether Hasura tracks it could not be read back ({}), so the table was left in place; it is kept in the state, tainted, so the next apply replaces it.", re.message()),
                         true,
                     ),
                 };
                 if !what.is_empty() {
                     let diags = Diagnostics::error(
                         "Failed to track the new table in Hasura",
-                        format!("{} {what}", e.to_string()),
+                        format!("{} {what}", e.message()),
                     );
                     if left_in_place {
                         let mut out = planned.clone();
@@ -679,9 +679,9 @@ impl LegacyResource for TableResource {
             .map_err(|u| match u {
                 Unsettled::Failed(e) => {
                     let hint = if e.code_is("dependency-error") { " Remove the column from the Hasura permissions that use it first (or in the same apply, which Terraform orders before this change when the permission references this table)." } else { "" };
-                    Diagnostics::error("Failed to alter table", format!("{}{hint} No change was applied (the statements run in one transaction).", e.to_string()))
+                    Diagnostics::error("Failed to alter table", format!("{}{hint} No change was applied (the statements run in one transaction).", e.message()))
                 }
-                Unsettled::Other(e) => Diagnostics::error("Failed to alter table", format!("{} The table now matches neither its old nor its planned definition (changed by someone else meanwhile?); run terraform plan to see what it holds.", e.to_string())),
+                Unsettled::Other(e) => Diagnostics::error("Failed to alter table", format!("{} The table now matches neither its old nor its planned definition (changed by someone else meanwhile?); run terraform plan to see what it holds.", e.message())),
                 u => Diagnostics::error("Failed to alter table", u.into_error("reading the table back to see whether the change landed").to_string()),
             })?;
         }
@@ -1252,7 +1252,7 @@ async fn keep_equivalent_spellings(
                     diags.add_attr_error(
                         AttrPath::attr("columns").index(*i).child(attr),
                         format!("PostgreSQL rejects this column {attr}"),
-                        format!("`columns[{i}].{attr}` is not valid: {}", e.to_string()),
+                        format!("`columns[{i}].{attr}` is not valid: {}", e.message()),
                     );
                 }
             }

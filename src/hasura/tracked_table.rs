@@ -271,7 +271,7 @@ impl LegacyResource for TrackedTableResource {
                 _ => String::new(),
             };
             let e = u.into_error("reading the metadata back to see whether it landed");
-            Diagnostics::error("Failed to track table", format!("{}{hint}", e.to_string()))
+            Diagnostics::error("Failed to track table", format!("{}{hint}", e.message()))
         })?;
         let mut out = planned.clone();
         out.set("id", Value::string(m.id()));

@@ -4,7 +4,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer};
 
 /// A field read only when it has the expected shape; anything else reads
-/// as absent, so one odd field in an error body never hides the others.
+/// as absent, so one odd field never hides the others.
 #[derive(Debug, Clone)]
 pub(crate) struct Lenient<T>(pub Option<T>);
 
