@@ -287,6 +287,39 @@ mod tests {
         );
     }
 
+    /// A refusal the caller names (e.g. a lost compare-and-swap race) is
+    /// read back like an ambiguous failure; others still end it at once.
+    #[tokio::test]
+    async fn settle_when_reads_back_after_the_failures_it_names() {
+        let raced = |e: &Fake| e.1 == "conflict";
+        let read = Cell::new(0);
+        let sends = std::cell::RefCell::new(vec![Ok(5), Err(Fake(false, "conflict".into()))]);
+        let r = settle_when(
+            &CancellationToken::new(),
+            &how(4, false),
+            raced,
+            || {
+                let next = sends.borrow_mut().pop().unwrap();
+                async move { next }
+            },
+            |_| {
+                read.set(read.get() + 1);
+                async { Ok(ReadBack::Absent) }
+            },
+        )
+        .await;
+        assert_eq!((r, read.get()), (Ok(5), 1));
+        let r: Result<(), _> = settle_when(
+            &CancellationToken::new(),
+            &how(4, false),
+            raced,
+            || async { Err(Fake(true, "reset".into())) },
+            |_| async { panic!("not read back") },
+        )
+        .await;
+        assert_eq!(r, Err(Unsettled::Failed(Fake(true, "reset".into()))));
+    }
+
     #[tokio::test]
     async fn cancellation_cuts_the_backoff_short() {
         let cancel = CancellationToken::new();

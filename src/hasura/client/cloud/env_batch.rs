@@ -254,6 +254,7 @@ fn desired(changes: &[EnvChange]) -> BTreeMap<&str, Option<&str>> {
     }
     want
 }
+
 /// The answer of either env mutation: the env after it.
 #[derive(Deserialize)]
 #[allow(non_snake_case)]
@@ -340,5 +341,36 @@ mod tests {
             want.into_iter().collect::<Vec<_>>(),
             vec![("A", None), ("B", Some("3")), ("C", None), ("D", Some("4"))]
         );
+    }
+
+    #[test]
+    fn a_send_carries_only_what_the_env_lacks() {
+        let set = |k: &str, v: &str| EnvChange::Set(k.into(), v.into());
+        let del = |k: &str| EnvChange::Delete(k.into());
+        let changes = [set("A", "1"), set("B", "2"), del("C"), del("D")];
+        let want = desired(&changes);
+        let env: BTreeMap<String, String> = [("A", "1"), ("B", "old"), ("C", "x")]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let diff = Diff::new(&want, &env);
+        let sent: Vec<(&str, Value)> = diff
+            .mutations()
+            .into_iter()
+            .map(|(op, _, _, items)| (op, items))
+            .collect();
+        // Updates first, then deletes; what is already there is not re-sent.
+        assert_eq!(
+            sent,
+            [
+                ("updateTenantEnv", json!([{"key": "B", "value": "2"}])),
+                ("deleteTenantEnv", json!(["C"])),
+            ]
+        );
+        let landed: BTreeMap<String, String> = [("A", "1"), ("B", "2")]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        assert!(Diff::new(&want, &landed).is_empty());
     }
 }
