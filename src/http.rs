@@ -68,6 +68,57 @@ impl HttpError {
     }
 }
 
+/// The HTTP client could not be built (TLS backend, resolver setup).
+#[derive(Debug, thiserror::Error)]
+#[error("cannot build HTTP client: {0}")]
+pub struct BuildError(String);
+
+/// A credential that cannot travel in an HTTP header; names the setting,
+/// never the value.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{setting} contains characters that cannot be sent in an HTTP header")]
+pub struct BadHeader {
+    pub setting: &'static str,
+}
+
+/// A header value holding a secret from the setting `setting`: marked
+/// sensitive so it is never logged.
+pub fn secret_header(setting: &'static str, value: &str) -> Result<HeaderValue, BadHeader> {
+    let mut v = HeaderValue::from_str(value).map_err(|_| BadHeader { setting })?;
+    v.set_sensitive(true);
+    Ok(v)
+}
+
+/// An endpoint URL this provider will not talk to.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EndpointError {
+    #[error("{url:?} is not a valid URL: {reason}")]
+    Invalid { url: String, reason: String },
+    #[error("{url:?} uses plain http:// to a non-loopback host; use https:// (plain HTTP is only accepted for 127.0.0.1, ::1 or localhost)")]
+    PlainHttp { url: String },
+    #[error("{url:?} has unsupported scheme {scheme:?}; use https://")]
+    Scheme { url: String, scheme: String },
+}
+
+/// Diagnostics take their detail as a `String`.
+impl From<EndpointError> for String {
+    fn from(e: EndpointError) -> String {
+        e.to_string()
+    }
+}
+
+impl From<BuildError> for String {
+    fn from(e: BuildError) -> String {
+        e.to_string()
+    }
+}
+
+impl From<BadHeader> for String {
+    fn from(e: BadHeader) -> String {
+        e.to_string()
+    }
+}
+
 pub struct Response {
     pub status: StatusCode,
     pub body: bytes::Bytes,
@@ -80,7 +131,11 @@ pub struct HttpClient {
 }
 
 impl HttpClient {
-    pub fn new(user_agent: &str, timeout: Duration, retry: RetryPolicy) -> Result<Self, String> {
+    pub fn new(
+        user_agent: &str,
+        timeout: Duration,
+        retry: RetryPolicy,
+    ) -> Result<Self, BuildError> {
         let inner = reqwest::Client::builder()
             .user_agent(user_agent)
             .timeout(timeout)
@@ -88,7 +143,7 @@ impl HttpClient {
             .pool_idle_timeout(Duration::from_secs(60))
             .https_only(false)
             .build()
-            .map_err(|e| format!("cannot build HTTP client: {e}"))?;
+            .map_err(|e| BuildError(e.to_string()))?;
         Ok(HttpClient { inner, retry })
     }
 
@@ -215,13 +270,19 @@ fn redact_query(url: &str) -> &str {
 
 /// Plain `http://` is only acceptable to a loopback host (local emulators);
 /// anything else must be TLS so credentials never cross a network in clear.
-pub fn check_endpoint(url: &str) -> Result<url::Url, String> {
-    let u = url::Url::parse(url).map_err(|e| format!("{url:?} is not a valid URL: {e}"))?;
+pub fn check_endpoint(url: &str) -> Result<url::Url, EndpointError> {
+    let u = url::Url::parse(url).map_err(|e| EndpointError::Invalid {
+        url: url.into(),
+        reason: e.to_string(),
+    })?;
     match u.scheme() {
         "https" => Ok(u),
         "http" if is_loopback(&u) => Ok(u),
-        "http" => Err(format!("{url:?} uses plain http:// to a non-loopback host; use https:// (plain HTTP is only accepted for 127.0.0.1, ::1 or localhost)")),
-        s => Err(format!("{url:?} has unsupported scheme {s:?}; use https://")),
+        "http" => Err(EndpointError::PlainHttp { url: url.into() }),
+        s => Err(EndpointError::Scheme {
+            url: url.into(),
+            scheme: s.into(),
+        }),
     }
 }
 

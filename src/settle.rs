@@ -56,6 +56,17 @@ pub enum Unsettled<E> {
     ReadBackFailed { write: E, read_back: E },
 }
 
+impl<E> Unsettled<E> {
+    /// The error to report when a failed read-back needs no mention of the
+    /// write (the read-back's own failure says it all).
+    pub fn into_last_error(self) -> E {
+        match self {
+            Unsettled::Failed(e) | Unsettled::Other(e) => e,
+            Unsettled::ReadBackFailed { read_back, .. } => read_back,
+        }
+    }
+}
+
 impl<E: Ambiguous> Unsettled<E> {
     /// One error for the user; `reading_back` names the read-back in it.
     pub fn into_error(self, reading_back: &str) -> E {
@@ -85,9 +96,28 @@ pub struct Settle<'a> {
 
 /// Sends a write with `send` until it is settled. After an ambiguous failure,
 /// `read_back` (given the failure) asks the server what became of it.
-pub async fn settle<T, E, S, SF, R, RF>(
+pub async fn settle<T, E: Ambiguous, SF, RF>(
     cancel: &CancellationToken,
     how: &Settle<'_>,
+    send: impl FnMut() -> SF,
+    read_back: impl FnMut(&E) -> RF,
+) -> Result<T, Unsettled<E>>
+where
+    SF: Future<Output = Result<T, E>>,
+    RF: Future<Output = Result<ReadBack<T>, E>>,
+{
+    settle_when(cancel, how, E::may_have_landed, send, read_back).await
+}
+
+/// [`settle`] for writes that must also be read back after other failures:
+/// `read_back_after` says which (e.g. a lost compare-and-swap race, where
+/// the server's state decides whether to re-send). A `send` that derives
+/// what it writes from the server's current state re-sends only what is
+/// still missing.
+pub async fn settle_when<T, E, S, SF, R, RF>(
+    cancel: &CancellationToken,
+    how: &Settle<'_>,
+    read_back_after: impl Fn(&E) -> bool,
     mut send: S,
     mut read_back: R,
 ) -> Result<T, Unsettled<E>>
@@ -103,7 +133,7 @@ where
     loop {
         let e = match send().await {
             Ok(t) => return Ok(t),
-            Err(e) if e.may_have_landed() => e,
+            Err(e) if read_back_after(&e) => e,
             Err(e) => return Err(Unsettled::Failed(e)),
         };
         match read_back(&e).await {
@@ -255,6 +285,39 @@ mod tests {
             r.unwrap_err().into_error("reading back"),
             Fake(true, "reset (reading back also failed: timeout)".into())
         );
+    }
+
+    /// A refusal the caller names (e.g. a lost compare-and-swap race) is
+    /// read back like an ambiguous failure; others still end it at once.
+    #[tokio::test]
+    async fn settle_when_reads_back_after_the_failures_it_names() {
+        let raced = |e: &Fake| e.1 == "conflict";
+        let read = Cell::new(0);
+        let sends = std::cell::RefCell::new(vec![Ok(5), Err(Fake(false, "conflict".into()))]);
+        let r = settle_when(
+            &CancellationToken::new(),
+            &how(4, false),
+            raced,
+            || {
+                let next = sends.borrow_mut().pop().unwrap();
+                async move { next }
+            },
+            |_| {
+                read.set(read.get() + 1);
+                async { Ok(ReadBack::Absent) }
+            },
+        )
+        .await;
+        assert_eq!((r, read.get()), (Ok(5), 1));
+        let r: Result<(), _> = settle_when(
+            &CancellationToken::new(),
+            &how(4, false),
+            raced,
+            || async { Err(Fake(true, "reset".into())) },
+            |_| async { panic!("not read back") },
+        )
+        .await;
+        assert_eq!(r, Err(Unsettled::Failed(Fake(true, "reset".into()))));
     }
 
     #[tokio::test]

@@ -7,7 +7,6 @@
 pub mod diag;
 mod erased;
 pub mod json_string;
-pub mod legacy;
 pub mod model;
 pub mod planmod;
 mod planning;

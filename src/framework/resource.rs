@@ -7,7 +7,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use tokio_util::sync::CancellationToken;
 
-use super::diag::Diagnostics;
+use super::diag::{ApiError, Diagnostics};
 use super::erased::{DynDataSource, DynResource, TypedDataSource, TypedResource};
 use super::model::Model;
 use super::schema::Schema;
@@ -50,6 +50,13 @@ pub struct ApplyError<M> {
 impl<M> From<Diagnostics> for ApplyError<M> {
     fn from(diags: Diagnostics) -> Self {
         ApplyError { state: None, diags }
+    }
+}
+
+/// A client error ends a create/update with `?` as it ends a read.
+impl<M, E: ApiError> From<E> for ApplyError<M> {
+    fn from(e: E) -> Self {
+        Diagnostics::from(e).into()
     }
 }
 

@@ -9,9 +9,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
-use crate::framework::legacy::{decode, encode, LegacyApplyError, LegacyResource, PlanContext};
-use crate::framework::{Attribute, Ctx, Diagnostics, Schema};
-use crate::plugin::cty::{AttrPath, Type, Value};
+use crate::framework::{
+    ApplyError, AttrPath, Attribute, Ctx, Diagnostics, Known, Plan, Resource, Schema, Type,
+    Unknown, Value,
+};
 
 use super::client::cloud::{EnvChange, TenantEnv};
 use super::env_common::{
@@ -22,19 +23,42 @@ use super::jwt_secret::validate_env;
 pub struct EnvVarsResource;
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
-struct Model {
-    id: Option<String>,
-    project_id: Option<String>,
-    vars: Option<BTreeMap<String, String>>,
-    exclusive: Option<bool>,
+pub struct Model {
+    id: Value<String>,
+    project_id: Value<String>,
+    /// A value may be null or unknown in a configuration; validate refuses
+    /// nulls, so at apply every value is known.
+    vars: Value<BTreeMap<String, Value<String>>>,
+    exclusive: Value<bool>,
 }
 
 impl Model {
     fn vars(&self) -> BTreeMap<String, String> {
-        self.vars.clone().unwrap_or_default()
+        self.vars
+            .known()
+            .into_iter()
+            .flatten()
+            .filter_map(|(k, v)| Some((k.clone(), v.known()?.clone())))
+            .collect()
     }
+    fn keys(&self) -> impl Iterator<Item = &String> {
+        self.vars.known().into_iter().flat_map(|m| m.keys())
+    }
+    /// Known at apply: the attribute has a default.
     fn exclusive(&self) -> bool {
-        self.exclusive.unwrap_or(false)
+        self.exclusive.known() == Some(&true)
+    }
+    fn id(&self) -> String {
+        format_id(self.project_id.as_deref())
+    }
+    /// This model holding exactly `vars`, with its id.
+    fn with_vars(self, vars: BTreeMap<String, String>) -> Model {
+        Model {
+            id: Known(self.id()),
+            vars: Known(vars.into_iter().map(|(k, v)| (k, Known(v))).collect()),
+            exclusive: Known(self.exclusive()),
+            ..self
+        }
     }
 }
 
@@ -58,18 +82,20 @@ const IMPORT_FORMS: &str =
 
 /// `<KEY1>,<KEY2>,...` or `<project_id>/<KEY1>,<KEY2>,...`: the project (if
 /// given) and the keys, in order, without duplicates.
-fn parse_import_id(id: &str) -> Result<(Option<String>, Vec<String>), String> {
+fn parse_import_id(id: &str) -> Result<(Option<String>, Vec<String>), Diagnostics> {
+    let invalid = |e: String| Diagnostics::error("Invalid import id", e);
     let (project, keys) = match id.split_once('/') {
         Some((p, k)) => (Some(p), k),
         None => (None, id),
     };
     if let Some(p) = project {
         check_project_id(p)
-            .map_err(|e| format!("The project id in {id:?} {e}. {IMPORT_FORMS}."))?;
+            .map_err(|e| invalid(format!("The project id in {id:?} {e}. {IMPORT_FORMS}.")))?;
     }
     let mut out: Vec<String> = Vec::new();
     for k in keys.split(',').map(str::trim) {
-        check_key(k).map_err(|e| format!("The key {k:?} in {id:?} {e}. {IMPORT_FORMS}."))?;
+        check_key(k)
+            .map_err(|e| invalid(format!("The key {k:?} in {id:?} {e}. {IMPORT_FORMS}.")))?;
         if !out.iter().any(|x| x == k) {
             out.push(k.to_string());
         }
@@ -83,9 +109,8 @@ fn var_path(key: &str) -> AttrPath {
 
 /// Config checks on `vars`: each key's name, and the values of the JWT
 /// variables by the engine's rules. Every diagnostic points at the element.
-fn validate_vars(vars: &Value, diags: &mut Diagnostics) {
-    let Value::Map(m) = vars else { return };
-    for (k, v) in m {
+fn validate_vars(vars: &Value<BTreeMap<String, Value<String>>>, diags: &mut Diagnostics) {
+    for (k, v) in vars.known().into_iter().flatten() {
         let path = var_path(k);
         if let Err(e) = check_key(k) {
             diags.add_attr_error(
@@ -95,7 +120,7 @@ fn validate_vars(vars: &Value, diags: &mut Diagnostics) {
             );
         }
         match v {
-            Value::String(s) => {
+            Known(s) => {
                 if let Err(e) = validate_env(k, s) {
                     diags.add_attr_error(
                         path.clone(),
@@ -104,12 +129,8 @@ fn validate_vars(vars: &Value, diags: &mut Diagnostics) {
                     );
                 }
             }
-            Value::Null => diags.add_attr_error(
-                path.clone(),
-                "Missing env var value",
-                format!("`{path}` is null. Give it a value, or remove the key from `vars` to delete the variable."),
-            ),
-            _ => {}
+            // A null element is refused by the framework, where it stands.
+            Value::Null | Unknown => {}
         }
     }
 }
@@ -123,7 +144,7 @@ fn doomed_keys(
     env: Option<&TenantEnv>,
 ) -> Option<Vec<String>> {
     let owned: Vec<&String> = match prior {
-        Some(p) if p.exclusive() => p.vars.iter().flat_map(|m| m.keys()).collect(),
+        Some(p) if p.exclusive() => p.keys().collect(),
         _ => env?.vars.keys().collect(),
     };
     Some(
@@ -136,7 +157,9 @@ fn doomed_keys(
 }
 
 #[async_trait]
-impl LegacyResource for EnvVarsResource {
+impl Resource for EnvVarsResource {
+    type Model = Model;
+
     fn type_name(&self) -> &'static str {
         "hasura_env_vars"
     }
@@ -148,47 +171,39 @@ impl LegacyResource for EnvVarsResource {
                 Attribute::string("id").computed().describe("The project the variables belong to: `project_id` when set, else `default` (the provider's `cloud_project_id`)."),
                 project_id_attribute(),
                 Attribute::typed("vars", Type::map(Type::String)).required().sensitive().describe("The variables, name to value, e.g. `{ HASURA_GRAPHQL_JWT_SECRET = jsonencode({ jwk_url = \"...\" }) }`. Names: letters, digits and `_`, not starting with a digit. Sensitive: values (and, in plans, names) are never shown. Values changed and keys deleted outside Terraform show as drift; a key removed from `vars` is deleted from the project. On create, a key that already exists with a different value is refused (import it instead); one with the same value is adopted. `HASURA_GRAPHQL_JWT_SECRET(S)` values are validated like `hasura_env_var.value`."),
-                Attribute::bool("exclusive").default(Value::Bool(false)).describe("When `true`, this resource owns the project's whole user env (`envVars.environment`): refresh reports every variable of the project, so one not in `vars` shows as drift, and apply deletes variables not in `vars` (on create, and when `exclusive` is turned on, every such variable of the project; the plan warns with their names). Do not combine with `hasura_env_var` on the same project. When `false` (default) only the keys in `vars` are managed."),
+                Attribute::bool("exclusive").default(false).describe("When `true`, this resource owns the project's whole user env (`envVars.environment`): refresh reports every variable of the project, so one not in `vars` shows as drift, and apply deletes variables not in `vars` (on create, and when `exclusive` is turned on, every such variable of the project; the plan warns with their names). Do not combine with `hasura_env_var` on the same project. When `false` (default) only the keys in `vars` are managed."),
             ],
         )
     }
 
-    fn validate(&self, config: &Value, diags: &mut Diagnostics) {
-        validate_vars(config.get("vars"), diags);
+    fn validate(&self, config: &Model, diags: &mut Diagnostics) {
+        validate_vars(&config.vars, diags);
     }
 
-    async fn modify_plan(&self, ctx: &Ctx, plan: PlanContext<'_>) {
-        if plan.planned.is_null() {
-            return;
-        }
-        let project = plan.planned.get("project_id").clone();
-        plan.planned.set(
-            "id",
-            if project.is_unknown() {
-                Value::Unknown
-            } else {
-                Value::string(format_id(project.as_str()))
-            },
-        );
+    async fn modify_plan(&self, ctx: &Ctx, plan: Plan<'_, Model>) {
+        let p = &mut *plan.planned;
+        p.id = match &p.project_id {
+            Unknown => Unknown,
+            project => Known(format_id(project.as_deref())),
+        };
         // `vars` is sensitive, so the plan cannot show which keys go:
         // name them (never values) when `exclusive` deletes keys.
-        if plan.planned.get("exclusive").as_bool() != Some(true) || project.is_unknown() {
+        if !p.exclusive() || p.project_id.is_unknown() {
             return;
         }
-        let Value::Map(declared) = plan.planned.get("vars") else {
+        let Some(declared) = p.vars.known() else {
             return;
         };
         let declared: BTreeSet<&str> = declared.keys().map(String::as_str).collect();
-        let prior: Option<Model> = plan.prior.and_then(|p| decode(p).ok());
-        let env = match prior.as_ref() {
-            Some(p) if p.exclusive() => None,
+        let env = match plan.prior {
+            Some(prior) if prior.exclusive() => None,
             // Best effort: without a readable env, apply reports the problem.
-            _ => project_and_env(ctx, project.as_str())
+            _ => project_and_env(ctx, p.project_id.as_deref())
                 .await
                 .ok()
                 .map(|(_, _, e)| e),
         };
-        if let Some(doomed) = doomed_keys(&declared, prior.as_ref(), env.as_ref()) {
+        if let Some(doomed) = doomed_keys(&declared, plan.prior, env.as_ref()) {
             if !doomed.is_empty() {
                 plan.diags.add_warning(
                     "Env vars will be deleted",
@@ -202,13 +217,7 @@ impl LegacyResource for EnvVarsResource {
         }
     }
 
-    async fn create(
-        &self,
-        ctx: &Ctx,
-        planned: &Value,
-        _config: &Value,
-    ) -> Result<Value, LegacyApplyError> {
-        let m: Model = decode(planned)?;
+    async fn create(&self, ctx: &Ctx, m: Model) -> Result<Model, ApplyError<Model>> {
         let vars = m.vars();
         let (cloud, project, env) = project_and_env(ctx, m.project_id.as_deref()).await?;
         let existing: Vec<&str> = vars
@@ -230,86 +239,51 @@ impl LegacyResource for EnvVarsResource {
             }
         }
         diags.into_result()?;
-        let mut changes: Vec<EnvChange> = vars
-            .iter()
-            .map(|(k, v)| EnvChange::Set(k.clone(), v.clone()))
-            .collect();
+        let mut changes = sets(&vars);
         if m.exclusive() {
-            changes.extend(
-                env.vars
-                    .keys()
-                    .filter(|k| !vars.contains_key(*k))
-                    .map(|k| EnvChange::Delete(k.clone())),
-            );
+            changes.extend(deletes(env.vars.keys(), &vars));
         }
         send_changes(ctx, &cloud, &project, changes, "Failed to set env vars").await?;
-        let mut out = planned.clone();
-        out.set("id", Value::string(format_id(m.project_id.as_deref())));
-        Ok(out)
+        Ok(m.with_vars(vars))
     }
 
-    async fn read(&self, ctx: &Ctx, state: &Value) -> Result<Option<Value>, Diagnostics> {
-        let m: Model = decode(state)?;
+    async fn read(&self, ctx: &Ctx, m: Model) -> Result<Option<Model>, Diagnostics> {
         let (_, _, env) = project_and_env(ctx, m.project_id.as_deref()).await?;
         let vars: BTreeMap<String, String> = if m.exclusive() {
-            env.vars.clone()
+            env.vars
         } else {
             // Keys deleted outside Terraform drop out: the plan adds them back.
-            m.vars()
-                .keys()
+            m.keys()
                 .filter_map(|k| env.vars.get(k).map(|v| (k.clone(), v.clone())))
                 .collect()
         };
-        let out = Model {
-            id: Some(format_id(m.project_id.as_deref())),
-            vars: Some(vars),
-            exclusive: Some(m.exclusive()),
-            ..m
-        };
-        Ok(Some(encode(&out, &self.cty_type())?))
+        Ok(Some(m.with_vars(vars)))
     }
 
-    async fn update(
-        &self,
-        ctx: &Ctx,
-        prior: &Value,
-        planned: &Value,
-        _config: &Value,
-    ) -> Result<Value, LegacyApplyError> {
-        let old: Model = decode(prior)?;
-        let m: Model = decode(planned)?;
+    async fn update(&self, ctx: &Ctx, old: Model, m: Model) -> Result<Model, ApplyError<Model>> {
         let vars = m.vars();
         let (cloud, project, env) = project_and_env(ctx, m.project_id.as_deref()).await?;
         // Every planned key is queued; the batch only sends what differs from
         // the env it reads just before writing.
-        let mut changes: Vec<EnvChange> = vars
-            .iter()
-            .map(|(k, v)| EnvChange::Set(k.clone(), v.clone()))
-            .collect();
-        let mut gone: BTreeSet<&String> = old.vars.iter().flat_map(|v| v.keys()).collect();
+        let mut changes = sets(&vars);
+        let mut gone: BTreeSet<&String> = old.keys().collect();
         if m.exclusive() && !old.exclusive() {
             // Turning `exclusive` on takes ownership of the whole env.
             gone.extend(env.vars.keys());
         }
-        changes.extend(
-            gone.into_iter()
-                .filter(|k| !vars.contains_key(*k))
-                .map(|k| EnvChange::Delete(k.clone())),
-        );
+        changes.extend(deletes(gone, &vars));
         send_changes(ctx, &cloud, &project, changes, "Failed to update env vars").await?;
-        Ok(planned.clone())
+        Ok(m)
     }
 
-    async fn delete(&self, ctx: &Ctx, state: &Value) -> Result<(), Diagnostics> {
-        let m: Model = decode(state)?;
+    async fn delete(&self, ctx: &Ctx, m: Model) -> Result<(), Diagnostics> {
         let (cloud, project) = cloud_project(ctx, m.project_id.as_deref()).await?;
-        let changes = m.vars().into_keys().map(EnvChange::Delete).collect();
+        let changes = m.keys().cloned().map(EnvChange::Delete).collect();
         send_changes(ctx, &cloud, &project, changes, "Failed to delete env vars").await
     }
 
-    async fn import(&self, ctx: &Ctx, id: &str) -> Result<Value, Diagnostics> {
-        let (project_id, keys) =
-            parse_import_id(id).map_err(|e| Diagnostics::error("Invalid import id", e))?;
+    async fn import(&self, ctx: &Ctx, id: &str) -> Result<Model, Diagnostics> {
+        let (project_id, keys) = parse_import_id(id)?;
         let (_, _, env) = project_and_env(ctx, project_id.as_deref()).await?;
         let missing: Vec<&str> = keys
             .iter()
@@ -325,21 +299,38 @@ impl LegacyResource for EnvVarsResource {
                 ),
             ));
         }
+        let vars = keys
+            .into_iter()
+            .map(|k| {
+                let v = env.vars[&k].clone();
+                (k, v)
+            })
+            .collect();
         let m = Model {
-            id: Some(format_id(project_id.as_deref())),
-            vars: Some(
-                keys.into_iter()
-                    .map(|k| {
-                        let v = env.vars[&k].clone();
-                        (k, v)
-                    })
-                    .collect(),
-            ),
-            project_id,
-            exclusive: Some(false),
+            project_id: project_id.into(),
+            exclusive: Known(false),
+            ..Model::default()
         };
-        encode(&m, &self.cty_type())
+        Ok(m.with_vars(vars))
     }
+}
+
+/// A set for each variable.
+fn sets(vars: &BTreeMap<String, String>) -> Vec<EnvChange> {
+    vars.iter()
+        .map(|(k, v)| EnvChange::Set(k.clone(), v.clone()))
+        .collect()
+}
+
+/// A delete for each of `keys` that `vars` does not keep.
+fn deletes<'a>(
+    keys: impl IntoIterator<Item = &'a String>,
+    vars: &BTreeMap<String, String>,
+) -> Vec<EnvChange> {
+    keys.into_iter()
+        .filter(|k| !vars.contains_key(*k))
+        .map(|k| EnvChange::Delete(k.clone()))
+        .collect()
 }
 
 #[cfg(test)]
@@ -348,8 +339,8 @@ mod tests {
 
     const P: &str = "3f2a9c4e-1b7d-4e8a-9c3f-2d5e6f7a8b9c";
 
-    fn map(pairs: &[(&str, Value)]) -> Value {
-        Value::Map(
+    fn map(pairs: &[(&str, Value<String>)]) -> Value<BTreeMap<String, Value<String>>> {
+        Known(
             pairs
                 .iter()
                 .map(|(k, v)| (k.to_string(), v.clone()))
@@ -382,7 +373,7 @@ mod tests {
             &format!("{P}/"),
             &format!("{P}/A/B"),
         ] {
-            let e = parse_import_id(bad).expect_err(bad);
+            let e = &parse_import_id(bad).expect_err(bad).0[0].detail;
             assert!(e.contains("Expected `<KEY1>,<KEY2>"), "{bad}: {e}");
         }
         assert_eq!(format_import_id(None, ["A", "B"]), "A,B");
@@ -395,16 +386,16 @@ mod tests {
     fn vars_diagnostics_point_at_the_element_and_never_quote_values() {
         let secret = "too-short-secret";
         let vars = map(&[
-            ("GOOD", Value::string("x")),
-            ("1BAD", Value::string("x")),
-            ("A-B", Value::string("y")),
+            ("GOOD", "x".into()),
+            ("1BAD", "x".into()),
+            ("A-B", "y".into()),
             (
                 "HASURA_GRAPHQL_JWT_SECRET",
-                Value::string(format!(r#"{{"type":"HS256","key":"{secret}"}}"#)),
+                Known(format!(r#"{{"type":"HS256","key":"{secret}"}}"#)),
             ),
-            ("HASURA_GRAPHQL_JWT_SECRETS", Value::string("{}")),
+            ("HASURA_GRAPHQL_JWT_SECRETS", "{}".into()),
             ("NULLED", Value::Null),
-            ("LATER", Value::Unknown),
+            ("LATER", Unknown),
         ]);
         let mut d = Diagnostics::new();
         validate_vars(&vars, &mut d);
@@ -419,16 +410,9 @@ mod tests {
                 r#"vars["A-B"]"#,
                 r#"vars["HASURA_GRAPHQL_JWT_SECRET"]"#,
                 r#"vars["HASURA_GRAPHQL_JWT_SECRETS"]"#,
-                r#"vars["NULLED"]"#,
             ]
         );
-        assert_eq!(
-            d.0[0].path,
-            Some(AttrPath(vec![
-                crate::plugin::cty::Step::Attr("vars".into()),
-                crate::plugin::cty::Step::Key("1BAD".into()),
-            ]))
-        );
+        assert_eq!(d.0[0].path, Some(AttrPath::attr("vars").key("1BAD")));
         for x in &d.0 {
             assert!(!x.detail.contains(secret) && !x.summary.contains(secret));
             assert!(x.detail.contains(&x.path.as_ref().unwrap().to_string()));
@@ -436,8 +420,8 @@ mod tests {
         assert!(d.0[2].detail.contains("at least 32"), "{}", d.0[2].detail);
 
         let mut d = Diagnostics::new();
-        validate_vars(&Value::Unknown, &mut d);
-        validate_vars(&map(&[("OK", Value::string("v"))]), &mut d);
+        validate_vars(&Unknown, &mut d);
+        validate_vars(&map(&[("OK", "v".into())]), &mut d);
         assert!(d.is_empty());
     }
 
@@ -457,8 +441,8 @@ mod tests {
             Some(vec!["X".to_string(), "Y".to_string()])
         );
         let not_exclusive = Model {
-            exclusive: Some(false),
-            vars: Some([("A".to_string(), "1".to_string())].into()),
+            exclusive: Known(false),
+            vars: map(&[("A", "1".into())]),
             ..Model::default()
         };
         assert_eq!(
@@ -468,13 +452,8 @@ mod tests {
         assert_eq!(doomed_keys(&declared, Some(&not_exclusive), None), None);
         // Already exclusive: the refreshed state holds every key.
         let exclusive = Model {
-            exclusive: Some(true),
-            vars: Some(
-                [("A", "1"), ("Z", "2")]
-                    .into_iter()
-                    .map(|(k, v)| (k.to_string(), v.to_string()))
-                    .collect(),
-            ),
+            exclusive: Known(true),
+            vars: map(&[("A", "1".into()), ("Z", "2".into())]),
             ..Model::default()
         };
         assert_eq!(
@@ -491,7 +470,7 @@ mod tests {
         assert_eq!(vars.cty_type(), Type::map(Type::String));
         assert_eq!(
             s.attribute("exclusive").unwrap().default,
-            Some(Value::Bool(false))
+            Some(false.into())
         );
         assert!(s.attributes.iter().all(|a| !a.description.is_empty()));
     }

@@ -3,6 +3,24 @@
 //! keeps the project from starting, so it must never be sent.
 use serde_json::Value;
 
+/// Why the engine would refuse a JWT config. Never quotes the value: it may
+/// hold an HMAC secret.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct Invalid(String);
+
+impl From<String> for Invalid {
+    fn from(s: String) -> Self {
+        Invalid(s)
+    }
+}
+
+impl From<&str> for Invalid {
+    fn from(s: &str) -> Self {
+        Invalid(s.into())
+    }
+}
+
 pub const JWT_SECRET: &str = "HASURA_GRAPHQL_JWT_SECRET";
 pub const JWT_SECRETS: &str = "HASURA_GRAPHQL_JWT_SECRETS";
 
@@ -13,7 +31,7 @@ const TYPES: &[&str] = &[
 /// The engine decodes an asymmetric `key` as a PEM public key or X.509
 /// certificate of the algorithm's family; anything else is fatal at boot
 /// ("Invalid JWK: Could not decode PEM", hasura/graphql-engine#1288).
-fn check_public_key(ty: &str, key: &str) -> Result<(), String> {
+fn check_public_key(ty: &str, key: &str) -> Result<(), Invalid> {
     use x509_parser::oid_registry::{
         Oid, OID_KEY_TYPE_EC_PUBLIC_KEY, OID_PKCS1_RSAENCRYPTION, OID_SIG_ED25519,
     };
@@ -28,11 +46,11 @@ fn check_public_key(ty: &str, key: &str) -> Result<(), String> {
         (OID_SIG_ED25519, "an Ed25519")
     };
     let bad = |why: &str| {
-        format!("an {ty} `key` must be {} public key (`-----BEGIN PUBLIC KEY-----`) or X.509 certificate in PEM form; {why}", want.1)
+        Invalid(format!("an {ty} `key` must be {} public key (`-----BEGIN PUBLIC KEY-----`) or X.509 certificate in PEM form; {why}", want.1))
     };
     let (_, pem) = x509_parser::pem::parse_x509_pem(key.as_bytes())
         .map_err(|_| bad("it could not be decoded as PEM"))?;
-    let spki_check = |spki: &SubjectPublicKeyInfo| -> Result<(), String> {
+    let spki_check = |spki: &SubjectPublicKeyInfo| -> Result<(), Invalid> {
         spki.parsed()
             .map_err(|_| bad("its public key could not be parsed"))?;
         if spki.algorithm.algorithm != want.0 {
@@ -63,7 +81,7 @@ fn check_public_key(ty: &str, key: &str) -> Result<(), String> {
 
 /// Checks the value of `key` if it is one of the JWT variables; `Ok` for any other key.
 /// Messages never quote the value (it may hold an HMAC secret).
-pub fn validate_env(key: &str, value: &str) -> Result<(), String> {
+pub fn validate_env(key: &str, value: &str) -> Result<(), Invalid> {
     match key {
         JWT_SECRET => {
             let v: Value = serde_json::from_str(value)
@@ -78,15 +96,15 @@ pub fn validate_env(key: &str, value: &str) -> Result<(), String> {
                 )
             })?;
             let Value::Array(items) = v else {
-                return Err(format!(
-                    "{JWT_SECRETS} must be a JSON array of JWT config objects"
-                ));
+                return Err(
+                    format!("{JWT_SECRETS} must be a JSON array of JWT config objects").into(),
+                );
             };
             if items.is_empty() {
-                return Err(format!("{JWT_SECRETS} must list at least one JWT config"));
+                return Err(format!("{JWT_SECRETS} must list at least one JWT config").into());
             }
             for (i, c) in items.iter().enumerate() {
-                validate_config(c).map_err(|e| format!("entry {i}: {e}"))?;
+                validate_config(c).map_err(|e| Invalid(format!("entry {i}: {e}")))?;
             }
             Ok(())
         }
@@ -104,7 +122,7 @@ fn json_error(e: &serde_json::Error) -> String {
     )
 }
 
-pub fn validate_config(v: &Value) -> Result<(), String> {
+pub fn validate_config(v: &Value) -> Result<(), Invalid> {
     let Value::Object(o) = v else {
         return Err("the JWT config must be a JSON object".into());
     };
@@ -125,13 +143,14 @@ pub fn validate_config(v: &Value) -> Result<(), String> {
         return Err(format!(
             "unknown field {k:?}; allowed fields are {}",
             KNOWN.join(", ")
-        ));
+        )
+        .into());
     }
-    let string = |k: &str| -> Result<Option<&str>, String> {
+    let string = |k: &str| -> Result<Option<&str>, Invalid> {
         match o.get(k) {
             None => Ok(None),
             Some(Value::String(s)) => Ok(Some(s.as_str())),
-            Some(_) => Err(format!("`{k}` must be a string")),
+            Some(_) => Err(format!("`{k}` must be a string").into()),
         }
     };
     match (string("key")?, string("jwk_url")?) {
@@ -149,7 +168,8 @@ pub fn validate_config(v: &Value) -> Result<(), String> {
                 return Err(format!(
                     "`type` {ty:?} is not supported; use one of {}",
                     TYPES.join(", ")
-                ));
+                )
+                .into());
             }
             if let Some(bits) = ty.strip_prefix("HS").and_then(|b| b.parse::<usize>().ok()) {
                 if key.len() < bits / 8 {
@@ -157,7 +177,8 @@ pub fn validate_config(v: &Value) -> Result<(), String> {
                         "an {ty} `key` must be at least {} characters long (it has {})",
                         bits / 8,
                         key.len()
-                    ));
+                    )
+                    .into());
                 }
             } else {
                 check_public_key(ty, key)?;
@@ -189,7 +210,8 @@ pub fn validate_config(v: &Value) -> Result<(), String> {
         if !matches!(f, "json" | "stringified_json") {
             return Err(format!(
                 "`claims_format` must be \"json\" or \"stringified_json\", got {f:?}"
-            ));
+            )
+            .into());
         }
     }
     string("issuer")?;
@@ -226,7 +248,7 @@ mod tests {
     use super::*;
 
     fn check(v: &str) -> Result<(), String> {
-        validate_env(JWT_SECRET, v)
+        validate_env(JWT_SECRET, v).map_err(|e| e.to_string())
     }
 
     #[test]
@@ -341,6 +363,7 @@ mod tests {
         assert!(validate_env(JWT_SECRETS, "[]").is_err());
         assert!(validate_env(JWT_SECRETS, r#"[{"jwk_url":"https://x"},{}]"#)
             .unwrap_err()
+            .to_string()
             .contains("entry 1"));
     }
 }

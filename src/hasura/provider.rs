@@ -6,14 +6,13 @@ use async_trait::async_trait;
 
 use serde::{Deserialize, Serialize};
 
-use crate::framework::legacy::legacy_resource;
 use crate::framework::{
     resource, AttrPath, Attribute, Diagnostics, DynDataSource, DynResource, Provider, Schema, Value,
 };
 use crate::http::{check_endpoint, HttpClient, RetryPolicy};
 use crate::settings::{retry_attributes, retry_settings, setting};
 
-use super::client::{Cloud, Engine, HasuraClient};
+use super::client::{Cloud, Engine, HasuraClient, Missing};
 use super::env_var::EnvVarResource;
 use super::env_vars::EnvVarsResource;
 use super::permission::PermissionResource;
@@ -89,49 +88,40 @@ impl Provider for HasuraProvider {
     ) -> Result<Arc<dyn Any + Send + Sync>, Diagnostics> {
         let (retry, timeout) = retry_settings(&config.max_retries, &config.request_timeout);
         let ua = format!("terraform-provider-hasura/{}", env!("CARGO_PKG_VERSION"));
-        let http = HttpClient::new(&ua, timeout, retry)
-            .map_err(|e| Diagnostics::error("Cannot configure the HTTP client", e))?;
-        let probe = HttpClient::new(
-            &ua,
-            Duration::from_secs(5),
-            RetryPolicy {
-                max_retries: 0,
-                ..RetryPolicy::default()
-            },
-        )
-        .map_err(|e| Diagnostics::error("Cannot configure the HTTP client", e))?;
-
-        let endpoint = setting(&config.endpoint, "HASURA_GRAPHQL_ENDPOINT");
-        let endpoint_url = match &endpoint {
-            Some(e) => Some(check_endpoint(e).map_err(|e| {
-                Diagnostics::attr_error(AttrPath::attr("endpoint"), "Invalid Hasura endpoint", e)
-            })?),
-            None => None,
+        let http_client = |timeout, retry| {
+            HttpClient::new(&ua, timeout, retry)
+                .map_err(|e| Diagnostics::error("Cannot configure the HTTP client", e))
         };
+        let http = http_client(timeout, retry)?;
+        // `/healthz` probes: a restarting project must be seen as down.
+        let no_retries = RetryPolicy {
+            max_retries: 0,
+            ..RetryPolicy::default()
+        };
+        let probe = http_client(Duration::from_secs(5), no_retries)?;
+
+        let endpoint_url = setting(&config.endpoint, "HASURA_GRAPHQL_ENDPOINT")
+            .map(|e| check_endpoint(&e))
+            .transpose()
+            .map_err(invalid("endpoint", "Invalid Hasura endpoint"))?;
         let engine = match (
             &endpoint_url,
             setting(&config.admin_secret, "HASURA_GRAPHQL_ADMIN_SECRET"),
         ) {
-            (Some(u), Some(secret)) => Ok(Engine::new(http.clone(), u, &secret).map_err(|e| {
-                Diagnostics::attr_error(AttrPath::attr("admin_secret"), "Invalid admin secret", e)
-            })?),
-            (None, _) => Err("`endpoint` is not set".to_string()),
-            (Some(_), None) => Err("`admin_secret` is not set".to_string()),
+            (Some(u), Some(secret)) => Ok(Engine::new(http.clone(), u, &secret)
+                .map_err(invalid("admin_secret", "Invalid admin secret"))?),
+            (None, _) => Err(Missing::Endpoint),
+            (Some(_), None) => Err(Missing::AdminSecret),
         };
 
         let cloud_url = setting(&config.cloud_api_url, "HASURA_CLOUD_API_URL")
             .unwrap_or_else(|| DEFAULT_CLOUD_API_URL.to_string());
-        let cloud_url = check_endpoint(&cloud_url).map_err(|e| {
-            Diagnostics::attr_error(
-                AttrPath::attr("cloud_api_url"),
-                "Invalid Hasura Cloud API URL",
-                e,
-            )
-        })?;
+        let cloud_url = check_endpoint(&cloud_url)
+            .map_err(invalid("cloud_api_url", "Invalid Hasura Cloud API URL"))?;
         let cloud = match setting(&config.cloud_access_token, "HASURA_CLOUD_ACCESS_TOKEN") {
             Some(token) => Ok(Arc::new(
                 Cloud::new(
-                    http.clone(),
+                    http,
                     probe,
                     &cloud_url,
                     &token,
@@ -140,15 +130,12 @@ impl Provider for HasuraProvider {
                         .as_ref()
                         .map(|u| u.as_str().trim_end_matches('/').to_string()),
                 )
-                .map_err(|e| {
-                    Diagnostics::attr_error(
-                        AttrPath::attr("cloud_access_token"),
-                        "Invalid Hasura Cloud access token",
-                        e,
-                    )
-                })?,
+                .map_err(invalid(
+                    "cloud_access_token",
+                    "Invalid Hasura Cloud access token",
+                ))?,
             )),
-            None => Err("`cloud_access_token` is not set".to_string()),
+            None => Err(Missing::CloudAccessToken),
         };
         Ok(Arc::new(HasuraClient::new(engine, cloud)))
     }
@@ -159,11 +146,19 @@ impl Provider for HasuraProvider {
             resource(TrackedTableResource),
             resource(PermissionResource),
             resource(EnvVarResource),
-            legacy_resource(EnvVarsResource),
+            resource(EnvVarsResource),
         ]
     }
 
     fn data_sources(&self) -> Vec<Arc<dyn DynDataSource>> {
         vec![]
     }
+}
+
+/// A setting `attr` the provider cannot use, and why.
+fn invalid<E: Into<String>>(
+    attr: &'static str,
+    summary: &'static str,
+) -> impl Fn(E) -> Diagnostics {
+    move |e| Diagnostics::attr_error(AttrPath::attr(attr), summary, e)
 }

@@ -52,8 +52,9 @@ impl ClerkClient {
         retry: RetryPolicy,
     ) -> Result<Self, ClerkError> {
         let ua = format!("terraform-provider-clerk/{}", env!("CARGO_PKG_VERSION"));
-        let http = HttpClient::new(&ua, timeout, retry)
-            .map_err(|message| ClerkError::NotConfigured { message })?;
+        let http = HttpClient::new(&ua, timeout, retry).map_err(|e| ClerkError::NotConfigured {
+            message: e.to_string(),
+        })?;
         let mut auth = HeaderValue::from_str(&format!("Bearer {secret_key}")).map_err(|_| {
             ClerkError::NotConfigured {
                 message: "secret_key contains characters that cannot be sent in an HTTP header"

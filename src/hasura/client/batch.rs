@@ -16,12 +16,16 @@
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
+use serde::Deserialize;
 use serde_json::Value;
 use tokio::sync::oneshot;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use super::metadata::{is_already_gone, table_name, Export, CONFLICT_RETRIES};
+use crate::settle::{settle_when, ReadBack, Settle, Unsettled};
+
+use super::landed::permission_landed;
+use super::metadata::{is_already_gone, Export, CONFLICT_RETRIES};
 use super::{Engine, HasuraError};
 
 /// A batch is flushed once no write has joined it for this long...
@@ -45,8 +49,12 @@ struct Pending {
     running: bool,
 }
 
+/// Whether an export already shows a write's effect (see [`Engine::write_with`]).
+pub type Landed = Box<dyn Fn(&Export) -> bool + Send + Sync>;
+
 struct Item {
     cmds: Vec<Value>,
+    landed: Landed,
     cancel: CancellationToken,
     tx: oneshot::Sender<Result<(), HasuraError>>,
 }
@@ -58,16 +66,9 @@ impl Queue {
 }
 
 fn cancelled() -> HasuraError {
-    HasuraError {
-        status: None,
-        code: Some("cancelled".into()),
-        message: "Hasura metadata write was cancelled because Terraform asked the provider to stop"
-            .into(),
-    }
-}
-
-fn is_cancelled(e: &HasuraError) -> bool {
-    e.code_is("cancelled")
+    HasuraError::cancelled(
+        "Hasura metadata write was cancelled because Terraform asked the provider to stop",
+    )
 }
 
 /// Resets the queue if the flush task panics, so later writes start a new one;
@@ -87,14 +88,30 @@ impl Drop for PanicGuard {
 }
 
 impl Engine {
-    /// Applies one resource's metadata commands atomically, batched with the
-    /// concurrent writes of this process. A drop of something already gone,
-    /// and a create whose identical entry is already there (an earlier attempt
-    /// whose answer was lost), count as done.
+    /// [`Engine::write_with`] for permission commands: an identical entry for
+    /// a create, none for a drop, shows the write landed.
     pub async fn write(
         &self,
         cancel: &CancellationToken,
         cmds: Vec<Value>,
+    ) -> Result<(), HasuraError> {
+        let want = cmds.clone();
+        self.write_with(cancel, cmds, move |x| permission_landed(x, &want))
+            .await
+    }
+
+    /// Applies one resource's metadata commands atomically, batched with the
+    /// concurrent writes of this process. `landed` tells from an export
+    /// whether the commands' effect is already there: after a lost
+    /// `resource_version` race the batch re-reads the metadata and stops if
+    /// it is. A drop of something already gone, and a create refused as
+    /// already existing whose effect is there (an earlier attempt whose
+    /// answer was lost), count as done.
+    pub async fn write_with(
+        &self,
+        cancel: &CancellationToken,
+        cmds: Vec<Value>,
+        landed: impl Fn(&Export) -> bool + Send + Sync + 'static,
     ) -> Result<(), HasuraError> {
         if cmds.is_empty() {
             return Ok(());
@@ -112,6 +129,7 @@ impl Engine {
             p.last = Some(now);
             p.items.push(Item {
                 cmds,
+                landed: Box::new(landed),
                 cancel: cancel.clone(),
                 tx,
             });
@@ -177,7 +195,7 @@ impl Engine {
         if items.len() > 1 {
             let all: Vec<Value> = items.iter().flat_map(|i| i.cmds.iter().cloned()).collect();
             let r = self
-                .bulk_cas(&cancel, all, |x| items.iter().all(|i| landed(x, &i.cmds)))
+                .bulk_cas(&cancel, all, |x| items.iter().all(|i| (i.landed)(x)))
                 .await;
             match r {
                 Ok(()) => {
@@ -188,7 +206,7 @@ impl Engine {
                     watcher.abort();
                     return;
                 }
-                Err(e) if is_cancelled(&e) => {
+                Err(e) if e.is_cancelled() => {
                     for i in items {
                         let _ = i.tx.send(Err(e.clone()));
                     }
@@ -197,32 +215,26 @@ impl Engine {
                 }
                 Err(e) => tracing::info!(
                     resources = items.len(),
-                    error = %e.message,
+                    error = %e,
                     "batched metadata bulk failed; applying each resource on its own to attribute the error"
                 ),
             }
         }
         for i in items {
-            let r = self.apply_one(&cancel, &i.cmds).await;
+            let r = self.apply_one(&cancel, &i).await;
             let _ = i.tx.send(r);
         }
         watcher.abort();
     }
 
     /// One resource's commands as their own bulk.
-    async fn apply_one(
-        &self,
-        cancel: &CancellationToken,
-        cmds: &[Value],
-    ) -> Result<(), HasuraError> {
-        let e = match self
-            .bulk_cas(cancel, cmds.to_vec(), |x| landed(x, cmds))
-            .await
-        {
+    async fn apply_one(&self, cancel: &CancellationToken, item: &Item) -> Result<(), HasuraError> {
+        let cmds = &item.cmds;
+        let e = match self.bulk_cas(cancel, cmds.clone(), &item.landed).await {
             Ok(()) => return Ok(()),
             Err(e) => e,
         };
-        if is_cancelled(&e) {
+        if e.is_cancelled() {
             return Err(e);
         }
         if cmds.iter().all(is_drop) && is_already_gone(&e) {
@@ -230,187 +242,61 @@ impl Engine {
         }
         if e.code_is("already-exists") {
             self.invalidate().await;
-            if self.export(cancel).await.is_ok_and(|x| landed(&x, cmds)) {
+            if self.export(cancel).await.is_ok_and(|x| (item.landed)(&x)) {
                 return Ok(());
             }
         }
         Err(e)
     }
 
-    /// `bulk` with the current `resource_version`; on a conflict, re-read and
-    /// retry unless the re-read shows the change already made (`landed`).
+    /// `bulk` with the current `resource_version`, settled: a conflict (a
+    /// concurrent write moved the version) re-reads the metadata and re-sends
+    /// unless it shows the change already made (`landed`).
     async fn bulk_cas(
         &self,
         cancel: &CancellationToken,
         cmds: Vec<Value>,
         landed: impl Fn(&Export) -> bool,
     ) -> Result<(), HasuraError> {
-        let mut attempt = 0;
-        loop {
-            // The cache is dropped after each of our writes and on conflicts.
-            let export = self.export(cancel).await?;
-            if attempt > 0 && landed(&export) {
-                return Ok(());
-            }
-            match self
-                .bulk(cancel, cmds.clone(), Some(export.resource_version))
-                .await
-            {
-                Ok(_) => return Ok(()),
-                Err(e) if e.is_conflict() && attempt < CONFLICT_RETRIES => {
-                    attempt += 1;
-                    tracing::info!(attempt, "metadata changed concurrently (resource_version conflict); re-reading and retrying");
-                }
-                Err(e) => return Err(e),
-            }
-        }
+        let how = Settle {
+            resending:
+                "metadata changed concurrently (resource_version conflict); re-reading and retrying",
+            landed: None,
+            table: None,
+            resends: CONFLICT_RETRIES as u32,
+            backoff: false,
+        };
+        settle_when(
+            cancel,
+            &how,
+            HasuraError::is_conflict,
+            || async {
+                // The cache is dropped after each of our writes and on conflicts.
+                let export = self.export(cancel).await?;
+                self.bulk(cancel, cmds.clone(), Some(export.resource_version))
+                    .await
+                    .map(drop)
+            },
+            |_| async {
+                let export = self.export(cancel).await?;
+                Ok(if landed(&export) {
+                    ReadBack::Landed(())
+                } else {
+                    ReadBack::Absent
+                })
+            },
+        )
+        .await
+        // A failed re-read is reported as itself, as the first read would be.
+        .map_err(Unsettled::into_last_error)
     }
 }
 
 fn is_drop(c: &Value) -> bool {
-    c.get("type")
-        .and_then(Value::as_str)
-        .is_some_and(|t| t.starts_with("pg_drop_"))
-}
-
-type PermKey = (String, String, String, String, String);
-
-/// Whether the export already shows the effect of these permission commands
-/// (an identical entry for a create, none for a drop). Other commands: false.
-pub fn landed(export: &Export, cmds: &[Value]) -> bool {
-    let mut want: Vec<(PermKey, Option<&Value>)> = Vec::new();
-    for c in cmds {
-        let Some(typ) = c.get("type").and_then(Value::as_str) else {
-            return false;
-        };
-        let args = c.get("args").unwrap_or(&Value::Null);
-        let (create, action) = match typ
-            .strip_suffix("_permission")
-            .and_then(|t| t.strip_prefix("pg_"))
-        {
-            Some(t) => match (t.strip_prefix("create_"), t.strip_prefix("drop_")) {
-                (Some(a), _) => (true, a),
-                (_, Some(a)) => (false, a),
-                _ => return false,
-            },
-            None => return false,
-        };
-        let (schema, table) = table_name(args.get("table").unwrap_or(&Value::Null));
-        let key = (
-            args.get("source")
-                .and_then(Value::as_str)
-                .unwrap_or("default")
-                .to_string(),
-            schema,
-            table,
-            args.get("role")
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_string(),
-            action.to_string(),
-        );
-        want.retain(|(k, _)| *k != key);
-        want.push((key, create.then_some(args)));
+    #[derive(Deserialize)]
+    struct Head {
+        #[serde(rename = "type")]
+        typ: String,
     }
-    want.iter().all(|((src, sch, tbl, role, act), w)| {
-        match (w, export.permission(src, sch, tbl, role, act)) {
-            (None, None) => true,
-            (Some(args), Some(entry)) => same_entry(args, entry),
-            _ => false,
-        }
-    })
-}
-
-/// A create's args and an exported entry describe the same permission.
-/// Export omits defaults (`false`, `[]`, `{}`, null), and may reorder lists.
-fn same_entry(args: &Value, entry: &Value) -> bool {
-    let text = |v: &Value| {
-        v.get("comment")
-            .and_then(Value::as_str)
-            .filter(|s| !s.is_empty())
-            .map(str::to_string)
-    };
-    let null = Value::Null;
-    text(args) == text(entry)
-        && normalize(args.get("permission").unwrap_or(&null))
-            == normalize(entry.get("permission").unwrap_or(&null))
-}
-
-fn normalize(v: &Value) -> Value {
-    let Some(o) = v.as_object() else {
-        return v.clone();
-    };
-    let mut out = serde_json::Map::new();
-    for (k, x) in o {
-        let default = match x {
-            Value::Null | Value::Bool(false) => true,
-            Value::Array(a) => a.is_empty(),
-            Value::Object(m) => m.is_empty() && k != "filter" && k != "check",
-            _ => false,
-        };
-        if default {
-            continue;
-        }
-        let x = match x.as_array() {
-            Some(a) if a.iter().all(Value::is_string) => {
-                let mut s: Vec<&str> = a.iter().filter_map(Value::as_str).collect();
-                s.sort_unstable();
-                Value::from(s)
-            }
-            _ => x.clone(),
-        };
-        out.insert(k.clone(), x);
-    }
-    Value::Object(out)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    fn export(perms: Value) -> Export {
-        Export {
-            resource_version: 1,
-            metadata: json!({"sources": [{"name": "default", "tables": [
-                {"table": {"schema": "public", "name": "users"}, "select_permissions": perms}
-            ]}]}),
-        }
-    }
-
-    fn create(perm: Value) -> Value {
-        json!({"type": "pg_create_select_permission", "args": {
-            "source": "default", "table": {"schema": "public", "name": "users"},
-            "role": "user", "permission": perm}})
-    }
-
-    fn drop() -> Value {
-        json!({"type": "pg_drop_select_permission", "args": {
-            "source": "default", "table": {"schema": "public", "name": "users"}, "role": "user"}})
-    }
-
-    #[test]
-    fn landed_reads_export_rules() {
-        let x = export(
-            json!([{"role": "user", "permission": {"columns": ["name", "id"], "filter": {}}}]),
-        );
-        // Defaults omitted on export, lists reordered: still the same permission.
-        let same = create(
-            json!({"columns": ["id", "name"], "filter": {}, "allow_aggregations": false, "computed_fields": []}),
-        );
-        assert!(landed(&x, std::slice::from_ref(&same)));
-        assert!(landed(&x, &[drop(), same.clone()]));
-        assert!(!landed(&x, &[drop()]));
-        assert!(!landed(
-            &x,
-            &[create(json!({"columns": ["id"], "filter": {}}))]
-        ));
-        let empty = export(json!([]));
-        assert!(landed(&empty, &[drop()]));
-        assert!(!landed(&empty, std::slice::from_ref(&same)));
-        assert!(!landed(
-            &x,
-            &[json!({"type": "pg_track_table", "args": {}})]
-        ));
-    }
+    Head::deserialize(c).is_ok_and(|h| h.typ.starts_with("pg_drop_"))
 }

@@ -1,38 +1,115 @@
 //! `/v1/metadata`: one `export_metadata` v2 per provider process (single
 //! flight, dropped after any write of ours), and commands with the
 //! `resource_version` compare-and-swap.
+use std::collections::HashMap;
 use std::sync::Arc;
 
+use serde::{Deserialize, Deserializer};
 use serde_json::{json, Value};
 use tokio_util::sync::CancellationToken;
 
 use crate::http::Idempotency;
 
+use super::lenient::Lenient;
 use super::{Engine, HasuraError};
 
 const PATH: &str = "/v1/metadata";
 
-/// A consistent snapshot of the metadata and the version it had.
+/// A consistent snapshot of the metadata and the version it had, indexed by
+/// table. Entries stay JSON: they hold the user's own (filters, checks,
+/// custom names).
 pub struct Export {
     pub resource_version: i64,
-    pub metadata: Value,
+    sources: Vec<Source>,
+}
+
+#[derive(Default, Deserialize)]
+#[serde(default)]
+struct Metadata {
+    sources: Lenient<Vec<Source>>,
+}
+
+#[derive(Deserialize)]
+struct Source {
+    #[serde(default)]
+    name: Lenient<String>,
+    #[serde(default)]
+    tables: Lenient<Vec<TableEntry>>,
+}
+
+/// A tracked table's exported entry, with its name and its permissions by
+/// action and role read out.
+struct TableEntry {
+    schema: String,
+    name: String,
+    entry: Value,
+    permissions: HashMap<(String, String), Value>,
+}
+
+impl<'de> Deserialize<'de> for TableEntry {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Default, Deserialize)]
+        #[serde(default)]
+        struct Shape {
+            table: Lenient<TableName>,
+            select_permissions: Lenient<Vec<Value>>,
+            insert_permissions: Lenient<Vec<Value>>,
+            update_permissions: Lenient<Vec<Value>>,
+            delete_permissions: Lenient<Vec<Value>>,
+        }
+        #[derive(Deserialize)]
+        struct Role {
+            role: String,
+        }
+        let entry = Value::deserialize(d)?;
+        let shape = Shape::deserialize(&entry).unwrap_or_default();
+        let (schema, name) = shape.table.0.unwrap_or_default().parts();
+        let mut permissions = HashMap::new();
+        for (action, list) in [
+            ("select", shape.select_permissions),
+            ("insert", shape.insert_permissions),
+            ("update", shape.update_permissions),
+            ("delete", shape.delete_permissions),
+        ] {
+            for p in list.0.unwrap_or_default() {
+                if let Ok(Role { role }) = Role::deserialize(&p) {
+                    // The first entry for a role is the one Hasura uses.
+                    permissions.entry((action.to_string(), role)).or_insert(p);
+                }
+            }
+        }
+        Ok(TableEntry {
+            schema,
+            name,
+            entry,
+            permissions,
+        })
+    }
 }
 
 impl Export {
+    pub fn new(resource_version: i64, metadata: Value) -> Export {
+        let m: Metadata = serde_json::from_value(metadata).unwrap_or_default();
+        Export {
+            resource_version,
+            sources: m.sources.0.unwrap_or_default(),
+        }
+    }
+
+    fn entry(&self, source: &str, schema: &str, name: &str) -> Option<&TableEntry> {
+        self.sources
+            .iter()
+            .find(|s| s.name.0.as_deref() == Some(source))?
+            .tables
+            .0
+            .as_ref()?
+            .iter()
+            .find(|t| t.schema == schema && t.name == name)
+    }
+
     /// The exported entry of a tracked table (`sources[].tables[]`), if tracked.
     pub fn table(&self, source: &str, schema: &str, name: &str) -> Option<&Value> {
-        self.metadata
-            .get("sources")?
-            .as_array()?
-            .iter()
-            .find(|s| s.get("name").and_then(Value::as_str) == Some(source))?
-            .get("tables")?
-            .as_array()?
-            .iter()
-            .find(|t| {
-                let (s, n) = table_name(t.get("table").unwrap_or(&Value::Null));
-                s == schema && n == name
-            })
+        self.entry(source, schema, name).map(|t| &t.entry)
     }
 
     /// A permission entry `{role, permission, comment?}` of a tracked table.
@@ -44,28 +121,44 @@ impl Export {
         role: &str,
         action: &str,
     ) -> Option<&Value> {
-        self.table(source, schema, table)?
-            .get(format!("{action}_permissions"))?
-            .as_array()?
-            .iter()
-            .find(|p| p.get("role").and_then(Value::as_str) == Some(role))
+        self.entry(source, schema, table)?
+            .permissions
+            .get(&(action.to_string(), role.to_string()))
     }
 }
 
 /// `TableName` is a bare string (schema `public`) or `{schema, name}`.
-pub fn table_name(v: &Value) -> (String, String) {
-    match v {
-        Value::String(n) => ("public".into(), n.clone()),
-        o => (
-            o.get("schema")
-                .and_then(Value::as_str)
-                .unwrap_or("public")
-                .to_string(),
-            o.get("name")
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_string(),
-        ),
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub(super) enum TableName {
+    Bare(String),
+    Qualified {
+        #[serde(default)]
+        schema: Lenient<String>,
+        #[serde(default)]
+        name: Lenient<String>,
+    },
+}
+
+impl Default for TableName {
+    fn default() -> Self {
+        TableName::Qualified {
+            schema: Lenient(None),
+            name: Lenient(None),
+        }
+    }
+}
+
+impl TableName {
+    /// Schema and name.
+    pub fn parts(self) -> (String, String) {
+        match self {
+            TableName::Bare(n) => ("public".into(), n),
+            TableName::Qualified { schema, name } => (
+                schema.0.unwrap_or_else(|| "public".into()),
+                name.0.unwrap_or_default(),
+            ),
+        }
     }
 }
 
@@ -80,7 +173,15 @@ impl Engine {
         if let Some(e) = slot.as_ref() {
             return Ok(e.clone());
         }
-        let v = self
+        /// Version 1 answers with the bare metadata: no `resource_version`.
+        #[derive(Deserialize)]
+        struct Answer {
+            #[serde(default)]
+            resource_version: Lenient<i64>,
+            #[serde(default)]
+            metadata: Value,
+        }
+        let v: Answer = self
             .post(
                 cancel,
                 PATH,
@@ -89,12 +190,10 @@ impl Engine {
                 Idempotency::Idempotent,
             )
             .await?;
-        let e = Arc::new(Export {
-            resource_version: v.get("resource_version").and_then(Value::as_i64).ok_or_else(|| {
-                HasuraError::other("Hasura's export_metadata (version 2) answer has no `resource_version`; this provider needs Hasura v2.0 or later")
-            })?,
-            metadata: v.get("metadata").cloned().unwrap_or(Value::Null),
-        });
+        let resource_version = v.resource_version.0.ok_or_else(|| {
+            HasuraError::other("Hasura's export_metadata (version 2) answer has no `resource_version`; this provider needs Hasura v2.0 or later")
+        })?;
+        let e = Arc::new(Export::new(resource_version, v.metadata));
         tracing::debug!(resource_version = e.resource_version, "exported metadata");
         *slot = Some(e.clone());
         Ok(e)
@@ -124,7 +223,7 @@ impl Engine {
         };
         let r = self.post(cancel, PATH, typ, &body, idem).await;
         if r.as_ref()
-            .map_or_else(|e| e.status.is_none() || e.is_conflict(), |_| true)
+            .map_or_else(|e| e.status().is_none() || e.is_conflict(), |_| true)
         {
             self.invalidate().await;
         }
@@ -152,5 +251,5 @@ pub fn qualified_table(schema: &str, name: &str) -> Value {
 pub fn is_already_gone(e: &HasuraError) -> bool {
     e.code_is("already-untracked")
         || e.code_is("not-exists")
-        || (e.status.is_some_and(|s| s.as_u16() == 400) && e.message.contains("does not exist"))
+        || (e.status_is(400) && e.message().contains("does not exist"))
 }

@@ -1,38 +1,18 @@
 //! `run_sql` on `/v2/query`. Hasura returns every cell as text and SQL NULL
 //! as the string "NULL", so reads aggregate into one JSON cell and parse it.
+use serde::Deserialize;
 use serde_json::{json, Value};
 use tokio_util::sync::CancellationToken;
 
 use crate::http::Idempotency;
-use crate::settle::Ambiguous;
 
+use super::lenient::Lenient;
 use super::{Engine, HasuraError};
 
 const PATH: &str = "/v2/query";
 
-/// Whether a failed write may still have been applied: no answer at all
-/// (reset, timeout, lost response, unreadable body) or a 5xx. The HTTP layer
-/// does not retry these for unsafe requests, so the caller must look at the
-/// server's state before re-sending or compensating. Cancellation is not
-/// ambiguous in that sense: the user asked us to stop.
-pub fn may_have_landed(e: &HasuraError) -> bool {
-    match e.status {
-        Some(s) => s.is_server_error(),
-        None => e.code.is_none(),
-    }
-}
-
-impl Ambiguous for HasuraError {
-    fn may_have_landed(&self) -> bool {
-        may_have_landed(self)
-    }
-    fn message_mut(&mut self) -> &mut String {
-        &mut self.message
-    }
-    fn log_text(&self) -> Option<&str> {
-        Some(&self.message)
-    }
-}
+/// The rows of a statement, header row first, every cell as text.
+pub type Rows = Vec<Vec<String>>;
 
 #[derive(Clone, Copy, Debug, Default)]
 pub struct SqlOptions {
@@ -52,9 +32,10 @@ impl Engine {
         source: &str,
         sql: &str,
         opts: SqlOptions,
-    ) -> Result<Vec<Vec<String>>, HasuraError> {
+    ) -> Result<Rows, HasuraError> {
         let _catalog_write = (!opts.read_only).then(|| self.catalogs.write());
-        self.send_sql(cancel, source, sql, opts).await
+        self.send_sql(cancel, json!({"source": source, "sql": sql}), opts)
+            .await
     }
 
     /// For statements whose only writes are temporary objects dropped at
@@ -66,22 +47,22 @@ impl Engine {
         cancel: &CancellationToken,
         source: &str,
         sql: &str,
-    ) -> Result<Vec<Vec<String>>, HasuraError> {
+    ) -> Result<Rows, HasuraError> {
         let opts = SqlOptions {
             read_only: false,
             check_metadata_consistency: Some(false),
         };
-        self.send_sql(cancel, source, sql, opts).await
+        self.send_sql(cancel, json!({"source": source, "sql": sql}), opts)
+            .await
     }
 
+    /// `args` holds `source` and `sql`; `opts` adds to them.
     async fn send_sql(
         &self,
         cancel: &CancellationToken,
-        source: &str,
-        sql: &str,
+        mut args: Value,
         opts: SqlOptions,
-    ) -> Result<Vec<Vec<String>>, HasuraError> {
-        let mut args = json!({"source": source, "sql": sql});
+    ) -> Result<Rows, HasuraError> {
         if opts.read_only {
             args["read_only"] = json!(true);
         }
@@ -93,7 +74,13 @@ impl Engine {
         } else {
             Idempotency::Unsafe
         };
-        let v = self
+        /// `result` is absent for statements that return no rows.
+        #[derive(Deserialize)]
+        struct Answer {
+            #[serde(default)]
+            result: Lenient<Rows>,
+        }
+        let v: Result<Answer, _> = self
             .post(
                 cancel,
                 PATH,
@@ -106,23 +93,7 @@ impl Engine {
             // DDL on a tracked table rewrites the metadata.
             self.invalidate().await;
         }
-        let v = v?;
-        match v.get("result") {
-            Some(Value::Array(rows)) => Ok(rows
-                .iter()
-                .map(|r| {
-                    r.as_array()
-                        .map(|cells| {
-                            cells
-                                .iter()
-                                .map(|c| c.as_str().unwrap_or_default().to_string())
-                                .collect()
-                        })
-                        .unwrap_or_default()
-                })
-                .collect()),
-            _ => Ok(Vec::new()),
-        }
+        Ok(v?.result.0.unwrap_or_default())
     }
 
     /// A read-only query whose single cell is JSON (`json_build_object`,
@@ -153,32 +124,5 @@ impl Engine {
                 "run_sql returned a catalog row this provider cannot read: {e}"
             ))
         })
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn read_back_failures_join_the_writes_error() {
-        let e = HasuraError {
-            status: Some(reqwest::StatusCode::BAD_GATEWAY),
-            code: None,
-            message: "Hasura run_sql (/v2/query) failed with HTTP 502".into(),
-        };
-        assert!(e.may_have_landed());
-        let merged = e.with_read_back_failure(
-            "checking whether the table is gone",
-            HasuraError::other("timed out"),
-        );
-        assert_eq!(merged.message, "Hasura run_sql (/v2/query) failed with HTTP 502 (checking whether the table is gone also failed: timed out)");
-        assert_eq!(merged.status, Some(reqwest::StatusCode::BAD_GATEWAY));
-        let cancelled = HasuraError {
-            status: None,
-            code: Some("cancelled".into()),
-            message: String::new(),
-        };
-        assert!(!cancelled.may_have_landed());
     }
 }

@@ -93,7 +93,10 @@ mod tests {
     async fn start(sql: &str) -> (Emulated, Ctx) {
         let env = Emulated::start().await;
         env.out_of_band(sql).await;
-        let client = HasuraClient::new(Ok(env.engine()), Err("not used".into()));
+        let client = HasuraClient::new(
+            Ok(env.engine()),
+            Err(crate::hasura::client::Missing::CloudAccessToken),
+        );
         let ctx = Ctx::new(CancellationToken::new(), Some(Arc::new(client)));
         (env, ctx)
     }
