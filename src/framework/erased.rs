@@ -8,18 +8,23 @@ use async_trait::async_trait;
 use crate::plugin::cty::{Type, Value as Cty};
 
 use super::diag::Diagnostics;
-use super::model::{decode, encode};
+use super::model::{decode, encode, Model};
 use super::resource::{ApplyError, Ctx, DataSource, Plan, Provider, Resource};
 use super::schema::Schema;
 
 /// A failed create/update at the wire level: the remote object's state, if any.
 pub type DynApplyError = (Option<Cty>, Diagnostics);
 
-#[async_trait]
-pub trait DynResource: Send + Sync {
+/// What the server knows of every resource and data source it serves.
+pub trait Registered: Send + Sync {
     fn type_name(&self) -> &'static str;
     fn schema(&self) -> &Schema;
+    /// Built once from the schema: every read and import encodes with it.
     fn cty_type(&self) -> &Type;
+}
+
+#[async_trait]
+pub trait DynResource: Registered {
     fn validate(&self, config: &Cty, diags: &mut Diagnostics);
     async fn modify_plan(
         &self,
@@ -39,30 +44,59 @@ pub trait DynResource: Send + Sync {
 }
 
 #[async_trait]
-pub trait DynDataSource: Send + Sync {
-    fn type_name(&self) -> &'static str;
-    fn schema(&self) -> &Schema;
-    fn cty_type(&self) -> &Type;
+pub trait DynDataSource: Registered {
     fn validate(&self, config: &Cty, diags: &mut Diagnostics);
     async fn read(&self, ctx: &Ctx, config: &Cty) -> Result<Cty, Diagnostics>;
 }
 
-pub struct TypedResource<R> {
-    imp: R,
+/// Decodes a configuration for a typed `validate`. A configuration the
+/// attribute validators already refused (e.g. `1.5` for a whole number) may
+/// not decode: their diagnostics say it all.
+fn validate_as<M: Model>(
+    config: &Cty,
+    diags: &mut Diagnostics,
+    f: impl FnOnce(&M, &mut Diagnostics),
+) {
+    match decode::<M>(config) {
+        Ok(m) => f(&m, diags),
+        Err(_) if diags.has_errors() => {}
+        Err(d) => diags.extend(d),
+    }
+}
+
+/// A typed resource or data source with its schema and the cty type built
+/// from it.
+pub struct Typed<T> {
+    imp: T,
+    name: &'static str,
     schema: Schema,
     ty: Arc<Type>,
 }
 
-impl<R: Resource> TypedResource<R> {
-    pub fn new(imp: R) -> Self {
-        let schema = imp.schema();
-        TypedResource {
+impl<T> Typed<T> {
+    pub fn new(imp: T, name: &'static str, schema: Schema) -> Self {
+        Typed {
             ty: Arc::new(schema.cty_type()),
+            name,
             schema,
             imp,
         }
     }
+}
 
+impl<T: Send + Sync> Registered for Typed<T> {
+    fn type_name(&self) -> &'static str {
+        self.name
+    }
+    fn schema(&self) -> &Schema {
+        &self.schema
+    }
+    fn cty_type(&self) -> &Type {
+        &self.ty
+    }
+}
+
+impl<R: Resource> Typed<R> {
     fn apply_result(
         &self,
         r: Result<R::Model, ApplyError<R::Model>>,
@@ -81,25 +115,9 @@ impl<R: Resource> TypedResource<R> {
 }
 
 #[async_trait]
-impl<R: Resource> DynResource for TypedResource<R> {
-    fn type_name(&self) -> &'static str {
-        self.imp.type_name()
-    }
-    fn schema(&self) -> &Schema {
-        &self.schema
-    }
-    fn cty_type(&self) -> &Type {
-        &self.ty
-    }
-
-    /// A config the attribute validators already refused (e.g. `1.5` for a
-    /// whole number) may not decode: those diagnostics say it all.
+impl<R: Resource> DynResource for Typed<R> {
     fn validate(&self, config: &Cty, diags: &mut Diagnostics) {
-        match decode::<R::Model>(config) {
-            Ok(m) => self.imp.validate(&m, diags),
-            Err(_) if diags.has_errors() => {}
-            Err(d) => diags.extend(d),
-        }
+        validate_as(config, diags, |m: &R::Model, d| self.imp.validate(m, d))
     }
 
     async fn modify_plan(
@@ -176,40 +194,10 @@ impl<R: Resource> DynResource for TypedResource<R> {
     }
 }
 
-pub struct TypedDataSource<D> {
-    imp: D,
-    schema: Schema,
-    ty: Arc<Type>,
-}
-
-impl<D: DataSource> TypedDataSource<D> {
-    pub fn new(imp: D) -> Self {
-        let schema = imp.schema();
-        TypedDataSource {
-            ty: Arc::new(schema.cty_type()),
-            schema,
-            imp,
-        }
-    }
-}
-
 #[async_trait]
-impl<D: DataSource> DynDataSource for TypedDataSource<D> {
-    fn type_name(&self) -> &'static str {
-        self.imp.type_name()
-    }
-    fn schema(&self) -> &Schema {
-        &self.schema
-    }
-    fn cty_type(&self) -> &Type {
-        &self.ty
-    }
+impl<D: DataSource> DynDataSource for Typed<D> {
     fn validate(&self, config: &Cty, diags: &mut Diagnostics) {
-        match decode::<D::Model>(config) {
-            Ok(m) => self.imp.validate(&m, diags),
-            Err(_) if diags.has_errors() => {}
-            Err(d) => diags.extend(d),
-        }
+        validate_as(config, diags, |m: &D::Model, d| self.imp.validate(m, d))
     }
     async fn read(&self, ctx: &Ctx, config: &Cty) -> Result<Cty, Diagnostics> {
         encode(&self.imp.read(ctx, decode(config)?).await?, &self.ty)
@@ -231,10 +219,7 @@ pub struct TypedProvider<P>(pub P);
 #[async_trait]
 impl<P: Provider> DynProvider for TypedProvider<P> {
     fn validate(&self, config: &Cty, diags: &mut Diagnostics) {
-        match decode::<P::Config>(config) {
-            Ok(c) => self.0.validate(&c, diags),
-            Err(d) => diags.extend(d),
-        }
+        validate_as(config, diags, |c: &P::Config, d| self.0.validate(c, d))
     }
     async fn configure(
         &self,

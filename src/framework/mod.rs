@@ -18,7 +18,7 @@ pub mod value;
 
 pub use crate::plugin::cty::{AttrPath, Type};
 pub use diag::{ApiError, Diagnostic, Diagnostics, IntoDiags, Severity};
-pub use erased::{DynDataSource, DynResource};
+pub use erased::{DynDataSource, DynResource, Registered};
 pub use model::Model;
 pub use planmod::{PlanModifier, RequiresReplace, UseStateForUnknown};
 pub use resource::{data_source, resource, ApplyError, Ctx, DataSource, Plan, Provider, Resource};

@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use tokio_util::sync::CancellationToken;
 
 use super::diag::{ApiError, Diagnostics};
-use super::erased::{DynDataSource, DynResource, TypedDataSource, TypedResource};
+use super::erased::{DynDataSource, DynResource, Typed};
 use super::model::Model;
 use super::schema::Schema;
 
@@ -138,9 +138,11 @@ pub trait Provider: Send + Sync + 'static {
 
 /// Registers a resource with its provider: `vec![resource(TableResource), ...]`.
 pub fn resource<R: Resource>(r: R) -> Arc<dyn DynResource> {
-    Arc::new(TypedResource::new(r))
+    let (name, schema) = (r.type_name(), r.schema());
+    Arc::new(Typed::new(r, name, schema))
 }
 
 pub fn data_source<D: DataSource>(d: D) -> Arc<dyn DynDataSource> {
-    Arc::new(TypedDataSource::new(d))
+    let (name, schema) = (d.type_name(), d.schema());
+    Arc::new(Typed::new(d, name, schema))
 }

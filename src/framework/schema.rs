@@ -79,21 +79,21 @@ impl Attribute {
         Self::new(name, AttrType::Nested(nesting, attrs))
     }
 
-    pub fn required(mut self) -> Self {
-        self.mode = Mode::Required;
+    fn mode(mut self, mode: Mode) -> Self {
+        self.mode = mode;
         self
     }
-    pub fn optional(mut self) -> Self {
-        self.mode = Mode::Optional;
-        self
+    pub fn required(self) -> Self {
+        self.mode(Mode::Required)
     }
-    pub fn computed(mut self) -> Self {
-        self.mode = Mode::Computed;
-        self
+    pub fn optional(self) -> Self {
+        self.mode(Mode::Optional)
     }
-    pub fn optional_computed(mut self) -> Self {
-        self.mode = Mode::OptionalComputed;
-        self
+    pub fn computed(self) -> Self {
+        self.mode(Mode::Computed)
+    }
+    pub fn optional_computed(self) -> Self {
+        self.mode(Mode::OptionalComputed)
     }
     pub fn sensitive(mut self) -> Self {
         self.sensitive = true;

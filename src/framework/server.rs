@@ -313,9 +313,9 @@ impl ProviderRpc for ProviderServer {
     ) -> Result<Response<pb::validate_data_resource_config::Response>, Status> {
         let req = req.into_inner();
         let (_, diags) = guarded("ValidateDataResourceConfig", async {
-            let d = self.data_source(&req.type_name)?;
-            validate_config(d.schema(), d.cty_type(), &req.config, |c, diags| {
-                d.validate(c, diags)
+            let ds = self.data_source(&req.type_name)?;
+            validate_config(ds.schema(), ds.cty_type(), &req.config, |c, d| {
+                ds.validate(c, d)
             })
         })
         .await;

@@ -19,6 +19,15 @@ impl ser::Error for Error {
 
 pub struct Ser;
 
+/// Narrow numbers serialise as their widest kin.
+macro_rules! widen {
+    ($($f:ident($t:ty) => $wide:ident,)*) => {
+        $(fn $f(self, v: $t) -> R {
+            self.$wide(v.into())
+        })*
+    };
+}
+
 type R = Result<Cty, Error>;
 
 fn number(n: Option<Number>) -> R {
@@ -40,32 +49,20 @@ impl ser::Serializer for Ser {
     fn serialize_bool(self, v: bool) -> R {
         Ok(Cty::Bool(v))
     }
-    fn serialize_i8(self, v: i8) -> R {
-        self.serialize_i64(v.into())
-    }
-    fn serialize_i16(self, v: i16) -> R {
-        self.serialize_i64(v.into())
-    }
-    fn serialize_i32(self, v: i32) -> R {
-        self.serialize_i64(v.into())
+    widen! {
+        serialize_i8(i8) => serialize_i64,
+        serialize_i16(i16) => serialize_i64,
+        serialize_i32(i32) => serialize_i64,
+        serialize_u8(u8) => serialize_u64,
+        serialize_u16(u16) => serialize_u64,
+        serialize_u32(u32) => serialize_u64,
+        serialize_f32(f32) => serialize_f64,
     }
     fn serialize_i64(self, v: i64) -> R {
         Ok(Cty::Number(Number::from_i64(v)))
     }
-    fn serialize_u8(self, v: u8) -> R {
-        self.serialize_u64(v.into())
-    }
-    fn serialize_u16(self, v: u16) -> R {
-        self.serialize_u64(v.into())
-    }
-    fn serialize_u32(self, v: u32) -> R {
-        self.serialize_u64(v.into())
-    }
     fn serialize_u64(self, v: u64) -> R {
         Ok(Cty::Number(Number::from_u64(v)))
-    }
-    fn serialize_f32(self, v: f32) -> R {
-        self.serialize_f64(v.into())
     }
     fn serialize_f64(self, v: f64) -> R {
         number(v.is_finite().then(|| Number::from_f64(v)))
@@ -162,27 +159,26 @@ impl ser::SerializeSeq for Seq {
     }
 }
 
-impl ser::SerializeTuple for Seq {
-    type Ok = Cty;
-    type Error = Error;
-    fn serialize_element<T: ?Sized + Serialize>(&mut self, v: &T) -> Result<(), Error> {
-        ser::SerializeSeq::serialize_element(self, v)
-    }
-    fn end(self) -> R {
-        ser::SerializeSeq::end(self)
-    }
+/// Tuples are sequences to cty (a tuple-typed attribute is conformed later).
+macro_rules! as_seq {
+    ($($tr:ident::$f:ident),*) => {$(
+        impl ser::$tr for Seq {
+            type Ok = Cty;
+            type Error = Error;
+            fn $f<T: ?Sized + Serialize>(&mut self, v: &T) -> Result<(), Error> {
+                ser::SerializeSeq::serialize_element(self, v)
+            }
+            fn end(self) -> R {
+                ser::SerializeSeq::end(self)
+            }
+        }
+    )*};
 }
 
-impl ser::SerializeTupleStruct for Seq {
-    type Ok = Cty;
-    type Error = Error;
-    fn serialize_field<T: ?Sized + Serialize>(&mut self, v: &T) -> Result<(), Error> {
-        ser::SerializeSeq::serialize_element(self, v)
-    }
-    fn end(self) -> R {
-        ser::SerializeSeq::end(self)
-    }
-}
+as_seq!(
+    SerializeTuple::serialize_element,
+    SerializeTupleStruct::serialize_field
+);
 
 #[derive(Default)]
 pub struct Map {
