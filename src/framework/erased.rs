@@ -26,15 +26,8 @@ pub trait Registered: Send + Sync {
 #[async_trait]
 pub trait DynResource: Registered {
     fn validate(&self, config: &Cty, diags: &mut Diagnostics);
-    async fn modify_plan(
-        &self,
-        ctx: &Ctx,
-        prior: Option<&Cty>,
-        config: &Cty,
-        planned: &mut Cty,
-        requires_replace: &mut Vec<&'static str>,
-        diags: &mut Diagnostics,
-    );
+    /// `plan` holds wire values; the typed resource gets its model.
+    async fn modify_plan(&self, ctx: &Ctx, plan: Plan<'_, Cty>);
     async fn plan_destroy(&self, ctx: &Ctx, prior: &Cty, diags: &mut Diagnostics);
     async fn create(&self, ctx: &Ctx, planned: &Cty) -> Result<Cty, DynApplyError>;
     async fn read(&self, ctx: &Ctx, state: &Cty) -> Result<Option<Cty>, Diagnostics>;
@@ -120,15 +113,14 @@ impl<R: Resource> DynResource for Typed<R> {
         validate_as(config, diags, |m: &R::Model, d| self.imp.validate(m, d))
     }
 
-    async fn modify_plan(
-        &self,
-        ctx: &Ctx,
-        prior: Option<&Cty>,
-        config: &Cty,
-        planned: &mut Cty,
-        requires_replace: &mut Vec<&'static str>,
-        diags: &mut Diagnostics,
-    ) {
+    async fn modify_plan(&self, ctx: &Ctx, plan: Plan<'_, Cty>) {
+        let Plan {
+            prior,
+            config,
+            planned,
+            requires_replace,
+            diags,
+        } = plan;
         let decoded = (|| {
             let prior = prior.map(decode::<R::Model>).transpose()?;
             Ok::<_, Diagnostics>((

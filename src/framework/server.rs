@@ -17,7 +17,7 @@ use crate::plugin::proto::tfplugin6::provider_server::Provider as ProviderRpc;
 use super::diag::{Diagnostics, Severity};
 use super::erased::{DynDataSource, DynProvider, DynResource, TypedProvider};
 use super::planning;
-use super::resource::{Ctx, Provider};
+use super::resource::{Ctx, Plan, Provider};
 use super::schema::Schema;
 
 pub struct ProviderServer {
@@ -427,11 +427,13 @@ impl ProviderRpc for ProviderServer {
             let mut extra = Vec::new();
             r.modify_plan(
                 &ctx,
-                prior_opt,
-                &config,
-                &mut planned,
-                &mut extra,
-                &mut diags,
+                Plan {
+                    prior: prior_opt,
+                    config: &config,
+                    planned: &mut planned,
+                    requires_replace: &mut extra,
+                    diags: &mut diags,
+                },
             )
             .await;
             if let Some(p) = prior_opt {

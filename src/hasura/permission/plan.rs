@@ -247,11 +247,14 @@ mod tests {
             Some(planned) => {
                 let config = to_cty(&planned, ty).unwrap();
                 let mut planned = config.clone();
-                let replace = &mut Vec::new();
-                let prior = prior.as_ref();
-                tables
-                    .modify_plan(ctx, prior, &config, &mut planned, replace, &mut diags)
-                    .await
+                let plan = Plan {
+                    prior: prior.as_ref(),
+                    config: &config,
+                    planned: &mut planned,
+                    requires_replace: &mut Vec::new(),
+                    diags: &mut diags,
+                };
+                tables.modify_plan(ctx, plan).await
             }
             None => {
                 let prior = prior.expect("a destroyed table has a state");
