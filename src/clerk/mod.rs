@@ -2,6 +2,7 @@
 //! data sources that feed Hasura's JWT configuration.
 mod claims;
 mod client;
+mod hasura_jwt_secret;
 mod jwks;
 mod jwt_template;
 mod provider;
