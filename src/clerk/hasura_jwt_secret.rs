@@ -9,6 +9,8 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
 use crate::framework::validators::quoted_list;
+
+use super::signing_key;
 use crate::framework::{AttrPath, Attribute, Ctx, DataSource, Diagnostics, Schema, Value};
 
 pub struct HasuraJwtSecretDataSource;
@@ -64,7 +66,14 @@ pub fn hasura_key(alg: &str, signing_key: &str) -> Result<HasuraKey, (&'static s
     if let Some(bits) = alg.strip_prefix("HS").and_then(|b| b.parse::<usize>().ok()) {
         // graphql-engine refuses a shorter HMAC key at boot.
         if signing_key.len() < bits / 8 {
-            return Err(("signing_key", format!("Hasura needs an {alg} secret of at least {} characters (this one has {}).", bits / 8, signing_key.len())));
+            return Err((
+                "signing_key",
+                format!(
+                    "Hasura needs an {alg} secret of at least {} characters (this one has {}).",
+                    bits / 8,
+                    signing_key.len()
+                ),
+            ));
         }
         return Ok(HasuraKey {
             r#type: ty,
@@ -72,25 +81,9 @@ pub fn hasura_key(alg: &str, signing_key: &str) -> Result<HasuraKey, (&'static s
             public_key_pem: None,
         });
     }
-    let pair = rcgen::KeyPair::from_pem(signing_key).map_err(|_| {
-        ("signing_key", format!("`signing_key` is not a PEM private key (PKCS#8 `BEGIN PRIVATE KEY`, PKCS#1 `BEGIN RSA PRIVATE KEY` or SEC1 `BEGIN EC PRIVATE KEY`) usable with {alg}."))
-    })?;
-    let want: (&rcgen::SignatureAlgorithm, &str) = match alg {
-        "ES256" => (&rcgen::PKCS_ECDSA_P256_SHA256, "an EC P-256"),
-        "ES384" => (&rcgen::PKCS_ECDSA_P384_SHA384, "an EC P-384"),
-        "ES512" => (&rcgen::PKCS_ECDSA_P521_SHA512, "an EC P-521"),
-        "EdDSA" => (&rcgen::PKCS_ED25519, "an Ed25519"),
-        _ => (&rcgen::PKCS_RSA_SHA256, "an RSA"),
-    };
-    if pair.algorithm() != want.0 {
-        return Err((
-            "signing_key",
-            format!(
-                "`signing_algorithm` {alg:?} needs {} private key; `signing_key` holds another kind of key.",
-                want.1
-            ),
-        ));
-    }
+    let pair = signing_key::parse(alg, signing_key)
+        .map_err(|why| ("signing_key", why))?
+        .ok_or(("signing_algorithm", format!("{alg} has no public key.")))?;
     let pem = pair.public_key_pem();
     Ok(HasuraKey {
         r#type: ty,
@@ -248,6 +241,12 @@ mod tests {
             ("RS256", p256.as_str(), "signing_key", "needs an RSA"),
             ("EdDSA", rsa.as_str(), "signing_key", "needs an Ed25519"),
             ("RS256", "not-a-pem-secret", "signing_key", "is not a PEM"),
+            (
+                "RS256",
+                "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----",
+                "signing_key",
+                "is not a PEM",
+            ),
             ("HS256", "short-secret", "signing_key", "at least 32"),
         ];
         for (alg, key, attr, needle) in cases {

@@ -10,8 +10,8 @@ use crate::framework::{
 };
 use crate::settle::{settle, Ambiguous, ReadBack, Settle};
 
-use super::claims;
 use super::client::{ClerkClient, ClerkError, JwtTemplate, TemplateBody};
+use super::{claims, signing_key};
 
 pub struct JwtTemplateResource;
 
@@ -298,6 +298,16 @@ fn check_signing(config: &Model, diags: &mut Diagnostics) {
         if let Some(key) = config.signing_key.as_deref() {
             if asymmetric && SIGNING_ALGORITHMS.contains(&alg) && !key.contains("-----BEGIN") {
                 diags.add_attr_error(AttrPath::attr("signing_key"), "Signing key is not a PEM private key", format!("`signing_algorithm` {alg:?} needs a PEM-encoded private key (`-----BEGIN PRIVATE KEY-----`...) in `signing_key`; an HMAC secret only works with HS256/HS384/HS512."));
+            } else if SIGNING_ALGORITHMS.contains(&alg) {
+                // A key Clerk cannot sign `alg` with (another family, another
+                // curve) would only fail when a token is minted.
+                if let Err(why) = signing_key::parse(alg, key) {
+                    diags.add_attr_error(
+                        AttrPath::attr("signing_key"),
+                        "Signing key does not fit the algorithm",
+                        why,
+                    );
+                }
             }
         }
     }
@@ -364,7 +374,8 @@ mod tests {
         }
         assert!(!refused(422, "form_param_invalid").may_have_landed());
         assert!(!failed(HttpError::Cancelled).may_have_landed());
-        let merged = refused(422, "form_identifier_exists").with_read_back_failure("looking it up", reset());
+        let merged =
+            refused(422, "form_identifier_exists").with_read_back_failure("looking it up", reset());
         assert_eq!(
             merged.to_string(),
             "Clerk API POST /jwt_templates failed with HTTP 422: m [form_identifier_exists]. A template with this name already exists; import it with `terraform import` instead of creating it. (looking it up also failed: Clerk API POST /jwt_templates failed: reset)"

@@ -7,6 +7,7 @@ mod jwks;
 mod jwt_template;
 mod provider;
 mod redirect_url;
+mod signing_key;
 mod template_data_source;
 
 pub use provider::ClerkProvider;

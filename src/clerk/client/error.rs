@@ -289,9 +289,14 @@ mod tests {
             gated.to_string(),
             "Clerk API POST /jwt_templates failed with HTTP 402: Some features are not supported in your current plan. Upgrade your subscription to unlock them. [unsupported_subscription_plan_features]. The instance's Clerk plan does not include `custom_signing_key`: upgrade the plan in the Clerk dashboard, or stop using it in this template."
         );
-        let unnamed = refused(402, r#"{"errors":[{"code":"x","message":"Payment required"}]}"#);
+        let unnamed = refused(
+            402,
+            r#"{"errors":[{"code":"x","message":"Payment required"}]}"#,
+        );
         assert_eq!(unnamed.attribute(), None);
-        assert!(unnamed.to_string().contains("does not include an option this template uses"));
+        assert!(unnamed
+            .to_string()
+            .contains("does not include an option this template uses"));
 
         let session = refused(
             403,
@@ -302,14 +307,19 @@ mod tests {
             403,
             r#"{"errors":[{"code":"authorization_invalid","message":"Unauthorized request","long_message":"You are not authorized to perform this request"}]}"#,
         );
-        assert!(forbidden.to_string().contains("[authorization_invalid]. Clerk refused this operation"));
+        assert!(forbidden
+            .to_string()
+            .contains("[authorization_invalid]. Clerk refused this operation"));
         for code in IDENTIFIER_TAKEN {
             let body = format!(r#"{{"errors":[{{"code":"{code}","message":"taken"}}]}}"#);
             let e = refused(422, &body);
             assert!(e.is_identifier_taken(), "{code}");
             assert!(e.to_string().contains("import it with `terraform import`"));
         }
-        assert!(!refused(422, r#"{"errors":[{"code":"form_param_value_invalid"}]}"#).is_identifier_taken());
+        assert!(
+            !refused(422, r#"{"errors":[{"code":"form_param_value_invalid"}]}"#)
+                .is_identifier_taken()
+        );
     }
 
     #[test]
