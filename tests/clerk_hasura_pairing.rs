@@ -232,3 +232,29 @@ fn keys_hasura_cannot_use_are_refused_at_plan() {
             .contains_key("HASURA_GRAPHQL_JWT_SECRET"));
     });
 }
+
+#[test]
+fn the_custom_key_example_applies_as_written() {
+    let example = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("examples/clerk-hasura-custom-key/main.tf");
+    let main = std::fs::read_to_string(example).unwrap();
+    for_each_terraform(|tf| {
+        let env = Both::start();
+        let mut wd = env.workdir(tf);
+        let h = env.hasura.emu();
+        wd.env("TF_VAR_clerk_api_url", &env.clerk.emu().api_url())
+            .env("TF_VAR_hasura_endpoint", &h.endpoint())
+            .env("TF_VAR_hasura_cloud_api_url", &h.cloud_api_url())
+            .env("TF_VAR_hasura_cloud_project_id", &h.config.project_id)
+            .env(
+                "TF_VAR_signing_key",
+                &private_key(&rcgen::PKCS_ECDSA_P256_SHA256),
+            );
+        wd.write("main.tf", &main);
+        wd.apply();
+        assert_no_changes(&wd, "after applying the example");
+        let answer = env.query_as(&env.mint("hasura"));
+        assert_eq!(answer, json!({"data": {"__typename": "query_root"}}));
+        wd.destroy();
+    });
+}
