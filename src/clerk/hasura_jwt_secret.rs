@@ -182,7 +182,7 @@ impl DataSource for HasuraJwtSecretDataSource {
 /// that code without widening the Hasura module's visibility.
 #[cfg(test)]
 #[path = "../hasura/jwt_secret.rs"]
-#[allow(dead_code)]
+#[allow(dead_code, clippy::duplicate_mod)]
 mod hasura_validator;
 
 #[cfg(test)]

@@ -84,8 +84,19 @@ fn pem(label: &str, der: &[u8]) -> String {
     )
 }
 
+/// Checks a signature over a message with one public key.
+type Verifier = Box<dyn Fn(&[u8], &[u8]) -> bool>;
+
+fn verifier(alg: &'static dyn signature::VerificationAlgorithm, public: Vec<u8>) -> Verifier {
+    Box::new(move |m, s| {
+        signature::UnparsedPublicKey::new(alg, &public)
+            .verify(m, s)
+            .is_ok()
+    })
+}
+
 /// A fresh private key for `alg` as PKCS#8 PEM, and a verifier of its signatures.
-fn key_for(alg: &str) -> (String, Box<dyn Fn(&[u8], &[u8]) -> bool>) {
+fn key_for(alg: &str) -> (String, Verifier) {
     let rng = SystemRandom::new();
     let ec = |signing: &'static signature::EcdsaSigningAlgorithm,
               verify: &'static signature::EcdsaVerificationAlgorithm| {
@@ -95,22 +106,14 @@ fn key_for(alg: &str) -> (String, Box<dyn Fn(&[u8], &[u8]) -> bool>) {
             .public_key()
             .as_ref()
             .to_vec();
-        let check: Box<dyn Fn(&[u8], &[u8]) -> bool> = Box::new(move |m, s| {
-            signature::UnparsedPublicKey::new(verify, &public)
-                .verify(m, s)
-                .is_ok()
-        });
+        let check = verifier(verify, public);
         (pem("PRIVATE KEY", doc.as_ref()), check)
     };
     let rsa = |verify: &'static signature::RsaParameters| {
         let kp = RsaKeyPair::generate(KeySize::Rsa2048).unwrap();
         let public = kp.public_key().as_ref().to_vec();
         let der = kp.as_der().unwrap();
-        let check: Box<dyn Fn(&[u8], &[u8]) -> bool> = Box::new(move |m, s| {
-            signature::UnparsedPublicKey::new(verify, &public)
-                .verify(m, s)
-                .is_ok()
-        });
+        let check = verifier(verify, public);
         (pem("PRIVATE KEY", der.as_ref()), check)
     };
     match alg {
@@ -137,11 +140,7 @@ fn key_for(alg: &str) -> (String, Box<dyn Fn(&[u8], &[u8]) -> bool>) {
                 .public_key()
                 .as_ref()
                 .to_vec();
-            let check: Box<dyn Fn(&[u8], &[u8]) -> bool> = Box::new(move |m, s| {
-                signature::UnparsedPublicKey::new(&signature::ED25519, &public)
-                    .verify(m, s)
-                    .is_ok()
-            });
+            let check = verifier(&signature::ED25519, public);
             (pem("PRIVATE KEY", doc.as_ref()), check)
         }
         other => panic!("no test key for {other}"),
