@@ -207,7 +207,7 @@ fn api_error(status: StatusCode, body: &str, method: &Method, path: &str) -> Cle
         // Unparsed bodies are not echoed: they could reflect request data.
         _ => "no error details in the response".to_string(),
     };
-    let hint = hint(status, code.as_deref(), &gated);
+    let hint = hint(status, code.as_deref(), &gated, path);
     ClerkError::Api {
         message: format!(
             "Clerk API {method} {path} failed with HTTP {}: {what}{trace}.{hint}",
@@ -220,11 +220,13 @@ fn api_error(status: StatusCode, body: &str, method: &Method, path: &str) -> Cle
 }
 
 /// What the user can do about a refusal, by status and catalog code.
-fn hint(status: StatusCode, code: Option<&str>, gated: &[String]) -> String {
+fn hint(status: StatusCode, code: Option<&str>, gated: &[String], path: &str) -> String {
+    let template = path.starts_with("/jwt_templates");
     let text = match (status.as_u16(), code) {
         (401, _) => " Check `secret_key` (or CLERK_SECRET_KEY): Clerk rejected it.",
         (429, _) => " Clerk's rate limit was still exceeded after retries; try again later or lower -parallelism.",
-        (_, Some(c)) if IDENTIFIER_TAKEN.contains(&c) => " A template with this name already exists; import it with `terraform import` instead of creating it.",
+        (_, Some(c)) if IDENTIFIER_TAKEN.contains(&c) && template => " A template with this name already exists; import it with `terraform import` instead of creating it.",
+        (_, Some(c)) if IDENTIFIER_TAKEN.contains(&c) => " It already exists; import it with `terraform import` instead of creating it.",
         // Create/UpdateJWTTemplate `PaymentRequired`; catalog
         // `UnsupportedSubscriptionPlanFeatures` (pricing.go).
         (402, _) if !gated.is_empty() => {
@@ -320,6 +322,15 @@ mod tests {
             !refused(422, r#"{"errors":[{"code":"form_param_value_invalid"}]}"#)
                 .is_identifier_taken()
         );
+        let url = ClerkError::from_http(
+            HttpError::Status {
+                status: StatusCode::BAD_REQUEST,
+                body: r#"{"errors":[{"code":"duplicate_record","message":"taken"}]}"#.into(),
+            },
+            &Method::POST,
+            "/redirect_urls",
+        );
+        assert!(url.to_string().ends_with("taken [duplicate_record]. It already exists; import it with `terraform import` instead of creating it."), "{url}");
     }
 
     #[test]
