@@ -240,9 +240,21 @@ impl HttpClient {
     }
 }
 
+/// `Retry-After` is delay-seconds or an HTTP-date (RFC 9110 §10.2.3). A
+/// date is read in all three forms RFC 9110 §5.6.7 obliges recipients to
+/// accept (IMF-fixdate, RFC 850, asctime) and becomes the time left until it;
+/// a date already past means "retry now".
 fn parse_retry_after(h: Option<&HeaderValue>) -> Option<Duration> {
-    let secs: f64 = h?.to_str().ok()?.trim().parse().ok()?;
-    (secs >= 0.0).then(|| Duration::from_secs_f64(secs))
+    retry_after_at(h?.to_str().ok()?, std::time::SystemTime::now())
+}
+
+fn retry_after_at(value: &str, now: std::time::SystemTime) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(secs) = value.parse::<f64>() {
+        return (secs >= 0.0 && secs.is_finite()).then(|| Duration::from_secs_f64(secs));
+    }
+    let at = httpdate::parse_http_date(value).ok()?;
+    Some(at.duration_since(now).unwrap_or(Duration::ZERO))
 }
 
 /// reqwest errors name the URL; we keep the message but never headers.
@@ -308,6 +320,36 @@ mod tests {
         assert!(check_endpoint("http://api.clerk.com/v1").is_err());
         assert!(check_endpoint("http://10.0.0.1/v1").is_err());
         assert!(check_endpoint("ftp://x").is_err());
+    }
+
+    #[test]
+    fn retry_after_takes_seconds_or_an_http_date() {
+        use std::time::{SystemTime, UNIX_EPOCH};
+        // 1994-11-06T08:49:37Z, the example date of RFC 9110 §5.6.7.
+        let now = UNIX_EPOCH + Duration::from_secs(784_111_777);
+        let at = |v: &str| retry_after_at(v, now);
+        assert_eq!(at("120"), Some(Duration::from_secs(120)));
+        assert_eq!(at(" 0 "), Some(Duration::ZERO));
+        assert_eq!(at("1.5"), Some(Duration::from_millis(1500)));
+        assert_eq!(at("-1"), None);
+        assert_eq!(at("NaN"), None);
+        // IMF-fixdate, and the two obsolete forms a recipient must accept.
+        let later = Some(Duration::from_secs(3));
+        assert_eq!(at("Sun, 06 Nov 1994 08:49:40 GMT"), later);
+        assert_eq!(at("Sunday, 06-Nov-94 08:49:40 GMT"), later);
+        assert_eq!(at("Sun Nov  6 08:49:40 1994"), later);
+        // A date already past: retry at once rather than not at all.
+        assert_eq!(at("Sun, 06 Nov 1994 08:49:00 GMT"), Some(Duration::ZERO));
+        assert_eq!(at("Sun, 06 Nov 1994 25:00:00 GMT"), None);
+        assert_eq!(at("tomorrow"), None);
+        assert_eq!(at(""), None);
+        let header = HeaderValue::from_str(&httpdate::fmt_http_date(
+            SystemTime::now() + Duration::from_secs(30),
+        ))
+        .unwrap();
+        let wait = parse_retry_after(Some(&header)).unwrap();
+        assert!(wait > Duration::from_secs(25) && wait <= Duration::from_secs(30));
+        assert_eq!(parse_retry_after(None), None);
     }
 
     #[test]

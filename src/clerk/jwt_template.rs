@@ -10,8 +10,8 @@ use crate::framework::{
 };
 use crate::settle::{settle, Ambiguous, ReadBack, Settle};
 
-use super::claims;
 use super::client::{ClerkClient, ClerkError, JwtTemplate, TemplateBody};
+use super::{claims, signing_key};
 
 pub struct JwtTemplateResource;
 
@@ -85,9 +85,6 @@ impl Model {
 /// How many times a create that certainly did not land is sent again.
 const CREATE_RESENDS: u32 = 3;
 
-/// Clerk's code for a create whose identifier (the template name) is taken.
-const NAME_TAKEN: &str = "form_identifier_exists";
-
 /// Whether a template found remotely is the one this create asked for.
 fn is_ours(t: &JwtTemplate, body: &TemplateBody) -> bool {
     t.name == body.name
@@ -101,7 +98,7 @@ impl Ambiguous for ClerkError {
     fn may_have_landed(&self) -> bool {
         // A create refused because its name is taken may have met itself:
         // an earlier attempt, or apply, whose answer was lost.
-        !self.is_cancelled() && (self.is_ambiguous() || self.code() == Some(NAME_TAKEN))
+        !self.is_cancelled() && (self.is_ambiguous() || self.is_identifier_taken())
     }
     fn message_mut(&mut self) -> &mut String {
         ClerkError::message_mut(self)
@@ -137,7 +134,7 @@ async fn create_once(
         &how,
         || client.create_template(&ctx.cancel, body),
         |err| {
-            let conflict = err.code() == Some(NAME_TAKEN);
+            let conflict = err.is_identifier_taken();
             async move {
                 Ok(
                     match client.template_by_name(&ctx.cancel, &body.name).await? {
@@ -301,6 +298,16 @@ fn check_signing(config: &Model, diags: &mut Diagnostics) {
         if let Some(key) = config.signing_key.as_deref() {
             if asymmetric && SIGNING_ALGORITHMS.contains(&alg) && !key.contains("-----BEGIN") {
                 diags.add_attr_error(AttrPath::attr("signing_key"), "Signing key is not a PEM private key", format!("`signing_algorithm` {alg:?} needs a PEM-encoded private key (`-----BEGIN PRIVATE KEY-----`...) in `signing_key`; an HMAC secret only works with HS256/HS384/HS512."));
+            } else if SIGNING_ALGORITHMS.contains(&alg) {
+                // A key Clerk cannot sign `alg` with (another family, another
+                // curve) would only fail when a token is minted.
+                if let Err(why) = signing_key::parse(alg, key) {
+                    diags.add_attr_error(
+                        AttrPath::attr("signing_key"),
+                        "Signing key does not fit the algorithm",
+                        why,
+                    );
+                }
             }
         }
     }
@@ -362,10 +369,13 @@ mod tests {
         let reset = || failed(HttpError::Transport("reset".into()));
         assert!(reset().may_have_landed());
         assert!(refused(502, "internal").may_have_landed());
-        assert!(refused(422, NAME_TAKEN).may_have_landed());
+        for code in crate::clerk::client::IDENTIFIER_TAKEN {
+            assert!(refused(422, code).may_have_landed(), "{code}");
+        }
         assert!(!refused(422, "form_param_invalid").may_have_landed());
         assert!(!failed(HttpError::Cancelled).may_have_landed());
-        let merged = refused(422, NAME_TAKEN).with_read_back_failure("looking it up", reset());
+        let merged =
+            refused(422, "form_identifier_exists").with_read_back_failure("looking it up", reset());
         assert_eq!(
             merged.to_string(),
             "Clerk API POST /jwt_templates failed with HTTP 422: m [form_identifier_exists]. A template with this name already exists; import it with `terraform import` instead of creating it. (looking it up also failed: Clerk API POST /jwt_templates failed: reset)"

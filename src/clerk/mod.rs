@@ -2,10 +2,12 @@
 //! data sources that feed Hasura's JWT configuration.
 mod claims;
 mod client;
+mod hasura_jwt_secret;
 mod jwks;
 mod jwt_template;
 mod provider;
 mod redirect_url;
+mod signing_key;
 mod template_data_source;
 
 pub use provider::ClerkProvider;

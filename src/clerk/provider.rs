@@ -13,6 +13,7 @@ use crate::http::check_endpoint;
 use crate::settings::{retry_attributes, retry_settings, setting};
 
 use super::client::ClerkClient;
+use super::hasura_jwt_secret::HasuraJwtSecretDataSource;
 use super::jwks::{frontend_api_from_publishable_key, JwksDataSource};
 use super::jwt_template::JwtTemplateResource;
 use super::redirect_url::RedirectUrlResource;
@@ -110,6 +111,7 @@ impl Provider for ClerkProvider {
         vec![
             data_source(JwtTemplateDataSource),
             data_source(JwksDataSource),
+            data_source(HasuraJwtSecretDataSource),
         ]
     }
 }

@@ -10,6 +10,11 @@ const SAMPLES: &[(&str, &str)] = &[
     ("clerk_jwt_template.claims", r#"jsonencode({ role = "x" })"#),
     ("hasura_permission.action", r#""delete""#),
     ("clerk_redirect_url.url", r#""https://app.example.com/cb""#),
+    ("clerk_hasura_jwt_secret.signing_algorithm", r#""HS256""#),
+    (
+        "clerk_hasura_jwt_secret.signing_key",
+        r#""0123456789abcdef0123456789abcdef""#,
+    ),
 ];
 
 /// Optional attributes a block needs to pass its cross-attribute checks with

@@ -180,6 +180,31 @@ pub fn reserved_claim(claim: &str) -> ApiError {
     }
 }
 
+/// Catalog `SessionTokenTemplateNotDeletable` (jwt_templates.go, 403): the
+/// spec's `AuthorizationInvalid` answer of DeleteJWTTemplate.
+pub fn session_token_template_not_deletable() -> ApiError {
+    ApiError::one(
+        StatusCode::FORBIDDEN,
+        "session_token_jwt_template",
+        "session token template cannot be deleted",
+        "This template cannot be deleted because it's a session token template".to_string(),
+    )
+}
+
+/// Catalog `UnsupportedSubscriptionPlanFeatures` (pricing.go, 402, meta
+/// `UnsupportedFeatures`): the spec's `PaymentRequired` answer of
+/// CreateJWTTemplate and UpdateJWTTemplate.
+pub fn unsupported_subscription_plan_features(features: &[&str]) -> ApiError {
+    let mut e = ApiError::one(
+        StatusCode::PAYMENT_REQUIRED,
+        "unsupported_subscription_plan_features",
+        "Unsupported plan features",
+        "Some features are not supported in your current plan. Upgrade your subscription to unlock them.".to_string(),
+    );
+    e.errors[0].meta = Some(json!({ "unsupported_features": features }));
+    e
+}
+
 pub fn redirect_url_not_found(attribute: &str, value: &str) -> ApiError {
     // Catalog `RedirectURLNotFound` (redirect_urls.go).
     ApiError::one(

@@ -22,6 +22,21 @@ use state::AppState;
 
 pub use templates::RESERVED_CLAIMS;
 
+/// A development instance's Backend API limit, "100 requests per 10 seconds"
+/// (clerk-docs `system-limits.mdx`; the spec repeats it on CreateUser), per
+/// secret key, `GET /v1/jwks` exempt; over it Clerk answers 429
+/// `too_many_requests` with `Retry-After` in seconds.
+pub const DEVELOPMENT_RATE_LIMIT: RateLimit = RateLimit {
+    requests: 100,
+    window_secs: 10,
+};
+
+/// A production instance's: 1000 requests per 10 seconds (same sources).
+pub const PRODUCTION_RATE_LIMIT: RateLimit = RateLimit {
+    requests: 1000,
+    window_secs: 10,
+};
+
 pub struct ClerkConfig {
     /// Bearer token the API accepts. Default: `sk_test_emulator` + random suffix.
     pub secret_key: String,
@@ -114,6 +129,30 @@ impl ClerkEmulator {
                 unsafe_metadata: None,
             })
             .0
+    }
+
+    /// Makes the template with this id the instance's session-token
+    /// template: deleting it answers 403 `session_token_jwt_template`.
+    pub fn mark_session_token_template(&self, id: &str) {
+        self.state
+            .store()
+            .session_token_templates
+            .insert(id.to_string());
+    }
+
+    /// Whether the instance's plan lacks custom signing keys: creating or
+    /// updating a template with one answers 402
+    /// `unsupported_subscription_plan_features`.
+    pub fn set_custom_signing_key_needs_upgrade(&self, gated: bool) {
+        self.state.store().custom_signing_key_needs_upgrade = gated;
+    }
+
+    /// Sends `Retry-After` as an HTTP date (IMF-fixdate) instead of seconds.
+    pub fn set_retry_after_dates(&self, dates: bool) {
+        self.state
+            .0
+            .retry_after_dates
+            .store(dates, std::sync::atomic::Ordering::Relaxed);
     }
 
     pub async fn stop(self) {

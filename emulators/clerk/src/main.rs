@@ -1,4 +1,4 @@
-//! `clerk-emulator [--port N] [--secret-key KEY] [--rate-limit REQUESTS/SECONDS]`
+//! `clerk-emulator [--port N] [--secret-key KEY] [--rate-limit REQUESTS/SECONDS|development|production]`
 //!
 //! Prints one JSON line with the URLs and keys on stdout (so scripts can read
 //! it), logs to stderr, and runs until SIGINT or SIGTERM.
@@ -7,6 +7,15 @@ use anyhow::{bail, Context};
 use clerk_emulator::{ClerkConfig, ClerkEmulator};
 use emulator_common::RateLimit;
 use std::io::Write;
+
+/// `development` / `production`: the limits Clerk documents for each.
+fn preset_rate_limit(v: &str) -> Option<RateLimit> {
+    match v {
+        "development" => Some(clerk_emulator::DEVELOPMENT_RATE_LIMIT),
+        "production" => Some(clerk_emulator::PRODUCTION_RATE_LIMIT),
+        _ => None,
+    }
+}
 
 fn parse_args() -> anyhow::Result<ClerkConfig> {
     let mut cfg = ClerkConfig::default();
@@ -27,9 +36,13 @@ fn parse_args() -> anyhow::Result<ClerkConfig> {
             "--secret-key" => cfg.secret_key = value("--secret-key")?,
             "--rate-limit" => {
                 let v = value("--rate-limit")?;
-                let (n, secs) = v
-                    .split_once('/')
-                    .context("--rate-limit takes REQUESTS/SECONDS, e.g. 100/10")?;
+                if let Some(preset) = preset_rate_limit(&v) {
+                    cfg.rate_limit = Some(preset);
+                    continue;
+                }
+                let (n, secs) = v.split_once('/').context(
+                    "--rate-limit takes REQUESTS/SECONDS (e.g. 100/10), development or production",
+                )?;
                 cfg.rate_limit = Some(RateLimit {
                     requests: n.trim().parse().context("--rate-limit requests")?,
                     window_secs: secs.trim().parse().context("--rate-limit seconds")?,
@@ -37,7 +50,7 @@ fn parse_args() -> anyhow::Result<ClerkConfig> {
             }
             "-h" | "--help" => {
                 eprintln!(
-                    "usage: clerk-emulator [--port N] [--secret-key KEY] [--rate-limit REQUESTS/SECONDS]"
+                    "usage: clerk-emulator [--port N] [--secret-key KEY] [--rate-limit REQUESTS/SECONDS|development|production]"
                 );
                 std::process::exit(0);
             }

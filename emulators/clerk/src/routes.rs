@@ -2,7 +2,10 @@
 //! (JWKS, domains, instance).
 
 use axum::extract::{Request, State};
-use axum::http::header;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, SystemTime};
+
+use axum::http::{header, HeaderValue};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -53,10 +56,32 @@ pub fn router(state: AppState, control: Control) -> Router {
     control.exempt_from_rate_limit(JWKS_ROUTE);
     let users = Router::new()
         .route("/__emulator/users", post(add_user))
-        .with_state(state);
+        .with_state(state.clone());
     emulator_common::layer(api, control)
         .merge(users)
         .fallback(|| async { errors::not_found_route() })
+        .layer(middleware::from_fn_with_state(state, retry_after_as_date))
+}
+
+/// With the knob on, a `Retry-After: N` becomes the IMF-fixdate N seconds
+/// from now: the other form RFC 9110 §10.2.3 allows, so tests can show a
+/// client honouring both.
+async fn retry_after_as_date(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let mut resp = next.run(req).await;
+    if !state.0.retry_after_dates.load(Ordering::Relaxed) {
+        return resp;
+    }
+    let secs = resp
+        .headers()
+        .get(header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok()?.trim().parse::<u64>().ok());
+    if let Some(secs) = secs {
+        let at = SystemTime::now() + Duration::from_secs(secs);
+        if let Ok(v) = HeaderValue::from_str(&httpdate::fmt_http_date(at)) {
+            resp.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+    }
+    resp
 }
 
 async fn authenticate(State(state): State<AppState>, req: Request, next: Next) -> Response {

@@ -1,6 +1,7 @@
 //! In-memory instance state: JWT templates in creation order, users and their sessions.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 use serde::Deserialize;
@@ -96,6 +97,13 @@ pub struct Store {
     pub users: BTreeMap<String, User>,
     /// session id -> user id
     pub sessions: BTreeMap<String, String>,
+    /// Ids of templates that are the instance's session-token template,
+    /// which Clerk refuses to delete (catalog `SessionTokenTemplateNotDeletable`).
+    pub session_token_templates: BTreeSet<String>,
+    /// The instance's plan lacks custom signing keys: a create or update
+    /// asking for one answers 402. The spec lists 402 on both operations
+    /// without naming the gated option; this is the one tests gate.
+    pub custom_signing_key_needs_upgrade: bool,
 }
 
 impl Store {
@@ -132,6 +140,9 @@ pub struct Shared {
     pub instance_id: String,
     pub domain_id: String,
     pub key: InstanceKey,
+    /// Send `Retry-After` as an HTTP date instead of seconds (a test knob:
+    /// Clerk documents seconds, RFC 9110 §10.2.3 allows either).
+    pub retry_after_dates: AtomicBool,
     /// Known only once the listener is bound; set right after.
     pub base_url: OnceLock<String>,
     store: Mutex<Store>,
@@ -164,6 +175,7 @@ impl AppState {
             instance_id,
             domain_id: ids::new_id("dmn"),
             key,
+            retry_after_dates: AtomicBool::new(false),
             base_url: OnceLock::new(),
             store: Mutex::new(store),
         })))

@@ -12,7 +12,7 @@ use crate::errors::{self, json_type, ApiError, ErrorEntry};
 use crate::ids;
 use crate::jwks::{CustomKey, CUSTOM_ALGORITHMS};
 use crate::paging::{parse_body, Page};
-use crate::state::{AppState, Template};
+use crate::state::{AppState, Store, Template};
 
 pub const LIFETIME_MIN: i64 = 30;
 pub const LIFETIME_MAX: i64 = 315_360_000;
@@ -40,6 +40,7 @@ pub async fn create(State(state): State<AppState>, body: Bytes) -> Result<Json<V
     let body = parse_body(&body)?;
     let mut store = state.store();
     let p = TemplateParams::validate(&body, None)?;
+    plan_allows(&store, &p)?;
     if store.templates.iter().any(|t| t.name == p.name) {
         return Err(ApiError::form(vec![errors::form_identifier_exists(
             "name", &p.name,
@@ -85,6 +86,7 @@ pub async fn update(
     };
     let body = parse_body(&body)?;
     let p = TemplateParams::validate(&body, Some(&store.templates[idx]))?;
+    plan_allows(&store, &p)?;
     if store
         .templates
         .iter()
@@ -116,10 +118,26 @@ pub async fn delete(
     let Some(idx) = store.templates.iter().position(|t| t.id == id) else {
         return Err(errors::jwt_template_not_found("id", &id));
     };
+    // DeleteJWTTemplate's 403 (`AuthorizationInvalid`): the instance's
+    // session-token template cannot be deleted.
+    if store.session_token_templates.contains(&id) {
+        return Err(errors::session_token_template_not_deletable());
+    }
     store.templates.remove(idx);
     Ok(Json(
         json!({ "object": "jwt_template", "id": id, "deleted": true }),
     ))
+}
+
+/// CreateJWTTemplate / UpdateJWTTemplate answer 402 (`PaymentRequired`) for
+/// an option the instance's plan lacks; checked after the body is valid.
+fn plan_allows(store: &Store, p: &TemplateParams) -> Result<(), ApiError> {
+    if p.custom_signing_key && store.custom_signing_key_needs_upgrade {
+        return Err(errors::unsupported_subscription_plan_features(&[
+            "custom_signing_key",
+        ]));
+    }
+    Ok(())
 }
 
 struct TemplateParams {

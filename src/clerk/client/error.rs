@@ -58,6 +58,11 @@ impl ClerkError {
             _ => None,
         }
     }
+    /// Whether Clerk refused a create because its unique identifier (a
+    /// template's name) is taken; see `IDENTIFIER_TAKEN`.
+    pub fn is_identifier_taken(&self) -> bool {
+        self.code().is_some_and(|c| IDENTIFIER_TAKEN.contains(&c))
+    }
     pub fn is_not_found(&self) -> bool {
         self.status() == Some(StatusCode::NOT_FOUND)
     }
@@ -111,6 +116,22 @@ impl ClerkError {
     }
 }
 
+/// Codes Clerk may answer when a create's unique identifier is taken. The
+/// error catalog (`clerk-api-errors.json`) declares only three errors in
+/// jwt_templates.go (`JWTTemplateNotFound`, `JWTTemplateReservedClaim`,
+/// `SessionTokenTemplateNotDeletable`), none for a taken name, and the spec
+/// lists 400 and 422 for CreateJWTTemplate: so a taken name comes from a
+/// generic entry. forms.go `FormIdentifierExists` (422, meta param) is the one
+/// reported for templates; forms.go `FormAlreadyExists` (422) and the 400
+/// `duplicate_record` other collections use (allowlist_identifiers.go,
+/// blocklist_identifiers.go, oauth_application.go) are read the same way, so
+/// a create that met itself is adopted whichever one Clerk sends.
+pub const IDENTIFIER_TAKEN: &[&str] = &[
+    "form_identifier_exists",
+    "form_already_exists",
+    "duplicate_record",
+];
+
 /// Template request parameters, named exactly like `clerk_jwt_template`'s attributes.
 const TEMPLATE_PARAMS: &[&str] = &[
     "name",
@@ -151,6 +172,9 @@ struct ErrorMeta {
     param_name: Option<String>,
     #[serde(default, deserialize_with = "lenient")]
     name: Option<String>,
+    /// Catalog `UnsupportedSubscriptionPlanFeatures` (meta `UnsupportedFeatures`).
+    #[serde(default, deserialize_with = "lenient")]
+    unsupported_features: Vec<String>,
 }
 
 fn lenient<'de, D: Deserializer<'de>, T: DeserializeOwned + Default>(d: D) -> Result<T, D::Error> {
@@ -160,16 +184,19 @@ fn lenient<'de, D: Deserializer<'de>, T: DeserializeOwned + Default>(d: D) -> Re
 fn api_error(status: StatusCode, body: &str, method: &Method, path: &str) -> ClerkError {
     let parsed: ErrorBody = serde_json::from_str(body).unwrap_or_default();
     let first = parsed.errors.into_iter().next();
-    let (code, long, param) = match first {
-        Some(f) => (
-            f.code,
-            f.long_message.or(f.message),
-            f.meta
-                .and_then(|m| m.param_name.or(m.name))
-                .filter(|p| TEMPLATE_PARAMS.contains(&p.as_str())),
-        ),
+    let (code, long, meta) = match first {
+        Some(f) => (f.code, f.long_message.or(f.message), f.meta),
         None => (None, None, None),
     };
+    let gated = meta
+        .as_ref()
+        .map(|m| m.unsupported_features.clone())
+        .unwrap_or_default();
+    // A plan-gated option that is an attribute is blamed like a parameter.
+    let param = meta
+        .and_then(|m| m.param_name.or(m.name))
+        .or_else(|| gated.first().cloned())
+        .filter(|p| TEMPLATE_PARAMS.contains(&p.as_str()));
     let trace = parsed
         .clerk_trace_id
         .map(|t| format!(" (clerk_trace_id {t})"))
@@ -180,12 +207,7 @@ fn api_error(status: StatusCode, body: &str, method: &Method, path: &str) -> Cle
         // Unparsed bodies are not echoed: they could reflect request data.
         _ => "no error details in the response".to_string(),
     };
-    let hint = match (status.as_u16(), code.as_deref()) {
-        (401, _) => " Check `secret_key` (or CLERK_SECRET_KEY): Clerk rejected it.",
-        (429, _) => " Clerk's rate limit was still exceeded after retries; try again later or lower -parallelism.",
-        (_, Some("form_identifier_exists")) => " A template with this name already exists; import it with `terraform import` instead of creating it.",
-        _ => "",
-    };
+    let hint = hint(status, code.as_deref(), &gated, path);
     ClerkError::Api {
         message: format!(
             "Clerk API {method} {path} failed with HTTP {}: {what}{trace}.{hint}",
@@ -195,6 +217,30 @@ fn api_error(status: StatusCode, body: &str, method: &Method, path: &str) -> Cle
         code,
         param,
     }
+}
+
+/// What the user can do about a refusal, by status and catalog code.
+fn hint(status: StatusCode, code: Option<&str>, gated: &[String], path: &str) -> String {
+    let template = path.starts_with("/jwt_templates");
+    let text = match (status.as_u16(), code) {
+        (401, _) => " Check `secret_key` (or CLERK_SECRET_KEY): Clerk rejected it.",
+        (429, _) => " Clerk's rate limit was still exceeded after retries; try again later or lower -parallelism.",
+        (_, Some(c)) if IDENTIFIER_TAKEN.contains(&c) && template => " A template with this name already exists; import it with `terraform import` instead of creating it.",
+        (_, Some(c)) if IDENTIFIER_TAKEN.contains(&c) => " It already exists; import it with `terraform import` instead of creating it.",
+        // Create/UpdateJWTTemplate `PaymentRequired`; catalog
+        // `UnsupportedSubscriptionPlanFeatures` (pricing.go).
+        (402, _) if !gated.is_empty() => {
+            let list = gated.iter().map(|f| format!("`{f}`")).collect::<Vec<_>>().join(", ");
+            return format!(" The instance's Clerk plan does not include {list}: upgrade the plan in the Clerk dashboard, or stop using it in this template.");
+        }
+        (402, _) => " The instance's Clerk plan does not include an option this template uses (e.g. a custom signing key): upgrade the plan in the Clerk dashboard, or remove the option.",
+        // DeleteJWTTemplate `AuthorizationInvalid`; catalog
+        // `SessionTokenTemplateNotDeletable` (jwt_templates.go).
+        (403, Some("session_token_jwt_template")) => " It is the instance's session-token template, which Clerk never deletes: to stop managing it, remove it from the state (`terraform state rm <address>`) instead of destroying it.",
+        (403, _) => " Clerk refused this operation for the instance (HTTP 403, catalog `InvalidAuthorization` or a feature not enabled); check the secret key's instance and its plan and settings in the Clerk dashboard.",
+        _ => "",
+    };
+    text.to_string()
 }
 
 #[cfg(test)]
@@ -231,6 +277,60 @@ mod tests {
             other_param.to_string(),
             "Clerk API POST /jwt_templates failed with HTTP 422: bad."
         );
+    }
+
+    #[test]
+    fn plan_and_permission_refusals_say_what_to_do() {
+        let gated = refused(
+            402,
+            r#"{"errors":[{"code":"unsupported_subscription_plan_features","message":"Unsupported plan features","long_message":"Some features are not supported in your current plan. Upgrade your subscription to unlock them.","meta":{"unsupported_features":["custom_signing_key"]}}]}"#,
+        );
+        assert_eq!(gated.code(), Some("unsupported_subscription_plan_features"));
+        assert_eq!(gated.attribute(), Some("custom_signing_key"));
+        assert_eq!(
+            gated.to_string(),
+            "Clerk API POST /jwt_templates failed with HTTP 402: Some features are not supported in your current plan. Upgrade your subscription to unlock them. [unsupported_subscription_plan_features]. The instance's Clerk plan does not include `custom_signing_key`: upgrade the plan in the Clerk dashboard, or stop using it in this template."
+        );
+        let unnamed = refused(
+            402,
+            r#"{"errors":[{"code":"x","message":"Payment required"}]}"#,
+        );
+        assert_eq!(unnamed.attribute(), None);
+        assert!(unnamed
+            .to_string()
+            .contains("does not include an option this template uses"));
+
+        let session = refused(
+            403,
+            r#"{"errors":[{"code":"session_token_jwt_template","message":"session token template cannot be deleted","long_message":"This template cannot be deleted because it's a session token template"}]}"#,
+        );
+        assert!(session.to_string().ends_with("This template cannot be deleted because it's a session token template [session_token_jwt_template]. It is the instance's session-token template, which Clerk never deletes: to stop managing it, remove it from the state (`terraform state rm <address>`) instead of destroying it."), "{session}");
+        let forbidden = refused(
+            403,
+            r#"{"errors":[{"code":"authorization_invalid","message":"Unauthorized request","long_message":"You are not authorized to perform this request"}]}"#,
+        );
+        assert!(forbidden
+            .to_string()
+            .contains("[authorization_invalid]. Clerk refused this operation"));
+        for code in IDENTIFIER_TAKEN {
+            let body = format!(r#"{{"errors":[{{"code":"{code}","message":"taken"}}]}}"#);
+            let e = refused(422, &body);
+            assert!(e.is_identifier_taken(), "{code}");
+            assert!(e.to_string().contains("import it with `terraform import`"));
+        }
+        assert!(
+            !refused(422, r#"{"errors":[{"code":"form_param_value_invalid"}]}"#)
+                .is_identifier_taken()
+        );
+        let url = ClerkError::from_http(
+            HttpError::Status {
+                status: StatusCode::BAD_REQUEST,
+                body: r#"{"errors":[{"code":"duplicate_record","message":"taken"}]}"#.into(),
+            },
+            &Method::POST,
+            "/redirect_urls",
+        );
+        assert!(url.to_string().ends_with("taken [duplicate_record]. It already exists; import it with `terraform import` instead of creating it."), "{url}");
     }
 
     #[test]

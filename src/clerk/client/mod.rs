@@ -15,6 +15,8 @@ use tokio_util::sync::CancellationToken;
 use crate::http::{HttpClient, Idempotency, RetryPolicy};
 
 pub use error::ClerkError;
+#[cfg(test)]
+pub use error::IDENTIFIER_TAKEN;
 pub use redirect_urls::RedirectUrl;
 pub use wire::{Domain, Jwk, Jwks, JwtTemplate, TemplateBody};
 use wire::{Listing, Paged};
