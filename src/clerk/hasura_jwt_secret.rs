@@ -177,18 +177,12 @@ impl DataSource for HasuraJwtSecretDataSource {
     }
 }
 
-/// The Hasura provider's own validator (what `hasura_env_var` checks at
-/// plan), compiled in for the tests so the pairing is checked against exactly
-/// that code without widening the Hasura module's visibility.
-#[cfg(test)]
-#[path = "../hasura/jwt_secret.rs"]
-#[allow(dead_code, clippy::duplicate_mod)]
-mod hasura_validator;
-
 #[cfg(test)]
 mod tests {
-    use super::hasura_validator::validate_env;
     use super::*;
+    // The Hasura provider's own check (what `hasura_env_var` runs at plan):
+    // the pairing is tested against exactly that code.
+    use crate::hasura::jwt_secret::validate_env;
 
     fn pem_of(alg: &'static rcgen::SignatureAlgorithm) -> String {
         rcgen::KeyPair::generate_for(alg).unwrap().serialize_pem()
@@ -197,7 +191,7 @@ mod tests {
     /// What Hasura's own validator (the `hasura_env_var` plan check) says.
     fn hasura_accepts(k: &HasuraKey) -> Result<(), String> {
         let json = jwt_secret(k, Some("https://clerk.example.com"), None);
-        validate_env("HASURA_GRAPHQL_JWT_SECRET", &json)
+        validate_env("HASURA_GRAPHQL_JWT_SECRET", &json).map_err(|e| e.to_string())
     }
 
     #[test]

@@ -6,7 +6,7 @@ mod env_common;
 mod env_var;
 mod env_vars;
 mod ident;
-mod jwt_secret;
+pub(crate) mod jwt_secret;
 mod permission;
 mod provider;
 mod table;
