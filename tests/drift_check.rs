@@ -193,8 +193,16 @@ exit 1
 "#;
 
 fn run_with_fake_terraform(plan: &Value, show_fail: bool) -> TfOutput {
+    run_with_fake_terraform_in(tempfile::tempdir().unwrap(), plan, show_fail, &[])
+}
+
+fn run_with_fake_terraform_in(
+    dir: tempfile::TempDir,
+    plan: &Value,
+    show_fail: bool,
+    env: &[(&str, &std::path::Path)],
+) -> TfOutput {
     use std::os::unix::fs::PermissionsExt;
-    let dir = tempfile::tempdir().unwrap();
     let fake = dir.path().join("terraform");
     std::fs::write(&fake, FAKE_TERRAFORM).unwrap();
     std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
@@ -208,6 +216,9 @@ fn run_with_fake_terraform(plan: &Value, show_fail: bool) -> TfOutput {
         .stdin(std::process::Stdio::null());
     if show_fail {
         cmd.env("FAKE_SHOW_FAIL", "1");
+    }
+    for (k, v) in env {
+        cmd.env(k, v);
     }
     let out = cmd.output().unwrap();
     TfOutput {
@@ -277,4 +288,70 @@ fn summary_names_attributes_never_values_and_copes_without_resource_drift() {
     assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
     assert!(out.stderr.contains("show exploded"), "{}", out.stderr);
     assert!(out.stdout.is_empty(), "{}", out.stdout);
+}
+
+#[test]
+fn report_files_show_old_and_new_values_with_secrets_masked() {
+    let plan = json!({
+        "format_version": "1.2",
+        "resource_drift": [
+            {"address": "clerk_jwt_template.a", "mode": "managed", "change": {
+                "actions": ["update"],
+                "before": {"name": "a", "lifetime": 60, "signing_key": "SECRET-BEFORE"},
+                "after": {"name": "a", "lifetime": 999, "signing_key": "SECRET-AFTER"},
+                "before_sensitive": {"signing_key": true},
+                "after_sensitive": {"signing_key": true}}},
+            {"address": "hasura_permission.p", "mode": "managed", "change": {
+                "actions": ["delete"], "before": {"role": "user", "filter": "{}"}, "after": null}}
+        ],
+        "resource_changes": [
+            {"address": "clerk_jwt_template.a", "mode": "managed", "change": {
+                "actions": ["update"],
+                "before": {"name": "a", "lifetime": 999, "signing_key": "SECRET-AFTER"},
+                "after": {"name": "a", "lifetime": 60, "signing_key": "SECRET-BEFORE"},
+                "after_unknown": {"updated_at": true},
+                "before_sensitive": {"signing_key": true},
+                "after_sensitive": {"signing_key": true}}}
+        ]
+    });
+    let reports = tempfile::tempdir().unwrap();
+    let md = reports.path().join("report.md");
+    let js = reports.path().join("report.json");
+    let (mdp, jsp) = (md.clone(), js.clone());
+    let out = run_with_fake_terraform_in(
+        tempfile::tempdir().unwrap(),
+        &plan,
+        false,
+        &[("DRIFT_SUMMARY_FILE", &mdp), ("DRIFT_JSON_FILE", &jsp)],
+    );
+    assert_eq!(out.code, 2, "{}{}", out.stdout, out.stderr);
+    assert!(
+        !out.stdout.contains("999"),
+        "stdout stays free of values:\n{}",
+        out.stdout
+    );
+    let md = std::fs::read_to_string(&md).unwrap();
+    for row in [
+        "| changed outside Terraform | `clerk_jwt_template.a` | `lifetime` | `60` | `999` |",
+        "| changed outside Terraform | `clerk_jwt_template.a` | `signing_key` | `(sensitive)` | `(sensitive)` |",
+        "| deleted outside Terraform | `hasura_permission.p` | `role` | `\"user\"` | — |",
+        "| update in place | `clerk_jwt_template.a` | `lifetime` | `999` | `60` |",
+        "| update in place | `clerk_jwt_template.a` | `updated_at` | — | `(known after apply)` |",
+    ] {
+        assert!(md.contains(row), "{row} not in:\n{md}");
+    }
+    let js: Value = serde_json::from_str(&std::fs::read_to_string(&js).unwrap()).unwrap();
+    let lifetime = js["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["kind"] == "drift" && c["attribute"] == "lifetime")
+        .unwrap();
+    assert_eq!(
+        (&lifetime["old"], &lifetime["new"]),
+        (&json!(60), &json!(999))
+    );
+    for text in [&md, &js.to_string(), &out.combined()] {
+        assert!(!text.contains("SECRET"), "a secret leaked:\n{text}");
+    }
 }

@@ -19,8 +19,14 @@
 #
 # Environment:
 #   TERRAFORM           the terraform binary (default: terraform on PATH)
-#   DRIFT_SUMMARY_FILE  if set, the summary is also appended to this file (e.g.
-#                       "$GITHUB_STEP_SUMMARY" in GitHub Actions)
+#   DRIFT_SUMMARY_FILE  if set, a Markdown report is appended to this file (e.g.
+#                       "$GITHUB_STEP_SUMMARY" in GitHub Actions, or a pull-request
+#                       comment): one row per drifted or changing attribute with its old
+#                       and new value, sensitive values masked
+#   DRIFT_JSON_FILE     if set, the same report as JSON is written to this file
+#
+# Standard output stays free of values (CI logs are often public); values go only to the
+# report files, and never a sensitive one.
 #
 # Needs bash, python3 (standard library only) and terraform. The saved plan (which holds
 # state, including secrets) lives in a private temp dir that is removed on exit.
@@ -49,6 +55,9 @@ case "$rc" in
         msg="No drift: the infrastructure matches the configuration and state."
         echo "$msg"
         if [ -n "${DRIFT_SUMMARY_FILE:-}" ]; then printf '%s\n' "$msg" >>"$DRIFT_SUMMARY_FILE"; fi
+        if [ -n "${DRIFT_JSON_FILE:-}" ]; then
+            printf '{"drift_reported": true, "changes": []}\n' >"$DRIFT_JSON_FILE"
+        fi
         exit 0
         ;;
     2) ;;
@@ -69,7 +78,7 @@ if ! "$tf" show -no-color -json "$tmp/plan" >"$tmp/plan.json" 2>"$tmp/show.log";
     exit 1
 fi
 
-if ! python3 - "$tmp/plan.json" >"$tmp/summary.txt" 2>"$tmp/summary.err" <<'PY'
+if ! python3 - "$tmp/plan.json" "$tmp/report.md" "$tmp/report.json" >"$tmp/summary.txt" 2>"$tmp/summary.err" <<'PY'
 """Summarise `terraform show -json PLAN`: addresses, actions and top-level attribute names.
 
 Never prints a value: only resource addresses, action words and attribute names from the
@@ -186,6 +195,69 @@ if outputs:
 
 print("Drift detected: the plan is not empty.")
 print("\n".join(lines))
+
+# The report for people and machines: one row per attribute, old and new value.
+MASK = "(sensitive)"
+
+
+def shown(value, sensitive, unknown=False):
+    if unknown:
+        return "(known after apply)"
+    if sensitive:
+        return MASK
+    return value
+
+
+def rows(kind, address, change):
+    before, after = obj(change.get("before")), obj(change.get("after"))
+    unknown = obj(change.get("after_unknown"))
+    sens_b, sens_a = obj(change.get("before_sensitive")), obj(change.get("after_sensitive"))
+    acts = change.get("actions") or []
+    out = []
+    for k in sorted(set(before) | set(after) | set(unknown)):
+        is_unknown = has_true(unknown.get(k))
+        if not is_unknown and before.get(k) == after.get(k) and acts != ["delete"]:
+            continue
+        if acts == ["delete"] and before.get(k) is None:
+            continue
+        out.append({
+            "kind": kind,
+            "address": address,
+            "action": action_word(acts) if kind == "planned" else ("deleted" if acts == ["delete"] else "changed"),
+            "attribute": k,
+            "old": shown(before.get(k), has_true(sens_b.get(k))),
+            "new": None if acts == ["delete"] else shown(after.get(k), has_true(sens_a.get(k)), is_unknown),
+            "sensitive": has_true(sens_b.get(k)) or has_true(sens_a.get(k)),
+        })
+    return out
+
+
+report = []
+for d in drift or []:
+    report += rows("drift", d.get("address"), d.get("change", {}))
+for rc in changes:
+    report += rows("planned", rc.get("address"), rc.get("change", {}))
+
+
+def cell(v, width=60):
+    if v is None:
+        return "—"
+    text = v if isinstance(v, str) and v in (MASK, "(known after apply)") else json.dumps(v, sort_keys=True)
+    if len(text) > width:
+        text = text[: width - 1] + "…"
+    return "`" + text.replace("|", "\\|").replace("`", "'") + "`"
+
+
+md = ["### Drift detected", "", "| | resource | attribute | old | new |", "| --- | --- | --- | --- | --- |"]
+for r in report:
+    what = f"{r['action']} outside Terraform" if r["kind"] == "drift" else r["action"]
+    md.append(f"| {what} | `{r['address']}` | `{r['attribute']}` | {cell(r['old'])} | {cell(r['new'])} |")
+if drift is None:
+    md += ["", "_This Terraform version does not report changes made outside Terraform; the planned changes show them._"]
+with open(sys.argv[2], "w", encoding="utf-8") as f:
+    f.write("\n".join(md) + "\n")
+with open(sys.argv[3], "w", encoding="utf-8") as f:
+    json.dump({"drift_reported": drift is not None, "changes": report}, f, indent=2)
 PY
 then
     {
@@ -196,11 +268,6 @@ then
 fi
 
 cat "$tmp/summary.txt"
-if [ -n "${DRIFT_SUMMARY_FILE:-}" ]; then
-    {
-        echo '```'
-        cat "$tmp/summary.txt"
-        echo '```'
-    } >>"$DRIFT_SUMMARY_FILE"
-fi
+if [ -n "${DRIFT_SUMMARY_FILE:-}" ]; then cat "$tmp/report.md" >>"$DRIFT_SUMMARY_FILE"; fi
+if [ -n "${DRIFT_JSON_FILE:-}" ]; then cp "$tmp/report.json" "$DRIFT_JSON_FILE"; fi
 exit 2
