@@ -7,7 +7,7 @@ use std::fmt;
 
 use serde_json::{json, Map, Value};
 
-use crate::permissions::{bool_exp_columns, canonical, ParseErr, PermDef, PermType};
+use crate::permissions::{bool_exp_problem, canonical, ParseErr, PermDef, PermType};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct QualifiedTable {
@@ -634,15 +634,10 @@ fn permission_problem(pd: &PermDef, columns: &[String], others: &[String]) -> Op
     {
         return Some(format!("column \"{c}\" does not exist"));
     }
-    for e in pd.permission.bool_exps() {
-        if let Some(c) = bool_exp_columns(e)
-            .into_iter()
-            .find(|c| !known(c) && !others.contains(c))
-        {
-            return Some(format!("\"{c}\" does not exist"));
-        }
-    }
-    None
+    pd.permission
+        .bool_exps()
+        .into_iter()
+        .find_map(|e| bool_exp_problem(e, &known, others))
 }
 
 pub fn perm_inconsistency(

@@ -1,0 +1,225 @@
+//! Permission boolean expressions as graphql-engine parses, stores and checks them.
+//!
+//! Parsing and storing mirror `FromJSON`/`ToJSON (GBoolExp b a)` in
+//! server/src-lib/Hasura/RQL/IR/BoolExp.hs (hasura/graphql-engine, commit
+//! 0017d0caec0b868d43d12df23d6f94874bd3783a): every key is a connective (`$and`/`_and`,
+//! `$or`/`_or`, `$not`/`_not`, `$exists`/`_exists`) or a field whose value (`ColExp`) is
+//! raw JSON kept verbatim; an object is the conjunction of its keys and is written back as
+//! a plain object when their keys are unique, as `{"_and": [...]}` otherwise. `_exists`
+//! is `{"_table", "_where"}` with the table a `QualifiedObject` (`"t"` or
+//! `{"schema"?, "name"}`), written back as `{"schema", "name"}`.
+//!
+//! Checking mirrors `parseBoolExpOperations` in
+//! server/src-lib/Hasura/Backends/Postgres/DDL/BoolExp.hs (same repository, commit
+//! 313859722a787ce29c4d01fb7229124c033a47da, unchanged on master): a column's value is
+//! either a plain value (`_eq`) or an object of operators, each in a `_` or `$` spelling.
+
+use serde_json::{Map, Value};
+
+use super::{expected, perr, ParseErr};
+
+enum Exp {
+    And(Vec<Exp>),
+    Or(Vec<Exp>),
+    Not(Box<Exp>),
+    Exists(Value, Box<Exp>),
+    Field(String, Value),
+}
+
+/// The connective a key spells, if any.
+pub fn connective(key: &str) -> Option<&'static str> {
+    match key {
+        "$and" | "_and" => Some("_and"),
+        "$or" | "_or" => Some("_or"),
+        "$not" | "_not" => Some("_not"),
+        "$exists" | "_exists" => Some("_exists"),
+        _ => None,
+    }
+}
+
+/// Postgres column operators, `_` spelling; each is also accepted with `$`.
+const OPERATORS: &[&str] = &[
+    "_cast", "_eq", "_ne", "_neq", "_in", "_nin", "_gt", "_lt", "_gte", "_lte", "_like",
+    "_nlike", "_ilike", "_nilike", "_similar", "_nsimilar", "_regex", "_iregex", "_nregex",
+    "_niregex", "_is_null", "_contains", "_contained_in", "_has_key", "_has_keys_any",
+    "_has_keys_all", "_st_contains", "_st_crosses", "_st_equals", "_st_overlaps",
+    "_st_touches", "_st_within", "_st_intersects", "_st_3d_intersects", "_st_d_within",
+    "_st_3d_d_within", "_ceq", "_cne", "_cneq", "_cgt", "_clt", "_cgte", "_clte", "_ancestor",
+    "_ancestor_any", "_descendant", "_descendant_any", "_matches", "_matches_any",
+    "_matches_fulltext",
+];
+
+/// The operator (in its `_` spelling) a key names, if any.
+pub fn operator(key: &str) -> Option<&'static str> {
+    let bare = key.strip_prefix('$').or_else(|| key.strip_prefix('_'))?;
+    OPERATORS.iter().copied().find(|o| &o[1..] == bare)
+}
+
+/// `toJSON . parseJSON`: the form graphql-engine stores and exports. `path` is the JSON
+/// path suffix of `v` below the permission object, for aeson-style errors.
+pub fn stored_form(v: &Value, path: &str) -> Result<Value, ParseErr> {
+    Ok(encode(&parse(v, path)?))
+}
+
+fn parse(v: &Value, path: &str) -> Result<Exp, ParseErr> {
+    let Value::Object(o) = v else {
+        return Err(perr(path, expected("boolean expression", v)));
+    };
+    let parts = o.iter().map(|(k, v)| parse_entry(k, v, &format!("{path}.{k}")));
+    Ok(Exp::And(parts.collect::<Result<_, _>>()?))
+}
+
+fn parse_entry(key: &str, v: &Value, path: &str) -> Result<Exp, ParseErr> {
+    let list = |v: &Value| match v {
+        Value::Array(a) => a
+            .iter()
+            .enumerate()
+            .map(|(i, x)| parse(x, &format!("{path}[{i}]")))
+            .collect::<Result<Vec<_>, _>>(),
+        other => Err(perr(path, expected("[a]", other))),
+    };
+    Ok(match connective(key) {
+        Some("_and") => Exp::And(list(v)?),
+        Some("_or") => Exp::Or(list(v)?),
+        Some("_not") => Exp::Not(Box::new(parse(v, path)?)),
+        Some(_) => {
+            let Value::Object(o) = v else {
+                return Err(perr(path, expected("_exists", v)));
+            };
+            let field = |k: &str| {
+                o.get(k)
+                    .ok_or_else(|| perr(path, format!("key \"{k}\" not found")))
+            };
+            let table = table(field("_table")?, &format!("{path}._table"))?;
+            let cond = parse(field("_where")?, &format!("{path}._where"))?;
+            Exp::Exists(table, Box::new(cond))
+        }
+        None => Exp::Field(key.to_string(), v.clone()),
+    })
+}
+
+fn table(v: &Value, path: &str) -> Result<Value, ParseErr> {
+    let text = |v: &Value, p: &str| {
+        v.as_str()
+            .map(str::to_string)
+            .ok_or_else(|| perr(p, expected("Text", v)))
+    };
+    let (schema, name) = match v {
+        Value::String(n) => ("public".to_string(), n.clone()),
+        Value::Object(o) => (
+            match o.get("schema") {
+                None | Some(Value::Null) => "public".to_string(),
+                Some(s) => text(s, &format!("{path}.schema"))?,
+            },
+            text(
+                o.get("name")
+                    .ok_or_else(|| perr(path, "key \"name\" not found"))?,
+                &format!("{path}.name"),
+            )?,
+        ),
+        _ => return Err(perr(path, "expecting a string/object for QualifiedObject")),
+    };
+    let mut m = Map::new();
+    m.insert("schema".into(), Value::String(schema));
+    m.insert("name".into(), Value::String(name));
+    Ok(Value::Object(m))
+}
+
+fn encode(e: &Exp) -> Value {
+    if let Exp::And(parts) = e {
+        let kvs: Vec<(String, Value)> = parts.iter().map(key_value).collect();
+        let m: Map<String, Value> = kvs.iter().cloned().collect();
+        if m.len() == kvs.len() {
+            return Value::Object(m);
+        }
+    }
+    Value::Object([key_value(e)].into_iter().collect())
+}
+
+fn key_value(e: &Exp) -> (String, Value) {
+    let list = |es: &[Exp]| Value::Array(es.iter().map(encode).collect());
+    match e {
+        Exp::And(es) => ("_and".into(), list(es)),
+        Exp::Or(es) => ("_or".into(), list(es)),
+        Exp::Not(e) => ("_not".into(), encode(e)),
+        Exp::Exists(t, w) => {
+            let m: Map<String, Value> =
+                [("_table".to_string(), t.clone()), ("_where".to_string(), encode(w))]
+                    .into_iter()
+                    .collect();
+            ("_exists".into(), Value::Object(m))
+        }
+        Exp::Field(k, v) => (k.clone(), v.clone()),
+    }
+}
+
+/// The first reason graphql-engine refuses a stored expression on this table: a field
+/// that is neither a column nor one of `others` (relationships, computed fields) —
+/// `askFieldInfo`'s `"<f>" does not exist` — or an operator `parseOperation` does not
+/// know, `Unknown operator: <op>`. Fields of other tables (`_exists`, relationships) are
+/// not checked here.
+pub fn problem(e: &Value, is_column: &dyn Fn(&str) -> bool, others: &[String]) -> Option<String> {
+    let Value::Object(m) = e else { return None };
+    m.iter().find_map(|(k, v)| match connective(k) {
+        Some("_and" | "_or") => v
+            .as_array()?
+            .iter()
+            .find_map(|x| problem(x, is_column, others)),
+        Some("_not") => problem(v, is_column, others),
+        Some(_) => None,
+        None if is_column(k) => operator_problem(v),
+        None if others.iter().any(|o| o == k) => None,
+        None => Some(format!("\"{k}\" does not exist")),
+    })
+}
+
+fn operator_problem(v: &Value) -> Option<String> {
+    let Value::Object(ops) = v else { return None };
+    ops.iter().find_map(|(op, arg)| match operator(op) {
+        Some("_cast") => arg.as_object()?.values().find_map(operator_problem),
+        Some(_) => None,
+        None => Some(format!("Unknown operator: {op}")),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn form(v: Value) -> Value {
+        stored_form(&v, ".filter").unwrap()
+    }
+
+    #[test]
+    fn stored_like_graphql_engine() {
+        assert_eq!(
+            form(json!({"$or": [{"id": {"$eq": 1}}], "$not": {"a": 1}})),
+            json!({"_or": [{"id": {"$eq": 1}}], "_not": {"a": 1}})
+        );
+        assert_eq!(
+            form(json!({"$and": [{"a": 1}], "_and": [{"b": 1}]})),
+            json!({"_and": [{"_and": [{"a": 1}]}, {"_and": [{"b": 1}]}]})
+        );
+        assert_eq!(
+            form(json!({"$exists": {"_table": "t", "_where": {"$or": []}}})),
+            json!({"_exists": {"_table": {"schema": "public", "name": "t"}, "_where": {"_or": []}}})
+        );
+        let e = stored_form(&json!({"_or": {}}), ".filter").unwrap_err();
+        assert_eq!(e.path, ".filter._or");
+        let e = stored_form(&json!({"_exists": {"_table": "t"}}), ".check").unwrap_err();
+        assert_eq!((e.path.as_str(), e.msg.as_str()), (".check._exists", "key \"_where\" not found"));
+    }
+
+    #[test]
+    fn problems_named_as_graphql_engine_names_them() {
+        let col = |c: &str| ["id", "n"].contains(&c);
+        let others = vec!["author".to_string()];
+        let p = |v: Value| problem(&v, &col, &others);
+        assert_eq!(p(json!({"id": {"_ne": 1, "$cneq": "n", "_is_null": false}, "n": 3, "author": {"x": 1}})), None);
+        assert_eq!(p(json!({"_or": [{"id": {"_eqq": 1}}]})).as_deref(), Some("Unknown operator: _eqq"));
+        assert_eq!(p(json!({"$not": {"idd": {"_eq": 1}}})).as_deref(), Some("\"idd\" does not exist"));
+        assert_eq!(p(json!({"id": {"_cast": {"text": {"_likee": "1"}}}})).as_deref(), Some("Unknown operator: _likee"));
+    }
+}
