@@ -68,7 +68,10 @@ fn config() -> String {
 
 fn exported(md: &Value, list: &str, role: &str) -> Value {
     let tables = md["sources"][0]["tables"].as_array().unwrap();
-    let users = tables.iter().find(|t| t["table"]["name"] == "users").unwrap();
+    let users = tables
+        .iter()
+        .find(|t| t["table"]["name"] == "users")
+        .unwrap();
     users[list]
         .as_array()
         .unwrap()
@@ -90,7 +93,10 @@ fn hasura_forms_of_a_filter_plan_empty_after_apply_and_import() {
         // What Hasura stores is not what was written...
         let md = env.metadata();
         let conn = exported(&md, "select_permissions", "conn")["filter"].clone();
-        assert!(conn.get("_or").is_some() && conn.get("$or").is_none(), "{conn}");
+        assert!(
+            conn.get("_or").is_some() && conn.get("$or").is_none(),
+            "{conn}"
+        );
         assert_eq!(
             conn["_exists"]["_table"],
             json!({"schema": "public", "name": "users"})
@@ -113,7 +119,11 @@ fn hasura_forms_of_a_filter_plan_empty_after_apply_and_import() {
         env.meta(json!({"type": "pg_drop_select_permission", "args": {"table": "users", "role": "user"}}));
         env.meta(json!({"type": "pg_create_select_permission", "args": {"table": "users", "role": "user",
             "permission": {"columns": ["id", "name"], "filter": {"id": {"_eq": "X-Hasura-Role"}}}}}));
-        assert_changes(&wd, "after the seed filter changed out of band", &["filter", "X-Hasura-User-Id"]);
+        assert_changes(
+            &wd,
+            "after the seed filter changed out of band",
+            &["filter", "X-Hasura-User-Id"],
+        );
         wd.apply();
         assert_eq!(
             exported(&env.metadata(), "select_permissions", "user")["filter"],

@@ -566,8 +566,26 @@ impl Metadata {
 }
 
 /// Columns of every user relation in the database, read fresh for each request the way
-/// Hasura's schema cache rebuild introspects the source.
-pub type Catalog = HashMap<QualifiedTable, Vec<String>>;
+/// Hasura's schema cache rebuild introspects the source; a map of table to column names,
+/// with each column's type (`format_type`) beside it for boolean-expression checks.
+#[derive(Debug, Default)]
+pub struct Catalog {
+    columns: HashMap<QualifiedTable, Vec<String>>,
+    pub types: HashMap<(QualifiedTable, String), String>,
+}
+
+impl std::ops::Deref for Catalog {
+    type Target = HashMap<QualifiedTable, Vec<String>>;
+    fn deref(&self) -> &Self::Target {
+        &self.columns
+    }
+}
+
+impl std::ops::DerefMut for Catalog {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.columns
+    }
+}
 
 /// Identity of a metadata object, for "did *this* object become inconsistent".
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -609,9 +627,15 @@ pub fn inconsistencies(md: &Metadata, catalog: &Catalog) -> Vec<Inconsistency> {
                 continue;
             };
             let others = tm.relationship_like_names();
+            let col_type = |c: &str| {
+                catalog
+                    .types
+                    .get(&(tm.table.clone(), c.to_string()))
+                    .cloned()
+            };
             for t in PermType::ALL {
                 for pd in tm.perms(t) {
-                    if let Some(problem) = permission_problem(pd, columns, &others) {
+                    if let Some(problem) = permission_problem(pd, columns, &col_type, &others) {
                         out.push(perm_inconsistency(&src.name, &tm.table, pd, &problem));
                     }
                 }
@@ -621,7 +645,12 @@ pub fn inconsistencies(md: &Metadata, catalog: &Catalog) -> Vec<Inconsistency> {
     out
 }
 
-fn permission_problem(pd: &PermDef, columns: &[String], others: &[String]) -> Option<String> {
+fn permission_problem(
+    pd: &PermDef,
+    columns: &[String],
+    col_type: &dyn Fn(&str) -> Option<String>,
+    others: &[String],
+) -> Option<String> {
     if pd.role == "admin" {
         return Some("cannot define permission for admin role".into());
     }
@@ -634,10 +663,13 @@ fn permission_problem(pd: &PermDef, columns: &[String], others: &[String]) -> Op
     {
         return Some(format!("column \"{c}\" does not exist"));
     }
-    pd.permission
-        .bool_exps()
-        .into_iter()
-        .find_map(|e| bool_exp_problem(e, &known, others))
+    pd.permission.bool_exps().into_iter().find_map(|e| {
+        bool_exp_problem(
+            e,
+            &|c| known(c).then(|| col_type(c).unwrap_or_default()),
+            others,
+        )
+    })
 }
 
 pub fn perm_inconsistency(

@@ -23,11 +23,14 @@ async fn setup() -> Harness {
     };
     let (s, v) = h
         .post("/v2/query", json!({"type": "run_sql", "args": {"sql":
-            "CREATE TABLE public.author (id serial PRIMARY KEY, name text NOT NULL, owner_id text, doc jsonb);"}}))
+            "CREATE TABLE public.author (id serial PRIMARY KEY, name text NOT NULL, owner_id text, doc jsonb, raw json);"}}))
         .await;
     assert_eq!(s, 200, "{v}");
     let (s, v) = h
-        .post("/v1/metadata", json!({"type": "pg_track_table", "args": {"table": "author"}}))
+        .post(
+            "/v1/metadata",
+            json!({"type": "pg_track_table", "args": {"table": "author"}}),
+        )
         .await;
     assert_eq!(s, 200, "{v}");
     h
@@ -60,7 +63,10 @@ impl Harness {
 
     async fn exported_filter(&self) -> Value {
         let (s, v) = self
-            .post("/v1/metadata", json!({"type": "export_metadata", "args": {}}))
+            .post(
+                "/v1/metadata",
+                json!({"type": "export_metadata", "args": {}}),
+            )
             .await;
         assert_eq!(s, 200, "{v}");
         v["sources"][0]["tables"][0]["select_permissions"][0]["permission"]["filter"].clone()
@@ -124,6 +130,29 @@ async fn unknown_operators_and_fields_are_refused_as_graphql_engine_does() {
         (json!({"id": {"_eqq": 1}}), "Unknown operator: _eqq"),
         (json!({"_or": [{"name": {"$likee": "a"}}]}), "Unknown operator: $likee"),
         (json!({"$not": {"ghost": {"_eq": 1}}}), "\"ghost\" does not exist"),
+        // Operators against the column's type (`guardType`, `validateRhsCol`, ...).
+        (
+            json!({"id": {"_like": "1%"}}),
+            " is of type \"integer\"; this operator works only on columns of type \"varchar\", \"text\", \"citext\", \"bpchar\"",
+        ),
+        (
+            json!({"name": {"$has_key": "k"}}),
+            " is of type \"text\"; this operator works only on columns of type \"jsonb\"",
+        ),
+        (
+            json!({"owner_id": {"_contains": "k"}}),
+            " is of type \"text\"; this operator works only on columns of type an array or JSONB",
+        ),
+        (json!({"raw": {"_is_null": true}}), "JSON column can not be part of boolean expression"),
+        (
+            json!({"id": {"_ceq": "name"}}),
+            "incompatible column types: \"id\" has type \"integer\", but \"name\" has type \"text\"",
+        ),
+        (json!({"id": {"_cne": "nope"}}), "column \"nope\" does not exist"),
+        (
+            json!({"name": {"_cast": {"geometry": {"_eq": "x"}}}}),
+            "cannot cast column of type \"text\" to type \"geometry\"",
+        ),
     ] {
         let (s, v) = h.create_select(filter.clone()).await;
         assert_eq!(s, 400, "{filter}: {v}");

@@ -169,7 +169,9 @@ mod tests {
     #[test]
     fn misspelt_operators_are_caught() {
         assert_eq!(
-            unknown(json!({"id": {"_evil": 1}, "_and": [{"n": {"_eqq": 2}}], "$or": [{"m": {"$eqq": 3}}]})),
+            unknown(
+                json!({"id": {"_evil": 1}, "_and": [{"n": {"_eqq": 2}}], "$or": [{"m": {"$eqq": 3}}]})
+            ),
             vec!["_evil", "_eqq", "$eqq"]
         );
         let ok = unknown(json!({
@@ -183,7 +185,10 @@ mod tests {
             "rel": {"$or": [{"y": {"_gt": 1}}]}
         }));
         assert!(ok.is_empty(), "{ok:?}");
-        assert_eq!(unknown(json!({"g": {"_cast": {"text": {"_likee": "x"}}}})), vec!["_likee"]);
+        assert_eq!(
+            unknown(json!({"g": {"_cast": {"text": {"_likee": "x"}}}})),
+            vec!["_likee"]
+        );
     }
 
     #[test]
@@ -219,7 +224,10 @@ mod tests {
     #[test]
     fn filters_compare_in_the_stored_form() {
         let eq = |a: J, b: J| HasuraBoolExp::normal(&a) == HasuraBoolExp::normal(&b);
-        assert!(eq(json!({"$or": [{"a": {"$eq": 1}}]}), json!({"_or": [{"a": {"$eq": 1}}]})));
+        assert!(eq(
+            json!({"$or": [{"a": {"$eq": 1}}]}),
+            json!({"_or": [{"a": {"$eq": 1}}]})
+        ));
         assert!(eq(
             json!({"$exists": {"_table": "t", "_where": {}}}),
             json!({"_exists": {"_where": {}, "_table": {"name": "t", "schema": "public"}}})

@@ -39,13 +39,55 @@ pub fn connective(key: &str) -> Option<&'static str> {
 
 /// Postgres column operators, `_` spelling; each is also accepted with `$`.
 const OPERATORS: &[&str] = &[
-    "_cast", "_eq", "_ne", "_neq", "_in", "_nin", "_gt", "_lt", "_gte", "_lte", "_like",
-    "_nlike", "_ilike", "_nilike", "_similar", "_nsimilar", "_regex", "_iregex", "_nregex",
-    "_niregex", "_is_null", "_contains", "_contained_in", "_has_key", "_has_keys_any",
-    "_has_keys_all", "_st_contains", "_st_crosses", "_st_equals", "_st_overlaps",
-    "_st_touches", "_st_within", "_st_intersects", "_st_3d_intersects", "_st_d_within",
-    "_st_3d_d_within", "_ceq", "_cne", "_cneq", "_cgt", "_clt", "_cgte", "_clte", "_ancestor",
-    "_ancestor_any", "_descendant", "_descendant_any", "_matches", "_matches_any",
+    "_cast",
+    "_eq",
+    "_ne",
+    "_neq",
+    "_in",
+    "_nin",
+    "_gt",
+    "_lt",
+    "_gte",
+    "_lte",
+    "_like",
+    "_nlike",
+    "_ilike",
+    "_nilike",
+    "_similar",
+    "_nsimilar",
+    "_regex",
+    "_iregex",
+    "_nregex",
+    "_niregex",
+    "_is_null",
+    "_contains",
+    "_contained_in",
+    "_has_key",
+    "_has_keys_any",
+    "_has_keys_all",
+    "_st_contains",
+    "_st_crosses",
+    "_st_equals",
+    "_st_overlaps",
+    "_st_touches",
+    "_st_within",
+    "_st_intersects",
+    "_st_3d_intersects",
+    "_st_d_within",
+    "_st_3d_d_within",
+    "_ceq",
+    "_cne",
+    "_cneq",
+    "_cgt",
+    "_clt",
+    "_cgte",
+    "_clte",
+    "_ancestor",
+    "_ancestor_any",
+    "_descendant",
+    "_descendant_any",
+    "_matches",
+    "_matches_any",
     "_matches_fulltext",
 ];
 
@@ -65,7 +107,9 @@ fn parse(v: &Value, path: &str) -> Result<Exp, ParseErr> {
     let Value::Object(o) = v else {
         return Err(perr(path, expected("boolean expression", v)));
     };
-    let parts = o.iter().map(|(k, v)| parse_entry(k, v, &format!("{path}.{k}")));
+    let parts = o
+        .iter()
+        .map(|(k, v)| parse_entry(k, v, &format!("{path}.{k}")));
     Ok(Exp::And(parts.collect::<Result<_, _>>()?))
 }
 
@@ -143,10 +187,12 @@ fn key_value(e: &Exp) -> (String, Value) {
         Exp::Or(es) => ("_or".into(), list(es)),
         Exp::Not(e) => ("_not".into(), encode(e)),
         Exp::Exists(t, w) => {
-            let m: Map<String, Value> =
-                [("_table".to_string(), t.clone()), ("_where".to_string(), encode(w))]
-                    .into_iter()
-                    .collect();
+            let m: Map<String, Value> = [
+                ("_table".to_string(), t.clone()),
+                ("_where".to_string(), encode(w)),
+            ]
+            .into_iter()
+            .collect();
             ("_exists".into(), Value::Object(m))
         }
         Exp::Field(k, v) => (k.clone(), v.clone()),
@@ -155,30 +201,163 @@ fn key_value(e: &Exp) -> (String, Value) {
 
 /// The first reason graphql-engine refuses a stored expression on this table: a field
 /// that is neither a column nor one of `others` (relationships, computed fields) —
-/// `askFieldInfo`'s `"<f>" does not exist` — or an operator `parseOperation` does not
-/// know, `Unknown operator: <op>`. Fields of other tables (`_exists`, relationships) are
-/// not checked here.
-pub fn problem(e: &Value, is_column: &dyn Fn(&str) -> bool, others: &[String]) -> Option<String> {
+/// `askFieldInfo`'s `"<f>" does not exist` — or a comparison `parseBoolExpOperations`
+/// refuses. `column` gives a column's `format_type`, `None` for a non-column. Fields of
+/// other tables (`_exists`, relationships) are not checked here.
+pub fn problem(
+    e: &Value,
+    column: &dyn Fn(&str) -> Option<String>,
+    others: &[String],
+) -> Option<String> {
     let Value::Object(m) = e else { return None };
     m.iter().find_map(|(k, v)| match connective(k) {
         Some("_and" | "_or") => v
             .as_array()?
             .iter()
-            .find_map(|x| problem(x, is_column, others)),
-        Some("_not") => problem(v, is_column, others),
+            .find_map(|x| problem(x, column, others)),
+        Some("_not") => problem(v, column, others),
         Some(_) => None,
-        None if is_column(k) => operator_problem(v),
-        None if others.iter().any(|o| o == k) => None,
-        None => Some(format!("\"{k}\" does not exist")),
+        None => match column(k) {
+            Some(ty) => {
+                let ty = hasura_type(&ty);
+                if ty == "json" {
+                    return Some("JSON column can not be part of boolean expression".into());
+                }
+                comparison_problem(k, &ty, v, column)
+            }
+            None if others.iter().any(|o| o == k) => None,
+            None => Some(format!("\"{k}\" does not exist")),
+        },
     })
 }
 
-fn operator_problem(v: &Value) -> Option<String> {
+/// `pgScalarTypeToText . textToPGScalarType` of a `format_type` name
+/// (server/src-lib/Hasura/Backends/Postgres/SQL/Types.hs, `pgScalarTranslations`).
+fn hasura_type(pg: &str) -> String {
+    if let Some(elem) = pg.strip_suffix("[]") {
+        return format!("{}[]", hasura_type(elem));
+    }
+    let lower = pg.to_ascii_lowercase();
+    match lower.as_str() {
+        "int2" => "smallint",
+        "int" | "int4" => "integer",
+        "int8" => "bigint",
+        "float4" => "real",
+        "double precision" => "float8",
+        "decimal" => "numeric",
+        "bool" => "boolean",
+        "char" | "character" => "bpchar",
+        "character varying" => "varchar",
+        "timestamp without time zone" => "timestamp",
+        "timestamp with time zone" => "timestamptz",
+        "time with time zone" => "timetz",
+        _ => return pg.to_string(),
+    }
+    .to_string()
+}
+
+const STRING_TYPES: &[&str] = &["varchar", "text", "citext", "bpchar"];
+const GEO_TYPES: &[&str] = &["geometry", "geography"];
+
+fn dquote_list(types: &[&str]) -> String {
+    types
+        .iter()
+        .map(|t| format!("\"{t}\""))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// `parseOperations` on a column of Hasura type `ty`: a plain value is `_eq`; an object
+/// holds operators, each guarded by the column types it works on.
+fn comparison_problem(
+    name: &str,
+    ty: &str,
+    v: &Value,
+    column: &dyn Fn(&str) -> Option<String>,
+) -> Option<String> {
     let Value::Object(ops) = v else { return None };
-    ops.iter().find_map(|(op, arg)| match operator(op) {
-        Some("_cast") => arg.as_object()?.values().find_map(operator_problem),
-        Some(_) => None,
-        None => Some(format!("Unknown operator: {op}")),
+    // `invalidTypeMessage`: the text starts with a space (the column is named by the path).
+    let only = |expected: String| {
+        Some(format!(
+            " is of type \"{ty}\"; this operator works only on columns of type {expected}"
+        ))
+    };
+    let guard = |types: &[&str]| {
+        if types.contains(&ty) {
+            None
+        } else {
+            only(dquote_list(types))
+        }
+    };
+    ops.iter()
+        .find_map(|(op, arg)| match operator(op).unwrap_or_default() {
+            "" => Some(format!("Unknown operator: {op}")),
+            "_cast" => {
+                let Value::Object(casts) = arg else {
+                    return None;
+                };
+                casts.iter().find_map(|(target, cmp)| {
+                    let target = hasura_type(target);
+                    let valid = matches!(
+                        (ty, target.as_str()),
+                        ("geometry", "geography") | ("geography", "geometry") | ("jsonb", "text")
+                    );
+                    if !valid {
+                        return Some(format!(
+                            "cannot cast column of type \"{ty}\" to type \"{target}\""
+                        ));
+                    }
+                    comparison_problem(&format!("{name}::{target}"), &target, cmp, column)
+                })
+            }
+            "_like" | "_nlike" | "_ilike" | "_nilike" | "_similar" | "_nsimilar" | "_regex"
+            | "_iregex" | "_nregex" | "_niregex" => guard(STRING_TYPES),
+            "_contains" | "_contained_in" => {
+                if ty == "jsonb" || ty.ends_with("[]") {
+                    None
+                } else {
+                    only("an array or JSONB".into())
+                }
+            }
+            "_has_key" | "_has_keys_any" | "_has_keys_all" => guard(&["jsonb"]),
+            "_st_intersects" | "_st_d_within" => guard(GEO_TYPES),
+            o if o.starts_with("_st_") => guard(&["geometry"]),
+            "_ancestor" | "_ancestor_any" | "_descendant" | "_descendant_any" | "_matches"
+            | "_matches_any" | "_matches_fulltext" => guard(&["ltree"]),
+            "_ceq" | "_cne" | "_cneq" | "_cgt" | "_clt" | "_cgte" | "_clte" => {
+                rhs_column_problem((name, ty), arg, column)
+            }
+            _ => None,
+        })
+}
+
+/// `decodeAndValidateRhsCol`: `"col"`, `["col"]` or `["$", "col"]`, a column of the
+/// same type.
+fn rhs_column_problem(
+    (lhs, ty): (&str, &str),
+    arg: &Value,
+    column: &dyn Fn(&str) -> Option<String>,
+) -> Option<String> {
+    let rhs = match arg {
+        Value::String(s) => s,
+        Value::Array(path) => match path.as_slice() {
+            [] => return Some("path cannot be empty".into()),
+            [Value::String(c)] => c,
+            [Value::String(root), Value::String(c)] if root == "$" => c,
+            _ => {
+                return Some(
+                    "Relationship references are not supported in column comparison RHS".into(),
+                )
+            }
+        },
+        _ => return Some("a boolean expression JSON must be either a string or an array".into()),
+    };
+    let Some(other) = column(rhs) else {
+        return Some(format!("column \"{rhs}\" does not exist"));
+    };
+    let other = hasura_type(&other);
+    (other != ty).then(|| {
+        format!("incompatible column types: \"{lhs}\" has type \"{ty}\", but \"{rhs}\" has type \"{other}\"")
     })
 }
 
@@ -209,17 +388,70 @@ mod tests {
         let e = stored_form(&json!({"_or": {}}), ".filter").unwrap_err();
         assert_eq!(e.path, ".filter._or");
         let e = stored_form(&json!({"_exists": {"_table": "t"}}), ".check").unwrap_err();
-        assert_eq!((e.path.as_str(), e.msg.as_str()), (".check._exists", "key \"_where\" not found"));
+        assert_eq!(
+            (e.path.as_str(), e.msg.as_str()),
+            (".check._exists", "key \"_where\" not found")
+        );
     }
 
     #[test]
     fn problems_named_as_graphql_engine_names_them() {
-        let col = |c: &str| ["id", "n"].contains(&c);
+        let col = |c: &str| match c {
+            "id" | "n" => Some("integer".to_string()),
+            "name" => Some("character varying".to_string()),
+            "doc" => Some("jsonb".to_string()),
+            "j" => Some("json".to_string()),
+            _ => None,
+        };
         let others = vec!["author".to_string()];
         let p = |v: Value| problem(&v, &col, &others);
-        assert_eq!(p(json!({"id": {"_ne": 1, "$cneq": "n", "_is_null": false}, "n": 3, "author": {"x": 1}})), None);
-        assert_eq!(p(json!({"_or": [{"id": {"_eqq": 1}}]})).as_deref(), Some("Unknown operator: _eqq"));
-        assert_eq!(p(json!({"$not": {"idd": {"_eq": 1}}})).as_deref(), Some("\"idd\" does not exist"));
-        assert_eq!(p(json!({"id": {"_cast": {"text": {"_likee": "1"}}}})).as_deref(), Some("Unknown operator: _likee"));
+        assert_eq!(
+            p(
+                json!({"id": {"_ne": 1, "$cneq": "n", "_is_null": false}, "n": 3, "author": {"x": 1}})
+            ),
+            None
+        );
+        assert_eq!(
+            p(json!({"_or": [{"id": {"_eqq": 1}}]})).as_deref(),
+            Some("Unknown operator: _eqq")
+        );
+        assert_eq!(
+            p(json!({"$not": {"idd": {"_eq": 1}}})).as_deref(),
+            Some("\"idd\" does not exist")
+        );
+        assert_eq!(
+            p(json!({"doc": {"_cast": {"text": {"_likee": "1"}}}})).as_deref(),
+            Some("Unknown operator: _likee")
+        );
+        assert_eq!(p(json!({"doc": {"_cast": {"text": {"_like": "1"}}}})), None);
+        assert_eq!(
+            p(json!({"id": {"_like": "1"}})).as_deref(),
+            Some(" is of type \"integer\"; this operator works only on columns of type \"varchar\", \"text\", \"citext\", \"bpchar\"")
+        );
+        assert_eq!(
+            p(json!({"name": {"$ilike": "a%"}, "doc": {"_has_key": "k"}})),
+            None
+        );
+        assert_eq!(
+            p(json!({"name": {"_contains": "a"}})).as_deref(),
+            Some(" is of type \"varchar\"; this operator works only on columns of type an array or JSONB")
+        );
+        assert_eq!(
+            p(json!({"j": {"_eq": "a"}})).as_deref(),
+            Some("JSON column can not be part of boolean expression")
+        );
+        assert_eq!(p(json!({"id": {"_ceq": "n", "$cgt": ["$", "n"]}})), None);
+        assert_eq!(
+            p(json!({"id": {"_ceq": "ghost"}})).as_deref(),
+            Some("column \"ghost\" does not exist")
+        );
+        assert_eq!(
+            p(json!({"id": {"_cne": "name"}})).as_deref(),
+            Some("incompatible column types: \"id\" has type \"integer\", but \"name\" has type \"varchar\"")
+        );
+        assert_eq!(
+            p(json!({"id": {"_cast": {"text": {"_eq": "1"}}}})).as_deref(),
+            Some("cannot cast column of type \"integer\" to type \"text\"")
+        );
     }
 }
