@@ -7,7 +7,9 @@ use std::fmt;
 
 use serde_json::{json, Map, Value};
 
-use crate::permissions::{bool_exp_problem, canonical, ParseErr, PermDef, PermType};
+use crate::permissions::{
+    bool_exp_problem, canonical, Field, ParseErr, PermDef, PermType, Table, Tables,
+};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct QualifiedTable {
@@ -626,16 +628,14 @@ pub fn inconsistencies(md: &Metadata, catalog: &Catalog) -> Vec<Inconsistency> {
                 });
                 continue;
             };
-            let others = tm.relationship_like_names();
-            let col_type = |c: &str| {
-                catalog
-                    .types
-                    .get(&(tm.table.clone(), c.to_string()))
-                    .cloned()
+            let tables = PermTables {
+                md: src,
+                catalog,
+                root: &tm.table,
             };
             for t in PermType::ALL {
                 for pd in tm.perms(t) {
-                    if let Some(problem) = permission_problem(pd, columns, &col_type, &others) {
+                    if let Some(problem) = permission_problem(pd, columns, &tables) {
                         out.push(perm_inconsistency(&src.name, &tm.table, pd, &problem));
                     }
                 }
@@ -645,12 +645,41 @@ pub fn inconsistencies(md: &Metadata, catalog: &Catalog) -> Vec<Inconsistency> {
     out
 }
 
-fn permission_problem(
-    pd: &PermDef,
-    columns: &[String],
-    col_type: &dyn Fn(&str) -> Option<String>,
-    others: &[String],
-) -> Option<String> {
+/// The tables of one source as a permission's boolean expression sees them.
+struct PermTables<'a> {
+    md: &'a Source,
+    catalog: &'a Catalog,
+    root: &'a QualifiedTable,
+}
+
+impl Tables for PermTables<'_> {
+    fn field(&self, table: &Table, name: &str) -> Field {
+        let t = match table {
+            None => self.root.clone(),
+            Some((schema, name)) => QualifiedTable {
+                schema: schema.clone(),
+                name: name.clone(),
+            },
+        };
+        if let Some(ty) = self.catalog.types.get(&(t.clone(), name.to_string())) {
+            return Field::Column(ty.clone());
+        }
+        match self.md.tables.get(&t) {
+            Some(tm) if tm.relationship_like_names().iter().any(|n| n == name) => Field::Other,
+            _ => Field::Missing,
+        }
+    }
+
+    fn tracked(&self, schema: &str, name: &str) -> bool {
+        let t = QualifiedTable {
+            schema: schema.into(),
+            name: name.into(),
+        };
+        self.md.tables.contains_key(&t) && self.catalog.contains_key(&t)
+    }
+}
+
+fn permission_problem(pd: &PermDef, columns: &[String], tables: &dyn Tables) -> Option<String> {
     if pd.role == "admin" {
         return Some("cannot define permission for admin role".into());
     }
@@ -663,13 +692,10 @@ fn permission_problem(
     {
         return Some(format!("column \"{c}\" does not exist"));
     }
-    pd.permission.bool_exps().into_iter().find_map(|e| {
-        bool_exp_problem(
-            e,
-            &|c| known(c).then(|| col_type(c).unwrap_or_default()),
-            others,
-        )
-    })
+    pd.permission
+        .bool_exps()
+        .into_iter()
+        .find_map(|e| bool_exp_problem(e, tables))
 }
 
 pub fn perm_inconsistency(

@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use serde_json::{json, Map, Value};
 
 mod boolexp_form;
-pub use boolexp_form::{connective, operator, problem as bool_exp_problem};
+pub use boolexp_form::{connective, operator, problem as bool_exp_problem, Field, Table, Tables};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum PermType {

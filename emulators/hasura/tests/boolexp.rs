@@ -130,6 +130,12 @@ async fn unknown_operators_and_fields_are_refused_as_graphql_engine_does() {
         (json!({"id": {"_eqq": 1}}), "Unknown operator: _eqq"),
         (json!({"_or": [{"name": {"$likee": "a"}}]}), "Unknown operator: $likee"),
         (json!({"$not": {"ghost": {"_eq": 1}}}), "\"ghost\" does not exist"),
+        // `_exists` names a tracked table; its `_where` is on that table.
+        (json!({"$exists": {"_table": "nope", "_where": {}}}), "table \"nope\" does not exist"),
+        (
+            json!({"_exists": {"_table": "author", "_where": {"ghost": {"_eq": 1}}}}),
+            "\"ghost\" does not exist",
+        ),
         // Operators against the column's type (`guardType`, `validateRhsCol`, ...).
         (
             json!({"id": {"_like": "1%"}}),

@@ -199,34 +199,74 @@ fn key_value(e: &Exp) -> (String, Value) {
     }
 }
 
-/// The first reason graphql-engine refuses a stored expression on this table: a field
-/// that is neither a column nor one of `others` (relationships, computed fields) —
-/// `askFieldInfo`'s `"<f>" does not exist` — or a comparison `parseBoolExpOperations`
-/// refuses. `column` gives a column's `format_type`, `None` for a non-column. Fields of
-/// other tables (`_exists`, relationships) are not checked here.
-pub fn problem(
-    e: &Value,
-    column: &dyn Fn(&str) -> Option<String>,
-    others: &[String],
-) -> Option<String> {
+/// What a name is on a table, as graphql-engine's schema cache knows it.
+pub enum Field {
+    /// A column, with its `format_type`.
+    Column(String),
+    /// A relationship or computed field.
+    Other,
+    Missing,
+}
+
+/// A `(schema, name)` table; `None` stands for the permission's own (root) table.
+pub type Table = Option<(String, String)>;
+
+/// The tracked tables a permission's expression may name.
+pub trait Tables {
+    fn field(&self, table: &Table, name: &str) -> Field;
+    fn tracked(&self, schema: &str, name: &str) -> bool;
+}
+
+impl dyn Tables + '_ {
+    fn column(&self, table: &Table, name: &str) -> Option<String> {
+        match self.field(table, name) {
+            Field::Column(ty) => Some(ty),
+            _ => None,
+        }
+    }
+}
+
+/// The first reason graphql-engine refuses a stored expression (`annBoolExp` in
+/// server/src-lib/Hasura/RQL/DDL/Permission/Internal.hs): a field that is neither a
+/// column nor a relationship / computed field (`askFieldInfo`: `"<f>" does not exist`),
+/// an `_exists` on a table that is not tracked (`askFieldInfoMapSource`: `table "<t>"
+/// does not exist`), or a comparison `parseBoolExpOperations` refuses. Relationship
+/// paths are not followed.
+pub fn problem(e: &Value, tables: &dyn Tables) -> Option<String> {
+    problem_in(e, tables, &None)
+}
+
+fn problem_in(e: &Value, tables: &dyn Tables, current: &Table) -> Option<String> {
     let Value::Object(m) = e else { return None };
     m.iter().find_map(|(k, v)| match connective(k) {
         Some("_and" | "_or") => v
             .as_array()?
             .iter()
-            .find_map(|x| problem(x, column, others)),
-        Some("_not") => problem(v, column, others),
-        Some(_) => None,
-        None => match column(k) {
-            Some(ty) => {
+            .find_map(|x| problem_in(x, tables, current)),
+        Some("_not") => problem_in(v, tables, current),
+        Some(_) => {
+            let (t, w) = (v.get("_table")?, v.get("_where")?);
+            let (schema, name) = (t["schema"].as_str()?, t["name"].as_str()?);
+            if !tables.tracked(schema, name) {
+                let shown = if schema == "public" {
+                    name.to_string()
+                } else {
+                    format!("{schema}.{name}")
+                };
+                return Some(format!("table \"{shown}\" does not exist"));
+            }
+            problem_in(w, tables, &Some((schema.to_string(), name.to_string())))
+        }
+        None => match tables.field(current, k) {
+            Field::Column(ty) => {
                 let ty = hasura_type(&ty);
                 if ty == "json" {
                     return Some("JSON column can not be part of boolean expression".into());
                 }
-                comparison_problem(k, &ty, v, column)
+                Comparison { tables, current }.problem(k, &ty, v)
             }
-            None if others.iter().any(|o| o == k) => None,
-            None => Some(format!("\"{k}\" does not exist")),
+            Field::Other => None,
+            Field::Missing => Some(format!("\"{k}\" does not exist")),
         },
     })
 }
@@ -269,96 +309,99 @@ fn dquote_list(types: &[&str]) -> String {
 
 /// `parseOperations` on a column of Hasura type `ty`: a plain value is `_eq`; an object
 /// holds operators, each guarded by the column types it works on.
-fn comparison_problem(
-    name: &str,
-    ty: &str,
-    v: &Value,
-    column: &dyn Fn(&str) -> Option<String>,
-) -> Option<String> {
-    let Value::Object(ops) = v else { return None };
-    // `invalidTypeMessage`: the text starts with a space (the column is named by the path).
-    let only = |expected: String| {
-        Some(format!(
-            " is of type \"{ty}\"; this operator works only on columns of type {expected}"
-        ))
-    };
-    let guard = |types: &[&str]| {
-        if types.contains(&ty) {
-            None
-        } else {
-            only(dquote_list(types))
-        }
-    };
-    ops.iter()
-        .find_map(|(op, arg)| match operator(op).unwrap_or_default() {
-            "" => Some(format!("Unknown operator: {op}")),
-            "_cast" => {
-                let Value::Object(casts) = arg else {
-                    return None;
-                };
-                casts.iter().find_map(|(target, cmp)| {
-                    let target = hasura_type(target);
-                    let valid = matches!(
-                        (ty, target.as_str()),
-                        ("geometry", "geography") | ("geography", "geometry") | ("jsonb", "text")
-                    );
-                    if !valid {
-                        return Some(format!(
-                            "cannot cast column of type \"{ty}\" to type \"{target}\""
-                        ));
-                    }
-                    comparison_problem(&format!("{name}::{target}"), &target, cmp, column)
-                })
-            }
-            "_like" | "_nlike" | "_ilike" | "_nilike" | "_similar" | "_nsimilar" | "_regex"
-            | "_iregex" | "_nregex" | "_niregex" => guard(STRING_TYPES),
-            "_contains" | "_contained_in" => {
-                if ty == "jsonb" || ty.ends_with("[]") {
-                    None
-                } else {
-                    only("an array or JSONB".into())
-                }
-            }
-            "_has_key" | "_has_keys_any" | "_has_keys_all" => guard(&["jsonb"]),
-            "_st_intersects" | "_st_d_within" => guard(GEO_TYPES),
-            o if o.starts_with("_st_") => guard(&["geometry"]),
-            "_ancestor" | "_ancestor_any" | "_descendant" | "_descendant_any" | "_matches"
-            | "_matches_any" | "_matches_fulltext" => guard(&["ltree"]),
-            "_ceq" | "_cne" | "_cneq" | "_cgt" | "_clt" | "_cgte" | "_clte" => {
-                rhs_column_problem((name, ty), arg, column)
-            }
-            _ => None,
-        })
+struct Comparison<'a> {
+    tables: &'a dyn Tables,
+    current: &'a Table,
 }
 
-/// `decodeAndValidateRhsCol`: `"col"`, `["col"]` or `["$", "col"]`, a column of the
-/// same type.
-fn rhs_column_problem(
-    (lhs, ty): (&str, &str),
-    arg: &Value,
-    column: &dyn Fn(&str) -> Option<String>,
-) -> Option<String> {
-    let rhs = match arg {
-        Value::String(s) => s,
-        Value::Array(path) => match path.as_slice() {
-            [] => return Some("path cannot be empty".into()),
-            [Value::String(c)] => c,
-            [Value::String(root), Value::String(c)] if root == "$" => c,
-            _ => {
-                return Some(
-                    "Relationship references are not supported in column comparison RHS".into(),
-                )
+impl Comparison<'_> {
+    fn problem(&self, name: &str, ty: &str, v: &Value) -> Option<String> {
+        let Value::Object(ops) = v else { return None };
+        // `invalidTypeMessage`: the text starts with a space (the column is named by the path).
+        let only = |expected: String| {
+            Some(format!(
+                " is of type \"{ty}\"; this operator works only on columns of type {expected}"
+            ))
+        };
+        let guard = |types: &[&str]| {
+            if types.contains(&ty) {
+                None
+            } else {
+                only(dquote_list(types))
             }
-        },
-        _ => return Some("a boolean expression JSON must be either a string or an array".into()),
-    };
-    let Some(other) = column(rhs) else {
-        return Some(format!("column \"{rhs}\" does not exist"));
-    };
-    let other = hasura_type(&other);
-    (other != ty).then(|| {
+        };
+        ops.iter()
+            .find_map(|(op, arg)| match operator(op).unwrap_or_default() {
+                "" => Some(format!("Unknown operator: {op}")),
+                "_cast" => {
+                    let Value::Object(casts) = arg else {
+                        return None;
+                    };
+                    casts.iter().find_map(|(target, cmp)| {
+                        let target = hasura_type(target);
+                        let valid = matches!(
+                            (ty, target.as_str()),
+                            ("geometry", "geography")
+                                | ("geography", "geometry")
+                                | ("jsonb", "text")
+                        );
+                        if !valid {
+                            return Some(format!(
+                                "cannot cast column of type \"{ty}\" to type \"{target}\""
+                            ));
+                        }
+                        self.problem(&format!("{name}::{target}"), &target, cmp)
+                    })
+                }
+                "_like" | "_nlike" | "_ilike" | "_nilike" | "_similar" | "_nsimilar" | "_regex"
+                | "_iregex" | "_nregex" | "_niregex" => guard(STRING_TYPES),
+                "_contains" | "_contained_in" => {
+                    if ty == "jsonb" || ty.ends_with("[]") {
+                        None
+                    } else {
+                        only("an array or JSONB".into())
+                    }
+                }
+                "_has_key" | "_has_keys_any" | "_has_keys_all" => guard(&["jsonb"]),
+                "_st_intersects" | "_st_d_within" => guard(GEO_TYPES),
+                o if o.starts_with("_st_") => guard(&["geometry"]),
+                "_ancestor" | "_ancestor_any" | "_descendant" | "_descendant_any" | "_matches"
+                | "_matches_any" | "_matches_fulltext" => guard(&["ltree"]),
+                "_ceq" | "_cne" | "_cneq" | "_cgt" | "_clt" | "_cgte" | "_clte" => {
+                    self.rhs_column_problem((name, ty), arg)
+                }
+                _ => None,
+            })
+    }
+
+    /// `decodeAndValidateRhsCol`: `"col"` or `["col"]` on the current table, `["$", "col"]`
+    /// on the root table, a column of the same type.
+    fn rhs_column_problem(&self, (lhs, ty): (&str, &str), arg: &Value) -> Option<String> {
+        let rhs = match arg {
+            Value::String(s) => (self.current, s),
+            Value::Array(path) => match path.as_slice() {
+                [] => return Some("path cannot be empty".into()),
+                [Value::String(c)] => (self.current, c),
+                [Value::String(root), Value::String(c)] if root == "$" => (&None, c),
+                _ => {
+                    return Some(
+                        "Relationship references are not supported in column comparison RHS".into(),
+                    )
+                }
+            },
+            _ => {
+                return Some("a boolean expression JSON must be either a string or an array".into())
+            }
+        };
+        let (table, rhs) = rhs;
+        let Some(other) = self.tables.column(table, rhs) else {
+            return Some(format!("column \"{rhs}\" does not exist"));
+        };
+        let other = hasura_type(&other);
+        (other != ty).then(|| {
         format!("incompatible column types: \"{lhs}\" has type \"{ty}\", but \"{rhs}\" has type \"{other}\"")
     })
+    }
 }
 
 #[cfg(test)]
@@ -396,15 +439,24 @@ mod tests {
 
     #[test]
     fn problems_named_as_graphql_engine_names_them() {
-        let col = |c: &str| match c {
-            "id" | "n" => Some("integer".to_string()),
-            "name" => Some("character varying".to_string()),
-            "doc" => Some("jsonb".to_string()),
-            "j" => Some("json".to_string()),
-            _ => None,
-        };
-        let others = vec!["author".to_string()];
-        let p = |v: Value| problem(&v, &col, &others);
+        struct T;
+        impl Tables for T {
+            fn field(&self, table: &Table, name: &str) -> Field {
+                let ty = match (table.as_ref().map(|t| t.1.as_str()), name) {
+                    (None, "id" | "n") | (Some("t"), "tid") => "integer",
+                    (None, "name") => "character varying",
+                    (None, "doc") => "jsonb",
+                    (None, "j") => "json",
+                    (None, "author") => return Field::Other,
+                    _ => return Field::Missing,
+                };
+                Field::Column(ty.into())
+            }
+            fn tracked(&self, schema: &str, name: &str) -> bool {
+                (schema, name) == ("public", "t")
+            }
+        }
+        let p = |v: Value| problem(&stored_form(&v, "").unwrap(), &T);
         assert_eq!(
             p(
                 json!({"id": {"_ne": 1, "$cneq": "n", "_is_null": false}, "n": 3, "author": {"x": 1}})
@@ -441,6 +493,21 @@ mod tests {
             Some("JSON column can not be part of boolean expression")
         );
         assert_eq!(p(json!({"id": {"_ceq": "n", "$cgt": ["$", "n"]}})), None);
+        let exists = |w: Value| json!({"_exists": {"_table": "t", "_where": w}});
+        assert_eq!(p(exists(json!({"tid": {"_ceq": ["$", "id"]}}))), None);
+        assert_eq!(
+            p(exists(json!({"id": {"_eq": 1}}))).as_deref(),
+            Some("\"id\" does not exist")
+        );
+        assert_eq!(
+            p(exists(json!({"tid": {"_ceq": "id"}}))).as_deref(),
+            Some("column \"id\" does not exist")
+        );
+        assert_eq!(
+            p(json!({"_exists": {"_table": {"schema": "s", "name": "u"}, "_where": {}}}))
+                .as_deref(),
+            Some("table \"s.u\" does not exist")
+        );
         assert_eq!(
             p(json!({"id": {"_ceq": "ghost"}})).as_deref(),
             Some("column \"ghost\" does not exist")
