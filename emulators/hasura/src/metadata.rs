@@ -7,7 +7,9 @@ use std::fmt;
 
 use serde_json::{json, Map, Value};
 
-use crate::permissions::{bool_exp_columns, canonical, ParseErr, PermDef, PermType};
+use crate::permissions::{
+    bool_exp_problem, canonical, Field, ParseErr, PermDef, PermType, Table, Tables,
+};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct QualifiedTable {
@@ -566,8 +568,26 @@ impl Metadata {
 }
 
 /// Columns of every user relation in the database, read fresh for each request the way
-/// Hasura's schema cache rebuild introspects the source.
-pub type Catalog = HashMap<QualifiedTable, Vec<String>>;
+/// Hasura's schema cache rebuild introspects the source; a map of table to column names,
+/// with each column's type (`format_type`) beside it for boolean-expression checks.
+#[derive(Debug, Default)]
+pub struct Catalog {
+    columns: HashMap<QualifiedTable, Vec<String>>,
+    pub types: HashMap<(QualifiedTable, String), String>,
+}
+
+impl std::ops::Deref for Catalog {
+    type Target = HashMap<QualifiedTable, Vec<String>>;
+    fn deref(&self) -> &Self::Target {
+        &self.columns
+    }
+}
+
+impl std::ops::DerefMut for Catalog {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.columns
+    }
+}
 
 /// Identity of a metadata object, for "did *this* object become inconsistent".
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -608,10 +628,14 @@ pub fn inconsistencies(md: &Metadata, catalog: &Catalog) -> Vec<Inconsistency> {
                 });
                 continue;
             };
-            let others = tm.relationship_like_names();
+            let tables = PermTables {
+                md: src,
+                catalog,
+                root: &tm.table,
+            };
             for t in PermType::ALL {
                 for pd in tm.perms(t) {
-                    if let Some(problem) = permission_problem(pd, columns, &others) {
+                    if let Some(problem) = permission_problem(pd, columns, &tables) {
                         out.push(perm_inconsistency(&src.name, &tm.table, pd, &problem));
                     }
                 }
@@ -621,7 +645,41 @@ pub fn inconsistencies(md: &Metadata, catalog: &Catalog) -> Vec<Inconsistency> {
     out
 }
 
-fn permission_problem(pd: &PermDef, columns: &[String], others: &[String]) -> Option<String> {
+/// The tables of one source as a permission's boolean expression sees them.
+struct PermTables<'a> {
+    md: &'a Source,
+    catalog: &'a Catalog,
+    root: &'a QualifiedTable,
+}
+
+impl Tables for PermTables<'_> {
+    fn field(&self, table: &Table, name: &str) -> Field {
+        let t = match table {
+            None => self.root.clone(),
+            Some((schema, name)) => QualifiedTable {
+                schema: schema.clone(),
+                name: name.clone(),
+            },
+        };
+        if let Some(ty) = self.catalog.types.get(&(t.clone(), name.to_string())) {
+            return Field::Column(ty.clone());
+        }
+        match self.md.tables.get(&t) {
+            Some(tm) if tm.relationship_like_names().iter().any(|n| n == name) => Field::Other,
+            _ => Field::Missing,
+        }
+    }
+
+    fn tracked(&self, schema: &str, name: &str) -> bool {
+        let t = QualifiedTable {
+            schema: schema.into(),
+            name: name.into(),
+        };
+        self.md.tables.contains_key(&t) && self.catalog.contains_key(&t)
+    }
+}
+
+fn permission_problem(pd: &PermDef, columns: &[String], tables: &dyn Tables) -> Option<String> {
     if pd.role == "admin" {
         return Some("cannot define permission for admin role".into());
     }
@@ -634,15 +692,10 @@ fn permission_problem(pd: &PermDef, columns: &[String], others: &[String]) -> Op
     {
         return Some(format!("column \"{c}\" does not exist"));
     }
-    for e in pd.permission.bool_exps() {
-        if let Some(c) = bool_exp_columns(e)
-            .into_iter()
-            .find(|c| !known(c) && !others.contains(c))
-        {
-            return Some(format!("\"{c}\" does not exist"));
-        }
-    }
-    None
+    pd.permission
+        .bool_exps()
+        .into_iter()
+        .find_map(|e| bool_exp_problem(e, tables))
 }
 
 pub fn perm_inconsistency(

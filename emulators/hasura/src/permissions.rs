@@ -6,6 +6,9 @@ use std::collections::BTreeSet;
 
 use serde_json::{json, Map, Value};
 
+mod boolexp_form;
+pub use boolexp_form::{connective, operator, problem as bool_exp_problem, Field, Table, Tables};
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum PermType {
     Insert,
@@ -169,11 +172,9 @@ fn req<'a>(o: &'a Map<String, Value>, k: &str) -> Result<&'a Value, ParseErr> {
         .ok_or_else(|| perr("", format!("key \"{k}\" not found")))
 }
 
+/// Stored the way graphql-engine re-serialises it (`$or` comes back as `_or`).
 fn bool_exp(v: &Value, path: &str) -> Result<Value, ParseErr> {
-    if !v.is_object() {
-        return Err(perr(path, expected("BoolExp", v)));
-    }
-    Ok(canonical(v))
+    Ok(canonical(&boolexp_form::stored_form(v, path)?))
 }
 
 fn col_spec(v: &Value, path: &str) -> Result<ColumnSpec, ParseErr> {

@@ -120,7 +120,8 @@ pub async fn store_metadata(
 pub async fn load_catalog(db: &impl GenericClient) -> Result<Catalog, QErr> {
     let rows = db
         .query(
-            "SELECT n.nspname::text, c.relname::text, a.attname::text
+            "SELECT n.nspname::text, c.relname::text, a.attname::text,
+                    format_type(a.atttypid, NULL)::text
                FROM pg_catalog.pg_class c
                JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
                LEFT JOIN pg_catalog.pg_attribute a
@@ -132,15 +133,17 @@ pub async fn load_catalog(db: &impl GenericClient) -> Result<Catalog, QErr> {
             &[],
         )
         .await?;
-    let mut cat = Catalog::new();
+    let mut cat = Catalog::default();
     for r in rows {
         let t = QualifiedTable {
             schema: r.get(0),
             name: r.get(1),
         };
-        let cols = cat.entry(t).or_default();
-        if let Some(c) = r.get::<_, Option<String>>(2) {
-            cols.push(c);
+        if let (Some(c), Some(ty)) = (r.get::<_, Option<String>>(2), r.get(3)) {
+            cat.types.insert((t.clone(), c.clone()), ty);
+            cat.entry(t).or_default().push(c);
+        } else {
+            cat.entry(t).or_default();
         }
     }
     Ok(cat)

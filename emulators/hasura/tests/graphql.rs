@@ -887,3 +887,34 @@ async fn schema_names_customisation_and_session_variables() {
         "field 'insert_Item_one' not found in type: 'mutation_root'",
     );
 }
+
+/// A filter stored from `$`-spelt connectives, a plain value (`_eq`) and the `_ne` /
+/// `_cneq` aliases evaluates as graphql-engine evaluates it.
+#[tokio::test]
+async fn filters_in_every_spelling_hasura_accepts_evaluate() {
+    let h = H::start().await;
+    let (alice, bob) = (h.token("sess_alice").await, h.token("sess_bob").await);
+    h.meta(
+        json!({"type": "pg_drop_select_permission", "args": {"table": "users", "role": "user"}}),
+    )
+    .await;
+    h.meta(
+        json!({"type": "pg_create_select_permission", "args": {"table": "users", "role": "user",
+        "permission": {"columns": ["id", "name"], "filter": {
+            "$or": [{"id": "X-Hasura-User-Id"}, {"$not": {"name": {"$ne": "Bob"}}}],
+            "$and": [{"name": {"_neq": "Nobody", "$cneq": "id", "_is_null": false}}]
+        }}}}),
+    )
+    .await;
+    let query = "query { users(order_by: {id: asc}) { id } }";
+    // Alice: her own row, and Bob's (name = Bob).
+    assert_eq!(
+        h.as_token(&alice, query, json!({})).await,
+        json!({"data": {"users": [{"id": "user_alice"}, {"id": "user_bob"}]}})
+    );
+    // Bob: his own row only (Alice's name is not Bob).
+    assert_eq!(
+        h.as_token(&bob, query, json!({})).await,
+        json!({"data": {"users": [{"id": "user_bob"}]}})
+    );
+}

@@ -5,6 +5,7 @@
 //! `resource_version`; an update's drop + create stay together in it, so the
 //! role never loses its permission mid-apply.
 mod boolexp;
+mod boolexp_form;
 mod commands;
 mod plan;
 mod readback;
@@ -15,7 +16,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
-use crate::framework::json_string::json_eq;
+use crate::framework::json_string::{json_eq, json_eq_in};
 use crate::framework::{
     ApplyError, Attribute, Ctx, Diagnostics, IntBetween, IntoDiags, JsonObject, Known, OneOf, Plan,
     RequiresReplace, Resource, Schema, Type, Unknown, Value,
@@ -24,6 +25,7 @@ use crate::framework::{
 use super::client::metadata::is_already_gone;
 use super::client::{Engine, HasuraClient};
 use super::ident::{check_name, format_id, parse_id};
+use boolexp::HasuraBoolExp;
 
 pub struct PermissionResource;
 
@@ -149,8 +151,8 @@ impl Resource for PermissionResource {
                 Attribute::string("role").required().plan(RequiresReplace).describe("The role it applies to (`X-Hasura-Role`). `admin` always has full access and cannot be given permissions."),
                 Attribute::string("action").required().plan(RequiresReplace).validate(OneOf(ACTIONS)).describe("One of `select`, `insert`, `update`, `delete`."),
                 Attribute::typed("columns", Type::list(Type::String)).optional().describe("Columns the role may read (select), set (insert, update). `[\"*\"]` means all columns, including ones added later. Required for select and update; optional for insert (all columns when unset); not allowed for delete. Compared as a set. Every column must exist in the table once the plan is applied, or the plan fails: when `table` refers to a `hasura_table` (e.g. `hasura_table.users.name`), a column it adds in the same apply counts and one it drops does not."),
-                Attribute::string("filter").optional().validate(JsonObject).semantic_eq(json_eq).describe("Row filter, a Hasura boolean expression as JSON (`jsonencode({id = {_eq = \"X-Hasura-User-Id\"}})`); `{}` allows every row. Required for select, update and delete; not allowed for insert. Compared by meaning, so key order and whitespace never cause a diff."),
-                Attribute::string("check").optional().validate(JsonObject).semantic_eq(json_eq).describe("Boolean expression (JSON) every inserted row, or every row after an update, must satisfy. Required for insert, optional for update."),
+                Attribute::string("filter").optional().validate(JsonObject).semantic_eq(json_eq_in::<HasuraBoolExp>).describe("Row filter, a Hasura boolean expression as JSON (`jsonencode({id = {_eq = \"X-Hasura-User-Id\"}})`); `{}` allows every row. Required for select, update and delete; not allowed for insert. Compared by meaning, in the form Hasura stores it: key order, whitespace and `$`-spelt connectives (`$or` for `_or`) never cause a diff."),
+                Attribute::string("check").optional().validate(JsonObject).semantic_eq(json_eq_in::<HasuraBoolExp>).describe("Boolean expression (JSON) every inserted row, or every row after an update, must satisfy. Required for insert, optional for update."),
                 Attribute::typed("set", Type::map(Type::String)).optional().describe("Column presets: column -> static value or session variable name (`X-Hasura-User-Id`). Insert and update only."),
                 Attribute::int("limit").optional().validate(IntBetween(0, i64::MAX)).describe(only("select") + " Maximum number of rows returned."),
                 Attribute::bool("allow_aggregations").optional().describe(only("select") + " Allows aggregate queries. Unset means `false`."),

@@ -147,6 +147,16 @@ impl BoolExp<'_> {
 
     fn ops(&self, c: &Column, v: &Value, path: &str, p: &mut Params) -> Result<String, GqlErr> {
         let cmp_type = format!("{}_comparison_exp", c.scalar);
+        // In metadata a plain value is `_eq` (`parseOperations`, same file).
+        let eq;
+        let v = match v {
+            Value::Object(_) => v,
+            _ if self.is_permission() => {
+                eq = Value::Object([("_eq".to_string(), v.clone())].into_iter().collect());
+                &eq
+            }
+            _ => v,
+        };
         let Value::Object(ops) = v else {
             return Err(GqlErr::validation(
                 path,
@@ -158,10 +168,13 @@ impl BoolExp<'_> {
         let is_jsonb = c.scalar == "jsonb";
         let mut parts = Vec::new();
         for (op, arg) in ops {
-            let op_key = if self.is_permission() {
-                norm(op)
-            } else {
-                op.clone()
+            // Metadata spells operators `_x` or `$x`, and has aliases the GraphQL schema
+            // lacks (`parseOperation`, Hasura/Backends/Postgres/DDL/BoolExp.hs).
+            let op_key = match (self.is_permission(), norm(op).as_str()) {
+                (true, "_ne") => "_neq".to_string(),
+                (true, "_cneq") => "_cne".to_string(),
+                (true, n) => n.to_string(),
+                (false, _) => op.clone(),
             };
             let op_path = format!("{path}.{op}");
             let binary = |sym: &str, p: &mut Params| -> Result<String, GqlErr> {
