@@ -24,6 +24,26 @@ fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
+/// The answer to a stale `currentHash`. Hasura Cloud's real answer is not
+/// public: its docs (`docs/docs/api-reference/cloud-api-reference.mdx`) show
+/// only the happy path, and no public client (the Cloud console in
+/// hasura/graphql-engine `frontend/.../ControlPlane`, hasura-cloud-preview-apps,
+/// Infisical, envsecrets, gurukulkarni/terraform-provider-hasura-cloud)
+/// matches on an error of `updateTenantEnv`: they all surface
+/// `errors[0].message`. What is on record is how the control plane's own
+/// resolvers fail: HTTP 200, `errors[]`, and for createTenant
+/// (hasura/graphql-engine#9731)
+/// `{"extensions":{"code":"GenericServerError","id":"<uuid>"},"message":"there was an internal error while serving your request"}`.
+/// So this emulator answers a stale hash with exactly that, and nothing in
+/// it says "stale": a client must re-read the env and compare hashes, as
+/// the provider does, rather than trust a code we would have invented.
+fn stale_hash() -> Value {
+    json!({
+        "extensions": {"code": "GenericServerError", "id": crate::random_uuid()},
+        "message": "there was an internal error while serving your request",
+    })
+}
+
 fn gql_error(message: impl Into<String>, code: &str, path: &str) -> Value {
     json!({"extensions": {"path": path, "code": code}, "message": message.into()})
 }
@@ -173,16 +193,25 @@ async fn change_env(st: &AppState, f: &RootField, delete: bool) -> Result<Value,
         return Err(unknown_tenant(f));
     }
     let _guard = st.cloud_lock.lock().await;
+    if let Some(pairs) = st.rollout.take_race() {
+        // A test's "someone edited the env in the dashboard meanwhile".
+        let (hash, mut env) = load_env(&st.db, tenant)
+            .await
+            .map_err(|e| gql_error(e.error, "unexpected", "$"))?;
+        let old = env.clone();
+        env.extend(pairs);
+        store_env(&st.db, tenant, &next_hash(&hash, &env), &env)
+            .await
+            .map_err(|e| gql_error(e.error, "unexpected", "$"))?;
+        st.begin_restart(&old, &env);
+    }
     let (hash, mut env) = load_env(&st.db, tenant)
         .await
         .map_err(|e| gql_error(e.error, "unexpected", "$"))?;
     if current != hash {
-        return Err(gql_error(
-            "current hash mismatch: the env vars were modified since they were read; fetch getTenantEnv again and retry with its hash",
-            "conflict",
-            &format!("$.selectionSet.{}.args.currentHash", f.name),
-        ));
+        return Err(stale_hash());
     }
+    let old = env.clone();
     for (i, item) in items.iter().enumerate() {
         let bad = |what: &str| {
             gql_error(
@@ -210,7 +239,7 @@ async fn change_env(st: &AppState, f: &RootField, delete: bool) -> Result<Value,
     store_env(&st.db, tenant, &new_hash, &env)
         .await
         .map_err(|e| gql_error(e.error, "unexpected", "$"))?;
-    // Every accepted change redeploys the project.
-    st.begin_restart();
+    // Every accepted change redeploys the project (`rollout.rs`).
+    st.begin_restart(&old, &env);
     Ok(tenant_env(&new_hash, &env))
 }

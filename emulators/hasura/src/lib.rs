@@ -9,6 +9,7 @@ pub mod metadata;
 mod metadata_api;
 pub mod permissions;
 mod pg_temp;
+mod rollout;
 mod run_sql;
 mod server;
 mod state;
@@ -30,7 +31,8 @@ pub struct HasuraConfig {
     /// UUID of the Cloud project; `projects_by_pk` maps it to `tenant_id`.
     pub project_id: String,
     pub tenant_id: String,
-    /// How long `/healthz` reports not-ready after an env-var change.
+    /// How long an env change takes to roll out: the engine keeps the old env
+    /// and `/healthz` is not OK meanwhile (`rollout.rs`).
     pub restart_window: Duration,
     /// 0 picks a free port.
     pub port: u16,
@@ -64,7 +66,7 @@ fn random_hex(bytes: usize) -> String {
         .collect()
 }
 
-fn random_uuid() -> String {
+pub(crate) fn random_uuid() -> String {
     let mut b: [u8; 16] = rand::random();
     b[6] = (b[6] & 0x0f) | 0x40;
     b[8] = (b[8] & 0x3f) | 0x80;
@@ -106,7 +108,7 @@ impl HasuraEmulator {
             control: control.clone(),
             db,
             metadata_lock: Default::default(),
-            restart_until: Default::default(),
+            rollout: Default::default(),
             cloud_lock: Default::default(),
             conn_task,
             endpoint: Default::default(),
@@ -152,6 +154,18 @@ impl HasuraEmulator {
             Ok((_, env)) => env,
             Err(e) => panic!("reading env vars: {}", e.error),
         }
+    }
+
+    /// Makes the next env write (`updateTenantEnv`/`deleteTenantEnv`) meet a
+    /// concurrent change: `pairs` are set first, as from the Cloud dashboard,
+    /// so the write's `currentHash` is stale.
+    pub fn race_next_env_write(&self, pairs: &[(&str, &str)]) {
+        self.state.rollout.queue_race(
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        );
     }
 
     pub async fn stop(self) {
