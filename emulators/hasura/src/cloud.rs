@@ -2,12 +2,14 @@
 //! and the tenant env-var API with its `currentHash` compare-and-swap chain.
 
 use std::collections::BTreeMap;
+use std::sync::Mutex;
 
 use axum::http::{HeaderMap, StatusCode};
 use serde_json::{json, Map, Value};
 use sha1::{Digest, Sha1};
 
 use crate::graphql_parse::{parse, project, OpKind, RootField};
+use crate::rollout::EnvWriteFault;
 use crate::state::{load_env, store_env, AppState};
 
 pub fn initial_hash(tenant: &str) -> String {
@@ -48,7 +50,24 @@ fn gql_error(message: impl Into<String>, code: &str, path: &str) -> Value {
     json!({"extensions": {"path": path, "code": code}, "message": message.into()})
 }
 
-pub async fn handle(st: &AppState, headers: &HeaderMap, body: &Value) -> (StatusCode, Value) {
+/// The answer, and whether a test asked for the connection to drop instead.
+pub async fn handle(
+    st: &AppState,
+    headers: &HeaderMap,
+    body: &Value,
+) -> (StatusCode, Value, Option<EnvWriteFault>) {
+    let fault = Mutex::new(None);
+    let (status, body) = answer(st, headers, body, &fault).await;
+    let fault = *fault.lock().unwrap_or_else(|p| p.into_inner());
+    (status, body, fault)
+}
+
+async fn answer(
+    st: &AppState,
+    headers: &HeaderMap,
+    body: &Value,
+    fault: &Mutex<Option<EnvWriteFault>>,
+) -> (StatusCode, Value) {
     let expected = format!("pat {}", st.settings.cloud_token);
     let auth = headers
         .get("authorization")
@@ -89,8 +108,8 @@ pub async fn handle(st: &AppState, headers: &HeaderMap, body: &Value) -> (Status
             (OpKind::Query, "projects_by_pk") => Ok(project_by_pk(st, f)),
             (OpKind::Query, "tenant_by_pk") => Ok(tenant_by_pk(st, f)),
             (OpKind::Query, "getTenantEnv") => get_env(st, f).await,
-            (OpKind::Mutation, "updateTenantEnv") => change_env(st, f, false).await,
-            (OpKind::Mutation, "deleteTenantEnv") => change_env(st, f, true).await,
+            (OpKind::Mutation, "updateTenantEnv") => change_env(st, f, false, fault).await,
+            (OpKind::Mutation, "deleteTenantEnv") => change_env(st, f, true, fault).await,
             (kind, name) => Err(gql_error(
                 format!(
                     "field '{name}' not found in type: '{}'",
@@ -173,7 +192,12 @@ async fn get_env(st: &AppState, f: &RootField) -> Result<Value, Value> {
     Ok(tenant_env(&hash, &env))
 }
 
-async fn change_env(st: &AppState, f: &RootField, delete: bool) -> Result<Value, Value> {
+async fn change_env(
+    st: &AppState,
+    f: &RootField,
+    delete: bool,
+    fault: &Mutex<Option<EnvWriteFault>>,
+) -> Result<Value, Value> {
     st.control.count(if delete {
         "cloud:deleteTenantEnv"
     } else {
@@ -193,6 +217,13 @@ async fn change_env(st: &AppState, f: &RootField, delete: bool) -> Result<Value,
         return Err(unknown_tenant(f));
     }
     let _guard = st.cloud_lock.lock().await;
+    match st.rollout.take_fault() {
+        Some(EnvWriteFault::Reset) => {
+            *fault.lock().unwrap_or_else(|p| p.into_inner()) = Some(EnvWriteFault::Reset);
+            return Ok(Value::Null);
+        }
+        other => *fault.lock().unwrap_or_else(|p| p.into_inner()) = other,
+    }
     if let Some(pairs) = st.rollout.take_race() {
         // A test's "someone edited the env in the dashboard meanwhile".
         let (hash, mut env) = load_env(&st.db, tenant)

@@ -22,6 +22,7 @@ use anyhow::Context;
 use emulator_common::{Control, Served};
 
 pub use pg_temp::TempPostgres;
+pub use rollout::EnvWriteFault;
 
 #[derive(Clone, Debug)]
 pub struct HasuraConfig {
@@ -166,6 +167,12 @@ impl HasuraEmulator {
                 .map(|(k, v)| (k.to_string(), v.to_string()))
                 .collect(),
         );
+    }
+
+    /// Makes the next env write fail: applied with its answer lost, or reset
+    /// before it is applied.
+    pub fn fail_next_env_write(&self, fault: EnvWriteFault) {
+        self.state.rollout.queue_fault(fault);
     }
 
     pub async fn stop(self) {

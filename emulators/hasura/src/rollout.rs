@@ -39,6 +39,17 @@ struct Inner {
     /// Changes a test made "in the dashboard" to land just before the next
     /// env write, which then carries a stale hash.
     races: VecDeque<Vec<(String, String)>>,
+    /// Faults a test asked for on the next env writes.
+    faults: VecDeque<EnvWriteFault>,
+}
+
+/// What goes wrong with one env write, for tests of the provider's settling.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EnvWriteFault {
+    /// The write is applied, then the connection drops before the answer.
+    LostAnswer,
+    /// The connection drops before the write is applied.
+    Reset,
 }
 
 /// What answers on the project's URL.
@@ -71,6 +82,14 @@ impl Rollout {
 
     pub fn take_race(&self) -> Option<Vec<(String, String)>> {
         self.lock().races.pop_front()
+    }
+
+    pub fn queue_fault(&self, f: EnvWriteFault) {
+        self.lock().faults.push_back(f);
+    }
+
+    pub fn take_fault(&self) -> Option<EnvWriteFault> {
+        self.lock().faults.pop_front()
     }
 }
 

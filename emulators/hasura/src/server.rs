@@ -161,6 +161,24 @@ async fn cloud(State(st): State<Shared>, headers: HeaderMap, body: Bytes) -> Res
                 .into_response()
         }
     };
-    let (status, body) = crate::cloud::handle(&st, &headers, &v).await;
-    (status, Json(body)).into_response()
+    let (status, body, fault) = crate::cloud::handle(&st, &headers, &v).await;
+    match fault {
+        Some(_) => dropped_connection(),
+        None => (status, Json(body)).into_response(),
+    }
+}
+
+/// A response whose body fails on its first poll: hyper aborts the connection
+/// before anything is flushed, so the client sees no answer at all.
+fn dropped_connection() -> Response {
+    let stream = futures_util::stream::once(async {
+        Err::<Bytes, std::io::Error>(std::io::Error::new(
+            std::io::ErrorKind::ConnectionReset,
+            "emulated connection drop",
+        ))
+    });
+    let mut resp = Response::new(axum::body::Body::from_stream(stream));
+    resp.headers_mut()
+        .remove(axum::http::header::CONTENT_LENGTH);
+    resp
 }
