@@ -196,17 +196,18 @@ impl Cloud {
                         // ours: the project restarts, so wait for /healthz.
                         changed.store(true, Ordering::SeqCst);
                     }
-                    if Diff::new(want, &now.vars).is_empty() {
-                        self.envs.lock().await.insert(tenant.to_string(), now);
-                        return Ok(ReadBack::Landed(()));
+                    let verdict = judge(want, &now.vars, moved, refused);
+                    match verdict {
+                        ReadBack::Landed(()) => {
+                            self.envs.lock().await.insert(tenant.to_string(), now);
+                        }
+                        ReadBack::Absent => {
+                            raced.fetch_or(moved && refused, Ordering::SeqCst);
+                            *lock(fresh) = Some(now);
+                        }
+                        ReadBack::Other => {}
                     }
-                    if refused && !moved {
-                        // Refused on the env it was meant for: a real refusal.
-                        return Ok(ReadBack::Other);
-                    }
-                    raced.fetch_or(moved && refused, Ordering::SeqCst);
-                    *lock(fresh) = Some(now);
-                    Ok(ReadBack::Absent)
+                    Ok(verdict)
                 }
             },
         )
@@ -286,6 +287,27 @@ impl Cloud {
 /// reason only the env's hash can tell (`Cloud::apply`).
 fn refused_by_graphql(e: &HasuraError) -> bool {
     matches!(e, HasuraError::Api { status: None, .. })
+}
+
+/// What a failed env write became, from the env read back: `moved` says
+/// whether its hash differs from the one the write was sent with, `refused`
+/// whether the control plane answered with GraphQL `errors[]`.
+fn judge(
+    want: &BTreeMap<&str, Option<&str>>,
+    now: &BTreeMap<String, String>,
+    moved: bool,
+    refused: bool,
+) -> ReadBack<()> {
+    if Diff::new(want, now).is_empty() {
+        ReadBack::Landed(())
+    } else if refused && !moved {
+        // Refused on the very env it was meant for: a real refusal.
+        ReadBack::Other
+    } else {
+        // Stale (the env moved under us) or lost before it landed: what is
+        // still missing is sent again, with the env's current hash.
+        ReadBack::Absent
+    }
 }
 
 /// What a batch wants per key: later changes to a key win; `None` means delete.
@@ -386,6 +408,43 @@ mod tests {
             want.into_iter().collect::<Vec<_>>(),
             vec![("A", None), ("B", Some("3")), ("C", None), ("D", Some("4"))]
         );
+    }
+
+    #[test]
+    fn a_failed_write_is_judged_by_the_env_read_back() {
+        let changes = [EnvChange::Set("A".into(), "1".into())];
+        let want = desired(&changes);
+        let with_a: BTreeMap<String, String> = [("A".to_string(), "1".to_string())].into();
+        let without: BTreeMap<String, String> = BTreeMap::new();
+        for (moved, refused) in [(false, false), (true, false), (false, true), (true, true)] {
+            // There, whatever the answer was: nothing to re-send.
+            assert_eq!(judge(&want, &with_a, moved, refused), ReadBack::Landed(()));
+        }
+        // Stale hash (refused, env moved): re-diff and re-send.
+        assert_eq!(judge(&want, &without, true, true), ReadBack::Absent);
+        // Lost before it landed (ambiguous, env unchanged, or moved by others).
+        assert_eq!(judge(&want, &without, false, false), ReadBack::Absent);
+        assert_eq!(judge(&want, &without, true, false), ReadBack::Absent);
+        // Refused on the env it was sent for: reported, not retried.
+        assert_eq!(judge(&want, &without, false, true), ReadBack::Other);
+    }
+
+    #[test]
+    fn only_graphql_refusals_and_ambiguous_failures_are_read_back() {
+        let gql = HasuraError::Api {
+            status: None,
+            code: Some("GenericServerError".into()),
+            message: "there was an internal error while serving your request".into(),
+        };
+        assert!(refused_by_graphql(&gql));
+        let http = HasuraError::Api {
+            status: Some(reqwest::StatusCode::UNAUTHORIZED),
+            code: None,
+            message: "no".into(),
+        };
+        assert!(!refused_by_graphql(&http) && !may_have_landed(&http));
+        assert!(may_have_landed(&HasuraError::transport("reset")));
+        assert!(!refused_by_graphql(&HasuraError::cancelled("stop")));
     }
 
     #[test]
