@@ -115,6 +115,11 @@ impl HasuraEmulator {
             endpoint: Default::default(),
             jwks: Default::default(),
         });
+        // The engine boots with the env the store holds (`rollout.rs`).
+        let (_, booted) = state::load_env(&st.db, &cfg.tenant_id)
+            .await
+            .map_err(|e| anyhow::anyhow!("reading the env vars: {}", e.error))?;
+        st.rollout.boot(booted);
         let router = emulator_common::layer(server::router(st.clone()), control.clone());
         let served = emulator_common::serve(router, cfg.port).await?;
         let _ = st.endpoint.set(served.url());

@@ -31,8 +31,7 @@ pub struct Rollout(Mutex<Inner>);
 
 #[derive(Default)]
 struct Inner {
-    /// The env the running engine booted with; `None` until the first
-    /// redeploy since start (then the stored env is what it booted with).
+    /// The env the running engine booted with (set at start from the store).
     live: Option<Env>,
     /// The env being rolled out, live from the given instant.
     next: Option<(Instant, Env)>,
@@ -74,6 +73,11 @@ impl Rollout {
             g.live = g.next.take().map(|(_, env)| env);
         }
         g.live.clone()
+    }
+
+    /// The env the emulator's engine boots with.
+    pub fn boot(&self, env: Env) {
+        self.lock().live = Some(env);
     }
 
     pub fn queue_race(&self, pairs: Vec<(String, String)>) {
