@@ -190,7 +190,10 @@ impl Cloud {
                 let refused = refused_by_graphql(e);
                 async move {
                     let now = self.fetch_env(cancel, tenant).await?;
-                    let moved = now.hash != *lock(hash);
+                    // An empty hash: the failure came before any mutation
+                    // was sent (the first read), so nothing of ours moved it.
+                    let sent = lock(hash).clone();
+                    let moved = !sent.is_empty() && now.hash != sent;
                     if moved {
                         // Someone's write landed since ours was sent, maybe
                         // ours: the project restarts, so wait for /healthz.
