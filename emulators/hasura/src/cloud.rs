@@ -2,12 +2,14 @@
 //! and the tenant env-var API with its `currentHash` compare-and-swap chain.
 
 use std::collections::BTreeMap;
+use std::sync::Mutex;
 
 use axum::http::{HeaderMap, StatusCode};
 use serde_json::{json, Map, Value};
 use sha1::{Digest, Sha1};
 
 use crate::graphql_parse::{parse, project, OpKind, RootField};
+use crate::rollout::EnvWriteFault;
 use crate::state::{load_env, store_env, AppState};
 
 pub fn initial_hash(tenant: &str) -> String {
@@ -24,11 +26,48 @@ fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
+/// The answer to a stale `currentHash`. Hasura Cloud's real answer is not
+/// public: its docs (`docs/docs/api-reference/cloud-api-reference.mdx`) show
+/// only the happy path, and no public client (the Cloud console in
+/// hasura/graphql-engine `frontend/.../ControlPlane`, hasura-cloud-preview-apps,
+/// Infisical, envsecrets, gurukulkarni/terraform-provider-hasura-cloud)
+/// matches on an error of `updateTenantEnv`: they all surface
+/// `errors[0].message`. What is on record is how the control plane's own
+/// resolvers fail: HTTP 200, `errors[]`, and for createTenant
+/// (hasura/graphql-engine#9731)
+/// `{"extensions":{"code":"GenericServerError","id":"<uuid>"},"message":"there was an internal error while serving your request"}`.
+/// So this emulator answers a stale hash with exactly that, and nothing in
+/// it says "stale": a client must re-read the env and compare hashes, as
+/// the provider does, rather than trust a code we would have invented.
+fn stale_hash() -> Value {
+    json!({
+        "extensions": {"code": "GenericServerError", "id": crate::random_uuid()},
+        "message": "there was an internal error while serving your request",
+    })
+}
+
 fn gql_error(message: impl Into<String>, code: &str, path: &str) -> Value {
     json!({"extensions": {"path": path, "code": code}, "message": message.into()})
 }
 
-pub async fn handle(st: &AppState, headers: &HeaderMap, body: &Value) -> (StatusCode, Value) {
+/// The answer, and whether a test asked for the connection to drop instead.
+pub async fn handle(
+    st: &AppState,
+    headers: &HeaderMap,
+    body: &Value,
+) -> (StatusCode, Value, Option<EnvWriteFault>) {
+    let fault = Mutex::new(None);
+    let (status, body) = answer(st, headers, body, &fault).await;
+    let fault = *fault.lock().unwrap_or_else(|p| p.into_inner());
+    (status, body, fault)
+}
+
+async fn answer(
+    st: &AppState,
+    headers: &HeaderMap,
+    body: &Value,
+    fault: &Mutex<Option<EnvWriteFault>>,
+) -> (StatusCode, Value) {
     let expected = format!("pat {}", st.settings.cloud_token);
     let auth = headers
         .get("authorization")
@@ -69,8 +108,8 @@ pub async fn handle(st: &AppState, headers: &HeaderMap, body: &Value) -> (Status
             (OpKind::Query, "projects_by_pk") => Ok(project_by_pk(st, f)),
             (OpKind::Query, "tenant_by_pk") => Ok(tenant_by_pk(st, f)),
             (OpKind::Query, "getTenantEnv") => get_env(st, f).await,
-            (OpKind::Mutation, "updateTenantEnv") => change_env(st, f, false).await,
-            (OpKind::Mutation, "deleteTenantEnv") => change_env(st, f, true).await,
+            (OpKind::Mutation, "updateTenantEnv") => change_env(st, f, false, fault).await,
+            (OpKind::Mutation, "deleteTenantEnv") => change_env(st, f, true, fault).await,
             (kind, name) => Err(gql_error(
                 format!(
                     "field '{name}' not found in type: '{}'",
@@ -153,7 +192,12 @@ async fn get_env(st: &AppState, f: &RootField) -> Result<Value, Value> {
     Ok(tenant_env(&hash, &env))
 }
 
-async fn change_env(st: &AppState, f: &RootField, delete: bool) -> Result<Value, Value> {
+async fn change_env(
+    st: &AppState,
+    f: &RootField,
+    delete: bool,
+    fault: &Mutex<Option<EnvWriteFault>>,
+) -> Result<Value, Value> {
     st.control.count(if delete {
         "cloud:deleteTenantEnv"
     } else {
@@ -173,16 +217,32 @@ async fn change_env(st: &AppState, f: &RootField, delete: bool) -> Result<Value,
         return Err(unknown_tenant(f));
     }
     let _guard = st.cloud_lock.lock().await;
+    match st.rollout.take_fault() {
+        Some(EnvWriteFault::Reset) => {
+            *fault.lock().unwrap_or_else(|p| p.into_inner()) = Some(EnvWriteFault::Reset);
+            return Ok(Value::Null);
+        }
+        other => *fault.lock().unwrap_or_else(|p| p.into_inner()) = other,
+    }
+    if let Some(pairs) = st.rollout.take_race() {
+        // A test's "someone edited the env in the dashboard meanwhile".
+        let (hash, mut env) = load_env(&st.db, tenant)
+            .await
+            .map_err(|e| gql_error(e.error, "unexpected", "$"))?;
+        let old = env.clone();
+        env.extend(pairs);
+        store_env(&st.db, tenant, &next_hash(&hash, &env), &env)
+            .await
+            .map_err(|e| gql_error(e.error, "unexpected", "$"))?;
+        st.begin_restart(&old, &env);
+    }
     let (hash, mut env) = load_env(&st.db, tenant)
         .await
         .map_err(|e| gql_error(e.error, "unexpected", "$"))?;
     if current != hash {
-        return Err(gql_error(
-            "current hash mismatch: the env vars were modified since they were read; fetch getTenantEnv again and retry with its hash",
-            "conflict",
-            &format!("$.selectionSet.{}.args.currentHash", f.name),
-        ));
+        return Err(stale_hash());
     }
+    let old = env.clone();
     for (i, item) in items.iter().enumerate() {
         let bad = |what: &str| {
             gql_error(
@@ -210,7 +270,7 @@ async fn change_env(st: &AppState, f: &RootField, delete: bool) -> Result<Value,
     store_env(&st.db, tenant, &new_hash, &env)
         .await
         .map_err(|e| gql_error(e.error, "unexpected", "$"))?;
-    // Every accepted change redeploys the project.
-    st.begin_restart();
+    // Every accepted change redeploys the project (`rollout.rs`).
+    st.begin_restart(&old, &env);
     Ok(tenant_env(&new_hash, &env))
 }

@@ -9,6 +9,7 @@ pub mod metadata;
 mod metadata_api;
 pub mod permissions;
 mod pg_temp;
+mod rollout;
 mod run_sql;
 mod server;
 mod state;
@@ -21,6 +22,7 @@ use anyhow::Context;
 use emulator_common::{Control, Served};
 
 pub use pg_temp::TempPostgres;
+pub use rollout::EnvWriteFault;
 
 #[derive(Clone, Debug)]
 pub struct HasuraConfig {
@@ -30,7 +32,8 @@ pub struct HasuraConfig {
     /// UUID of the Cloud project; `projects_by_pk` maps it to `tenant_id`.
     pub project_id: String,
     pub tenant_id: String,
-    /// How long `/healthz` reports not-ready after an env-var change.
+    /// How long an env change takes to roll out: the engine keeps the old env
+    /// and `/healthz` is not OK meanwhile (`rollout.rs`).
     pub restart_window: Duration,
     /// 0 picks a free port.
     pub port: u16,
@@ -64,7 +67,7 @@ fn random_hex(bytes: usize) -> String {
         .collect()
 }
 
-fn random_uuid() -> String {
+pub(crate) fn random_uuid() -> String {
     let mut b: [u8; 16] = rand::random();
     b[6] = (b[6] & 0x0f) | 0x40;
     b[8] = (b[8] & 0x3f) | 0x80;
@@ -106,12 +109,17 @@ impl HasuraEmulator {
             control: control.clone(),
             db,
             metadata_lock: Default::default(),
-            restart_until: Default::default(),
+            rollout: Default::default(),
             cloud_lock: Default::default(),
             conn_task,
             endpoint: Default::default(),
             jwks: Default::default(),
         });
+        // The engine boots with the env the store holds (`rollout.rs`).
+        let (_, booted) = state::load_env(&st.db, &cfg.tenant_id)
+            .await
+            .map_err(|e| anyhow::anyhow!("reading the env vars: {}", e.error))?;
+        st.rollout.boot(booted);
         let router = emulator_common::layer(server::router(st.clone()), control.clone());
         let served = emulator_common::serve(router, cfg.port).await?;
         let _ = st.endpoint.set(served.url());
@@ -152,6 +160,24 @@ impl HasuraEmulator {
             Ok((_, env)) => env,
             Err(e) => panic!("reading env vars: {}", e.error),
         }
+    }
+
+    /// Makes the next env write (`updateTenantEnv`/`deleteTenantEnv`) meet a
+    /// concurrent change: `pairs` are set first, as from the Cloud dashboard,
+    /// so the write's `currentHash` is stale.
+    pub fn race_next_env_write(&self, pairs: &[(&str, &str)]) {
+        self.state.rollout.queue_race(
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        );
+    }
+
+    /// Makes the next env write fail: applied with its answer lost, or reset
+    /// before it is applied.
+    pub fn fail_next_env_write(&self, fault: EnvWriteFault) {
+        self.state.rollout.queue_fault(fault);
     }
 
     pub async fn stop(self) {

@@ -9,6 +9,7 @@ use axum::{Json, Router};
 use serde_json::{json, Value};
 
 use crate::errors::QErr;
+use crate::rollout::Engine;
 use crate::state::{AppState, Shared};
 
 pub fn router(state: Shared) -> Router {
@@ -89,6 +90,9 @@ fn respond(r: Result<Value, QErr>) -> Response {
 }
 
 async fn metadata(State(st): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {
+    if let Some(down) = engine_down(&st).await {
+        return down;
+    }
     let r = async {
         check_admin(&st, &headers)?;
         let v = json_body(&body)?;
@@ -99,6 +103,9 @@ async fn metadata(State(st): State<Shared>, headers: HeaderMap, body: Bytes) -> 
 }
 
 async fn query(State(st): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {
+    if let Some(down) = engine_down(&st).await {
+        return down;
+    }
     let r = async {
         check_admin(&st, &headers)?;
         let v = json_body(&body)?;
@@ -109,16 +116,33 @@ async fn query(State(st): State<Shared>, headers: HeaderMap, body: Bytes) -> Res
 }
 
 async fn graphql(State(st): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {
+    if let Some(down) = engine_down(&st).await {
+        return down;
+    }
     let v = crate::graphql::handle(&st, &headers, &body).await;
     (StatusCode::OK, Json(v)).into_response()
 }
 
-/// Not ready while the simulated redeploy after an env change is in progress.
+/// `rollout.rs`: not OK while an env change rolls out, nor when the engine
+/// cannot boot with its env; then no engine answers, only what fronts the
+/// project (503, no engine body).
 async fn healthz(State(st): State<Shared>) -> Response {
-    if st.restarting() {
-        (StatusCode::SERVICE_UNAVAILABLE, "ERROR").into_response()
-    } else {
-        (StatusCode::OK, "OK").into_response()
+    match st.engine().await {
+        Engine::Up => (StatusCode::OK, "OK").into_response(),
+        Engine::Restarting => StatusCode::SERVICE_UNAVAILABLE.into_response(),
+        Engine::Down(why) => {
+            tracing::warn!(error = %why, "engine down");
+            StatusCode::SERVICE_UNAVAILABLE.into_response()
+        }
+    }
+}
+
+/// The engine's own APIs are gone with it when it could not boot
+/// (`rollout.rs`); during a rollout the old workers still answer.
+async fn engine_down(st: &AppState) -> Option<Response> {
+    match st.engine().await {
+        Engine::Down(_) => Some(StatusCode::SERVICE_UNAVAILABLE.into_response()),
+        Engine::Up | Engine::Restarting => None,
     }
 }
 
@@ -137,6 +161,24 @@ async fn cloud(State(st): State<Shared>, headers: HeaderMap, body: Bytes) -> Res
                 .into_response()
         }
     };
-    let (status, body) = crate::cloud::handle(&st, &headers, &v).await;
-    (status, Json(body)).into_response()
+    let (status, body, fault) = crate::cloud::handle(&st, &headers, &v).await;
+    match fault {
+        Some(_) => dropped_connection(),
+        None => (status, Json(body)).into_response(),
+    }
+}
+
+/// A response whose body fails on its first poll: hyper aborts the connection
+/// before anything is flushed, so the client sees no answer at all.
+fn dropped_connection() -> Response {
+    let stream = futures_util::stream::once(async {
+        Err::<Bytes, std::io::Error>(std::io::Error::new(
+            std::io::ErrorKind::ConnectionReset,
+            "emulated connection drop",
+        ))
+    });
+    let mut resp = Response::new(axum::body::Body::from_stream(stream));
+    resp.headers_mut()
+        .remove(axum::http::header::CONTENT_LENGTH);
+    resp
 }

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::Context;
 use serde_json::Value;
@@ -30,7 +30,8 @@ pub struct AppState {
     /// Serialises metadata read-modify-write cycles (Hasura does the same with its
     /// metadata lock); the stored resource_version CAS still guards other writers.
     pub metadata_lock: Mutex<()>,
-    pub restart_until: std::sync::Mutex<Option<Instant>>,
+    /// Cloud's rolling restart: the env the engine runs with (`rollout.rs`).
+    pub rollout: crate::rollout::Rollout,
     /// Also serialises env changes so the hash chain has one order.
     pub cloud_lock: Mutex<()>,
     pub conn_task: tokio::task::JoinHandle<()>,
@@ -183,18 +184,4 @@ pub async fn store_env(
     )
     .await?;
     Ok(())
-}
-
-impl AppState {
-    pub fn begin_restart(&self) {
-        self.control.count("cloud:restart");
-        *self.restart_until.lock().unwrap() = Some(Instant::now() + self.settings.restart_window);
-    }
-
-    pub fn restarting(&self) -> bool {
-        self.restart_until
-            .lock()
-            .unwrap()
-            .is_some_and(|t| Instant::now() < t)
-    }
 }

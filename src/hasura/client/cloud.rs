@@ -86,7 +86,7 @@ impl Cloud {
             pending: Default::default(),
             quiet: Duration::from_millis(400),
             max_wait: Duration::from_secs(3),
-            health_timeout: Duration::from_secs(600),
+            health_timeout: health_timeout(),
         })
     }
 
@@ -240,6 +240,16 @@ impl Cloud {
             .await?;
         parse_env(data.getTenantEnv.0, "getTenantEnv")
     }
+}
+
+/// How long an apply waits for the project to answer `/healthz` after an env
+/// change: 600 s, or `HASURA_CLOUD_HEALTH_TIMEOUT` seconds (an environment
+/// variable of the provider process, for slow projects and for tests).
+fn health_timeout() -> Duration {
+    std::env::var("HASURA_CLOUD_HEALTH_TIMEOUT")
+        .ok()
+        .and_then(|s| s.trim().parse::<u64>().ok())
+        .map_or(Duration::from_secs(600), Duration::from_secs)
 }
 
 /// An env as the control plane answers it. User variables live under

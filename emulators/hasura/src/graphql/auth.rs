@@ -1,6 +1,6 @@
 //! Who is asking: admin secret, else a JWT verified per the current
-//! `HASURA_GRAPHQL_JWT_SECRET` from the emulated Cloud env store (read on every request,
-//! so an env change through the Cloud API takes effect at once, like a redeploy).
+//! `HASURA_GRAPHQL_JWT_SECRET` of the env the engine booted with (`rollout.rs`: an env
+//! change through the Cloud API takes effect once its rolling restart is done).
 
 use std::collections::BTreeMap;
 
@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use super::jwt::{self, JwtConfig, TokenHeader};
 use super::GqlErr;
-use crate::state::{load_env, AppState};
+use crate::state::AppState;
 
 pub const JWT_SECRET_ENV: &str = "HASURA_GRAPHQL_JWT_SECRET";
 pub const UNAUTHORIZED_ROLE_ENV: &str = "HASURA_GRAPHQL_UNAUTHORIZED_ROLE";
@@ -94,7 +94,9 @@ pub async fn resolve(st: &AppState, h: &HeaderMap) -> Result<Session, GqlErr> {
         return Ok(Session { role, vars });
     }
 
-    let (_, env) = load_env(&st.db, &st.settings.tenant_id)
+    // The env the engine booted with: during a rollout, still the old one.
+    let env = st
+        .engine_env()
         .await
         .map_err(|e| GqlErr::new("unexpected", "$", e.error))?;
     let Some(raw) = env.get(JWT_SECRET_ENV) else {
@@ -104,7 +106,8 @@ pub async fn resolve(st: &AppState, h: &HeaderMap) -> Result<Session, GqlErr> {
             "x-hasura-admin-secret/x-hasura-access-key required, but not found",
         ));
     };
-    // A real Hasura refuses to boot with a bad JWT secret; we can only fail each request.
+    // An engine with a bad JWT secret does not boot (`rollout.rs`), so the routes answer
+    // before this runs; kept for a request racing the end of a rollout.
     let cfg = JwtConfig::parse(raw).map_err(|e| {
         GqlErr::new(
             "invalid-configuration",

@@ -16,7 +16,8 @@ use serde_json::{json, Map, Value};
 use crate::graphql_parse::{parse, OpKind};
 use crate::state::{connect, AppState};
 
-pub use jwt::JwksCache;
+pub use auth::JWT_SECRET_ENV;
+pub use jwt::{JwksCache, JwtConfig};
 
 /// One GraphQL error; Hasura answers every `/v1/graphql` failure (auth included) with
 /// HTTP 200 and `{"errors": [{"message", "extensions": {"path", "code"}}]}`.

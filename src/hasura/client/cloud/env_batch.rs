@@ -13,7 +13,7 @@ use tokio::sync::oneshot;
 use tokio_util::sync::CancellationToken;
 
 use crate::http::Idempotency;
-use crate::settle::{settle_when, ReadBack, Settle, Unsettled};
+use crate::settle::{settle_when, Ambiguous, ReadBack, Settle};
 
 use super::super::lenient::Lenient;
 use super::super::{may_have_landed, HasuraError};
@@ -110,12 +110,21 @@ impl Cloud {
         }
     }
 
-    /// Sends what `changes` still need, settled: a stale hash (someone else
-    /// changed the env since we read it) or an ambiguous failure (reset, lost
-    /// response, 5xx: the write may or may not have landed) re-reads the env
-    /// and sends again. Each send diffs the wanted values against the env it
-    /// starts from, so a write that landed is not re-sent, and one that did
-    /// not is re-sent with the new hash.
+    /// Sends what `changes` still need, settled. After any failure of an env
+    /// mutation but cancellation, the env is read back and its hash decides:
+    /// - what we want is there: done (our write landed with its answer lost,
+    ///   or someone made the same change);
+    /// - the hash moved from the one we sent: the env changed under us (a
+    ///   stale `currentHash`, or a write of ours whose answer was lost), so
+    ///   the diff is sent again from the env as it now is;
+    /// - the hash is the one we sent: our write did not land. After an
+    ///   ambiguous failure (5xx, reset, lost answer) it is sent again; after a
+    ///   GraphQL `errors[]` answer the control plane refused it on the current
+    ///   env, and that refusal is reported.
+    ///
+    /// Hasura Cloud's answer to a stale `currentHash` is not public (see
+    /// `emulators/hasura/src/cloud.rs`, `stale_hash`): this never depends on
+    /// its code or text, only on the hashes.
     async fn apply(
         &self,
         cancel: &CancellationToken,
@@ -125,32 +134,34 @@ impl Cloud {
         let want = desired(changes);
         let secrets: Vec<&str> = want.values().flatten().copied().collect();
         let tenant = project.tenant_id.as_str();
-        // Whether a write of ours may have restarted the project; the env's
-        // hash as of our last write; the env the last read-back saw, which the
-        // next send starts from.
+        // Whether a write of ours may have restarted the project; the hash
+        // the last mutation was sent with (then the one it answered); the env
+        // the last read-back saw, which the next send starts from; whether the
+        // env moved under us.
         // (Atomics and mutexes, not cells: the batch runs on a spawned task.)
         let changed = AtomicBool::new(false);
+        let raced = AtomicBool::new(false);
         let hash = Mutex::new(String::new());
         let fresh: Mutex<Option<TenantEnv>> = Mutex::new(None);
-        let (changed, hash, fresh) = (&changed, &hash, &fresh);
+        let (changed, raced, hash, fresh, want) = (&changed, &raced, &hash, &fresh, &want);
         let how = Settle {
             resending: "Hasura Cloud env write failed or raced; re-reading the env and retrying",
-            landed: None,
+            landed: Some("Hasura Cloud env write found landed on re-reading the env"),
             table: None,
             resends: STALE_RETRIES,
-            backoff: false,
+            backoff: true,
         };
-        settle_when(
+        let settled = settle_when(
             cancel,
             &how,
-            |e: &HasuraError| e.is_conflict() || may_have_landed(e),
+            |e: &HasuraError| !e.is_cancelled() && (refused_by_graphql(e) || may_have_landed(e)),
             || async {
                 let last_read = lock(fresh).take();
                 let env = match last_read {
                     Some(env) => env,
                     None => self.fetch_env(cancel, tenant).await?,
                 };
-                let diff = Diff::new(&want, &env.vars);
+                let diff = Diff::new(want, &env.vars);
                 if diff.is_empty() {
                     self.envs.lock().await.insert(tenant.to_string(), env);
                     return Ok(());
@@ -176,29 +187,59 @@ impl Cloud {
                 Ok(())
             },
             |e| {
-                let conflict = e.is_conflict();
+                let refused = refused_by_graphql(e);
                 async move {
                     let now = self.fetch_env(cancel, tenant).await?;
-                    if !conflict && now.hash != *lock(hash) {
-                        // Our write may have landed with its answer lost: the
-                        // project restarts, so wait for /healthz below.
+                    // An empty hash: the failure came before any mutation
+                    // was sent (the first read), so nothing of ours moved it.
+                    let sent = lock(hash).clone();
+                    let moved = !sent.is_empty() && now.hash != sent;
+                    if moved {
+                        // Someone's write landed since ours was sent, maybe
+                        // ours: the project restarts, so wait for /healthz.
                         changed.store(true, Ordering::SeqCst);
                     }
-                    *lock(fresh) = Some(now);
-                    Ok(ReadBack::Absent)
+                    let verdict = judge(want, &now.vars, moved, refused);
+                    match verdict {
+                        ReadBack::Landed(()) => {
+                            self.envs.lock().await.insert(tenant.to_string(), now);
+                        }
+                        ReadBack::Absent => {
+                            raced.fetch_or(moved && refused, Ordering::SeqCst);
+                            *lock(fresh) = Some(now);
+                        }
+                        ReadBack::Other => {}
+                    }
+                    Ok(verdict)
                 }
             },
         )
-        .await
-        // A failed re-read is reported as itself.
-        .map_err(Unsettled::into_last_error)?;
+        .await;
+        if let Err(unsettled) = settled {
+            let mut e = unsettled.into_error(
+                "reading the env back to see whether the change landed (it may have: check the project's env vars in the Cloud dashboard)",
+            );
+            if raced.load(Ordering::SeqCst) {
+                let m = e.message_mut();
+                *m = format!("{m} (the project's env vars kept changing while this provider wrote them: it re-read them and retried {STALE_RETRIES} times; apply again once other writers are done)");
+            }
+            return Err(e);
+        }
         if changed.load(Ordering::SeqCst) {
             self.wait_healthy(cancel, project).await?;
         }
         Ok(())
     }
 
-    /// Waits for the restart an env change triggers to finish.
+    /// Waits for the restart an env change triggers to finish. Cloud rolls
+    /// the change out while the old workers keep serving the old env, and the
+    /// project answers `/healthz` again once the new engine is up (the Cloud
+    /// console waits 5 s, then polls `/healthz`: graphql-engine
+    /// `frontend/.../ControlPlane` `useUpdateTenantEnv`). An OK seen before
+    /// any failure therefore only counts after that grace period. An engine
+    /// that cannot boot with the new env (graphql-engine exits on a bad
+    /// `HASURA_GRAPHQL_JWT_SECRET`, `Hasura/Server/Init/Env.hs` `considerEnv`)
+    /// never answers again: that is reported, with what `/healthz` said.
     async fn wait_healthy(
         &self,
         cancel: &CancellationToken,
@@ -211,17 +252,14 @@ impl Cloud {
             return Ok(());
         };
         let start = Instant::now();
-        // The control plane starts the restart asynchronously: an OK seen
-        // before any failure only counts after a grace period.
-        let grace = Duration::from_secs(5);
+        let grace = Duration::from_secs(5).min(self.health_timeout);
         let mut saw_down = false;
         loop {
-            let ok = super::super::health(&self.probe, cancel, base)
-                .await
-                .is_some_and(|s| s.is_success());
+            let status = super::super::health(&self.probe, cancel, base).await;
+            let ok = status.is_some_and(|s| s.is_success());
             if cancel.is_cancelled() {
                 return Err(HasuraError::cancelled(
-                    "waiting for the Hasura project to restart was cancelled",
+                    "waiting for the Hasura project to restart was cancelled; the env change was made",
                 ));
             }
             if ok && (saw_down || start.elapsed() >= grace) {
@@ -233,13 +271,45 @@ impl Cloud {
             }
             saw_down |= !ok;
             if start.elapsed() >= self.health_timeout {
+                let said = match status {
+                    Some(s) => format!("HTTP {}", s.as_u16()),
+                    None => "no answer".to_string(),
+                };
                 return Err(HasuraError::other(format!(
-                    "the Hasura project did not report healthy on {base}/healthz within {} s after its env vars changed. A bad value (e.g. an invalid JWT secret) can keep it from booting; check the project's logs in the Cloud dashboard.",
+                    "the env vars were changed, but the Hasura project did not come back healthy: {base}/healthz still answered {said} {} s after the change. A bad value (e.g. an invalid HASURA_GRAPHQL_JWT_SECRET) keeps the engine from booting; check the project's logs in the Cloud dashboard, fix the value and apply again.",
                     self.health_timeout.as_secs()
                 )));
             }
             tokio::time::sleep(Duration::from_millis(250)).await;
         }
+    }
+}
+
+/// A GraphQL `errors[]` answer (HTTP 200): the control plane looked at the
+/// write and refused it. Whether for a stale `currentHash` or for another
+/// reason only the env's hash can tell (`Cloud::apply`).
+fn refused_by_graphql(e: &HasuraError) -> bool {
+    matches!(e, HasuraError::Api { status: None, .. })
+}
+
+/// What a failed env write became, from the env read back: `moved` says
+/// whether its hash differs from the one the write was sent with, `refused`
+/// whether the control plane answered with GraphQL `errors[]`.
+fn judge(
+    want: &BTreeMap<&str, Option<&str>>,
+    now: &BTreeMap<String, String>,
+    moved: bool,
+    refused: bool,
+) -> ReadBack<()> {
+    if Diff::new(want, now).is_empty() {
+        ReadBack::Landed(())
+    } else if refused && !moved {
+        // Refused on the very env it was meant for: a real refusal.
+        ReadBack::Other
+    } else {
+        // Stale (the env moved under us) or lost before it landed: what is
+        // still missing is sent again, with the env's current hash.
+        ReadBack::Absent
     }
 }
 
@@ -341,6 +411,43 @@ mod tests {
             want.into_iter().collect::<Vec<_>>(),
             vec![("A", None), ("B", Some("3")), ("C", None), ("D", Some("4"))]
         );
+    }
+
+    #[test]
+    fn a_failed_write_is_judged_by_the_env_read_back() {
+        let changes = [EnvChange::Set("A".into(), "1".into())];
+        let want = desired(&changes);
+        let with_a: BTreeMap<String, String> = [("A".to_string(), "1".to_string())].into();
+        let without: BTreeMap<String, String> = BTreeMap::new();
+        for (moved, refused) in [(false, false), (true, false), (false, true), (true, true)] {
+            // There, whatever the answer was: nothing to re-send.
+            assert_eq!(judge(&want, &with_a, moved, refused), ReadBack::Landed(()));
+        }
+        // Stale hash (refused, env moved): re-diff and re-send.
+        assert_eq!(judge(&want, &without, true, true), ReadBack::Absent);
+        // Lost before it landed (ambiguous, env unchanged, or moved by others).
+        assert_eq!(judge(&want, &without, false, false), ReadBack::Absent);
+        assert_eq!(judge(&want, &without, true, false), ReadBack::Absent);
+        // Refused on the env it was sent for: reported, not retried.
+        assert_eq!(judge(&want, &without, false, true), ReadBack::Other);
+    }
+
+    #[test]
+    fn only_graphql_refusals_and_ambiguous_failures_are_read_back() {
+        let gql = HasuraError::Api {
+            status: None,
+            code: Some("GenericServerError".into()),
+            message: "there was an internal error while serving your request".into(),
+        };
+        assert!(refused_by_graphql(&gql));
+        let http = HasuraError::Api {
+            status: Some(reqwest::StatusCode::UNAUTHORIZED),
+            code: None,
+            message: "no".into(),
+        };
+        assert!(!refused_by_graphql(&http) && !may_have_landed(&http));
+        assert!(may_have_landed(&HasuraError::transport("reset")));
+        assert!(!refused_by_graphql(&HasuraError::cancelled("stop")));
     }
 
     #[test]
