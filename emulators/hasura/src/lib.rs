@@ -12,6 +12,7 @@ mod pg_temp;
 mod run_sql;
 mod server;
 mod state;
+mod validate_input;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -34,6 +35,9 @@ pub struct HasuraConfig {
     pub restart_window: Duration,
     /// 0 picks a free port.
     pub port: u16,
+    /// `HASURA_GRAPHQL_READ_ONLY_MODE=true`: metadata writes and `run_sql`
+    /// that is not `read_only` are refused with Hasura's errors.
+    pub read_only: bool,
 }
 
 impl HasuraConfig {
@@ -47,6 +51,7 @@ impl HasuraConfig {
             tenant_id: random_uuid(),
             restart_window: Duration::from_millis(300),
             port: 0,
+            read_only: false,
         }
     }
 }
@@ -102,6 +107,7 @@ impl HasuraEmulator {
                 project_id: cfg.project_id.clone(),
                 tenant_id: cfg.tenant_id.clone(),
                 restart_window: cfg.restart_window,
+                read_only: cfg.read_only,
             },
             control: control.clone(),
             db,

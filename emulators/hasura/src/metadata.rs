@@ -80,7 +80,9 @@ pub struct TableConfig {
     pub comment: Option<String>,
 }
 
-const ROOT_FIELDS: [&str; 10] = [
+/// `TableCustomRootFields` (graphql-engine `server/src-lib/Hasura/Table/Cache.hs`):
+/// every key its `FromJSON` reads; any other key is ignored, as there.
+const ROOT_FIELDS: [&str; 11] = [
     "select",
     "select_by_pk",
     "select_aggregate",
@@ -89,9 +91,33 @@ const ROOT_FIELDS: [&str; 10] = [
     "insert_one",
     "update",
     "update_by_pk",
+    "update_many",
     "delete",
     "delete_by_pk",
 ];
+
+/// graphql-parser-hs `Language.GraphQL.Draft.Syntax.mkName`: `[_A-Za-z][_0-9A-Za-z]*`.
+pub fn is_graphql_name(s: &str) -> bool {
+    let mut cs = s.chars();
+    matches!(cs.next(), Some(c) if c == '_' || c.is_ascii_alphabetic())
+        && cs.all(|c| c == '_' || c.is_ascii_alphanumeric())
+}
+
+/// `FromJSON Name` (`parseName`): "<text> is not valid GraphQL name".
+fn graphql_name(path: &str, v: Option<&Value>) -> Result<Option<String>, ParseErr> {
+    match v {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) if is_graphql_name(s) => Ok(Some(s.clone())),
+        Some(Value::String(s)) => Err(ParseErr {
+            path: path.to_string(),
+            msg: format!("{s} is not valid GraphQL name"),
+        }),
+        Some(_) => Err(ParseErr {
+            path: path.to_string(),
+            msg: "parsing Name failed, expected String".into(),
+        }),
+    }
+}
 
 impl TableConfig {
     pub fn is_empty(&self) -> bool {
@@ -130,39 +156,58 @@ impl TableConfig {
             }
         };
         let mut cfg = TableConfig {
-            custom_name: text("custom_name", o.get("custom_name"))?,
+            custom_name: graphql_name(".custom_name", o.get("custom_name"))?,
             comment: text("comment", o.get("comment"))?,
             ..Default::default()
         };
         if let Some(Value::Object(crf)) = o.get("custom_root_fields") {
-            for (k, v) in crf {
-                if !ROOT_FIELDS.contains(&k.as_str()) {
-                    return Err(err(
-                        ".custom_root_fields",
-                        format!("unexpected custom root field {k:?}"),
-                    ));
-                }
+            // `FromJSON CustomRootField`: a string that is not a GraphQL name
+            // is no custom name (`G.mkName` gives Nothing); the `name` of the
+            // object form is parsed as a `Name` and refused.
+            for k in ROOT_FIELDS {
+                let Some(v) = crf.get(k) else { continue };
+                let path = format!(".custom_root_fields.{k}");
                 let norm = match v {
                     Value::Null => continue,
-                    Value::String(s) => json!(s),
-                    Value::Object(f) => match (f.get("name"), f.get("comment")) {
-                        (Some(Value::String(n)), None | Some(Value::Null)) => json!(n),
-                        (Some(Value::String(n)), Some(c)) => json!({"comment": c, "name": n}),
-                        _ => {
-                            return Err(err(
-                                &format!(".custom_root_fields.{k}"),
-                                "key \"name\" not found".into(),
-                            ))
+                    Value::String(s) if is_graphql_name(s) => json!(s),
+                    Value::String(_) => continue,
+                    Value::Object(f) => {
+                        let name = graphql_name(&format!("{path}.name"), f.get("name"))?;
+                        match (name, f.get("comment")) {
+                            (None, None | Some(Value::Null)) => continue,
+                            (Some(n), None | Some(Value::Null)) => json!(n),
+                            (n, Some(c)) => json!({"comment": c, "name": n}),
                         }
-                    },
+                    }
                     _ => {
                         return Err(err(
-                            &format!(".custom_root_fields.{k}"),
-                            "expected String or Object".into(),
+                            &path,
+                            "parsing CustomRootField failed, expected Object, String or Null".into(),
                         ))
                     }
                 };
-                cfg.custom_root_fields.insert(k.clone(), norm);
+                cfg.custom_root_fields.insert(k.to_string(), norm);
+            }
+            let mut names: Vec<&str> = cfg
+                .custom_root_fields
+                .values()
+                .filter_map(|v| v.as_str().or_else(|| v.get("name")?.as_str()))
+                .collect();
+            names.sort_unstable();
+            let mut dups: Vec<&str> = names
+                .windows(2)
+                .filter(|w| w[0] == w[1])
+                .map(|w| w[0])
+                .collect();
+            dups.dedup();
+            if !dups.is_empty() {
+                return Err(err(
+                    ".custom_root_fields",
+                    format!(
+                        "the following custom root field names are duplicated: {}",
+                        english_list(&dups)
+                    ),
+                ));
             }
         }
         // The deprecated map only fills in what column_config does not say.
@@ -180,7 +225,10 @@ impl TableConfig {
             for (col, c) in cc {
                 let c = c.as_object().cloned().unwrap_or_default();
                 let entry = ColumnConfig {
-                    custom_name: text("custom_name", c.get("custom_name"))?,
+                    custom_name: graphql_name(
+                        &format!(".column_config.{col}.custom_name"),
+                        c.get("custom_name"),
+                    )?,
                     comment: text("comment", c.get("comment"))?,
                 };
                 cfg.column_config.insert(col.clone(), entry);
@@ -228,6 +276,15 @@ impl TableConfig {
             ),
         );
         Value::Object(m)
+    }
+}
+
+/// Hasura's `englishList "and"`: "a", "a and b", "a, b and c".
+fn english_list(items: &[&str]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.to_string(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
     }
 }
 

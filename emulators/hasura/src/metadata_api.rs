@@ -88,6 +88,16 @@ pub async fn handle(st: &AppState, body: &Value) -> Result<Value, QErr> {
         rv,
     };
     let result = ctx.exec(&env)?;
+    if env.modifies() && st.settings.read_only {
+        // graphql-engine `server/src-lib/Hasura/Server/API/Metadata.hs`
+        // (`runMetadataQuery`): the command runs in memory, then storing it
+        // is refused with `throw400 NotSupported`.
+        return Err(QErr::bad(
+            "not-supported",
+            "$",
+            "metadata cannot be modified in read-only mode",
+        ));
+    }
     if env.modifies() {
         // Without a resource_version Hasura compares against the version it read.
         store_metadata(&st.db, env.resource_version.unwrap_or(rv), &ctx.md).await?;

@@ -19,6 +19,15 @@ pub async fn handle(st: &AppState, body: &Value) -> Result<Value, QErr> {
     };
     let typ = o.get("type").and_then(Value::as_str).unwrap_or_default();
     let args = o.get("args").cloned().unwrap_or(Value::Null);
+    // graphql-engine `server/src-lib/Hasura/Server/API/V2Query.hs` (`runQuery`):
+    // refused before anything runs when `queryModifiesUserDB`.
+    if st.settings.read_only && modifies_user_db(body) {
+        return Err(QErr::bad(
+            "not-supported",
+            "$",
+            "Cannot run write queries when read-only mode is enabled",
+        ));
+    }
     match typ {
         "run_sql" | "pg_run_sql" => run_sql(st, &args).await,
         "bulk" | "concurrent_bulk" => {
@@ -61,6 +70,22 @@ pub async fn handle(st: &AppState, body: &Value) -> Result<Value, QErr> {
             "$",
             format!("Unrecognised RQLQuery type: {other}"),
         )),
+    }
+}
+
+/// `queryModifiesUserDB` (V2Query.hs): `run_sql` unless `read_only`, a bulk
+/// if any of its queries does, never a `concurrent_bulk`.
+fn modifies_user_db(q: &Value) -> bool {
+    match q.get("type").and_then(Value::as_str).unwrap_or_default() {
+        "run_sql" | "pg_run_sql" => !q
+            .pointer("/args/read_only")
+            .and_then(Value::as_bool)
+            .unwrap_or(false),
+        "bulk" => q
+            .get("args")
+            .and_then(Value::as_array)
+            .is_some_and(|a| a.iter().any(modifies_user_db)),
+        _ => false,
     }
 }
 

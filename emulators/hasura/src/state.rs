@@ -20,6 +20,8 @@ pub struct Settings {
     pub project_id: String,
     pub tenant_id: String,
     pub restart_window: Duration,
+    /// Hasura's read-only mode (`HASURA_GRAPHQL_READ_ONLY_MODE`).
+    pub read_only: bool,
 }
 
 pub struct AppState {
