@@ -117,6 +117,7 @@ impl HasuraEmulator {
             conn_task,
             endpoint: Default::default(),
             jwks: Default::default(),
+            stale_writes: Default::default(),
         });
         let router = emulator_common::layer(server::router(st.clone()), control.clone());
         let served = emulator_common::serve(router, cfg.port).await?;
@@ -158,6 +159,16 @@ impl HasuraEmulator {
             Ok((_, env)) => env,
             Err(e) => panic!("reading env vars: {}", e.error),
         }
+    }
+
+    /// The next `n` metadata writes (commands that modify metadata, in a
+    /// `bulk` or not) lose a `resource_version` race: answered 409
+    /// `conflict`, nothing stored, as with several replicas
+    /// (`setMetadataInCatalog`, `Hasura/RQL/DDL/Schema/Catalog.hs`).
+    pub fn conflict_next(&self, n: u32) {
+        self.state
+            .stale_writes
+            .store(n, std::sync::atomic::Ordering::SeqCst);
     }
 
     pub async fn stop(self) {

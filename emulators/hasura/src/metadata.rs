@@ -182,7 +182,8 @@ impl TableConfig {
                     _ => {
                         return Err(err(
                             &path,
-                            "parsing CustomRootField failed, expected Object, String or Null".into(),
+                            "parsing CustomRootField failed, expected Object, String or Null"
+                                .into(),
                         ))
                     }
                 };

@@ -98,11 +98,23 @@ pub async fn handle(st: &AppState, body: &Value) -> Result<Value, QErr> {
             "metadata cannot be modified in read-only mode",
         ));
     }
+    if env.modifies() && take_stale_write(st) {
+        st.control.count("metadata:conflict");
+        return Err(QErr::conflict(env.resource_version.unwrap_or(rv)));
+    }
     if env.modifies() {
         // Without a resource_version Hasura compares against the version it read.
         store_metadata(&st.db, env.resource_version.unwrap_or(rv), &ctx.md).await?;
     }
     Ok(result)
+}
+
+/// One injected `resource_version` conflict, if any are left (see `conflict_next`).
+fn take_stale_write(st: &AppState) -> bool {
+    use std::sync::atomic::Ordering;
+    st.stale_writes
+        .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+        .is_ok()
 }
 
 struct Ctx<'a> {

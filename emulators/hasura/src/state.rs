@@ -40,6 +40,9 @@ pub struct AppState {
     pub endpoint: std::sync::OnceLock<String>,
     /// JWKS fetched for `/v1/graphql` JWT verification, per `jwk_url`.
     pub jwks: crate::graphql::JwksCache,
+    /// How many metadata writes still to answer with a `resource_version`
+    /// conflict, as a replica whose write raced another replica's does.
+    pub stale_writes: std::sync::atomic::AtomicU32,
 }
 
 pub type Shared = Arc<AppState>;

@@ -67,15 +67,13 @@ pub fn parse(o: &Map<String, Value>) -> Result<Option<Value>, ParseErr> {
     }
     let def = match vi.get("definition") {
         Some(Value::Object(d)) => d,
-        Some(other) => {
-            return Err(err(
-                ".definition",
-                format!(
-                    "parsing ValidateInputHttpDefinition failed, expected Object, but encountered {}",
-                    kind(other)
-                ),
-            ))
-        }
+        Some(other) => return Err(err(
+            ".definition",
+            format!(
+                "parsing ValidateInputHttpDefinition failed, expected Object, but encountered {}",
+                kind(other)
+            ),
+        )),
         None => return Err(err("", "key \"definition\" not found")),
     };
     let url = def
@@ -113,7 +111,10 @@ mod tests {
             got,
             json!({"type": "http", "definition": {"url": "http://x", "headers": [], "timeout": 10, "forward_client_headers": false}})
         );
-        let e = parse(&obj(json!({"validate_input": {"type": "grpc", "definition": {}}}))).unwrap_err();
+        let e = parse(&obj(
+            json!({"validate_input": {"type": "grpc", "definition": {}}}),
+        ))
+        .unwrap_err();
         assert_eq!(e.msg, "expecting only 'http' for 'type' but got grpc");
         assert!(parse(&obj(json!({}))).unwrap().is_none());
     }
