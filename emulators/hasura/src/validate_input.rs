@@ -67,13 +67,15 @@ pub fn parse(o: &Map<String, Value>) -> Result<Option<Value>, ParseErr> {
     }
     let def = match vi.get("definition") {
         Some(Value::Object(d)) => d,
-        Some(other) => return Err(err(
-            ".definition",
-            format!(
+        Some(other) => {
+            return Err(err(
+                ".definition",
+                format!(
                 "parsing ValidateInputHttpDefinition failed, expected Object, but encountered {}",
                 kind(other)
             ),
-        )),
+            ))
+        }
         None => return Err(err("", "key \"definition\" not found")),
     };
     let url = def
