@@ -2,6 +2,8 @@
 //! Hasura Cloud env-var API, for tests and demos of the `hasura` Terraform provider.
 
 mod cloud;
+mod column_types;
+mod dependents;
 mod errors;
 mod graphql;
 mod graphql_parse;

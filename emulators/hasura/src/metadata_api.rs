@@ -5,6 +5,7 @@ use std::collections::HashSet;
 use axum::http::StatusCode;
 use serde_json::{json, Map, Value};
 
+use crate::dependents;
 use crate::errors::{parse_failed, QErr};
 use crate::metadata::{
     inconsistencies, Catalog, Inconsistency, Metadata, ObjId, QualifiedTable, TableConfig,
@@ -396,15 +397,22 @@ impl Ctx<'_> {
         let o = args_obj(cmd, args)?;
         let table = table_arg(cmd, o)?;
         let source = source_name(cmd, o)?;
-        let _cascade = bool_arg(cmd, o, "cascade")?;
+        let cascade = bool_arg(cmd, o, "cascade")?;
         let src = self.source_mut(&source)?;
-        if src.tables.remove(&table).is_none() {
+        if !src.tables.contains_key(&table) {
             return Err(QErr::bad(
                 "already-untracked",
                 "$.args",
                 format!("view/table already untracked: \"{table}\""),
             ));
         }
+        // Objects of other tables that need this one (see `dependents.rs`).
+        let deps = dependents::dependents(src, &table);
+        if !deps.is_empty() && !cascade {
+            return Err(dependents::dependency_error(&source, &deps));
+        }
+        dependents::purge(src, &deps);
+        src.tables.remove(&table);
         Ok(success())
     }
 

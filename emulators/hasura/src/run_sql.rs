@@ -4,6 +4,7 @@
 use serde_json::{json, Map, Value};
 use tokio_postgres::SimpleQueryMessage;
 
+use crate::column_types;
 use crate::errors::QErr;
 use crate::metadata::{Catalog, Metadata, QualifiedTable};
 use crate::permissions::{bool_exp_columns, PermType};
@@ -185,15 +186,22 @@ async fn run_sql(st: &AppState, args: &Value) -> Result<Value, QErr> {
             .read_only(q.read_only)
             .start()
             .await?;
+        let types_before = match check {
+            true => Some(column_types::load(&tx).await?),
+            false => None,
+        };
         let messages = match tx.simple_query(&q.sql).await {
             Ok(m) => m,
             Err(e) => return Err(pg_error(&q.sql, &e)),
         };
-        if check {
+        if let Some(before) = types_before {
             let (md, rv) = load_metadata(&tx).await?;
+            column_types::check(&md, &before, &column_types::load(&tx).await?)?;
             let catalog = load_catalog(&tx).await?;
             let (new_md, dependents) = reconcile(&md, &catalog);
             if !dependents.is_empty() && !q.cascade {
+                let mut dependents = dependents;
+                dependents.sort();
                 return Err(QErr::bad(
                     "dependency-error",
                     "$.args",
@@ -323,8 +331,10 @@ fn reconcile(md: &Metadata, catalog: &Catalog) -> (Metadata, Vec<String>) {
     (out, dependents)
 }
 
+/// `reportSchemaObj` (`Hasura/RQL/Types/SchemaCacheTypes.hs`), with its
+/// `inSource` suffix; the list is sorted, as `reportSchemaObjs` sorts it.
 fn permission_name(t: &QualifiedTable, role: &str, pt: PermType) -> String {
-    format!("permission {t}.{role}.{}", pt.code())
+    format!("permission {t}.{role}.{} in source \"default\"", pt.code())
 }
 
 #[cfg(test)]

@@ -53,7 +53,7 @@ impl Harness {
         self.meta(json!({"type": "pg_track_table", "args": {
             "source": "default", "table": {"schema": "public", "name": "items"},
             "configuration": configuration}}))
-        .await
+            .await
     }
 
     async fn untrack(&self) {
@@ -86,7 +86,10 @@ fn parse_failed(v: &Value, command: &str, path: &str, message: &str) {
 async fn table_configuration_names_are_checked_as_graphql_engine_does() {
     let h = setup(false).await;
     let (s, v) = h
-        .sql("CREATE TABLE public.items (id int PRIMARY KEY, title text)", false)
+        .sql(
+            "CREATE TABLE public.items (id int PRIMARY KEY, title text)",
+            false,
+        )
         .await;
     assert_eq!(s, 200, "{v}");
 
@@ -226,17 +229,114 @@ async fn a_write_that_loses_a_race_is_a_409_conflict() {
     let h = setup(false).await;
     let rv = h.emu.resource_version().await;
     h.emu.conflict_next(1);
-    let (s, v) = h
-        .meta(json!({"type": "clear_metadata", "args": {}}))
-        .await;
+    let (s, v) = h.meta(json!({"type": "clear_metadata", "args": {}})).await;
     assert_eq!(s, 409, "{v}");
     assert_eq!(
         v,
         json!({"path": "$", "error": format!("metadata resource version referenced ({rv}) did not match current version"), "code": "conflict"})
     );
     assert_eq!(h.emu.resource_version().await, rv, "nothing was stored");
+    let (s, v) = h.meta(json!({"type": "clear_metadata", "args": {}})).await;
+    assert_eq!(s, 200, "{v}");
+    h.emu.stop().await;
+}
+
+#[tokio::test]
+async fn untracking_a_table_others_depend_on_needs_cascade() {
+    let h = setup(false).await;
     let (s, v) = h
-        .meta(json!({"type": "clear_metadata", "args": {}}))
+        .sql(
+            "CREATE TABLE public.author (id int PRIMARY KEY);
+             CREATE TABLE public.article (id int PRIMARY KEY, author_id int REFERENCES public.author(id))",
+            false,
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    for t in ["author", "article"] {
+        let (s, v) = h
+            .meta(json!({"type": "pg_track_table", "args": {"table": t}}))
+            .await;
+        assert_eq!(s, 200, "{v}");
+    }
+    // A permission of article with an `_exists` on author, and a
+    // relationship of author to article.
+    let (s, v) = h
+        .meta(json!({"type": "pg_create_select_permission", "args": {"table": "article", "role": "user",
+            "permission": {"columns": "*", "filter": {"_exists": {"_table": {"schema": "public", "name": "author"}, "_where": {"id": {"_eq": 1}}}}}}}))
+        .await;
+    assert_eq!(s, 200, "{v}");
+    let mut md = h.emu.metadata().await;
+    for t in md["sources"][0]["tables"].as_array_mut().unwrap() {
+        if t["table"]["name"] == "author" {
+            t["array_relationships"] = json!([{"name": "articles", "using": {"foreign_key_constraint_on": {"column": "author_id", "table": {"schema": "public", "name": "article"}}}}]);
+        }
+    }
+    let (s, v) = h
+        .meta(json!({"type": "replace_metadata", "args": md}))
+        .await;
+    assert_eq!(s, 200, "{v}");
+
+    let untrack = |t: &str, cascade: bool| json!({"type": "pg_untrack_table", "args": {"table": t, "cascade": cascade}});
+    let (s, v) = h.meta(untrack("author", false)).await;
+    assert_eq!(s, 400, "{v}");
+    assert_eq!(
+        v,
+        json!({"path": "$.args", "error": "cannot drop due to the following dependent objects : permission article.user.select in source \"default\"", "code": "dependency-error"})
+    );
+    let (s, v) = h.meta(untrack("article", false)).await;
+    assert_eq!(s, 400, "{v}");
+    assert_eq!(
+        v["error"],
+        "cannot drop due to the following dependent objects : relationship author.articles in source \"default\""
+    );
+
+    // With cascade the dependents go too.
+    let (s, v) = h.meta(untrack("author", true)).await;
+    assert_eq!(s, 200, "{v}");
+    let md = h.emu.metadata().await;
+    let tables = md["sources"][0]["tables"].as_array().unwrap();
+    assert_eq!(tables.len(), 1, "{md}");
+    assert!(tables[0].get("select_permissions").is_none(), "{md}");
+    h.emu.stop().await;
+}
+
+#[tokio::test]
+async fn a_column_a_preset_uses_cannot_change_type() {
+    let h = setup(false).await;
+    h.sql(
+        "CREATE TABLE public.items (id int PRIMARY KEY, owner text, title text)",
+        false,
+    )
+    .await;
+    let (s, v) = h.track(json!({})).await;
+    assert_eq!(s, 200, "{v}");
+    let (s, v) = h
+        .meta(json!({"type": "pg_create_insert_permission", "args": {"table": "items", "role": "user",
+            "permission": {"check": {}, "columns": ["title"], "set": {"owner": "X-Hasura-User-Id"}}}}))
+        .await;
+    assert_eq!(s, 200, "{v}");
+
+    let (s, v) = h
+        .sql(
+            "ALTER TABLE public.items ALTER COLUMN owner TYPE varchar(20)",
+            false,
+        )
+        .await;
+    assert_eq!(s, 400, "{v}");
+    assert_eq!(
+        v,
+        json!({"path": "$.args", "error": "cannot change type of column \"owner\" in table \"items\" because of the following dependencies : permission items.user.insert in source \"default\"", "code": "dependency-error"})
+    );
+    // Rolled back: still text. A column no preset uses may change.
+    let (_, v) = h
+        .sql("SELECT data_type FROM information_schema.columns WHERE table_name = 'items' AND column_name = 'owner'", true)
+        .await;
+    assert_eq!(v["result"][1][0], "text", "{v}");
+    let (s, v) = h
+        .sql(
+            "ALTER TABLE public.items ALTER COLUMN title TYPE varchar(20)",
+            false,
+        )
         .await;
     assert_eq!(s, 200, "{v}");
     h.emu.stop().await;
