@@ -14,6 +14,7 @@ mod pg_temp;
 mod run_sql;
 mod server;
 mod state;
+mod table_config;
 mod validate_input;
 
 use std::collections::BTreeMap;
