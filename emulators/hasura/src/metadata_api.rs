@@ -156,8 +156,14 @@ fn table_arg(cmd: &str, o: &Map<String, Value>) -> Result<QualifiedTable, QErr> 
     QualifiedTable::parse(v).map_err(|m| parse_failed(cmd, "$.args.table", m))
 }
 
+/// A role name is any non-empty text, not a GraphQL name: `RoleName` wraps
+/// `NonEmptyText`, whose `FromJSON` fails "empty string not allowed"
+/// (graphql-engine `src-lib/Data/Text/NonEmpty.hs`).
 fn role_arg(cmd: &str, o: &Map<String, Value>) -> Result<String, QErr> {
     match o.get("role") {
+        Some(Value::String(s)) if s.is_empty() => {
+            Err(parse_failed(cmd, "$.args.role", "empty string not allowed"))
+        }
         Some(Value::String(s)) => Ok(s.clone()),
         Some(_) => Err(parse_failed(
             cmd,

@@ -179,6 +179,26 @@ async fn validate_input_is_stored_with_its_defaults() {
         json!({"type": "http", "definition": {"url": "http://x/v", "headers": [], "timeout": 10, "forward_client_headers": false}}),
         "{perm}"
     );
+    // A role is any non-empty text (`NonEmptyText`), not a GraphQL name.
+    let (s, v) = h
+        .meta(json!({"type": "pg_create_select_permission", "args": {"table": "items", "role": "team-lead.eu",
+            "permission": {"columns": "*", "filter": {}}}}))
+        .await;
+    assert_eq!(s, 200, "{v}");
+    let (s, v) = h
+        .meta(
+            json!({"type": "pg_create_select_permission", "args": {"table": "items", "role": "",
+            "permission": {"columns": "*", "filter": {}}}}),
+        )
+        .await;
+    assert_eq!(s, 400, "{v}");
+    parse_failed(
+        &v,
+        "pg_create_select_permission",
+        "$.args.role",
+        "empty string not allowed",
+    );
+
     let (s, v) = h
         .meta(create(
             json!({"type": "grpc", "definition": {"url": "http://x/v"}}),
