@@ -190,6 +190,47 @@ impl Model {
     }
 }
 
+/// graphql-parser-hs `mkName`: `[_A-Za-z][_0-9A-Za-z]*`.
+fn is_graphql_name(s: &str) -> bool {
+    let mut cs = s.chars();
+    matches!(cs.next(), Some(c) if c == '_' || c.is_ascii_alphabetic())
+        && cs.all(|c| c == '_' || c.is_ascii_alphanumeric())
+}
+
+impl Model {
+    /// Custom names must be GraphQL names. Hasura refuses a bad `custom_name`
+    /// or column `custom_name` ("<name> is not valid GraphQL name"), and
+    /// silently drops a bad root field name given as a string
+    /// (`FromJSON CustomRootField` uses `G.mkName`, graphql-engine
+    /// `server/src-lib/Hasura/Table/Cache.hs`), which would be a perpetual diff.
+    fn check_graphql_names(&self, diags: &mut Diagnostics) {
+        let mut names: Vec<(AttrPath, &str)> = Vec::new();
+        if let Some(n) = self.custom_name.as_deref() {
+            names.push((AttrPath::attr("custom_name"), n));
+        }
+        for (k, v) in self.custom_root_fields.known().into_iter().flatten() {
+            if let Some(n) = v.as_deref() {
+                names.push((AttrPath::attr("custom_root_fields").key(k), n));
+            }
+        }
+        for (col, c) in self.column_config.known().into_iter().flatten() {
+            if let Some(n) = c.custom_name.as_deref() {
+                let path = AttrPath::attr("column_config")
+                    .key(col)
+                    .child("custom_name");
+                names.push((path, n));
+            }
+        }
+        for (path, n) in names.into_iter().filter(|(_, n)| !is_graphql_name(n)) {
+            diags.add_attr_error(
+                path,
+                "Invalid GraphQL name",
+                format!("{n:?} is not a valid GraphQL name: use letters, digits and `_`, not starting with a digit."),
+            );
+        }
+    }
+}
+
 #[async_trait]
 impl Resource for TrackedTableResource {
     type Model = Model;
@@ -225,6 +266,7 @@ impl Resource for TrackedTableResource {
 
     fn validate(&self, config: &Model, diags: &mut Diagnostics) {
         validate_names(&config.source, &config.schema, &config.name, diags);
+        config.check_graphql_names(diags);
         let roots = config.custom_root_fields.known().into_iter().flatten();
         for (k, _) in roots.filter(|(k, _)| !ROOT_FIELDS.contains(&k.as_str())) {
             diags.add_attr_error(
@@ -324,6 +366,30 @@ impl Resource for TrackedTableResource {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn custom_names_are_graphql_names() {
+        let m = Model {
+            custom_name: "my table".into(),
+            custom_root_fields: Known(
+                [
+                    ("update_many".to_string(), Known("updateAll".to_string())),
+                    ("select".to_string(), Known("1st".to_string())),
+                ]
+                .into(),
+            ),
+            ..Default::default()
+        };
+        let mut diags = Diagnostics::new();
+        m.check_graphql_names(&mut diags);
+        let paths: Vec<String> = diags
+            .0
+            .iter()
+            .map(|d| d.path.as_ref().unwrap().to_string())
+            .collect();
+        assert_eq!(paths.len(), 2, "{paths:?}");
+        assert!(is_graphql_name("_a1") && !is_graphql_name("") && !is_graphql_name("a-b"));
+    }
 
     #[test]
     fn export_normalisation() {

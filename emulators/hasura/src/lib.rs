@@ -2,6 +2,8 @@
 //! Hasura Cloud env-var API, for tests and demos of the `hasura` Terraform provider.
 
 mod cloud;
+mod column_types;
+mod dependents;
 mod errors;
 mod graphql;
 mod graphql_parse;
@@ -13,6 +15,8 @@ mod rollout;
 mod run_sql;
 mod server;
 mod state;
+mod table_config;
+mod validate_input;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -37,6 +41,9 @@ pub struct HasuraConfig {
     pub restart_window: Duration,
     /// 0 picks a free port.
     pub port: u16,
+    /// `HASURA_GRAPHQL_READ_ONLY_MODE=true`: metadata writes and `run_sql`
+    /// that is not `read_only` are refused with Hasura's errors.
+    pub read_only: bool,
 }
 
 impl HasuraConfig {
@@ -50,6 +57,7 @@ impl HasuraConfig {
             tenant_id: random_uuid(),
             restart_window: Duration::from_millis(300),
             port: 0,
+            read_only: false,
         }
     }
 }
@@ -105,6 +113,7 @@ impl HasuraEmulator {
                 project_id: cfg.project_id.clone(),
                 tenant_id: cfg.tenant_id.clone(),
                 restart_window: cfg.restart_window,
+                read_only: cfg.read_only,
             },
             control: control.clone(),
             db,
@@ -114,6 +123,7 @@ impl HasuraEmulator {
             conn_task,
             endpoint: Default::default(),
             jwks: Default::default(),
+            stale_writes: Default::default(),
         });
         // The engine boots with the env the store holds (`rollout.rs`).
         let (_, booted) = state::load_env(&st.db, &cfg.tenant_id)
@@ -178,6 +188,16 @@ impl HasuraEmulator {
     /// before it is applied.
     pub fn fail_next_env_write(&self, fault: EnvWriteFault) {
         self.state.rollout.queue_fault(fault);
+    }
+
+    /// The next `n` metadata writes (commands that modify metadata, in a
+    /// `bulk` or not) lose a `resource_version` race: answered 409
+    /// `conflict`, nothing stored, as with several replicas
+    /// (`setMetadataInCatalog`, `Hasura/RQL/DDL/Schema/Catalog.hs`).
+    pub fn conflict_next(&self, n: u32) {
+        self.state
+            .stale_writes
+            .store(n, std::sync::atomic::Ordering::SeqCst);
     }
 
     pub async fn stop(self) {

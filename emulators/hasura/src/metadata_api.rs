@@ -5,6 +5,7 @@ use std::collections::HashSet;
 use axum::http::StatusCode;
 use serde_json::{json, Map, Value};
 
+use crate::dependents;
 use crate::errors::{parse_failed, QErr};
 use crate::metadata::{
     inconsistencies, Catalog, Inconsistency, Metadata, ObjId, QualifiedTable, TableConfig,
@@ -88,11 +89,33 @@ pub async fn handle(st: &AppState, body: &Value) -> Result<Value, QErr> {
         rv,
     };
     let result = ctx.exec(&env)?;
+    if env.modifies() && st.settings.read_only {
+        // graphql-engine `server/src-lib/Hasura/Server/API/Metadata.hs`
+        // (`runMetadataQuery`): the command runs in memory, then storing it
+        // is refused with `throw400 NotSupported`.
+        return Err(QErr::bad(
+            "not-supported",
+            "$",
+            "metadata cannot be modified in read-only mode",
+        ));
+    }
+    if env.modifies() && take_stale_write(st) {
+        st.control.count("metadata:conflict");
+        return Err(QErr::conflict(env.resource_version.unwrap_or(rv)));
+    }
     if env.modifies() {
         // Without a resource_version Hasura compares against the version it read.
         store_metadata(&st.db, env.resource_version.unwrap_or(rv), &ctx.md).await?;
     }
     Ok(result)
+}
+
+/// One injected `resource_version` conflict, if any are left (see `conflict_next`).
+fn take_stale_write(st: &AppState) -> bool {
+    use std::sync::atomic::Ordering;
+    st.stale_writes
+        .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+        .is_ok()
 }
 
 struct Ctx<'a> {
@@ -133,8 +156,14 @@ fn table_arg(cmd: &str, o: &Map<String, Value>) -> Result<QualifiedTable, QErr> 
     QualifiedTable::parse(v).map_err(|m| parse_failed(cmd, "$.args.table", m))
 }
 
+/// A role name is any non-empty text, not a GraphQL name: `RoleName` wraps
+/// `NonEmptyText`, whose `FromJSON` fails "empty string not allowed"
+/// (graphql-engine `src-lib/Data/Text/NonEmpty.hs`).
 fn role_arg(cmd: &str, o: &Map<String, Value>) -> Result<String, QErr> {
     match o.get("role") {
+        Some(Value::String(s)) if s.is_empty() => {
+            Err(parse_failed(cmd, "$.args.role", "empty string not allowed"))
+        }
         Some(Value::String(s)) => Ok(s.clone()),
         Some(_) => Err(parse_failed(
             cmd,
@@ -374,15 +403,22 @@ impl Ctx<'_> {
         let o = args_obj(cmd, args)?;
         let table = table_arg(cmd, o)?;
         let source = source_name(cmd, o)?;
-        let _cascade = bool_arg(cmd, o, "cascade")?;
+        let cascade = bool_arg(cmd, o, "cascade")?;
         let src = self.source_mut(&source)?;
-        if src.tables.remove(&table).is_none() {
+        if !src.tables.contains_key(&table) {
             return Err(QErr::bad(
                 "already-untracked",
                 "$.args",
                 format!("view/table already untracked: \"{table}\""),
             ));
         }
+        // Objects of other tables that need this one (see `dependents.rs`).
+        let deps = dependents::dependents(src, &table);
+        if !deps.is_empty() && !cascade {
+            return Err(dependents::dependency_error(&source, &deps));
+        }
+        dependents::purge(src, &deps);
+        src.tables.remove(&table);
         Ok(success())
     }
 

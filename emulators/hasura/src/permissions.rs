@@ -213,28 +213,9 @@ fn set_field(o: &Map<String, Value>) -> Result<Option<Map<String, Value>>, Parse
     }
 }
 
-/// Hasura fills `headers: []`, `timeout: 10`, `forward_client_headers: false` and omits them
-/// again on export; dropping them here gives the same export.
+/// Parsed and stored with Hasura's defaults filled in (see `validate_input.rs`).
 fn validate_input(o: &Map<String, Value>) -> Result<Option<Value>, ParseErr> {
-    let Some(v) = opt(o, "validate_input") else {
-        return Ok(None);
-    };
-    let Value::Object(vi) = v else {
-        return Err(perr(".validate_input", expected("ValidateInput", v)));
-    };
-    let mut vi = vi.clone();
-    if let Some(Value::Object(def)) = vi.get_mut("definition") {
-        if def.get("headers") == Some(&json!([])) {
-            def.remove("headers");
-        }
-        if def.get("timeout") == Some(&json!(10)) {
-            def.remove("timeout");
-        }
-        if def.get("forward_client_headers") == Some(&json!(false)) {
-            def.remove("forward_client_headers");
-        }
-    }
-    Ok(Some(canonical(&Value::Object(vi))))
+    crate::validate_input::parse(o)
 }
 
 const QUERY_ROOT_FIELDS: [&str; 3] = ["select", "select_by_pk", "select_aggregate"];

@@ -4,6 +4,7 @@
 use serde_json::{json, Map, Value};
 use tokio_postgres::SimpleQueryMessage;
 
+use crate::column_types;
 use crate::errors::QErr;
 use crate::metadata::{Catalog, Metadata, QualifiedTable};
 use crate::permissions::{bool_exp_columns, PermType};
@@ -19,6 +20,15 @@ pub async fn handle(st: &AppState, body: &Value) -> Result<Value, QErr> {
     };
     let typ = o.get("type").and_then(Value::as_str).unwrap_or_default();
     let args = o.get("args").cloned().unwrap_or(Value::Null);
+    // graphql-engine `server/src-lib/Hasura/Server/API/V2Query.hs` (`runQuery`):
+    // refused before anything runs when `queryModifiesUserDB`.
+    if st.settings.read_only && modifies_user_db(body) {
+        return Err(QErr::bad(
+            "not-supported",
+            "$",
+            "Cannot run write queries when read-only mode is enabled",
+        ));
+    }
     match typ {
         "run_sql" | "pg_run_sql" => run_sql(st, &args).await,
         "bulk" | "concurrent_bulk" => {
@@ -61,6 +71,22 @@ pub async fn handle(st: &AppState, body: &Value) -> Result<Value, QErr> {
             "$",
             format!("Unrecognised RQLQuery type: {other}"),
         )),
+    }
+}
+
+/// `queryModifiesUserDB` (V2Query.hs): `run_sql` unless `read_only`, a bulk
+/// if any of its queries does, never a `concurrent_bulk`.
+fn modifies_user_db(q: &Value) -> bool {
+    match q.get("type").and_then(Value::as_str).unwrap_or_default() {
+        "run_sql" | "pg_run_sql" => !q
+            .pointer("/args/read_only")
+            .and_then(Value::as_bool)
+            .unwrap_or(false),
+        "bulk" => q
+            .get("args")
+            .and_then(Value::as_array)
+            .is_some_and(|a| a.iter().any(modifies_user_db)),
+        _ => false,
     }
 }
 
@@ -160,15 +186,22 @@ async fn run_sql(st: &AppState, args: &Value) -> Result<Value, QErr> {
             .read_only(q.read_only)
             .start()
             .await?;
+        let types_before = match check {
+            true => Some(column_types::load(&tx).await?),
+            false => None,
+        };
         let messages = match tx.simple_query(&q.sql).await {
             Ok(m) => m,
             Err(e) => return Err(pg_error(&q.sql, &e)),
         };
-        if check {
+        if let Some(before) = types_before {
             let (md, rv) = load_metadata(&tx).await?;
+            column_types::check(&md, &before, &column_types::load(&tx).await?)?;
             let catalog = load_catalog(&tx).await?;
             let (new_md, dependents) = reconcile(&md, &catalog);
             if !dependents.is_empty() && !q.cascade {
+                let mut dependents = dependents;
+                dependents.sort();
                 return Err(QErr::bad(
                     "dependency-error",
                     "$.args",
@@ -298,8 +331,10 @@ fn reconcile(md: &Metadata, catalog: &Catalog) -> (Metadata, Vec<String>) {
     (out, dependents)
 }
 
+/// `reportSchemaObj` (`Hasura/RQL/Types/SchemaCacheTypes.hs`), with its
+/// `inSource` suffix; the list is sorted, as `reportSchemaObjs` sorts it.
 fn permission_name(t: &QualifiedTable, role: &str, pt: PermType) -> String {
-    format!("permission {t}.{role}.{}", pt.code())
+    format!("permission {t}.{role}.{} in source \"default\"", pt.code())
 }
 
 #[cfg(test)]

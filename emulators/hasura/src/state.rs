@@ -20,6 +20,8 @@ pub struct Settings {
     pub project_id: String,
     pub tenant_id: String,
     pub restart_window: Duration,
+    /// Hasura's read-only mode (`HASURA_GRAPHQL_READ_ONLY_MODE`).
+    pub read_only: bool,
 }
 
 pub struct AppState {
@@ -39,6 +41,9 @@ pub struct AppState {
     pub endpoint: std::sync::OnceLock<String>,
     /// JWKS fetched for `/v1/graphql` JWT verification, per `jwk_url`.
     pub jwks: crate::graphql::JwksCache,
+    /// How many metadata writes still to answer with a `resource_version`
+    /// conflict, as a replica whose write raced another replica's does.
+    pub stale_writes: std::sync::atomic::AtomicU32,
 }
 
 pub type Shared = Arc<AppState>;

@@ -484,7 +484,7 @@ async fn run_sql_ddl_keeps_metadata_consistent() {
         (s, v),
         (
             400,
-            json!({"path": "$.args", "error": "cannot drop due to the following dependent objects : permission author.user.select", "code": "dependency-error"})
+            json!({"path": "$.args", "error": "cannot drop due to the following dependent objects : permission author.user.select in source \"default\"", "code": "dependency-error"})
         )
     );
     // Rolled back: the column is still there.

@@ -72,12 +72,17 @@ pub fn permission_landed(export: &Export, cmds: &[Value]) -> bool {
 }
 
 /// A create's args and an exported entry describe the same permission.
-/// Export omits defaults (`false`, `[]`, `{}`, null), and may reorder lists.
+/// Export omits defaults (`false`, `[]`, `{}`, null), and may reorder lists
+/// (graphql-engine `Hasura/RQL/Types/Metadata/Serialization.hs`). A comment
+/// is kept as written, `""` included (`maybeCommentToMaybeOrdPair`).
 fn same_entry(args: &PermArgs, entry: &Value) -> bool {
     let entry = PermArgs::deserialize(entry).unwrap_or_default();
-    let text = |v: &PermArgs| v.comment.0.clone().filter(|s| !s.is_empty());
-    text(args) == text(&entry) && normalize(&args.permission) == normalize(&entry.permission)
+    args.comment.0 == entry.comment.0 && normalize(&args.permission) == normalize(&entry.permission)
 }
+
+/// Lists exported as configured even when empty: `[]` exposes no root field,
+/// absent exposes all (`ARFAllowConfiguredRootFields` in `selPermToOrdJSON`).
+const KEPT_WHEN_EMPTY: [&str; 2] = ["query_root_fields", "subscription_root_fields"];
 
 fn normalize(v: &Value) -> Value {
     let Some(o) = v.as_object() else {
@@ -87,7 +92,7 @@ fn normalize(v: &Value) -> Value {
     for (k, x) in o {
         let default = match x {
             Value::Null | Value::Bool(false) => true,
-            Value::Array(a) => a.is_empty(),
+            Value::Array(a) => a.is_empty() && !KEPT_WHEN_EMPTY.contains(&k.as_str()),
             Value::Object(m) => m.is_empty() && k != "filter" && k != "check",
             _ => false,
         };
@@ -95,6 +100,7 @@ fn normalize(v: &Value) -> Value {
             continue;
         }
         let x = match x.as_array() {
+            _ if k == "validate_input" => validate_input_form(x),
             Some(a) if a.iter().all(Value::is_string) => {
                 let mut s: Vec<&str> = a.iter().filter_map(Value::as_str).collect();
                 s.sort_unstable();
@@ -105,6 +111,23 @@ fn normalize(v: &Value) -> Value {
         out.insert(k.clone(), x);
     }
     Value::Object(out)
+}
+
+/// `validate_input` as Hasura stores it: its `ToJSON` writes the parsed
+/// defaults back out (`Hasura/RQL/Types/Permission.hs`,
+/// `FromJSON (ValidateInputHttpDefinition webhook)`).
+fn validate_input_form(v: &Value) -> Value {
+    let mut v = v.clone();
+    if let Some(def) = v.get_mut("definition").and_then(Value::as_object_mut) {
+        for (k, d) in [
+            ("headers", Value::Array(vec![])),
+            ("timeout", Value::from(10)),
+            ("forward_client_headers", Value::Bool(false)),
+        ] {
+            def.entry(k).or_insert(d);
+        }
+    }
+    v
 }
 
 #[cfg(test)]
@@ -148,6 +171,23 @@ mod tests {
             &x,
             &[create(json!({"columns": ["id"], "filter": {}}))]
         ));
+        // `[]` root fields expose nothing: not the same as leaving them out.
+        let none =
+            create(json!({"columns": ["id", "name"], "filter": {}, "query_root_fields": []}));
+        assert!(!permission_landed(&x, std::slice::from_ref(&none)));
+        let x_none = export(
+            json!([{"role": "user", "permission": {"columns": ["id", "name"], "filter": {}, "query_root_fields": []}}]),
+        );
+        assert!(permission_landed(&x_none, std::slice::from_ref(&none)));
+        assert!(!permission_landed(&x_none, std::slice::from_ref(&same)));
+        // An empty comment is a comment.
+        let mut commented = none.clone();
+        commented["args"]["comment"] = json!("");
+        assert!(!permission_landed(
+            &x_none,
+            std::slice::from_ref(&commented)
+        ));
+
         let empty = export(json!([]));
         assert!(permission_landed(&empty, &[drop()]));
         assert!(!permission_landed(&empty, std::slice::from_ref(&same)));

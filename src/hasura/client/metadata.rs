@@ -9,6 +9,7 @@ use serde_json::{json, Value};
 use tokio_util::sync::CancellationToken;
 
 use crate::http::Idempotency;
+use crate::settle::{settle_when, ReadBack, Settle, Unsettled};
 
 use super::lenient::Lenient;
 use super::{Engine, HasuraError};
@@ -204,7 +205,17 @@ impl Engine {
         *self.export.lock().await = None;
     }
 
-    /// One metadata command. `resource_version` makes it a compare-and-swap.
+    /// One metadata command. `resource_version` makes it a compare-and-swap,
+    /// whose conflict is the caller's to settle (it must re-read what it
+    /// writes). Without one, Hasura still compares against the version it
+    /// read when the request started, and answers 409 `conflict` ("metadata
+    /// resource version referenced (N) did not match current version") when
+    /// another writer, e.g. another replica, stored first
+    /// (`setMetadataInCatalog`, graphql-engine
+    /// `server/src-lib/Hasura/RQL/DDL/Schema/Catalog.hs`; the envelope's
+    /// `resource_version` defaults to the fetched one in `runMetadataQuery`,
+    /// `Hasura/Server/API/Metadata.hs`). Nothing was stored then, so the
+    /// command is re-read and sent again, like a `bulk` (see `batch.rs`).
     pub async fn command(
         &self,
         cancel: &CancellationToken,
@@ -213,15 +224,39 @@ impl Engine {
         resource_version: Option<i64>,
     ) -> Result<Value, HasuraError> {
         let mut body = json!({"type": typ, "args": args});
-        if let Some(rv) = resource_version {
-            body["resource_version"] = json!(rv);
-        }
-        let idem = if resource_version.is_some() {
-            Idempotency::Idempotent
-        } else {
-            Idempotency::Unsafe
+        let Some(rv) = resource_version else {
+            let how = Settle {
+                resending: "metadata changed concurrently (resource_version conflict); re-reading and sending the command again",
+                landed: None,
+                table: None,
+                resends: CONFLICT_RETRIES as u32,
+                backoff: false,
+            };
+            return settle_when(
+                cancel,
+                &how,
+                HasuraError::is_conflict,
+                || self.send(cancel, typ, &body, Idempotency::Unsafe),
+                // `send` dropped the cached export: the next read is fresh.
+                |_| async { Ok(ReadBack::Absent) },
+            )
+            .await
+            .map_err(Unsettled::into_last_error);
         };
-        let r = self.post(cancel, PATH, typ, &body, idem).await;
+        body["resource_version"] = json!(rv);
+        self.send(cancel, typ, &body, Idempotency::Idempotent).await
+    }
+
+    /// Sends a command; the cached export is dropped after anything that may
+    /// have changed the metadata (success, lost answer, conflict).
+    async fn send(
+        &self,
+        cancel: &CancellationToken,
+        typ: &str,
+        body: &Value,
+        idem: Idempotency,
+    ) -> Result<Value, HasuraError> {
+        let r = self.post(cancel, PATH, typ, body, idem).await;
         if r.as_ref()
             .map_or_else(|e| e.status().is_none() || e.is_conflict(), |_| true)
         {
@@ -252,4 +287,47 @@ pub fn is_already_gone(e: &HasuraError) -> bool {
     e.code_is("already-untracked")
         || e.code_is("not-exists")
         || (e.status_is(400) && e.message().contains("does not exist"))
+}
+
+/// A command outside `bulk` that loses `resource_version` races, against
+/// the Hasura emulator answering as a replica that lost one would.
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+    use tokio_util::sync::CancellationToken;
+
+    use super::super::catalog::emulated::Emulated;
+    use super::CONFLICT_RETRIES;
+
+    #[tokio::test]
+    async fn a_command_that_lost_a_race_is_sent_again() {
+        let env = Emulated::start().await;
+        env.out_of_band("CREATE TABLE public.t (id int PRIMARY KEY)")
+            .await;
+        let engine = env.engine();
+        let cancel = CancellationToken::new();
+        let conflicts = || env.emu.control.counters()["ops"]["metadata:conflict"].as_u64();
+        let args = json!({"source": "default", "table": {"schema": "public", "name": "t"}});
+
+        env.emu.conflict_next(3);
+        engine
+            .command(&cancel, "pg_track_table", args.clone(), None)
+            .await
+            .expect("tracked after three conflicts");
+        assert_eq!(conflicts(), Some(3));
+        let export = engine.export(&cancel).await.unwrap();
+        assert!(export.table("default", "public", "t").is_some());
+
+        // Bounded: a conflict that never ends is reported as itself.
+        env.emu.control.reset_counters();
+        env.emu.conflict_next(1000);
+        let e = engine
+            .command(&cancel, "pg_untrack_table", args, None)
+            .await
+            .unwrap_err();
+        assert!(e.is_conflict(), "{e}");
+        assert_eq!(conflicts(), Some(CONFLICT_RETRIES as u64 + 1));
+        env.emu.conflict_next(0);
+        env.stop().await;
+    }
 }

@@ -7,6 +7,7 @@
 mod boolexp;
 mod boolexp_form;
 mod commands;
+mod defaults;
 mod plan;
 mod readback;
 mod validate;
@@ -153,14 +154,14 @@ impl Resource for PermissionResource {
                 Attribute::typed("columns", Type::list(Type::String)).optional().describe("Columns the role may read (select), set (insert, update). `[\"*\"]` means all columns, including ones added later. Required for select and update; optional for insert (all columns when unset); not allowed for delete. Compared as a set. Every column must exist in the table once the plan is applied, or the plan fails: when `table` refers to a `hasura_table` (e.g. `hasura_table.users.name`), a column it adds in the same apply counts and one it drops does not."),
                 Attribute::string("filter").optional().validate(JsonObject).semantic_eq(json_eq_in::<HasuraBoolExp>).describe("Row filter, a Hasura boolean expression as JSON (`jsonencode({id = {_eq = \"X-Hasura-User-Id\"}})`); `{}` allows every row. Required for select, update and delete; not allowed for insert. Compared by meaning, in the form Hasura stores it: key order, whitespace and `$`-spelt connectives (`$or` for `_or`) never cause a diff."),
                 Attribute::string("check").optional().validate(JsonObject).semantic_eq(json_eq_in::<HasuraBoolExp>).describe("Boolean expression (JSON) every inserted row, or every row after an update, must satisfy. Required for insert, optional for update."),
-                Attribute::typed("set", Type::map(Type::String)).optional().describe("Column presets: column -> static value or session variable name (`X-Hasura-User-Id`). Insert and update only."),
+                Attribute::typed("set", Type::map(Type::String)).optional_computed().describe("Column presets: column -> static value or session variable name (`X-Hasura-User-Id`). Insert and update only; unset means `{}` (no presets)."),
                 Attribute::int("limit").optional().validate(IntBetween(0, i64::MAX)).describe(only("select") + " Maximum number of rows returned."),
-                Attribute::bool("allow_aggregations").optional().describe(only("select") + " Allows aggregate queries. Unset means `false`."),
-                Attribute::typed("computed_fields", Type::list(Type::String)).optional().describe(only("select") + " Computed fields the role may read."),
+                Attribute::bool("allow_aggregations").optional_computed().describe(only("select") + " Allows aggregate queries. Unset means `false`."),
+                Attribute::typed("computed_fields", Type::list(Type::String)).optional_computed().describe(only("select") + " Computed fields the role may read. Unset means `[]`."),
                 Attribute::typed("query_root_fields", Type::set(Type::String)).optional().describe(only("select") + " Query root fields exposed: any of `select`, `select_by_pk`, `select_aggregate`. Unset exposes all; `[]` exposes none (useful for access through relationships only)."),
                 Attribute::typed("subscription_root_fields", Type::set(Type::String)).optional().describe(only("select") + " Subscription root fields exposed: any of `select`, `select_by_pk`, `select_aggregate`, `select_stream`. Unset exposes all; `[]` exposes none."),
-                Attribute::bool("backend_only").optional().describe("Insert, update and delete only: the permission applies only to requests with the admin secret and `x-hasura-use-backend-only-permissions: true`. Unset means `false`."),
-                Attribute::string("validate_input").optional().validate(JsonObject).semantic_eq(json_eq).describe("Insert, update and delete only: input validation webhook as JSON, e.g. `jsonencode({type = \"http\", definition = {url = \"https://...\"}})`."),
+                Attribute::bool("backend_only").optional_computed().describe("Insert, update and delete only: the permission applies only to requests with the admin secret and `x-hasura-use-backend-only-permissions: true`. Unset means `false`."),
+                Attribute::string("validate_input").optional().validate(JsonObject).semantic_eq(json_eq).describe("Insert, update and delete only: input validation webhook as JSON, e.g. `jsonencode({type = \"http\", definition = {url = \"https://...\"}})`. Compared as Hasura stores it: `headers = []`, `timeout = 10` and `forward_client_headers = false` are its defaults, spelled out or not."),
                 Attribute::string("comment").optional().describe("Comment on the permission."),
             ],
         )
@@ -173,6 +174,7 @@ impl Resource for PermissionResource {
     async fn modify_plan(&self, ctx: &Ctx, plan: Plan<'_, Model>) {
         let p = &mut *plan.planned;
         p.id = p.planned_id();
+        p.plan_defaults(plan.config, plan.prior);
         // Same columns in another order are the same permission.
         if let Some(prior) = plan.prior {
             for (planned, prior) in [

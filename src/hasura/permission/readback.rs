@@ -1,6 +1,5 @@
 //! A permission as `export_metadata` shows it, read back into the model by
 //! Hasura's export rules so that a permission Terraform wrote never diffs.
-use std::collections::BTreeMap;
 
 use serde::Deserialize;
 use serde_json::Value as J;
@@ -10,7 +9,7 @@ use crate::framework::{Ctx, Diagnostics, IntoDiags, Known, Null, Value};
 
 use super::super::client::Engine;
 use super::commands::{Columns, HasuraPermission};
-use super::{names, same_names, Model, Names};
+use super::{defaults, names, same_names, Model, Names};
 
 /// A `<action>_permissions[]` entry of an exported table.
 #[derive(Debug, Deserialize)]
@@ -45,15 +44,6 @@ pub(super) async fn exported(
     })
 }
 
-/// `true`, or the prior's explicit `false` where the export left the default out.
-fn bool_attr(got: Option<bool>, prior: &Value<bool>) -> Value<bool> {
-    match got {
-        Some(true) => Known(true),
-        _ if *prior == Known(false) => Known(false),
-        _ => Null,
-    }
-}
-
 /// Lists Hasura may reorder: keep the prior order when they hold the same names.
 fn list_attr(got: Option<Vec<String>>, prior: &Names) -> Names {
     match got {
@@ -65,7 +55,6 @@ fn list_attr(got: Option<Vec<String>>, prior: &Names) -> Names {
                 got
             }
         }
-        None if prior.known().is_some_and(Vec::is_empty) => Known(vec![]),
         None => Null,
     }
 }
@@ -73,10 +62,11 @@ fn list_attr(got: Option<Vec<String>>, prior: &Names) -> Names {
 impl Model {
     /// The model for an exported entry, read by Hasura's export rules:
     /// defaults (`false`, `[]`, `{}`, null update `check`) are omitted on
-    /// export, so an absent value equals the prior's explicit default.
+    /// export, so an absent value is the action's default (see `defaults`).
     pub(super) fn from_export(entry: Entry, prior: &Model) -> Model {
         let p = entry.permission;
-        let json_attr = |v: Option<J>| Value::from(v.as_ref().map(canonical));
+        let action = prior.action();
+        let json_attr = |v: Option<J>| -> Value<String> { Value::from(v.as_ref().map(canonical)) };
         let columns = match p.columns {
             Some(Columns::All(s)) => names([s]),
             Some(Columns::Listed(c)) => list_attr(Some(c), &prior.columns),
@@ -94,8 +84,15 @@ impl Model {
                     })
                     .collect(),
             ),
-            _ if prior.set.known().is_some_and(BTreeMap::is_empty) => Known(BTreeMap::new()),
-            _ => Null,
+            _ => defaults::exported_set(action),
+        };
+        // Hasura writes the webhook's defaults back out: the prior's
+        // spelling stands while it means the same.
+        let validate_input = match (json_attr(p.validate_input), prior.validate_input.as_deref()) {
+            (Known(got), Some(was)) if defaults::same_validate_input(&got, was) => {
+                Known(was.to_string())
+            }
+            (got, _) => got,
         };
         Model {
             id: Known(prior.id()),
@@ -109,12 +106,19 @@ impl Model {
             check: json_attr(p.check),
             set,
             limit: p.limit.into(),
-            allow_aggregations: bool_attr(p.allow_aggregations, &prior.allow_aggregations),
-            computed_fields: list_attr(p.computed_fields, &prior.computed_fields),
+            allow_aggregations: defaults::exported_bool(
+                "allow_aggregations",
+                action,
+                p.allow_aggregations,
+            ),
+            computed_fields: match p.computed_fields {
+                Some(c) => list_attr(Some(c), &prior.computed_fields),
+                None => defaults::exported_names("computed_fields", action),
+            },
             query_root_fields: p.query_root_fields.map_or(Null, names),
             subscription_root_fields: p.subscription_root_fields.map_or(Null, names),
-            backend_only: bool_attr(p.backend_only, &prior.backend_only),
-            validate_input: json_attr(p.validate_input),
+            backend_only: defaults::exported_bool("backend_only", action, p.backend_only),
+            validate_input,
             comment: entry.comment.into(),
         }
     }
@@ -123,6 +127,8 @@ impl Model {
 #[cfg(test)]
 mod tests {
     use serde_json::json;
+
+    use std::collections::BTreeMap;
 
     use super::super::tests::prior;
     use super::*;
@@ -140,10 +146,14 @@ mod tests {
         p.set = Known(BTreeMap::new());
         p.backend_only = false.into();
         let entry = json!({"role": "user", "permission": {"columns": ["id", "name"], "filter": {"id": {"_eq": "X-Hasura-User-Id"}}, "check": null}});
-        let m = from_export(entry, &p);
+        let m = from_export(entry.clone(), &p);
         assert_eq!(m.columns, p.columns);
         assert_eq!(m.check, Null);
         assert_eq!(m.set, Known(BTreeMap::new()));
+        assert_eq!(
+            from_export(entry, &prior("update")).set,
+            Known(BTreeMap::new())
+        );
         assert_eq!(m.backend_only, Known(false));
         assert_eq!(m.filter, p.filter);
         assert_eq!(m.id.as_deref(), Some("default.public.users.user.update"));
@@ -156,7 +166,11 @@ mod tests {
         let m = from_export(entry, &s);
         assert_eq!(m.columns, names(["*"]));
         assert_eq!(m.filter.as_deref(), Some("{}"));
-        assert_eq!(m.allow_aggregations, Null);
+        // Left out on export: Hasura's default, whatever the prior said.
+        assert_eq!(m.allow_aggregations, Known(false));
+        assert_eq!(m.computed_fields, Known(vec![]));
+        assert_eq!(m.backend_only, Null);
+        assert_eq!(m.set, Null);
         assert_eq!(m.query_root_fields, Known(vec![]));
         assert_eq!(m.limit, Known(5));
         assert_eq!(m.comment.as_deref(), Some("c"));
