@@ -4,8 +4,8 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
 use crate::framework::{
-    ApplyError, AttrPath, Attribute, Ctx, Diagnostics, IntoDiags, RequiresReplace, Resource,
-    Schema, StrCheck, UseStateForUnknown, Value,
+    ApplyError, AttrPath, Attribute, Ctx, Diagnostics, IntoDiags, Invalid, RequiresReplace,
+    Resource, Schema, StrCheck, UseStateForUnknown, Value,
 };
 use crate::settle::{settle, ReadBack, Settle};
 
@@ -36,7 +36,7 @@ const CREATE_RESENDS: u32 = 3;
 /// A redirect URL is `scheme:...`: `https://` or an app's custom scheme
 /// (CreateRedirectURL: "prefixed with `https://` or a custom scheme").
 /// Schemes that run code in a browser are never a redirect target.
-pub fn check_redirect_url(u: &str) -> Result<(), String> {
+pub fn check_redirect_url(u: &str) -> Result<(), Invalid> {
     let parsed = url::Url::parse(u).map_err(|e| {
         format!("must be an absolute URL with a scheme, such as `https://app.example.com/sso-callback` or `myapp://oauth-callback` ({e})")
     })?;
@@ -47,7 +47,8 @@ pub fn check_redirect_url(u: &str) -> Result<(), String> {
         return Err(format!(
             "uses the `{}:` scheme, which is not a redirect target",
             parsed.scheme()
-        ));
+        )
+        .into());
     }
     Ok(())
 }

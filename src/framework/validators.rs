@@ -15,9 +15,26 @@ impl<F: Fn(&Value, &AttrPath, &mut Diagnostics) + Send + Sync> Validator for F {
     }
 }
 
-/// A check on a string attribute, as a validator: the summary and the
-/// check, whose error completes the sentence "`<attribute>` ...".
-pub struct StrCheck(pub &'static str, pub fn(&str) -> Result<(), String>);
+/// Why a value is refused, worded to complete the sentence "`<attribute>`
+/// ...". Never quotes a value that may be secret.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct Invalid(pub String);
+
+impl From<String> for Invalid {
+    fn from(s: String) -> Self {
+        Invalid(s)
+    }
+}
+
+impl From<&str> for Invalid {
+    fn from(s: &str) -> Self {
+        Invalid(s.into())
+    }
+}
+
+/// A check on a string attribute, as a validator: the summary and the check.
+pub struct StrCheck(pub &'static str, pub fn(&str) -> Result<(), Invalid>);
 
 impl Validator for StrCheck {
     fn validate(&self, v: &Value, path: &AttrPath, diags: &mut Diagnostics) {

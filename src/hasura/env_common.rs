@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use crate::framework::IntoDiags;
-use crate::framework::{Attribute, Ctx, Diagnostics, RequiresReplace, StrCheck};
+use crate::framework::{Attribute, Ctx, Diagnostics, Invalid, RequiresReplace, StrCheck};
 
 use super::client::cloud::{Cloud, EnvChange, Project, TenantEnv};
 use super::client::HasuraClient;
@@ -65,7 +65,7 @@ pub fn project_id_attribute() -> Attribute {
 /// A Hasura Cloud project id is a UUID (8-4-4-4-12 hex digits). Checked at
 /// validate time so a bad value gets a diagnostic on `project_id`, and so it
 /// never reaches a request (e.g. as `../../admin`).
-pub fn check_project_id(p: &str) -> Result<(), String> {
+pub fn check_project_id(p: &str) -> Result<(), Invalid> {
     let groups: Vec<&str> = p.split('-').collect();
     let ok = groups.len() == 5
         && groups
@@ -80,7 +80,7 @@ pub fn check_project_id(p: &str) -> Result<(), String> {
 }
 
 /// An env var name: letters, digits and `_`, not starting with a digit.
-pub fn check_key(k: &str) -> Result<(), String> {
+pub fn check_key(k: &str) -> Result<(), Invalid> {
     let mut chars = k.chars();
     match chars.next() {
         None => Err("must not be empty".into()),

@@ -5,8 +5,8 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
 use crate::framework::{
-    ApplyError, AttrPath, Attribute, Ctx, Diagnostics, Plan, RequiresReplace, Resource, Schema,
-    Value,
+    ApplyError, AttrPath, Attribute, Ctx, Diagnostics, Invalid, Plan, RequiresReplace, Resource,
+    Schema, Value,
 };
 
 use super::client::cloud::EnvChange;
@@ -158,7 +158,7 @@ impl Resource for EnvVarResource {
             Some((p, k)) => (Some(p.to_string()), k.to_string()),
             None => (None, id.to_string()),
         };
-        let invalid = |what: &str, e: String| {
+        let invalid = |what: &str, e: Invalid| {
             Diagnostics::error(
                 "Invalid import id",
                 format!("The {what} in {id:?} {e}. Expected `<KEY>` or `<project_id>/<KEY>`."),

@@ -3,28 +3,35 @@
 //! `quote_literal` here; `default` expressions are the one documented
 //! exception and are checked by `check_default_expr`.
 
+use crate::framework::Invalid;
+
+/// PostgreSQL refuses a NUL byte anywhere in SQL text, quoted or not.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0} cannot contain NUL bytes")]
+pub struct NulByte(&'static str);
+
 /// PostgreSQL truncates identifiers longer than this (NAMEDATALEN - 1) bytes.
 pub const MAX_IDENT_BYTES: usize = 63;
 
 /// A double-quoted identifier; embedded double quotes are doubled.
-pub fn quote_ident(s: &str) -> Result<String, String> {
+pub fn quote_ident(s: &str) -> Result<String, NulByte> {
     if s.contains('\0') {
-        return Err("identifiers cannot contain NUL bytes".into());
+        return Err(NulByte("identifiers"));
     }
     Ok(format!("\"{}\"", s.replace('"', "\"\"")))
 }
 
 /// A standard string literal (`standard_conforming_strings = on`, the
 /// default since PostgreSQL 9.1): single quotes doubled, backslashes literal.
-pub fn quote_literal(s: &str) -> Result<String, String> {
+pub fn quote_literal(s: &str) -> Result<String, NulByte> {
     if s.contains('\0') {
-        return Err("text values cannot contain NUL bytes".into());
+        return Err(NulByte("text values"));
     }
     Ok(format!("'{}'", s.replace('\'', "''")))
 }
 
 /// `"schema"."table"`.
-pub fn qualified(schema: &str, table: &str) -> Result<String, String> {
+pub fn qualified(schema: &str, table: &str) -> Result<String, NulByte> {
     Ok(format!("{}.{}", quote_ident(schema)?, quote_ident(table)?))
 }
 
@@ -32,7 +39,7 @@ pub fn qualified(schema: &str, table: &str) -> Result<String, String> {
 /// roles. Quoting would make any name safe, but a quote or `;` in a name is
 /// almost always an injection attempt or a copy-paste slip, so it is refused
 /// at validate time instead of creating an object nobody can type.
-pub fn check_name(s: &str) -> Result<(), String> {
+pub fn check_name(s: &str) -> Result<(), Invalid> {
     if s.is_empty() {
         return Err("must not be empty".into());
     }
@@ -40,7 +47,8 @@ pub fn check_name(s: &str) -> Result<(), String> {
         return Err(format!(
             "is {} bytes long; PostgreSQL names are at most {MAX_IDENT_BYTES} bytes",
             s.len()
-        ));
+        )
+        .into());
     }
     if let Some(c) = s
         .chars()
@@ -48,7 +56,8 @@ pub fn check_name(s: &str) -> Result<(), String> {
     {
         return Err(format!(
             "contains {c:?}; names may not contain quotes, backslashes, `;` or control characters"
-        ));
+        )
+        .into());
     }
     if s != s.trim() {
         return Err("has leading or trailing whitespace".into());
@@ -59,7 +68,7 @@ pub fn check_name(s: &str) -> Result<(), String> {
 /// A column `default` is pasted into DDL as an SQL expression (that is what
 /// makes `now()` or `gen_random_uuid()` possible), so it must be a single
 /// expression: no `;`, no comments and balanced parentheses outside quotes.
-pub fn check_default_expr(s: &str) -> Result<(), String> {
+pub fn check_default_expr(s: &str) -> Result<(), Invalid> {
     if s.trim().is_empty() {
         return Err("must not be empty; leave `default` unset for no default".into());
     }
@@ -126,7 +135,7 @@ pub fn format_id(parts: &[&str]) -> String {
         .join(".")
 }
 
-pub fn parse_id(id: &str) -> Result<Vec<String>, String> {
+pub fn parse_id(id: &str) -> Result<Vec<String>, Invalid> {
     let mut parts = Vec::new();
     let mut chars = id.chars().peekable();
     loop {
@@ -135,7 +144,7 @@ pub fn parse_id(id: &str) -> Result<Vec<String>, String> {
             chars.next();
             loop {
                 match chars.next() {
-                    None => return Err(format!("{id:?} has an unterminated quoted part")),
+                    None => return Err(format!("{id:?} has an unterminated quoted part").into()),
                     Some('"') if chars.peek() == Some(&'"') => {
                         chars.next();
                         part.push('"');
@@ -147,9 +156,9 @@ pub fn parse_id(id: &str) -> Result<Vec<String>, String> {
             match chars.peek() {
                 None | Some('.') => {}
                 Some(_) => {
-                    return Err(format!(
-                        "{id:?}: a quoted part must be followed by `.` or the end"
-                    ))
+                    return Err(
+                        format!("{id:?}: a quoted part must be followed by `.` or the end").into(),
+                    )
                 }
             }
         } else {
@@ -158,7 +167,7 @@ pub fn parse_id(id: &str) -> Result<Vec<String>, String> {
                     break;
                 }
                 if c == '"' {
-                    return Err(format!("{id:?}: `\"` may only open a quoted part"));
+                    return Err(format!("{id:?}: `\"` may only open a quoted part").into());
                 }
                 part.push(c);
                 chars.next();

@@ -5,21 +5,7 @@ use serde_json::Value;
 
 /// Why the engine would refuse a JWT config. Never quotes the value: it may
 /// hold an HMAC secret.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0}")]
-pub struct Invalid(String);
-
-impl From<String> for Invalid {
-    fn from(s: String) -> Self {
-        Invalid(s)
-    }
-}
-
-impl From<&str> for Invalid {
-    fn from(s: &str) -> Self {
-        Invalid(s.into())
-    }
-}
+pub use crate::framework::Invalid;
 
 pub const JWT_SECRET: &str = "HASURA_GRAPHQL_JWT_SECRET";
 pub const JWT_SECRETS: &str = "HASURA_GRAPHQL_JWT_SECRETS";
@@ -247,8 +233,8 @@ pub fn validate_config(v: &Value) -> Result<(), Invalid> {
 mod tests {
     use super::*;
 
-    fn check(v: &str) -> Result<(), String> {
-        validate_env(JWT_SECRET, v).map_err(|e| e.to_string())
+    fn check(v: &str) -> Result<(), Invalid> {
+        validate_env(JWT_SECRET, v)
     }
 
     #[test]
@@ -304,7 +290,9 @@ mod tests {
             ("ES256", RSA_PKCS1, "neither"),
             ("RS256", private, "private key"),
         ] {
-            let err = key(ty, pem).expect_err(&format!("{ty} with {pem:?} should be refused"));
+            let err = key(ty, pem)
+                .expect_err(&format!("{ty} with {pem:?} should be refused"))
+                .0;
             assert!(
                 err.contains(needle),
                 "{ty}: {err:?} should mention {needle:?}"
@@ -356,7 +344,7 @@ mod tests {
             (format!(r#"{{"type":"HS256","key":"{secret}""#), "JSON"),
             ("[]".to_string(), "object"),
         ] {
-            let e = check(&v).expect_err(&v);
+            let e = check(&v).expect_err(&v).0;
             assert!(e.contains(needle), "{v}: {e}");
             assert!(!e.contains(secret), "secret leaked: {e}");
         }

@@ -280,8 +280,8 @@ impl Engine {
         let sql = format!(
             "SELECT COALESCE((SELECT {TABLE_JSON} FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
  WHERE n.nspname = {} AND c.relname = {} AND c.relkind IN ('r', 'p')), 'null'::json)",
-            quote_literal(schema).map_err(HasuraError::other)?,
-            quote_literal(name).map_err(HasuraError::other)?
+            quote_literal(schema).map_err(|e| HasuraError::other(e.to_string()))?,
+            quote_literal(name).map_err(|e| HasuraError::other(e.to_string()))?
         );
         let v = self.query_json(cancel, source, &sql).await?;
         if v.is_null() {

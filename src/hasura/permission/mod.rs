@@ -269,7 +269,7 @@ fn parse_permission_id(id: &str) -> Result<[String; 5], Diagnostics> {
             format!("{why}. Expected `<source>.<schema>.<table>.<role>.<action>`, e.g. `default.public.users.user.select`; quote a part that contains a dot: `default.\"my.schema\".users.user.select`."),
         )
     };
-    let parts = parse_id(id).map_err(bad)?;
+    let parts = parse_id(id).map_err(|e| bad(e.to_string()))?;
     let count = parts.len();
     let parts = <[String; 5]>::try_from(parts)
         .map_err(|_| bad(format!("{id:?} has {count} parts, not 5")))?;

@@ -160,7 +160,7 @@ pub(super) async fn drop_checked(
     t: TableRef<'_>,
     check_metadata_consistency: bool,
 ) -> Result<(), HasuraError> {
-    let q = qualified(t.schema, t.name).map_err(HasuraError::other)?;
+    let q = qualified(t.schema, t.name).map_err(|e| HasuraError::other(e.to_string()))?;
     let sql = format!("DROP TABLE IF EXISTS {q};");
     let opts = SqlOptions {
         read_only: false,

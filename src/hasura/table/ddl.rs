@@ -3,25 +3,25 @@
 use std::collections::{BTreeMap, HashSet};
 
 use crate::framework::Value::Known;
-use crate::framework::{AttrPath, Diagnostics};
+use crate::framework::{AttrPath, Diagnostics, Invalid};
 
 use super::super::client::catalog::{CatalogColumn, CatalogTable};
-use super::super::ident::{check_default_expr, check_name, quote_ident, quote_literal};
+use super::super::ident::{check_default_expr, check_name, quote_ident, quote_literal, NulByte};
 use super::readback::catalog_pk;
 use super::{Column, Model};
 
 /// A check of a string pasted into DDL: `Err` says why it is refused.
-type StrRule = fn(&str) -> Result<(), String>;
+type StrRule = fn(&str) -> Result<(), Invalid>;
 
 /// Column types are pasted into DDL: allow only what a type name can contain.
-pub(super) fn check_type(t: &str) -> Result<(), String> {
+pub(super) fn check_type(t: &str) -> Result<(), Invalid> {
     if t.trim().is_empty() {
         return Err("must not be empty".into());
     }
     if let Some(c) = t.chars().find(|c| {
         !(c.is_ascii_alphanumeric() || matches!(c, ' ' | '_' | '(' | ')' | ',' | '[' | ']' | '.'))
     }) {
-        return Err(format!("contains {c:?}; a type name may only contain letters, digits, spaces, `_`, `.`, `,`, `(`, `)`, `[` and `]`"));
+        return Err(format!("contains {c:?}; a type name may only contain letters, digits, spaces, `_`, `.`, `,`, `(`, `)`, `[` and `]`").into());
     }
     let mut depth = 0i32;
     for c in t.chars() {
@@ -113,7 +113,8 @@ pub(super) fn validate_columns(config: &Model, diags: &mut Diagnostics) {
 fn column_def(c: &Column, in_pk: bool) -> Result<String, Diagnostics> {
     let mut s = format!(
         "{} {}",
-        quote_ident(c.name.str_or("")).map_err(|e| Diagnostics::error("Invalid column name", e))?,
+        quote_ident(c.name.str_or(""))
+            .map_err(|e| Diagnostics::error("Invalid column name", e.to_string()))?,
         c.ty.str_or("")
     );
     if c.nullable == Known(false) && !in_pk {
@@ -132,14 +133,15 @@ fn pk_clause(pk: &[&str]) -> Result<String, Diagnostics> {
     let cols: Result<Vec<_>, _> = pk.iter().map(|c| quote_ident(c)).collect();
     Ok(format!(
         "PRIMARY KEY ({})",
-        cols.map_err(|e| Diagnostics::error("Invalid primary key column", e))?
+        cols.map_err(|e| Diagnostics::error("Invalid primary key column", e.to_string()))?
             .join(", ")
     ))
 }
 
 fn comment_literal(comment: &str) -> Result<String, Diagnostics> {
-    quote_literal(comment)
-        .map_err(|e| Diagnostics::attr_error(AttrPath::attr("comment"), "Invalid comment", e))
+    quote_literal(comment).map_err(|e| {
+        Diagnostics::attr_error(AttrPath::attr("comment"), "Invalid comment", e.to_string())
+    })
 }
 
 /// `CREATE TABLE` of `m` (qualified name `q`), and its comment if any.
@@ -179,7 +181,7 @@ pub(super) fn alter_statements(
     new: &Model,
     cat: &CatalogTable,
 ) -> Result<Vec<String>, Diagnostics> {
-    let err = |e: String| Diagnostics::error("Invalid identifier", e);
+    let err = |e: NulByte| Diagnostics::error("Invalid identifier", e.to_string());
     let mut out = Vec::new();
     let old_cols = by_name(old.columns());
     let new_cols = by_name(new.columns());

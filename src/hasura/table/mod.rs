@@ -91,8 +91,9 @@ impl Model {
     }
     fn qualified(&self) -> Result<String, Diagnostics> {
         let t = self.table();
-        qualified(t.schema, t.name)
-            .map_err(|e| Diagnostics::attr_error(AttrPath::attr("name"), "Invalid table name", e))
+        qualified(t.schema, t.name).map_err(|e| {
+            Diagnostics::attr_error(AttrPath::attr("name"), "Invalid table name", e.to_string())
+        })
     }
     fn with_id(self) -> Self {
         Model {
@@ -280,7 +281,7 @@ pub(super) fn parse_table_id(id: &str) -> Result<(String, String, String), Diagn
             format!("{why}. Expected `<source>.<schema>.<table>`, e.g. `default.public.users`; quote a part that contains a dot: `default.\"my.schema\".users`."),
         )
     };
-    let parts = parse_id(id).map_err(bad)?;
+    let parts = parse_id(id).map_err(|e| bad(e.to_string()))?;
     let (source, schema, name) = match parts.as_slice() {
         [src, sch, t] => (src.clone(), sch.clone(), t.clone()),
         [sch, t] => ("default".to_string(), sch.clone(), t.clone()),
