@@ -5,6 +5,7 @@
 pub mod batch;
 pub mod catalog;
 pub mod cloud;
+pub mod graphql;
 mod error;
 mod landed;
 mod lenient;
