@@ -130,6 +130,7 @@ fn policy_tests_fail_when_a_permission_is_loosened_out_of_band() {
         let out = policy_tests(&s.wd);
         assert!(!out.success(), "terraform test passed with a loosened permission:\n{}", out.combined());
         let text = out.combined();
+        eprintln!("{text}");
         assert!(
             text.contains("run \"user_sees_exactly_their_own_row\"... fail"),
             "the failing run is not named:\n{text}"
@@ -144,6 +145,32 @@ fn policy_tests_fail_when_a_permission_is_loosened_out_of_band() {
             text.contains("run \"insert_for_another_user_is_refused\"... pass"),
             "{text}"
         );
+
+        // Each of the other assertions can fail too: anonymous gets a select permission,
+        // and the insert check is dropped.
+        s.hasura.meta(json!({"type": "bulk", "args": [
+            {"type": "pg_create_select_permission", "args": {"table": "users", "role": "anonymous",
+                "permission": {"columns": ["id"], "filter": {}}}},
+            {"type": "pg_drop_insert_permission", "args": {"table": "users", "role": "user"}},
+            {"type": "pg_create_insert_permission", "args": {"table": "users", "role": "user",
+                "permission": {"columns": ["id", "name"], "check": {}}}},
+        ]}));
+        let out = policy_tests(&s.wd);
+        let text = out.combined();
+        eprintln!("{text}");
+        assert!(!out.success(), "{text}");
+        for (run, message) in [
+            ("anonymous_sees_nothing", "The anonymous role must see no rows of `users`"),
+            (
+                "insert_for_another_user_is_refused",
+                "Inserting a row for another user must be refused",
+            ),
+        ] {
+            assert!(
+                text.contains(&format!("run \"{run}\"... fail")) && text.contains(message),
+                "run {run} should fail with its message:\n{text}"
+            );
+        }
         let _ = &s.clerk;
     });
 }

@@ -23,7 +23,8 @@ pub struct GraphqlQueryDataSource;
 #[derive(Serialize, Deserialize)]
 pub struct Model {
     role: Value<String>,
-    session_variables: Value<BTreeMap<String, String>>,
+    /// Values may be unknown at validate (e.g. `var.user_id` in `terraform test`).
+    session_variables: Value<BTreeMap<String, Value<String>>>,
     query: Value<String>,
     variables: Value<String>,
     operation_name: Value<String>,
@@ -104,7 +105,7 @@ impl DataSource for GraphqlQueryDataSource {
 
     fn validate(&self, config: &Model, diags: &mut Diagnostics) {
         for (name, value) in config.session_variables.known().into_iter().flatten() {
-            if let Some(why) = check_session_variable(name, value) {
+            if let Some(why) = check_session_variable(name, value.str_or("")) {
                 diags.add_attr_error(
                     AttrPath::attr("session_variables"),
                     "Invalid session variable",
@@ -124,7 +125,7 @@ impl DataSource for GraphqlQueryDataSource {
             .known()
             .into_iter()
             .flatten()
-            .map(|(k, v)| (k.to_ascii_lowercase(), v.clone()))
+            .map(|(k, v)| (k.to_ascii_lowercase(), v.str_or("").to_string()))
             .collect();
         // Validated as a JSON object when known; at read every input is known.
         let variables = match config.variables.as_deref().map(serde_json::from_str) {

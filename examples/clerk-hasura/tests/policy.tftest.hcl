@@ -40,7 +40,7 @@ run "user_sees_exactly_their_own_row" {
   }
 
   variables {
-    step = "check"
+    step = "user_rows"
   }
 
   assert {
@@ -57,7 +57,7 @@ run "anonymous_sees_nothing" {
   }
 
   variables {
-    step = "check"
+    step = "anonymous_rows"
   }
 
   assert {
@@ -74,7 +74,7 @@ run "insert_for_another_user_is_refused" {
   }
 
   variables {
-    step = "check"
+    step = "insert_for_stranger"
   }
 
   assert {

@@ -21,7 +21,7 @@ variable "hasura_endpoint" {
 }
 
 variable "step" {
-  description = "Which queries to run: `seed` (each test user inserts their own row) or `check`."
+  description = "Which operations to run: `seed` (each test user inserts their own row), `user_rows`, `anonymous_rows` or `insert_for_stranger`. One step per run, so a run sends only the operations it asserts on."
   type        = string
 }
 
@@ -46,7 +46,6 @@ locals {
   as_user  = { "x-hasura-user-id" = var.user_id }
   as_other = { "x-hasura-user-id" = var.other_user_id }
   seeding  = var.step == "seed" ? 1 : 0
-  checking = var.step == "check" ? 1 : 0
 }
 
 # Seeding: each test user inserts their own row (allowed by the `user` insert permission).
@@ -68,20 +67,20 @@ data "hasura_graphql_query" "seed_other" {
 }
 
 data "hasura_graphql_query" "user_rows" {
-  count             = local.checking
+  count             = var.step == "user_rows" ? 1 : 0
   role              = "user"
   session_variables = local.as_user
   query             = local.users
 }
 
 data "hasura_graphql_query" "anonymous_rows" {
-  count = local.checking
+  count = var.step == "anonymous_rows" ? 1 : 0
   role  = "anonymous"
   query = local.users
 }
 
 data "hasura_graphql_query" "insert_for_stranger" {
-  count             = local.checking
+  count             = var.step == "insert_for_stranger" ? 1 : 0
   role              = "user"
   session_variables = local.as_user
   query             = local.insert
