@@ -96,9 +96,7 @@ fn policy_tests_pass_on_the_seed() {
             );
         }
         // The seed really landed: the two test users' rows, nothing for the stranger.
-        let rows = s
-            .hasura
-            .sql("SELECT id FROM public.users ORDER BY id");
+        let rows = s.hasura.sql("SELECT id FROM public.users ORDER BY id");
         assert_eq!(
             rows["result"],
             json!([["id"], ["policy-test-alice"], ["policy-test-bob"]]),
@@ -128,7 +126,11 @@ fn policy_tests_fail_when_a_permission_is_loosened_out_of_band() {
                 "permission": {"columns": ["id", "name", "last_seen"], "filter": {}}}},
         ]}));
         let out = policy_tests(&s.wd);
-        assert!(!out.success(), "terraform test passed with a loosened permission:\n{}", out.combined());
+        assert!(
+            !out.success(),
+            "terraform test passed with a loosened permission:\n{}",
+            out.combined()
+        );
         let text = out.combined();
         eprintln!("{text}");
         assert!(
@@ -140,7 +142,10 @@ fn policy_tests_fail_when_a_permission_is_loosened_out_of_band() {
             "the failing assertion's message is missing:\n{text}"
         );
         // The other promises still hold and are reported as such.
-        assert!(text.contains("run \"anonymous_sees_nothing\"... pass"), "{text}");
+        assert!(
+            text.contains("run \"anonymous_sees_nothing\"... pass"),
+            "{text}"
+        );
         assert!(
             text.contains("run \"insert_for_another_user_is_refused\"... pass"),
             "{text}"
@@ -160,7 +165,10 @@ fn policy_tests_fail_when_a_permission_is_loosened_out_of_band() {
         eprintln!("{text}");
         assert!(!out.success(), "{text}");
         for (run, message) in [
-            ("anonymous_sees_nothing", "The anonymous role must see no rows of `users`"),
+            (
+                "anonymous_sees_nothing",
+                "The anonymous role must see no rows of `users`",
+            ),
             (
                 "insert_for_another_user_is_refused",
                 "Inserting a row for another user must be refused",

@@ -36,7 +36,11 @@ pub struct Model {
 
 /// Headers a session variable may not name: they are not session variables
 /// but the role and the credentials, set by the provider.
-const RESERVED: &[&str] = &["x-hasura-role", "x-hasura-admin-secret", "x-hasura-access-key"];
+const RESERVED: &[&str] = &[
+    "x-hasura-role",
+    "x-hasura-admin-secret",
+    "x-hasura-access-key",
+];
 
 fn check_role(r: &str) -> Result<(), String> {
     if r.trim().is_empty() {
@@ -59,7 +63,9 @@ fn check_query(q: &str) -> Result<(), String> {
 fn check_session_variable(name: &str, value: &str) -> Option<String> {
     let lower = name.to_ascii_lowercase();
     if !lower.starts_with("x-hasura-") || lower.len() == "x-hasura-".len() {
-        return Some(format!("session variable names start with `x-hasura-` (e.g. `x-hasura-user-id`), got `{name}`"));
+        return Some(format!(
+            "session variable names start with `x-hasura-` (e.g. `x-hasura-user-id`), got `{name}`"
+        ));
     }
     if RESERVED.contains(&lower.as_str()) {
         return Some(format!("`{name}` is not a session variable: set the role with `role`; the admin secret comes from the provider"));

@@ -165,9 +165,13 @@ mod tests {
 
     #[test]
     fn a_refused_admin_secret_is_an_error_but_a_refused_query_is_not() {
-        let secret = answer(json!({"errors": [{"message": "invalid x-hasura-admin-secret/x-hasura-access-key", "extensions": {"path": "$", "code": "access-denied"}}]}));
+        let secret = answer(
+            json!({"errors": [{"message": "invalid x-hasura-admin-secret/x-hasura-access-key", "extensions": {"path": "$", "code": "access-denied"}}]}),
+        );
         assert!(secret.auth_refusal().is_some());
-        let check = answer(json!({"errors": [{"message": "check constraint of an insert/update permission has failed", "extensions": {"path": "$.selectionSet.insert_users_one.args.object", "code": "permission-error"}}]}));
+        let check = answer(
+            json!({"errors": [{"message": "check constraint of an insert/update permission has failed", "extensions": {"path": "$.selectionSet.insert_users_one.args.object", "code": "permission-error"}}]}),
+        );
         assert!(check.auth_refusal().is_none());
         assert_eq!(check.error_codes(), vec!["permission-error"]);
         assert_eq!(

@@ -5,8 +5,8 @@
 pub mod batch;
 pub mod catalog;
 pub mod cloud;
-pub mod graphql;
 mod error;
+pub mod graphql;
 mod landed;
 mod lenient;
 pub mod metadata;
