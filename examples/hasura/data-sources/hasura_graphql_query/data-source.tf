@@ -5,14 +5,16 @@ data "hasura_graphql_query" "alice_users" {
   query             = "query { users { id } }"
 }
 
-# A mutation Hasura should refuse: alice inserting a row for bob.
+# A mutation Hasura should refuse: alice inserting a row for someone else. Use an id with
+# no row yet: for an existing one the primary key refuses first (constraint-violation).
 data "hasura_graphql_query" "alice_inserts_for_bob" {
   role              = "user"
   session_variables = { "x-hasura-user-id" = "alice" }
   query             = "mutation ($id: String!) { insert_users_one(object: { id: $id }) { id } }"
-  variables         = jsonencode({ id = "bob" })
+  variables         = jsonencode({ id = "bob-test" })
 }
 
+# `check` blocks need Terraform >= 1.5; `terraform test` assertions work the same way.
 check "alice_sees_only_herself" {
   assert {
     condition     = try(jsondecode(data.hasura_graphql_query.alice_users.data_json).users, null) == [{ id = "alice" }]
