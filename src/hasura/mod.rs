@@ -5,6 +5,7 @@ mod client;
 mod env_common;
 mod env_var;
 mod env_vars;
+mod graphql_query;
 mod ident;
 pub(crate) mod jwt_secret;
 mod permission;

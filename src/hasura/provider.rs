@@ -151,7 +151,9 @@ impl Provider for HasuraProvider {
     }
 
     fn data_sources(&self) -> Vec<Arc<dyn DynDataSource>> {
-        vec![]
+        vec![crate::framework::data_source(
+            super::graphql_query::GraphqlQueryDataSource,
+        )]
     }
 }
 

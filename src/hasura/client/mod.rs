@@ -6,6 +6,7 @@ pub mod batch;
 pub mod catalog;
 pub mod cloud;
 mod error;
+pub mod graphql;
 mod landed;
 mod lenient;
 pub mod metadata;
