@@ -11,8 +11,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
 
 use crate::framework::{
-    AttrPath, Attribute, Ctx, DataSource, Diagnostics, IntoDiags, JsonObject, Schema, StrCheck,
-    Type, Value,
+    AttrPath, Attribute, Ctx, DataSource, Diagnostics, IntoDiags, Invalid, JsonObject, Schema,
+    StrCheck, Type, Value,
 };
 
 use super::client::graphql::GraphqlRequest;
@@ -42,7 +42,7 @@ const RESERVED: &[&str] = &[
     "x-hasura-access-key",
 ];
 
-fn check_role(r: &str) -> Result<(), String> {
+fn check_role(r: &str) -> Result<(), Invalid> {
     if r.trim().is_empty() {
         return Err("must not be empty".into());
     }
@@ -52,7 +52,7 @@ fn check_role(r: &str) -> Result<(), String> {
     Ok(())
 }
 
-fn check_query(q: &str) -> Result<(), String> {
+fn check_query(q: &str) -> Result<(), Invalid> {
     if q.trim().is_empty() {
         return Err("must hold a GraphQL operation".into());
     }
