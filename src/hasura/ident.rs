@@ -182,6 +182,13 @@ pub fn parse_id(id: &str) -> Result<Vec<String>, Invalid> {
     }
 }
 
+/// graphql-parser-hs `mkName`: `[_A-Za-z][_0-9A-Za-z]*`.
+pub fn is_graphql_name(s: &str) -> bool {
+    let mut cs = s.chars();
+    matches!(cs.next(), Some(c) if c == '_' || c.is_ascii_alphabetic())
+        && cs.all(|c| c == '_' || c.is_ascii_alphanumeric())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

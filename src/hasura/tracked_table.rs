@@ -13,6 +13,8 @@ use crate::framework::{
 };
 use crate::settle::Unsettled;
 
+use super::client::table_config::{ColumnCustomisation, Configuration, ExportEntry, RootField};
+use super::ident::is_graphql_name;
 use super::table::tracking::{
     id_attribute, planned_id, set_tracked, settle_tracking, validate_names, TableRef,
     TrackingWrite, READING_METADATA,
@@ -52,53 +54,6 @@ pub struct Model {
     custom_root_fields: Value<BTreeMap<String, Value<String>>>,
     column_config: Value<BTreeMap<String, ColumnConfig>>,
     comment: Value<String>,
-}
-
-/// The `configuration` of `pg_track_table` and `pg_set_table_customization`,
-/// and of a table's metadata export entry. Empty maps are left out.
-#[derive(Debug, Default, Serialize, Deserialize)]
-struct Configuration {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    custom_name: Option<String>,
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    custom_root_fields: BTreeMap<String, RootField>,
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    column_config: BTreeMap<String, ColumnCustomisation>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    comment: Option<String>,
-}
-
-/// A custom root field: sent as its name; exported as the name or as
-/// `{name, comment}`.
-#[derive(Debug, Serialize, Deserialize)]
-#[serde(untagged)]
-enum RootField {
-    Name(String),
-    Customised { name: Option<String> },
-}
-
-impl RootField {
-    fn name(self) -> Option<String> {
-        match self {
-            RootField::Name(n) => Some(n),
-            RootField::Customised { name } => name,
-        }
-    }
-}
-
-#[derive(Debug, Default, PartialEq, Serialize, Deserialize)]
-struct ColumnCustomisation {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    custom_name: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    comment: Option<String>,
-}
-
-/// A table's entry in the metadata export; only its configuration matters here.
-#[derive(Deserialize)]
-struct ExportEntry {
-    #[serde(default)]
-    configuration: Option<Configuration>,
 }
 
 impl Model {
@@ -188,13 +143,6 @@ impl Model {
             comment: cfg.comment.into(),
         })
     }
-}
-
-/// graphql-parser-hs `mkName`: `[_A-Za-z][_0-9A-Za-z]*`.
-fn is_graphql_name(s: &str) -> bool {
-    let mut cs = s.chars();
-    matches!(cs.next(), Some(c) if c == '_' || c.is_ascii_alphabetic())
-        && cs.all(|c| c == '_' || c.is_ascii_alphanumeric())
 }
 
 impl Model {

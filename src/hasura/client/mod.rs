@@ -11,6 +11,7 @@ mod landed;
 mod lenient;
 pub mod metadata;
 pub mod sql;
+pub mod table_config;
 
 use std::sync::Arc;
 
