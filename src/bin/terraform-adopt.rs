@@ -33,7 +33,7 @@ async fn main() -> std::process::ExitCode {
         return std::process::ExitCode::FAILURE;
     } else {
         eprintln!(
-            "terraform-adopt: wrote {} import blocks to {out} ({} objects listed as not adoptable, {} env var keys)",
+            "terraform-adopt: wrote {} import blocks to {out} ({} listed as not adoptable, {} env var keys)",
             found.imports.len(),
             found.inexpressible.len(),
             found.env_keys.len()
