@@ -80,12 +80,17 @@ struct Role {
     role: String,
 }
 
-/// Keys of a table entry the provider expresses: the name, the
-/// customisation (`hasura_tracked_table.configuration`), the permissions.
-const TABLE_EXPRESSED: [&str; 2] = ["configuration", "is_enum"];
+/// The key of a table entry the provider expresses besides the name and the
+/// permissions: the customisation (custom name, root fields, column config).
+const TABLE_EXPRESSED: [&str; 1] = ["configuration"];
 const ACTIONS: [&str; 4] = ["select", "insert", "update", "delete"];
 /// Keys of a source that describe it rather than hold objects.
-const SOURCE_SETTINGS: [&str; 3] = ["configuration", "customization", "health_check"];
+const SOURCE_SETTINGS: [&str; 4] = [
+    "configuration",
+    "customization",
+    "health_check",
+    "query_tags",
+];
 
 /// Reads the exported metadata. Postgres sources' tables and permissions are
 /// imported; every other non-empty key is listed by kind and name.
@@ -114,7 +119,7 @@ pub fn survey(metadata: Value) -> Found {
             continue;
         }
         for (key, v) in &s.rest {
-            if !SOURCE_SETTINGS.contains(&key.as_str()) && key != "kind" {
+            if !SOURCE_SETTINGS.contains(&key.as_str()) {
                 list(
                     &mut found.inexpressible,
                     &format!("source {}: {key}", s.name),
@@ -168,6 +173,14 @@ fn table(found: &mut Found, source: &str, t: Table) {
         }
         let action = key.strip_suffix("_permissions");
         match action {
+            // An enum table is a setting no resource holds; `false` is the default.
+            None if key == "is_enum" => {
+                if v.as_bool() == Some(true) {
+                    found
+                        .inexpressible
+                        .push(format!("{source}.{schema}.{name}: is_enum"));
+                }
+            }
             Some(a) if ACTIONS.contains(&a) => {
                 for p in v.as_array().into_iter().flatten() {
                     if let Ok(Role { role }) = Role::deserialize(p) {
@@ -241,10 +254,10 @@ mod tests {
                 "name": "default", "kind": "postgres", "configuration": {},
                 "tables": [
                     {"table": {"schema": "public", "name": "users"},
-                     "configuration": {"custom_name": "people"},
+                     "configuration": {"custom_name": "people"}, "is_enum": false,
                      "select_permissions": [{"role": "user", "permission": {}}],
                      "object_relationships": [{"name": "author", "using": {}}]},
-                    {"table": {"schema": "shop", "name": "orders"},
+                    {"table": {"schema": "shop", "name": "orders"}, "is_enum": true,
                      "delete_permissions": [{"role": "admin", "permission": {}}]}
                 ],
                 "functions": [{"function": {"name": "f"}}]
@@ -280,6 +293,7 @@ mod tests {
             ]
         );
         let listed = found.inexpressible.join("\n");
+        assert!(!listed.contains("users: is_enum"), "{listed}");
         for want in [
             "actions: login",
             "inherited_roles: editor",
@@ -287,6 +301,7 @@ mod tests {
             "source default: functions: f",
             "default.public.users: object_relationships: author",
             "source mongo (kind mongo, 1 tables)",
+            "default.shop.orders: is_enum",
         ] {
             assert!(listed.contains(want), "{want} in:\n{listed}");
         }
