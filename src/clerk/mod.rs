@@ -1,11 +1,11 @@
 //! The Clerk provider: Backend API client, `clerk_jwt_template`, and the
 //! data sources that feed Hasura's JWT configuration.
 mod claims;
-mod client;
+pub(crate) mod client;
 mod hasura_jwt_secret;
 mod jwks;
 mod jwt_template;
-mod provider;
+pub(crate) mod provider;
 mod redirect_url;
 mod signing_key;
 mod template_data_source;

@@ -1,7 +1,7 @@
 //! The Hasura provider: tables (DDL through `run_sql`), table tracking and
 //! role permissions through the metadata API, and Hasura Cloud env vars
 //! (one per resource, or a whole set as one resource).
-mod client;
+pub(crate) mod client;
 mod env_common;
 mod env_var;
 mod env_vars;
@@ -9,7 +9,7 @@ mod graphql_query;
 mod ident;
 pub(crate) mod jwt_secret;
 mod permission;
-mod provider;
+pub(crate) mod provider;
 mod table;
 mod tracked_table;
 mod types;

@@ -1,0 +1,309 @@
+//! What a Hasura project holds, read from one `export_metadata`: tracked
+//! tables and permissions become imports; everything else is listed by
+//! kind and name so that nothing is dropped silently.
+use serde::Deserialize;
+use serde_json::{json, Map, Value};
+use tokio_util::sync::CancellationToken;
+
+use crate::hasura::client::{Engine, HasuraError};
+use crate::http::Idempotency;
+
+use super::hcl::Import;
+
+/// Imports plus the objects no resource of the provider expresses.
+#[derive(Debug, Default)]
+pub struct Found {
+    pub imports: Vec<Import>,
+    pub inexpressible: Vec<String>,
+}
+
+/// The current metadata, as the export answers it (version 2).
+pub(crate) async fn export(
+    engine: &Engine,
+    cancel: &CancellationToken,
+) -> Result<Value, HasuraError> {
+    #[derive(Deserialize)]
+    struct Answer {
+        #[serde(default)]
+        metadata: Value,
+    }
+    let a: Answer = engine
+        .post(
+            cancel,
+            "/v1/metadata",
+            "export_metadata",
+            &json!({"type": "export_metadata", "version": 2, "args": {}}),
+            Idempotency::Idempotent,
+        )
+        .await?;
+    Ok(a.metadata)
+}
+
+#[derive(Default, Deserialize)]
+#[serde(default)]
+struct Metadata {
+    sources: Vec<Value>,
+    #[serde(flatten)]
+    rest: Map<String, Value>,
+}
+
+#[derive(Default, Deserialize)]
+#[serde(default)]
+struct Source {
+    name: String,
+    kind: Option<String>,
+    tables: Vec<Value>,
+    #[serde(flatten)]
+    rest: Map<String, Value>,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum TableName {
+    Bare(String),
+    Qualified {
+        #[serde(default)]
+        schema: Option<String>,
+        name: String,
+    },
+}
+
+#[derive(Deserialize)]
+struct Table {
+    table: TableName,
+    #[serde(flatten)]
+    rest: Map<String, Value>,
+}
+
+#[derive(Deserialize)]
+struct Role {
+    role: String,
+}
+
+/// The key of a table entry the provider expresses besides the name and the
+/// permissions: the customisation (custom name, root fields, column config).
+const TABLE_EXPRESSED: [&str; 1] = ["configuration"];
+const ACTIONS: [&str; 4] = ["select", "insert", "update", "delete"];
+/// Keys of a source that describe it rather than hold objects.
+const SOURCE_SETTINGS: [&str; 4] = [
+    "configuration",
+    "customization",
+    "health_check",
+    "query_tags",
+];
+
+/// Reads the exported metadata. Postgres sources' tables and permissions are
+/// imported; every other non-empty key is listed by kind and name.
+pub fn survey(metadata: Value) -> Found {
+    let mut found = Found::default();
+    let m: Metadata = serde_json::from_value(metadata).unwrap_or_default();
+    for (key, v) in &m.rest {
+        if key != "version" {
+            list(&mut found.inexpressible, key, v);
+        }
+    }
+    for s in m.sources {
+        let Ok(s) = serde_json::from_value::<Source>(s) else {
+            found
+                .inexpressible
+                .push("a source this command cannot read".into());
+            continue;
+        };
+        let kind = s.kind.as_deref().unwrap_or("postgres");
+        if kind != "postgres" {
+            found.inexpressible.push(format!(
+                "source {} (kind {kind}, {} tables): only postgres sources are adopted",
+                s.name,
+                s.tables.len()
+            ));
+            continue;
+        }
+        for (key, v) in &s.rest {
+            if !SOURCE_SETTINGS.contains(&key.as_str()) {
+                list(
+                    &mut found.inexpressible,
+                    &format!("source {}: {key}", s.name),
+                    v,
+                );
+            }
+        }
+        for t in s.tables {
+            let Ok(t) = serde_json::from_value::<Table>(t) else {
+                found.inexpressible.push(format!(
+                    "source {}: a table entry this command cannot read",
+                    s.name
+                ));
+                continue;
+            };
+            table(&mut found, &s.name, t);
+        }
+    }
+    found
+}
+
+fn table(found: &mut Found, source: &str, t: Table) {
+    let (schema, name) = match t.table {
+        TableName::Bare(n) => ("public".to_string(), n),
+        TableName::Qualified { schema, name } => (schema.unwrap_or_else(|| "public".into()), name),
+    };
+    // `users` for public.users in the default source; qualified otherwise,
+    // so the usual case reads like the issue's `users_user_select`.
+    let mut prefix = Vec::new();
+    if source != "default" {
+        prefix.push(source.to_string());
+    }
+    if schema != "public" || source != "default" {
+        prefix.push(schema.clone());
+    }
+    prefix.push(name.clone());
+    let stem = prefix.join("_");
+    let tracked_name = if schema == "public" && source == "default" {
+        format!("public_{name}")
+    } else {
+        stem.clone()
+    };
+    found.imports.push(Import {
+        resource_type: "hasura_tracked_table",
+        name: tracked_name,
+        id: format!("{source}.{schema}.{name}"),
+    });
+    for (key, v) in &t.rest {
+        if TABLE_EXPRESSED.contains(&key.as_str()) {
+            continue;
+        }
+        let action = key.strip_suffix("_permissions");
+        match action {
+            // An enum table is a setting no resource holds; `false` is the default.
+            None if key == "is_enum" => {
+                if v.as_bool() == Some(true) {
+                    found
+                        .inexpressible
+                        .push(format!("{source}.{schema}.{name}: is_enum"));
+                }
+            }
+            Some(a) if ACTIONS.contains(&a) => {
+                for p in v.as_array().into_iter().flatten() {
+                    if let Ok(Role { role }) = Role::deserialize(p) {
+                        found.imports.push(Import {
+                            resource_type: "hasura_permission",
+                            name: format!("{stem}_{role}_{a}"),
+                            id: format!("{source}.{schema}.{name}.{role}.{a}"),
+                        });
+                    }
+                }
+            }
+            _ => list(
+                &mut found.inexpressible,
+                &format!("{source}.{schema}.{name}: {key}"),
+                v,
+            ),
+        }
+    }
+}
+
+/// One line for a non-empty metadata key: its kind and the names it holds.
+fn list(out: &mut Vec<String>, kind: &str, v: &Value) {
+    let names: Vec<String> = match v {
+        Value::Array(items) => items.iter().map(item_name).collect(),
+        Value::Object(o) => o
+            .iter()
+            .filter(|(_, v)| !is_empty(v))
+            .map(|(k, _)| k.clone())
+            .collect(),
+        Value::Null => Vec::new(),
+        other => vec![other.to_string()],
+    };
+    if !names.is_empty() {
+        out.push(format!("{kind}: {}", names.join(", ")));
+    }
+}
+
+fn is_empty(v: &Value) -> bool {
+    match v {
+        Value::Null => true,
+        Value::Array(a) => a.is_empty(),
+        Value::Object(o) => o.is_empty(),
+        _ => false,
+    }
+}
+
+/// The name an entry of the user's metadata goes by (these lists name their
+/// items differently: `name`, `role_name`, `collection`, `url`).
+fn item_name(v: &Value) -> String {
+    ["name", "role_name", "collection", "url", "role"]
+        .iter()
+        .find_map(|k| v.get(k).and_then(Value::as_str))
+        .or_else(|| {
+            // Functions and the like name a database object: bare or `{schema, name}`.
+            let o = v.get("function").or_else(|| v.get("table"))?;
+            o.as_str().or_else(|| o.get("name").and_then(Value::as_str))
+        })
+        .map(str::to_string)
+        .unwrap_or_else(|| "(unnamed)".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tables_and_permissions_are_imported_the_rest_is_listed() {
+        let found = survey(json!({
+            "version": 3,
+            "sources": [{
+                "name": "default", "kind": "postgres", "configuration": {},
+                "tables": [
+                    {"table": {"schema": "public", "name": "users"},
+                     "configuration": {"custom_name": "people"}, "is_enum": false,
+                     "select_permissions": [{"role": "user", "permission": {}}],
+                     "object_relationships": [{"name": "author", "using": {}}]},
+                    {"table": {"schema": "shop", "name": "orders"}, "is_enum": true,
+                     "delete_permissions": [{"role": "admin", "permission": {}}]}
+                ],
+                "functions": [{"function": {"name": "f"}}]
+            }, {"name": "mongo", "kind": "mongo", "tables": [{}]}],
+            "actions": [{"name": "login"}],
+            "inherited_roles": [{"role_name": "editor"}],
+            "custom_types": {"objects": [], "scalars": [{"name": "x"}]}
+        }));
+        let ids: Vec<(&str, &str, &str)> = found
+            .imports
+            .iter()
+            .map(|i| (i.resource_type, i.name.as_str(), i.id.as_str()))
+            .collect();
+        assert_eq!(
+            ids,
+            [
+                (
+                    "hasura_tracked_table",
+                    "public_users",
+                    "default.public.users"
+                ),
+                (
+                    "hasura_permission",
+                    "users_user_select",
+                    "default.public.users.user.select"
+                ),
+                ("hasura_tracked_table", "shop_orders", "default.shop.orders"),
+                (
+                    "hasura_permission",
+                    "shop_orders_admin_delete",
+                    "default.shop.orders.admin.delete"
+                ),
+            ]
+        );
+        let listed = found.inexpressible.join("\n");
+        assert!(!listed.contains("users: is_enum"), "{listed}");
+        for want in [
+            "actions: login",
+            "inherited_roles: editor",
+            "custom_types: scalars",
+            "source default: functions: f",
+            "default.public.users: object_relationships: author",
+            "source mongo (kind mongo, 1 tables)",
+            "default.shop.orders: is_enum",
+        ] {
+            assert!(listed.contains(want), "{want} in:\n{listed}");
+        }
+    }
+}
