@@ -139,22 +139,7 @@ fn every_resource_type_adopts_with_generated_config_and_plans_empty() {
         );
         // Nothing recreated or rewritten: no metadata write, no env write,
         // the row is still there, the Clerk objects keep their ids.
-        let counters = hasura.emu().control.counters();
-        let writes: Vec<&String> = counters["ops"]
-            .as_object()
-            .unwrap()
-            .keys()
-            .filter(|op| op.starts_with("metadata:") && *op != "metadata:export_metadata")
-            .collect();
-        assert!(
-            writes.is_empty(),
-            "metadata written while adopting: {counters}"
-        );
-        assert_eq!(
-            hasura.writes(),
-            (0, 0, 0),
-            "env written while adopting: {counters}"
-        );
+        hasura.assert_nothing_written("while adopting");
         assert_eq!(hasura.count_rows("posts"), 1, "posts was not recreated");
         assert_eq!(clerk.templates()[0]["id"], t["id"]);
         let (_, listed) = clerk.api(Method::GET, "/redirect_urls", None);

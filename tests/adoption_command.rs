@@ -260,22 +260,7 @@ fn adoption_command_takes_a_seeded_project_to_an_empty_plan() {
         );
         // Nothing recreated or rewritten: no metadata write, no env write,
         // rows still there, the Clerk objects keep their ids.
-        let counters = hasura.emu().control.counters();
-        let writes: Vec<&String> = counters["ops"]
-            .as_object()
-            .unwrap()
-            .keys()
-            .filter(|op| op.starts_with("metadata:") && *op != "metadata:export_metadata")
-            .collect();
-        assert!(
-            writes.is_empty(),
-            "metadata written while adopting: {counters}"
-        );
-        assert_eq!(
-            hasura.writes(),
-            (0, 0, 0),
-            "env written while adopting: {counters}"
-        );
+        hasura.assert_nothing_written("while adopting");
         assert_eq!(hasura.count_rows("posts"), 1, "posts was not recreated");
         let mut want: Vec<String> = seeded
             .iter()

@@ -162,6 +162,20 @@ impl Env {
         )
     }
 
+    /// Since the last [`Env::reset_counters`], nothing was written: no
+    /// metadata command but exports, no env var write or restart.
+    pub fn assert_nothing_written(&self, when: &str) {
+        let counters = self.emu().control.counters();
+        let writes: Vec<&String> = counters["ops"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .filter(|op| op.starts_with("metadata:") && *op != "metadata:export_metadata")
+            .collect();
+        assert!(writes.is_empty(), "metadata written {when}: {counters}");
+        assert_eq!(self.writes(), (0, 0, 0), "env written {when}: {counters}");
+    }
+
     pub fn reset_counters(&self) {
         self.emu().control.reset_counters();
     }
