@@ -16,6 +16,11 @@ use crate::clerk::client::ClerkClient;
 use crate::hasura::client::{Cloud, Engine};
 use crate::http::{check_endpoint, HttpClient, RetryPolicy};
 
+/// A setting's URL, or the API's public default, checked as the providers check it.
+fn endpoint(set: Option<&str>, default: &str, var: &str) -> anyhow::Result<url::Url> {
+    check_endpoint(set.unwrap_or(default)).map_err(|e| anyhow::anyhow!("{var}: {e}"))
+}
+
 /// Where to read from; each side is optional.
 #[derive(Default)]
 pub struct Settings {
@@ -79,11 +84,11 @@ pub async fn survey(s: &Settings) -> anyhow::Result<Survey> {
         out.read.push("Hasura metadata");
     }
     if let Some(token) = &s.cloud_access_token {
-        let url = s
-            .cloud_api_url
-            .clone()
-            .unwrap_or_else(|| crate::hasura::provider::DEFAULT_CLOUD_API_URL.to_string());
-        let url = check_endpoint(&url).map_err(|e| anyhow::anyhow!("HASURA_CLOUD_API_URL: {e}"))?;
+        let url = endpoint(
+            s.cloud_api_url.as_deref(),
+            crate::hasura::provider::DEFAULT_CLOUD_API_URL,
+            "HASURA_CLOUD_API_URL",
+        )?;
         let cloud = Arc::new(
             Cloud::new(
                 http()?,
@@ -105,11 +110,11 @@ pub async fn survey(s: &Settings) -> anyhow::Result<Survey> {
         out.read.push("Hasura Cloud env vars (keys only)");
     }
     if let Some(key) = &s.clerk_secret_key {
-        let url = s
-            .clerk_api_url
-            .clone()
-            .unwrap_or_else(|| crate::clerk::provider::DEFAULT_API_URL.to_string());
-        let url = check_endpoint(&url).map_err(|e| anyhow::anyhow!("CLERK_API_URL: {e}"))?;
+        let url = endpoint(
+            s.clerk_api_url.as_deref(),
+            crate::clerk::provider::DEFAULT_API_URL,
+            "CLERK_API_URL",
+        )?;
         let client = ClerkClient::new(
             &url,
             key,
