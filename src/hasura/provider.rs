@@ -147,6 +147,7 @@ impl Provider for HasuraProvider {
             resource(PermissionResource),
             resource(EnvVarResource),
             resource(EnvVarsResource),
+            resource(super::cron_trigger::CronTriggerResource),
         ]
     }
 

@@ -3,6 +3,7 @@
 
 mod cloud;
 mod column_types;
+mod cron_triggers;
 mod dependents;
 mod errors;
 mod graphql;

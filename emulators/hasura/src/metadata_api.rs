@@ -5,7 +5,7 @@ use std::collections::HashSet;
 use axum::http::StatusCode;
 use serde_json::{json, Map, Value};
 
-use crate::dependents;
+use crate::{cron_triggers, dependents};
 use crate::errors::{parse_failed, QErr};
 use crate::metadata::{
     inconsistencies, Catalog, Inconsistency, Metadata, ObjId, QualifiedTable, TableConfig,
@@ -64,7 +64,7 @@ impl Envelope {
     /// only when one of its commands writes.
     fn modifies(&self) -> bool {
         match self.typ.as_str() {
-            "export_metadata" | "get_inconsistent_metadata" => false,
+            "export_metadata" | "get_inconsistent_metadata" | "get_cron_triggers" => false,
             "bulk" | "bulk_keep_going" => self.args.as_array().is_some_and(|a| {
                 a.iter().any(|q| {
                     Envelope::parse(q, "$")
@@ -83,10 +83,12 @@ pub async fn handle(st: &AppState, body: &Value) -> Result<Value, QErr> {
     let _guard = st.metadata_lock.lock().await;
     let (md, rv) = load_metadata(&st.db).await?;
     let catalog = load_catalog(&st.db).await?;
+    let engine_env = st.engine_env().await?;
     let mut ctx = Ctx {
         md,
         catalog: &catalog,
         rv,
+        env: &engine_env,
     };
     let result = ctx.exec(&env)?;
     if env.modifies() && st.settings.read_only {
@@ -122,6 +124,8 @@ struct Ctx<'a> {
     md: Metadata,
     catalog: &'a Catalog,
     rv: i64,
+    /// The running engine's env, for `{{ENV}}` templates and `*_from_env`.
+    env: &'a std::collections::BTreeMap<String, String>,
 }
 
 fn success() -> Value {
@@ -255,6 +259,9 @@ impl Ctx<'_> {
                 self.md.extra.clear();
                 Ok(success())
             }
+            "create_cron_trigger" => cron_triggers::create(&mut self.md, self.env, cmd, args),
+            "delete_cron_trigger" => cron_triggers::delete(&mut self.md, cmd, args),
+            "get_cron_triggers" => Ok(cron_triggers::get(&self.md)),
             "bulk" => self.bulk(cmd, args, false),
             "bulk_keep_going" => self.bulk(cmd, args, true),
             _ => {

@@ -22,6 +22,8 @@ const PATH: &str = "/v1/metadata";
 pub struct Export {
     pub resource_version: i64,
     sources: Vec<Source>,
+    /// The other top-level keys (`cron_triggers`, `actions`, ...), as exported.
+    rest: serde_json::Map<String, Value>,
 }
 
 #[derive(Default, Deserialize)]
@@ -90,11 +92,22 @@ impl<'de> Deserialize<'de> for TableEntry {
 
 impl Export {
     pub fn new(resource_version: i64, metadata: Value) -> Export {
-        let m: Metadata = serde_json::from_value(metadata).unwrap_or_default();
+        let m: Metadata = Metadata::deserialize(&metadata).unwrap_or_default();
+        let mut rest = match metadata {
+            Value::Object(o) => o,
+            _ => serde_json::Map::new(),
+        };
+        rest.remove("sources");
         Export {
             resource_version,
             sources: m.sources.0.unwrap_or_default(),
+            rest,
         }
+    }
+
+    /// A top-level entry other than `sources`, e.g. `cron_triggers`.
+    pub fn top_level(&self, key: &str) -> Option<&Value> {
+        self.rest.get(key)
     }
 
     fn entry(&self, source: &str, schema: &str, name: &str) -> Option<&TableEntry> {
