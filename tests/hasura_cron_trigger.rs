@@ -69,7 +69,10 @@ fn lifecycle_drift_import_and_refusals() {
         let payload = r#"jsonencode({ kind = "cleanup", days = 30 })"#;
         wd.write("main.tf", &config("*/15 * * * *", payload));
         let out = wd.apply();
-        assert!(!out.combined().contains(CANARY), "a header value leaked into the apply output");
+        assert!(
+            !out.combined().contains(CANARY),
+            "a header value leaked into the apply output"
+        );
 
         // The export holds exactly what Hasura would store: defaults left out, headers as given.
         assert_eq!(
@@ -102,8 +105,15 @@ fn lifecycle_drift_import_and_refusals() {
 
         // An update is made in place: create_cron_trigger with replace, no delete.
         env.reset_counters();
-        wd.write("main.tf", &config("0 3 * * *", r#"jsonencode({ kind = "cleanup", days = 7 })"#));
-        assert_changes(&wd, "after changing schedule and payload", &["updated in-place", "0 3 * * *"]);
+        wd.write(
+            "main.tf",
+            &config("0 3 * * *", r#"jsonencode({ kind = "cleanup", days = 7 })"#),
+        );
+        assert_changes(
+            &wd,
+            "after changing schedule and payload",
+            &["updated in-place", "0 3 * * *"],
+        );
         wd.apply();
         assert_eq!(env.ops("metadata:delete_cron_trigger"), 0);
         let cleanup = trigger(&env, "cleanup").unwrap();
@@ -117,19 +127,29 @@ fn lifecycle_drift_import_and_refusals() {
             "schedule": "30 9 * * 1-5", "include_in_metadata": true, "replace": true,
             "retry_conf": {"num_retries": 3}
         }}));
-        assert_changes(&wd, "after an out-of-band schedule change", &["hasura_cron_trigger.report", "30 9 * * 1-5"]);
+        assert_changes(
+            &wd,
+            "after an out-of-band schedule change",
+            &["hasura_cron_trigger.report", "30 9 * * 1-5"],
+        );
         wd.apply();
         assert_eq!(trigger(&env, "report").unwrap()["schedule"], "0 9 * * 1-5");
 
         // Deleted out of band: the plan creates it again.
         env.meta(json!({"type": "delete_cron_trigger", "args": {"name": "report"}}));
-        assert_changes(&wd, "after an out-of-band delete", &["hasura_cron_trigger.report", "will be created"]);
+        assert_changes(
+            &wd,
+            "after an out-of-band delete",
+            &["hasura_cron_trigger.report", "will be created"],
+        );
         wd.apply();
         assert_no_changes(&wd, "after re-creating");
 
         // Import by name into a fresh state entry: an empty plan.
-        wd.tf(&["state", "rm", "hasura_cron_trigger.cleanup"]).assert_success("state rm");
-        wd.import("hasura_cron_trigger.cleanup", "cleanup").assert_success("import");
+        wd.tf(&["state", "rm", "hasura_cron_trigger.cleanup"])
+            .assert_success("state rm");
+        wd.import("hasura_cron_trigger.cleanup", "cleanup")
+            .assert_success("import");
         assert_no_changes(&wd, "after import");
         assert!(
             !wd.tf(&["plan", "-no-color"]).combined().contains(CANARY),
@@ -147,7 +167,10 @@ fn lifecycle_drift_import_and_refusals() {
             .assert_failure_contains("webhook");
         assert!(trigger(&env, "orphan").is_none());
 
-        wd.write("main.tf", &config("0 3 * * *", r#"jsonencode({ kind = "cleanup", days = 7 })"#));
+        wd.write(
+            "main.tf",
+            &config("0 3 * * *", r#"jsonencode({ kind = "cleanup", days = 7 })"#),
+        );
         wd.destroy();
         assert!(triggers(&env).is_empty(), "{:?}", triggers(&env));
     });
@@ -162,7 +185,10 @@ fn bad_input_is_refused_at_validate() {
         (r#"webhook = "ftp://files.example.com/x""#, "webhook"),
         (r#"webhook = "{{UNCLOSED/x""#, "webhook"),
         (r#"payload = "{not json""#, "payload"),
-        (r#"headers_from_env = { Authorization = "not-an-env-name" }"#, "headers_from_env"),
+        (
+            r#"headers_from_env = { Authorization = "not-an-env-name" }"#,
+            "headers_from_env",
+        ),
         (r#"headers = { "bad header" = "x" }"#, "Invalid header name"),
         (r#"retry_conf = { num_retries = -1 }"#, "num_retries"),
     ];

@@ -71,11 +71,12 @@ impl Model {
             .into_iter()
             .map(|(name, value)| Header::Value { name, value })
             .collect();
-        headers.extend(
-            known_map(&self.headers_from_env)
-                .into_iter()
-                .map(|(name, value_from_env)| Header::FromEnv { name, value_from_env }),
-        );
+        headers.extend(known_map(&self.headers_from_env).into_iter().map(
+            |(name, value_from_env)| Header::FromEnv {
+                name,
+                value_from_env,
+            },
+        ));
         let r = self.retry_conf.known().cloned().unwrap_or_default();
         let d = RetryConf::default();
         CronTrigger {
@@ -152,7 +153,10 @@ impl Model {
                 return Diagnostics::attr_error(
                     AttrPath::attr("name"),
                     summary,
-                    format!("{e} To manage it, import it: terraform import <address> {}", self.name()),
+                    format!(
+                        "{e} To manage it, import it: terraform import <address> {}",
+                        self.name()
+                    ),
                 )
             }
             m if m.contains("environment variable") => {
@@ -198,7 +202,7 @@ impl Resource for CronTriggerResource {
                 Attribute::string("webhook").required().validate(StrCheck("Invalid webhook", check_webhook)).describe("URL Hasura POSTs to, `http(s)://...`, or a template of the engine's env vars such as `{{ACTIONS_BASE_URL}}/cron/cleanup`, so one configuration serves every environment. A variable the engine does not have is refused at apply (`hasura_env_var` sets one)."),
                 Attribute::string("schedule").required().validate(StrCheck("Invalid cron schedule", check_schedule)).describe("Cron expression in UTC with five fields: minute (0-59), hour (0-23), day of month (1-31), month (1-12), day of week (0-6, Sunday = 0). Each field is `*`, a number, a range `a-b`, a step `*/n` or `a-b/n`, or a comma-separated list of these. Names (`MON`) and shortcuts (`@daily`) are not accepted by Hasura. Checked at plan time."),
                 Attribute::string("payload").optional().validate(StrCheck("Invalid payload", check_json)).semantic_eq(json_eq).describe("JSON sent as the event's `payload`, usually `jsonencode({...})`. Compared by meaning, so key order and whitespace never cause a diff."),
-                Attribute::typed("headers", Type::map(Type::String)).optional().sensitive().describe("Headers sent with each call, by name, with literal values, e.g. a shared secret. Sensitive: never shown in plans or logs. Prefer `headers_from_env` for secrets so they stay out of the metadata export."),
+                Attribute::typed("headers", Type::map(Type::String)).optional().sensitive().describe("Headers sent with each call, by name, with literal values, e.g. a shared secret. Sensitive: never shown in plans or logs. Prefer `headers_from_env` for secrets so they stay out of the metadata export. `terraform plan -generate-config-out` writes `null` here, as for every sensitive value: fill the values in before applying, or the plan shows the headers being removed."),
                 Attribute::typed("headers_from_env", Type::map(Type::String)).optional().describe("Headers sent with each call, by name, whose values Hasura reads from its env vars, e.g. `{ Authorization = \"CRON_WEBHOOK_AUTH\" }`. A variable the engine does not have is refused at apply. A header name may not be in both maps."),
                 Attribute::nested("retry_conf", Nesting::Single, vec![
                     seconds("num_retries", 0, "Retries after a failed call."),
@@ -221,11 +225,23 @@ impl Resource for CronTriggerResource {
             for (name, v) in map {
                 let path = AttrPath::attr(attr).key(name);
                 if let Err(e) = check_header_name(name) {
-                    diags.add_attr_error(path.clone(), "Invalid header name", format!("{name:?} {e}."));
+                    diags.add_attr_error(
+                        path.clone(),
+                        "Invalid header name",
+                        format!("{name:?} {e}."),
+                    );
                 }
-                let check = if attr == "headers" { check_header_value } else { check_env_name };
+                let check = if attr == "headers" {
+                    check_header_value
+                } else {
+                    check_env_name
+                };
                 if let Some(Err(e)) = v.as_deref().map(check) {
-                    diags.add_attr_error(path, "Invalid header", format!("`{attr}[{name:?}]` {e}."));
+                    diags.add_attr_error(
+                        path,
+                        "Invalid header",
+                        format!("`{attr}[{name:?}]` {e}."),
+                    );
                 }
             }
         }
@@ -346,8 +362,12 @@ fn check_webhook(s: &str) -> Result<(), Invalid> {
         let Some(j) = after.find("}}") else {
             return Err("has a `{{` without its `}}`".into());
         };
-        check_env_name(after[..j].trim())
-            .map_err(|_| Invalid(format!("names {:?} between `{{{{ }}}}`, which is not an env var name", &after[..j])))?;
+        check_env_name(after[..j].trim()).map_err(|_| {
+            Invalid(format!(
+                "names {:?} between `{{{{ }}}}`, which is not an env var name",
+                &after[..j]
+            ))
+        })?;
         rest = &after[j + 2..];
     }
     if s.starts_with("{{") {
@@ -379,7 +399,9 @@ fn check_schedule(s: &str) -> Result<(), Invalid> {
     for (field, (what, lo, hi)) in fields.into_iter().zip(RANGES) {
         let bad = |why: String| Invalid(format!("has an invalid {what} field `{field}`: {why}"));
         for item in field.split(',') {
-            let (range, step) = item.split_once('/').map_or((item, None), |(r, s)| (r, Some(s)));
+            let (range, step) = item
+                .split_once('/')
+                .map_or((item, None), |(r, s)| (r, Some(s)));
             if let Some(step) = step {
                 match step.parse::<u32>() {
                     Ok(n) if n > 0 => {}
@@ -391,12 +413,16 @@ fn check_schedule(s: &str) -> Result<(), Invalid> {
                 r => r.splitn(2, '-').collect(),
             };
             if step.is_some() && bounds.len() == 1 {
-                return Err(bad("a step goes after `*` or a range, e.g. `*/5` or `0-30/5`".into()));
+                return Err(bad(
+                    "a step goes after `*` or a range, e.g. `*/5` or `0-30/5`".into(),
+                ));
             }
             let mut nums = Vec::new();
             for b in bounds {
                 match b.parse::<u32>() {
-                    Ok(n) if (lo..=hi).contains(&n) && b.bytes().all(|c| c.is_ascii_digit()) => nums.push(n),
+                    Ok(n) if (lo..=hi).contains(&n) && b.bytes().all(|c| c.is_ascii_digit()) => {
+                        nums.push(n)
+                    }
                     _ => return Err(bad(format!("`{b}` is not a number from {lo} to {hi}"))),
                 }
             }
@@ -414,10 +440,25 @@ mod tests {
 
     #[test]
     fn schedules() {
-        for ok in ["*/15 * * * *", "0 9 * * 1-5", "0 0 1,15 * 0", "0-30/5 * * 1-12/3 *"] {
+        for ok in [
+            "*/15 * * * *",
+            "0 9 * * 1-5",
+            "0 0 1,15 * 0",
+            "0-30/5 * * 1-12/3 *",
+        ] {
             assert!(check_schedule(ok).is_ok(), "{ok}");
         }
-        for bad in ["@daily", "* * * *", "60 * * * *", "* * * * MON", "5/15 * * * *", "* * 0 * *", "*/0 * * * *", "9-1 * * * *", "* * * * 7"] {
+        for bad in [
+            "@daily",
+            "* * * *",
+            "60 * * * *",
+            "* * * * MON",
+            "5/15 * * * *",
+            "* * 0 * *",
+            "*/0 * * * *",
+            "9-1 * * * *",
+            "* * * * 7",
+        ] {
             assert!(check_schedule(bad).is_err(), "{bad}");
         }
     }
@@ -447,7 +488,10 @@ mod tests {
             include_in_metadata: true,
             payload: Some(serde_json::json!({"a": 2, "b": 1})),
             retry_conf: RetryConf::default(),
-            headers: vec![Header::FromEnv { name: "Authorization".into(), value_from_env: "AUTH".into() }],
+            headers: vec![Header::FromEnv {
+                name: "Authorization".into(),
+                value_from_env: "AUTH".into(),
+            }],
             comment: None,
         };
         let m = Model::from_remote(remote, &prior);

@@ -64,9 +64,18 @@ fn not_exists(name: &str) -> QErr {
     )
 }
 
-fn text(cmd: &str, o: &Map<String, Value>, k: &str, required: bool) -> Result<Option<String>, QErr> {
+fn text(
+    cmd: &str,
+    o: &Map<String, Value>,
+    k: &str,
+    required: bool,
+) -> Result<Option<String>, QErr> {
     match o.get(k) {
-        None if required => Err(parse_failed(cmd, "$.args", format!("key \"{k}\" not found"))),
+        None if required => Err(parse_failed(
+            cmd,
+            "$.args",
+            format!("key \"{k}\" not found"),
+        )),
         None | Some(Value::Null) if !required => Ok(None),
         Some(Value::String(s)) => Ok(Some(s.clone())),
         _ => Err(parse_failed(
@@ -87,13 +96,21 @@ fn name_arg(cmd: &str, o: &Map<String, Value>) -> Result<String, QErr> {
 }
 
 pub fn create(md: &mut Metadata, env: &Env, cmd: &str, args: &Value) -> Result<Value, QErr> {
-    let o = args
-        .as_object()
-        .ok_or_else(|| parse_failed(cmd, "$.args", "parsing CreateCronTrigger failed, expected Object"))?;
+    let o = args.as_object().ok_or_else(|| {
+        parse_failed(
+            cmd,
+            "$.args",
+            "parsing CreateCronTrigger failed, expected Object",
+        )
+    })?;
     let name = name_arg(cmd, o)?;
     let webhook = text(cmd, o, "webhook", true)?.unwrap_or_default();
     let template = parse_template(&webhook).map_err(|e| {
-        parse_failed(cmd, "$.args.webhook", format!("Parsing URL template failed: {e}"))
+        parse_failed(
+            cmd,
+            "$.args.webhook",
+            format!("Parsing URL template failed: {e}"),
+        )
     })?;
     let schedule = text(cmd, o, "schedule", true)?.unwrap_or_default();
     let schedule = parse_cron(&schedule).map_err(|e| parse_failed(cmd, "$.args.schedule", e))?;
@@ -165,9 +182,13 @@ pub fn create(md: &mut Metadata, env: &Env, cmd: &str, args: &Value) -> Result<V
 }
 
 pub fn delete(md: &mut Metadata, cmd: &str, args: &Value) -> Result<Value, QErr> {
-    let o = args
-        .as_object()
-        .ok_or_else(|| parse_failed(cmd, "$.args", "parsing ScheduledTriggerName failed, expected Object"))?;
+    let o = args.as_object().ok_or_else(|| {
+        parse_failed(
+            cmd,
+            "$.args",
+            "parsing ScheduledTriggerName failed, expected Object",
+        )
+    })?;
     let name = name_arg(cmd, o)?;
     let mut triggers = list(md);
     let i = position(&triggers, &name).ok_or_else(|| not_exists(&name))?;
@@ -187,15 +208,28 @@ fn retry_conf(cmd: &str, v: Option<&Value>) -> Result<Value, QErr> {
         return Ok(out);
     };
     let o = v.as_object().ok_or_else(|| {
-        parse_failed(cmd, "$.args.retry_conf", "parsing STRetryConf failed, expected Object")
+        parse_failed(
+            cmd,
+            "$.args.retry_conf",
+            "parsing STRetryConf failed, expected Object",
+        )
     })?;
-    for k in ["num_retries", "retry_interval_seconds", "timeout_seconds", "tolerance_seconds"] {
+    for k in [
+        "num_retries",
+        "retry_interval_seconds",
+        "timeout_seconds",
+        "tolerance_seconds",
+    ] {
         match o.get(k) {
             None | Some(Value::Null) => {}
             Some(Value::Number(n)) => {
                 let path = format!("$.args.retry_conf.{k}");
                 let Some(i) = n.as_i64() else {
-                    return Err(parse_failed(cmd, &path, format!("{n} is not a whole number")));
+                    return Err(parse_failed(
+                        cmd,
+                        &path,
+                        format!("{n} is not a whole number"),
+                    ));
                 };
                 if i < 0 {
                     // `STRetryConf`'s own check for the count; `NonNegativeDiffTime` for the rest.
@@ -204,7 +238,15 @@ fn retry_conf(cmd: &str, v: Option<&Value>) -> Result<Value, QErr> {
                     } else {
                         "negative value not allowed"
                     };
-                    return Err(parse_failed(cmd, if k == "num_retries" { "$.args.retry_conf" } else { &path }, msg));
+                    return Err(parse_failed(
+                        cmd,
+                        if k == "num_retries" {
+                            "$.args.retry_conf"
+                        } else {
+                            &path
+                        },
+                        msg,
+                    ));
                 }
                 out[k] = json!(i);
             }
@@ -232,26 +274,44 @@ fn headers(cmd: &str, v: Option<&Value>) -> Result<Vec<Value>, QErr> {
     let mut out = Vec::new();
     for (i, h) in items.iter().enumerate() {
         let path = format!("$.args.headers[{i}]");
-        let o = h
-            .as_object()
-            .ok_or_else(|| parse_failed(cmd, &path, "parsing HeaderConf failed, expected Object"))?;
+        let o = h.as_object().ok_or_else(|| {
+            parse_failed(cmd, &path, "parsing HeaderConf failed, expected Object")
+        })?;
         let name = match o.get("name") {
             Some(Value::String(s)) => s.clone(),
             None => return Err(parse_failed(cmd, &path, "key \"name\" not found")),
             Some(_) => {
-                return Err(parse_failed(cmd, &format!("{path}.name"), "parsing Text failed, expected String"))
+                return Err(parse_failed(
+                    cmd,
+                    &format!("{path}.name"),
+                    "parsing Text failed, expected String",
+                ))
             }
         };
         let entry = match (o.get("value"), o.get("value_from_env")) {
             (Some(Value::String(v)), None) => json!({"name": name, "value": v}),
             (None, Some(Value::String(e))) => json!({"name": name, "value_from_env": e}),
             (Some(_), Some(_)) => {
-                return Err(parse_failed(cmd, &path, "expecting only one of value or value_from_env keys"))
+                return Err(parse_failed(
+                    cmd,
+                    &path,
+                    "expecting only one of value or value_from_env keys",
+                ))
             }
             (None, None) => {
-                return Err(parse_failed(cmd, &path, "expecting value or value_from_env keys"))
+                return Err(parse_failed(
+                    cmd,
+                    &path,
+                    "expecting value or value_from_env keys",
+                ))
             }
-            _ => return Err(parse_failed(cmd, &path, "parsing Text failed, expected String")),
+            _ => {
+                return Err(parse_failed(
+                    cmd,
+                    &path,
+                    "parsing Text failed, expected String",
+                ))
+            }
         };
         out.push(entry);
     }

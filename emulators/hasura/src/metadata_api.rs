@@ -5,7 +5,6 @@ use std::collections::HashSet;
 use axum::http::StatusCode;
 use serde_json::{json, Map, Value};
 
-use crate::{cron_triggers, dependents};
 use crate::errors::{parse_failed, QErr};
 use crate::metadata::{
     inconsistencies, Catalog, Inconsistency, Metadata, ObjId, QualifiedTable, TableConfig,
@@ -13,6 +12,7 @@ use crate::metadata::{
 };
 use crate::permissions::{ParseErr, PermDef, PermType, Permission};
 use crate::state::{load_catalog, load_metadata, store_metadata, AppState};
+use crate::{cron_triggers, dependents};
 
 pub struct Envelope {
     pub typ: String,

@@ -53,8 +53,14 @@ impl Default for RetryConf {
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum Header {
-    Value { name: String, value: String },
-    FromEnv { name: String, value_from_env: String },
+    Value {
+        name: String,
+        value: String,
+    },
+    FromEnv {
+        name: String,
+        value_from_env: String,
+    },
 }
 
 impl CronTrigger {
@@ -88,7 +94,8 @@ impl Engine {
         trigger: &CronTrigger,
         replace: bool,
     ) -> Result<(), HasuraError> {
-        let mut args = serde_json::to_value(trigger).map_err(|e| HasuraError::other(e.to_string()))?;
+        let mut args =
+            serde_json::to_value(trigger).map_err(|e| HasuraError::other(e.to_string()))?;
         args["replace"] = json!(replace);
         let want = trigger.clone();
         self.write_with(
