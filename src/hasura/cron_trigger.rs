@@ -1,8 +1,6 @@
 //! `hasura_cron_trigger`: a cron trigger in the metadata
 //! (`create_cron_trigger`, with `replace: true` for an update in place, and
 //! `delete_cron_trigger`). Writes join the metadata batcher like permissions.
-use std::collections::BTreeMap;
-
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
@@ -12,9 +10,15 @@ use crate::framework::{
     Nesting, Null, RequiresReplace, Resource, Schema, StrCheck, Type, Value,
 };
 
-use super::client::cron_triggers::{CronTrigger, Header, RetryConf};
+use super::client::cron_triggers::{CronTrigger, RetryConf};
+#[cfg(test)]
+use super::client::headers::Header;
 use super::client::HasuraError;
 use super::engine;
+use super::webhook::{
+    check_json, check_webhook, headers_from_api, headers_to_api, validate_headers, HeaderMap,
+    HEADERS_DESCRIPTION, HEADERS_FROM_ENV_DESCRIPTION,
+};
 
 pub struct CronTriggerResource;
 
@@ -25,8 +29,8 @@ pub struct Model {
     webhook: Value<String>,
     schedule: Value<String>,
     payload: Value<String>,
-    headers: Value<BTreeMap<String, Value<String>>>,
-    headers_from_env: Value<BTreeMap<String, Value<String>>>,
+    headers: HeaderMap,
+    headers_from_env: HeaderMap,
     retry_conf: Value<Retry>,
     comment: Value<String>,
 }
@@ -50,16 +54,6 @@ impl From<RetryConf> for Retry {
     }
 }
 
-fn known_map(v: &Value<BTreeMap<String, Value<String>>>) -> BTreeMap<String, String> {
-    v.known()
-        .map(|m| {
-            m.iter()
-                .map(|(k, v)| (k.clone(), v.str_or("").to_string()))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
 impl Model {
     fn name(&self) -> &str {
         self.name.str_or("")
@@ -67,16 +61,6 @@ impl Model {
 
     /// The API object; every attribute is known at apply.
     fn trigger(&self) -> CronTrigger {
-        let mut headers: Vec<Header> = known_map(&self.headers)
-            .into_iter()
-            .map(|(name, value)| Header::Value { name, value })
-            .collect();
-        headers.extend(known_map(&self.headers_from_env).into_iter().map(
-            |(name, value_from_env)| Header::FromEnv {
-                name,
-                value_from_env,
-            },
-        ));
         let r = self.retry_conf.known().cloned().unwrap_or_default();
         let d = RetryConf::default();
         CronTrigger {
@@ -95,32 +79,15 @@ impl Model {
                 timeout_seconds: r.timeout_seconds.or(d.timeout_seconds),
                 tolerance_seconds: r.tolerance_seconds.or(d.tolerance_seconds),
             },
-            headers,
+            headers: headers_to_api(&self.headers, &self.headers_from_env),
             comment: self.comment.known().cloned(),
         }
     }
 
     /// What is remote, in the form `prior` wrote it where they mean the same.
     fn from_remote(t: CronTrigger, prior: &Model) -> Model {
-        let mut headers = BTreeMap::new();
-        let mut from_env = BTreeMap::new();
-        for h in t.headers {
-            match h {
-                Header::Value { name, value } => headers.insert(name, Known(value)),
-                Header::FromEnv {
-                    name,
-                    value_from_env,
-                } => from_env.insert(name, Known(value_from_env)),
-            };
-        }
-        // An empty map and no map are the same remotely: keep the user's choice.
-        let map = |m: BTreeMap<String, Value<String>>, prior: &Value<_>| {
-            if m.is_empty() && !prior.is_known() {
-                Null
-            } else {
-                Known(m)
-            }
-        };
+        let (headers, headers_from_env) =
+            headers_from_api(t.headers, (&prior.headers, &prior.headers_from_env));
         let payload = match (t.payload, prior.payload.as_deref()) {
             (None, _) => Null,
             (Some(p), Some(old))
@@ -140,8 +107,8 @@ impl Model {
             webhook: Known(t.webhook),
             schedule,
             payload,
-            headers: map(headers, &prior.headers),
-            headers_from_env: map(from_env, &prior.headers_from_env),
+            headers,
+            headers_from_env,
             retry_conf: Known(t.retry_conf.into()),
             comment: t.comment.map_or(Null, Known),
         }
@@ -202,8 +169,8 @@ impl Resource for CronTriggerResource {
                 Attribute::string("webhook").required().validate(StrCheck("Invalid webhook", check_webhook)).describe("URL Hasura POSTs to, `http(s)://...`, or a template of the engine's env vars such as `{{ACTIONS_BASE_URL}}/cron/cleanup`, so one configuration serves every environment. A variable the engine does not have is refused at apply (`hasura_env_var` sets one)."),
                 Attribute::string("schedule").required().validate(StrCheck("Invalid cron schedule", check_schedule)).describe("Cron expression in UTC with five fields: minute (0-59), hour (0-23), day of month (1-31), month (1-12), day of week (0-6, Sunday = 0). Each field is `*`, a number, a range `a-b`, a step `*/n` or `a-b/n`, or a comma-separated list of these. Names (`MON`) and shortcuts (`@daily`) are not accepted by Hasura. Checked at plan time."),
                 Attribute::string("payload").optional().validate(StrCheck("Invalid payload", check_json)).semantic_eq(json_eq).describe("JSON sent as the event's `payload`, usually `jsonencode({...})`. Compared by meaning, so key order and whitespace never cause a diff."),
-                Attribute::typed("headers", Type::map(Type::String)).optional().sensitive().describe("Headers sent with each call, by name, with literal values, e.g. a shared secret. Sensitive: never shown in plans or logs. Prefer `headers_from_env` for secrets so they stay out of the metadata export. `terraform plan -generate-config-out` writes `null` here, as for every sensitive value: fill the values in before applying, or the plan shows the headers being removed."),
-                Attribute::typed("headers_from_env", Type::map(Type::String)).optional().describe("Headers sent with each call, by name, whose values Hasura reads from its env vars, e.g. `{ Authorization = \"CRON_WEBHOOK_AUTH\" }`. A variable the engine does not have is refused at apply. A header name may not be in both maps."),
+                Attribute::typed("headers", Type::map(Type::String)).optional().sensitive().describe(HEADERS_DESCRIPTION),
+                Attribute::typed("headers_from_env", Type::map(Type::String)).optional().describe(HEADERS_FROM_ENV_DESCRIPTION),
                 Attribute::nested("retry_conf", Nesting::Single, vec![
                     seconds("num_retries", 0, "Retries after a failed call."),
                     seconds("retry_interval_seconds", 10, "Seconds between retries."),
@@ -218,40 +185,7 @@ impl Resource for CronTriggerResource {
     }
 
     fn validate(&self, config: &Model, diags: &mut Diagnostics) {
-        let empty = BTreeMap::new();
-        let values = config.headers.known().unwrap_or(&empty);
-        let envs = config.headers_from_env.known().unwrap_or(&empty);
-        for (attr, map) in [("headers", values), ("headers_from_env", envs)] {
-            for (name, v) in map {
-                let path = AttrPath::attr(attr).key(name);
-                if let Err(e) = check_header_name(name) {
-                    diags.add_attr_error(
-                        path.clone(),
-                        "Invalid header name",
-                        format!("{name:?} {e}."),
-                    );
-                }
-                let check = if attr == "headers" {
-                    check_header_value
-                } else {
-                    check_env_name
-                };
-                if let Some(Err(e)) = v.as_deref().map(check) {
-                    diags.add_attr_error(
-                        path,
-                        "Invalid header",
-                        format!("`{attr}[{name:?}]` {e}."),
-                    );
-                }
-            }
-        }
-        for name in values.keys().filter(|k| envs.contains_key(*k)) {
-            diags.add_attr_error(
-                AttrPath::attr("headers_from_env").key(name),
-                "Header set twice",
-                format!("The header {name:?} is in both `headers` and `headers_from_env`; Hasura would send it twice. Keep one."),
-            );
-        }
+        validate_headers(&config.headers, &config.headers_from_env, diags);
     }
 
     async fn create(&self, ctx: &Ctx, m: Model) -> Result<Model, ApplyError<Model>> {
@@ -314,69 +248,6 @@ fn check_name(s: &str) -> Result<(), Invalid> {
         return Err("must not contain control characters".into());
     }
     Ok(())
-}
-
-fn check_json(s: &str) -> Result<(), Invalid> {
-    serde_json::from_str::<serde_json::Value>(s)
-        .map(|_| ())
-        .map_err(|e| Invalid(format!("is not valid JSON ({e}); use jsonencode(...)")))
-}
-
-fn check_env_name(s: &str) -> Result<(), Invalid> {
-    let mut chars = s.chars();
-    let ok = chars
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_');
-    if ok {
-        Ok(())
-    } else {
-        Err("must be an env var name: letters, digits and `_`, not starting with a digit".into())
-    }
-}
-
-/// RFC 9110 token characters.
-fn check_header_name(s: &str) -> Result<(), Invalid> {
-    let token = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c);
-    if !s.is_empty() && s.chars().all(token) {
-        Ok(())
-    } else {
-        Err("is not a valid HTTP header name".into())
-    }
-}
-
-/// Never quotes the value: it may be a secret.
-fn check_header_value(s: &str) -> Result<(), Invalid> {
-    if s.chars().any(|c| c == '\r' || c == '\n' || c == '\0') {
-        Err("must not contain line breaks or NUL".into())
-    } else {
-        Ok(())
-    }
-}
-
-/// `http(s)://host...`, or text with `{{ENV_VAR}}` parts that starts with one.
-fn check_webhook(s: &str) -> Result<(), Invalid> {
-    let mut rest = s;
-    while let Some(i) = rest.find("{{") {
-        let after = &rest[i + 2..];
-        let Some(j) = after.find("}}") else {
-            return Err("has a `{{` without its `}}`".into());
-        };
-        check_env_name(after[..j].trim()).map_err(|_| {
-            Invalid(format!(
-                "names {:?} between `{{{{ }}}}`, which is not an env var name",
-                &after[..j]
-            ))
-        })?;
-        rest = &after[j + 2..];
-    }
-    if s.starts_with("{{") {
-        return Ok(());
-    }
-    match url::Url::parse(s) {
-        Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => Ok(()),
-        _ => Err("must be an http(s) URL or start with an `{{ENV_VAR}}` template, e.g. `{{ACTIONS_BASE_URL}}/cron`".into()),
-    }
 }
 
 /// Hasura's cron parser (the `cron` package's `parseCronSchedule`) takes
@@ -464,16 +335,6 @@ mod tests {
     }
 
     #[test]
-    fn webhooks() {
-        assert!(check_webhook("https://hooks.example.com/cron").is_ok());
-        assert!(check_webhook("{{ACTIONS_BASE_URL}}/cron").is_ok());
-        assert!(check_webhook("/cron").is_err());
-        assert!(check_webhook("ftp://x/y").is_err());
-        assert!(check_webhook("{{NOT CLOSED").is_err());
-        assert!(check_webhook("{{a-b}}/x").is_err());
-    }
-
-    #[test]
     fn read_keeps_the_users_forms() {
         let prior = Model {
             name: Known("t".into()),
@@ -498,7 +359,10 @@ mod tests {
         assert_eq!(m.schedule.as_deref(), Some("*/5  * * * *"));
         assert_eq!(m.payload.as_deref(), Some(r#"{ "b": 1, "a": 2 }"#));
         assert!(m.headers.is_null());
-        assert_eq!(known_map(&m.headers_from_env)["Authorization"], "AUTH");
+        assert_eq!(
+            m.headers_from_env.known().unwrap()["Authorization"].as_deref(),
+            Some("AUTH")
+        );
         assert_eq!(m.trigger().schedule, "*/5 * * * *");
     }
 }

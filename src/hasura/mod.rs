@@ -14,6 +14,7 @@ pub(crate) mod provider;
 mod table;
 mod tracked_table;
 mod types;
+mod webhook;
 
 pub use provider::HasuraProvider;
 

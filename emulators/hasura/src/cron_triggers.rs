@@ -105,7 +105,7 @@ pub fn create(md: &mut Metadata, env: &Env, cmd: &str, args: &Value) -> Result<V
     })?;
     let name = name_arg(cmd, o)?;
     let webhook = text(cmd, o, "webhook", true)?.unwrap_or_default();
-    let template = parse_template(&webhook).map_err(|e| {
+    parse_template(&webhook).map_err(|e| {
         parse_failed(
             cmd,
             "$.args.webhook",
@@ -143,13 +143,15 @@ pub fn create(md: &mut Metadata, env: &Env, cmd: &str, args: &Value) -> Result<V
         (None, true) => return Err(not_exists(&name)),
         _ => {}
     }
-    resolve(env, &template, &headers).map_err(|reason| {
-        QErr::bad(
-            "invalid-configuration",
-            "$.args",
-            format!("Inconsistent object: {reason}"),
-        )
-    })?;
+    render_template(&webhook, env)
+        .and_then(|_| resolve_headers(&Value::Array(headers.clone()), env))
+        .map_err(|reason| {
+            QErr::bad(
+                "invalid-configuration",
+                "$.args",
+                format!("Inconsistent object: {reason}"),
+            )
+        })?;
 
     let mut entry = Map::new();
     entry.insert("name".into(), json!(name));
@@ -318,58 +320,67 @@ fn headers(cmd: &str, v: Option<&Value>) -> Result<Vec<Value>, QErr> {
     Ok(out)
 }
 
-/// A URL template: text with `{{ENV_VAR}}` parts (`Data/URL/Template.hs`).
-enum Part {
-    Text,
-    Var(String),
-}
-
-fn parse_template(s: &str) -> Result<Vec<Part>, String> {
-    let mut parts = Vec::new();
+/// Checks a URL template: text with `{{ENV_VAR}}` parts (`Data/URL/Template.hs`).
+fn parse_template(s: &str) -> Result<(), String> {
     let mut rest = s;
     while let Some(i) = rest.find("{{") {
-        if i > 0 {
-            parts.push(Part::Text);
-        }
         let after = &rest[i + 2..];
         let j = after
             .find("}}")
             .ok_or_else(|| "endOfInput: expecting \"}}\"".to_string())?;
-        let var = after[..j].trim();
-        if var.is_empty() {
+        if after[..j].trim().is_empty() {
             return Err("empty variable name".into());
         }
-        parts.push(Part::Var(var.to_string()));
         rest = &after[j + 2..];
     }
-    if !rest.is_empty() {
-        parts.push(Part::Text);
-    }
-    Ok(parts)
+    Ok(())
 }
 
-fn resolve(env: &Env, template: &[Part], headers: &[Value]) -> Result<(), String> {
-    let missing: Vec<&str> = template
-        .iter()
-        .filter_map(|p| match p {
-            Part::Var(v) if !env.contains_key(v) => Some(v.as_str()),
-            _ => None,
-        })
-        .collect();
-    if !missing.is_empty() {
-        return Err(format!(
+/// A URL template rendered with the engine's env (`resolveWebhook`: "Value
+/// for environment variables not found: X").
+pub fn render_template(s: &str, env: &Env) -> Result<String, String> {
+    let mut out = String::new();
+    let mut missing = Vec::new();
+    let mut rest = s;
+    while let Some(i) = rest.find("{{") {
+        out.push_str(&rest[..i]);
+        let after = &rest[i + 2..];
+        let Some(j) = after.find("}}") else { break };
+        let var = after[..j].trim();
+        match env.get(var) {
+            Some(v) => out.push_str(v),
+            None => missing.push(var.to_string()),
+        }
+        rest = &after[j + 2..];
+    }
+    out.push_str(rest);
+    if missing.is_empty() {
+        Ok(out)
+    } else {
+        Err(format!(
             "Value for environment variables not found: {}",
             missing.join(", ")
-        ));
+        ))
     }
-    for h in headers {
-        if let Some(e) = h["value_from_env"].as_str() {
-            if !env.contains_key(e) {
-                return Err(format!("environment variable '{e}' not set"));
-            }
-        }
+}
+
+/// Header confs as (name, value) with env vars read (`getEnv`: "environment
+/// variable 'X' not set").
+pub fn resolve_headers(headers: &Value, env: &Env) -> Result<Vec<(String, String)>, String> {
+    let mut out = Vec::new();
+    for h in headers.as_array().into_iter().flatten() {
+        let name = h["name"].as_str().unwrap_or_default().to_string();
+        let value = match (h["value"].as_str(), h["value_from_env"].as_str()) {
+            (Some(v), _) => v.to_string(),
+            (_, Some(e)) => env
+                .get(e)
+                .cloned()
+                .ok_or_else(|| format!("environment variable '{e}' not set"))?,
+            _ => continue,
+        };
+        out.push((name, value));
     }
-    Ok(())
+    Ok(out)
 }
 
 /// `parseCronSchedule` of the `cron` package Hasura uses: five fields

@@ -12,7 +12,7 @@ use crate::metadata::{
 };
 use crate::permissions::{ParseErr, PermDef, PermType, Permission};
 use crate::state::{load_catalog, load_metadata, store_metadata, AppState};
-use crate::{cron_triggers, dependents};
+use crate::{cron_triggers, dependents, event_triggers};
 
 pub struct Envelope {
     pub typ: String,
@@ -108,6 +108,8 @@ pub async fn handle(st: &AppState, body: &Value) -> Result<Value, QErr> {
     if env.modifies() {
         // Without a resource_version Hasura compares against the version it read.
         store_metadata(&st.db, env.resource_version.unwrap_or(rv), &ctx.md).await?;
+        // Hasura creates and drops the SQL triggers of event triggers with the metadata.
+        event_triggers::sync(&st.db, &ctx.md).await?;
     }
     Ok(result)
 }
@@ -259,6 +261,10 @@ impl Ctx<'_> {
                 self.md.extra.clear();
                 Ok(success())
             }
+            "create_event_trigger" => {
+                event_triggers::create(&mut self.md, self.catalog, self.env, cmd, args)
+            }
+            "delete_event_trigger" => event_triggers::delete(&mut self.md, cmd, args),
             "create_cron_trigger" => cron_triggers::create(&mut self.md, self.env, cmd, args),
             "delete_cron_trigger" => cron_triggers::delete(&mut self.md, cmd, args),
             "get_cron_triggers" => Ok(cron_triggers::get(&self.md)),

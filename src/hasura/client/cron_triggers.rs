@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use tokio_util::sync::CancellationToken;
 
+pub use super::headers::Header;
 use super::metadata::Export;
 use super::{Engine, HasuraError};
 
@@ -47,20 +48,6 @@ impl Default for RetryConf {
             tolerance_seconds: 21600,
         }
     }
-}
-
-/// `HeaderConf`: a literal value or the name of an env var of the engine.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(untagged)]
-pub enum Header {
-    Value {
-        name: String,
-        value: String,
-    },
-    FromEnv {
-        name: String,
-        value_from_env: String,
-    },
 }
 
 impl CronTrigger {

@@ -105,6 +105,18 @@ impl Export {
         }
     }
 
+    /// Every tracked table of `source`: (schema, name, exported entry).
+    pub fn tables<'a>(
+        &'a self,
+        source: &'a str,
+    ) -> impl Iterator<Item = (&'a str, &'a str, &'a Value)> {
+        self.sources
+            .iter()
+            .filter(move |s| s.name.0.as_deref() == Some(source))
+            .flat_map(|s| s.tables.0.iter().flatten())
+            .map(|t| (t.schema.as_str(), t.name.as_str(), &t.entry))
+    }
+
     /// A top-level entry other than `sources`, e.g. `cron_triggers`.
     pub fn top_level(&self, key: &str) -> Option<&Value> {
         self.rest.get(key)
