@@ -6,6 +6,7 @@ mod cron_trigger;
 mod env_common;
 mod env_var;
 mod env_vars;
+mod event_trigger;
 mod graphql_query;
 mod ident;
 pub(crate) mod jwt_secret;

@@ -148,6 +148,7 @@ impl Provider for HasuraProvider {
             resource(EnvVarResource),
             resource(EnvVarsResource),
             resource(super::cron_trigger::CronTriggerResource),
+            resource(super::event_trigger::EventTriggerResource),
         ]
     }
 
