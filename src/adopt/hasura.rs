@@ -183,6 +183,17 @@ fn table(found: &mut Found, source: &str, t: Table) {
                         .push(format!("{source}.{schema}.{name}: is_enum"));
                 }
             }
+            None if key == "event_triggers" => {
+                for t in v.as_array().into_iter().flatten() {
+                    if let Some(n) = t.get("name").and_then(Value::as_str) {
+                        found.imports.push(Import {
+                            resource_type: "hasura_event_trigger",
+                            name: n.to_string(),
+                            id: format!("{source}.{n}"),
+                        });
+                    }
+                }
+            }
             Some(a) if ACTIONS.contains(&a) => {
                 for p in v.as_array().into_iter().flatten() {
                     if let Ok(Role { role }) = Role::deserialize(p) {
