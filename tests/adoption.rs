@@ -28,6 +28,11 @@ fn imports(template_id: &str, redirect_id: &str) -> Vec<(String, String)> {
         ("hasura_env_vars.app", "APP_MODE,APP_REGION"),
         ("clerk_jwt_template.hasura", template_id),
         ("clerk_redirect_url.web", redirect_id),
+        ("clerk_instance_settings.this", "instance"),
+        ("clerk_instance_restrictions.this", "instance"),
+        ("clerk_organization_settings.this", "instance"),
+        ("clerk_allowlist_identifier.alice", "alice@example.com"),
+        ("clerk_blocklist_identifier.spam", "*@spam.example"),
     ]
     .into_iter()
     .map(|(a, i)| (a.to_string(), i.to_string()))
@@ -68,6 +73,14 @@ fn every_resource_type_adopts_with_generated_config_and_plans_empty() {
             Some(json!({"url": "https://app.example.com/cb"})),
         );
         assert_eq!(s, 200, "{r}");
+        for (list, identifier) in [("allowlist", "alice@example.com"), ("blocklist", "*@spam.example")] {
+            let (s, i) = clerk.api(
+                Method::POST,
+                &format!("/{list}_identifiers"),
+                Some(json!({ "identifier": identifier })),
+            );
+            assert_eq!(s, 200, "{i}");
+        }
 
         let imports = imports(t["id"].as_str().unwrap(), r["id"].as_str().unwrap());
         // Every resource type of both providers is adopted here: a new type
@@ -133,7 +146,7 @@ fn every_resource_type_adopts_with_generated_config_and_plans_empty() {
         assert!(
             applied
                 .stdout
-                .contains("7 imported, 0 added, 0 changed, 0 destroyed"),
+                .contains("12 imported, 0 added, 0 changed, 0 destroyed"),
             "the apply only imports:\n{}\n--- generated.tf ---\n{filled}",
             applied.stdout
         );

@@ -4,7 +4,11 @@
 //! public `/.well-known/jwks.json` and is the tokens' issuer).
 
 mod errors;
+mod fields;
+mod identifiers;
 mod ids;
+mod instance;
+mod instance_errors;
 mod jwks;
 mod paging;
 mod redirect_urls;
