@@ -73,7 +73,10 @@ fn every_resource_type_adopts_with_generated_config_and_plans_empty() {
             Some(json!({"url": "https://app.example.com/cb"})),
         );
         assert_eq!(s, 200, "{r}");
-        for (list, identifier) in [("allowlist", "alice@example.com"), ("blocklist", "*@spam.example")] {
+        for (list, identifier) in [
+            ("allowlist", "alice@example.com"),
+            ("blocklist", "*@spam.example"),
+        ] {
             let (s, i) = clerk.api(
                 Method::POST,
                 &format!("/{list}_identifiers"),

@@ -114,7 +114,10 @@ fn singletons_lifecycle_drift_import_and_destroy() {
         let o = org_settings(&env);
         assert_eq!(o["enabled"], true);
         assert_eq!(o["max_allowed_memberships"], 20);
-        assert_eq!(o["domains_enrollment_modes"], json!(["automatic_invitation"]));
+        assert_eq!(
+            o["domains_enrollment_modes"],
+            json!(["automatic_invitation"])
+        );
         // Unset attributes record what the API reports.
         let r = wd.resource_values("clerk_instance_restrictions.this");
         assert_eq!(r["blocklist"], false, "{r}");
@@ -149,11 +152,19 @@ fn singletons_lifecycle_drift_import_and_destroy() {
         assert_changes(
             &wd,
             "after editing",
-            &["updated in-place", "hibp", "blocklist", "max_allowed_memberships"],
+            &[
+                "updated in-place",
+                "hibp",
+                "blocklist",
+                "max_allowed_memberships",
+            ],
         );
         wd.apply();
         let h = hidden(&env);
-        assert_eq!(h["instance"]["allowed_origins"], json!(["capacitor://localhost"]));
+        assert_eq!(
+            h["instance"]["allowed_origins"],
+            json!(["capacitor://localhost"])
+        );
         assert_eq!(h["instance"]["hibp"], true);
         assert_eq!(
             h["instance"]["support_email"], "help@example.com",
@@ -211,14 +222,21 @@ fn singletons_lifecycle_drift_import_and_destroy() {
             wd2.import(addr, "instance").assert_success("import");
         }
         let r = wd2.resource_values("clerk_instance_restrictions.this");
-        assert_eq!(r["blocklist"], false, "import reports the current value: {r}");
+        assert_eq!(
+            r["blocklist"], false,
+            "import reports the current value: {r}"
+        );
         let os = wd2.resource_values("clerk_organization_settings.this");
         assert_eq!(os["max_allowed_memberships"], 50, "{os}");
         // What the API cannot report is written by the next apply: only
         // those (and the restriction changed above) are in the plan.
         let out = assert_changes(&wd2, "after import", &["hibp", "test_mode", "blocklist"]);
         assert!(!out.stdout.contains("allowed_origins"), "{}", out.stdout);
-        assert!(!out.stdout.contains("max_allowed_memberships"), "{}", out.stdout);
+        assert!(
+            !out.stdout.contains("max_allowed_memberships"),
+            "{}",
+            out.stdout
+        );
         wd2.apply();
         assert_eq!(hidden(&env)["restrictions"]["blocklist"], true);
         assert_no_changes(&wd2, "after applying the imported singletons");
@@ -281,12 +299,18 @@ fn identifiers_lifecycle_replace_import_and_drift() {
         let wallet = ("wallet", WALLET);
         wd.write("main.tf", &identifiers(&[alice, phone], &[spam, wallet]));
         wd.apply();
-        assert_eq!(listed(&env, "allowlist"), ["+15555550100", "alice@example.com"]);
+        assert_eq!(
+            listed(&env, "allowlist"),
+            ["+15555550100", "alice@example.com"]
+        );
         assert_eq!(listed(&env, "blocklist"), ["*@spam.example", WALLET]);
         let a = wd.resource_values("clerk_allowlist_identifier.alice");
         assert!(a["id"].as_str().unwrap().starts_with("alid_"), "{a}");
         assert_eq!(a["identifier_type"], "email_address");
-        assert!(a["invitation_id"].as_str().unwrap().starts_with("inv_"), "{a}");
+        assert!(
+            a["invitation_id"].as_str().unwrap().starts_with("inv_"),
+            "{a}"
+        );
         let w = wd.resource_values("clerk_blocklist_identifier.wallet");
         assert_eq!(w["identifier_type"], "web3_wallet", "{w}");
         assert_no_changes(&wd, "right after create");
@@ -296,7 +320,10 @@ fn identifiers_lifecycle_replace_import_and_drift() {
         wd.write("main.tf", &identifiers(&[bob, phone], &[spam, wallet]));
         assert_changes(&wd, "after changing identifier", &["must be replaced"]);
         wd.apply();
-        assert_eq!(listed(&env, "allowlist"), ["+15555550100", "bob@example.com"]);
+        assert_eq!(
+            listed(&env, "allowlist"),
+            ["+15555550100", "bob@example.com"]
+        );
         assert_no_changes(&wd, "after the replacement");
 
         // Deleted out of band: the plan adds it again.
@@ -304,7 +331,11 @@ fn identifiers_lifecycle_replace_import_and_drift() {
             .as_str()
             .unwrap()
             .to_string();
-        let (s, b) = env.api(Method::DELETE, &format!("/blocklist_identifiers/{id}"), None);
+        let (s, b) = env.api(
+            Method::DELETE,
+            &format!("/blocklist_identifiers/{id}"),
+            None,
+        );
         assert_eq!(s, 200, "{b}");
         assert_changes(
             &wd,
@@ -326,7 +357,11 @@ fn identifiers_lifecycle_replace_import_and_drift() {
         wd2.write("main.tf", &identifiers(&[carol], &[]));
         let out = wd2.try_apply();
         assert!(!out.success(), "{}", out.combined());
-        assert!(out.combined().contains("terraform import"), "{}", out.combined());
+        assert!(
+            out.combined().contains("terraform import"),
+            "{}",
+            out.combined()
+        );
 
         // Import by id and by the identifier itself: both plan empty.
         for by in [made["id"].as_str().unwrap(), "carol@example.com"] {
@@ -344,7 +379,10 @@ fn identifiers_lifecycle_replace_import_and_drift() {
             .assert_success("import by identifier");
         assert_no_changes(&wd4, "after importing the block-list entry");
         let wd5 = env.workdir(tf);
-        wd5.write("main.tf", &identifiers(&[], &[("nope", "nope@example.com")]));
+        wd5.write(
+            "main.tf",
+            &identifiers(&[], &[("nope", "nope@example.com")]),
+        );
         wd5.import("clerk_blocklist_identifier.nope", "nope@example.com")
             .assert_failure_contains("not found");
 
@@ -391,7 +429,11 @@ fn bad_input_is_refused_before_anything_is_sent() {
             assert!(text.contains(needle), "{needle} missing:\n{text}");
         }
         let h = hidden(&env);
-        assert_eq!(h["instance"]["allowed_origins"], Value::Null, "nothing sent");
+        assert_eq!(
+            h["instance"]["allowed_origins"],
+            Value::Null,
+            "nothing sent"
+        );
         assert!(listed(&env, "allowlist").is_empty());
     });
 }

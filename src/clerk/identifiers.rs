@@ -98,7 +98,9 @@ impl IdentifierResource {
         client: &ClerkClient,
         id_or_value: &str,
     ) -> Result<Option<Identifier>, ClerkError> {
-        client.find_identifier(&ctx.cancel, self.0, id_or_value).await
+        client
+            .find_identifier(&ctx.cancel, self.0, id_or_value)
+            .await
     }
 }
 
@@ -123,10 +125,21 @@ impl Resource for IdentifierResource {
         let (what, gate) = match self.0 {
             IdentifierList::Allow => {
                 attrs.push(Attribute::bool("notify").optional().describe("Send the identifier an invitation to join the application when it is added (email addresses and phone numbers only). Only used when the entry is created and not read back: changing it later sends nothing and replaces nothing. Unset: no invitation."));
-                attrs.push(Attribute::string("invitation_id").computed().plan(UseStateForUnknown).describe("The invitation sent when `notify` was set, if any."));
-                ("may sign up while the allow-list restriction is on", "allowlist")
+                attrs.push(
+                    Attribute::string("invitation_id")
+                        .computed()
+                        .plan(UseStateForUnknown)
+                        .describe("The invitation sent when `notify` was set, if any."),
+                );
+                (
+                    "may sign up while the allow-list restriction is on",
+                    "allowlist",
+                )
             }
-            IdentifierList::Block => ("may neither sign up nor sign in while the block-list restriction is on", "blocklist"),
+            IdentifierList::Block => (
+                "may neither sign up nor sign in while the block-list restriction is on",
+                "blocklist",
+            ),
         };
         Schema::new(
             format!("An identifier on the instance's {} (`/v1/{}_identifiers`): it {what} (`clerk_instance_restrictions.{gate}`). The API has no update: a change replaces the entry. Import with the id or the identifier itself.", self.noun(), gate),
@@ -138,7 +151,8 @@ impl Resource for IdentifierResource {
         let client = ctx.client::<ClerkClient>()?;
         let value = m.identifier.str_or("").to_string();
         let noun = self.noun();
-        let failed = |e: ClerkError| e.into_diags(&format!("Failed to add identifier to the {noun}"));
+        let failed =
+            |e: ClerkError| e.into_diags(&format!("Failed to add identifier to the {noun}"));
         // Adding an identifier that is listed is refused (`duplicate_record`):
         // say how to adopt it instead.
         if let Some(i) = self.find(ctx, &client, &value).await.map_err(failed)? {

@@ -9,8 +9,7 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
 use crate::framework::{
-    ApplyError, Attribute, Ctx, Diagnostics, IntoDiags, Resource, Schema, UseStateForUnknown,
-    Value,
+    ApplyError, Attribute, Ctx, Diagnostics, IntoDiags, Resource, Schema, UseStateForUnknown, Value,
 };
 
 use super::client::{ClerkClient, Restrictions};
@@ -49,7 +48,9 @@ impl Model {
             id: SINGLETON_ID.to_string().into(),
             allowlist: r.allowlist.into(),
             blocklist: r.blocklist.into(),
-            allowlist_blocklist_disabled_on_sign_in: r.allowlist_blocklist_disabled_on_sign_in.into(),
+            allowlist_blocklist_disabled_on_sign_in: r
+                .allowlist_blocklist_disabled_on_sign_in
+                .into(),
             block_email_subaddresses: r.block_email_subaddresses.into(),
             block_disposable_email_domains: r.block_disposable_email_domains.into(),
         }

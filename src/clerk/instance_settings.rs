@@ -9,8 +9,8 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
 use crate::framework::{
-    ApplyError, AttrPath, Attribute, Ctx, Diagnostics, IntoDiags, Invalid, OneOf, Resource,
-    Schema, StrCheck, Type, UseStateForUnknown, Value,
+    ApplyError, AttrPath, Attribute, Ctx, Diagnostics, IntoDiags, Invalid, OneOf, Resource, Schema,
+    StrCheck, Type, UseStateForUnknown, Value,
 };
 
 use super::client::{ClerkClient, Instance, InstancePatch};
@@ -48,7 +48,10 @@ pub fn check_origin(s: &str) -> Result<(), Invalid> {
     }
     let tail = s.split_once("://").map_or("", |(_, t)| t);
     if tail.contains(['/', '?', '#', '@']) {
-        return Err(format!("must be an origin only (scheme, host and port, no path, query or user), {example}").into());
+        return Err(format!(
+            "must be an origin only (scheme, host and port, no path, query or user), {example}"
+        )
+        .into());
     }
     Ok(())
 }
@@ -88,7 +91,10 @@ fn check_js_version(s: &str) -> Result<(), Invalid> {
     if ok {
         Ok(())
     } else {
-        Err("must be a ClerkJS version such as `5` or `5.2.1` (letters, digits, `.`, `-`, `+`)".into())
+        Err(
+            "must be a ClerkJS version such as `5` or `5.2.1` (letters, digits, `.`, `-`, `+`)"
+                .into(),
+        )
     }
 }
 
@@ -158,7 +164,8 @@ impl Resource for InstanceSettingsResource {
     }
 
     async fn create(&self, ctx: &Ctx, m: Model) -> Result<Model, ApplyError<Model>> {
-        self.apply(ctx, m, "Failed to apply instance settings").await
+        self.apply(ctx, m, "Failed to apply instance settings")
+            .await
     }
 
     async fn read(&self, ctx: &Ctx, state: Model) -> Result<Option<Model>, Diagnostics> {
@@ -176,7 +183,8 @@ impl Resource for InstanceSettingsResource {
         _prior: Model,
         planned: Model,
     ) -> Result<Model, ApplyError<Model>> {
-        self.apply(ctx, planned, "Failed to update instance settings").await
+        self.apply(ctx, planned, "Failed to update instance settings")
+            .await
     }
 
     /// The instance cannot be deleted and nothing is reset: the settings

@@ -59,7 +59,10 @@ pub fn check_role_key(s: &str) -> Result<(), Invalid> {
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | ':'))
     {
-        return Err("must be `org:` followed by letters, digits, `_`, `-` or `:`, such as `org:admin`".into());
+        return Err(
+            "must be `org:` followed by letters, digits, `_`, `-` or `:`, such as `org:admin`"
+                .into(),
+        );
     }
     Ok(())
 }
@@ -90,7 +93,12 @@ impl Resource for OrganizationSettingsResource {
     }
 
     fn validate(&self, config: &Model, diags: &mut Diagnostics) {
-        for m in config.domains_enrollment_modes.known().into_iter().flatten() {
+        for m in config
+            .domains_enrollment_modes
+            .known()
+            .into_iter()
+            .flatten()
+        {
             if !ENROLLMENT_MODES.contains(&m.as_str()) {
                 diags.add_attr_error(
                     AttrPath::attr("domains_enrollment_modes"),

@@ -49,7 +49,10 @@ pub struct Identifier {
 impl Identifier {
     fn to_json(&self, list: List, instance_id: &str) -> Value {
         let mut m = Map::new();
-        m.insert("object".into(), json!(format!("{}_identifier", list.name())));
+        m.insert(
+            "object".into(),
+            json!(format!("{}_identifier", list.name())),
+        );
         m.insert("id".into(), json!(self.id));
         if let Some(inv) = &self.invitation_id {
             m.insert("invitation_id".into(), json!(inv));

@@ -48,7 +48,13 @@ async fn instance_get_and_update() {
     // Instance: every member required.
     assert_eq!(
         keys(&i),
-        ["object", "id", "environment_type", "allowed_origins", "workspace_id"]
+        [
+            "object",
+            "id",
+            "environment_type",
+            "allowed_origins",
+            "workspace_id"
+        ]
     );
     assert_eq!(i["allowed_origins"], Value::Null);
 
@@ -56,7 +62,13 @@ async fn instance_get_and_update() {
     let body = json!({"allowed_origins": ["capacitor://localhost", "http://localhost:3000"], "hibp": false, "support_email": "help@example.com"});
     let (s, _) = call(&emu, Method::PATCH, "/instance", Some(body)).await;
     assert_eq!(s, StatusCode::NO_CONTENT);
-    let (s, _) = call(&emu, Method::PATCH, "/instance", Some(json!({"test_mode": false}))).await;
+    let (s, _) = call(
+        &emu,
+        Method::PATCH,
+        "/instance",
+        Some(json!({"test_mode": false})),
+    )
+    .await;
     assert_eq!(s, StatusCode::NO_CONTENT);
     let (_, i) = call(&emu, Method::GET, "/instance", None).await;
     assert_eq!(
@@ -129,7 +141,13 @@ async fn restrictions_answer_the_whole_object() {
         })
     );
     // An empty PATCH changes nothing and reports the current values.
-    let (_, r) = call(&emu, Method::PATCH, "/instance/restrictions", Some(json!({}))).await;
+    let (_, r) = call(
+        &emu,
+        Method::PATCH,
+        "/instance/restrictions",
+        Some(json!({})),
+    )
+    .await;
     assert_eq!(r["allowlist"], true);
     // There is no read.
     let (s, _) = call(&emu, Method::GET, "/instance/restrictions", None).await;
@@ -176,7 +194,10 @@ async fn organization_settings() {
     assert_eq!(s, StatusCode::OK, "{o}");
     assert_eq!(o["enabled"], true);
     assert_eq!(o["max_allowed_memberships"], 20);
-    assert_eq!(o["domains_enrollment_modes"], json!(["automatic_invitation"]));
+    assert_eq!(
+        o["domains_enrollment_modes"],
+        json!(["automatic_invitation"])
+    );
 
     let (s, e) = call(
         &emu,
@@ -186,7 +207,10 @@ async fn organization_settings() {
     )
     .await;
     assert_eq!(s, StatusCode::NOT_FOUND, "{e}");
-    assert_eq!(codes(&e), [("resource_not_found".into(), "creator_role_id".into())]);
+    assert_eq!(
+        codes(&e),
+        [("resource_not_found".into(), "creator_role_id".into())]
+    );
     let (s, e) = call(
         &emu,
         Method::PATCH,
@@ -242,7 +266,10 @@ async fn allow_and_block_lists() {
     )
     .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(codes(&e)[0], ("form_param_format_invalid".into(), "identifier".into()));
+    assert_eq!(
+        codes(&e)[0],
+        ("form_param_format_invalid".into(), "identifier".into())
+    );
 
     // Allow-list: bare array unless paginated; limit/offset page.
     let (_, bare) = call(&emu, Method::GET, "/allowlist_identifiers", None).await;

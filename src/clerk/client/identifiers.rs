@@ -87,7 +87,8 @@ impl ClerkClient {
         notify: Option<bool>,
     ) -> Result<Identifier, ClerkError> {
         let notify = notify.filter(|_| list == IdentifierList::Allow);
-        let body = serde_json::to_value(CreateBody { identifier, notify }).expect("body serialises");
+        let body =
+            serde_json::to_value(CreateBody { identifier, notify }).expect("body serialises");
         self.call(
             cancel,
             Method::POST,

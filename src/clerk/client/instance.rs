@@ -140,11 +140,20 @@ impl ClerkClient {
     ) -> Result<Restrictions, ClerkError> {
         let body = to_body(patch);
         let idem = Idempotency::Idempotent;
-        self.call(cancel, Method::PATCH, "/instance/restrictions", Some(&body), idem)
-            .await
+        self.call(
+            cancel,
+            Method::PATCH,
+            "/instance/restrictions",
+            Some(&body),
+            idem,
+        )
+        .await
     }
 
-    pub async fn org_settings(&self, cancel: &CancellationToken) -> Result<OrgSettings, ClerkError> {
+    pub async fn org_settings(
+        &self,
+        cancel: &CancellationToken,
+    ) -> Result<OrgSettings, ClerkError> {
         self.get(cancel, "/instance/organization_settings").await
     }
 
@@ -155,8 +164,14 @@ impl ClerkClient {
     ) -> Result<OrgSettings, ClerkError> {
         let body = to_body(patch);
         let path = "/instance/organization_settings";
-        self.call(cancel, Method::PATCH, path, Some(&body), Idempotency::Idempotent)
-            .await
+        self.call(
+            cancel,
+            Method::PATCH,
+            path,
+            Some(&body),
+            Idempotency::Idempotent,
+        )
+        .await
     }
 
     /// The id of the organization role with this key (ListOrganizationRoles,
