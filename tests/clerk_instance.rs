@@ -437,3 +437,92 @@ fn bad_input_is_refused_before_anything_is_sent() {
         assert!(listed(&env, "allowlist").is_empty());
     });
 }
+
+/// Every new write path under the emulator's faults (5xx, resets, lost
+/// answers, 429) and its rate limit: the apply converges, no identifier is
+/// added twice (a lost create is settled by reading the list back), and the
+/// plan that follows is empty.
+#[test]
+fn faults_and_rate_limits_converge_without_duplicates() {
+    use emulator_common::{FaultConfig, FaultKind, RateLimit};
+    for_each_terraform(|tf| {
+        let env = Env::start(ClerkConfig {
+            rate_limit: Some(RateLimit {
+                requests: 8,
+                window_secs: 2,
+            }),
+            ..ClerkConfig::default()
+        });
+        let wd = env.workdir(tf);
+        let allow: Vec<(String, String)> = (0..5)
+            .map(|i| (format!("a{i}"), format!("user{i}@example.com")))
+            .collect();
+        let block: Vec<(String, String)> = (0..5)
+            .map(|i| (format!("b{i}"), format!("+1555555010{i}")))
+            .collect();
+        let allow_ref: Vec<(&str, &str, Option<bool>)> = allow
+            .iter()
+            .map(|(n, i)| (n.as_str(), i.as_str(), None))
+            .collect();
+        let block_ref: Vec<(&str, &str)> = block
+            .iter()
+            .map(|(n, i)| (n.as_str(), i.as_str()))
+            .collect();
+        let ids = identifiers(&allow_ref, &block_ref);
+        let cfg = format!(
+            "{}{}",
+            singletons(&Singletons {
+                settings: SETTINGS_1,
+                restrictions: RESTRICTIONS_1,
+                orgs: ORGS_1,
+            }),
+            ids.split_once("provider \"clerk\" {}\n").unwrap().1
+        );
+        wd.write("main.tf", &cfg);
+        env.emu().control.set_faults(FaultConfig {
+            error_rate: 0.2,
+            latency_ms: 0,
+            kinds: FaultKind::ALL.to_vec(),
+            seed: Some(13),
+            paths: Some(vec![
+                "/v1/instance".into(),
+                "/v1/allowlist_identifiers".into(),
+                "/v1/blocklist_identifiers".into(),
+            ]),
+        });
+        wd.apply();
+        let counters = env.emu().control.counters();
+        env.emu().control.set_faults(FaultConfig::default());
+        env.emu().control.set_rate_limit(None);
+        assert!(
+            counters["rate_limited"].as_u64().unwrap_or(0) > 0,
+            "the scenario must hit the rate limit: {counters}"
+        );
+        let fired: u64 = counters["faults"]
+            .as_object()
+            .unwrap()
+            .values()
+            .filter_map(Value::as_u64)
+            .sum();
+        assert!(fired >= 3, "faults must fire: {counters}");
+        let mut want: Vec<String> = allow.iter().map(|(_, i)| i.clone()).collect();
+        want.sort();
+        assert_eq!(
+            listed(&env, "allowlist"),
+            want,
+            "one entry each: {counters}"
+        );
+        let mut want: Vec<String> = block.iter().map(|(_, i)| i.clone()).collect();
+        want.sort();
+        assert_eq!(
+            listed(&env, "blocklist"),
+            want,
+            "one entry each: {counters}"
+        );
+        let h = hidden(&env);
+        assert_eq!(h["instance"]["hibp"], false, "{h}");
+        assert_eq!(h["restrictions"]["allowlist"], true, "{h}");
+        assert_eq!(org_settings(&env)["max_allowed_memberships"], 20);
+        assert_no_changes(&wd, &format!("after the faulty apply ({counters})"));
+    });
+}
