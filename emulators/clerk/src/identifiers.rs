@@ -13,11 +13,11 @@ use axum::Json;
 use serde_json::{json, Map, Value};
 
 use crate::errors::{self, ApiError};
-use crate::fields::Fields;
 use crate::ids;
 use crate::instance::is_email;
 use crate::instance_errors;
 use crate::paging::{parse_body, Page};
+use crate::patch_fields::Fields;
 use crate::state::AppState;
 
 #[derive(Clone, Copy, PartialEq, Eq)]

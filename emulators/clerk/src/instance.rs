@@ -17,8 +17,8 @@ use axum::Json;
 use serde_json::{json, Value};
 
 use crate::errors::ApiError;
-use crate::fields::Fields;
 use crate::paging::parse_body;
+use crate::patch_fields::Fields;
 use crate::state::{AppState, Store};
 use crate::{ids, instance_errors};
 
