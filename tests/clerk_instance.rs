@@ -245,6 +245,37 @@ fn singletons_lifecycle_drift_import_and_destroy() {
         wd3.import("clerk_instance_restrictions.this", "ins_other")
             .assert_failure_contains("imported with the id `instance`");
 
+        // An unset restriction is never sent: a change made elsewhere (which
+        // the API gives no way to see) survives an apply of other changes.
+        let (s, _) = env.api(
+            Method::PATCH,
+            "/instance/restrictions",
+            Some(json!({"allowlist_blocklist_disabled_on_sign_in": true})),
+        );
+        assert_eq!(s, 200);
+        let restrictions_3 = format!("{restrictions_2}\n  block_disposable_email_domains = true");
+        wd.write(
+            "main.tf",
+            &singletons(&Singletons {
+                settings: settings_2,
+                restrictions: &restrictions_3,
+                orgs: orgs_2,
+            }),
+        );
+        wd.apply();
+        let h = hidden(&env);
+        assert_eq!(
+            h["restrictions"]["block_disposable_email_domains"], true,
+            "{h}"
+        );
+        assert_eq!(
+            h["restrictions"]["allowlist_blocklist_disabled_on_sign_in"], true,
+            "an unset restriction was reset: {h}"
+        );
+        let r = wd.resource_values("clerk_instance_restrictions.this");
+        assert_eq!(r["allowlist_blocklist_disabled_on_sign_in"], true, "{r}");
+        assert_no_changes(&wd, "after changing the restrictions again");
+
         // Destroy forgets the singletons and leaves the instance as it is.
         let before = (hidden(&env), org_settings(&env));
         wd2.destroy();

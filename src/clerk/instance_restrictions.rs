@@ -57,7 +57,7 @@ impl Model {
     }
 }
 
-const NOT_READ: &str = "Unset: left as it is, and the value the API reports after the apply is recorded. The API cannot read the restrictions, so a change made elsewhere is not seen.";
+const NOT_READ: &str = "Unset: never sent, so left as it is; the value the API reports after an apply is recorded (shown as known after apply when the restrictions change). The API cannot read the restrictions, so a change made elsewhere is not seen.";
 
 #[async_trait]
 impl Resource for InstanceRestrictionsResource {
@@ -69,11 +69,11 @@ impl Resource for InstanceRestrictionsResource {
 
     fn schema(&self) -> Schema {
         let d = |what: &str| format!("{what} {NOT_READ}");
+        // No UseStateForUnknown: an unset flag is unknown in an update's plan
+        // and so never sent. Re-sending the last answer could undo a change
+        // made elsewhere that the API gives no way to see.
         let flag = |name: &'static str, what: &str| {
-            Attribute::bool(name)
-                .optional_computed()
-                .plan(UseStateForUnknown)
-                .describe(d(what))
+            Attribute::bool(name).optional_computed().describe(d(what))
         };
         Schema::new(
             "Sign-up restrictions of the instance (UpdateInstanceRestrictions, `PATCH /v1/instance/restrictions`). One per instance; destroying it leaves the restrictions as they are. **No drift detection:** the Backend API has no read of the restrictions, only the PATCH's answer, so the state holds the values the last apply saw and a change made in the dashboard is not shown by `terraform plan`. Import with the id `instance` (the import sends an empty PATCH, which changes nothing, to learn the current values).",
