@@ -11,6 +11,8 @@ use crate::framework::{
     StrCheck, Type, UseStateForUnknown, Value,
 };
 
+use crate::settle::{settle, ReadBack, Settle};
+
 use super::client::{ClerkClient, ClerkError, OrgSettings, OrgSettingsPatch};
 use super::instance_settings::SINGLETON_ID;
 
@@ -171,9 +173,38 @@ async fn role_id(
     }
 }
 
-/// A repeated PATCH lands in the same state: the shared client retries a
-/// lost answer, and the answer is the whole object. Roles are looked up only
-/// when they change, so an unchanged role costs no role listing.
+/// Whether `now` shows every value of `patch` (roles by key): how an update
+/// whose answer was lost is recognised as landed.
+fn shows(
+    now: &OrgSettings,
+    patch: &OrgSettingsPatch,
+    creator: Option<&str>,
+    default_role: Option<&str>,
+) -> bool {
+    let same = |want: Option<bool>, got: bool| want.is_none_or(|w| w == got);
+    let mut modes = now.domains_enrollment_modes.clone();
+    modes.sort();
+    modes.dedup();
+    same(patch.enabled, now.enabled)
+        && same(patch.admin_delete_enabled, now.admin_delete_enabled)
+        && same(patch.domains_enabled, now.domains_enabled)
+        && patch
+            .max_allowed_memberships
+            .is_none_or(|m| m == now.max_allowed_memberships)
+        && patch.domains_enrollment_modes.as_ref().is_none_or(|want| {
+            let mut want = want.clone();
+            want.sort();
+            want.dedup();
+            want == modes
+        })
+        && creator.is_none_or(|k| k == now.creator_role)
+        && default_role.is_none_or(|k| k == now.domains_default_role)
+}
+
+/// The shared client repeats a PATCH whose answer was lost (it is
+/// idempotent); when those retries run out, the settings are read back and
+/// an update that landed is adopted. Roles are looked up only when they
+/// change, so an unchanged role costs no role listing.
 async fn apply(ctx: &Ctx, m: &Model, failed: &str) -> Result<Model, ApplyError<Model>> {
     let client = ctx.client::<ClerkClient>()?;
     let now = client
@@ -198,9 +229,81 @@ async fn apply(ctx: &Ctx, m: &Model, failed: &str) -> Result<Model, ApplyError<M
         )
         .await?,
     };
-    let o = client
-        .update_org_settings(&ctx.cancel, &patch)
-        .await
-        .map_err(|e| e.into_diags(failed))?;
+    let how = Settle {
+        resending: "updating the organization settings failed ambiguously and did not land; sending it again",
+        landed: Some("updating the organization settings failed ambiguously but it landed; adopting it"),
+        table: None,
+        resends: 2,
+        backoff: true,
+    };
+    let o = settle(
+        &ctx.cancel,
+        &how,
+        || client.update_org_settings(&ctx.cancel, &patch),
+        |_| async {
+            let now = client.org_settings(&ctx.cancel).await?;
+            Ok(
+                if shows(&now, &patch, creator.as_deref(), default_role.as_deref()) {
+                    ReadBack::Landed(now)
+                } else {
+                    ReadBack::Absent
+                },
+            )
+        },
+    )
+    .await
+    .map_err(|u| {
+        u.into_error("reading the organization settings back to see whether it landed")
+            .into_diags(failed)
+    })?;
     Ok(o.into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn now() -> OrgSettings {
+        OrgSettings {
+            enabled: true,
+            max_allowed_memberships: 20,
+            admin_delete_enabled: true,
+            domains_enabled: true,
+            domains_enrollment_modes: vec![
+                "automatic_suggestion".into(),
+                "automatic_invitation".into(),
+            ],
+            creator_role: "org:admin".into(),
+            domains_default_role: "org:member".into(),
+        }
+    }
+
+    #[test]
+    fn a_lost_update_is_recognised_by_its_values() {
+        let patch = OrgSettingsPatch {
+            enabled: Some(true),
+            max_allowed_memberships: Some(20),
+            domains_enrollment_modes: Some(vec![
+                "automatic_invitation".into(),
+                "automatic_suggestion".into(),
+            ]),
+            ..OrgSettingsPatch::default()
+        };
+        assert!(shows(&now(), &patch, Some("org:admin"), None));
+        assert!(!shows(&now(), &patch, Some("org:editor"), None));
+        let more = OrgSettingsPatch {
+            max_allowed_memberships: Some(50),
+            ..patch
+        };
+        assert!(!shows(&now(), &more, None, None));
+    }
+
+    #[test]
+    fn role_keys() {
+        assert!(check_role_key("org:admin").is_ok());
+        assert!(check_role_key("org:billing_manager").is_ok());
+        assert!(check_role_key("admin").is_err());
+        assert!(check_role_key("org:").is_err());
+        assert!(check_role_key("org:a b").is_err());
+    }
 }
