@@ -244,6 +244,13 @@ fn singletons_lifecycle_drift_import_and_destroy() {
         wd3.write("main.tf", &cfg2);
         wd3.import("clerk_instance_restrictions.this", "ins_other")
             .assert_failure_contains("imported with the id `instance`");
+        // The settings also take the instance's own id.
+        wd3.import("clerk_instance_settings.this", env.emu().instance_id())
+            .assert_success("import by instance id");
+        assert_eq!(
+            wd3.resource_values("clerk_instance_settings.this")["allowed_origins"],
+            json!(["capacitor://localhost"])
+        );
 
         // An unset restriction is never sent: a change made elsewhere (which
         // the API gives no way to see) survives an apply of other changes.
