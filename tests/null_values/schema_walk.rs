@@ -10,6 +10,14 @@ const SAMPLES: &[(&str, &str)] = &[
     ("clerk_jwt_template.claims", r#"jsonencode({ role = "x" })"#),
     ("hasura_permission.action", r#""delete""#),
     ("clerk_redirect_url.url", r#""https://app.example.com/cb""#),
+    (
+        "clerk_allowlist_identifier.identifier",
+        r#""a@example.com""#,
+    ),
+    (
+        "clerk_blocklist_identifier.identifier",
+        r#""b@example.com""#,
+    ),
     ("clerk_hasura_jwt_secret.signing_algorithm", r#""HS256""#),
     (
         "clerk_hasura_jwt_secret.signing_key",
