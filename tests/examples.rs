@@ -48,7 +48,10 @@ fn tf_files(dir: &Path) -> Vec<(String, String)> {
 fn every_example_validates() {
     // Validation does not depend on the core's version beyond syntax both support;
     // the newest core is enough.
-    let tf = terraform_binaries().into_iter().next().expect("a terraform binary");
+    let tf = terraform_binaries()
+        .into_iter()
+        .next()
+        .expect("a terraform binary");
     let mut failures = Vec::new();
     let dirs = example_dirs();
     assert!(dirs.len() >= 15, "examples found: {dirs:?}");
@@ -62,7 +65,10 @@ fn every_example_validates() {
         if !declares {
             wd.write(
                 "providers.tf",
-                &format!("{}\nprovider \"clerk\" {{}}\nprovider \"hasura\" {{}}\n", required_providers()),
+                &format!(
+                    "{}\nprovider \"clerk\" {{}}\nprovider \"hasura\" {{}}\n",
+                    required_providers()
+                ),
             );
         }
         let out = wd.validate();
@@ -70,5 +76,9 @@ fn every_example_validates() {
             failures.push(format!("{}:\n{}", dir.display(), out.combined()));
         }
     }
-    assert!(failures.is_empty(), "examples that do not validate:\n{}", failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "examples that do not validate:\n{}",
+        failures.join("\n")
+    );
 }

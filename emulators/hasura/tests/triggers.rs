@@ -215,3 +215,76 @@ async fn event_triggers_are_refused_and_stored_as_hasura_does() {
         .await;
     assert_eq!(v["result"], json!([["tgname"]]));
 }
+
+/// A webhook that fails is called again after `interval_sec`, with `current_retry`
+/// counting up, until it answers 2xx or `num_retries` is spent.
+#[tokio::test]
+async fn failed_deliveries_are_retried_until_the_budget_is_spent() {
+    use std::sync::{Arc, Mutex};
+    let h = Harness::start().await;
+    let calls: Arc<Mutex<Vec<Value>>> = Arc::default();
+    let app = axum::Router::new()
+        .route(
+            "/fail-twice",
+            axum::routing::post(
+                |axum::extract::State(calls): axum::extract::State<Arc<Mutex<Vec<Value>>>>,
+                 axum::Json(body): axum::Json<Value>| async move {
+                    let mut c = calls.lock().unwrap();
+                    c.push(body);
+                    if c.len() <= 2 {
+                        axum::http::StatusCode::INTERNAL_SERVER_ERROR
+                    } else {
+                        axum::http::StatusCode::OK
+                    }
+                },
+            ),
+        )
+        .with_state(calls.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/fail-twice", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+
+    h.post(
+        "/v2/query",
+        json!({"type": "run_sql", "args": {"sql": "CREATE TABLE jobs (id int PRIMARY KEY)"}}),
+    )
+    .await;
+    assert_eq!(
+        h.meta("pg_track_table", json!({"table": "jobs"})).await.0,
+        200
+    );
+    let (s, v) = h
+        .meta(
+            "pg_create_event_trigger",
+            json!({"table": "jobs", "name": "job_added",
+            "insert": {"columns": "*"}, "webhook": url,
+            "retry_conf": {"num_retries": 3, "interval_sec": 0}}),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    h.post(
+        "/v2/query",
+        json!({"type": "run_sql", "args": {"sql": "INSERT INTO jobs VALUES (1)"}}),
+    )
+    .await;
+    let start = std::time::Instant::now();
+    while calls.lock().unwrap().len() < 3 && start.elapsed().as_secs() < 10 {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let calls = calls.lock().unwrap().clone();
+    let retries: Vec<i64> = calls
+        .iter()
+        .map(|c| c["delivery_info"]["current_retry"].as_i64().unwrap())
+        .collect();
+    assert_eq!(
+        retries,
+        [0, 1, 2],
+        "delivered on the third attempt, then no more"
+    );
+    assert!(
+        calls.iter().all(|c| c["id"] == calls[0]["id"]),
+        "one event, retried"
+    );
+    assert_eq!(calls[0]["delivery_info"]["max_retries"], 3);
+}
