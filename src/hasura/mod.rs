@@ -9,6 +9,7 @@ mod graphql_query;
 mod ident;
 pub(crate) mod jwt_secret;
 mod permission;
+mod relationship;
 pub(crate) mod provider;
 mod table;
 mod tracked_table;

@@ -12,6 +12,7 @@ use crate::metadata::{
     TableMeta,
 };
 use crate::permissions::{ParseErr, PermDef, PermType, Permission};
+use crate::relationships::{self, RelKind};
 use crate::state::{load_catalog, load_metadata, store_metadata, AppState};
 
 pub struct Envelope {
@@ -128,7 +129,7 @@ fn success() -> Value {
     json!({"message": "success"})
 }
 
-fn args_obj<'v>(cmd: &str, args: &'v Value) -> Result<&'v Map<String, Value>, QErr> {
+pub(crate) fn args_obj<'v>(cmd: &str, args: &'v Value) -> Result<&'v Map<String, Value>, QErr> {
     args.as_object()
         .ok_or_else(|| parse_failed(cmd, "$.args", "parsing args failed, expected Object"))
 }
@@ -137,7 +138,7 @@ fn lift(cmd: &str, base: &str, e: ParseErr) -> QErr {
     parse_failed(cmd, &format!("{base}{}", e.path), e.msg)
 }
 
-fn source_name(cmd: &str, o: &Map<String, Value>) -> Result<String, QErr> {
+pub(crate) fn source_name(cmd: &str, o: &Map<String, Value>) -> Result<String, QErr> {
     match o.get("source") {
         None | Some(Value::Null) => Ok("default".into()),
         Some(Value::String(s)) => Ok(s.clone()),
@@ -149,7 +150,7 @@ fn source_name(cmd: &str, o: &Map<String, Value>) -> Result<String, QErr> {
     }
 }
 
-fn table_arg(cmd: &str, o: &Map<String, Value>) -> Result<QualifiedTable, QErr> {
+pub(crate) fn table_arg(cmd: &str, o: &Map<String, Value>) -> Result<QualifiedTable, QErr> {
     let v = o
         .get("table")
         .ok_or_else(|| parse_failed(cmd, "$.args", "key \"table\" not found"))?;
@@ -174,7 +175,7 @@ fn role_arg(cmd: &str, o: &Map<String, Value>) -> Result<String, QErr> {
     }
 }
 
-fn bool_arg(cmd: &str, o: &Map<String, Value>, k: &str) -> Result<bool, QErr> {
+pub(crate) fn bool_arg(cmd: &str, o: &Map<String, Value>, k: &str) -> Result<bool, QErr> {
     match o.get(k) {
         None | Some(Value::Null) => Ok(false),
         Some(Value::Bool(b)) => Ok(*b),
@@ -186,7 +187,7 @@ fn bool_arg(cmd: &str, o: &Map<String, Value>, k: &str) -> Result<bool, QErr> {
     }
 }
 
-fn comment_arg(cmd: &str, o: &Map<String, Value>) -> Result<Option<String>, QErr> {
+pub(crate) fn comment_arg(cmd: &str, o: &Map<String, Value>) -> Result<Option<String>, QErr> {
     match o.get("comment") {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => Ok(Some(s.clone())),
@@ -198,7 +199,7 @@ fn comment_arg(cmd: &str, o: &Map<String, Value>) -> Result<Option<String>, QErr
     }
 }
 
-fn table_missing(table: &QualifiedTable, source: &str) -> QErr {
+pub(crate) fn table_missing(table: &QualifiedTable, source: &str) -> QErr {
     QErr::bad(
         "not-exists",
         "$.args",
@@ -221,6 +222,34 @@ impl Ctx<'_> {
             "untrack_table" => self.untrack_table(cmd, args),
             "set_table_customization" => self.set_table_customization(cmd, args),
             "set_permission_comment" => self.set_permission_comment(cmd, args),
+            // Local relationships: `relationships/commands.rs`.
+            "create_object_relationship" | "create_array_relationship" => {
+                let kind = if base == "create_object_relationship" {
+                    RelKind::Object
+                } else {
+                    RelKind::Array
+                };
+                let before = self.md.clone();
+                let id = relationships::create(&mut self.md, self.catalog, cmd, kind, args)?;
+                self.check_new_inconsistencies(&before, &id)?;
+                Ok(success())
+            }
+            "drop_relationship" => {
+                relationships::drop(&mut self.md, self.catalog, cmd, args)?;
+                Ok(success())
+            }
+            "rename_relationship" => {
+                let before = self.md.clone();
+                let id = relationships::rename(&mut self.md, self.catalog, cmd, args)?;
+                self.check_new_inconsistencies(&before, &id)?;
+                Ok(success())
+            }
+            "set_relationship_comment" => {
+                let before = self.md.clone();
+                let id = relationships::set_comment(&mut self.md, cmd, args)?;
+                self.check_new_inconsistencies(&before, &id)?;
+                Ok(success())
+            }
             "export_metadata" => Ok(if env.version == Some(2) {
                 json!({"resource_version": self.rv, "metadata": self.md.to_export()})
             } else {
@@ -404,6 +433,7 @@ impl Ctx<'_> {
         let table = table_arg(cmd, o)?;
         let source = source_name(cmd, o)?;
         let cascade = bool_arg(cmd, o, "cascade")?;
+        let catalog = self.catalog;
         let src = self.source_mut(&source)?;
         if !src.tables.contains_key(&table) {
             return Err(QErr::bad(
@@ -413,7 +443,7 @@ impl Ctx<'_> {
             ));
         }
         // Objects of other tables that need this one (see `dependents.rs`).
-        let deps = dependents::dependents(src, &table);
+        let deps = dependents::dependents(src, catalog, &table);
         if !deps.is_empty() && !cascade {
             return Err(dependents::dependency_error(&source, &deps));
         }
@@ -553,6 +583,11 @@ impl Ctx<'_> {
             ObjId::Table(s, t) => {
                 if let Some(src) = self.md.sources.get_mut(s) {
                     src.tables.remove(t);
+                }
+            }
+            ObjId::Rel(s, t, name) => {
+                if let Some(tm) = self.md.sources.get_mut(s).and_then(|s| s.tables.get_mut(t)) {
+                    relationships::put(tm, name, None);
                 }
             }
             ObjId::Perm(s, t, role, pt) => {

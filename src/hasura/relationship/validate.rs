@@ -1,0 +1,180 @@
+//! Configuration checks of a relationship, each pointed at its attribute: names,
+//! exactly one join, and a join whose shape fits the type.
+use crate::framework::{AttrPath, Diagnostics, Value};
+
+use super::super::ident::{check_name, is_graphql_name};
+use super::Model;
+
+fn name_error(diags: &mut Diagnostics, path: AttrPath, what: &str, v: &str) {
+    if let Err(e) = check_name(v) {
+        diags.add_attr_error(path, "Invalid name", format!("{what} {e}."));
+    }
+}
+
+impl Model {
+    pub(super) fn check(&self, diags: &mut Diagnostics) {
+        for (attr, v) in [
+            ("source", &self.source),
+            ("schema", &self.schema),
+            ("table", &self.table),
+        ] {
+            if let Some(s) = v.as_deref() {
+                name_error(diags, AttrPath::attr(attr), &format!("`{attr}`"), s);
+            }
+        }
+        if let Some(n) = self.name.as_deref() {
+            if !is_graphql_name(n) {
+                diags.add_attr_error(
+                    AttrPath::attr("name"),
+                    "Invalid relationship name",
+                    format!("`name` is {n:?}, which is not a GraphQL name: it must match [_A-Za-z][_0-9A-Za-z]* (e.g. `author`), because it becomes a field of the table's GraphQL type."),
+                );
+            } else if n.starts_with("__") {
+                diags.add_attr_error(
+                    AttrPath::attr("name"),
+                    "Invalid relationship name",
+                    format!("`name` is {n:?}; names starting with `__` are reserved for GraphQL introspection."),
+                );
+            }
+        }
+        let fk = &self.foreign_key_constraint_on;
+        let manual = &self.manual_configuration;
+        match (fk.is_null(), manual.is_null()) {
+            (true, true) => diags.add_error(
+                "Missing join",
+                "Set exactly one of `foreign_key_constraint_on` and `manual_configuration`.",
+            ),
+            (false, false) => diags.add_attr_error(
+                AttrPath::attr("manual_configuration"),
+                "Conflicting joins",
+                "`foreign_key_constraint_on` and `manual_configuration` are both set; set exactly one.",
+            ),
+            _ => {}
+        }
+        if let Some(fk) = fk.known() {
+            let path = AttrPath::attr("foreign_key_constraint_on");
+            if self.kind.as_deref() == Some("array") && fk.table.is_null() {
+                diags.add_attr_error(
+                    path.child("table"),
+                    "Missing remote table",
+                    "An `array` relationship follows a foreign key of the remote table that references this table: set `foreign_key_constraint_on.table` (and `columns` to the remote table's referencing columns).",
+                );
+            }
+            if fk.table.is_null() && !fk.schema.is_null() {
+                diags.add_attr_error(
+                    path.child("schema"),
+                    "Schema without table",
+                    "`foreign_key_constraint_on.schema` is the schema of `foreign_key_constraint_on.table`, which is not set.",
+                );
+            }
+            if let Some(t) = fk.table.as_deref() {
+                name_error(diags, path.child("table"), "`foreign_key_constraint_on.table`", t);
+            }
+            if let Some(s) = fk.schema.as_deref() {
+                name_error(diags, path.child("schema"), "`foreign_key_constraint_on.schema`", s);
+            }
+            self.check_columns(diags, path.child("columns"), &fk.columns);
+        }
+        if let Some(m) = manual.known() {
+            let path = AttrPath::attr("manual_configuration");
+            if let Some(t) = m.remote_table.as_deref() {
+                name_error(diags, path.child("remote_table"), "`manual_configuration.remote_table`", t);
+            }
+            if let Some(s) = m.remote_schema.as_deref() {
+                name_error(diags, path.child("remote_schema"), "`manual_configuration.remote_schema`", s);
+            }
+            if let Some(map) = m.column_mapping.known() {
+                let at = path.child("column_mapping");
+                if map.is_empty() {
+                    diags.add_attr_error(
+                        at.clone(),
+                        "Empty column mapping",
+                        "`manual_configuration.column_mapping` needs at least one `local_column = \"remote_column\"` pair.",
+                    );
+                }
+                for (l, r) in map {
+                    name_error(diags, at.key(l), "A `column_mapping` key", l);
+                    if let Value::Known(r) = r {
+                        name_error(diags, at.key(l), "A `column_mapping` value", r);
+                    }
+                }
+            }
+        }
+    }
+
+    fn check_columns(&self, diags: &mut Diagnostics, path: AttrPath, cols: &super::Names) {
+        let Some(list) = cols.known() else { return };
+        if list.is_empty() {
+            diags.add_attr_error(
+                path.clone(),
+                "No foreign-key columns",
+                "`foreign_key_constraint_on.columns` needs the foreign key's column(s).",
+            );
+        }
+        let mut seen = Vec::new();
+        for (i, c) in list.iter().enumerate() {
+            let Some(c) = c.as_deref() else { continue };
+            name_error(diags, path.index(i), &format!("`columns[{i}]`"), c);
+            if seen.contains(&c) {
+                diags.add_attr_error(
+                    path.index(i),
+                    "Duplicate column",
+                    format!("`columns[{i}]` repeats {c:?}."),
+                );
+            }
+            seen.push(c);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::super::{ForeignKeyOn, Manual};
+    use super::*;
+    use crate::framework::Known;
+
+    fn errors(m: &Model) -> Vec<(String, String)> {
+        let mut d = Diagnostics::new();
+        m.check(&mut d);
+        d.0.into_iter()
+            .map(|d| (d.path.map(|p| p.to_string()).unwrap_or_default(), d.summary))
+            .collect()
+    }
+
+    #[test]
+    fn checks_point_at_the_attribute() {
+        let mut m = Model {
+            table: "posts".into(),
+            name: "bad-name".into(),
+            kind: "array".into(),
+            foreign_key_constraint_on: Known(ForeignKeyOn {
+                columns: Known(vec!["a".into(), "a".into()]),
+                ..Default::default()
+            }),
+            manual_configuration: Known(Manual {
+                remote_table: "users".into(),
+                column_mapping: Known(BTreeMap::new()),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        assert_eq!(
+            errors(&m),
+            [
+                ("name", "Invalid relationship name"),
+                ("manual_configuration", "Conflicting joins"),
+                ("foreign_key_constraint_on.table", "Missing remote table"),
+                ("foreign_key_constraint_on.columns[1]", "Duplicate column"),
+                ("manual_configuration.column_mapping", "Empty column mapping"),
+            ]
+            .map(|(a, s)| (a.to_string(), s.to_string()))
+        );
+        m.name = "author".into();
+        m.kind = "object".into();
+        m.manual_configuration = Value::Null;
+        m.foreign_key_constraint_on = Value::Null;
+        assert_eq!(errors(&m), [("".to_string(), "Missing join".to_string())]);
+    }
+}
