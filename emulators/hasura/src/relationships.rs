@@ -240,7 +240,12 @@ pub fn put(tm: &mut TableMeta, name: &str, rel: Option<Rel>) {
             list.push(r.to_export());
         }
         list.sort_by(|a, b| {
-            let n = |v: &Value| v.get("name").and_then(Value::as_str).unwrap_or("").to_string();
+            let n = |v: &Value| {
+                v.get("name")
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_string()
+            };
             n(a).cmp(&n(b))
         });
         if list.is_empty() {
@@ -334,7 +339,12 @@ pub fn resolve(
             }
             Ok(Resolved {
                 remote: k.ref_table.clone(),
-                mapping: k.columns.iter().cloned().zip(k.ref_columns.clone()).collect(),
+                mapping: k
+                    .columns
+                    .iter()
+                    .cloned()
+                    .zip(k.ref_columns.clone())
+                    .collect(),
             })
         }
         Using::RemoteTable(remote, cols) => {
@@ -354,7 +364,12 @@ pub fn resolve(
             }
             Ok(Resolved {
                 remote: remote.clone(),
-                mapping: k.ref_columns.iter().cloned().zip(k.columns.clone()).collect(),
+                mapping: k
+                    .ref_columns
+                    .iter()
+                    .cloned()
+                    .zip(k.columns.clone())
+                    .collect(),
             })
         }
         Using::Manual(remote, mapping, _) => {
@@ -385,7 +400,9 @@ pub fn inconsistencies(src: &Source, catalog: &Catalog, out: &mut Vec<Inconsiste
                 continue;
             };
             let reason = match problem {
-                Problem::Build(p) => format!("in table \"{t}\": in relationship \"{}\": {p}", rel.name),
+                Problem::Build(p) => {
+                    format!("in table \"{t}\": in relationship \"{}\": {p}", rel.name)
+                }
                 Problem::Dependency(p) => p,
             };
             out.push(inconsistency(&src.name, t, &rel, &reason));
@@ -393,7 +410,12 @@ pub fn inconsistencies(src: &Source, catalog: &Catalog, out: &mut Vec<Inconsiste
     }
 }
 
-pub fn inconsistency(source: &str, table: &QualifiedTable, rel: &Rel, reason: &str) -> Inconsistency {
+pub fn inconsistency(
+    source: &str,
+    table: &QualifiedTable,
+    rel: &Rel,
+    reason: &str,
+) -> Inconsistency {
     let mut def = rel.to_export();
     def["source"] = json!(source);
     def["table"] = table.to_json();
@@ -433,7 +455,10 @@ pub fn reconcile_ddl(src: &mut Source, catalog: &Catalog) -> Vec<String> {
     let broken = broken_by_ddl(src, catalog);
     let mut out = Vec::new();
     for (t, name) in broken {
-        out.push(format!("relationship {t}.{name} in source \"{}\"", src.name));
+        out.push(format!(
+            "relationship {t}.{name} in source \"{}\"",
+            src.name
+        ));
         if let Some(tm) = src.tables.get_mut(&t) {
             put(tm, &name, None);
         }

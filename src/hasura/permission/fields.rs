@@ -107,7 +107,10 @@ impl Walk<'_> {
                         let target = v.get("_table").and_then(|t| match t {
                             J::String(n) => Some(("public".to_string(), n.clone())),
                             J::Object(o) => Some((
-                                o.get("schema").and_then(J::as_str).unwrap_or("public").to_string(),
+                                o.get("schema")
+                                    .and_then(J::as_str)
+                                    .unwrap_or("public")
+                                    .to_string(),
                                 o.get("name")?.as_str()?.to_string(),
                             )),
                             _ => None,

@@ -190,7 +190,10 @@ impl Resource for PermissionResource {
         let table = (p.source.as_deref(), p.schema.as_deref(), p.table.as_deref());
         if let (Some(src), Some(sch), Some(tbl)) = table {
             plan::check_columns(ctx, (src, sch, tbl), &plan.config.columns, plan.diags).await;
-            for (attr, exp) in [("filter", &plan.config.filter), ("check", &plan.config.check)] {
+            for (attr, exp) in [
+                ("filter", &plan.config.filter),
+                ("check", &plan.config.check),
+            ] {
                 fields::check_fields(ctx, (src, sch, tbl), attr, exp.as_deref(), plan.diags).await;
             }
         }

@@ -74,7 +74,10 @@ impl Model {
     pub(super) fn update_commands(&self, prior: &Model) -> Result<Vec<J>, Diagnostics> {
         let same_def = prior.kind == self.kind && prior.using() == self.using();
         if !same_def {
-            return Ok(vec![self.drop_command(prior.name()), self.create_command()?]);
+            return Ok(vec![
+                self.drop_command(prior.name()),
+                self.create_command()?,
+            ]);
         }
         let mut cmds = Vec::new();
         if prior.name() != self.name() {
@@ -125,6 +128,11 @@ impl Model {
             "manual_configuration"
         } else {
             "foreign_key_constraint_on"
+        };
+        let join = if message.contains("is not tracked") && !self.remote_table.is_null() {
+            "remote_table"
+        } else {
+            join
         };
         let attr = if message.contains("already exists") {
             Some("name")

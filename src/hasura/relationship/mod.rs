@@ -21,7 +21,10 @@ pub(crate) fn exported_field_target(
     table_entry: &serde_json::Value,
     name: &str,
 ) -> Option<Option<(String, String)>> {
-    for (object, key) in [(true, "object_relationships"), (false, "array_relationships")] {
+    for (object, key) in [
+        (true, "object_relationships"),
+        (false, "array_relationships"),
+    ] {
         let list = table_entry.get(key).and_then(serde_json::Value::as_array);
         for r in list.into_iter().flatten() {
             if r.get("name").and_then(serde_json::Value::as_str) == Some(name) {
@@ -48,8 +51,8 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
 use crate::framework::{
-    ApplyError, Attribute, Ctx, Diagnostics, IntoDiags, Known, Nesting, OneOf, Plan,
-    RequiresReplace, Resource, Schema, Type, Unknown, Value,
+    ApplyError, Attribute, Ctx, Diagnostics, IntoDiags, Known, OneOf, Plan, RequiresReplace,
+    Resource, Schema, Type, Unknown, Value,
 };
 
 use super::client::metadata::is_already_gone;
@@ -67,20 +70,6 @@ fn known_names(v: &Names) -> Option<Vec<String>> {
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
-pub struct ForeignKeyOn {
-    columns: Names,
-    table: Value<String>,
-    schema: Value<String>,
-}
-
-#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
-pub struct Manual {
-    remote_table: Value<String>,
-    remote_schema: Value<String>,
-    column_mapping: Value<BTreeMap<String, Value<String>>>,
-}
-
-#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
 pub struct Model {
     id: Value<String>,
     source: Value<String>,
@@ -89,8 +78,12 @@ pub struct Model {
     name: Value<String>,
     #[serde(rename = "type")]
     kind: Value<String>,
-    foreign_key_constraint_on: Value<ForeignKeyOn>,
-    manual_configuration: Value<Manual>,
+    /// Flat rather than nested attributes: Terraform 1.0 crashes planning a single
+    /// nested attribute that has no prior value (`objchange.proposedNewNestedType`).
+    foreign_key_constraint_on: Names,
+    manual_configuration: Value<BTreeMap<String, Value<String>>>,
+    remote_table: Value<String>,
+    remote_schema: Value<String>,
     comment: Value<String>,
 }
 
@@ -121,35 +114,37 @@ impl Model {
         }
     }
 
+    /// The remote table, once known (`remote_schema` unset means `public`).
+    fn remote(&self) -> Option<Option<Table>> {
+        match &self.remote_table {
+            Value::Null => Some(None),
+            t => Some(Some(Table {
+                schema: match &self.remote_schema {
+                    Value::Null => "public".to_string(),
+                    s => s.as_deref()?.to_string(),
+                },
+                name: t.as_deref()?.to_string(),
+            })),
+        }
+    }
+
     /// The join as Hasura takes it, once every part of it is known.
     fn using(&self) -> Option<Using> {
-        if let Some(fk) = self.foreign_key_constraint_on.known() {
-            let cols = known_names(&fk.columns)?;
-            return Some(match &fk.table {
-                Value::Null => Using::SameTable(cols),
-                t => Using::RemoteTable(
-                    Table {
-                        schema: fk.schema.as_deref().unwrap_or("public").to_string(),
-                        name: t.as_deref()?.to_string(),
-                    },
-                    cols,
-                ),
+        let remote = self.remote()?;
+        if !self.foreign_key_constraint_on.is_null() {
+            let cols = known_names(&self.foreign_key_constraint_on)?;
+            return Some(match remote {
+                None => Using::SameTable(cols),
+                Some(t) => Using::RemoteTable(t, cols),
             });
         }
-        let m = self.manual_configuration.known()?;
-        let mapping = m
-            .column_mapping
+        let mapping = self
+            .manual_configuration
             .known()?
             .iter()
             .map(|(l, r)| Some((l.clone(), r.known()?.clone())))
             .collect::<Option<_>>()?;
-        Some(Using::Manual(
-            Table {
-                schema: m.remote_schema.as_deref().unwrap_or("public").to_string(),
-                name: m.remote_table.as_deref()?.to_string(),
-            },
-            mapping,
-        ))
+        Some(Using::Manual(remote?, mapping))
     }
 }
 
@@ -168,7 +163,7 @@ impl Resource for RelationshipResource {
     fn schema(&self) -> Schema {
         let name_rule = "Names may not contain quotes, backslashes, `;` or control characters and are at most 63 bytes.";
         Schema::new(
-            "An object or array relationship of a tracked table (`pg_create_object_relationship`, `pg_create_array_relationship`): a nested field in the GraphQL schema, and a path permissions' `filter` and `check` can follow (`{\"author\": {\"id\": {\"_eq\": \"X-Hasura-User-Id\"}}}`). Set exactly one of `foreign_key_constraint_on` and `manual_configuration`. Renaming it (`pg_rename_relationship`) and changing its `comment` (`pg_set_relationship_comment`) happen in place, and Hasura rewrites the permissions that use the old name in the same step; changing `type` or the join drops and re-creates it in one atomic `bulk` request (Hasura refuses that while a permission uses it: change the permission first). Changing `source`, `schema` or `table` replaces it. Import with `<source>.<schema>.<table>.<name>`, e.g. `default.public.posts.author`; a part containing a `.` is written in double quotes with inner quotes doubled.",
+            "An object or array relationship of a tracked table (`pg_create_object_relationship`, `pg_create_array_relationship`): a nested field in the GraphQL schema, and a path permissions' `filter` and `check` can follow (`{\"author\": {\"id\": {\"_eq\": \"X-Hasura-User-Id\"}}}`). Set exactly one of `foreign_key_constraint_on` (a foreign key's columns) and `manual_configuration` (a column mapping), and `remote_table` where the join needs it. Renaming it (`pg_rename_relationship`) and changing its `comment` (`pg_set_relationship_comment`) happen in place, and Hasura rewrites the permissions that use the old name in the same step; changing `type` or the join drops and re-creates it in one atomic `bulk` request (Hasura refuses that while a permission uses it: change the permission first). Changing `source`, `schema` or `table` replaces it. Import with `<source>.<schema>.<table>.<name>`, e.g. `default.public.posts.author`; a part containing a `.` is written in double quotes with inner quotes doubled.",
             vec![
                 Attribute::string("id").computed().describe("`<source>.<schema>.<table>.<name>`, the import id."),
                 Attribute::string("source").default("default").plan(RequiresReplace).describe(format!("Hasura database (source) name. Default `default`. {name_rule}")),
@@ -176,28 +171,10 @@ impl Resource for RelationshipResource {
                 Attribute::string("table").required().plan(RequiresReplace).describe(format!("The tracked table the relationship is on. {name_rule}")),
                 Attribute::string("name").required().describe("The relationship's name: the GraphQL field, and the key permissions' boolean expressions use. A GraphQL name (`[_A-Za-z][_0-9A-Za-z]*`) that no column of the table has. Renamed in place."),
                 Attribute::string("type").required().validate(OneOf(&["object", "array"])).describe("`object` (one related row, e.g. a post's `author`) or `array` (a list of related rows, e.g. a user's `posts`)."),
-                Attribute::nested(
-                    "foreign_key_constraint_on",
-                    Nesting::Single,
-                    vec![
-                        Attribute::typed("columns", Type::list(Type::String)).required().describe("The foreign-key column(s): for an `object` relationship without `table`, this table's columns that reference the remote table; with `table` (and always for `array`), the remote table's columns that reference this table. Hasura looks up the one foreign key with exactly these columns."),
-                        Attribute::string("table").optional().describe("The remote table whose foreign key references this table. Required for `array`; for `object`, set it only when the foreign key is on the remote table (a one-to-one relationship)."),
-                        Attribute::string("schema").optional().describe("Schema of `table`. Unset means `public`."),
-                    ],
-                )
-                .optional()
-                .describe("Join through a foreign-key constraint that exists in the database. Exactly one of this and `manual_configuration`."),
-                Attribute::nested(
-                    "manual_configuration",
-                    Nesting::Single,
-                    vec![
-                        Attribute::string("remote_table").required().describe("The table the relationship leads to."),
-                        Attribute::string("remote_schema").optional().describe("Schema of `remote_table`. Unset means `public`."),
-                        Attribute::typed("column_mapping", Type::map(Type::String)).required().describe("This table's column -> the remote table's column, for each pair the join matches, e.g. `{ author_id = \"id\" }`."),
-                    ],
-                )
-                .optional()
-                .describe("Join on columns without a foreign key (e.g. to a view). Exactly one of this and `foreign_key_constraint_on`."),
+                Attribute::typed("foreign_key_constraint_on", Type::list(Type::String)).optional().describe("Join through a foreign-key constraint that exists in the database, named by its column(s): for an `object` relationship without `remote_table`, this table's columns that reference the remote table; with `remote_table` (and always for `array`), the remote table's columns that reference this table. Hasura looks up the one foreign key with exactly these columns. Exactly one of this and `manual_configuration`."),
+                Attribute::typed("manual_configuration", Type::map(Type::String)).optional().describe("Join on columns without a foreign key (e.g. to a view): this table's column -> `remote_table`'s column, for each pair the join matches, e.g. `{ author_id = \"id\" }`. Needs `remote_table`. Exactly one of this and `foreign_key_constraint_on`."),
+                Attribute::string("remote_table").optional().describe("The table the relationship leads to. Required for `array` relationships and with `manual_configuration`; for an `object` relationship on a foreign key, set it only when the key is on the remote table (one-to-one)."),
+                Attribute::string("remote_schema").optional().describe("Schema of `remote_table`. Unset means `public`."),
                 Attribute::string("comment").optional().describe("Comment on the relationship, shown as the field's description in GraphQL. Changed in place."),
             ],
         )
@@ -257,10 +234,7 @@ impl Resource for RelationshipResource {
     async fn delete(&self, ctx: &Ctx, m: Model) -> Result<(), Diagnostics> {
         let engine = engine(ctx)?;
         let drop = m.drop_command(m.name());
-        match engine
-            .write_with(&ctx.cancel, vec![drop], m.gone())
-            .await
-        {
+        match engine.write_with(&ctx.cancel, vec![drop], m.gone()).await {
             Ok(()) => Ok(()),
             Err(e) if is_already_gone(&e) => Ok(()),
             Err(e) => Err(e.into_diags("Failed to drop relationship")),
@@ -330,6 +304,9 @@ mod tests {
             name: "author".into(),
             ..Default::default()
         };
-        assert_eq!(m.planned_id().as_deref(), Some("default.public.posts.author"));
+        assert_eq!(
+            m.planned_id().as_deref(),
+            Some("default.public.posts.author")
+        );
     }
 }

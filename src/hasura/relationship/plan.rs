@@ -121,31 +121,50 @@ pub(super) async fn check_tables(ctx: &Ctx, m: &Model, diags: &mut Diagnostics) 
     let Some(using) = m.using() else { return };
     let fk = AttrPath::attr("foreign_key_constraint_on");
     let manual = AttrPath::attr("manual_configuration");
+    let remote_path = AttrPath::attr("remote_table");
     match &using {
         Using::SameTable(cols) => {
             let cols: Vec<_> = cols
                 .iter()
                 .enumerate()
-                .map(|(i, c)| (fk.child("columns").index(i), c.clone()))
+                .map(|(i, c)| (fk.index(i), c.clone()))
                 .collect();
-            check(ctx, diags, (src, sch, tbl), false, &cols, AttrPath::attr("table")).await;
+            check(
+                ctx,
+                diags,
+                (src, sch, tbl),
+                false,
+                &cols,
+                AttrPath::attr("table"),
+            )
+            .await;
         }
         Using::RemoteTable(t, cols) => {
             let cols: Vec<_> = cols
                 .iter()
                 .enumerate()
-                .map(|(i, c)| (fk.child("columns").index(i), c.clone()))
+                .map(|(i, c)| (fk.index(i), c.clone()))
                 .collect();
             let remote = (src, t.schema.as_str(), t.name.as_str());
-            check(ctx, diags, remote, true, &cols, fk.child("table")).await;
+            check(ctx, diags, remote, true, &cols, remote_path).await;
         }
         Using::Manual(t, mapping) => {
-            let at = manual.child("column_mapping");
-            let local: Vec<_> = mapping.keys().map(|l| (at.key(l), l.clone())).collect();
-            let remote_cols: Vec<_> = mapping.iter().map(|(l, r)| (at.key(l), r.clone())).collect();
-            check(ctx, diags, (src, sch, tbl), false, &local, AttrPath::attr("table")).await;
+            let local: Vec<_> = mapping.keys().map(|l| (manual.key(l), l.clone())).collect();
+            let remote_cols: Vec<_> = mapping
+                .iter()
+                .map(|(l, r)| (manual.key(l), r.clone()))
+                .collect();
+            check(
+                ctx,
+                diags,
+                (src, sch, tbl),
+                false,
+                &local,
+                AttrPath::attr("table"),
+            )
+            .await;
             let remote = (src, t.schema.as_str(), t.name.as_str());
-            check(ctx, diags, remote, true, &remote_cols, manual.child("remote_table")).await;
+            check(ctx, diags, remote, true, &remote_cols, remote_path).await;
         }
     }
 }

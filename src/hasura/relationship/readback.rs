@@ -8,7 +8,7 @@ use crate::framework::{Ctx, Diagnostics, IntoDiags, Known, Null, Value};
 
 use super::super::client::{Engine, Export};
 use super::using::{Table, Using};
-use super::{ForeignKeyOn, Manual, Model};
+use super::Model;
 
 const READ_FAILED: &str = "Failed to read Hasura metadata";
 
@@ -16,7 +16,10 @@ const READ_FAILED: &str = "Failed to read Hasura metadata";
 /// object relationship.
 pub(super) fn find_entry(x: &Export, m: &Model, name: &str) -> Option<(bool, J)> {
     let table = x.table(m.source(), m.schema(), m.table())?;
-    for (object, key) in [(true, "object_relationships"), (false, "array_relationships")] {
+    for (object, key) in [
+        (true, "object_relationships"),
+        (false, "array_relationships"),
+    ] {
         let found = table
             .get(key)
             .and_then(J::as_array)
@@ -59,38 +62,22 @@ fn names(v: Vec<String>) -> Value<Vec<Value<String>>> {
 impl Model {
     pub(super) fn from_export((object, entry): (bool, J), prior: &Model) -> Model {
         let using = Using::parse(object, &entry["using"]);
-        let prior_fk = prior.foreign_key_constraint_on.known();
-        let prior_manual = prior.manual_configuration.known();
-        let fk = |t: Option<&Table>, cols: Vec<String>| {
-            let (table, schema) = match t {
-                None => (Null, Null),
-                Some(t) => (
-                    Known(t.name.clone()),
-                    schema_attr(&t.schema, prior_fk.map_or(&Null, |f| &f.schema)),
-                ),
-            };
-            Known(ForeignKeyOn {
-                columns: names(cols),
-                table,
-                schema,
-            })
+        let remote = |t: &Table| {
+            (
+                Known(t.name.clone()),
+                schema_attr(&t.schema, &prior.remote_schema),
+            )
         };
-        let (foreign_key_constraint_on, manual_configuration) = match using {
-            Some(Using::SameTable(cols)) => (fk(None, cols), Null),
-            Some(Using::RemoteTable(t, cols)) => (fk(Some(&t), cols), Null),
+        let (fk, manual, (remote_table, remote_schema)) = match using {
+            Some(Using::SameTable(cols)) => (names(cols), Null, (Null, Null)),
+            Some(Using::RemoteTable(t, cols)) => (names(cols), Null, remote(&t)),
             Some(Using::Manual(t, mapping)) => (
                 Null,
-                Known(Manual {
-                    remote_schema: schema_attr(
-                        &t.schema,
-                        prior_manual.map_or(&Null, |m| &m.remote_schema),
-                    ),
-                    remote_table: Known(t.name),
-                    column_mapping: Known(mapping.into_iter().map(|(l, r)| (l, Known(r))).collect()),
-                }),
+                Known(mapping.into_iter().map(|(l, r)| (l, Known(r))).collect()),
+                remote(&t),
             ),
             // A form this provider does not know: shown as a change to what is configured.
-            None => (Null, Null),
+            None => (Null, Null, (Null, Null)),
         };
         Model {
             id: Known(prior.id()),
@@ -99,8 +86,10 @@ impl Model {
             table: Known(prior.table().into()),
             name: Known(prior.name().into()),
             kind: Known(if object { "object" } else { "array" }.into()),
-            foreign_key_constraint_on,
-            manual_configuration,
+            foreign_key_constraint_on: fk,
+            manual_configuration: manual,
+            remote_table,
+            remote_schema,
             comment: entry
                 .get("comment")
                 .and_then(J::as_str)
@@ -131,25 +120,19 @@ mod tests {
         let entry = json!({"name": "posts", "using": {"foreign_key_constraint_on": {"column": "author_id", "table": {"name": "posts", "schema": "public"}}}, "comment": "c"});
         let m = Model::from_export((false, entry.clone()), &prior());
         assert_eq!(m.kind.as_deref(), Some("array"));
-        let fk = m.foreign_key_constraint_on.known().unwrap();
-        assert_eq!(fk.table.as_deref(), Some("posts"));
-        assert_eq!(fk.schema, Null);
+        assert_eq!(m.remote_table.as_deref(), Some("posts"));
+        assert_eq!(m.remote_schema, Null);
+        assert_eq!(m.foreign_key_constraint_on, names(vec!["author_id".into()]));
         assert_eq!(m.comment.as_deref(), Some("c"));
         let mut p = prior();
-        p.foreign_key_constraint_on = Known(ForeignKeyOn {
-            schema: "public".into(),
-            ..Default::default()
-        });
+        p.remote_schema = "public".into();
         let m = Model::from_export((false, entry), &p);
-        assert_eq!(
-            m.foreign_key_constraint_on.known().unwrap().schema.as_deref(),
-            Some("public")
-        );
+        assert_eq!(m.remote_schema.as_deref(), Some("public"));
         let manual = json!({"name": "posts", "using": {"manual_configuration": {"column_mapping": {"id": "author_id"}, "insertion_order": null, "remote_table": {"name": "posts", "schema": "blog"}}}});
         let m = Model::from_export((false, manual), &prior());
-        let mc = m.manual_configuration.known().unwrap();
-        assert_eq!(mc.remote_schema.as_deref(), Some("blog"));
+        assert_eq!(m.remote_schema.as_deref(), Some("blog"));
         assert_eq!(m.foreign_key_constraint_on, Null);
+        assert!(m.manual_configuration.known().unwrap().contains_key("id"));
         assert_eq!(m.comment, Null);
     }
 }

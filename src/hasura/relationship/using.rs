@@ -69,7 +69,10 @@ impl Using {
     /// no form Hasura accepts.
     pub fn parse(object: bool, v: &J) -> Option<Using> {
         let o = v.as_object()?;
-        match (o.get("foreign_key_constraint_on"), o.get("manual_configuration")) {
+        match (
+            o.get("foreign_key_constraint_on"),
+            o.get("manual_configuration"),
+        ) {
             (Some(J::Object(fk)), None) => {
                 let table = Table::parse(fk.get("table")?)?;
                 let cols = match (fk.get("column"), fk.get("columns")) {
@@ -136,7 +139,10 @@ mod tests {
         let a = Using::parse(true, &json!({"foreign_key_constraint_on": "author_id"})).unwrap();
         let b = Using::parse(true, &json!({"foreign_key_constraint_on": ["author_id"]})).unwrap();
         assert_eq!(a, b);
-        assert_eq!(a.to_json(), json!({"foreign_key_constraint_on": "author_id"}));
+        assert_eq!(
+            a.to_json(),
+            json!({"foreign_key_constraint_on": "author_id"})
+        );
         // An array relationship has no same-table form.
         assert!(Using::parse(false, &json!({"foreign_key_constraint_on": "author_id"})).is_none());
         let r = Using::parse(

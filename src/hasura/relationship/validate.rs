@@ -42,7 +42,7 @@ impl Model {
         match (fk.is_null(), manual.is_null()) {
             (true, true) => diags.add_error(
                 "Missing join",
-                "Set exactly one of `foreign_key_constraint_on` and `manual_configuration`.",
+                "Set exactly one of `foreign_key_constraint_on` (a foreign key's columns) and `manual_configuration` (a column mapping).",
             ),
             (false, false) => diags.add_attr_error(
                 AttrPath::attr("manual_configuration"),
@@ -51,52 +51,44 @@ impl Model {
             ),
             _ => {}
         }
-        if let Some(fk) = fk.known() {
-            let path = AttrPath::attr("foreign_key_constraint_on");
-            if self.kind.as_deref() == Some("array") && fk.table.is_null() {
-                diags.add_attr_error(
-                    path.child("table"),
-                    "Missing remote table",
-                    "An `array` relationship follows a foreign key of the remote table that references this table: set `foreign_key_constraint_on.table` (and `columns` to the remote table's referencing columns).",
-                );
-            }
-            if fk.table.is_null() && !fk.schema.is_null() {
-                diags.add_attr_error(
-                    path.child("schema"),
-                    "Schema without table",
-                    "`foreign_key_constraint_on.schema` is the schema of `foreign_key_constraint_on.table`, which is not set.",
-                );
-            }
-            if let Some(t) = fk.table.as_deref() {
-                name_error(diags, path.child("table"), "`foreign_key_constraint_on.table`", t);
-            }
-            if let Some(s) = fk.schema.as_deref() {
-                name_error(diags, path.child("schema"), "`foreign_key_constraint_on.schema`", s);
-            }
-            self.check_columns(diags, path.child("columns"), &fk.columns);
+        let needs_remote = self.kind.as_deref() == Some("array") || !manual.is_null();
+        if needs_remote && self.remote_table.is_null() {
+            let why = if manual.is_null() {
+                "An `array` relationship follows a foreign key of the remote table that references this table: set `remote_table` (and `foreign_key_constraint_on` to the remote table's referencing columns)."
+            } else {
+                "`manual_configuration` maps this table's columns to `remote_table`'s: set `remote_table`."
+            };
+            diags.add_attr_error(AttrPath::attr("remote_table"), "Missing remote table", why);
         }
-        if let Some(m) = manual.known() {
-            let path = AttrPath::attr("manual_configuration");
-            if let Some(t) = m.remote_table.as_deref() {
-                name_error(diags, path.child("remote_table"), "`manual_configuration.remote_table`", t);
+        if self.remote_table.is_null() && !self.remote_schema.is_null() {
+            diags.add_attr_error(
+                AttrPath::attr("remote_schema"),
+                "Schema without table",
+                "`remote_schema` is the schema of `remote_table`, which is not set.",
+            );
+        }
+        for (attr, v) in [
+            ("remote_table", &self.remote_table),
+            ("remote_schema", &self.remote_schema),
+        ] {
+            if let Some(s) = v.as_deref() {
+                name_error(diags, AttrPath::attr(attr), &format!("`{attr}`"), s);
             }
-            if let Some(s) = m.remote_schema.as_deref() {
-                name_error(diags, path.child("remote_schema"), "`manual_configuration.remote_schema`", s);
+        }
+        self.check_columns(diags, AttrPath::attr("foreign_key_constraint_on"), fk);
+        if let Some(map) = manual.known() {
+            let at = AttrPath::attr("manual_configuration");
+            if map.is_empty() {
+                diags.add_attr_error(
+                    at.clone(),
+                    "Empty column mapping",
+                    "`manual_configuration` needs at least one `local_column = \"remote_column\"` pair.",
+                );
             }
-            if let Some(map) = m.column_mapping.known() {
-                let at = path.child("column_mapping");
-                if map.is_empty() {
-                    diags.add_attr_error(
-                        at.clone(),
-                        "Empty column mapping",
-                        "`manual_configuration.column_mapping` needs at least one `local_column = \"remote_column\"` pair.",
-                    );
-                }
-                for (l, r) in map {
-                    name_error(diags, at.key(l), "A `column_mapping` key", l);
-                    if let Value::Known(r) = r {
-                        name_error(diags, at.key(l), "A `column_mapping` value", r);
-                    }
+            for (l, r) in map {
+                name_error(diags, at.key(l), "A `manual_configuration` key", l);
+                if let Value::Known(r) = r {
+                    name_error(diags, at.key(l), "A `manual_configuration` value", r);
                 }
             }
         }
@@ -108,7 +100,7 @@ impl Model {
             diags.add_attr_error(
                 path.clone(),
                 "No foreign-key columns",
-                "`foreign_key_constraint_on.columns` needs the foreign key's column(s).",
+                "`foreign_key_constraint_on` needs the foreign key's column(s).",
             );
         }
         let mut seen = Vec::new();
@@ -131,7 +123,6 @@ impl Model {
 mod tests {
     use std::collections::BTreeMap;
 
-    use super::super::{ForeignKeyOn, Manual};
     use super::*;
     use crate::framework::Known;
 
@@ -149,15 +140,9 @@ mod tests {
             table: "posts".into(),
             name: "bad-name".into(),
             kind: "array".into(),
-            foreign_key_constraint_on: Known(ForeignKeyOn {
-                columns: Known(vec!["a".into(), "a".into()]),
-                ..Default::default()
-            }),
-            manual_configuration: Known(Manual {
-                remote_table: "users".into(),
-                column_mapping: Known(BTreeMap::new()),
-                ..Default::default()
-            }),
+            foreign_key_constraint_on: Known(vec!["a".into(), "a".into()]),
+            manual_configuration: Known(BTreeMap::new()),
+            remote_schema: "public".into(),
             ..Default::default()
         };
         assert_eq!(
@@ -165,16 +150,20 @@ mod tests {
             [
                 ("name", "Invalid relationship name"),
                 ("manual_configuration", "Conflicting joins"),
-                ("foreign_key_constraint_on.table", "Missing remote table"),
-                ("foreign_key_constraint_on.columns[1]", "Duplicate column"),
-                ("manual_configuration.column_mapping", "Empty column mapping"),
+                ("remote_table", "Missing remote table"),
+                ("remote_schema", "Schema without table"),
+                ("foreign_key_constraint_on[1]", "Duplicate column"),
+                ("manual_configuration", "Empty column mapping"),
             ]
             .map(|(a, s)| (a.to_string(), s.to_string()))
         );
         m.name = "author".into();
         m.kind = "object".into();
+        m.remote_schema = Value::Null;
         m.manual_configuration = Value::Null;
         m.foreign_key_constraint_on = Value::Null;
         assert_eq!(errors(&m), [("".to_string(), "Missing join".to_string())]);
+        m.foreign_key_constraint_on = Known(vec!["author_id".into()]);
+        assert!(errors(&m).is_empty());
     }
 }

@@ -9,8 +9,8 @@
 use serde_json::Value;
 
 use super::auth::Session;
-use super::relations::Relation;
 use super::nested::Nest;
+use super::relations::Relation;
 use super::schema::{Column, Schema, Table};
 use super::sql::{ident, input_text, metadata_text, qualified, Params};
 use super::GqlErr;
@@ -207,8 +207,13 @@ impl<'a> BoolExp<'a> {
             .and_then(|t| self.schema.table(&t))
             .ok_or_else(|| GqlErr::validation(path, "_exists on a table that is not tracked"))?;
         let a = p.alias();
-        let w = v.get("_where").cloned().unwrap_or(Value::Object(Default::default()));
-        let cond = self.on(target, &a).compile(&w, &format!("{path}._where"), p)?;
+        let w = v
+            .get("_where")
+            .cloned()
+            .unwrap_or(Value::Object(Default::default()));
+        let cond = self
+            .on(target, &a)
+            .compile(&w, &format!("{path}._where"), p)?;
         Ok(format!(
             "EXISTS (SELECT 1 FROM {} AS {} WHERE {cond})",
             qualified(&target.qt.schema, &target.qt.name),

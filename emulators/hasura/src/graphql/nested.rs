@@ -224,10 +224,16 @@ impl<'a> Nest<'a> {
                     ident(&a)
                 );
                 if let Some(l) = limit {
-                    inner.push_str(&format!(" LIMIT {}", p.typed(Some(l.to_string()), "bigint")));
+                    inner.push_str(&format!(
+                        " LIMIT {}",
+                        p.typed(Some(l.to_string()), "bigint")
+                    ));
                 }
                 if let Some(o) = offset {
-                    inner.push_str(&format!(" OFFSET {}", p.typed(Some(o.to_string()), "bigint")));
+                    inner.push_str(&format!(
+                        " OFFSET {}",
+                        p.typed(Some(o.to_string()), "bigint")
+                    ));
                 }
                 let obj = self.row_object(remote, &a, &s.children, path, p, depth)?;
                 Ok(format!(

@@ -28,7 +28,10 @@ pub async fn load(
 ) -> Result<Relations, GqlErr> {
     let mut catalog = Catalog::default();
     for t in tables {
-        catalog.insert(t.qt.clone(), t.columns.iter().map(|c| c.name.clone()).collect());
+        catalog.insert(
+            t.qt.clone(),
+            t.columns.iter().map(|c| c.name.clone()).collect(),
+        );
     }
     catalog.foreign_keys = load_foreign_keys(tx)
         .await

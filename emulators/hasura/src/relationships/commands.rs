@@ -33,7 +33,11 @@ fn text(cmd: &str, o: &Map<String, Value>, k: &str) -> Result<String, QErr> {
             &format!("$.args.{k}"),
             "parsing Text failed, expected String",
         )),
-        None => Err(parse_failed(cmd, "$.args", format!("key \"{k}\" not found"))),
+        None => Err(parse_failed(
+            cmd,
+            "$.args",
+            format!("key \"{k}\" not found"),
+        )),
     }
 }
 
@@ -41,7 +45,9 @@ fn text(cmd: &str, o: &Map<String, Value>, k: &str) -> Result<String, QErr> {
 fn columns(v: &Value) -> Result<Vec<String>, String> {
     match v {
         Value::String(s) => Ok(vec![s.clone()]),
-        Value::Array(a) if a.is_empty() => Err("parsing NonEmpty failed, unexpected empty list".into()),
+        Value::Array(a) if a.is_empty() => {
+            Err("parsing NonEmpty failed, unexpected empty list".into())
+        }
         Value::Array(a) => a
             .iter()
             .map(|c| {
@@ -72,7 +78,10 @@ pub fn parse_using(kind: RelKind, v: &Value, path: &str) -> Result<Using, (Strin
         return Err(at("", "using should be an object".into()));
     };
     let frag = "one of foreign_key_constraint_on/manual_configuration should be present";
-    match (o.get("foreign_key_constraint_on"), o.get("manual_configuration")) {
+    match (
+        o.get("foreign_key_constraint_on"),
+        o.get("manual_configuration"),
+    ) {
         (None, None) => Err(at("", format!("atleast {frag}"))),
         (Some(_), Some(_)) => Err(at("", format!("only {frag}"))),
         (Some(fk), None) => {
@@ -91,7 +100,10 @@ pub fn parse_using(kind: RelKind, v: &Value, path: &str) -> Result<Using, (Strin
         (None, Some(m)) => {
             let p = ".manual_configuration";
             let Value::Object(m) = m else {
-                return Err(at(p, "parsing RelManualTableConfig failed, expected Object".into()));
+                return Err(at(
+                    p,
+                    "parsing RelManualTableConfig failed, expected Object".into(),
+                ));
             };
             let table = QualifiedTable::parse(
                 m.get("remote_table")
@@ -144,12 +156,7 @@ fn rel_missing(name: &str) -> QErr {
 }
 
 /// `askTableCoreInfo` and `askRelType`.
-fn existing(
-    md: &Metadata,
-    source: &str,
-    table: &QualifiedTable,
-    name: &str,
-) -> Result<Rel, QErr> {
+fn existing(md: &Metadata, source: &str, table: &QualifiedTable, name: &str) -> Result<Rel, QErr> {
     let src = md.sources.get(source).ok_or_else(|| {
         QErr::bad(
             "not-exists",
@@ -286,7 +293,12 @@ fn bool_exps_mut(p: &mut Permission) -> Vec<&mut Value> {
     }
 }
 
-pub fn rename(md: &mut Metadata, catalog: &Catalog, cmd: &str, args: &Value) -> Result<ObjId, QErr> {
+pub fn rename(
+    md: &mut Metadata,
+    catalog: &Catalog,
+    cmd: &str,
+    args: &Value,
+) -> Result<ObjId, QErr> {
     let o = args_obj(cmd, args)?;
     let table = table_arg(cmd, o)?;
     let source = source_name(cmd, o)?;
@@ -351,7 +363,10 @@ mod tests {
     fn using_parses_like_graphql_engine() {
         let p = |k, v: Value| parse_using(k, &v, "$.args.using");
         assert_eq!(
-            p(RelKind::Object, json!({"foreign_key_constraint_on": ["a", "b"]})),
+            p(
+                RelKind::Object,
+                json!({"foreign_key_constraint_on": ["a", "b"]})
+            ),
             Ok(Using::SameTable(vec!["a".into(), "b".into()]))
         );
         assert_eq!(
