@@ -149,10 +149,13 @@ pub(super) async fn check_tables(ctx: &Ctx, m: &Model, diags: &mut Diagnostics) 
             check(ctx, diags, remote, true, &cols, remote_path).await;
         }
         Using::Manual(t, mapping) => {
-            let local: Vec<_> = mapping.keys().map(|l| (manual.key(l), l.clone())).collect();
+            let local: Vec<_> = mapping
+                .keys()
+                .map(|l| (manual.clone(), l.clone()))
+                .collect();
             let remote_cols: Vec<_> = mapping
-                .iter()
-                .map(|(l, r)| (manual.key(l), r.clone()))
+                .values()
+                .map(|r| (manual.clone(), r.clone()))
                 .collect();
             check(
                 ctx,

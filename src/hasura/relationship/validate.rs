@@ -40,7 +40,8 @@ impl Model {
         let fk = &self.foreign_key_constraint_on;
         let manual = &self.manual_configuration;
         match (fk.is_null(), manual.is_null()) {
-            (true, true) => diags.add_error(
+            (true, true) => diags.add_attr_error(
+                AttrPath::attr("foreign_key_constraint_on"),
                 "Missing join",
                 "Set exactly one of `foreign_key_constraint_on` (a foreign key's columns) and `manual_configuration` (a column mapping).",
             ),
@@ -85,10 +86,21 @@ impl Model {
                     "`manual_configuration` needs at least one `local_column = \"remote_column\"` pair.",
                 );
             }
+            // At the attribute, not the key: Terraform quotes the attribute's line.
             for (l, r) in map {
-                name_error(diags, at.key(l), "A `manual_configuration` key", l);
+                name_error(
+                    diags,
+                    at.clone(),
+                    &format!("The `manual_configuration` key {l:?}"),
+                    l,
+                );
                 if let Value::Known(r) = r {
-                    name_error(diags, at.key(l), "A `manual_configuration` value", r);
+                    name_error(
+                        diags,
+                        at.clone(),
+                        &format!("The `manual_configuration` value for {l:?}"),
+                        r,
+                    );
                 }
             }
         }
@@ -162,7 +174,13 @@ mod tests {
         m.remote_schema = Value::Null;
         m.manual_configuration = Value::Null;
         m.foreign_key_constraint_on = Value::Null;
-        assert_eq!(errors(&m), [("".to_string(), "Missing join".to_string())]);
+        assert_eq!(
+            errors(&m),
+            [(
+                "foreign_key_constraint_on".to_string(),
+                "Missing join".to_string()
+            )]
+        );
         m.foreign_key_constraint_on = Known(vec!["author_id".into()]);
         assert!(errors(&m).is_empty());
     }
