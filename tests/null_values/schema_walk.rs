@@ -9,6 +9,7 @@ use terraform_providers::framework::{AttrType, Attribute, Mode, Nesting, Provide
 const SAMPLES: &[(&str, &str)] = &[
     ("clerk_jwt_template.claims", r#"jsonencode({ role = "x" })"#),
     ("hasura_permission.action", r#""delete""#),
+    ("hasura_relationship.type", r#""object""#),
     ("clerk_redirect_url.url", r#""https://app.example.com/cb""#),
     ("clerk_hasura_jwt_secret.signing_algorithm", r#""HS256""#),
     (
@@ -19,7 +20,11 @@ const SAMPLES: &[(&str, &str)] = &[
 
 /// Optional attributes a block needs to pass its cross-attribute checks with
 /// the samples (a delete permission needs a `filter`).
-const EXTRA: &[(&str, &str)] = &[("hasura_permission", "filter = jsonencode({})")];
+const EXTRA: &[(&str, &str)] = &[
+    ("hasura_permission", "filter = jsonencode({})"),
+    // A relationship needs one join.
+    ("hasura_relationship", "foreign_key_constraint_on = [\"x\"]"),
+];
 
 /// A resource or data source type of either provider.
 pub struct Block {
