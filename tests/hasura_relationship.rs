@@ -315,6 +315,46 @@ fn bad_relationships_are_refused_at_plan_with_the_attribute() {
             }
         }
         env.assert_nothing_written("bad relationships");
+
+        // A permission's filter through a relationship that exists (made out of band):
+        // the relationship's name and the remote table's columns are checked at plan.
+        for t in ["users", "posts"] {
+            env.meta(json!({"type": "pg_track_table", "args": {"table": t}}));
+        }
+        env.meta(json!({"type": "pg_create_object_relationship", "args": {"table": "posts", "name": "writer",
+            "using": {"manual_configuration": {"remote_table": "users", "column_mapping": {"author_id": "id"}}}}}));
+        env.reset_counters();
+        let perm = |filter: &str| {
+            format!(
+                "{base}resource \"hasura_permission\" \"p\" {{\n  table   = \"posts\"\n  role    = \"user\"\n  action  = \"select\"\n  columns = [\"id\"]\n  filter  = jsonencode({filter})\n}}\n"
+            )
+        };
+        for (filter, needle) in [
+            (
+                r#"{ writer = { nme = { _eq = "x" } } }"#,
+                "\"nme\", which is neither a column of public.users",
+            ),
+            (
+                r#"{ wrter = { name = { _eq = "x" } } }"#,
+                "\"wrter\", which is neither a column of public.posts",
+            ),
+            (
+                r#"{ _or = [{ writer = { _exists = { _table = "posts", _where = { titl = { _eq = 1 } } } } }] }"#,
+                "\"titl\"",
+            ),
+        ] {
+            wd.write("main.tf", &perm(filter));
+            let out = wd.tf(&["plan", "-input=false"]);
+            out.assert_failure_contains("Unknown column or relationship");
+            out.assert_failure_contains(needle);
+        }
+        wd.write(
+            "main.tf",
+            &perm(r#"{ writer = { name = { _eq = "X-Hasura-User-Id" } } }"#),
+        );
+        wd.tf(&["plan", "-input=false"])
+            .assert_success("a filter through a relationship");
+        env.assert_nothing_written("plan-time filter checks");
     });
 }
 
