@@ -224,7 +224,14 @@ impl Resource for RelationshipResource {
         engine
             .write_with(&ctx.cancel, cmds, m.landed(renamed))
             .await
-            .map_err(|e| m.write_failed(e, "Failed to update relationship", ""))?;
+            .map_err(|e| {
+                let hint = if e.code_is("dependency-error") {
+                    " Hasura has no command that changes a relationship's type or join in place, and refuses to drop one that permissions use: change those permissions' `filter`/`check` so they no longer follow it (or remove them), apply, then change the relationship."
+                } else {
+                    ""
+                };
+                m.write_failed(e, "Failed to update relationship", hint)
+            })?;
         Ok(Model {
             id: Known(m.id()),
             ..m

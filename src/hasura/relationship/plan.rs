@@ -13,12 +13,13 @@ use super::using::Using;
 use super::Model;
 
 type Key = (String, String, String, String);
+/// A table as (schema, name).
+type Target = (String, String);
 
 /// Relationships planned by this process: (source, schema, table, name) -> the table it
 /// leads to, when its definition names one. Only ever consulted to accept a name the
 /// export does not show yet, so a stale entry can hide an error but never invent one.
-static PLANNED: LazyLock<Mutex<HashMap<Key, Option<(String, String)>>>> =
-    LazyLock::new(Default::default);
+static PLANNED: LazyLock<Mutex<HashMap<Key, Option<Target>>>> = LazyLock::new(Default::default);
 
 pub(super) fn record(m: &Model) {
     let parts = [&m.source, &m.schema, &m.table, &m.name].map(|v| v.as_deref());
@@ -77,8 +78,8 @@ async fn lookup(ctx: &Ctx, (src, sch, tbl): (&str, &str, &str)) -> Lookup {
     }
 }
 
-/// Checks `cols` against what `table` will have; `what` names the columns' role.
-#[allow(clippy::too_many_arguments)]
+/// Checks `cols` against what `table` will have (and, for the remote table, that it
+/// exists at all).
 async fn check(
     ctx: &Ctx,
     diags: &mut Diagnostics,
