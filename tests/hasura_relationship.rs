@@ -232,6 +232,36 @@ fn relationships_apply_rename_in_place_import_drift_and_destroy() {
             .assert_success("import");
         assert_no_changes(&wd, "after import");
 
+        // A join change drops and re-creates; Hasura refuses that while a permission
+        // follows the relationship, and the error says what to do.
+        let manual_owner = config("owner", "c2").replace(
+            "  foreign_key_constraint_on = [\"author_id\"]\n  # The remote",
+            "  remote_table         = \"users\"\n  manual_configuration = { author_id = \"id\" }\n  # The remote",
+        );
+        assert_ne!(manual_owner, config("owner", "c2"));
+        wd.write("main.tf", &manual_owner);
+        let out = wd.try_apply();
+        out.assert_failure_contains("dependency-error");
+        // Terraform wraps the detail: compare with the whitespace collapsed.
+        let text = out
+            .combined()
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        for want in [
+            "cannot drop due to the following dependent objects : permission posts.user.select",
+            "change those permissions' `filter`/`check`",
+        ] {
+            assert!(text.contains(want), "{want:?} in:\n{text}");
+        }
+        assert_eq!(
+            table(&env.metadata(), "posts")["object_relationships"][0]["using"],
+            json!({"foreign_key_constraint_on": "author_id"}),
+            "nothing half-applied"
+        );
+        wd.write("main.tf", &config("owner", "c2"));
+        assert_no_changes(&wd, "after the refused join change");
+
         // A type change drops and re-creates in one bulk.
         wd.write(
             "main.tf",
