@@ -154,3 +154,86 @@ impl Model {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::framework::Known;
+
+    use super::*;
+
+    fn rel(name: &str, comment: Option<&str>) -> Model {
+        Model {
+            source: "default".into(),
+            schema: "public".into(),
+            table: "posts".into(),
+            name: name.into(),
+            kind: "object".into(),
+            foreign_key_constraint_on: Known(vec!["author_id".into()]),
+            comment: comment.map(String::from).into(),
+            ..Default::default()
+        }
+    }
+
+    fn types(cmds: &[J]) -> Vec<&str> {
+        cmds.iter().map(|c| c["type"].as_str().unwrap()).collect()
+    }
+
+    #[test]
+    fn updates_change_in_place_where_hasura_can() {
+        let prior = rel("author", None);
+        assert_eq!(
+            types(&rel("owner", None).update_commands(&prior).unwrap()),
+            ["pg_rename_relationship"]
+        );
+        assert_eq!(
+            types(&rel("owner", Some("c")).update_commands(&prior).unwrap()),
+            ["pg_rename_relationship", "pg_set_relationship_comment"]
+        );
+        let c = rel("author", Some("c")).update_commands(&prior).unwrap();
+        assert_eq!(
+            c[0]["args"],
+            json!({"source": "default", "table": {"schema": "public", "name": "posts"}, "relationship": "author", "comment": "c"})
+        );
+        let mut array = rel("author", None);
+        array.kind = "array".into();
+        array.remote_table = "posts".into();
+        let c = array.update_commands(&prior).unwrap();
+        assert_eq!(
+            types(&c),
+            ["pg_drop_relationship", "pg_create_array_relationship"]
+        );
+        assert_eq!(
+            c[1]["args"]["using"],
+            json!({"foreign_key_constraint_on": {"table": {"schema": "public", "name": "posts"}, "column": "author_id"}})
+        );
+        assert!(rel("author", None)
+            .update_commands(&prior)
+            .unwrap()
+            .is_empty());
+    }
+
+    #[test]
+    fn landed_reads_the_export() {
+        let m = rel("owner", Some("c"));
+        let export = |rels: J| {
+            Export::new(
+                1,
+                json!({"sources": [{"name": "default", "tables": [
+                    {"table": {"schema": "public", "name": "posts"}, "object_relationships": rels}
+                ]}]}),
+            )
+        };
+        let landed = m.landed(Some("author".into()));
+        let ok = json!([{"name": "owner", "using": {"foreign_key_constraint_on": ["author_id"]}, "comment": "c"}]);
+        assert!(landed(&export(ok)));
+        let old_still_there = json!([
+            {"name": "author", "using": {"foreign_key_constraint_on": "author_id"}},
+            {"name": "owner", "using": {"foreign_key_constraint_on": "author_id"}, "comment": "c"}
+        ]);
+        assert!(!landed(&export(old_still_there)));
+        let other_comment =
+            json!([{"name": "owner", "using": {"foreign_key_constraint_on": "author_id"}}]);
+        assert!(!landed(&export(other_comment)));
+        assert!(m.gone()(&export(json!([]))));
+    }
+}
