@@ -12,7 +12,7 @@ use crate::metadata::{
     TableMeta,
 };
 use crate::permissions::{ParseErr, PermDef, PermType, Permission};
-use crate::relationships::{self, RelKind};
+use crate::relationships;
 use crate::state::{load_catalog, load_metadata, store_metadata, AppState};
 
 pub struct Envelope {
@@ -223,31 +223,11 @@ impl Ctx<'_> {
             "set_table_customization" => self.set_table_customization(cmd, args),
             "set_permission_comment" => self.set_permission_comment(cmd, args),
             // Local relationships: `relationships/commands.rs`.
-            "create_object_relationship" | "create_array_relationship" => {
-                let kind = if base == "create_object_relationship" {
-                    RelKind::Object
-                } else {
-                    RelKind::Array
-                };
+            b if relationships::handles(b) => {
                 let before = self.md.clone();
-                let id = relationships::create(&mut self.md, self.catalog, cmd, kind, args)?;
-                self.check_new_inconsistencies(&before, &id)?;
-                Ok(success())
-            }
-            "drop_relationship" => {
-                relationships::drop(&mut self.md, self.catalog, cmd, args)?;
-                Ok(success())
-            }
-            "rename_relationship" => {
-                let before = self.md.clone();
-                let id = relationships::rename(&mut self.md, self.catalog, cmd, args)?;
-                self.check_new_inconsistencies(&before, &id)?;
-                Ok(success())
-            }
-            "set_relationship_comment" => {
-                let before = self.md.clone();
-                let id = relationships::set_comment(&mut self.md, cmd, args)?;
-                self.check_new_inconsistencies(&before, &id)?;
+                if let Some(id) = relationships::exec(&mut self.md, self.catalog, cmd, b, args)? {
+                    self.check_new_inconsistencies(&before, &id)?;
+                }
                 Ok(success())
             }
             "export_metadata" => Ok(if env.version == Some(2) {

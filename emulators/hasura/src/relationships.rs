@@ -26,7 +26,7 @@ use crate::errors::QErr;
 use crate::metadata::{Catalog, Inconsistency, ObjId, QualifiedTable, Source, TableMeta};
 use crate::permissions::canonical;
 
-pub use commands::{create, drop, rename, set_comment};
+pub use commands::{exec, handles};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum RelKind {

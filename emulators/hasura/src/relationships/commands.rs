@@ -20,6 +20,40 @@ use crate::metadata::{Catalog, Metadata, ObjId, QualifiedTable};
 use crate::metadata_api::{args_obj, bool_arg, comment_arg, source_name, table_arg, table_missing};
 use crate::permissions::{PermType, Permission};
 
+/// The commands (without their `pg_` prefix) this module runs.
+pub fn handles(base: &str) -> bool {
+    matches!(
+        base,
+        "create_object_relationship"
+            | "create_array_relationship"
+            | "drop_relationship"
+            | "rename_relationship"
+            | "set_relationship_comment"
+    )
+}
+
+/// Runs one of them on `md`; the object whose consistency the caller then checks
+/// (`buildSchemaCacheFor`), if any (a drop has none: `withNewInconsistentObjsCheck`
+/// finds nothing new after removing objects).
+pub fn exec(
+    md: &mut Metadata,
+    catalog: &Catalog,
+    cmd: &str,
+    base: &str,
+    args: &Value,
+) -> Result<Option<ObjId>, QErr> {
+    Ok(match base {
+        "create_object_relationship" => Some(create(md, catalog, cmd, RelKind::Object, args)?),
+        "create_array_relationship" => Some(create(md, catalog, cmd, RelKind::Array, args)?),
+        "drop_relationship" => {
+            drop(md, catalog, cmd, args)?;
+            None
+        }
+        "rename_relationship" => Some(rename(md, catalog, cmd, args)?),
+        _ => Some(set_comment(md, cmd, args)?),
+    })
+}
+
 fn text(cmd: &str, o: &Map<String, Value>, k: &str) -> Result<String, QErr> {
     match o.get(k) {
         Some(Value::String(s)) if s.is_empty() => Err(parse_failed(
