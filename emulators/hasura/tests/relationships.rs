@@ -400,6 +400,21 @@ async fn graphql_follows_relationships_with_each_levels_permission() {
     .await;
     let v = h.gql("bob", "{ users { id } }").await;
     assert_eq!(v["data"]["users"], json!([{"id": "alice"}]), "{v}");
+    // An insert check through a relationship: a post for someone else is refused.
+    h.ok(json!({"type": "pg_create_insert_permission", "args": {"table": "posts", "role": "user",
+        "permission": {"columns": ["id", "author_id", "title"], "check": {"author": {"id": {"_eq": "X-Hasura-User-Id"}}}}}}))
+        .await;
+    let insert = |id: i64, author: &str| {
+        format!("mutation {{ insert_posts(objects: [{{id: {id}, author_id: \"{author}\", title: \"t\"}}]) {{ affected_rows }} }}")
+    };
+    let v = h.gql("alice", &insert(10, "bob")).await;
+    assert_eq!(
+        v["errors"][0]["extensions"]["code"], "permission-error",
+        "{v}"
+    );
+    let v = h.gql("alice", &insert(10, "alice")).await;
+    assert_eq!(v["data"]["insert_posts"]["affected_rows"], 1, "{v}");
+
     // With no open team left, `_exists` is false for every row.
     let (st, v) = h.sql("UPDATE teams SET open = false").await;
     assert_eq!(st, 200, "{v}");
