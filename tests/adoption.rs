@@ -24,6 +24,10 @@ fn imports(template_id: &str, redirect_id: &str) -> Vec<(String, String)> {
             "hasura_permission.posts_user_select",
             "default.public.posts.user.select",
         ),
+        (
+            "hasura_relationship.posts_order",
+            "default.public.posts.order",
+        ),
         ("hasura_env_var.jwt", "HASURA_GRAPHQL_JWT_SECRET"),
         ("hasura_env_vars.app", "APP_MODE,APP_REGION"),
         ("hasura_cron_trigger.nightly", "nightly-report"),
@@ -61,6 +65,7 @@ fn every_resource_type_adopts_with_generated_config_and_plans_empty() {
         }
         hasura.meta(json!({"type": "pg_set_table_customization", "args": {"source": "default", "table": {"schema": "public", "name": "orders"}, "configuration": {"custom_name": "shop_orders"}}}));
         hasura.meta(json!({"type": "pg_create_select_permission", "args": {"source": "default", "table": {"schema": "public", "name": "posts"}, "role": "user", "permission": {"columns": ["id", "title"], "filter": {"author_id": {"_eq": "X-Hasura-User-Id"}}, "limit": 10}}}));
+        hasura.meta(json!({"type": "pg_create_object_relationship", "args": {"source": "default", "table": {"schema": "public", "name": "posts"}, "name": "order", "using": {"manual_configuration": {"remote_table": {"schema": "public", "name": "orders"}, "column_mapping": {"id": "id"}}}}}));
         hasura.set_env_out_of_band(&[
             ("HASURA_GRAPHQL_JWT_SECRET", JWT_SECRET),
             ("APP_MODE", "production"),

@@ -15,7 +15,7 @@ const ADOPT: &str = env!("CARGO_BIN_EXE_terraform-adopt");
 
 /// What a team clicked together: 4 tracked tables (one customised), 11
 /// permissions for 2 roles, 2 JWT templates, 3 redirect URLs (20 objects),
-/// env vars, and a relationship no resource expresses.
+/// env vars, a relationship, and a remote relationship no resource expresses.
 fn seed(hasura: &support::hasura::Env, clerk: &support::clerk::Env) -> Vec<(String, String)> {
     hasura.sql(
         "CREATE TABLE users (id text PRIMARY KEY, name text);
@@ -118,6 +118,7 @@ fn seed(hasura: &support::hasura::Env, clerk: &support::clerk::Env) -> Vec<(Stri
         if t["table"]["name"] == "comments" {
             t["object_relationships"] =
                 json!([{"name": "post", "using": {"foreign_key_constraint_on": "post_id"}}]);
+            t["remote_relationships"] = json!([{"name": "profile", "definition": {"to_source": {"source": "default", "table": "users", "relationship_type": "object", "field_mapping": {"author_id": "id"}}}}]);
         }
     }
     hasura.meta(json!({"type": "replace_metadata", "args": md}));
@@ -204,8 +205,9 @@ fn adoption_command_takes_a_seeded_project_to_an_empty_plan() {
             "to = clerk_redirect_url.myapp_oauth\n",
             // Env vars: keys and the next step in a comment, never values.
             "#   id = \"APP_API_KEY,APP_MODE\"",
+            "to = hasura_relationship.comments_post\n  id = \"default.public.comments.post\"",
             // Not expressible: listed, not dropped.
-            "#   default.public.comments: object_relationships: post",
+            "#   default.public.comments: remote_relationships: profile",
         ] {
             assert!(imports.contains(want), "{want:?} in:\n{imports}");
         }

@@ -482,8 +482,9 @@ fn concurrent_permission_writes_share_bulks_and_errors_stay_with_their_resource(
                 s.push_str(&format!("resource \"hasura_permission\" \"r{i}\" {{\n  table   = \"users\"\n  role    = \"r{i}\"\n  action  = \"select\"\n  columns = [\"id\", \"name\"]\n  filter  = jsonencode({filter})\n}}\n"));
             }
             if bad {
-                // `nope` is no column of users: Hasura rejects this one at apply time.
-                s.push_str("resource \"hasura_permission\" \"bad\" {\n  table   = \"users\"\n  role    = \"bad\"\n  action  = \"select\"\n  columns = [\"id\"]\n  filter  = jsonencode({ nope = { _eq = 1 } })\n}\n");
+                // No table `nope` exists: Hasura rejects this one at apply time (an
+                // unknown column would be refused at plan, before any write).
+                s.push_str("resource \"hasura_permission\" \"bad\" {\n  table   = \"users\"\n  role    = \"bad\"\n  action  = \"select\"\n  columns = [\"id\"]\n  filter  = jsonencode({ _exists = { _table = \"nope\", _where = {} } })\n}\n");
             }
             s
         };

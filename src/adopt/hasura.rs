@@ -1,5 +1,5 @@
 //! What a Hasura project holds, read from one `export_metadata`: tracked
-//! tables and permissions become imports; everything else is listed by
+//! tables, permissions and relationships become imports; everything else is listed by
 //! kind and name so that nothing is dropped silently.
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
@@ -92,7 +92,7 @@ const SOURCE_SETTINGS: [&str; 4] = [
     "query_tags",
 ];
 
-/// Reads the exported metadata. Postgres sources' tables and permissions are
+/// Reads the exported metadata. Postgres sources' tables, permissions and relationships are
 /// imported; every other non-empty key is listed by kind and name.
 pub fn survey(metadata: Value) -> Found {
     let mut found = Found::default();
@@ -194,6 +194,19 @@ fn table(found: &mut Found, source: &str, t: Table) {
                     }
                 }
             }
+            // Local relationships: `hasura_relationship`, imported by
+            // `<source>.<schema>.<table>.<name>`.
+            None if key == "object_relationships" || key == "array_relationships" => {
+                for r in v.as_array().into_iter().flatten() {
+                    if let Some(rel) = r.get("name").and_then(Value::as_str) {
+                        found.imports.push(Import {
+                            resource_type: "hasura_relationship",
+                            name: format!("{stem}_{rel}"),
+                            id: format!("{source}.{schema}.{name}.{rel}"),
+                        });
+                    }
+                }
+            }
             Some(a) if ACTIONS.contains(&a) => {
                 for p in v.as_array().into_iter().flatten() {
                     if let Ok(Role { role }) = Role::deserialize(p) {
@@ -282,7 +295,8 @@ mod tests {
                     {"table": {"schema": "public", "name": "users"},
                      "configuration": {"custom_name": "people"}, "is_enum": false,
                      "select_permissions": [{"role": "user", "permission": {}}],
-                     "object_relationships": [{"name": "author", "using": {}}]},
+                     "object_relationships": [{"name": "author", "using": {}}],
+                     "remote_relationships": [{"name": "profile", "definition": {}}]},
                     {"table": {"schema": "shop", "name": "orders"}, "is_enum": true,
                      "delete_permissions": [{"role": "admin", "permission": {}}]}
                 ],
@@ -312,6 +326,11 @@ mod tests {
                     "users_user_select",
                     "default.public.users.user.select"
                 ),
+                (
+                    "hasura_relationship",
+                    "users_author",
+                    "default.public.users.author"
+                ),
                 ("hasura_tracked_table", "shop_orders", "default.shop.orders"),
                 (
                     "hasura_permission",
@@ -326,8 +345,8 @@ mod tests {
             "actions: login",
             "inherited_roles: editor",
             "custom_types: scalars",
+            "default.public.users: remote_relationships: profile",
             "source default: functions: f",
-            "default.public.users: object_relationships: author",
             "source mongo (kind mongo, 1 tables)",
             "default.shop.orders: is_enum",
         ] {

@@ -12,6 +12,7 @@ mod ident;
 pub(crate) mod jwt_secret;
 mod permission;
 pub(crate) mod provider;
+mod relationship;
 mod table;
 mod tracked_table;
 mod types;

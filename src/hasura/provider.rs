@@ -16,6 +16,7 @@ use super::client::{Cloud, Engine, HasuraClient, Missing};
 use super::env_var::EnvVarResource;
 use super::env_vars::EnvVarsResource;
 use super::permission::PermissionResource;
+use super::relationship::RelationshipResource;
 use super::table::TableResource;
 use super::tracked_table::TrackedTableResource;
 
@@ -145,6 +146,7 @@ impl Provider for HasuraProvider {
             resource(TableResource),
             resource(TrackedTableResource),
             resource(PermissionResource),
+            resource(RelationshipResource),
             resource(EnvVarResource),
             resource(EnvVarsResource),
             resource(super::cron_trigger::CronTriggerResource),

@@ -9,6 +9,7 @@ use terraform_providers::framework::{AttrType, Attribute, Mode, Nesting, Provide
 const SAMPLES: &[(&str, &str)] = &[
     ("clerk_jwt_template.claims", r#"jsonencode({ role = "x" })"#),
     ("hasura_permission.action", r#""delete""#),
+    ("hasura_relationship.type", r#""object""#),
     ("clerk_redirect_url.url", r#""https://app.example.com/cb""#),
     (
         "clerk_allowlist_identifier.identifier",
@@ -38,6 +39,8 @@ const EXTRA: &[(&str, &str)] = &[
         "hasura_event_trigger",
         "insert = true\n  webhook = \"https://hooks.example.com/e\"",
     ),
+    // A relationship needs one join.
+    ("hasura_relationship", "foreign_key_constraint_on = [\"x\"]"),
 ];
 
 /// A resource or data source type of either provider.

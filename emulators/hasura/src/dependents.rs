@@ -15,10 +15,9 @@
 use serde_json::Value;
 
 use crate::errors::QErr;
-use crate::metadata::{QualifiedTable, Source};
-use crate::permissions::{bool_exp_columns, PermType};
-
-const RELATIONSHIP_LISTS: [&str; 2] = ["object_relationships", "array_relationships"];
+use crate::metadata::{Catalog, QualifiedTable, Source};
+use crate::permissions::PermType;
+use crate::relationships::{paths, put, relationships, resolve, Rel, Using};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Dependent {
@@ -40,15 +39,21 @@ impl Dependent {
     }
 }
 
-/// The table a relationship's `using` points at, when it names one.
-/// (An object relationship on a local foreign-key column names its target
-/// only through the database's constraint, which is not looked up here.)
-fn relationship_target(rel: &Value) -> Option<QualifiedTable> {
-    let using = rel.get("using")?;
-    let table = using
-        .pointer("/foreign_key_constraint_on/table")
-        .or_else(|| using.pointer("/manual_configuration/remote_table"))?;
-    QualifiedTable::parse(table).ok()
+/// The table a relationship leads to: resolved through the foreign keys when it can
+/// be, else as its `using` names it.
+fn relationship_target(
+    src: &Source,
+    catalog: &Catalog,
+    t: &QualifiedTable,
+    rel: &Rel,
+) -> Option<QualifiedTable> {
+    match resolve(src, catalog, t, rel) {
+        Ok(r) => Some(r.remote),
+        Err(_) => match &rel.using {
+            Using::RemoteTable(remote, _) | Using::Manual(remote, _, _) => Some(remote.clone()),
+            Using::SameTable(_) => None,
+        },
+    }
 }
 
 /// Whether a boolean expression has an `_exists` on `table`, at any depth.
@@ -67,26 +72,29 @@ fn exists_on(e: &Value, table: &QualifiedTable) -> bool {
 }
 
 /// The objects of other tables of `src` that depend on `table`.
-pub fn dependents(src: &Source, table: &QualifiedTable) -> Vec<Dependent> {
+pub fn dependents(src: &Source, catalog: &Catalog, table: &QualifiedTable) -> Vec<Dependent> {
     let mut out = Vec::new();
+    let mut rels: Vec<(QualifiedTable, String)> = Vec::new();
     for (t, tm) in src.tables.iter().filter(|(t, _)| *t != table) {
-        let mut rels = Vec::new();
-        for list in RELATIONSHIP_LISTS {
-            let Some(Value::Array(items)) = tm.extra.get(list) else {
-                continue;
-            };
-            for rel in items {
-                let name = rel.get("name").and_then(Value::as_str).unwrap_or_default();
-                if relationship_target(rel).as_ref() == Some(table) {
-                    rels.push(name.to_string());
-                    out.push(Dependent::Relationship(t.clone(), list, name.to_string()));
-                }
+        for rel in relationships(tm) {
+            if relationship_target(src, catalog, t, &rel).as_ref() == Some(table) {
+                out.push(Dependent::Relationship(
+                    t.clone(),
+                    rel.kind.list_key(),
+                    rel.name.clone(),
+                ));
+                rels.push((t.clone(), rel.name));
             }
         }
+    }
+    for (t, tm) in src.tables.iter().filter(|(t, _)| *t != table) {
         for pt in PermType::ALL {
             for pd in tm.perms(pt) {
                 let uses = pd.permission.bool_exps().into_iter().any(|e| {
-                    exists_on(e, table) || bool_exp_columns(e).iter().any(|c| rels.contains(c))
+                    exists_on(e, table)
+                        || rels
+                            .iter()
+                            .any(|(owner, r)| paths::uses(src, catalog, t, e, (owner, r)))
                 });
                 if uses {
                     out.push(Dependent::Permission(t.clone(), pd.role.clone(), pt));
@@ -115,12 +123,9 @@ pub fn dependency_error(source: &str, deps: &[Dependent]) -> QErr {
 pub fn purge(src: &mut Source, deps: &[Dependent]) {
     for d in deps {
         match d {
-            Dependent::Relationship(t, list, name) => {
-                let Some(tm) = src.tables.get_mut(t) else {
-                    continue;
-                };
-                if let Some(Value::Array(items)) = tm.extra.get_mut(*list) {
-                    items.retain(|r| r.get("name").and_then(Value::as_str) != Some(name));
+            Dependent::Relationship(t, _, name) => {
+                if let Some(tm) = src.tables.get_mut(t) {
+                    put(tm, name, None);
                 }
             }
             Dependent::Permission(t, role, pt) => {

@@ -13,6 +13,7 @@ pub mod metadata;
 mod metadata_api;
 pub mod permissions;
 mod pg_temp;
+mod relationships;
 mod rollout;
 mod run_sql;
 mod server;

@@ -208,6 +208,7 @@ impl TableMeta {
                 tm.extra.insert(k.clone(), v.clone());
             }
         }
+        crate::relationships::normalize(&mut tm);
         Ok(tm)
     }
 }
@@ -409,6 +410,8 @@ impl Metadata {
 pub struct Catalog {
     columns: HashMap<QualifiedTable, Vec<String>>,
     pub types: HashMap<(QualifiedTable, String), String>,
+    /// Foreign keys, which `foreign_key_constraint_on` relationships resolve through.
+    pub foreign_keys: Vec<crate::relationships::ForeignKey>,
 }
 
 impl std::ops::Deref for Catalog {
@@ -429,6 +432,8 @@ impl std::ops::DerefMut for Catalog {
 pub enum ObjId {
     Table(String, QualifiedTable),
     Perm(String, QualifiedTable, String, PermType),
+    /// A relationship (source, table, name).
+    Rel(String, QualifiedTable, String),
 }
 
 #[derive(Debug, Clone)]
@@ -476,6 +481,7 @@ pub fn inconsistencies(md: &Metadata, catalog: &Catalog) -> Vec<Inconsistency> {
                 }
             }
         }
+        crate::relationships::inconsistencies(src, catalog, &mut out);
     }
     out
 }
@@ -499,9 +505,19 @@ impl Tables for PermTables<'_> {
         if let Some(ty) = self.catalog.types.get(&(t.clone(), name.to_string())) {
             return Field::Column(ty.clone());
         }
-        match self.md.tables.get(&t) {
-            Some(tm) if tm.relationship_like_names().iter().any(|n| n == name) => Field::Other,
-            _ => Field::Missing,
+        let Some(tm) = self.md.tables.get(&t) else {
+            return Field::Missing;
+        };
+        if let Some(rel) = crate::relationships::find(tm, name) {
+            // Followed when it resolves; a broken one is its own inconsistency.
+            return match crate::relationships::resolve(self.md, self.catalog, &t, &rel) {
+                Ok(r) => Field::Relationship(r.remote.schema, r.remote.name),
+                Err(_) => Field::Other,
+            };
+        }
+        match tm.relationship_like_names().iter().any(|n| n == name) {
+            true => Field::Other,
+            false => Field::Missing,
         }
     }
 

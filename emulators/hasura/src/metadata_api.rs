@@ -11,6 +11,7 @@ use crate::metadata::{
     TableMeta,
 };
 use crate::permissions::{ParseErr, PermDef, PermType, Permission};
+use crate::relationships;
 use crate::state::{load_catalog, load_metadata, store_metadata, AppState};
 use crate::{cron_triggers, dependents, event_triggers};
 
@@ -134,7 +135,7 @@ fn success() -> Value {
     json!({"message": "success"})
 }
 
-fn args_obj<'v>(cmd: &str, args: &'v Value) -> Result<&'v Map<String, Value>, QErr> {
+pub(crate) fn args_obj<'v>(cmd: &str, args: &'v Value) -> Result<&'v Map<String, Value>, QErr> {
     args.as_object()
         .ok_or_else(|| parse_failed(cmd, "$.args", "parsing args failed, expected Object"))
 }
@@ -143,7 +144,7 @@ fn lift(cmd: &str, base: &str, e: ParseErr) -> QErr {
     parse_failed(cmd, &format!("{base}{}", e.path), e.msg)
 }
 
-fn source_name(cmd: &str, o: &Map<String, Value>) -> Result<String, QErr> {
+pub(crate) fn source_name(cmd: &str, o: &Map<String, Value>) -> Result<String, QErr> {
     match o.get("source") {
         None | Some(Value::Null) => Ok("default".into()),
         Some(Value::String(s)) => Ok(s.clone()),
@@ -155,7 +156,7 @@ fn source_name(cmd: &str, o: &Map<String, Value>) -> Result<String, QErr> {
     }
 }
 
-fn table_arg(cmd: &str, o: &Map<String, Value>) -> Result<QualifiedTable, QErr> {
+pub(crate) fn table_arg(cmd: &str, o: &Map<String, Value>) -> Result<QualifiedTable, QErr> {
     let v = o
         .get("table")
         .ok_or_else(|| parse_failed(cmd, "$.args", "key \"table\" not found"))?;
@@ -180,7 +181,7 @@ fn role_arg(cmd: &str, o: &Map<String, Value>) -> Result<String, QErr> {
     }
 }
 
-fn bool_arg(cmd: &str, o: &Map<String, Value>, k: &str) -> Result<bool, QErr> {
+pub(crate) fn bool_arg(cmd: &str, o: &Map<String, Value>, k: &str) -> Result<bool, QErr> {
     match o.get(k) {
         None | Some(Value::Null) => Ok(false),
         Some(Value::Bool(b)) => Ok(*b),
@@ -192,7 +193,7 @@ fn bool_arg(cmd: &str, o: &Map<String, Value>, k: &str) -> Result<bool, QErr> {
     }
 }
 
-fn comment_arg(cmd: &str, o: &Map<String, Value>) -> Result<Option<String>, QErr> {
+pub(crate) fn comment_arg(cmd: &str, o: &Map<String, Value>) -> Result<Option<String>, QErr> {
     match o.get("comment") {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => Ok(Some(s.clone())),
@@ -204,7 +205,7 @@ fn comment_arg(cmd: &str, o: &Map<String, Value>) -> Result<Option<String>, QErr
     }
 }
 
-fn table_missing(table: &QualifiedTable, source: &str) -> QErr {
+pub(crate) fn table_missing(table: &QualifiedTable, source: &str) -> QErr {
     QErr::bad(
         "not-exists",
         "$.args",
@@ -227,6 +228,14 @@ impl Ctx<'_> {
             "untrack_table" => self.untrack_table(cmd, args),
             "set_table_customization" => self.set_table_customization(cmd, args),
             "set_permission_comment" => self.set_permission_comment(cmd, args),
+            // Local relationships: `relationships/commands.rs`.
+            b if relationships::handles(b) => {
+                let before = self.md.clone();
+                if let Some(id) = relationships::exec(&mut self.md, self.catalog, cmd, b, args)? {
+                    self.check_new_inconsistencies(&before, &id)?;
+                }
+                Ok(success())
+            }
             "export_metadata" => Ok(if env.version == Some(2) {
                 json!({"resource_version": self.rv, "metadata": self.md.to_export()})
             } else {
@@ -417,6 +426,7 @@ impl Ctx<'_> {
         let table = table_arg(cmd, o)?;
         let source = source_name(cmd, o)?;
         let cascade = bool_arg(cmd, o, "cascade")?;
+        let catalog = self.catalog;
         let src = self.source_mut(&source)?;
         if !src.tables.contains_key(&table) {
             return Err(QErr::bad(
@@ -426,7 +436,7 @@ impl Ctx<'_> {
             ));
         }
         // Objects of other tables that need this one (see `dependents.rs`).
-        let deps = dependents::dependents(src, &table);
+        let deps = dependents::dependents(src, catalog, &table);
         if !deps.is_empty() && !cascade {
             return Err(dependents::dependency_error(&source, &deps));
         }
@@ -566,6 +576,11 @@ impl Ctx<'_> {
             ObjId::Table(s, t) => {
                 if let Some(src) = self.md.sources.get_mut(s) {
                     src.tables.remove(t);
+                }
+            }
+            ObjId::Rel(s, t, name) => {
+                if let Some(tm) = self.md.sources.get_mut(s).and_then(|s| s.tables.get_mut(t)) {
+                    relationships::put(tm, name, None);
                 }
             }
             ObjId::Perm(s, t, role, pt) => {

@@ -293,6 +293,7 @@ fn reconcile(md: &Metadata, catalog: &Catalog) -> (Metadata, Vec<String>) {
             continue;
         }
         src.tables.retain(|t, _| catalog.contains_key(t));
+        dependents.extend(crate::relationships::reconcile_ddl(src, catalog));
         for (t, tm) in src.tables.iter_mut() {
             let cols = &catalog[t];
             let others = tm.relationship_like_names();

@@ -152,6 +152,7 @@ pub async fn load_catalog(db: &impl GenericClient) -> Result<Catalog, QErr> {
             cat.entry(t).or_default();
         }
     }
+    cat.foreign_keys = crate::relationships::load_foreign_keys(db).await?;
     Ok(cat)
 }
 

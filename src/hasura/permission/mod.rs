@@ -8,6 +8,7 @@ mod boolexp;
 mod boolexp_form;
 mod commands;
 mod defaults;
+mod fields;
 mod plan;
 mod readback;
 mod validate;
@@ -152,7 +153,7 @@ impl Resource for PermissionResource {
                 Attribute::string("role").required().plan(RequiresReplace).describe("The role it applies to (`X-Hasura-Role`). `admin` always has full access and cannot be given permissions."),
                 Attribute::string("action").required().plan(RequiresReplace).validate(OneOf(ACTIONS)).describe("One of `select`, `insert`, `update`, `delete`."),
                 Attribute::typed("columns", Type::list(Type::String)).optional().describe("Columns the role may read (select), set (insert, update). `[\"*\"]` means all columns, including ones added later. Required for select and update; optional for insert (all columns when unset); not allowed for delete. Compared as a set. Every column must exist in the table once the plan is applied, or the plan fails: when `table` refers to a `hasura_table` (e.g. `hasura_table.users.name`), a column it adds in the same apply counts and one it drops does not."),
-                Attribute::string("filter").optional().validate(JsonObject).semantic_eq(json_eq_in::<HasuraBoolExp>).describe("Row filter, a Hasura boolean expression as JSON (`jsonencode({id = {_eq = \"X-Hasura-User-Id\"}})`); `{}` allows every row. Required for select, update and delete; not allowed for insert. Compared by meaning, in the form Hasura stores it: key order, whitespace and `$`-spelt connectives (`$or` for `_or`) never cause a diff."),
+                Attribute::string("filter").optional().validate(JsonObject).semantic_eq(json_eq_in::<HasuraBoolExp>).describe("Row filter, a Hasura boolean expression as JSON (`jsonencode({id = {_eq = \"X-Hasura-User-Id\"}})`); `{}` allows every row. Required for select, update and delete; not allowed for insert. Compared by meaning, in the form Hasura stores it: key order, whitespace and `$`-spelt connectives (`$or` for `_or`) never cause a diff. Follows relationships (`{author = {id = {_eq = \"X-Hasura-User-Id\"}}}`, object or array) and `_exists` on other tables; every column and relationship it names is checked at plan against what the tables will have once the plan is applied, including relationships a `hasura_relationship` of this configuration declares and the remote table's columns under them."),
                 Attribute::string("check").optional().validate(JsonObject).semantic_eq(json_eq_in::<HasuraBoolExp>).describe("Boolean expression (JSON) every inserted row, or every row after an update, must satisfy. Required for insert, optional for update."),
                 Attribute::typed("set", Type::map(Type::String)).optional_computed().describe("Column presets: column -> static value or session variable name (`X-Hasura-User-Id`). Insert and update only; unset means `{}` (no presets)."),
                 Attribute::int("limit").optional().validate(IntBetween(0, i64::MAX)).describe(only("select") + " Maximum number of rows returned."),
@@ -189,6 +190,12 @@ impl Resource for PermissionResource {
         let table = (p.source.as_deref(), p.schema.as_deref(), p.table.as_deref());
         if let (Some(src), Some(sch), Some(tbl)) = table {
             plan::check_columns(ctx, (src, sch, tbl), &plan.config.columns, plan.diags).await;
+            for (attr, exp) in [
+                ("filter", &plan.config.filter),
+                ("check", &plan.config.check),
+            ] {
+                fields::check_fields(ctx, (src, sch, tbl), attr, exp.as_deref(), plan.diags).await;
+            }
         }
     }
 

@@ -9,8 +9,10 @@
 use serde_json::Value;
 
 use super::auth::Session;
-use super::schema::{Column, Table};
-use super::sql::{ident, input_text, metadata_text, Params};
+use super::nested::Nest;
+use super::relations::Relation;
+use super::schema::{Column, Schema, Table};
+use super::sql::{ident, input_text, metadata_text, qualified, Params};
 use super::GqlErr;
 
 pub enum Source<'a> {
@@ -20,6 +22,8 @@ pub enum Source<'a> {
 }
 
 pub struct BoolExp<'a> {
+    pub schema: &'a Schema,
+    pub session: &'a Session,
     pub table: &'a Table,
     /// SQL alias of the row being tested.
     pub alias: &'a str,
@@ -51,7 +55,7 @@ fn norm(k: &str) -> String {
     }
 }
 
-impl BoolExp<'_> {
+impl<'a> BoolExp<'a> {
     fn type_name(&self) -> String {
         format!("{}_bool_exp", self.table.type_name)
     }
@@ -112,20 +116,21 @@ impl BoolExp<'_> {
                     });
                 }
                 "_not" => parts.push(format!("(NOT {})", self.compile(v, &kp, p)?)),
-                "_exists" => {
-                    return Err(GqlErr::unsupported(&kp, "_exists in a boolean expression"))
-                }
+                "_exists" if self.is_permission() => parts.push(self.exists(v, &kp, p)?),
                 _ => match self.column(&key) {
                     Some(c) => parts.push(self.ops(c, v, &kp, p)?),
-                    None if self.is_permission()
-                        && self.table.meta.relationship_like_names().contains(&key) =>
-                    {
-                        return Err(GqlErr::unsupported(
-                            &kp,
-                            format!("relationship or computed field '{key}' in a permission"),
-                        ))
-                    }
-                    None => return Err(GqlErr::field_not_found(path, k, &self.type_name())),
+                    None => match self.relation(&key) {
+                        Some((rel, remote)) => parts.push(self.through(rel, remote, v, &kp, p)?),
+                        None if self.is_permission()
+                            && self.table.meta.relationship_like_names().contains(&key) =>
+                        {
+                            return Err(GqlErr::unsupported(
+                                &kp,
+                                format!("computed or remote field '{key}' in a permission"),
+                            ))
+                        }
+                        None => return Err(GqlErr::field_not_found(path, k, &self.type_name())),
+                    },
                 },
             }
         }
@@ -134,6 +139,86 @@ impl BoolExp<'_> {
         } else {
             format!("({})", parts.join(" AND "))
         })
+    }
+
+    /// A relationship of the table, and its remote table: in a `where` argument only
+    /// when the role may select from the remote table (else the field is not in the
+    /// `<table>_bool_exp` type); in metadata, any that resolves.
+    fn relation(&self, key: &str) -> Option<(&'a Relation, &'a Table)> {
+        let (rel, remote) = self.schema.relation(self.table, key)?;
+        let nest = Nest {
+            schema: self.schema,
+            session: self.session,
+        };
+        (self.is_permission() || nest.readable(remote)).then_some((rel, remote))
+    }
+
+    /// The same kind of expression, on another table's row `alias`.
+    fn on<'b>(&'b self, table: &'b Table, alias: &'b str) -> BoolExp<'b> {
+        BoolExp {
+            schema: self.schema,
+            session: self.session,
+            table,
+            alias,
+            source: match &self.source {
+                Source::Input(_) => Source::Input(table.selectable(self.session)),
+                Source::Permission(s) => Source::Permission(s),
+            },
+        }
+    }
+
+    /// A condition through a relationship (object or array alike): some related row
+    /// satisfies `v`. A `where` argument sees only the rows the role's select
+    /// permission on the remote table lets it see; a permission sees every row
+    /// (graphql-engine `Hasura/GraphQL/Schema/BoolExp.hs`, `boolExp` on a relationship
+    /// field carries the remote table's filter; permissions are built unfiltered in
+    /// `Hasura/RQL/DDL/Permission/Internal.hs`).
+    fn through(
+        &self,
+        rel: &Relation,
+        remote: &Table,
+        v: &Value,
+        path: &str,
+        p: &mut Params,
+    ) -> Result<String, GqlErr> {
+        let a = p.alias();
+        let join = Nest::join(rel, self.alias, &a);
+        let visible = match self.source {
+            Source::Input(_) => Nest {
+                schema: self.schema,
+                session: self.session,
+            }
+            .select_filter(remote, &a, p)?,
+            Source::Permission(_) => "true".into(),
+        };
+        let cond = self.on(remote, &a).compile(v, path, p)?;
+        Ok(format!(
+            "EXISTS (SELECT 1 FROM {} AS {} WHERE {join} AND {visible} AND {cond})",
+            qualified(&remote.qt.schema, &remote.qt.name),
+            ident(&a)
+        ))
+    }
+
+    /// `_exists`: some row of another tracked table satisfies `_where`.
+    fn exists(&self, v: &Value, path: &str, p: &mut Params) -> Result<String, GqlErr> {
+        let target = v
+            .get("_table")
+            .and_then(|t| crate::metadata::QualifiedTable::parse(t).ok())
+            .and_then(|t| self.schema.table(&t))
+            .ok_or_else(|| GqlErr::validation(path, "_exists on a table that is not tracked"))?;
+        let a = p.alias();
+        let w = v
+            .get("_where")
+            .cloned()
+            .unwrap_or(Value::Object(Default::default()));
+        let cond = self
+            .on(target, &a)
+            .compile(&w, &format!("{path}._where"), p)?;
+        Ok(format!(
+            "EXISTS (SELECT 1 FROM {} AS {} WHERE {cond})",
+            qualified(&target.qt.schema, &target.qt.name),
+            ident(&a)
+        ))
     }
 
     /// One value for `c`, as a typed parameter.

@@ -7,6 +7,7 @@ use tokio_postgres::Transaction;
 
 use super::auth::Session;
 use super::boolexp::{session_or_literal, BoolExp, Source};
+use super::nested::{self, Nest};
 use super::schema::{Column, RootKind, Schema, Table};
 use super::sql::{ident, input_text, qualified, Params};
 use super::GqlErr;
@@ -43,6 +44,7 @@ pub async fn run(
                 };
                 let call = Call {
                     tx,
+                    nest: Nest { schema, session },
                     t,
                     session,
                     name,
@@ -66,6 +68,7 @@ pub async fn run(
 
 struct Call<'a> {
     tx: &'a Transaction<'a>,
+    nest: Nest<'a>,
     t: &'a Table,
     session: &'a Session,
     name: &'a str,
@@ -107,6 +110,8 @@ impl Call<'_> {
 
     fn permission_exp(&self) -> BoolExp<'_> {
         BoolExp {
+            schema: self.nest.schema,
+            session: self.session,
             table: self.t,
             alias: ROW,
             source: Source::Permission(self.session),
@@ -115,12 +120,7 @@ impl Call<'_> {
 
     /// The select permission's filter (admin: none) over `ROW`.
     fn select_filter(&self, p: &mut Params) -> Result<String, GqlErr> {
-        match self.perm(PermType::Select) {
-            Some(Permission::Select { filter, .. }) => {
-                self.permission_exp().compile(filter, "$", p)
-            }
-            _ => Ok("true".into()),
-        }
+        self.nest.select_filter(self.t, ROW, p)
     }
 
     /// The user's `where`, restricted to the role's selectable columns.
@@ -128,6 +128,8 @@ impl Call<'_> {
         match self.arg("where") {
             None => Ok("true".into()),
             Some(w) => BoolExp {
+                schema: self.nest.schema,
+                session: self.session,
                 table: self.t,
                 alias: ROW,
                 source: Source::Input(self.t.selectable(self.session)),
@@ -136,118 +138,25 @@ impl Call<'_> {
         }
     }
 
-    /// `json_build_object(...)` over `ROW` for a selection of the table's columns.
+    /// `json_build_object(...)` over `ROW` for a selection of the table's fields,
+    /// relationships included (`nested.rs`).
     fn row_object(&self, sels: &[Sel], path: &str, p: &mut Params) -> Result<String, GqlErr> {
-        let type_name = &self.t.type_name;
-        if sels.is_empty() {
-            return Err(GqlErr::validation(
-                path,
-                format!("missing selection set for '{type_name}'"),
-            ));
-        }
-        let visible = self.t.selectable(self.session);
-        let mut pieces = Vec::new();
-        for s in sels {
-            let key = p.text(Some(s.key.clone()));
-            if s.name == "__typename" {
-                pieces.push(format!("{key}, {}", p.text(Some(type_name.clone()))));
-                continue;
-            }
-            let Some(c) = visible.iter().find(|c| c.field == s.name) else {
-                if self.t.meta.relationship_like_names().contains(&s.name) {
-                    return Err(GqlErr::unsupported(
-                        format!("{path}.selectionSet.{}", s.name),
-                        format!("relationship or computed field '{}'", s.name),
-                    ));
-                }
-                return Err(GqlErr::field_not_found(
-                    &format!("{path}.selectionSet"),
-                    &s.name,
-                    type_name,
-                ));
-            };
-            let fpath = format!("{path}.selectionSet.{}", s.name);
-            if !s.args.is_empty() {
-                return Err(GqlErr::unsupported(
-                    fpath,
-                    format!("arguments on column field '{}'", s.name),
-                ));
-            }
-            if !s.children.is_empty() {
-                return Err(GqlErr::validation(
-                    fpath,
-                    format!(
-                        "field '{}' must not have a selection since type '{}' has no subfields",
-                        s.name, c.scalar
-                    ),
-                ));
-            }
-            pieces.push(format!("{key}, {}.{}", ident(ROW), ident(&c.name)));
-        }
-        // json_build_object takes at most 100 arguments.
-        if pieces.len() > 50 {
-            return Err(GqlErr::unsupported(
-                path,
-                "selecting more than 50 fields of one object",
-            ));
-        }
-        Ok(format!("json_build_object({})", pieces.join(", ")))
+        self.nest.row_object(self.t, ROW, sels, path, p, 0)
     }
 
     fn order_by(&self) -> Result<Vec<String>, GqlErr> {
-        let Some(ob) = self.arg("order_by") else {
-            return Ok(vec![]);
-        };
-        let path = self.arg_path("order_by");
-        let items: Vec<&Value> = match ob {
-            Value::Array(a) => a.iter().collect(),
-            other => vec![other],
-        };
         let visible = self.t.selectable(self.session);
-        let type_name = format!("{}_order_by", self.t.type_name);
-        let mut out = Vec::new();
-        for (i, item) in items.iter().enumerate() {
-            let ipath = format!("{path}[{i}]");
-            let Value::Object(m) = item else {
-                return Err(GqlErr::validation(
-                    &ipath,
-                    format!("expected an object for type '{type_name}'"),
-                ));
-            };
-            for (field, dir) in m {
-                let Some(c) = visible.iter().find(|c| &c.field == field) else {
-                    return Err(GqlErr::field_not_found(&ipath, field, &type_name));
-                };
-                let dir_sql = match dir.as_str() {
-                    // Hasura's asc is nulls last, desc nulls first (PostgreSQL's defaults).
-                    Some("asc") | Some("asc_nulls_last") => "ASC NULLS LAST",
-                    Some("asc_nulls_first") => "ASC NULLS FIRST",
-                    Some("desc") | Some("desc_nulls_first") => "DESC NULLS FIRST",
-                    Some("desc_nulls_last") => "DESC NULLS LAST",
-                    _ => {
-                        return Err(GqlErr::validation(
-                            format!("{ipath}.{field}"),
-                            format!(
-                                "expected one of the values ['asc', 'asc_nulls_first', 'asc_nulls_last', 'desc', 'desc_nulls_first', 'desc_nulls_last'] for type 'order_by', but found {dir}"
-                            ),
-                        ))
-                    }
-                };
-                out.push(format!("{}.{} {dir_sql}", ident(ROW), ident(&c.name)));
-            }
-        }
-        Ok(out)
+        nested::order_by(
+            self.t,
+            &visible,
+            ROW,
+            self.arg("order_by"),
+            &self.arg_path("order_by"),
+        )
     }
 
     fn non_negative(&self, k: &str) -> Result<Option<i64>, GqlErr> {
-        match self.arg(k) {
-            None => Ok(None),
-            Some(Value::Number(n)) if n.as_i64().is_some_and(|n| n >= 0) => Ok(n.as_i64()),
-            Some(_) => Err(GqlErr::validation(
-                self.arg_path(k),
-                format!("expected a non-negative integer for '{k}'"),
-            )),
-        }
+        nested::non_negative(self.arg(k), &self.arg_path(k))
     }
 
     async fn select(&self) -> Result<Value, GqlErr> {

@@ -7,6 +7,8 @@ mod auth;
 mod boolexp;
 mod exec;
 mod jwt;
+mod nested;
+mod relations;
 mod schema;
 mod sql;
 

@@ -208,6 +208,8 @@ impl Table {
 
 pub struct Schema {
     pub tables: Vec<Table>,
+    /// Each table's relationships that resolve (`relations.rs`).
+    pub relations: super::relations::Relations,
 }
 
 impl Schema {
@@ -217,7 +219,10 @@ impl Schema {
             .await
             .map_err(|e| GqlErr::new("unexpected", "$", e.error))?;
         let Some(src) = md.sources.get("default") else {
-            return Ok(Schema { tables: vec![] });
+            return Ok(Schema {
+                tables: vec![],
+                relations: Default::default(),
+            });
         };
         let schemas: Vec<String> = src.tables.keys().map(|t| t.schema.clone()).collect();
         let names: Vec<String> = src.tables.keys().map(|t| t.name.clone()).collect();
@@ -275,8 +280,9 @@ impl Schema {
                     columns,
                 })
             })
-            .collect();
-        Ok(Schema { tables })
+            .collect::<Vec<Table>>();
+        let relations = super::relations::load(tx, src, &tables).await?;
+        Ok(Schema { tables, relations })
     }
 
     /// The table and kind a root field name denotes, whoever asks.

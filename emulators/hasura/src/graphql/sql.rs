@@ -11,9 +11,17 @@ use super::GqlErr;
 #[derive(Default)]
 pub struct Params {
     values: Vec<Option<String>>,
+    /// Row aliases handed out for nested subqueries (relationships, `_exists`).
+    aliases: usize,
 }
 
 impl Params {
+    /// A row alias no other part of the statement uses.
+    pub fn alias(&mut self) -> String {
+        self.aliases += 1;
+        format!("_r{}", self.aliases)
+    }
+
     /// A text parameter placeholder.
     pub fn text(&mut self, v: Option<String>) -> String {
         self.values.push(v);

@@ -203,7 +203,10 @@ fn key_value(e: &Exp) -> (String, Value) {
 pub enum Field {
     /// A column, with its `format_type`.
     Column(String),
-    /// A relationship or computed field.
+    /// A relationship to the tracked table `(schema, name)`: the value under it is a
+    /// boolean expression on that table (`annColExp`'s `FIRelationship` case).
+    Relationship(String, String),
+    /// A computed field, or a relationship that does not resolve.
     Other,
     Missing,
 }
@@ -231,7 +234,7 @@ impl dyn Tables + '_ {
 /// column nor a relationship / computed field (`askFieldInfo`: `"<f>" does not exist`),
 /// an `_exists` on a table that is not tracked (`askFieldInfoMapSource`: `table "<t>"
 /// does not exist`), or a comparison `parseBoolExpOperations` refuses. Relationship
-/// paths are not followed.
+/// paths are followed into the remote table.
 pub fn problem(e: &Value, tables: &dyn Tables) -> Option<String> {
     problem_in(e, tables, &None)
 }
@@ -265,6 +268,7 @@ fn problem_in(e: &Value, tables: &dyn Tables, current: &Table) -> Option<String>
                 }
                 Comparison { tables, current }.problem(k, &ty, v)
             }
+            Field::Relationship(schema, name) => problem_in(v, tables, &Some((schema, name))),
             Field::Other => None,
             Field::Missing => Some(format!("\"{k}\" does not exist")),
         },

@@ -1,0 +1,138 @@
+//! A relationship as `export_metadata` shows it (an entry of its table's
+//! `object_relationships` or `array_relationships`: `{name, using, comment?}`,
+//! graphql-engine `Hasura/RQL/Types/Metadata/Serialization.hs`, `relDefToOrdJSON`),
+//! read back into the model in the spelling the configuration used.
+use serde_json::Value as J;
+
+use crate::framework::{Ctx, Diagnostics, IntoDiags, Known, Null, Value};
+
+use super::super::client::{Engine, Export};
+use super::using::{Table, Using};
+use super::Model;
+
+const READ_FAILED: &str = "Failed to read Hasura metadata";
+
+/// The exported entry of relationship `name` of `m`'s table, and whether it is an
+/// object relationship.
+pub(super) fn find_entry(x: &Export, m: &Model, name: &str) -> Option<(bool, J)> {
+    let table = x.table(m.source(), m.schema(), m.table())?;
+    for (object, key) in [
+        (true, "object_relationships"),
+        (false, "array_relationships"),
+    ] {
+        let found = table
+            .get(key)
+            .and_then(J::as_array)
+            .into_iter()
+            .flatten()
+            .find(|r| r.get("name").and_then(J::as_str) == Some(name));
+        if let Some(r) = found {
+            return Some((object, r.clone()));
+        }
+    }
+    None
+}
+
+/// The relationship's exported entry, `None` when it does not exist.
+pub(super) async fn exported(
+    engine: &Engine,
+    ctx: &Ctx,
+    m: &Model,
+) -> Result<Option<(bool, J)>, Diagnostics> {
+    let export = engine
+        .export(&ctx.cancel)
+        .await
+        .map_err(|e| e.into_diags(READ_FAILED))?;
+    Ok(find_entry(&export, m, m.name()))
+}
+
+/// A schema as the configuration spelled it: unset for `public` when it was unset.
+fn schema_attr(got: &str, prior: &Value<String>) -> Value<String> {
+    if got == "public" && prior.is_null() {
+        Null
+    } else {
+        Known(got.to_string())
+    }
+}
+
+fn names(v: Vec<String>) -> Value<Vec<Value<String>>> {
+    Known(v.into_iter().map(Known).collect())
+}
+
+impl Model {
+    pub(super) fn from_export((object, entry): (bool, J), prior: &Model) -> Model {
+        let using = Using::parse(object, &entry["using"]);
+        let remote = |t: &Table| {
+            (
+                Known(t.name.clone()),
+                schema_attr(&t.schema, &prior.remote_schema),
+            )
+        };
+        let (fk, manual, (remote_table, remote_schema)) = match using {
+            Some(Using::SameTable(cols)) => (names(cols), Null, (Null, Null)),
+            Some(Using::RemoteTable(t, cols)) => (names(cols), Null, remote(&t)),
+            Some(Using::Manual(t, mapping)) => (
+                Null,
+                Known(mapping.into_iter().map(|(l, r)| (l, Known(r))).collect()),
+                remote(&t),
+            ),
+            // A form this provider does not know: shown as a change to what is configured.
+            None => (Null, Null, (Null, Null)),
+        };
+        Model {
+            id: Known(prior.id()),
+            source: Known(prior.source().into()),
+            schema: Known(prior.schema().into()),
+            table: Known(prior.table().into()),
+            name: Known(prior.name().into()),
+            kind: Known(if object { "object" } else { "array" }.into()),
+            foreign_key_constraint_on: fk,
+            manual_configuration: manual,
+            remote_table,
+            remote_schema,
+            comment: entry
+                .get("comment")
+                .and_then(J::as_str)
+                .map(String::from)
+                .into(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn prior() -> Model {
+        Model {
+            source: "default".into(),
+            schema: "public".into(),
+            table: "users".into(),
+            name: "posts".into(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn export_reads_back_in_the_configured_spelling() {
+        let entry = json!({"name": "posts", "using": {"foreign_key_constraint_on": {"column": "author_id", "table": {"name": "posts", "schema": "public"}}}, "comment": "c"});
+        let m = Model::from_export((false, entry.clone()), &prior());
+        assert_eq!(m.kind.as_deref(), Some("array"));
+        assert_eq!(m.remote_table.as_deref(), Some("posts"));
+        assert_eq!(m.remote_schema, Null);
+        assert_eq!(m.foreign_key_constraint_on, names(vec!["author_id".into()]));
+        assert_eq!(m.comment.as_deref(), Some("c"));
+        let mut p = prior();
+        p.remote_schema = "public".into();
+        let m = Model::from_export((false, entry), &p);
+        assert_eq!(m.remote_schema.as_deref(), Some("public"));
+        let manual = json!({"name": "posts", "using": {"manual_configuration": {"column_mapping": {"id": "author_id"}, "insertion_order": null, "remote_table": {"name": "posts", "schema": "blog"}}}});
+        let m = Model::from_export((false, manual), &prior());
+        assert_eq!(m.remote_schema.as_deref(), Some("blog"));
+        assert_eq!(m.foreign_key_constraint_on, Null);
+        assert!(m.manual_configuration.known().unwrap().contains_key("id"));
+        assert_eq!(m.comment, Null);
+    }
+}
