@@ -13,7 +13,9 @@ use crate::http::{check_endpoint, HttpClient, RetryPolicy};
 use crate::settings::{retry_attributes, retry_settings, setting};
 
 use super::client::{Cloud, Engine, HasuraClient, Missing};
+use super::computed_field::ComputedFieldResource;
 use super::env_var::EnvVarResource;
+use super::inherited_role::InheritedRoleResource;
 use super::env_vars::EnvVarsResource;
 use super::permission::PermissionResource;
 use super::table::TableResource;
@@ -147,6 +149,8 @@ impl Provider for HasuraProvider {
             resource(PermissionResource),
             resource(EnvVarResource),
             resource(EnvVarsResource),
+            resource(InheritedRoleResource),
+            resource(ComputedFieldResource),
         ]
     }
 

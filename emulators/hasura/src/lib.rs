@@ -3,10 +3,12 @@
 
 mod cloud;
 mod column_types;
+pub mod computed_fields;
 mod dependents;
 mod errors;
 mod graphql;
 mod graphql_parse;
+mod inherited_roles;
 pub mod metadata;
 mod metadata_api;
 pub mod permissions;

@@ -409,6 +409,8 @@ impl Metadata {
 pub struct Catalog {
     columns: HashMap<QualifiedTable, Vec<String>>,
     pub types: HashMap<(QualifiedTable, String), String>,
+    /// User functions, for computed fields (`computed_fields.rs`).
+    pub functions: crate::computed_fields::Functions,
 }
 
 impl std::ops::Deref for Catalog {
@@ -429,6 +431,8 @@ impl std::ops::DerefMut for Catalog {
 pub enum ObjId {
     Table(String, QualifiedTable),
     Perm(String, QualifiedTable, String, PermType),
+    ComputedField(String, QualifiedTable, String),
+    InheritedRole(String),
 }
 
 #[derive(Debug, Clone)]
@@ -470,13 +474,18 @@ pub fn inconsistencies(md: &Metadata, catalog: &Catalog) -> Vec<Inconsistency> {
             };
             for t in PermType::ALL {
                 for pd in tm.perms(t) {
-                    if let Some(problem) = permission_problem(pd, columns, &tables) {
+                    let problem = permission_problem(pd, columns, &tables).or_else(|| {
+                        crate::computed_fields::permission_problem(&pd.permission, src, tm, catalog)
+                    });
+                    if let Some(problem) = problem {
                         out.push(perm_inconsistency(&src.name, &tm.table, pd, &problem));
                     }
                 }
             }
+            out.extend(crate::computed_fields::inconsistencies(src, tm, catalog));
         }
     }
+    out.extend(crate::inherited_roles::inconsistencies(md));
     out
 }
 

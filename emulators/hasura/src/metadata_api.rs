@@ -14,6 +14,8 @@ use crate::metadata::{
 use crate::permissions::{ParseErr, PermDef, PermType, Permission};
 use crate::state::{load_catalog, load_metadata, store_metadata, AppState};
 
+mod roles_fields;
+
 pub struct Envelope {
     pub typ: String,
     pub version: Option<i64>,
@@ -255,6 +257,8 @@ impl Ctx<'_> {
                 self.md.extra.clear();
                 Ok(success())
             }
+            "add_inherited_role" | "drop_inherited_role" => self.inherited_role(cmd, args),
+            "add_computed_field" | "drop_computed_field" => self.computed_field(cmd, args),
             "bulk" => self.bulk(cmd, args, false),
             "bulk_keep_going" => self.bulk(cmd, args, true),
             _ => {
@@ -530,6 +534,7 @@ impl Ctx<'_> {
             None => (false, false, args, "$.args"),
         };
         let md = Metadata::parse(doc).map_err(|e| lift(cmd, base, e))?;
+        crate::inherited_roles::check_cycles(&md)?;
         let inc = inconsistencies(&md, self.catalog);
         if !inc.is_empty() && !allow {
             return Err(QErr::new(
@@ -562,6 +567,9 @@ impl Ctx<'_> {
                     }
                     tm.permissions.retain(|_, m| !m.is_empty());
                 }
+            }
+            ObjId::ComputedField(..) | ObjId::InheritedRole(_) => {
+                roles_fields::remove(&mut self.md, id)
             }
         }
     }

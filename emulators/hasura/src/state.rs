@@ -152,6 +152,7 @@ pub async fn load_catalog(db: &impl GenericClient) -> Result<Catalog, QErr> {
             cat.entry(t).or_default();
         }
     }
+    cat.functions = crate::computed_fields::load_functions(db).await?;
     Ok(cat)
 }
 

@@ -22,12 +22,15 @@ const PATH: &str = "/v1/metadata";
 pub struct Export {
     pub resource_version: i64,
     sources: Vec<Source>,
+    /// Top-level `inherited_roles` entries (`{role_name, role_set}`).
+    inherited_roles: Vec<Value>,
 }
 
 #[derive(Default, Deserialize)]
 #[serde(default)]
 struct Metadata {
     sources: Lenient<Vec<Source>>,
+    inherited_roles: Lenient<Vec<Value>>,
 }
 
 #[derive(Deserialize)]
@@ -94,7 +97,13 @@ impl Export {
         Export {
             resource_version,
             sources: m.sources.0.unwrap_or_default(),
+            inherited_roles: m.inherited_roles.0.unwrap_or_default(),
         }
+    }
+
+    /// Every exported inherited role entry.
+    pub fn inherited_roles(&self) -> &[Value] {
+        &self.inherited_roles
     }
 
     fn entry(&self, source: &str, schema: &str, name: &str) -> Option<&TableEntry> {

@@ -10,6 +10,7 @@ pub mod graphql;
 mod landed;
 mod lenient;
 pub mod metadata;
+pub mod planned;
 pub mod sql;
 pub mod table_config;
 
@@ -65,6 +66,8 @@ pub struct Engine {
     catalogs: Arc<catalog::Cache>,
     planned: Arc<catalog::PlannedTables>,
     batch: Arc<batch::Queue>,
+    /// Inherited roles and computed fields planned by this process.
+    pub(crate) planned_objects: Arc<planned::PlannedObjects>,
 }
 
 impl Engine {
@@ -86,6 +89,7 @@ impl Engine {
             catalogs: Arc::new(catalog::Cache::default()),
             planned: Arc::new(catalog::PlannedTables::default()),
             batch: Arc::new(batch::Queue::default()),
+            planned_objects: Arc::new(planned::PlannedObjects::default()),
         })
     }
 

@@ -154,6 +154,12 @@ impl Call<'_> {
                 continue;
             }
             let Some(c) = visible.iter().find(|c| c.field == s.name) else {
+                if let Some(cf) = self.t.computed_visible(self.session, &s.name) {
+                    let fpath = format!("{path}.selectionSet.{}", s.name);
+                    let call = super::roles::call(cf, self.t, ROW, self.session, p, &fpath)?;
+                    pieces.push(format!("{key}, {call}"));
+                    continue;
+                }
                 if self.t.meta.relationship_like_names().contains(&s.name) {
                     return Err(GqlErr::unsupported(
                         format!("{path}.selectionSet.{}", s.name),
@@ -182,7 +188,13 @@ impl Call<'_> {
                     ),
                 ));
             }
-            pieces.push(format!("{key}, {}.{}", ident(ROW), ident(&c.name)));
+            let mut value = format!("{}.{}", ident(ROW), ident(&c.name));
+            // An inherited role sees a value only where a parent granting it does.
+            if let Some(f) = self.t.cell_filter(self.session, &c.name) {
+                let cond = self.permission_exp().compile(&f, "$", p)?;
+                value = format!("CASE WHEN {cond} THEN {value} END");
+            }
+            pieces.push(format!("{key}, {value}"));
         }
         // json_build_object takes at most 100 arguments.
         if pieces.len() > 50 {

@@ -7,6 +7,7 @@ mod auth;
 mod boolexp;
 mod exec;
 mod jwt;
+mod roles;
 mod schema;
 mod sql;
 
