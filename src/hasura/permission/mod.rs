@@ -189,6 +189,8 @@ impl Resource for PermissionResource {
         let table = (p.source.as_deref(), p.schema.as_deref(), p.table.as_deref());
         if let (Some(src), Some(sch), Some(tbl)) = table {
             plan::check_columns(ctx, (src, sch, tbl), &plan.config.columns, plan.diags).await;
+            let fields = &plan.config.computed_fields;
+            plan::check_computed_fields(ctx, (src, sch, tbl), fields, plan.diags).await;
         }
     }
 
