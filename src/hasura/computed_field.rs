@@ -149,14 +149,16 @@ impl Model {
         }})
     }
 
-    /// The model for an exported entry; the prior's spelling of the function's
-    /// schema (unset for `public`) is kept while it means the same.
+    /// The model for an exported entry; the function's schema `public` is read
+    /// back unset unless the prior spelled it out (an import leaves it unset).
     fn from_entry(e: Entry, prior: &Model) -> Model {
         let (fs, fname) = e.definition.function.parts();
-        let prior_schema = prior.function.known().map(|f| f.schema.clone());
-        let schema = match prior_schema {
-            Some(Null) if fs == "public" => Null,
-            _ => Known(fs),
+        // Unset means `public`: spelled out only where the prior spelled it.
+        let prior_spelled = prior.function.known().is_some_and(|f| f.schema.is_known());
+        let schema = if fs == "public" && !prior_spelled {
+            Null
+        } else {
+            Known(fs)
         };
         Model {
             id: Known(prior.id()),

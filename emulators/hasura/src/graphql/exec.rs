@@ -160,7 +160,11 @@ impl Call<'_> {
                     pieces.push(format!("{key}, {call}"));
                     continue;
                 }
-                if self.t.meta.relationship_like_names().contains(&s.name) {
+                // A scalar computed field the role may not select is simply not there.
+                let scalar_cf = self.t.computed.iter().any(|c| {
+                    c.field.name == s.name && c.returns_table.is_none()
+                });
+                if !scalar_cf && self.t.meta.relationship_like_names().contains(&s.name) {
                     return Err(GqlErr::unsupported(
                         format!("{path}.selectionSet.{}", s.name),
                         format!("relationship or computed field '{}'", s.name),
