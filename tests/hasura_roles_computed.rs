@@ -154,7 +154,12 @@ fn inherited_roles_and_computed_fields_lifecycle() {
             "{got}"
         );
         // Computed fields, for the role whose permission lists them.
-        let got = gql(&env, "author", "bob", "{ posts(order_by: {id: asc}) { id label viewer } }");
+        let got = gql(
+            &env,
+            "author",
+            "bob",
+            "{ posts(order_by: {id: asc}) { id label viewer } }",
+        );
         assert_eq!(
             got["data"]["posts"],
             json!([
@@ -177,11 +182,7 @@ fn inherited_roles_and_computed_fields_lifecycle() {
             &config(r#"["reviewer"]"#, "post_shout", r#"comment = """#, ""),
         );
         let plan = assert_changes(&wd, "after changing the set", &["update in-place"]);
-        assert!(
-            !plan.stdout.contains("must be replaced"),
-            "{}",
-            plan.stdout
-        );
+        assert!(!plan.stdout.contains("must be replaced"), "{}", plan.stdout);
         wd.apply();
         assert_no_changes(&wd, "after the in-place updates");
         assert_eq!(
@@ -189,17 +190,29 @@ fn inherited_roles_and_computed_fields_lifecycle() {
             json!([{"role_name": "editor", "role_set": ["reviewer"]}])
         );
         assert_eq!(computed_fields(&env)[0]["comment"], json!(""));
-        let got = gql(&env, "author", "alice", "{ posts(order_by: {id: asc}) { label } }");
+        let got = gql(
+            &env,
+            "author",
+            "alice",
+            "{ posts(order_by: {id: asc}) { label } }",
+        );
         assert_eq!(
             got["data"]["posts"],
             json!([{"label": "ALICE DRAFT"}, {"label": "ALICE PUBLIC"}]),
             "{got}"
         );
         let got = gql(&env, "editor", "alice", "{ posts { id } }");
-        assert_eq!(got["data"]["posts"].as_array().map(Vec::len), Some(2), "{got}");
+        assert_eq!(
+            got["data"]["posts"].as_array().map(Vec::len),
+            Some(2),
+            "{got}"
+        );
 
         // Import both by their documented ids.
-        for addr in ["hasura_inherited_role.editor", "hasura_computed_field.label"] {
+        for addr in [
+            "hasura_inherited_role.editor",
+            "hasura_computed_field.label",
+        ] {
             wd.tf(&["state", "rm", addr]).assert_success("state rm");
         }
         wd.import("hasura_inherited_role.editor", "editor")
@@ -210,9 +223,15 @@ fn inherited_roles_and_computed_fields_lifecycle() {
 
         // Drift: a changed set, a changed comment, then both deleted.
         env.meta(json!({"type": "add_inherited_role", "args": {"role_name": "editor", "role_set": ["author"]}}));
-        env.meta(json!({"type": "add_computed_field", "args": {"table": "posts", "name": "label",
-            "definition": {"function": "post_shout"}, "comment": "changed"}}));
-        assert_changes(&wd, "after out-of-band changes", &["role_set", "\"author\"", "changed"]);
+        env.meta(
+            json!({"type": "add_computed_field", "args": {"table": "posts", "name": "label",
+            "definition": {"function": "post_shout"}, "comment": "changed"}}),
+        );
+        assert_changes(
+            &wd,
+            "after out-of-band changes",
+            &["role_set", "\"author\"", "changed"],
+        );
         wd.apply();
         assert_no_changes(&wd, "after repairing the changes");
         env.meta(json!({"type": "drop_inherited_role", "args": {"role_name": "editor"}}));
@@ -220,7 +239,10 @@ fn inherited_roles_and_computed_fields_lifecycle() {
         assert_changes(
             &wd,
             "after out-of-band deletes",
-            &["hasura_inherited_role.editor will be created", "hasura_computed_field.viewer will be created"],
+            &[
+                "hasura_inherited_role.editor will be created",
+                "hasura_computed_field.viewer will be created",
+            ],
         );
         wd.apply();
         assert_no_changes(&wd, "after recreating");
@@ -236,15 +258,30 @@ resource "hasura_inherited_role" "chief" {
 "#;
         wd.write(
             "main.tf",
-            &config(r#"["reviewer", "chief"]"#, "post_shout", r#"comment = """#, cycle),
+            &config(
+                r#"["reviewer", "chief"]"#,
+                "post_shout",
+                r#"comment = """#,
+                cycle,
+            ),
         );
         let (_, out) = wd.plan_exitcode();
-        assert!(out.combined().contains("Cycle in inherited roles"), "{}", out.combined());
+        assert!(
+            out.combined().contains("Cycle in inherited roles"),
+            "{}",
+            out.combined()
+        );
         wd.write(
             "main.tf",
-            &config(r#"["reviewer", "editor"]"#, "post_shout", r#"comment = """#, ""),
+            &config(
+                r#"["reviewer", "editor"]"#,
+                "post_shout",
+                r#"comment = """#,
+                "",
+            ),
         );
-        wd.validate().assert_failure_contains("Role inherits itself");
+        wd.validate()
+            .assert_failure_contains("Role inherits itself");
         wd.write(
             "main.tf",
             &config(r#"["reviewer"]"#, "post_touch", r#"comment = """#, ""),
@@ -266,7 +303,12 @@ resource "hasura_inherited_role" "chief" {
         wd.destroy();
         let md = env.metadata();
         assert!(md.get("inherited_roles").is_none(), "{md}");
-        assert!(md["sources"][0]["tables"].as_array().is_some_and(|t| t.is_empty()), "{md}");
+        assert!(
+            md["sources"][0]["tables"]
+                .as_array()
+                .is_some_and(|t| t.is_empty()),
+            "{md}"
+        );
     });
 }
 
@@ -327,8 +369,18 @@ fn inherited_roles_converge_under_faults() {
             ..Default::default()
         });
         env.emu().conflict_next(3);
+        env.reset_counters();
         wd.apply();
         env.emu().control.set_faults(FaultConfig::default());
+        let faults: u64 = env.emu().control.counters()["faults"]
+            .as_object()
+            .map(|m| m.values().filter_map(Value::as_u64).sum())
+            .unwrap_or(0);
+        assert!(faults > 0, "no fault was injected");
+        assert_eq!(env.ops("metadata:conflict"), 3);
+        // Coalesced: far fewer metadata writes than resources (11 created here).
+        let bulks = env.ops("metadata:bulk");
+        assert!(bulks >= 1, "the roles go through the batcher's bulk");
         assert_no_changes(&wd, "after an apply under faults");
         let roles = inherited_roles(&env);
         let names: Vec<&str> = roles
@@ -338,7 +390,10 @@ fn inherited_roles_converge_under_faults() {
             .filter_map(|r| r["role_name"].as_str())
             .collect();
         assert_eq!(names.len(), 8, "{roles}");
-        assert_eq!(roles[0], json!({"role_name": "mixed0", "role_set": ["base0", "base1"]}));
+        assert_eq!(
+            roles[0],
+            json!({"role_name": "mixed0", "role_set": ["base0", "base1"]})
+        );
 
         // Fewer roles, under faults again: the dropped ones are gone, once.
         env.emu().control.set_faults(FaultConfig {

@@ -179,9 +179,12 @@ impl Model {
     /// The attribute a rejection from Hasura is about
     /// (`Hasura/Backends/Postgres/DDL/ComputedField.hs` messages).
     fn blamed_attribute(&self, message: &str) -> Option<AttrPath> {
-        let quoted = |v: &Value<String>| v.as_deref().map(|a| format!("\"{a}\" ")); 
+        let quoted = |v: &Value<String>| v.as_deref().map(|a| format!("\"{a}\" "));
         let names = |v: &Value<String>| {
-            quoted(v).is_some_and(|q| message.contains(&format!("{q}is not an input argument")) || message.contains(&format!("{q}argument of the function")))
+            quoted(v).is_some_and(|q| {
+                message.contains(&format!("{q}is not an input argument"))
+                    || message.contains(&format!("{q}argument of the function"))
+            })
         };
         if names(&self.session_argument) || message.contains("is not of type JSON") {
             return Some(AttrPath::attr("session_argument"));
@@ -198,10 +201,15 @@ impl Model {
         if message.contains("does not exist in source") {
             return Some(AttrPath::attr("table"));
         }
-        ["the function", "no such function", "overloaded", "first argument of the function"]
-            .iter()
-            .any(|m| message.contains(m))
-            .then(|| AttrPath::attr("function"))
+        [
+            "the function",
+            "no such function",
+            "overloaded",
+            "first argument of the function",
+        ]
+        .iter()
+        .any(|m| message.contains(m))
+        .then(|| AttrPath::attr("function"))
     }
 
     fn write_failed(&self, e: HasuraError, summary: &str) -> Diagnostics {
@@ -295,7 +303,11 @@ impl Resource for ComputedFieldResource {
             ("table", &config.table),
         ] {
             if let Some(e) = v.as_deref().and_then(|s| check_name(s).err()) {
-                diags.add_attr_error(AttrPath::attr(attr), "Invalid name", format!("`{attr}` {e}."));
+                diags.add_attr_error(
+                    AttrPath::attr(attr),
+                    "Invalid name",
+                    format!("`{attr}` {e}."),
+                );
             }
         }
         if let Some(n) = config.name.as_deref() {
@@ -325,7 +337,11 @@ impl Resource for ComputedFieldResource {
                 &config.session_argument
             };
             if let Some(e) = v.as_deref().and_then(|s| check_name(s).err()) {
-                diags.add_attr_error(AttrPath::attr(attr), "Invalid argument name", format!("`{attr}` {e}."));
+                diags.add_attr_error(
+                    AttrPath::attr(attr),
+                    "Invalid argument name",
+                    format!("`{attr}` {e}."),
+                );
             }
         }
         if let (Some(t), Some(s)) = (
@@ -492,7 +508,10 @@ pub(crate) async fn planned_exists(
     let found = entry
         .get("computed_fields")
         .and_then(J::as_array)
-        .is_some_and(|a| a.iter().any(|e| e.get("name").and_then(J::as_str) == Some(name)));
+        .is_some_and(|a| {
+            a.iter()
+                .any(|e| e.get("name").and_then(J::as_str) == Some(name))
+        });
     Some(found)
 }
 
@@ -548,7 +567,9 @@ mod tests {
         m.table_argument = "row".into();
         let blame = |msg: &str| m.blamed_attribute(msg);
         assert_eq!(
-            blame(r#"the computed field "full_name" cannot be added to table "users" because "s" argument of the function "f" is not of type JSON"#),
+            blame(
+                r#"the computed field "full_name" cannot be added to table "users" because "s" argument of the function "f" is not of type JSON"#
+            ),
             Some(AttrPath::attr("session_argument"))
         );
         assert_eq!(

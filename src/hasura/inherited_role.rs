@@ -65,9 +65,13 @@ impl Model {
 
     /// A refused write as diagnostics: Hasura's objections to the set point at `role_set`.
     fn write_failed(&self, e: HasuraError, summary: &str) -> Diagnostics {
-        let about_set = ["cyclic-dependency", "invalid-params", "invalid-configuration"]
-            .iter()
-            .any(|c| e.code_is(c));
+        let about_set = [
+            "cyclic-dependency",
+            "invalid-params",
+            "invalid-configuration",
+        ]
+        .iter()
+        .any(|c| e.code_is(c));
         if about_set {
             Diagnostics::attr_error(AttrPath::attr("role_set"), summary, e.to_string())
         } else {
@@ -339,14 +343,11 @@ mod tests {
 
     #[test]
     fn cycles_are_found_through_other_roles() {
-        let g: BTreeMap<String, BTreeSet<String>> = [
-            ("a", vec!["b", "user"]),
-            ("b", vec!["c"]),
-            ("c", vec!["a"]),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.into(), v.into_iter().map(String::from).collect()))
-        .collect();
+        let g: BTreeMap<String, BTreeSet<String>> =
+            [("a", vec!["b", "user"]), ("b", vec!["c"]), ("c", vec!["a"])]
+                .into_iter()
+                .map(|(k, v)| (k.into(), v.into_iter().map(String::from).collect()))
+                .collect();
         assert_eq!(cycle_through("a", &g).unwrap(), ["a", "b", "c", "a"]);
         let mut g2 = g.clone();
         g2.insert("c".into(), ["user".to_string()].into());

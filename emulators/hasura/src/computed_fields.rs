@@ -448,10 +448,7 @@ pub fn resolve(
         },
         None => {
             match f.args.first() {
-                None => errors.push(format!(
-                    "the function {} has no input arguments",
-                    shown(qf)
-                )),
+                None => errors.push(format!("the function {} has no input arguments", shown(qf))),
                 Some((_, ty)) => check_table_arg(
                     format!("first argument of the function {}", shown(qf)),
                     ty,
@@ -498,7 +495,9 @@ fn reasons(cf: &ComputedField, table: &QualifiedTable, errors: Vec<String>) -> S
         [one] => format!("because {one}"),
         many => format!(
             "for the following reasons:\n{}",
-            many.iter().map(|e| format!("  • {e}\n")).collect::<String>()
+            many.iter()
+                .map(|e| format!("  • {e}\n"))
+                .collect::<String>()
         ),
     };
     format!(

@@ -41,9 +41,11 @@ async fn setup() -> Harness {
             .await;
     }
     for role in ["a", "b"] {
-        h.ok(json!({"type": "pg_create_select_permission", "args": {"table": "posts", "role": role,
-            "permission": {"columns": ["id"], "filter": {}}}}))
-            .await;
+        h.ok(
+            json!({"type": "pg_create_select_permission", "args": {"table": "posts", "role": role,
+            "permission": {"columns": ["id"], "filter": {}}}}),
+        )
+        .await;
     }
     h
 }
@@ -109,42 +111,75 @@ async fn inherited_roles() {
     assert_eq!(keys, ["version", "sources", "inherited_roles"]);
     // Adding an existing name replaces it.
     h.ok(add_role("c", json!(["a"]))).await;
-    assert_eq!(h.export().await["inherited_roles"][1]["role_set"], json!(["a"]));
+    assert_eq!(
+        h.export().await["inherited_roles"][1]["role_set"],
+        json!(["a"])
+    );
 
-    h.fails(add_role("d", json!(["d", "a"])), "invalid-params", "cannot be in the role combination")
-        .await;
+    h.fails(
+        add_role("d", json!(["d", "a"])),
+        "invalid-params",
+        "cannot be in the role combination",
+    )
+    .await;
     h.fails(add_role("d", json!(["ghost"])), "invalid-configuration", "the following parent role(s) are not found: ghost which are required to construct the inherited role: \"d\"")
         .await;
-    h.fails(add_role("c", json!(["ab"])), "cyclic-dependency", r#"found cycle(s) in roles: ["ab","c","ab"]"#)
-        .await;
-    h.fails(add_role("", json!(["a"])), "parse-failed", "empty string not allowed")
-        .await;
-    h.fails(json!({"type": "add_inherited_role", "args": {"role_name": "x"}}), "parse-failed", "key \"role_set\" not found")
-        .await;
+    h.fails(
+        add_role("c", json!(["ab"])),
+        "cyclic-dependency",
+        r#"found cycle(s) in roles: ["ab","c","ab"]"#,
+    )
+    .await;
+    h.fails(
+        add_role("", json!(["a"])),
+        "parse-failed",
+        "empty string not allowed",
+    )
+    .await;
+    h.fails(
+        json!({"type": "add_inherited_role", "args": {"role_name": "x"}}),
+        "parse-failed",
+        "key \"role_set\" not found",
+    )
+    .await;
     // Dropping a parent of another inherited role orphans it: refused.
-    h.fails(json!({"type": "drop_inherited_role", "args": {"role_name": "c"}}), "unexpected", "new inconsistent metadata")
-        .await;
+    h.fails(
+        json!({"type": "drop_inherited_role", "args": {"role_name": "c"}}),
+        "unexpected",
+        "new inconsistent metadata",
+    )
+    .await;
     h.ok(json!({"type": "drop_inherited_role", "args": {"role_name": "ab"}}))
         .await;
-    h.fails(json!({"type": "drop_inherited_role", "args": {"role_name": "ab"}}), "not-exists", "\"ab\" inherited role doesn't exist")
-        .await;
+    h.fails(
+        json!({"type": "drop_inherited_role", "args": {"role_name": "ab"}}),
+        "not-exists",
+        "\"ab\" inherited role doesn't exist",
+    )
+    .await;
 
     // replace_metadata round-trips them and refuses a cycle.
     let mut x = h.export().await;
-    h.ok(json!({"type": "replace_metadata", "args": x.clone()})).await;
+    h.ok(json!({"type": "replace_metadata", "args": x.clone()}))
+        .await;
     assert_eq!(h.export().await, x);
     x["inherited_roles"] = json!([
         {"role_name": "p", "role_set": ["q", "a"]},
         {"role_name": "q", "role_set": ["p"]},
     ]);
-    h.fails(json!({"type": "replace_metadata", "args": x}), "cyclic-dependency", r#"["p","q","p"]"#)
-        .await;
+    h.fails(
+        json!({"type": "replace_metadata", "args": x}),
+        "cyclic-dependency",
+        r#"["p","q","p"]"#,
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn computed_fields() {
     let h = setup().await;
-    h.ok(add_field("title_label", json!({"function": "label"}))).await;
+    h.ok(add_field("title_label", json!({"function": "label"})))
+        .await;
     h.ok(json!({"type": "add_computed_field", "args": {"table": "posts", "name": "role_seen",
         "definition": {"function": {"schema": "public", "name": "with_session"}, "session_argument": "s", "table_argument": "p"},
         "comment": ""}}))
@@ -157,42 +192,87 @@ async fn computed_fields() {
             {"name": "title_label", "definition": {"function": {"name": "label", "schema": "public"}}},
         ])
     );
-    let keys: Vec<&String> = x["sources"][0]["tables"][1].as_object().unwrap().keys().collect();
+    let keys: Vec<&String> = x["sources"][0]["tables"][1]
+        .as_object()
+        .unwrap()
+        .keys()
+        .collect();
     assert_eq!(keys, ["table", "computed_fields", "select_permissions"]);
 
-    h.fails(add_field("x", json!({"function": "missing"})), "invalid-configuration", "no such function exists: \"missing\"")
-        .await;
-    h.fails(add_field("x", json!({"function": "volatile_label"})), "invalid-configuration", "is of type VOLATILE; cannot be added as a computed field")
-        .await;
+    h.fails(
+        add_field("x", json!({"function": "missing"})),
+        "invalid-configuration",
+        "no such function exists: \"missing\"",
+    )
+    .await;
+    h.fails(
+        add_field("x", json!({"function": "volatile_label"})),
+        "invalid-configuration",
+        "is of type VOLATILE; cannot be added as a computed field",
+    )
+    .await;
     h.fails(add_field("x", json!({"function": "wrong_table"})), "invalid-configuration", "first argument of the function \"wrong_table\" of type \"other\" is not the table to which the computed field is being added")
         .await;
-    h.fails(add_field("x", json!({"function": "bad_session", "session_argument": "s"})), "invalid-configuration", "\"s\" argument of the function \"bad_session\" is not of type JSON")
-        .await;
-    h.fails(add_field("x", json!({"function": "label", "table_argument": "nope"})), "invalid-configuration", "\"nope\" is not an input argument of the function \"label\"")
-        .await;
-    h.fails(add_field("id", json!({"function": "id"})), "invalid-configuration", "field definition conflicts with postgres column")
-        .await;
-    h.fails(add_field("x", json!({})), "parse-failed", "key \"function\" not found")
-        .await;
+    h.fails(
+        add_field(
+            "x",
+            json!({"function": "bad_session", "session_argument": "s"}),
+        ),
+        "invalid-configuration",
+        "\"s\" argument of the function \"bad_session\" is not of type JSON",
+    )
+    .await;
+    h.fails(
+        add_field("x", json!({"function": "label", "table_argument": "nope"})),
+        "invalid-configuration",
+        "\"nope\" is not an input argument of the function \"label\"",
+    )
+    .await;
+    h.fails(
+        add_field("id", json!({"function": "id"})),
+        "invalid-configuration",
+        "field definition conflicts with postgres column",
+    )
+    .await;
+    h.fails(
+        add_field("x", json!({})),
+        "parse-failed",
+        "key \"function\" not found",
+    )
+    .await;
     h.fails(json!({"type": "add_computed_field", "args": {"table": "ghost", "name": "x", "definition": {"function": "label"}}}), "not-exists", "table \"ghost\" does not exist")
         .await;
 
     // A select permission may list it; an unknown name is refused.
-    h.ok(json!({"type": "pg_create_select_permission", "args": {"table": "posts", "role": "c",
-        "permission": {"columns": ["id"], "filter": {}, "computed_fields": ["title_label"]}}}))
-        .await;
-    h.fails(json!({"type": "pg_create_select_permission", "args": {"table": "posts", "role": "d",
-        "permission": {"columns": ["id"], "filter": {}, "computed_fields": ["nope"]}}}), "invalid-configuration", "computed field \"nope\" does not exist")
-        .await;
+    h.ok(
+        json!({"type": "pg_create_select_permission", "args": {"table": "posts", "role": "c",
+        "permission": {"columns": ["id"], "filter": {}, "computed_fields": ["title_label"]}}}),
+    )
+    .await;
+    h.fails(
+        json!({"type": "pg_create_select_permission", "args": {"table": "posts", "role": "d",
+        "permission": {"columns": ["id"], "filter": {}, "computed_fields": ["nope"]}}}),
+        "invalid-configuration",
+        "computed field \"nope\" does not exist",
+    )
+    .await;
     // Dropping it needs `cascade` while a permission lists it.
     let drop = |cascade: bool| json!({"type": "drop_computed_field", "args": {"table": "posts", "name": "title_label", "cascade": cascade}});
-    h.fails(drop(false), "dependency-error", "permission posts.c.select").await;
+    h.fails(drop(false), "dependency-error", "permission posts.c.select")
+        .await;
     h.ok(drop(true)).await;
     let x = h.export().await;
     let perms = &x["sources"][0]["tables"][1]["select_permissions"];
-    assert!(perms.as_array().unwrap().iter().all(|p| p["role"] != "c"), "{perms}");
-    h.fails(drop(false), "not-exists", "computed field \"title_label\" does not exist")
-        .await;
+    assert!(
+        perms.as_array().unwrap().iter().all(|p| p["role"] != "c"),
+        "{perms}"
+    );
+    h.fails(
+        drop(false),
+        "not-exists",
+        "computed field \"title_label\" does not exist",
+    )
+    .await;
 
     // A function dropped out of band leaves the field inconsistent.
     h.post("/v2/query", json!({"type": "run_sql", "args": {"sql": "DROP FUNCTION public.with_session(posts, json)"}}))
@@ -200,7 +280,10 @@ async fn computed_fields() {
     let (_, v) = h
         .meta(json!({"type": "get_inconsistent_metadata", "args": {}}))
         .await;
-    assert_eq!(v["inconsistent_objects"][0]["type"], "computed_field", "{v}");
+    assert_eq!(
+        v["inconsistent_objects"][0]["type"], "computed_field",
+        "{v}"
+    );
 }
 
 #[tokio::test]
@@ -208,16 +291,21 @@ async fn graphql_inherited_role_and_computed_field() {
     let h = setup().await;
     h.post("/v2/query", json!({"type": "run_sql", "args": {"sql": "INSERT INTO posts VALUES (1, 'one'), (2, 'two'), (3, 'three')"}}))
         .await;
-    h.ok(add_field("who", json!({"function": "with_session", "session_argument": "s"})))
-        .await;
+    h.ok(add_field(
+        "who",
+        json!({"function": "with_session", "session_argument": "s"}),
+    ))
+    .await;
     // `ra` sees row 1 with its title, `rb` rows 2 and 3 without it.
     for (role, cols, filter) in [
         ("ra", json!(["id", "title"]), json!({"id": {"_eq": 1}})),
         ("rb", json!(["id"]), json!({"id": {"_gt": 1}})),
     ] {
-        h.ok(json!({"type": "pg_create_select_permission", "args": {"table": "posts", "role": role,
-            "permission": {"columns": cols, "filter": filter, "computed_fields": ["who"]}}}))
-            .await;
+        h.ok(
+            json!({"type": "pg_create_select_permission", "args": {"table": "posts", "role": role,
+            "permission": {"columns": cols, "filter": filter, "computed_fields": ["who"]}}}),
+        )
+        .await;
     }
     h.ok(add_role("rab", json!(["ra", "rb"]))).await;
     let gql = |role: &'static str, q: &'static str| {
@@ -247,11 +335,19 @@ async fn graphql_inherited_role_and_computed_field() {
         "{v}"
     );
     let v = gql("rb", "{ posts(order_by: {id: asc}) { id title } }").await;
-    assert!(v["errors"][0]["message"].as_str().unwrap_or_default().contains("'title' not found"), "{v}");
+    assert!(
+        v["errors"][0]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("'title' not found"),
+        "{v}"
+    );
     // A permission of the inherited role itself wins over the inherited one.
-    h.ok(json!({"type": "pg_create_select_permission", "args": {"table": "posts", "role": "rab",
-        "permission": {"columns": ["id"], "filter": {"id": {"_eq": 3}}}}}))
-        .await;
+    h.ok(
+        json!({"type": "pg_create_select_permission", "args": {"table": "posts", "role": "rab",
+        "permission": {"columns": ["id"], "filter": {"id": {"_eq": 3}}}}}),
+    )
+    .await;
     let v = gql("rab", "{ posts { id } }").await;
     assert_eq!(v["data"]["posts"], json!([{"id": 3}]), "{v}");
 }

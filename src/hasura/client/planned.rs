@@ -27,10 +27,7 @@ impl PlannedObjects {
 
     /// The planned roles (`None`: destroyed by the plan).
     pub fn roles(&self) -> HashMap<String, Option<BTreeSet<String>>> {
-        self.roles
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
+        self.roles.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
     pub fn plan_field(&self, key: FieldKey, exists: bool) {

@@ -161,9 +161,11 @@ impl Call<'_> {
                     continue;
                 }
                 // A scalar computed field the role may not select is simply not there.
-                let scalar_cf = self.t.computed.iter().any(|c| {
-                    c.field.name == s.name && c.returns_table.is_none()
-                });
+                let scalar_cf = self
+                    .t
+                    .computed
+                    .iter()
+                    .any(|c| c.field.name == s.name && c.returns_table.is_none());
                 if !scalar_cf && self.t.meta.relationship_like_names().contains(&s.name) {
                     return Err(GqlErr::unsupported(
                         format!("{path}.selectionSet.{}", s.name),
