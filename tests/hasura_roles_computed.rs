@@ -271,6 +271,28 @@ resource "hasura_inherited_role" "chief" {
             "{}",
             out.combined()
         );
+        // A select permission naming a computed field the table will not have.
+        let ghost = r#"
+resource "hasura_permission" "ghost" {
+  table           = hasura_tracked_table.posts.name
+  role            = "ghost"
+  action          = "select"
+  columns         = ["id"]
+  computed_fields = ["nope"]
+  filter          = jsonencode({})
+}
+"#;
+        wd.write(
+            "main.tf",
+            &config(r#"["reviewer"]"#, "post_shout", r#"comment = """#, ghost),
+        );
+        let (code, bad) = wd.plan_exitcode();
+        assert_eq!(code, 1, "{}", bad.combined());
+        assert!(
+            bad.combined().contains("Unknown computed field"),
+            "{}",
+            bad.combined()
+        );
         wd.write(
             "main.tf",
             &config(
