@@ -595,6 +595,43 @@ pub fn permission_problem(
     None
 }
 
+/// `run_sql`'s metadata check (graphql-engine `Hasura/Backends/Postgres/DDL/RunSQL.hs`,
+/// `withMetadataCheck` then `checkNewInconsistentMeta`): SQL that leaves a computed
+/// field inconsistent (its function dropped or changed) is refused, 400 `unexpected`
+/// "cannot continue due to new inconsistent metadata", and rolled back.
+pub fn check_new_inconsistencies(
+    md: &crate::metadata::Metadata,
+    before: &Catalog,
+    after: &Catalog,
+) -> Result<(), QErr> {
+    let of_catalog = |catalog: &Catalog| -> Vec<Inconsistency> {
+        md.sources
+            .values()
+            .flat_map(|src| {
+                src.tables
+                    .values()
+                    .filter(|tm| catalog.contains_key(&tm.table))
+                    .flat_map(move |tm| inconsistencies(src, tm, catalog))
+            })
+            .collect()
+    };
+    let old: Vec<ObjId> = of_catalog(before).into_iter().map(|i| i.id).collect();
+    let fresh: Vec<Value> = of_catalog(after)
+        .into_iter()
+        .filter(|i| !old.contains(&i.id))
+        .map(|i| i.json)
+        .collect();
+    if fresh.is_empty() {
+        return Ok(());
+    }
+    Err(QErr::bad(
+        "unexpected",
+        "$.args",
+        "cannot continue due to new inconsistent metadata",
+    )
+    .with_internal(Value::Array(fresh)))
+}
+
 /// The scalar computed fields of a table `/v1/graphql` can select, by name.
 pub async fn for_graphql(
     db: &impl GenericClient,

@@ -274,8 +274,19 @@ async fn computed_fields() {
     )
     .await;
 
-    // A function dropped out of band leaves the field inconsistent.
-    h.post("/v2/query", json!({"type": "run_sql", "args": {"sql": "DROP FUNCTION public.with_session(posts, json)"}}))
+    // SQL dropping the function of a computed field is refused and rolled back.
+    let (s, v) = h
+        .post("/v2/query", json!({"type": "run_sql", "args": {"sql": "DROP FUNCTION public.with_session(posts, json)"}}))
+        .await;
+    assert_eq!(s, 400, "{v}");
+    assert_eq!(v["code"], "unexpected", "{v}");
+    assert_eq!(v["internal"][0]["type"], "computed_field", "{v}");
+    let (_, v) = h
+        .post("/v2/query", json!({"type": "run_sql", "args": {"sql": "SELECT count(*) FROM pg_proc WHERE proname = 'with_session'"}}))
+        .await;
+    assert_eq!(v["result"][1][0], "1", "{v}");
+    // Without the metadata check it goes through, and the field is inconsistent.
+    h.post("/v2/query", json!({"type": "run_sql", "args": {"sql": "DROP FUNCTION public.with_session(posts, json)", "check_metadata_consistency": false}}))
         .await;
     let (_, v) = h
         .meta(json!({"type": "get_inconsistent_metadata", "args": {}}))
