@@ -45,7 +45,7 @@ impl Provider for HasuraProvider {
             "Manages a Hasura GraphQL Engine (tables, tracking, role permissions) through its metadata and schema APIs, and Hasura Cloud project env vars through the Cloud API. Settings are only required by the resources that use them.",
             [
                 Attribute::string("endpoint").optional().describe(
-                    "Base URL of the Hasura project, e.g. `https://my-project.hasura.app` (without `/v1/graphql`). Falls back to `HASURA_GRAPHQL_ENDPOINT`. Required by `hasura_table`, `hasura_tracked_table`, `hasura_permission` and the `hasura_graphql_query` data source. Plain `http://` is accepted only for loopback hosts.",
+                    "Base URL of the Hasura project, e.g. `https://my-project.hasura.app` (without `/v1/graphql`). Falls back to `HASURA_GRAPHQL_ENDPOINT`. Required by `hasura_table`, `hasura_tracked_table`, `hasura_permission`, `hasura_inherited_role`, `hasura_computed_field` and the `hasura_graphql_query` data source. Plain `http://` is accepted only for loopback hosts.",
                 ),
                 Attribute::string("admin_secret").optional().sensitive().describe(
                     "The project's admin secret, sent as `X-Hasura-Admin-Secret`. Falls back to `HASURA_GRAPHQL_ADMIN_SECRET`. Required with `endpoint`. Never logged.",
