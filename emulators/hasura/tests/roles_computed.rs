@@ -353,6 +353,32 @@ async fn graphql_inherited_role_and_computed_field() {
             .contains("'title' not found"),
         "{v}"
     );
+    // Insert is inherited when the parents that have one agree, and not otherwise.
+    for role in ["ra", "rb"] {
+        h.ok(
+            json!({"type": "pg_create_insert_permission", "args": {"table": "posts", "role": role,
+            "permission": {"check": {}, "columns": ["id", "title"]}}}),
+        )
+        .await;
+    }
+    let insert = "mutation { insert_posts(objects: [{id: 9, title: \"nine\"}]) { affected_rows } }";
+    let v = gql("rab", insert).await;
+    assert_eq!(v["data"]["insert_posts"]["affected_rows"], 1, "{v}");
+    h.ok(json!({"type": "pg_drop_insert_permission", "args": {"table": "posts", "role": "rb"}}))
+        .await;
+    h.ok(
+        json!({"type": "pg_create_insert_permission", "args": {"table": "posts", "role": "rb",
+        "permission": {"check": {}, "columns": ["id"]}}}),
+    )
+    .await;
+    let v = gql("rab", insert).await;
+    assert!(
+        v["errors"][0]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("'insert_posts' not found"),
+        "{v}"
+    );
     // A permission of the inherited role itself wins over the inherited one.
     h.ok(
         json!({"type": "pg_create_select_permission", "args": {"table": "posts", "role": "rab",
