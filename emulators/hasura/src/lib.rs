@@ -12,6 +12,7 @@ mod inherited_roles;
 pub mod metadata;
 mod metadata_api;
 pub mod permissions;
+mod pg_functions;
 mod pg_temp;
 mod rollout;
 mod run_sql;
