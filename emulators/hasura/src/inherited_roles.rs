@@ -17,8 +17,9 @@
 //!   cycles (400 `cyclic-dependency`, `found cycle(s) in roles: ["a","b","a"]`); a
 //!   permission defined for the inherited role wins over the inherited one; select
 //!   permissions are combined (filters OR-ed, columns unioned with each column's value
-//!   nulled where no parent granting it allows the row, limit the maximum, aggregations
-//!   if any parent allows them); insert/update/delete are inherited only when every
+//!   nulled where no parent granting it allows the row, limit the largest one set,
+//!   aggregations if any parent allows them: `Hasura/Table/Cache.hs`,
+//!   `combinedSelPermInfoToSelPermInfo`); insert/update/delete are inherited only when every
 //!   parent that has one has the same one (`CheckPermission`).
 //! - `server/src-lib/Hasura/RQL/Types/Metadata/Serialization.hs`
 //!   (`inheritedRolesToOrdJSONList`): exported sorted by `role_name`, left out when empty.
@@ -460,8 +461,8 @@ fn combine_selects(flat: &[Grant], parents: &[&Permission]) -> Permission {
             }
         }
     }
+    // `Maybe (Max Int)`: a parent without a limit adds none; the largest one wins.
     let mut limits = Vec::new();
-    let mut unlimited = false;
     let mut aggregations = false;
     for p in parents {
         if let Permission::Select {
@@ -470,10 +471,7 @@ fn combine_selects(flat: &[Grant], parents: &[&Permission]) -> Permission {
             ..
         } = p
         {
-            match limit {
-                Some(l) => limits.push(*l),
-                None => unlimited = true,
-            }
+            limits.extend(*limit);
             aggregations |= *allow_aggregations;
         }
     }
@@ -485,11 +483,7 @@ fn combine_selects(flat: &[Grant], parents: &[&Permission]) -> Permission {
         },
         computed_fields: computed,
         filter: or_of(flat.iter().map(|g| g.filter.clone()).collect()),
-        limit: if unlimited {
-            None
-        } else {
-            limits.into_iter().max()
-        },
+        limit: limits.into_iter().max(),
         allow_aggregations: aggregations,
         query_root_fields: None,
         subscription_root_fields: None,

@@ -353,6 +353,15 @@ async fn graphql_inherited_role_and_computed_field() {
             .contains("'title' not found"),
         "{v}"
     );
+    // Limits: a parent without one adds none, the largest set one applies.
+    h.ok(
+        json!({"type": "pg_create_select_permission", "args": {"table": "posts", "role": "rc",
+        "permission": {"columns": ["id"], "filter": {}, "limit": 2}}}),
+    )
+    .await;
+    h.ok(add_role("rac", json!(["ra", "rc"]))).await;
+    let v = gql("rac", "{ posts { id } }").await;
+    assert_eq!(v["data"]["posts"].as_array().map(Vec::len), Some(2), "{v}");
     // Insert is inherited when the parents that have one agree, and not otherwise.
     for role in ["ra", "rb"] {
         h.ok(
