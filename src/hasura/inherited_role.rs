@@ -149,7 +149,7 @@ impl Resource for InheritedRoleResource {
             vec![
                 Attribute::string("id").computed().describe("The role name, the import id."),
                 Attribute::string("role_name").required().plan(RequiresReplace).describe("Name of the inherited role, used as `X-Hasura-Role`. Must not be `admin`."),
-                Attribute::typed("role_set", Type::set(Type::String)).required().describe("Roles whose permissions it inherits: roles with permissions (e.g. from `hasura_permission`) or other inherited roles. Must not contain `role_name`, nor close a cycle through other inherited roles (checked at plan against this configuration and the project)."),
+                Attribute::typed("role_set", Type::set(Type::String)).required().describe("Roles whose permissions it inherits: roles with permissions (e.g. from `hasura_permission`) or other inherited roles. Must not contain `role_name`, nor close a cycle through other inherited roles (checked at plan against this configuration and the project). Hasura refuses a parent that is no known role, and dropping the last permission of a parent while this role names it: refer to the parents' resources (e.g. `hasura_permission.user_select.role`) so that they are created before and destroyed after this role."),
             ],
         )
     }

@@ -488,12 +488,16 @@ impl Ctx<'_> {
         let table = table_arg(cmd, o)?;
         let source = source_name(cmd, o)?;
         let role = role_arg(cmd, o)?;
+        let before = self.md.clone();
         let tm = self.tracked_mut(&source, &table)?;
         let removed = tm.permissions.get_mut(&t).and_then(|m| m.remove(&role));
         tm.permissions.retain(|_, m| !m.is_empty());
         if removed.is_none() {
             return Err(Self::missing_permission(t, &table, &role));
         }
+        // `runDropPerm` rebuilds under `withNewInconsistentObjsCheck`: the last
+        // permission of a role an inherited role names cannot go first.
+        self.check_new_inconsistencies(&before, &ObjId::Perm(source, table, role, t))?;
         Ok(success())
     }
 

@@ -149,6 +149,13 @@ async fn inherited_roles() {
         "new inconsistent metadata",
     )
     .await;
+    // The last permission of a parent role cannot go while the inherited role needs it.
+    h.fails(
+        json!({"type": "pg_drop_select_permission", "args": {"table": "posts", "role": "a"}}),
+        "unexpected",
+        "new inconsistent metadata",
+    )
+    .await;
     h.ok(json!({"type": "drop_inherited_role", "args": {"role_name": "ab"}}))
         .await;
     h.fails(
