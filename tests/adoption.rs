@@ -35,6 +35,11 @@ fn imports(template_id: &str, redirect_id: &str) -> Vec<(String, String)> {
             "hasura_event_trigger.post_published",
             "default.post_published",
         ),
+        ("hasura_inherited_role.editor", "editor"),
+        (
+            "hasura_computed_field.posts_label",
+            "default.public.posts.label",
+        ),
         ("clerk_jwt_template.hasura", template_id),
         ("clerk_redirect_url.web", redirect_id),
         ("clerk_instance_settings.this", "instance"),
@@ -66,6 +71,9 @@ fn every_resource_type_adopts_with_generated_config_and_plans_empty() {
         hasura.meta(json!({"type": "pg_set_table_customization", "args": {"source": "default", "table": {"schema": "public", "name": "orders"}, "configuration": {"custom_name": "shop_orders"}}}));
         hasura.meta(json!({"type": "pg_create_select_permission", "args": {"source": "default", "table": {"schema": "public", "name": "posts"}, "role": "user", "permission": {"columns": ["id", "title"], "filter": {"author_id": {"_eq": "X-Hasura-User-Id"}}, "limit": 10}}}));
         hasura.meta(json!({"type": "pg_create_object_relationship", "args": {"source": "default", "table": {"schema": "public", "name": "posts"}, "name": "order", "using": {"manual_configuration": {"remote_table": {"schema": "public", "name": "orders"}, "column_mapping": {"id": "id"}}}}}));
+        hasura.sql("CREATE FUNCTION post_label(p posts) RETURNS text STABLE LANGUAGE sql AS $$ SELECT p.title $$");
+        hasura.meta(json!({"type": "add_computed_field", "args": {"source": "default", "table": {"schema": "public", "name": "posts"}, "name": "label", "definition": {"function": {"schema": "public", "name": "post_label"}}}}));
+        hasura.meta(json!({"type": "add_inherited_role", "args": {"role_name": "editor", "role_set": ["user"]}}));
         hasura.set_env_out_of_band(&[
             ("HASURA_GRAPHQL_JWT_SECRET", JWT_SECRET),
             ("APP_MODE", "production"),

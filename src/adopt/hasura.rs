@@ -92,8 +92,10 @@ const SOURCE_SETTINGS: [&str; 4] = [
     "query_tags",
 ];
 
-/// Reads the exported metadata. Postgres sources' tables, permissions and relationships are
-/// imported; every other non-empty key is listed by kind and name.
+/// Reads the exported metadata. Postgres sources' tables, permissions,
+/// relationships, computed fields and event triggers, and the top-level
+/// inherited roles and cron triggers, are imported; every other non-empty
+/// key is listed by kind and name.
 pub fn survey(metadata: Value) -> Found {
     let mut found = Found::default();
     let m: Metadata = serde_json::from_value(metadata).unwrap_or_default();
@@ -101,6 +103,8 @@ pub fn survey(metadata: Value) -> Found {
         match key.as_str() {
             "version" => {}
             "cron_triggers" => named(&mut found, "hasura_cron_trigger", v),
+            // Imported after the sources, below.
+            "inherited_roles" => {}
             _ => list(&mut found.inexpressible, key, v),
         }
     }
@@ -139,6 +143,10 @@ pub fn survey(metadata: Value) -> Found {
             };
             table(&mut found, &s.name, t);
         }
+    }
+    // After the permissions that make their parents.
+    if let Some(v) = m.rest.get("inherited_roles") {
+        inherited_roles(&mut found, v);
     }
     found
 }
@@ -207,6 +215,17 @@ fn table(found: &mut Found, source: &str, t: Table) {
                     }
                 }
             }
+            None if key == "computed_fields" => {
+                for f in v.as_array().into_iter().flatten() {
+                    if let Some(field) = f.get("name").and_then(Value::as_str) {
+                        found.imports.push(Import {
+                            resource_type: "hasura_computed_field",
+                            name: format!("{stem}_{field}"),
+                            id: format!("{source}.{schema}.{name}.{field}"),
+                        });
+                    }
+                }
+            }
             Some(a) if ACTIONS.contains(&a) => {
                 for p in v.as_array().into_iter().flatten() {
                     if let Ok(Role { role }) = Role::deserialize(p) {
@@ -235,6 +254,19 @@ fn named(found: &mut Found, resource_type: &'static str, v: &Value) {
                 resource_type,
                 name: name.to_string(),
                 id: name.to_string(),
+            });
+        }
+    }
+}
+
+/// Each `inherited_roles` entry, imported by its role name.
+fn inherited_roles(found: &mut Found, v: &Value) {
+    for r in v.as_array().into_iter().flatten() {
+        if let Some(role) = r.get("role_name").and_then(Value::as_str) {
+            found.imports.push(Import {
+                resource_type: "hasura_inherited_role",
+                name: role.to_string(),
+                id: role.to_string(),
             });
         }
     }
@@ -294,6 +326,7 @@ mod tests {
                 "tables": [
                     {"table": {"schema": "public", "name": "users"},
                      "configuration": {"custom_name": "people"}, "is_enum": false,
+                     "computed_fields": [{"name": "full_name", "definition": {"function": "f"}}],
                      "select_permissions": [{"role": "user", "permission": {}}],
                      "object_relationships": [{"name": "author", "using": {}}],
                      "remote_relationships": [{"name": "profile", "definition": {}}]},
@@ -322,6 +355,11 @@ mod tests {
                     "default.public.users"
                 ),
                 (
+                    "hasura_computed_field",
+                    "users_full_name",
+                    "default.public.users.full_name"
+                ),
+                (
                     "hasura_permission",
                     "users_user_select",
                     "default.public.users.user.select"
@@ -337,13 +375,14 @@ mod tests {
                     "shop_orders_admin_delete",
                     "default.shop.orders.admin.delete"
                 ),
+                ("hasura_inherited_role", "editor", "editor"),
             ]
         );
         let listed = found.inexpressible.join("\n");
         assert!(!listed.contains("users: is_enum"), "{listed}");
+        assert!(!listed.contains("inherited_roles"), "{listed}");
         for want in [
             "actions: login",
-            "inherited_roles: editor",
             "custom_types: scalars",
             "default.public.users: remote_relationships: profile",
             "source default: functions: f",

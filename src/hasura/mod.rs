@@ -2,6 +2,7 @@
 //! role permissions through the metadata API, and Hasura Cloud env vars
 //! (one per resource, or a whole set as one resource).
 pub(crate) mod client;
+mod computed_field;
 mod cron_trigger;
 mod env_common;
 mod env_var;
@@ -9,6 +10,7 @@ mod env_vars;
 mod event_trigger;
 mod graphql_query;
 mod ident;
+mod inherited_role;
 pub(crate) mod jwt_secret;
 mod permission;
 pub(crate) mod provider;

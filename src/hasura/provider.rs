@@ -13,8 +13,10 @@ use crate::http::{check_endpoint, HttpClient, RetryPolicy};
 use crate::settings::{retry_attributes, retry_settings, setting};
 
 use super::client::{Cloud, Engine, HasuraClient, Missing};
+use super::computed_field::ComputedFieldResource;
 use super::env_var::EnvVarResource;
 use super::env_vars::EnvVarsResource;
+use super::inherited_role::InheritedRoleResource;
 use super::permission::PermissionResource;
 use super::relationship::RelationshipResource;
 use super::table::TableResource;
@@ -44,7 +46,7 @@ impl Provider for HasuraProvider {
             "Manages a Hasura GraphQL Engine (tables, tracking, role permissions) through its metadata and schema APIs, and Hasura Cloud project env vars through the Cloud API. Settings are only required by the resources that use them.",
             [
                 Attribute::string("endpoint").optional().describe(
-                    "Base URL of the Hasura project, e.g. `https://my-project.hasura.app` (without `/v1/graphql`). Falls back to `HASURA_GRAPHQL_ENDPOINT`. Required by `hasura_table`, `hasura_tracked_table`, `hasura_permission` and the `hasura_graphql_query` data source. Plain `http://` is accepted only for loopback hosts.",
+                    "Base URL of the Hasura project, e.g. `https://my-project.hasura.app` (without `/v1/graphql`). Falls back to `HASURA_GRAPHQL_ENDPOINT`. Required by `hasura_table`, `hasura_tracked_table`, `hasura_permission`, `hasura_inherited_role`, `hasura_computed_field` and the `hasura_graphql_query` data source. Plain `http://` is accepted only for loopback hosts.",
                 ),
                 Attribute::string("admin_secret").optional().sensitive().describe(
                     "The project's admin secret, sent as `X-Hasura-Admin-Secret`. Falls back to `HASURA_GRAPHQL_ADMIN_SECRET`. Required with `endpoint`. Never logged.",
@@ -151,6 +153,8 @@ impl Provider for HasuraProvider {
             resource(EnvVarsResource),
             resource(super::cron_trigger::CronTriggerResource),
             resource(super::event_trigger::EventTriggerResource),
+            resource(InheritedRoleResource),
+            resource(ComputedFieldResource),
         ]
     }
 

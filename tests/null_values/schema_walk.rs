@@ -29,6 +29,7 @@ const SAMPLES: &[(&str, &str)] = &[
         "clerk_hasura_jwt_secret.signing_key",
         r#""0123456789abcdef0123456789abcdef""#,
     ),
+    ("hasura_inherited_role.role_set", r#"["user"]"#),
 ];
 
 /// Optional attributes a block needs to pass its cross-attribute checks with

@@ -3,15 +3,18 @@
 
 mod cloud;
 mod column_types;
+pub mod computed_fields;
 mod cron_triggers;
 mod dependents;
 mod errors;
 mod event_triggers;
 mod graphql;
 mod graphql_parse;
+mod inherited_roles;
 pub mod metadata;
 mod metadata_api;
 pub mod permissions;
+mod pg_functions;
 mod pg_temp;
 mod relationships;
 mod rollout;

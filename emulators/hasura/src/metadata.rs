@@ -412,6 +412,8 @@ pub struct Catalog {
     pub types: HashMap<(QualifiedTable, String), String>,
     /// Foreign keys, which `foreign_key_constraint_on` relationships resolve through.
     pub foreign_keys: Vec<crate::relationships::ForeignKey>,
+    /// User functions, for computed fields (`computed_fields.rs`).
+    pub functions: crate::computed_fields::Functions,
 }
 
 impl std::ops::Deref for Catalog {
@@ -434,6 +436,8 @@ pub enum ObjId {
     Perm(String, QualifiedTable, String, PermType),
     /// A relationship (source, table, name).
     Rel(String, QualifiedTable, String),
+    ComputedField(String, QualifiedTable, String),
+    InheritedRole(String),
 }
 
 #[derive(Debug, Clone)]
@@ -475,14 +479,19 @@ pub fn inconsistencies(md: &Metadata, catalog: &Catalog) -> Vec<Inconsistency> {
             };
             for t in PermType::ALL {
                 for pd in tm.perms(t) {
-                    if let Some(problem) = permission_problem(pd, columns, &tables) {
+                    let problem = permission_problem(pd, columns, &tables).or_else(|| {
+                        crate::computed_fields::permission_problem(&pd.permission, src, tm, catalog)
+                    });
+                    if let Some(problem) = problem {
                         out.push(perm_inconsistency(&src.name, &tm.table, pd, &problem));
                     }
                 }
             }
+            out.extend(crate::computed_fields::inconsistencies(src, tm, catalog));
         }
         crate::relationships::inconsistencies(src, catalog, &mut out);
     }
+    out.extend(crate::inherited_roles::inconsistencies(md));
     out
 }
 

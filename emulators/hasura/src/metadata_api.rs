@@ -15,6 +15,8 @@ use crate::relationships;
 use crate::state::{load_catalog, load_metadata, store_metadata, AppState};
 use crate::{cron_triggers, dependents, event_triggers};
 
+mod roles_fields;
+
 pub struct Envelope {
     pub typ: String,
     pub version: Option<i64>,
@@ -277,6 +279,8 @@ impl Ctx<'_> {
             "create_cron_trigger" => cron_triggers::create(&mut self.md, self.env, cmd, args),
             "delete_cron_trigger" => cron_triggers::delete(&mut self.md, cmd, args),
             "get_cron_triggers" => Ok(cron_triggers::get(&self.md)),
+            "add_inherited_role" | "drop_inherited_role" => self.inherited_role(cmd, args),
+            "add_computed_field" | "drop_computed_field" => self.computed_field(cmd, args),
             "bulk" => self.bulk(cmd, args, false),
             "bulk_keep_going" => self.bulk(cmd, args, true),
             _ => {
@@ -507,12 +511,16 @@ impl Ctx<'_> {
         let table = table_arg(cmd, o)?;
         let source = source_name(cmd, o)?;
         let role = role_arg(cmd, o)?;
+        let before = self.md.clone();
         let tm = self.tracked_mut(&source, &table)?;
         let removed = tm.permissions.get_mut(&t).and_then(|m| m.remove(&role));
         tm.permissions.retain(|_, m| !m.is_empty());
         if removed.is_none() {
             return Err(Self::missing_permission(t, &table, &role));
         }
+        // `runDropPerm` rebuilds under `withNewInconsistentObjsCheck`: the last
+        // permission of a role an inherited role names cannot go first.
+        self.check_new_inconsistencies(&before, &ObjId::Perm(source, table, role, t))?;
         Ok(success())
     }
 
@@ -553,6 +561,7 @@ impl Ctx<'_> {
             None => (false, false, args, "$.args"),
         };
         let md = Metadata::parse(doc).map_err(|e| lift(cmd, base, e))?;
+        crate::inherited_roles::check_cycles(&md)?;
         let inc = inconsistencies(&md, self.catalog);
         if !inc.is_empty() && !allow {
             return Err(QErr::new(
@@ -590,6 +599,9 @@ impl Ctx<'_> {
                     }
                     tm.permissions.retain(|_, m| !m.is_empty());
                 }
+            }
+            ObjId::ComputedField(..) | ObjId::InheritedRole(_) => {
+                roles_fields::remove(&mut self.md, id)
             }
         }
     }

@@ -187,17 +187,18 @@ async fn run_sql(st: &AppState, args: &Value) -> Result<Value, QErr> {
             .start()
             .await?;
         let types_before = match check {
-            true => Some(column_types::load(&tx).await?),
+            true => Some((column_types::load(&tx).await?, load_catalog(&tx).await?)),
             false => None,
         };
         let messages = match tx.simple_query(&q.sql).await {
             Ok(m) => m,
             Err(e) => return Err(pg_error(&q.sql, &e)),
         };
-        if let Some(before) = types_before {
+        if let Some((before, catalog_before)) = types_before {
             let (md, rv) = load_metadata(&tx).await?;
             column_types::check(&md, &before, &column_types::load(&tx).await?)?;
             let catalog = load_catalog(&tx).await?;
+            crate::computed_fields::check_new_inconsistencies(&md, &catalog_before, &catalog)?;
             let (new_md, dependents) = reconcile(&md, &catalog);
             if !dependents.is_empty() && !q.cascade {
                 let mut dependents = dependents;

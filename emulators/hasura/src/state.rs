@@ -153,6 +153,7 @@ pub async fn load_catalog(db: &impl GenericClient) -> Result<Catalog, QErr> {
         }
     }
     cat.foreign_keys = crate::relationships::load_foreign_keys(db).await?;
+    cat.functions = crate::computed_fields::load_functions(db).await?;
     Ok(cat)
 }
 

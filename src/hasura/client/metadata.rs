@@ -122,6 +122,13 @@ impl Export {
         self.rest.get(key)
     }
 
+    /// Every exported inherited role entry (`{role_name, role_set}`).
+    pub fn inherited_roles(&self) -> &[Value] {
+        self.top_level("inherited_roles")
+            .and_then(Value::as_array)
+            .map_or(&[], Vec::as_slice)
+    }
+
     fn entry(&self, source: &str, schema: &str, name: &str) -> Option<&TableEntry> {
         self.sources
             .iter()

@@ -13,6 +13,7 @@ pub mod headers;
 mod landed;
 mod lenient;
 pub mod metadata;
+pub mod planned;
 pub mod sql;
 pub mod table_config;
 
@@ -68,6 +69,8 @@ pub struct Engine {
     catalogs: Arc<catalog::Cache>,
     planned: Arc<catalog::PlannedTables>,
     batch: Arc<batch::Queue>,
+    /// Inherited roles and computed fields planned by this process.
+    pub(crate) planned_objects: Arc<planned::PlannedObjects>,
 }
 
 impl Engine {
@@ -89,6 +92,7 @@ impl Engine {
             catalogs: Arc::new(catalog::Cache::default()),
             planned: Arc::new(catalog::PlannedTables::default()),
             batch: Arc::new(batch::Queue::default()),
+            planned_objects: Arc::new(planned::PlannedObjects::default()),
         })
     }
 

@@ -158,7 +158,7 @@ impl Resource for PermissionResource {
                 Attribute::typed("set", Type::map(Type::String)).optional_computed().describe("Column presets: column -> static value or session variable name (`X-Hasura-User-Id`). Insert and update only; unset means `{}` (no presets)."),
                 Attribute::int("limit").optional().validate(IntBetween(0, i64::MAX)).describe(only("select") + " Maximum number of rows returned."),
                 Attribute::bool("allow_aggregations").optional_computed().describe(only("select") + " Allows aggregate queries. Unset means `false`."),
-                Attribute::typed("computed_fields", Type::list(Type::String)).optional_computed().describe(only("select") + " Computed fields the role may read. Unset means `[]`."),
+                Attribute::typed("computed_fields", Type::list(Type::String)).optional_computed().describe(only("select") + " Scalar computed fields the role may read. Unset means `[]`. Each must exist on the table once the plan is applied, or the plan fails: refer to a `hasura_computed_field` of this configuration by its `name` (e.g. `hasura_computed_field.full_name.name`) so it is planned first."),
                 Attribute::typed("query_root_fields", Type::set(Type::String)).optional().describe(only("select") + " Query root fields exposed: any of `select`, `select_by_pk`, `select_aggregate`. Unset exposes all; `[]` exposes none (useful for access through relationships only)."),
                 Attribute::typed("subscription_root_fields", Type::set(Type::String)).optional().describe(only("select") + " Subscription root fields exposed: any of `select`, `select_by_pk`, `select_aggregate`, `select_stream`. Unset exposes all; `[]` exposes none."),
                 Attribute::bool("backend_only").optional_computed().describe("Insert, update and delete only: the permission applies only to requests with the admin secret and `x-hasura-use-backend-only-permissions: true`. Unset means `false`."),
@@ -196,6 +196,8 @@ impl Resource for PermissionResource {
             ] {
                 fields::check_fields(ctx, (src, sch, tbl), attr, exp.as_deref(), plan.diags).await;
             }
+            let fields = &plan.config.computed_fields;
+            plan::check_computed_fields(ctx, (src, sch, tbl), fields, plan.diags).await;
         }
     }
 

@@ -68,6 +68,36 @@ pub(super) async fn check_columns(
     }
 }
 
+/// Checks the configured `computed_fields` of a select permission: each must be a
+/// computed field of the table once the plan is applied (one this process plans,
+/// e.g. a referenced `hasura_computed_field`, or one the project has). Steps aside
+/// when it cannot know (names not known yet, no engine, table not tracked yet).
+pub(super) async fn check_computed_fields(
+    ctx: &Ctx,
+    table: (&str, &str, &str),
+    configured: &Names,
+    diags: &mut Diagnostics,
+) {
+    let Some(names) = known_names(configured) else {
+        return;
+    };
+    let Ok(client) = ctx.client::<HasuraClient>() else {
+        return;
+    };
+    let Ok(engine) = client.engine() else { return };
+    for (i, name) in names.iter().enumerate() {
+        let exists = crate::hasura::computed_field::planned_exists(engine, ctx, table, name).await;
+        if exists == Some(false) {
+            let (_, sch, tbl) = table;
+            diags.add_attr_error(
+                AttrPath::attr("computed_fields").index(i),
+                "Unknown computed field",
+                format!("`computed_fields[{i}]` is {name:?}, but table {sch}.{tbl} has no such computed field once this plan is applied. Add it with a `hasura_computed_field` and refer to its `name` (e.g. `hasura_computed_field.{name}.name`), so that it is planned first."),
+            );
+        }
+    }
+}
+
 /// The plan-time column check against the catalog, with the `run_sql` calls
 /// it costs counted by the Hasura emulator. Tables are planned through the
 /// provider's registered `hasura_table`, as the server would.

@@ -9,6 +9,7 @@ mod exec;
 mod jwt;
 mod nested;
 mod relations;
+mod roles;
 mod schema;
 mod sql;
 

@@ -34,7 +34,19 @@ impl<'a> Nest<'a> {
     pub fn readable(&self, t: &Table) -> bool {
         match &self.session.role {
             Role::Admin => true,
-            Role::Named(r) => t.meta.perm(PermType::Select, r).is_some(),
+            // Resolved, so an inherited role reads through its parents' permissions.
+            Role::Named(_) => t.perm(self.session, PermType::Select).is_some(),
+        }
+    }
+
+    /// Bool expressions of a permission over `t`'s row `alias`.
+    fn permission_exp(&self, t: &'a Table, alias: &'a str) -> BoolExp<'a> {
+        BoolExp {
+            schema: self.schema,
+            session: self.session,
+            table: t,
+            alias,
+            source: Source::Permission(self.session),
         }
     }
 
@@ -88,9 +100,25 @@ impl<'a> Nest<'a> {
             }
             if let Some(c) = visible.iter().find(|c| c.field == s.name) {
                 column_leaf(c, s, &fpath)?;
-                pieces.push(format!("{key}, {}.{}", ident(alias), ident(&c.name)));
+                let mut value = format!("{}.{}", ident(alias), ident(&c.name));
+                // An inherited role sees a value only where a parent granting it does.
+                if let Some(f) = t.cell_filter(self.session, &c.name) {
+                    let cond = self.permission_exp(t, alias).compile(&f, "$", p)?;
+                    value = format!("CASE WHEN {cond} THEN {value} END");
+                }
+                pieces.push(format!("{key}, {value}"));
                 continue;
             }
+            if let Some(cf) = t.computed_visible(self.session, &s.name) {
+                let call = super::roles::call(cf, t, alias, self.session, p, &fpath)?;
+                pieces.push(format!("{key}, {call}"));
+                continue;
+            }
+            // A scalar computed field the role may not select is simply not there.
+            let hidden_computed = t
+                .computed
+                .iter()
+                .any(|c| c.field.name == s.name && c.returns_table.is_none());
             match self.schema.relation(t, &s.name) {
                 Some((rel, remote)) if self.readable(remote) => {
                     if depth >= MAX_DEPTH {
@@ -102,7 +130,8 @@ impl<'a> Nest<'a> {
                     let sub = self.relationship(rel, remote, alias, s, &fpath, p, depth + 1)?;
                     pieces.push(format!("{key}, {sub}"));
                 }
-                _ if t.meta.relationship_like_names().contains(&s.name)
+                _ if !hidden_computed
+                    && t.meta.relationship_like_names().contains(&s.name)
                     && self.schema.relation(t, &s.name).is_none() =>
                 {
                     return Err(GqlErr::unsupported(

@@ -29,6 +29,10 @@ pub struct Table {
     /// Base name: the GraphQL object type and the select root field.
     pub type_name: String,
     pub columns: Vec<Column>,
+    /// Select grants of the inherited roles, by role (`roles.rs`).
+    pub grants: HashMap<String, crate::inherited_roles::Grants>,
+    /// Consistent computed fields.
+    pub computed: Vec<crate::computed_fields::Resolved>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -218,12 +222,16 @@ impl Schema {
         let (md, _) = load_metadata(tx)
             .await
             .map_err(|e| GqlErr::new("unexpected", "$", e.error))?;
-        let Some(src) = md.sources.get("default") else {
+        let Some(mut src) = md.sources.get("default").cloned() else {
             return Ok(Schema {
                 tables: vec![],
                 relations: Default::default(),
             });
         };
+        // Inherited roles' permissions, as Hasura resolves them (`inherited_roles.rs`).
+        let mut grants = crate::inherited_roles::resolve(&md, &mut src);
+        let mut computed = crate::computed_fields::for_graphql(tx, &src).await?;
+        let src = &src;
         let schemas: Vec<String> = src.tables.keys().map(|t| t.schema.clone()).collect();
         let names: Vec<String> = src.tables.keys().map(|t| t.name.clone()).collect();
         let rows = tx
@@ -273,11 +281,22 @@ impl Schema {
                         format!("{}_{}", qt.schema, qt.name)
                     }
                 });
+                let grants = tm
+                    .permissions
+                    .values()
+                    .flat_map(|m| m.keys())
+                    .filter_map(|role| {
+                        let g = grants.remove(&(qt.clone(), role.clone()))?;
+                        Some((role.clone(), g))
+                    })
+                    .collect();
                 Some(Table {
                     qt: qt.clone(),
                     meta: tm.clone(),
                     type_name,
                     columns,
+                    grants,
+                    computed: computed.remove(qt).unwrap_or_default(),
                 })
             })
             .collect::<Vec<Table>>();

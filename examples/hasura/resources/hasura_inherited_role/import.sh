@@ -1,0 +1,2 @@
+# <role_name>
+terraform import hasura_inherited_role.editor editor
