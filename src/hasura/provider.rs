@@ -15,6 +15,8 @@ use crate::settings::{retry_attributes, retry_settings, setting};
 use super::client::{Cloud, Engine, HasuraClient, Missing};
 use super::env_var::EnvVarResource;
 use super::env_vars::EnvVarsResource;
+use super::foreign_key::ForeignKeyResource;
+use super::index::IndexResource;
 use super::permission::PermissionResource;
 use super::table::TableResource;
 use super::tracked_table::TrackedTableResource;
@@ -147,6 +149,8 @@ impl Provider for HasuraProvider {
             resource(PermissionResource),
             resource(EnvVarResource),
             resource(EnvVarsResource),
+            resource(ForeignKeyResource),
+            resource(IndexResource),
         ]
     }
 

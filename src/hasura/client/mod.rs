@@ -5,6 +5,7 @@
 pub mod batch;
 pub mod catalog;
 pub mod cloud;
+pub mod constraints;
 mod error;
 pub mod graphql;
 mod landed;
