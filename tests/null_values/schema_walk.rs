@@ -19,7 +19,11 @@ const SAMPLES: &[(&str, &str)] = &[
 
 /// Optional attributes a block needs to pass its cross-attribute checks with
 /// the samples (a delete permission needs a `filter`).
-const EXTRA: &[(&str, &str)] = &[("hasura_permission", "filter = jsonencode({})")];
+const EXTRA: &[(&str, &str)] = &[
+    ("hasura_permission", "filter = jsonencode({})"),
+    // An index needs its keys: `columns` or `expressions`.
+    ("hasura_index", r#"columns = ["x"]"#),
+];
 
 /// A resource or data source type of either provider.
 pub struct Block {

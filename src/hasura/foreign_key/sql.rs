@@ -208,7 +208,9 @@ pub(super) fn update_sql(old: &Model, new: &Model) -> Result<String, Diagnostics
 
 /// Whether the catalog shows exactly the constraint `m` describes.
 pub(super) fn matches(cat: &CatalogForeignKey, m: &Model) -> bool {
-    let strs = |v: &Value<Vec<Value<String>>>| known_names(v).unwrap_or_default();
+    fn strs(v: &Value<Vec<Value<String>>>) -> Vec<&str> {
+        known_names(v).unwrap_or_default()
+    }
     cat.table == m.table.str_or("")
         && cat.columns == strs(&m.columns)
         && cat.references_schema == m.references_schema.str_or(m.schema.str_or("public"))
