@@ -4,6 +4,9 @@
 //!
 //! These reads always go to the server (no snapshot): a refresh reads one
 //! object, and an apply needs the object as it is now.
+use std::future::Future;
+use std::time::Duration;
+
 use serde::Deserialize;
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
@@ -161,4 +164,40 @@ pub fn is_in_transaction_block(e: &HasuraError) -> bool {
 fn decode<T: serde::de::DeserializeOwned>(v: serde_json::Value) -> Result<T, HasuraError> {
     serde_json::from_value(v)
         .map_err(|e| HasuraError::other(format!("unexpected catalog row: {e}")))
+}
+
+/// Whether PostgreSQL aborted the statement's transaction to break a
+/// deadlock (SQLSTATE 40P01). Terraform applies resources in parallel, and a
+/// `CREATE INDEX CONCURRENTLY` waits for every transaction holding a lock on
+/// its table, so a foreign key added to the same table meanwhile can
+/// deadlock with it. The victim's transaction was rolled back: sending it
+/// again is safe.
+pub fn is_deadlock(e: &HasuraError) -> bool {
+    e.code_is("postgres-error") && e.message().contains("deadlock detected")
+}
+
+/// How many times a statement chosen as a deadlock victim is sent again.
+const DEADLOCK_RETRIES: u32 = 5;
+
+/// Runs `send` again (after a short, growing pause) while PostgreSQL picks
+/// it as a deadlock victim; any other outcome is returned as is.
+pub async fn retrying_deadlocks<F, Fut>(cancel: &CancellationToken, mut send: F) -> Result<(), HasuraError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<(), HasuraError>>,
+{
+    let mut attempt = 0u32;
+    loop {
+        match send().await {
+            Err(e) if is_deadlock(&e) && attempt < DEADLOCK_RETRIES => {
+                attempt += 1;
+                tracing::info!(attempt, "statement was a deadlock victim (rolled back); sending it again");
+                tokio::select! {
+                    _ = cancel.cancelled() => return Err(e),
+                    _ = tokio::time::sleep(Duration::from_millis(150 * u64::from(attempt))) => {}
+                }
+            }
+            r => return r,
+        }
+    }
 }

@@ -15,7 +15,7 @@ use crate::framework::{
 };
 use crate::settle::{settle, ReadBack, Unsettled};
 
-use super::client::constraints::CatalogForeignKey;
+use super::client::constraints::{retrying_deadlocks, CatalogForeignKey};
 use super::client::sql::SqlOptions;
 use super::client::{Engine, HasuraError};
 use super::ident::{check_name, format_id, parse_id};
@@ -151,7 +151,7 @@ async fn write(
     settle(
         cancel,
         &table_write(&label, "foreign-key DDL failed ambiguously and did not land; sending it again"),
-        || async { engine.run_sql(cancel, new.source(), sql, WRITE).await.map(drop) },
+        || retrying_deadlocks(cancel, || async { engine.run_sql(cancel, new.source(), sql, WRITE).await.map(drop) }),
         |_| async {
             let now = fetch(engine, cancel, new).await?;
             if now.as_ref().is_some_and(|c| matches(c, new)) {
@@ -298,7 +298,7 @@ impl Resource for ForeignKeyResource {
         settle(
             cancel,
             &table_write(&label, "DROP CONSTRAINT failed ambiguously and did not land; sending it again"),
-            || async { engine.run_sql(cancel, m.source(), &sql, WRITE).await.map(drop) },
+            || retrying_deadlocks(cancel, || async { engine.run_sql(cancel, m.source(), &sql, WRITE).await.map(drop) }),
             |_| async {
                 Ok(match fetch(engine, cancel, &m).await? {
                     None => ReadBack::Landed(()),

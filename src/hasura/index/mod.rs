@@ -14,7 +14,7 @@ use crate::framework::{
 };
 use crate::settle::{settle, ReadBack, Unsettled};
 
-use super::client::constraints::{is_in_transaction_block, CatalogIndex};
+use super::client::constraints::{is_deadlock, is_in_transaction_block, retrying_deadlocks, CatalogIndex};
 use super::client::sql::SqlOptions;
 use super::client::{Engine, HasuraError};
 use super::foreign_key::parse_object_id;
@@ -166,7 +166,7 @@ fn create_failed(u: Unsettled<HasuraError>, m: &Model, cleanup: &str) -> Diagnos
             }
             format!("{d}{cleanup}")
         }
-        Unsettled::Other(e) => format!("{e} The index exists but is not valid: the concurrent build failed or is still running. The next plan shows it to be created; that apply drops the invalid index and builds it again."),
+        Unsettled::Other(e) => format!("{e} An index of that name now exists, but not the planned one (made outside this apply?); it was left alone. Inspect it, then drop it or import it: terraform import <address> {id}"),
         u => u.into_error("reading the index back to see whether it was built").to_string(),
     };
     Diagnostics::error("Failed to create index", detail)
@@ -246,11 +246,24 @@ impl Resource for IndexResource {
         let built = settle(
             cancel,
             &table_write(&label, "CREATE INDEX failed ambiguously and did not land; sending it again"),
-            || send_create(engine, cancel, &m, &sql),
+            || retrying_deadlocks(cancel, || async {
+                let sent = send_create(engine, cancel, &m, &sql).await;
+                // A concurrent build that lost a deadlock leaves an INVALID index.
+                if sent.as_ref().is_err_and(is_deadlock) && m.concurrent() {
+                    drop_invalid(engine, cancel, &m).await?;
+                }
+                sent
+            }),
             |_| async {
                 Ok(match fetch(engine, cancel, &m).await? {
                     Some(idx) if idx.valid && has_planned_shape(&idx, &m) => ReadBack::Landed(()),
                     None => ReadBack::Absent,
+                    // The lost build failed and left an INVALID index (or is
+                    // still running: dropping waits for it): drop, send again.
+                    Some(idx) if !idx.valid && idx.table == m.table.str_or("") => {
+                        drop_invalid(engine, cancel, &m).await?;
+                        ReadBack::Absent
+                    }
                     Some(_) => ReadBack::Other,
                 })
             },
@@ -306,7 +319,7 @@ impl Resource for IndexResource {
             settle(
                 cancel,
                 &table_write(&label, "ALTER INDEX failed ambiguously and did not land; sending it again"),
-                || async { engine.run_sql(cancel, new.source(), &sql, WRITE).await.map(drop) },
+                || retrying_deadlocks(cancel, || async { engine.run_sql(cancel, new.source(), &sql, WRITE).await.map(drop) }),
                 |_| async {
                     if fetch(engine, cancel, &new).await?.is_some() {
                         return Ok(ReadBack::Landed(()));
@@ -341,7 +354,7 @@ impl Resource for IndexResource {
         settle(
             cancel,
             &table_write(&label, "DROP INDEX failed ambiguously and did not land; sending it again"),
-            || async { engine.run_sql(cancel, m.source(), &sql, WRITE).await.map(drop) },
+            || retrying_deadlocks(cancel, || async { engine.run_sql(cancel, m.source(), &sql, WRITE).await.map(drop) }),
             |_| async {
                 Ok(match fetch(engine, cancel, &m).await? {
                     None => ReadBack::Landed(()),
