@@ -28,7 +28,10 @@ fn imports(template_id: &str, redirect_id: &str) -> Vec<(String, String)> {
             "hasura_foreign_key.posts_order",
             "default.public.posts.posts_order_id_fkey",
         ),
-        ("hasura_index.posts_author", "default.public.posts.posts_author_idx"),
+        (
+            "hasura_index.posts_author",
+            "default.public.posts.posts_author_idx",
+        ),
         ("hasura_env_var.jwt", "HASURA_GRAPHQL_JWT_SECRET"),
         ("hasura_env_vars.app", "APP_MODE,APP_REGION"),
         ("clerk_jwt_template.hasura", template_id),

@@ -80,12 +80,18 @@ resource "hasura_index" "authors_email" {{
 
 /// Terraform wraps diagnostics at 78 columns: compare with single spaces.
 fn flat(out: &support::TfOutput) -> String {
-    out.combined().split_whitespace().collect::<Vec<_>>().join(" ")
+    out.combined()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// One cell of a query run out of band.
 fn cell(env: &Env, sql: &str) -> String {
-    env.sql(sql)["result"][1][0].as_str().unwrap_or_default().to_string()
+    env.sql(sql)["result"][1][0]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
 }
 
 fn fk_action(env: &Env, name: &str) -> String {
@@ -109,19 +115,33 @@ fn foreign_keys_and_indexes_lifecycle() {
         assert_eq!(index_state(&env, "books_author_idx"), "valid");
         assert_eq!(index_state(&env, "authors_email_lower"), "valid");
         let fk = wd.resource_values("hasura_foreign_key.book_author");
-        assert_eq!(fk["name"], "books_author_id_fkey", "PostgreSQL's default name: {fk}");
+        assert_eq!(
+            fk["name"], "books_author_id_fkey",
+            "PostgreSQL's default name: {fk}"
+        );
         assert_eq!(fk["id"], "default.public.books.books_author_id_fkey");
         assert_eq!(fk["references_schema"], "public");
         let ix = wd.resource_values("hasura_index.authors_email");
-        assert_eq!(ix["expressions"], json!(["lower(email)"]), "the configured spelling is kept");
+        assert_eq!(
+            ix["expressions"],
+            json!(["lower(email)"]),
+            "the configured spelling is kept"
+        );
         assert!(
-            ix["definition"].as_str().unwrap().contains("lower((email)::text)"),
+            ix["definition"]
+                .as_str()
+                .unwrap()
+                .contains("lower((email)::text)"),
             "definition is PostgreSQL's rendering: {ix}"
         );
 
         // In place: the action (drop + add in one transaction) and the index name.
         wd.write("main.tf", &config("set null", "books_author_ix", ""));
-        let plan = assert_changes(&wd, "after changing on_delete and renaming", &["update in-place", "\"set null\"", "books_author_ix"]);
+        let plan = assert_changes(
+            &wd,
+            "after changing on_delete and renaming",
+            &["update in-place", "\"set null\"", "books_author_ix"],
+        );
         assert!(!plan.stdout.contains("must be replaced"), "{}", plan.stdout);
         wd.apply();
         assert_eq!(fk_action(&env, "books_author_id_fkey"), "n");
@@ -136,7 +156,11 @@ fn foreign_keys_and_indexes_lifecycle() {
         assert_changes(
             &wd,
             "after out-of-band changes",
-            &["\"restrict\" -> \"set null\"", "hasura_index.books_author will be created", "hasura_foreign_key.best_book will be created"],
+            &[
+                "\"restrict\" -> \"set null\"",
+                "hasura_index.books_author will be created",
+                "hasura_foreign_key.best_book will be created",
+            ],
         );
         wd.apply();
         assert_eq!(fk_action(&env, "books_author_id_fkey"), "n");
@@ -145,12 +169,22 @@ fn foreign_keys_and_indexes_lifecycle() {
 
         // Import every form, then an empty plan.
         for (addr, id) in [
-            ("hasura_foreign_key.book_author", "default.public.books.books_author_id_fkey"),
-            ("hasura_foreign_key.best_book", "public.authors.authors_best_book_fk"),
-            ("hasura_index.books_author", "default.public.books.books_author_ix"),
+            (
+                "hasura_foreign_key.book_author",
+                "default.public.books.books_author_id_fkey",
+            ),
+            (
+                "hasura_foreign_key.best_book",
+                "public.authors.authors_best_book_fk",
+            ),
+            (
+                "hasura_index.books_author",
+                "default.public.books.books_author_ix",
+            ),
         ] {
             wd.tf(&["state", "rm", addr]).assert_success("state rm");
-            wd.import(addr, id).assert_success(&format!("import {addr} {id}"));
+            wd.import(addr, id)
+                .assert_success(&format!("import {addr} {id}"));
         }
         assert_no_changes(&wd, "after import");
         wd.import("hasura_index.authors_email", "default.public.authors.nope")
@@ -158,7 +192,11 @@ fn foreign_keys_and_indexes_lifecycle() {
 
         // A failed build marked INVALID out of band: the plan builds it again.
         env.sql("UPDATE pg_index SET indisvalid = false WHERE indexrelid = 'public.books_author_ix'::regclass");
-        assert_changes(&wd, "with an INVALID index", &["hasura_index.books_author will be created"]);
+        assert_changes(
+            &wd,
+            "with an INVALID index",
+            &["hasura_index.books_author will be created"],
+        );
         wd.apply();
         assert_eq!(index_state(&env, "books_author_ix"), "valid");
         assert_no_changes(&wd, "after rebuilding the invalid index");
@@ -179,9 +217,16 @@ resource "hasura_index" "titles" {
         assert!(!out.success());
         let text = flat(&out);
         assert!(text.contains("could not create unique index"), "{text}");
-        assert!(text.contains(": unique = true"), "the attribute's line is shown:\n{text}");
+        assert!(
+            text.contains(": unique = true"),
+            "the attribute's line is shown:\n{text}"
+        );
         assert!(text.contains("was dropped again"), "{text}");
-        assert_eq!(index_state(&env, "books_title_key"), "none", "nothing half-made");
+        assert_eq!(
+            index_state(&env, "books_title_key"),
+            "none",
+            "nothing half-made"
+        );
         env.sql("UPDATE books SET title = 'other' WHERE id = 2");
         wd.apply();
         assert_eq!(index_state(&env, "books_title_key"), "valid");
@@ -217,7 +262,10 @@ resource "hasura_index" "bad" {
   unique      = true
 }
 "#;
-        wd.write("main.tf", &format!("{}\nprovider \"hasura\" {{}}\n{bad}", required_providers()));
+        wd.write(
+            "main.tf",
+            &format!("{}\nprovider \"hasura\" {{}}\n{bad}", required_providers()),
+        );
         let out = wd.validate();
         let text = out.combined();
         assert!(!out.success(), "{text}");
@@ -229,7 +277,10 @@ resource "hasura_index" "bad" {
             "Invalid index expression",
             "Unique index needs btree",
         ] {
-            assert!(text.contains(needle), "validate should mention {needle:?}:\n{text}");
+            assert!(
+                text.contains(needle),
+                "validate should mention {needle:?}:\n{text}"
+            );
         }
         env.assert_nothing_written("after validate");
 
@@ -253,8 +304,14 @@ resource "hasura_foreign_key" "by_title" {{
         let out = wd.try_apply();
         assert!(!out.success());
         let text = flat(&out);
-        assert!(text.contains("no unique constraint matching given keys"), "{text}");
-        assert!(text.contains(": references_columns = [\"title\"]"), "the attribute's line is shown:\n{text}");
+        assert!(
+            text.contains("no unique constraint matching given keys"),
+            "{text}"
+        );
+        assert!(
+            text.contains(": references_columns = [\"title\"]"),
+            "the attribute's line is shown:\n{text}"
+        );
         assert!(text.contains("Nothing was changed"), "{text}");
         assert_eq!(fk_action(&env, "authors_email_fkey"), "none");
         wd.destroy();
@@ -323,7 +380,11 @@ fn lost_run_sql_answers_are_settled_by_reading_back() {
         );
 
         // The update and destroy paths under the same faults.
-        wd.write("main.tf", &cfg.replace("\"cascade\"", "\"restrict\"").replace("books_author_idx", "books_author_ix2"));
+        wd.write(
+            "main.tf",
+            &cfg.replace("\"cascade\"", "\"restrict\"")
+                .replace("books_author_idx", "books_author_ix2"),
+        );
         env.emu().control.set_faults(FaultConfig {
             error_rate: 0.34,
             kinds: vec![FaultKind::LostResponse],

@@ -158,7 +158,9 @@ impl Engine {
 /// transaction block (SQLSTATE 25001), as it does for `CREATE INDEX
 /// CONCURRENTLY` on a Hasura that ignores `no_transaction`.
 pub fn is_in_transaction_block(e: &HasuraError) -> bool {
-    e.code_is("postgres-error") && e.message().contains("cannot run inside a transaction block")
+    e.code_is("postgres-error")
+        && e.message()
+            .contains("cannot run inside a transaction block")
 }
 
 fn decode<T: serde::de::DeserializeOwned>(v: serde_json::Value) -> Result<T, HasuraError> {
@@ -181,7 +183,10 @@ const DEADLOCK_RETRIES: u32 = 5;
 
 /// Runs `send` again (after a short, growing pause) while PostgreSQL picks
 /// it as a deadlock victim; any other outcome is returned as is.
-pub async fn retrying_deadlocks<F, Fut>(cancel: &CancellationToken, mut send: F) -> Result<(), HasuraError>
+pub async fn retrying_deadlocks<F, Fut>(
+    cancel: &CancellationToken,
+    mut send: F,
+) -> Result<(), HasuraError>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<(), HasuraError>>,
@@ -191,7 +196,10 @@ where
         match send().await {
             Err(e) if is_deadlock(&e) && attempt < DEADLOCK_RETRIES => {
                 attempt += 1;
-                tracing::info!(attempt, "statement was a deadlock victim (rolled back); sending it again");
+                tracing::info!(
+                    attempt,
+                    "statement was a deadlock victim (rolled back); sending it again"
+                );
                 tokio::select! {
                     _ = cancel.cancelled() => return Err(e),
                     _ = tokio::time::sleep(Duration::from_millis(150 * u64::from(attempt))) => {}

@@ -53,7 +53,12 @@ impl Model {
         self.schema.str_or("public")
     }
     fn label(&self) -> String {
-        format_id(&[self.source(), self.schema(), self.table.str_or(""), self.name.str_or("")])
+        format_id(&[
+            self.source(),
+            self.schema(),
+            self.table.str_or(""),
+            self.name.str_or(""),
+        ])
     }
     fn with_id(self) -> Self {
         Model {
@@ -86,7 +91,13 @@ async fn fetch(
     m: &Model,
 ) -> Result<Option<CatalogForeignKey>, HasuraError> {
     engine
-        .foreign_key(cancel, m.source(), m.schema(), m.table.str_or(""), m.name.str_or(""))
+        .foreign_key(
+            cancel,
+            m.source(),
+            m.schema(),
+            m.table.str_or(""),
+            m.name.str_or(""),
+        )
         .await
 }
 
@@ -150,8 +161,18 @@ async fn write(
     let label = new.label();
     settle(
         cancel,
-        &table_write(&label, "foreign-key DDL failed ambiguously and did not land; sending it again"),
-        || retrying_deadlocks(cancel, || async { engine.run_sql(cancel, new.source(), sql, WRITE).await.map(drop) }),
+        &table_write(
+            &label,
+            "foreign-key DDL failed ambiguously and did not land; sending it again",
+        ),
+        || {
+            retrying_deadlocks(cancel, || async {
+                engine
+                    .run_sql(cancel, new.source(), sql, WRITE)
+                    .await
+                    .map(drop)
+            })
+        },
         |_| async {
             let now = fetch(engine, cancel, new).await?;
             if now.as_ref().is_some_and(|c| matches(c, new)) {
@@ -201,7 +222,9 @@ impl Resource for ForeignKeyResource {
 
     fn schema(&self) -> Schema {
         let name_rule = "Names may not contain quotes, backslashes, `;` or control characters and are at most 63 bytes.";
-        let action = |which: &str| format!("What PostgreSQL does to referencing rows when the referenced row is {which}: one of `no action` (the default), `restrict`, `cascade`, `set null`, `set default`. Changed in place: PostgreSQL has no ALTER for it, so the constraint is dropped and re-added in one transaction (atomic; existing rows are checked again).");
+        let action = |which: &str| {
+            format!("What PostgreSQL does to referencing rows when the referenced row is {which}: one of `no action` (the default), `restrict`, `cascade`, `set null`, `set default`. Changed in place: PostgreSQL has no ALTER for it, so the constraint is dropped and re-added in one transaction (atomic; existing rows are checked again).")
+        };
         Schema::new(
             "A foreign-key constraint on a PostgreSQL table, managed through Hasura's `run_sql` (every identifier quoted, each change one transaction). A resource of its own, so two tables may reference each other without a dependency cycle. Renaming it and changing `on_delete`/`on_update` are applied in place; changing the tables or columns replaces it. Hasura reads foreign keys to offer relationships (`foreign_key_constraint_on`); dropping one that a relationship uses is refused by Hasura. Import with `<source>.<schema>.<table>.<constraint>` (e.g. `default.public.orders.orders_user_id_fkey`; `<schema>.<table>.<constraint>` means source `default`); a part containing a `.` is written in double quotes.",
             vec![
@@ -230,7 +253,11 @@ impl Resource for ForeignKeyResource {
             ("references_table", &config.references_table),
         ] {
             if let Some(Err(e)) = v.as_deref().map(check_name) {
-                diags.add_attr_error(AttrPath::attr(attr), "Invalid name", format!("`{attr}` {e}."));
+                diags.add_attr_error(
+                    AttrPath::attr(attr),
+                    "Invalid name",
+                    format!("`{attr}` {e}."),
+                );
             }
         }
         validate_columns(config, diags);
@@ -257,7 +284,12 @@ impl Resource for ForeignKeyResource {
                 _ => Unknown,
             };
         }
-        planned.id = match (&planned.source, &planned.schema, &planned.table, &planned.name) {
+        planned.id = match (
+            &planned.source,
+            &planned.schema,
+            &planned.table,
+            &planned.name,
+        ) {
             (Known(a), Known(b), Known(c), Known(d)) => Known(format_id(&[a, b, c, d])),
             _ => Unknown,
         };
@@ -333,7 +365,13 @@ impl Resource for ForeignKeyResource {
         {
             return Err(Diagnostics::error(
                 "Cannot import non-existent foreign key",
-                format!("No foreign-key constraint {:?} on table {:?}.{:?} in source {:?}.", stub.name.str_or(""), stub.schema(), stub.table.str_or(""), stub.source()),
+                format!(
+                    "No foreign-key constraint {:?} on table {:?}.{:?} in source {:?}.",
+                    stub.name.str_or(""),
+                    stub.schema(),
+                    stub.table.str_or(""),
+                    stub.source()
+                ),
             ));
         }
         Ok(stub.with_id())
@@ -346,10 +384,20 @@ mod tests {
 
     #[test]
     fn import_ids() {
-        let [s, sch, t, n] = parse_object_id("default.public.orders.orders_user_id_fkey", "constraint").unwrap();
-        assert_eq!((s.as_str(), sch.as_str(), t.as_str(), n.as_str()), ("default", "public", "orders", "orders_user_id_fkey"));
-        assert_eq!(parse_object_id("public.orders.fk", "constraint").unwrap()[0], "default");
-        assert_eq!(parse_object_id("default.\"my.schema\".t.fk", "constraint").unwrap()[1], "my.schema");
+        let [s, sch, t, n] =
+            parse_object_id("default.public.orders.orders_user_id_fkey", "constraint").unwrap();
+        assert_eq!(
+            (s.as_str(), sch.as_str(), t.as_str(), n.as_str()),
+            ("default", "public", "orders", "orders_user_id_fkey")
+        );
+        assert_eq!(
+            parse_object_id("public.orders.fk", "constraint").unwrap()[0],
+            "default"
+        );
+        assert_eq!(
+            parse_object_id("default.\"my.schema\".t.fk", "constraint").unwrap()[1],
+            "my.schema"
+        );
         assert!(parse_object_id("orders.fk", "constraint").is_err());
         assert!(parse_object_id("default.public.t.a;b", "constraint").is_err());
     }

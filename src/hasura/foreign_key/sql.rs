@@ -18,7 +18,13 @@ pub(super) const ACTIONS: &[(&str, &str)] = &[
     ("set default", "d"),
 ];
 
-pub(super) const ACTION_NAMES: &[&str] = &["no action", "restrict", "cascade", "set null", "set default"];
+pub(super) const ACTION_NAMES: &[&str] = &[
+    "no action",
+    "restrict",
+    "cascade",
+    "set null",
+    "set default",
+];
 
 /// The schema's spelling of a `confdeltype`/`confupdtype` letter.
 pub(super) fn action_name(letter: &str) -> String {
@@ -264,7 +270,10 @@ mod tests {
         );
         renamed.on_delete = Known("restrict".into());
         let s = update_sql(&m, &renamed).unwrap();
-        assert!(s.starts_with(r#"ALTER TABLE "public"."a""b" DROP CONSTRAINT "n";"#), "{s}");
+        assert!(
+            s.starts_with(r#"ALTER TABLE "public"."a""b" DROP CONSTRAINT "n";"#),
+            "{s}"
+        );
         assert!(s.contains(r#"ADD CONSTRAINT "n2""#) && s.contains("ON DELETE RESTRICT"));
     }
 }

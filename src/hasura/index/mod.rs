@@ -14,7 +14,9 @@ use crate::framework::{
 };
 use crate::settle::{settle, ReadBack, Unsettled};
 
-use super::client::constraints::{is_deadlock, is_in_transaction_block, retrying_deadlocks, CatalogIndex};
+use super::client::constraints::{
+    is_deadlock, is_in_transaction_block, retrying_deadlocks, CatalogIndex,
+};
 use super::client::sql::SqlOptions;
 use super::client::{Engine, HasuraError};
 use super::foreign_key::parse_object_id;
@@ -53,7 +55,12 @@ impl Model {
         self.concurrently != Known(false)
     }
     fn label(&self) -> String {
-        format_id(&[self.source(), self.schema(), self.table.str_or(""), self.name.str_or("")])
+        format_id(&[
+            self.source(),
+            self.schema(),
+            self.table.str_or(""),
+            self.name.str_or(""),
+        ])
     }
     fn with_catalog(self, idx: &CatalogIndex) -> Self {
         Model {
@@ -72,9 +79,18 @@ impl Model {
         let unchanged = prior.definition.as_deref() == Some(idx.definition.as_str());
         let all_columns = idx.keys.iter().all(|k| k.column.is_some());
         let (columns, expressions, predicate) = if unchanged {
-            (prior.columns.clone(), prior.expressions.clone(), prior.predicate.clone())
+            (
+                prior.columns.clone(),
+                prior.expressions.clone(),
+                prior.predicate.clone(),
+            )
         } else if all_columns && prior.expressions.is_null() {
-            let cols = idx.keys.iter().filter_map(|k| k.column.clone()).map(Known).collect();
+            let cols = idx
+                .keys
+                .iter()
+                .filter_map(|k| k.column.clone())
+                .map(Known)
+                .collect();
             (Known(cols), Null, idx.predicate.clone().into())
         } else {
             let texts = idx.keys.iter().map(|k| Known(k.text.clone())).collect();
@@ -126,7 +142,12 @@ async fn drop_invalid(
             let q = index_sql(m).map_err(|_| HasuraError::other("invalid index name"))?;
             tracing::info!(index = %m.label(), "dropping an INVALID index left by a failed concurrent build");
             engine
-                .run_sql(cancel, m.source(), &format!("DROP INDEX IF EXISTS {q}"), WRITE)
+                .run_sql(
+                    cancel,
+                    m.source(),
+                    &format!("DROP INDEX IF EXISTS {q}"),
+                    WRITE,
+                )
                 .await?;
             Ok(true)
         }
@@ -142,9 +163,14 @@ async fn send_create(
     sql: &str,
 ) -> Result<(), HasuraError> {
     if m.concurrent() {
-        engine.run_sql_outside_transaction(cancel, m.source(), sql).await
+        engine
+            .run_sql_outside_transaction(cancel, m.source(), sql)
+            .await
     } else {
-        engine.run_sql(cancel, m.source(), sql, WRITE).await.map(drop)
+        engine
+            .run_sql(cancel, m.source(), sql, WRITE)
+            .await
+            .map(drop)
     }
 }
 
@@ -209,7 +235,11 @@ impl Resource for IndexResource {
             ("name", &config.name),
         ] {
             if let Some(Err(e)) = v.as_deref().map(check_name) {
-                diags.add_attr_error(AttrPath::attr(attr), "Invalid name", format!("`{attr}` {e}."));
+                diags.add_attr_error(
+                    AttrPath::attr(attr),
+                    "Invalid name",
+                    format!("`{attr}` {e}."),
+                );
             }
         }
         validate_keys(config, diags);
@@ -217,7 +247,12 @@ impl Resource for IndexResource {
 
     async fn modify_plan(&self, _ctx: &Ctx, plan: Plan<'_, Model>) {
         let planned = &mut *plan.planned;
-        planned.id = match (&planned.source, &planned.schema, &planned.table, &planned.name) {
+        planned.id = match (
+            &planned.source,
+            &planned.schema,
+            &planned.table,
+            &planned.name,
+        ) {
             (Known(a), Known(b), Known(c), Known(d)) => Known(format_id(&[a, b, c, d])),
             _ => Unknown,
         };
@@ -239,21 +274,26 @@ impl Resource for IndexResource {
         let engine = &engine(ctx)?;
         let cancel = &ctx.cancel;
         let sql = create_sql(&m)?;
-        drop_invalid(engine, cancel, &m)
-            .await
-            .map_err(|e| e.into_diags("Failed to drop the invalid index left by an earlier build"))?;
+        drop_invalid(engine, cancel, &m).await.map_err(|e| {
+            e.into_diags("Failed to drop the invalid index left by an earlier build")
+        })?;
         let label = m.label();
         let built = settle(
             cancel,
-            &table_write(&label, "CREATE INDEX failed ambiguously and did not land; sending it again"),
-            || retrying_deadlocks(cancel, || async {
-                let sent = send_create(engine, cancel, &m, &sql).await;
-                // A concurrent build that lost a deadlock leaves an INVALID index.
-                if sent.as_ref().is_err_and(is_deadlock) && m.concurrent() {
-                    drop_invalid(engine, cancel, &m).await?;
-                }
-                sent
-            }),
+            &table_write(
+                &label,
+                "CREATE INDEX failed ambiguously and did not land; sending it again",
+            ),
+            || {
+                retrying_deadlocks(cancel, || async {
+                    let sent = send_create(engine, cancel, &m, &sql).await;
+                    // A concurrent build that lost a deadlock leaves an INVALID index.
+                    if sent.as_ref().is_err_and(is_deadlock) && m.concurrent() {
+                        drop_invalid(engine, cancel, &m).await?;
+                    }
+                    sent
+                })
+            },
             |_| async {
                 Ok(match fetch(engine, cancel, &m).await? {
                     Some(idx) if idx.valid && has_planned_shape(&idx, &m) => ReadBack::Landed(()),
@@ -313,7 +353,8 @@ impl Resource for IndexResource {
             let sql = format!(
                 "ALTER INDEX {} RENAME TO {}",
                 index_sql(&old)?,
-                quote_ident(new.name.str_or("")).map_err(|e| Diagnostics::error("Invalid index name", e.to_string()))?
+                quote_ident(new.name.str_or(""))
+                    .map_err(|e| Diagnostics::error("Invalid index name", e.to_string()))?
             );
             let label = new.label();
             settle(
@@ -342,7 +383,15 @@ impl Resource for IndexResource {
         let idx = fetch(engine, cancel, &new)
             .await
             .map_err(|e| e.into_diags("Failed to read index"))?
-            .ok_or_else(|| Diagnostics::error("Index not found", format!("Index {} no longer exists; run terraform plan again to re-create it.", new.label())))?;
+            .ok_or_else(|| {
+                Diagnostics::error(
+                    "Index not found",
+                    format!(
+                        "Index {} no longer exists; run terraform plan again to re-create it.",
+                        new.label()
+                    ),
+                )
+            })?;
         Ok(new.with_catalog(&idx))
     }
 
@@ -353,8 +402,18 @@ impl Resource for IndexResource {
         let label = m.label();
         settle(
             cancel,
-            &table_write(&label, "DROP INDEX failed ambiguously and did not land; sending it again"),
-            || retrying_deadlocks(cancel, || async { engine.run_sql(cancel, m.source(), &sql, WRITE).await.map(drop) }),
+            &table_write(
+                &label,
+                "DROP INDEX failed ambiguously and did not land; sending it again",
+            ),
+            || {
+                retrying_deadlocks(cancel, || async {
+                    engine
+                        .run_sql(cancel, m.source(), &sql, WRITE)
+                        .await
+                        .map(drop)
+                })
+            },
             |_| async {
                 Ok(match fetch(engine, cancel, &m).await? {
                     None => ReadBack::Landed(()),
@@ -390,11 +449,22 @@ impl Resource for IndexResource {
             }),
             Some(idx) => Err(Diagnostics::error(
                 "Cannot import index",
-                format!("Index {:?} in schema {:?} is on table {:?}, not {:?}.", stub.name.str_or(""), stub.schema(), idx.table, stub.table.str_or("")),
+                format!(
+                    "Index {:?} in schema {:?} is on table {:?}, not {:?}.",
+                    stub.name.str_or(""),
+                    stub.schema(),
+                    idx.table,
+                    stub.table.str_or("")
+                ),
             )),
             None => Err(Diagnostics::error(
                 "Cannot import non-existent index",
-                format!("No index {:?} in schema {:?} of source {:?}.", stub.name.str_or(""), stub.schema(), stub.source()),
+                format!(
+                    "No index {:?} in schema {:?} of source {:?}.",
+                    stub.name.str_or(""),
+                    stub.schema(),
+                    stub.source()
+                ),
             )),
         }
     }

@@ -122,7 +122,12 @@ pub(super) fn create_sql(m: &Model) -> Result<String, Diagnostics> {
             q.map_err(ident_err)?
         }
         (None, Some(exprs)) => exprs.iter().map(|e| format!("({e})")).collect(),
-        (None, None) => return Err(Diagnostics::error("Missing index keys", "Set `columns` or `expressions`.")),
+        (None, None) => {
+            return Err(Diagnostics::error(
+                "Missing index keys",
+                "Set `columns` or `expressions`.",
+            ))
+        }
     };
     let method = m.method.str_or("btree");
     if !METHODS.contains(&method) {
@@ -134,7 +139,11 @@ pub(super) fn create_sql(m: &Model) -> Result<String, Diagnostics> {
     }
     let mut sql = format!(
         "CREATE {}INDEX {}{} ON {} USING {method} ({})",
-        if m.unique == Known(true) { "UNIQUE " } else { "" },
+        if m.unique == Known(true) {
+            "UNIQUE "
+        } else {
+            ""
+        },
         if m.concurrent() { "CONCURRENTLY " } else { "" },
         quote_ident(m.name.str_or("")).map_err(ident_err)?,
         qualified(m.schema(), m.table.str_or("")).map_err(ident_err)?,
@@ -153,7 +162,11 @@ pub(super) fn has_planned_shape(idx: &CatalogIndex, m: &Model) -> bool {
     let keys_match = match (strings(&m.columns), strings(&m.expressions)) {
         (Some(cols), _) => {
             idx.keys.len() == cols.len()
-                && idx.keys.iter().zip(&cols).all(|(k, c)| k.column.as_deref() == Some(*c))
+                && idx
+                    .keys
+                    .iter()
+                    .zip(&cols)
+                    .all(|(k, c)| k.column.as_deref() == Some(*c))
         }
         (None, Some(exprs)) => idx.keys.len() == exprs.len(),
         _ => false,
