@@ -67,7 +67,7 @@ pub fn default_name(table: &str, columns: &[&str]) -> String {
             addition.push('_');
         }
         addition.push_str(c);
-        if addition.len() >= MAX_IDENT_BYTES + 1 {
+        if addition.len() > MAX_IDENT_BYTES {
             break;
         }
     }

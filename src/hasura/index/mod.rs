@@ -341,6 +341,8 @@ impl Resource for IndexResource {
                 tracing::warn!(index = %prior.label(), "index is INVALID (failed concurrent build): planning to build it again");
                 None
             }
+            // The name now belongs to an index of another table: not ours.
+            Some(idx) if idx.table != prior.table.str_or("") => None,
             Some(idx) => Some(Model::from_catalog(&prior, &idx)),
             None => None,
         })
