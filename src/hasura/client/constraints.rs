@@ -110,6 +110,37 @@ impl Engine {
         decode(self.query_json(cancel, source, &sql).await?)
     }
 
+    /// Every foreign key of the tables of `schema` (for adoption): `(name, key)`.
+    pub async fn foreign_keys_in(
+        &self,
+        cancel: &CancellationToken,
+        source: &str,
+        schema: &str,
+    ) -> Result<Vec<(String, CatalogForeignKey)>, HasuraError> {
+        let sql = format!(
+            "SELECT COALESCE((SELECT json_agg(json_build_array(con.conname, {}) ORDER BY c.relname, con.conname) {FK_FROM} AND n.nspname = {}), '[]'::json)",
+            fk_json(),
+            lit(schema)?
+        );
+        decode(self.query_json(cancel, source, &sql).await?)
+    }
+
+    /// Every valid index of `schema` that no constraint owns (primary keys
+    /// and UNIQUE constraints belong to the table): `(name, index)`, for adoption.
+    pub async fn indexes_in(
+        &self,
+        cancel: &CancellationToken,
+        source: &str,
+        schema: &str,
+    ) -> Result<Vec<(String, CatalogIndex)>, HasuraError> {
+        let sql = format!(
+            "SELECT COALESCE((SELECT json_agg(json_build_array(i.relname, {INDEX_JSON}) ORDER BY t.relname, i.relname) {INDEX_FROM} AND n.nspname = {} AND x.indisvalid
+ AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.oid AND k.contype IN ('p', 'u', 'x'))), '[]'::json)",
+            lit(schema)?
+        );
+        decode(self.query_json(cancel, source, &sql).await?)
+    }
+
     /// The index `name` of `schema`, whatever its table; `None` when absent.
     pub async fn index(
         &self,
