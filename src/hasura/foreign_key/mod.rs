@@ -108,9 +108,42 @@ const WRITE: SqlOptions = SqlOptions {
     check_metadata_consistency: None,
 };
 
+/// The first double-quoted name in PostgreSQL's message (`column "x" ...`).
+fn quoted_name(m: &str) -> Option<&str> {
+    let start = m.find('"')? + 1;
+    let len = m[start..].find('"')?;
+    Some(&m[start..start + len])
+}
+
 /// PostgreSQL's refusals that point at one attribute, with what to do.
-fn explain(e: &HasuraError) -> Option<(&'static str, &'static str)> {
+fn explain(e: &HasuraError, fk: &Model) -> Option<(&'static str, &'static str)> {
     let m = e.message();
+    let pg = m.split("PostgreSQL says:").nth(1).unwrap_or("");
+    if pg.contains("referenced in foreign key constraint does not exist") {
+        let local = quoted_name(pg).is_some_and(|c| {
+            fk.columns
+                .elements()
+                .iter()
+                .any(|v| v.as_deref() == Some(c))
+        });
+        return Some(if local {
+            ("columns", " Name a column of `table`.")
+        } else {
+            (
+                "references_columns",
+                " Name a column of `references_table`.",
+            )
+        });
+    }
+    if pg.contains("does not exist") && pg.trim_start().starts_with("relation") {
+        let named = quoted_name(pg).unwrap_or("");
+        let table = named.rsplit('.').next().unwrap_or(named);
+        return Some(if table == fk.table.str_or("") {
+            ("table", " Create the table first (reference the `hasura_table` so Terraform orders it before this constraint).")
+        } else {
+            ("references_table", " Create the referenced table first (reference the `hasura_table` so Terraform orders it before this constraint).")
+        });
+    }
     if m.contains("there is no unique constraint matching given keys") {
         return Some(("references_columns", " The referenced columns must be the referenced table's primary key or carry a UNIQUE constraint (as a set, in any order); add one, or reference other columns."));
     }
@@ -130,7 +163,7 @@ fn write_failed(what: &str, u: Unsettled<HasuraError>, m: &Model) -> Diagnostics
         Unsettled::Failed(e) => {
             let mut detail = e.to_string();
             let mut path = None;
-            if let Some((attr, hint)) = explain(&e) {
+            if let Some((attr, hint)) = explain(&e, m) {
                 detail.push_str(hint);
                 path = Some(attr);
             } else if detail.contains("already exists") {
@@ -381,6 +414,43 @@ impl Resource for ForeignKeyResource {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn postgres_refusals_point_at_the_attribute() {
+        let fk = Model {
+            table: Known("books".into()),
+            columns: Known(vec![Known("author_id".into())]),
+            references_table: Known("authors".into()),
+            references_columns: Known(vec![Known("id".into())]),
+            ..Default::default()
+        };
+        let pg = |m: &str| {
+            HasuraError::Api {
+            status: None,
+            code: Some("postgres-error".into()),
+            message: format!("Hasura run_sql (/v2/query) failed with HTTP 400 [postgres-error]: query execution failed: PostgreSQL says: {m}."),
+        }
+        };
+        let attr = |m: &str| explain(&pg(m), &fk).map(|(a, _)| a);
+        assert_eq!(
+            attr("column \"author_id\" referenced in foreign key constraint does not exist"),
+            Some("columns")
+        );
+        assert_eq!(
+            attr("column \"id\" referenced in foreign key constraint does not exist"),
+            Some("references_columns")
+        );
+        assert_eq!(
+            attr("relation \"public.authors\" does not exist"),
+            Some("references_table")
+        );
+        assert_eq!(
+            attr("relation \"public.books\" does not exist"),
+            Some("table")
+        );
+        assert_eq!(attr("there is no unique constraint matching given keys for referenced table \"authors\""), Some("references_columns"));
+        assert_eq!(attr("deadlock detected"), None);
+    }
 
     #[test]
     fn import_ids() {
