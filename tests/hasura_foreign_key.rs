@@ -187,6 +187,46 @@ fn foreign_keys_and_indexes_lifecycle() {
                 .assert_success(&format!("import {addr} {id}"));
         }
         assert_no_changes(&wd, "after import");
+
+        // An expression index imported: the state holds PostgreSQL's rendering
+        // (`lower(email::text)`), the configuration `lower(email)`. The plan
+        // records the configured spelling in place; the index is not rebuilt.
+        let oid = |env: &Env| {
+            cell(
+                env,
+                "SELECT 'public.authors_email_lower'::regclass::oid::text",
+            )
+        };
+        let before = oid(&env);
+        wd.tf(&["state", "rm", "hasura_index.authors_email"])
+            .assert_success("state rm");
+        wd.import(
+            "hasura_index.authors_email",
+            "default.public.authors.authors_email_lower",
+        )
+        .assert_success("import the expression index");
+        let imported = wd.resource_values("hasura_index.authors_email");
+        assert_eq!(
+            imported["expressions"],
+            json!(["lower(email::text)"]),
+            "{imported}"
+        );
+        let plan = assert_changes(
+            &wd,
+            "after importing an expression index",
+            &["update in-place", "lower(email)"],
+        );
+        assert!(!plan.stdout.contains("must be replaced"), "{}", plan.stdout);
+        wd.apply();
+        assert_eq!(oid(&env), before, "the index was not rebuilt");
+        assert_no_changes(&wd, "after recording the configured spelling");
+        // A real change of the expression replaces it.
+        wd.write(
+            "main.tf",
+            &config("set null", "books_author_ix", "").replace("lower(email)", "upper(email)"),
+        );
+        assert_changes(&wd, "after changing the expression", &["must be replaced"]);
+        wd.write("main.tf", &config("set null", "books_author_ix", ""));
         wd.import("hasura_index.authors_email", "default.public.authors.nope")
             .assert_failure_contains("Cannot import non-existent index");
 

@@ -1,6 +1,7 @@
 //! `hasura_index`: a PostgreSQL index built through `run_sql`, by default
 //! with `CREATE INDEX CONCURRENTLY` (sent outside a transaction block), and
 //! the failure that build can leave: an INVALID index.
+mod canonical;
 mod sql;
 
 use async_trait::async_trait;
@@ -217,10 +218,10 @@ impl Resource for IndexResource {
                 Attribute::string("table").required().plan(RequiresReplace).describe(format!("The indexed table. {name_rule}")),
                 Attribute::string("name").required().describe(format!("Index name, unique within the schema. Renaming is applied in place. {name_rule}")),
                 Attribute::typed("columns", Type::list(Type::String)).optional().plan(RequiresReplace).describe("Key columns, in key order. Set this or `expressions`."),
-                Attribute::typed("expressions", Type::list(Type::String)).optional().plan(RequiresReplace).describe("Key expressions in SQL, e.g. `lower(email)`, in key order; each must be one expression (no `;`, no comments). Set this or `columns`. PostgreSQL stores its own rendering (`lower((email)::text)`); the configured text is kept while the index is unchanged, so it never shows a diff, but after an import the plan compares PostgreSQL's rendering with the configuration: write it as `definition` shows it."),
+                Attribute::typed("expressions", Type::list(Type::String)).optional().describe("Key expressions in SQL, e.g. `lower(email)`, in key order; each must be one expression (no `;`, no comments). Set this or `columns`. PostgreSQL stores its own rendering (`lower((email)::text)` on a `varchar` column, shown in `definition`); the configured text is kept while the index is unchanged, so it never shows a diff. A changed text replaces the index unless PostgreSQL renders it the same (checked at plan time on a temporary copy of the table), e.g. right after an import: then only the state is updated."),
                 Attribute::bool("unique").default(false).plan(RequiresReplace).describe("Whether the index is UNIQUE (btree only). Default `false`."),
                 Attribute::string("method").default("btree").validate(OneOf(METHODS)).plan(RequiresReplace).describe("Index access method: `btree` (default), `hash`, `gist`, `gin`, `spgist` or `brin`."),
-                Attribute::string("where").optional().plan(RequiresReplace).describe("Predicate of a partial index, in SQL (e.g. `deleted_at IS NULL`); one expression, no `;` or comments. Kept as written while the index is unchanged, like `expressions`."),
+                Attribute::string("where").optional().describe("Predicate of a partial index, in SQL (e.g. `deleted_at IS NULL`); one expression, no `;` or comments. Compared like `expressions`: kept as written while the index is unchanged; a change replaces the index unless PostgreSQL renders it the same."),
                 Attribute::bool("concurrently").default(true).describe("Build with `CREATE INDEX CONCURRENTLY` (default `true`), which does not block writes but cannot run in a transaction: it is sent alone with `run_sql`'s `no_transaction` flag, which needs Hasura v2.45.3 or later. `false` builds in a transaction and blocks writes while it runs. Changing it alone changes nothing remote."),
                 Attribute::string("definition").computed().describe("The index as PostgreSQL prints it (`pg_get_indexdef`)."),
             ],
@@ -245,7 +246,7 @@ impl Resource for IndexResource {
         validate_keys(config, diags);
     }
 
-    async fn modify_plan(&self, _ctx: &Ctx, plan: Plan<'_, Model>) {
+    async fn modify_plan(&self, ctx: &Ctx, plan: Plan<'_, Model>) {
         let planned = &mut *plan.planned;
         planned.id = match (
             &planned.source,
@@ -256,17 +257,33 @@ impl Resource for IndexResource {
             (Known(a), Known(b), Known(c), Known(d)) => Known(format_id(&[a, b, c, d])),
             _ => Unknown,
         };
-        // Changing only `concurrently` changes nothing remote: the definition stays.
-        if let Some(p) = plan.prior {
-            if planned.name == p.name && planned.definition.is_unknown() {
-                let mut same = planned.clone();
-                same.concurrently = p.concurrently.clone();
-                same.definition = p.definition.clone();
-                same.id = p.id.clone();
-                if same == *p {
-                    planned.definition = p.definition.clone();
-                }
-            }
+        let Some(p) = plan.prior else { return };
+        // What only a new index can change, apart from the SQL texts.
+        let mut rest = planned.clone();
+        rest.name = p.name.clone();
+        rest.concurrently = p.concurrently.clone();
+        rest.definition = p.definition.clone();
+        rest.id = p.id.clone();
+        rest.expressions = p.expressions.clone();
+        rest.predicate = p.predicate.clone();
+        let rest_same = rest == *p;
+        let texts_differ = planned.expressions != p.expressions || planned.predicate != p.predicate;
+        // Another spelling of the same expressions (PostgreSQL's rendering in
+        // the state after an import, the user's in the configuration) is the
+        // same index: recorded in place, nothing sent.
+        let equivalent = !texts_differ
+            || (rest_same
+                && match engine(ctx) {
+                    Ok(engine) => canonical::same_rendering(&engine, &ctx.cancel, planned, p)
+                        .await
+                        .unwrap_or(false),
+                    Err(_) => false,
+                });
+        if !equivalent {
+            plan.requires_replace.extend(["expressions", "where"]);
+        } else if rest_same && planned.name == p.name {
+            // Nothing remote changes: the definition stays.
+            planned.definition = p.definition.clone();
         }
     }
 
