@@ -36,7 +36,8 @@ resource "hasura_table" "books" {
 "#
 }
 
-/// Mutual foreign keys (books -> authors, authors -> books) and two indexes.
+/// Mutual foreign keys (books -> authors, authors -> books) and three indexes
+/// (two built concurrently, one in a transaction).
 fn config(on_delete: &str, index_name: &str, extra: &str) -> String {
     format!(
         r#"{}
@@ -63,6 +64,14 @@ resource "hasura_index" "books_author" {{
   table   = hasura_table.books.name
   name    = "{index_name}"
   columns = ["author_id"]
+}}
+
+resource "hasura_index" "books_title_id" {{
+  table        = hasura_table.books.name
+  name         = "books_title_id_idx"
+  columns      = ["title", "id"]
+  method       = "btree"
+  concurrently = false
 }}
 
 resource "hasura_index" "authors_email" {{
@@ -114,6 +123,7 @@ fn foreign_keys_and_indexes_lifecycle() {
         assert_eq!(fk_action(&env, "authors_best_book_fk"), "a");
         assert_eq!(index_state(&env, "books_author_idx"), "valid");
         assert_eq!(index_state(&env, "authors_email_lower"), "valid");
+        assert_eq!(index_state(&env, "books_title_id_idx"), "valid");
         let fk = wd.resource_values("hasura_foreign_key.book_author");
         assert_eq!(
             fk["name"], "books_author_id_fkey",

@@ -222,7 +222,7 @@ impl Resource for IndexResource {
                 Attribute::bool("unique").default(false).plan(RequiresReplace).describe("Whether the index is UNIQUE (btree only). Default `false`."),
                 Attribute::string("method").default("btree").validate(OneOf(METHODS)).plan(RequiresReplace).describe("Index access method: `btree` (default), `hash`, `gist`, `gin`, `spgist` or `brin`."),
                 Attribute::string("where").optional().describe("Predicate of a partial index, in SQL (e.g. `deleted_at IS NULL`); one expression, no `;` or comments. Compared like `expressions`: kept as written while the index is unchanged; a change replaces the index unless PostgreSQL renders it the same."),
-                Attribute::bool("concurrently").default(true).describe("Build with `CREATE INDEX CONCURRENTLY` (default `true`), which does not block writes but cannot run in a transaction: it is sent alone with `run_sql`'s `no_transaction` flag, which needs Hasura v2.45.3 or later. `false` builds in a transaction and blocks writes while it runs. Changing it alone changes nothing remote."),
+                Attribute::bool("concurrently").default(true).describe("Build with `CREATE INDEX CONCURRENTLY` (default `true`), which does not block writes but cannot run in a transaction: it is sent alone with `run_sql`'s `no_transaction` flag, which needs Hasura v2.45.3 or later. `false` builds in a transaction and blocks writes while it runs. Changing it alone changes nothing remote. How an index was built cannot be read back: after an import it is `true`."),
                 Attribute::string("definition").computed().describe("The index as PostgreSQL prints it (`pg_get_indexdef`)."),
             ],
         )
