@@ -159,6 +159,43 @@ fn foreign_keys_and_indexes_lifecycle() {
         assert_eq!(index_state(&env, "books_author_idx"), "none");
         assert_no_changes(&wd, "after the in-place update");
 
+        // Renaming a constraint, with an action change in the same apply:
+        // one DROP + ADD under the new name, in one transaction.
+        let renamed = config("set null", "books_author_ix", "")
+            .replace("authors_best_book_fk", "authors_best_book_fk2")
+            .replace(
+                "on_update          = \"cascade\"",
+                "on_update          = \"restrict\"",
+            );
+        wd.write("main.tf", &renamed);
+        let plan = assert_changes(
+            &wd,
+            "after renaming a constraint",
+            &["update in-place", "authors_best_book_fk2"],
+        );
+        assert!(!plan.stdout.contains("must be replaced"), "{}", plan.stdout);
+        wd.apply();
+        assert_eq!(fk_action(&env, "authors_best_book_fk"), "none");
+        assert_eq!(
+            cell(&env, "SELECT confupdtype::text FROM pg_constraint WHERE conname = 'authors_best_book_fk2'"),
+            "r"
+        );
+        assert_no_changes(&wd, "after the rename");
+        // And back, a rename alone (RENAME CONSTRAINT).
+        wd.write(
+            "main.tf",
+            &renamed.replace("authors_best_book_fk2", "authors_best_book_fk"),
+        );
+        wd.apply();
+        assert_eq!(fk_action(&env, "authors_best_book_fk2"), "none");
+        wd.write("main.tf", &config("set null", "books_author_ix", ""));
+        wd.apply();
+        assert_eq!(
+            cell(&env, "SELECT confupdtype::text FROM pg_constraint WHERE conname = 'authors_best_book_fk'"),
+            "c"
+        );
+        assert_no_changes(&wd, "after renaming back");
+
         // Out of band: an action changed, an index dropped, a constraint dropped.
         env.sql("ALTER TABLE books DROP CONSTRAINT books_author_id_fkey; ALTER TABLE books ADD CONSTRAINT books_author_id_fkey FOREIGN KEY (author_id) REFERENCES authors (id) ON DELETE RESTRICT");
         env.sql("DROP INDEX books_author_ix");
