@@ -34,8 +34,18 @@ fn imports(template_id: &str, redirect_id: &str) -> Vec<(String, String)> {
         ),
         ("hasura_env_var.jwt", "HASURA_GRAPHQL_JWT_SECRET"),
         ("hasura_env_vars.app", "APP_MODE,APP_REGION"),
+        ("hasura_cron_trigger.nightly", "nightly-report"),
+        (
+            "hasura_event_trigger.post_published",
+            "default.post_published",
+        ),
         ("clerk_jwt_template.hasura", template_id),
         ("clerk_redirect_url.web", redirect_id),
+        ("clerk_instance_settings.this", "instance"),
+        ("clerk_instance_restrictions.this", "instance"),
+        ("clerk_organization_settings.this", "instance"),
+        ("clerk_allowlist_identifier.alice", "alice@example.com"),
+        ("clerk_blocklist_identifier.spam", "*@spam.example"),
     ]
     .into_iter()
     .map(|(a, i)| (a.to_string(), i.to_string()))
@@ -64,6 +74,10 @@ fn every_resource_type_adopts_with_generated_config_and_plans_empty() {
             ("APP_MODE", "production"),
             ("APP_REGION", "eu"),
         ]);
+        // The engine reads env vars once the project has restarted.
+        std::thread::sleep(std::time::Duration::from_millis(800));
+        hasura.meta(json!({"type": "pg_create_event_trigger", "args": {"table": "posts", "name": "post_published", "update": {"columns": ["published"]}, "delete": {"columns": "*"}, "webhook": "https://hooks.example.com/published", "headers": [{"name": "X-Region", "value_from_env": "APP_REGION"}], "retry_conf": {"num_retries": 3, "interval_sec": 30}}}));
+        hasura.meta(json!({"type": "create_cron_trigger", "args": {"name": "nightly-report", "webhook": "https://jobs.example.com/report", "schedule": "0 2 * * *", "include_in_metadata": true, "payload": {"scope": "all"}, "headers": [{"name": "Authorization", "value_from_env": "APP_REGION"}], "retry_conf": {"num_retries": 2}, "comment": "nightly"}}));
         let (s, t) = clerk.api(
             Method::POST,
             "/jwt_templates",
@@ -76,6 +90,17 @@ fn every_resource_type_adopts_with_generated_config_and_plans_empty() {
             Some(json!({"url": "https://app.example.com/cb"})),
         );
         assert_eq!(s, 200, "{r}");
+        for (list, identifier) in [
+            ("allowlist", "alice@example.com"),
+            ("blocklist", "*@spam.example"),
+        ] {
+            let (s, i) = clerk.api(
+                Method::POST,
+                &format!("/{list}_identifiers"),
+                Some(json!({ "identifier": identifier })),
+            );
+            assert_eq!(s, 200, "{i}");
+        }
 
         let imports = imports(t["id"].as_str().unwrap(), r["id"].as_str().unwrap());
         // Every resource type of both providers is adopted here: a new type
@@ -139,9 +164,10 @@ fn every_resource_type_adopts_with_generated_config_and_plans_empty() {
         clerk.emu().control.reset_counters();
         let applied = wd.apply();
         assert!(
-            applied
-                .stdout
-                .contains("9 imported, 0 added, 0 changed, 0 destroyed"),
+            applied.stdout.contains(&format!(
+                "{} imported, 0 added, 0 changed, 0 destroyed",
+                imports.len()
+            )),
             "the apply only imports:\n{}\n--- generated.tf ---\n{filled}",
             applied.stdout
         );

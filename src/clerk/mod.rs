@@ -3,8 +3,13 @@
 mod claims;
 pub(crate) mod client;
 mod hasura_jwt_secret;
+mod identifiers;
+mod instance_data_source;
+mod instance_restrictions;
+mod instance_settings;
 mod jwks;
 mod jwt_template;
+mod organization_settings;
 pub(crate) mod provider;
 mod redirect_url;
 mod signing_key;

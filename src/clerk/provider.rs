@@ -12,10 +12,15 @@ use crate::framework::{
 use crate::http::check_endpoint;
 use crate::settings::{retry_attributes, retry_settings, setting};
 
-use super::client::ClerkClient;
+use super::client::{ClerkClient, IdentifierList};
 use super::hasura_jwt_secret::HasuraJwtSecretDataSource;
+use super::identifiers::IdentifierResource;
+use super::instance_data_source::InstanceDataSource;
+use super::instance_restrictions::InstanceRestrictionsResource;
+use super::instance_settings::InstanceSettingsResource;
 use super::jwks::{frontend_api_from_publishable_key, JwksDataSource};
 use super::jwt_template::JwtTemplateResource;
+use super::organization_settings::OrganizationSettingsResource;
 use super::redirect_url::RedirectUrlResource;
 use super::template_data_source::JwtTemplateDataSource;
 
@@ -104,7 +109,15 @@ impl Provider for ClerkProvider {
     }
 
     fn resources(&self) -> Vec<Arc<dyn DynResource>> {
-        vec![resource(JwtTemplateResource), resource(RedirectUrlResource)]
+        vec![
+            resource(JwtTemplateResource),
+            resource(RedirectUrlResource),
+            resource(InstanceSettingsResource),
+            resource(InstanceRestrictionsResource),
+            resource(OrganizationSettingsResource),
+            resource(IdentifierResource(IdentifierList::Allow)),
+            resource(IdentifierResource(IdentifierList::Block)),
+        ]
     }
 
     fn data_sources(&self) -> Vec<Arc<dyn DynDataSource>> {
@@ -112,6 +125,7 @@ impl Provider for ClerkProvider {
             data_source(JwtTemplateDataSource),
             data_source(JwksDataSource),
             data_source(HasuraJwtSecretDataSource),
+            data_source(InstanceDataSource),
         ]
     }
 }

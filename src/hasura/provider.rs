@@ -151,6 +151,8 @@ impl Provider for HasuraProvider {
             resource(EnvVarsResource),
             resource(ForeignKeyResource),
             resource(IndexResource),
+            resource(super::cron_trigger::CronTriggerResource),
+            resource(super::event_trigger::EventTriggerResource),
         ]
     }
 

@@ -4,9 +4,13 @@
 //! public `/.well-known/jwks.json` and is the tokens' issuer).
 
 mod errors;
+mod identifiers;
 mod ids;
+mod instance;
+mod instance_errors;
 mod jwks;
 mod paging;
+mod patch_fields;
 mod redirect_urls;
 mod routes;
 mod state;

@@ -8,14 +8,14 @@ use std::time::{Duration, SystemTime};
 use axum::http::{header, HeaderValue};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{delete, get, patch, post};
 use axum::{Json, Router};
 use emulator_common::Control;
 use serde_json::{json, Value};
 
 use crate::errors::{self, ApiError};
 use crate::state::{AppState, NewUser};
-use crate::{redirect_urls, templates, tokens};
+use crate::{identifiers, instance, redirect_urls, templates, tokens};
 
 /// The Backend API documents `GET /v1/jwks` as never rate limited.
 pub const JWKS_ROUTE: &str = "/v1/jwks";
@@ -42,7 +42,31 @@ pub fn router(state: AppState, control: Control) -> Router {
         )
         .route(JWKS_ROUTE, get(jwks))
         .route("/v1/domains", get(domains))
-        .route("/v1/instance", get(instance))
+        .route("/v1/instance", get(instance::get).patch(instance::update))
+        .route(
+            "/v1/instance/restrictions",
+            patch(instance::update_restrictions),
+        )
+        .route(
+            "/v1/instance/organization_settings",
+            get(instance::get_org_settings).patch(instance::update_org_settings),
+        )
+        .route(
+            "/v1/allowlist_identifiers",
+            get(identifiers::list_allow).post(identifiers::create_allow),
+        )
+        .route(
+            "/v1/allowlist_identifiers/{identifier_id}",
+            delete(identifiers::delete_allow),
+        )
+        .route(
+            "/v1/blocklist_identifiers",
+            get(identifiers::list_block).post(identifiers::create_block),
+        )
+        .route(
+            "/v1/blocklist_identifiers/{identifier_id}",
+            delete(identifiers::delete_block),
+        )
         .route(
             "/v1/sessions/{session_id}/tokens/{template_name}",
             post(tokens::create_from_template),
@@ -56,6 +80,7 @@ pub fn router(state: AppState, control: Control) -> Router {
     control.exempt_from_rate_limit(JWKS_ROUTE);
     let users = Router::new()
         .route("/__emulator/users", post(add_user))
+        .route("/__emulator/instance", get(instance::hidden))
         .with_state(state.clone());
     emulator_common::layer(api, control)
         .merge(users)
@@ -125,16 +150,6 @@ pub fn domain_json(state: &AppState) -> Value {
 
 async fn domains(State(state): State<AppState>) -> Json<Value> {
     Json(json!({ "data": [domain_json(&state)], "total_count": 1 }))
-}
-
-async fn instance(State(state): State<AppState>) -> Json<Value> {
-    Json(json!({
-        "object": "instance",
-        "id": state.0.instance_id,
-        "environment_type": "development",
-        "allowed_origins": null,
-        "workspace_id": null,
-    }))
 }
 
 /// Test-only: adds (or replaces) a user and returns its session.

@@ -1,5 +1,7 @@
 //! Clerk Backend API client: JWT templates, JWKS, domains.
 mod error;
+mod identifiers;
+mod instance;
 mod redirect_urls;
 mod wire;
 
@@ -17,6 +19,8 @@ use crate::http::{HttpClient, Idempotency, RetryPolicy};
 pub use error::ClerkError;
 #[cfg(test)]
 pub use error::IDENTIFIER_TAKEN;
+pub use identifiers::{Identifier, IdentifierList};
+pub use instance::{Instance, InstancePatch, OrgSettings, OrgSettingsPatch, Restrictions};
 pub use redirect_urls::RedirectUrl;
 pub use wire::{Domain, Jwk, Jwks, JwtTemplate, TemplateBody};
 use wire::{Listing, Paged};
