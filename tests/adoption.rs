@@ -28,6 +28,14 @@ fn imports(template_id: &str, redirect_id: &str) -> Vec<(String, String)> {
             "hasura_relationship.posts_order",
             "default.public.posts.order",
         ),
+        (
+            "hasura_foreign_key.posts_order",
+            "default.public.posts.posts_order_id_fkey",
+        ),
+        (
+            "hasura_index.posts_author",
+            "default.public.posts.posts_author_idx",
+        ),
         ("hasura_env_var.jwt", "HASURA_GRAPHQL_JWT_SECRET"),
         ("hasura_env_vars.app", "APP_MODE,APP_REGION"),
         ("hasura_cron_trigger.nightly", "nightly-report"),
@@ -64,7 +72,7 @@ fn every_resource_type_adopts_with_generated_config_and_plans_empty() {
         let clerk = support::clerk::Env::start(ClerkConfig::default());
 
         // What already runs, made by hand (dashboard, migrations, CLI).
-        hasura.sql("CREATE TABLE posts (id serial PRIMARY KEY, author_id text NOT NULL, title text DEFAULT 'untitled', published boolean NOT NULL DEFAULT false); COMMENT ON TABLE posts IS 'Blog posts'; CREATE TABLE orders (id int PRIMARY KEY, total numeric); INSERT INTO posts (author_id) VALUES ('user_alice');");
+        hasura.sql("CREATE TABLE orders (id int PRIMARY KEY, total numeric); CREATE TABLE posts (id serial PRIMARY KEY, author_id text NOT NULL, title text DEFAULT 'untitled', published boolean NOT NULL DEFAULT false, order_id int REFERENCES orders (id) ON DELETE SET NULL); COMMENT ON TABLE posts IS 'Blog posts'; CREATE INDEX posts_author_idx ON posts (author_id); INSERT INTO posts (author_id) VALUES ('user_alice');");
         for t in ["posts", "orders"] {
             hasura.meta(json!({"type": "pg_track_table", "args": {"source": "default", "table": {"schema": "public", "name": t}}}));
         }

@@ -23,6 +23,7 @@ fn seed(hasura: &support::hasura::Env, clerk: &support::clerk::Env) -> Vec<(Stri
          CREATE TABLE comments (id serial PRIMARY KEY, post_id int NOT NULL REFERENCES posts(id), author_id text NOT NULL, body text);
          CREATE SCHEMA shop;
          CREATE TABLE shop.orders (id int PRIMARY KEY, user_id text, total numeric);
+         CREATE INDEX posts_title_idx ON posts (lower(title));
          INSERT INTO users VALUES ('alice', 'Alice'); INSERT INTO posts (author_id, title) VALUES ('alice', 'hi');",
     );
     let table = |schema: &str, name: &str| json!({"schema": schema, "name": name});
@@ -199,6 +200,10 @@ fn adoption_command_takes_a_seeded_project_to_an_empty_plan() {
             "to = hasura_tracked_table.shop_orders\n  id = \"default.shop.orders\"",
             "to = hasura_permission.posts_anonymous_select\n  id = \"default.public.posts.anonymous.select\"",
             "to = hasura_permission.users_user_select\n",
+            // Foreign keys and indexes of tracked tables, from the catalog.
+            "to = hasura_foreign_key.comments_post_id_fkey\n  id = \"default.public.comments.comments_post_id_fkey\"",
+            "to = hasura_foreign_key.posts_author_id_fkey\n",
+            "to = hasura_index.posts_title_idx\n  id = \"default.public.posts.posts_title_idx\"",
             "to = hasura_permission.shop_orders_user_select\n",
             "to = clerk_jwt_template.hasura\n",
             "to = clerk_redirect_url.app_example_com_callback\n",
@@ -217,12 +222,14 @@ fn adoption_command_takes_a_seeded_project_to_an_empty_plan() {
                 "{id} in:\n{imports}"
             );
         }
-        // Listing reads only: the metadata export, the Cloud env read.
+        // Listing reads only: the metadata export, the Cloud env read, and
+        // read-only run_sql on the catalog (foreign keys, indexes).
         let counters = hasura.emu().control.counters();
         let ops: Vec<&String> = counters["ops"].as_object().unwrap().keys().collect();
         assert!(
-            ops.iter()
-                .all(|op| *op == "metadata:export_metadata" || op.starts_with("cloud:")),
+            ops.iter().all(|op| *op == "metadata:export_metadata"
+                || *op == "run_sql"
+                || op.starts_with("cloud:")),
             "the command did more than read: {counters}"
         );
         assert_eq!(

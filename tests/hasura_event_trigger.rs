@@ -14,20 +14,23 @@ use serde_json::{json, Value};
 use support::hasura::Env;
 use support::{assert_changes, assert_no_changes, for_each_terraform, required_providers};
 
-/// A local webhook recording every event body and its `X-Hook-Key` header.
+/// Every event body received, with its `X-Hook-Key` header.
+type Seen = Arc<Mutex<Vec<(Option<String>, Value)>>>;
+
+/// A local webhook recording what it receives.
 struct Hook {
     url: String,
-    seen: Arc<Mutex<Vec<(Option<String>, Value)>>>,
+    seen: Seen,
 }
 
 impl Hook {
     fn start(env: &Env) -> Hook {
-        let seen: Arc<Mutex<Vec<(Option<String>, Value)>>> = Arc::default();
+        let seen: Seen = Arc::default();
         let app = Router::new()
             .route(
                 "/events",
                 post(
-                    |State(seen): State<Arc<Mutex<Vec<(Option<String>, Value)>>>>,
+                    |State(seen): State<Seen>,
                      headers: axum::http::HeaderMap,
                      Json(body): Json<Value>| async move {
                         let key = headers

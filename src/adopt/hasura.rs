@@ -1,6 +1,8 @@
 //! What a Hasura project holds, read from one `export_metadata`: tracked
 //! tables, permissions and relationships become imports; everything else is listed by
 //! kind and name so that nothing is dropped silently.
+use std::collections::BTreeSet;
+
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 use tokio_util::sync::CancellationToken;
@@ -15,6 +17,8 @@ use super::hcl::Import;
 pub struct Found {
     pub imports: Vec<Import>,
     pub inexpressible: Vec<String>,
+    /// The tracked tables: (source, schema, name).
+    pub tables: Vec<(String, String, String)>,
 }
 
 /// The current metadata, as the export answers it (version 2).
@@ -172,6 +176,9 @@ fn table(found: &mut Found, source: &str, t: Table) {
     } else {
         stem.clone()
     };
+    found
+        .tables
+        .push((source.to_string(), schema.clone(), name.clone()));
     found.imports.push(Import {
         resource_type: "hasura_tracked_table",
         name: tracked_name,
@@ -244,6 +251,54 @@ fn table(found: &mut Found, source: &str, t: Table) {
             ),
         }
     }
+}
+
+/// The foreign keys and indexes of the tracked `tables`, read from each
+/// schema's catalog (read-only `run_sql`). Indexes that back a primary key
+/// or UNIQUE constraint belong to the table and are left out.
+pub async fn database_objects(
+    engine: &Engine,
+    cancel: &CancellationToken,
+    tables: &[(String, String, String)],
+) -> Result<Vec<Import>, HasuraError> {
+    let schemas: BTreeSet<(&str, &str)> = tables
+        .iter()
+        .map(|(src, sch, _)| (src.as_str(), sch.as_str()))
+        .collect();
+    let tracked = |src: &str, sch: &str, t: &str| {
+        tables
+            .iter()
+            .any(|(a, b, c)| a == src && b == sch && c == t)
+    };
+    let mut out = Vec::new();
+    for (source, schema) in schemas {
+        // Addresses read like the constraint's name for public in the
+        // default source, qualified otherwise (as tables are).
+        let prefix = match (source, schema) {
+            ("default", "public") => String::new(),
+            ("default", s) => format!("{s}_"),
+            (src, s) => format!("{src}_{s}_"),
+        };
+        for (name, fk) in engine.foreign_keys_in(cancel, source, schema).await? {
+            if tracked(source, schema, &fk.table) {
+                out.push(Import {
+                    resource_type: "hasura_foreign_key",
+                    name: format!("{prefix}{name}"),
+                    id: format!("{source}.{schema}.{}.{name}", fk.table),
+                });
+            }
+        }
+        for (name, idx) in engine.indexes_in(cancel, source, schema).await? {
+            if tracked(source, schema, &idx.table) {
+                out.push(Import {
+                    resource_type: "hasura_index",
+                    name: format!("{prefix}{name}"),
+                    id: format!("{source}.{schema}.{}.{name}", idx.table),
+                });
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// A top-level list whose entries a resource imports by their `name`.

@@ -82,6 +82,10 @@ pub async fn survey(s: &Settings) -> anyhow::Result<Survey> {
         out.imports.extend(found.imports);
         out.inexpressible.extend(found.inexpressible);
         out.read.push("Hasura metadata");
+        out.imports
+            .extend(hasura::database_objects(&engine, &cancel, &found.tables).await?);
+        out.read
+            .push("foreign keys and indexes of the tracked tables (PostgreSQL catalog, read-only)");
     }
     if let Some(token) = &s.cloud_access_token {
         let url = endpoint(

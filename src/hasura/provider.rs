@@ -16,6 +16,8 @@ use super::client::{Cloud, Engine, HasuraClient, Missing};
 use super::computed_field::ComputedFieldResource;
 use super::env_var::EnvVarResource;
 use super::env_vars::EnvVarsResource;
+use super::foreign_key::ForeignKeyResource;
+use super::index::IndexResource;
 use super::inherited_role::InheritedRoleResource;
 use super::permission::PermissionResource;
 use super::relationship::RelationshipResource;
@@ -151,6 +153,8 @@ impl Provider for HasuraProvider {
             resource(RelationshipResource),
             resource(EnvVarResource),
             resource(EnvVarsResource),
+            resource(ForeignKeyResource),
+            resource(IndexResource),
             resource(super::cron_trigger::CronTriggerResource),
             resource(super::event_trigger::EventTriggerResource),
             resource(InheritedRoleResource),

@@ -36,6 +36,8 @@ const SAMPLES: &[(&str, &str)] = &[
 /// the samples (a delete permission needs a `filter`).
 const EXTRA: &[(&str, &str)] = &[
     ("hasura_permission", "filter = jsonencode({})"),
+    // An index needs its keys: `columns` or `expressions`.
+    ("hasura_index", r#"columns = ["x"]"#),
     (
         "hasura_event_trigger",
         "insert = true\n  webhook = \"https://hooks.example.com/e\"",

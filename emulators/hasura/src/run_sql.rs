@@ -96,6 +96,7 @@ struct RunSql {
     cascade: bool,
     check_metadata_consistency: Option<bool>,
     read_only: bool,
+    no_transaction: bool,
 }
 
 fn parse_args(args: &Value) -> Result<RunSql, QErr> {
@@ -137,6 +138,7 @@ fn parse_args(args: &Value) -> Result<RunSql, QErr> {
         cascade: b("cascade")?.unwrap_or(false),
         check_metadata_consistency: b("check_metadata_consistency")?,
         read_only: b("read_only")?.unwrap_or(false),
+        no_transaction: b("no_transaction")?.unwrap_or(false),
     })
 }
 
@@ -174,6 +176,12 @@ async fn run_sql(st: &AppState, args: &Value) -> Result<Value, QErr> {
     let (mut client, task) = connect(&st.settings.database_url)
         .await
         .map_err(|e| QErr::unexpected(format!("{e:#}")))?;
+    if q.no_transaction && !q.read_only {
+        let result = run_outside_transaction(st, &mut client, &q, check).await;
+        drop(client);
+        task.abort();
+        return result;
+    }
     // Held across the SQL so a concurrent metadata write can't interleave with the diff.
     let _guard = if check {
         Some(st.metadata_lock.lock().await)
@@ -223,6 +231,47 @@ async fn run_sql(st: &AppState, args: &Value) -> Result<Value, QErr> {
     drop(client);
     task.abort();
     result
+}
+
+/// `no_transaction: true`: graphql-engine runs every `run_sql` in a
+/// transaction (`runRunSQL` in `server/src-lib/Hasura/Backends/Postgres/DDL/RunSQL.hs`
+/// goes through `runTx`/`runTxWithCtx` on both branches), so `CREATE INDEX
+/// CONCURRENTLY` fails there with SQLSTATE 25001 "cannot run inside a
+/// transaction block" (the answer quoted in hasura/graphql-engine#10707).
+/// v2.45.3's release notes add the optional `no_transaction` flag ("execute
+/// SQL statements outside transaction blocks, with support for splitting
+/// multiple statements"), which this mirrors: the SQL is sent without
+/// BEGIN/COMMIT, so each statement commits on its own. (A multi-statement
+/// string sent here runs as PostgreSQL's implicit transaction of one simple
+/// query instead of being split; the provider sends one statement.) The
+/// metadata pass, when asked for, runs afterwards in its own transaction,
+/// since the SQL cannot be rolled back with it.
+async fn run_outside_transaction(
+    st: &AppState,
+    client: &mut tokio_postgres::Client,
+    q: &RunSql,
+    check: bool,
+) -> Result<Value, QErr> {
+    let _guard = if check {
+        Some(st.metadata_lock.lock().await)
+    } else {
+        None
+    };
+    let messages = client
+        .simple_query(&q.sql)
+        .await
+        .map_err(|e| pg_error(&q.sql, &e))?;
+    if check {
+        let tx = client.transaction().await?;
+        let (md, rv) = load_metadata(&tx).await?;
+        let catalog = load_catalog(&tx).await?;
+        let (new_md, _dependents) = reconcile(&md, &catalog);
+        if new_md != md {
+            store_metadata(&tx, rv, &new_md).await?;
+        }
+        tx.commit().await?;
+    }
+    Ok(encode(messages))
 }
 
 /// Hasura's `RunSQLRes`: only the last statement's result; every cell a string, SQL NULL

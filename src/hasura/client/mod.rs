@@ -5,6 +5,7 @@
 pub mod batch;
 pub mod catalog;
 pub mod cloud;
+pub mod constraints;
 pub mod cron_triggers;
 mod error;
 pub mod event_triggers;
