@@ -2,9 +2,16 @@
 //! data sources that feed Hasura's JWT configuration.
 mod claims;
 pub(crate) mod client;
+mod create_settled;
+mod domain;
+mod domains_data_source;
 mod hasura_jwt_secret;
 mod jwks;
 mod jwt_template;
+mod organization;
+mod organization_permission;
+mod organization_role;
+mod organization_roles_data_source;
 pub(crate) mod provider;
 mod redirect_url;
 mod signing_key;

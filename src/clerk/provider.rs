@@ -13,6 +13,12 @@ use crate::http::check_endpoint;
 use crate::settings::{retry_attributes, retry_settings, setting};
 
 use super::client::ClerkClient;
+use super::domain::DomainResource;
+use super::domains_data_source::DomainsDataSource;
+use super::organization::OrganizationResource;
+use super::organization_permission::OrganizationPermissionResource;
+use super::organization_role::OrganizationRoleResource;
+use super::organization_roles_data_source::OrganizationRolesDataSource;
 use super::hasura_jwt_secret::HasuraJwtSecretDataSource;
 use super::jwks::{frontend_api_from_publishable_key, JwksDataSource};
 use super::jwt_template::JwtTemplateResource;
@@ -104,7 +110,14 @@ impl Provider for ClerkProvider {
     }
 
     fn resources(&self) -> Vec<Arc<dyn DynResource>> {
-        vec![resource(JwtTemplateResource), resource(RedirectUrlResource)]
+        vec![
+            resource(JwtTemplateResource),
+            resource(RedirectUrlResource),
+            resource(OrganizationPermissionResource),
+            resource(OrganizationRoleResource),
+            resource(OrganizationResource),
+            resource(DomainResource),
+        ]
     }
 
     fn data_sources(&self) -> Vec<Arc<dyn DynDataSource>> {
@@ -112,6 +125,8 @@ impl Provider for ClerkProvider {
             data_source(JwtTemplateDataSource),
             data_source(JwksDataSource),
             data_source(HasuraJwtSecretDataSource),
+            data_source(OrganizationRolesDataSource),
+            data_source(DomainsDataSource),
         ]
     }
 }

@@ -3,11 +3,18 @@
 //! tests. The emulator is also the instance's Frontend API (it serves the
 //! public `/.well-known/jwks.json` and is the tokens' issuer).
 
+mod domains;
 mod errors;
+mod fields;
 mod ids;
 mod jwks;
+mod org_errors;
+mod org_store;
+mod organizations;
 mod paging;
+mod permissions;
 mod redirect_urls;
+mod roles;
 mod routes;
 mod state;
 mod templates;
@@ -145,6 +152,25 @@ impl ClerkEmulator {
     /// `unsupported_subscription_plan_features`.
     pub fn set_custom_signing_key_needs_upgrade(&self, gated: bool) {
         self.state.store().custom_signing_key_needs_upgrade = gated;
+    }
+
+    /// Makes the instance a production one for the domain operations: only
+    /// there may a domain have a `proxy_url` (AddDomain, UpdateDomain).
+    pub fn set_production_domains(&self, production: bool) {
+        self.state.store().orgs.production = production;
+    }
+
+    /// Every permission set `role_key` had, in order of change (create,
+    /// assign, remove, update with `permissions`).
+    pub fn role_permission_history(&self, role_key: &str) -> Vec<Vec<String>> {
+        self.state
+            .store()
+            .orgs
+            .role_history
+            .iter()
+            .filter(|c| c.role_key == role_key)
+            .map(|c| c.permission_keys.clone())
+            .collect()
     }
 
     /// Sends `Retry-After` as an HTTP date (IMF-fixdate) instead of seconds.

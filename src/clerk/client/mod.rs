@@ -1,5 +1,7 @@
 //! Clerk Backend API client: JWT templates, JWKS, domains.
+mod domains;
 mod error;
+mod organizations;
 mod redirect_urls;
 mod wire;
 
@@ -17,6 +19,10 @@ use crate::http::{HttpClient, Idempotency, RetryPolicy};
 pub use error::ClerkError;
 #[cfg(test)]
 pub use error::IDENTIFIER_TAKEN;
+pub use domains::{CnameTarget, DomainObject};
+pub use organizations::{
+    Organization, OrganizationBody, Permission, PermissionBody, Role, RoleCreate, RoleUpdate,
+};
 pub use redirect_urls::RedirectUrl;
 pub use wire::{Domain, Jwk, Jwks, JwtTemplate, TemplateBody};
 use wire::{Listing, Paged};
