@@ -63,7 +63,6 @@ impl Model {
             slug: self.slug.known().cloned(),
             created_by: self.created_by.known().cloned(),
             max_allowed_memberships: self.max_allowed_memberships.known().copied(),
-            admin_delete_enabled: None,
             public_metadata: object("public_metadata", &self.public_metadata)?,
             private_metadata: object("private_metadata", &self.private_metadata)?,
         })

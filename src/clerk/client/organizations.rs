@@ -25,7 +25,6 @@ pub struct Permission {
     #[serde(rename = "type", default)]
     pub kind: Option<String>,
     pub created_at: i64,
-    pub updated_at: i64,
 }
 
 /// Create and update share the body: every member is sent, so an update
@@ -50,7 +49,6 @@ pub struct Role {
     #[serde(default)]
     pub permissions: Vec<Permission>,
     pub created_at: i64,
-    pub updated_at: i64,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -80,15 +78,12 @@ pub struct Organization {
     #[serde(default)]
     pub max_allowed_memberships: i64,
     #[serde(default)]
-    pub admin_delete_enabled: bool,
-    #[serde(default)]
     pub public_metadata: Option<serde_json::Value>,
     #[serde(default)]
     pub private_metadata: Option<serde_json::Value>,
     #[serde(default)]
     pub created_by: Option<String>,
     pub created_at: i64,
-    pub updated_at: i64,
 }
 
 /// CreateOrganization / UpdateOrganization. Absent members are left to
@@ -104,8 +99,6 @@ pub struct OrganizationBody {
     pub created_by: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_allowed_memberships: Option<i64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub admin_delete_enabled: Option<bool>,
     pub public_metadata: serde_json::Value,
     pub private_metadata: serde_json::Value,
 }
