@@ -4,11 +4,11 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
 use crate::framework::{
-    Attribute, Ctx, DataSource, Diagnostics, IntoDiags, Known, Nesting, Schema, Value,
+    Attribute, Ctx, DataSource, Diagnostics, IntoDiags, Known, Nesting, Schema, Type, Value,
 };
 
 use super::client::ClerkClient;
-use super::domain::{cname_attribute, targets, Target};
+use super::domain::{targets, Target};
 
 pub struct DomainsDataSource;
 
@@ -53,7 +53,18 @@ impl DataSource for DomainsDataSource {
                         Attribute::string("accounts_portal_url").computed().describe("Account Portal URL; null for satellites."),
                         Attribute::string("proxy_url").computed().describe("Proxy URL, when the domain is served through one."),
                         Attribute::string("development_origin").computed().describe("Development origin, for development instances."),
-                        cname_attribute().describe("DNS records the domain needs."),
+                        // A plain object type, not a nested attribute: Terraform
+                        // 1.0.3 cannot decode nested attributes inside nested ones.
+                        Attribute::typed(
+                            "cname_targets",
+                            Type::list(Type::object([
+                                ("host", Type::String),
+                                ("value", Type::String),
+                                ("required", Type::Bool),
+                            ])),
+                        )
+                        .computed()
+                        .describe("DNS records the domain needs: `host`, `value` (what it points to) and `required`."),
                     ],
                 )
                 .computed()
