@@ -73,9 +73,18 @@ fn every_resource_type_adopts_with_generated_config_and_plans_empty() {
         // Organizations, their roles and permissions, satellite domains
         // (imported by natural key).
         for (path, body) in [
-            ("/organization_permissions", json!({"key": "org:posts:edit", "name": "Edit posts"})),
-            ("/organizations", json!({"name": "Acme", "slug": "acme", "created_by": "user_alice", "private_metadata": {"crm": 1}})),
-            ("/domains", json!({"name": "docs.example.com", "is_satellite": true})),
+            (
+                "/organization_permissions",
+                json!({"key": "org:posts:edit", "name": "Edit posts"}),
+            ),
+            (
+                "/organizations",
+                json!({"name": "Acme", "slug": "acme", "created_by": "user_alice", "private_metadata": {"crm": 1}}),
+            ),
+            (
+                "/domains",
+                json!({"name": "docs.example.com", "is_satellite": true}),
+            ),
         ] {
             let (s, b) = clerk.api(Method::POST, path, Some(body));
             assert_eq!(s, 200, "{b}");

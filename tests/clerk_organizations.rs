@@ -167,12 +167,18 @@ fn lifecycle_update_drift_import_destroy() {
         let remote = get(&env, &format!("/organizations/{org_id}"));
         assert_eq!(remote["slug"], "acme");
         assert_eq!(remote["members_count"], 1, "created_by is a member");
-        assert_eq!(remote["public_metadata"], json!({"tier": "gold", "seats": 5}));
+        assert_eq!(
+            remote["public_metadata"],
+            json!({"tier": "gold", "seats": 5})
+        );
         assert_eq!(remote["private_metadata"], json!({"crm_id": "c-42"}));
         let dom = wd.resource_values("clerk_domain.satellite");
         assert_eq!(dom["is_satellite"], true);
         assert_eq!(dom["frontend_api_url"], "https://clerk.sat.example.com");
-        assert_eq!(dom["cname_targets"][0]["host"], "clerk.sat.example.com", "{dom}");
+        assert_eq!(
+            dom["cname_targets"][0]["host"], "clerk.sat.example.com",
+            "{dom}"
+        );
         assert_eq!(
             wd.output("role_keys"),
             json!(["org:admin", "org:editor", "org:member"])
@@ -188,7 +194,10 @@ fn lifecycle_update_drift_import_destroy() {
         let plan = assert_changes(&wd, "after the update", &["update in-place"]);
         let text = plan.combined();
         assert!(!text.contains("must be replaced"), "{text}");
-        assert!(text.contains("0 to add, 4 to change, 0 to destroy"), "{text}");
+        assert!(
+            text.contains("0 to add, 4 to change, 0 to destroy"),
+            "{text}"
+        );
         wd.apply();
         assert_eq!(id_of(&wd, "clerk_organization_role.editor"), role_id);
         assert_eq!(
@@ -206,7 +215,10 @@ fn lifecycle_update_drift_import_destroy() {
         assert!(history.iter().all(|set| !set.is_empty()), "{history:?}");
         let remote = get(&env, &format!("/organizations/{org_id}"));
         assert_eq!(remote["name"], "Acme Corporation");
-        assert_eq!(remote["public_metadata"], json!({"tier": "gold", "seats": 10}));
+        assert_eq!(
+            remote["public_metadata"],
+            json!({"tier": "gold", "seats": 10})
+        );
         let dom = wd.resource_values("clerk_domain.satellite");
         assert_eq!(dom["proxy_url"], "https://sat2.example.com/__clerk");
         assert_eq!(dom["id"], json!(id_of(&wd, "clerk_domain.satellite")));
@@ -272,7 +284,8 @@ fn lifecycle_update_drift_import_destroy() {
             let wd2 = env.workdir(tf);
             wd2.write("main.tf", &resources_only(&SECOND));
             for (addr, id) in ids {
-                wd2.import(addr, id).assert_success(&format!("import {addr} {id}"));
+                wd2.import(addr, id)
+                    .assert_success(&format!("import {addr} {id}"));
             }
             assert_no_changes(&wd2, &format!("after importing by {:?}", ids[0].1));
         }
@@ -280,9 +293,15 @@ fn lifecycle_update_drift_import_destroy() {
         wd3.write("main.tf", &resources_only(&SECOND));
         wd3.import("clerk_organization_role.editor", "org:nope")
             .assert_failure_contains("not found");
-        wd3.import("clerk_organization_permission.edit", "org:sys_memberships:read")
-            .assert_failure_contains("System permission");
-        let primary = get(&env, "/domains")["data"][0]["id"].as_str().unwrap().to_string();
+        wd3.import(
+            "clerk_organization_permission.edit",
+            "org:sys_memberships:read",
+        )
+        .assert_failure_contains("System permission");
+        let primary = get(&env, "/domains")["data"][0]["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
         wd3.import("clerk_domain.satellite", &primary)
             .assert_failure_contains("Primary domain");
 
@@ -291,7 +310,11 @@ fn lifecycle_update_drift_import_destroy() {
         assert_eq!(roles["total_count"], 2, "only the defaults remain: {roles}");
         let perms = get(&env, "/organization_permissions?limit=500");
         assert!(
-            perms["data"].as_array().unwrap().iter().all(|p| p["type"] == "system"),
+            perms["data"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|p| p["type"] == "system"),
             "{perms}"
         );
         assert_eq!(get(&env, "/organizations")["total_count"], 0);

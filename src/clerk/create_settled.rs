@@ -26,7 +26,8 @@ where
     SF: Future<Output = Result<T, ClerkError>>,
     FF: Future<Output = Result<Option<T>, ClerkError>>,
 {
-    let resending = format!("creating {what} failed ambiguously and did not land; sending it again");
+    let resending =
+        format!("creating {what} failed ambiguously and did not land; sending it again");
     let landed = format!("creating {what} failed ambiguously but it exists; adopting it");
     let how = Settle {
         resending: &resending,

@@ -32,7 +32,12 @@ impl From<CnameTarget> for Target {
 }
 
 pub fn targets(t: Option<Vec<CnameTarget>>) -> Value<Vec<Target>> {
-    Known(t.unwrap_or_default().into_iter().map(Target::from).collect())
+    Known(
+        t.unwrap_or_default()
+            .into_iter()
+            .map(Target::from)
+            .collect(),
+    )
 }
 
 pub fn cname_attribute() -> Attribute {
@@ -40,9 +45,15 @@ pub fn cname_attribute() -> Attribute {
         "cname_targets",
         Nesting::List,
         vec![
-            Attribute::string("host").computed().describe("DNS name of the CNAME record."),
-            Attribute::string("value").computed().describe("What the record must point to."),
-            Attribute::bool("required").computed().describe("Whether the record is needed for the domain to be deployed."),
+            Attribute::string("host")
+                .computed()
+                .describe("DNS name of the CNAME record."),
+            Attribute::string("value")
+                .computed()
+                .describe("What the record must point to."),
+            Attribute::bool("required")
+                .computed()
+                .describe("Whether the record is needed for the domain to be deployed."),
         ],
     )
     .computed()
@@ -100,8 +111,9 @@ pub fn check_domain_name(name: &str) -> Result<(), Invalid> {
 
 /// "The full URL of the proxy": an https URL with a host.
 pub fn check_proxy_url(u: &str) -> Result<(), Invalid> {
-    let parsed = url::Url::parse(u)
-        .map_err(|e| format!("must be a full URL such as `https://app.example.com/__clerk` ({e})"))?;
+    let parsed = url::Url::parse(u).map_err(|e| {
+        format!("must be a full URL such as `https://app.example.com/__clerk` ({e})")
+    })?;
     if parsed.scheme() != "https" || parsed.host_str().is_none_or(str::is_empty) {
         return Err("must be an `https://` URL such as `https://app.example.com/__clerk`".into());
     }
@@ -123,7 +135,11 @@ fn failed(e: ClerkError, summary: &str) -> Diagnostics {
     e.into_diags(summary)
 }
 
-async fn by_name(client: &ClerkClient, ctx: &Ctx, name: &str) -> Result<Option<DomainObject>, ClerkError> {
+async fn by_name(
+    client: &ClerkClient,
+    ctx: &Ctx,
+    name: &str,
+) -> Result<Option<DomainObject>, ClerkError> {
     Ok(client
         .list_domains(&ctx.cancel)
         .await?
@@ -235,7 +251,11 @@ mod tests {
 
     #[test]
     fn names_and_proxies() {
-        for ok in ["satellite.example.com", "localhost:3001", "a-b.example.co.uk"] {
+        for ok in [
+            "satellite.example.com",
+            "localhost:3001",
+            "a-b.example.co.uk",
+        ] {
             assert!(check_domain_name(ok).is_ok(), "{ok}");
         }
         for bad in [

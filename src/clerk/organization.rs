@@ -78,7 +78,9 @@ fn check_name(name: &str) -> Result<(), Invalid> {
         return Err("must be at most 256 characters long".into());
     }
     if name.contains("://") || (name.contains('<') && name.contains('>')) {
-        return Err("may not contain URLs or HTML (Clerk refuses them in organization names)".into());
+        return Err(
+            "may not contain URLs or HTML (Clerk refuses them in organization names)".into(),
+        );
     }
     Ok(())
 }
@@ -90,7 +92,9 @@ fn check_slug(slug: &str) -> Result<(), Invalid> {
             .chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
     {
-        return Err("may contain only lowercase letters, digits and dashes (e.g. `acme-inc`)".into());
+        return Err(
+            "may contain only lowercase letters, digits and dashes (e.g. `acme-inc`)".into(),
+        );
     }
     Ok(())
 }

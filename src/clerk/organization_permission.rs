@@ -7,8 +7,8 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
 use crate::framework::{
-    ApplyError, Attribute, Ctx, Diagnostics, IntoDiags, Invalid, Plan, Resource, Schema,
-    StrCheck, StringLen, UseStateForUnknown, Value,
+    ApplyError, Attribute, Ctx, Diagnostics, IntoDiags, Invalid, Plan, Resource, Schema, StrCheck,
+    StringLen, UseStateForUnknown, Value,
 };
 
 use super::client::{ClerkClient, Permission, PermissionBody};
@@ -61,7 +61,9 @@ pub fn check_permission_key(key: &str) -> Result<(), Invalid> {
         return Err("must look like `org:<feature>:<action>` (e.g. `org:posts:edit`), both parts lowercase letters, digits or underscores".into());
     }
     if key.starts_with("org:sys_") {
-        return Err("starts with `org:sys_`, which Clerk reserves for its system permissions".into());
+        return Err(
+            "starts with `org:sys_`, which Clerk reserves for its system permissions".into(),
+        );
     }
     Ok(())
 }

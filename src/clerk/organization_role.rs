@@ -110,7 +110,11 @@ fn unknown_permissions(missing: &[String]) -> Diagnostics {
     )
 }
 
-async fn role_by_key(client: &ClerkClient, ctx: &Ctx, key: &str) -> Result<Option<Role>, ClerkError> {
+async fn role_by_key(
+    client: &ClerkClient,
+    ctx: &Ctx,
+    key: &str,
+) -> Result<Option<Role>, ClerkError> {
     Ok(client
         .list_roles(&ctx.cancel)
         .await?
@@ -172,8 +176,14 @@ impl Resource for OrganizationRoleResource {
             return;
         };
         if let Err(missing) = resolve(&all, &keys) {
-            let planned = planned_keys().lock().unwrap_or_else(|e| e.into_inner()).clone();
-            let missing: Vec<String> = missing.into_iter().filter(|k| !planned.contains(k)).collect();
+            let planned = planned_keys()
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .clone();
+            let missing: Vec<String> = missing
+                .into_iter()
+                .filter(|k| !planned.contains(k))
+                .collect();
             if !missing.is_empty() {
                 plan.diags.extend(unknown_permissions(&missing));
             }
@@ -201,7 +211,10 @@ impl Resource for OrganizationRoleResource {
             || role_by_key(&client, ctx, &body.key),
             |r: &Role| {
                 r.name == body.name
-                    && r.permissions.iter().map(|p| &p.key).collect::<BTreeSet<_>>()
+                    && r.permissions
+                        .iter()
+                        .map(|p| &p.key)
+                        .collect::<BTreeSet<_>>()
                         == keys.iter().collect()
             },
         )
@@ -227,7 +240,12 @@ impl Resource for OrganizationRoleResource {
             Ok(r) => Ok(r.into()),
             Err(diags) => {
                 // Part of the change may have landed: record what is there.
-                let state = client.role(&ctx.cancel, &id).await.ok().flatten().map(Model::from);
+                let state = client
+                    .role(&ctx.cancel, &id)
+                    .await
+                    .ok()
+                    .flatten()
+                    .map(Model::from);
                 Err(ApplyError { state, diags })
             }
         }
@@ -276,7 +294,10 @@ async fn update_role(
             key: m.key.str_or("").to_string(),
             description: m.description.str_or("").to_string(),
         };
-        client.update_role(&ctx.cancel, id, &body).await.map_err(failed)?;
+        client
+            .update_role(&ctx.cancel, id, &body)
+            .await
+            .map_err(failed)?;
     }
     let want = known_keys(&m.permissions).unwrap_or_default();
     let all = client.list_permissions(&ctx.cancel).await.map_err(failed)?;
@@ -291,17 +312,27 @@ async fn update_role(
     })?;
     let have: BTreeSet<&str> = current.permissions.iter().map(|p| p.id.as_str()).collect();
     for pid in want_ids.iter().filter(|p| !have.contains(p.as_str())) {
-        client.assign_permission(&ctx.cancel, id, pid).await.map_err(failed)?;
+        client
+            .assign_permission(&ctx.cancel, id, pid)
+            .await
+            .map_err(failed)?;
     }
     for pid in have.iter().filter(|p| !want_ids.iter().any(|w| w == *p)) {
-        client.remove_permission(&ctx.cancel, id, pid).await.map_err(failed)?;
+        client
+            .remove_permission(&ctx.cancel, id, pid)
+            .await
+            .map_err(failed)?;
     }
-    client.role(&ctx.cancel, id).await.map_err(failed)?.ok_or_else(|| {
-        Diagnostics::error(
-            "Organization role not found",
-            format!("The organization role {id} disappeared during the update."),
-        )
-    })
+    client
+        .role(&ctx.cancel, id)
+        .await
+        .map_err(failed)?
+        .ok_or_else(|| {
+            Diagnostics::error(
+                "Organization role not found",
+                format!("The organization role {id} disappeared during the update."),
+            )
+        })
 }
 
 #[cfg(test)]
@@ -312,7 +343,15 @@ mod tests {
     fn role_keys() {
         assert!(check_role_key("org:editor").is_ok());
         assert!(check_role_key("org:billing_2").is_ok());
-        for bad in ["editor", "org:", "org:Editor", "org:a:b", "org:a-b", "Org:x", ""] {
+        for bad in [
+            "editor",
+            "org:",
+            "org:Editor",
+            "org:a:b",
+            "org:a-b",
+            "Org:x",
+            "",
+        ] {
             assert!(check_role_key(bad).is_err(), "{bad}");
         }
         assert!(check_granted_key("org:sys_memberships:read"));

@@ -15,13 +15,13 @@ use crate::settings::{retry_attributes, retry_settings, setting};
 use super::client::ClerkClient;
 use super::domain::DomainResource;
 use super::domains_data_source::DomainsDataSource;
+use super::hasura_jwt_secret::HasuraJwtSecretDataSource;
+use super::jwks::{frontend_api_from_publishable_key, JwksDataSource};
+use super::jwt_template::JwtTemplateResource;
 use super::organization::OrganizationResource;
 use super::organization_permission::OrganizationPermissionResource;
 use super::organization_role::OrganizationRoleResource;
 use super::organization_roles_data_source::OrganizationRolesDataSource;
-use super::hasura_jwt_secret::HasuraJwtSecretDataSource;
-use super::jwks::{frontend_api_from_publishable_key, JwksDataSource};
-use super::jwt_template::JwtTemplateResource;
 use super::redirect_url::RedirectUrlResource;
 use super::template_data_source::JwtTemplateDataSource;
 

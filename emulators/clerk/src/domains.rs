@@ -18,7 +18,14 @@ use crate::state::{AppState, Store};
 /// answers `Domains` (`{data, total_count}`).
 pub async fn list(State(state): State<AppState>) -> Json<Value> {
     let mut data = vec![domain_json(&state)];
-    data.extend(state.store().orgs.domains.iter().map(SatelliteDomain::to_json));
+    data.extend(
+        state
+            .store()
+            .orgs
+            .domains
+            .iter()
+            .map(SatelliteDomain::to_json),
+    );
     let n = data.len();
     Json(json!({ "data": data, "total_count": n }))
 }
@@ -195,5 +202,7 @@ pub async fn delete(
         return Err(org_errors::domain_not_found(&id));
     };
     store.orgs.domains.remove(i);
-    Ok(Json(json!({ "object": "domain", "id": id, "deleted": true })))
+    Ok(Json(
+        json!({ "object": "domain", "id": id, "deleted": true }),
+    ))
 }

@@ -82,8 +82,7 @@ pub fn system_permission_not_modifiable() -> ApiError {
         StatusCode::FORBIDDEN,
         "organization_system_permission_not_modifiable",
         "organization system permission cannot be modified",
-        "This organization permission cannot be modified because it is a system permission."
-            .into(),
+        "This organization permission cannot be modified because it is a system permission.".into(),
     )
 }
 

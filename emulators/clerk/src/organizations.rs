@@ -119,7 +119,10 @@ pub async fn list(
         .organizations
         .iter()
         .rev()
-        .filter(|o| q.as_deref().is_none_or(|q| fields::matches(q, &o.id, &[&o.name, &o.slug])))
+        .filter(|o| {
+            q.as_deref()
+                .is_none_or(|q| fields::matches(q, &o.id, &[&o.name, &o.slug]))
+        })
         .map(|o| store.orgs.org_json(o))
         .collect();
     Ok(fields::paged(&page, items))
@@ -307,7 +310,9 @@ pub async fn add_member(
     let i = find(&store.orgs, &id)?;
     let org_id = store.orgs.organizations[i].id.clone();
     if !store.users.contains_key(&user_id) {
-        return Err(ApiError::form(vec![org_errors::missing_resource("user_id")]));
+        return Err(ApiError::form(vec![org_errors::missing_resource(
+            "user_id",
+        )]));
     }
     if !store.orgs.roles.iter().any(|r| r.key == role) {
         return Err(org_errors::role_not_found("role"));

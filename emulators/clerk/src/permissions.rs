@@ -75,7 +75,10 @@ pub async fn list(
         .orgs
         .permissions
         .iter()
-        .filter(|p| q.as_deref().is_none_or(|q| fields::matches(q, &p.id, &[&p.name, &p.key])))
+        .filter(|p| {
+            q.as_deref()
+                .is_none_or(|q| fields::matches(q, &p.id, &[&p.name, &p.key]))
+        })
         .map(Permission::to_json)
         .collect();
     Ok(fields::paged(&page, items))

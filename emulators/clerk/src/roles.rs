@@ -80,7 +80,10 @@ pub async fn list(
         .roles
         .iter()
         .rev()
-        .filter(|r| q.as_deref().is_none_or(|q| fields::matches(q, &r.id, &[&r.name, &r.key])))
+        .filter(|r| {
+            q.as_deref()
+                .is_none_or(|q| fields::matches(q, &r.id, &[&r.name, &r.key]))
+        })
         .map(|r| store.orgs.role_json(r))
         .collect();
     Ok(fields::paged(&page, items))
@@ -187,7 +190,12 @@ pub async fn update(
         if store.orgs.domains_default_role == old_key {
             store.orgs.domains_default_role = k.clone();
         }
-        for m in store.orgs.memberships.iter_mut().filter(|m| m.role == old_key) {
+        for m in store
+            .orgs
+            .memberships
+            .iter_mut()
+            .filter(|m| m.role == old_key)
+        {
             m.role = k.clone();
         }
     }

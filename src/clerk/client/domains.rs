@@ -91,8 +91,14 @@ impl ClerkClient {
             proxy_url,
         };
         let body = serde_json::to_value(body).expect("body serialises");
-        self.call(cancel, Method::POST, DOMAINS, Some(&body), Idempotency::Unsafe)
-            .await
+        self.call(
+            cancel,
+            Method::POST,
+            DOMAINS,
+            Some(&body),
+            Idempotency::Unsafe,
+        )
+        .await
     }
 
     /// `name: None` leaves the name; `proxy_url: None` leaves the proxy,
@@ -106,11 +112,21 @@ impl ClerkClient {
     ) -> Result<DomainObject, ClerkError> {
         let body = serde_json::to_value(UpdateBody { name, proxy_url }).expect("body serialises");
         let path = object_path(DOMAINS, id);
-        self.call(cancel, Method::PATCH, &path, Some(&body), Idempotency::Idempotent)
-            .await
+        self.call(
+            cancel,
+            Method::PATCH,
+            &path,
+            Some(&body),
+            Idempotency::Idempotent,
+        )
+        .await
     }
 
-    pub async fn delete_domain(&self, cancel: &CancellationToken, id: &str) -> Result<(), ClerkError> {
+    pub async fn delete_domain(
+        &self,
+        cancel: &CancellationToken,
+        id: &str,
+    ) -> Result<(), ClerkError> {
         let path = object_path(DOMAINS, id);
         already_gone_is_done(
             self.call::<IgnoredAny>(cancel, Method::DELETE, &path, None, Idempotency::Idempotent)

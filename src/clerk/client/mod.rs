@@ -16,10 +16,10 @@ use tokio_util::sync::CancellationToken;
 
 use crate::http::{HttpClient, Idempotency, RetryPolicy};
 
+pub use domains::{CnameTarget, DomainObject};
 pub use error::ClerkError;
 #[cfg(test)]
 pub use error::IDENTIFIER_TAKEN;
-pub use domains::{CnameTarget, DomainObject};
 pub use organizations::{
     Organization, OrganizationBody, Permission, PermissionBody, Role, RoleCreate, RoleUpdate,
 };

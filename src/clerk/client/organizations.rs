@@ -119,7 +119,11 @@ impl ClerkClient {
         self.call(cancel, method, path, body.as_ref(), idem).await
     }
 
-    async fn delete_object(&self, cancel: &CancellationToken, path: &str) -> Result<(), ClerkError> {
+    async fn delete_object(
+        &self,
+        cancel: &CancellationToken,
+        path: &str,
+    ) -> Result<(), ClerkError> {
         let idem = Idempotency::Idempotent;
         already_gone_is_done(
             self.send::<IgnoredAny>(cancel, Method::DELETE, path, None, idem)
@@ -142,7 +146,8 @@ impl ClerkClient {
         cancel: &CancellationToken,
         id: &str,
     ) -> Result<Option<Permission>, ClerkError> {
-        self.get_optional(cancel, &object_path(PERMISSIONS, id)).await
+        self.get_optional(cancel, &object_path(PERMISSIONS, id))
+            .await
     }
 
     pub async fn create_permission(
@@ -213,7 +218,11 @@ impl ClerkClient {
             .await
     }
 
-    pub async fn delete_role(&self, cancel: &CancellationToken, id: &str) -> Result<(), ClerkError> {
+    pub async fn delete_role(
+        &self,
+        cancel: &CancellationToken,
+        id: &str,
+    ) -> Result<(), ClerkError> {
         self.delete_object(cancel, &object_path(ROLES, id)).await
     }
 
