@@ -15,6 +15,9 @@ const SAMPLES: &[(&str, &str)] = &[
         "clerk_hasura_jwt_secret.signing_key",
         r#""0123456789abcdef0123456789abcdef""#,
     ),
+    ("clerk_organization_permission.key", r#""org:posts:edit""#),
+    ("clerk_organization_role.key", r#""org:editor""#),
+    ("clerk_domain.name", r#""satellite.example.com""#),
 ];
 
 /// Optional attributes a block needs to pass its cross-attribute checks with
