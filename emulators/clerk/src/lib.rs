@@ -9,6 +9,7 @@ mod fields;
 mod ids;
 mod jwks;
 mod org_errors;
+mod org_sessions;
 mod org_store;
 mod organizations;
 mod paging;
@@ -171,6 +172,35 @@ impl ClerkEmulator {
             .filter(|c| c.role_key == role_key)
             .map(|c| c.permission_keys.clone())
             .collect()
+    }
+
+    /// Makes `organization_id` (an id or slug; the session's user must be a
+    /// member) the session's active organization, as the frontend's
+    /// `setActive` does; tokens minted for the session then carry it.
+    pub fn set_active_organization(&self, session_id: &str, organization_id: &str) -> bool {
+        let mut store = self.state.store();
+        let Some(user) = store.sessions.get(session_id).cloned() else {
+            return false;
+        };
+        let Some(org) = store
+            .orgs
+            .organizations
+            .iter()
+            .find(|o| o.id == organization_id || o.slug == organization_id)
+            .map(|o| o.id.clone())
+        else {
+            return false;
+        };
+        if !store
+            .orgs
+            .memberships
+            .iter()
+            .any(|m| m.organization_id == org && m.user_id == user)
+        {
+            return false;
+        }
+        store.orgs.active.insert(session_id.to_string(), org);
+        true
     }
 
     /// Sends `Retry-After` as an HTTP date (IMF-fixdate) instead of seconds.

@@ -66,6 +66,16 @@ pub fn organization_not_found() -> ApiError {
     )
 }
 
+/// organizations.go `NotAMemberInOrganization`.
+pub fn not_a_member() -> ApiError {
+    one(
+        StatusCode::FORBIDDEN,
+        "not_a_member_in_organization",
+        "not a member",
+        "Current user is not a member of the organization. Only organization members can perform this action.".into(),
+    )
+}
+
 /// organizations.go `OrganizationCreatorNotFound`.
 pub fn organization_creator_not_found(user_id: &str) -> ApiError {
     one(

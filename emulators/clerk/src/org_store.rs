@@ -153,6 +153,8 @@ pub struct OrgStore {
     pub production: bool,
     /// Every permission set a role had, in order.
     pub role_history: Vec<RoleChange>,
+    /// Session id -> its active organization's id.
+    pub active: std::collections::BTreeMap<String, String>,
 }
 
 /// Clerk's system permissions (clerk-docs "Roles and Permissions": manage
@@ -260,6 +262,7 @@ impl Default for OrgStore {
             domains_default_role: "org:member".into(),
             production: false,
             role_history: Vec::new(),
+            active: Default::default(),
         }
     }
 }

@@ -288,6 +288,8 @@ pub async fn delete(
         .ok_or_else(org_errors::organization_not_found)?;
     let o = store.orgs.organizations.remove(i);
     store.orgs.memberships.retain(|m| m.organization_id != id);
+    // "any user's active sessions that contain the deleted organization will be cleared"
+    store.orgs.active.retain(|_, org| *org != id);
     Ok(Json(
         json!({ "object": "organization", "id": id, "slug": o.slug, "deleted": true }),
     ))

@@ -49,6 +49,10 @@ pub fn router(state: AppState, control: Control) -> Router {
         .merge(organization_routes())
         .route("/v1/instance", get(instance))
         .route(
+            "/v1/sessions/{session_id}/tokens",
+            post(tokens::create_session_token),
+        )
+        .route(
             "/v1/sessions/{session_id}/tokens/{template_name}",
             post(tokens::create_from_template),
         )
@@ -61,6 +65,10 @@ pub fn router(state: AppState, control: Control) -> Router {
     control.exempt_from_rate_limit(JWKS_ROUTE);
     let users = Router::new()
         .route("/__emulator/users", post(add_user))
+        .route(
+            "/__emulator/sessions/{session_id}/organization",
+            post(crate::org_sessions::set_active),
+        )
         .with_state(state.clone());
     emulator_common::layer(api, control)
         .merge(users)
