@@ -407,3 +407,102 @@ resource "clerk_organization_role" "unknown_permission" {{
         assert_eq!(get(&env, "/domains")["total_count"], 1);
     });
 }
+
+/// A third of the requests to the organization collections fail: 5xx,
+/// resets, and writes that land but whose answer is lost. Applies are
+/// repeated until one succeeds; then every object exists exactly once
+/// (organizations without a slug included: a lost create is adopted, not
+/// sent twice), and with the faults gone the plan is empty.
+#[test]
+fn faults_never_duplicate_or_lose_objects() {
+    use emulator_common::{FaultConfig, FaultKind};
+    for_each_terraform(|tf| {
+        let env = Env::start(ClerkConfig::default());
+        let wd = env.workdir(tf);
+        wd.write(
+            "main.tf",
+            &format!(
+                r#"{}
+provider "clerk" {{}}
+
+resource "clerk_organization_permission" "p" {{
+  count = 3
+  key   = "org:feature${{count.index}}:use"
+  name  = "Use feature ${{count.index}}"
+}}
+
+resource "clerk_organization_role" "r" {{
+  count       = 2
+  key         = "org:role${{count.index}}"
+  name        = "Role ${{count.index}}"
+  permissions = [clerk_organization_permission.p[count.index].key]
+}}
+
+resource "clerk_organization" "o" {{
+  count = 4
+  name  = "Tenant ${{count.index}}"
+}}
+
+resource "clerk_domain" "d" {{
+  count = 2
+  name  = "sat${{count.index}}.example.com"
+}}
+"#,
+                required_providers()
+            ),
+        );
+        env.emu().control.set_faults(FaultConfig {
+            error_rate: 0.33,
+            kinds: vec![
+                FaultKind::Status500,
+                FaultKind::Status503,
+                FaultKind::ConnectionReset,
+                FaultKind::LostResponse,
+            ],
+            seed: Some(7),
+            paths: Some(
+                [
+                    "/v1/organization_permissions",
+                    "/v1/organization_roles",
+                    "/v1/organizations",
+                    "/v1/domains",
+                ]
+                .map(String::from)
+                .to_vec(),
+            ),
+            ..FaultConfig::default()
+        });
+        let mut done = false;
+        for _ in 0..8 {
+            if wd.try_apply().success() {
+                done = true;
+                break;
+            }
+        }
+        env.emu().control.set_faults(FaultConfig::default());
+        assert!(done, "no apply succeeded in 8 attempts under faults");
+        let counters = env.emu().control.counters();
+        let lost = counters["faults"]["lost_response"].as_u64().unwrap_or(0);
+        assert!(lost > 0, "some writes lost their answer: {counters}");
+
+        let orgs = get(&env, "/organizations?limit=500");
+        let mut names: Vec<String> = orgs["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|o| o["name"].as_str().unwrap().to_string())
+            .collect();
+        names.sort();
+        assert_eq!(
+            names,
+            ["Tenant 0", "Tenant 1", "Tenant 2", "Tenant 3"],
+            "each organization exactly once"
+        );
+        assert_eq!(get(&env, "/organization_roles")["total_count"], 4);
+        assert_eq!(get(&env, "/domains")["total_count"], 3);
+        assert_eq!(wd.resource_addresses().len(), 11, "all in state");
+        assert_no_changes(&wd, "after applying under faults");
+        wd.destroy();
+        assert_eq!(get(&env, "/organizations")["total_count"], 0);
+    });
+}
