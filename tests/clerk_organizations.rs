@@ -409,7 +409,7 @@ resource "clerk_organization_role" "unknown_permission" {{
 }
 
 /// A third of the requests to the organization collections fail: 5xx,
-/// resets, and writes that land but whose answer is lost. Applies are
+/// resets, 429 with `Retry-After`, and writes that land but whose answer is lost. Applies are
 /// repeated until one succeeds; then every object exists exactly once
 /// (organizations without a slug included: a lost create is adopted, not
 /// sent twice), and with the faults gone the plan is empty.
@@ -458,6 +458,7 @@ resource "clerk_domain" "d" {{
                 FaultKind::Status503,
                 FaultKind::ConnectionReset,
                 FaultKind::LostResponse,
+                FaultKind::TooManyRequests,
             ],
             seed: Some(7),
             paths: Some(
