@@ -1,31 +1,11 @@
 //! Satellite domains (ListDomains, AddDomain, UpdateDomain, DeleteDomain)
 //! answer as the Backend API spec (2025-11-10) and the error catalog say.
+mod common;
+
 use clerk_emulator::{ClerkConfig, ClerkEmulator};
-use reqwest::{Client, Method, StatusCode};
+use common::{call, code};
+use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
-
-async fn call(
-    emu: &ClerkEmulator,
-    method: Method,
-    path: &str,
-    body: Option<Value>,
-) -> (StatusCode, Value) {
-    let mut req = Client::new()
-        .request(method, format!("{}{path}", emu.api_url()))
-        .bearer_auth(emu.secret_key());
-    if let Some(b) = body {
-        req = req.json(&b);
-    }
-    let resp = req.send().await.unwrap();
-    let status = resp.status();
-    (status, resp.json().await.unwrap_or(Value::Null))
-}
-
-fn code(body: &Value) -> &str {
-    body["errors"][0]["code"]
-        .as_str()
-        .unwrap_or_else(|| panic!("not ClerkErrors: {body}"))
-}
 
 #[tokio::test]
 async fn satellite_domains() {

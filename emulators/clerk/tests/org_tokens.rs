@@ -1,26 +1,12 @@
 //! Tokens minted for a session carry its active organization: the session
 //! token's `org_*` claims (CreateSessionToken) and the `org` shortcodes of a
 //! JWT template.
-use clerk_emulator::{ClerkConfig, ClerkEmulator};
-use reqwest::{Client, Method, StatusCode};
-use serde_json::{json, Value};
+mod common;
 
-async fn call(
-    emu: &ClerkEmulator,
-    method: Method,
-    path: &str,
-    body: Option<Value>,
-) -> (StatusCode, Value) {
-    let mut req = Client::new()
-        .request(method, format!("{}{path}", emu.api_url()))
-        .bearer_auth(emu.secret_key());
-    if let Some(b) = body {
-        req = req.json(&b);
-    }
-    let resp = req.send().await.unwrap();
-    let status = resp.status();
-    (status, resp.json().await.unwrap_or(Value::Null))
-}
+use clerk_emulator::{ClerkConfig, ClerkEmulator};
+use common::call;
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
 
 fn claims(jwt: &str) -> Value {
     use base64::Engine;
