@@ -126,7 +126,17 @@ impl Resource for OrganizationResource {
     async fn create(&self, ctx: &Ctx, m: Model) -> Result<Model, ApplyError<Model>> {
         let client = ctx.client::<ClerkClient>()?;
         let body = m.body()?;
-        let failed = |e: ClerkError| e.into_diags("Failed to create organization");
+        let failed = |e: ClerkError| {
+            // organizations.go `OrganizationCreatorNotFound` names no parameter.
+            if e.code() == Some("organization_creator_not_found") {
+                return Diagnostics::attr_error(
+                    AttrPath::attr("created_by"),
+                    "Failed to create organization",
+                    format!("{e} `created_by` must be the id of an existing user of this instance (`user_...`)."),
+                );
+            }
+            e.into_diags("Failed to create organization")
+        };
         // Without a slug, an organization is told apart from a namesake only
         // by being new: remember which namesakes existed before.
         let before: BTreeSet<String> = if body.slug.is_none() {
