@@ -152,7 +152,6 @@ const ORGANIZATION_PARAMS: &[&str] = &[
     "slug",
     "created_by",
     "max_allowed_memberships",
-    "admin_delete_enabled",
     "public_metadata",
     "private_metadata",
     "is_satellite",
