@@ -26,6 +26,11 @@ fn imports(template_id: &str, redirect_id: &str, org: &[(&str, &str)]) -> Vec<(S
         ),
         ("hasura_env_var.jwt", "HASURA_GRAPHQL_JWT_SECRET"),
         ("hasura_env_vars.app", "APP_MODE,APP_REGION"),
+        ("hasura_cron_trigger.nightly", "nightly-report"),
+        (
+            "hasura_event_trigger.post_published",
+            "default.post_published",
+        ),
         ("clerk_jwt_template.hasura", template_id),
         ("clerk_redirect_url.web", redirect_id),
     ]
@@ -57,6 +62,10 @@ fn every_resource_type_adopts_with_generated_config_and_plans_empty() {
             ("APP_MODE", "production"),
             ("APP_REGION", "eu"),
         ]);
+        // The engine reads env vars once the project has restarted.
+        std::thread::sleep(std::time::Duration::from_millis(800));
+        hasura.meta(json!({"type": "pg_create_event_trigger", "args": {"table": "posts", "name": "post_published", "update": {"columns": ["published"]}, "delete": {"columns": "*"}, "webhook": "https://hooks.example.com/published", "headers": [{"name": "X-Region", "value_from_env": "APP_REGION"}], "retry_conf": {"num_retries": 3, "interval_sec": 30}}}));
+        hasura.meta(json!({"type": "create_cron_trigger", "args": {"name": "nightly-report", "webhook": "https://jobs.example.com/report", "schedule": "0 2 * * *", "include_in_metadata": true, "payload": {"scope": "all"}, "headers": [{"name": "Authorization", "value_from_env": "APP_REGION"}], "retry_conf": {"num_retries": 2}, "comment": "nightly"}}));
         let (s, t) = clerk.api(
             Method::POST,
             "/jwt_templates",
@@ -173,7 +182,7 @@ fn every_resource_type_adopts_with_generated_config_and_plans_empty() {
         assert!(
             applied
                 .stdout
-                .contains("11 imported, 0 added, 0 changed, 0 destroyed"),
+                .contains("13 imported, 0 added, 0 changed, 0 destroyed"),
             "the apply only imports:\n{}\n--- generated.tf ---\n{filled}",
             applied.stdout
         );

@@ -98,8 +98,10 @@ pub fn survey(metadata: Value) -> Found {
     let mut found = Found::default();
     let m: Metadata = serde_json::from_value(metadata).unwrap_or_default();
     for (key, v) in &m.rest {
-        if key != "version" {
-            list(&mut found.inexpressible, key, v);
+        match key.as_str() {
+            "version" => {}
+            "cron_triggers" => named(&mut found, "hasura_cron_trigger", v),
+            _ => list(&mut found.inexpressible, key, v),
         }
     }
     for s in m.sources {
@@ -181,6 +183,17 @@ fn table(found: &mut Found, source: &str, t: Table) {
                         .push(format!("{source}.{schema}.{name}: is_enum"));
                 }
             }
+            None if key == "event_triggers" => {
+                for t in v.as_array().into_iter().flatten() {
+                    if let Some(n) = t.get("name").and_then(Value::as_str) {
+                        found.imports.push(Import {
+                            resource_type: "hasura_event_trigger",
+                            name: n.to_string(),
+                            id: format!("{source}.{n}"),
+                        });
+                    }
+                }
+            }
             Some(a) if ACTIONS.contains(&a) => {
                 for p in v.as_array().into_iter().flatten() {
                     if let Ok(Role { role }) = Role::deserialize(p) {
@@ -197,6 +210,19 @@ fn table(found: &mut Found, source: &str, t: Table) {
                 &format!("{source}.{schema}.{name}: {key}"),
                 v,
             ),
+        }
+    }
+}
+
+/// A top-level list whose entries a resource imports by their `name`.
+fn named(found: &mut Found, resource_type: &'static str, v: &Value) {
+    for item in v.as_array().into_iter().flatten() {
+        if let Some(name) = item.get("name").and_then(Value::as_str) {
+            found.imports.push(Import {
+                resource_type,
+                name: name.to_string(),
+                id: name.to_string(),
+            });
         }
     }
 }
@@ -264,6 +290,7 @@ mod tests {
             }, {"name": "mongo", "kind": "mongo", "tables": [{}]}],
             "actions": [{"name": "login"}],
             "inherited_roles": [{"role_name": "editor"}],
+            "cron_triggers": [{"name": "nightly-report", "webhook": "https://x", "schedule": "0 0 * * *"}],
             "custom_types": {"objects": [], "scalars": [{"name": "x"}]}
         }));
         let ids: Vec<(&str, &str, &str)> = found
@@ -274,6 +301,7 @@ mod tests {
         assert_eq!(
             ids,
             [
+                ("hasura_cron_trigger", "nightly-report", "nightly-report"),
                 (
                     "hasura_tracked_table",
                     "public_users",

@@ -123,6 +123,14 @@ impl Attribute {
         self.mode = Mode::OptionalComputed;
         self
     }
+    /// A default given as a model value (e.g. a nested object's struct),
+    /// converted to the attribute's type.
+    pub fn default_model<T: serde::Serialize>(self, v: &T) -> Self {
+        let ty = self.cty_type();
+        let v = super::model::to_cty(v, &ty)
+            .unwrap_or_else(|e| panic!("default of {}: {e}", self.name));
+        self.default(v)
+    }
     pub fn semantic_eq(mut self, f: SemanticEq) -> Self {
         self.semantic_eq = Some(f);
         self

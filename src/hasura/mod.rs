@@ -2,9 +2,11 @@
 //! role permissions through the metadata API, and Hasura Cloud env vars
 //! (one per resource, or a whole set as one resource).
 pub(crate) mod client;
+mod cron_trigger;
 mod env_common;
 mod env_var;
 mod env_vars;
+mod event_trigger;
 mod graphql_query;
 mod ident;
 pub(crate) mod jwt_secret;
@@ -13,5 +15,15 @@ pub(crate) mod provider;
 mod table;
 mod tracked_table;
 mod types;
+mod webhook;
 
 pub use provider::HasuraProvider;
+
+use crate::framework::{Ctx, Diagnostics};
+use client::{Engine, HasuraClient};
+
+/// The engine of the configured provider (shared caches and write batcher);
+/// a diagnostic naming the missing setting when it is not configured.
+pub(crate) fn engine(ctx: &Ctx) -> Result<Engine, Diagnostics> {
+    Ok(ctx.client::<HasuraClient>()?.engine()?.clone())
+}

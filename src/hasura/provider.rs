@@ -147,6 +147,8 @@ impl Provider for HasuraProvider {
             resource(PermissionResource),
             resource(EnvVarResource),
             resource(EnvVarsResource),
+            resource(super::cron_trigger::CronTriggerResource),
+            resource(super::event_trigger::EventTriggerResource),
         ]
     }
 

@@ -3,8 +3,10 @@
 
 mod cloud;
 mod column_types;
+mod cron_triggers;
 mod dependents;
 mod errors;
+mod event_triggers;
 mod graphql;
 mod graphql_parse;
 pub mod metadata;
@@ -130,6 +132,7 @@ impl HasuraEmulator {
             .await
             .map_err(|e| anyhow::anyhow!("reading the env vars: {}", e.error))?;
         st.rollout.boot(booted);
+        event_triggers::spawn_delivery(st.clone());
         let router = emulator_common::layer(server::router(st.clone()), control.clone());
         let served = emulator_common::serve(router, cfg.port).await?;
         let _ = st.endpoint.set(served.url());

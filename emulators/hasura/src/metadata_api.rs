@@ -5,7 +5,6 @@ use std::collections::HashSet;
 use axum::http::StatusCode;
 use serde_json::{json, Map, Value};
 
-use crate::dependents;
 use crate::errors::{parse_failed, QErr};
 use crate::metadata::{
     inconsistencies, Catalog, Inconsistency, Metadata, ObjId, QualifiedTable, TableConfig,
@@ -13,6 +12,7 @@ use crate::metadata::{
 };
 use crate::permissions::{ParseErr, PermDef, PermType, Permission};
 use crate::state::{load_catalog, load_metadata, store_metadata, AppState};
+use crate::{cron_triggers, dependents, event_triggers};
 
 pub struct Envelope {
     pub typ: String,
@@ -64,7 +64,7 @@ impl Envelope {
     /// only when one of its commands writes.
     fn modifies(&self) -> bool {
         match self.typ.as_str() {
-            "export_metadata" | "get_inconsistent_metadata" => false,
+            "export_metadata" | "get_inconsistent_metadata" | "get_cron_triggers" => false,
             "bulk" | "bulk_keep_going" => self.args.as_array().is_some_and(|a| {
                 a.iter().any(|q| {
                     Envelope::parse(q, "$")
@@ -83,10 +83,12 @@ pub async fn handle(st: &AppState, body: &Value) -> Result<Value, QErr> {
     let _guard = st.metadata_lock.lock().await;
     let (md, rv) = load_metadata(&st.db).await?;
     let catalog = load_catalog(&st.db).await?;
+    let engine_env = st.engine_env().await?;
     let mut ctx = Ctx {
         md,
         catalog: &catalog,
         rv,
+        env: &engine_env,
     };
     let result = ctx.exec(&env)?;
     if env.modifies() && st.settings.read_only {
@@ -106,6 +108,8 @@ pub async fn handle(st: &AppState, body: &Value) -> Result<Value, QErr> {
     if env.modifies() {
         // Without a resource_version Hasura compares against the version it read.
         store_metadata(&st.db, env.resource_version.unwrap_or(rv), &ctx.md).await?;
+        // Hasura creates and drops the SQL triggers of event triggers with the metadata.
+        event_triggers::sync(&st.db, &ctx.md).await?;
     }
     Ok(result)
 }
@@ -122,6 +126,8 @@ struct Ctx<'a> {
     md: Metadata,
     catalog: &'a Catalog,
     rv: i64,
+    /// The running engine's env, for `{{ENV}}` templates and `*_from_env`.
+    env: &'a std::collections::BTreeMap<String, String>,
 }
 
 fn success() -> Value {
@@ -255,6 +261,13 @@ impl Ctx<'_> {
                 self.md.extra.clear();
                 Ok(success())
             }
+            "create_event_trigger" => {
+                event_triggers::create(&mut self.md, self.catalog, self.env, cmd, args)
+            }
+            "delete_event_trigger" => event_triggers::delete(&mut self.md, cmd, args),
+            "create_cron_trigger" => cron_triggers::create(&mut self.md, self.env, cmd, args),
+            "delete_cron_trigger" => cron_triggers::delete(&mut self.md, cmd, args),
+            "get_cron_triggers" => Ok(cron_triggers::get(&self.md)),
             "bulk" => self.bulk(cmd, args, false),
             "bulk_keep_going" => self.bulk(cmd, args, true),
             _ => {

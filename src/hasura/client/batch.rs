@@ -298,5 +298,8 @@ fn is_drop(c: &Value) -> bool {
         #[serde(rename = "type")]
         typ: String,
     }
-    Head::deserialize(c).is_ok_and(|h| h.typ.starts_with("pg_drop_"))
+    Head::deserialize(c).is_ok_and(|h| {
+        let t = h.typ.strip_prefix("pg_").unwrap_or(&h.typ);
+        t.starts_with("drop_") || t.starts_with("delete_")
+    })
 }

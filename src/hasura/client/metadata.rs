@@ -22,6 +22,8 @@ const PATH: &str = "/v1/metadata";
 pub struct Export {
     pub resource_version: i64,
     sources: Vec<Source>,
+    /// The other top-level keys (`cron_triggers`, `actions`, ...), as exported.
+    rest: serde_json::Map<String, Value>,
 }
 
 #[derive(Default, Deserialize)]
@@ -90,11 +92,34 @@ impl<'de> Deserialize<'de> for TableEntry {
 
 impl Export {
     pub fn new(resource_version: i64, metadata: Value) -> Export {
-        let m: Metadata = serde_json::from_value(metadata).unwrap_or_default();
+        let m: Metadata = Metadata::deserialize(&metadata).unwrap_or_default();
+        let mut rest = match metadata {
+            Value::Object(o) => o,
+            _ => serde_json::Map::new(),
+        };
+        rest.remove("sources");
         Export {
             resource_version,
             sources: m.sources.0.unwrap_or_default(),
+            rest,
         }
+    }
+
+    /// Every tracked table of `source`: (schema, name, exported entry).
+    pub fn tables<'a>(
+        &'a self,
+        source: &'a str,
+    ) -> impl Iterator<Item = (&'a str, &'a str, &'a Value)> {
+        self.sources
+            .iter()
+            .filter(move |s| s.name.0.as_deref() == Some(source))
+            .flat_map(|s| s.tables.0.iter().flatten())
+            .map(|t| (t.schema.as_str(), t.name.as_str(), &t.entry))
+    }
+
+    /// A top-level entry other than `sources`, e.g. `cron_triggers`.
+    pub fn top_level(&self, key: &str) -> Option<&Value> {
+        self.rest.get(key)
     }
 
     fn entry(&self, source: &str, schema: &str, name: &str) -> Option<&TableEntry> {

@@ -5,8 +5,11 @@
 pub mod batch;
 pub mod catalog;
 pub mod cloud;
+pub mod cron_triggers;
 mod error;
+pub mod event_triggers;
 pub mod graphql;
+pub mod headers;
 mod landed;
 mod lenient;
 pub mod metadata;

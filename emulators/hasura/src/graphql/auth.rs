@@ -29,6 +29,21 @@ pub struct Session {
 }
 
 impl Session {
+    /// The session as Hasura hands it to event triggers: role and variables.
+    pub fn to_json(&self) -> serde_json::Value {
+        let mut m: serde_json::Map<String, serde_json::Value> = self
+            .vars
+            .iter()
+            .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
+            .collect();
+        let role = match &self.role {
+            Role::Admin => "admin".to_string(),
+            Role::Named(r) => r.clone(),
+        };
+        m.insert("x-hasura-role".into(), serde_json::Value::String(role));
+        serde_json::Value::Object(m)
+    }
+
     pub fn var(&self, name: &str) -> Option<&str> {
         self.vars
             .get(&name.to_ascii_lowercase())

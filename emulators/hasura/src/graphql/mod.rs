@@ -160,6 +160,14 @@ async fn run(st: &AppState, headers: &HeaderMap, req: &Value) -> Result<Value, G
             .read_only(op.kind == OpKind::Query)
             .start()
             .await?;
+        if op.kind == OpKind::Mutation {
+            // Hasura's `setHeadersTx`: event triggers read the session from here.
+            tx.execute(
+                "SELECT set_config('hasura.user', $1, true)",
+                &[&session.to_json().to_string()],
+            )
+            .await?;
+        }
         let schema = schema::Schema::load(&tx).await?;
         // All root fields of a request share one transaction: a failed mutation field rolls
         // back the ones before it, as on Hasura.

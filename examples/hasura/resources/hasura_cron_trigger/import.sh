@@ -1,0 +1,2 @@
+# <name>
+terraform import hasura_cron_trigger.purge_sessions purge-sessions

@@ -1,0 +1,109 @@
+//! Cron triggers (`create_cron_trigger` / `delete_cron_trigger`), as the
+//! metadata export shows them under the top-level `cron_triggers`
+//! (graphql-engine `Hasura/RQL/Types/Metadata/Serialization.hs`,
+//! `cronTriggersToOrdJSONList`: `retry_conf` only when not the default,
+//! `headers` only when not empty, `payload`/`comment` only when set).
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use tokio_util::sync::CancellationToken;
+
+pub use super::headers::Header;
+use super::metadata::Export;
+use super::{Engine, HasuraError};
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CronTrigger {
+    pub name: String,
+    pub webhook: String,
+    pub schedule: String,
+    #[serde(default)]
+    pub include_in_metadata: bool,
+    /// The user's own JSON.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payload: Option<Value>,
+    #[serde(default)]
+    pub retry_conf: RetryConf,
+    #[serde(default)]
+    pub headers: Vec<Header>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+}
+
+/// `STRetryConf`; its default is `defaultSTRetryConf`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RetryConf {
+    pub num_retries: i64,
+    pub retry_interval_seconds: i64,
+    pub timeout_seconds: i64,
+    pub tolerance_seconds: i64,
+}
+
+impl Default for RetryConf {
+    fn default() -> Self {
+        RetryConf {
+            num_retries: 0,
+            retry_interval_seconds: 10,
+            timeout_seconds: 60,
+            tolerance_seconds: 21600,
+        }
+    }
+}
+
+impl CronTrigger {
+    /// The same trigger, whatever the order of its headers.
+    fn same(&self, other: &CronTrigger) -> bool {
+        let sorted = |t: &CronTrigger| {
+            let mut t = t.clone();
+            t.headers.sort();
+            t
+        };
+        sorted(self) == sorted(other)
+    }
+}
+
+impl Export {
+    pub fn cron_trigger(&self, name: &str) -> Option<CronTrigger> {
+        self.top_level("cron_triggers")?
+            .as_array()?
+            .iter()
+            .filter_map(|t| CronTrigger::deserialize(t).ok())
+            .find(|t| t.name == name)
+    }
+}
+
+impl Engine {
+    /// Creates `trigger`, or (`replace`) overwrites the existing one of that
+    /// name in place. Batched with the other metadata writes of this process.
+    pub async fn put_cron_trigger(
+        &self,
+        cancel: &CancellationToken,
+        trigger: &CronTrigger,
+        replace: bool,
+    ) -> Result<(), HasuraError> {
+        let mut args =
+            serde_json::to_value(trigger).map_err(|e| HasuraError::other(e.to_string()))?;
+        args["replace"] = json!(replace);
+        let want = trigger.clone();
+        self.write_with(
+            cancel,
+            vec![json!({"type": "create_cron_trigger", "args": args})],
+            move |x| x.cron_trigger(&want.name).is_some_and(|t| t.same(&want)),
+        )
+        .await
+    }
+
+    pub async fn delete_cron_trigger(
+        &self,
+        cancel: &CancellationToken,
+        name: &str,
+    ) -> Result<(), HasuraError> {
+        let n = name.to_string();
+        self.write_with(
+            cancel,
+            vec![json!({"type": "delete_cron_trigger", "args": {"name": name}})],
+            move |x| x.cron_trigger(&n).is_none(),
+        )
+        .await
+    }
+}

@@ -1,0 +1,292 @@
+//! `hasura_cron_trigger` on every core against the Hasura emulator: create with env-var
+//! templates set by `hasura_env_var` in the same apply, the export's exact shape, an
+//! empty re-plan, updates in place (`replace: true`, never a delete), out-of-band change
+//! and delete shown in plan, import, secrets kept out of plans, bad input refused at
+//! validate and an unknown env var refused at apply with nothing written, destroy.
+mod support;
+
+use serde_json::{json, Value};
+use support::hasura::Env;
+use support::{assert_changes, assert_no_changes, for_each_terraform, required_providers};
+
+const CANARY: &str = "canary-header-secret-31f7";
+
+fn config(cleanup_schedule: &str, cleanup_payload: &str) -> String {
+    format!(
+        r#"{req}
+provider "hasura" {{}}
+
+resource "hasura_env_var" "base" {{
+  key   = "CRON_BASE_URL"
+  value = "https://jobs.example.com"
+}}
+
+resource "hasura_env_var" "auth" {{
+  key   = "CRON_AUTH"
+  value = "Bearer not-in-metadata"
+}}
+
+resource "hasura_cron_trigger" "cleanup" {{
+  name             = "cleanup"
+  webhook          = "{{{{CRON_BASE_URL}}}}/cleanup"
+  schedule         = "{cleanup_schedule}"
+  payload          = {cleanup_payload}
+  headers          = {{ "X-Canary" = "{CANARY}" }}
+  headers_from_env = {{ Authorization = "CRON_AUTH" }}
+  comment          = "purges expired sessions"
+  depends_on       = [hasura_env_var.base, hasura_env_var.auth]
+}}
+
+resource "hasura_cron_trigger" "report" {{
+  name     = "report"
+  webhook  = "https://reports.example.com/run"
+  schedule = "0  9 * * 1-5"
+  retry_conf = {{
+    num_retries = 3
+  }}
+}}
+"#,
+        req = required_providers()
+    )
+}
+
+fn triggers(env: &Env) -> Vec<Value> {
+    env.metadata()["cron_triggers"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+}
+
+fn trigger(env: &Env, name: &str) -> Option<Value> {
+    triggers(env).into_iter().find(|t| t["name"] == name)
+}
+
+#[test]
+fn lifecycle_drift_import_and_refusals() {
+    for_each_terraform(|tf| {
+        let env = Env::start();
+        let wd = env.workdir(tf);
+        let payload = r#"jsonencode({ kind = "cleanup", days = 30 })"#;
+        wd.write("main.tf", &config("*/15 * * * *", payload));
+        let out = wd.apply();
+        assert!(
+            !out.combined().contains(CANARY),
+            "a header value leaked into the apply output"
+        );
+
+        // The export holds exactly what Hasura would store: defaults left out, headers as given.
+        assert_eq!(
+            trigger(&env, "cleanup").unwrap(),
+            json!({
+                "name": "cleanup",
+                "webhook": "{{CRON_BASE_URL}}/cleanup",
+                "schedule": "*/15 * * * *",
+                "include_in_metadata": true,
+                "payload": {"days": 30, "kind": "cleanup"},
+                "headers": [
+                    {"name": "X-Canary", "value": CANARY},
+                    {"name": "Authorization", "value_from_env": "CRON_AUTH"}
+                ],
+                "comment": "purges expired sessions"
+            })
+        );
+        let report = trigger(&env, "report").unwrap();
+        assert_eq!(report["schedule"], "0 9 * * 1-5", "{report}");
+        assert_eq!(
+            report["retry_conf"],
+            json!({"num_retries": 3, "retry_interval_seconds": 10, "timeout_seconds": 60, "tolerance_seconds": 21600})
+        );
+        assert_eq!(
+            wd.resource_values("hasura_cron_trigger.report")["schedule"],
+            "0  9 * * 1-5",
+            "the user's spacing is kept in state"
+        );
+        assert_no_changes(&wd, "right after create");
+
+        // An update is made in place: create_cron_trigger with replace, no delete.
+        env.reset_counters();
+        wd.write(
+            "main.tf",
+            &config("0 3 * * *", r#"jsonencode({ kind = "cleanup", days = 7 })"#),
+        );
+        assert_changes(
+            &wd,
+            "after changing schedule and payload",
+            &["updated in-place", "0 3 * * *"],
+        );
+        wd.apply();
+        assert_eq!(env.ops("metadata:delete_cron_trigger"), 0);
+        let cleanup = trigger(&env, "cleanup").unwrap();
+        assert_eq!(cleanup["schedule"], "0 3 * * *");
+        assert_eq!(cleanup["payload"], json!({"kind": "cleanup", "days": 7}));
+        assert_no_changes(&wd, "after the update");
+
+        // Changed out of band: the plan shows the attribute and puts it back.
+        env.meta(json!({"type": "create_cron_trigger", "args": {
+            "name": "report", "webhook": "https://reports.example.com/run",
+            "schedule": "30 9 * * 1-5", "include_in_metadata": true, "replace": true,
+            "retry_conf": {"num_retries": 3}
+        }}));
+        assert_changes(
+            &wd,
+            "after an out-of-band schedule change",
+            &["hasura_cron_trigger.report", "30 9 * * 1-5"],
+        );
+        wd.apply();
+        assert_eq!(trigger(&env, "report").unwrap()["schedule"], "0 9 * * 1-5");
+
+        // Deleted out of band: the plan creates it again.
+        env.meta(json!({"type": "delete_cron_trigger", "args": {"name": "report"}}));
+        assert_changes(
+            &wd,
+            "after an out-of-band delete",
+            &["hasura_cron_trigger.report", "will be created"],
+        );
+        wd.apply();
+        assert_no_changes(&wd, "after re-creating");
+
+        // Import by name into a fresh state entry: an empty plan.
+        wd.tf(&["state", "rm", "hasura_cron_trigger.cleanup"])
+            .assert_success("state rm");
+        wd.import("hasura_cron_trigger.cleanup", "cleanup")
+            .assert_success("import");
+        assert_no_changes(&wd, "after import");
+        assert!(
+            !wd.tf(&["plan", "-no-color"]).combined().contains(CANARY),
+            "a header value leaked into a plan"
+        );
+
+        // A template naming an env var the engine lacks: refused at apply, nothing written.
+        let mut bad = config("0 3 * * *", r#"jsonencode({ kind = "cleanup", days = 7 })"#);
+        bad.push_str(
+            "\nresource \"hasura_cron_trigger\" \"orphan\" {\n  name     = \"orphan\"\n  webhook  = \"{{NO_SUCH_VAR}}/x\"\n  schedule = \"* * * * *\"\n}\n",
+        );
+        wd.write("main.tf", &bad);
+        wd.try_apply()
+            .assert_failure_contains("NO_SUCH_VAR")
+            .assert_failure_contains("webhook");
+        assert!(trigger(&env, "orphan").is_none());
+
+        wd.write(
+            "main.tf",
+            &config("0 3 * * *", r#"jsonencode({ kind = "cleanup", days = 7 })"#),
+        );
+        wd.destroy();
+        assert!(triggers(&env).is_empty(), "{:?}", triggers(&env));
+    });
+}
+
+#[test]
+fn bad_input_is_refused_at_validate() {
+    let cases = [
+        (r#"schedule = "@daily""#, "schedule"),
+        (r#"schedule = "* * * * MON""#, "day of week"),
+        (r#"schedule = "61 * * * *""#, "minute"),
+        (r#"webhook = "ftp://files.example.com/x""#, "webhook"),
+        (r#"webhook = "{{UNCLOSED/x""#, "webhook"),
+        (r#"payload = "{not json""#, "payload"),
+        (
+            r#"headers_from_env = { Authorization = "not-an-env-name" }"#,
+            "headers_from_env",
+        ),
+        (r#"headers = { "bad header" = "x" }"#, "Invalid header name"),
+        (r#"retry_conf = { num_retries = -1 }"#, "num_retries"),
+    ];
+    for_each_terraform(|tf| {
+        let env = Env::start();
+        let wd = env.workdir(tf);
+        for (line, needle) in cases {
+            let mut attrs = vec![
+                ("name", r#"name = "t""#),
+                ("webhook", r#"webhook = "https://x.example.com""#),
+                ("schedule", r#"schedule = "* * * * *""#),
+            ];
+            let key = line.split_whitespace().next().unwrap();
+            attrs.retain(|(k, _)| *k != key);
+            let body: Vec<&str> = attrs.iter().map(|(_, l)| *l).chain([line]).collect();
+            wd.write(
+                "main.tf",
+                &format!(
+                    "{}\nprovider \"hasura\" {{}}\nresource \"hasura_cron_trigger\" \"t\" {{\n  {}\n}}\n",
+                    required_providers(),
+                    body.join("\n  ")
+                ),
+            );
+            wd.validate().assert_failure_contains(needle);
+        }
+        // A header in both maps is a cross-attribute error.
+        wd.write(
+            "main.tf",
+            &format!(
+                "{}\nprovider \"hasura\" {{}}\nresource \"hasura_cron_trigger\" \"t\" {{\n  name = \"t\"\n  webhook = \"https://x.example.com\"\n  schedule = \"* * * * *\"\n  headers = {{ Authorization = \"x\" }}\n  headers_from_env = {{ Authorization = \"AUTH\" }}\n}}\n",
+                required_providers()
+            ),
+        );
+        wd.validate().assert_failure_contains("Header set twice");
+        env.assert_nothing_written("after validate-only runs");
+    });
+}
+
+/// Metadata answers lost after the write landed, 5xx and resets on a third of the calls:
+/// creates, updates and deletes converge to exactly the configuration, with no duplicate
+/// and no error, because every ambiguous write is settled by reading the export back.
+#[test]
+fn writes_converge_under_lost_answers_and_server_errors() {
+    use emulator_common::{FaultConfig, FaultKind};
+    let many = |schedule: &str| {
+        let mut s = format!("{}\nprovider \"hasura\" {{}}\n", required_providers());
+        for i in 0..6 {
+            s.push_str(&format!(
+                "resource \"hasura_cron_trigger\" \"t{i}\" {{\n  name = \"job-{i}\"\n  webhook = \"https://jobs.example.com/{i}\"\n  schedule = \"{schedule}\"\n}}\n"
+            ));
+        }
+        s
+    };
+    let faults = |seed| FaultConfig {
+        error_rate: 0.35,
+        kinds: vec![
+            FaultKind::LostResponse,
+            FaultKind::Status503,
+            FaultKind::ConnectionReset,
+        ],
+        seed: Some(seed),
+        paths: Some(vec!["/v1/metadata".into()]),
+        ..FaultConfig::default()
+    };
+    for_each_terraform(|tf| {
+        let env = Env::start();
+        let wd = env.workdir(tf);
+        let control = &env.emu().control;
+        wd.write("main.tf", &many("*/5 * * * *"));
+        control.set_faults(faults(7));
+        wd.apply();
+        control.set_faults(FaultConfig::default());
+        let names: Vec<Value> = triggers(&env).iter().map(|t| t["name"].clone()).collect();
+        assert_eq!(
+            names,
+            (0..6)
+                .map(|i| json!(format!("job-{i}")))
+                .collect::<Vec<_>>()
+        );
+        assert_no_changes(&wd, "after creating under faults");
+
+        wd.write("main.tf", &many("0 * * * *"));
+        control.set_faults(faults(11));
+        wd.apply();
+        control.set_faults(FaultConfig::default());
+        assert!(triggers(&env).iter().all(|t| t["schedule"] == "0 * * * *"));
+        assert_no_changes(&wd, "after updating under faults");
+
+        control.set_faults(faults(13));
+        wd.destroy();
+        control.set_faults(FaultConfig::default());
+        assert!(triggers(&env).is_empty());
+        let fired = control.counters()["faults"].clone();
+        assert!(
+            fired
+                .as_object()
+                .is_some_and(|f| f.contains_key("lost_response")),
+            "faults fired: {fired}"
+        );
+    });
+}
