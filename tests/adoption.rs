@@ -33,6 +33,11 @@ fn imports(template_id: &str, redirect_id: &str, org: &[(&str, &str)]) -> Vec<(S
         ),
         ("clerk_jwt_template.hasura", template_id),
         ("clerk_redirect_url.web", redirect_id),
+        ("clerk_instance_settings.this", "instance"),
+        ("clerk_instance_restrictions.this", "instance"),
+        ("clerk_organization_settings.this", "instance"),
+        ("clerk_allowlist_identifier.alice", "alice@example.com"),
+        ("clerk_blocklist_identifier.spam", "*@spam.example"),
     ]
     .into_iter()
     .chain(org.iter().copied())
@@ -78,6 +83,17 @@ fn every_resource_type_adopts_with_generated_config_and_plans_empty() {
             Some(json!({"url": "https://app.example.com/cb"})),
         );
         assert_eq!(s, 200, "{r}");
+        for (list, identifier) in [
+            ("allowlist", "alice@example.com"),
+            ("blocklist", "*@spam.example"),
+        ] {
+            let (s, i) = clerk.api(
+                Method::POST,
+                &format!("/{list}_identifiers"),
+                Some(json!({ "identifier": identifier })),
+            );
+            assert_eq!(s, 200, "{i}");
+        }
 
         // Organizations, their roles and permissions, satellite domains
         // (imported by natural key).
@@ -180,9 +196,10 @@ fn every_resource_type_adopts_with_generated_config_and_plans_empty() {
         clerk.emu().control.reset_counters();
         let applied = wd.apply();
         assert!(
-            applied
-                .stdout
-                .contains("13 imported, 0 added, 0 changed, 0 destroyed"),
+            applied.stdout.contains(&format!(
+                "{} imported, 0 added, 0 changed, 0 destroyed",
+                imports.len()
+            )),
             "the apply only imports:\n{}\n--- generated.tf ---\n{filled}",
             applied.stdout
         );

@@ -1,10 +1,11 @@
 //! What a Clerk instance holds that the provider manages: JWT templates
-//! (addressed by name), redirect URLs (by host and path), custom
-//! organization permissions and roles (by key), organizations (by slug)
-//! and satellite domains (by name).
+//! (addressed by name), redirect URLs (by host and path), allow/block-list
+//! identifiers (by the identifier), the instance singletons (`this`),
+//! custom organization permissions and roles (by key), organizations (by
+//! slug) and satellite domains (by name).
 use tokio_util::sync::CancellationToken;
 
-use crate::clerk::client::{ClerkClient, ClerkError};
+use crate::clerk::client::{ClerkClient, ClerkError, IdentifierList};
 
 use super::hcl::Import;
 
@@ -27,6 +28,30 @@ pub(crate) async fn survey(
             resource_type: "clerk_redirect_url",
             name: redirect_name(&r.url),
             id: r.id,
+        });
+    }
+    for (list, resource_type) in [
+        (IdentifierList::Allow, "clerk_allowlist_identifier"),
+        (IdentifierList::Block, "clerk_blocklist_identifier"),
+    ] {
+        for i in client.list_identifiers(cancel, list).await? {
+            out.push(Import {
+                resource_type,
+                name: i.identifier,
+                id: i.id,
+            });
+        }
+    }
+    // Every instance has its settings; adopting them changes nothing.
+    for resource_type in [
+        "clerk_instance_settings",
+        "clerk_instance_restrictions",
+        "clerk_organization_settings",
+    ] {
+        out.push(Import {
+            resource_type,
+            name: "this".into(),
+            id: "instance".into(),
         });
     }
     out.extend(organizations(client, cancel).await?);

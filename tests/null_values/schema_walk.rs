@@ -10,7 +10,20 @@ const SAMPLES: &[(&str, &str)] = &[
     ("clerk_jwt_template.claims", r#"jsonencode({ role = "x" })"#),
     ("hasura_permission.action", r#""delete""#),
     ("clerk_redirect_url.url", r#""https://app.example.com/cb""#),
+    (
+        "clerk_allowlist_identifier.identifier",
+        r#""a@example.com""#,
+    ),
+    (
+        "clerk_blocklist_identifier.identifier",
+        r#""b@example.com""#,
+    ),
     ("clerk_hasura_jwt_secret.signing_algorithm", r#""HS256""#),
+    (
+        "hasura_cron_trigger.webhook",
+        r#""https://jobs.example.com/run""#,
+    ),
+    ("hasura_cron_trigger.schedule", r#""*/5 * * * *""#),
     (
         "clerk_hasura_jwt_secret.signing_key",
         r#""0123456789abcdef0123456789abcdef""#,
@@ -22,7 +35,13 @@ const SAMPLES: &[(&str, &str)] = &[
 
 /// Optional attributes a block needs to pass its cross-attribute checks with
 /// the samples (a delete permission needs a `filter`).
-const EXTRA: &[(&str, &str)] = &[("hasura_permission", "filter = jsonencode({})")];
+const EXTRA: &[(&str, &str)] = &[
+    ("hasura_permission", "filter = jsonencode({})"),
+    (
+        "hasura_event_trigger",
+        "insert = true\n  webhook = \"https://hooks.example.com/e\"",
+    ),
+];
 
 /// A resource or data source type of either provider.
 pub struct Block {

@@ -6,13 +6,17 @@
 mod domains;
 mod errors;
 mod fields;
+mod identifiers;
 mod ids;
+mod instance;
+mod instance_errors;
 mod jwks;
 mod org_errors;
 mod org_sessions;
 mod org_store;
 mod organizations;
 mod paging;
+mod patch_fields;
 mod permissions;
 mod redirect_urls;
 mod roles;

@@ -142,12 +142,6 @@ pub struct OrgStore {
     pub organizations: Vec<Organization>,
     pub memberships: Vec<Membership>,
     pub domains: Vec<SatelliteDomain>,
-    /// The role new organizations' creators get (organization settings'
-    /// `creator_role`, `org:admin` by default); Clerk refuses to delete it.
-    pub creator_role: String,
-    /// The role members joining through a verified domain get
-    /// (`domains_default_role`, `org:member` by default); not deletable either.
-    pub domains_default_role: String,
     /// A production instance (a test knob): only there may a domain have a
     /// `proxy_url` (AddDomain, UpdateDomain).
     pub production: bool,
@@ -258,8 +252,6 @@ impl Default for OrgStore {
             organizations: Vec::new(),
             memberships: Vec::new(),
             domains: Vec::new(),
-            creator_role: "org:admin".into(),
-            domains_default_role: "org:member".into(),
             production: false,
             role_history: Vec::new(),
             active: Default::default(),

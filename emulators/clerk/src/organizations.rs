@@ -18,11 +18,6 @@ use crate::org_store::{Membership, OrgStore, Organization};
 use crate::paging::{parse_body, Page};
 use crate::state::{AppState, Store};
 
-/// Membership limit of an organization created without one: the instance's
-/// organization settings hold it; 5 is the dashboard's default for a new
-/// instance. The spec documents none, so the provider never assumes it.
-pub const DEFAULT_MAX_ALLOWED_MEMBERSHIPS: i64 = 5;
-
 /// `name`: "May not contain URLs or HTML. Max length: 256".
 fn name_errors(name: &str, errs: &mut Vec<ErrorEntry>) {
     if name.trim().is_empty() {
@@ -169,7 +164,8 @@ pub async fn create(State(state): State<AppState>, body: Bytes) -> Result<Json<V
         id: ids::new_id("org"),
         name,
         slug,
-        max_allowed_memberships: max.unwrap_or(DEFAULT_MAX_ALLOWED_MEMBERSHIPS),
+        // Without one, the instance's organization settings decide.
+        max_allowed_memberships: max.unwrap_or(store.org_settings.max_allowed_memberships),
         admin_delete_enabled: true,
         public_metadata: public_metadata.unwrap_or_else(|| json!({})),
         private_metadata: private_metadata.unwrap_or_else(|| json!({})),
@@ -178,7 +174,7 @@ pub async fn create(State(state): State<AppState>, body: Bytes) -> Result<Json<V
         updated_at: now,
     };
     if let Some(u) = created_by {
-        let role = store.orgs.creator_role.clone();
+        let role = store.org_settings.creator_role.clone();
         store.orgs.memberships.push(Membership {
             organization_id: o.id.clone(),
             user_id: u,

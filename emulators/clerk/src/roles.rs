@@ -184,11 +184,11 @@ pub async fn update(
     };
     let old_key = store.orgs.roles[i].key.clone();
     if let Some(k) = &key {
-        if store.orgs.creator_role == old_key {
-            store.orgs.creator_role = k.clone();
+        if store.org_settings.creator_role == old_key {
+            store.org_settings.creator_role = k.clone();
         }
-        if store.orgs.domains_default_role == old_key {
-            store.orgs.domains_default_role = k.clone();
+        if store.org_settings.domains_default_role == old_key {
+            store.org_settings.domains_default_role = k.clone();
         }
         for m in store
             .orgs
@@ -229,10 +229,10 @@ pub async fn delete(
     let mut store = state.store();
     let i = find(&store.orgs, &id)?;
     let key = store.orgs.roles[i].key.clone();
-    if store.orgs.creator_role == key {
+    if store.org_settings.creator_role == key {
         return Err(org_errors::role_used_as_creator_role());
     }
-    if store.orgs.domains_default_role == key {
+    if store.org_settings.domains_default_role == key {
         return Err(org_errors::role_used_as_domain_default_role());
     }
     if store.orgs.memberships.iter().any(|m| m.role == key) {

@@ -8,14 +8,17 @@ use std::time::{Duration, SystemTime};
 use axum::http::{header, HeaderValue};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{delete, get, patch, post};
 use axum::{Json, Router};
 use emulator_common::Control;
 use serde_json::{json, Value};
 
 use crate::errors::{self, ApiError};
 use crate::state::{AppState, NewUser};
-use crate::{domains, organizations, permissions, redirect_urls, roles, templates, tokens};
+use crate::{
+    domains, identifiers, instance, organizations, permissions, redirect_urls, roles, templates,
+    tokens,
+};
 
 /// The Backend API documents `GET /v1/jwks` as never rate limited.
 pub const JWKS_ROUTE: &str = "/v1/jwks";
@@ -47,7 +50,31 @@ pub fn router(state: AppState, control: Control) -> Router {
             axum::routing::patch(domains::update).delete(domains::delete),
         )
         .merge(organization_routes())
-        .route("/v1/instance", get(instance))
+        .route("/v1/instance", get(instance::get).patch(instance::update))
+        .route(
+            "/v1/instance/restrictions",
+            patch(instance::update_restrictions),
+        )
+        .route(
+            "/v1/instance/organization_settings",
+            get(instance::get_org_settings).patch(instance::update_org_settings),
+        )
+        .route(
+            "/v1/allowlist_identifiers",
+            get(identifiers::list_allow).post(identifiers::create_allow),
+        )
+        .route(
+            "/v1/allowlist_identifiers/{identifier_id}",
+            delete(identifiers::delete_allow),
+        )
+        .route(
+            "/v1/blocklist_identifiers",
+            get(identifiers::list_block).post(identifiers::create_block),
+        )
+        .route(
+            "/v1/blocklist_identifiers/{identifier_id}",
+            delete(identifiers::delete_block),
+        )
         .route(
             "/v1/sessions/{session_id}/tokens",
             post(tokens::create_session_token),
@@ -69,6 +96,7 @@ pub fn router(state: AppState, control: Control) -> Router {
             "/__emulator/sessions/{session_id}/organization",
             post(crate::org_sessions::set_active),
         )
+        .route("/__emulator/instance", get(instance::hidden))
         .with_state(state.clone());
     emulator_common::layer(api, control)
         .merge(users)
@@ -176,16 +204,6 @@ pub fn domain_json(state: &AppState) -> Value {
         "development_origin": "",
         "cname_targets": null,
     })
-}
-
-async fn instance(State(state): State<AppState>) -> Json<Value> {
-    Json(json!({
-        "object": "instance",
-        "id": state.0.instance_id,
-        "environment_type": "development",
-        "allowed_origins": null,
-        "workspace_id": null,
-    }))
 }
 
 /// Test-only: adds (or replaces) a user and returns its session.

@@ -106,6 +106,11 @@ pub struct Store {
     pub custom_signing_key_needs_upgrade: bool,
     /// Organizations, roles, permissions, memberships, satellite domains.
     pub orgs: crate::org_store::OrgStore,
+    pub instance: crate::instance::InstanceConfig,
+    pub restrictions: crate::instance::Restrictions,
+    pub org_settings: crate::instance::OrgSettings,
+    pub allowlist: Vec<crate::identifiers::Identifier>,
+    pub blocklist: Vec<crate::identifiers::Identifier>,
 }
 
 impl Store {

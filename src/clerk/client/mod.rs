@@ -1,6 +1,8 @@
 //! Clerk Backend API client: JWT templates, JWKS, domains.
 mod domains;
 mod error;
+mod identifiers;
+mod instance;
 mod organizations;
 mod redirect_urls;
 mod wire;
@@ -20,6 +22,8 @@ pub use domains::{CnameTarget, DomainObject};
 pub use error::ClerkError;
 #[cfg(test)]
 pub use error::IDENTIFIER_TAKEN;
+pub use identifiers::{Identifier, IdentifierList};
+pub use instance::{Instance, InstancePatch, OrgSettings, OrgSettingsPatch, Restrictions};
 pub use organizations::{
     Organization, OrganizationBody, Permission, PermissionBody, Role, RoleCreate, RoleUpdate,
 };

@@ -1,0 +1,290 @@
+//! Cron and event triggers answer as graphql-engine does: the codes and messages of
+//! `Hasura/RQL/DDL/ScheduledTrigger.hs` and `Hasura/RQL/DDL/EventTrigger.hs`, the export
+//! shape of `Metadata/Serialization.hs`, and env vars the engine lacks refused as the new
+//! object's inconsistency (`invalid-configuration`), with nothing stored.
+
+use hasura_emulator::{HasuraConfig, HasuraEmulator, TempPostgres};
+use serde_json::{json, Value};
+
+struct Harness {
+    emu: HasuraEmulator,
+    http: reqwest::Client,
+    _pg: TempPostgres,
+}
+
+impl Harness {
+    async fn start() -> Harness {
+        let pg = TempPostgres::start().expect("temp postgres");
+        let emu = HasuraEmulator::start(HasuraConfig::new(pg.url()))
+            .await
+            .expect("emulator");
+        Harness {
+            emu,
+            http: reqwest::Client::new(),
+            _pg: pg,
+        }
+    }
+
+    async fn post(&self, path: &str, body: Value) -> (u16, Value) {
+        let resp = self
+            .http
+            .post(format!("{}{path}", self.emu.endpoint()))
+            .header("x-hasura-admin-secret", &self.emu.config.admin_secret)
+            .json(&body)
+            .send()
+            .await
+            .expect("request");
+        (resp.status().as_u16(), resp.json().await.expect("json"))
+    }
+
+    async fn meta(&self, typ: &str, args: Value) -> (u16, Value) {
+        self.post("/v1/metadata", json!({"type": typ, "args": args}))
+            .await
+    }
+
+    async fn export(&self) -> Value {
+        self.meta("export_metadata", json!({})).await.1
+    }
+}
+
+fn cron(name: &str) -> Value {
+    json!({"name": name, "webhook": "https://jobs.example.com/run", "schedule": "*/5 * * * *", "include_in_metadata": true})
+}
+
+#[tokio::test]
+async fn cron_triggers_are_refused_and_stored_as_hasura_does() {
+    let h = Harness::start().await;
+    assert_eq!(h.meta("create_cron_trigger", cron("a")).await.0, 200);
+    let (s, v) = h.meta("create_cron_trigger", cron("a")).await;
+    assert_eq!(
+        (s, v["code"].as_str()),
+        (400, Some("already-exists")),
+        "{v}"
+    );
+    assert_eq!(v["error"], "cron trigger with name: a already exists");
+
+    let mut missing = cron("b");
+    missing["replace"] = json!(true);
+    let (s, v) = h.meta("create_cron_trigger", missing).await;
+    assert_eq!((s, v["code"].as_str()), (400, Some("not-exists")), "{v}");
+
+    let mut bad = cron("c");
+    bad["schedule"] = json!("@daily");
+    let (s, v) = h.meta("create_cron_trigger", bad).await;
+    assert_eq!(
+        (s, v["code"].as_str(), v["path"].as_str()),
+        (400, Some("parse-failed"), Some("$.args.schedule")),
+        "{v}"
+    );
+
+    let mut env = cron("d");
+    env["webhook"] = json!("{{NOT_SET}}/x");
+    env["headers"] = json!([{"name": "A", "value_from_env": "ALSO_NOT_SET"}]);
+    let (s, v) = h.meta("create_cron_trigger", env).await;
+    assert_eq!(
+        (s, v["code"].as_str()),
+        (400, Some("invalid-configuration")),
+        "{v}"
+    );
+    assert_eq!(
+        v["error"],
+        "Inconsistent object: Value for environment variables not found: NOT_SET"
+    );
+
+    // Defaults are left out of the export; a changed retry_conf is shown whole.
+    let mut retried = cron("e");
+    retried["retry_conf"] = json!({"num_retries": 2});
+    assert_eq!(h.meta("create_cron_trigger", retried).await.0, 200);
+    let md = h.export().await;
+    let list = md["cron_triggers"].as_array().unwrap();
+    let names: Vec<&str> = list.iter().map(|t| t["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["a", "e"], "sorted, nothing of the refused ones");
+    assert!(list[0].get("retry_conf").is_none() && list[0].get("headers").is_none());
+    assert_eq!(
+        list[1]["retry_conf"],
+        json!({"num_retries": 2, "retry_interval_seconds": 10, "timeout_seconds": 60, "tolerance_seconds": 21600})
+    );
+
+    let (s, v) = h.meta("delete_cron_trigger", json!({"name": "zzz"})).await;
+    assert_eq!((s, v["code"].as_str()), (400, Some("not-exists")), "{v}");
+    assert_eq!(
+        h.meta("delete_cron_trigger", json!({"name": "a"})).await.0,
+        200
+    );
+    let (_, got) = h.meta("get_cron_triggers", json!({})).await;
+    assert_eq!(got["cron_triggers"].as_array().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn event_triggers_are_refused_and_stored_as_hasura_does() {
+    let h = Harness::start().await;
+    let (s, v) = h
+        .post("/v2/query", json!({"type": "run_sql", "args": {"sql": "CREATE TABLE posts (id int PRIMARY KEY, title text)"}}))
+        .await;
+    assert_eq!(s, 200, "{v}");
+    let et = |name: &str| json!({"table": "posts", "name": name, "insert": {"columns": "*"}, "webhook": "https://hooks.example.com/e"});
+
+    // Untracked table.
+    let (s, v) = h.meta("pg_create_event_trigger", et("t1")).await;
+    assert_eq!((s, v["code"].as_str()), (400, Some("not-exists")), "{v}");
+    assert_eq!(
+        h.meta("pg_track_table", json!({"table": "posts"})).await.0,
+        200
+    );
+
+    for (args, code, msg) in [
+        (
+            json!({"table": "posts", "name": "bad name", "insert": {"columns": "*"}, "webhook": "https://x"}),
+            "parse-failed",
+            "only alphanumeric and underscore and hyphens allowed for name",
+        ),
+        (
+            json!({"table": "posts", "name": "x".repeat(43), "insert": {"columns": "*"}, "webhook": "https://x"}),
+            "parse-failed",
+            "event trigger name can be at most 42 characters",
+        ),
+        (
+            json!({"table": "posts", "name": "n", "webhook": "https://x"}),
+            "parse-failed",
+            "atleast one amongst insert/update/delete/enable_manual spec must be provided",
+        ),
+        (
+            json!({"table": "posts", "name": "n", "insert": {"columns": "*"}}),
+            "parse-failed",
+            "must provide webhook or webhook_from_env",
+        ),
+        (
+            json!({"table": "posts", "name": "n", "update": {"columns": []}, "webhook": "https://x"}),
+            "parse-failed",
+            "found empty column specification",
+        ),
+        (
+            json!({"table": "posts", "name": "n", "update": {"columns": ["nope"]}, "webhook": "https://x"}),
+            "not-exists",
+            "column \"nope\" does not exist",
+        ),
+        (
+            json!({"table": "posts", "name": "n", "insert": {"columns": "*"}, "webhook_from_env": "NOT_SET"}),
+            "invalid-configuration",
+            "Inconsistent object: environment variable 'NOT_SET' not set",
+        ),
+    ] {
+        let (s, v) = h.meta("pg_create_event_trigger", args).await;
+        assert_eq!((s, v["code"].as_str()), (400, Some(code)), "{v}");
+        assert!(v["error"].as_str().unwrap().contains(msg), "{msg} in {v}");
+    }
+
+    assert_eq!(h.meta("pg_create_event_trigger", et("t1")).await.0, 200);
+    let (s, v) = h.meta("pg_create_event_trigger", et("t1")).await;
+    assert_eq!(
+        (s, v["code"].as_str()),
+        (400, Some("already-exists")),
+        "{v}"
+    );
+    assert_eq!(v["error"], "Event trigger with name \"t1\" already exists");
+    let md = h.export().await;
+    assert_eq!(
+        md["sources"][0]["tables"][0]["event_triggers"],
+        json!([{"name": "t1", "definition": {"enable_manual": false, "insert": {"columns": "*"}},
+                "retry_conf": {"num_retries": 0, "interval_sec": 10, "timeout_sec": 60},
+                "webhook": "https://hooks.example.com/e"}])
+    );
+    // The SQL trigger exists; untracking the table removes both.
+    let (_, v) = h
+        .post("/v2/query", json!({"type": "run_sql", "args": {"sql": "SELECT tgname FROM pg_trigger WHERE tgname LIKE 'notify_hasura_%'"}}))
+        .await;
+    assert_eq!(
+        v["result"],
+        json!([["tgname"], ["notify_hasura_t1_INSERT"]])
+    );
+    let (s, v) = h
+        .meta("pg_delete_event_trigger", json!({"name": "nope"}))
+        .await;
+    assert_eq!((s, v["code"].as_str()), (400, Some("not-exists")), "{v}");
+    assert_eq!(
+        h.meta(
+            "pg_untrack_table",
+            json!({"table": "posts", "cascade": true})
+        )
+        .await
+        .0,
+        200
+    );
+    let (_, v) = h
+        .post("/v2/query", json!({"type": "run_sql", "args": {"sql": "SELECT tgname FROM pg_trigger WHERE tgname LIKE 'notify_hasura_%'"}}))
+        .await;
+    assert_eq!(v["result"], json!([["tgname"]]));
+}
+
+/// A webhook that fails is called again after `interval_sec`, with `current_retry`
+/// counting up, until it answers 2xx or `num_retries` is spent.
+#[tokio::test]
+async fn failed_deliveries_are_retried_until_the_budget_is_spent() {
+    use std::sync::{Arc, Mutex};
+    let h = Harness::start().await;
+    let calls: Arc<Mutex<Vec<Value>>> = Arc::default();
+    let app = axum::Router::new()
+        .route(
+            "/fail-twice",
+            axum::routing::post(
+                |axum::extract::State(calls): axum::extract::State<Arc<Mutex<Vec<Value>>>>,
+                 axum::Json(body): axum::Json<Value>| async move {
+                    let mut c = calls.lock().unwrap();
+                    c.push(body);
+                    if c.len() <= 2 {
+                        axum::http::StatusCode::INTERNAL_SERVER_ERROR
+                    } else {
+                        axum::http::StatusCode::OK
+                    }
+                },
+            ),
+        )
+        .with_state(calls.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/fail-twice", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+
+    h.post(
+        "/v2/query",
+        json!({"type": "run_sql", "args": {"sql": "CREATE TABLE jobs (id int PRIMARY KEY)"}}),
+    )
+    .await;
+    assert_eq!(
+        h.meta("pg_track_table", json!({"table": "jobs"})).await.0,
+        200
+    );
+    let (s, v) = h
+        .meta(
+            "pg_create_event_trigger",
+            json!({"table": "jobs", "name": "job_added",
+            "insert": {"columns": "*"}, "webhook": url,
+            "retry_conf": {"num_retries": 3, "interval_sec": 0}}),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    h.post(
+        "/v2/query",
+        json!({"type": "run_sql", "args": {"sql": "INSERT INTO jobs VALUES (1)"}}),
+    )
+    .await;
+    let start = std::time::Instant::now();
+    while calls.lock().unwrap().len() < 3 && start.elapsed().as_secs() < 10 {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let calls = calls.lock().unwrap().clone();
+    let retries: Vec<i64> = calls
+        .iter()
+        .map(|c| c["delivery_info"]["current_retry"].as_i64().unwrap())
+        .collect();
+    assert_eq!(
+        retries,
+        [0, 1, 2],
+        "delivered on the third attempt, then no more"
+    );
+    assert!(
+        calls.iter().all(|c| c["id"] == calls[0]["id"]),
+        "one event, retried"
+    );
+    assert_eq!(calls[0]["delivery_info"]["max_retries"], 3);
+}
