@@ -16,7 +16,7 @@ use terraform_providers::framework::Provider;
 const JWT_SECRET: &str = r#"{"jwk_url":"https://clerk.example.com/.well-known/jwks.json"}"#;
 
 /// (address, import id) of one object of every resource type.
-fn imports(template_id: &str, redirect_id: &str) -> Vec<(String, String)> {
+fn imports(template_id: &str, redirect_id: &str, org: &[(&str, &str)]) -> Vec<(String, String)> {
     [
         ("hasura_table.posts", "default.public.posts"),
         ("hasura_tracked_table.orders", "default.public.orders"),
@@ -57,6 +57,7 @@ fn imports(template_id: &str, redirect_id: &str) -> Vec<(String, String)> {
         ("clerk_blocklist_identifier.spam", "*@spam.example"),
     ]
     .into_iter()
+    .chain(org.iter().copied())
     .map(|(a, i)| (a.to_string(), i.to_string()))
     .collect()
 }
@@ -115,7 +116,46 @@ fn every_resource_type_adopts_with_generated_config_and_plans_empty() {
             assert_eq!(s, 200, "{i}");
         }
 
-        let imports = imports(t["id"].as_str().unwrap(), r["id"].as_str().unwrap());
+        // Organizations, their roles and permissions, satellite domains
+        // (imported by natural key).
+        for (path, body) in [
+            (
+                "/organization_permissions",
+                json!({"key": "org:posts:edit", "name": "Edit posts"}),
+            ),
+            (
+                "/organizations",
+                json!({"name": "Acme", "slug": "acme", "created_by": "user_alice", "private_metadata": {"crm": 1}}),
+            ),
+            (
+                "/domains",
+                json!({"name": "docs.example.com", "is_satellite": true}),
+            ),
+        ] {
+            let (s, b) = clerk.api(Method::POST, path, Some(body));
+            assert_eq!(s, 200, "{b}");
+        }
+        let (_, perms) = clerk.api(Method::GET, "/organization_permissions?limit=500", None);
+        let ids: Vec<&str> = perms["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|p| p["key"] == "org:posts:edit" || p["key"] == "org:sys_memberships:read")
+            .map(|p| p["id"].as_str().unwrap())
+            .collect();
+        let (s, b) = clerk.api(
+            Method::POST,
+            "/organization_roles",
+            Some(json!({"name": "Editor", "key": "org:editor", "description": "Edits", "permissions": ids})),
+        );
+        assert_eq!(s, 200, "{b}");
+        let org = [
+            ("clerk_organization_permission.posts_edit", "org:posts:edit"),
+            ("clerk_organization_role.editor", "org:editor"),
+            ("clerk_organization.acme", "acme"),
+            ("clerk_domain.docs", "docs.example.com"),
+        ];
+        let imports = imports(t["id"].as_str().unwrap(), r["id"].as_str().unwrap(), &org);
         // Every resource type of both providers is adopted here: a new type
         // must join this scenario.
         let types: BTreeSet<String> = imports

@@ -1,6 +1,8 @@
 //! What a Clerk instance holds that the provider manages: JWT templates
 //! (addressed by name), redirect URLs (by host and path), allow/block-list
-//! identifiers (by the identifier), and the instance singletons (`this`).
+//! identifiers (by the identifier), the instance singletons (`this`),
+//! custom organization permissions and roles (by key), organizations (by
+//! slug) and satellite domains (by name).
 use tokio_util::sync::CancellationToken;
 
 use crate::clerk::client::{ClerkClient, ClerkError, IdentifierList};
@@ -51,6 +53,54 @@ pub(crate) async fn survey(
             name: "this".into(),
             id: "instance".into(),
         });
+    }
+    out.extend(organizations(client, cancel).await?);
+    Ok(out)
+}
+
+/// Roles every instance starts with: Clerk made them, and they cannot be
+/// deleted while they are the creator and domain default roles.
+const DEFAULT_ROLES: &[&str] = &["org:admin", "org:member"];
+
+async fn organizations(
+    client: &ClerkClient,
+    cancel: &CancellationToken,
+) -> Result<Vec<Import>, ClerkError> {
+    let mut out = Vec::new();
+    for p in client.list_permissions(cancel).await? {
+        // System permissions (`org:sys_*`) are Clerk's, not configuration.
+        if p.kind.as_deref() != Some("system") {
+            out.push(Import {
+                resource_type: "clerk_organization_permission",
+                name: p.key.clone(),
+                id: p.id,
+            });
+        }
+    }
+    for r in client.list_roles(cancel).await? {
+        if !DEFAULT_ROLES.contains(&r.key.as_str()) {
+            out.push(Import {
+                resource_type: "clerk_organization_role",
+                name: r.key.clone(),
+                id: r.id,
+            });
+        }
+    }
+    for o in client.list_organizations(cancel).await? {
+        out.push(Import {
+            resource_type: "clerk_organization",
+            name: o.slug.clone(),
+            id: o.id,
+        });
+    }
+    for d in client.list_domains(cancel).await? {
+        if d.is_satellite {
+            out.push(Import {
+                resource_type: "clerk_domain",
+                name: d.name.clone(),
+                id: d.id,
+            });
+        }
     }
     Ok(out)
 }

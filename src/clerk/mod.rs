@@ -2,6 +2,9 @@
 //! data sources that feed Hasura's JWT configuration.
 mod claims;
 pub(crate) mod client;
+mod create_settled;
+mod domain;
+mod domains_data_source;
 mod hasura_jwt_secret;
 mod identifiers;
 mod instance_data_source;
@@ -9,6 +12,10 @@ mod instance_restrictions;
 mod instance_settings;
 mod jwks;
 mod jwt_template;
+mod organization;
+mod organization_permission;
+mod organization_role;
+mod organization_roles_data_source;
 mod organization_settings;
 pub(crate) mod provider;
 mod redirect_url;

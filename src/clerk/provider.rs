@@ -13,6 +13,8 @@ use crate::http::check_endpoint;
 use crate::settings::{retry_attributes, retry_settings, setting};
 
 use super::client::{ClerkClient, IdentifierList};
+use super::domain::DomainResource;
+use super::domains_data_source::DomainsDataSource;
 use super::hasura_jwt_secret::HasuraJwtSecretDataSource;
 use super::identifiers::IdentifierResource;
 use super::instance_data_source::InstanceDataSource;
@@ -20,6 +22,10 @@ use super::instance_restrictions::InstanceRestrictionsResource;
 use super::instance_settings::InstanceSettingsResource;
 use super::jwks::{frontend_api_from_publishable_key, JwksDataSource};
 use super::jwt_template::JwtTemplateResource;
+use super::organization::OrganizationResource;
+use super::organization_permission::OrganizationPermissionResource;
+use super::organization_role::OrganizationRoleResource;
+use super::organization_roles_data_source::OrganizationRolesDataSource;
 use super::organization_settings::OrganizationSettingsResource;
 use super::redirect_url::RedirectUrlResource;
 use super::template_data_source::JwtTemplateDataSource;
@@ -112,6 +118,10 @@ impl Provider for ClerkProvider {
         vec![
             resource(JwtTemplateResource),
             resource(RedirectUrlResource),
+            resource(OrganizationPermissionResource),
+            resource(OrganizationRoleResource),
+            resource(OrganizationResource),
+            resource(DomainResource),
             resource(InstanceSettingsResource),
             resource(InstanceRestrictionsResource),
             resource(OrganizationSettingsResource),
@@ -125,6 +135,8 @@ impl Provider for ClerkProvider {
             data_source(JwtTemplateDataSource),
             data_source(JwksDataSource),
             data_source(HasuraJwtSecretDataSource),
+            data_source(OrganizationRolesDataSource),
+            data_source(DomainsDataSource),
             data_source(InstanceDataSource),
         ]
     }

@@ -30,6 +30,9 @@ const SAMPLES: &[(&str, &str)] = &[
         r#""0123456789abcdef0123456789abcdef""#,
     ),
     ("hasura_inherited_role.role_set", r#"["user"]"#),
+    ("clerk_organization_permission.key", r#""org:posts:edit""#),
+    ("clerk_organization_role.key", r#""org:editor""#),
+    ("clerk_domain.name", r#""satellite.example.com""#),
 ];
 
 /// Optional attributes a block needs to pass its cross-attribute checks with

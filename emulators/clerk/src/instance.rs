@@ -100,11 +100,19 @@ impl Default for OrgSettings {
 /// The key of the organization role with this id.
 fn role_key(store: &Store, id: &str) -> Option<String> {
     store
-        .org_settings
-        .default_roles
+        .orgs
+        .roles
         .iter()
-        .find(|(rid, _)| rid == id)
-        .map(|(_, key)| key.clone())
+        .find(|r| r.id == id)
+        .map(|r| r.key.clone())
+        .or_else(|| {
+            store
+                .org_settings
+                .default_roles
+                .iter()
+                .find(|(rid, _)| rid == id)
+                .map(|(_, key)| key.clone())
+        })
 }
 
 /// The `Instance` object (spec schema; every member is required).

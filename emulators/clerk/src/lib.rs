@@ -3,15 +3,23 @@
 //! tests. The emulator is also the instance's Frontend API (it serves the
 //! public `/.well-known/jwks.json` and is the tokens' issuer).
 
+mod domains;
 mod errors;
+mod fields;
 mod identifiers;
 mod ids;
 mod instance;
 mod instance_errors;
 mod jwks;
+mod org_errors;
+mod org_sessions;
+mod org_store;
+mod organizations;
 mod paging;
 mod patch_fields;
+mod permissions;
 mod redirect_urls;
+mod roles;
 mod routes;
 mod state;
 mod templates;
@@ -149,6 +157,54 @@ impl ClerkEmulator {
     /// `unsupported_subscription_plan_features`.
     pub fn set_custom_signing_key_needs_upgrade(&self, gated: bool) {
         self.state.store().custom_signing_key_needs_upgrade = gated;
+    }
+
+    /// Makes the instance a production one for the domain operations: only
+    /// there may a domain have a `proxy_url` (AddDomain, UpdateDomain).
+    pub fn set_production_domains(&self, production: bool) {
+        self.state.store().orgs.production = production;
+    }
+
+    /// Every permission set `role_key` had, in order of change (create,
+    /// assign, remove, update with `permissions`).
+    pub fn role_permission_history(&self, role_key: &str) -> Vec<Vec<String>> {
+        self.state
+            .store()
+            .orgs
+            .role_history
+            .iter()
+            .filter(|c| c.role_key == role_key)
+            .map(|c| c.permission_keys.clone())
+            .collect()
+    }
+
+    /// Makes `organization_id` (an id or slug; the session's user must be a
+    /// member) the session's active organization, as the frontend's
+    /// `setActive` does; tokens minted for the session then carry it.
+    pub fn set_active_organization(&self, session_id: &str, organization_id: &str) -> bool {
+        let mut store = self.state.store();
+        let Some(user) = store.sessions.get(session_id).cloned() else {
+            return false;
+        };
+        let Some(org) = store
+            .orgs
+            .organizations
+            .iter()
+            .find(|o| o.id == organization_id || o.slug == organization_id)
+            .map(|o| o.id.clone())
+        else {
+            return false;
+        };
+        if !store
+            .orgs
+            .memberships
+            .iter()
+            .any(|m| m.organization_id == org && m.user_id == user)
+        {
+            return false;
+        }
+        store.orgs.active.insert(session_id.to_string(), org);
+        true
     }
 
     /// Sends `Retry-After` as an HTTP date (IMF-fixdate) instead of seconds.

@@ -15,7 +15,10 @@ use serde_json::{json, Value};
 
 use crate::errors::{self, ApiError};
 use crate::state::{AppState, NewUser};
-use crate::{identifiers, instance, redirect_urls, templates, tokens};
+use crate::{
+    domains, identifiers, instance, organizations, permissions, redirect_urls, roles, templates,
+    tokens,
+};
 
 /// The Backend API documents `GET /v1/jwks` as never rate limited.
 pub const JWKS_ROUTE: &str = "/v1/jwks";
@@ -41,7 +44,12 @@ pub fn router(state: AppState, control: Control) -> Router {
             get(redirect_urls::get).delete(redirect_urls::delete),
         )
         .route(JWKS_ROUTE, get(jwks))
-        .route("/v1/domains", get(domains))
+        .route("/v1/domains", get(domains::list).post(domains::add))
+        .route(
+            "/v1/domains/{domain_id}",
+            axum::routing::patch(domains::update).delete(domains::delete),
+        )
+        .merge(organization_routes())
         .route("/v1/instance", get(instance::get).patch(instance::update))
         .route(
             "/v1/instance/restrictions",
@@ -68,6 +76,10 @@ pub fn router(state: AppState, control: Control) -> Router {
             delete(identifiers::delete_block),
         )
         .route(
+            "/v1/sessions/{session_id}/tokens",
+            post(tokens::create_session_token),
+        )
+        .route(
             "/v1/sessions/{session_id}/tokens/{template_name}",
             post(tokens::create_from_template),
         )
@@ -80,12 +92,58 @@ pub fn router(state: AppState, control: Control) -> Router {
     control.exempt_from_rate_limit(JWKS_ROUTE);
     let users = Router::new()
         .route("/__emulator/users", post(add_user))
+        .route(
+            "/__emulator/sessions/{session_id}/organization",
+            post(crate::org_sessions::set_active),
+        )
         .route("/__emulator/instance", get(instance::hidden))
         .with_state(state.clone());
     emulator_common::layer(api, control)
         .merge(users)
         .fallback(|| async { errors::not_found_route() })
         .layer(middleware::from_fn_with_state(state, retry_after_as_date))
+}
+
+/// Organizations, their roles and permissions (spec tags "Organizations",
+/// "Organization Roles", "Organization Permissions", "Organization Memberships").
+fn organization_routes() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/v1/organization_permissions",
+            get(permissions::list).post(permissions::create),
+        )
+        .route(
+            "/v1/organization_permissions/{permission_id}",
+            get(permissions::get)
+                .patch(permissions::update)
+                .delete(permissions::delete),
+        )
+        .route(
+            "/v1/organization_roles",
+            get(roles::list).post(roles::create),
+        )
+        .route(
+            "/v1/organization_roles/{organization_role_id}",
+            get(roles::get).patch(roles::update).delete(roles::delete),
+        )
+        .route(
+            "/v1/organization_roles/{organization_role_id}/permissions/{permission_id}",
+            post(roles::assign_permission).delete(roles::remove_permission),
+        )
+        .route(
+            "/v1/organizations",
+            get(organizations::list).post(organizations::create),
+        )
+        .route(
+            "/v1/organizations/{organization_id}",
+            get(organizations::get)
+                .patch(organizations::update)
+                .delete(organizations::delete),
+        )
+        .route(
+            "/v1/organizations/{organization_id}/memberships",
+            get(organizations::list_members).post(organizations::add_member),
+        )
 }
 
 /// With the knob on, a `Retry-After: N` becomes the IMF-fixdate N seconds
@@ -146,10 +204,6 @@ pub fn domain_json(state: &AppState) -> Value {
         "development_origin": "",
         "cname_targets": null,
     })
-}
-
-async fn domains(State(state): State<AppState>) -> Json<Value> {
-    Json(json!({ "data": [domain_json(&state)], "total_count": 1 }))
 }
 
 /// Test-only: adds (or replaces) a user and returns its session.

@@ -104,6 +104,8 @@ pub struct Store {
     /// asking for one answers 402. The spec lists 402 on both operations
     /// without naming the gated option; this is the one tests gate.
     pub custom_signing_key_needs_upgrade: bool,
+    /// Organizations, roles, permissions, memberships, satellite domains.
+    pub orgs: crate::org_store::OrgStore,
     pub instance: crate::instance::InstanceConfig,
     pub restrictions: crate::instance::Restrictions,
     pub org_settings: crate::instance::OrgSettings,

@@ -9,6 +9,7 @@ use serde_json::{json, Map, Value};
 use crate::errors::{self, ApiError};
 use crate::ids;
 use crate::jwks::{encode_jwt, CustomKey};
+use crate::org_sessions::{self, OrgContext};
 use crate::state::{AppState, User};
 use crate::templates::{LIFETIME_MAX, LIFETIME_MIN};
 
@@ -18,7 +19,7 @@ pub async fn create_from_template(
     body: Bytes,
 ) -> Result<Json<Value>, ApiError> {
     let expires_in = parse_expires_in(&body)?;
-    let (user, template_claims, lifetime, skew, custom) = {
+    let (user, template_claims, lifetime, skew, custom, orgs) = {
         let store = state.store();
         let user = store
             .sessions
@@ -26,6 +27,7 @@ pub async fn create_from_template(
             .and_then(|uid| store.users.get(uid))
             .cloned()
             .ok_or_else(|| errors::session_not_found(&session_id))?;
+        let orgs = org_sessions::context(&store, &session_id, &user.id);
         let t = store
             .templates
             .iter()
@@ -40,10 +42,11 @@ pub async fn create_from_template(
             t.lifetime,
             t.allowed_clock_skew,
             custom,
+            orgs,
         )
     };
 
-    let ctx = user_context(&user);
+    let ctx = user_context(&user, &orgs);
     let mut payload = match resolve(&template_claims, &ctx) {
         Value::Object(m) => m,
         _ => Map::new(),
@@ -125,9 +128,49 @@ fn parse_expires_in(body: &[u8]) -> Result<Option<i64>, ApiError> {
     }
 }
 
-/// What shortcodes can reach: `user.*`, and the organization and session
-/// roots, which are empty because emulated sessions have no active org.
-fn user_context(u: &User) -> Value {
+/// CreateSessionToken (`POST /v1/sessions/{session_id}/tokens`): the
+/// session token itself, with the active organization's `org_id`,
+/// `org_role`, `org_slug` and `org_permissions` (60 s unless
+/// `expires_in_seconds` says otherwise).
+pub async fn create_session_token(
+    State(state): State<AppState>,
+    Path(session_id): Path<String>,
+    body: Bytes,
+) -> Result<Json<Value>, ApiError> {
+    let expires_in = parse_expires_in(&body)?;
+    let (user_id, orgs) = {
+        let store = state.store();
+        let user_id = store
+            .sessions
+            .get(&session_id)
+            .cloned()
+            .ok_or_else(|| errors::session_not_found(&session_id))?;
+        let orgs = org_sessions::context(&store, &session_id, &user_id);
+        (user_id, orgs)
+    };
+    let iat = ids::now_millis() / 1000;
+    let mut payload = orgs.claims;
+    payload.insert("exp".into(), json!(iat + expires_in.unwrap_or(60)));
+    payload.insert("iat".into(), json!(iat));
+    payload.insert("iss".into(), json!(state.frontend_api_url()));
+    payload.insert(
+        "jti".into(),
+        json!(ids::random_base62(20).to_ascii_lowercase()),
+    );
+    payload.insert("nbf".into(), json!(iat - 5));
+    payload.insert("sid".into(), json!(session_id));
+    payload.insert("sub".into(), json!(user_id));
+    let header = json!({"alg": "RS256", "kid": state.0.key.kid, "typ": "JWT"});
+    let jwt = encode_jwt(&header, &Value::Object(payload), |m| {
+        state.0.key.sign_rs256(m)
+    })
+    .map_err(|_| internal_error())?;
+    Ok(Json(json!({ "object": "token", "jwt": jwt })))
+}
+
+/// What shortcodes can reach: `user.*`, the session's active organization
+/// (`org`, `org_membership`; null without one) and the session root.
+fn user_context(u: &User, orgs: &OrgContext) -> Value {
     let full_name = match (&u.first_name, &u.last_name) {
         (None, None) => Value::Null,
         (f, l) => json!(format!(
@@ -155,12 +198,12 @@ fn user_context(u: &User) -> Value {
             "image_url": "",
             "has_image": false,
             "two_factor_enabled": false,
-            "organizations": {},
+            "organizations": orgs.organizations,
             "public_metadata": u.public_metadata,
             "unsafe_metadata": u.unsafe_metadata,
         },
-        "org": null,
-        "org_membership": null,
+        "org": orgs.org,
+        "org_membership": orgs.membership,
         "session": { "actor": null },
     })
 }

@@ -143,6 +143,21 @@ const TEMPLATE_PARAMS: &[&str] = &[
     "signing_key",
 ];
 
+/// Parameters of the organization, role, permission and domain operations,
+/// named like their resources' attributes.
+const ORGANIZATION_PARAMS: &[&str] = &[
+    "key",
+    "description",
+    "permissions",
+    "slug",
+    "created_by",
+    "max_allowed_memberships",
+    "public_metadata",
+    "private_metadata",
+    "is_satellite",
+    "proxy_url",
+];
+
 /// Clerk's error answer: `{errors: [{code, message, long_message, meta}], clerk_trace_id}`.
 /// Only the first error is reported. Members of an unexpected type read as
 /// absent rather than making the whole answer unreadable.
@@ -196,7 +211,9 @@ fn api_error(status: StatusCode, body: &str, method: &Method, path: &str) -> Cle
     let param = meta
         .and_then(|m| m.param_name.or(m.name))
         .or_else(|| gated.first().cloned())
-        .filter(|p| TEMPLATE_PARAMS.contains(&p.as_str()));
+        .filter(|p| {
+            TEMPLATE_PARAMS.contains(&p.as_str()) || ORGANIZATION_PARAMS.contains(&p.as_str())
+        });
     let trace = parsed
         .clerk_trace_id
         .map(|t| format!(" (clerk_trace_id {t})"))

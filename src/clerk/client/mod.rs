@@ -1,7 +1,9 @@
 //! Clerk Backend API client: JWT templates, JWKS, domains.
+mod domains;
 mod error;
 mod identifiers;
 mod instance;
+mod organizations;
 mod redirect_urls;
 mod wire;
 
@@ -16,11 +18,15 @@ use tokio_util::sync::CancellationToken;
 
 use crate::http::{HttpClient, Idempotency, RetryPolicy};
 
+pub use domains::{CnameTarget, DomainObject};
 pub use error::ClerkError;
 #[cfg(test)]
 pub use error::IDENTIFIER_TAKEN;
 pub use identifiers::{Identifier, IdentifierList};
 pub use instance::{Instance, InstancePatch, OrgSettings, OrgSettingsPatch, Restrictions};
+pub use organizations::{
+    Organization, OrganizationBody, Permission, PermissionBody, Role, RoleCreate, RoleUpdate,
+};
 pub use redirect_urls::RedirectUrl;
 pub use wire::{Domain, Jwk, Jwks, JwtTemplate, TemplateBody};
 use wire::{Listing, Paged};

@@ -1,0 +1,226 @@
+//! `clerk_organization_permission`: a custom permission organization roles
+//! can grant (`/organization_permissions`; every attribute updates in place).
+use std::collections::BTreeSet;
+use std::sync::{Mutex, OnceLock};
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+
+use crate::framework::{
+    ApplyError, Attribute, Ctx, Diagnostics, IntoDiags, Invalid, Plan, Resource, Schema, StrCheck,
+    StringLen, UseStateForUnknown, Value,
+};
+
+use super::client::{ClerkClient, Permission, PermissionBody};
+use super::create_settled::create_settled;
+
+pub struct OrganizationPermissionResource;
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct Model {
+    id: Value<String>,
+    key: Value<String>,
+    name: Value<String>,
+    description: Value<String>,
+    created_at: Value<i64>,
+}
+
+impl From<Permission> for Model {
+    fn from(p: Permission) -> Self {
+        Model {
+            id: p.id.into(),
+            key: p.key.into(),
+            name: p.name.into(),
+            // Clerk stores a missing description as "": read back as unset.
+            description: p.description.filter(|d| !d.is_empty()).into(),
+            created_at: p.created_at.into(),
+        }
+    }
+}
+
+impl Model {
+    fn body(&self) -> PermissionBody {
+        PermissionBody {
+            name: self.name.str_or("").to_string(),
+            key: self.key.str_or("").to_string(),
+            description: self.description.str_or("").to_string(),
+        }
+    }
+}
+
+/// CreateOrganizationPermission's rule: `org:<feature>:<action>`, both
+/// segments lowercase letters, digits or underscores; `org:sys_` is Clerk's.
+pub fn check_permission_key(key: &str) -> Result<(), Invalid> {
+    let segment = |s: &str| {
+        !s.is_empty()
+            && s.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+    };
+    let parts: Vec<&str> = key.split(':').collect();
+    if parts.len() != 3 || parts[0] != "org" || !segment(parts[1]) || !segment(parts[2]) {
+        return Err("must look like `org:<feature>:<action>` (e.g. `org:posts:edit`), both parts lowercase letters, digits or underscores".into());
+    }
+    if key.starts_with("org:sys_") {
+        return Err(
+            "starts with `org:sys_`, which Clerk reserves for its system permissions".into(),
+        );
+    }
+    Ok(())
+}
+
+/// Clerk stores a missing description as "", so an empty one could never
+/// read back as what was configured.
+pub fn check_description(s: &str) -> Result<(), Invalid> {
+    if s.is_empty() {
+        return Err("must not be empty; leave it unset for no description".into());
+    }
+    Ok(())
+}
+
+pub fn check_not_blank(s: &str) -> Result<(), Invalid> {
+    if s.trim().is_empty() {
+        return Err("must contain a visible character".into());
+    }
+    Ok(())
+}
+
+/// Keys of the permissions planned by this provider process: a role
+/// planned after them (it references them, so Terraform plans them first)
+/// may name a key that will exist once the plan is applied.
+pub fn planned_keys() -> &'static Mutex<BTreeSet<String>> {
+    static KEYS: OnceLock<Mutex<BTreeSet<String>>> = OnceLock::new();
+    KEYS.get_or_init(Default::default)
+}
+
+#[async_trait]
+impl Resource for OrganizationPermissionResource {
+    type Model = Model;
+
+    fn type_name(&self) -> &'static str {
+        "clerk_organization_permission"
+    }
+
+    fn schema(&self) -> Schema {
+        Schema::new(
+            "A custom organization permission (`/organization_permissions`), granted to members through `clerk_organization_role`. Clerk's system permissions (`org:sys_*`) exist on every instance and cannot be managed. Every attribute updates in place. Import with the id (`perm_...`) or the key.",
+            vec![
+                Attribute::string("id").computed().plan(UseStateForUnknown).describe("Permission id (`perm_...`), an import id."),
+                Attribute::string("key").required().validate(StrCheck("Invalid permission key", check_permission_key)).describe("Unique key, `org:<feature>:<action>` with lowercase letters, digits or underscores (e.g. `org:posts:edit`); it is what session tokens and `has({ permission })` checks carry. Cannot start with `org:sys_`. Changing it updates the permission in place (roles keep it). Also an import id."),
+                Attribute::string("name").required().validate(StringLen(1, 256)).validate(StrCheck("Blank permission name", check_not_blank)).describe("Display name shown in the Clerk dashboard."),
+                Attribute::string("description").optional().validate(StrCheck("Empty permission description", check_description)).describe("Free-text description. Unset means none."),
+                Attribute::int("created_at").computed().plan(UseStateForUnknown).describe("Creation time, Unix milliseconds."),
+            ],
+        )
+    }
+
+    async fn modify_plan(&self, _ctx: &Ctx, plan: Plan<'_, Model>) {
+        if let Some(k) = plan.planned.key.known() {
+            planned_keys()
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(k.clone());
+        }
+    }
+
+    async fn create(&self, ctx: &Ctx, m: Model) -> Result<Model, ApplyError<Model>> {
+        let client = ctx.client::<ClerkClient>()?;
+        let body = m.body();
+        let created = create_settled(
+            ctx,
+            "an organization permission",
+            || client.create_permission(&ctx.cancel, &body),
+            || permission_by_key(&client, ctx, &body.key),
+            |p: &Permission| {
+                p.name == body.name && p.description.as_deref().unwrap_or("") == body.description
+            },
+        )
+        .await
+        .map_err(|e| e.into_diags("Failed to create organization permission"))?;
+        Ok(created.into())
+    }
+
+    async fn read(&self, ctx: &Ctx, state: Model) -> Result<Option<Model>, Diagnostics> {
+        let client = ctx.client::<ClerkClient>()?;
+        let found = client
+            .permission(&ctx.cancel, state.id.str_or(""))
+            .await
+            .map_err(|e| e.into_diags("Failed to read organization permission"))?;
+        Ok(found.map(Model::from))
+    }
+
+    async fn update(&self, ctx: &Ctx, prior: Model, m: Model) -> Result<Model, ApplyError<Model>> {
+        let client = ctx.client::<ClerkClient>()?;
+        let p = client
+            .update_permission(&ctx.cancel, prior.id.str_or(""), &m.body())
+            .await
+            .map_err(|e| e.into_diags("Failed to update organization permission"))?;
+        Ok(p.into())
+    }
+
+    async fn delete(&self, ctx: &Ctx, state: Model) -> Result<(), Diagnostics> {
+        let client = ctx.client::<ClerkClient>()?;
+        client
+            .delete_permission(&ctx.cancel, state.id.str_or(""))
+            .await
+            .map_err(|e| e.into_diags("Failed to delete organization permission"))
+    }
+
+    async fn import(&self, ctx: &Ctx, id: &str) -> Result<Model, Diagnostics> {
+        let client = ctx.client::<ClerkClient>()?;
+        let found = if id.starts_with("org:") {
+            permission_by_key(&client, ctx, id).await
+        } else {
+            client.permission(&ctx.cancel, id).await
+        }
+        .map_err(|e| e.into_diags("Failed to import organization permission"))?;
+        let p = found.ok_or_else(|| {
+            Diagnostics::error(
+                "Organization permission not found",
+                format!("No organization permission has the id or key {id:?}. Import takes an id (`perm_...`) or a key (`org:<feature>:<action>`)."),
+            )
+        })?;
+        if p.kind.as_deref() == Some("system") {
+            return Err(Diagnostics::error(
+                "System permission",
+                format!("{id:?} is one of Clerk's system permissions, which exist on every instance and cannot be changed or deleted: there is nothing to manage."),
+            ));
+        }
+        Ok(p.into())
+    }
+}
+
+async fn permission_by_key(
+    client: &ClerkClient,
+    ctx: &Ctx,
+    key: &str,
+) -> Result<Option<Permission>, super::client::ClerkError> {
+    Ok(client
+        .list_permissions(&ctx.cancel)
+        .await?
+        .into_iter()
+        .find(|p| p.key == key))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::check_permission_key;
+
+    #[test]
+    fn permission_keys() {
+        assert!(check_permission_key("org:posts:edit").is_ok());
+        assert!(check_permission_key("org:team_2:read").is_ok());
+        for bad in [
+            "posts:edit",
+            "org:posts",
+            "org:posts:edit:all",
+            "org:Posts:edit",
+            "org::edit",
+            "org:posts:",
+            "org:sys_profile:manage",
+            "org:posts:ed it",
+            "",
+        ] {
+            assert!(check_permission_key(bad).is_err(), "{bad}");
+        }
+    }
+}
