@@ -13,6 +13,7 @@ pub mod metadata;
 mod metadata_api;
 pub mod permissions;
 mod pg_temp;
+mod query_collections;
 mod rollout;
 mod run_sql;
 mod server;
@@ -46,6 +47,10 @@ pub struct HasuraConfig {
     /// `HASURA_GRAPHQL_READ_ONLY_MODE=true`: metadata writes and `run_sql`
     /// that is not `read_only` are refused with Hasura's errors.
     pub read_only: bool,
+    /// `HASURA_GRAPHQL_ENABLE_ALLOWLIST=true`: `/v1/graphql` runs for a
+    /// non-admin role only the queries of its allowed collections. The engine
+    /// env var of that name turns it on too.
+    pub enable_allowlist: bool,
 }
 
 impl HasuraConfig {
@@ -60,6 +65,7 @@ impl HasuraConfig {
             restart_window: Duration::from_millis(300),
             port: 0,
             read_only: false,
+            enable_allowlist: false,
         }
     }
 }
@@ -116,6 +122,7 @@ impl HasuraEmulator {
                 tenant_id: cfg.tenant_id.clone(),
                 restart_window: cfg.restart_window,
                 read_only: cfg.read_only,
+                enable_allowlist: cfg.enable_allowlist,
             },
             control: control.clone(),
             db,

@@ -12,7 +12,7 @@ use crate::metadata::{
 };
 use crate::permissions::{ParseErr, PermDef, PermType, Permission};
 use crate::state::{load_catalog, load_metadata, store_metadata, AppState};
-use crate::{cron_triggers, dependents, event_triggers};
+use crate::{cron_triggers, dependents, event_triggers, query_collections as qc};
 
 pub struct Envelope {
     pub typ: String,
@@ -268,6 +268,15 @@ impl Ctx<'_> {
             "create_cron_trigger" => cron_triggers::create(&mut self.md, self.env, cmd, args),
             "delete_cron_trigger" => cron_triggers::delete(&mut self.md, cmd, args),
             "get_cron_triggers" => Ok(cron_triggers::get(&self.md)),
+            "create_query_collection" => qc::create_collection(&mut self.md, cmd, args),
+            "drop_query_collection" => qc::drop_collection(&mut self.md, cmd, args),
+            "add_query_to_collection" => qc::add_query(&mut self.md, cmd, args),
+            "drop_query_from_collection" => qc::drop_query(&mut self.md, cmd, args),
+            "add_collection_to_allowlist" => qc::add_to_allowlist(&mut self.md, cmd, args),
+            "drop_collection_from_allowlist" => qc::drop_from_allowlist(&mut self.md, cmd, args),
+            "update_scope_of_collection_in_allowlist" => {
+                qc::update_scope(&mut self.md, cmd, args)
+            }
             "bulk" => self.bulk(cmd, args, false),
             "bulk_keep_going" => self.bulk(cmd, args, true),
             _ => {
