@@ -1,17 +1,20 @@
 //! The Hasura provider: tables (DDL through `run_sql`), table tracking and
 //! role permissions through the metadata API, and Hasura Cloud env vars
 //! (one per resource, or a whole set as one resource).
+mod allow_list;
 pub(crate) mod client;
 mod cron_trigger;
 mod env_common;
 mod env_var;
 mod env_vars;
 mod event_trigger;
+mod graphql_doc;
 mod graphql_query;
 mod ident;
 pub(crate) mod jwt_secret;
 mod permission;
 pub(crate) mod provider;
+mod query_collection;
 mod table;
 mod tracked_table;
 mod types;

@@ -148,6 +148,8 @@ impl Provider for HasuraProvider {
             resource(EnvVarResource),
             resource(EnvVarsResource),
             resource(super::cron_trigger::CronTriggerResource),
+            resource(super::query_collection::QueryCollectionResource),
+            resource(super::allow_list::AllowListResource),
             resource(super::event_trigger::EventTriggerResource),
         ]
     }

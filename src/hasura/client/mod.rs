@@ -13,6 +13,7 @@ pub mod headers;
 mod landed;
 mod lenient;
 pub mod metadata;
+pub mod query_collections;
 pub mod sql;
 pub mod table_config;
 
