@@ -101,6 +101,8 @@ pub fn survey(metadata: Value) -> Found {
         match key.as_str() {
             "version" => {}
             "cron_triggers" => named(&mut found, "hasura_cron_trigger", v),
+            "query_collections" => named(&mut found, "hasura_query_collection", v),
+            "allowlist" => named_by(&mut found, "hasura_allow_list", "collection", v),
             _ => list(&mut found.inexpressible, key, v),
         }
     }
@@ -216,8 +218,13 @@ fn table(found: &mut Found, source: &str, t: Table) {
 
 /// A top-level list whose entries a resource imports by their `name`.
 fn named(found: &mut Found, resource_type: &'static str, v: &Value) {
+    named_by(found, resource_type, "name", v)
+}
+
+/// Like `named`, for objects identified by another key (the allow list's `collection`).
+fn named_by(found: &mut Found, resource_type: &'static str, key: &str, v: &Value) {
     for item in v.as_array().into_iter().flatten() {
-        if let Some(name) = item.get("name").and_then(Value::as_str) {
+        if let Some(name) = item.get(key).and_then(Value::as_str) {
             found.imports.push(Import {
                 resource_type,
                 name: name.to_string(),
