@@ -11,7 +11,8 @@ use support::hasura::Env;
 use support::{assert_changes, assert_no_changes, for_each_terraform, required_providers};
 
 const BY_ID: &str = "query user_by_id($id: Int!) { users(where: {id: {_eq: $id}}) { id name } }";
-const BY_ID_V2: &str = "query user_by_id($id: Int!) { users(where: {id: {_eq: $id}}) { id name email } }";
+const BY_ID_V2: &str =
+    "query user_by_id($id: Int!) { users(where: {id: {_eq: $id}}) { id name email } }";
 const LIST: &str = "query list { users(order_by: {id: asc}, limit: 10) { id } }";
 /// `LIST` laid out differently, arguments swapped: the same document.
 const LIST_RELAID: &str =
@@ -96,7 +97,10 @@ fn as_role(env: &Env, role: &str, query: &str, variables: Value) -> Option<(Stri
     });
     let e = v.get("errors")?;
     Some((
-        e[0]["extensions"]["code"].as_str().unwrap_or_default().into(),
+        e[0]["extensions"]["code"]
+            .as_str()
+            .unwrap_or_default()
+            .into(),
         e[0]["message"].as_str().unwrap_or_default().into(),
     ))
 }
@@ -117,7 +121,10 @@ fn lifecycle_drift_import_and_enforcement() {
             {"type": "pg_create_select_permission", "args": {"table": "users", "role": "editor", "permission": {"columns": ["id", "name", "email"], "filter": {}}}}
         ]}));
         let wd = env.workdir(tf);
-        wd.write("main.tf", &config(BY_ID, LIST, r#"["user"]"#, "app queries"));
+        wd.write(
+            "main.tf",
+            &config(BY_ID, LIST, r#"["user"]"#, "app queries"),
+        );
         wd.apply();
 
         // The export holds exactly what Hasura stores: the text as given, the scope spelled out.
@@ -180,7 +187,10 @@ fn lifecycle_drift_import_and_enforcement() {
         );
         assert_no_changes(&wd, "after re-laying out a query");
         env.reset_counters();
-        wd.write("main.tf", &config(BY_ID_V2, LIST, r#"["user"]"#, "app queries"));
+        wd.write(
+            "main.tf",
+            &config(BY_ID_V2, LIST, r#"["user"]"#, "app queries"),
+        );
         assert_changes(
             &wd,
             "after changing a query",
@@ -188,7 +198,10 @@ fn lifecycle_drift_import_and_enforcement() {
         );
         wd.apply();
         assert_eq!(env.ops("metadata:drop_query_collection"), 0);
-        assert!(entry(&env, "app").is_some(), "the allow-list entry survives");
+        assert!(
+            entry(&env, "app").is_some(),
+            "the allow-list entry survives"
+        );
         assert!(refused(&env, "user", BY_ID));
         assert!(!refused(&env, "user", BY_ID_V2));
         assert_no_changes(&wd, "after the query update");
@@ -241,7 +254,9 @@ fn lifecycle_drift_import_and_enforcement() {
             .unwrap()
             .iter()
             .any(|q| q["name"] == "list"));
-        env.meta(json!({"type": "drop_collection_from_allowlist", "args": {"collection": "public"}}));
+        env.meta(
+            json!({"type": "drop_collection_from_allowlist", "args": {"collection": "public"}}),
+        );
         assert_changes(
             &wd,
             "after an out-of-band removal from the allow list",
@@ -251,8 +266,13 @@ fn lifecycle_drift_import_and_enforcement() {
         assert_no_changes(&wd, "after re-adding");
 
         // Import by name into fresh state entries: an empty plan.
-        wd.tf(&["state", "rm", "hasura_query_collection.app", "hasura_allow_list.app"])
-            .assert_success("state rm");
+        wd.tf(&[
+            "state",
+            "rm",
+            "hasura_query_collection.app",
+            "hasura_allow_list.app",
+        ])
+        .assert_success("state rm");
         wd.import("hasura_query_collection.app", "app")
             .assert_success("import collection");
         wd.import("hasura_allow_list.app", "app")
@@ -268,9 +288,18 @@ fn lifecycle_drift_import_and_enforcement() {
 #[test]
 fn bad_input_is_refused_at_validate() {
     let cases = [
-        (r#"queries = { q = "query { users { id }" }"#, "Invalid GraphQL query"),
-        (r#"queries = { q = "type T { a: Int }" }"#, "Invalid GraphQL query"),
-        (r#"queries = { "" = "query { users { id } }" }"#, "Invalid query name"),
+        (
+            r#"queries = { q = "query { users { id }" }"#,
+            "Invalid GraphQL query",
+        ),
+        (
+            r#"queries = { q = "type T { a: Int }" }"#,
+            "Invalid GraphQL query",
+        ),
+        (
+            r#"queries = { "" = "query { users { id } }" }"#,
+            "Invalid query name",
+        ),
         (r#"name = """#, "Invalid collection name"),
     ];
     for_each_terraform(|tf| {

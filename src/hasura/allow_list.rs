@@ -85,7 +85,9 @@ impl Resource for AllowListResource {
     }
 
     fn validate(&self, config: &Model, diags: &mut Diagnostics) {
-        let Some(roles) = config.roles.known() else { return };
+        let Some(roles) = config.roles.known() else {
+            return;
+        };
         if roles.is_empty() {
             diags.add_attr_error(
                 AttrPath::attr("roles"),

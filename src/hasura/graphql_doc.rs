@@ -5,7 +5,8 @@ use graphql_parser::query::{Definition, Document, OperationDefinition, Selection
 /// The parser's message when `s` is not an executable document Hasura would
 /// accept (`G.parseExecutableDoc`).
 pub(super) fn check(s: &str) -> Result<(), String> {
-    let doc = graphql_parser::parse_query::<String>(s).map_err(|e| e.to_string().trim().to_string())?;
+    let doc =
+        graphql_parser::parse_query::<String>(s).map_err(|e| e.to_string().trim().to_string())?;
     if doc.definitions.is_empty() {
         return Err("the document has no operation".into());
     }
@@ -64,7 +65,10 @@ mod tests {
             "query Q { users(limit: 1, offset: 2) { id name } }",
             "query Q {\n  users(offset: 2, limit: 1) {\n    id,\n    name\n  }\n}\n"
         ));
-        assert!(!same("query Q { users { id name } }", "query Q { users { name id } }"));
+        assert!(!same(
+            "query Q { users { id name } }",
+            "query Q { users { name id } }"
+        ));
         assert!(check("query { users { id }").is_err());
         assert!(check("").is_err());
         assert!(check("type T { a: Int }").is_err());

@@ -137,7 +137,9 @@ impl Resource for QueryCollectionResource {
     }
 
     fn validate(&self, config: &Model, diags: &mut Diagnostics) {
-        let Some(m) = config.queries.known() else { return };
+        let Some(m) = config.queries.known() else {
+            return;
+        };
         for (name, q) in m {
             let path = AttrPath::attr("queries").key(name);
             if let Err(e) = check_name(name) {
@@ -235,8 +237,14 @@ mod tests {
     #[test]
     fn read_keeps_the_users_text() {
         let mut q = BTreeMap::new();
-        q.insert("a".to_string(), Known("query A {  users { id } }".to_string()));
-        q.insert("b".to_string(), Known("query B { users { id } }".to_string()));
+        q.insert(
+            "a".to_string(),
+            Known("query A {  users { id } }".to_string()),
+        );
+        q.insert(
+            "b".to_string(),
+            Known("query B { users { id } }".to_string()),
+        );
         let prior = Model {
             name: Known("c".into()),
             queries: Known(q),

@@ -274,9 +274,7 @@ impl Ctx<'_> {
             "drop_query_from_collection" => qc::drop_query(&mut self.md, cmd, args),
             "add_collection_to_allowlist" => qc::add_to_allowlist(&mut self.md, cmd, args),
             "drop_collection_from_allowlist" => qc::drop_from_allowlist(&mut self.md, cmd, args),
-            "update_scope_of_collection_in_allowlist" => {
-                qc::update_scope(&mut self.md, cmd, args)
-            }
+            "update_scope_of_collection_in_allowlist" => qc::update_scope(&mut self.md, cmd, args),
             "bulk" => self.bulk(cmd, args, false),
             "bulk_keep_going" => self.bulk(cmd, args, true),
             _ => {

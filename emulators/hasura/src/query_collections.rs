@@ -57,8 +57,13 @@ fn store(md: &mut Metadata, key: &str, field: &str, mut items: Vec<Value>) {
 }
 
 fn obj<'v>(cmd: &str, args: &'v Value, what: &str) -> Result<&'v Map<String, Value>, QErr> {
-    args.as_object()
-        .ok_or_else(|| parse_failed(cmd, "$.args", format!("parsing {what} failed, expected Object")))
+    args.as_object().ok_or_else(|| {
+        parse_failed(
+            cmd,
+            "$.args",
+            format!("parsing {what} failed, expected Object"),
+        )
+    })
 }
 
 /// A `NonEmptyText` field (`Data/Text/NonEmpty.hs`).
@@ -89,7 +94,11 @@ fn query(cmd: &str, o: &Map<String, Value>, k: &str, base: &str) -> Result<Strin
                 .map_err(|e| parse_failed(cmd, &path, e.to_string().trim().to_string()))?;
             Ok(s.clone())
         }
-        Some(_) => Err(parse_failed(cmd, &path, "expecting String for GraphQL query")),
+        Some(_) => Err(parse_failed(
+            cmd,
+            &path,
+            "expecting String for GraphQL query",
+        )),
     }
 }
 
@@ -353,7 +362,9 @@ pub fn add_to_allowlist(md: &mut Metadata, cmd: &str, args: &Value) -> Result<Va
     let mut al = list(md, ALLOWLIST);
     if find(&al, "collection", &coll).is_some() {
         // `metadataAllowlistInsert`'s Left is answered with 200, metadata unchanged.
-        return Ok(json!({"message": format!("collection \"{coll}\" already exists in the allowlist, scope ignored; to change scope, use update_scope_of_collection_in_allowlist")}));
+        return Ok(
+            json!({"message": format!("collection \"{coll}\" already exists in the allowlist, scope ignored; to change scope, use update_scope_of_collection_in_allowlist")}),
+        );
     }
     al.push(json!({"collection": coll, "scope": s}));
     store(md, ALLOWLIST, "collection", al);
@@ -449,7 +460,12 @@ pub fn allows(md: &Metadata, role: &str, query: &str) -> bool {
             && colls
                 .iter()
                 .filter(|c| c["name"] == e["collection"])
-                .flat_map(|c| c["definition"]["queries"].as_array().cloned().unwrap_or_default())
+                .flat_map(|c| {
+                    c["definition"]["queries"]
+                        .as_array()
+                        .cloned()
+                        .unwrap_or_default()
+                })
                 .any(|q| q["query"].as_str().and_then(normalize).as_deref() == Some(want.as_str()))
     })
 }
@@ -477,8 +493,11 @@ mod tests {
 
     #[test]
     fn normal_form_ignores_layout_typename_and_argument_order() {
-        let a = normalize("query Q { users(limit: 1, where: {id: {_eq: 1}}) { id name __typename } }");
-        let b = normalize("query Q {\n  users(where: {id: {_eq: 1}}, limit: 1) {\n    id,\n    name\n  }\n}");
+        let a =
+            normalize("query Q { users(limit: 1, where: {id: {_eq: 1}}) { id name __typename } }");
+        let b = normalize(
+            "query Q {\n  users(where: {id: {_eq: 1}}, limit: 1) {\n    id,\n    name\n  }\n}",
+        );
         assert_eq!(a, b);
         assert_ne!(a, normalize("query Q { users { name id } }"));
         assert_eq!(normalize("query {"), None);
