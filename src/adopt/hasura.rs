@@ -298,6 +298,8 @@ mod tests {
             "actions": [{"name": "login"}],
             "inherited_roles": [{"role_name": "editor"}],
             "cron_triggers": [{"name": "nightly-report", "webhook": "https://x", "schedule": "0 0 * * *"}],
+            "query_collections": [{"name": "app", "definition": {"queries": []}}],
+            "allowlist": [{"collection": "app", "scope": {"global": true}}],
             "custom_types": {"objects": [], "scalars": [{"name": "x"}]}
         }));
         let ids: Vec<(&str, &str, &str)> = found
@@ -309,6 +311,8 @@ mod tests {
             ids,
             [
                 ("hasura_cron_trigger", "nightly-report", "nightly-report"),
+                ("hasura_query_collection", "app", "app"),
+                ("hasura_allow_list", "app", "app"),
                 (
                     "hasura_tracked_table",
                     "public_users",
