@@ -109,6 +109,8 @@ pub fn survey(metadata: Value) -> Found {
             "cron_triggers" => named(&mut found, "hasura_cron_trigger", v),
             // Imported after the sources, below.
             "inherited_roles" => {}
+            "query_collections" => named(&mut found, "hasura_query_collection", v),
+            "allowlist" => named_by(&mut found, "hasura_allow_list", "collection", v),
             _ => list(&mut found.inexpressible, key, v),
         }
     }
@@ -303,8 +305,13 @@ pub async fn database_objects(
 
 /// A top-level list whose entries a resource imports by their `name`.
 fn named(found: &mut Found, resource_type: &'static str, v: &Value) {
+    named_by(found, resource_type, "name", v)
+}
+
+/// Like `named`, for objects identified by another key (the allow list's `collection`).
+fn named_by(found: &mut Found, resource_type: &'static str, key: &str, v: &Value) {
     for item in v.as_array().into_iter().flatten() {
-        if let Some(name) = item.get("name").and_then(Value::as_str) {
+        if let Some(name) = item.get(key).and_then(Value::as_str) {
             found.imports.push(Import {
                 resource_type,
                 name: name.to_string(),
@@ -393,6 +400,8 @@ mod tests {
             "actions": [{"name": "login"}],
             "inherited_roles": [{"role_name": "editor"}],
             "cron_triggers": [{"name": "nightly-report", "webhook": "https://x", "schedule": "0 0 * * *"}],
+            "query_collections": [{"name": "app", "definition": {"queries": []}}],
+            "allowlist": [{"collection": "app", "scope": {"global": true}}],
             "custom_types": {"objects": [], "scalars": [{"name": "x"}]}
         }));
         let ids: Vec<(&str, &str, &str)> = found
@@ -404,6 +413,8 @@ mod tests {
             ids,
             [
                 ("hasura_cron_trigger", "nightly-report", "nightly-report"),
+                ("hasura_query_collection", "app", "app"),
+                ("hasura_allow_list", "app", "app"),
                 (
                     "hasura_tracked_table",
                     "public_users",

@@ -1,6 +1,7 @@
 //! The Hasura provider: tables (DDL through `run_sql`), table tracking and
 //! role permissions through the metadata API, and Hasura Cloud env vars
 //! (one per resource, or a whole set as one resource).
+mod allow_list;
 pub(crate) mod client;
 mod computed_field;
 mod cron_trigger;
@@ -9,6 +10,7 @@ mod env_var;
 mod env_vars;
 mod event_trigger;
 mod foreign_key;
+mod graphql_doc;
 mod graphql_query;
 mod ident;
 mod index;
@@ -16,6 +18,7 @@ mod inherited_role;
 pub(crate) mod jwt_secret;
 mod permission;
 pub(crate) mod provider;
+mod query_collection;
 mod relationship;
 mod table;
 mod tracked_table;

@@ -156,6 +156,8 @@ impl Provider for HasuraProvider {
             resource(ForeignKeyResource),
             resource(IndexResource),
             resource(super::cron_trigger::CronTriggerResource),
+            resource(super::query_collection::QueryCollectionResource),
+            resource(super::allow_list::AllowListResource),
             resource(super::event_trigger::EventTriggerResource),
             resource(InheritedRoleResource),
             resource(ComputedFieldResource),

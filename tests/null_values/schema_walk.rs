@@ -26,6 +26,10 @@ const SAMPLES: &[(&str, &str)] = &[
     ),
     ("hasura_cron_trigger.schedule", r#""*/5 * * * *""#),
     (
+        "hasura_query_collection.queries",
+        r#"{ q = "query q { users { id } }" }"#,
+    ),
+    (
         "clerk_hasura_jwt_secret.signing_key",
         r#""0123456789abcdef0123456789abcdef""#,
     ),

@@ -16,6 +16,7 @@ mod metadata_api;
 pub mod permissions;
 mod pg_functions;
 mod pg_temp;
+mod query_collections;
 mod relationships;
 mod rollout;
 mod run_sql;
@@ -50,6 +51,10 @@ pub struct HasuraConfig {
     /// `HASURA_GRAPHQL_READ_ONLY_MODE=true`: metadata writes and `run_sql`
     /// that is not `read_only` are refused with Hasura's errors.
     pub read_only: bool,
+    /// `HASURA_GRAPHQL_ENABLE_ALLOWLIST=true`: `/v1/graphql` runs for a
+    /// non-admin role only the queries of its allowed collections. The engine
+    /// env var of that name turns it on too.
+    pub enable_allowlist: bool,
 }
 
 impl HasuraConfig {
@@ -64,6 +69,7 @@ impl HasuraConfig {
             restart_window: Duration::from_millis(300),
             port: 0,
             read_only: false,
+            enable_allowlist: false,
         }
     }
 }
@@ -120,6 +126,7 @@ impl HasuraEmulator {
                 tenant_id: cfg.tenant_id.clone(),
                 restart_window: cfg.restart_window,
                 read_only: cfg.read_only,
+                enable_allowlist: cfg.enable_allowlist,
             },
             control: control.clone(),
             db,

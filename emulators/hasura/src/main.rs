@@ -6,7 +6,7 @@ use std::time::Duration;
 use anyhow::{bail, Context};
 use hasura_emulator::{HasuraConfig, HasuraEmulator, TempPostgres};
 
-const USAGE: &str = "usage: hasura-emulator (--database-url URL | --temp-postgres) [--admin-secret S] [--cloud-token T] [--port N] [--project-id UUID] [--tenant-id UUID] [--restart-window-ms N] [--read-only]";
+const USAGE: &str = "usage: hasura-emulator (--database-url URL | --temp-postgres) [--admin-secret S] [--cloud-token T] [--port N] [--project-id UUID] [--tenant-id UUID] [--restart-window-ms N] [--read-only] [--enable-allowlist]";
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -42,6 +42,7 @@ async fn main() -> anyhow::Result<()> {
                 )
             }
             "--read-only" => cfg.read_only = true,
+            "--enable-allowlist" => cfg.enable_allowlist = true,
             "-h" | "--help" => {
                 println!("{USAGE}");
                 return Ok(());

@@ -13,7 +13,7 @@ use crate::metadata::{
 use crate::permissions::{ParseErr, PermDef, PermType, Permission};
 use crate::relationships;
 use crate::state::{load_catalog, load_metadata, store_metadata, AppState};
-use crate::{cron_triggers, dependents, event_triggers};
+use crate::{cron_triggers, dependents, event_triggers, query_collections as qc};
 
 mod roles_fields;
 
@@ -281,6 +281,13 @@ impl Ctx<'_> {
             "get_cron_triggers" => Ok(cron_triggers::get(&self.md)),
             "add_inherited_role" | "drop_inherited_role" => self.inherited_role(cmd, args),
             "add_computed_field" | "drop_computed_field" => self.computed_field(cmd, args),
+            "create_query_collection" => qc::create_collection(&mut self.md, cmd, args),
+            "drop_query_collection" => qc::drop_collection(&mut self.md, cmd, args),
+            "add_query_to_collection" => qc::add_query(&mut self.md, cmd, args),
+            "drop_query_from_collection" => qc::drop_query(&mut self.md, cmd, args),
+            "add_collection_to_allowlist" => qc::add_to_allowlist(&mut self.md, cmd, args),
+            "drop_collection_from_allowlist" => qc::drop_from_allowlist(&mut self.md, cmd, args),
+            "update_scope_of_collection_in_allowlist" => qc::update_scope(&mut self.md, cmd, args),
             "bulk" => self.bulk(cmd, args, false),
             "bulk_keep_going" => self.bulk(cmd, args, true),
             _ => {

@@ -22,6 +22,8 @@ pub struct Settings {
     pub restart_window: Duration,
     /// Hasura's read-only mode (`HASURA_GRAPHQL_READ_ONLY_MODE`).
     pub read_only: bool,
+    /// `HASURA_GRAPHQL_ENABLE_ALLOWLIST`.
+    pub enable_allowlist: bool,
 }
 
 pub struct AppState {

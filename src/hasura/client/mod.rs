@@ -15,6 +15,7 @@ mod landed;
 mod lenient;
 pub mod metadata;
 pub mod planned;
+pub mod query_collections;
 pub mod sql;
 pub mod table_config;
 

@@ -142,6 +142,16 @@ async fn run(st: &AppState, headers: &HeaderMap, req: &Value) -> Result<Value, G
     // Authenticate before looking at the query, as Hasura does.
     let session = auth::resolve(st, headers).await?;
     let op = parse(query, op_name, &vars).map_err(|e| GqlErr::validation("$.query", e))?;
+    // `checkQueryInAllowlist` (graphql-engine `Hasura/GraphQL/Execute.hs`): admin is
+    // never restricted.
+    if let auth::Role::Named(role) = &session.role {
+        let refused = crate::query_collections::refuses(st, role, query)
+            .await
+            .map_err(|e| GqlErr::new("unexpected", "$", e.error))?;
+        if refused {
+            return Err(GqlErr::validation("$", "query is not allowed"));
+        }
+    }
     st.control.count(match op.kind {
         OpKind::Query => "graphql:query",
         OpKind::Mutation => "graphql:mutation",

@@ -1,0 +1,2 @@
+# <collection name>
+terraform import hasura_allow_list.app app

@@ -1,0 +1,2 @@
+# <collection name>
+terraform import hasura_query_collection.app app

@@ -1,0 +1,176 @@
+//! `hasura_allow_list`: one query collection in the allow list
+//! (`add_collection_to_allowlist`, `drop_collection_from_allowlist`), its
+//! scope changed in place (`update_scope_of_collection_in_allowlist`).
+use std::collections::BTreeSet;
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+
+use crate::framework::{
+    ApplyError, AttrPath, Attribute, Ctx, Diagnostics, IntoDiags, Known, Null, RequiresReplace,
+    Resource, Schema, StrCheck, Type, Value,
+};
+
+use super::client::query_collections::{AllowlistEntry, Scope};
+use super::client::HasuraError;
+use super::engine;
+use super::query_collection::check_name;
+
+pub struct AllowListResource;
+
+type Roles = Value<Vec<Value<String>>>;
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct Model {
+    id: Value<String>,
+    collection: Value<String>,
+    roles: Roles,
+}
+
+impl Model {
+    fn collection(&self) -> &str {
+        self.collection.str_or("")
+    }
+
+    fn entry(&self) -> AllowlistEntry {
+        let roles = self.roles.known().map(|r| {
+            r.iter()
+                .filter_map(|v| v.known().cloned())
+                .collect::<BTreeSet<_>>()
+                .into_iter()
+                .collect()
+        });
+        AllowlistEntry {
+            collection: self.collection().to_string(),
+            scope: Scope::from_roles(roles),
+        }
+    }
+
+    fn from_remote(e: AllowlistEntry) -> Model {
+        Model {
+            id: Known(e.collection.clone()),
+            roles: e
+                .scope
+                .roles()
+                .map_or(Null, |r| Known(r.into_iter().map(Known).collect())),
+            collection: Known(e.collection),
+        }
+    }
+
+    fn write_failed(&self, e: HasuraError, summary: &str) -> Diagnostics {
+        if e.message().contains("query collection with name") {
+            return Diagnostics::attr_error(AttrPath::attr("collection"), summary, e.to_string());
+        }
+        e.into_diags(summary)
+    }
+}
+
+#[async_trait]
+impl Resource for AllowListResource {
+    type Model = Model;
+
+    fn type_name(&self) -> &'static str {
+        "hasura_allow_list"
+    }
+
+    fn schema(&self) -> Schema {
+        Schema::new(
+            "Adds a query collection to the allow list (`add_collection_to_allowlist`). When the engine runs with `HASURA_GRAPHQL_ENABLE_ALLOWLIST=true`, non-admin requests may only run the documents of collections allowed for every role (global scope) or for their role. Changing `roles` updates the scope in place (`update_scope_of_collection_in_allowlist`). Import with the collection's name.",
+            vec![
+                Attribute::string("id").computed().describe("The collection's name: the import id."),
+                Attribute::string("collection").required().plan(RequiresReplace).validate(StrCheck("Invalid collection name", check_name)).describe("Name of the query collection, usually `hasura_query_collection.<name>.name` (which also orders the writes)."),
+                Attribute::typed("roles", Type::set(Type::String)).optional().describe("Roles the collection is allowed for (scope `{global: false, roles}`). Unset: allowed for every role (global scope). Must not be empty when set. Role names are any non-empty text."),
+            ],
+        )
+    }
+
+    fn validate(&self, config: &Model, diags: &mut Diagnostics) {
+        let Some(roles) = config.roles.known() else {
+            return;
+        };
+        if roles.is_empty() {
+            diags.add_attr_error(
+                AttrPath::attr("roles"),
+                "Invalid roles",
+                "`roles` must name at least one role; leave it unset for the global scope.",
+            );
+        }
+        if roles.iter().any(|r| r.as_deref() == Some("")) {
+            diags.add_attr_error(
+                AttrPath::attr("roles"),
+                "Invalid roles",
+                "A role name must not be empty.",
+            );
+        }
+    }
+
+    async fn create(&self, ctx: &Ctx, m: Model) -> Result<Model, ApplyError<Model>> {
+        let engine = engine(ctx)?;
+        let summary = "Failed to add collection to the allow list";
+        // Hasura answers an entry already there with 200 and ignores the
+        // scope: refuse instead of silently adopting another scope.
+        let export = engine
+            .export(&ctx.cancel)
+            .await
+            .map_err(|e| e.into_diags(summary))?;
+        if export.allowlist_entry(m.collection()).is_some() {
+            return Err(Diagnostics::attr_error(
+                AttrPath::attr("collection"),
+                summary,
+                format!(
+                    "The collection {:?} is already in the allow list. To manage it, import it: terraform import <address> {}",
+                    m.collection(),
+                    m.collection()
+                ),
+            )
+            .into());
+        }
+        engine
+            .put_allowlist_entry(&ctx.cancel, &m.entry(), false)
+            .await
+            .map_err(|e| m.write_failed(e, summary))?;
+        Ok(Model {
+            id: Known(m.collection().to_string()),
+            ..m
+        })
+    }
+
+    async fn read(&self, ctx: &Ctx, prior: Model) -> Result<Option<Model>, Diagnostics> {
+        let export = engine(ctx)?
+            .export(&ctx.cancel)
+            .await
+            .map_err(|e| e.into_diags("Failed to read Hasura metadata"))?;
+        Ok(export
+            .allowlist_entry(prior.collection())
+            .map(Model::from_remote))
+    }
+
+    async fn update(&self, ctx: &Ctx, _prior: Model, m: Model) -> Result<Model, ApplyError<Model>> {
+        engine(ctx)?
+            .put_allowlist_entry(&ctx.cancel, &m.entry(), true)
+            .await
+            .map_err(|e| m.write_failed(e, "Failed to update the allow-list scope"))?;
+        Ok(m)
+    }
+
+    async fn delete(&self, ctx: &Ctx, m: Model) -> Result<(), Diagnostics> {
+        engine(ctx)?
+            .drop_allowlist_entry(&ctx.cancel, m.collection())
+            .await
+            .map_err(|e| e.into_diags("Failed to remove collection from the allow list"))
+    }
+
+    async fn import(&self, _ctx: &Ctx, id: &str) -> Result<Model, Diagnostics> {
+        check_name(id).map_err(|e| {
+            Diagnostics::error(
+                "Invalid import id",
+                format!("The id {e}. Expected the name of a query collection in the allow list."),
+            )
+        })?;
+        Ok(Model {
+            id: Known(id.to_string()),
+            collection: Known(id.to_string()),
+            ..Model::default()
+        })
+    }
+}

@@ -1,0 +1,77 @@
+//! GraphQL executable documents (the queries of `hasura_query_collection`):
+//! checked at plan time with a real parser and compared by meaning.
+use graphql_parser::query::{Definition, Document, OperationDefinition, Selection, SelectionSet};
+
+/// The parser's message when `s` is not an executable document Hasura would
+/// accept (`G.parseExecutableDoc`).
+pub(super) fn check(s: &str) -> Result<(), String> {
+    let doc =
+        graphql_parser::parse_query::<String>(s).map_err(|e| e.to_string().trim().to_string())?;
+    if doc.definitions.is_empty() {
+        return Err("the document has no operation".into());
+    }
+    Ok(())
+}
+
+/// One layout for documents that differ only in whitespace, commas or the
+/// order of a field's arguments (Hasura keeps arguments in a map); `None`
+/// when `s` does not parse.
+pub(super) fn normal(s: &str) -> Option<String> {
+    let mut doc: Document<'_, String> = graphql_parser::parse_query::<String>(s).ok()?;
+    for d in &mut doc.definitions {
+        match d {
+            Definition::Operation(OperationDefinition::SelectionSet(s)) => sort_args(s),
+            Definition::Operation(OperationDefinition::Query(q)) => sort_args(&mut q.selection_set),
+            Definition::Operation(OperationDefinition::Mutation(m)) => {
+                sort_args(&mut m.selection_set)
+            }
+            Definition::Operation(OperationDefinition::Subscription(s)) => {
+                sort_args(&mut s.selection_set)
+            }
+            Definition::Fragment(f) => sort_args(&mut f.selection_set),
+        }
+    }
+    Some(doc.to_string())
+}
+
+fn sort_args(s: &mut SelectionSet<'_, String>) {
+    for i in &mut s.items {
+        match i {
+            Selection::Field(f) => {
+                f.arguments.sort_by(|a, b| a.0.cmp(&b.0));
+                sort_args(&mut f.selection_set);
+            }
+            Selection::InlineFragment(f) => sort_args(&mut f.selection_set),
+            Selection::FragmentSpread(_) => {}
+        }
+    }
+}
+
+/// Same meaning: equal normal forms, or equal text when either does not parse.
+pub(super) fn same(a: &str, b: &str) -> bool {
+    match (normal(a), normal(b)) {
+        (Some(x), Some(y)) => x == y,
+        _ => a == b,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn meaning_not_text() {
+        assert!(same(
+            "query Q { users(limit: 1, offset: 2) { id name } }",
+            "query Q {\n  users(offset: 2, limit: 1) {\n    id,\n    name\n  }\n}\n"
+        ));
+        assert!(!same(
+            "query Q { users { id name } }",
+            "query Q { users { name id } }"
+        ));
+        assert!(check("query { users { id }").is_err());
+        assert!(check("").is_err());
+        assert!(check("type T { a: Int }").is_err());
+        assert!(check("{ users { id } }").is_ok());
+    }
+}

@@ -1,0 +1,274 @@
+//! `hasura_query_collection`: a named set of GraphQL documents
+//! (`create_query_collection`, `drop_query_collection`); query changes are
+//! made one by one (`add_query_to_collection`, `drop_query_from_collection`)
+//! so the collection's allow-list entry survives them.
+use std::collections::BTreeMap;
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+
+use crate::framework::{
+    ApplyError, AttrPath, Attribute, Ctx, Diagnostics, IntoDiags, Invalid, Known, Null,
+    RequiresReplace, Resource, Schema, StrCheck, Type, Value,
+};
+use crate::plugin::cty;
+
+use super::client::query_collections::{Collection, Definition, ListedQuery};
+use super::client::HasuraError;
+use super::engine;
+use super::graphql_doc;
+
+pub struct QueryCollectionResource;
+
+type Queries = Value<BTreeMap<String, Value<String>>>;
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct Model {
+    id: Value<String>,
+    name: Value<String>,
+    queries: Queries,
+    comment: Value<String>,
+}
+
+impl Model {
+    fn name(&self) -> &str {
+        self.name.str_or("")
+    }
+
+    fn collection(&self) -> Collection {
+        let queries = self
+            .queries
+            .known()
+            .map(|m| {
+                m.iter()
+                    .map(|(k, v)| ListedQuery {
+                        name: k.clone(),
+                        query: v.str_or("").to_string(),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        Collection {
+            name: self.name().to_string(),
+            definition: Definition { queries },
+            comment: self.comment.known().cloned(),
+        }
+    }
+
+    /// What is remote, each query in the text `prior` had where they mean the same.
+    fn from_remote(c: Collection, prior: &Model) -> Model {
+        let old = prior.queries.known();
+        let queries = c
+            .queries()
+            .into_iter()
+            .map(|(k, q)| {
+                let keep = old
+                    .and_then(|m| m.get(&k))
+                    .and_then(|v| v.known())
+                    .filter(|p| graphql_doc::same(p, &q));
+                (k, Known(keep.cloned().unwrap_or(q)))
+            })
+            .collect();
+        Model {
+            id: Known(c.name.clone()),
+            name: Known(c.name),
+            queries: Known(queries),
+            comment: c.comment.map_or(Null, Known),
+        }
+    }
+
+    fn write_failed(&self, e: HasuraError, summary: &str) -> Diagnostics {
+        let m = e.message();
+        if m.contains("already exists") && m.contains("query collection") {
+            return Diagnostics::attr_error(
+                AttrPath::attr("name"),
+                summary,
+                format!(
+                    "{e} To manage it, import it: terraform import <address> {}",
+                    self.name()
+                ),
+            );
+        }
+        if m.contains("allowlist") {
+            return Diagnostics::attr_error(
+                AttrPath::attr("name"),
+                summary,
+                format!("{e} Remove its allow-list entry first (the `hasura_allow_list` of this collection, or `drop_collection_from_allowlist`)."),
+            );
+        }
+        e.into_diags(summary)
+    }
+}
+
+/// Plan-time semantic equality: same query names, each the same document.
+fn queries_eq(a: &cty::Value, b: &cty::Value) -> bool {
+    match (a, b) {
+        (cty::Value::Map(x), cty::Value::Map(y)) => {
+            x.len() == y.len()
+                && x.iter().all(|(k, v)| {
+                    y.get(k).is_some_and(|w| match (v.as_str(), w.as_str()) {
+                        (Some(v), Some(w)) => graphql_doc::same(v, w),
+                        _ => v == w,
+                    })
+                })
+        }
+        _ => a == b,
+    }
+}
+
+#[async_trait]
+impl Resource for QueryCollectionResource {
+    type Model = Model;
+
+    fn type_name(&self) -> &'static str {
+        "hasura_query_collection"
+    }
+
+    fn schema(&self) -> Schema {
+        Schema::new(
+            "A query collection: named GraphQL documents (`create_query_collection`). With the allow list enabled (`HASURA_GRAPHQL_ENABLE_ALLOWLIST=true`), a collection added to it by `hasura_allow_list` is the set of operations non-admin roles may run. Queries are added, changed and removed in place, one by one, so the collection stays in the allow list meanwhile. Import with the collection's name.",
+            vec![
+                Attribute::string("id").computed().describe("The collection's name: the import id."),
+                Attribute::string("name").required().plan(RequiresReplace).validate(StrCheck("Invalid collection name", check_name)).describe("Collection name. Hasura has no rename here: changing it replaces the collection (remove it from the allow list first, e.g. by letting `hasura_allow_list.collection` reference this attribute)."),
+                Attribute::typed("queries", Type::map(Type::String)).required().semantic_eq(queries_eq).describe("The collection's GraphQL documents, query name -> document, e.g. `{ user_by_id = \"query user_by_id($id: Int!) { users_by_pk(id: $id) { id name } }\" }`. Each must parse as a GraphQL executable document (checked at plan time). Compared by meaning: whitespace, commas and the order of a field's arguments never cause a diff. With the allow list on, a request must match one of these documents (ignoring layout and `__typename` fields) to run."),
+                Attribute::string("comment").optional().describe("Free-form comment kept with the collection. Changing it recreates the collection in one atomic metadata write, keeping its allow-list entry."),
+            ],
+        )
+    }
+
+    fn validate(&self, config: &Model, diags: &mut Diagnostics) {
+        let Some(m) = config.queries.known() else {
+            return;
+        };
+        for (name, q) in m {
+            let path = AttrPath::attr("queries").key(name);
+            if let Err(e) = check_name(name) {
+                diags.add_attr_error(path.clone(), "Invalid query name", format!("{name:?} {e}."));
+            }
+            if let Some(Err(e)) = q.as_deref().map(graphql_doc::check) {
+                diags.add_attr_error(
+                    path,
+                    "Invalid GraphQL query",
+                    format!("`queries[{name:?}]` is not a GraphQL executable document: {e}"),
+                );
+            }
+        }
+    }
+
+    async fn create(&self, ctx: &Ctx, m: Model) -> Result<Model, ApplyError<Model>> {
+        engine(ctx)?
+            .create_query_collection(&ctx.cancel, &m.collection())
+            .await
+            .map_err(|e| m.write_failed(e, "Failed to create query collection"))?;
+        Ok(Model {
+            id: Known(m.name().to_string()),
+            ..m
+        })
+    }
+
+    async fn read(&self, ctx: &Ctx, prior: Model) -> Result<Option<Model>, Diagnostics> {
+        let export = engine(ctx)?
+            .export(&ctx.cancel)
+            .await
+            .map_err(|e| e.into_diags("Failed to read Hasura metadata"))?;
+        Ok(export
+            .query_collection(prior.name())
+            .map(|c| Model::from_remote(c, &prior)))
+    }
+
+    async fn update(&self, ctx: &Ctx, _prior: Model, m: Model) -> Result<Model, ApplyError<Model>> {
+        let engine = engine(ctx)?;
+        let fail = |e: HasuraError| m.write_failed(e, "Failed to update query collection");
+        // The diff is taken against what is stored now, not the prior state.
+        let export = engine.export(&ctx.cancel).await.map_err(fail)?;
+        let Some(old) = export.query_collection(m.name()) else {
+            return Err(Diagnostics::attr_error(
+                AttrPath::attr("name"),
+                "Failed to update query collection",
+                format!("The collection {:?} no longer exists in Hasura; refresh and apply again to create it.", m.name()),
+            )
+            .into());
+        };
+        let entry = export.allowlist_entry(m.name());
+        engine
+            .update_query_collection(&ctx.cancel, &old, &m.collection(), entry.as_ref())
+            .await
+            .map_err(fail)?;
+        Ok(m)
+    }
+
+    async fn delete(&self, ctx: &Ctx, m: Model) -> Result<(), Diagnostics> {
+        engine(ctx)?
+            .drop_query_collection(&ctx.cancel, m.name())
+            .await
+            .map_err(|e| m.write_failed(e, "Failed to delete query collection"))
+    }
+
+    async fn import(&self, _ctx: &Ctx, id: &str) -> Result<Model, Diagnostics> {
+        check_name(id).map_err(|e| {
+            Diagnostics::error(
+                "Invalid import id",
+                format!("The id {e}. Expected the query collection's name."),
+            )
+        })?;
+        Ok(Model {
+            id: Known(id.to_string()),
+            name: Known(id.to_string()),
+            ..Model::default()
+        })
+    }
+}
+
+/// Collection and query names are `NonEmptyText`.
+pub(super) fn check_name(s: &str) -> Result<(), Invalid> {
+    if s.is_empty() {
+        return Err("must not be empty".into());
+    }
+    if s.chars().any(char::is_control) {
+        return Err("must not contain control characters".into());
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn read_keeps_the_users_text() {
+        let mut q = BTreeMap::new();
+        q.insert(
+            "a".to_string(),
+            Known("query A {  users { id } }".to_string()),
+        );
+        q.insert(
+            "b".to_string(),
+            Known("query B { users { id } }".to_string()),
+        );
+        let prior = Model {
+            name: Known("c".into()),
+            queries: Known(q),
+            ..Model::default()
+        };
+        let remote = Collection {
+            name: "c".into(),
+            definition: Definition {
+                queries: vec![
+                    ListedQuery {
+                        name: "a".into(),
+                        query: "query A { users { id } }".into(),
+                    },
+                    ListedQuery {
+                        name: "b".into(),
+                        query: "query B { users { name } }".into(),
+                    },
+                ],
+            },
+            comment: None,
+        };
+        let m = Model::from_remote(remote, &prior);
+        let q = m.queries.known().unwrap();
+        assert_eq!(q["a"].as_deref(), Some("query A {  users { id } }"));
+        assert_eq!(q["b"].as_deref(), Some("query B { users { name } }"));
+    }
+}
