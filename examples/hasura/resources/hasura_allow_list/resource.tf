@@ -15,3 +15,13 @@ resource "hasura_allow_list" "app" {
 resource "hasura_allow_list" "public" {
   collection = hasura_query_collection.public.name
 }
+
+resource "hasura_query_collection" "app" {
+  name    = "app"
+  queries = { my_posts = "query my_posts { posts { id title } }" }
+}
+
+resource "hasura_query_collection" "public" {
+  name    = "public"
+  queries = { published = "query published { posts(where: { published: { _eq: true } }) { id title } }" }
+}
