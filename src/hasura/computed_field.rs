@@ -20,7 +20,7 @@ use crate::framework::{
 
 use super::client::metadata::{is_already_gone, qualified_table};
 use super::client::{Engine, Export, HasuraClient, HasuraError};
-use super::ident::{check_name, format_id, is_graphql_name, parse_id};
+use super::ident::{check_name, format_id, is_graphql_name};
 
 pub struct ComputedFieldResource;
 
@@ -450,19 +450,11 @@ impl Resource for ComputedFieldResource {
     }
 
     async fn import(&self, _ctx: &Ctx, id: &str) -> Result<Model, Diagnostics> {
-        let bad = |why: String| {
-            Diagnostics::error(
-                "Invalid import id",
-                format!("{why}. Expected `<source>.<schema>.<table>.<name>`, e.g. `default.public.users.full_name`; quote a part that contains a dot: `default.\"my.schema\".users.full_name`."),
-            )
-        };
-        let parts = parse_id(id).map_err(|e| bad(e.to_string()))?;
-        let count = parts.len();
-        let [source, schema, table, name] = <[String; 4]>::try_from(parts)
-            .map_err(|_| bad(format!("{id:?} has {count} parts, not 4")))?;
-        for p in [&source, &schema, &table] {
-            check_name(p).map_err(|e| bad(format!("{p:?} {e}")))?;
-        }
+        const FORM: &str = "<source>.<schema>.<table>.<name>";
+        const EXAMPLE: &str = "default.public.users.full_name";
+        let bad = |why: String| super::ident::bad_import_id(why, FORM, EXAMPLE);
+        let [source, schema, table, name]: [String; 4] =
+            super::ident::parse_import_id(id, FORM, EXAMPLE, false, 3)?;
         if !is_graphql_name(&name) {
             return Err(bad(format!("{name:?} is not a GraphQL name")));
         }

@@ -3,7 +3,7 @@
 //! `quote_literal` here; `default` expressions are the one documented
 //! exception and are checked by `check_default_expr`.
 
-use crate::framework::Invalid;
+use crate::framework::{Diagnostics, Invalid};
 
 /// PostgreSQL refuses a NUL byte anywhere in SQL text, quoted or not.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -180,6 +180,46 @@ pub fn parse_id(id: &str) -> Result<Vec<String>, Invalid> {
             Some(_) => unreachable!("parts end at `.` or the end"),
         }
     }
+}
+
+/// The diagnostic for a bad import id of the form `form` (e.g.
+/// `<source>.<schema>.<table>.<name>`), with an example and how to quote a
+/// part that contains a dot.
+pub fn bad_import_id(why: impl std::fmt::Display, form: &str, example: &str) -> Diagnostics {
+    let quoted = match example.split('.').collect::<Vec<_>>().as_slice() {
+        [first, _schema, rest @ ..] if !rest.is_empty() => {
+            format!("{first}.\"my.schema\".{}", rest.join("."))
+        }
+        _ => example.to_string(),
+    };
+    Diagnostics::error(
+        "Invalid import id",
+        format!("{why}. Expected `{form}`, e.g. `{example}`; quote a part that contains a dot: `{quoted}`."),
+    )
+}
+
+/// An import id with `N` parts (`form`, `example` as in [`bad_import_id`]):
+/// with `default_source`, `N - 1` parts mean source `default`; the first
+/// `checked` parts must be SQL names (the rest are the caller's to check).
+pub fn parse_import_id<const N: usize>(
+    id: &str,
+    form: &str,
+    example: &str,
+    default_source: bool,
+    checked: usize,
+) -> Result<[String; N], Diagnostics> {
+    let bad = |why: String| bad_import_id(why, form, example);
+    let mut parts = parse_id(id).map_err(|e| bad(e.to_string()))?;
+    if default_source && parts.len() + 1 == N {
+        parts.insert(0, "default".into());
+    }
+    let count = parts.len();
+    let parts = <[String; N]>::try_from(parts)
+        .map_err(|_| bad(format!("{id:?} has {count} parts, not {N}")))?;
+    for p in &parts[..checked] {
+        check_name(p).map_err(|e| bad(format!("{p:?} {e}")))?;
+    }
+    Ok(parts)
 }
 
 /// graphql-parser-hs `mkName`: `[_A-Za-z][_0-9A-Za-z]*`.

@@ -18,7 +18,7 @@ use crate::settle::{settle, ReadBack, Unsettled};
 use super::client::constraints::{retrying_deadlocks, CatalogForeignKey};
 use super::client::sql::SqlOptions;
 use super::client::{Engine, HasuraError};
-use super::ident::{check_name, format_id, parse_id};
+use super::ident::{check_name, format_id};
 use super::table::engine;
 use super::table::tracking::table_write;
 pub use sql::default_name;
@@ -227,22 +227,14 @@ async fn write(
 
 /// `<source>.<schema>.<table>.<constraint>`, or `<schema>.<table>.<constraint>` in source `default`.
 pub(super) fn parse_object_id(id: &str, kind: &str) -> Result<[String; 4], Diagnostics> {
-    let bad = |why: String| {
-        Diagnostics::error(
-            "Invalid import id",
-            format!("{why}. Expected `<source>.<schema>.<table>.<{kind}>`, e.g. `default.public.orders.orders_user_id_fkey`; quote a part that contains a dot: `default.\"my.schema\".orders.fk`."),
-        )
-    };
-    let parts = parse_id(id).map_err(|e| bad(e.to_string()))?;
-    let out: [String; 4] = match parts.as_slice() {
-        [src, sch, t, n] => [src.clone(), sch.clone(), t.clone(), n.clone()],
-        [sch, t, n] => ["default".into(), sch.clone(), t.clone(), n.clone()],
-        _ => return Err(bad(format!("{id:?} has {} parts", parts.len()))),
-    };
-    for p in &out {
-        check_name(p).map_err(|e| bad(format!("{p:?} {e}")))?;
-    }
-    Ok(out)
+    let form = format!("<source>.<schema>.<table>.<{kind}>");
+    super::ident::parse_import_id(
+        id,
+        &form,
+        "default.public.orders.orders_user_id_fkey",
+        true,
+        4,
+    )
 }
 
 #[async_trait]

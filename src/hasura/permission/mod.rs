@@ -26,7 +26,7 @@ use crate::framework::{
 
 use super::client::metadata::is_already_gone;
 use super::client::{Engine, HasuraClient};
-use super::ident::{check_name, format_id, parse_id};
+use super::ident::{bad_import_id, format_id, parse_import_id};
 use boolexp::HasuraBoolExp;
 
 pub struct PermissionResource;
@@ -272,19 +272,10 @@ impl Resource for PermissionResource {
 
 /// `<source>.<schema>.<table>.<role>.<action>`, checked part by part.
 fn parse_permission_id(id: &str) -> Result<[String; 5], Diagnostics> {
-    let bad = |why: String| {
-        Diagnostics::error(
-            "Invalid import id",
-            format!("{why}. Expected `<source>.<schema>.<table>.<role>.<action>`, e.g. `default.public.users.user.select`; quote a part that contains a dot: `default.\"my.schema\".users.user.select`."),
-        )
-    };
-    let parts = parse_id(id).map_err(|e| bad(e.to_string()))?;
-    let count = parts.len();
-    let parts = <[String; 5]>::try_from(parts)
-        .map_err(|_| bad(format!("{id:?} has {count} parts, not 5")))?;
-    for p in &parts[..4] {
-        check_name(p).map_err(|e| bad(format!("{p:?} {e}")))?;
-    }
+    const FORM: &str = "<source>.<schema>.<table>.<role>.<action>";
+    const EXAMPLE: &str = "default.public.users.user.select";
+    let bad = |why: String| bad_import_id(why, FORM, EXAMPLE);
+    let parts: [String; 5] = parse_import_id(id, FORM, EXAMPLE, false, 4)?;
     let action = &parts[4];
     if !ACTIONS.contains(&action.as_str()) {
         return Err(bad(format!(

@@ -57,7 +57,7 @@ use crate::framework::{
 
 use super::client::metadata::is_already_gone;
 use super::client::{Engine, HasuraClient};
-use super::ident::{check_name, format_id, parse_id};
+use super::ident::format_id;
 use using::{Table, Using};
 
 pub struct RelationshipResource;
@@ -266,19 +266,10 @@ impl Resource for RelationshipResource {
 
 /// `<source>.<schema>.<table>.<name>`, checked part by part.
 fn parse_relationship_id(id: &str) -> Result<[String; 4], Diagnostics> {
-    let bad = |why: String| {
-        Diagnostics::error(
-            "Invalid import id",
-            format!("{why}. Expected `<source>.<schema>.<table>.<name>`, e.g. `default.public.posts.author`; quote a part that contains a dot: `default.\"my.schema\".posts.author`."),
-        )
-    };
-    let parts = parse_id(id).map_err(|e| bad(e.to_string()))?;
-    let count = parts.len();
-    let parts = <[String; 4]>::try_from(parts)
-        .map_err(|_| bad(format!("{id:?} has {count} parts, not 4")))?;
-    for p in &parts[..3] {
-        check_name(p).map_err(|e| bad(format!("{p:?} {e}")))?;
-    }
+    const FORM: &str = "<source>.<schema>.<table>.<name>";
+    const EXAMPLE: &str = "default.public.posts.author";
+    let bad = |why: String| super::ident::bad_import_id(why, FORM, EXAMPLE);
+    let parts: [String; 4] = super::ident::parse_import_id(id, FORM, EXAMPLE, false, 3)?;
     if !super::ident::is_graphql_name(&parts[3]) {
         return Err(bad(format!(
             "{:?} is not a GraphQL name ([_A-Za-z][_0-9A-Za-z]*)",

@@ -16,7 +16,7 @@ use crate::framework::{
 };
 
 use super::client::{Engine, HasuraClient, HasuraError};
-use super::ident::{check_name, parse_id, qualified};
+use super::ident::qualified;
 use apply::{alter_table, create_table, drop_checked, track_new_table};
 use ddl::{alter_statements, validate_columns};
 use plan::{
@@ -275,21 +275,13 @@ impl Resource for TableResource {
 
 /// `source.schema.table`, or `schema.table` in source `default`.
 pub(super) fn parse_table_id(id: &str) -> Result<(String, String, String), Diagnostics> {
-    let bad = |why: String| {
-        Diagnostics::error(
-            "Invalid import id",
-            format!("{why}. Expected `<source>.<schema>.<table>`, e.g. `default.public.users`; quote a part that contains a dot: `default.\"my.schema\".users`."),
-        )
-    };
-    let parts = parse_id(id).map_err(|e| bad(e.to_string()))?;
-    let (source, schema, name) = match parts.as_slice() {
-        [src, sch, t] => (src.clone(), sch.clone(), t.clone()),
-        [sch, t] => ("default".to_string(), sch.clone(), t.clone()),
-        _ => return Err(bad(format!("{id:?} has {} parts", parts.len()))),
-    };
-    for p in [&source, &schema, &name] {
-        check_name(p).map_err(|e| bad(format!("{p:?} {e}")))?;
-    }
+    let [source, schema, name] = super::ident::parse_import_id(
+        id,
+        "<source>.<schema>.<table>",
+        "default.public.users",
+        true,
+        3,
+    )?;
     Ok((source, schema, name))
 }
 
