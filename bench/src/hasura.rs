@@ -123,6 +123,23 @@ resource "hasura_env_var" "e" {{
     )
 }
 
+/// `rels` object relationships between the `tables` tables of a `config()`
+/// (each `bench_i` to `bench_{i+1}` by a manual `id` mapping), appended to it.
+pub fn relationships_block(tables: usize, rels: usize) -> String {
+    format!(
+        r#"
+resource "hasura_relationship" "r" {{
+  count                = {rels}
+  table                = hasura_table.t[count.index % {tables}].name
+  name                 = "rel_${{count.index}}"
+  type                 = "object"
+  remote_table         = hasura_table.t[(count.index + 1) % {tables}].name
+  manual_configuration = {{ id = "id" }}
+}}
+"#
+    )
+}
+
 /// One `hasura_env_vars` holding `vars` keys, appended to a `config()`.
 pub fn env_vars_block(vars: usize, value_prefix: &str) -> String {
     let body: String = (0..vars)

@@ -29,7 +29,7 @@ use super::metadata::{is_already_gone, Export, CONFLICT_RETRIES};
 use super::{Engine, HasuraError};
 
 /// A batch is flushed once no write has joined it for this long...
-pub const QUIET: Duration = Duration::from_millis(50);
+pub const QUIET: Duration = Duration::from_millis(100);
 /// ...or this long after its first write, whichever comes first.
 pub const MAX_WAIT: Duration = Duration::from_millis(250);
 
