@@ -144,7 +144,7 @@ async fn run() -> Result<()> {
     let work = tempfile::Builder::new()
         .prefix("clerk-hasura-demo-")
         .tempdir()?;
-    for f in ["main.tf", "variables.tf", "outputs.tf"] {
+    for f in ["main.tf", "blog.tf", "variables.tf", "outputs.tf"] {
         std::fs::copy(
             a.repo.join("examples/clerk-hasura").join(f),
             work.path().join(f),
@@ -232,6 +232,43 @@ async fn run() -> Result<()> {
         );
         ok(&format!("{id} sees exactly [{{id: {id}, name: {name}}}]"));
     }
+
+    step("each user writes a post, then reads users { posts } (permissions through relationships)");
+    for (token, id) in [(&alice, "user_alice"), (&bob, "user_bob")] {
+        let r = graphql(&hasura, token, &format!(r#"mutation {{ insert_posts_one(object: {{author_id: "{id}", title: "Hello from {id}"}}) {{ title }} }}"#)).await?;
+        ensure!(
+            r["data"]["insert_posts_one"]["title"] == format!("Hello from {id}"),
+            "{id} could not write its own post: {r}"
+        );
+    }
+    let r = graphql(
+        &hasura,
+        &alice,
+        r#"mutation { insert_posts_one(object: {author_id: "user_bob", title: "Forged"}) { title } }"#,
+    )
+    .await?;
+    ensure!(
+        r.get("errors").is_some(),
+        "alice must not write a post as bob: {r}"
+    );
+    ok("alice cannot write a post for bob (insert check through `author`)");
+    for (token, id) in [(&alice, "user_alice"), (&bob, "user_bob")] {
+        let r = graphql(
+            &hasura,
+            token,
+            "query { users { id posts { title author { id } } } }",
+        )
+        .await?;
+        let want = json!([{ "id": id, "posts": [{ "title": format!("Hello from {id}"), "author": { "id": id } }] }]);
+        ensure!(
+            r["data"]["users"] == want,
+            "{id} should see only its own posts through users {{ posts }}, got {r}"
+        );
+        ok(&format!(
+            "{id} sees exactly its own post through users {{ posts {{ author }} }}"
+        ));
+    }
+
     let r = graphql(&hasura, "not-a-jwt", "query { users { id } }").await?;
     ensure!(
         r.get("errors").is_some() && r.get("data").is_none(),
