@@ -22,7 +22,13 @@ fn example_dirs() -> Vec<PathBuf> {
             dirs.extend(rd.flatten().map(|e| e.path()).filter(|p| p.is_dir()));
         }
     }
-    dirs.push(root().join("hasura-environments"));
+    for whole in [
+        "hasura-environments",
+        "clerk-hasura",
+        "clerk-hasura-organizations",
+    ] {
+        dirs.push(root().join(whole));
+    }
     dirs.sort();
     dirs
 }
