@@ -136,10 +136,7 @@ impl Resource for AllowListResource {
     }
 
     async fn read(&self, ctx: &Ctx, prior: Model) -> Result<Option<Model>, Diagnostics> {
-        let export = engine(ctx)?
-            .export(&ctx.cancel)
-            .await
-            .map_err(|e| e.into_diags("Failed to read Hasura metadata"))?;
+        let export = super::exported(ctx).await?;
         Ok(export
             .allowlist_entry(prior.collection())
             .map(Model::from_remote))

@@ -200,10 +200,7 @@ impl Resource for CronTriggerResource {
     }
 
     async fn read(&self, ctx: &Ctx, prior: Model) -> Result<Option<Model>, Diagnostics> {
-        let export = engine(ctx)?
-            .export(&ctx.cancel)
-            .await
-            .map_err(|e| e.into_diags("Failed to read Hasura metadata"))?;
+        let export = super::exported(ctx).await?;
         Ok(export
             .cron_trigger(prior.name())
             .map(|t| Model::from_remote(t, &prior)))

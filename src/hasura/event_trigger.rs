@@ -290,10 +290,7 @@ impl Resource for EventTriggerResource {
     }
 
     async fn read(&self, ctx: &Ctx, prior: Model) -> Result<Option<Model>, Diagnostics> {
-        let export = engine(ctx)?
-            .export(&ctx.cancel)
-            .await
-            .map_err(|e| e.into_diags("Failed to read Hasura metadata"))?;
+        let export = super::exported(ctx).await?;
         Ok(export
             .event_trigger(prior.source(), prior.name())
             .map(|(at, t)| Model::from_remote(at, t, &prior)))

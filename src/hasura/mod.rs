@@ -27,11 +27,22 @@ mod webhook;
 
 pub use provider::HasuraProvider;
 
-use crate::framework::{Ctx, Diagnostics};
-use client::{Engine, HasuraClient};
+use std::sync::Arc;
+
+use crate::framework::{Ctx, Diagnostics, IntoDiags};
+use client::{Engine, Export, HasuraClient};
 
 /// The engine of the configured provider (shared caches and write batcher);
 /// a diagnostic naming the missing setting when it is not configured.
 pub(crate) fn engine(ctx: &Ctx) -> Result<Engine, Diagnostics> {
     Ok(ctx.client::<HasuraClient>()?.engine()?.clone())
+}
+
+/// The current metadata (shared by every read of this process until the next
+/// write), or a diagnostic.
+pub(crate) async fn exported(ctx: &Ctx) -> Result<Arc<Export>, Diagnostics> {
+    engine(ctx)?
+        .export(&ctx.cancel)
+        .await
+        .map_err(|e| e.into_diags("Failed to read Hasura metadata"))
 }

@@ -167,10 +167,7 @@ impl Resource for QueryCollectionResource {
     }
 
     async fn read(&self, ctx: &Ctx, prior: Model) -> Result<Option<Model>, Diagnostics> {
-        let export = engine(ctx)?
-            .export(&ctx.cancel)
-            .await
-            .map_err(|e| e.into_diags("Failed to read Hasura metadata"))?;
+        let export = super::exported(ctx).await?;
         Ok(export
             .query_collection(prior.name())
             .map(|c| Model::from_remote(c, &prior)))
