@@ -85,6 +85,7 @@ pub fn spec_path(spec: &Value, path: &str) -> Option<String> {
 /// The template among `templates` a concrete request path falls under,
 /// literal segments winning over parameters.
 pub fn template_of<'t>(templates: &'t [String], path: &str) -> Option<&'t String> {
+    let path = path.split('?').next().unwrap_or(path);
     let segs: Vec<&str> = path.split('/').collect();
     templates
         .iter()
