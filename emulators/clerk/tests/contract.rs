@@ -176,7 +176,15 @@ async fn every_answer_matches_the_spec() {
 fn served_operations(spec: &Value) -> (BTreeSet<String>, Vec<String>) {
     let mut served = BTreeSet::new();
     let mut missing = Vec::new();
-    for (method, path) in spec::emulator_routes() {
+    let routes = spec::emulator_routes();
+    for (method, path) in EMULATOR_ONLY {
+        let listed = (method.to_string(), path.to_string());
+        assert!(
+            routes.contains(&listed),
+            "EMULATOR_ONLY lists {listed:?}, routes.rs does not"
+        );
+    }
+    for (method, path) in routes {
         if EMULATOR_ONLY.contains(&(method.as_str(), path.as_str())) {
             continue;
         }
@@ -192,12 +200,11 @@ fn served_operations(spec: &Value) -> (BTreeSet<String>, Vec<String>) {
         missing.is_empty(),
         "routes.rs serves operations the spec lacks (add them to the spec or to EMULATOR_ONLY): {missing:?}"
     );
-    let mut templates: Vec<String> = served
+    let templates: BTreeSet<String> = served
         .iter()
         .map(|op| op.split_once(' ').unwrap().1.to_string())
         .collect();
-    templates.dedup();
-    (served, templates)
+    (served, templates.into_iter().collect())
 }
 
 /// The `Paginated` query parameter ("If true, the results will be
@@ -633,4 +640,72 @@ async fn organizations(d: &mut Driver) {
         None,
     )
     .await;
+}
+
+/// The checker itself: each rule catches what it should, so a green
+/// contract run means something.
+#[test]
+fn validator_catches_wrong_shapes() {
+    let spec = json!({"components": {"schemas": {
+        "Obj": {"type": "object", "additionalProperties": false, "required": ["id", "n"],
+                "properties": {"id": {"type": "string"}, "n": {"type": "integer", "nullable": true},
+                               "k": {"type": "string", "enum": ["a", "b"]},
+                               "xs": {"type": "array", "items": {"type": ["string", "null"]}}}},
+        "Either": {"oneOf": [{"$ref": "#/components/schemas/Obj"}, {"type": "string"}]},
+    }}});
+    let v = Validator { spec: &spec };
+    let errors = |schema: Value, value: Value| {
+        let mut out = Vec::new();
+        v.check(&schema, &value, "$", &mut out);
+        out
+    };
+    let obj = json!({"$ref": "#/components/schemas/Obj"});
+    assert!(errors(
+        obj.clone(),
+        json!({"id": "x", "n": null, "xs": ["a", null]})
+    )
+    .is_empty());
+    let bad = errors(obj.clone(), json!({"n": 1.5, "k": "c", "xs": [1], "zz": 0}));
+    for want in [
+        "$: missing required member `id`",
+        "$.n: expected integer, got 1.5",
+        "$.k: \"c\" not in enum",
+        "$.xs[0]: expected string|null, got 1",
+        "$.zz: member not in schema",
+    ] {
+        assert!(
+            bad.iter().any(|e| e.starts_with(want)),
+            "{want} not in {bad:#?}"
+        );
+    }
+    let either = json!({"$ref": "#/components/schemas/Either"});
+    assert!(errors(either.clone(), json!("s")).is_empty());
+    assert!(errors(either.clone(), json!({"id": "x", "n": 2})).is_empty());
+    assert!(errors(either, json!(3))[0].contains("matches none of the 2 oneOf"));
+    assert!(errors(json!({"allOf": [obj]}), json!({"id": "x"}))
+        .iter()
+        .any(|e| e.contains("`n`")));
+}
+
+/// routes.rs is read as text: the constant route and the chained methods
+/// are understood.
+#[test]
+fn route_table_is_read() {
+    let routes = spec::emulator_routes();
+    for (m, p) in [
+        ("GET", "/v1/jwks"),
+        ("DELETE", "/v1/jwt_templates/{template_id}"),
+        ("PATCH", "/v1/domains/{domain_id}"),
+        (
+            "DELETE",
+            "/v1/organization_roles/{organization_role_id}/permissions/{permission_id}",
+        ),
+        ("POST", "/__emulator/users"),
+    ] {
+        assert!(
+            routes.contains(&(m.to_string(), p.to_string())),
+            "{m} {p} not in {routes:?}"
+        );
+    }
+    assert!(!routes.contains(&("POST".to_string(), "/v1/jwks".to_string())));
 }
