@@ -17,6 +17,27 @@ pub struct Driver {
 }
 
 impl Driver {
+    /// A body that is not JSON: the `request_body_invalid` (400) path.
+    async fn send_raw(&mut self, method: Method, path: &str, raw: &'static str) -> u16 {
+        let resp = Client::new()
+            .request(method.clone(), format!("{}{path}", self.emu.api_url()))
+            .bearer_auth(self.emu.secret_key())
+            .header("content-type", "application/json")
+            .body(raw)
+            .send()
+            .await
+            .unwrap();
+        let status = resp.status().as_u16();
+        let body = resp.text().await.unwrap();
+        self.log.push(Exchange {
+            method,
+            path: path.to_string(),
+            status,
+            body,
+        });
+        status
+    }
+
     async fn send(&mut self, method: Method, path: &str, body: Option<Value>, auth: bool) -> Value {
         let mut req =
             Client::new().request(method.clone(), format!("{}{path}", self.emu.api_url()));
@@ -298,6 +319,138 @@ pub async fn scenario(d: &mut Driver) {
     }
 
     organizations(d).await;
+    more_errors(d).await;
+}
+
+/// The 400s and the rarer 4xx each family models.
+async fn more_errors(d: &mut Driver) {
+    use Method as M;
+    assert_eq!(d.send_raw(M::POST, "/redirect_urls", "{").await, 400);
+    assert_eq!(d.send_raw(M::POST, "/jwt_templates", "[1]").await, 400);
+    assert_eq!(
+        d.send_raw(M::POST, "/sessions/sess_alice/tokens", "{")
+            .await,
+        400
+    );
+    d.expect(
+        400,
+        M::POST,
+        "/jwt_templates",
+        Some(json!({"name": "r", "claims": {"iss": "x"}})),
+    )
+    .await;
+    d.expect(422, M::GET, "/organizations?limit=x", None).await;
+
+    let a = d
+        .expect(
+            200,
+            M::POST,
+            "/allowlist_identifiers",
+            Some(json!({"identifier": "bob@example.com"})),
+        )
+        .await;
+    d.expect(
+        400,
+        M::POST,
+        "/allowlist_identifiers",
+        Some(json!({"identifier": "bob@example.com"})),
+    )
+    .await;
+    d.expect(
+        200,
+        M::DELETE,
+        &format!("/allowlist_identifiers/{}", id(&a)),
+        None,
+    )
+    .await;
+
+    d.expect(
+        422,
+        M::POST,
+        "/domains",
+        Some(json!({"name": "p2.example.com", "is_satellite": false})),
+    )
+    .await;
+    d.emu.set_production_domains(false);
+    let sat = d
+        .expect(
+            200,
+            M::POST,
+            "/domains",
+            Some(json!({"name": "dev.example.com", "is_satellite": true})),
+        )
+        .await;
+    d.expect(
+        400,
+        M::PATCH,
+        &format!("/domains/{}", id(&sat)),
+        Some(json!({"proxy_url": "https://dev.example.com/__clerk"})),
+    )
+    .await;
+
+    d.expect(
+        400,
+        M::POST,
+        "/organizations",
+        Some(json!({"name": "N", "created_by": "user_nobody"})),
+    )
+    .await;
+    d.expect(
+        404,
+        M::PATCH,
+        "/instance/organization_settings",
+        Some(json!({"creator_role_id": "role_missing"})),
+    )
+    .await;
+    let role = d
+        .expect(
+            200,
+            M::POST,
+            "/organization_roles",
+            Some(json!({"name": "Viewer", "key": "org:viewer"})),
+        )
+        .await;
+    let org = d
+        .expect(
+            200,
+            M::POST,
+            "/organizations",
+            Some(json!({"name": "Beta"})),
+        )
+        .await;
+    d.expect(
+        200,
+        M::POST,
+        &format!("/organizations/{}/memberships", id(&org)),
+        Some(json!({"user_id": "user_bob", "role": "org:viewer"})),
+    )
+    .await;
+    d.expect(
+        422,
+        M::DELETE,
+        &format!("/organization_roles/{}", id(&role)),
+        None,
+    )
+    .await;
+    let perm = d
+        .expect(
+            200,
+            M::POST,
+            "/organization_permissions",
+            Some(json!({"name": "R", "key": "org:posts:read"})),
+        )
+        .await;
+    d.expect(
+        404,
+        M::DELETE,
+        &format!(
+            "/organization_roles/{}/permissions/{}",
+            id(&role),
+            id(&perm)
+        ),
+        None,
+    )
+    .await;
 }
 
 async fn organizations(d: &mut Driver) {
