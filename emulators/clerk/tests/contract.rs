@@ -27,10 +27,11 @@ const EMULATOR_ONLY: &[(&str, &str)] = &[
 ];
 
 /// Statuses the real API answers but the spec omits for that operation,
-/// checked as `ClerkErrors`: the error catalog's `resource_not_found` (404)
-/// applies to every `{id}` path, yet UpdateJWTTemplate lists only
-/// 200/400/402/422; its `request_body_invalid` (400, malformed JSON) applies
-/// to every body, yet CreateSessionToken lists only 200/401/404.
+/// checked as `ClerkErrors`. From the error catalog: `JWTTemplateNotFound`
+/// (jwt_templates.go, 404 `resource_not_found`) for an unknown id, yet
+/// UpdateJWTTemplate lists only 200/400/402/422; `InvalidRequestBody`
+/// (requests.go, 400 `request_body_invalid`) for any malformed body, yet
+/// CreateSessionToken lists only 200/401/404.
 const SPEC_GAPS: &[(&str, &str, u16)] = &[
     ("PATCH", "/jwt_templates/{template_id}", 404),
     ("POST", "/sessions/{session_id}/tokens", 400),
