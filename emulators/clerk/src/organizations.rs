@@ -382,6 +382,10 @@ fn membership_json(store: &Store, m: &Membership) -> Value {
             "user_id": m.user_id,
             "first_name": user.and_then(|u| u.first_name.clone()),
             "last_name": user.and_then(|u| u.last_name.clone()),
+            // Deprecated but still required by the spec's
+            // `OrganizationMembershipPublicUserData` (CreateOrganizationMembership,
+            // ListOrganizationMemberships); no user of the emulator has an image.
+            "profile_image_url": "",
             "image_url": "",
             "has_image": false,
             "identifier": user.and_then(|u| u.email.clone()),
