@@ -216,6 +216,32 @@ resource "clerk_jwt_template" "k" {{
         cap.add("env var destroy", &out);
         cap.add_files(&wd);
 
+        // 6. Webhook headers of a cron trigger (sensitive `headers`), written through
+        //    the metadata batcher: the value is in the request body, never in a log.
+        let header_value = format!("cron-header-secret-{}", std::process::id());
+        secrets.push(("cron trigger header".into(), header_value.clone()));
+        let wd = traced(&emus, &tf);
+        wd.write(
+            "main.tf",
+            &format!(
+                "{}\nprovider \"hasura\" {{}}\nresource \"hasura_cron_trigger\" \"c\" {{\n  name     = \"secret-cron\"\n  webhook  = \"https://jobs.example.com/x\"\n  schedule = \"0 * * * *\"\n  headers  = {{ \"X-Key\" = \"{header_value}\" }}\n}}\n",
+                required_providers()
+            ),
+        );
+        let out = wd.try_apply();
+        if !out.success() {
+            fig.fail(format!("cron trigger apply failed: {}", tail(&out)));
+        }
+        cap.add("cron trigger apply", &out);
+        let (_, out) = wd.plan_exitcode();
+        cap.add("cron trigger plan", &out);
+        let out = wd.try_destroy();
+        if !out.success() {
+            fig.fail(format!("cron trigger destroy failed: {}", tail(&out)));
+        }
+        cap.add("cron trigger destroy", &out);
+        cap.add_files(&wd);
+
         let mut bytes = 0usize;
         for (what, text) in &cap.outputs {
             bytes += text.len();
