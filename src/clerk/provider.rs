@@ -49,7 +49,7 @@ impl Provider for ClerkProvider {
 
     fn schema(&self) -> Schema {
         Schema::new(
-            "Manages a Clerk instance through the Clerk Backend API.",
+            "Manages a Clerk instance through the Clerk Backend API: JWT templates, instance settings and restrictions, allow and block lists, redirect URLs, satellite domains, and organizations with their settings, roles and permissions.",
             [
                 Attribute::string("secret_key").optional().sensitive().describe(
                     "Clerk secret key (`sk_test_...` or `sk_live_...`) of the instance to manage. Falls back to the `CLERK_SECRET_KEY` environment variable. Never logged.",
