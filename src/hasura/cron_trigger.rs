@@ -15,6 +15,7 @@ use super::client::cron_triggers::{CronTrigger, RetryConf};
 use super::client::headers::Header;
 use super::client::HasuraError;
 use super::engine;
+use super::ident::check_non_empty_text as check_name;
 use super::webhook::{
     check_json, check_webhook, headers_from_api, headers_to_api, validate_headers, HeaderMap,
     HEADERS_DESCRIPTION, HEADERS_FROM_ENV_DESCRIPTION,
@@ -235,16 +236,6 @@ impl Resource for CronTriggerResource {
             ..Model::default()
         })
     }
-}
-
-fn check_name(s: &str) -> Result<(), Invalid> {
-    if s.is_empty() {
-        return Err("must not be empty".into());
-    }
-    if s.chars().any(char::is_control) {
-        return Err("must not contain control characters".into());
-    }
-    Ok(())
 }
 
 /// Hasura's cron parser (the `cron` package's `parseCronSchedule`) takes

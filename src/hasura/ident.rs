@@ -222,6 +222,19 @@ pub fn parse_import_id<const N: usize>(
     Ok(parts)
 }
 
+/// Hasura's `NonEmptyText` names (cron triggers, query collections): any
+/// text but empty; control characters are refused too, as they cannot be
+/// shown or typed back in an import id.
+pub fn check_non_empty_text(s: &str) -> Result<(), Invalid> {
+    if s.is_empty() {
+        return Err("must not be empty".into());
+    }
+    if s.chars().any(char::is_control) {
+        return Err("must not contain control characters".into());
+    }
+    Ok(())
+}
+
 /// graphql-parser-hs `mkName`: `[_A-Za-z][_0-9A-Za-z]*`.
 pub fn is_graphql_name(s: &str) -> bool {
     let mut cs = s.chars();

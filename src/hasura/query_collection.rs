@@ -8,8 +8,8 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
 use crate::framework::{
-    ApplyError, AttrPath, Attribute, Ctx, Diagnostics, IntoDiags, Invalid, Known, Null,
-    RequiresReplace, Resource, Schema, StrCheck, Type, Value,
+    ApplyError, AttrPath, Attribute, Ctx, Diagnostics, IntoDiags, Known, Null, RequiresReplace,
+    Resource, Schema, StrCheck, Type, Value,
 };
 use crate::plugin::cty;
 
@@ -17,6 +17,8 @@ use super::client::query_collections::{Collection, Definition, ListedQuery};
 use super::client::HasuraError;
 use super::engine;
 use super::graphql_doc;
+/// Collection and query names are `NonEmptyText`.
+pub(super) use super::ident::check_non_empty_text as check_name;
 
 pub struct QueryCollectionResource;
 
@@ -214,17 +216,6 @@ impl Resource for QueryCollectionResource {
             ..Model::default()
         })
     }
-}
-
-/// Collection and query names are `NonEmptyText`.
-pub(super) fn check_name(s: &str) -> Result<(), Invalid> {
-    if s.is_empty() {
-        return Err("must not be empty".into());
-    }
-    if s.chars().any(char::is_control) {
-        return Err("must not contain control characters".into());
-    }
-    Ok(())
 }
 
 #[cfg(test)]
