@@ -1,6 +1,8 @@
-//! GraphQL executable documents (the queries of `hasura_query_collection`):
+//! GraphQL executable documents (the queries of `hasura_query_collection`)
+//! and schema documents (the SDL of `hasura_remote_schema_permission`):
 //! checked at plan time with a real parser and compared by meaning.
 use graphql_parser::query::{Definition, Document, OperationDefinition, Selection, SelectionSet};
+use graphql_parser::schema::{self as sdl, TypeDefinition};
 
 /// The parser's message when `s` is not an executable document Hasura would
 /// accept (`G.parseExecutableDoc`).
@@ -55,6 +57,69 @@ pub(super) fn same(a: &str, b: &str) -> bool {
     }
 }
 
+/// The parser's message when `s` is not a schema document Hasura would
+/// accept (`G.SchemaDocument`'s parser).
+pub(super) fn check_sdl(s: &str) -> Result<(), String> {
+    let doc =
+        graphql_parser::parse_schema::<String>(s).map_err(|e| e.to_string().trim().to_string())?;
+    if doc.definitions.is_empty() {
+        return Err("the document defines no types".into());
+    }
+    Ok(())
+}
+
+/// One layout for schema documents that differ only in layout or in the
+/// order of types, fields, arguments, enum values or union members, none of
+/// which changes what a role may see; `None` when `s` does not parse.
+pub(super) fn normal_sdl(s: &str) -> Option<String> {
+    let doc = graphql_parser::parse_schema::<String>(s).ok()?;
+    let mut defs: Vec<String> = doc
+        .definitions
+        .into_iter()
+        .map(|mut d| {
+            if let sdl::Definition::TypeDefinition(t) = &mut d {
+                sort_type(t);
+            }
+            d.to_string()
+        })
+        .collect();
+    defs.sort();
+    Some(defs.join("\n"))
+}
+
+fn sort_type(t: &mut TypeDefinition<'_, String>) {
+    let by_name = |a: &sdl::InputValue<'_, String>, b: &sdl::InputValue<'_, String>| {
+        a.name.cmp(&b.name)
+    };
+    match t {
+        TypeDefinition::Object(o) => {
+            o.implements_interfaces.sort();
+            o.fields.sort_by(|a, b| a.name.cmp(&b.name));
+            for f in &mut o.fields {
+                f.arguments.sort_by(by_name);
+            }
+        }
+        TypeDefinition::Interface(i) => {
+            i.fields.sort_by(|a, b| a.name.cmp(&b.name));
+            for f in &mut i.fields {
+                f.arguments.sort_by(by_name);
+            }
+        }
+        TypeDefinition::InputObject(i) => i.fields.sort_by(by_name),
+        TypeDefinition::Enum(e) => e.values.sort_by(|a, b| a.name.cmp(&b.name)),
+        TypeDefinition::Union(u) => u.types.sort(),
+        TypeDefinition::Scalar(_) => {}
+    }
+}
+
+/// Same schema: equal normal forms, or equal text when either does not parse.
+pub(super) fn same_sdl(a: &str, b: &str) -> bool {
+    match (normal_sdl(a), normal_sdl(b)) {
+        (Some(x), Some(y)) => x == y,
+        _ => a == b,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -73,5 +138,21 @@ mod tests {
         assert!(check("").is_err());
         assert!(check("type T { a: Int }").is_err());
         assert!(check("{ users { id } }").is_ok());
+    }
+
+    #[test]
+    fn schemas_by_meaning() {
+        assert!(same_sdl(
+            "type Query { hello: String  user(id: ID!, x: Int): User }\ntype User { id: ID! name: String }",
+            "type User {\n  name: String\n  id: ID!\n}\n\ntype Query {\n  user(x: Int, id: ID!): User\n  hello: String\n}\n"
+        ));
+        assert!(!same_sdl(
+            "type Query { hello: String }",
+            "type Query { hello: String! }"
+        ));
+        assert!(check_sdl("type Query { hello: String }").is_ok());
+        assert!(check_sdl("type Query { hello: String").is_err());
+        assert!(check_sdl("").is_err());
+        assert!(check_sdl("query { hello }").is_err());
     }
 }

@@ -20,6 +20,7 @@ mod permission;
 pub(crate) mod provider;
 mod query_collection;
 mod relationship;
+mod remote_schema;
 mod table;
 mod tracked_table;
 mod types;

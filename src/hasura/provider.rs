@@ -161,6 +161,8 @@ impl Provider for HasuraProvider {
             resource(super::event_trigger::EventTriggerResource),
             resource(InheritedRoleResource),
             resource(ComputedFieldResource),
+            resource(super::remote_schema::RemoteSchemaResource),
+            resource(super::remote_schema::permission::RemoteSchemaPermissionResource),
         ]
     }
 

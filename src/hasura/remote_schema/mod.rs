@@ -1,0 +1,266 @@
+//! `hasura_remote_schema`: another GraphQL server whose schema Hasura merges
+//! into its own and to which it forwards the matching queries
+//! (`add_remote_schema`, `update_remote_schema` in place,
+//! `remove_remote_schema`), and `hasura_remote_schema_permission`, what a
+//! role may see of it. Writes join the metadata batcher.
+mod customization;
+pub(super) mod permission;
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+
+use crate::framework::{
+    ApplyError, AttrPath, Attribute, Ctx, Diagnostics, IntBetween, IntoDiags, Known, Null,
+    RequiresReplace, Resource, Schema, StrCheck, Type, Value,
+};
+
+use super::client::remote_schemas::{Definition, RemoteSchema};
+use super::client::HasuraError;
+use super::engine;
+use super::ident::check_non_empty_text as check_name;
+use super::webhook::{
+    check_env_name, check_webhook, headers_from_api, headers_to_api, validate_headers, HeaderMap,
+    HEADERS_DESCRIPTION, HEADERS_FROM_ENV_DESCRIPTION,
+};
+use customization::Custom;
+
+/// `validateRemoteSchemaDef`: an unset `timeout_seconds` means 60.
+const DEFAULT_TIMEOUT: i64 = 60;
+
+pub struct RemoteSchemaResource;
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct Model {
+    id: Value<String>,
+    name: Value<String>,
+    url: Value<String>,
+    url_from_env: Value<String>,
+    headers: HeaderMap,
+    headers_from_env: HeaderMap,
+    forward_client_headers: Value<bool>,
+    timeout_seconds: Value<i64>,
+    customization: Value<Custom>,
+    comment: Value<String>,
+}
+
+impl Model {
+    fn name(&self) -> &str {
+        self.name.str_or("")
+    }
+
+    /// The API object; every attribute is known at apply.
+    fn schema(&self) -> RemoteSchema {
+        RemoteSchema {
+            name: self.name().to_string(),
+            definition: Definition {
+                url: self.url.known().cloned(),
+                url_from_env: self.url_from_env.known().cloned(),
+                headers: headers_to_api(&self.headers, &self.headers_from_env),
+                forward_client_headers: self.forward_client_headers.or(false),
+                timeout_seconds: Some(self.timeout_seconds.or(DEFAULT_TIMEOUT)),
+                customization: self.customization.known().and_then(Custom::to_api),
+            },
+            comment: self.comment.known().cloned(),
+            permissions: Vec::new(),
+        }
+    }
+
+    /// What is remote, in the user's own form where it means the same.
+    fn from_remote(r: RemoteSchema, prior: &Model) -> Model {
+        let d = r.definition;
+        let (headers, headers_from_env) =
+            headers_from_api(d.headers, (&prior.headers, &prior.headers_from_env));
+        Model {
+            id: Known(r.name.clone()),
+            name: Known(r.name),
+            url: d.url.map_or(Null, Known),
+            url_from_env: d.url_from_env.map_or(Null, Known),
+            headers,
+            headers_from_env,
+            forward_client_headers: Known(d.forward_client_headers),
+            timeout_seconds: Known(d.timeout_seconds.unwrap_or(DEFAULT_TIMEOUT)),
+            customization: Known(Custom::from_api(
+                d.customization,
+                prior.customization.known(),
+            )),
+            comment: r.comment.map_or(Null, Known),
+        }
+    }
+
+    fn write_failed(&self, e: HasuraError, summary: &str) -> Diagnostics {
+        let m = e.message();
+        let url_attr = if self.url_from_env.is_known() {
+            "url_from_env"
+        } else {
+            "url"
+        };
+        let attr = if m.contains("already exists") {
+            return Diagnostics::attr_error(
+                AttrPath::attr("name"),
+                summary,
+                format!(
+                    "{e} To manage it, import it: terraform import <address> {}",
+                    self.name()
+                ),
+            );
+        } else if m.contains("Value for environment variables") || m.contains("HTTP exception") {
+            url_attr
+        } else if m.contains("environment variable") {
+            match self.url_from_env.as_deref() {
+                Some(v) if m.contains(&format!("'{v}'")) => "url_from_env",
+                _ => "headers_from_env",
+            }
+        } else if m.contains("customiz") || m.contains("mapping") {
+            "customization"
+        } else if e.code_is("remote-schema-error") || m.contains("URI") {
+            url_attr
+        } else {
+            return e.into_diags(summary);
+        };
+        Diagnostics::attr_error(AttrPath::attr(attr), summary, e.to_string())
+    }
+}
+
+#[async_trait]
+impl Resource for RemoteSchemaResource {
+    type Model = Model;
+
+    fn type_name(&self) -> &'static str {
+        "hasura_remote_schema"
+    }
+
+    fn schema(&self) -> Schema {
+        Schema::new(
+            "A remote schema: another GraphQL server whose types and root fields Hasura merges into its own schema, forwarding the matching parts of each query to it (`add_remote_schema`). Hasura introspects the server when the schema is added or its URL changes, so the server must be up at apply. Changes other than `name` are made in place (`update_remote_schema`), keeping the schema's role permissions. Import with the remote schema's name.",
+            vec![
+                Attribute::string("id").computed().describe("The remote schema's name: the import id."),
+                Attribute::string("name").required().plan(RequiresReplace).validate(StrCheck("Invalid remote schema name", check_name)).describe("Remote schema name. Hasura has no rename: changing it replaces the remote schema and drops its permissions."),
+                Attribute::string("url").optional().validate(StrCheck("Invalid url", check_webhook)).describe("The server's GraphQL endpoint, `http(s)://...`, or a template of the engine's env vars such as `{{PAYMENTS_URL}}/graphql`, so one configuration serves every environment. Exactly one of `url` and `url_from_env`; a variable the engine does not have is refused at apply."),
+                Attribute::string("url_from_env").optional().validate(StrCheck("Invalid env var name", check_env_name)).describe("Name of the engine's env var holding the whole endpoint URL. A variable the engine does not have is refused at apply."),
+                Attribute::typed("headers", Type::map(Type::String)).optional().sensitive().describe(HEADERS_DESCRIPTION),
+                Attribute::typed("headers_from_env", Type::map(Type::String)).optional().describe(HEADERS_FROM_ENV_DESCRIPTION),
+                Attribute::bool("forward_client_headers").default(false).describe("Also forward the headers of the client's request (Hasura's own and `Content-Length` aside) to the server. Session variables (`x-hasura-*`) are always sent. Default `false`."),
+                Attribute::int("timeout_seconds").default(DEFAULT_TIMEOUT).validate(IntBetween(1, i64::from(i32::MAX))).describe("Seconds Hasura waits for the server's answer. Default `60`, Hasura's."),
+                customization::attribute(),
+                Attribute::string("comment").optional().describe("Free-form comment kept with the remote schema."),
+            ],
+        )
+    }
+
+    fn validate(&self, c: &Model, diags: &mut Diagnostics) {
+        validate_headers(&c.headers, &c.headers_from_env, diags);
+        if !c.url.is_unknown()
+            && !c.url_from_env.is_unknown()
+            && c.url.is_null() == c.url_from_env.is_null()
+        {
+            diags.add_attr_error(
+                AttrPath::attr("url"),
+                "URL missing or set twice",
+                "Set exactly one of `url` and `url_from_env`.",
+            );
+        }
+        if let Some(custom) = c.customization.known() {
+            custom.validate(diags);
+        }
+    }
+
+    async fn create(&self, ctx: &Ctx, m: Model) -> Result<Model, ApplyError<Model>> {
+        engine(ctx)?
+            .put_remote_schema(&ctx.cancel, &m.schema(), false)
+            .await
+            .map_err(|e| m.write_failed(e, "Failed to add remote schema"))?;
+        Ok(Model {
+            id: Known(m.name().to_string()),
+            ..m
+        })
+    }
+
+    async fn read(&self, ctx: &Ctx, prior: Model) -> Result<Option<Model>, Diagnostics> {
+        let export = super::exported(ctx).await?;
+        Ok(export
+            .remote_schema(prior.name())
+            .map(|r| Model::from_remote(r, &prior)))
+    }
+
+    async fn update(&self, ctx: &Ctx, _prior: Model, m: Model) -> Result<Model, ApplyError<Model>> {
+        engine(ctx)?
+            .put_remote_schema(&ctx.cancel, &m.schema(), true)
+            .await
+            .map_err(|e| m.write_failed(e, "Failed to update remote schema"))?;
+        Ok(m)
+    }
+
+    async fn delete(&self, ctx: &Ctx, m: Model) -> Result<(), Diagnostics> {
+        engine(ctx)?
+            .remove_remote_schema(&ctx.cancel, m.name())
+            .await
+            .map_err(|e| e.into_diags("Failed to remove remote schema"))
+    }
+
+    async fn import(&self, _ctx: &Ctx, id: &str) -> Result<Model, Diagnostics> {
+        check_name(id).map_err(|e| {
+            Diagnostics::error(
+                "Invalid import id",
+                format!("The id {e}. Expected the remote schema's name."),
+            )
+        })?;
+        Ok(Model {
+            id: Known(id.to_string()),
+            name: Known(id.to_string()),
+            ..Model::default()
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::super::client::remote_schemas::{Customization, FieldRenames, Renames};
+    use super::*;
+
+    #[test]
+    fn read_back_equals_what_was_written() {
+        let mut m = Model {
+            name: Known("pay".into()),
+            url: Known("{{PAY_URL}}/graphql".into()),
+            headers_from_env: Known([("Authorization".to_string(), Known("PAY_AUTH".into()))].into()),
+            forward_client_headers: Known(true),
+            timeout_seconds: Known(30),
+            ..Model::default()
+        };
+        let custom = Customization {
+            root_fields_namespace: Some("pay".into()),
+            type_names: Some(Renames {
+                prefix: Some("Pay_".into()),
+                suffix: None,
+                mapping: BTreeMap::new(),
+            }),
+            field_names: Some(vec![FieldRenames {
+                parent_type: "Query".into(),
+                renames: Renames {
+                    prefix: None,
+                    suffix: None,
+                    mapping: [("a".to_string(), "b".to_string())].into(),
+                },
+            }]),
+        };
+        m.customization = Known(Custom::from_api(Some(custom.clone()), None));
+        let api = m.schema();
+        assert_eq!(api.definition.customization, Some(custom));
+        let back = Model::from_remote(api.clone(), &m);
+        assert_eq!(back.schema(), api);
+        assert!(back.headers.is_null());
+        assert_eq!(back.customization, m.customization);
+        // Nothing customised: no `customization` sent, and the default read back.
+        let plain = Model {
+            customization: Known(Custom::default()),
+            ..m
+        };
+        assert_eq!(plain.schema().definition.customization, None);
+        assert_eq!(
+            Model::from_remote(plain.schema(), &plain).customization,
+            Known(Custom::default())
+        );
+    }
+}

@@ -1,0 +1,243 @@
+//! `hasura_remote_schema_permission`: the part of a remote schema a role may
+//! see, as GraphQL SDL (`add_remote_schema_permissions`,
+//! `drop_remote_schema_permissions`). Hasura has no update for it, so a new
+//! `schema` or `comment` is a drop and an add in one atomic `bulk`.
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+
+use crate::framework::{
+    ApplyError, AttrPath, Attribute, Ctx, Diagnostics, IntoDiags, Known, Null, RequiresReplace,
+    Resource, Schema, StrCheck, Value,
+};
+use crate::plugin::cty;
+
+use super::super::client::remote_schemas::{Permission, PermissionDefinition};
+use super::super::client::HasuraError;
+use super::super::engine;
+use super::super::graphql_doc::{check_sdl, same_sdl};
+use super::super::ident::check_non_empty_text as check_name;
+
+pub struct RemoteSchemaPermissionResource;
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct Model {
+    id: Value<String>,
+    remote_schema: Value<String>,
+    role: Value<String>,
+    schema: Value<String>,
+    comment: Value<String>,
+}
+
+impl Model {
+    fn remote_schema(&self) -> &str {
+        self.remote_schema.str_or("")
+    }
+    fn role(&self) -> &str {
+        self.role.str_or("")
+    }
+    fn id(&self) -> String {
+        format!("{}/{}", self.remote_schema(), self.role())
+    }
+
+    fn permission(&self) -> Permission {
+        Permission {
+            role: self.role().to_string(),
+            definition: PermissionDefinition {
+                schema: self.schema.str_or("").to_string(),
+            },
+            comment: self.comment.known().cloned(),
+        }
+    }
+
+    /// Hasura stores the SDL re-printed; the user's text is kept while it
+    /// means the same.
+    fn from_remote(remote_schema: &str, p: Permission, prior: &Model) -> Model {
+        let schema = match prior.schema.as_deref() {
+            Some(old) if same_sdl(old, &p.definition.schema) => old.to_string(),
+            _ => p.definition.schema,
+        };
+        let m = Model {
+            remote_schema: Known(remote_schema.to_string()),
+            role: Known(p.role),
+            schema: Known(schema),
+            comment: p.comment.map_or(Null, Known),
+            ..Model::default()
+        };
+        Model {
+            id: Known(m.id()),
+            ..m
+        }
+    }
+
+    fn write_failed(&self, e: HasuraError, summary: &str) -> Diagnostics {
+        let m = e.message();
+        let attr = if m.contains("already exists") {
+            return Diagnostics::attr_error(
+                AttrPath::attr("role"),
+                summary,
+                format!(
+                    "{e} To manage it, import it: terraform import <address> {}",
+                    self.id()
+                ),
+            );
+        } else if m.contains("remote schema permissions are enabled") {
+            return Diagnostics::attr_error(
+                AttrPath::attr("role"),
+                summary,
+                format!("{e} Set the engine's env var HASURA_GRAPHQL_ENABLE_REMOTE_SCHEMA_PERMISSIONS=true (e.g. with `hasura_env_var`)."),
+            );
+        } else if m.contains("remote schema") && m.contains("exist") {
+            "remote_schema"
+        } else if m.contains("admin role") {
+            "role"
+        } else if e.code_is("validation-failed") || m.contains("schema") {
+            "schema"
+        } else {
+            return e.into_diags(summary);
+        };
+        Diagnostics::attr_error(AttrPath::attr(attr), summary, e.to_string())
+    }
+
+    async fn put(&self, ctx: &Ctx, replace: bool, summary: &str) -> Result<(), Diagnostics> {
+        engine(ctx)?
+            .put_remote_schema_permission(
+                &ctx.cancel,
+                self.remote_schema(),
+                &self.permission(),
+                replace,
+                same_permission,
+            )
+            .await
+            .map_err(|e| self.write_failed(e, summary))
+    }
+}
+
+fn same_permission(a: &Permission, b: &Permission) -> bool {
+    a.role == b.role
+        && a.comment == b.comment
+        && same_sdl(&a.definition.schema, &b.definition.schema)
+}
+
+fn sdl_eq(a: &cty::Value, b: &cty::Value) -> bool {
+    match (a.as_str(), b.as_str()) {
+        (Some(x), Some(y)) => same_sdl(x, y),
+        _ => a == b,
+    }
+}
+
+fn check_schema(s: &str) -> Result<(), crate::framework::Invalid> {
+    check_sdl(s).map_err(|e| format!("is not a GraphQL schema document (SDL): {e}").into())
+}
+
+#[async_trait]
+impl Resource for RemoteSchemaPermissionResource {
+    type Model = Model;
+
+    fn type_name(&self) -> &'static str {
+        "hasura_remote_schema_permission"
+    }
+
+    fn schema(&self) -> Schema {
+        Schema::new(
+            "What a role may query of a remote schema (`add_remote_schema_permissions`): a GraphQL schema document that is a subset of the remote server's schema, e.g. only some root fields, or some fields of a type. Hasura refuses a field the role's schema lacks. Needs the engine started with `HASURA_GRAPHQL_ENABLE_REMOTE_SCHEMA_PERMISSIONS=true`. Hasura has no update for these permissions: a change of `schema` or `comment` drops the old one and adds the new one in one atomic metadata write, so the role is never left without one. Import with `<remote_schema>/<role>`.",
+            vec![
+                Attribute::string("id").computed().describe("`<remote_schema>/<role>`: the import id."),
+                Attribute::string("remote_schema").required().plan(RequiresReplace).validate(StrCheck("Invalid remote schema name", check_name)).describe("Name of the remote schema, e.g. `hasura_remote_schema.payments.name`. Changing it replaces the permission."),
+                Attribute::string("role").required().plan(RequiresReplace).validate(StrCheck("Invalid role name", check_name)).describe("Role the permission is for; not `admin`, which sees everything. Changing it replaces the permission."),
+                Attribute::string("schema").required().validate(StrCheck("Invalid schema", check_schema)).semantic_eq(sdl_eq).describe("The role's view of the remote schema as GraphQL SDL, e.g. `type Query { invoices: [Invoice] }` with the types it uses. Every type, field and argument must exist in the remote schema with the same type (checked by Hasura at apply); the document must parse (checked at plan). Compared by meaning: layout and the order of types, fields and arguments never cause a diff."),
+                Attribute::string("comment").optional().describe("Free-form comment kept with the permission."),
+            ],
+        )
+    }
+
+    fn validate(&self, c: &Model, diags: &mut Diagnostics) {
+        if c.role.as_deref() == Some("admin") {
+            diags.add_attr_error(
+                AttrPath::attr("role"),
+                "Invalid role",
+                "The admin role sees the whole remote schema; Hasura refuses a permission for it (\"cannot define permission for admin role\").",
+            );
+        }
+    }
+
+    async fn create(&self, ctx: &Ctx, m: Model) -> Result<Model, ApplyError<Model>> {
+        m.put(ctx, false, "Failed to add remote schema permission")
+            .await?;
+        Ok(Model {
+            id: Known(m.id()),
+            ..m
+        })
+    }
+
+    async fn read(&self, ctx: &Ctx, prior: Model) -> Result<Option<Model>, Diagnostics> {
+        let export = super::super::exported(ctx).await?;
+        Ok(export
+            .remote_schema(prior.remote_schema())
+            .and_then(|r| r.permission(prior.role()).cloned())
+            .map(|p| Model::from_remote(prior.remote_schema(), p, &prior)))
+    }
+
+    async fn update(&self, ctx: &Ctx, _prior: Model, m: Model) -> Result<Model, ApplyError<Model>> {
+        m.put(ctx, true, "Failed to update remote schema permission")
+            .await?;
+        Ok(m)
+    }
+
+    async fn delete(&self, ctx: &Ctx, m: Model) -> Result<(), Diagnostics> {
+        // Gone already (or with its remote schema) counts as deleted.
+        engine(ctx)?
+            .drop_remote_schema_permission(&ctx.cancel, m.remote_schema(), m.role())
+            .await
+            .map_err(|e| e.into_diags("Failed to delete remote schema permission"))
+    }
+
+    async fn import(&self, _ctx: &Ctx, id: &str) -> Result<Model, Diagnostics> {
+        let bad = |why: String| {
+            Diagnostics::error(
+                "Invalid import id",
+                format!("{why}. Expected `<remote_schema>/<role>`, e.g. `payments/user`."),
+            )
+        };
+        let (rs, role) = id
+            .rsplit_once('/')
+            .ok_or_else(|| bad(format!("{id:?} has no `/`")))?;
+        for (what, v) in [("remote schema name", rs), ("role", role)] {
+            check_name(v).map_err(|e| bad(format!("The {what} in {id:?} {e}")))?;
+        }
+        let m = Model {
+            remote_schema: Known(rs.to_string()),
+            role: Known(role.to_string()),
+            ..Model::default()
+        };
+        Ok(Model {
+            id: Known(m.id()),
+            ..m
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn read_keeps_the_users_sdl() {
+        let prior = Model {
+            remote_schema: Known("pay".into()),
+            role: Known("user".into()),
+            schema: Known("type Query {  invoices: [Invoice] }\ntype Invoice { id: ID! }".into()),
+            ..Model::default()
+        };
+        let p = Permission {
+            role: "user".into(),
+            definition: PermissionDefinition {
+                schema: "type Invoice {\n  id: ID!\n}\n\ntype Query {\n  invoices: [Invoice]\n}\n".into(),
+            },
+            comment: None,
+        };
+        let m = Model::from_remote("pay", p.clone(), &prior);
+        assert_eq!(m.schema, prior.schema);
+        assert_eq!(m.id.as_deref(), Some("pay/user"));
+        assert!(same_permission(&p, &prior.permission()));
+    }
+}
