@@ -135,15 +135,11 @@ impl Custom {
         one(base.clone().child("root_fields_namespace"), &self.root_fields_namespace);
         one(base.clone().child("type_names_prefix"), &self.type_names_prefix);
         one(base.clone().child("type_names_suffix"), &self.type_names_suffix);
-        let mut mapping = |path: AttrPath, m: &Names| {
-            for (k, v) in m.known().into_iter().flatten() {
-                names.push((path.clone().key(k), k.clone()));
-                if let Some(v) = v.as_deref() {
-                    names.push((path.clone().key(k), v.to_string()));
-                }
-            }
-        };
-        mapping(base.clone().child("type_names_mapping"), &self.type_names_mapping);
+        mapping_names(
+            &mut names,
+            base.clone().child("type_names_mapping"),
+            &self.type_names_mapping,
+        );
         for (parent, f) in self.field_names.known().into_iter().flatten() {
             let at = base.clone().child("field_names").key(parent);
             names.push((at.clone(), parent.clone()));
@@ -153,7 +149,7 @@ impl Custom {
                     names.push((at.clone().child(k), s.to_string()));
                 }
             }
-            mapping(at.clone().child("mapping"), &f.mapping);
+            mapping_names(&mut names, at.clone().child("mapping"), &f.mapping);
             for k in f.mapping.known().into_iter().flatten().map(|(k, _)| k) {
                 if k.starts_with("__") {
                     diags.add_attr_error(
@@ -170,6 +166,16 @@ impl Custom {
                 "Invalid GraphQL name",
                 format!("{n:?} is not a GraphQL name: use letters, digits and `_`, not starting with a digit."),
             );
+        }
+    }
+}
+
+/// Both sides of every rename in `m`, at the rename's path.
+fn mapping_names(out: &mut Vec<(AttrPath, String)>, path: AttrPath, m: &Names) {
+    for (k, v) in m.known().into_iter().flatten() {
+        out.push((path.clone().key(k), k.clone()));
+        if let Some(v) = v.as_deref() {
+            out.push((path.clone().key(k), v.to_string()));
         }
     }
 }
