@@ -267,15 +267,20 @@ fn retry_conf(cmd: &str, v: Option<&Value>) -> Result<Value, QErr> {
 /// `HeaderConf`: `{name, value}` or `{name, value_from_env}`
 /// (`Hasura/RQL/Types/EventTrigger.hs`, `instance FromJSON HeaderConf`).
 fn headers(cmd: &str, v: Option<&Value>) -> Result<Vec<Value>, QErr> {
+    headers_at(cmd, "$.args.headers", v)
+}
+
+/// `headers` at `base` (remote schemas keep them in `definition`).
+pub(crate) fn headers_at(cmd: &str, base: &str, v: Option<&Value>) -> Result<Vec<Value>, QErr> {
     let Some(v) = v.filter(|v| !v.is_null()) else {
         return Ok(Vec::new());
     };
     let items = v
         .as_array()
-        .ok_or_else(|| parse_failed(cmd, "$.args.headers", "parsing [a] failed, expected Array"))?;
+        .ok_or_else(|| parse_failed(cmd, base, "parsing [a] failed, expected Array"))?;
     let mut out = Vec::new();
     for (i, h) in items.iter().enumerate() {
-        let path = format!("$.args.headers[{i}]");
+        let path = format!("{base}[{i}]");
         let o = h.as_object().ok_or_else(|| {
             parse_failed(cmd, &path, "parsing HeaderConf failed, expected Object")
         })?;
@@ -321,7 +326,7 @@ fn headers(cmd: &str, v: Option<&Value>) -> Result<Vec<Value>, QErr> {
 }
 
 /// Checks a URL template: text with `{{ENV_VAR}}` parts (`Data/URL/Template.hs`).
-fn parse_template(s: &str) -> Result<(), String> {
+pub(crate) fn parse_template(s: &str) -> Result<(), String> {
     let mut rest = s;
     while let Some(i) = rest.find("{{") {
         let after = &rest[i + 2..];

@@ -14,6 +14,7 @@ use crate::permissions::{ParseErr, PermDef, PermType, Permission};
 use crate::relationships;
 use crate::state::{load_catalog, load_metadata, store_metadata, AppState};
 use crate::{cron_triggers, dependents, event_triggers, query_collections as qc};
+use crate::remote_schemas as rs;
 
 mod roles_fields;
 
@@ -87,11 +88,14 @@ pub async fn handle(st: &AppState, body: &Value) -> Result<Value, QErr> {
     let (md, rv) = load_metadata(&st.db).await?;
     let catalog = load_catalog(&st.db).await?;
     let engine_env = st.engine_env().await?;
+    // Adding a remote schema introspects its server: done here, as commands run synchronously.
+    let remote = crate::remote_schemas::prefetch(body, &md, &engine_env).await;
     let mut ctx = Ctx {
         md,
         catalog: &catalog,
         rv,
         env: &engine_env,
+        remote: &remote,
     };
     let result = ctx.exec(&env)?;
     if env.modifies() && st.settings.read_only {
@@ -131,6 +135,8 @@ struct Ctx<'a> {
     rv: i64,
     /// The running engine's env, for `{{ENV}}` templates and `*_from_env`.
     env: &'a std::collections::BTreeMap<String, String>,
+    /// Introspections of the remote servers this request names (`remote_schemas`).
+    remote: &'a crate::remote_schemas::remote::Fetched,
 }
 
 fn success() -> Value {
@@ -288,6 +294,13 @@ impl Ctx<'_> {
             "add_collection_to_allowlist" => qc::add_to_allowlist(&mut self.md, cmd, args),
             "drop_collection_from_allowlist" => qc::drop_from_allowlist(&mut self.md, cmd, args),
             "update_scope_of_collection_in_allowlist" => qc::update_scope(&mut self.md, cmd, args),
+            "add_remote_schema" => rs::add(&mut self.md, self.remote, cmd, args, false),
+            "update_remote_schema" => rs::add(&mut self.md, self.remote, cmd, args, true),
+            "remove_remote_schema" => rs::remove(&mut self.md, cmd, args),
+            "add_remote_schema_permissions" => {
+                rs::add_permission(&mut self.md, self.env, self.remote, cmd, args)
+            }
+            "drop_remote_schema_permissions" => rs::drop_permission(&mut self.md, cmd, args),
             "bulk" => self.bulk(cmd, args, false),
             "bulk_keep_going" => self.bulk(cmd, args, true),
             _ => {
