@@ -88,9 +88,8 @@ pub(super) fn normal_sdl(s: &str) -> Option<String> {
 }
 
 fn sort_type(t: &mut TypeDefinition<'_, String>) {
-    let by_name = |a: &sdl::InputValue<'_, String>, b: &sdl::InputValue<'_, String>| {
-        a.name.cmp(&b.name)
-    };
+    let by_name =
+        |a: &sdl::InputValue<'_, String>, b: &sdl::InputValue<'_, String>| a.name.cmp(&b.name);
     match t {
         TypeDefinition::Object(o) => {
             o.implements_interfaces.sort();

@@ -12,9 +12,9 @@ use crate::metadata::{
 };
 use crate::permissions::{ParseErr, PermDef, PermType, Permission};
 use crate::relationships;
+use crate::remote_schemas as rs;
 use crate::state::{load_catalog, load_metadata, store_metadata, AppState};
 use crate::{cron_triggers, dependents, event_triggers, query_collections as qc};
-use crate::remote_schemas as rs;
 
 mod roles_fields;
 

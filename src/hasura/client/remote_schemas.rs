@@ -95,7 +95,11 @@ impl Definition {
         let sorted = |d: &Definition| {
             let mut d = d.clone();
             d.headers.sort();
-            if let Some(f) = d.customization.as_mut().and_then(|c| c.field_names.as_mut()) {
+            if let Some(f) = d
+                .customization
+                .as_mut()
+                .and_then(|c| c.field_names.as_mut())
+            {
                 f.sort_by(|a, b| a.parent_type.cmp(&b.parent_type));
             }
             d
@@ -143,9 +147,8 @@ impl Engine {
         };
         let want = schema.clone();
         self.write_with(cancel, vec![json!({"type": typ, "args": args})], move |x| {
-            x.remote_schema(&want.name).is_some_and(|r| {
-                r.definition.same(&want.definition) && r.comment == want.comment
-            })
+            x.remote_schema(&want.name)
+                .is_some_and(|r| r.definition.same(&want.definition) && r.comment == want.comment)
         })
         .await
     }
@@ -209,10 +212,14 @@ impl Engine {
         role: &str,
     ) -> Result<(), HasuraError> {
         let (rs, r) = (remote_schema.to_string(), role.to_string());
-        self.write_with(cancel, vec![drop_permission(remote_schema, role)], move |x| {
-            x.remote_schema(&rs)
-                .is_none_or(|s| s.permission(&r).is_none())
-        })
+        self.write_with(
+            cancel,
+            vec![drop_permission(remote_schema, role)],
+            move |x| {
+                x.remote_schema(&rs)
+                    .is_none_or(|s| s.permission(&r).is_none())
+            },
+        )
         .await
     }
 }

@@ -105,9 +105,7 @@ impl Custom {
                 (f.parent_type, Known(names))
             })
             .collect();
-        let field_names = if fields.is_empty()
-            && !prior.is_some_and(|p| p.field_names.is_known())
-        {
+        let field_names = if fields.is_empty() && !prior.is_some_and(|p| p.field_names.is_known()) {
             Null
         } else {
             Known(fields)
@@ -132,9 +130,18 @@ impl Custom {
                 names.push((path, s.to_string()));
             }
         };
-        one(base.clone().child("root_fields_namespace"), &self.root_fields_namespace);
-        one(base.clone().child("type_names_prefix"), &self.type_names_prefix);
-        one(base.clone().child("type_names_suffix"), &self.type_names_suffix);
+        one(
+            base.clone().child("root_fields_namespace"),
+            &self.root_fields_namespace,
+        );
+        one(
+            base.clone().child("type_names_prefix"),
+            &self.type_names_prefix,
+        );
+        one(
+            base.clone().child("type_names_suffix"),
+            &self.type_names_suffix,
+        );
         mapping_names(
             &mut names,
             base.clone().child("type_names_mapping"),

@@ -224,7 +224,9 @@ mod tests {
         let mut m = Model {
             name: Known("pay".into()),
             url: Known("{{PAY_URL}}/graphql".into()),
-            headers_from_env: Known([("Authorization".to_string(), Known("PAY_AUTH".into()))].into()),
+            headers_from_env: Known(
+                [("Authorization".to_string(), Known("PAY_AUTH".into()))].into(),
+            ),
             forward_client_headers: Known(true),
             timeout_seconds: Known(30),
             ..Model::default()

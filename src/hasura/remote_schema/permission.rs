@@ -231,7 +231,8 @@ mod tests {
         let p = Permission {
             role: "user".into(),
             definition: PermissionDefinition {
-                schema: "type Invoice {\n  id: ID!\n}\n\ntype Query {\n  invoices: [Invoice]\n}\n".into(),
+                schema: "type Invoice {\n  id: ID!\n}\n\ntype Query {\n  invoices: [Invoice]\n}\n"
+                    .into(),
             },
             comment: None,
         };

@@ -9,6 +9,7 @@ mod exec;
 mod jwt;
 mod nested;
 mod relations;
+mod remote;
 mod roles;
 mod schema;
 mod sql;
@@ -162,6 +163,9 @@ async fn run(st: &AppState, headers: &HeaderMap, req: &Value) -> Result<Value, G
             "$",
             "subscriptions over HTTP POST /v1/graphql",
         ));
+    }
+    if let Some(data) = remote::serve(st, headers, &session, &op, o).await? {
+        return Ok(data);
     }
 
     let (mut client, task) = connect(&st.settings.database_url)

@@ -63,8 +63,13 @@ fn position(schemas: &[Value], name: &str) -> Option<usize> {
 }
 
 fn obj<'v>(cmd: &str, args: &'v Value, what: &str) -> Result<&'v Map<String, Value>, QErr> {
-    args.as_object()
-        .ok_or_else(|| parse_failed(cmd, "$.args", format!("parsing {what} failed, expected Object")))
+    args.as_object().ok_or_else(|| {
+        parse_failed(
+            cmd,
+            "$.args",
+            format!("parsing {what} failed, expected Object"),
+        )
+    })
 }
 
 fn text(cmd: &str, o: &Map<String, Value>, k: &str, path: &str) -> Result<Option<String>, QErr> {
@@ -82,7 +87,11 @@ fn text(cmd: &str, o: &Map<String, Value>, k: &str, path: &str) -> Result<Option
 /// A required `NonEmptyText` (`RemoteSchemaName`, `RoleName`).
 fn non_empty(cmd: &str, o: &Map<String, Value>, k: &str) -> Result<String, QErr> {
     match text(cmd, o, k, "$.args")? {
-        None => Err(parse_failed(cmd, "$.args", format!("key \"{k}\" not found"))),
+        None => Err(parse_failed(
+            cmd,
+            "$.args",
+            format!("key \"{k}\" not found"),
+        )),
         Some(s) if s.is_empty() => Err(parse_failed(
             cmd,
             &format!("$.args.{k}"),
@@ -102,13 +111,26 @@ fn is_name(s: &str) -> bool {
 fn name_at(cmd: &str, v: &Value, path: &str) -> Result<String, QErr> {
     match v.as_str() {
         Some(s) if is_name(s) => Ok(s.to_string()),
-        Some(s) => Err(parse_failed(cmd, path, format!("{s} is not valid GraphQL name"))),
-        None => Err(parse_failed(cmd, path, "parsing Name failed, expected String")),
+        Some(s) => Err(parse_failed(
+            cmd,
+            path,
+            format!("{s} is not valid GraphQL name"),
+        )),
+        None => Err(parse_failed(
+            cmd,
+            path,
+            "parsing Name failed, expected String",
+        )),
     }
 }
 
 /// `RemoteTypeCustomization` / `RemoteFieldCustomization` in export order.
-fn renames(cmd: &str, o: &Map<String, Value>, path: &str, out: &mut Map<String, Value>) -> Result<(), QErr> {
+fn renames(
+    cmd: &str,
+    o: &Map<String, Value>,
+    path: &str,
+    out: &mut Map<String, Value>,
+) -> Result<(), QErr> {
     for k in ["prefix", "suffix"] {
         if let Some(v) = o.get(k).filter(|v| !v.is_null()) {
             out.insert(k.into(), json!(name_at(cmd, v, &format!("{path}.{k}"))?));
@@ -117,12 +139,20 @@ fn renames(cmd: &str, o: &Map<String, Value>, path: &str, out: &mut Map<String, 
     let mut mapping = Map::new();
     if let Some(m) = o.get("mapping").filter(|v| !v.is_null()) {
         let m = m.as_object().ok_or_else(|| {
-            parse_failed(cmd, &format!("{path}.mapping"), "parsing HashMap failed, expected Object")
+            parse_failed(
+                cmd,
+                &format!("{path}.mapping"),
+                "parsing HashMap failed, expected Object",
+            )
         })?;
         for (k, v) in m {
             let at = format!("{path}.mapping.{k}");
             if !is_name(k) {
-                return Err(parse_failed(cmd, &at, format!("{k} is not valid GraphQL name")));
+                return Err(parse_failed(
+                    cmd,
+                    &at,
+                    format!("{k} is not valid GraphQL name"),
+                ));
             }
             mapping.insert(k.clone(), json!(name_at(cmd, v, &at)?));
         }
@@ -134,7 +164,11 @@ fn renames(cmd: &str, o: &Map<String, Value>, path: &str, out: &mut Map<String, 
 fn customization(cmd: &str, v: &Value) -> Result<Value, QErr> {
     let base = "$.args.definition.customization";
     let o = v.as_object().ok_or_else(|| {
-        parse_failed(cmd, base, "parsing RemoteSchemaCustomization failed, expected Object")
+        parse_failed(
+            cmd,
+            base,
+            "parsing RemoteSchemaCustomization failed, expected Object",
+        )
     })?;
     let mut out = Map::new();
     if let Some(ns) = o.get("root_fields_namespace").filter(|v| !v.is_null()) {
@@ -146,7 +180,11 @@ fn customization(cmd: &str, v: &Value) -> Result<Value, QErr> {
     if let Some(t) = o.get("type_names").filter(|v| !v.is_null()) {
         let path = format!("{base}.type_names");
         let t = t.as_object().ok_or_else(|| {
-            parse_failed(cmd, &path, "parsing RemoteTypeCustomization failed, expected Object")
+            parse_failed(
+                cmd,
+                &path,
+                "parsing RemoteTypeCustomization failed, expected Object",
+            )
         })?;
         let mut tn = Map::new();
         renames(cmd, t, &path, &mut tn)?;
@@ -161,13 +199,20 @@ fn customization(cmd: &str, v: &Value) -> Result<Value, QErr> {
         for (i, item) in items.iter().enumerate() {
             let at = format!("{path}[{i}]");
             let io = item.as_object().ok_or_else(|| {
-                parse_failed(cmd, &at, "parsing RemoteFieldCustomization failed, expected Object")
+                parse_failed(
+                    cmd,
+                    &at,
+                    "parsing RemoteFieldCustomization failed, expected Object",
+                )
             })?;
             let parent = io
                 .get("parent_type")
                 .ok_or_else(|| parse_failed(cmd, &at, "key \"parent_type\" not found"))?;
             let mut fc = Map::new();
-            fc.insert("parent_type".into(), json!(name_at(cmd, parent, &format!("{at}.parent_type"))?));
+            fc.insert(
+                "parent_type".into(),
+                json!(name_at(cmd, parent, &format!("{at}.parent_type"))?),
+            );
             renames(cmd, io, &at, &mut fc)?;
             list.push(Value::Object(fc));
         }
@@ -186,7 +231,11 @@ pub fn definition(cmd: &str, v: Option<&Value>) -> Result<Value, QErr> {
     let mut out = Map::new();
     if let Some(url) = text(cmd, o, "url", base)? {
         crate::cron_triggers::parse_template(&url).map_err(|e| {
-            parse_failed(cmd, &format!("{base}.url"), format!("Parsing URL template failed: {e}"))
+            parse_failed(
+                cmd,
+                &format!("{base}.url"),
+                format!("Parsing URL template failed: {e}"),
+            )
         })?;
         out.insert("url".into(), json!(url));
     }
@@ -209,7 +258,8 @@ pub fn definition(cmd: &str, v: Option<&Value>) -> Result<Value, QErr> {
     if let Some(c) = o.get("customization").filter(|v| !v.is_null()) {
         out.insert("customization".into(), customization(cmd, c)?);
     }
-    let headers = crate::cron_triggers::headers_at(cmd, &format!("{base}.headers"), o.get("headers"))?;
+    let headers =
+        crate::cron_triggers::headers_at(cmd, &format!("{base}.headers"), o.get("headers"))?;
     if !headers.is_empty() {
         out.insert("headers".into(), Value::Array(headers));
     }
@@ -231,9 +281,16 @@ pub fn definition(cmd: &str, v: Option<&Value>) -> Result<Value, QErr> {
 
 /// `validateRemoteSchemaCustomization`.
 fn check_reserved(def: &Value) -> Result<(), QErr> {
-    let fields = def.pointer("/customization/field_names").and_then(Value::as_array);
+    let fields = def
+        .pointer("/customization/field_names")
+        .and_then(Value::as_array);
     for f in fields.into_iter().flatten() {
-        for k in f["mapping"].as_object().into_iter().flatten().map(|(k, _)| k) {
+        for k in f["mapping"]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .map(|(k, _)| k)
+        {
             if k.starts_with("__") {
                 return Err(QErr::bad(
                     "invalid-params",
@@ -299,7 +356,13 @@ pub async fn prefetch(body: &Value, md: &Metadata, env: &Env) -> Fetched {
     out
 }
 
-pub fn add(md: &mut Metadata, fetched: &Fetched, cmd: &str, args: &Value, update: bool) -> Result<Value, QErr> {
+pub fn add(
+    md: &mut Metadata,
+    fetched: &Fetched,
+    cmd: &str,
+    args: &Value,
+    update: bool,
+) -> Result<Value, QErr> {
     let o = obj(cmd, args, "AddRemoteSchemaQuery")?;
     let name = non_empty(cmd, o, "name")?;
     let def = definition(cmd, o.get("definition"))?;
@@ -337,7 +400,10 @@ pub fn add(md: &mut Metadata, fetched: &Fetched, cmd: &str, args: &Value, update
             // checks them against the new schema (`withNewInconsistentObjsCheck`).
             let perms = schemas[i]["permissions"].clone();
             for p in perms.as_array().into_iter().flatten() {
-                let sdl = p.pointer("/definition/schema").and_then(Value::as_str).unwrap_or_default();
+                let sdl = p
+                    .pointer("/definition/schema")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default();
                 let ok = graphql_parser::parse_schema::<String>(sdl)
                     .map(|d| permission::validate(upstream, &types::from_sdl(&d)).is_ok())
                     .unwrap_or(false);
@@ -383,7 +449,13 @@ fn perms_of(s: &Value) -> Vec<Value> {
     s["permissions"].as_array().cloned().unwrap_or_default()
 }
 
-pub fn add_permission(md: &mut Metadata, env: &Env, fetched: &Fetched, cmd: &str, args: &Value) -> Result<Value, QErr> {
+pub fn add_permission(
+    md: &mut Metadata,
+    env: &Env,
+    fetched: &Fetched,
+    cmd: &str,
+    args: &Value,
+) -> Result<Value, QErr> {
     let o = obj(cmd, args, "AddRemoteSchemaPermission")?;
     let name = non_empty(cmd, o, "remote_schema")?;
     let role = non_empty(cmd, o, "role")?;
@@ -449,7 +521,9 @@ pub fn drop_permission(md: &mut Metadata, cmd: &str, args: &Value) -> Result<Val
         ));
     };
     perms.remove(at);
-    let s = schemas[i].as_object_mut().expect("stored remote schemas are objects");
+    let s = schemas[i]
+        .as_object_mut()
+        .expect("stored remote schemas are objects");
     if perms.is_empty() {
         s.remove("permissions");
     } else {

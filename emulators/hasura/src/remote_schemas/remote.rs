@@ -130,6 +130,11 @@ const INTROSPECTION: &str = "query IntrospectionQuery { __schema { queryType { n
 /// `fetchRemoteSchema`: the server's introspection, as the admin.
 pub async fn introspect(def: &Value, env: &Env) -> Result<Types, QErr> {
     let t = target(def, env)?;
-    let v = post(&t, &json!({"query": INTROSPECTION}), &[("x-hasura-role".into(), "admin".into())]).await?;
+    let v = post(
+        &t,
+        &json!({"query": INTROSPECTION}),
+        &[("x-hasura-role".into(), "admin".into())],
+    )
+    .await?;
     Types::from_introspection(&v).map_err(|m| QErr::bad("remote-schema-error", "$", m))
 }

@@ -85,14 +85,18 @@ impl Types {
             .pointer("/data/__schema")
             .ok_or("Error in $: key \"data\" not found or has no \"__schema\"")?;
         let root_name = |k: &str| schema[k]["name"].as_str().map(str::to_string);
-        let query = root_name("queryType").ok_or("Error in $.data.__schema: key \"queryType\" not found")?;
+        let query = root_name("queryType")
+            .ok_or("Error in $.data.__schema: key \"queryType\" not found")?;
         let mut types = BTreeMap::new();
         for t in schema["types"].as_array().into_iter().flatten() {
             let (Some(name), Some(kind)) = (
                 t["name"].as_str(),
                 t["kind"].as_str().and_then(Kind::from_introspection),
             ) else {
-                return Err(format!("Error in $.data.__schema.types: unknown kind: {}", t["kind"]));
+                return Err(format!(
+                    "Error in $.data.__schema.types: unknown kind: {}",
+                    t["kind"]
+                ));
             };
             let mut fields = BTreeMap::new();
             for key in ["fields", "inputFields"] {
@@ -113,7 +117,14 @@ impl Types {
                     }
                 }
             }
-            types.insert(name.to_string(), Ty { kind, fields, members });
+            types.insert(
+                name.to_string(),
+                Ty {
+                    kind,
+                    fields,
+                    members,
+                },
+            );
         }
         let mutation = root_name("mutationType").or_else(|| {
             // `addDefaultRoots`: an object named `Mutation` is the root when none is named.
@@ -122,7 +133,11 @@ impl Types {
                 .filter(|t| t.kind == Kind::Object)
                 .map(|_| "Mutation".to_string())
         });
-        Ok(Types { query, mutation, types })
+        Ok(Types {
+            query,
+            mutation,
+            types,
+        })
     }
 }
 
@@ -167,16 +182,23 @@ pub fn from_sdl(doc: &sdl::Document<'_, String>) -> Provided {
             Definition::TypeDefinition(t) => {
                 let (name, ty) = match t {
                     TypeDefinition::Scalar(s) => (&s.name, ty(Kind::Scalar, BTreeMap::new(), [])),
-                    TypeDefinition::Object(o) => (&o.name, ty(Kind::Object, output_fields(&o.fields), [])),
+                    TypeDefinition::Object(o) => {
+                        (&o.name, ty(Kind::Object, output_fields(&o.fields), []))
+                    }
                     TypeDefinition::Interface(i) => {
                         (&i.name, ty(Kind::Interface, output_fields(&i.fields), []))
                     }
-                    TypeDefinition::Union(u) => {
-                        (&u.name, ty(Kind::Union, BTreeMap::new(), u.types.iter().cloned()))
-                    }
+                    TypeDefinition::Union(u) => (
+                        &u.name,
+                        ty(Kind::Union, BTreeMap::new(), u.types.iter().cloned()),
+                    ),
                     TypeDefinition::Enum(e) => (
                         &e.name,
-                        ty(Kind::Enum, BTreeMap::new(), e.values.iter().map(|v| v.name.clone())),
+                        ty(
+                            Kind::Enum,
+                            BTreeMap::new(),
+                            e.values.iter().map(|v| v.name.clone()),
+                        ),
                     ),
                     TypeDefinition::InputObject(i) => {
                         (&i.name, ty(Kind::InputObject, input_fields(&i.fields), []))
@@ -197,7 +219,11 @@ fn output_fields(fields: &[sdl::Field<'_, String>]) -> BTreeMap<String, String> 
         .collect()
 }
 
-fn ty(kind: Kind, fields: BTreeMap<String, String>, members: impl IntoIterator<Item = String>) -> Ty {
+fn ty(
+    kind: Kind,
+    fields: BTreeMap<String, String>,
+    members: impl IntoIterator<Item = String>,
+) -> Ty {
     Ty {
         kind,
         fields,
