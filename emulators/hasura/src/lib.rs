@@ -24,6 +24,7 @@ mod run_sql;
 mod server;
 mod state;
 mod table_config;
+pub mod tiny_remote;
 mod validate_input;
 
 use std::collections::BTreeMap;
@@ -35,6 +36,7 @@ use emulator_common::{Control, Served};
 
 pub use pg_temp::TempPostgres;
 pub use rollout::EnvWriteFault;
+pub use tiny_remote::TinyRemote;
 
 #[derive(Clone, Debug)]
 pub struct HasuraConfig {
