@@ -124,65 +124,75 @@ impl Custom {
     /// field (`validateRemoteSchemaCustomization`).
     pub fn validate(&self, diags: &mut Diagnostics) {
         let base = AttrPath::attr("customization");
-        let mut names: Vec<(AttrPath, String)> = Vec::new();
-        let mut one = |path: AttrPath, v: &Value<String>| {
+        // (path, how the message names it, the name)
+        let mut names: Vec<(AttrPath, String, String)> = Vec::new();
+        for (attr, v) in [
+            ("root_fields_namespace", &self.root_fields_namespace),
+            ("type_names_prefix", &self.type_names_prefix),
+            ("type_names_suffix", &self.type_names_suffix),
+        ] {
             if let Some(s) = v.as_deref() {
-                names.push((path, s.to_string()));
+                names.push((
+                    base.clone().child(attr),
+                    format!("customization.{attr}"),
+                    s.to_string(),
+                ));
             }
-        };
-        one(
-            base.clone().child("root_fields_namespace"),
-            &self.root_fields_namespace,
-        );
-        one(
-            base.clone().child("type_names_prefix"),
-            &self.type_names_prefix,
-        );
-        one(
-            base.clone().child("type_names_suffix"),
-            &self.type_names_suffix,
-        );
+        }
         mapping_names(
             &mut names,
             base.clone().child("type_names_mapping"),
+            "customization.type_names_mapping",
             &self.type_names_mapping,
         );
         for (parent, f) in self.field_names.known().into_iter().flatten() {
             let at = base.clone().child("field_names").key(parent);
-            names.push((at.clone(), parent.clone()));
+            let label = format!("customization.field_names[{parent:?}]");
+            names.push((at.clone(), label.clone(), parent.clone()));
             let Some(f) = f.known() else { continue };
             for (k, v) in [("prefix", &f.prefix), ("suffix", &f.suffix)] {
                 if let Some(s) = v.as_deref() {
-                    names.push((at.clone().child(k), s.to_string()));
+                    names.push((at.clone().child(k), format!("{label}.{k}"), s.to_string()));
                 }
             }
-            mapping_names(&mut names, at.clone().child("mapping"), &f.mapping);
+            mapping_names(
+                &mut names,
+                at.clone().child("mapping"),
+                &format!("{label}.mapping"),
+                &f.mapping,
+            );
             for k in f.mapping.known().into_iter().flatten().map(|(k, _)| k) {
                 if k.starts_with("__") {
                     diags.add_attr_error(
                         at.clone().child("mapping").key(k),
                         "Reserved field name",
-                        format!("{k:?} starts with `__`: Hasura refuses to rename reserved fields (\"attempt to customize reserved field name\")."),
+                        format!("`{label}.mapping` renames {k:?}, which starts with `__`: Hasura refuses to rename reserved fields (\"attempt to customize reserved field name\")."),
                     );
                 }
             }
         }
-        for (path, n) in names.into_iter().filter(|(_, n)| !is_graphql_name(n)) {
+        for (path, label, n) in names.into_iter().filter(|(_, _, n)| !is_graphql_name(n)) {
             diags.add_attr_error(
                 path,
                 "Invalid GraphQL name",
-                format!("{n:?} is not a GraphQL name: use letters, digits and `_`, not starting with a digit."),
+                format!("`{label}` has {n:?}, which is not a GraphQL name: use letters, digits and `_`, not starting with a digit."),
             );
         }
     }
 }
 
 /// Both sides of every rename in `m`, at the rename's path.
-fn mapping_names(out: &mut Vec<(AttrPath, String)>, path: AttrPath, m: &Names) {
+fn mapping_names(
+    out: &mut Vec<(AttrPath, String, String)>,
+    path: AttrPath,
+    label: &str,
+    m: &Names,
+) {
     for (k, v) in m.known().into_iter().flatten() {
-        out.push((path.clone().key(k), k.clone()));
+        let label = format!("{label}[{k:?}]");
+        out.push((path.clone().key(k), label.clone(), k.clone()));
         if let Some(v) = v.as_deref() {
-            out.push((path.clone().key(k), v.to_string()));
+            out.push((path.clone().key(k), label, v.to_string()));
         }
     }
 }

@@ -15,9 +15,9 @@
 //! setting every role sees the whole remote schema.
 //!
 //! Outside the emulator's subset, refused explicitly: a request mixing
-//! remote and database root fields (Hasura would split it), and remote
-//! schemas with type or field renames (only `root_fields_namespace` is
-//! honoured).
+//! remote and database root fields (Hasura would split it), remote schemas
+//! with field renames, and `__typename` under type renames
+//! (`root_fields_namespace` is honoured).
 use axum::http::HeaderMap;
 use serde_json::{json, Map, Value};
 
@@ -119,11 +119,20 @@ pub async fn serve(
             "a request mixing remote schema and database root fields",
         ));
     }
+    // Type renames show only in `__typename` (fragments are inlined): without
+    // it the answer is the same; field renames would need the query rewritten.
     let custom = owner.schema.pointer("/definition/customization");
-    if custom.is_some_and(|c| c.get("type_names").is_some() || c.get("field_names").is_some()) {
+    if custom.is_some_and(|c| c.get("field_names").is_some()) {
         return Err(GqlErr::unsupported(
             "$",
-            "remote schemas with type or field name customization",
+            "remote schemas with field name customization",
+        ));
+    }
+    let typename = op.fields.iter().any(|f| selects_typename(&f.children));
+    if typename && custom.is_some_and(|c| c.get("type_names").is_some()) {
+        return Err(GqlErr::unsupported(
+            "$",
+            "`__typename` of a remote schema with type name customization",
         ));
     }
     let root_type = if mutation {
@@ -252,6 +261,11 @@ fn check(view: &Types, ty: &str, sels: &[Sel], path: &str) -> Result<(), GqlErr>
         )?;
     }
     Ok(())
+}
+
+fn selects_typename(sels: &[Sel]) -> bool {
+    sels.iter()
+        .any(|s| s.name == "__typename" || selects_typename(&s.children))
 }
 
 fn client_headers(h: &HeaderMap) -> Vec<(String, String)> {
