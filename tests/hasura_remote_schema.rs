@@ -259,7 +259,7 @@ fn lifecycle_queries_drift_import_and_refusals() {
         bad.push_str("\nresource \"hasura_remote_schema\" \"dead\" {\n  name = \"dead\"\n  url  = \"http://127.0.0.1:1/graphql\"\n}\n");
         wd.write("main.tf", &bad);
         wd.try_apply()
-            .assert_failure_contains("HTTP exception")
+            .assert_failure_contains("exception occurred")
             .assert_failure_contains("url");
         assert!(schema(&env, "dead").is_none());
 
