@@ -46,6 +46,11 @@ fn imports(template_id: &str, redirect_id: &str, org: &[(&str, &str)]) -> Vec<(S
             "default.post_published",
         ),
         ("hasura_inherited_role.editor", "editor"),
+        ("hasura_remote_schema.payments", "payments"),
+        (
+            "hasura_remote_schema_permission.payments_user",
+            "payments/user",
+        ),
         (
             "hasura_computed_field.posts_label",
             "default.public.posts.label",
@@ -89,12 +94,19 @@ fn every_resource_type_adopts_with_generated_config_and_plans_empty() {
             ("HASURA_GRAPHQL_JWT_SECRET", JWT_SECRET),
             ("APP_MODE", "production"),
             ("APP_REGION", "eu"),
+            ("HASURA_GRAPHQL_ENABLE_REMOTE_SCHEMA_PERMISSIONS", "true"),
         ]);
         // The engine reads env vars once the project has restarted.
         std::thread::sleep(std::time::Duration::from_millis(800));
         hasura.meta(json!({"type": "pg_create_event_trigger", "args": {"table": "posts", "name": "post_published", "update": {"columns": ["published"]}, "delete": {"columns": "*"}, "webhook": "https://hooks.example.com/published", "headers": [{"name": "X-Region", "value_from_env": "APP_REGION"}], "retry_conf": {"num_retries": 3, "interval_sec": 30}}}));
         hasura.meta(json!({"type": "create_query_collection", "args": {"name": "app-queries", "comment": "the app's", "definition": {"queries": [{"name": "posts", "query": "query posts { posts { id title } }"}]}}}));
         hasura.meta(json!({"type": "add_collection_to_allowlist", "args": {"collection": "app-queries", "scope": {"global": false, "roles": ["user"]}}}));
+        let remote = hasura
+            .rt
+            .block_on(hasura_emulator::TinyRemote::start())
+            .expect("remote GraphQL server");
+        hasura.meta(json!({"type": "add_remote_schema", "args": {"name": "payments", "comment": "invoices", "definition": {"url": remote.url(), "timeout_seconds": 20, "headers": [{"name": "X-Region", "value_from_env": "APP_REGION"}], "customization": {"root_fields_namespace": "payments"}}}}));
+        hasura.meta(json!({"type": "add_remote_schema_permissions", "args": {"remote_schema": "payments", "role": "user", "definition": {"schema": "type Query { hello: String }"}}}));
         hasura.meta(json!({"type": "create_cron_trigger", "args": {"name": "nightly-report", "webhook": "https://jobs.example.com/report", "schedule": "0 2 * * *", "include_in_metadata": true, "payload": {"scope": "all"}, "headers": [{"name": "Authorization", "value_from_env": "APP_REGION"}], "retry_conf": {"num_retries": 2}, "comment": "nightly"}}));
         let (s, t) = clerk.api(
             Method::POST,

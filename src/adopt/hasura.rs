@@ -98,7 +98,8 @@ const SOURCE_SETTINGS: [&str; 4] = [
 
 /// Reads the exported metadata. Postgres sources' tables, permissions,
 /// relationships, computed fields and event triggers, and the top-level
-/// inherited roles and cron triggers, are imported; every other non-empty
+/// inherited roles, cron triggers, query collections, allow lists and
+/// remote schemas (with their permissions), are imported; every other non-empty
 /// key is listed by kind and name.
 pub fn survey(metadata: Value) -> Found {
     let mut found = Found::default();
@@ -111,6 +112,7 @@ pub fn survey(metadata: Value) -> Found {
             "inherited_roles" => {}
             "query_collections" => named(&mut found, "hasura_query_collection", v),
             "allowlist" => named_by(&mut found, "hasura_allow_list", "collection", v),
+            "remote_schemas" => remote_schemas(&mut found, v),
             _ => list(&mut found.inexpressible, key, v),
         }
     }
@@ -321,6 +323,37 @@ fn named_by(found: &mut Found, resource_type: &'static str, key: &str, v: &Value
     }
 }
 
+/// Each remote schema by name, each of its role permissions as
+/// `<remote_schema>/<role>`; remote relationships from it are listed.
+fn remote_schemas(found: &mut Found, v: &Value) {
+    for r in v.as_array().into_iter().flatten() {
+        let Some(name) = r.get("name").and_then(Value::as_str) else {
+            continue;
+        };
+        found.imports.push(Import {
+            resource_type: "hasura_remote_schema",
+            name: name.to_string(),
+            id: name.to_string(),
+        });
+        for p in r["permissions"].as_array().into_iter().flatten() {
+            if let Some(role) = p.get("role").and_then(Value::as_str) {
+                found.imports.push(Import {
+                    resource_type: "hasura_remote_schema_permission",
+                    name: format!("{name}_{role}"),
+                    id: format!("{name}/{role}"),
+                });
+            }
+        }
+        if let Some(rels) = r.get("remote_relationships") {
+            list(
+                &mut found.inexpressible,
+                &format!("remote schema {name}: remote_relationships"),
+                rels,
+            );
+        }
+    }
+}
+
 /// Each `inherited_roles` entry, imported by its role name.
 fn inherited_roles(found: &mut Found, v: &Value) {
     for r in v.as_array().into_iter().flatten() {
@@ -402,6 +435,9 @@ mod tests {
             "cron_triggers": [{"name": "nightly-report", "webhook": "https://x", "schedule": "0 0 * * *"}],
             "query_collections": [{"name": "app", "definition": {"queries": []}}],
             "allowlist": [{"collection": "app", "scope": {"global": true}}],
+            "remote_schemas": [{"name": "pay", "definition": {"url": "https://pay"},
+                "permissions": [{"role": "user", "definition": {"schema": "type Query { a: Int }"}}],
+                "remote_relationships": [{"relationships": [], "type_name": "Invoice"}]}],
             "custom_types": {"objects": [], "scalars": [{"name": "x"}]}
         }));
         let ids: Vec<(&str, &str, &str)> = found
@@ -415,6 +451,8 @@ mod tests {
                 ("hasura_cron_trigger", "nightly-report", "nightly-report"),
                 ("hasura_query_collection", "app", "app"),
                 ("hasura_allow_list", "app", "app"),
+                ("hasura_remote_schema", "pay", "pay"),
+                ("hasura_remote_schema_permission", "pay_user", "pay/user"),
                 (
                     "hasura_tracked_table",
                     "public_users",
@@ -454,6 +492,7 @@ mod tests {
             "source default: functions: f",
             "source mongo (kind mongo, 1 tables)",
             "default.shop.orders: is_enum",
+            "remote schema pay: remote_relationships",
         ] {
             assert!(listed.contains(want), "{want} in:\n{listed}");
         }

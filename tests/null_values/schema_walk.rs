@@ -37,6 +37,10 @@ const SAMPLES: &[(&str, &str)] = &[
     ("clerk_organization_permission.key", r#""org:posts:edit""#),
     ("clerk_organization_role.key", r#""org:editor""#),
     ("clerk_domain.name", r#""satellite.example.com""#),
+    (
+        "hasura_remote_schema_permission.schema",
+        r#""type Query { hello: String }""#,
+    ),
 ];
 
 /// Optional attributes a block needs to pass its cross-attribute checks with
@@ -51,6 +55,11 @@ const EXTRA: &[(&str, &str)] = &[
     ),
     // A relationship needs one join.
     ("hasura_relationship", "foreign_key_constraint_on = [\"x\"]"),
+    // A remote schema needs `url` or `url_from_env`.
+    (
+        "hasura_remote_schema",
+        "url = \"https://payments.example.com/graphql\"",
+    ),
 ];
 
 /// A resource or data source type of either provider.
