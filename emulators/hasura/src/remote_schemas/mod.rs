@@ -349,8 +349,8 @@ pub async fn prefetch(body: &Value, md: &Metadata, env: &Env) -> Fetched {
     let mut out = Fetched::new();
     for d in defs {
         let key = d.to_string();
-        if !out.contains_key(&key) {
-            out.insert(key, remote::introspect(&d, env).await);
+        if let std::collections::hash_map::Entry::Vacant(slot) = out.entry(key) {
+            slot.insert(remote::introspect(&d, env).await);
         }
     }
     out
