@@ -56,7 +56,11 @@ fn store(md: &mut Metadata, key: &str, field: &str, mut items: Vec<Value>) {
     md.extra.insert(key.into(), Value::Array(items));
 }
 
-fn obj<'v>(cmd: &str, args: &'v Value, what: &str) -> Result<&'v Map<String, Value>, QErr> {
+pub(crate) fn obj<'v>(
+    cmd: &str,
+    args: &'v Value,
+    what: &str,
+) -> Result<&'v Map<String, Value>, QErr> {
     args.as_object().ok_or_else(|| {
         parse_failed(
             cmd,

@@ -17,7 +17,7 @@ use crate::framework::{
 use super::client::remote_schemas::{Definition, RemoteSchema};
 use super::client::HasuraError;
 use super::engine;
-use super::ident::check_non_empty_text as check_name;
+use super::ident::{already_exists, check_import_name, check_non_empty_text as check_name};
 use super::webhook::{
     check_env_name, check_webhook, headers_from_api, headers_to_api, validate_headers, HeaderMap,
     HEADERS_DESCRIPTION, HEADERS_FROM_ENV_DESCRIPTION,
@@ -87,37 +87,51 @@ impl Model {
         }
     }
 
-    fn write_failed(&self, e: HasuraError, summary: &str) -> Diagnostics {
+    /// The attribute a refused write points at; `None` for errors of no one attribute.
+    fn refused_attr(&self, e: &HasuraError) -> Option<&'static str> {
         let m = e.message();
-        let url_attr = if self.url_from_env.is_known() {
+        let url = if self.url_from_env.is_known() {
             "url_from_env"
         } else {
             "url"
         };
-        let attr = if m.contains("already exists") {
-            return Diagnostics::attr_error(
-                AttrPath::attr("name"),
-                summary,
-                format!(
-                    "{e} To manage it, import it: terraform import <address> {}",
-                    self.name()
-                ),
-            );
-        } else if m.contains("Value for environment variables") || m.contains("HTTP exception") {
-            url_attr
-        } else if m.contains("environment variable") {
-            match self.url_from_env.as_deref() {
+        Some(match m {
+            _ if m.contains("already exists") => "name",
+            _ if m.contains("Value for environment variables") || m.contains("HTTP exception") => {
+                url
+            }
+            _ if m.contains("environment variable") => match self.url_from_env.as_deref() {
                 Some(v) if m.contains(&format!("'{v}'")) => "url_from_env",
                 _ => "headers_from_env",
-            }
-        } else if m.contains("customiz") || m.contains("mapping") {
-            "customization"
-        } else if e.code_is("remote-schema-error") || m.contains("URI") {
-            url_attr
+            },
+            _ if m.contains("customiz") || m.contains("mapping") => "customization",
+            _ if e.code_is("remote-schema-error") || m.contains("URI") => url,
+            _ => return None,
+        })
+    }
+
+    /// Adds (or, `update`, changes) the remote schema as planned.
+    async fn put(self, ctx: &Ctx, update: bool) -> Result<Model, ApplyError<Model>> {
+        let summary = if update {
+            "Failed to update remote schema"
         } else {
-            return e.into_diags(summary);
+            "Failed to add remote schema"
         };
-        Diagnostics::attr_error(AttrPath::attr(attr), summary, e.to_string())
+        let written = engine(ctx)?
+            .put_remote_schema(&ctx.cancel, &self.schema(), update)
+            .await;
+        if let Err(e) = written {
+            return Err(match self.refused_attr(&e) {
+                Some("name") => already_exists("name", summary, e, self.name()),
+                Some(attr) => Diagnostics::attr_error(AttrPath::attr(attr), summary, e.to_string()),
+                None => e.into_diags(summary),
+            }
+            .into());
+        }
+        Ok(Model {
+            id: Known(self.name().to_string()),
+            ..self
+        })
     }
 }
 
@@ -165,14 +179,7 @@ impl Resource for RemoteSchemaResource {
     }
 
     async fn create(&self, ctx: &Ctx, m: Model) -> Result<Model, ApplyError<Model>> {
-        engine(ctx)?
-            .put_remote_schema(&ctx.cancel, &m.schema(), false)
-            .await
-            .map_err(|e| m.write_failed(e, "Failed to add remote schema"))?;
-        Ok(Model {
-            id: Known(m.name().to_string()),
-            ..m
-        })
+        m.put(ctx, false).await
     }
 
     async fn read(&self, ctx: &Ctx, prior: Model) -> Result<Option<Model>, Diagnostics> {
@@ -183,11 +190,7 @@ impl Resource for RemoteSchemaResource {
     }
 
     async fn update(&self, ctx: &Ctx, _prior: Model, m: Model) -> Result<Model, ApplyError<Model>> {
-        engine(ctx)?
-            .put_remote_schema(&ctx.cancel, &m.schema(), true)
-            .await
-            .map_err(|e| m.write_failed(e, "Failed to update remote schema"))?;
-        Ok(m)
+        m.put(ctx, true).await
     }
 
     async fn delete(&self, ctx: &Ctx, m: Model) -> Result<(), Diagnostics> {
@@ -198,15 +201,11 @@ impl Resource for RemoteSchemaResource {
     }
 
     async fn import(&self, _ctx: &Ctx, id: &str) -> Result<Model, Diagnostics> {
-        check_name(id).map_err(|e| {
-            Diagnostics::error(
-                "Invalid import id",
-                format!("The id {e}. Expected the remote schema's name."),
-            )
-        })?;
+        check_import_name(id, "the remote schema's name")?;
+        let name = Known(id.to_string());
         Ok(Model {
-            id: Known(id.to_string()),
-            name: Known(id.to_string()),
+            id: name.clone(),
+            name,
             ..Model::default()
         })
     }

@@ -15,7 +15,7 @@ use super::super::client::remote_schemas::{Permission, PermissionDefinition};
 use super::super::client::HasuraError;
 use super::super::engine;
 use super::super::graphql_doc::{check_sdl, same_sdl};
-use super::super::ident::check_non_empty_text as check_name;
+use super::super::ident::{already_exists, check_non_empty_text as check_name};
 
 pub struct RemoteSchemaPermissionResource;
 
@@ -29,19 +29,19 @@ pub struct Model {
 }
 
 impl Model {
-    fn remote_schema(&self) -> &str {
-        self.remote_schema.str_or("")
+    /// (remote schema, role): what identifies the permission.
+    fn key(&self) -> (&str, &str) {
+        (self.remote_schema.str_or(""), self.role.str_or(""))
     }
-    fn role(&self) -> &str {
-        self.role.str_or("")
-    }
+
     fn id(&self) -> String {
-        format!("{}/{}", self.remote_schema(), self.role())
+        let (rs, role) = self.key();
+        format!("{rs}/{role}")
     }
 
     fn permission(&self) -> Permission {
         Permission {
-            role: self.role().to_string(),
+            role: self.key().1.to_string(),
             definition: PermissionDefinition {
                 schema: self.schema.str_or("").to_string(),
             },
@@ -56,44 +56,33 @@ impl Model {
             Some(old) if same_sdl(old, &p.definition.schema) => old.to_string(),
             _ => p.definition.schema,
         };
-        let m = Model {
+        Model {
+            id: Known(format!("{remote_schema}/{}", p.role)),
             remote_schema: Known(remote_schema.to_string()),
             role: Known(p.role),
             schema: Known(schema),
             comment: p.comment.map_or(Null, Known),
-            ..Model::default()
-        };
-        Model {
-            id: Known(m.id()),
-            ..m
         }
     }
 
     fn write_failed(&self, e: HasuraError, summary: &str) -> Diagnostics {
         let m = e.message();
-        let attr = if m.contains("already exists") {
-            return Diagnostics::attr_error(
-                AttrPath::attr("role"),
-                summary,
-                format!(
-                    "{e} To manage it, import it: terraform import <address> {}",
-                    self.id()
-                ),
-            );
-        } else if m.contains("remote schema permissions are enabled") {
-            return Diagnostics::attr_error(
-                AttrPath::attr("role"),
-                summary,
-                format!("{e} Set the engine's env var HASURA_GRAPHQL_ENABLE_REMOTE_SCHEMA_PERMISSIONS=true (e.g. with `hasura_env_var`)."),
-            );
-        } else if m.contains("remote schema") && m.contains("exist") {
-            "remote_schema"
-        } else if m.contains("admin role") {
-            "role"
-        } else if e.code_is("validation-failed") || m.contains("schema") {
-            "schema"
-        } else {
-            return e.into_diags(summary);
+        let attr = match m {
+            _ if m.contains("already exists") => {
+                return already_exists("role", summary, e, &self.id())
+            }
+            _ if m.contains("remote schema permissions are enabled") => {
+                let hint = "Set the engine's env var HASURA_GRAPHQL_ENABLE_REMOTE_SCHEMA_PERMISSIONS=true (e.g. with `hasura_env_var`).";
+                return Diagnostics::attr_error(
+                    AttrPath::attr("role"),
+                    summary,
+                    format!("{e} {hint}"),
+                );
+            }
+            _ if m.contains("remote schema") && m.contains("exist") => "remote_schema",
+            _ if m.contains("admin role") => "role",
+            _ if e.code_is("validation-failed") || m.contains("schema") => "schema",
+            _ => return e.into_diags(summary),
         };
         Diagnostics::attr_error(AttrPath::attr(attr), summary, e.to_string())
     }
@@ -102,7 +91,7 @@ impl Model {
         engine(ctx)?
             .put_remote_schema_permission(
                 &ctx.cancel,
-                self.remote_schema(),
+                self.key().0,
                 &self.permission(),
                 replace,
                 same_permission,
@@ -172,9 +161,9 @@ impl Resource for RemoteSchemaPermissionResource {
     async fn read(&self, ctx: &Ctx, prior: Model) -> Result<Option<Model>, Diagnostics> {
         let export = super::super::exported(ctx).await?;
         Ok(export
-            .remote_schema(prior.remote_schema())
-            .and_then(|r| r.permission(prior.role()).cloned())
-            .map(|p| Model::from_remote(prior.remote_schema(), p, &prior)))
+            .remote_schema(prior.key().0)
+            .and_then(|r| r.permission(prior.key().1).cloned())
+            .map(|p| Model::from_remote(prior.key().0, p, &prior)))
     }
 
     async fn update(&self, ctx: &Ctx, _prior: Model, m: Model) -> Result<Model, ApplyError<Model>> {
@@ -186,7 +175,7 @@ impl Resource for RemoteSchemaPermissionResource {
     async fn delete(&self, ctx: &Ctx, m: Model) -> Result<(), Diagnostics> {
         // Gone already (or with its remote schema) counts as deleted.
         engine(ctx)?
-            .drop_remote_schema_permission(&ctx.cancel, m.remote_schema(), m.role())
+            .drop_remote_schema_permission(&ctx.cancel, m.key().0, m.key().1)
             .await
             .map_err(|e| e.into_diags("Failed to delete remote schema permission"))
     }

@@ -40,6 +40,7 @@ use serde_json::{json, Map, Value};
 
 use crate::errors::{parse_failed, QErr};
 use crate::metadata::Metadata;
+use crate::query_collections::obj;
 use remote::{Env, Fetched};
 
 const KEY: &str = "remote_schemas";
@@ -53,23 +54,15 @@ pub fn list(md: &Metadata) -> Vec<Value> {
         .unwrap_or_default()
 }
 
-fn store(md: &mut Metadata, mut schemas: Vec<Value>) {
+/// Stores `schemas` (sorted by name, as exported) and answers success.
+fn saved(md: &mut Metadata, mut schemas: Vec<Value>) -> Result<Value, QErr> {
     schemas.sort_by(|a, b| a["name"].as_str().cmp(&b["name"].as_str()));
     md.extra.insert(KEY.into(), Value::Array(schemas));
+    Ok(json!({"message": "success"}))
 }
 
 fn position(schemas: &[Value], name: &str) -> Option<usize> {
     schemas.iter().position(|s| s["name"] == name)
-}
-
-fn obj<'v>(cmd: &str, args: &'v Value, what: &str) -> Result<&'v Map<String, Value>, QErr> {
-    args.as_object().ok_or_else(|| {
-        parse_failed(
-            cmd,
-            "$.args",
-            format!("parsing {what} failed, expected Object"),
-        )
-    })
 }
 
 fn text(cmd: &str, o: &Map<String, Value>, k: &str, path: &str) -> Result<Option<String>, QErr> {
@@ -422,8 +415,7 @@ pub fn add(
         }
         None => schemas.push(Value::Object(entry)),
     }
-    store(md, schemas);
-    Ok(json!({"message": "success"}))
+    saved(md, schemas)
 }
 
 pub fn remove(md: &mut Metadata, cmd: &str, args: &Value) -> Result<Value, QErr> {
@@ -433,8 +425,7 @@ pub fn remove(md: &mut Metadata, cmd: &str, args: &Value) -> Result<Value, QErr>
     let i = position(&schemas, &name)
         .ok_or_else(|| QErr::bad("not-exists", "$.args", "no such remote schema"))?;
     schemas.remove(i);
-    store(md, schemas);
-    Ok(json!({"message": "success"}))
+    saved(md, schemas)
 }
 
 fn missing_schema(name: &str) -> QErr {
@@ -502,8 +493,7 @@ pub fn add_permission(
     }
     perms.insert(0, Value::Object(p));
     schemas[i]["permissions"] = Value::Array(perms);
-    store(md, schemas);
-    Ok(json!({"message": "success"}))
+    saved(md, schemas)
 }
 
 pub fn drop_permission(md: &mut Metadata, cmd: &str, args: &Value) -> Result<Value, QErr> {
@@ -529,6 +519,5 @@ pub fn drop_permission(md: &mut Metadata, cmd: &str, args: &Value) -> Result<Val
     } else {
         s.insert("permissions".into(), Value::Array(perms));
     }
-    store(md, schemas);
-    Ok(json!({"message": "success"}))
+    saved(md, schemas)
 }
