@@ -350,3 +350,83 @@ fn bad_input_is_refused_at_validate() {
         env.assert_nothing_written("after validate-only runs");
     });
 }
+
+/// Metadata answers lost after the write landed, 5xx and resets on a third of the calls:
+/// remote schemas and their permissions (a permission change is a drop and an add in one
+/// bulk) converge to exactly the configuration, because every ambiguous write is settled
+/// by reading the export back, and a removal that already happened counts as done.
+#[test]
+fn writes_converge_under_lost_answers_and_server_errors() {
+    use emulator_common::{FaultConfig, FaultKind};
+    let many = |url: &str, timeout: u32, field: &str| {
+        let mut s = format!(
+            "{}\nprovider \"hasura\" {{}}\nresource \"hasura_env_var\" \"perms\" {{\n  key   = \"HASURA_GRAPHQL_ENABLE_REMOTE_SCHEMA_PERMISSIONS\"\n  value = \"true\"\n}}\n",
+            required_providers()
+        );
+        for i in 0..4 {
+            s.push_str(&format!(
+                "resource \"hasura_remote_schema\" \"r{i}\" {{\n  name = \"remote-{i}\"\n  url = \"{url}\"\n  timeout_seconds = {timeout}\n  customization = {{ root_fields_namespace = \"ns{i}\" }}\n}}\nresource \"hasura_remote_schema_permission\" \"p{i}\" {{\n  remote_schema = hasura_remote_schema.r{i}.name\n  role = \"user\"\n  schema = \"type Query {{ {field}: String }}\"\n  depends_on = [hasura_env_var.perms]\n}}\n"
+            ));
+        }
+        s
+    };
+    let faults = |seed| FaultConfig {
+        error_rate: 0.35,
+        kinds: vec![
+            FaultKind::LostResponse,
+            FaultKind::Status503,
+            FaultKind::ConnectionReset,
+        ],
+        seed: Some(seed),
+        paths: Some(vec!["/v1/metadata".into()]),
+        ..FaultConfig::default()
+    };
+    for_each_terraform(|tf| {
+        let env = Env::start();
+        let remote = env.rt.block_on(TinyRemote::start()).expect("remote server");
+        let wd = env.workdir(tf);
+        let control = &env.emu().control;
+        wd.write("main.tf", &many(&remote.url(), 20, "hello"));
+        control.set_faults(faults(7));
+        wd.apply();
+        control.set_faults(FaultConfig::default());
+        let names: Vec<Value> = schemas(&env).iter().map(|s| s["name"].clone()).collect();
+        assert_eq!(
+            names,
+            (0..4)
+                .map(|i| json!(format!("remote-{i}")))
+                .collect::<Vec<_>>()
+        );
+        assert!(schemas(&env)
+            .iter()
+            .all(|s| s["permissions"].as_array().is_some_and(|p| p.len() == 1)));
+        assert_no_changes(&wd, "after creating under faults");
+
+        wd.write("main.tf", &many(&remote.url(), 30, "secret"));
+        control.set_faults(faults(11));
+        wd.apply();
+        control.set_faults(FaultConfig::default());
+        for s in schemas(&env) {
+            assert_eq!(s["definition"]["timeout_seconds"], 30, "{s}");
+            assert_eq!(s["permissions"].as_array().unwrap().len(), 1, "{s}");
+            let sdl = s["permissions"][0]["definition"]["schema"]
+                .as_str()
+                .unwrap();
+            assert!(sdl.contains("secret"), "{s}");
+        }
+        assert_no_changes(&wd, "after updating under faults");
+
+        control.set_faults(faults(13));
+        wd.destroy();
+        control.set_faults(FaultConfig::default());
+        assert!(schemas(&env).is_empty(), "{:?}", schemas(&env));
+        let fired = control.counters()["faults"].clone();
+        assert!(
+            fired
+                .as_object()
+                .is_some_and(|f| f.contains_key("lost_response")),
+            "faults fired: {fired}"
+        );
+        env.rt.block_on(remote.stop());
+    });
+}
