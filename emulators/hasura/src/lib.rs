@@ -18,6 +18,7 @@ mod pg_functions;
 mod pg_temp;
 mod query_collections;
 mod relationships;
+mod rest_endpoints;
 mod rollout;
 mod run_sql;
 mod server;

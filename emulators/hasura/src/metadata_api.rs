@@ -288,6 +288,8 @@ impl Ctx<'_> {
             "add_collection_to_allowlist" => qc::add_to_allowlist(&mut self.md, cmd, args),
             "drop_collection_from_allowlist" => qc::drop_from_allowlist(&mut self.md, cmd, args),
             "update_scope_of_collection_in_allowlist" => qc::update_scope(&mut self.md, cmd, args),
+            "create_rest_endpoint" => crate::rest_endpoints::create(&mut self.md, cmd, args),
+            "drop_rest_endpoint" => crate::rest_endpoints::drop(&mut self.md, cmd, args),
             "bulk" => self.bulk(cmd, args, false),
             "bulk_keep_going" => self.bulk(cmd, args, true),
             _ => {

@@ -1,0 +1,621 @@
+//! RESTified endpoints: `create_rest_endpoint` / `drop_rest_endpoint`, kept
+//! under the metadata's top-level `rest_endpoints`, and `/api/rest/<url>`,
+//! which runs the endpoint's stored query through the GraphQL engine.
+//!
+//! Sources (graphql-engine):
+//! - arguments: `server/src-lib/Hasura/RQL/Types/Endpoint.hs`
+//!   (`EndpointMetadata`: `name`, `url` (both `NonEmptyText`), `methods` a
+//!   non-empty list of `GET`/`POST`/`PUT`/`DELETE`/`PATCH` ("Method X not
+//!   supported.", "Only standard HTTP methods supported"), `definition:
+//!   {query: {collection_name, query_name}}`, `comment`; `DropEndpoint`:
+//!   `name`; `splitPath` splits the url on `/`, a segment starting with `:`
+//!   is a parameter);
+//! - behaviour: `server/src-lib/Hasura/RQL/DDL/Endpoint.hs`
+//!   (`runCreateEndpoint`: "Endpoint with name: N already exists"
+//!   (`already-exists`), then `buildSchemaCacheFor (MOEndpoint N)`;
+//!   `runDropEndpoint`: "endpoint with name: N does not exist" (`not-exists`));
+//! - consistency: `server/src-lib/Hasura/RQL/DDL/Schema/Cache.hs`
+//!   (`resolveEndpoint`: "collection with name C does not exist", "query with
+//!   name Q does not exist in collection C", "query with name Q is a
+//!   subscription", "... has no definitions." / "... has multiple
+//!   definitions.", each prefixed "in endpoint N: "; `duplicateVariables`,
+//!   `hasInvalidSegments` (a `""` or `":"` segment); `ambiguousPathsGrouped`)
+//!   with the reasons of `Hasura/RQL/Types/Metadata/Object.hs` (`imReason`,
+//!   `imObjectIds`: an ambiguity belongs to the first endpoint of its group);
+//! - export: `Hasura/RQL/Types/Metadata/Serialization.hs`
+//!   (`endpointsToOrdJSONList`: sorted by url, every field, `comment` null
+//!   when unset);
+//! - serving: `server/src-lib/Hasura/Server/Rest.hs` (`runCustomEndpoint`)
+//!   and `Hasura/RQL/Types/Endpoint/Trie.hs` (`matchPath`): see `serve`.
+use std::collections::BTreeSet;
+
+use axum::http::{HeaderMap, Method, StatusCode};
+use graphql_parser::query::{Definition, OperationDefinition, Type, VariableDefinition};
+use serde_json::{json, Map, Value};
+
+use crate::errors::{parse_failed, QErr};
+use crate::metadata::Metadata;
+use crate::state::{load_metadata, AppState};
+
+const KEY: &str = "rest_endpoints";
+const METHODS: [&str; 5] = ["GET", "POST", "PUT", "DELETE", "PATCH"];
+
+fn list(md: &Metadata) -> Vec<Value> {
+    md.extra
+        .get(KEY)
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default()
+}
+
+fn store(md: &mut Metadata, mut items: Vec<Value>) {
+    items.sort_by(|a, b| a["url"].as_str().cmp(&b["url"].as_str()));
+    if items.is_empty() {
+        md.extra.remove(KEY);
+    } else {
+        md.extra.insert(KEY.into(), Value::Array(items));
+    }
+}
+
+fn text(cmd: &str, o: &Map<String, Value>, k: &str, base: &str) -> Result<String, QErr> {
+    match o.get(k) {
+        None => Err(parse_failed(cmd, base, format!("key \"{k}\" not found"))),
+        Some(Value::String(s)) if s.is_empty() => Err(parse_failed(
+            cmd,
+            &format!("{base}.{k}"),
+            "empty string not allowed",
+        )),
+        Some(Value::String(s)) => Ok(s.clone()),
+        Some(_) => Err(parse_failed(
+            cmd,
+            &format!("{base}.{k}"),
+            "parsing Text failed, expected String",
+        )),
+    }
+}
+
+fn object<'v>(
+    cmd: &str,
+    v: &'v Value,
+    path: &str,
+    what: &str,
+) -> Result<&'v Map<String, Value>, QErr> {
+    v.as_object()
+        .ok_or_else(|| parse_failed(cmd, path, format!("parsing {what} failed, expected Object")))
+}
+
+fn methods(cmd: &str, o: &Map<String, Value>) -> Result<Vec<String>, QErr> {
+    let path = "$.args.methods";
+    let items = match o.get("methods") {
+        None => return Err(parse_failed(cmd, "$.args", "key \"methods\" not found")),
+        Some(Value::Array(a)) if a.is_empty() => {
+            return Err(parse_failed(
+                cmd,
+                path,
+                "parsing NonEmpty failed, unexpected empty list",
+            ))
+        }
+        Some(Value::Array(a)) => a,
+        Some(_) => {
+            return Err(parse_failed(
+                cmd,
+                path,
+                "parsing NonEmpty failed, expected Array",
+            ))
+        }
+    };
+    let mut out = Vec::new();
+    for (i, m) in items.iter().enumerate() {
+        let at = format!("{path}[{i}]");
+        match m.as_str() {
+            Some(s) if METHODS.contains(&s) => out.push(s.to_string()),
+            Some(s) => return Err(parse_failed(cmd, &at, format!("Method {s} not supported."))),
+            None => {
+                return Err(parse_failed(
+                    cmd,
+                    &at,
+                    "Only standard HTTP methods supported",
+                ))
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// `EndpointMetadata QueryReference`'s `FromJSON`, in the stored form.
+fn parse(cmd: &str, args: &Value) -> Result<Value, QErr> {
+    let o = object(cmd, args, "$.args", "EndpointMetadata")?;
+    let name = text(cmd, o, "name", "$.args")?;
+    let url = text(cmd, o, "url", "$.args")?;
+    let methods = methods(cmd, o)?;
+    let def = o
+        .get("definition")
+        .ok_or_else(|| parse_failed(cmd, "$.args", "key \"definition\" not found"))?;
+    let def = object(cmd, def, "$.args.definition", "EndpointDef")?;
+    let q = def
+        .get("query")
+        .ok_or_else(|| parse_failed(cmd, "$.args.definition", "key \"query\" not found"))?;
+    let base = "$.args.definition.query";
+    let q = object(cmd, q, base, "QueryReference")?;
+    let collection = text(cmd, q, "collection_name", base)?;
+    let query = text(cmd, q, "query_name", base)?;
+    let comment = crate::metadata_api::comment_arg(cmd, o)?;
+    Ok(json!({
+        "name": name,
+        "url": url,
+        "methods": methods,
+        "definition": {"query": {"collection_name": collection, "query_name": query}},
+        "comment": comment,
+    }))
+}
+
+pub fn create(md: &mut Metadata, cmd: &str, args: &Value) -> Result<Value, QErr> {
+    let ep = parse(cmd, args)?;
+    let name = ep["name"].as_str().unwrap_or_default().to_string();
+    let mut all = list(md);
+    if all.iter().any(|e| e["name"] == name.as_str()) {
+        return Err(QErr::bad(
+            "already-exists",
+            "$.args",
+            format!("Endpoint with name: {name} already exists"),
+        ));
+    }
+    let before: BTreeSet<(String, String)> = problems(md, &all).into_iter().collect();
+    all.push(ep);
+    store(md, all.clone());
+    // `withNewInconsistentObjsCheck $ buildSchemaCacheFor (MOEndpoint N)`.
+    let fresh: Vec<(String, String)> = problems(md, &all)
+        .into_iter()
+        .filter(|p| !before.contains(p))
+        .collect();
+    let own: Vec<&str> = fresh
+        .iter()
+        .filter(|(n, _)| *n == name)
+        .map(|(_, r)| r.as_str())
+        .collect();
+    let definition = all.iter().find(|e| e["name"] == name.as_str()).cloned();
+    let report = |reasons: Vec<&str>| {
+        Value::Array(
+            reasons
+                .iter()
+                .map(|r| json!({"definition": definition, "name": format!("rest_endpoint {name}"), "reason": r, "type": "rest_endpoint"}))
+                .collect(),
+        )
+    };
+    if !own.is_empty() {
+        return Err(
+            QErr::bad("invalid-configuration", "$.args", own.join(", ")).with_internal(report(own))
+        );
+    }
+    if !fresh.is_empty() {
+        return Err(QErr::bad(
+            "unexpected",
+            "$.args",
+            "cannot continue due to new inconsistent metadata",
+        )
+        .with_internal(report(fresh.iter().map(|(_, r)| r.as_str()).collect())));
+    }
+    Ok(json!({"message": "success"}))
+}
+
+pub fn drop(md: &mut Metadata, cmd: &str, args: &Value) -> Result<Value, QErr> {
+    let o = object(cmd, args, "$.args", "DropEndpoint")?;
+    let name = text(cmd, o, "name", "$.args")?;
+    let mut all = list(md);
+    let Some(i) = all.iter().position(|e| e["name"] == name.as_str()) else {
+        return Err(QErr::bad(
+            "not-exists",
+            "$.args",
+            format!("endpoint with name: {name} does not exist"),
+        ));
+    };
+    all.remove(i);
+    store(md, all);
+    Ok(json!({"message": "success"}))
+}
+
+/// A url as `splitPath` sees it: `None` for a parameter segment.
+fn segments(url: &str) -> Vec<Option<&str>> {
+    url.split('/')
+        .map(|s| if s.starts_with(':') { None } else { Some(s) })
+        .collect()
+}
+
+fn params(url: &str) -> Vec<&str> {
+    url.split('/').filter_map(|s| s.strip_prefix(':')).collect()
+}
+
+/// The stored query an endpoint names, or why it cannot be resolved.
+fn resolve(md: &Metadata, ep: &Value) -> Result<String, String> {
+    let r = &ep["definition"]["query"];
+    let (coll, qn) = (
+        r["collection_name"].as_str().unwrap_or_default(),
+        r["query_name"].as_str().unwrap_or_default(),
+    );
+    let colls = md.extra.get("query_collections").and_then(Value::as_array);
+    let Some(c) = colls.and_then(|cs| cs.iter().find(|c| c["name"] == coll)) else {
+        return Err(format!("collection with name {coll} does not exist"));
+    };
+    let queries = c["definition"]["queries"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let Some(text) = queries
+        .iter()
+        .find(|q| q["name"] == qn)
+        .and_then(|q| q["query"].as_str())
+    else {
+        return Err(format!(
+            "query with name {qn} does not exist in collection {coll}"
+        ));
+    };
+    let doc = graphql_parser::parse_query::<String>(text).map_err(|e| e.to_string())?;
+    match doc.definitions.as_slice() {
+        [Definition::Operation(OperationDefinition::Subscription(_))] => {
+            Err(format!("query with name {qn} is a subscription"))
+        }
+        [Definition::Operation(_)] => Ok(text.to_string()),
+        [] => Err(format!("query with name {qn} has no definitions.")),
+        _ => Err(format!("query with name {qn} has multiple definitions.")),
+    }
+}
+
+/// Two urls some request path could match both of (`ambiguousPaths`).
+fn overlap(a: &str, b: &str) -> bool {
+    let (x, y) = (segments(a), segments(b));
+    x.len() == y.len()
+        && x.iter().zip(&y).all(|(p, q)| match (p, q) {
+            (Some(p), Some(q)) => p == q,
+            _ => true,
+        })
+}
+
+fn shares_method(a: &Value, b: &Value) -> bool {
+    let m = |e: &Value| -> BTreeSet<String> {
+        e["methods"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|m| m.as_str().map(str::to_string))
+            .collect()
+    };
+    !m(a).is_disjoint(&m(b))
+}
+
+/// Every inconsistency of the endpoints, as (the endpoint it is reported
+/// against, reason).
+fn problems(md: &Metadata, all: &[Value]) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let name = |e: &Value| e["name"].as_str().unwrap_or_default().to_string();
+    for e in all {
+        let url = e["url"].as_str().unwrap_or_default();
+        if let Err(why) = resolve(md, e) {
+            out.push((
+                name(e),
+                format!("Inconsistent object: in endpoint {}: {why}", name(e)),
+            ));
+        }
+        let ps = params(url);
+        if ps.iter().collect::<BTreeSet<_>>().len() != ps.len() {
+            out.push((
+                name(e),
+                format!("Duplicate variables found in endpoint path: {url}"),
+            ));
+        }
+        if url.split('/').any(|s| s.is_empty() || s == ":") {
+            out.push((
+                name(e),
+                format!("Empty segments or unnamed variables are not allowed: {url}"),
+            ));
+        }
+    }
+    // Ambiguity groups, each reported against its first endpoint (by name,
+    // the order of `EndpointMetadata`'s `Ord`).
+    let mut seen = BTreeSet::new();
+    for i in 0..all.len() {
+        if seen.contains(&i) {
+            continue;
+        }
+        let mut group = vec![i];
+        let mut k = 0;
+        while k < group.len() {
+            let g = &all[group[k]];
+            for (j, b) in all.iter().enumerate() {
+                if !group.contains(&j)
+                    && overlap(
+                        g["url"].as_str().unwrap_or(""),
+                        b["url"].as_str().unwrap_or(""),
+                    )
+                    && shares_method(g, b)
+                {
+                    group.push(j);
+                }
+            }
+            k += 1;
+        }
+        if group.len() > 1 {
+            seen.extend(group.iter().copied());
+            let mut members: Vec<&Value> = group.iter().map(|&j| &all[j]).collect();
+            members.sort_by_key(|e| name(e));
+            let urls: Vec<&str> = members.iter().filter_map(|e| e["url"].as_str()).collect();
+            out.push((
+                name(members[0]),
+                format!("Ambiguous URL paths: {}", urls.join(", ")),
+            ));
+        }
+    }
+    out
+}
+
+/// `resolveVar`: a url or query-string value is typed by the variable it
+/// binds (booleans and numbers parsed, the rest passed as text); a JSON body
+/// value passes as is.
+fn resolve_var(
+    def: &VariableDefinition<'_, String>,
+    given: &Given,
+) -> Result<Option<Value>, String> {
+    let text = match given {
+        Given::Json(v) => return Ok(Some(v.clone())),
+        Given::Text(t) => t,
+    };
+    if is_list(&def.var_type) {
+        return Err(format!(
+            "List variables are not currently supported in URL or Query parameters. (Variable {}, with value {text:?})",
+            def.name
+        ));
+    }
+    let (nullable, ty) = match &def.var_type {
+        Type::NonNullType(t) => (false, named(t)),
+        t => (true, named(t)),
+    };
+    if ty == "Boolean" && text.is_empty() {
+        return Ok(Some(Value::Bool(true)));
+    }
+    if nullable && text.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(match serde_json::from_str::<Value>(text) {
+        Ok(v @ Value::Bool(_)) if ["Bool", "Boolean"].contains(&ty) => v,
+        Ok(v @ Value::Number(_))
+            if ["Int", "Float", "Number", "Double", "float8", "numeric"].contains(&ty) =>
+        {
+            v
+        }
+        _ => Value::String(text.clone()),
+    }))
+}
+
+fn is_list(t: &Type<'_, String>) -> bool {
+    match t {
+        Type::ListType(_) => true,
+        Type::NonNullType(t) => is_list(t),
+        Type::NamedType(_) => false,
+    }
+}
+
+fn named<'t>(t: &'t Type<'_, String>) -> &'t str {
+    match t {
+        Type::NamedType(n) => n,
+        Type::NonNullType(t) | Type::ListType(t) => named(t),
+    }
+}
+
+enum Given {
+    Text(String),
+    Json(Value),
+}
+
+/// `GQLName`'s rule: a key that is not a GraphQL name binds nothing.
+fn is_name(s: &str) -> bool {
+    let mut c = s.chars();
+    c.next()
+        .is_some_and(|f| f == '_' || f.is_ascii_alphabetic())
+        && c.all(|ch| ch == '_' || ch.is_ascii_alphanumeric())
+}
+
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let hex = |x: u8| (x as char).to_digit(16);
+        match (
+            b[i],
+            b.get(i + 1).copied().and_then(hex),
+            b.get(i + 2).copied().and_then(hex),
+        ) {
+            (b'%', Some(h), Some(l)) => {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+            }
+            (c, _, _) => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// A request to `/api/rest/<path>`.
+pub struct RestRequest<'a> {
+    pub method: &'a Method,
+    pub path: &'a str,
+    pub query: Vec<(String, String)>,
+    pub headers: &'a HeaderMap,
+    pub body: &'a [u8],
+}
+
+fn fail(status: StatusCode, code: &'static str, error: impl Into<String>) -> QErr {
+    QErr::new(status, code, "$", error)
+}
+
+/// `runCustomEndpoint`: match the path and method (`matchPath`: every
+/// endpoint whose segments match, literal or parameter alike; none is 404
+/// "Endpoint not found", a path without the method is 405 "Allowed methods:
+/// ...", two matches are 500 "Multiple endpoints match request"), bind the
+/// query-string, body and url values to the query's variables (url params
+/// win; an unknown name is 400 "Unexpected variable X"), then run it as
+/// `/v1/graphql` would with the request's headers (same auth and session,
+/// allow list included). Errors use the metadata API's body (`encodeQErr`),
+/// not GraphQL's, with their HTTP status.
+pub async fn serve(st: &AppState, req: RestRequest<'_>) -> Result<Value, QErr> {
+    let (md, _) = load_metadata(&st.db).await?;
+    let wanted: Vec<String> = req.path.split('/').map(percent_decode).collect();
+    let mut found = Vec::new();
+    let mut allowed = BTreeSet::new();
+    for e in list(&md) {
+        let url = e["url"].as_str().unwrap_or_default();
+        let segs = segments(url);
+        if segs.len() != wanted.len()
+            || !segs
+                .iter()
+                .zip(&wanted)
+                .all(|(s, w)| s.is_none_or(|s| s == w))
+        {
+            continue;
+        }
+        let methods: Vec<&str> = e["methods"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .collect();
+        if methods.contains(&req.method.as_str()) {
+            let bound: Vec<(String, String)> = params(url)
+                .into_iter()
+                .map(str::to_string)
+                .zip(
+                    segs.iter()
+                        .zip(&wanted)
+                        .filter(|(s, _)| s.is_none())
+                        .map(|(_, w)| w.clone()),
+                )
+                .collect();
+            found.push((e.clone(), bound));
+        } else {
+            allowed.extend(methods.into_iter().map(str::to_string));
+        }
+    }
+    let (ep, bound) = match found.len() {
+        0 if allowed.is_empty() => {
+            return Err(fail(
+                StatusCode::NOT_FOUND,
+                "not-found",
+                "Endpoint not found",
+            ))
+        }
+        0 => {
+            let list: Vec<String> = allowed.into_iter().collect();
+            return Err(fail(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method-not-allowed",
+                format!("Allowed methods: {}", list.join(", ")),
+            ));
+        }
+        1 => found.remove(0),
+        _ => {
+            return Err(fail(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "unexpected",
+                "Multiple endpoints match request",
+            ))
+        }
+    };
+    let query = resolve(&md, &ep).map_err(|_| {
+        fail(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "unexpected",
+            "A stored query should contain exactly one definition",
+        )
+    })?;
+    let doc = graphql_parser::parse_query::<String>(&query).map_err(|e| {
+        fail(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "unexpected",
+            e.to_string(),
+        )
+    })?;
+    let defs: Vec<VariableDefinition<'_, String>> = match doc.definitions.first() {
+        Some(Definition::Operation(OperationDefinition::Query(q))) => {
+            q.variable_definitions.clone()
+        }
+        Some(Definition::Operation(OperationDefinition::Mutation(m))) => {
+            m.variable_definitions.clone()
+        }
+        _ => Vec::new(),
+    };
+    // Query string, then the body's keys (App.hs: `allParams`), then url
+    // params; a later value of the same name wins (`HashMap.fromList`).
+    let mut given: Vec<(String, Given)> = req
+        .query
+        .into_iter()
+        .map(|(k, v)| (k, Given::Text(v)))
+        .collect();
+    if let Ok(Value::Object(o)) = serde_json::from_slice::<Value>(req.body) {
+        given.extend(o.into_iter().map(|(k, v)| (k, Given::Json(v))));
+    }
+    given.extend(bound.into_iter().map(|(k, v)| (k, Given::Text(v))));
+    let mut values: Vec<(String, Given)> = Vec::new();
+    for (k, v) in given.into_iter().filter(|(k, _)| is_name(k)) {
+        values.retain(|(n, _)| *n != k);
+        values.push((k, v));
+    }
+    let mut variables = Map::new();
+    for (k, v) in &values {
+        let Some(def) = defs.iter().find(|d| d.name == *k) else {
+            return Err(QErr::bad(
+                "bad-request",
+                "$",
+                format!("Unexpected variable {k}"),
+            ));
+        };
+        if let Some(v) = resolve_var(def, v).map_err(|e| QErr::bad("bad-request", "$", e))? {
+            variables.insert(k.clone(), v);
+        }
+    }
+    let gql = json!({"query": query, "variables": variables});
+    crate::graphql::execute(st, req.headers, &gql)
+        .await
+        .map_err(|e| {
+            // Hasura's statuses: `throw401` for authentication, `throw500` for
+            // `unexpected`, 400 for the rest (`Hasura/Base/Error.hs`).
+            let status = match e.code {
+                "access-denied" => StatusCode::UNAUTHORIZED,
+                "unexpected" => StatusCode::INTERNAL_SERVER_ERROR,
+                _ => StatusCode::BAD_REQUEST,
+            };
+            QErr::new(status, e.code, &e.path, e.message)
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_overlap_when_every_segment_could_match() {
+        assert!(overlap("users/:id", "users/me"));
+        assert!(overlap("users/:id", "users/:uid"));
+        assert!(!overlap("users/:id", "users/:id/posts"));
+        assert!(!overlap("users/me", "users/you"));
+    }
+
+    #[test]
+    fn url_values_are_typed_by_their_variable() {
+        let doc = graphql_parser::parse_query::<String>(
+            "query Q($id: Int!, $on: Boolean, $name: String, $ids: [Int!]) { x }",
+        )
+        .unwrap();
+        let Definition::Operation(OperationDefinition::Query(q)) = &doc.definitions[0] else {
+            panic!()
+        };
+        let d = &q.variable_definitions;
+        let t = |s: &str| Given::Text(s.into());
+        assert_eq!(resolve_var(&d[0], &t("7")).unwrap(), Some(json!(7)));
+        assert_eq!(resolve_var(&d[1], &t("")).unwrap(), Some(json!(true)));
+        assert_eq!(resolve_var(&d[2], &t("")).unwrap(), None);
+        assert_eq!(resolve_var(&d[2], &t("12")).unwrap(), Some(json!("12")));
+        assert!(resolve_var(&d[3], &t("1")).is_err());
+    }
+}
