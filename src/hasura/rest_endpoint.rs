@@ -257,7 +257,10 @@ impl Resource for RestEndpointResource {
 
     async fn update(&self, ctx: &Ctx, _prior: Model, m: Model) -> Result<Model, ApplyError<Model>> {
         m.put(ctx, "Failed to update REST endpoint").await?;
-        Ok(m)
+        Ok(Model {
+            id: Known(m.name().to_string()),
+            ..m
+        })
     }
 
     async fn delete(&self, ctx: &Ctx, m: Model) -> Result<(), Diagnostics> {
