@@ -111,6 +111,7 @@ pub fn survey(metadata: Value) -> Found {
             "inherited_roles" => {}
             "query_collections" => named(&mut found, "hasura_query_collection", v),
             "allowlist" => named_by(&mut found, "hasura_allow_list", "collection", v),
+            "rest_endpoints" => named(&mut found, "hasura_rest_endpoint", v),
             _ => list(&mut found.inexpressible, key, v),
         }
     }
@@ -402,6 +403,7 @@ mod tests {
             "cron_triggers": [{"name": "nightly-report", "webhook": "https://x", "schedule": "0 0 * * *"}],
             "query_collections": [{"name": "app", "definition": {"queries": []}}],
             "allowlist": [{"collection": "app", "scope": {"global": true}}],
+            "rest_endpoints": [{"name": "user", "url": "users/:id", "methods": ["GET"], "definition": {"query": {"collection_name": "app", "query_name": "q"}}}],
             "custom_types": {"objects": [], "scalars": [{"name": "x"}]}
         }));
         let ids: Vec<(&str, &str, &str)> = found
@@ -415,6 +417,7 @@ mod tests {
                 ("hasura_cron_trigger", "nightly-report", "nightly-report"),
                 ("hasura_query_collection", "app", "app"),
                 ("hasura_allow_list", "app", "app"),
+                ("hasura_rest_endpoint", "user", "user"),
                 (
                     "hasura_tracked_table",
                     "public_users",
