@@ -23,6 +23,7 @@ mod relationship;
 mod rest_endpoint;
 mod table;
 mod tracked_table;
+mod transform;
 mod types;
 mod webhook;
 

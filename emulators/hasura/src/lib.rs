@@ -7,6 +7,7 @@ pub mod computed_fields;
 mod cron_triggers;
 mod dependents;
 mod errors;
+mod event_transform;
 mod event_triggers;
 mod graphql;
 mod graphql_parse;

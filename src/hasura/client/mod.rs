@@ -19,6 +19,7 @@ pub mod query_collections;
 pub mod rest_endpoints;
 pub mod sql;
 pub mod table_config;
+pub mod transform;
 
 use std::sync::Arc;
 
