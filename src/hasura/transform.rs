@@ -12,6 +12,8 @@ use crate::framework::{
     Type, Value,
 };
 
+use crate::plugin::cty;
+
 use super::client::transform::{
     Body, CleanupConfig, HeaderChanges, QueryParams, RequestTransform, DEFAULT_BATCH_SIZE,
     DEFAULT_TIMEOUT,
@@ -245,6 +247,32 @@ impl Transform {
     }
 }
 
+/// The same cleanup settings, the schedules compared field by field (Hasura
+/// stores them with one space between fields) and unset fields as their
+/// defaults (the config is compared before defaults are filled in).
+fn cleanup_eq(a: &cty::Value, b: &cty::Value) -> bool {
+    let defaults = crate::framework::model::to_cty(
+        &Cleanup::unset(),
+        &Cleanup::attribute(|_| Ok(())).cty_type(),
+    );
+    let norm = |v: &cty::Value| {
+        let mut v = v.clone();
+        if let Some(s) = v.get("schedule").as_str() {
+            let w = s.split_whitespace().collect::<Vec<_>>().join(" ");
+            v.set("schedule", cty::Value::String(w));
+        }
+        if let Ok(d) = &defaults {
+            for k in ["batch_size", "timeout", "clean_invocation_logs", "paused"] {
+                if v.get(k).is_null() {
+                    v.set(k, d.get(k).clone());
+                }
+            }
+        }
+        v
+    };
+    norm(a) == norm(b)
+}
+
 /// `cleanup_config`: when to delete processed events from the event log.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Cleanup {
@@ -278,6 +306,7 @@ impl Cleanup {
             Attribute::bool("paused").default(false).describe("Keep the schedule but skip the runs. Default `false`."),
         ])
         .default_model(&Cleanup::unset())
+        .semantic_eq(cleanup_eq)
         .describe("Automatic deletion of processed events from the event log (Hasura's `cleanup_config`). Unset (no `schedule`): events are kept.")
     }
 
