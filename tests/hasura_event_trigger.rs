@@ -364,6 +364,19 @@ fn request_transform_and_cleanup_config() {
         env.meta(json!({"type": "pg_track_table", "args": {"table": "posts"}}));
         let (hook, calls) = raw_hook(&env);
         let wd = env.workdir(tf);
+        // State written before these attributes existed plans nothing.
+        wd.write("main.tf", &transformed(&hook, "", ""));
+        wd.apply();
+        let path = wd.path().join("terraform.tfstate");
+        let mut state: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+        let attrs = state["resources"][0]["instances"][0]["attributes"]
+            .as_object_mut()
+            .unwrap();
+        assert!(attrs.remove("request_transform").is_some());
+        assert!(attrs.remove("cleanup_config").is_some());
+        std::fs::write(&path, serde_json::to_vec(&state).unwrap()).unwrap();
+        assert_no_changes(&wd, "with state from before request_transform");
+
         wd.write("main.tf", &transformed(&hook, TRANSFORM_JSON, CLEANUP));
         wd.apply();
         let e = entry(&env).unwrap();
