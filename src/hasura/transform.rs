@@ -353,15 +353,16 @@ impl Cleanup {
             return;
         }
         if c.schedule.is_known() != c.clear_older_than.is_known() {
-            let missing = if c.schedule.is_known() {
-                "clear_older_than"
+            // Pointed at the one that is set: Terraform shows its line.
+            let (set, missing) = if c.schedule.is_known() {
+                ("schedule", "clear_older_than")
             } else {
-                "schedule"
+                ("clear_older_than", "schedule")
             };
             diags.add_attr_error(
-                AttrPath::attr("cleanup_config").child(missing),
+                AttrPath::attr("cleanup_config").child(set),
                 "Incomplete cleanup config",
-                "`cleanup_config` needs both `schedule` and `clear_older_than`.",
+                format!("`cleanup_config` needs both `schedule` and `clear_older_than`; `{missing}` is missing."),
             );
         }
     }
