@@ -60,12 +60,12 @@ fn check_template(s: &str) -> Result<(), Invalid> {
     let mut rest = s;
     while let Some(i) = rest.find(['{', '}']) {
         let tail = &rest[i..];
-        if tail.starts_with("{{") {
+        if let Some(t) = tail.strip_prefix("{{") {
             depth += 1;
-            rest = &tail[2..];
-        } else if tail.starts_with("}}") && depth > 0 {
+            rest = t;
+        } else if let Some(t) = tail.strip_prefix("}}").filter(|_| depth > 0) {
             depth -= 1;
-            rest = &tail[2..];
+            rest = t;
         } else {
             rest = &tail[1..];
         }
