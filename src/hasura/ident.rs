@@ -235,6 +235,27 @@ pub fn check_non_empty_text(s: &str) -> Result<(), Invalid> {
     Ok(())
 }
 
+/// A `NonEmptyText` import id naming `what` (e.g. "the REST endpoint's name").
+pub fn check_import_name(id: &str, what: &str) -> Result<(), Diagnostics> {
+    check_non_empty_text(id).map_err(|e| {
+        Diagnostics::error("Invalid import id", format!("The id {e}. Expected {what}."))
+    })
+}
+
+/// A create refused because the object exists: say how to adopt it.
+pub fn already_exists(
+    path: crate::framework::AttrPath,
+    summary: &str,
+    e: impl std::fmt::Display,
+    id: &str,
+) -> Diagnostics {
+    Diagnostics::attr_error(
+        path,
+        summary,
+        format!("{e} To manage it, import it: terraform import <address> {id}"),
+    )
+}
+
 /// graphql-parser-hs `mkName`: `[_A-Za-z][_0-9A-Za-z]*`.
 pub fn is_graphql_name(s: &str) -> bool {
     let mut cs = s.chars();

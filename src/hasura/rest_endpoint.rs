@@ -17,7 +17,9 @@ use super::client::rest_endpoints::{Endpoint, EndpointDef, QueryReference};
 use super::client::{Export, HasuraError};
 use super::engine;
 use super::graphql_doc;
-use super::ident::{check_non_empty_text as check_name, is_graphql_name};
+use super::ident::{
+    already_exists, check_import_name, check_non_empty_text as check_name, is_graphql_name,
+};
 
 pub struct RestEndpointResource;
 
@@ -79,14 +81,7 @@ impl Model {
     fn write_failed(&self, e: HasuraError, summary: &str) -> Diagnostics {
         let m = e.message();
         let attr = if m.contains("already exists") {
-            return Diagnostics::attr_error(
-                AttrPath::attr("name"),
-                summary,
-                format!(
-                    "{e} To manage it, import it: terraform import <address> {}",
-                    self.name()
-                ),
-            );
+            return already_exists(AttrPath::attr("name"), summary, e, self.name());
         } else if m.contains("collection with name") {
             "collection"
         } else if m.contains("query with name") {
@@ -149,7 +144,7 @@ impl Model {
         // Replace what is there (an update, or drift re-created); else create.
         let replace = export.rest_endpoint(self.name()).is_some();
         engine
-            .put_rest_endpoint(&ctx.cancel, &self.endpoint(), replace)
+            .set_rest_endpoint(&ctx.cancel, self.name(), Some(&self.endpoint()), replace)
             .await
             .map_err(|e| self.write_failed(e, summary))
     }
@@ -266,18 +261,13 @@ impl Resource for RestEndpointResource {
     async fn delete(&self, ctx: &Ctx, m: Model) -> Result<(), Diagnostics> {
         // An endpoint already gone counts as deleted (the batcher's drop rule).
         engine(ctx)?
-            .drop_rest_endpoint(&ctx.cancel, m.name())
+            .set_rest_endpoint(&ctx.cancel, m.name(), None, true)
             .await
             .map_err(|e| e.into_diags("Failed to delete REST endpoint"))
     }
 
     async fn import(&self, _ctx: &Ctx, id: &str) -> Result<Model, Diagnostics> {
-        check_name(id).map_err(|e| {
-            Diagnostics::error(
-                "Invalid import id",
-                format!("The id {e}. Expected the REST endpoint's name."),
-            )
-        })?;
+        check_import_name(id, "the REST endpoint's name")?;
         Ok(Model {
             id: Known(id.to_string()),
             name: Known(id.to_string()),

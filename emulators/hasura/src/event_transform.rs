@@ -29,17 +29,7 @@
 use serde_json::{json, Map, Value};
 
 use crate::cron_triggers::parse_cron;
-use crate::errors::{parse_failed, QErr};
-
-fn obj<'v>(
-    cmd: &str,
-    v: &'v Value,
-    path: &str,
-    what: &str,
-) -> Result<&'v Map<String, Value>, QErr> {
-    v.as_object()
-        .ok_or_else(|| parse_failed(cmd, path, format!("parsing {what} failed, expected Object")))
-}
+use crate::errors::{object as obj, parse_failed, QErr};
 
 fn string(cmd: &str, v: &Value, path: &str) -> Result<String, QErr> {
     v.as_str()

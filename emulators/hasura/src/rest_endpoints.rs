@@ -33,55 +33,20 @@ use axum::http::{HeaderMap, Method, StatusCode};
 use graphql_parser::query::{Definition, OperationDefinition, Type, VariableDefinition};
 use serde_json::{json, Map, Value};
 
-use crate::errors::{parse_failed, QErr};
+use crate::errors::{object, parse_failed, QErr};
 use crate::metadata::Metadata;
+use crate::query_collections::{self as qc, name as text};
 use crate::state::{load_metadata, AppState};
 
 const KEY: &str = "rest_endpoints";
 const METHODS: [&str; 5] = ["GET", "POST", "PUT", "DELETE", "PATCH"];
 
 fn list(md: &Metadata) -> Vec<Value> {
-    md.extra
-        .get(KEY)
-        .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default()
+    qc::list(md, KEY)
 }
 
-fn store(md: &mut Metadata, mut items: Vec<Value>) {
-    items.sort_by(|a, b| a["url"].as_str().cmp(&b["url"].as_str()));
-    if items.is_empty() {
-        md.extra.remove(KEY);
-    } else {
-        md.extra.insert(KEY.into(), Value::Array(items));
-    }
-}
-
-fn text(cmd: &str, o: &Map<String, Value>, k: &str, base: &str) -> Result<String, QErr> {
-    match o.get(k) {
-        None => Err(parse_failed(cmd, base, format!("key \"{k}\" not found"))),
-        Some(Value::String(s)) if s.is_empty() => Err(parse_failed(
-            cmd,
-            &format!("{base}.{k}"),
-            "empty string not allowed",
-        )),
-        Some(Value::String(s)) => Ok(s.clone()),
-        Some(_) => Err(parse_failed(
-            cmd,
-            &format!("{base}.{k}"),
-            "parsing Text failed, expected String",
-        )),
-    }
-}
-
-fn object<'v>(
-    cmd: &str,
-    v: &'v Value,
-    path: &str,
-    what: &str,
-) -> Result<&'v Map<String, Value>, QErr> {
-    v.as_object()
-        .ok_or_else(|| parse_failed(cmd, path, format!("parsing {what} failed, expected Object")))
+fn store(md: &mut Metadata, items: Vec<Value>) {
+    qc::store(md, KEY, "url", items);
 }
 
 fn methods(cmd: &str, o: &Map<String, Value>) -> Result<Vec<String>, QErr> {

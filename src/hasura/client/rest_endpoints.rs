@@ -64,37 +64,28 @@ impl Export {
 }
 
 impl Engine {
-    /// Creates `endpoint`, or (`replace`) drops the one of that name and
-    /// creates it anew in the same bulk.
-    pub async fn put_rest_endpoint(
+    /// Puts `want` as endpoint `name`, or (`None`) drops it. `replace` drops
+    /// the one there first, in the same bulk.
+    pub async fn set_rest_endpoint(
         &self,
         cancel: &CancellationToken,
-        endpoint: &Endpoint,
+        name: &str,
+        want: Option<&Endpoint>,
         replace: bool,
     ) -> Result<(), HasuraError> {
         let mut cmds = Vec::new();
         if replace {
-            cmds.push(json!({"type": "drop_rest_endpoint", "args": {"name": endpoint.name}}));
+            cmds.push(json!({"type": "drop_rest_endpoint", "args": {"name": name}}));
         }
-        cmds.push(json!({"type": "create_rest_endpoint", "args": endpoint}));
-        let want = endpoint.clone();
-        self.write_with(cancel, cmds, move |x| {
-            x.rest_endpoint(&want.name).is_some_and(|e| e.same(&want))
+        if let Some(e) = want {
+            cmds.push(json!({"type": "create_rest_endpoint", "args": e}));
+        }
+        let (n, want) = (name.to_string(), want.cloned());
+        self.write_with(cancel, cmds, move |x| match (&want, x.rest_endpoint(&n)) {
+            (Some(w), Some(e)) => e.same(w),
+            (None, None) => true,
+            _ => false,
         })
-        .await
-    }
-
-    pub async fn drop_rest_endpoint(
-        &self,
-        cancel: &CancellationToken,
-        name: &str,
-    ) -> Result<(), HasuraError> {
-        let n = name.to_string();
-        self.write_with(
-            cancel,
-            vec![json!({"type": "drop_rest_endpoint", "args": {"name": name}})],
-            move |x| x.rest_endpoint(&n).is_none(),
-        )
         .await
     }
 }
