@@ -268,9 +268,10 @@ impl Resource for RestEndpointResource {
 
     async fn import(&self, _ctx: &Ctx, id: &str) -> Result<Model, Diagnostics> {
         check_import_name(id, "the REST endpoint's name")?;
+        let name = Known(id.to_string());
         Ok(Model {
-            id: Known(id.to_string()),
-            name: Known(id.to_string()),
+            id: name.clone(),
+            name,
             ..Model::default()
         })
     }
