@@ -10,6 +10,8 @@ use support::hasura::Env;
 use support::{assert_changes, assert_no_changes, for_each_terraform, required_providers};
 
 const BY_ID: &str = "query user_by_id($id: Int!) { users(where: {id: {_eq: $id}}) { id name } }";
+/// `BY_ID` returning fewer fields: a changed query an endpoint runs.
+const BY_ID_NAME: &str = "query user_by_id($id: Int!) { users(where: {id: {_eq: $id}}) { name } }";
 const LIST: &str = "query list($limit: Int) { users(order_by: {id: asc}, limit: $limit) { id } }";
 const ADD: &str =
     "mutation add($id: Int!, $name: String!) { insert_users(objects: [{id: $id, name: $name}]) { affected_rows } }";
@@ -141,6 +143,28 @@ fn lifecycle_calls_drift_and_import() {
         assert_eq!(call(&env, "POST", "people/1", None).0, 200);
         assert_eq!(call(&env, "GET", "users/1", None).0, 404);
         assert_no_changes(&wd, "after the update");
+
+        // The query an endpoint runs changes in place: the collection update drops and
+        // re-creates the endpoint around it in one bulk (Hasura refuses to leave it
+        // pointing at nothing, even for a moment).
+        wd.write(
+            "main.tf",
+            &config("people/:id", r#"["GET", "POST"]"#, "").replace(BY_ID, BY_ID_NAME),
+        );
+        assert_changes(
+            &wd,
+            "after changing the query",
+            &["hasura_query_collection.app", "updated in-place"],
+        );
+        wd.apply();
+        assert_eq!(
+            call(&env, "GET", "people/1", None),
+            (200, json!({"data": {"users": [{"name": "ann"}]}}))
+        );
+        assert!(endpoint(&env, "user").is_some());
+        wd.write("main.tf", &config("people/:id", r#"["GET", "POST"]"#, ""));
+        wd.apply();
+        assert_no_changes(&wd, "after changing the query back");
 
         // Refused at apply: a url parameter the query does not declare (Hasura would
         // accept it and then refuse every call), and a url overlapping another's.

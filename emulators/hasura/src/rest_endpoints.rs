@@ -133,34 +133,57 @@ pub fn create(md: &mut Metadata, cmd: &str, args: &Value) -> Result<Value, QErr>
         .into_iter()
         .filter(|p| !before.contains(p))
         .collect();
-    let own: Vec<&str> = fresh
-        .iter()
-        .filter(|(n, _)| *n == name)
-        .map(|(_, r)| r.as_str())
-        .collect();
-    let definition = all.iter().find(|e| e["name"] == name.as_str()).cloned();
-    let report = |reasons: Vec<&str>| {
-        Value::Array(
-            reasons
-                .iter()
-                .map(|r| json!({"definition": definition, "name": format!("rest_endpoint {name}"), "reason": r, "type": "rest_endpoint"}))
-                .collect(),
-        )
-    };
+    let own: Vec<(String, String)> = fresh.iter().filter(|(n, _)| *n == name).cloned().collect();
     if !own.is_empty() {
+        let reasons: Vec<&str> = own.iter().map(|(_, r)| r.as_str()).collect();
         return Err(
-            QErr::bad("invalid-configuration", "$.args", own.join(", ")).with_internal(report(own))
+            QErr::bad("invalid-configuration", "$.args", reasons.join(", "))
+                .with_internal(report(&all, &own)),
         );
     }
     if !fresh.is_empty() {
-        return Err(QErr::bad(
-            "unexpected",
-            "$.args",
-            "cannot continue due to new inconsistent metadata",
-        )
-        .with_internal(report(fresh.iter().map(|(_, r)| r.as_str()).collect())));
+        return Err(new_inconsistency(&all, &fresh));
     }
     Ok(json!({"message": "success"}))
+}
+
+/// `get_inconsistent_metadata`'s entries for these problems.
+fn report(all: &[Value], problems: &[(String, String)]) -> Value {
+    Value::Array(
+        problems
+            .iter()
+            .map(|(n, r)| {
+                let definition = all.iter().find(|e| e["name"] == n.as_str());
+                json!({"definition": definition, "name": format!("rest_endpoint {n}"), "reason": r, "type": "rest_endpoint"})
+            })
+            .collect(),
+    )
+}
+
+fn new_inconsistency(all: &[Value], fresh: &[(String, String)]) -> QErr {
+    QErr::bad(
+        "unexpected",
+        "$.args",
+        "cannot continue due to new inconsistent metadata",
+    )
+    .with_internal(report(all, fresh))
+}
+
+/// `withNewInconsistentObjsCheck` around the commands that change what an
+/// endpoint resolves to (`runDropCollection`, `runDropQueryFromCollection` in
+/// `Hasura/RQL/DDL/QueryCollection.hs`): an endpoint left naming a query
+/// that is gone is a new inconsistency, and the command is refused.
+pub fn no_new_problems(before: &Metadata, after: &Metadata) -> Result<(), QErr> {
+    let all = list(after);
+    let old: BTreeSet<(String, String)> = problems(before, &list(before)).into_iter().collect();
+    let fresh: Vec<(String, String)> = problems(after, &all)
+        .into_iter()
+        .filter(|p| !old.contains(p))
+        .collect();
+    if fresh.is_empty() {
+        return Ok(());
+    }
+    Err(new_inconsistency(&all, &fresh))
 }
 
 pub fn drop(md: &mut Metadata, cmd: &str, args: &Value) -> Result<Value, QErr> {

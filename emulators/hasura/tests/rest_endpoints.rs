@@ -203,6 +203,33 @@ async fn endpoints_are_refused_and_stored_as_graphql_engine_does() {
         ])
     );
 
+    // Dropping what an endpoint runs leaves it inconsistent: refused
+    // (`withNewInconsistentObjsCheck` in `runDropQueryFromCollection` and
+    // `runDropCollection`); changing the query in one bulk with the endpoint
+    // dropped and re-created around it is fine.
+    h.refused(
+        json!({"type": "drop_query_from_collection", "args": {"collection_name": "app", "query_name": "by_name"}}),
+        "unexpected",
+        "cannot continue due to new inconsistent metadata",
+    )
+    .await;
+    h.refused(
+        json!({"type": "drop_query_collection", "args": {"collection": "app", "cascade": true}}),
+        "unexpected",
+        "cannot continue due to new inconsistent metadata",
+    )
+    .await;
+    let mut named = endpoint("named", "named", json!(["GET", "POST"]), "by_name");
+    named["args"]["comment"] = json!("by name");
+    h.ok(json!({"type": "bulk", "args": [
+        {"type": "drop_rest_endpoint", "args": {"name": "me"}},
+        {"type": "drop_rest_endpoint", "args": {"name": "named"}},
+        {"type": "drop_query_from_collection", "args": {"collection_name": "app", "query_name": "by_name"}},
+        {"type": "add_query_to_collection", "args": {"collection_name": "app", "query_name": "by_name", "query": "query by_name($name: String) { users(where: {name: {_eq: $name}}) { id name } }"}},
+        endpoint("me", "users/me", json!(["POST"]), "by_name"),
+        named,
+    ]}))
+    .await;
     h.ok(json!({"type": "drop_rest_endpoint", "args": {"name": "me"}}))
         .await;
     h.refused(
