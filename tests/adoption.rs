@@ -41,6 +41,7 @@ fn imports(template_id: &str, redirect_id: &str, org: &[(&str, &str)]) -> Vec<(S
         ("hasura_cron_trigger.nightly", "nightly-report"),
         ("hasura_query_collection.app", "app-queries"),
         ("hasura_allow_list.app", "app-queries"),
+        ("hasura_rest_endpoint.posts", "posts"),
         (
             "hasura_event_trigger.post_published",
             "default.post_published",
@@ -100,6 +101,7 @@ fn every_resource_type_adopts_with_generated_config_and_plans_empty() {
         std::thread::sleep(std::time::Duration::from_millis(800));
         hasura.meta(json!({"type": "pg_create_event_trigger", "args": {"table": "posts", "name": "post_published", "update": {"columns": ["published"]}, "delete": {"columns": "*"}, "webhook": "https://hooks.example.com/published", "headers": [{"name": "X-Region", "value_from_env": "APP_REGION"}], "retry_conf": {"num_retries": 3, "interval_sec": 30}}}));
         hasura.meta(json!({"type": "create_query_collection", "args": {"name": "app-queries", "comment": "the app's", "definition": {"queries": [{"name": "posts", "query": "query posts { posts { id title } }"}]}}}));
+        hasura.meta(json!({"type": "create_rest_endpoint", "args": {"name": "posts", "url": "posts", "methods": ["GET"], "definition": {"query": {"collection_name": "app-queries", "query_name": "posts"}}, "comment": "the feed"}}));
         hasura.meta(json!({"type": "add_collection_to_allowlist", "args": {"collection": "app-queries", "scope": {"global": false, "roles": ["user"]}}}));
         let remote = hasura
             .rt

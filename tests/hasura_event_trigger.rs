@@ -274,3 +274,263 @@ fn bad_input_is_refused_at_validate() {
         env.assert_nothing_written("after validate-only runs");
     });
 }
+
+/// Every call received, whatever its method and path: (method, path and query, headers, body).
+type Calls = Arc<Mutex<Vec<(String, String, axum::http::HeaderMap, Vec<u8>)>>>;
+
+fn raw_hook(env: &Env) -> (String, Calls) {
+    let calls: Calls = Arc::default();
+    let app = Router::new()
+        .fallback(
+            |State(calls): State<Calls>, req: axum::extract::Request| async move {
+                let (parts, body) = req.into_parts();
+                let bytes = axum::body::to_bytes(body, 1 << 20).await.unwrap();
+                calls.lock().unwrap().push((
+                    parts.method.to_string(),
+                    parts.uri.to_string(),
+                    parts.headers,
+                    bytes.to_vec(),
+                ));
+                "ok"
+            },
+        )
+        .with_state(calls.clone());
+    let listener = env
+        .rt
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    env.rt
+        .spawn(async move { axum::serve(listener, app).await });
+    (url, calls)
+}
+
+/// A trigger with `transform` and `cleanup` blocks (HCL, may be empty).
+fn transformed(hook: &str, transform: &str, cleanup: &str) -> String {
+    format!(
+        r#"{req}
+provider "hasura" {{}}
+
+resource "hasura_event_trigger" "t" {{
+  table   = "posts"
+  name    = "post_sync"
+  insert  = true
+  webhook = "{hook}"
+  headers = {{ "X-Drop" = "secret-1" }}
+  {transform}
+  {cleanup}
+}}
+"#,
+        req = required_providers()
+    )
+}
+
+const TRANSFORM_JSON: &str = r#"request_transform = {
+    method         = "PUT"
+    url            = "{{$base_url}}/posts/{{$body.event.data.new.id}}"
+    query_params   = { title = "{{$body.event.data.new.title}}" }
+    add_headers    = { "X-Op" = "{{$body.event.op}}" }
+    remove_headers = ["x-drop"]
+    body_action    = "transform"
+    body_template  = "{\"id\": {{$body.event.data.new.id}}, \"title\": \"{{$body.event.data.new.title}}\"}"
+  }"#;
+
+const TRANSFORM_FORM: &str = r#"request_transform = {
+    method             = "PUT"
+    url                = "{{$base_url}}/posts/{{$body.event.data.new.id}}"
+    add_headers        = { "X-Op" = "{{$body.event.op}}" }
+    remove_headers     = ["x-drop"]
+    body_action        = "x_www_form_urlencoded"
+    body_form_template = { title = "{{$body.event.data.new.title}}" }
+  }"#;
+
+const CLEANUP: &str = r#"cleanup_config = {
+    schedule         = "0 3 * * *"
+    clear_older_than = 168
+  }"#;
+
+const CLEANUP_PAUSED: &str = r#"cleanup_config = {
+    schedule         = "30  2 * * *"
+    clear_older_than = 24
+    batch_size       = 500
+    paused           = true
+  }"#;
+
+#[test]
+fn request_transform_and_cleanup_config() {
+    for_each_terraform(|tf| {
+        let env = Env::start();
+        env.sql("CREATE TABLE public.posts (id serial PRIMARY KEY, title text)");
+        env.meta(json!({"type": "pg_track_table", "args": {"table": "posts"}}));
+        let (hook, calls) = raw_hook(&env);
+        let wd = env.workdir(tf);
+        // State written before these attributes existed plans nothing.
+        wd.write("main.tf", &transformed(&hook, "", ""));
+        wd.apply();
+        let path = wd.path().join("terraform.tfstate");
+        let mut state: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+        let attrs = state["resources"][0]["instances"][0]["attributes"]
+            .as_object_mut()
+            .unwrap();
+        assert!(attrs.remove("request_transform").is_some());
+        assert!(attrs.remove("cleanup_config").is_some());
+        std::fs::write(&path, serde_json::to_vec(&state).unwrap()).unwrap();
+        assert_no_changes(&wd, "with state from before request_transform");
+
+        wd.write("main.tf", &transformed(&hook, TRANSFORM_JSON, CLEANUP));
+        wd.apply();
+        let e = entry(&env).unwrap();
+        assert_eq!(
+            e["request_transform"],
+            json!({
+                "version": 2, "template_engine": "Kriti", "method": "PUT",
+                "url": "{{$base_url}}/posts/{{$body.event.data.new.id}}",
+                "query_params": {"title": "{{$body.event.data.new.title}}"},
+                "request_headers": {"add_headers": {"X-Op": "{{$body.event.op}}"}, "remove_headers": ["x-drop"]},
+                "body": {"action": "transform", "template": "{\"id\": {{$body.event.data.new.id}}, \"title\": \"{{$body.event.data.new.title}}\"}"}
+            })
+        );
+        assert_eq!(
+            e["cleanup_config"],
+            json!({"schedule": "0 3 * * *", "batch_size": 10000, "clear_older_than": 168,
+                   "timeout": 60, "clean_invocation_logs": false, "paused": false})
+        );
+        assert_no_changes(&wd, "right after create");
+
+        // The delivery is transformed: method, url, query, headers and body.
+        env.sql("INSERT INTO public.posts (title) VALUES ('hi there')");
+        let start = Instant::now();
+        while calls.lock().unwrap().is_empty() && start.elapsed() < Duration::from_secs(10) {
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        {
+            let seen = calls.lock().unwrap();
+            assert_eq!(seen.len(), 1, "one delivery");
+            let (method, uri, headers, body) = &seen[0];
+            assert_eq!(method, "PUT");
+            assert_eq!(uri, "/posts/1?title=hi+there");
+            assert_eq!(headers["x-op"], "INSERT");
+            assert!(headers.get("x-drop").is_none(), "{headers:?}");
+            let body: Value = serde_json::from_slice(body).unwrap();
+            assert_eq!(body, json!({"id": 1, "title": "hi there"}));
+        }
+
+        // In place: a form body, a paused cleanup (schedule spelled with two spaces).
+        env.reset_counters();
+        wd.write(
+            "main.tf",
+            &transformed(&hook, TRANSFORM_FORM, CLEANUP_PAUSED),
+        );
+        assert_changes(
+            &wd,
+            "after changing the transform and cleanup",
+            &["updated in-place", "x_www_form_urlencoded", "paused"],
+        );
+        wd.apply();
+        assert_eq!(env.ops("metadata:pg_delete_event_trigger"), 0);
+        let e = entry(&env).unwrap();
+        assert_eq!(
+            e["request_transform"]["body"],
+            json!({"action": "x_www_form_urlencoded", "form_template": {"title": "{{$body.event.data.new.title}}"}})
+        );
+        assert_eq!(e["cleanup_config"]["schedule"], "30 2 * * *");
+        assert_eq!(e["cleanup_config"]["paused"], true);
+        assert_no_changes(&wd, "after the update");
+        env.sql("INSERT INTO public.posts (title) VALUES ('form')");
+        let start = Instant::now();
+        while calls.lock().unwrap().len() < 2 && start.elapsed() < Duration::from_secs(10) {
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        {
+            let seen = calls.lock().unwrap();
+            let (_, uri, headers, body) = &seen[1];
+            assert_eq!(uri, "/posts/2");
+            assert_eq!(headers["content-type"], "application/x-www-form-urlencoded");
+            assert_eq!(String::from_utf8_lossy(body), "title=form");
+        }
+
+        // Changed out of band (transform gone, cleanup resumed): shown, then put back.
+        let mut e = entry(&env).unwrap();
+        e.as_object_mut().unwrap().remove("request_transform");
+        e["cleanup_config"]["paused"] = json!(false);
+        let mut args = json!({"table": "posts", "name": "post_sync", "replace": true,
+            "insert": {"columns": "*"}, "webhook": hook,
+            "headers": e["headers"], "cleanup_config": e["cleanup_config"]});
+        args["retry_conf"] = e["retry_conf"].clone();
+        env.meta(json!({"type": "pg_create_event_trigger", "args": args}));
+        assert_changes(
+            &wd,
+            "after an out-of-band change",
+            &["request_transform", "paused"],
+        );
+        wd.apply();
+        assert!(entry(&env).unwrap().get("request_transform").is_some());
+        assert_no_changes(&wd, "after putting it back");
+
+        // Import: both come back as written.
+        wd.tf(&["state", "rm", "hasura_event_trigger.t"])
+            .assert_success("state rm");
+        wd.import("hasura_event_trigger.t", "post_sync")
+            .assert_success("import");
+        assert_no_changes(&wd, "after import");
+
+        // Removed from the configuration: removed from Hasura, in place.
+        wd.write("main.tf", &transformed(&hook, "", ""));
+        assert_changes(&wd, "after removing both", &["updated in-place"]);
+        wd.apply();
+        let e = entry(&env).unwrap();
+        assert!(e.get("request_transform").is_none(), "{e}");
+        assert!(e.get("cleanup_config").is_none(), "{e}");
+        assert_no_changes(&wd, "after removing both");
+
+        wd.destroy();
+        assert!(entry(&env).is_none());
+    });
+}
+
+#[test]
+fn bad_transform_and_cleanup_are_refused_at_validate() {
+    let cases = [
+        (
+            r#"request_transform = { body_template = "{}" }"#,
+            "body_template",
+        ),
+        (
+            r#"request_transform = { body_action = "x_www_form_urlencoded" }"#,
+            "body_form_template",
+        ),
+        (r#"request_transform = { method = "TRACE" }"#, "method"),
+        (
+            r#"request_transform = { url = "{{$base_url/x" }"#,
+            "Invalid template",
+        ),
+        (
+            r#"request_transform = { query_params = { a = "1" }, query_params_template = "a=1" }"#,
+            "query_params_template",
+        ),
+        (
+            r#"cleanup_config = { schedule = "0 3 * * *" }"#,
+            "clear_older_than",
+        ),
+        (
+            r#"cleanup_config = { schedule = "@daily", clear_older_than = 1 }"#,
+            "Invalid cron schedule",
+        ),
+        (
+            r#"cleanup_config = { schedule = "0 3 * * *", clear_older_than = 1, batch_size = 0 }"#,
+            "batch_size",
+        ),
+    ];
+    for_each_terraform(|tf| {
+        let env = Env::start();
+        let wd = env.workdir(tf);
+        for (line, needle) in cases {
+            wd.write(
+                "main.tf",
+                &transformed("https://hooks.example.com/e", line, ""),
+            );
+            wd.validate().assert_failure_contains(needle);
+        }
+        env.assert_nothing_written("after validate-only runs");
+    });
+}

@@ -113,6 +113,7 @@ pub fn survey(metadata: Value) -> Found {
             "query_collections" => named(&mut found, "hasura_query_collection", v),
             "allowlist" => named_by(&mut found, "hasura_allow_list", "collection", v),
             "remote_schemas" => remote_schemas(&mut found, v),
+            "rest_endpoints" => named(&mut found, "hasura_rest_endpoint", v),
             _ => list(&mut found.inexpressible, key, v),
         }
     }
@@ -438,6 +439,7 @@ mod tests {
             "remote_schemas": [{"name": "pay", "definition": {"url": "https://pay"},
                 "permissions": [{"role": "user", "definition": {"schema": "type Query { a: Int }"}}],
                 "remote_relationships": [{"relationships": [], "type_name": "Invoice"}]}],
+            "rest_endpoints": [{"name": "user", "url": "users/:id", "methods": ["GET"], "definition": {"query": {"collection_name": "app", "query_name": "q"}}}],
             "custom_types": {"objects": [], "scalars": [{"name": "x"}]}
         }));
         let ids: Vec<(&str, &str, &str)> = found
@@ -453,6 +455,7 @@ mod tests {
                 ("hasura_allow_list", "app", "app"),
                 ("hasura_remote_schema", "pay", "pay"),
                 ("hasura_remote_schema_permission", "pay_user", "pay/user"),
+                ("hasura_rest_endpoint", "user", "user"),
                 (
                     "hasura_tracked_table",
                     "public_users",

@@ -143,7 +143,7 @@ impl Model {
 
 /// The schedule as Hasura stores it (`serializeCronSchedule`): one space
 /// between fields.
-fn words(s: &str) -> String {
+pub(super) fn words(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
@@ -240,7 +240,7 @@ impl Resource for CronTriggerResource {
 
 /// Hasura's cron parser (the `cron` package's `parseCronSchedule`) takes
 /// five numeric fields; see the `schedule` description.
-fn check_schedule(s: &str) -> Result<(), Invalid> {
+pub(super) fn check_schedule(s: &str) -> Result<(), Invalid> {
     const RANGES: [(&str, u32, u32); 5] = [
         ("minute", 0, 59),
         ("hour", 0, 23),

@@ -14,8 +14,10 @@ use super::client::event_triggers::{
     Columns, Definition, EventTrigger, Located, OpSpec, RetryConf, Star,
 };
 use super::client::HasuraError;
+use super::cron_trigger::{check_schedule, words};
 use super::engine;
 use super::ident::check_name as check_sql_name;
+use super::transform::{Cleanup, Transform};
 use super::webhook::{
     check_env_name, check_webhook, headers_from_api, headers_to_api, validate_headers, HeaderMap,
     HEADERS_DESCRIPTION, HEADERS_FROM_ENV_DESCRIPTION,
@@ -39,6 +41,8 @@ pub struct Model {
     headers: HeaderMap,
     headers_from_env: HeaderMap,
     retry_conf: Value<Retry>,
+    request_transform: Value<Transform>,
+    cleanup_config: Value<Cleanup>,
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
@@ -108,6 +112,8 @@ impl Model {
             webhook: self.webhook.known().cloned(),
             webhook_from_env: self.webhook_from_env.known().cloned(),
             headers: headers_to_api(&self.headers, &self.headers_from_env),
+            request_transform: Transform::to_api(&self.request_transform),
+            cleanup_config: Cleanup::to_api(&self.cleanup_config),
         }
     }
 
@@ -151,6 +157,8 @@ impl Model {
             headers,
             headers_from_env,
             retry_conf: Known(t.retry_conf.into()),
+            request_transform: Transform::from_api(t.request_transform, &prior.request_transform),
+            cleanup_config: Cleanup::from_api(t.cleanup_config, &prior.cleanup_config, words),
             ..Model::default()
         };
         Model {
@@ -227,12 +235,16 @@ impl Resource for EventTriggerResource {
                 ])
                 .default_model(&Retry::from(RetryConf::default()))
                 .describe("Delivery settings. Defaults are Hasura's (`0`, `10`, `60`)."),
+                Transform::attribute(),
+                Cleanup::attribute(check_schedule),
             ],
         )
     }
 
     fn validate(&self, c: &Model, diags: &mut Diagnostics) {
         validate_headers(&c.headers, &c.headers_from_env, diags);
+        Transform::validate(&c.request_transform, diags);
+        Cleanup::validate(&c.cleanup_config, diags);
         if !c.webhook.is_unknown()
             && !c.webhook_from_env.is_unknown()
             && c.webhook.is_null() == c.webhook_from_env.is_null()
@@ -381,6 +393,8 @@ mod tests {
             webhook: Some("https://x.example.com".into()),
             webhook_from_env: None,
             headers: Vec::new(),
+            request_transform: None,
+            cleanup_config: None,
         };
         let at = Located {
             schema: "public".into(),

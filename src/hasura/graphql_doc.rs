@@ -49,6 +49,26 @@ fn sort_args(s: &mut SelectionSet<'_, String>) {
     }
 }
 
+/// The variable names of a document's only operation; `None` when it does
+/// not parse or has another number of operations.
+pub(super) fn variables(s: &str) -> Option<Vec<String>> {
+    let doc = graphql_parser::parse_query::<String>(s).ok()?;
+    let mut ops = doc.definitions.into_iter().filter_map(|d| match d {
+        Definition::Operation(op) => Some(op),
+        Definition::Fragment(_) => None,
+    });
+    let (Some(op), None) = (ops.next(), ops.next()) else {
+        return None;
+    };
+    let defs = match op {
+        OperationDefinition::SelectionSet(_) => Vec::new(),
+        OperationDefinition::Query(q) => q.variable_definitions,
+        OperationDefinition::Mutation(m) => m.variable_definitions,
+        OperationDefinition::Subscription(s) => s.variable_definitions,
+    };
+    Some(defs.into_iter().map(|v| v.name).collect())
+}
+
 /// Same meaning: equal normal forms, or equal text when either does not parse.
 pub(super) fn same(a: &str, b: &str) -> bool {
     match (normal(a), normal(b)) {
@@ -137,6 +157,12 @@ mod tests {
         assert!(check("").is_err());
         assert!(check("type T { a: Int }").is_err());
         assert!(check("{ users { id } }").is_ok());
+        assert_eq!(
+            variables("query Q($id: Int!, $n: String) { u }"),
+            Some(vec!["id".to_string(), "n".to_string()])
+        );
+        assert_eq!(variables("{ u }"), Some(vec![]));
+        assert_eq!(variables("query A { u } query B { u }"), None);
     }
 
     #[test]

@@ -235,24 +235,22 @@ pub fn check_non_empty_text(s: &str) -> Result<(), Invalid> {
     Ok(())
 }
 
-/// An import id that is one `NonEmptyText` name; `what` says whose, e.g.
-/// "the remote schema's name".
+/// A `NonEmptyText` import id naming `what` (e.g. "the REST endpoint's name").
 pub fn check_import_name(id: &str, what: &str) -> Result<(), Diagnostics> {
     check_non_empty_text(id).map_err(|e| {
         Diagnostics::error("Invalid import id", format!("The id {e}. Expected {what}."))
     })
 }
 
-/// A create refused because the object exists: at `attr`, with the import
-/// command that adopts it instead.
+/// A create refused because the object exists: say how to adopt it.
 pub fn already_exists(
-    attr: &str,
+    path: crate::framework::AttrPath,
     summary: &str,
     e: impl std::fmt::Display,
     id: &str,
 ) -> Diagnostics {
     Diagnostics::attr_error(
-        crate::framework::AttrPath::attr(attr),
+        path,
         summary,
         format!("{e} To manage it, import it: terraform import <address> {id}"),
     )

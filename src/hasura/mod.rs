@@ -21,8 +21,10 @@ pub(crate) mod provider;
 mod query_collection;
 mod relationship;
 mod remote_schema;
+mod rest_endpoint;
 mod table;
 mod tracked_table;
+mod transform;
 mod types;
 mod webhook;
 

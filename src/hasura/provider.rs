@@ -158,6 +158,7 @@ impl Provider for HasuraProvider {
             resource(super::cron_trigger::CronTriggerResource),
             resource(super::query_collection::QueryCollectionResource),
             resource(super::allow_list::AllowListResource),
+            resource(super::rest_endpoint::RestEndpointResource),
             resource(super::event_trigger::EventTriggerResource),
             resource(InheritedRoleResource),
             resource(ComputedFieldResource),

@@ -190,7 +190,13 @@ impl Resource for QueryCollectionResource {
         };
         let entry = export.allowlist_entry(m.name());
         engine
-            .update_query_collection(&ctx.cancel, &old, &m.collection(), entry.as_ref())
+            .update_query_collection(
+                &ctx.cancel,
+                &old,
+                &m.collection(),
+                entry.as_ref(),
+                &export.rest_endpoints(),
+            )
             .await
             .map_err(fail)?;
         Ok(m)

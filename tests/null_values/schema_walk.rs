@@ -34,6 +34,7 @@ const SAMPLES: &[(&str, &str)] = &[
         r#""0123456789abcdef0123456789abcdef""#,
     ),
     ("hasura_inherited_role.role_set", r#"["user"]"#),
+    ("hasura_rest_endpoint.methods", r#"["GET"]"#),
     ("clerk_organization_permission.key", r#""org:posts:edit""#),
     ("clerk_organization_role.key", r#""org:editor""#),
     ("clerk_domain.name", r#""satellite.example.com""#),

@@ -242,6 +242,34 @@ resource "clerk_jwt_template" "k" {{
         cap.add("cron trigger destroy", &out);
         cap.add_files(&wd);
 
+        // 7. A header an event trigger's request transform adds (sensitive
+        //    `request_transform.add_headers`): in the request body, never in a log.
+        let transform_value = format!("transform-header-secret-{}", std::process::id());
+        secrets.push(("request transform header".into(), transform_value.clone()));
+        emus.sql("CREATE TABLE IF NOT EXISTS public.secret_events (id int PRIMARY KEY)");
+        emus.metadata_call(serde_json::json!({"type": "pg_track_table", "args": {"table": {"schema": "public", "name": "secret_events"}}}));
+        let wd = traced(&emus, &tf);
+        wd.write(
+            "main.tf",
+            &format!(
+                "{}\nprovider \"hasura\" {{}}\nresource \"hasura_event_trigger\" \"e\" {{\n  table   = \"secret_events\"\n  name    = \"secret_events\"\n  insert  = true\n  webhook = \"https://hooks.example.com/e\"\n  request_transform = {{ add_headers = {{ \"X-Key\" = \"{transform_value}\" }} }}\n}}\n",
+                required_providers()
+            ),
+        );
+        let out = wd.try_apply();
+        if !out.success() {
+            fig.fail(format!("event trigger apply failed: {}", tail(&out)));
+        }
+        cap.add("event trigger apply", &out);
+        let (_, out) = wd.plan_exitcode();
+        cap.add("event trigger plan", &out);
+        let out = wd.try_destroy();
+        if !out.success() {
+            fig.fail(format!("event trigger destroy failed: {}", tail(&out)));
+        }
+        cap.add("event trigger destroy", &out);
+        cap.add_files(&wd);
+
         let mut bytes = 0usize;
         for (what, text) in &cap.outputs {
             bytes += text.len();

@@ -110,3 +110,14 @@ pub fn parse_failed(command: &str, path: &str, msg: impl std::fmt::Display) -> Q
         ),
     )
 }
+
+/// `withObject what`: `v` as an object, or aeson's refusal at `path`.
+pub fn object<'v>(
+    cmd: &str,
+    v: &'v serde_json::Value,
+    path: &str,
+    what: &str,
+) -> Result<&'v serde_json::Map<String, serde_json::Value>, QErr> {
+    v.as_object()
+        .ok_or_else(|| parse_failed(cmd, path, format!("parsing {what} failed, expected Object")))
+}

@@ -33,7 +33,8 @@
 //!   data: {old, new}, session_variables, trace_context}, created_at, id,
 //!   delivery_info: {max_retries, current_retry}, trigger: {name}, table:
 //!   {schema, name}}`; a non-2xx answer or a timeout is retried after
-//!   `interval_sec` until `num_retries` is spent).
+//!   `interval_sec` until `num_retries` is spent);
+//! - `request_transform` and `cleanup_config`: `event_transform.rs`.
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -43,6 +44,7 @@ use tokio_postgres::Client;
 
 use crate::cron_triggers::{render_template, resolve_headers};
 use crate::errors::{parse_failed, QErr};
+use crate::event_transform as transform;
 use crate::metadata::{Catalog, Metadata, QualifiedTable};
 use crate::state::{load_metadata, AppState};
 
@@ -50,6 +52,7 @@ const KEY: &str = "event_triggers";
 const OPS: [&str; 3] = ["insert", "update", "delete"];
 
 type Env = BTreeMap<String, String>;
+type Parse = fn(&str, &Value) -> Result<Value, QErr>;
 
 fn default_retry_conf() -> Value {
     json!({"num_retries": 0, "interval_sec": 10, "timeout_sec": 60})
@@ -177,6 +180,19 @@ pub fn create(
         }
     }
     let replace = matches!(o.get("replace"), Some(Value::Bool(true)));
+    let extras = [
+        (
+            "request_transform",
+            transform::parse_request_transform as Parse,
+        ),
+        ("cleanup_config", transform::parse_cleanup as Parse),
+    ]
+    .into_iter()
+    .filter_map(|(k, parse)| {
+        let v = o.get(k).filter(|v| !v.is_null())?;
+        Some(parse(cmd, v).map(|v| (k, v)))
+    })
+    .collect::<Result<Vec<_>, QErr>>()?;
 
     // `resolveEventTriggerQuery` / `createEventTriggerQueryMetadata`.
     let src = md.sources.get(&source).ok_or_else(|| {
@@ -261,6 +277,10 @@ pub fn create(
     }
     if headers.as_array().is_some_and(|h| !h.is_empty()) {
         entry.insert("headers".into(), headers);
+    }
+    // `eventTriggerConfToOrdJSON`: after `headers`, in this order.
+    for (k, v) in extras {
+        entry.insert(k.into(), v);
     }
     if let Some((t, i)) = existing {
         list_mut(md, &source, &t).remove(i);
@@ -530,11 +550,35 @@ async fn post(http: &reqwest::Client, conf: &Value, env: &Env, body: &Value) -> 
         return false;
     };
     let timeout = conf["retry_conf"]["timeout_sec"].as_u64().unwrap_or(60);
+    // `applyRequestTransform` (see `event_transform.rs`); a transform that
+    // fails to render fails the delivery, which is retried like any other.
+    let call = match conf.get("request_transform") {
+        Some(t) => match transform::apply(t, &url, body, headers) {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::debug!("request transform: {e}");
+                return false;
+            }
+        },
+        None => transform::Call {
+            method: "POST".into(),
+            url,
+            headers,
+            body: Some((
+                "application/json",
+                serde_json::to_vec(body).unwrap_or_default(),
+            )),
+        },
+    };
+    let method =
+        reqwest::Method::from_bytes(call.method.as_bytes()).unwrap_or(reqwest::Method::POST);
     let mut req = http
-        .post(url)
-        .timeout(Duration::from_secs(timeout.max(1)))
-        .json(body);
-    for (k, v) in headers {
+        .request(method, call.url)
+        .timeout(Duration::from_secs(timeout.max(1)));
+    if let Some((ct, bytes)) = call.body {
+        req = req.header("content-type", ct).body(bytes);
+    }
+    for (k, v) in call.headers {
         req = req.header(k, v);
     }
     req.send().await.is_ok_and(|r| r.status().is_success())

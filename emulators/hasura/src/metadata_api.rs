@@ -288,9 +288,16 @@ impl Ctx<'_> {
             "add_inherited_role" | "drop_inherited_role" => self.inherited_role(cmd, args),
             "add_computed_field" | "drop_computed_field" => self.computed_field(cmd, args),
             "create_query_collection" => qc::create_collection(&mut self.md, cmd, args),
-            "drop_query_collection" => qc::drop_collection(&mut self.md, cmd, args),
+            "drop_query_collection" | "drop_query_from_collection" => {
+                let before = self.md.clone();
+                let r = match base {
+                    "drop_query_collection" => qc::drop_collection(&mut self.md, cmd, args),
+                    _ => qc::drop_query(&mut self.md, cmd, args),
+                }?;
+                crate::rest_endpoints::no_new_problems(&before, &self.md)?;
+                Ok(r)
+            }
             "add_query_to_collection" => qc::add_query(&mut self.md, cmd, args),
-            "drop_query_from_collection" => qc::drop_query(&mut self.md, cmd, args),
             "add_collection_to_allowlist" => qc::add_to_allowlist(&mut self.md, cmd, args),
             "drop_collection_from_allowlist" => qc::drop_from_allowlist(&mut self.md, cmd, args),
             "update_scope_of_collection_in_allowlist" => qc::update_scope(&mut self.md, cmd, args),
@@ -301,6 +308,8 @@ impl Ctx<'_> {
                 rs::add_permission(&mut self.md, self.env, self.remote, cmd, args)
             }
             "drop_remote_schema_permissions" => rs::drop_permission(&mut self.md, cmd, args),
+            "create_rest_endpoint" => crate::rest_endpoints::create(&mut self.md, cmd, args),
+            "drop_rest_endpoint" => crate::rest_endpoints::drop(&mut self.md, cmd, args),
             "bulk" => self.bulk(cmd, args, false),
             "bulk_keep_going" => self.bulk(cmd, args, true),
             _ => {

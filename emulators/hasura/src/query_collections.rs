@@ -43,7 +43,7 @@ use crate::state::{load_metadata, AppState};
 const COLLECTIONS: &str = "query_collections";
 const ALLOWLIST: &str = "allowlist";
 
-fn list(md: &Metadata, key: &str) -> Vec<Value> {
+pub(crate) fn list(md: &Metadata, key: &str) -> Vec<Value> {
     md.extra
         .get(key)
         .and_then(Value::as_array)
@@ -51,7 +51,7 @@ fn list(md: &Metadata, key: &str) -> Vec<Value> {
         .unwrap_or_default()
 }
 
-fn store(md: &mut Metadata, key: &str, field: &str, mut items: Vec<Value>) {
+pub(crate) fn store(md: &mut Metadata, key: &str, field: &str, mut items: Vec<Value>) {
     items.sort_by(|a, b| a[field].as_str().cmp(&b[field].as_str()));
     md.extra.insert(key.into(), Value::Array(items));
 }
@@ -71,7 +71,7 @@ pub(crate) fn obj<'v>(
 }
 
 /// A `NonEmptyText` field (`Data/Text/NonEmpty.hs`).
-fn name(cmd: &str, o: &Map<String, Value>, k: &str, base: &str) -> Result<String, QErr> {
+pub(crate) fn name(cmd: &str, o: &Map<String, Value>, k: &str, base: &str) -> Result<String, QErr> {
     match o.get(k) {
         None => Err(parse_failed(cmd, base, format!("key \"{k}\" not found"))),
         Some(Value::String(s)) if s.is_empty() => Err(parse_failed(

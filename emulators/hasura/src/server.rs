@@ -1,10 +1,12 @@
 //! HTTP routes and admin-secret auth.
 
 use axum::body::Bytes;
+use axum::extract::RawQuery;
 use axum::extract::State;
+use axum::http::Method;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{any, get, post};
 use axum::{Json, Router};
 use serde_json::{json, Value};
 
@@ -17,6 +19,7 @@ pub fn router(state: Shared) -> Router {
         .route("/v1/metadata", post(metadata))
         .route("/v2/query", post(query))
         .route("/v1/graphql", post(graphql))
+        .route("/api/rest/{*path}", any(rest))
         .route("/healthz", get(healthz))
         .route("/v1/version", get(version))
         .route("/cloud/v1/graphql", post(cloud))
@@ -121,6 +124,38 @@ async fn graphql(State(st): State<Shared>, headers: HeaderMap, body: Bytes) -> R
     }
     let v = crate::graphql::handle(&st, &headers, &body).await;
     (StatusCode::OK, Json(v)).into_response()
+}
+
+/// `rest_endpoints.rs`: a RESTified endpoint.
+async fn rest(
+    State(st): State<Shared>,
+    uri: axum::http::Uri,
+    method: Method,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if let Some(down) = engine_down(&st).await {
+        return down;
+    }
+    let query = query
+        .and_then(|q| reqwest::Url::parse(&format!("http://rest/?{q}")).ok())
+        .map(|u| {
+            u.query_pairs()
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect()
+        })
+        .unwrap_or_default();
+    // Raw, so that each segment is decoded on its own (an encoded `/` stays in its segment).
+    let path = uri.path().strip_prefix("/api/rest/").unwrap_or_default();
+    let req = crate::rest_endpoints::RestRequest {
+        method: &method,
+        path,
+        query,
+        headers: &headers,
+        body: &body,
+    };
+    respond(crate::rest_endpoints::serve(&st, req).await)
 }
 
 /// `rollout.rs`: not OK while an env change rolls out, nor when the engine

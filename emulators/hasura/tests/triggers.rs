@@ -288,3 +288,99 @@ async fn failed_deliveries_are_retried_until_the_budget_is_spent() {
     );
     assert_eq!(calls[0]["delivery_info"]["max_retries"], 3);
 }
+
+#[tokio::test]
+async fn request_transform_and_cleanup_config_are_parsed_and_stored_as_hasura_does() {
+    let h = Harness::start().await;
+    let (s, v) = h
+        .post("/v2/query", json!({"type": "run_sql", "args": {"sql": "CREATE TABLE posts (id int PRIMARY KEY, title text)"}}))
+        .await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(
+        h.meta("pg_track_table", json!({"table": "posts"})).await.0,
+        200
+    );
+    let et = |extra: Value| {
+        let mut a = json!({"table": "posts", "name": "t", "insert": {"columns": "*"}, "webhook": "https://hooks.example.com/e"});
+        for (k, v) in extra.as_object().unwrap() {
+            a[k] = v.clone();
+        }
+        a
+    };
+    for (extra, message) in [
+        (
+            json!({"request_transform": {"version": 2, "body": {"action": "rewrite"}}}),
+            "invalid transform action",
+        ),
+        (
+            json!({"request_transform": {"version": 2, "body": {"action": "transform"}}}),
+            "key \"template\" not found",
+        ),
+        (
+            json!({"request_transform": {"query_params": 1}}),
+            "Invalid query parameter",
+        ),
+        (
+            json!({"cleanup_config": {"schedule": "0 3 * * *"}}),
+            "key \"clear_older_than\" not found",
+        ),
+        (
+            json!({"cleanup_config": {"clear_older_than": 1}}),
+            "key \"schedule\" not found",
+        ),
+        (
+            json!({"cleanup_config": {"schedule": "@daily", "clear_older_than": 1}}),
+            "cron schedule",
+        ),
+    ] {
+        let (s, v) = h.meta("pg_create_event_trigger", et(extra.clone())).await;
+        assert_eq!(
+            (s, v["code"].as_str()),
+            (400, Some("parse-failed")),
+            "{extra}: {v}"
+        );
+        assert!(
+            v["error"].as_str().unwrap().contains(message),
+            "{extra}: {v}"
+        );
+    }
+
+    // Version 1 (the default) keeps its bare body template; both are stored
+    // with every field spelled out, after `headers`.
+    let (s, v) = h
+        .meta(
+            "pg_create_event_trigger",
+            et(json!({
+                "request_transform": {"url": "{{$base_url}}/x", "body": "{{$body.event.data.new}}",
+                                      "request_headers": {"remove_headers": ["X-A"]}},
+                "cleanup_config": {"schedule": "0  3 * * *", "clear_older_than": 24, "paused": true}
+            })),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    let x = h.export().await;
+    let t = &x["sources"][0]["tables"][0]["event_triggers"][0];
+    assert_eq!(
+        t["request_transform"],
+        json!({"version": 1, "template_engine": "Kriti", "url": "{{$base_url}}/x",
+               "request_headers": {"add_headers": {}, "remove_headers": ["X-A"]},
+               "body": "{{$body.event.data.new}}"})
+    );
+    assert_eq!(
+        t["cleanup_config"],
+        json!({"schedule": "0 3 * * *", "batch_size": 10000, "clear_older_than": 24,
+               "timeout": 60, "clean_invocation_logs": false, "paused": true})
+    );
+    let keys: Vec<&String> = t.as_object().unwrap().keys().collect();
+    assert_eq!(
+        keys,
+        [
+            "name",
+            "definition",
+            "retry_conf",
+            "webhook",
+            "request_transform",
+            "cleanup_config"
+        ]
+    );
+}

@@ -2,13 +2,15 @@
 //! as the export shows them in a tracked table's `event_triggers`
 //! (graphql-engine `Hasura/RQL/Types/Metadata/Serialization.hs`,
 //! `eventTriggerConfToOrdJSON`; `Hasura/RQL/Types/EventTrigger.hs` for
-//! `TriggerOpsDef`, `SubscribeOpSpec` and `RetryConf`).
+//! `TriggerOpsDef`, `SubscribeOpSpec` and `RetryConf`; `request_transform`
+//! and `cleanup_config` in `transform.rs`).
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
 use super::headers::Header;
 use super::metadata::{qualified_table, Export};
+use super::transform::{CleanupConfig, RequestTransform};
 use super::{Engine, HasuraError};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -23,6 +25,10 @@ pub struct EventTrigger {
     pub webhook_from_env: Option<String>,
     #[serde(default)]
     pub headers: Vec<Header>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_transform: Option<RequestTransform>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cleanup_config: Option<CleanupConfig>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -103,9 +109,14 @@ impl EventTrigger {
         let sorted = |t: &EventTrigger| {
             let mut t = t.clone();
             t.headers.sort();
+            t.request_transform = None;
             t
         };
-        sorted(self) == sorted(other)
+        let transforms = match (&self.request_transform, &other.request_transform) {
+            (Some(a), Some(b)) => a.same(b),
+            (a, b) => a == b,
+        };
+        transforms && sorted(self) == sorted(other)
     }
 }
 

@@ -17,8 +17,10 @@ pub mod metadata;
 pub mod planned;
 pub mod query_collections;
 pub mod remote_schemas;
+pub mod rest_endpoints;
 pub mod sql;
 pub mod table_config;
+pub mod transform;
 
 use std::sync::Arc;
 

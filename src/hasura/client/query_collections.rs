@@ -11,6 +11,7 @@ use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
 use super::metadata::Export;
+use super::rest_endpoints::Endpoint;
 use super::{Engine, HasuraError};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -132,23 +133,41 @@ impl Engine {
     /// Turns `old` (what is stored) into `new` in one bulk. Queries change
     /// one by one so an allow-list entry of the collection survives; only a
     /// comment change needs the collection recreated, and then its allow-list
-    /// entry is put back in the same bulk.
+    /// entry is put back in the same bulk. A REST endpoint running a query
+    /// that is replaced would be left inconsistent in between, which Hasura
+    /// refuses (`withNewInconsistentObjsCheck` in `runDropQueryFromCollection`
+    /// / `runDropCollection`): such endpoints are dropped first and created
+    /// again last, in the same bulk.
     pub async fn update_query_collection(
         &self,
         cancel: &CancellationToken,
         old: &Collection,
         new: &Collection,
         entry: Option<&AllowlistEntry>,
+        endpoints: &[Endpoint],
     ) -> Result<(), HasuraError> {
         let mut cmds = Vec::new();
-        if old.comment != new.comment {
+        let (was, will) = (old.queries(), new.queries());
+        let recreate = old.comment != new.comment;
+        // Endpoints of queries that are replaced (and still there after).
+        let around: Vec<&Endpoint> = endpoints
+            .iter()
+            .filter(|e| e.definition.query.collection_name == new.name)
+            .filter(|e| {
+                let q = &e.definition.query.query_name;
+                will.contains_key(q) && (recreate || was.get(q) != will.get(q))
+            })
+            .collect();
+        for e in &around {
+            cmds.push(json!({"type": "drop_rest_endpoint", "args": {"name": e.name}}));
+        }
+        if recreate {
             cmds.push(json!({"type": "drop_query_collection", "args": {"collection": new.name, "cascade": true}}));
             cmds.push(json!({"type": "create_query_collection", "args": new}));
             if let Some(e) = entry {
                 cmds.push(json!({"type": "add_collection_to_allowlist", "args": e}));
             }
         } else {
-            let (was, will) = (old.queries(), new.queries());
             for (name, q) in &was {
                 if will.get(name) != Some(q) {
                     cmds.push(json!({"type": "drop_query_from_collection", "args": {"collection_name": new.name, "query_name": name}}));
@@ -159,6 +178,9 @@ impl Engine {
                     cmds.push(json!({"type": "add_query_to_collection", "args": {"collection_name": new.name, "query_name": name, "query": q}}));
                 }
             }
+        }
+        for e in &around {
+            cmds.push(json!({"type": "create_rest_endpoint", "args": e}));
         }
         let want = new.clone();
         self.write_with(cancel, cmds, move |x| same_collection(x, &want))

@@ -122,7 +122,7 @@ impl Model {
             .await;
         if let Err(e) = written {
             return Err(match self.refused_attr(&e) {
-                Some("name") => already_exists("name", summary, e, self.name()),
+                Some("name") => already_exists(AttrPath::attr("name"), summary, e, self.name()),
                 Some(attr) => Diagnostics::attr_error(AttrPath::attr(attr), summary, e.to_string()),
                 None => e.into_diags(summary),
             }

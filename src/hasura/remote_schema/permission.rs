@@ -69,7 +69,7 @@ impl Model {
         let m = e.message();
         let attr = match m {
             _ if m.contains("already exists") => {
-                return already_exists("role", summary, e, &self.id())
+                return already_exists(AttrPath::attr("role"), summary, e, &self.id())
             }
             _ if m.contains("remote schema permissions are enabled") => {
                 let hint = "Set the engine's env var HASURA_GRAPHQL_ENABLE_REMOTE_SCHEMA_PERMISSIONS=true (e.g. with `hasura_env_var`).";

@@ -108,6 +108,18 @@ async fn one(st: &AppState, headers: &HeaderMap, req: &Value) -> Value {
     }
 }
 
+/// One request's `{"data": ...}`, or its error (`rest_endpoints.rs` answers
+/// it in the metadata API's error shape).
+pub(crate) async fn execute(
+    st: &AppState,
+    headers: &HeaderMap,
+    req: &Value,
+) -> Result<Value, GqlErr> {
+    run(st, headers, req)
+        .await
+        .map(|data| json!({ "data": data }))
+}
+
 async fn run(st: &AppState, headers: &HeaderMap, req: &Value) -> Result<Value, GqlErr> {
     let Value::Object(o) = req else {
         return Err(GqlErr::new(

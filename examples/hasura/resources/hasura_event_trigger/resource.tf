@@ -30,6 +30,28 @@ resource "hasura_event_trigger" "post_changed" {
   depends_on = [hasura_env_var.notify_url, hasura_env_var.notify_key]
 }
 
+# Reshape the call for a service with its own API: PUT /posts/<id> with a
+# smaller body, and delete delivered events older than a week every night.
+resource "hasura_event_trigger" "post_sync" {
+  table   = "posts"
+  name    = "post_sync"
+  insert  = true
+  webhook = "https://search.example.com/index"
+
+  request_transform = {
+    method        = "PUT"
+    url           = "{{$base_url}}/posts/{{$body.event.data.new.id}}"
+    add_headers   = { "X-Op" = "{{$body.event.op}}" }
+    body_action   = "transform"
+    body_template = "{\"id\": {{$body.event.data.new.id}}, \"title\": \"{{$body.event.data.new.title}}\"}"
+  }
+
+  cleanup_config = {
+    schedule         = "0 3 * * *"
+    clear_older_than = 168
+  }
+}
+
 variable "notify_url" {
   type = string
 }

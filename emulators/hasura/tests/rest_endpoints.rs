@@ -1,0 +1,330 @@
+//! RESTified endpoints answer as graphql-engine does: `create_rest_endpoint`
+//! / `drop_rest_endpoint` refusals (`Hasura/RQL/DDL/Endpoint.hs`,
+//! `resolveEndpoint` and the url checks of `Hasura/RQL/DDL/Schema/Cache.hs`),
+//! the export shape, and `/api/rest/<url>` (`Hasura/Server/Rest.hs`).
+
+use hasura_emulator::{HasuraConfig, HasuraEmulator, TempPostgres};
+use serde_json::{json, Value};
+
+struct Harness {
+    emu: HasuraEmulator,
+    http: reqwest::Client,
+    // Declared last: the database must outlive the emulator.
+    _pg: TempPostgres,
+}
+
+impl Harness {
+    async fn start() -> Harness {
+        let pg = TempPostgres::start().expect("temp postgres");
+        let emu = HasuraEmulator::start(HasuraConfig::new(pg.url()))
+            .await
+            .expect("emulator");
+        Harness {
+            emu,
+            http: reqwest::Client::new(),
+            _pg: pg,
+        }
+    }
+
+    async fn post(&self, path: &str, body: Value) -> (u16, Value) {
+        let resp = self
+            .http
+            .post(format!("{}{path}", self.emu.endpoint()))
+            .header("x-hasura-admin-secret", &self.emu.config.admin_secret)
+            .json(&body)
+            .send()
+            .await
+            .expect("request");
+        (resp.status().as_u16(), resp.json().await.expect("json"))
+    }
+
+    async fn ok(&self, body: Value) -> Value {
+        let (s, v) = self.post("/v1/metadata", body.clone()).await;
+        assert_eq!(s, 200, "{body}: {v}");
+        v
+    }
+
+    async fn refused(&self, body: Value, code: &str, message: &str) {
+        let (s, v) = self.post("/v1/metadata", body.clone()).await;
+        assert_eq!(s, 400, "{body}: {v}");
+        assert_eq!(v["code"], code, "{body}: {v}");
+        assert!(
+            v["error"].as_str().unwrap_or_default().contains(message),
+            "{body}: {v}"
+        );
+    }
+
+    /// `/api/rest/<path>`: status and body.
+    async fn rest(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+        admin: bool,
+    ) -> (u16, Value) {
+        let mut req = self
+            .http
+            .request(method, format!("{}/api/rest/{path}", self.emu.endpoint()));
+        if admin {
+            req = req.header("x-hasura-admin-secret", &self.emu.config.admin_secret);
+        }
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let resp = req.send().await.expect("request");
+        (resp.status().as_u16(), resp.json().await.expect("json"))
+    }
+}
+
+fn endpoint(name: &str, url: &str, methods: Value, query: &str) -> Value {
+    json!({"type": "create_rest_endpoint", "args": {
+        "name": name, "url": url, "methods": methods,
+        "definition": {"query": {"collection_name": "app", "query_name": query}},
+    }})
+}
+
+async fn setup() -> Harness {
+    let h = Harness::start().await;
+    let (s, v) = h
+        .post(
+            "/v2/query",
+            json!({"type": "run_sql", "args": {"sql": "CREATE TABLE users (id int PRIMARY KEY, name text NOT NULL, active boolean NOT NULL DEFAULT true); INSERT INTO users VALUES (1, 'ada', true), (2, 'bob', false);"}}),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    h.ok(json!({"type": "pg_track_table", "args": {"table": "users"}}))
+        .await;
+    h.ok(json!({"type": "create_query_collection", "args": {"name": "app", "definition": {"queries": [
+        {"name": "by_id", "query": "query by_id($id: Int!) { users(where: {id: {_eq: $id}}) { id name } }"},
+        {"name": "by_name", "query": "query by_name($name: String, $active: Boolean) { users(where: {name: {_eq: $name}, active: {_eq: $active}}) { id } }"},
+        {"name": "watch", "query": "subscription watch { users { id } }"},
+        {"name": "two", "query": "query a { users { id } } query b { users { name } }"},
+    ]}}}))
+    .await;
+    h
+}
+
+#[tokio::test]
+async fn endpoints_are_refused_and_stored_as_graphql_engine_does() {
+    let h = setup().await;
+    h.ok(endpoint("user", "users/:id", json!(["GET"]), "by_id"))
+        .await;
+    h.refused(
+        endpoint("user", "other", json!(["GET"]), "by_id"),
+        "already-exists",
+        "Endpoint with name: user already exists",
+    )
+    .await;
+    h.refused(
+        endpoint("m", "m", json!(["OPTIONS"]), "by_id"),
+        "parse-failed",
+        "Method OPTIONS not supported.",
+    )
+    .await;
+    h.refused(
+        endpoint("m", "m", json!([]), "by_id"),
+        "parse-failed",
+        "parsing NonEmpty failed, unexpected empty list",
+    )
+    .await;
+    h.refused(
+        endpoint("", "m", json!(["GET"]), "by_id"),
+        "parse-failed",
+        "empty string not allowed",
+    )
+    .await;
+    h.refused(
+        endpoint("m", "m", json!(["GET"]), "nope"),
+        "invalid-configuration",
+        "Inconsistent object: in endpoint m: query with name nope does not exist in collection app",
+    )
+    .await;
+    let mut other = endpoint("m", "m", json!(["GET"]), "by_id");
+    other["args"]["definition"]["query"]["collection_name"] = json!("gone");
+    h.refused(
+        other,
+        "invalid-configuration",
+        "in endpoint m: collection with name gone does not exist",
+    )
+    .await;
+    h.refused(
+        endpoint("m", "watch", json!(["GET"]), "watch"),
+        "invalid-configuration",
+        "query with name watch is a subscription",
+    )
+    .await;
+    h.refused(
+        endpoint("m", "two", json!(["GET"]), "two"),
+        "invalid-configuration",
+        "query with name two has multiple definitions.",
+    )
+    .await;
+    h.refused(
+        endpoint("m", "a/:x/:x", json!(["GET"]), "by_id"),
+        "invalid-configuration",
+        "Duplicate variables found in endpoint path: a/:x/:x",
+    )
+    .await;
+    h.refused(
+        endpoint("m", "a//b", json!(["GET"]), "by_id"),
+        "invalid-configuration",
+        "Empty segments or unnamed variables are not allowed: a//b",
+    )
+    .await;
+    // `users/me` overlaps `users/:id` for GET; the group's first endpoint by
+    // name ("me" < "user") carries the inconsistency, so it is the new one's.
+    h.refused(
+        endpoint("me", "users/me", json!(["GET", "POST"]), "by_name"),
+        "invalid-configuration",
+        "Ambiguous URL paths: users/me, users/:id",
+    )
+    .await;
+    // Attributed to the existing endpoint: a generic refusal.
+    h.refused(
+        endpoint("zz", "users/me", json!(["GET"]), "by_name"),
+        "unexpected",
+        "cannot continue due to new inconsistent metadata",
+    )
+    .await;
+    // Another method on an overlapping path is fine.
+    h.ok(endpoint("me", "users/me", json!(["POST"]), "by_name"))
+        .await;
+    let mut commented = endpoint("named", "named", json!(["GET", "POST"]), "by_name");
+    commented["args"]["comment"] = json!("by name");
+    h.ok(commented).await;
+
+    let x = h.ok(json!({"type": "export_metadata", "args": {}})).await;
+    assert_eq!(
+        x["rest_endpoints"],
+        json!([
+            {"name": "named", "url": "named", "methods": ["GET", "POST"], "definition": {"query": {"collection_name": "app", "query_name": "by_name"}}, "comment": "by name"},
+            {"name": "user", "url": "users/:id", "methods": ["GET"], "definition": {"query": {"collection_name": "app", "query_name": "by_id"}}, "comment": null},
+            {"name": "me", "url": "users/me", "methods": ["POST"], "definition": {"query": {"collection_name": "app", "query_name": "by_name"}}, "comment": null},
+        ])
+    );
+
+    // Dropping what an endpoint runs leaves it inconsistent: refused
+    // (`withNewInconsistentObjsCheck` in `runDropQueryFromCollection` and
+    // `runDropCollection`); changing the query in one bulk with the endpoint
+    // dropped and re-created around it is fine.
+    h.refused(
+        json!({"type": "drop_query_from_collection", "args": {"collection_name": "app", "query_name": "by_name"}}),
+        "unexpected",
+        "cannot continue due to new inconsistent metadata",
+    )
+    .await;
+    h.refused(
+        json!({"type": "drop_query_collection", "args": {"collection": "app", "cascade": true}}),
+        "unexpected",
+        "cannot continue due to new inconsistent metadata",
+    )
+    .await;
+    let mut named = endpoint("named", "named", json!(["GET", "POST"]), "by_name");
+    named["args"]["comment"] = json!("by name");
+    h.ok(json!({"type": "bulk", "args": [
+        {"type": "drop_rest_endpoint", "args": {"name": "me"}},
+        {"type": "drop_rest_endpoint", "args": {"name": "named"}},
+        {"type": "drop_query_from_collection", "args": {"collection_name": "app", "query_name": "by_name"}},
+        {"type": "add_query_to_collection", "args": {"collection_name": "app", "query_name": "by_name", "query": "query by_name($name: String) { users(where: {name: {_eq: $name}}) { id name } }"}},
+        endpoint("me", "users/me", json!(["POST"]), "by_name"),
+        named,
+    ]}))
+    .await;
+    h.ok(json!({"type": "drop_rest_endpoint", "args": {"name": "me"}}))
+        .await;
+    h.refused(
+        json!({"type": "drop_rest_endpoint", "args": {"name": "me"}}),
+        "not-exists",
+        "endpoint with name: me does not exist",
+    )
+    .await;
+    // Drop and create of one name in one bulk: how the provider updates.
+    h.ok(json!({"type": "bulk", "args": [
+        {"type": "drop_rest_endpoint", "args": {"name": "user"}},
+        endpoint("user", "people/:id", json!(["GET"]), "by_id"),
+    ]}))
+    .await;
+    let x = h.ok(json!({"type": "export_metadata", "args": {}})).await;
+    assert_eq!(x["rest_endpoints"][1]["url"], "people/:id", "{x}");
+}
+
+#[tokio::test]
+async fn rest_calls_run_the_stored_query() {
+    use reqwest::Method;
+    let h = setup().await;
+    h.ok(endpoint(
+        "user",
+        "users/:id",
+        json!(["GET", "POST"]),
+        "by_id",
+    ))
+    .await;
+    h.ok(endpoint(
+        "named",
+        "named",
+        json!(["GET", "POST"]),
+        "by_name",
+    ))
+    .await;
+
+    let (s, v) = h.rest(Method::GET, "users/1", None, true).await;
+    assert_eq!(
+        (s, v.clone()),
+        (200, json!({"data": {"users": [{"id": 1, "name": "ada"}]}})),
+        "{v}"
+    );
+    // Query string values are typed by their variable; a bare key is `true`.
+    let (s, v) = h
+        .rest(Method::GET, "named?name=bob&active=false", None, true)
+        .await;
+    assert_eq!(
+        (s, v.clone()),
+        (200, json!({"data": {"users": [{"id": 2}]}})),
+        "{v}"
+    );
+    let (s, v) = h
+        .rest(Method::GET, "named?name=ada&active", None, true)
+        .await;
+    assert_eq!(
+        (s, v.clone()),
+        (200, json!({"data": {"users": [{"id": 1}]}})),
+        "{v}"
+    );
+    // JSON body values pass as they are; url params win over the body.
+    let (s, v) = h
+        .rest(
+            Method::POST,
+            "named",
+            Some(json!({"name": "bob", "active": false})),
+            true,
+        )
+        .await;
+    assert_eq!(
+        (s, v.clone()),
+        (200, json!({"data": {"users": [{"id": 2}]}})),
+        "{v}"
+    );
+    let (s, v) = h
+        .rest(Method::POST, "users/2", Some(json!({"id": 1})), true)
+        .await;
+    assert_eq!(v["data"]["users"][0]["id"], 2, "{s} {v}");
+
+    let (s, v) = h.rest(Method::GET, "users/1?extra=1", None, true).await;
+    assert_eq!(s, 400, "{v}");
+    assert_eq!(v["code"], "bad-request");
+    assert_eq!(v["error"], "Unexpected variable extra");
+    let (s, v) = h.rest(Method::DELETE, "users/1", None, true).await;
+    assert_eq!(s, 405, "{v}");
+    assert_eq!(v["error"], "Allowed methods: GET, POST");
+    let (s, v) = h.rest(Method::GET, "nothing/here", None, true).await;
+    assert_eq!(s, 404, "{v}");
+    assert_eq!(v["error"], "Endpoint not found");
+    // Same authentication as /v1/graphql, in the metadata API's error shape.
+    let (s, v) = h.rest(Method::GET, "users/1", None, false).await;
+    assert_eq!(s, 401, "{v}");
+    assert_eq!(v["code"], "access-denied");
+    // A GraphQL failure (here a text where an Int is needed) is a 400.
+    let (s, v) = h.rest(Method::GET, "users/abc", None, true).await;
+    assert_eq!(s, 400, "{v}");
+    assert!(v.get("error").is_some(), "{v}");
+}
