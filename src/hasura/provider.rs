@@ -161,6 +161,9 @@ impl Provider for HasuraProvider {
             resource(super::event_trigger::EventTriggerResource),
             resource(InheritedRoleResource),
             resource(ComputedFieldResource),
+            resource(super::action::ActionResource),
+            resource(super::action_permission::ActionPermissionResource),
+            resource(super::custom_types::CustomTypesResource),
         ]
     }
 
