@@ -19,82 +19,85 @@ pub(super) fn parse(sdl: &str) -> Result<Vec<TypeDef>, String> {
     for d in doc.definitions {
         let t = match d {
             Definition::TypeDefinition(t) => t,
-            other => return Err(format!(
+            other => {
+                return Err(format!(
                 "only `scalar`, `enum`, `input` and `type` declarations are custom types, not `{}`",
                 first_word(&other.to_string())
-            )),
+            ))
+            }
         };
-        let def =
-            match t {
-                TypeDefinition::Scalar(s) => TypeDef {
-                    kind: "scalars",
-                    entry: described(json!({"name": s.name}), s.description),
-                },
-                TypeDefinition::Enum(e) => {
-                    let mut values = Vec::new();
-                    let mut names = BTreeSet::new();
-                    for v in e.values {
-                        if !names.insert(v.name.clone()) {
-                            return Err(format!(
-                                "enum {} declares the value {} twice",
-                                e.name, v.name
-                            ));
-                        }
-                        let mut entry = described(json!({"value": v.name}), v.description);
-                        if v.directives.iter().any(|d| d.name == "deprecated") {
-                            entry["is_deprecated"] = json!(true);
-                        }
-                        values.push(entry);
-                    }
-                    if values.is_empty() {
-                        return Err(format!("enum {} has no values", e.name));
-                    }
-                    TypeDef {
-                        kind: "enums",
-                        entry: described(json!({"name": e.name, "values": values}), e.description),
-                    }
-                }
-                TypeDefinition::InputObject(i) => {
-                    let fields = fields(
-                        &i.name,
-                        i.fields
-                            .into_iter()
-                            .map(|f| (f.name, f.value_type, f.description, false)),
-                    )?;
-                    TypeDef {
-                        kind: "input_objects",
-                        entry: described(json!({"name": i.name, "fields": fields}), i.description),
-                    }
-                }
-                TypeDefinition::Object(o) => {
-                    if !o.implements_interfaces.is_empty() {
+        let def = match t {
+            TypeDefinition::Scalar(s) => TypeDef {
+                kind: "scalars",
+                entry: described(json!({"name": s.name}), s.description),
+            },
+            TypeDefinition::Enum(e) => {
+                let mut values = Vec::new();
+                let mut names = BTreeSet::new();
+                for v in e.values {
+                    if !names.insert(v.name.clone()) {
                         return Err(format!(
-                            "type {} implements an interface; Hasura's custom object types cannot",
-                            o.name
+                            "enum {} declares the value {} twice",
+                            e.name, v.name
                         ));
                     }
-                    let fields = fields(
-                        &o.name,
-                        o.fields.into_iter().map(|f| {
-                            (f.name, f.field_type, f.description, !f.arguments.is_empty())
-                        }),
-                    )?;
-                    TypeDef {
-                        kind: "objects",
-                        entry: described(json!({"name": o.name, "fields": fields}), o.description),
+                    let mut entry = described(json!({"value": v.name}), v.description);
+                    if v.directives.iter().any(|d| d.name == "deprecated") {
+                        entry["is_deprecated"] = json!(true);
                     }
+                    values.push(entry);
                 }
-                TypeDefinition::Interface(i) => return Err(format!(
+                if values.is_empty() {
+                    return Err(format!("enum {} has no values", e.name));
+                }
+                TypeDef {
+                    kind: "enums",
+                    entry: described(json!({"name": e.name, "values": values}), e.description),
+                }
+            }
+            TypeDefinition::InputObject(i) => {
+                let fields = fields(
+                    &i.name,
+                    i.fields
+                        .into_iter()
+                        .map(|f| (f.name, f.value_type, f.description, false)),
+                )?;
+                TypeDef {
+                    kind: "input_objects",
+                    entry: described(json!({"name": i.name, "fields": fields}), i.description),
+                }
+            }
+            TypeDefinition::Object(o) => {
+                if !o.implements_interfaces.is_empty() {
+                    return Err(format!(
+                        "type {} implements an interface; Hasura's custom object types cannot",
+                        o.name
+                    ));
+                }
+                let fields = fields(
+                    &o.name,
+                    o.fields
+                        .into_iter()
+                        .map(|f| (f.name, f.field_type, f.description, !f.arguments.is_empty())),
+                )?;
+                TypeDef {
+                    kind: "objects",
+                    entry: described(json!({"name": o.name, "fields": fields}), o.description),
+                }
+            }
+            TypeDefinition::Interface(i) => {
+                return Err(format!(
                     "interface {} is not a custom type Hasura takes (scalar, enum, input or type)",
                     i.name
-                )),
-                TypeDefinition::Union(u) => {
-                    return Err(format!(
-                        "union {} is not a custom type Hasura takes (scalar, enum, input or type)",
-                        u.name
-                    ))
-                }
-            };
+                ))
+            }
+            TypeDefinition::Union(u) => {
+                return Err(format!(
+                    "union {} is not a custom type Hasura takes (scalar, enum, input or type)",
+                    u.name
+                ))
+            }
+        };
         let name = def.name().to_string();
         if name.starts_with("__") {
             return Err(format!(

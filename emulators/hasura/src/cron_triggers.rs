@@ -115,7 +115,7 @@ pub fn create(md: &mut Metadata, env: &Env, cmd: &str, args: &Value) -> Result<V
     let schedule = text(cmd, o, "schedule", true)?.unwrap_or_default();
     let schedule = parse_cron(&schedule).map_err(|e| parse_failed(cmd, "$.args.schedule", e))?;
     let retry_conf = retry_conf(cmd, o.get("retry_conf"))?;
-    let headers = headers(cmd, o.get("headers"))?;
+    let headers = parse_headers(cmd, o.get("headers"), "$.args.headers")?;
     let include = match o.get("include_in_metadata") {
         None | Some(Value::Null) => false,
         Some(Value::Bool(b)) => *b,
@@ -265,17 +265,18 @@ fn retry_conf(cmd: &str, v: Option<&Value>) -> Result<Value, QErr> {
 }
 
 /// `HeaderConf`: `{name, value}` or `{name, value_from_env}`
-/// (`Hasura/RQL/Types/EventTrigger.hs`, `instance FromJSON HeaderConf`).
-fn headers(cmd: &str, v: Option<&Value>) -> Result<Vec<Value>, QErr> {
+/// (`Hasura/RQL/Types/EventTrigger.hs`, `instance FromJSON HeaderConf`);
+/// `base` is the list's path (cron triggers and actions).
+pub fn parse_headers(cmd: &str, v: Option<&Value>, base: &str) -> Result<Vec<Value>, QErr> {
     let Some(v) = v.filter(|v| !v.is_null()) else {
         return Ok(Vec::new());
     };
     let items = v
         .as_array()
-        .ok_or_else(|| parse_failed(cmd, "$.args.headers", "parsing [a] failed, expected Array"))?;
+        .ok_or_else(|| parse_failed(cmd, base, "parsing [a] failed, expected Array"))?;
     let mut out = Vec::new();
     for (i, h) in items.iter().enumerate() {
-        let path = format!("$.args.headers[{i}]");
+        let path = format!("{base}[{i}]");
         let o = h.as_object().ok_or_else(|| {
             parse_failed(cmd, &path, "parsing HeaderConf failed, expected Object")
         })?;
@@ -321,7 +322,7 @@ fn headers(cmd: &str, v: Option<&Value>) -> Result<Vec<Value>, QErr> {
 }
 
 /// Checks a URL template: text with `{{ENV_VAR}}` parts (`Data/URL/Template.hs`).
-fn parse_template(s: &str) -> Result<(), String> {
+pub fn parse_template(s: &str) -> Result<(), String> {
     let mut rest = s;
     while let Some(i) = rest.find("{{") {
         let after = &rest[i + 2..];
