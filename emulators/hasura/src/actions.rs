@@ -61,10 +61,6 @@ fn position(actions: &[Value], name: &str) -> Option<usize> {
     actions.iter().position(|a| a["name"] == name)
 }
 
-pub fn find(md: &Metadata, name: &str) -> Option<Value> {
-    list(md).into_iter().find(|a| a["name"] == name)
-}
-
 fn not_exists(name: &str) -> QErr {
     QErr::bad(
         "not-exists",
