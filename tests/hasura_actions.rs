@@ -1,0 +1,436 @@
+//! `hasura_action`, `hasura_action_permission` and `hasura_custom_types` on every core
+//! against the Hasura emulator: create (two custom type groups, two actions, a
+//! permission, env-var handlers), the export's exact shape, custom types of two
+//! resources and one declared out of band all surviving every apply, an empty re-plan,
+//! updates in place, out-of-band change and delete shown in plan, import of each
+//! resource, a type declared twice refused at apply, END TO END an action mutation of a
+//! user role reaching a local handler with its session variables, destroy; and bad input
+//! refused at validate.
+mod support;
+
+use std::sync::{Arc, Mutex};
+
+use axum::http::HeaderMap;
+use axum::routing::post;
+use axum::{Json, Router};
+use serde_json::{json, Value};
+use support::hasura::Env;
+use support::{assert_changes, assert_no_changes, for_each_terraform, required_providers};
+
+const CANARY: &str = "canary-action-secret-5d21";
+
+const AUTH_SDL: &str = r#"
+"""What login answers"""
+type LoginResponse {
+  accessToken: String!
+  userId: String
+}
+
+input Credentials {
+  username: String!
+  password: String!
+}
+"#;
+
+fn config(base_url: &str, timeout: i64, auth_sdl: &str) -> String {
+    format!(
+        r#"{req}
+provider "hasura" {{}}
+
+resource "hasura_env_var" "base" {{
+  key   = "ACTIONS_BASE_URL"
+  value = "{base_url}"
+}}
+
+resource "hasura_env_var" "whoami" {{
+  key   = "WHOAMI_URL"
+  value = "{base_url}/whoami"
+}}
+
+resource "hasura_custom_types" "auth" {{
+  name = "auth"
+  sdl  = <<-EOT
+{auth_sdl}
+EOT
+}}
+
+resource "hasura_custom_types" "common" {{
+  name = "common"
+  sdl  = "scalar Email\nenum Plan {{ FREE, PRO }}"
+}}
+
+resource "hasura_action" "login" {{
+  name                   = "login"
+  handler                = "{{{{ACTIONS_BASE_URL}}}}/login"
+  arguments              = {{ username = "String!", email = "Email" }}
+  output_type            = "LoginResponse"
+  forward_client_headers = true
+  headers                = {{ "X-Action-Secret" = "{CANARY}" }}
+  timeout                = {timeout}
+  comment                = "logs a user in"
+  depends_on             = [hasura_env_var.base, hasura_custom_types.auth, hasura_custom_types.common]
+}}
+
+resource "hasura_action" "whoami" {{
+  name             = "whoami"
+  type             = "query"
+  handler_from_env = "WHOAMI_URL"
+  output_type      = "[LoginResponse!]!"
+  depends_on       = [hasura_env_var.whoami, hasura_custom_types.auth]
+}}
+
+resource "hasura_action_permission" "login_user" {{
+  action = hasura_action.login.name
+  role   = "user"
+}}
+"#,
+        req = required_providers()
+    )
+}
+
+fn type_names(env: &Env) -> Vec<String> {
+    let ct = env.metadata()["custom_types"].clone();
+    let mut names: Vec<String> = ["input_objects", "objects", "scalars", "enums"]
+        .iter()
+        .flat_map(|k| ct[k].as_array().cloned().unwrap_or_default())
+        .map(|t| t["name"].as_str().unwrap().to_string())
+        .collect();
+    names.sort();
+    names
+}
+
+fn action(env: &Env, name: &str) -> Option<Value> {
+    env.metadata()["actions"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|a| a["name"] == name)
+        .cloned()
+}
+
+/// Adds `scalar <name>` to the custom types document behind Terraform's back.
+fn add_type_out_of_band(env: &Env, name: &str) {
+    let mut doc = env.metadata()["custom_types"].clone();
+    if doc.is_null() {
+        doc = json!({});
+    }
+    let scalars = doc["scalars"].as_array().cloned().unwrap_or_default();
+    let mut scalars = scalars;
+    scalars.push(json!({"name": name}));
+    doc["scalars"] = Value::Array(scalars);
+    env.meta(json!({"type": "set_custom_types", "args": doc}));
+}
+
+type Seen = Arc<Mutex<Vec<(HeaderMap, Value)>>>;
+
+/// A handler on 127.0.0.1 answering `login` from the input and the session.
+fn start_handler(env: &Env) -> (String, Seen) {
+    let seen: Seen = Arc::default();
+    let s = seen.clone();
+    let app = Router::new().route(
+        "/login",
+        post(move |headers: HeaderMap, Json(body): Json<Value>| {
+            let s = s.clone();
+            async move {
+                s.lock().unwrap().push((headers, body.clone()));
+                Json(json!({
+                    "accessToken": format!("token-for-{}", body["input"]["username"].as_str().unwrap_or("?")),
+                    "userId": body["session_variables"]["x-hasura-user-id"],
+                }))
+            }
+        }),
+    );
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    env.rt.spawn(async move {
+        let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+        axum::serve(listener, app).await.unwrap();
+    });
+    (url, seen)
+}
+
+/// POST /v1/graphql as role `user` (admin secret with `x-hasura-role`, as a backend
+/// impersonating a user does) with a user id session variable.
+fn gql_as_user(env: &Env, query: &str) -> Value {
+    let url = format!("{}/v1/graphql", env.emu().endpoint());
+    let secret = env.emu().config.admin_secret.clone();
+    let query = query.to_string();
+    env.rt.block_on(async move {
+        reqwest::Client::new()
+            .post(url)
+            .header("x-hasura-admin-secret", secret)
+            .header("x-hasura-role", "user")
+            .header("x-hasura-user-id", "42")
+            .header("x-request-id", "req-7")
+            .json(&json!({"query": query}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    })
+}
+
+#[test]
+fn lifecycle_merge_end_to_end_drift_import_and_destroy() {
+    for_each_terraform(|tf| {
+        let env = Env::start();
+        let (base, seen) = start_handler(&env);
+        let wd = env.workdir(tf);
+        // A type declared outside Terraform before the first apply.
+        add_type_out_of_band(&env, "Legacy");
+        wd.write("main.tf", &config(&base, 30, AUTH_SDL));
+        let out = wd.apply();
+        assert!(
+            !out.combined().contains(CANARY),
+            "a header value leaked into the apply output"
+        );
+
+        // Both groups and the out-of-band type are all in the one document.
+        assert_eq!(
+            type_names(&env),
+            ["Credentials", "Email", "Legacy", "LoginResponse", "Plan"]
+        );
+        assert_eq!(
+            action(&env, "login").unwrap(),
+            json!({"name": "login", "definition": {
+                "handler": "{{ACTIONS_BASE_URL}}/login",
+                "output_type": "LoginResponse",
+                "forward_client_headers": true,
+                "headers": [{"name": "X-Action-Secret", "value": CANARY}],
+                "arguments": [{"name": "email", "type": "Email"}, {"name": "username", "type": "String!"}],
+                "type": "mutation", "kind": "synchronous"
+            }, "comment": "logs a user in", "permissions": [{"role": "user"}]})
+        );
+        let whoami = action(&env, "whoami").unwrap();
+        assert_eq!(whoami["definition"]["handler"], "{{WHOAMI_URL}}");
+        assert_eq!(whoami["definition"]["type"], "query");
+        assert_eq!(
+            wd.resource_values("hasura_custom_types.auth")["types"],
+            json!(["Credentials", "LoginResponse"])
+        );
+        assert_no_changes(&wd, "right after create");
+
+        // END TO END: a user's action mutation reaches the handler with its session.
+        let v = gql_as_user(
+            &env,
+            r#"mutation { login(username: "alice") { accessToken userId } }"#,
+        );
+        assert_eq!(
+            v,
+            json!({"data": {"login": {"accessToken": "token-for-alice", "userId": "42"}}})
+        );
+        let (headers, body) = seen.lock().unwrap().last().cloned().unwrap();
+        assert_eq!(body["action"]["name"], "login");
+        assert_eq!(body["session_variables"]["x-hasura-role"], "user");
+        assert_eq!(body["session_variables"]["x-hasura-user-id"], "42");
+        assert_eq!(headers["x-action-secret"], CANARY);
+        assert_eq!(
+            headers["x-request-id"], "req-7",
+            "client headers are forwarded"
+        );
+        // No permission for `whoami`: the role does not see it.
+        let v = gql_as_user(&env, "query { whoami { accessToken } }");
+        assert_eq!(
+            v["errors"][0]["extensions"]["code"], "validation-failed",
+            "{v}"
+        );
+
+        // Updates in place: update_action (never a drop) and the types merged again;
+        // a type added out of band meanwhile survives.
+        add_type_out_of_band(&env, "AddedLater");
+        env.reset_counters();
+        let auth_v2 = AUTH_SDL.replace("userId: String", "userId: String\n  expiresIn: Int");
+        wd.write("main.tf", &config(&base, 45, &auth_v2));
+        assert_changes(
+            &wd,
+            "after changing timeout and a type",
+            &[
+                "hasura_action.login will be updated in-place",
+                "hasura_custom_types.auth will be updated in-place",
+            ],
+        );
+        wd.apply();
+        assert_eq!(env.ops("metadata:drop_action"), 0);
+        assert_eq!(action(&env, "login").unwrap()["definition"]["timeout"], 45);
+        assert_eq!(
+            action(&env, "login").unwrap()["permissions"],
+            json!([{"role": "user"}]),
+            "update_action keeps the permissions"
+        );
+        assert_eq!(
+            type_names(&env),
+            [
+                "AddedLater",
+                "Credentials",
+                "Email",
+                "Legacy",
+                "LoginResponse",
+                "Plan"
+            ]
+        );
+        assert_no_changes(&wd, "after the update");
+
+        // Changed out of band: an action's handler and an owned type.
+        let mut login = action(&env, "login").unwrap();
+        login["definition"]["handler"] = json!("https://elsewhere.example.com/login");
+        login.as_object_mut().unwrap().remove("permissions");
+        env.meta(json!({"type": "update_action", "args": login}));
+        let mut doc = env.metadata()["custom_types"].clone();
+        for e in doc["enums"].as_array_mut().unwrap() {
+            if e["name"] == "Plan" {
+                e["values"] = json!([{"value": "FREE"}, {"value": "PRO"}, {"value": "ENTERPRISE"}]);
+            }
+        }
+        env.meta(json!({"type": "set_custom_types", "args": doc}));
+        assert_changes(
+            &wd,
+            "after out-of-band changes",
+            &[
+                "hasura_action.login",
+                "https://elsewhere.example.com/login",
+                "hasura_custom_types.common",
+                "ENTERPRISE",
+            ],
+        );
+        wd.apply();
+        assert_eq!(
+            action(&env, "login").unwrap()["definition"]["handler"],
+            "{{ACTIONS_BASE_URL}}/login"
+        );
+        assert_no_changes(&wd, "after putting them back");
+
+        // Deleted out of band: the plan creates them again.
+        env.meta(
+            json!({"type": "drop_action_permission", "args": {"action": "login", "role": "user"}}),
+        );
+        env.meta(json!({"type": "drop_action", "args": {"name": "whoami"}}));
+        assert_changes(
+            &wd,
+            "after out-of-band deletes",
+            &[
+                "hasura_action.whoami will be created",
+                "hasura_action_permission.login_user will be created",
+            ],
+        );
+        wd.apply();
+        assert_no_changes(&wd, "after re-creating");
+
+        // Import each resource into a fresh state entry: an empty plan.
+        for (addr, id) in [
+            ("hasura_action.login", "login"),
+            ("hasura_action.whoami", "whoami"),
+            ("hasura_action_permission.login_user", "login/user"),
+            ("hasura_custom_types.common", "common:Email,Plan"),
+            ("hasura_custom_types.auth", "auth:LoginResponse,Credentials"),
+        ] {
+            wd.tf(&["state", "rm", addr]).assert_success("state rm");
+            wd.import(addr, id).assert_success("import");
+        }
+        assert_no_changes(&wd, "after import");
+        assert!(
+            !wd.tf(&["plan", "-no-color"]).combined().contains(CANARY),
+            "a header value leaked into a plan"
+        );
+
+        // A type declared by two resources: the second is refused, nothing clobbered.
+        let mut dup = config(&base, 45, &auth_v2);
+        dup.push_str("\nresource \"hasura_custom_types\" \"dup\" {\n  name = \"dup\"\n  sdl  = \"scalar Email\\nscalar Fresh\"\n}\n");
+        wd.write("main.tf", &dup);
+        wd.try_apply()
+            .assert_failure_contains("\"Email\"")
+            .assert_failure_contains("Failed to set custom types");
+        assert!(!type_names(&env).contains(&"Fresh".to_string()));
+
+        wd.write("main.tf", &config(&base, 45, &auth_v2));
+        wd.destroy();
+        assert!(
+            env.metadata().get("actions").is_none(),
+            "{}",
+            env.metadata()
+        );
+        assert_eq!(
+            type_names(&env),
+            ["AddedLater", "Legacy"],
+            "types of others survive destroy"
+        );
+    });
+}
+
+#[test]
+fn bad_input_is_refused_at_validate() {
+    let cases = [
+        (r#"handler = "ftp://x.example.com/login""#, "handler"),
+        (r#"handler = "{{UNCLOSED/login""#, "handler"),
+        (r#"kind = "sometimes""#, "kind"),
+        (r#"type = "subscription""#, "type"),
+        (r#"output_type = "Login Response""#, "output_type"),
+        (r#"name = "log-in""#, "name"),
+        (r#"arguments = { username = "String !" }"#, "arguments"),
+        (
+            r#"headers_from_env = { A = "not-an-env-name" }"#,
+            "headers_from_env",
+        ),
+        (r#"timeout = -1"#, "timeout"),
+    ];
+    let action = |line: &str| {
+        let mut attrs = vec![
+            ("name", r#"name = "login""#),
+            ("handler", r#"handler = "https://x.example.com/login""#),
+            ("output_type", r#"output_type = "LoginResponse""#),
+        ];
+        let key = line.split_whitespace().next().unwrap();
+        attrs.retain(|(k, _)| *k != key);
+        let body: Vec<&str> = attrs.iter().map(|(_, l)| *l).chain([line]).collect();
+        format!(
+            "{}\nprovider \"hasura\" {{}}\nresource \"hasura_action\" \"a\" {{\n  {}\n}}\n",
+            required_providers(),
+            body.join("\n  ")
+        )
+    };
+    for_each_terraform(|tf| {
+        let env = Env::start();
+        let wd = env.workdir(tf);
+        for (line, needle) in cases {
+            wd.write("main.tf", &action(line));
+            wd.validate().assert_failure_contains(needle);
+        }
+        for (extra, needle) in [
+            (r#"handler_from_env = "LOGIN_URL""#, "exactly one of"),
+            (
+                "type = \"query\"\n  kind = \"asynchronous\"",
+                "always synchronous",
+            ),
+        ] {
+            wd.write("main.tf", &action(extra));
+            wd.validate().assert_failure_contains(needle);
+        }
+        for (sdl, needle) in [
+            ("type T { a: Int", "Invalid SDL"),
+            ("type T { a(x: Int): Int }", "arguments"),
+            ("union U = A | B", "union"),
+            (
+                "type Mutation { login: T }\ntype Mutation { x: Int }",
+                "declared twice",
+            ),
+        ] {
+            wd.write(
+                "main.tf",
+                &format!(
+                    "{}\nprovider \"hasura\" {{}}\nresource \"hasura_custom_types\" \"t\" {{\n  name = \"t\"\n  sdl = {}\n}}\n",
+                    required_providers(),
+                    serde_json::to_string(sdl).unwrap()
+                ),
+            );
+            wd.validate().assert_failure_contains(needle);
+        }
+        wd.write(
+            "main.tf",
+            &format!("{}\nprovider \"hasura\" {{}}\nresource \"hasura_action_permission\" \"p\" {{\n  action = \"a.b\"\n  role = \"user\"\n}}\n", required_providers()),
+        );
+        wd.validate().assert_failure_contains("action");
+        env.assert_nothing_written("after validate-only runs");
+    });
+}
