@@ -413,7 +413,7 @@ fn bad_input_is_refused_at_validate() {
             ("union U = A | B", "union"),
             (
                 "type Mutation { login: T }\ntype Mutation { x: Int }",
-                "declared twice",
+                "Mutation",
             ),
         ] {
             wd.write(

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::framework::{
     ApplyError, AttrPath, Attribute, Ctx, Diagnostics, IntBetween, IntoDiags, Invalid, Known, Null,
-    OneOf, RequiresReplace, Resource, Schema, StrCheck, Type, Value,
+    OneOf, RequiresReplace, Resource, Schema, StrCheck, Type, UseStateForUnknown, Value,
 };
 
 use super::client::actions::{Action, Argument, Definition, DEFAULT_TIMEOUT};
@@ -97,8 +97,15 @@ impl Model {
         let d = a.definition;
         let (headers, headers_from_env) =
             headers_from_api(d.headers.clone(), (&prior.headers, &prior.headers_from_env));
-        let (handler, handler_from_env) = match prior.handler_from_env.as_deref() {
-            Some(var) if d.handler == env_template(var) => (Null, Known(var.to_string())),
+        // A handler that is one whole `{{VAR}}` reads as `handler_from_env`
+        // unless the user wrote it as `handler` (import picks the env form).
+        let whole_var = d
+            .handler
+            .strip_prefix("{{")
+            .and_then(|h| h.strip_suffix("}}"))
+            .filter(|v| check_env_name(v).is_ok());
+        let (handler, handler_from_env) = match (whole_var, prior.handler.as_deref()) {
+            (Some(var), p) if p != Some(d.handler.as_str()) => (Null, Known(var.to_string())),
             _ => (Known(d.handler.clone()), Null),
         };
         let args: BTreeMap<String, Value<String>> = d
@@ -197,12 +204,12 @@ impl Resource for ActionResource {
         Schema::new(
             "An action: a query or mutation root field Hasura resolves by POSTing `{action: {name}, input, session_variables, request_query}` to an HTTP handler and returning its JSON (`create_action`). Changes other than `name` are made in place (`update_action`), keeping the action's permissions. Its output and argument types are custom types, usually from `hasura_custom_types`: refer to that resource (e.g. `depends_on`) so the types exist first and go last. Import with the action's name.",
             vec![
-                Attribute::string("id").computed().describe("The action's name: the import id."),
+                Attribute::string("id").computed().plan(UseStateForUnknown).describe("The action's name: the import id."),
                 Attribute::string("name").required().plan(RequiresReplace).validate(StrCheck("Invalid action name", check_action_name)).describe("Action name: the root field's name, a GraphQL name such as `login`. Hasura has no rename: changing it replaces the action (dropping its permissions)."),
                 Attribute::string("kind").default("synchronous").validate(OneOf(&["synchronous", "asynchronous"])).describe("`synchronous` (the handler's answer is the field's result) or `asynchronous` (the mutation returns an id; the result is fetched later). Asynchronous is for mutations only. Default `synchronous`."),
                 Attribute::string("type").default("mutation").validate(OneOf(&["mutation", "query"])).describe("`mutation` or `query`: the root type the action's field is added to. Default `mutation`."),
                 Attribute::string("handler").optional().validate(StrCheck("Invalid handler", check_webhook)).describe("URL Hasura POSTs to, `http(s)://...`, or a template of the engine's env vars such as `{{ACTIONS_BASE_URL}}/login`, so one configuration serves every environment. A variable the engine does not have is refused at apply (`hasura_env_var` sets one). Exactly one of `handler` and `handler_from_env`."),
-                Attribute::string("handler_from_env").optional().validate(StrCheck("Invalid env var name", check_env_name)).describe("Name of the engine's env var holding the whole handler URL, e.g. `LOGIN_HANDLER_URL`. Hasura stores it as the template `{{LOGIN_HANDLER_URL}}` (an action's handler is always a URL template)."),
+                Attribute::string("handler_from_env").optional().validate(StrCheck("Invalid env var name", check_env_name)).describe("Name of the engine's env var holding the whole handler URL, e.g. `LOGIN_HANDLER_URL`. Hasura stores it as the template `{{LOGIN_HANDLER_URL}}` (an action's handler is always a URL template); an imported action whose handler is one whole `{{VAR}}` is read in this form."),
                 Attribute::bool("forward_client_headers").default(false).describe("Forward the GraphQL request's headers to the handler (besides `headers`, which win on a clash). Default `false`."),
                 Attribute::typed("headers", Type::map(Type::String)).optional().sensitive().describe(HEADERS_DESCRIPTION),
                 Attribute::typed("headers_from_env", Type::map(Type::String)).optional().describe(HEADERS_FROM_ENV_DESCRIPTION),
@@ -324,8 +331,15 @@ mod tests {
         let back = Model::from_remote(a.clone(), &m);
         assert_eq!(back.handler_from_env.as_deref(), Some("LOGIN_URL"));
         assert!(back.handler.is_null());
-        // Imported (no prior): the template is the handler.
-        let imported = Model::from_remote(a, &Model::default());
-        assert_eq!(imported.handler.as_deref(), Some("{{LOGIN_URL}}"));
+        // Imported (no prior): a whole `{{VAR}}` is the env form...
+        let imported = Model::from_remote(a.clone(), &Model::default());
+        assert_eq!(imported.handler_from_env.as_deref(), Some("LOGIN_URL"));
+        // ...unless the state wrote it as a template.
+        let written = Model {
+            handler: Known("{{LOGIN_URL}}".into()),
+            ..Model::default()
+        };
+        let back = Model::from_remote(a, &written);
+        assert_eq!(back.handler.as_deref(), Some("{{LOGIN_URL}}"));
     }
 }
