@@ -34,6 +34,7 @@ const SAMPLES: &[(&str, &str)] = &[
         r#""0123456789abcdef0123456789abcdef""#,
     ),
     ("hasura_inherited_role.role_set", r#"["user"]"#),
+    ("hasura_custom_types.sdl", r#""scalar Email""#),
     ("clerk_organization_permission.key", r#""org:posts:edit""#),
     ("clerk_organization_role.key", r#""org:editor""#),
     ("clerk_domain.name", r#""satellite.example.com""#),
@@ -49,6 +50,8 @@ const EXTRA: &[(&str, &str)] = &[
         "hasura_event_trigger",
         "insert = true\n  webhook = \"https://hooks.example.com/e\"",
     ),
+    // An action needs its handler.
+    ("hasura_action", r#"handler = "https://actions.example.com/x""#),
     // A relationship needs one join.
     ("hasura_relationship", "foreign_key_constraint_on = [\"x\"]"),
 ];
