@@ -46,6 +46,9 @@ fn imports(template_id: &str, redirect_id: &str, org: &[(&str, &str)]) -> Vec<(S
             "default.post_published",
         ),
         ("hasura_inherited_role.editor", "editor"),
+        ("hasura_custom_types.auth", "auth:LoginResponse,Email"),
+        ("hasura_action.login", "login"),
+        ("hasura_action_permission.login_user", "login/user"),
         (
             "hasura_computed_field.posts_label",
             "default.public.posts.label",
@@ -95,6 +98,9 @@ fn every_resource_type_adopts_with_generated_config_and_plans_empty() {
         hasura.meta(json!({"type": "pg_create_event_trigger", "args": {"table": "posts", "name": "post_published", "update": {"columns": ["published"]}, "delete": {"columns": "*"}, "webhook": "https://hooks.example.com/published", "headers": [{"name": "X-Region", "value_from_env": "APP_REGION"}], "retry_conf": {"num_retries": 3, "interval_sec": 30}}}));
         hasura.meta(json!({"type": "create_query_collection", "args": {"name": "app-queries", "comment": "the app's", "definition": {"queries": [{"name": "posts", "query": "query posts { posts { id title } }"}]}}}));
         hasura.meta(json!({"type": "add_collection_to_allowlist", "args": {"collection": "app-queries", "scope": {"global": false, "roles": ["user"]}}}));
+        hasura.meta(json!({"type": "set_custom_types", "args": {"objects": [{"name": "LoginResponse", "fields": [{"name": "accessToken", "type": "String!"}]}], "scalars": [{"name": "Email"}]}}));
+        hasura.meta(json!({"type": "create_action", "args": {"name": "login", "definition": {"handler": "{{APP_REGION}}/login", "output_type": "LoginResponse", "arguments": [{"name": "email", "type": "Email"}], "timeout": 10}, "comment": "logs in"}}));
+        hasura.meta(json!({"type": "create_action_permission", "args": {"action": "login", "role": "user"}}));
         hasura.meta(json!({"type": "create_cron_trigger", "args": {"name": "nightly-report", "webhook": "https://jobs.example.com/report", "schedule": "0 2 * * *", "include_in_metadata": true, "payload": {"scope": "all"}, "headers": [{"name": "Authorization", "value_from_env": "APP_REGION"}], "retry_conf": {"num_retries": 2}, "comment": "nightly"}}));
         let (s, t) = clerk.api(
             Method::POST,

@@ -51,7 +51,10 @@ const EXTRA: &[(&str, &str)] = &[
         "insert = true\n  webhook = \"https://hooks.example.com/e\"",
     ),
     // An action needs its handler.
-    ("hasura_action", r#"handler = "https://actions.example.com/x""#),
+    (
+        "hasura_action",
+        r#"handler = "https://actions.example.com/x""#,
+    ),
     // A relationship needs one join.
     ("hasura_relationship", "foreign_key_constraint_on = [\"x\"]"),
 ];
