@@ -137,6 +137,7 @@ impl Engine {
 
 #[cfg(test)]
 mod tests {
+    use super::super::catalog::emulated::Emulated;
     use super::*;
 
     fn t(kind: &'static str, name: &str) -> TypeDef {
@@ -167,5 +168,76 @@ mod tests {
         assert_eq!(names("scalars"), ["S"]);
         let e = merged(&current, &owned, &[t("objects", "Theirs")], "auth").unwrap_err();
         assert!(e.message().contains("\"Theirs\""), "{e}");
+    }
+
+    fn scalar(name: &str) -> TypeDef {
+        TypeDef {
+            kind: "scalars",
+            entry: json!({ "name": name }),
+        }
+    }
+
+    fn names(x: &Export) -> Vec<String> {
+        let mut n: Vec<String> = x
+            .custom_types()
+            .iter()
+            .map(|t| t.name().to_string())
+            .collect();
+        n.sort();
+        n
+    }
+
+    /// Two groups written at once, while another writer keeps winning the
+    /// `resource_version` race and an outside type is added: every write is
+    /// rebuilt from the export it is checked against, so nothing is lost.
+    #[tokio::test]
+    async fn concurrent_groups_and_conflicts_keep_every_type() {
+        let env = Emulated::start().await;
+        let engine = env.engine();
+        let cancel = CancellationToken::new();
+        engine
+            .command(
+                &cancel,
+                "set_custom_types",
+                json!({"scalars": [{"name": "Outside"}]}),
+                None,
+            )
+            .await
+            .unwrap();
+        env.emu.conflict_next(3);
+        let same: fn(&TypeDef, &TypeDef) -> bool = |a, b| a == b;
+        let (a, b) = tokio::join!(
+            engine.put_custom_types(
+                &cancel,
+                "a",
+                BTreeSet::new(),
+                vec![scalar("A1"), scalar("A2")],
+                same
+            ),
+            engine.put_custom_types(&cancel, "b", BTreeSet::new(), vec![scalar("B1")], same),
+        );
+        a.unwrap();
+        b.unwrap();
+        engine.invalidate().await;
+        let x = engine.export(&cancel).await.unwrap();
+        assert_eq!(names(&x), ["A1", "A2", "B1", "Outside"]);
+
+        // An update drops only what the group owned and no longer declares.
+        let owned: BTreeSet<String> = ["A1".to_string(), "A2".to_string()].into();
+        engine
+            .put_custom_types(&cancel, "a", owned, vec![scalar("A1")], same)
+            .await
+            .unwrap();
+        engine.invalidate().await;
+        let x = engine.export(&cancel).await.unwrap();
+        assert_eq!(names(&x), ["A1", "B1", "Outside"]);
+
+        // Declaring another group's type is refused, nothing written.
+        let e = engine
+            .put_custom_types(&cancel, "c", BTreeSet::new(), vec![scalar("B1")], same)
+            .await
+            .unwrap_err();
+        assert!(e.message().contains("\"B1\""), "{e}");
+        env.stop().await;
     }
 }
