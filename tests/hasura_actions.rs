@@ -150,27 +150,14 @@ fn start_handler(env: &Env) -> (String, Seen) {
     (url, seen)
 }
 
-/// POST /v1/graphql as role `user` (admin secret with `x-hasura-role`, as a backend
-/// impersonating a user does) with a user id session variable.
+/// As role `user` with a user id session variable and a client header.
 fn gql_as_user(env: &Env, query: &str) -> Value {
-    let url = format!("{}/v1/graphql", env.emu().endpoint());
-    let secret = env.emu().config.admin_secret.clone();
-    let query = query.to_string();
-    env.rt.block_on(async move {
-        reqwest::Client::new()
-            .post(url)
-            .header("x-hasura-admin-secret", secret)
-            .header("x-hasura-role", "user")
-            .header("x-hasura-user-id", "42")
-            .header("x-request-id", "req-7")
-            .json(&json!({"query": query}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap()
-    })
+    let user = [
+        ("x-hasura-role", "user"),
+        ("x-hasura-user-id", "42"),
+        ("x-request-id", "req-7"),
+    ];
+    env.graphql_as(&user, query)
 }
 
 #[test]

@@ -136,32 +136,31 @@ impl Model {
     }
 
     fn write_failed(&self, e: HasuraError, summary: &str) -> Diagnostics {
-        let m = e.message();
-        let attr = if m.contains("already exists") {
-            return Diagnostics::attr_error(
-                AttrPath::attr("name"),
-                summary,
-                format!(
-                    "{e} To manage it, import it: terraform import <address> {}",
-                    self.name()
-                ),
+        if e.message().contains("already exists") {
+            let hint = format!(
+                "To manage it, import it: terraform import <address> {}",
+                self.name()
             );
-        } else if m.contains("Value for environment variables") {
-            if self.handler_from_env.is_known() {
-                "handler_from_env"
-            } else {
-                "handler"
-            }
-        } else if m.contains("environment variable") {
-            "headers_from_env"
-        } else if m.contains("is not an object type") {
-            "output_type"
-        } else if m.contains("scalar/enum/input_object") {
-            "arguments"
+            return Diagnostics::attr_error(AttrPath::attr("name"), summary, format!("{e} {hint}"));
+        }
+        let handler = if self.handler_from_env.is_known() {
+            "handler_from_env"
         } else {
-            return e.into_diags(summary);
+            "handler"
         };
-        Diagnostics::attr_error(AttrPath::attr(attr), summary, e.to_string())
+        // Which attribute each of Hasura's refusals is about (`resolveAction`).
+        let by_message = [
+            ("Value for environment variables", handler),
+            ("environment variable", "headers_from_env"),
+            ("is not an object type", "output_type"),
+            ("scalar/enum/input_object", "arguments"),
+        ];
+        match by_message.iter().find(|(m, _)| e.message().contains(m)) {
+            Some((_, attr)) => {
+                Diagnostics::attr_error(AttrPath::attr(attr), summary, e.to_string())
+            }
+            None => e.into_diags(summary),
+        }
     }
 }
 
@@ -256,51 +255,47 @@ impl Resource for ActionResource {
     }
 
     async fn create(&self, ctx: &Ctx, m: Model) -> Result<Model, ApplyError<Model>> {
-        engine(ctx)?
-            .put_action(&ctx.cancel, &m.action(), false)
-            .await
-            .map_err(|e| m.write_failed(e, "Failed to create action"))?;
-        Ok(Model {
-            id: Known(m.name().to_string()),
-            ..m
-        })
+        put(ctx, &m, false).await?;
+        let id = Known(m.name().to_string());
+        Ok(Model { id, ..m })
     }
 
     async fn read(&self, ctx: &Ctx, prior: Model) -> Result<Option<Model>, Diagnostics> {
-        let export = super::exported(ctx).await?;
-        Ok(export
-            .action(prior.name())
-            .map(|a| Model::from_remote(a, &prior)))
+        let remote = super::exported(ctx).await?.action(prior.name());
+        Ok(remote.map(|a| Model::from_remote(a, &prior)))
     }
 
     async fn update(&self, ctx: &Ctx, _prior: Model, m: Model) -> Result<Model, ApplyError<Model>> {
-        engine(ctx)?
-            .put_action(&ctx.cancel, &m.action(), true)
-            .await
-            .map_err(|e| m.write_failed(e, "Failed to update action"))?;
+        put(ctx, &m, true).await?;
         Ok(m)
     }
 
     async fn delete(&self, ctx: &Ctx, m: Model) -> Result<(), Diagnostics> {
-        engine(ctx)?
-            .drop_action(&ctx.cancel, m.name())
-            .await
-            .map_err(|e| e.into_diags("Failed to drop action"))
+        let dropped = engine(ctx)?.drop_action(&ctx.cancel, m.name()).await;
+        dropped.map_err(|e| e.into_diags("Failed to drop action"))
     }
 
     async fn import(&self, _ctx: &Ctx, id: &str) -> Result<Model, Diagnostics> {
-        check_action_name(id).map_err(|e| {
-            Diagnostics::error(
-                "Invalid import id",
-                format!("The id {e}. Expected the action's name, e.g. `login`."),
-            )
-        })?;
+        if let Err(e) = check_action_name(id) {
+            let why = format!("The id {e}. Expected the action's name, e.g. `login`.");
+            return Err(Diagnostics::error("Invalid import id", why));
+        }
+        let name = Known(id.to_string());
         Ok(Model {
-            id: Known(id.to_string()),
-            name: Known(id.to_string()),
+            id: name.clone(),
+            name,
             ..Model::default()
         })
     }
+}
+
+/// `create_action`, or (`update`) `update_action`.
+async fn put(ctx: &Ctx, m: &Model, update: bool) -> Result<(), Diagnostics> {
+    let what = if update { "update" } else { "create" };
+    let written = engine(ctx)?
+        .put_action(&ctx.cancel, &m.action(), update)
+        .await;
+    written.map_err(|e| m.write_failed(e, &format!("Failed to {what} action")))
 }
 
 #[cfg(test)]

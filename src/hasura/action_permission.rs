@@ -22,16 +22,14 @@ pub struct Model {
 }
 
 impl Model {
-    fn action(&self) -> &str {
-        self.action.str_or("")
-    }
-
-    fn role(&self) -> &str {
-        self.role.str_or("")
+    /// (action, role); both are known at apply.
+    fn key(&self) -> (&str, &str) {
+        (self.action.str_or(""), self.role.str_or(""))
     }
 
     fn id(&self) -> String {
-        format!("{}/{}", self.action(), self.role())
+        let (action, role) = self.key();
+        format!("{action}/{role}")
     }
 }
 
@@ -65,7 +63,7 @@ impl Resource for ActionPermissionResource {
     async fn create(&self, ctx: &Ctx, m: Model) -> Result<Model, ApplyError<Model>> {
         let summary = "Failed to create action permission";
         engine(ctx)?
-            .create_action_permission(&ctx.cancel, m.action(), m.role())
+            .set_action_permission(&ctx.cancel, m.key().0, m.key().1, true)
             .await
             .map_err(|e| {
                 if e.code_is("already-exists") {
@@ -83,20 +81,18 @@ impl Resource for ActionPermissionResource {
                     e.into_diags(summary)
                 }
             })?;
-        Ok(Model {
-            id: Known(m.id()),
-            ..m
-        })
+        let id = Known(m.id());
+        Ok(Model { id, ..m })
     }
 
     async fn read(&self, ctx: &Ctx, prior: Model) -> Result<Option<Model>, Diagnostics> {
-        let export = super::exported(ctx).await?;
-        Ok(export
-            .action_permission(prior.action(), prior.role())
-            .map(|_| Model {
-                id: Known(prior.id()),
-                ..prior
-            }))
+        let (action, role) = prior.key();
+        let there = super::exported(ctx)
+            .await?
+            .action_permission(action, role)
+            .is_some();
+        let id = Known(prior.id());
+        Ok(there.then_some(Model { id, ..prior }))
     }
 
     async fn update(
@@ -111,10 +107,10 @@ impl Resource for ActionPermissionResource {
 
     async fn delete(&self, ctx: &Ctx, m: Model) -> Result<(), Diagnostics> {
         // Gone already (also when its action was dropped) counts as deleted.
-        engine(ctx)?
-            .drop_action_permission(&ctx.cancel, m.action(), m.role())
-            .await
-            .map_err(|e| e.into_diags("Failed to drop action permission"))
+        let dropped = engine(ctx)?
+            .set_action_permission(&ctx.cancel, m.key().0, m.key().1, false)
+            .await;
+        dropped.map_err(|e| e.into_diags("Failed to drop action permission"))
     }
 
     async fn import(&self, _ctx: &Ctx, id: &str) -> Result<Model, Diagnostics> {

@@ -64,6 +64,20 @@ impl Env {
         })
     }
 
+    /// POST /v1/graphql with the admin secret and `headers` (e.g. `x-hasura-role` to
+    /// run as a role, as a backend impersonating a user does): the answer's body.
+    pub fn graphql_as(&self, headers: &[(&str, &str)], query: &str) -> Value {
+        let mut req = reqwest::Client::new()
+            .post(format!("{}/v1/graphql", self.emu().endpoint()))
+            .header("x-hasura-admin-secret", &self.emu().config.admin_secret)
+            .json(&json!({ "query": query }));
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        self.rt
+            .block_on(async move { req.send().await.unwrap().json().await.unwrap() })
+    }
+
     /// Out-of-band SQL, as a migration or a DBA would run it.
     pub fn sql(&self, sql: &str) -> Value {
         let (s, v) = self.post(

@@ -144,43 +144,31 @@ impl Engine {
         cancel: &CancellationToken,
         name: &str,
     ) -> Result<(), HasuraError> {
-        let n = name.to_string();
-        self.write_with(
-            cancel,
-            vec![json!({"type": "drop_action", "args": {"name": name, "clear_data": true}})],
-            move |x| x.action(&n).is_none(),
-        )
-        .await
+        let cmd = json!({"type": "drop_action", "args": {"name": name, "clear_data": true}});
+        let name = name.to_string();
+        let gone = move |x: &Export| x.action(&name).is_none();
+        self.write_with(cancel, vec![cmd], gone).await
     }
 
-    pub async fn create_action_permission(
+    /// `create_action_permission` (`allow`) or `drop_action_permission`;
+    /// the export shows which.
+    pub async fn set_action_permission(
         &self,
         cancel: &CancellationToken,
         action: &str,
         role: &str,
+        allow: bool,
     ) -> Result<(), HasuraError> {
+        let typ = if allow {
+            "create_action_permission"
+        } else {
+            "drop_action_permission"
+        };
         let (a, r) = (action.to_string(), role.to_string());
         self.write_with(
             cancel,
-            vec![json!({"type": "create_action_permission", "args": {"action": action, "role": role}})],
-            move |x| x.action_permission(&a, &r).is_some(),
-        )
-        .await
-    }
-
-    pub async fn drop_action_permission(
-        &self,
-        cancel: &CancellationToken,
-        action: &str,
-        role: &str,
-    ) -> Result<(), HasuraError> {
-        let (a, r) = (action.to_string(), role.to_string());
-        self.write_with(
-            cancel,
-            vec![
-                json!({"type": "drop_action_permission", "args": {"action": action, "role": role}}),
-            ],
-            move |x| x.action_permission(&a, &r).is_none(),
+            vec![json!({"type": typ, "args": {"action": action, "role": role}})],
+            move |x| x.action_permission(&a, &r).is_some() == allow,
         )
         .await
     }
