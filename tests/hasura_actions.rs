@@ -4,8 +4,9 @@
 //! resources and one declared out of band all surviving every apply, an empty re-plan,
 //! updates in place, out-of-band change and delete shown in plan, import of each
 //! resource, a type declared twice refused at apply, END TO END an action mutation of a
-//! user role reaching a local handler with its session variables, destroy; and bad input
-//! refused at validate.
+//! user role reaching a local handler with its session variables, destroy; the same with
+//! a Clerk user's JWT; convergence under lost answers and 5xx; and bad input refused at
+//! validate.
 mod support;
 
 use std::sync::{Arc, Mutex};
@@ -487,5 +488,125 @@ fn custom_type_groups_converge_under_lost_answers_and_server_errors() {
                 .is_some_and(|f| f.contains_key("lost_response")),
             "faults fired: {fired}"
         );
+    });
+}
+
+/// END TO END with a real user token: a Clerk JWT template signing with an HMAC key
+/// that `hasura_env_var` hands to the engine, an action the `user` role may call, and
+/// Alice's token from the Clerk emulator: her action mutation reaches the handler with
+/// her session variables (role and Clerk user id from the token's claims).
+#[test]
+fn a_clerk_users_token_calls_the_action_with_her_session() {
+    use reqwest::Method;
+    const KEY: &str = "hmac-secret-actions-0123456789abcdef";
+    for_each_terraform(|tf| {
+        let clerk = support::clerk::Env::start(clerk_emulator::ClerkConfig::default());
+        let env = Env::start();
+        let (base, seen) = start_handler(&env);
+        let mut wd = env.workdir(tf);
+        wd.env("CLERK_SECRET_KEY", clerk.emu().secret_key())
+            .env("CLERK_API_URL", &clerk.emu().api_url())
+            .env("TF_VAR_signing_key", KEY);
+        wd.write(
+            "main.tf",
+            &format!(
+                r#"{req}
+provider "hasura" {{}}
+provider "clerk" {{}}
+
+variable "signing_key" {{
+  type      = string
+  sensitive = true
+}}
+
+resource "clerk_jwt_template" "hasura" {{
+  name = "hasura"
+  claims = jsonencode({{
+    "https://hasura.io/jwt/claims" = {{
+      "x-hasura-allowed-roles" = ["user"]
+      "x-hasura-default-role"  = "user"
+      "x-hasura-user-id"       = "{{{{user.id}}}}"
+    }}
+  }})
+  custom_signing_key = true
+  signing_algorithm  = "HS256"
+  signing_key        = var.signing_key
+}}
+
+data "clerk_jwks" "this" {{}}
+
+data "clerk_hasura_jwt_secret" "hasura" {{
+  signing_algorithm = "HS256"
+  signing_key       = var.signing_key
+  issuer            = data.clerk_jwks.this.issuer
+}}
+
+resource "hasura_env_var" "jwt_secret" {{
+  key   = "HASURA_GRAPHQL_JWT_SECRET"
+  value = data.clerk_hasura_jwt_secret.hasura.jwt_secret
+}}
+
+resource "hasura_env_var" "base" {{
+  key   = "ACTIONS_BASE_URL"
+  value = "{base}"
+}}
+
+resource "hasura_custom_types" "auth" {{
+  name = "auth"
+  sdl  = "type LoginResponse {{ accessToken: String!, userId: String }}"
+}}
+
+resource "hasura_action" "login" {{
+  name        = "login"
+  handler     = "{{{{ACTIONS_BASE_URL}}}}/login"
+  arguments   = {{ username = "String!" }}
+  output_type = "LoginResponse"
+  depends_on  = [hasura_env_var.base, hasura_custom_types.auth]
+}}
+
+resource "hasura_action_permission" "login_user" {{
+  action = hasura_action.login.name
+  role   = "user"
+}}
+"#,
+                req = required_providers()
+            ),
+        );
+        wd.apply();
+        assert_no_changes(&wd, "after apply");
+
+        let (s, tok) = clerk.api(Method::POST, "/sessions/sess_alice/tokens/hasura", None);
+        assert_eq!(s, 200, "{tok}");
+        let jwt = tok["jwt"].as_str().unwrap().to_string();
+        let url = format!("{}/v1/graphql", env.emu().endpoint());
+        let answer: Value = env.rt.block_on(async move {
+            reqwest::Client::new()
+                .post(url)
+                .bearer_auth(jwt)
+                .json(&json!({"query": "mutation { login(username: \"alice\") { accessToken userId } }"}))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap()
+        });
+        let (_, body) = seen
+            .lock()
+            .unwrap()
+            .last()
+            .cloned()
+            .expect("the handler was called");
+        let user_id = body["session_variables"]["x-hasura-user-id"].clone();
+        assert!(
+            user_id.as_str().is_some_and(|u| u.starts_with("user_")),
+            "{body}"
+        );
+        assert_eq!(body["session_variables"]["x-hasura-role"], "user");
+        assert_eq!(
+            answer,
+            json!({"data": {"login": {"accessToken": "token-for-alice", "userId": user_id}}})
+        );
+        wd.destroy();
     });
 }
