@@ -81,8 +81,9 @@ resource "hasura_action" "whoami" {{
 }}
 
 resource "hasura_action_permission" "login_user" {{
-  action = hasura_action.login.name
-  role   = "user"
+  action  = hasura_action.login.name
+  role    = "user"
+  comment = "users log in"
 }}
 "#,
         req = required_providers()
@@ -190,7 +191,7 @@ fn lifecycle_merge_end_to_end_drift_import_and_destroy() {
                 "headers": [{"name": "X-Action-Secret", "value": CANARY}],
                 "arguments": [{"name": "email", "type": "Email"}, {"name": "username", "type": "String!"}],
                 "type": "mutation", "kind": "synchronous"
-            }, "comment": "logs a user in", "permissions": [{"role": "user"}]})
+            }, "comment": "logs a user in", "permissions": [{"role": "user", "comment": "users log in"}]})
         );
         let whoami = action(&env, "whoami").unwrap();
         assert_eq!(whoami["definition"]["handler"], "{{WHOAMI_URL}}");
@@ -245,7 +246,7 @@ fn lifecycle_merge_end_to_end_drift_import_and_destroy() {
         assert_eq!(action(&env, "login").unwrap()["definition"]["timeout"], 45);
         assert_eq!(
             action(&env, "login").unwrap()["permissions"],
-            json!([{"role": "user"}]),
+            json!([{"role": "user", "comment": "users log in"}]),
             "update_action keeps the permissions"
         );
         assert_eq!(

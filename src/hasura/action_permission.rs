@@ -1,12 +1,12 @@
 //! `hasura_action_permission`: lets a role call an action
 //! (`create_action_permission`, `drop_action_permission`). There is no
-//! update: both attributes replace.
+//! update: every attribute replaces.
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
 use crate::framework::{
-    ApplyError, AttrPath, Attribute, Ctx, Diagnostics, IntoDiags, Known, RequiresReplace, Resource,
-    Schema, StrCheck, Value,
+    ApplyError, AttrPath, Attribute, Ctx, Diagnostics, IntoDiags, Known, Null, RequiresReplace,
+    Resource, Schema, StrCheck, Value,
 };
 
 use super::engine;
@@ -19,6 +19,7 @@ pub struct Model {
     id: Value<String>,
     action: Value<String>,
     role: Value<String>,
+    comment: Value<String>,
 }
 
 impl Model {
@@ -56,6 +57,7 @@ impl Resource for ActionPermissionResource {
                 Attribute::string("id").computed().describe("`<action>/<role>`: the import id."),
                 Attribute::string("action").required().plan(RequiresReplace).validate(StrCheck("Invalid action", check_action)).describe("The action's name; refer to it (`hasura_action.login.name`) so the action exists first."),
                 Attribute::string("role").required().plan(RequiresReplace).validate(StrCheck("Invalid role", check_non_empty_text)).describe("The role allowed to call the action, e.g. `user`. Any non-empty text."),
+                Attribute::string("comment").optional().plan(RequiresReplace).describe("Free-form comment kept with the permission. Hasura cannot change it in place: changing it re-creates the permission (one metadata write each way)."),
             ],
         )
     }
@@ -63,7 +65,13 @@ impl Resource for ActionPermissionResource {
     async fn create(&self, ctx: &Ctx, m: Model) -> Result<Model, ApplyError<Model>> {
         let summary = "Failed to create action permission";
         engine(ctx)?
-            .set_action_permission(&ctx.cancel, m.key().0, m.key().1, true)
+            .set_action_permission(
+                &ctx.cancel,
+                m.key().0,
+                m.key().1,
+                true,
+                m.comment.as_deref(),
+            )
             .await
             .map_err(|e| {
                 if e.code_is("already-exists") {
@@ -87,12 +95,13 @@ impl Resource for ActionPermissionResource {
 
     async fn read(&self, ctx: &Ctx, prior: Model) -> Result<Option<Model>, Diagnostics> {
         let (action, role) = prior.key();
-        let there = super::exported(ctx)
-            .await?
-            .action_permission(action, role)
-            .is_some();
+        let remote = super::exported(ctx).await?.action_permission(action, role);
         let id = Known(prior.id());
-        Ok(there.then_some(Model { id, ..prior }))
+        Ok(remote.map(|p| Model {
+            id,
+            comment: p.comment.map_or(Null, Known),
+            ..prior
+        }))
     }
 
     async fn update(
@@ -108,7 +117,7 @@ impl Resource for ActionPermissionResource {
     async fn delete(&self, ctx: &Ctx, m: Model) -> Result<(), Diagnostics> {
         // Gone already (also when its action was dropped) counts as deleted.
         let dropped = engine(ctx)?
-            .set_action_permission(&ctx.cancel, m.key().0, m.key().1, false)
+            .set_action_permission(&ctx.cancel, m.key().0, m.key().1, false, None)
             .await;
         dropped.map_err(|e| e.into_diags("Failed to drop action permission"))
     }
@@ -129,6 +138,7 @@ impl Resource for ActionPermissionResource {
             id: Known(id.to_string()),
             action: Known(action.to_string()),
             role: Known(role.to_string()),
+            comment: Null,
         })
     }
 }

@@ -150,27 +150,40 @@ impl Engine {
         self.write_with(cancel, vec![cmd], gone).await
     }
 
-    /// `create_action_permission` (`allow`) or `drop_action_permission`;
-    /// the export shows which.
+    /// `create_action_permission` (`allow`, with `comment`) or
+    /// `drop_action_permission`; the export shows which.
     pub async fn set_action_permission(
         &self,
         cancel: &CancellationToken,
         action: &str,
         role: &str,
         allow: bool,
+        comment: Option<&str>,
     ) -> Result<(), HasuraError> {
-        let typ = if allow {
-            "create_action_permission"
-        } else {
-            "drop_action_permission"
+        let (typ, mut args) = match allow {
+            true => (
+                "create_action_permission",
+                json!({"action": action, "role": role}),
+            ),
+            false => (
+                "drop_action_permission",
+                json!({"action": action, "role": role}),
+            ),
         };
-        let (a, r) = (action.to_string(), role.to_string());
-        self.write_with(
-            cancel,
-            vec![json!({"type": typ, "args": {"action": action, "role": role}})],
-            move |x| x.action_permission(&a, &r).is_some() == allow,
-        )
-        .await
+        if let (true, Some(c)) = (allow, comment) {
+            args["comment"] = json!(c);
+        }
+        let (a, r, c) = (
+            action.to_string(),
+            role.to_string(),
+            comment.map(str::to_string),
+        );
+        let landed = move |x: &Export| match x.action_permission(&a, &r) {
+            Some(p) => allow && p.comment == c,
+            None => !allow,
+        };
+        self.write_with(cancel, vec![json!({"type": typ, "args": args})], landed)
+            .await
     }
 }
 
