@@ -611,3 +611,74 @@ resource "hasura_action_permission" "login_user" {{
         wd.destroy();
     });
 }
+
+/// `hasura_action_sdl` reads an action's signature from the CLI's SDL: the action made
+/// from it is the one the SDL declares, plans empty, and an SDL change shows as an
+/// in-place update of the action's attributes.
+#[test]
+fn an_action_from_its_sdl() {
+    let config = |args: &str| {
+        format!(
+            r#"{req}
+provider "hasura" {{}}
+
+data "hasura_action_sdl" "login" {{
+  name = "login"
+  sdl  = <<-EOT
+    type Mutation {{
+      """Logs a user in"""
+      login({args}): LoginResponse!
+    }}
+    extend type Query {{ me: LoginResponse }}
+  EOT
+}}
+
+resource "hasura_custom_types" "auth" {{
+  name = "auth"
+  sdl  = "type LoginResponse {{ accessToken: String! }}"
+}}
+
+resource "hasura_action" "login" {{
+  name        = data.hasura_action_sdl.login.name
+  type        = data.hasura_action_sdl.login.type
+  arguments   = data.hasura_action_sdl.login.arguments
+  output_type = data.hasura_action_sdl.login.output_type
+  comment     = data.hasura_action_sdl.login.comment
+  handler     = "https://auth.example.com/login"
+  depends_on  = [hasura_custom_types.auth]
+}}
+"#,
+            req = required_providers()
+        )
+    };
+    for_each_terraform(|tf| {
+        let env = Env::start();
+        let wd = env.workdir(tf);
+        wd.write("main.tf", &config("username: String!"));
+        wd.apply();
+        let def = action(&env, "login").unwrap();
+        assert_eq!(def["comment"], "Logs a user in");
+        assert_eq!(def["definition"]["output_type"], "LoginResponse!");
+        assert_eq!(
+            def["definition"]["arguments"],
+            json!([{"name": "username", "type": "String!"}])
+        );
+        assert_no_changes(&wd, "after create");
+        wd.write("main.tf", &config("username: String!, otp: Int"));
+        assert_changes(
+            &wd,
+            "after adding an argument to the SDL",
+            &["hasura_action.login will be updated in-place", "otp"],
+        );
+        wd.apply();
+        assert_no_changes(&wd, "after the update");
+        wd.write(
+            "main.tf",
+            &config("username: String!").replace("name = \"login\"", "name = \"logout\""),
+        );
+        wd.validate().assert_failure_contains("Unknown action");
+        wd.write("main.tf", &config("username: String!"));
+        wd.destroy();
+        assert!(action(&env, "login").is_none());
+    });
+}

@@ -3,6 +3,7 @@
 //! (one per resource, or a whole set as one resource).
 mod action;
 mod action_permission;
+mod action_sdl;
 mod allow_list;
 pub(crate) mod client;
 mod computed_field;

@@ -168,9 +168,10 @@ impl Provider for HasuraProvider {
     }
 
     fn data_sources(&self) -> Vec<Arc<dyn DynDataSource>> {
-        vec![crate::framework::data_source(
-            super::graphql_query::GraphqlQueryDataSource,
-        )]
+        vec![
+            crate::framework::data_source(super::graphql_query::GraphqlQueryDataSource),
+            crate::framework::data_source(super::action_sdl::ActionSdlDataSource),
+        ]
     }
 }
 

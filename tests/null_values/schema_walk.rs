@@ -35,6 +35,7 @@ const SAMPLES: &[(&str, &str)] = &[
     ),
     ("hasura_inherited_role.role_set", r#"["user"]"#),
     ("hasura_custom_types.sdl", r#""scalar Email""#),
+    ("hasura_action_sdl.sdl", r#""type Mutation { x: Int }""#),
     ("clerk_organization_permission.key", r#""org:posts:edit""#),
     ("clerk_organization_role.key", r#""org:editor""#),
     ("clerk_domain.name", r#""satellite.example.com""#),
