@@ -159,7 +159,7 @@ fn gql_as_user(env: &Env, query: &str) -> Value {
         ("x-hasura-user-id", "42"),
         ("x-request-id", "req-7"),
     ];
-    env.graphql_as(&user, query)
+    env.graphql(&user, query, true)
 }
 
 #[test]
@@ -430,7 +430,7 @@ fn bad_input_is_refused_at_validate() {
 /// out of band) are there exactly once, and destroy removes only the groups' own.
 #[test]
 fn custom_type_groups_converge_under_lost_answers_and_server_errors() {
-    use emulator_common::{FaultConfig, FaultKind};
+    use emulator_common::FaultConfig;
     let config = |field: &str| {
         let mut s = format!("{}\nprovider \"hasura\" {{}}\n", required_providers());
         for i in 0..4 {
@@ -440,17 +440,7 @@ fn custom_type_groups_converge_under_lost_answers_and_server_errors() {
         }
         s
     };
-    let faults = |seed| FaultConfig {
-        error_rate: 0.35,
-        kinds: vec![
-            FaultKind::LostResponse,
-            FaultKind::Status503,
-            FaultKind::ConnectionReset,
-        ],
-        seed: Some(seed),
-        paths: Some(vec!["/v1/metadata".into()]),
-        ..FaultConfig::default()
-    };
+    let faults = Env::metadata_faults;
     let expected = |extra: &[&str]| {
         let mut n: Vec<String> = (0..4)
             .flat_map(|i| [format!("Out{i}"), format!("S{i}")])
@@ -579,19 +569,12 @@ resource "hasura_action_permission" "login_user" {{
         let (s, tok) = clerk.api(Method::POST, "/sessions/sess_alice/tokens/hasura", None);
         assert_eq!(s, 200, "{tok}");
         let jwt = tok["jwt"].as_str().unwrap().to_string();
-        let url = format!("{}/v1/graphql", env.emu().endpoint());
-        let answer: Value = env.rt.block_on(async move {
-            reqwest::Client::new()
-                .post(url)
-                .bearer_auth(jwt)
-                .json(&json!({"query": "mutation { login(username: \"alice\") { accessToken userId } }"}))
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap()
-        });
+        let bearer = format!("Bearer {jwt}");
+        let answer = env.graphql(
+            &[("authorization", &bearer)],
+            "mutation { login(username: \"alice\") { accessToken userId } }",
+            false,
+        );
         let (_, body) = seen
             .lock()
             .unwrap()
