@@ -52,6 +52,9 @@ fn imports(template_id: &str, redirect_id: &str, org: &[(&str, &str)]) -> Vec<(S
             "hasura_remote_schema_permission.payments_user",
             "payments/user",
         ),
+        ("hasura_custom_types.auth", "auth:LoginResponse,Email"),
+        ("hasura_action.login", "login"),
+        ("hasura_action_permission.login_user", "login/user"),
         (
             "hasura_computed_field.posts_label",
             "default.public.posts.label",
@@ -109,6 +112,9 @@ fn every_resource_type_adopts_with_generated_config_and_plans_empty() {
             .expect("remote GraphQL server");
         hasura.meta(json!({"type": "add_remote_schema", "args": {"name": "payments", "comment": "invoices", "definition": {"url": remote.url(), "timeout_seconds": 20, "headers": [{"name": "X-Region", "value_from_env": "APP_REGION"}], "customization": {"root_fields_namespace": "payments"}}}}));
         hasura.meta(json!({"type": "add_remote_schema_permissions", "args": {"remote_schema": "payments", "role": "user", "definition": {"schema": "type Query { hello: String }"}}}));
+        hasura.meta(json!({"type": "set_custom_types", "args": {"objects": [{"name": "LoginResponse", "fields": [{"name": "accessToken", "type": "String!"}]}], "scalars": [{"name": "Email"}]}}));
+        hasura.meta(json!({"type": "create_action", "args": {"name": "login", "definition": {"handler": "{{APP_REGION}}/login", "output_type": "LoginResponse", "arguments": [{"name": "email", "type": "Email"}], "timeout": 10}, "comment": "logs in"}}));
+        hasura.meta(json!({"type": "create_action_permission", "args": {"action": "login", "role": "user"}}));
         hasura.meta(json!({"type": "create_cron_trigger", "args": {"name": "nightly-report", "webhook": "https://jobs.example.com/report", "schedule": "0 2 * * *", "include_in_metadata": true, "payload": {"scope": "all"}, "headers": [{"name": "Authorization", "value_from_env": "APP_REGION"}], "retry_conf": {"num_retries": 2}, "comment": "nightly"}}));
         let (s, t) = clerk.api(
             Method::POST,

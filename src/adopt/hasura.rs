@@ -98,8 +98,9 @@ const SOURCE_SETTINGS: [&str; 4] = [
 
 /// Reads the exported metadata. Postgres sources' tables, permissions,
 /// relationships, computed fields and event triggers, and the top-level
-/// inherited roles, cron triggers, query collections, allow lists and
-/// remote schemas (with their permissions), are imported; every other non-empty
+/// inherited roles, cron triggers, query collections, allow lists, remote
+/// schemas and actions (with their permissions), REST endpoints and custom
+/// types, are imported; every other non-empty
 /// key is listed by kind and name.
 pub fn survey(metadata: Value) -> Found {
     let mut found = Found::default();
@@ -114,6 +115,8 @@ pub fn survey(metadata: Value) -> Found {
             "allowlist" => named_by(&mut found, "hasura_allow_list", "collection", v),
             "remote_schemas" => remote_schemas(&mut found, v),
             "rest_endpoints" => named(&mut found, "hasura_rest_endpoint", v),
+            "actions" => actions(&mut found, v),
+            "custom_types" => custom_types(&mut found, v),
             _ => list(&mut found.inexpressible, key, v),
         }
     }
@@ -355,6 +358,42 @@ fn remote_schemas(found: &mut Found, v: &Value) {
     }
 }
 
+/// Each action by name, and each of its permissions as `<action>/<role>`.
+fn actions(found: &mut Found, v: &Value) {
+    named(found, "hasura_action", v);
+    for a in v.as_array().into_iter().flatten() {
+        let Some(action) = a.get("name").and_then(Value::as_str) else {
+            continue;
+        };
+        for p in a["permissions"].as_array().into_iter().flatten() {
+            if let Ok(Role { role }) = Role::deserialize(p) {
+                found.imports.push(Import {
+                    resource_type: "hasura_action_permission",
+                    name: format!("{action}_{role}"),
+                    id: format!("{action}/{role}"),
+                });
+            }
+        }
+    }
+}
+
+/// All custom types as one `hasura_custom_types` group, `custom_types`
+/// (split it into several resources after adopting, if useful).
+fn custom_types(found: &mut Found, v: &Value) {
+    let names: Vec<&str> = ["input_objects", "objects", "scalars", "enums"]
+        .iter()
+        .flat_map(|k| v[k].as_array().into_iter().flatten())
+        .filter_map(|t| t.get("name").and_then(Value::as_str))
+        .collect();
+    if !names.is_empty() {
+        found.imports.push(Import {
+            resource_type: "hasura_custom_types",
+            name: "custom_types".into(),
+            id: format!("custom_types:{}", names.join(",")),
+        });
+    }
+}
+
 /// Each `inherited_roles` entry, imported by its role name.
 fn inherited_roles(found: &mut Found, v: &Value) {
     for r in v.as_array().into_iter().flatten() {
@@ -431,7 +470,7 @@ mod tests {
                 ],
                 "functions": [{"function": {"name": "f"}}]
             }, {"name": "mongo", "kind": "mongo", "tables": [{}]}],
-            "actions": [{"name": "login"}],
+            "actions": [{"name": "login", "permissions": [{"role": "user"}]}],
             "inherited_roles": [{"role_name": "editor"}],
             "cron_triggers": [{"name": "nightly-report", "webhook": "https://x", "schedule": "0 0 * * *"}],
             "query_collections": [{"name": "app", "definition": {"queries": []}}],
@@ -450,12 +489,15 @@ mod tests {
         assert_eq!(
             ids,
             [
+                ("hasura_action", "login", "login"),
+                ("hasura_action_permission", "login_user", "login/user"),
                 ("hasura_cron_trigger", "nightly-report", "nightly-report"),
                 ("hasura_query_collection", "app", "app"),
                 ("hasura_allow_list", "app", "app"),
                 ("hasura_remote_schema", "pay", "pay"),
                 ("hasura_remote_schema_permission", "pay_user", "pay/user"),
                 ("hasura_rest_endpoint", "user", "user"),
+                ("hasura_custom_types", "custom_types", "custom_types:x"),
                 (
                     "hasura_tracked_table",
                     "public_users",
@@ -488,9 +530,11 @@ mod tests {
         let listed = found.inexpressible.join("\n");
         assert!(!listed.contains("users: is_enum"), "{listed}");
         assert!(!listed.contains("inherited_roles"), "{listed}");
+        assert!(
+            !listed.contains("actions") && !listed.contains("custom_types"),
+            "{listed}"
+        );
         for want in [
-            "actions: login",
-            "custom_types: scalars",
             "default.public.users: remote_relationships: profile",
             "source default: functions: f",
             "source mongo (kind mongo, 1 tables)",

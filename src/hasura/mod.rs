@@ -1,10 +1,15 @@
 //! The Hasura provider: tables (DDL through `run_sql`), table tracking and
 //! role permissions through the metadata API, and Hasura Cloud env vars
 //! (one per resource, or a whole set as one resource).
+mod action;
+mod action_permission;
+mod action_sdl;
 mod allow_list;
 pub(crate) mod client;
 mod computed_field;
 mod cron_trigger;
+mod custom_types;
+mod custom_types_sdl;
 mod env_common;
 mod env_var;
 mod env_vars;

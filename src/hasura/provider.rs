@@ -45,7 +45,7 @@ impl Provider for HasuraProvider {
 
     fn schema(&self) -> Schema {
         Schema::new(
-            "Manages a Hasura GraphQL Engine through its metadata and schema APIs (tables, foreign keys, indexes, tracking, relationships, computed fields, role permissions and inherited roles, cron and event triggers, query collections and the allow list), and Hasura Cloud project env vars through the Cloud API. Settings are only required by the resources that use them.",
+            "Manages a Hasura GraphQL Engine through its metadata and schema APIs (tables, foreign keys, indexes, tracking, relationships, computed fields, role permissions and inherited roles, cron and event triggers, actions with their custom types and permissions, query collections and the allow list), and Hasura Cloud project env vars through the Cloud API. Settings are only required by the resources that use them.",
             [
                 Attribute::string("endpoint").optional().describe(
                     "Base URL of the Hasura project, e.g. `https://my-project.hasura.app` (without `/v1/graphql`). Falls back to `HASURA_GRAPHQL_ENDPOINT`. Required by `hasura_table`, `hasura_tracked_table`, `hasura_permission`, `hasura_inherited_role`, `hasura_computed_field` and the `hasura_graphql_query` data source. Plain `http://` is accepted only for loopback hosts.",
@@ -164,13 +164,17 @@ impl Provider for HasuraProvider {
             resource(ComputedFieldResource),
             resource(super::remote_schema::RemoteSchemaResource),
             resource(super::remote_schema::permission::RemoteSchemaPermissionResource),
+            resource(super::action::ActionResource),
+            resource(super::action_permission::ActionPermissionResource),
+            resource(super::custom_types::CustomTypesResource),
         ]
     }
 
     fn data_sources(&self) -> Vec<Arc<dyn DynDataSource>> {
-        vec![crate::framework::data_source(
-            super::graphql_query::GraphqlQueryDataSource,
-        )]
+        vec![
+            crate::framework::data_source(super::graphql_query::GraphqlQueryDataSource),
+            crate::framework::data_source(super::action_sdl::ActionSdlDataSource),
+        ]
     }
 }
 

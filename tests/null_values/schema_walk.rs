@@ -35,6 +35,8 @@ const SAMPLES: &[(&str, &str)] = &[
     ),
     ("hasura_inherited_role.role_set", r#"["user"]"#),
     ("hasura_rest_endpoint.methods", r#"["GET"]"#),
+    ("hasura_custom_types.sdl", r#""scalar Email""#),
+    ("hasura_action_sdl.sdl", r#""type Mutation { x: Int }""#),
     ("clerk_organization_permission.key", r#""org:posts:edit""#),
     ("clerk_organization_role.key", r#""org:editor""#),
     ("clerk_domain.name", r#""satellite.example.com""#),
@@ -53,6 +55,11 @@ const EXTRA: &[(&str, &str)] = &[
     (
         "hasura_event_trigger",
         "insert = true\n  webhook = \"https://hooks.example.com/e\"",
+    ),
+    // An action needs its handler.
+    (
+        "hasura_action",
+        r#"handler = "https://actions.example.com/x""#,
     ),
     // A relationship needs one join.
     ("hasura_relationship", "foreign_key_constraint_on = [\"x\"]"),

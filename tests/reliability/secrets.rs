@@ -270,6 +270,32 @@ resource "clerk_jwt_template" "k" {{
         cap.add("event trigger destroy", &out);
         cap.add_files(&wd);
 
+        // 8. Handler headers of an action (sensitive `headers`), written through the
+        //    metadata batcher after the custom types it needs.
+        let action_value = format!("action-header-secret-{}", std::process::id());
+        secrets.push(("action header".into(), action_value.clone()));
+        let wd = traced(&emus, &tf);
+        wd.write(
+            "main.tf",
+            &format!(
+                "{}\nprovider \"hasura\" {{}}\nresource \"hasura_custom_types\" \"t\" {{\n  name = \"t\"\n  sdl  = \"type SecretOut {{ ok: Boolean }}\"\n}}\nresource \"hasura_action\" \"a\" {{\n  name        = \"secret_action\"\n  handler     = \"https://actions.example.com/x\"\n  output_type = \"SecretOut\"\n  headers     = {{ \"X-Key\" = \"{action_value}\" }}\n  depends_on  = [hasura_custom_types.t]\n}}\n",
+                required_providers()
+            ),
+        );
+        let out = wd.try_apply();
+        if !out.success() {
+            fig.fail(format!("action apply failed: {}", tail(&out)));
+        }
+        cap.add("action apply", &out);
+        let (_, out) = wd.plan_exitcode();
+        cap.add("action plan", &out);
+        let out = wd.try_destroy();
+        if !out.success() {
+            fig.fail(format!("action destroy failed: {}", tail(&out)));
+        }
+        cap.add("action destroy", &out);
+        cap.add_files(&wd);
+
         let mut bytes = 0usize;
         for (what, text) in &cap.outputs {
             bytes += text.len();

@@ -64,6 +64,40 @@ impl Env {
         })
     }
 
+    /// POST /v1/graphql with `headers` (and the admin secret when `admin`, e.g. with
+    /// `x-hasura-role` to run as a role, as a backend impersonating a user does; without
+    /// it, e.g. with a user's `authorization: Bearer <jwt>`): the answer's body.
+    pub fn graphql(&self, headers: &[(&str, &str)], query: &str, admin: bool) -> Value {
+        let mut req = reqwest::Client::new()
+            .post(format!("{}/v1/graphql", self.emu().endpoint()))
+            .json(&json!({ "query": query }));
+        if admin {
+            req = req.header("x-hasura-admin-secret", &self.emu().config.admin_secret);
+        }
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        self.rt
+            .block_on(async move { req.send().await.unwrap().json().await.unwrap() })
+    }
+
+    /// Metadata calls fail on a third of the requests: answers lost after the write
+    /// landed, 503s and connection resets (`seed` makes the run repeatable).
+    pub fn metadata_faults(seed: u64) -> emulator_common::FaultConfig {
+        use emulator_common::{FaultConfig, FaultKind};
+        FaultConfig {
+            error_rate: 0.35,
+            kinds: vec![
+                FaultKind::LostResponse,
+                FaultKind::Status503,
+                FaultKind::ConnectionReset,
+            ],
+            seed: Some(seed),
+            paths: Some(vec!["/v1/metadata".into()]),
+            ..FaultConfig::default()
+        }
+    }
+
     /// Out-of-band SQL, as a migration or a DBA would run it.
     pub fn sql(&self, sql: &str) -> Value {
         let (s, v) = self.post(

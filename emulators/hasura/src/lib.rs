@@ -1,10 +1,12 @@
 //! Hasura API emulator: the v2 metadata API, `run_sql` on a real PostgreSQL, and the
 //! Hasura Cloud env-var API, for tests and demos of the `hasura` Terraform provider.
 
+mod actions;
 mod cloud;
 mod column_types;
 pub mod computed_fields;
 mod cron_triggers;
+mod custom_types;
 mod dependents;
 mod errors;
 mod event_transform;

@@ -14,6 +14,7 @@ use crate::permissions::{ParseErr, PermDef, PermType, Permission};
 use crate::relationships;
 use crate::remote_schemas as rs;
 use crate::state::{load_catalog, load_metadata, store_metadata, AppState};
+use crate::{actions, custom_types};
 use crate::{cron_triggers, dependents, event_triggers, query_collections as qc};
 
 mod roles_fields;
@@ -285,6 +286,13 @@ impl Ctx<'_> {
             "create_cron_trigger" => cron_triggers::create(&mut self.md, self.env, cmd, args),
             "delete_cron_trigger" => cron_triggers::delete(&mut self.md, cmd, args),
             "get_cron_triggers" => Ok(cron_triggers::get(&self.md)),
+            // Actions and custom types: `actions.rs`, `custom_types.rs`.
+            "create_action" => actions::put(&mut self.md, self.env, cmd, args, false),
+            "update_action" => actions::put(&mut self.md, self.env, cmd, args, true),
+            "drop_action" => actions::drop(&mut self.md, cmd, args),
+            "create_action_permission" => actions::permission(&mut self.md, cmd, args, true),
+            "drop_action_permission" => actions::permission(&mut self.md, cmd, args, false),
+            "set_custom_types" => custom_types::set(&mut self.md, self.env, cmd, args),
             "add_inherited_role" | "drop_inherited_role" => self.inherited_role(cmd, args),
             "add_computed_field" | "drop_computed_field" => self.computed_field(cmd, args),
             "create_query_collection" => qc::create_collection(&mut self.md, cmd, args),

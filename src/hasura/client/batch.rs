@@ -13,6 +13,12 @@
 //! conflict). If a multi-resource bulk fails otherwise, each resource is sent
 //! as its own bulk, so every error is reported by the resource that caused it
 //! and the others still land.
+//!
+//! A read-modify-write of a whole document (`set_custom_types`) hands over a
+//! builder instead of commands ([`Engine::write_computed`]): it is called with
+//! the export each attempt is checked against (re-read after a conflict), and
+//! each such write is sent as its own bulk after the others of its flush, so
+//! two of them never overwrite each other's change.
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -52,8 +58,16 @@ struct Pending {
 /// Whether an export already shows a write's effect (see [`Engine::write_with`]).
 pub type Landed = Box<dyn Fn(&Export) -> bool + Send + Sync>;
 
+/// Builds a write's commands from the current export (see [`Engine::write_computed`]).
+pub type Build = Box<dyn Fn(&Export) -> Result<Vec<Value>, HasuraError> + Send + Sync>;
+
+enum Cmds {
+    Fixed(Vec<Value>),
+    FromExport(Build),
+}
+
 struct Item {
-    cmds: Vec<Value>,
+    cmds: Cmds,
     landed: Landed,
     cancel: CancellationToken,
     tx: oneshot::Sender<Result<(), HasuraError>>,
@@ -116,6 +130,31 @@ impl Engine {
         if cmds.is_empty() {
             return Ok(());
         }
+        self.enqueue(cancel, Cmds::Fixed(cmds), Box::new(landed))
+            .await
+    }
+
+    /// [`Engine::write_with`] for a read-modify-write: `build` makes the
+    /// commands from the export the attempt is checked against (fresh after a
+    /// `resource_version` conflict), so a change made meanwhile by anyone is
+    /// kept. An `Err` from `build` is the write's answer, nothing is sent;
+    /// no commands means nothing to change.
+    pub async fn write_computed(
+        &self,
+        cancel: &CancellationToken,
+        build: impl Fn(&Export) -> Result<Vec<Value>, HasuraError> + Send + Sync + 'static,
+        landed: impl Fn(&Export) -> bool + Send + Sync + 'static,
+    ) -> Result<(), HasuraError> {
+        self.enqueue(cancel, Cmds::FromExport(Box::new(build)), Box::new(landed))
+            .await
+    }
+
+    async fn enqueue(
+        &self,
+        cancel: &CancellationToken,
+        cmds: Cmds,
+        landed: Landed,
+    ) -> Result<(), HasuraError> {
         if cancel.is_cancelled() {
             return Err(cancelled());
         }
@@ -129,7 +168,7 @@ impl Engine {
             p.last = Some(now);
             p.items.push(Item {
                 cmds,
-                landed: Box::new(landed),
+                landed,
                 cancel: cancel.clone(),
                 tx,
             });
@@ -192,10 +231,29 @@ impl Engine {
                 all.cancel();
             })
         };
+        let (fixed, computed): (Vec<Item>, Vec<Item>) = items
+            .into_iter()
+            .partition(|i| matches!(i.cmds, Cmds::Fixed(_)));
+        self.flush_fixed(&cancel, fixed).await;
+        for i in computed {
+            let r = self.apply_one(&cancel, &i).await;
+            let _ = i.tx.send(r);
+        }
+        watcher.abort();
+    }
+
+    async fn flush_fixed(&self, cancel: &CancellationToken, items: Vec<Item>) {
         if items.len() > 1 {
-            let all: Vec<Value> = items.iter().flat_map(|i| i.cmds.iter().cloned()).collect();
+            let all: Vec<Value> = items
+                .iter()
+                .flat_map(|i| i.fixed().iter().cloned())
+                .collect();
             let r = self
-                .bulk_cas(&cancel, all, |x| items.iter().all(|i| (i.landed)(x)))
+                .bulk_cas(
+                    cancel,
+                    |_| Ok(all.clone()),
+                    |x| items.iter().all(|i| (i.landed)(x)),
+                )
                 .await;
             match r {
                 Ok(()) => {
@@ -203,14 +261,12 @@ impl Engine {
                     for i in items {
                         let _ = i.tx.send(Ok(()));
                     }
-                    watcher.abort();
                     return;
                 }
                 Err(e) if e.is_cancelled() => {
                     for i in items {
                         let _ = i.tx.send(Err(e.clone()));
                     }
-                    watcher.abort();
                     return;
                 }
                 Err(e) => tracing::info!(
@@ -221,23 +277,29 @@ impl Engine {
             }
         }
         for i in items {
-            let r = self.apply_one(&cancel, &i).await;
+            let r = self.apply_one(cancel, &i).await;
             let _ = i.tx.send(r);
         }
-        watcher.abort();
     }
 
     /// One resource's commands as their own bulk.
     async fn apply_one(&self, cancel: &CancellationToken, item: &Item) -> Result<(), HasuraError> {
-        let cmds = &item.cmds;
-        let e = match self.bulk_cas(cancel, cmds.clone(), &item.landed).await {
+        let r = match &item.cmds {
+            Cmds::Fixed(cmds) => {
+                self.bulk_cas(cancel, |_| Ok(cmds.clone()), &item.landed)
+                    .await
+            }
+            Cmds::FromExport(build) => self.bulk_cas(cancel, build, &item.landed).await,
+        };
+        let e = match r {
             Ok(()) => return Ok(()),
             Err(e) => e,
         };
         if e.is_cancelled() {
             return Err(e);
         }
-        if cmds.iter().all(is_drop) && is_already_gone(&e) {
+        let fixed = item.fixed();
+        if !fixed.is_empty() && fixed.iter().all(is_drop) && is_already_gone(&e) {
             return Ok(());
         }
         if e.code_is("already-exists") {
@@ -255,7 +317,7 @@ impl Engine {
     async fn bulk_cas(
         &self,
         cancel: &CancellationToken,
-        cmds: Vec<Value>,
+        build: impl Fn(&Export) -> Result<Vec<Value>, HasuraError>,
         landed: impl Fn(&Export) -> bool,
     ) -> Result<(), HasuraError> {
         let how = Settle {
@@ -273,7 +335,11 @@ impl Engine {
             || async {
                 // The cache is dropped after each of our writes and on conflicts.
                 let export = self.export(cancel).await?;
-                self.bulk(cancel, cmds.clone(), Some(export.resource_version))
+                let cmds = build(&export)?;
+                if cmds.is_empty() {
+                    return Ok(());
+                }
+                self.bulk(cancel, cmds, Some(export.resource_version))
                     .await
                     .map(drop)
             },
@@ -289,6 +355,16 @@ impl Engine {
         .await
         // A failed re-read is reported as itself, as the first read would be.
         .map_err(Unsettled::into_last_error)
+    }
+}
+
+impl Item {
+    /// A fixed write's commands; none for a computed one.
+    fn fixed(&self) -> &[Value] {
+        match &self.cmds {
+            Cmds::Fixed(c) => c,
+            Cmds::FromExport(_) => &[],
+        }
     }
 }
 

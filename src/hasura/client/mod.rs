@@ -2,11 +2,13 @@
 //! (`/v1/metadata`), its schema API (`run_sql` on `/v2/query`), and the
 //! Hasura Cloud control plane (env vars). Each is optional: a configuration
 //! that only manages env vars needs no admin secret, and the other way round.
+pub mod actions;
 pub mod batch;
 pub mod catalog;
 pub mod cloud;
 pub mod constraints;
 pub mod cron_triggers;
+pub mod custom_types;
 mod error;
 pub mod event_triggers;
 pub mod graphql;

@@ -3,6 +3,7 @@
 //! and JWT (or admin-secret) authentication — executed as parameterised SQL on the real
 //! PostgreSQL. Anything outside the subset is an explicit error, never a guess.
 
+mod actions;
 mod auth;
 mod boolexp;
 mod exec;
@@ -180,6 +181,50 @@ async fn run(st: &AppState, headers: &HeaderMap, req: &Value) -> Result<Value, G
         return Ok(data);
     }
 
+    // Action root fields are resolved by their handlers (`actions.rs`), the rest by SQL.
+    let (md, _) = crate::state::load_metadata(&st.db)
+        .await
+        .map_err(|e| GqlErr::new("unexpected", "$", e.error))?;
+    let order: Vec<String> = op.fields.iter().map(|f| f.key.clone()).collect();
+    let (calls, op) = actions::split(&md, op, &session);
+    if calls.is_empty() {
+        return sql(st, &session, &op).await;
+    }
+    let mut data = match op.fields.is_empty() {
+        true => Map::new(),
+        false => match sql(st, &session, &op).await? {
+            Value::Object(m) => m,
+            _ => Map::new(),
+        },
+    };
+    let env = st
+        .engine_env()
+        .await
+        .map_err(|e| GqlErr::new("unexpected", "$", e.error))?;
+    let req = actions::Request {
+        md: &md,
+        env: &env,
+        headers,
+        session: &session,
+        query,
+    };
+    for (f, a) in &calls {
+        data.insert(f.key.clone(), actions::call(&req, f, a).await?);
+    }
+    Ok(Value::Object(
+        order
+            .into_iter()
+            .filter_map(|k| data.remove(&k).map(|v| (k, v)))
+            .collect(),
+    ))
+}
+
+/// The root fields on tables, in one transaction.
+async fn sql(
+    st: &AppState,
+    session: &auth::Session,
+    op: &crate::graphql_parse::Operation,
+) -> Result<Value, GqlErr> {
     let (mut client, task) = connect(&st.settings.database_url)
         .await
         .map_err(|e| GqlErr::new("unexpected", "$", format!("{e:#}")))?;
@@ -200,7 +245,7 @@ async fn run(st: &AppState, headers: &HeaderMap, req: &Value) -> Result<Value, G
         let schema = schema::Schema::load(&tx).await?;
         // All root fields of a request share one transaction: a failed mutation field rolls
         // back the ones before it, as on Hasura.
-        let data = exec::run(&tx, &schema, &session, &op).await?;
+        let data = exec::run(&tx, &schema, session, op).await?;
         tx.commit().await?;
         Ok(data)
     }

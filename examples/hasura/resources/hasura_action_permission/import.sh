@@ -1,0 +1,2 @@
+# <action>/<role>
+terraform import hasura_action_permission.login_anonymous login/anonymous

@@ -1,0 +1,144 @@
+//! `hasura_action_permission`: lets a role call an action
+//! (`create_action_permission`, `drop_action_permission`). There is no
+//! update: every attribute replaces.
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+
+use crate::framework::{
+    ApplyError, AttrPath, Attribute, Ctx, Diagnostics, IntoDiags, Known, Null, RequiresReplace,
+    Resource, Schema, StrCheck, Value,
+};
+
+use super::engine;
+use super::ident::{check_non_empty_text, is_graphql_name};
+
+pub struct ActionPermissionResource;
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct Model {
+    id: Value<String>,
+    action: Value<String>,
+    role: Value<String>,
+    comment: Value<String>,
+}
+
+impl Model {
+    /// (action, role); both are known at apply.
+    fn key(&self) -> (&str, &str) {
+        (self.action.str_or(""), self.role.str_or(""))
+    }
+
+    fn id(&self) -> String {
+        let (action, role) = self.key();
+        format!("{action}/{role}")
+    }
+}
+
+fn check_action(s: &str) -> Result<(), crate::framework::Invalid> {
+    if is_graphql_name(s) {
+        Ok(())
+    } else {
+        Err("must be an action name (a GraphQL name)".into())
+    }
+}
+
+#[async_trait]
+impl Resource for ActionPermissionResource {
+    type Model = Model;
+
+    fn type_name(&self) -> &'static str {
+        "hasura_action_permission"
+    }
+
+    fn schema(&self) -> Schema {
+        Schema::new(
+            "Lets a role call an action (`create_action_permission`): without one, only admin can. Import with `<action>/<role>`.",
+            vec![
+                Attribute::string("id").computed().describe("`<action>/<role>`: the import id."),
+                Attribute::string("action").required().plan(RequiresReplace).validate(StrCheck("Invalid action", check_action)).describe("The action's name; refer to it (`hasura_action.login.name`) so the action exists first."),
+                Attribute::string("role").required().plan(RequiresReplace).validate(StrCheck("Invalid role", check_non_empty_text)).describe("The role allowed to call the action, e.g. `user`. Any non-empty text."),
+                Attribute::string("comment").optional().plan(RequiresReplace).describe("Free-form comment kept with the permission. Hasura cannot change it in place: changing it re-creates the permission (one metadata write each way)."),
+            ],
+        )
+    }
+
+    async fn create(&self, ctx: &Ctx, m: Model) -> Result<Model, ApplyError<Model>> {
+        let summary = "Failed to create action permission";
+        engine(ctx)?
+            .set_action_permission(
+                &ctx.cancel,
+                m.key().0,
+                m.key().1,
+                true,
+                m.comment.as_deref(),
+            )
+            .await
+            .map_err(|e| {
+                if e.code_is("already-exists") {
+                    Diagnostics::attr_error(
+                        AttrPath::attr("role"),
+                        summary,
+                        format!(
+                            "{e} To manage it, import it: terraform import <address> {}",
+                            m.id()
+                        ),
+                    )
+                } else if e.code_is("not-exists") {
+                    Diagnostics::attr_error(AttrPath::attr("action"), summary, e.to_string())
+                } else {
+                    e.into_diags(summary)
+                }
+            })?;
+        let id = Known(m.id());
+        Ok(Model { id, ..m })
+    }
+
+    async fn read(&self, ctx: &Ctx, prior: Model) -> Result<Option<Model>, Diagnostics> {
+        let (action, role) = prior.key();
+        let remote = super::exported(ctx).await?.action_permission(action, role);
+        let id = Known(prior.id());
+        Ok(remote.map(|p| Model {
+            id,
+            comment: p.comment.map_or(Null, Known),
+            ..prior
+        }))
+    }
+
+    async fn update(
+        &self,
+        _ctx: &Ctx,
+        _prior: Model,
+        m: Model,
+    ) -> Result<Model, ApplyError<Model>> {
+        // Every attribute replaces; nothing is left to change in place.
+        Ok(m)
+    }
+
+    async fn delete(&self, ctx: &Ctx, m: Model) -> Result<(), Diagnostics> {
+        // Gone already (also when its action was dropped) counts as deleted.
+        let dropped = engine(ctx)?
+            .set_action_permission(&ctx.cancel, m.key().0, m.key().1, false, None)
+            .await;
+        dropped.map_err(|e| e.into_diags("Failed to drop action permission"))
+    }
+
+    async fn import(&self, _ctx: &Ctx, id: &str) -> Result<Model, Diagnostics> {
+        let bad = |why: String| {
+            Diagnostics::error(
+                "Invalid import id",
+                format!("{why}. Expected `<action>/<role>`, e.g. `login/user`."),
+            )
+        };
+        let (action, role) = id
+            .split_once('/')
+            .ok_or_else(|| bad(format!("The id {id:?} has no `/`")))?;
+        check_action(action).map_err(|e| bad(format!("The action {action:?} {e}")))?;
+        check_non_empty_text(role).map_err(|e| bad(format!("The role {e}")))?;
+        Ok(Model {
+            id: Known(id.to_string()),
+            action: Known(action.to_string()),
+            role: Known(role.to_string()),
+            comment: Null,
+        })
+    }
+}
