@@ -21,6 +21,7 @@ mod relationships;
 mod rollout;
 mod run_sql;
 mod server;
+mod sources;
 mod state;
 mod table_config;
 mod validate_input;
@@ -137,6 +138,7 @@ impl HasuraEmulator {
             endpoint: Default::default(),
             jwks: Default::default(),
             stale_writes: Default::default(),
+            pools: Default::default(),
         });
         // The engine boots with the env the store holds (`rollout.rs`).
         let (_, booted) = state::load_env(&st.db, &cfg.tenant_id)
