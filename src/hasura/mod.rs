@@ -20,6 +20,7 @@ mod permission;
 pub(crate) mod provider;
 mod query_collection;
 mod relationship;
+mod source;
 mod table;
 mod tracked_table;
 mod types;

@@ -161,6 +161,7 @@ impl Provider for HasuraProvider {
             resource(super::event_trigger::EventTriggerResource),
             resource(InheritedRoleResource),
             resource(ComputedFieldResource),
+            resource(super::source::SourceResource),
         ]
     }
 

@@ -7,10 +7,10 @@ use std::fmt;
 
 use serde_json::{json, Map, Value};
 
-use crate::sources::Catalogs;
 use crate::permissions::{
     bool_exp_problem, canonical, Field, ParseErr, PermDef, PermType, Table, Tables,
 };
+use crate::sources::Catalogs;
 pub use crate::table_config::{ColumnConfig, TableConfig};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]

@@ -270,7 +270,12 @@ async fn metadata_pass(
 ) -> Result<(), QErr> {
     let (md, rv) = load_metadata(meta).await?;
     let own = one_source(&md, &q.source);
-    column_types::check(&own, &q.source, &types_before, &column_types::load(db).await?)?;
+    column_types::check(
+        &own,
+        &q.source,
+        &types_before,
+        &column_types::load(db).await?,
+    )?;
     let catalog = load_catalog(db).await?;
     crate::computed_fields::check_new_inconsistencies(&own, &catalog_before, &catalog)?;
     let (new_md, dependents) = reconcile(&md, &q.source, &catalog);

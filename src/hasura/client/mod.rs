@@ -16,6 +16,7 @@ mod lenient;
 pub mod metadata;
 pub mod planned;
 pub mod query_collections;
+pub mod sources;
 pub mod sql;
 pub mod table_config;
 
