@@ -181,9 +181,9 @@ fn one_url(
 ) {
     if !value.is_unknown() && !from_env.is_unknown() && value.is_null() == from_env.is_null() {
         diags.add_attr_error(
-            path,
+            path.clone(),
             "Database URL missing or set twice",
-            "Set exactly one of `database_url` and `database_url_from_env`.",
+            format!("Set exactly one of `{path}` and `{path}_from_env`."),
         );
     }
 }

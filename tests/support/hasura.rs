@@ -74,6 +74,31 @@ impl Env {
         v
     }
 
+    /// Out-of-band SQL on another source's database.
+    pub fn sql_on(&self, source: &str, sql: &str) -> Value {
+        let (s, v) = self.post(
+            "/v2/query",
+            json!({"type": "run_sql", "args": {"source": source, "sql": sql}}),
+        );
+        assert_eq!(s, 200, "run_sql on {source} {sql}: {v}");
+        v
+    }
+
+    /// A new, empty database in this scenario's PostgreSQL cluster, for a
+    /// second source; its URL carries `password`, which the cluster's trust
+    /// authentication ignores (so tests can look for it in outputs).
+    pub fn create_database(&self, name: &str, password: &str) -> String {
+        let (s, v) = self.post(
+            "/v2/query",
+            json!({"type": "run_sql", "args": {"sql": format!("CREATE DATABASE {name}"), "no_transaction": true}}),
+        );
+        assert_eq!(s, 200, "CREATE DATABASE {name}: {v}");
+        format!(
+            "postgres://postgres:{password}@127.0.0.1:{}/{name}",
+            self._pg.port()
+        )
+    }
+
     pub fn count_rows(&self, table: &str) -> i64 {
         let v = self.sql(&format!("SELECT count(*) FROM {table}"));
         v["result"][1][0].as_str().unwrap().parse().unwrap()

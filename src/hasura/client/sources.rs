@@ -145,6 +145,14 @@ impl Settings {
     }
 }
 
+impl HasuraError {
+    /// `run_sql` or a metadata command naming a source Hasura does not have
+    /// (dropped out of band, or not added yet).
+    pub fn is_source_missing(&self) -> bool {
+        self.code_is("not-exists") && self.message().starts_with("source with name")
+    }
+}
+
 impl Export {
     /// The settings of source `name`, if it exists and has a readable
     /// configuration.

@@ -1,0 +1,287 @@
+//! `hasura_source` on every core against the Hasura emulator, where a second
+//! source is a second real database: a source added in the same apply as a
+//! table and a permission in it, the data really in that database, an empty
+//! re-plan, pool settings changed in place, import, out-of-band change and
+//! drop shown in plan, the URL kept out of every output, bad input refused at
+//! validate, an env var the engine lacks refused at apply, destroy.
+mod support;
+
+use serde_json::{json, Value};
+use support::hasura::Env;
+use support::{assert_changes, assert_no_changes, for_each_terraform, required_providers};
+
+const PASSWORD: &str = "source-pw-canary-8d21";
+
+fn config(url: &str, max_connections: i64, isolation: &str) -> String {
+    format!(
+        r#"{req}
+provider "hasura" {{}}
+
+resource "hasura_source" "analytics" {{
+  name            = "analytics"
+  database_url    = "{url}"
+  max_connections = {max_connections}
+  isolation_level = "{isolation}"
+}}
+
+resource "hasura_table" "events" {{
+  source = hasura_source.analytics.name
+  name   = "events"
+  columns = [
+    {{ name = "id", type = "serial" }},
+    {{ name = "kind", type = "text" }},
+  ]
+  primary_key         = ["id"]
+  deletion_protection = false
+}}
+
+resource "hasura_permission" "events_user" {{
+  source  = hasura_source.analytics.name
+  table   = hasura_table.events.name
+  role    = "user"
+  action  = "select"
+  columns = ["id", "kind"]
+  filter  = jsonencode({{ kind = {{ _neq = "internal" }} }})
+}}
+"#,
+        req = required_providers()
+    )
+}
+
+fn source(env: &Env, name: &str) -> Option<Value> {
+    env.metadata()["sources"]
+        .as_array()?
+        .iter()
+        .find(|s| s["name"] == name)
+        .cloned()
+}
+
+/// `query` as role `user` (admin secret plus the role header).
+fn gql_user(env: &Env, query: &str) -> Value {
+    let url = format!("{}/v1/graphql", env.emu().endpoint());
+    let secret = env.emu().config.admin_secret.clone();
+    let body = json!({ "query": query });
+    env.rt.block_on(async move {
+        reqwest::Client::new()
+            .post(url)
+            .header("x-hasura-admin-secret", secret)
+            .header("x-hasura-role", "user")
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    })
+}
+
+#[test]
+fn lifecycle_in_a_second_database() {
+    for_each_terraform(|tf| {
+        let env = Env::start();
+        let url = env.create_database("analytics", PASSWORD);
+        let wd = env.workdir(tf);
+        wd.write("main.tf", &config(&url, 10, "read-committed"));
+        let out = wd.apply();
+        assert!(
+            !out.combined().contains(PASSWORD),
+            "the database URL leaked into the apply output"
+        );
+
+        // Hasura's export: the URL as given, every pool setting written out.
+        let src = source(&env, "analytics").expect("source added");
+        assert_eq!(
+            src["configuration"],
+            json!({"connection_info": {
+                "database_url": url,
+                "isolation_level": "read-committed",
+                "pool_settings": {"connection_lifetime": 600, "idle_timeout": 180, "max_connections": 10, "retries": 1},
+                "use_prepared_statements": false
+            }})
+        );
+        assert_eq!(src["tables"][0]["table"], json!({"name": "events", "schema": "public"}));
+        assert_eq!(src["tables"][0]["select_permissions"][0]["role"], "user");
+
+        // The table is in the second database, not the engine's own.
+        env.sql_on(
+            "analytics",
+            "INSERT INTO events (kind) VALUES ('signup'), ('internal')",
+        );
+        let v = env.sql("SELECT to_regclass('public.events') IS NULL");
+        assert_eq!(v["result"][1][0], "t", "{v}");
+        assert_eq!(
+            gql_user(&env, "{ events { kind } }"),
+            json!({"data": {"events": [{"kind": "signup"}]}})
+        );
+        assert_no_changes(&wd, "right after create");
+        assert!(
+            !wd.tf(&["plan", "-no-color"]).combined().contains(PASSWORD),
+            "the database URL leaked into a plan"
+        );
+
+        // Pool settings and isolation change in place: no drop, tables kept.
+        env.reset_counters();
+        wd.write("main.tf", &config(&url, 20, "serializable"));
+        assert_changes(
+            &wd,
+            "after changing pool settings",
+            &["updated in-place", "max_connections", "serializable"],
+        );
+        wd.apply();
+        assert_eq!(env.ops("metadata:pg_drop_source"), 0);
+        let info = &source(&env, "analytics").unwrap()["configuration"]["connection_info"];
+        assert_eq!(info["pool_settings"]["max_connections"], 20);
+        assert_eq!(info["isolation_level"], "serializable");
+        assert_eq!(
+            source(&env, "analytics").unwrap()["tables"]
+                .as_array()
+                .map(Vec::len),
+            Some(1)
+        );
+        assert_no_changes(&wd, "after the update");
+
+        // Changed out of band: the plan shows it and puts it back.
+        env.meta(json!({"type": "pg_add_source", "args": {
+            "name": "analytics", "replace_configuration": true,
+            "configuration": {"connection_info": {"database_url": url, "isolation_level": "serializable",
+                "pool_settings": {"max_connections": 3}}}
+        }}));
+        assert_changes(
+            &wd,
+            "after an out-of-band pool change",
+            &["hasura_source.analytics", "max_connections"],
+        );
+        wd.apply();
+        assert_no_changes(&wd, "after putting it back");
+
+        // Import by name into a fresh state entry: an empty plan.
+        wd.tf(&["state", "rm", "hasura_source.analytics"])
+            .assert_success("state rm");
+        wd.import("hasura_source.analytics", "analytics")
+            .assert_success("import");
+        assert_no_changes(&wd, "after import");
+
+        // Dropped out of band (its table and permission with it): all are
+        // planned back.
+        env.meta(json!({"type": "pg_drop_source", "args": {"name": "analytics"}}));
+        assert_changes(
+            &wd,
+            "after an out-of-band drop",
+            &["hasura_source.analytics", "will be created"],
+        );
+        wd.apply();
+        assert_eq!(
+            gql_user(&env, "{ events { kind } }"),
+            json!({"data": {"events": [{"kind": "signup"}]}}),
+            "the data stayed in the database"
+        );
+        assert_no_changes(&wd, "after re-adding");
+
+        // An env var the engine lacks: refused at apply, nothing stored.
+        let mut bad = config(&url, 20, "serializable");
+        bad.push_str(
+            "\nresource \"hasura_source\" \"orphan\" {\n  name                  = \"orphan\"\n  database_url_from_env = \"NO_SUCH_DB_URL\"\n}\n",
+        );
+        wd.write("main.tf", &bad);
+        wd.try_apply()
+            .assert_failure_contains("NO_SUCH_DB_URL")
+            .assert_failure_contains("database_url_from_env");
+        assert!(source(&env, "orphan").is_none());
+
+        wd.write("main.tf", &config(&url, 20, "serializable"));
+        let out = wd.destroy();
+        assert!(!out.combined().contains(PASSWORD));
+        assert!(source(&env, "analytics").is_none());
+        assert!(source(&env, "default").is_some());
+    });
+}
+
+/// The `default` source can be imported and managed; destroying the resource
+/// leaves it in Hasura.
+#[test]
+fn default_source_is_managed_but_never_dropped() {
+    for_each_terraform(|tf| {
+        let env = Env::start();
+        let wd = env.workdir(tf);
+        let cfg = |max: i64| {
+            format!(
+                "{}\nprovider \"hasura\" {{}}\nresource \"hasura_source\" \"default\" {{\n  name                    = \"default\"\n  database_url_from_env   = \"HASURA_GRAPHQL_DATABASE_URL\"\n  use_prepared_statements = true\n  max_connections         = {max}\n}}\n",
+                required_providers()
+            )
+        };
+        wd.write("main.tf", &cfg(50));
+        wd.import("hasura_source.default", "default")
+            .assert_success("import");
+        assert_no_changes(&wd, "after importing the default source");
+        wd.write("main.tf", &cfg(30));
+        wd.apply();
+        assert_eq!(
+            source(&env, "default").unwrap()["configuration"]["connection_info"]["pool_settings"]
+                ["max_connections"],
+            30
+        );
+        wd.destroy();
+        assert!(source(&env, "default").is_some(), "default was dropped");
+        assert_eq!(env.ops("metadata:pg_drop_source"), 0);
+    });
+}
+
+#[test]
+fn bad_input_is_refused_at_validate() {
+    let cases = [
+        (
+            r#"database_url = "mysql://u:p@db/app""#,
+            "postgres://",
+        ),
+        (r#"database_url = "postgres:///app""#, "host"),
+        (
+            "database_url = \"postgres://db/app\"\n  database_url_from_env = \"DB\"",
+            "exactly one",
+        ),
+        ("", "exactly one"),
+        (r#"database_url_from_env = "not-a-name""#, "env var name"),
+        (
+            "database_url = \"postgres://db/app\"\n  isolation_level = \"dirty\"",
+            "isolation_level",
+        ),
+        (
+            "database_url = \"postgres://db/app\"\n  max_connections = -1",
+            "max_connections",
+        ),
+        (
+            "database_url = \"postgres://db/app\"\n  read_replicas = []",
+            "read_replicas",
+        ),
+        (
+            "database_url = \"postgres://db/app\"\n  read_replicas = [{}]",
+            "read_replicas[0].database_url",
+        ),
+    ];
+    for_each_terraform(|tf| {
+        let env = Env::start();
+        let wd = env.workdir(tf);
+        for (body, needle) in cases {
+            wd.write(
+                "main.tf",
+                &format!(
+                    "{}\nprovider \"hasura\" {{}}\nresource \"hasura_source\" \"s\" {{\n  name = \"s\"\n  {body}\n}}\n",
+                    required_providers()
+                ),
+            );
+            let out = wd.validate();
+            out.assert_failure_contains(needle);
+        }
+        // A refused URL is never repeated in the error.
+        wd.write(
+            "main.tf",
+            &format!(
+                "{}\nprovider \"hasura\" {{}}\nresource \"hasura_source\" \"s\" {{\n  name = \"s\"\n  database_url = \"mysql://u:{PASSWORD}@db/app\"\n}}\n",
+                required_providers()
+            ),
+        );
+        let out = wd.validate();
+        assert!(!out.combined().contains(PASSWORD), "{}", out.combined());
+        env.assert_nothing_written("after validate-only runs");
+    });
+}
