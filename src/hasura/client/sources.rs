@@ -149,7 +149,7 @@ impl HasuraError {
     /// `run_sql` or a metadata command naming a source Hasura does not have
     /// (dropped out of band, or not added yet).
     pub fn is_source_missing(&self) -> bool {
-        self.code_is("not-exists") && self.message().starts_with("source with name")
+        self.code_is("not-exists") && self.message().contains("source with name")
     }
 }
 
