@@ -46,6 +46,7 @@ fn imports(template_id: &str, redirect_id: &str, org: &[(&str, &str)]) -> Vec<(S
             "default.post_published",
         ),
         ("hasura_inherited_role.editor", "editor"),
+        ("hasura_source.default", "default"),
         (
             "hasura_computed_field.posts_label",
             "default.public.posts.label",

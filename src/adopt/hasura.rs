@@ -96,7 +96,7 @@ const SOURCE_SETTINGS: [&str; 4] = [
     "query_tags",
 ];
 
-/// Reads the exported metadata. Postgres sources' tables, permissions,
+/// Reads the exported metadata. Postgres sources, their tables, permissions,
 /// relationships, computed fields and event triggers, and the top-level
 /// inherited roles and cron triggers, are imported; every other non-empty
 /// key is listed by kind and name.
@@ -130,6 +130,12 @@ pub fn survey(metadata: Value) -> Found {
             ));
             continue;
         }
+        // The source itself (its connection settings): `hasura_source`.
+        found.imports.push(Import {
+            resource_type: "hasura_source",
+            name: s.name.clone(),
+            id: s.name.clone(),
+        });
         for (key, v) in &s.rest {
             if !SOURCE_SETTINGS.contains(&key.as_str()) {
                 list(
@@ -415,6 +421,7 @@ mod tests {
                 ("hasura_cron_trigger", "nightly-report", "nightly-report"),
                 ("hasura_query_collection", "app", "app"),
                 ("hasura_allow_list", "app", "app"),
+                ("hasura_source", "default", "default"),
                 (
                     "hasura_tracked_table",
                     "public_users",

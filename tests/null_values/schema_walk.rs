@@ -51,6 +51,8 @@ const EXTRA: &[(&str, &str)] = &[
     ),
     // A relationship needs one join.
     ("hasura_relationship", "foreign_key_constraint_on = [\"x\"]"),
+    // A source needs one URL form.
+    ("hasura_source", "database_url_from_env = \"DB_URL\""),
 ];
 
 /// A resource or data source type of either provider.
