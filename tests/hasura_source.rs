@@ -100,7 +100,10 @@ fn lifecycle_in_a_second_database() {
                 "use_prepared_statements": false
             }})
         );
-        assert_eq!(src["tables"][0]["table"], json!({"name": "events", "schema": "public"}));
+        assert_eq!(
+            src["tables"][0]["table"],
+            json!({"name": "events", "schema": "public"})
+        );
         assert_eq!(src["tables"][0]["select_permissions"][0]["role"], "user");
 
         // The table is in the second database, not the engine's own.
@@ -230,10 +233,7 @@ fn default_source_is_managed_but_never_dropped() {
 #[test]
 fn bad_input_is_refused_at_validate() {
     let cases = [
-        (
-            r#"database_url = "mysql://u:p@db/app""#,
-            "postgres://",
-        ),
+        (r#"database_url = "mysql://u:p@db/app""#, "postgres://"),
         (r#"database_url = "postgres:///app""#, "host"),
         (
             "database_url = \"postgres://db/app\"\n  database_url_from_env = \"DB\"",

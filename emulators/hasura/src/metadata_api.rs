@@ -114,7 +114,7 @@ pub async fn handle(st: &AppState, body: &Value) -> Result<Value, QErr> {
         // Without a resource_version Hasura compares against the version it read.
         store_metadata(&st.db, env.resource_version.unwrap_or(rv), &ctx.md).await?;
         // Hasura creates and drops the SQL triggers of event triggers with the metadata.
-        event_triggers::sync(&st.db, &ctx.md).await?;
+        event_triggers::sync_all(st, &ctx.md).await?;
     }
     Ok(result)
 }

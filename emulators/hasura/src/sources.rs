@@ -143,6 +143,28 @@ pub async fn url_of(st: &AppState, md: &Metadata, name: &str) -> Result<String, 
     })
 }
 
+/// The shared connection to each reachable source database, with the
+/// sources that use it (two sources may name one database).
+pub async fn databases(
+    st: &AppState,
+    md: &Metadata,
+    env: &BTreeMap<String, String>,
+) -> Vec<(Arc<Client>, Vec<String>)> {
+    let mut by_url: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for (name, src) in &md.sources {
+        if let Ok(url) = resolve_url(&src.configuration, env, &st.settings.database_url) {
+            by_url.entry(url).or_default().push(name.clone());
+        }
+    }
+    let mut out = Vec::new();
+    for (url, names) in by_url {
+        if let Ok(c) = st.pools.client(&url).await {
+            out.push((c, names));
+        }
+    }
+    out
+}
+
 /// Every configuration the request may leave in the metadata: the stored
 /// sources, and those `add_source` / `replace_metadata` bring (in a bulk too).
 fn configurations(md: &Metadata, body: &Value) -> Vec<Value> {

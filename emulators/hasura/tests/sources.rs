@@ -247,3 +247,72 @@ async fn unresolvable_or_unreachable_sources_are_refused_and_not_stored() {
     let (s, v) = h.sql("nowhere", "SELECT 1").await;
     assert_eq!((s, v["code"].as_str()), (400, Some("not-exists")), "{v}");
 }
+
+/// Hasura keeps a source's event log and triggers in that source's database:
+/// an insert there is delivered, with the source's table in the payload.
+#[tokio::test]
+async fn event_triggers_fire_on_a_second_source() {
+    use std::sync::{Arc, Mutex};
+    let h = Harness::start().await;
+    let url = h.create_database("events_db").await;
+    let (s, v) = h
+        .meta(
+            "pg_add_source",
+            json!({"name": "second", "configuration": {"connection_info": {"database_url": url}}}),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    let calls: Arc<Mutex<Vec<Value>>> = Arc::default();
+    let app = axum::Router::new()
+        .route(
+            "/hook",
+            axum::routing::post(
+                |axum::extract::State(c): axum::extract::State<Arc<Mutex<Vec<Value>>>>,
+                 axum::Json(body): axum::Json<Value>| async move {
+                    c.lock().unwrap().push(body);
+                },
+            ),
+        )
+        .with_state(calls.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let hook = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+
+    let (s, v) = h
+        .sql("second", "CREATE TABLE jobs (id int PRIMARY KEY)")
+        .await;
+    assert_eq!(s, 200, "{v}");
+    let (s, v) = h
+        .meta(
+            "pg_track_table",
+            json!({"source": "second", "table": "jobs"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    let (s, v) = h
+        .meta(
+            "pg_create_event_trigger",
+            json!({"source": "second", "table": "jobs", "name": "job_added",
+                   "insert": {"columns": "*"}, "webhook": hook}),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    let (s, v) = h.sql("second", "INSERT INTO jobs VALUES (7)").await;
+    assert_eq!(s, 200, "{v}");
+    let start = std::time::Instant::now();
+    while calls.lock().unwrap().is_empty() && start.elapsed().as_secs() < 10 {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let calls = calls.lock().unwrap().clone();
+    assert_eq!(calls.len(), 1, "{calls:?}");
+    assert_eq!(calls[0]["event"]["data"]["new"], json!({"id": 7}));
+    assert_eq!(calls[0]["trigger"]["name"], "job_added");
+    // The engine's own database has no trigger on a table of its own name.
+    let (_, v) = h
+        .sql(
+            "default",
+            "SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'notify_hasura_%'",
+        )
+        .await;
+    assert_eq!(v["result"][1][0], "0", "{v}");
+}
