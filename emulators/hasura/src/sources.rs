@@ -530,7 +530,7 @@ fn pool_settings(cmd: &str, path: &str, v: &Value) -> Result<Value, QErr> {
         None => {
             out.insert("connection_lifetime".into(), json!(600));
         }
-        Some(t) if t == 0.0 => {}
+        Some(0.0) => {}
         Some(t) => {
             out.insert("connection_lifetime".into(), number(t));
         }
