@@ -58,22 +58,9 @@ fn source(env: &Env, name: &str) -> Option<Value> {
 
 /// `query` as role `user` (admin secret plus the role header).
 fn gql_user(env: &Env, query: &str) -> Value {
-    let url = format!("{}/v1/graphql", env.emu().endpoint());
-    let secret = env.emu().config.admin_secret.clone();
     let body = json!({ "query": query });
-    env.rt.block_on(async move {
-        reqwest::Client::new()
-            .post(url)
-            .header("x-hasura-admin-secret", secret)
-            .header("x-hasura-role", "user")
-            .json(&body)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap()
-    })
+    env.post_with("/v1/graphql", body, &[("x-hasura-role", "user")])
+        .1
 }
 
 #[test]

@@ -64,6 +64,15 @@ impl Model {
         self.name.str_or("")
     }
 
+    /// Only the identity, as an import starts.
+    fn from_name(name: &str) -> Model {
+        Model {
+            id: Known(name.to_string()),
+            name: Known(name.to_string()),
+            ..Model::default()
+        }
+    }
+
     /// The settings to write; every attribute is known at apply.
     fn settings(&self) -> Settings {
         Settings {
@@ -128,14 +137,11 @@ impl Model {
     fn write_failed(&self, e: HasuraError, summary: &str) -> Diagnostics {
         let m = e.message().to_string();
         let attr = if m.contains("already exists") {
-            return Diagnostics::attr_error(
-                AttrPath::attr("name"),
-                summary,
-                format!(
-                    "{e} To manage it, import it: terraform import <address> {}",
-                    self.name()
-                ),
+            let hint = format!(
+                "To manage it, import it: terraform import <address> {}",
+                self.name()
             );
+            return Diagnostics::attr_error(AttrPath::attr("name"), summary, format!("{e} {hint}"));
         } else if m.contains("environment variable") {
             if self.database_url_from_env.is_known() {
                 "database_url_from_env"
@@ -188,6 +194,18 @@ fn one_url(
     }
 }
 
+/// Pool settings are whole seconds or counts; Hasura reads them as `Int`.
+const NON_NEGATIVE: IntBetween = IntBetween(0, i32::MAX as i64);
+
+/// A pool setting defaulting to graphql-engine's `defaultPostgresPoolSettings`.
+fn pool_setting(name: &'static str, default: i64, what: &str) -> Attribute {
+    let description = format!("{what} Default `{default}` (Hasura's).");
+    Attribute::int(name)
+        .default(default)
+        .validate(NON_NEGATIVE)
+        .describe(description)
+}
+
 const URL_DESCRIPTION: &str = "Connection URL, `postgres://user:password@host:5432/dbname`. Sensitive: kept out of plans and logs, but stored in the state and in Hasura's metadata as given; prefer `database_url_from_env` so the URL stays in the engine's env. Exactly one of `database_url` and `database_url_from_env`.";
 const FROM_ENV_DESCRIPTION: &str = "Name of the engine's env var holding the connection URL, e.g. `ANALYTICS_DATABASE_URL` (set with `hasura_env_var`). A variable the engine does not have is refused at apply. Exactly one of `database_url` and `database_url_from_env`.";
 
@@ -200,12 +218,6 @@ impl Resource for SourceResource {
     }
 
     fn schema(&self) -> Schema {
-        let int = |name, default: i64, what: &str| {
-            Attribute::int(name)
-                .default(default)
-                .validate(IntBetween(0, i64::from(i32::MAX)))
-                .describe(format!("{what} Default `{default}` (Hasura's)."))
-        };
         Schema::new(
             "A PostgreSQL database added to Hasura as a source (`pg_add_source`). Tables, tracked tables, permissions and the other per-table resources use it by naming it in their `source`, e.g. `source = hasura_source.analytics.name`. Setting changes are made in place (`replace_configuration`), keeping the source's tables, permissions and customization; changing `name` replaces it. Hasura checks the connection on every change: a database it cannot reach, or an env var the engine lacks, is refused at apply and nothing is stored. Destroying drops the source from the metadata with everything tracked in it (`pg_drop_source` with `cascade`); the database and its data are left alone. The `default` source (the engine's own database) can be imported and managed, but destroying the resource only forgets it: Hasura would otherwise drop every table tracked there. Import with the source's name.",
             vec![
@@ -213,11 +225,11 @@ impl Resource for SourceResource {
                 Attribute::string("name").required().plan(RequiresReplace).validate(StrCheck("Invalid source name", check_name)).describe("Source name, as tables and permissions name it in `source`. Changing it replaces the source (its tracked tables and permissions are dropped with the old one)."),
                 Attribute::string("database_url").optional().sensitive().validate(StrCheck("Invalid database URL", check_pg_url)).describe(URL_DESCRIPTION),
                 Attribute::string("database_url_from_env").optional().validate(StrCheck("Invalid env var name", check_env_name)).describe(FROM_ENV_DESCRIPTION),
-                int("max_connections", api::DEFAULT_MAX_CONNECTIONS, "Maximum connections Hasura keeps open to the database."),
-                int("idle_timeout", api::DEFAULT_IDLE_TIMEOUT, "Seconds an idle connection is kept."),
-                int("retries", api::DEFAULT_RETRIES, "Times a failed connection is retried."),
-                Attribute::int("pool_timeout").optional().validate(IntBetween(0, i64::from(i32::MAX))).describe("Seconds a query waits for a free connection. Unset (the default) waits forever."),
-                int("connection_lifetime", api::DEFAULT_CONNECTION_LIFETIME, "Seconds after which a connection is replaced; `0` keeps connections forever."),
+                pool_setting("max_connections", api::DEFAULT_MAX_CONNECTIONS, "Maximum connections Hasura keeps open to the database."),
+                pool_setting("idle_timeout", api::DEFAULT_IDLE_TIMEOUT, "Seconds an idle connection is kept."),
+                pool_setting("retries", api::DEFAULT_RETRIES, "Times a failed connection is retried."),
+                Attribute::int("pool_timeout").optional().validate(NON_NEGATIVE).describe("Seconds a query waits for a free connection. Unset (the default) waits forever."),
+                pool_setting("connection_lifetime", api::DEFAULT_CONNECTION_LIFETIME, "Seconds after which a connection is replaced; `0` keeps connections forever."),
                 Attribute::string("isolation_level").default(api::DEFAULT_ISOLATION_LEVEL).validate(OneOf(&["read-committed", "repeatable-read", "serializable"])).describe("Transaction isolation of the queries Hasura runs: `read-committed` (the default), `repeatable-read` or `serializable`."),
                 Attribute::bool("use_prepared_statements").default(false).describe("Whether Hasura prepares statements on the database. Default `false`."),
                 Attribute::nested("read_replicas", Nesting::List, vec![
@@ -259,21 +271,20 @@ impl Resource for SourceResource {
     }
 
     async fn create(&self, ctx: &Ctx, m: Model) -> Result<Model, ApplyError<Model>> {
-        engine(ctx)?
-            .put_source(&ctx.cancel, m.name(), &m.settings(), false)
-            .await
-            .map_err(|e| m.write_failed(e, "Failed to add source"))?;
+        let settings = m.settings();
+        let added = engine(ctx)?
+            .put_source(&ctx.cancel, m.name(), &settings, false)
+            .await;
+        added.map_err(|e| m.write_failed(e, "Failed to add source"))?;
         Ok(Model {
-            id: Known(m.name().to_string()),
+            id: m.name.clone(),
             ..m
         })
     }
 
     async fn read(&self, ctx: &Ctx, prior: Model) -> Result<Option<Model>, Diagnostics> {
-        let export = super::exported(ctx).await?;
-        Ok(export
-            .source_settings(prior.name())
-            .map(|s| Model::from_remote(prior.name(), s)))
+        let found = super::exported(ctx).await?.source_settings(prior.name());
+        Ok(found.map(|s| Model::from_remote(prior.name(), s)))
     }
 
     async fn update(&self, ctx: &Ctx, _prior: Model, m: Model) -> Result<Model, ApplyError<Model>> {
@@ -297,17 +308,13 @@ impl Resource for SourceResource {
     }
 
     async fn import(&self, _ctx: &Ctx, id: &str) -> Result<Model, Diagnostics> {
-        check_name(id).map_err(|e| {
-            Diagnostics::error(
+        match check_name(id) {
+            Ok(()) => Ok(Model::from_name(id)),
+            Err(e) => Err(Diagnostics::error(
                 "Invalid import id",
-                format!("The id {e}. Expected the source's name."),
-            )
-        })?;
-        Ok(Model {
-            id: Known(id.to_string()),
-            name: Known(id.to_string()),
-            ..Model::default()
-        })
+                format!("The id {e}. Expected the source's name, e.g. `analytics`."),
+            )),
+        }
     }
 }
 

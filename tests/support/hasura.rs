@@ -49,16 +49,21 @@ impl Env {
 
     /// POSTs `body` to the engine with the admin secret: (status, JSON body or null).
     pub fn post(&self, path: &str, body: Value) -> (u16, Value) {
+        self.post_with(path, body, &[])
+    }
+
+    /// `post` with extra headers (e.g. `x-hasura-role` to act as a role).
+    pub fn post_with(&self, path: &str, body: Value, headers: &[(&str, &str)]) -> (u16, Value) {
         let url = format!("{}{path}", self.emu().endpoint());
         let secret = self.emu().config.admin_secret.clone();
+        let mut req = reqwest::Client::new()
+            .post(url)
+            .header("x-hasura-admin-secret", secret);
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
         self.rt.block_on(async move {
-            let resp = reqwest::Client::new()
-                .post(url)
-                .header("x-hasura-admin-secret", secret)
-                .json(&body)
-                .send()
-                .await
-                .unwrap();
+            let resp = req.json(&body).send().await.unwrap();
             let status = resp.status().as_u16();
             (status, resp.json().await.unwrap_or(Value::Null))
         })

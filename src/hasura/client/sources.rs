@@ -199,13 +199,10 @@ impl Engine {
         cancel: &CancellationToken,
         name: &str,
     ) -> Result<(), HasuraError> {
-        let n = name.to_string();
-        self.write_with(
-            cancel,
-            vec![json!({"type": "pg_drop_source", "args": {"name": name, "cascade": true}})],
-            move |x| x.source(&n).is_none(),
-        )
-        .await
+        let drop = json!({"type": "pg_drop_source", "args": {"name": name, "cascade": true}});
+        let gone = name.to_string();
+        self.write_with(cancel, vec![drop], move |x| x.source(&gone).is_none())
+            .await
     }
 }
 
