@@ -13,6 +13,11 @@ use support::{assert_changes, assert_no_changes, for_each_terraform, required_pr
 const PASSWORD: &str = "source-pw-canary-8d21";
 
 fn config(url: &str, max_connections: i64, isolation: &str) -> String {
+    // The in-place update also adds a read replica (the same database).
+    let replicas = match max_connections {
+        10 => String::new(),
+        _ => format!("\n  read_replicas   = [{{ database_url = \"{url}\" }}]"),
+    };
     format!(
         r#"{req}
 provider "hasura" {{}}
@@ -21,7 +26,7 @@ resource "hasura_source" "analytics" {{
   name            = "analytics"
   database_url    = "{url}"
   max_connections = {max_connections}
-  isolation_level = "{isolation}"
+  isolation_level = "{isolation}"{replicas}
 }}
 
 resource "hasura_table" "events" {{
@@ -116,13 +121,22 @@ fn lifecycle_in_a_second_database() {
         assert_changes(
             &wd,
             "after changing pool settings",
-            &["updated in-place", "max_connections", "serializable"],
+            &[
+                "updated in-place",
+                "max_connections",
+                "serializable",
+                "read_replicas",
+            ],
         );
         wd.apply();
         assert_eq!(env.ops("metadata:pg_drop_source"), 0);
         let info = &source(&env, "analytics").unwrap()["configuration"]["connection_info"];
         assert_eq!(info["pool_settings"]["max_connections"], 20);
         assert_eq!(info["isolation_level"], "serializable");
+        assert_eq!(
+            source(&env, "analytics").unwrap()["configuration"]["read_replicas"],
+            json!([{"database_url": url, "isolation_level": "read-committed", "use_prepared_statements": false}])
+        );
         assert_eq!(
             source(&env, "analytics").unwrap()["tables"]
                 .as_array()

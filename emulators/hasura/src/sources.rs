@@ -93,13 +93,30 @@ pub async fn open(url: &str) -> Result<(Client, tokio::task::JoinHandle<()>), St
 
 /// The URL a source configuration names, resolved against the engine's env
 /// (`resolveUrlConf`, `Hasura/RQL/Types/Common.hs`): a missing variable is
-/// "environment variable 'X' not set".
+/// "environment variable 'X' not set". Read replicas' URLs are resolved too
+/// (the source's configuration resolves as a whole); only the primary is
+/// connected to, as Hasura introspects through one pool.
 pub fn resolve_url(
     configuration: &Value,
     env: &BTreeMap<String, String>,
     engine_db: &str,
 ) -> Result<String, String> {
-    let url = &configuration["connection_info"]["database_url"];
+    let replicas = configuration["read_replicas"].as_array();
+    for r in replicas.into_iter().flatten() {
+        resolve_one(&r["database_url"], env, engine_db)?;
+    }
+    resolve_one(
+        &configuration["connection_info"]["database_url"],
+        env,
+        engine_db,
+    )
+}
+
+fn resolve_one(
+    url: &Value,
+    env: &BTreeMap<String, String>,
+    engine_db: &str,
+) -> Result<String, String> {
     match url {
         Value::String(s) => Ok(s.clone()),
         Value::Object(o) => {

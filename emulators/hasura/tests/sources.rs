@@ -215,6 +215,25 @@ async fn unresolvable_or_unreachable_sources_are_refused_and_not_stored() {
     assert!(!v.to_string().contains("hunter2"), "{v}");
     assert_eq!(h.source("gone").await, Value::Null);
 
+    // A read replica's env var is resolved with the rest of the configuration.
+    let (s, v) = h
+        .meta(
+            "pg_add_source",
+            json!({"name": "replicated", "configuration": {
+                "connection_info": {"database_url": {"from_env": "HASURA_GRAPHQL_DATABASE_URL"}},
+                "read_replicas": [{"database_url": {"from_env": "REPLICA_NOT_SET"}}]}}),
+        )
+        .await;
+    assert_eq!(
+        (s, v["error"].as_str()),
+        (
+            400,
+            Some("Inconsistent object: environment variable 'REPLICA_NOT_SET' not set")
+        ),
+        "{v}"
+    );
+    assert_eq!(h.source("replicated").await, Value::Null);
+
     for (args, path) in [
         (
             json!({"name": "", "configuration": {"connection_info": {"database_url": "x"}}}),
