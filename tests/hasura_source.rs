@@ -290,3 +290,135 @@ fn bad_input_is_refused_at_validate() {
         env.assert_nothing_written("after validate-only runs");
     });
 }
+
+/// Every per-table object names the source and lands in its database:
+/// tables, a foreign key and an index (DDL through `run_sql` with `source`),
+/// a table tracked from a migration, a relationship resolved through the
+/// second database's foreign key, and an event trigger whose SQL trigger is
+/// in that database; GraphQL follows the relationship there.
+#[test]
+fn per_table_objects_live_in_the_named_source() {
+    let cfg = |req: &str| {
+        format!(
+            r#"{req}
+provider "hasura" {{}}
+
+resource "hasura_source" "shop" {{
+  name                  = "shop"
+  database_url_from_env = "SHOP_DATABASE_URL"
+}}
+
+resource "hasura_table" "customers" {{
+  source              = hasura_source.shop.name
+  name                = "customers"
+  columns             = [{{ name = "id", type = "int" }}, {{ name = "name", type = "text" }}]
+  primary_key         = ["id"]
+  deletion_protection = false
+}}
+
+resource "hasura_table" "orders" {{
+  source              = hasura_source.shop.name
+  name                = "orders"
+  columns             = [{{ name = "id", type = "int" }}, {{ name = "customer_id", type = "int" }}, {{ name = "kind", type = "text" }}]
+  primary_key         = ["id"]
+  deletion_protection = false
+}}
+
+resource "hasura_foreign_key" "order_customer" {{
+  source             = hasura_source.shop.name
+  table              = hasura_table.orders.name
+  columns            = ["customer_id"]
+  references_table   = hasura_table.customers.name
+  references_columns = ["id"]
+}}
+
+resource "hasura_index" "order_kind" {{
+  source  = hasura_source.shop.name
+  table   = hasura_table.orders.name
+  name    = "orders_kind_idx"
+  columns = ["kind"]
+}}
+
+resource "hasura_relationship" "order_customer" {{
+  source                    = hasura_source.shop.name
+  table                     = hasura_table.orders.name
+  name                      = "customer"
+  type                      = "object"
+  foreign_key_constraint_on = hasura_foreign_key.order_customer.columns
+}}
+
+resource "hasura_tracked_table" "audit" {{
+  source = hasura_source.shop.name
+  name   = "audit"
+}}
+
+resource "hasura_event_trigger" "order_placed" {{
+  source  = hasura_source.shop.name
+  table   = hasura_table.orders.name
+  name    = "order_placed"
+  insert  = true
+  webhook = "https://hooks.example.com/orders"
+}}
+"#
+        )
+    };
+    for_each_terraform(|tf| {
+        let env = Env::start();
+        let url = env.create_database("shop", PASSWORD);
+        env.set_env_out_of_band(&[("SHOP_DATABASE_URL", &url)]);
+        // A table a migration made, tracked by hasura_tracked_table: run
+        // through a source that exists only for the migration.
+        env.meta(json!({"type": "pg_add_source", "args": {"name": "migrate",
+            "configuration": {"connection_info": {"database_url": url}}}}));
+        env.sql_on(
+            "migrate",
+            "CREATE TABLE audit (id int PRIMARY KEY, note text)",
+        );
+        env.meta(json!({"type": "pg_drop_source", "args": {"name": "migrate"}}));
+        // The env change has rolled out (the emulator's restart window).
+        std::thread::sleep(std::time::Duration::from_millis(600));
+        let wd = env.workdir(tf);
+        wd.write("main.tf", &cfg(&required_providers()));
+        wd.apply();
+        assert_no_changes(&wd, "after creating everything in the second source");
+
+        let src = source(&env, "shop").unwrap();
+        let mut tracked: Vec<String> = src["tables"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["table"]["name"].as_str().unwrap().to_string())
+            .collect();
+        tracked.sort();
+        assert_eq!(tracked, ["audit", "customers", "orders"]);
+        let default_tables = source(&env, "default").unwrap()["tables"].clone();
+        assert_eq!(default_tables, json!([]), "nothing landed in default");
+
+        // The DDL ran in the second database only.
+        let v = env.sql_on(
+            "shop",
+            "SELECT (SELECT count(*) FROM pg_constraint WHERE conname = 'orders_customer_id_fkey')::text
+                 || '/' || (SELECT count(*) FROM pg_indexes WHERE indexname = 'orders_kind_idx')::text
+                 || '/' || (SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'notify_hasura_order_placed_%')::text",
+        );
+        assert_eq!(v["result"][1][0], "1/1/1", "{v}");
+        let v = env.sql("SELECT to_regclass('public.orders') IS NULL");
+        assert_eq!(v["result"][1][0], "t", "{v}");
+
+        env.sql_on(
+            "shop",
+            "INSERT INTO customers VALUES (1, 'Ada'); INSERT INTO orders VALUES (10, 1, 'book')",
+        );
+        let (_, v) = env.post(
+            "/v1/graphql",
+            json!({"query": "{ orders { id customer { name } } }"}),
+        );
+        assert_eq!(
+            v,
+            json!({"data": {"orders": [{"id": 10, "customer": {"name": "Ada"}}]}})
+        );
+
+        wd.destroy();
+        assert!(source(&env, "shop").is_none());
+    });
+}
