@@ -161,6 +161,32 @@ async fn a_second_source_is_a_second_database() {
         .await;
     assert_eq!(v, json!({"data": {"notes": [{"body": "in second"}]}}));
 
+    // Root field customization: a prefix, then a namespace.
+    for (customization, query, want) in [
+        (
+            json!({"root_fields": {"prefix": "s2_"}}),
+            "{ s2_notes { body } }",
+            json!({"data": {"s2_notes": [{"body": "in second"}]}}),
+        ),
+        (
+            json!({"root_fields": {"namespace": "second_db"}}),
+            "{ second_db { notes { body } } }",
+            json!({"data": {"second_db": {"notes": [{"body": "in second"}]}}}),
+        ),
+    ] {
+        let (s, v) = h
+            .meta(
+                "pg_add_source",
+                json!({"name": "second", "replace_configuration": true, "customization": customization,
+                       "configuration": {"connection_info": {"database_url": url}}}),
+            )
+            .await;
+        assert_eq!(s, 200, "{v}");
+        assert_eq!(h.source("second").await["customization"], customization);
+        let (_, v) = h.post("/v1/graphql", json!({"query": query})).await;
+        assert_eq!(v, want);
+    }
+
     // DDL on the second source reconciles its tables, not the default's.
     let (s, v) = h.sql("second", "DROP TABLE notes").await;
     assert_eq!(s, 200, "{v}");

@@ -8,7 +8,7 @@ use serde_json::{Map, Value};
 
 use super::auth::Session;
 use super::{exec, schema, GqlErr};
-use crate::graphql_parse::{OpKind, Operation};
+use crate::graphql_parse::{OpKind, Operation, RootField};
 use crate::metadata::Metadata;
 use crate::sources;
 use crate::state::{load_metadata, AppState};
@@ -54,11 +54,65 @@ async fn connect_all(st: &AppState, md: &Metadata) -> Result<Vec<(String, Conn)>
     Ok(out)
 }
 
+/// A source's `customization.root_fields` (graphql-engine
+/// `RootFieldsCustomization`, `Hasura/RQL/Types/SourceCustomization.hs`):
+/// every root field of the source is `prefix + name + suffix`, and all of
+/// them sit under one `namespace` field when it is set.
+#[derive(Default)]
+struct RootFields {
+    namespace: Option<String>,
+    prefix: String,
+    suffix: String,
+}
+
+impl RootFields {
+    fn of(md: &Metadata, source: &str) -> RootFields {
+        let rf = md
+            .sources
+            .get(source)
+            .and_then(|s| s.extra.get("customization"))
+            .map(|c| &c["root_fields"]);
+        let text = |k: &str| rf.and_then(|r| r[k].as_str()).map(str::to_string);
+        RootFields {
+            namespace: text("namespace"),
+            prefix: text("prefix").unwrap_or_default(),
+            suffix: text("suffix").unwrap_or_default(),
+        }
+    }
+
+    /// The name the source's schema knows a requested root field by.
+    fn own_name<'n>(&self, name: &'n str) -> Option<&'n str> {
+        name.strip_prefix(self.prefix.as_str())?
+            .strip_suffix(self.suffix.as_str())
+    }
+
+    /// A requested field as a root field of the source: its own name, the
+    /// requested key (alias or customised name) kept for the answer.
+    fn unwrap(
+        &self,
+        key: &str,
+        name: &str,
+        args: &Map<String, Value>,
+        children: &[crate::graphql_parse::Sel],
+    ) -> RootField {
+        RootField {
+            key: key.to_string(),
+            name: self.own_name(name).unwrap_or(name).to_string(),
+            args: args.clone(),
+            children: children.to_vec(),
+        }
+    }
+}
+
 pub async fn run(st: &AppState, session: &Session, op: &Operation) -> Result<Value, GqlErr> {
     let (md, _) = load_metadata(&st.db)
         .await
         .map_err(|e| GqlErr::new("unexpected", "$", e.error))?;
     let mut conns = connect_all(st, &md).await?;
+    let custom: Vec<RootFields> = conns
+        .iter()
+        .map(|(name, _)| RootFields::of(&md, name))
+        .collect();
     let mut txs = Vec::with_capacity(conns.len());
     let mut schemas = Vec::with_capacity(conns.len());
     for (name, conn) in conns.iter_mut() {
@@ -82,14 +136,32 @@ pub async fn run(st: &AppState, session: &Session, op: &Operation) -> Result<Val
     if txs.is_empty() {
         return Err(GqlErr::new("unexpected", "$", "no source is reachable"));
     }
-    // Each root field goes to the source that serves it.
-    let mut parts: Vec<Vec<_>> = vec![Vec::new(); txs.len()];
+    // Each root field goes to the source that serves it, under its own name.
+    let mut parts: Vec<Vec<RootField>> = vec![Vec::new(); txs.len()];
+    let mut namespaced: Vec<(usize, String, Vec<RootField>)> = Vec::new();
     for f in &op.fields {
-        let i = schemas
+        if let Some(i) = custom
             .iter()
-            .position(|s| s.root(&f.name).is_some())
-            .unwrap_or(0);
-        parts[i].push(f.clone());
+            .position(|c| c.namespace.as_deref() == Some(f.name.as_str()))
+        {
+            let fields = f
+                .children
+                .iter()
+                .map(|c| custom[i].unwrap(&c.key, &c.name, &c.args, &c.children))
+                .collect();
+            namespaced.push((i, f.key.clone(), fields));
+            continue;
+        }
+        let served = (0..txs.len()).find(|&i| {
+            custom[i].namespace.is_none()
+                && custom[i]
+                    .own_name(&f.name)
+                    .is_some_and(|n| schemas[i].root(n).is_some())
+        });
+        match served {
+            Some(i) => parts[i].push(custom[i].unwrap(&f.key, &f.name, &f.args, &f.children)),
+            None => parts[0].push(f.clone()),
+        }
     }
     let mut data = Map::new();
     for (i, fields) in parts.into_iter().enumerate() {
@@ -103,6 +175,14 @@ pub async fn run(st: &AppState, session: &Session, op: &Operation) -> Result<Val
         if let Value::Object(m) = exec::run(&txs[i], &schemas[i], session, &part).await? {
             data.extend(m);
         }
+    }
+    for (i, key, fields) in namespaced {
+        let part = Operation {
+            kind: op.kind,
+            fields,
+        };
+        let answer = exec::run(&txs[i], &schemas[i], session, &part).await?;
+        data.insert(key, answer);
     }
     for tx in txs {
         tx.commit().await?;
