@@ -16,7 +16,7 @@ fn config(url: &str, max_connections: i64, isolation: &str) -> String {
     // The in-place update also adds a read replica (the same database).
     let replicas = match max_connections {
         10 => String::new(),
-        _ => format!("\n  read_replicas   = [{{ database_url = \"{url}\" }}]"),
+        _ => format!("\n  read_replicas   = [{{ database_url = \"{url}\" }}]\n  root_fields_prefix = \"an_\""),
     };
     format!(
         r#"{req}
@@ -143,6 +143,11 @@ fn lifecycle_in_a_second_database() {
                 .map(Vec::len),
             Some(1)
         );
+        assert_eq!(
+            gql_user(&env, "{ an_events { kind } }"),
+            json!({"data": {"an_events": [{"kind": "signup"}]}}),
+            "root fields carry the prefix"
+        );
         assert_no_changes(&wd, "after the update");
 
         // Changed out of band: the plan shows it and puts it back.
@@ -176,8 +181,8 @@ fn lifecycle_in_a_second_database() {
         );
         wd.apply();
         assert_eq!(
-            gql_user(&env, "{ events { kind } }"),
-            json!({"data": {"events": [{"kind": "signup"}]}}),
+            gql_user(&env, "{ an_events { kind } }"),
+            json!({"data": {"an_events": [{"kind": "signup"}]}}),
             "the data stayed in the database"
         );
         assert_no_changes(&wd, "after re-adding");
@@ -257,6 +262,10 @@ fn bad_input_is_refused_at_validate() {
         (
             "database_url = \"postgres://db/app\"\n  read_replicas = [{}]",
             "read_replicas[0].database_url",
+        ),
+        (
+            "database_url = \"postgres://db/app\"\n  root_fields_prefix = \"1st_\"",
+            "root_fields_prefix",
         ),
     ];
     for_each_terraform(|tf| {

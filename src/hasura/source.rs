@@ -10,7 +10,7 @@ use crate::framework::{
     Nesting, Null, OneOf, RequiresReplace, Resource, Schema, StrCheck, Value,
 };
 
-use super::client::sources::{self as api, DatabaseUrl, Settings};
+use super::client::sources::{self as api, DatabaseUrl, RootFields, Settings};
 use super::client::HasuraError;
 use super::engine;
 use super::ident::check_non_empty_text as check_name;
@@ -32,6 +32,9 @@ pub struct Model {
     isolation_level: Value<String>,
     use_prepared_statements: Value<bool>,
     read_replicas: Value<Vec<Replica>>,
+    root_fields_namespace: Value<String>,
+    root_fields_prefix: Value<String>,
+    root_fields_suffix: Value<String>,
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
@@ -99,7 +102,15 @@ impl Model {
         }
     }
 
-    fn from_remote(name: &str, s: Settings) -> Model {
+    fn root_fields(&self) -> RootFields {
+        RootFields {
+            namespace: self.root_fields_namespace.known().cloned(),
+            prefix: self.root_fields_prefix.known().cloned(),
+            suffix: self.root_fields_suffix.known().cloned(),
+        }
+    }
+
+    fn from_remote(name: &str, s: Settings, rf: RootFields) -> Model {
         let (database_url, database_url_from_env) = url_attrs(s.database_url);
         let replicas: Vec<Replica> = s
             .read_replicas
@@ -129,6 +140,9 @@ impl Model {
             } else {
                 Known(replicas)
             },
+            root_fields_namespace: rf.namespace.map_or(Null, Known),
+            root_fields_prefix: rf.prefix.map_or(Null, Known),
+            root_fields_suffix: rf.suffix.map_or(Null, Known),
         }
     }
 
@@ -178,6 +192,16 @@ fn check_pg_url(s: &str) -> Result<(), Invalid> {
     Ok(())
 }
 
+/// `[_A-Za-z][_0-9A-Za-z]*`, as Hasura parses customised names (`G.Name`).
+fn check_graphql_name(s: &str) -> Result<(), Invalid> {
+    match super::ident::is_graphql_name(s) {
+        true => Ok(()),
+        false => Err(Invalid(
+            "must be a GraphQL name: letters, digits and `_`, not starting with a digit".into(),
+        )),
+    }
+}
+
 /// Exactly one of a URL and its env var form, at `path`.
 fn one_url(
     value: &Value<String>,
@@ -219,7 +243,7 @@ impl Resource for SourceResource {
 
     fn schema(&self) -> Schema {
         Schema::new(
-            "A PostgreSQL database added to Hasura as a source (`pg_add_source`). Tables, tracked tables, permissions and the other per-table resources use it by naming it in their `source`, e.g. `source = hasura_source.analytics.name`. Setting changes are made in place (`replace_configuration`), keeping the source's tables, permissions and customization; changing `name` replaces it. Hasura checks the connection on every change: a database it cannot reach, or an env var the engine lacks, is refused at apply and nothing is stored. Destroying drops the source from the metadata with everything tracked in it (`pg_drop_source` with `cascade`); the database and its data are left alone. The `default` source (the engine's own database) can be imported and managed, but destroying the resource only forgets it: Hasura would otherwise drop every table tracked there. Import with the source's name.",
+            "A PostgreSQL database added to Hasura as a source (`pg_add_source`). Tables, tracked tables, permissions and the other per-table resources use it by naming it in their `source`, e.g. `source = hasura_source.analytics.name`. Setting changes are made in place (`replace_configuration`), keeping the source's tables, permissions and the customization this resource does not manage (type names, naming convention); changing `name` replaces it. Hasura checks the connection on every change: a database it cannot reach, or an env var the engine lacks, is refused at apply and nothing is stored. Destroying drops the source from the metadata with everything tracked in it (`pg_drop_source` with `cascade`); the database and its data are left alone. The `default` source (the engine's own database) can be imported and managed, but destroying the resource only forgets it: Hasura would otherwise drop every table tracked there. Import with the source's name.",
             vec![
                 Attribute::string("id").computed().describe("The source's name: the import id."),
                 Attribute::string("name").required().plan(RequiresReplace).validate(StrCheck("Invalid source name", check_name)).describe("Source name, as tables and permissions name it in `source`. Changing it replaces the source (its tracked tables and permissions are dropped with the old one)."),
@@ -238,6 +262,9 @@ impl Resource for SourceResource {
                 ])
                 .optional()
                 .describe("Read replicas Hasura sends queries (not mutations) to, in order. Each uses the source's isolation level and Hasura's default pool settings. Omit it for none (an empty list is refused, as Hasura refuses it). Replicas are an Enterprise and Cloud feature of Hasura."),
+                Attribute::string("root_fields_namespace").optional().validate(StrCheck("Invalid GraphQL name", check_graphql_name)).describe("Puts every root field of the source under one field of this name (`customization.root_fields.namespace`), e.g. `analytics` makes `query { analytics { events { id } } }`. A GraphQL name."),
+                Attribute::string("root_fields_prefix").optional().validate(StrCheck("Invalid GraphQL name", check_graphql_name)).describe("Prefix of every root field name of the source (`customization.root_fields.prefix`), e.g. `analytics_` makes `analytics_events`. A GraphQL name."),
+                Attribute::string("root_fields_suffix").optional().validate(StrCheck("Invalid GraphQL name", check_graphql_name)).describe("Suffix of every root field name of the source (`customization.root_fields.suffix`). A GraphQL name. Type name customization and the naming convention, set outside Terraform, are kept."),
             ],
         )
     }
@@ -273,7 +300,7 @@ impl Resource for SourceResource {
     async fn create(&self, ctx: &Ctx, m: Model) -> Result<Model, ApplyError<Model>> {
         let settings = m.settings();
         let added = engine(ctx)?
-            .put_source(&ctx.cancel, m.name(), &settings, false)
+            .put_source(&ctx.cancel, m.name(), &settings, &m.root_fields(), false)
             .await;
         added.map_err(|e| m.write_failed(e, "Failed to add source"))?;
         Ok(Model {
@@ -283,13 +310,14 @@ impl Resource for SourceResource {
     }
 
     async fn read(&self, ctx: &Ctx, prior: Model) -> Result<Option<Model>, Diagnostics> {
-        let found = super::exported(ctx).await?.source_settings(prior.name());
-        Ok(found.map(|s| Model::from_remote(prior.name(), s)))
+        let export = super::exported(ctx).await?;
+        let (name, found) = (prior.name(), export.source_settings(prior.name()));
+        Ok(found.map(|s| Model::from_remote(name, s, export.source_root_fields(name))))
     }
 
     async fn update(&self, ctx: &Ctx, _prior: Model, m: Model) -> Result<Model, ApplyError<Model>> {
         engine(ctx)?
-            .put_source(&ctx.cancel, m.name(), &m.settings(), true)
+            .put_source(&ctx.cancel, m.name(), &m.settings(), &m.root_fields(), true)
             .await
             .map_err(|e| m.write_failed(e, "Failed to update source"))?;
         Ok(m)
@@ -356,7 +384,7 @@ mod tests {
         let s = m.settings();
         assert_eq!(s.connection_lifetime, 0);
         assert_eq!(s.idle_timeout, 180);
-        let back = Model::from_remote("analytics", s.clone());
+        let back = Model::from_remote("analytics", s.clone(), RootFields::default());
         assert_eq!(back.settings(), s);
         assert_eq!(back.database_url_from_env.as_deref(), Some("ANALYTICS_DB"));
         assert!(back.database_url.is_null());

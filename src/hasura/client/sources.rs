@@ -145,6 +145,48 @@ impl Settings {
     }
 }
 
+/// The source's `customization.root_fields` (graphql-engine
+/// `RootFieldsCustomization`): root fields named `prefix + name + suffix`,
+/// under one `namespace` field when set.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct RootFields {
+    pub namespace: Option<String>,
+    pub prefix: Option<String>,
+    pub suffix: Option<String>,
+}
+
+impl RootFields {
+    fn from_customization(c: &Value) -> RootFields {
+        let text = |k: &str| c["root_fields"][k].as_str().map(str::to_string);
+        RootFields {
+            namespace: text("namespace"),
+            prefix: text("prefix"),
+            suffix: text("suffix"),
+        }
+    }
+
+    /// `current` (the rest of the customization kept: type names, naming
+    /// convention) with these root fields.
+    fn into_customization(self, current: &Value) -> Value {
+        let mut c = current.as_object().cloned().unwrap_or_default();
+        let mut rf = Map::new();
+        for (k, v) in [
+            ("namespace", self.namespace),
+            ("prefix", self.prefix),
+            ("suffix", self.suffix),
+        ] {
+            if let Some(v) = v {
+                rf.insert(k.into(), json!(v));
+            }
+        }
+        match rf.is_empty() {
+            true => c.remove("root_fields"),
+            false => c.insert("root_fields".into(), Value::Object(rf)),
+        };
+        Value::Object(c)
+    }
+}
+
 impl HasuraError {
     /// `run_sql` or a metadata command naming a source Hasura does not have
     /// (dropped out of band, or not added yet).
@@ -159,35 +201,54 @@ impl Export {
     pub fn source_settings(&self, name: &str) -> Option<Settings> {
         Settings::from_export(self.source(name)?.0)
     }
+
+    /// The root field customization of source `name` (none when it has none).
+    pub fn source_root_fields(&self, name: &str) -> RootFields {
+        self.source(name)
+            .map(|(_, c)| RootFields::from_customization(c))
+            .unwrap_or_default()
+    }
 }
 
 impl Engine {
     /// Adds source `name`, or (`replace`) replaces its configuration in place,
-    /// keeping its tables. `replace_configuration` also replaces the
-    /// customization, so the current one is sent back unchanged.
+    /// keeping its tables. `replace_configuration` also replaces the whole
+    /// customization, so what this provider does not manage (type names,
+    /// naming convention) is sent back as it is.
     pub async fn put_source(
         &self,
         cancel: &CancellationToken,
         name: &str,
         settings: &Settings,
+        root_fields: &RootFields,
         replace: bool,
     ) -> Result<(), HasuraError> {
+        let current = match replace {
+            true => self
+                .export(cancel)
+                .await?
+                .source(name)
+                .map(|(_, c)| c.clone()),
+            false => None,
+        };
+        let customization = root_fields
+            .clone()
+            .into_customization(current.as_ref().unwrap_or(&Value::Null));
         let mut args = json!({
             "name": name,
             "configuration": settings.to_configuration(),
             "replace_configuration": replace,
         });
-        if replace {
-            let export = self.export(cancel).await?;
-            if let Some((_, c @ Value::Object(_))) = export.source(name) {
-                args["customization"] = c.clone();
-            }
+        if customization.as_object().is_some_and(|c| !c.is_empty()) {
+            args["customization"] = customization;
         }
-        let (n, want) = (name.to_string(), settings.clone());
+        let (n, want, rf) = (name.to_string(), settings.clone(), root_fields.clone());
         self.write_with(
             cancel,
             vec![json!({"type": "pg_add_source", "args": args})],
-            move |x| x.source_settings(&n).as_ref() == Some(&want),
+            move |x| {
+                x.source_settings(&n).as_ref() == Some(&want) && x.source_root_fields(&n) == rf
+            },
         )
         .await
     }
