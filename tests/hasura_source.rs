@@ -1,9 +1,11 @@
 //! `hasura_source` on every core against the Hasura emulator, where a second
 //! source is a second real database: a source added in the same apply as a
 //! table and a permission in it, the data really in that database, an empty
-//! re-plan, pool settings changed in place, import, out-of-band change and
-//! drop shown in plan, the URL kept out of every output, bad input refused at
-//! validate, an env var the engine lacks refused at apply, destroy.
+//! re-plan, pool settings, a read replica and a root field prefix changed in
+//! place, import, out-of-band change and drop shown in plan, the URL kept out
+//! of every output, bad input refused at validate, an env var the engine
+//! lacks refused at apply, destroy; the `default` source managed but never
+//! dropped; and every per-table resource landing in the named source.
 mod support;
 
 use serde_json::{json, Value};
