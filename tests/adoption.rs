@@ -55,6 +55,7 @@ fn imports(template_id: &str, redirect_id: &str, org: &[(&str, &str)]) -> Vec<(S
         ("hasura_custom_types.auth", "auth:LoginResponse,Email"),
         ("hasura_action.login", "login"),
         ("hasura_action_permission.login_user", "login/user"),
+        ("hasura_source.default", "default"),
         (
             "hasura_computed_field.posts_label",
             "default.public.posts.label",

@@ -437,6 +437,17 @@ fn verify_verbatim(emus: &Emus, job: &Job) -> Vec<String> {
                 p.push(format!("table {name:?} not tracked under its exact name"));
             }
         }
+        "hasura_source" => {
+            let md = emus.metadata();
+            let stored = md["sources"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .any(|s| s["name"] == name.as_str());
+            if !stored {
+                p.push(format!("source {name:?} not stored under its exact name"));
+            }
+        }
         _ => {}
     }
     p

@@ -96,7 +96,7 @@ const SOURCE_SETTINGS: [&str; 4] = [
     "query_tags",
 ];
 
-/// Reads the exported metadata. Postgres sources' tables, permissions,
+/// Reads the exported metadata. Postgres sources, their tables, permissions,
 /// relationships, computed fields and event triggers, and the top-level
 /// inherited roles, cron triggers, query collections, allow lists, remote
 /// schemas and actions (with their permissions), REST endpoints and custom
@@ -136,6 +136,12 @@ pub fn survey(metadata: Value) -> Found {
             ));
             continue;
         }
+        // The source itself (its connection settings): `hasura_source`.
+        found.imports.push(Import {
+            resource_type: "hasura_source",
+            name: s.name.clone(),
+            id: s.name.clone(),
+        });
         for (key, v) in &s.rest {
             if !SOURCE_SETTINGS.contains(&key.as_str()) {
                 list(
@@ -498,6 +504,7 @@ mod tests {
                 ("hasura_remote_schema_permission", "pay_user", "pay/user"),
                 ("hasura_rest_endpoint", "user", "user"),
                 ("hasura_custom_types", "custom_types", "custom_types:x"),
+                ("hasura_source", "default", "default"),
                 (
                     "hasura_tracked_table",
                     "public_users",

@@ -27,6 +27,7 @@ mod query_collection;
 mod relationship;
 mod remote_schema;
 mod rest_endpoint;
+mod source;
 mod table;
 mod tracked_table;
 mod transform;

@@ -167,6 +167,7 @@ impl Provider for HasuraProvider {
             resource(super::action::ActionResource),
             resource(super::action_permission::ActionPermissionResource),
             resource(super::custom_types::CustomTypesResource),
+            resource(super::source::SourceResource),
         ]
     }
 

@@ -68,6 +68,8 @@ const EXTRA: &[(&str, &str)] = &[
         "hasura_remote_schema",
         "url = \"https://payments.example.com/graphql\"",
     ),
+    // A source needs one URL form.
+    ("hasura_source", "database_url_from_env = \"DB_URL\""),
 ];
 
 /// A resource or data source type of either provider.

@@ -296,6 +296,37 @@ resource "clerk_jwt_template" "k" {{
         cap.add("action destroy", &out);
         cap.add_files(&wd);
 
+        // 9. A source's `database_url` with a password (trust authentication
+        //    ignores it): sent to pg_add_source, echoed by every export.
+        let db_password = format!("source-db-password-{}", std::process::id());
+        secrets.push(("source database_url password".into(), db_password.clone()));
+        let url = emus.h().config.database_url.replacen(
+            "postgres@",
+            &format!("postgres:{db_password}@"),
+            1,
+        );
+        let wd = traced(&emus, &tf);
+        wd.write(
+            "main.tf",
+            &format!(
+                "{}\nprovider \"hasura\" {{}}\nresource \"hasura_source\" \"s\" {{\n  name            = \"secret-source\"\n  database_url    = \"{url}\"\n  max_connections = 5\n}}\n",
+                required_providers()
+            ),
+        );
+        let out = wd.try_apply();
+        if !out.success() {
+            fig.fail(format!("source apply failed: {}", tail(&out)));
+        }
+        cap.add("source apply", &out);
+        let (_, out) = wd.plan_exitcode();
+        cap.add("source plan", &out);
+        let out = wd.try_destroy();
+        if !out.success() {
+            fig.fail(format!("source destroy failed: {}", tail(&out)));
+        }
+        cap.add("source destroy", &out);
+        cap.add_files(&wd);
+
         let mut bytes = 0usize;
         for (what, text) in &cap.outputs {
             bytes += text.len();

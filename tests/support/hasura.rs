@@ -49,16 +49,21 @@ impl Env {
 
     /// POSTs `body` to the engine with the admin secret: (status, JSON body or null).
     pub fn post(&self, path: &str, body: Value) -> (u16, Value) {
+        self.post_with(path, body, &[])
+    }
+
+    /// `post` with extra headers (e.g. `x-hasura-role` to act as a role).
+    pub fn post_with(&self, path: &str, body: Value, headers: &[(&str, &str)]) -> (u16, Value) {
         let url = format!("{}{path}", self.emu().endpoint());
         let secret = self.emu().config.admin_secret.clone();
+        let mut req = reqwest::Client::new()
+            .post(url)
+            .header("x-hasura-admin-secret", secret);
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
         self.rt.block_on(async move {
-            let resp = reqwest::Client::new()
-                .post(url)
-                .header("x-hasura-admin-secret", secret)
-                .json(&body)
-                .send()
-                .await
-                .unwrap();
+            let resp = req.json(&body).send().await.unwrap();
             let status = resp.status().as_u16();
             (status, resp.json().await.unwrap_or(Value::Null))
         })
@@ -106,6 +111,31 @@ impl Env {
         );
         assert_eq!(s, 200, "run_sql {sql}: {v}");
         v
+    }
+
+    /// Out-of-band SQL on another source's database.
+    pub fn sql_on(&self, source: &str, sql: &str) -> Value {
+        let (s, v) = self.post(
+            "/v2/query",
+            json!({"type": "run_sql", "args": {"source": source, "sql": sql}}),
+        );
+        assert_eq!(s, 200, "run_sql on {source} {sql}: {v}");
+        v
+    }
+
+    /// A new, empty database in this scenario's PostgreSQL cluster, for a
+    /// second source; its URL carries `password`, which the cluster's trust
+    /// authentication ignores (so tests can look for it in outputs).
+    pub fn create_database(&self, name: &str, password: &str) -> String {
+        let (s, v) = self.post(
+            "/v2/query",
+            json!({"type": "run_sql", "args": {"sql": format!("CREATE DATABASE {name}"), "no_transaction": true}}),
+        );
+        assert_eq!(s, 200, "CREATE DATABASE {name}: {v}");
+        format!(
+            "postgres://postgres:{password}@127.0.0.1:{}/{name}",
+            self._pg.port()
+        )
     }
 
     pub fn count_rows(&self, table: &str) -> i64 {

@@ -53,10 +53,10 @@ fn preset_columns(p: &Permission) -> Vec<&String> {
     }
 }
 
-/// The first column of the default source whose type changed while a
-/// permission preset uses it, as Hasura's error.
-pub fn check(md: &Metadata, before: &Types, after: &Types) -> Result<(), QErr> {
-    let Some(src) = md.sources.get("default") else {
+/// The first column of `source` whose type changed while a permission
+/// preset uses it, as Hasura's error.
+pub fn check(md: &Metadata, source: &str, before: &Types, after: &Types) -> Result<(), QErr> {
+    let Some(src) = md.sources.get(source) else {
         return Ok(());
     };
     for (t, tm) in &src.tables {
@@ -72,7 +72,7 @@ pub fn check(md: &Metadata, before: &Types, after: &Types) -> Result<(), QErr> {
                         continue;
                     }
                     let dep = format!(
-                        "permission {t}.{}.{} in source \"default\"",
+                        "permission {t}.{}.{} in source \"{source}\"",
                         pd.role,
                         pt.code()
                     );

@@ -328,7 +328,7 @@ fn literal(s: &str) -> String {
     format!("'{}'", s.replace('\'', "''"))
 }
 
-/// One SQL trigger per (event trigger, operation) of the default source.
+/// One SQL trigger per (event trigger, operation) of the sources on one database.
 struct SqlTrigger {
     name: String,
     op: &'static str,
@@ -336,12 +336,13 @@ struct SqlTrigger {
     columns: Option<Vec<String>>,
 }
 
-fn wanted(md: &Metadata) -> Vec<SqlTrigger> {
+fn wanted(md: &Metadata, sources: &[String]) -> Vec<SqlTrigger> {
     let mut out = Vec::new();
-    let Some(src) = md.sources.get("default") else {
-        return out;
-    };
-    for tm in src.tables.values() {
+    let tables = sources
+        .iter()
+        .filter_map(|s| md.sources.get(s))
+        .flat_map(|src| src.tables.values());
+    for tm in tables {
         for t in tm
             .extra
             .get(KEY)
@@ -372,10 +373,25 @@ fn wanted(md: &Metadata) -> Vec<SqlTrigger> {
     out
 }
 
-/// Brings PostgreSQL's triggers in line with the metadata after a write.
-pub async fn sync(db: &Client, md: &Metadata) -> Result<(), QErr> {
+/// Brings every source database's triggers in line with the metadata after a
+/// write: Hasura keeps each source's event log and triggers in that source's
+/// own database (`hdb_catalog` there).
+pub async fn sync_all(st: &AppState, md: &Metadata) -> Result<(), QErr> {
+    let env = st.engine_env().await?;
+    for (db, sources) in crate::sources::databases(st, md, &env).await {
+        sync(&db, md, &sources).await?;
+    }
+    Ok(())
+}
+
+/// Brings one database's triggers in line with the event triggers of the
+/// `sources` on it.
+async fn sync(db: &Client, md: &Metadata, sources: &[String]) -> Result<(), QErr> {
+    // Hasura prepares `hdb_catalog` in every source it adds (its source
+    // catalog holds the event log).
     db.batch_execute(
-        "CREATE TABLE IF NOT EXISTS hdb_catalog.event_log (
+        "CREATE SCHEMA IF NOT EXISTS hdb_catalog;
+         CREATE TABLE IF NOT EXISTS hdb_catalog.event_log (
              id text PRIMARY KEY DEFAULT gen_random_uuid()::text,
              trigger_name text NOT NULL, schema_name text NOT NULL, table_name text NOT NULL,
              payload jsonb NOT NULL, delivered boolean NOT NULL DEFAULT false,
@@ -391,7 +407,7 @@ pub async fn sync(db: &Client, md: &Metadata) -> Result<(), QErr> {
             &[],
         )
         .await?;
-    let want = wanted(md);
+    let want = wanted(md, sources);
     let mut sql = String::new();
     for row in existing {
         let (tg, schema, table): (String, String, String) = (row.get(0), row.get(1), row.get(2));
@@ -458,8 +474,24 @@ pub fn spawn_delivery(st: Arc<AppState>) -> tokio::task::JoinHandle<()> {
 }
 
 async fn deliver_due(st: &AppState, http: &reqwest::Client) -> Result<(), QErr> {
-    let exists: bool = st
-        .db
+    let (md, _) = load_metadata(&st.db).await?;
+    let env = st.engine_env().await?;
+    for (db, sources) in crate::sources::databases(st, &md, &env).await {
+        deliver_from(st, http, &db, &md, &env, &sources).await?;
+    }
+    Ok(())
+}
+
+/// Delivers the due events logged in one source database.
+async fn deliver_from(
+    st: &AppState,
+    http: &reqwest::Client,
+    db: &Client,
+    md: &Metadata,
+    env: &Env,
+    sources: &[String],
+) -> Result<(), QErr> {
+    let exists: bool = db
         .query_one(
             "SELECT to_regclass('hdb_catalog.event_log') IS NOT NULL",
             &[],
@@ -469,8 +501,7 @@ async fn deliver_due(st: &AppState, http: &reqwest::Client) -> Result<(), QErr> 
     if !exists {
         return Ok(());
     }
-    let rows = st
-        .db
+    let rows = db
         .query(
             "SELECT id, trigger_name, schema_name, table_name, payload, tries,
                     to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US')
@@ -483,26 +514,30 @@ async fn deliver_due(st: &AppState, http: &reqwest::Client) -> Result<(), QErr> 
     if rows.is_empty() {
         return Ok(());
     }
-    let (md, _) = load_metadata(&st.db).await?;
-    let env = st.engine_env().await?;
     for row in rows {
         let (id, trigger, schema, table): (String, String, String, String) =
             (row.get(0), row.get(1), row.get(2), row.get(3));
         let payload: Value = row.get(4);
         let tries: i32 = row.get(5);
         let created_at: String = row.get(6);
-        let conf = find(&md, "default", &trigger).and_then(|(t, i)| {
-            let src = md.sources.get("default")?;
-            src.tables.get(&t)?.extra.get(KEY)?.get(i).cloned()
+        let conf = sources.iter().find_map(|s| {
+            let (t, i) = find(md, s, &trigger)?;
+            md.sources
+                .get(s)?
+                .tables
+                .get(&t)?
+                .extra
+                .get(KEY)?
+                .get(i)
+                .cloned()
         });
         let Some(conf) = conf else {
             // The trigger was deleted: its pending events are archived.
-            st.db
-                .execute(
-                    "UPDATE hdb_catalog.event_log SET error = true WHERE id = $1",
-                    &[&id],
-                )
-                .await?;
+            db.execute(
+                "UPDATE hdb_catalog.event_log SET error = true WHERE id = $1",
+                &[&id],
+            )
+            .await?;
             continue;
         };
         let retry = &conf["retry_conf"];
@@ -520,22 +555,21 @@ async fn deliver_due(st: &AppState, http: &reqwest::Client) -> Result<(), QErr> 
             "trigger": {"name": trigger},
             "table": {"schema": schema, "name": table},
         });
-        let ok = post(http, &conf, &env, &body).await;
+        let ok = post(http, &conf, env, &body).await;
         st.control.count(if ok {
             "events:delivered"
         } else {
             "events:failed_attempt"
         });
         let interval = retry["interval_sec"].as_i64().unwrap_or(10) as f64;
-        st.db
-            .execute(
-                "UPDATE hdb_catalog.event_log SET tries = tries + 1, delivered = $2,
+        db.execute(
+            "UPDATE hdb_catalog.event_log SET tries = tries + 1, delivered = $2,
                         error = (NOT $2 AND tries + 1 > $3),
                         next_retry_at = now() + make_interval(secs => $4)
                  WHERE id = $1",
-                &[&id, &ok, &(max_retries as i32), &interval],
-            )
-            .await?;
+            &[&id, &ok, &(max_retries as i32), &interval],
+        )
+        .await?;
     }
     Ok(())
 }

@@ -26,6 +26,7 @@ mod rest_endpoints;
 mod rollout;
 mod run_sql;
 mod server;
+mod sources;
 mod state;
 mod table_config;
 pub mod tiny_remote;
@@ -144,6 +145,7 @@ impl HasuraEmulator {
             endpoint: Default::default(),
             jwks: Default::default(),
             stale_writes: Default::default(),
+            pools: Default::default(),
         });
         // The engine boots with the env the store holds (`rollout.rs`).
         let (_, booted) = state::load_env(&st.db, &cfg.tenant_id)

@@ -10,6 +10,7 @@ use serde_json::{json, Map, Value};
 use crate::permissions::{
     bool_exp_problem, canonical, Field, ParseErr, PermDef, PermType, Table, Tables,
 };
+use crate::sources::Catalogs;
 pub use crate::table_config::{ColumnConfig, TableConfig};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -438,6 +439,8 @@ pub enum ObjId {
     Rel(String, QualifiedTable, String),
     ComputedField(String, QualifiedTable, String),
     InheritedRole(String),
+    /// A source whose database cannot be resolved or reached (`sources.rs`).
+    Source(String),
 }
 
 #[derive(Debug, Clone)]
@@ -453,9 +456,17 @@ impl Inconsistency {
     }
 }
 
-pub fn inconsistencies(md: &Metadata, catalog: &Catalog) -> Vec<Inconsistency> {
+pub fn inconsistencies(md: &Metadata, catalogs: &Catalogs) -> Vec<Inconsistency> {
     let mut out = Vec::new();
     for src in md.sources.values() {
+        // An unreachable source is one inconsistency; its tables are not checked.
+        let catalog = match catalogs.of(src) {
+            Ok(c) => c,
+            Err(reason) => {
+                out.push(crate::sources::inconsistency(src, reason));
+                continue;
+            }
+        };
         for tm in src.tables.values() {
             let Some(columns) = catalog.get(&tm.table) else {
                 out.push(Inconsistency {

@@ -13,7 +13,8 @@ use crate::metadata::{
 use crate::permissions::{ParseErr, PermDef, PermType, Permission};
 use crate::relationships;
 use crate::remote_schemas as rs;
-use crate::state::{load_catalog, load_metadata, store_metadata, AppState};
+use crate::sources::{self, Catalogs};
+use crate::state::{load_metadata, store_metadata, AppState};
 use crate::{actions, custom_types};
 use crate::{cron_triggers, dependents, event_triggers, query_collections as qc};
 
@@ -87,13 +88,14 @@ pub async fn handle(st: &AppState, body: &Value) -> Result<Value, QErr> {
     st.control.count(&format!("metadata:{}", env.typ));
     let _guard = st.metadata_lock.lock().await;
     let (md, rv) = load_metadata(&st.db).await?;
-    let catalog = load_catalog(&st.db).await?;
     let engine_env = st.engine_env().await?;
     // Adding a remote schema introspects its server: done here, as commands run synchronously.
     let remote = crate::remote_schemas::prefetch(body, &md, &engine_env).await;
+    // Every source's database is read before the (synchronous) commands run.
+    let catalogs = sources::probe(st, &md, body, &engine_env).await?;
     let mut ctx = Ctx {
         md,
-        catalog: &catalog,
+        catalogs: &catalogs,
         rv,
         env: &engine_env,
         remote: &remote,
@@ -117,7 +119,7 @@ pub async fn handle(st: &AppState, body: &Value) -> Result<Value, QErr> {
         // Without a resource_version Hasura compares against the version it read.
         store_metadata(&st.db, env.resource_version.unwrap_or(rv), &ctx.md).await?;
         // Hasura creates and drops the SQL triggers of event triggers with the metadata.
-        event_triggers::sync(&st.db, &ctx.md).await?;
+        event_triggers::sync_all(st, &ctx.md).await?;
     }
     Ok(result)
 }
@@ -132,7 +134,7 @@ fn take_stale_write(st: &AppState) -> bool {
 
 struct Ctx<'a> {
     md: Metadata,
-    catalog: &'a Catalog,
+    catalogs: &'a Catalogs,
     rv: i64,
     /// The running engine's env, for `{{ENV}}` templates and `*_from_env`.
     env: &'a std::collections::BTreeMap<String, String>,
@@ -226,7 +228,7 @@ fn consistency_report(list: &[Inconsistency]) -> Value {
     Value::Array(list.iter().map(|i| i.json.clone()).collect())
 }
 
-impl Ctx<'_> {
+impl<'a> Ctx<'a> {
     fn exec(&mut self, env: &Envelope) -> Result<Value, QErr> {
         let cmd = env.typ.as_str();
         // /v1/metadata still accepts the pre-multi-source names for the default Postgres.
@@ -240,7 +242,8 @@ impl Ctx<'_> {
             // Local relationships: `relationships/commands.rs`.
             b if relationships::handles(b) => {
                 let before = self.md.clone();
-                if let Some(id) = relationships::exec(&mut self.md, self.catalog, cmd, b, args)? {
+                let catalog = self.catalog_of(cmd, args)?;
+                if let Some(id) = relationships::exec(&mut self.md, catalog, cmd, b, args)? {
                     self.check_new_inconsistencies(&before, &id)?;
                 }
                 Ok(success())
@@ -252,13 +255,13 @@ impl Ctx<'_> {
             }),
             "replace_metadata" => self.replace_metadata(cmd, args),
             "get_inconsistent_metadata" => {
-                let inc = inconsistencies(&self.md, self.catalog);
+                let inc = inconsistencies(&self.md, self.catalogs);
                 Ok(
                     json!({"is_consistent": inc.is_empty(), "inconsistent_objects": consistency_report(&inc)}),
                 )
             }
             "reload_metadata" => {
-                let inc = inconsistencies(&self.md, self.catalog);
+                let inc = inconsistencies(&self.md, self.catalogs);
                 let mut out = json!({"is_consistent": inc.is_empty(), "message": "success"});
                 if !inc.is_empty() {
                     out["inconsistent_objects"] = consistency_report(&inc);
@@ -266,12 +269,24 @@ impl Ctx<'_> {
                 Ok(out)
             }
             "drop_inconsistent_metadata" => {
-                for i in inconsistencies(&self.md, self.catalog) {
+                for i in inconsistencies(&self.md, self.catalogs) {
                     self.remove_object(&i.id);
                 }
                 Ok(success())
             }
+            "add_source" => {
+                let before = self.md.clone();
+                let id = sources::add(&mut self.md, cmd, args)?;
+                self.check_new_inconsistencies(&before, &id)?;
+                Ok(success())
+            }
+            "drop_source" => {
+                sources::drop(&mut self.md, cmd, args)?;
+                Ok(success())
+            }
             "clear_metadata" => {
+                // `runClearMetadata` keeps only the default source's configuration.
+                self.md.sources.retain(|name, _| name == "default");
                 for src in self.md.sources.values_mut() {
                     src.tables.clear();
                     src.extra.clear();
@@ -280,7 +295,8 @@ impl Ctx<'_> {
                 Ok(success())
             }
             "create_event_trigger" => {
-                event_triggers::create(&mut self.md, self.catalog, self.env, cmd, args)
+                let catalog = self.catalog_of(cmd, args)?;
+                event_triggers::create(&mut self.md, catalog, self.env, cmd, args)
             }
             "delete_event_trigger" => event_triggers::delete(&mut self.md, cmd, args),
             "create_cron_trigger" => cron_triggers::create(&mut self.md, self.env, cmd, args),
@@ -367,6 +383,16 @@ impl Ctx<'_> {
         Ok(Value::Array(out))
     }
 
+    /// The catalog of the source a command's args name (`default` when none).
+    fn catalog_of(&self, cmd: &str, args: &Value) -> Result<&'a Catalog, QErr> {
+        let source = match args {
+            Value::Object(o) => source_name(cmd, o)?,
+            _ => "default".into(),
+        };
+        let catalogs: &'a Catalogs = self.catalogs;
+        Ok(catalogs.named(&self.md, &source))
+    }
+
     fn source_mut(&mut self, name: &str) -> Result<&mut crate::metadata::Source, QErr> {
         self.md.sources.get_mut(name).ok_or_else(|| {
             QErr::bad(
@@ -391,11 +417,11 @@ impl Ctx<'_> {
     /// Hasura's `buildSchemaCacheFor`: the command's own object becoming inconsistent is
     /// an `invalid-configuration` error; any other new inconsistency aborts generically.
     fn check_new_inconsistencies(&self, before: &Metadata, target: &ObjId) -> Result<(), QErr> {
-        let old: HashSet<ObjId> = inconsistencies(before, self.catalog)
+        let old: HashSet<ObjId> = inconsistencies(before, self.catalogs)
             .into_iter()
             .map(|i| i.id)
             .collect();
-        let fresh: Vec<Inconsistency> = inconsistencies(&self.md, self.catalog)
+        let fresh: Vec<Inconsistency> = inconsistencies(&self.md, self.catalogs)
             .into_iter()
             .filter(|i| !old.contains(&i.id))
             .collect();
@@ -467,7 +493,8 @@ impl Ctx<'_> {
         let table = table_arg(cmd, o)?;
         let source = source_name(cmd, o)?;
         let cascade = bool_arg(cmd, o, "cascade")?;
-        let catalog = self.catalog;
+        let catalogs: &'a Catalogs = self.catalogs;
+        let catalog = catalogs.named(&self.md, &source);
         let src = self.source_mut(&source)?;
         if !src.tables.contains_key(&table) {
             return Err(QErr::bad(
@@ -599,7 +626,7 @@ impl Ctx<'_> {
         };
         let md = Metadata::parse(doc).map_err(|e| lift(cmd, base, e))?;
         crate::inherited_roles::check_cycles(&md)?;
-        let inc = inconsistencies(&md, self.catalog);
+        let inc = inconsistencies(&md, self.catalogs);
         if !inc.is_empty() && !allow {
             return Err(QErr::new(
                 StatusCode::BAD_REQUEST,
@@ -636,6 +663,9 @@ impl Ctx<'_> {
                     }
                     tm.permissions.retain(|_, m| !m.is_empty());
                 }
+            }
+            ObjId::Source(name) => {
+                self.md.sources.remove(name);
             }
             ObjId::ComputedField(..) | ObjId::InheritedRole(_) => {
                 roles_fields::remove(&mut self.md, id)

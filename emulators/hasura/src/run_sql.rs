@@ -8,7 +8,9 @@ use crate::column_types;
 use crate::errors::QErr;
 use crate::metadata::{Catalog, Metadata, QualifiedTable};
 use crate::permissions::{bool_exp_columns, PermType};
-use crate::state::{connect, load_catalog, load_metadata, store_metadata, AppState};
+use crate::sources;
+use crate::state::{load_catalog, load_metadata, store_metadata, AppState};
+use tokio_postgres::GenericClient;
 
 pub async fn handle(st: &AppState, body: &Value) -> Result<Value, QErr> {
     let Value::Object(o) = body else {
@@ -163,21 +165,16 @@ pub fn contains_ddl_keyword(sql: &str) -> bool {
 async fn run_sql(st: &AppState, args: &Value) -> Result<Value, QErr> {
     let q = parse_args(args)?;
     st.control.count("run_sql");
-    if q.source != "default" {
-        return Err(QErr::bad(
-            "not-exists",
-            "$.args",
-            format!("source with name \"{}\" does not exist", q.source),
-        ));
-    }
+    // The SQL runs on the source's own database (`args.source`); the metadata
+    // stays in the engine's, which may or may not be the same one.
+    let url = sources::url_of(st, &load_metadata(&st.db).await?.0, &q.source).await?;
+    let same_db = url == st.settings.database_url;
     let check = !q.read_only
         && q.check_metadata_consistency
             .unwrap_or_else(|| contains_ddl_keyword(&q.sql));
-    let (mut client, task) = connect(&st.settings.database_url)
-        .await
-        .map_err(|e| QErr::unexpected(format!("{e:#}")))?;
+    let (mut client, task) = sources::open(&url).await.map_err(QErr::unexpected)?;
     if q.no_transaction && !q.read_only {
-        let result = run_outside_transaction(st, &mut client, &q, check).await;
+        let result = run_outside_transaction(st, &mut client, &q, check, same_db).await;
         drop(client);
         task.abort();
         return result;
@@ -194,7 +191,7 @@ async fn run_sql(st: &AppState, args: &Value) -> Result<Value, QErr> {
             .read_only(q.read_only)
             .start()
             .await?;
-        let types_before = match check {
+        let types_before: Option<Before> = match check {
             true => Some((column_types::load(&tx).await?, load_catalog(&tx).await?)),
             false => None,
         };
@@ -202,26 +199,11 @@ async fn run_sql(st: &AppState, args: &Value) -> Result<Value, QErr> {
             Ok(m) => m,
             Err(e) => return Err(pg_error(&q.sql, &e)),
         };
-        if let Some((before, catalog_before)) = types_before {
-            let (md, rv) = load_metadata(&tx).await?;
-            column_types::check(&md, &before, &column_types::load(&tx).await?)?;
-            let catalog = load_catalog(&tx).await?;
-            crate::computed_fields::check_new_inconsistencies(&md, &catalog_before, &catalog)?;
-            let (new_md, dependents) = reconcile(&md, &catalog);
-            if !dependents.is_empty() && !q.cascade {
-                let mut dependents = dependents;
-                dependents.sort();
-                return Err(QErr::bad(
-                    "dependency-error",
-                    "$.args",
-                    format!(
-                        "cannot drop due to the following dependent objects : {}",
-                        dependents.join(", ")
-                    ),
-                ));
-            }
-            if new_md != md {
-                store_metadata(&tx, rv, &new_md).await?;
+        if let Some(before) = types_before {
+            if same_db {
+                metadata_pass(&tx, &tx, &q, before).await?;
+            } else {
+                metadata_pass(&st.db, &tx, &q, before).await?;
             }
         }
         tx.commit().await?;
@@ -251,6 +233,7 @@ async fn run_outside_transaction(
     client: &mut tokio_postgres::Client,
     q: &RunSql,
     check: bool,
+    same_db: bool,
 ) -> Result<Value, QErr> {
     let _guard = if check {
         Some(st.metadata_lock.lock().await)
@@ -263,15 +246,83 @@ async fn run_outside_transaction(
         .map_err(|e| pg_error(&q.sql, &e))?;
     if check {
         let tx = client.transaction().await?;
-        let (md, rv) = load_metadata(&tx).await?;
         let catalog = load_catalog(&tx).await?;
-        let (new_md, _dependents) = reconcile(&md, &catalog);
-        if new_md != md {
-            store_metadata(&tx, rv, &new_md).await?;
+        if same_db {
+            store_reconciled(&tx, &q.source, &catalog).await?;
+        } else {
+            store_reconciled(&st.db, &q.source, &catalog).await?;
         }
         tx.commit().await?;
     }
     Ok(encode(messages))
+}
+
+/// The catalog of the SQL's database and its column types, before the SQL.
+type Before = (column_types::Types, Catalog);
+
+/// The post-DDL pass of `withMetadataCheck` for the source the SQL ran on:
+/// `meta` holds the metadata, `db` is the SQL's transaction.
+async fn metadata_pass(
+    meta: &impl GenericClient,
+    db: &impl GenericClient,
+    q: &RunSql,
+    (types_before, catalog_before): Before,
+) -> Result<(), QErr> {
+    let (md, rv) = load_metadata(meta).await?;
+    let own = one_source(&md, &q.source);
+    column_types::check(
+        &own,
+        &q.source,
+        &types_before,
+        &column_types::load(db).await?,
+    )?;
+    let catalog = load_catalog(db).await?;
+    crate::computed_fields::check_new_inconsistencies(&own, &catalog_before, &catalog)?;
+    let (new_md, dependents) = reconcile(&md, &q.source, &catalog);
+    if !dependents.is_empty() && !q.cascade {
+        let mut dependents = dependents;
+        dependents.sort();
+        return Err(QErr::bad(
+            "dependency-error",
+            "$.args",
+            format!(
+                "cannot drop due to the following dependent objects : {}",
+                dependents.join(", ")
+            ),
+        ));
+    }
+    if new_md != md {
+        store_metadata(meta, rv, &new_md).await?;
+    }
+    Ok(())
+}
+
+/// Reconciles `source` with `catalog` and stores the result (no refusals:
+/// the SQL already committed).
+async fn store_reconciled(
+    meta: &impl GenericClient,
+    source: &str,
+    catalog: &Catalog,
+) -> Result<(), QErr> {
+    let (md, rv) = load_metadata(meta).await?;
+    let (new_md, _dependents) = reconcile(&md, source, catalog);
+    if new_md != md {
+        store_metadata(meta, rv, &new_md).await?;
+    }
+    Ok(())
+}
+
+/// `md` with only the source `name`, for checks that read one database.
+fn one_source(md: &Metadata, name: &str) -> Metadata {
+    Metadata {
+        sources: md
+            .sources
+            .iter()
+            .filter(|(n, _)| *n == name)
+            .map(|(n, s)| (n.clone(), s.clone()))
+            .collect(),
+        extra: md.extra.clone(),
+    }
 }
 
 /// Hasura's `RunSQLRes`: only the last statement's result; every cell a string, SQL NULL
@@ -335,11 +386,11 @@ fn pg_error(sql: &str, e: &tokio_postgres::Error) -> QErr {
 /// After DDL: tracked tables that no longer exist are dropped from metadata (as Hasura's
 /// schema diff does); permissions that lost a column they use are dependents, which need
 /// `cascade` and are then dropped whole.
-fn reconcile(md: &Metadata, catalog: &Catalog) -> (Metadata, Vec<String>) {
+fn reconcile(md: &Metadata, source: &str, catalog: &Catalog) -> (Metadata, Vec<String>) {
     let mut out = md.clone();
     let mut dependents = Vec::new();
     for src in out.sources.values_mut() {
-        if src.kind != "postgres" || src.name != "default" {
+        if src.kind != "postgres" || src.name != source {
             continue;
         }
         src.tables.retain(|t, _| catalog.contains_key(t));
@@ -371,7 +422,7 @@ fn reconcile(md: &Metadata, catalog: &Catalog) -> (Metadata, Vec<String>) {
                 }
             }
             for (pt, role) in lost {
-                dependents.push(permission_name(t, &role, pt));
+                dependents.push(permission_name(t, &role, pt, source));
                 if let Some(m) = tm.permissions.get_mut(&pt) {
                     m.remove(&role);
                 }
@@ -384,8 +435,8 @@ fn reconcile(md: &Metadata, catalog: &Catalog) -> (Metadata, Vec<String>) {
 
 /// `reportSchemaObj` (`Hasura/RQL/Types/SchemaCacheTypes.hs`), with its
 /// `inSource` suffix; the list is sorted, as `reportSchemaObjs` sorts it.
-fn permission_name(t: &QualifiedTable, role: &str, pt: PermType) -> String {
-    format!("permission {t}.{role}.{} in source \"default\"", pt.code())
+fn permission_name(t: &QualifiedTable, role: &str, pt: PermType, source: &str) -> String {
+    format!("permission {t}.{role}.{} in source \"{source}\"", pt.code())
 }
 
 #[cfg(test)]

@@ -46,6 +46,8 @@ pub struct AppState {
     /// How many metadata writes still to answer with a `resource_version`
     /// conflict, as a replica whose write raced another replica's does.
     pub stale_writes: std::sync::atomic::AtomicU32,
+    /// One connection per other source database, for catalog reads (`sources.rs`).
+    pub pools: crate::sources::Pools,
 }
 
 pub type Shared = Arc<AppState>;

@@ -38,6 +38,11 @@ struct Source {
     name: Lenient<String>,
     #[serde(default)]
     tables: Lenient<Vec<TableEntry>>,
+    /// `{connection_info, read_replicas?, ...}` (`sources.rs`).
+    #[serde(default)]
+    configuration: Lenient<Value>,
+    #[serde(default)]
+    customization: Lenient<Value>,
 }
 
 /// A tracked table's exported entry, with its name and its permissions by
@@ -115,6 +120,20 @@ impl Export {
             .filter(move |s| s.name.0.as_deref() == Some(source))
             .flat_map(|s| s.tables.0.iter().flatten())
             .map(|t| (t.schema.as_str(), t.name.as_str(), &t.entry))
+    }
+
+    /// A source's `(configuration, customization)` (`Null` where absent), if
+    /// the source exists.
+    pub fn source(&self, name: &str) -> Option<(&Value, &Value)> {
+        static NULL: Value = Value::Null;
+        let s = self
+            .sources
+            .iter()
+            .find(|s| s.name.0.as_deref() == Some(name))?;
+        Some((
+            s.configuration.0.as_ref().unwrap_or(&NULL),
+            s.customization.0.as_ref().unwrap_or(&NULL),
+        ))
     }
 
     /// A top-level entry other than `sources`, e.g. `cron_triggers`.

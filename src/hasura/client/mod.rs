@@ -20,6 +20,7 @@ pub mod planned;
 pub mod query_collections;
 pub mod remote_schemas;
 pub mod rest_endpoints;
+pub mod sources;
 pub mod sql;
 pub mod table_config;
 pub mod transform;

@@ -332,9 +332,11 @@ impl Resource for ForeignKeyResource {
 
     async fn read(&self, ctx: &Ctx, prior: Model) -> Result<Option<Model>, Diagnostics> {
         let engine = &engine(ctx)?;
-        let cat = fetch(engine, &ctx.cancel, &prior)
-            .await
-            .map_err(|e| e.into_diags("Failed to read foreign key"))?;
+        let cat = match fetch(engine, &ctx.cancel, &prior).await {
+            // A source dropped from Hasura leaves the database's objects as they were.
+            Err(e) if e.is_source_missing() => return Ok(Some(prior)),
+            r => r.map_err(|e| e.into_diags("Failed to read foreign key"))?,
+        };
         Ok(cat.map(|c| Model::from_catalog(&prior, c)))
     }
 

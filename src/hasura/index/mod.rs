@@ -348,9 +348,11 @@ impl Resource for IndexResource {
 
     async fn read(&self, ctx: &Ctx, prior: Model) -> Result<Option<Model>, Diagnostics> {
         let engine = &engine(ctx)?;
-        let idx = fetch(engine, &ctx.cancel, &prior)
-            .await
-            .map_err(|e| e.into_diags("Failed to read index"))?;
+        let idx = match fetch(engine, &ctx.cancel, &prior).await {
+            // A source dropped from Hasura leaves the database's objects as they were.
+            Err(e) if e.is_source_missing() => return Ok(Some(prior)),
+            r => r.map_err(|e| e.into_diags("Failed to read index"))?,
+        };
         Ok(match idx {
             // An INVALID index is not the index this resource stands for:
             // reported missing, so the plan creates it (dropping the leftover first).

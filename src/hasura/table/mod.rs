@@ -188,11 +188,21 @@ impl Resource for TableResource {
         let engine = &engine(ctx)?;
         let t = prior.table();
         // Refreshing many tables costs one query: the process's snapshot.
-        let Some(cat) = engine
+        let cat = match engine
             .table_catalog(&ctx.cancel, t.source, t.schema, t.name)
             .await
-            .map_err(sql_err("Failed to read table"))?
-        else {
+        {
+            // The source was dropped from Hasura: the database (and the
+            // table) are untouched, but nothing tracks it any more.
+            Err(e) if e.is_source_missing() => {
+                return Ok(Some(Model {
+                    track: Known(false),
+                    ..prior
+                }))
+            }
+            r => r.map_err(sql_err("Failed to read table"))?,
+        };
+        let Some(cat) = cat else {
             return Ok(None);
         };
         let tracked = tracked_in_export(engine, &ctx.cancel, t)

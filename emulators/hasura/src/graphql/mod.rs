@@ -8,6 +8,7 @@ mod auth;
 mod boolexp;
 mod exec;
 mod jwt;
+mod multi;
 mod nested;
 mod relations;
 mod remote;
@@ -19,7 +20,7 @@ use axum::http::HeaderMap;
 use serde_json::{json, Map, Value};
 
 use crate::graphql_parse::{parse, OpKind};
-use crate::state::{connect, AppState};
+use crate::state::AppState;
 
 pub use auth::JWT_SECRET_ENV;
 pub use jwt::{JwksCache, JwtConfig};
@@ -219,38 +220,11 @@ async fn run(st: &AppState, headers: &HeaderMap, req: &Value) -> Result<Value, G
     ))
 }
 
-/// The root fields on tables, in one transaction.
+/// The root fields on tables: each source's in one transaction on its own database.
 async fn sql(
     st: &AppState,
     session: &auth::Session,
     op: &crate::graphql_parse::Operation,
 ) -> Result<Value, GqlErr> {
-    let (mut client, task) = connect(&st.settings.database_url)
-        .await
-        .map_err(|e| GqlErr::new("unexpected", "$", format!("{e:#}")))?;
-    let result = async {
-        let tx = client
-            .build_transaction()
-            .read_only(op.kind == OpKind::Query)
-            .start()
-            .await?;
-        if op.kind == OpKind::Mutation {
-            // Hasura's `setHeadersTx`: event triggers read the session from here.
-            tx.execute(
-                "SELECT set_config('hasura.user', $1, true)",
-                &[&session.to_json().to_string()],
-            )
-            .await?;
-        }
-        let schema = schema::Schema::load(&tx).await?;
-        // All root fields of a request share one transaction: a failed mutation field rolls
-        // back the ones before it, as on Hasura.
-        let data = exec::run(&tx, &schema, session, op).await?;
-        tx.commit().await?;
-        Ok(data)
-    }
-    .await;
-    drop(client);
-    task.abort();
-    result
+    multi::run(st, session, op).await
 }

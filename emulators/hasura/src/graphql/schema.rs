@@ -8,9 +8,8 @@ use tokio_postgres::Transaction;
 
 use super::auth::{Role, Session};
 use super::GqlErr;
-use crate::metadata::{QualifiedTable, TableMeta};
+use crate::metadata::{Metadata, QualifiedTable, TableMeta};
 use crate::permissions::{ColumnSpec, PermType, Permission};
-use crate::state::load_metadata;
 
 #[derive(Debug, Clone)]
 pub struct Column {
@@ -217,19 +216,17 @@ pub struct Schema {
 }
 
 impl Schema {
-    /// Tracked tables of the `default` source, with their live columns.
-    pub async fn load(tx: &Transaction<'_>) -> Result<Schema, GqlErr> {
-        let (md, _) = load_metadata(tx)
-            .await
-            .map_err(|e| GqlErr::new("unexpected", "$", e.error))?;
-        let Some(mut src) = md.sources.get("default").cloned() else {
+    /// Tracked tables of `source`, with their live columns read on `tx`, a
+    /// transaction on that source's database.
+    pub async fn load(tx: &Transaction<'_>, md: &Metadata, source: &str) -> Result<Schema, GqlErr> {
+        let Some(mut src) = md.sources.get(source).cloned() else {
             return Ok(Schema {
                 tables: vec![],
                 relations: Default::default(),
             });
         };
         // Inherited roles' permissions, as Hasura resolves them (`inherited_roles.rs`).
-        let mut grants = crate::inherited_roles::resolve(&md, &mut src);
+        let mut grants = crate::inherited_roles::resolve(md, &mut src);
         let mut computed = crate::computed_fields::for_graphql(tx, &src).await?;
         let src = &src;
         let schemas: Vec<String> = src.tables.keys().map(|t| t.schema.clone()).collect();

@@ -1,0 +1,2 @@
+# <name>
+terraform import hasura_source.analytics analytics
