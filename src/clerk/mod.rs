@@ -3,6 +3,7 @@
 mod claims;
 pub(crate) mod client;
 mod create_settled;
+mod crud;
 mod domain;
 mod domains_data_source;
 mod hasura_jwt_secret;
