@@ -3,7 +3,7 @@
 //! `quote_literal` here; `default` expressions are the one documented
 //! exception and are checked by `check_default_expr`.
 
-use crate::framework::{Diagnostics, Invalid};
+use crate::framework::{Diagnostics, Invalid, Known, Value};
 
 /// PostgreSQL refuses a NUL byte anywhere in SQL text, quoted or not.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -233,6 +233,23 @@ pub fn check_non_empty_text(s: &str) -> Result<(), Invalid> {
         return Err("must not contain control characters".into());
     }
     Ok(())
+}
+
+/// An import id that is the object's name (a top-level metadata object's),
+/// refused by `check` as the configuration would be; `expected` says what
+/// the id must be, e.g. "the cron trigger's name".
+pub fn import_name(
+    id: &str,
+    check: impl Fn(&str) -> Result<(), Invalid>,
+    expected: &str,
+) -> Result<Value<String>, Diagnostics> {
+    check(id).map_err(|e| {
+        Diagnostics::error(
+            "Invalid import id",
+            format!("The id {e}. Expected {expected}."),
+        )
+    })?;
+    Ok(Known(id.to_string()))
 }
 
 /// graphql-parser-hs `mkName`: `[_A-Za-z][_0-9A-Za-z]*`.

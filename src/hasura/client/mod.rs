@@ -18,6 +18,7 @@ pub mod planned;
 pub mod query_collections;
 pub mod sql;
 pub mod table_config;
+pub mod top_level;
 
 use std::sync::Arc;
 
