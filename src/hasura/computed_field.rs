@@ -20,7 +20,7 @@ use crate::framework::{
 
 use super::client::metadata::{is_already_gone, qualified_table};
 use super::client::{Engine, Export, HasuraClient, HasuraError};
-use super::ident::{check_name, format_id, is_graphql_name};
+use super::ident::{check_name, is_graphql_name, table_keyed, TableKeyed};
 
 pub struct ComputedFieldResource;
 
@@ -84,21 +84,11 @@ impl FunctionName {
     }
 }
 
+table_keyed!(Model { name: "" });
+
 impl Model {
-    fn source(&self) -> &str {
-        self.source.str_or("default")
-    }
-    fn schema(&self) -> &str {
-        self.schema.str_or("public")
-    }
-    fn table(&self) -> &str {
-        self.table.str_or("")
-    }
     fn name(&self) -> &str {
         self.name.str_or("")
-    }
-    fn id(&self) -> String {
-        format_id(&[self.source(), self.schema(), self.table(), self.name()])
     }
     fn function_parts(&self) -> (String, String) {
         let f = self.function.known();
@@ -297,19 +287,7 @@ impl Resource for ComputedFieldResource {
     }
 
     fn validate(&self, config: &Model, diags: &mut Diagnostics) {
-        for (attr, v) in [
-            ("source", &config.source),
-            ("schema", &config.schema),
-            ("table", &config.table),
-        ] {
-            if let Some(e) = v.as_deref().and_then(|s| check_name(s).err()) {
-                diags.add_attr_error(
-                    AttrPath::attr(attr),
-                    "Invalid name",
-                    format!("`{attr}` {e}."),
-                );
-            }
-        }
+        config.check_table_names(diags);
         if let Some(n) = config.name.as_deref() {
             if !is_graphql_name(n) {
                 diags.add_attr_error(
@@ -360,11 +338,7 @@ impl Resource for ComputedFieldResource {
 
     async fn modify_plan(&self, ctx: &Ctx, plan: Plan<'_, Model>) {
         let p = &mut *plan.planned;
-        let parts = [&p.source, &p.schema, &p.table, &p.name].map(Value::as_deref);
-        p.id = match parts {
-            [Some(_), Some(_), Some(_), Some(_)] => Known(p.id()),
-            _ => Value::Unknown,
-        };
+        p.id = p.planned_id();
         if let (Known(_), Ok(engine)) = (&p.id, engine(ctx)) {
             let key = (
                 p.source().to_string(),

@@ -3,7 +3,9 @@
 //! `quote_literal` here; `default` expressions are the one documented
 //! exception and are checked by `check_default_expr`.
 
-use crate::framework::{Diagnostics, Invalid, Known, Value};
+use std::collections::HashSet;
+
+use crate::framework::{AttrPath, Diagnostics, Invalid, Known, Unknown, Value};
 
 /// PostgreSQL refuses a NUL byte anywhere in SQL text, quoted or not.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -133,6 +135,131 @@ pub fn format_id(parts: &[&str]) -> String {
         })
         .collect::<Vec<_>>()
         .join(".")
+}
+
+/// What a list attribute of names or SQL texts must hold (a foreign key's
+/// columns, an index's columns or expressions); errors point at the element.
+pub struct ListRule {
+    /// Summary when the list is empty, and what it must hold instead
+    /// ("name at least one column").
+    pub empty: (&'static str, &'static str),
+    pub check: fn(&str) -> Result<(), Invalid>,
+    /// Summary when an element fails `check`.
+    pub invalid: &'static str,
+    /// Whether an element may not repeat (column lists).
+    pub unique: bool,
+}
+
+impl ListRule {
+    pub fn apply(&self, attr: &str, v: &Value<Vec<Value<String>>>, diags: &mut Diagnostics) {
+        let Some(items) = v.known() else { return };
+        if items.is_empty() {
+            let (summary, needs) = self.empty;
+            diags.add_attr_error(
+                AttrPath::attr(attr),
+                summary,
+                format!("`{attr}` must {needs}."),
+            );
+        }
+        let mut seen = HashSet::new();
+        for (i, item) in items.iter().enumerate() {
+            let Some(s) = item.as_deref() else { continue };
+            let p = AttrPath::attr(attr).index(i);
+            if let Err(e) = (self.check)(s) {
+                diags.add_attr_error(p, self.invalid, format!("`{attr}[{i}]` {e}."));
+            } else if self.unique && !seen.insert(s) {
+                diags.add_attr_error(
+                    p,
+                    "Duplicate column",
+                    format!("Column {s:?} is listed twice in `{attr}`."),
+                );
+            }
+        }
+    }
+}
+
+/// A key part as configured, with what it means when unset.
+pub type KeyPart<'a> = (&'a Value<String>, &'static str);
+
+/// A model of an object on a table, keyed by `source` (unset: `default`),
+/// `schema` (unset: `public`) and `table`, then its own parts (a name, a
+/// role and action, ...). Its id joins them all, e.g.
+/// `default.public.users.user.select`.
+pub trait TableKeyed {
+    /// The whole key, usually `on_table([&self.source, ...], [own parts])`.
+    fn key(&self) -> Vec<KeyPart<'_>>;
+
+    fn source(&self) -> &str {
+        key_str(self.key()[0])
+    }
+    fn schema(&self) -> &str {
+        key_str(self.key()[1])
+    }
+    fn table(&self) -> &str {
+        key_str(self.key()[2])
+    }
+    fn id(&self) -> String {
+        format_id(&self.key().into_iter().map(key_str).collect::<Vec<_>>())
+    }
+    /// `source`, `schema` and `table` must be SQL names (checked where known).
+    fn check_table_names(&self, diags: &mut Diagnostics) {
+        let key = self.key().into_iter().map(|(v, _)| v);
+        check_name_attrs(diags, ["source", "schema", "table"].into_iter().zip(key));
+    }
+    /// The id once every part of the key is known.
+    fn planned_id(&self) -> Value<String> {
+        if self.key().iter().all(|(v, _)| v.as_deref().is_some()) {
+            Known(self.id())
+        } else {
+            Unknown
+        }
+    }
+}
+
+fn key_str<'a>((v, unset): KeyPart<'a>) -> &'a str {
+    v.str_or(unset)
+}
+
+/// `impl TableKeyed` for a model keyed by `source`, `schema`, `table`, then
+/// the listed attributes (each with what it means when unset), e.g.
+/// `table_keyed!(Model { role: "", action: "select" });`.
+macro_rules! table_keyed {
+    ($model:ident { $($part:ident: $unset:literal),* }) => {
+        impl $crate::hasura::ident::TableKeyed for $model {
+            fn key(&self) -> Vec<$crate::hasura::ident::KeyPart<'_>> {
+                let table = [&self.source, &self.schema, &self.table];
+                $crate::hasura::ident::on_table(table, [$((&self.$part, $unset)),*])
+            }
+        }
+    };
+}
+pub(crate) use table_keyed;
+
+/// Each known attribute must be an SQL name; an error names the attribute.
+pub fn check_name_attrs<'a>(
+    diags: &mut Diagnostics,
+    attrs: impl IntoIterator<Item = (&'a str, &'a Value<String>)>,
+) {
+    for (attr, v) in attrs {
+        if let Some(Err(e)) = v.as_deref().map(check_name) {
+            diags.add_attr_error(
+                AttrPath::attr(attr),
+                "Invalid name",
+                format!("`{attr}` {e}."),
+            );
+        }
+    }
+}
+
+/// `source`, `schema` and `table` with their defaults, then `own`.
+pub fn on_table<'a, const N: usize>(
+    table: [&'a Value<String>; 3],
+    own: [KeyPart<'a>; N],
+) -> Vec<KeyPart<'a>> {
+    let [source, schema, table] = table;
+    let mut key = vec![(source, "default"), (schema, "public"), (table, "")];
+    key.extend(own);
+    key
 }
 
 pub fn parse_id(id: &str) -> Result<Vec<String>, Invalid> {

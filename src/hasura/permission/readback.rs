@@ -8,6 +8,7 @@ use crate::framework::json_string::canonical;
 use crate::framework::{Ctx, Diagnostics, IntoDiags, Known, Null, Value};
 
 use super::super::client::Engine;
+use super::super::ident::TableKeyed;
 use super::commands::{Columns, HasuraPermission};
 use super::{defaults, names, same_names, Model, Names};
 

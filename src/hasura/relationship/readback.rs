@@ -7,6 +7,7 @@ use serde_json::Value as J;
 use crate::framework::{Ctx, Diagnostics, IntoDiags, Known, Null, Value};
 
 use super::super::client::{Engine, Export};
+use super::super::ident::TableKeyed;
 use super::using::{Table, Using};
 use super::Model;
 
