@@ -235,30 +235,32 @@ impl Resource for DomainResource {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::framework::assert_checks;
 
     #[test]
     fn names_and_proxies() {
-        for ok in [
-            "satellite.example.com",
-            "localhost:3001",
-            "a-b.example.co.uk",
-        ] {
-            assert!(check_domain_name(ok).is_ok(), "{ok}");
-        }
-        for bad in [
-            "https://x.example.com",
-            "x.example.com/path",
-            "x example.com",
-            "-x.example.com",
-            "x..example.com",
-            "x.example.com:0",
-            "x.example.com:99999",
-            "",
-        ] {
-            assert!(check_domain_name(bad).is_err(), "{bad}");
-        }
-        assert!(check_proxy_url("https://app.example.com/__clerk").is_ok());
-        assert!(check_proxy_url("http://app.example.com/__clerk").is_err());
-        assert!(check_proxy_url("/__clerk").is_err());
+        assert_checks(
+            check_domain_name,
+            &[
+                "satellite.example.com",
+                "localhost:3001",
+                "a-b.example.co.uk",
+            ],
+            &[
+                "https://x.example.com",
+                "x.example.com/path",
+                "x example.com",
+                "-x.example.com",
+                "x..example.com",
+                "x.example.com:0",
+                "x.example.com:99999",
+                "",
+            ],
+        );
+        assert_checks(
+            check_proxy_url,
+            &["https://app.example.com/__clerk"],
+            &["http://app.example.com/__clerk", "/__clerk"],
+        );
     }
 }

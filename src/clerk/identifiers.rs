@@ -236,28 +236,28 @@ impl Resource for IdentifierResource {
 #[cfg(test)]
 mod tests {
     use super::check_identifier;
+    use crate::framework::assert_checks;
 
     #[test]
     fn identifiers() {
-        for ok in [
-            "user@example.com",
-            "*@example.com",
-            "+15555550100",
-            "0x52908400098527886E0F7030069857D2E4169EE7",
-        ] {
-            assert!(check_identifier(ok).is_ok(), "{ok}");
-        }
-        for bad in [
-            "",
-            "example.com",
-            "user@",
-            "+0123",
-            "+1 555",
-            "0x1234",
-            "*@",
-            "a b@example.com",
-        ] {
-            assert!(check_identifier(bad).is_err(), "{bad}");
-        }
+        assert_checks(
+            check_identifier,
+            &[
+                "user@example.com",
+                "*@example.com",
+                "+15555550100",
+                "0x52908400098527886E0F7030069857D2E4169EE7",
+            ],
+            &[
+                "",
+                "example.com",
+                "user@",
+                "+0123",
+                "+1 555",
+                "0x1234",
+                "*@",
+                "a b@example.com",
+            ],
+        );
     }
 }

@@ -216,15 +216,21 @@ async fn namesakes(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::framework::assert_checks;
 
     #[test]
     fn names_and_slugs() {
-        assert!(check_name("Acme Inc.").is_ok());
-        assert!(check_name("  ").is_err());
-        assert!(check_name("visit https://evil.example").is_err());
-        assert!(check_name("<b>Acme</b>").is_err());
-        assert!(check_name(&"n".repeat(257)).is_err());
-        assert!(check_slug("acme-inc-2").is_ok());
+        assert_checks(
+            check_name,
+            &["Acme Inc."],
+            &[
+                "  ",
+                "visit https://evil.example",
+                "<b>Acme</b>",
+                &"n".repeat(257),
+            ],
+        );
+        assert_checks(check_slug, &["acme-inc-2"], &[]);
         for bad in ["Acme", "acme_inc", "acme inc", ""] {
             assert!(check_slug(bad).is_err(), "{bad}");
         }

@@ -178,23 +178,24 @@ impl Resource for OrganizationPermissionResource {
 #[cfg(test)]
 mod tests {
     use super::check_permission_key;
+    use crate::framework::assert_checks;
 
     #[test]
     fn permission_keys() {
-        assert!(check_permission_key("org:posts:edit").is_ok());
-        assert!(check_permission_key("org:team_2:read").is_ok());
-        for bad in [
-            "posts:edit",
-            "org:posts",
-            "org:posts:edit:all",
-            "org:Posts:edit",
-            "org::edit",
-            "org:posts:",
-            "org:sys_profile:manage",
-            "org:posts:ed it",
-            "",
-        ] {
-            assert!(check_permission_key(bad).is_err(), "{bad}");
-        }
+        assert_checks(
+            check_permission_key,
+            &["org:posts:edit", "org:team_2:read"],
+            &[
+                "posts:edit",
+                "org:posts",
+                "org:posts:edit:all",
+                "org:Posts:edit",
+                "org::edit",
+                "org:posts:",
+                "org:sys_profile:manage",
+                "org:posts:ed it",
+                "",
+            ],
+        );
     }
 }

@@ -316,22 +316,23 @@ async fn update_role(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::framework::assert_checks;
 
     #[test]
     fn role_keys() {
-        assert!(check_role_key("org:editor").is_ok());
-        assert!(check_role_key("org:billing_2").is_ok());
-        for bad in [
-            "editor",
-            "org:",
-            "org:Editor",
-            "org:a:b",
-            "org:a-b",
-            "Org:x",
-            "",
-        ] {
-            assert!(check_role_key(bad).is_err(), "{bad}");
-        }
+        assert_checks(
+            check_role_key,
+            &["org:editor", "org:billing_2"],
+            &[
+                "editor",
+                "org:",
+                "org:Editor",
+                "org:a:b",
+                "org:a-b",
+                "Org:x",
+                "",
+            ],
+        );
         assert!(check_granted_key("org:sys_memberships:read"));
         assert!(!check_granted_key("org:editor"));
     }

@@ -262,6 +262,7 @@ async fn apply(ctx: &Ctx, m: &Model, failed: &str) -> Result<Model, ApplyError<M
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::framework::assert_checks;
 
     fn now() -> OrgSettings {
         OrgSettings {
@@ -300,10 +301,10 @@ mod tests {
 
     #[test]
     fn role_keys() {
-        assert!(check_role_key("org:admin").is_ok());
-        assert!(check_role_key("org:billing_manager").is_ok());
-        assert!(check_role_key("admin").is_err());
-        assert!(check_role_key("org:").is_err());
-        assert!(check_role_key("org:a b").is_err());
+        assert_checks(
+            check_role_key,
+            &["org:admin", "org:billing_manager"],
+            &["admin", "org:", "org:a b"],
+        );
     }
 }

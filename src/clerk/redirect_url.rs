@@ -153,15 +153,23 @@ impl Resource for RedirectUrlResource {
 #[cfg(test)]
 mod tests {
     use super::check_redirect_url;
+    use crate::framework::assert_checks;
 
     #[test]
     fn redirect_urls() {
-        assert!(check_redirect_url("https://app.example.com/sso-callback").is_ok());
-        assert!(check_redirect_url("myapp://oauth-callback").is_ok());
-        assert!(check_redirect_url("http://localhost:3000/cb").is_ok());
-        assert!(check_redirect_url("/sso-callback").is_err());
-        assert!(check_redirect_url("https://app.example.com/a b").is_err());
-        assert!(check_redirect_url("javascript:alert(1)").is_err());
-        assert!(check_redirect_url("").is_err());
+        assert_checks(
+            check_redirect_url,
+            &[
+                "https://app.example.com/sso-callback",
+                "myapp://oauth-callback",
+                "http://localhost:3000/cb",
+            ],
+            &[
+                "/sso-callback",
+                "https://app.example.com/a b",
+                "javascript:alert(1)",
+                "",
+            ],
+        );
     }
 }

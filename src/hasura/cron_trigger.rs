@@ -290,30 +290,30 @@ fn check_schedule(s: &str) -> Result<(), Invalid> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::framework::assert_checks;
 
     #[test]
     fn schedules() {
-        for ok in [
-            "*/15 * * * *",
-            "0 9 * * 1-5",
-            "0 0 1,15 * 0",
-            "0-30/5 * * 1-12/3 *",
-        ] {
-            assert!(check_schedule(ok).is_ok(), "{ok}");
-        }
-        for bad in [
-            "@daily",
-            "* * * *",
-            "60 * * * *",
-            "* * * * MON",
-            "5/15 * * * *",
-            "* * 0 * *",
-            "*/0 * * * *",
-            "9-1 * * * *",
-            "* * * * 7",
-        ] {
-            assert!(check_schedule(bad).is_err(), "{bad}");
-        }
+        assert_checks(
+            check_schedule,
+            &[
+                "*/15 * * * *",
+                "0 9 * * 1-5",
+                "0 0 1,15 * 0",
+                "0-30/5 * * 1-12/3 *",
+            ],
+            &[
+                "@daily",
+                "* * * *",
+                "60 * * * *",
+                "* * * * MON",
+                "5/15 * * * *",
+                "* * 0 * *",
+                "*/0 * * * *",
+                "9-1 * * * *",
+                "* * * * 7",
+            ],
+        );
     }
 
     #[test]
