@@ -145,16 +145,9 @@ impl ClerkClient {
         role_id: &str,
         permission_id: &str,
     ) -> Result<(), ClerkError> {
-        let path = role_permission_path(role_id, permission_id);
-        let idem = Idempotency::Idempotent;
-        match self
-            .call::<IgnoredAny>(cancel, Method::POST, &path, None, idem)
+        let already = |e: &ClerkError| e.status() == Some(reqwest::StatusCode::CONFLICT);
+        self.role_permission(cancel, Method::POST, role_id, permission_id, already)
             .await
-        {
-            Ok(_) => Ok(()),
-            Err(e) if e.status() == Some(reqwest::StatusCode::CONFLICT) => Ok(()),
-            Err(e) => Err(e),
-        }
     }
 
     /// RemovePermissionFromOrganizationRole. "Not assigned" (404
@@ -165,22 +158,32 @@ impl ClerkClient {
         role_id: &str,
         permission_id: &str,
     ) -> Result<(), ClerkError> {
-        let path = role_permission_path(role_id, permission_id);
+        let already =
+            |e: &ClerkError| e.code() == Some("organization_role_permission_association_not_found");
+        self.role_permission(cancel, Method::DELETE, role_id, permission_id, already)
+            .await
+    }
+
+    /// One permission of a role assigned or removed; an error `already`
+    /// accepts means the role is already as asked.
+    async fn role_permission(
+        &self,
+        cancel: &CancellationToken,
+        method: Method,
+        role_id: &str,
+        permission_id: &str,
+        already: impl Fn(&ClerkError) -> bool,
+    ) -> Result<(), ClerkError> {
+        let role = ROLES.object_path(role_id);
+        let path = format!("{role}{}", object_path("/permissions", permission_id));
         let idem = Idempotency::Idempotent;
         match self
-            .call::<IgnoredAny>(cancel, Method::DELETE, &path, None, idem)
+            .call::<IgnoredAny>(cancel, method, &path, None, idem)
             .await
         {
             Ok(_) => Ok(()),
-            Err(e) if e.code() == Some("organization_role_permission_association_not_found") => {
-                Ok(())
-            }
+            Err(e) if already(&e) => Ok(()),
             Err(e) => Err(e),
         }
     }
-}
-
-fn role_permission_path(role_id: &str, permission_id: &str) -> String {
-    let role = ROLES.object_path(role_id);
-    format!("{role}{}", object_path("/permissions", permission_id))
 }
