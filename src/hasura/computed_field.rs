@@ -151,10 +151,6 @@ impl Model {
             Known(fs)
         };
         Model {
-            id: Known(prior.id()),
-            source: Known(prior.source().into()),
-            schema: Known(prior.schema().into()),
-            table: Known(prior.table().into()),
             name: Known(e.name),
             function: Known(Function {
                 name: Known(fname),
@@ -163,6 +159,7 @@ impl Model {
             table_argument: e.definition.table_argument.into(),
             session_argument: e.definition.session_argument.into(),
             comment: e.comment.into(),
+            ..Model::key_of(prior)
         }
     }
 

@@ -222,13 +222,31 @@ fn key_str<'a>((v, unset): KeyPart<'a>) -> &'a str {
 
 /// `impl TableKeyed` for a model keyed by `source`, `schema`, `table`, then
 /// the listed attributes (each with what it means when unset), e.g.
-/// `table_keyed!(Model { role: "", action: "select" });`.
+/// `table_keyed!(Model { role: "", action: "select" });`, and
+/// `Model::key_of(prior)`: a model holding only `prior`'s key and id, all
+/// known, the base of what a read reports (`Model { .., ..Model::key_of(prior) }`).
 macro_rules! table_keyed {
     ($model:ident { $($part:ident: $unset:literal),* }) => {
         impl $crate::hasura::ident::TableKeyed for $model {
             fn key(&self) -> Vec<$crate::hasura::ident::KeyPart<'_>> {
                 let table = [&self.source, &self.schema, &self.table];
                 $crate::hasura::ident::on_table(table, [$((&self.$part, $unset)),*])
+            }
+        }
+
+        impl $model {
+            #[allow(dead_code)]
+            fn key_of(prior: &Self) -> Self {
+                use $crate::framework::Known;
+                use $crate::hasura::ident::TableKeyed as _;
+                $model {
+                    id: Known(prior.id()),
+                    source: Known(prior.source().to_string()),
+                    schema: Known(prior.schema().to_string()),
+                    table: Known(prior.table().to_string()),
+                    $($part: Known(prior.$part.str_or($unset).to_string()),)*
+                    ..Default::default()
+                }
             }
         }
     };

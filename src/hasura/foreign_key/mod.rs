@@ -58,9 +58,6 @@ impl Model {
     fn from_catalog(prior: &Model, cat: CatalogForeignKey) -> Model {
         let names = |v: Vec<String>| Known(v.into_iter().map(Known).collect());
         Model {
-            id: Known(prior.id()),
-            source: Known(prior.source().into()),
-            schema: Known(prior.schema().into()),
             table: Known(cat.table),
             name: prior.name.clone(),
             columns: names(cat.columns),
@@ -69,6 +66,7 @@ impl Model {
             references_columns: names(cat.references_columns),
             on_delete: Known(action_name(&cat.on_delete)),
             on_update: Known(action_name(&cat.on_update)),
+            ..Model::key_of(prior)
         }
     }
 }

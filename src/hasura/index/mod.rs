@@ -86,9 +86,6 @@ impl Model {
             (Null, Known(texts), idx.predicate.clone().into())
         };
         Model {
-            id: Known(prior.id()),
-            source: Known(prior.source().into()),
-            schema: Known(prior.schema().into()),
             table: Known(idx.table.clone()),
             name: prior.name.clone(),
             columns,
@@ -98,6 +95,7 @@ impl Model {
             predicate,
             concurrently: Known(prior.concurrent()),
             definition: Known(idx.definition.clone()),
+            ..Model::key_of(prior)
         }
     }
 }
