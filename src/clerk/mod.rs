@@ -21,6 +21,7 @@ mod organization_settings;
 pub(crate) mod provider;
 mod redirect_url;
 mod signing_key;
+mod singleton;
 mod template_data_source;
 
 pub use provider::ClerkProvider;
