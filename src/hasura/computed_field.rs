@@ -429,17 +429,7 @@ impl Resource for ComputedFieldResource {
         if !is_graphql_name(&name) {
             return Err(bad(format!("{name:?} is not a GraphQL name")));
         }
-        let m = Model {
-            source: source.into(),
-            schema: schema.into(),
-            table: table.into(),
-            name: name.into(),
-            ..Default::default()
-        };
-        Ok(Model {
-            id: Known(m.id()),
-            ..m
-        })
+        Ok(Model::keyed(source, schema, table, name))
     }
 }
 

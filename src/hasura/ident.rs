@@ -224,7 +224,8 @@ fn key_str<'a>((v, unset): KeyPart<'a>) -> &'a str {
 /// the listed attributes (each with what it means when unset), e.g.
 /// `table_keyed!(Model { role: "", action: "select" });`, and
 /// `Model::key_of(prior)`: a model holding only `prior`'s key and id, all
-/// known, the base of what a read reports (`Model { .., ..Model::key_of(prior) }`).
+/// known, the base of what a read reports (`Model { .., ..Model::key_of(prior) }`),
+/// and `Model::keyed(source, schema, table, ..)`: one holding that key (an import stub).
 macro_rules! table_keyed {
     ($model:ident { $($part:ident: $unset:literal),* }) => {
         impl $crate::hasura::ident::TableKeyed for $model {
@@ -247,6 +248,19 @@ macro_rules! table_keyed {
                     $($part: Known(prior.$part.str_or($unset).to_string()),)*
                     ..Default::default()
                 }
+            }
+
+            #[allow(dead_code)]
+            fn keyed(source: String, schema: String, table: String, $($part: String),*) -> Self {
+                use $crate::framework::Known;
+                let m = $model {
+                    source: Known(source),
+                    schema: Known(schema),
+                    table: Known(table),
+                    $($part: Known($part),)*
+                    ..Default::default()
+                };
+                Self::key_of(&m)
             }
         }
     };

@@ -342,13 +342,7 @@ impl Resource for ForeignKeyResource {
 
     async fn import(&self, ctx: &Ctx, id: &str) -> Result<Model, Diagnostics> {
         let [source, schema, table, name] = parse_object_id(id, "constraint")?;
-        let stub = Model {
-            source: Known(source),
-            schema: Known(schema),
-            table: Known(table),
-            name: Known(name),
-            ..Default::default()
-        };
+        let stub = Model::keyed(source, schema, table, name);
         let engine = &engine(ctx)?;
         // Core reads the stub right after; a missing constraint is said here,
         // with the id, rather than as an empty import.

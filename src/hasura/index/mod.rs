@@ -416,12 +416,8 @@ impl Resource for IndexResource {
     async fn import(&self, ctx: &Ctx, id: &str) -> Result<Model, Diagnostics> {
         let [source, schema, table, name] = parse_object_id(id, "index")?;
         let stub = Model {
-            source: Known(source),
-            schema: Known(schema),
-            table: Known(table),
-            name: Known(name),
             concurrently: Known(true),
-            ..Default::default()
+            ..Model::keyed(source, schema, table, name)
         };
         let engine = &engine(ctx)?;
         match fetch(engine, &ctx.cancel, &stub)

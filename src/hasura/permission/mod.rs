@@ -228,18 +228,7 @@ impl Resource for PermissionResource {
 
     async fn import(&self, _ctx: &Ctx, id: &str) -> Result<Model, Diagnostics> {
         let [source, schema, table, role, action] = parse_permission_id(id)?;
-        let m = Model {
-            source: source.into(),
-            schema: schema.into(),
-            table: table.into(),
-            role: role.into(),
-            action: action.into(),
-            ..Default::default()
-        };
-        Ok(Model {
-            id: Known(m.id()),
-            ..m
-        })
+        Ok(Model::keyed(source, schema, table, role, action))
     }
 }
 

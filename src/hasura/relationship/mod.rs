@@ -233,17 +233,7 @@ impl Resource for RelationshipResource {
 
     async fn import(&self, _ctx: &Ctx, id: &str) -> Result<Model, Diagnostics> {
         let [source, schema, table, name] = parse_relationship_id(id)?;
-        let m = Model {
-            source: source.into(),
-            schema: schema.into(),
-            table: table.into(),
-            name: name.into(),
-            ..Default::default()
-        };
-        Ok(Model {
-            id: Known(m.id()),
-            ..m
-        })
+        Ok(Model::keyed(source, schema, table, name))
     }
 }
 
