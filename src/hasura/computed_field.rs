@@ -19,6 +19,7 @@ use crate::framework::{
 };
 
 use super::client::metadata::{is_already_gone, qualified_table};
+use super::client::planned::FieldKey;
 use super::client::{Engine, Export, HasuraClient, HasuraError};
 use super::ident::{check_name, is_graphql_name, table_keyed, TableKeyed};
 
@@ -89,6 +90,12 @@ table_keyed!(Model { name: "" });
 impl Model {
     fn name(&self) -> &str {
         self.name.str_or("")
+    }
+    /// The field as the planned-objects registry knows it.
+    fn field_key(&self) -> FieldKey {
+        let [source, schema, table, name] =
+            [self.source(), self.schema(), self.table(), self.name()];
+        (source.into(), schema.into(), table.into(), name.into())
     }
     fn function_parts(&self) -> (String, String) {
         let f = self.function.known();
@@ -337,25 +344,13 @@ impl Resource for ComputedFieldResource {
         let p = &mut *plan.planned;
         p.id = p.planned_id();
         if let (Known(_), Ok(engine)) = (&p.id, engine(ctx)) {
-            let key = (
-                p.source().to_string(),
-                p.schema().to_string(),
-                p.table().to_string(),
-                p.name().to_string(),
-            );
-            engine.planned_objects.plan_field(key, true);
+            engine.planned_objects.plan_field(p.field_key(), true);
         }
     }
 
     async fn plan_destroy(&self, ctx: &Ctx, prior: &Model, _diags: &mut Diagnostics) {
         if let Ok(engine) = engine(ctx) {
-            let key = (
-                prior.source().to_string(),
-                prior.schema().to_string(),
-                prior.table().to_string(),
-                prior.name().to_string(),
-            );
-            engine.planned_objects.plan_field(key, false);
+            engine.planned_objects.plan_field(prior.field_key(), false);
         }
     }
 
