@@ -9,8 +9,11 @@ use crate::framework::{
     Resource, Schema, StrCheck, UseStateForUnknown, Value,
 };
 
-use super::client::{ClerkClient, ClerkError, CnameTarget, DomainObject};
+use super::client::{
+    ClerkClient, ClerkError, CnameTarget, DomainAdd, DomainObject, DomainUpdate, DOMAINS,
+};
 use super::create_settled::create_settled;
+use super::crud::Lookup;
 
 pub struct DomainResource;
 
@@ -135,18 +138,6 @@ fn failed(e: ClerkError, summary: &str) -> Diagnostics {
     e.into_diags(summary)
 }
 
-async fn by_name(
-    client: &ClerkClient,
-    ctx: &Ctx,
-    name: &str,
-) -> Result<Option<DomainObject>, ClerkError> {
-    Ok(client
-        .list_domains(&ctx.cancel)
-        .await?
-        .into_iter()
-        .find(|d| d.name == name))
-}
-
 #[async_trait]
 impl Resource for DomainResource {
     type Model = Model;
@@ -183,11 +174,16 @@ impl Resource for DomainResource {
         let client = ctx.client::<ClerkClient>()?;
         let name = m.name.str_or("");
         let proxy = m.proxy_url.as_deref();
+        let add = DomainAdd {
+            name,
+            is_satellite: true,
+            proxy_url: proxy,
+        };
         let created = create_settled(
             ctx,
             "a domain",
-            || client.add_domain(&ctx.cancel, name, proxy),
-            || by_name(&client, ctx, name),
+            || DOMAINS.create(&client, &ctx.cancel, &add),
+            || DOMAINS.find(&client, &ctx.cancel, |d| d.name == name),
             |d: &DomainObject| d.is_satellite && d.proxy_url.as_deref() == proxy,
         )
         .await
@@ -195,46 +191,37 @@ impl Resource for DomainResource {
         Ok(created.into())
     }
 
+    /// The API has no GetDomain: the listing is the read.
     async fn read(&self, ctx: &Ctx, state: Model) -> Result<Option<Model>, Diagnostics> {
-        let client = ctx.client::<ClerkClient>()?;
-        let found = client
-            .domain(&ctx.cancel, state.id.str_or(""))
-            .await
-            .map_err(|e| e.into_diags("Failed to read domain"))?;
+        let id = state.id.str_or("");
+        let by_id = |d: &DomainObject| d.id == id;
+        let found = DOMAINS.read_in(ctx, Lookup::Listed(&by_id)).await?;
         Ok(found.map(Model::from))
     }
 
     async fn update(&self, ctx: &Ctx, prior: Model, m: Model) -> Result<Model, ApplyError<Model>> {
         let client = ctx.client::<ClerkClient>()?;
-        let name = (prior.name != m.name).then(|| m.name.str_or(""));
-        let proxy = (prior.proxy_url != m.proxy_url).then(|| m.proxy_url.as_deref());
-        let d = client
-            .update_domain(&ctx.cancel, prior.id.str_or(""), name, proxy)
+        let body = DomainUpdate {
+            name: (prior.name != m.name).then(|| m.name.str_or("")),
+            proxy_url: (prior.proxy_url != m.proxy_url).then(|| m.proxy_url.as_deref()),
+        };
+        let d = DOMAINS
+            .update(&client, &ctx.cancel, prior.id.str_or(""), &body)
             .await
             .map_err(|e| failed(e, "Failed to update domain"))?;
         Ok(d.into())
     }
 
     async fn delete(&self, ctx: &Ctx, state: Model) -> Result<(), Diagnostics> {
-        let client = ctx.client::<ClerkClient>()?;
-        client
-            .delete_domain(&ctx.cancel, state.id.str_or(""))
-            .await
-            .map_err(|e| e.into_diags("Failed to delete domain"))
+        DOMAINS.delete_in(ctx, state.id.str_or("")).await
     }
 
     async fn import(&self, ctx: &Ctx, id: &str) -> Result<Model, Diagnostics> {
-        let client = ctx.client::<ClerkClient>()?;
-        let all = client
-            .list_domains(&ctx.cancel)
-            .await
-            .map_err(|e| e.into_diags("Failed to import domain"))?;
-        let d = all.into_iter().find(|d| d.id == id || d.name == id).ok_or_else(|| {
-            Diagnostics::error(
-                "Domain not found",
-                format!("No domain has the id or name {id:?}. Import takes an id (`dmn_...`) or the domain name."),
-            )
-        })?;
+        let by_id_or_name = |d: &DomainObject| d.id == id || d.name == id;
+        let not_found = format!("No domain has the id or name {id:?}. Import takes an id (`dmn_...`) or the domain name.");
+        let d = DOMAINS
+            .import_in(ctx, Lookup::Listed(&by_id_or_name), not_found)
+            .await?;
         if !d.is_satellite {
             return Err(Diagnostics::error(
                 "Primary domain",
@@ -248,30 +235,32 @@ impl Resource for DomainResource {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::framework::assert_checks;
 
     #[test]
     fn names_and_proxies() {
-        for ok in [
-            "satellite.example.com",
-            "localhost:3001",
-            "a-b.example.co.uk",
-        ] {
-            assert!(check_domain_name(ok).is_ok(), "{ok}");
-        }
-        for bad in [
-            "https://x.example.com",
-            "x.example.com/path",
-            "x example.com",
-            "-x.example.com",
-            "x..example.com",
-            "x.example.com:0",
-            "x.example.com:99999",
-            "",
-        ] {
-            assert!(check_domain_name(bad).is_err(), "{bad}");
-        }
-        assert!(check_proxy_url("https://app.example.com/__clerk").is_ok());
-        assert!(check_proxy_url("http://app.example.com/__clerk").is_err());
-        assert!(check_proxy_url("/__clerk").is_err());
+        assert_checks(
+            check_domain_name,
+            &[
+                "satellite.example.com",
+                "localhost:3001",
+                "a-b.example.co.uk",
+            ],
+            &[
+                "https://x.example.com",
+                "x.example.com/path",
+                "x example.com",
+                "-x.example.com",
+                "x..example.com",
+                "x.example.com:0",
+                "x.example.com:99999",
+                "",
+            ],
+        );
+        assert_checks(
+            check_proxy_url,
+            &["https://app.example.com/__clerk"],
+            &["http://app.example.com/__clerk", "/__clerk"],
+        );
     }
 }

@@ -4,10 +4,10 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
 use crate::framework::{
-    Attribute, Ctx, DataSource, Diagnostics, IntoDiags, Known, Nesting, Schema, Type, Value,
+    Attribute, Ctx, DataSource, Diagnostics, Known, Nesting, Schema, Type, Value,
 };
 
-use super::client::ClerkClient;
+use super::client::DOMAINS;
 use super::domain::{targets, Target};
 
 pub struct DomainsDataSource;
@@ -75,11 +75,7 @@ impl DataSource for DomainsDataSource {
     }
 
     async fn read(&self, ctx: &Ctx, _config: Model) -> Result<Model, Diagnostics> {
-        let client = ctx.client::<ClerkClient>()?;
-        let all = client
-            .list_domains(&ctx.cancel)
-            .await
-            .map_err(|e| e.into_diags("Failed to list domains"))?;
+        let all = DOMAINS.list_in(ctx).await?;
         let primary = all
             .iter()
             .find(|d| !d.is_satellite)

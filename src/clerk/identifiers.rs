@@ -11,7 +11,8 @@ use crate::framework::{
 };
 use crate::settle::{settle, ReadBack, Settle};
 
-use super::client::{ClerkClient, ClerkError, Identifier, IdentifierList};
+use super::client::{ClerkClient, ClerkError, Identifier, IdentifierCreate, IdentifierList};
+use super::crud::Lookup;
 
 pub struct IdentifierResource(pub IdentifierList);
 
@@ -92,15 +93,15 @@ impl IdentifierResource {
         }
     }
 
+    /// Neither list has a GET of one entry: entries are found in the listing.
     async fn find(
         &self,
         ctx: &Ctx,
         client: &ClerkClient,
         id_or_value: &str,
     ) -> Result<Option<Identifier>, ClerkError> {
-        client
-            .find_identifier(&ctx.cancel, self.0, id_or_value)
-            .await
+        let by = |i: &Identifier| i.id == id_or_value || i.identifier == id_or_value;
+        self.0.collection().find(client, &ctx.cancel, by).await
     }
 }
 
@@ -170,11 +171,16 @@ impl Resource for IdentifierResource {
             resends: CREATE_RESENDS,
             backoff: true,
         };
+        // Only the allow-list takes `notify`.
         let notify = m.notify.known().copied();
+        let body = IdentifierCreate {
+            identifier: &value,
+            notify: notify.filter(|_| self.0 == IdentifierList::Allow),
+        };
         let created = settle(
             &ctx.cancel,
             &how,
-            || client.create_identifier(&ctx.cancel, self.0, &value, notify),
+            || self.0.collection().create(&client, &ctx.cancel, &body),
             |_| async {
                 Ok(match self.find(ctx, &client, &value).await? {
                     Some(i) => ReadBack::Landed(i),
@@ -188,14 +194,11 @@ impl Resource for IdentifierResource {
     }
 
     async fn read(&self, ctx: &Ctx, state: Model) -> Result<Option<Model>, Diagnostics> {
-        let client = ctx.client::<ClerkClient>()?;
-        let found = client
-            .list_identifiers(&ctx.cancel, self.0)
-            .await
-            .map_err(|e| e.into_diags("Failed to read identifier"))?
-            .into_iter()
-            .find(|i| Some(i.id.as_str()) == state.id.as_deref());
-        Ok(found.map(|i| Model::from_api(self.0, i, state.notify)))
+        let by_id = |i: &Identifier| Some(i.id.as_str()) == state.id.as_deref();
+        let found = self.0.collection().read_in(ctx, Lookup::Listed(&by_id));
+        Ok(found
+            .await?
+            .map(|i| Model::from_api(self.0, i, state.notify)))
     }
 
     /// `identifier` replaces and `notify` only matters at creation: nothing to send.
@@ -209,11 +212,8 @@ impl Resource for IdentifierResource {
     }
 
     async fn delete(&self, ctx: &Ctx, state: Model) -> Result<(), Diagnostics> {
-        let client = ctx.client::<ClerkClient>()?;
-        client
-            .delete_identifier(&ctx.cancel, self.0, state.id.str_or(""))
-            .await
-            .map_err(|e| e.into_diags("Failed to delete identifier"))
+        let collection = self.0.collection();
+        collection.delete_in(ctx, state.id.str_or("")).await
     }
 
     async fn import(&self, ctx: &Ctx, id: &str) -> Result<Model, Diagnostics> {
@@ -236,28 +236,28 @@ impl Resource for IdentifierResource {
 #[cfg(test)]
 mod tests {
     use super::check_identifier;
+    use crate::framework::assert_checks;
 
     #[test]
     fn identifiers() {
-        for ok in [
-            "user@example.com",
-            "*@example.com",
-            "+15555550100",
-            "0x52908400098527886E0F7030069857D2E4169EE7",
-        ] {
-            assert!(check_identifier(ok).is_ok(), "{ok}");
-        }
-        for bad in [
-            "",
-            "example.com",
-            "user@",
-            "+0123",
-            "+1 555",
-            "0x1234",
-            "*@",
-            "a b@example.com",
-        ] {
-            assert!(check_identifier(bad).is_err(), "{bad}");
-        }
+        assert_checks(
+            check_identifier,
+            &[
+                "user@example.com",
+                "*@example.com",
+                "+15555550100",
+                "0x52908400098527886E0F7030069857D2E4169EE7",
+            ],
+            &[
+                "",
+                "example.com",
+                "user@",
+                "+0123",
+                "+1 555",
+                "0x1234",
+                "*@",
+                "a b@example.com",
+            ],
+        );
     }
 }

@@ -9,13 +9,13 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
 use crate::framework::{
-    ApplyError, Attribute, Ctx, Diagnostics, IntoDiags, Resource, Schema, UseStateForUnknown, Value,
+    ApplyError, Attribute, Ctx, Diagnostics, IntoDiags, Schema, UseStateForUnknown, Value,
 };
 
 use super::client::{ClerkClient, Restrictions};
-use super::instance_settings::SINGLETON_ID;
+use super::singleton::{Singleton, SINGLETON_ID};
 
-pub struct InstanceRestrictionsResource;
+pub struct InstanceRestrictions;
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct Model {
@@ -60,12 +60,10 @@ impl Model {
 const NOT_READ: &str = "Unset: never sent, so left as it is; the value the API reports after an apply is recorded (shown as known after apply when the restrictions change). The API cannot read the restrictions, so a change made elsewhere is not seen.";
 
 #[async_trait]
-impl Resource for InstanceRestrictionsResource {
+impl Singleton for InstanceRestrictions {
     type Model = Model;
-
-    fn type_name(&self) -> &'static str {
-        "clerk_instance_restrictions"
-    }
+    const TYPE_NAME: &'static str = "clerk_instance_restrictions";
+    const NOUN: &'static str = "instance restrictions";
 
     fn schema(&self) -> Schema {
         let d = |what: &str| format!("{what} {NOT_READ}");
@@ -88,50 +86,27 @@ impl Resource for InstanceRestrictionsResource {
         )
     }
 
-    async fn create(&self, ctx: &Ctx, m: Model) -> Result<Model, ApplyError<Model>> {
-        apply(ctx, &m, "Failed to apply instance restrictions").await
+    /// A repeated PATCH lands in the same state: the shared client retries a
+    /// lost answer, and its answer is the whole object.
+    async fn apply(&self, ctx: &Ctx, m: Model, failed: &str) -> Result<Model, ApplyError<Model>> {
+        patched(ctx, &m.patch(), failed).await.map_err(Into::into)
     }
 
     /// Nothing to read: the state keeps the last answer.
-    async fn read(&self, _ctx: &Ctx, state: Model) -> Result<Option<Model>, Diagnostics> {
-        Ok(Some(state))
+    async fn read(&self, _ctx: &Ctx, state: Model, _failed: &str) -> Result<Model, Diagnostics> {
+        Ok(state)
     }
 
-    async fn update(
-        &self,
-        ctx: &Ctx,
-        _prior: Model,
-        planned: Model,
-    ) -> Result<Model, ApplyError<Model>> {
-        apply(ctx, &planned, "Failed to update instance restrictions").await
-    }
-
-    async fn delete(&self, _ctx: &Ctx, _state: Model) -> Result<(), Diagnostics> {
-        Ok(())
-    }
-
-    async fn import(&self, ctx: &Ctx, id: &str) -> Result<Model, Diagnostics> {
-        if id != SINGLETON_ID {
-            return Err(Diagnostics::error(
-                "Unexpected import id",
-                format!("clerk_instance_restrictions is imported with the id `{SINGLETON_ID}`; got {id:?}."),
-            ));
-        }
-        let client = ctx.client::<ClerkClient>()?;
-        let r = client
-            .update_restrictions(&ctx.cancel, &Restrictions::default())
-            .await
-            .map_err(|e| e.into_diags("Failed to import instance restrictions"))?;
-        Ok(Model::answered(r))
+    /// An empty PATCH changes nothing and answers the current values.
+    async fn import(&self, ctx: &Ctx, failed: &str) -> Result<Model, Diagnostics> {
+        patched(ctx, &Restrictions::default(), failed).await
     }
 }
 
-/// A repeated PATCH lands in the same state: the shared client retries a
-/// lost answer, and its answer is the whole object.
-async fn apply(ctx: &Ctx, m: &Model, failed: &str) -> Result<Model, ApplyError<Model>> {
+async fn patched(ctx: &Ctx, patch: &Restrictions, failed: &str) -> Result<Model, Diagnostics> {
     let client = ctx.client::<ClerkClient>()?;
     let r = client
-        .update_restrictions(&ctx.cancel, &m.patch())
+        .update_restrictions(&ctx.cancel, patch)
         .await
         .map_err(|e| e.into_diags(failed))?;
     Ok(Model::answered(r))

@@ -9,16 +9,14 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
 use crate::framework::{
-    ApplyError, AttrPath, Attribute, Ctx, Diagnostics, IntoDiags, Invalid, OneOf, Resource, Schema,
-    StrCheck, Type, UseStateForUnknown, Value,
+    ApplyError, AttrPath, Attribute, Ctx, Diagnostics, IntoDiags, Invalid, OneOf, Schema, StrCheck,
+    Type, UseStateForUnknown, Value,
 };
 
 use super::client::{ClerkClient, Instance, InstancePatch};
+use super::singleton::Singleton;
 
-pub struct InstanceSettingsResource;
-
-/// The import id of every instance singleton.
-pub const SINGLETON_ID: &str = "instance";
+pub struct InstanceSettings;
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct Model {
@@ -126,12 +124,11 @@ impl Model {
 const NOT_READ: &str = "GetInstance does not report it, so the provider keeps the value it last applied and cannot see a change made elsewhere. Unset: left as it is.";
 
 #[async_trait]
-impl Resource for InstanceSettingsResource {
+impl Singleton for InstanceSettings {
     type Model = Model;
-
-    fn type_name(&self) -> &'static str {
-        "clerk_instance_settings"
-    }
+    const TYPE_NAME: &'static str = "clerk_instance_settings";
+    const NOUN: &'static str = "instance settings";
+    const OTHER_IMPORT_IDS: &'static str = " (or this instance's id, `ins_...`)";
 
     fn schema(&self) -> Schema {
         let not_read = |what: &str| format!("{what} {NOT_READ}");
@@ -163,53 +160,6 @@ impl Resource for InstanceSettingsResource {
         }
     }
 
-    async fn create(&self, ctx: &Ctx, m: Model) -> Result<Model, ApplyError<Model>> {
-        self.apply(ctx, m, "Failed to apply instance settings")
-            .await
-    }
-
-    async fn read(&self, ctx: &Ctx, state: Model) -> Result<Option<Model>, Diagnostics> {
-        let client = ctx.client::<ClerkClient>()?;
-        let i = client
-            .instance(&ctx.cancel)
-            .await
-            .map_err(|e| e.into_diags("Failed to read the instance"))?;
-        Ok(Some(state.observe(i)))
-    }
-
-    async fn update(
-        &self,
-        ctx: &Ctx,
-        _prior: Model,
-        planned: Model,
-    ) -> Result<Model, ApplyError<Model>> {
-        self.apply(ctx, planned, "Failed to update instance settings")
-            .await
-    }
-
-    /// The instance cannot be deleted and nothing is reset: the settings
-    /// stay as they are and Terraform forgets them.
-    async fn delete(&self, _ctx: &Ctx, _state: Model) -> Result<(), Diagnostics> {
-        Ok(())
-    }
-
-    async fn import(&self, ctx: &Ctx, id: &str) -> Result<Model, Diagnostics> {
-        let client = ctx.client::<ClerkClient>()?;
-        let i = client
-            .instance(&ctx.cancel)
-            .await
-            .map_err(|e| e.into_diags("Failed to import instance settings"))?;
-        if id != SINGLETON_ID && id != i.id {
-            return Err(Diagnostics::error(
-                "Unexpected import id",
-                format!("clerk_instance_settings is imported with the id `{SINGLETON_ID}` (or this instance's id, {}); got {id:?}.", i.id),
-            ));
-        }
-        Ok(Model::default().observe(i))
-    }
-}
-
-impl InstanceSettingsResource {
     /// A repeated PATCH lands in the same state, so the shared client's
     /// retries settle a lost answer; no read-back is needed for the values
     /// the API cannot report anyway.
@@ -222,49 +172,63 @@ impl InstanceSettingsResource {
                 .await
                 .map_err(|e| e.into_diags(failed))?;
         }
-        let i = client
-            .instance(&ctx.cancel)
-            .await
-            .map_err(|e| e.into_diags(failed))?;
-        Ok(m.observe(i))
+        Ok(m.observe(instance(ctx, failed).await?))
     }
+
+    async fn read(&self, ctx: &Ctx, state: Model, failed: &str) -> Result<Model, Diagnostics> {
+        Ok(state.observe(instance(ctx, failed).await?))
+    }
+
+    async fn is_instance_id(&self, ctx: &Ctx, id: &str) -> Result<bool, Diagnostics> {
+        Ok(id
+            == instance(ctx, "Failed to import instance settings")
+                .await?
+                .id)
+    }
+}
+
+async fn instance(ctx: &Ctx, failed: &str) -> Result<Instance, Diagnostics> {
+    let client = ctx.client::<ClerkClient>()?;
+    client
+        .instance(&ctx.cancel)
+        .await
+        .map_err(|e| e.into_diags(failed))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::framework::assert_checks;
 
     #[test]
     fn origins() {
-        for ok in [
-            "https://app.example.com",
-            "http://localhost:3000",
-            "capacitor://localhost",
-            "chrome-extension://mnhbilbfebpbokpjjamapdecdgieldho",
-        ] {
-            assert!(check_origin(ok).is_ok(), "{ok}");
-        }
-        for bad in [
-            "",
-            "localhost:3000",
-            "https://app.example.com/path",
-            "https://app.example.com?q",
-            "javascript:alert(1)",
-            "https://a b.com",
-            "https://user@host.com",
-        ] {
-            assert!(check_origin(bad).is_err(), "{bad}");
-        }
+        assert_checks(
+            check_origin,
+            &[
+                "https://app.example.com",
+                "http://localhost:3000",
+                "capacitor://localhost",
+                "chrome-extension://mnhbilbfebpbokpjjamapdecdgieldho",
+            ],
+            &[
+                "",
+                "localhost:3000",
+                "https://app.example.com/path",
+                "https://app.example.com?q",
+                "javascript:alert(1)",
+                "https://a b.com",
+                "https://user@host.com",
+            ],
+        );
     }
 
     #[test]
     fn emails_and_versions() {
-        assert!(check_email("support@example.com").is_ok());
-        assert!(check_email("").is_ok());
-        assert!(check_email("support").is_err());
-        assert!(check_email("a@b").is_err());
-        assert!(check_email("a b@example.com").is_err());
-        assert!(check_js_version("5.2.1").is_ok());
-        assert!(check_js_version("5; rm -rf").is_err());
+        assert_checks(
+            check_email,
+            &["support@example.com", ""],
+            &["support", "a@b", "a b@example.com"],
+        );
+        assert_checks(check_js_version, &["5.2.1"], &["5; rm -rf"]);
     }
 }

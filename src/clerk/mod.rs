@@ -3,6 +3,7 @@
 mod claims;
 pub(crate) mod client;
 mod create_settled;
+mod crud;
 mod domain;
 mod domains_data_source;
 mod hasura_jwt_secret;
@@ -20,6 +21,7 @@ mod organization_settings;
 pub(crate) mod provider;
 mod redirect_url;
 mod signing_key;
+mod singleton;
 mod template_data_source;
 
 pub use provider::ClerkProvider;

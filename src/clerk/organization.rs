@@ -11,8 +11,9 @@ use crate::framework::{
     RequiresReplace, Resource, Schema, StrCheck, UseStateForUnknown, Value,
 };
 
-use super::client::{ClerkClient, ClerkError, Organization, OrganizationBody};
+use super::client::{ClerkClient, ClerkError, Organization, OrganizationBody, ORGANIZATIONS};
 use super::create_settled::create_settled;
+use super::crud::Lookup;
 
 pub struct OrganizationResource;
 
@@ -152,10 +153,10 @@ impl Resource for OrganizationResource {
         let created = create_settled(
             ctx,
             "an organization",
-            || client.create_organization(&ctx.cancel, &body),
+            || ORGANIZATIONS.create(&client, &ctx.cancel, &body),
             || async {
                 Ok(match &body.slug {
-                    Some(s) => client.organization(&ctx.cancel, s).await?,
+                    Some(s) => ORGANIZATIONS.get(&client, &ctx.cancel, s).await?,
                     None => namesakes(&client, ctx, &body.name)
                         .await?
                         .into_iter()
@@ -174,44 +175,32 @@ impl Resource for OrganizationResource {
     }
 
     async fn read(&self, ctx: &Ctx, state: Model) -> Result<Option<Model>, Diagnostics> {
-        let client = ctx.client::<ClerkClient>()?;
-        let found = client
-            .organization(&ctx.cancel, state.id.str_or(""))
-            .await
-            .map_err(|e| e.into_diags("Failed to read organization"))?;
+        let found = ORGANIZATIONS
+            .read_in(ctx, Lookup::Id(state.id.str_or("")))
+            .await?;
         Ok(found.map(Model::from))
     }
 
     async fn update(&self, ctx: &Ctx, prior: Model, m: Model) -> Result<Model, ApplyError<Model>> {
-        let client = ctx.client::<ClerkClient>()?;
-        let o = client
-            .update_organization(&ctx.cancel, prior.id.str_or(""), &m.body()?)
+        let body = m.body()?.for_update();
+        ORGANIZATIONS
+            .update_in(ctx, prior.id.str_or(""), &body)
             .await
-            .map_err(|e| e.into_diags("Failed to update organization"))?;
-        Ok(o.into())
     }
 
     async fn delete(&self, ctx: &Ctx, state: Model) -> Result<(), Diagnostics> {
-        let client = ctx.client::<ClerkClient>()?;
-        client
-            .delete_organization(&ctx.cancel, state.id.str_or(""))
-            .await
-            .map_err(|e| e.into_diags("Failed to delete organization"))
+        ORGANIZATIONS.delete_in(ctx, state.id.str_or("")).await
     }
 
     /// GetOrganization takes the id or the slug.
     async fn import(&self, ctx: &Ctx, id: &str) -> Result<Model, Diagnostics> {
-        let client = ctx.client::<ClerkClient>()?;
-        let found = client
-            .organization(&ctx.cancel, id)
-            .await
-            .map_err(|e| e.into_diags("Failed to import organization"))?;
-        found.map(Model::from).ok_or_else(|| {
-            Diagnostics::error(
-                "Organization not found",
-                format!("No organization has the id or slug {id:?}. Import takes an id (`org_...`) or a slug."),
-            )
-        })
+        let not_found = format!(
+            "No organization has the id or slug {id:?}. Import takes an id (`org_...`) or a slug."
+        );
+        let o = ORGANIZATIONS
+            .import_in(ctx, Lookup::Id(id), not_found)
+            .await?;
+        Ok(o.into())
     }
 }
 
@@ -220,26 +209,28 @@ async fn namesakes(
     ctx: &Ctx,
     name: &str,
 ) -> Result<Vec<Organization>, ClerkError> {
-    Ok(client
-        .list_organizations(&ctx.cancel)
-        .await?
-        .into_iter()
-        .filter(|o| o.name == name)
-        .collect())
+    let all = ORGANIZATIONS.list(client, &ctx.cancel).await?;
+    Ok(all.into_iter().filter(|o| o.name == name).collect())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::framework::assert_checks;
 
     #[test]
     fn names_and_slugs() {
-        assert!(check_name("Acme Inc.").is_ok());
-        assert!(check_name("  ").is_err());
-        assert!(check_name("visit https://evil.example").is_err());
-        assert!(check_name("<b>Acme</b>").is_err());
-        assert!(check_name(&"n".repeat(257)).is_err());
-        assert!(check_slug("acme-inc-2").is_ok());
+        assert_checks(
+            check_name,
+            &["Acme Inc."],
+            &[
+                "  ",
+                "visit https://evil.example",
+                "<b>Acme</b>",
+                &"n".repeat(257),
+            ],
+        );
+        assert_checks(check_slug, &["acme-inc-2"], &[]);
         for bad in ["Acme", "acme_inc", "acme inc", ""] {
             assert!(check_slug(bad).is_err(), "{bad}");
         }

@@ -11,8 +11,9 @@ use crate::framework::{
     StringLen, UseStateForUnknown, Value,
 };
 
-use super::client::{ClerkClient, Permission, PermissionBody};
+use super::client::{ClerkClient, Permission, PermissionBody, PERMISSIONS};
 use super::create_settled::create_settled;
+use super::crud::Lookup;
 
 pub struct OrganizationPermissionResource;
 
@@ -128,8 +129,8 @@ impl Resource for OrganizationPermissionResource {
         let created = create_settled(
             ctx,
             "an organization permission",
-            || client.create_permission(&ctx.cancel, &body),
-            || permission_by_key(&client, ctx, &body.key),
+            || PERMISSIONS.create(&client, &ctx.cancel, &body),
+            || PERMISSIONS.find(&client, &ctx.cancel, |p| p.key == body.key),
             |p: &Permission| {
                 p.name == body.name && p.description.as_deref().unwrap_or("") == body.description
             },
@@ -140,45 +141,30 @@ impl Resource for OrganizationPermissionResource {
     }
 
     async fn read(&self, ctx: &Ctx, state: Model) -> Result<Option<Model>, Diagnostics> {
-        let client = ctx.client::<ClerkClient>()?;
-        let found = client
-            .permission(&ctx.cancel, state.id.str_or(""))
-            .await
-            .map_err(|e| e.into_diags("Failed to read organization permission"))?;
+        let found = PERMISSIONS
+            .read_in(ctx, Lookup::Id(state.id.str_or("")))
+            .await?;
         Ok(found.map(Model::from))
     }
 
     async fn update(&self, ctx: &Ctx, prior: Model, m: Model) -> Result<Model, ApplyError<Model>> {
-        let client = ctx.client::<ClerkClient>()?;
-        let p = client
-            .update_permission(&ctx.cancel, prior.id.str_or(""), &m.body())
+        PERMISSIONS
+            .update_in(ctx, prior.id.str_or(""), &m.body())
             .await
-            .map_err(|e| e.into_diags("Failed to update organization permission"))?;
-        Ok(p.into())
     }
 
     async fn delete(&self, ctx: &Ctx, state: Model) -> Result<(), Diagnostics> {
-        let client = ctx.client::<ClerkClient>()?;
-        client
-            .delete_permission(&ctx.cancel, state.id.str_or(""))
-            .await
-            .map_err(|e| e.into_diags("Failed to delete organization permission"))
+        PERMISSIONS.delete_in(ctx, state.id.str_or("")).await
     }
 
     async fn import(&self, ctx: &Ctx, id: &str) -> Result<Model, Diagnostics> {
-        let client = ctx.client::<ClerkClient>()?;
-        let found = if id.starts_with("org:") {
-            permission_by_key(&client, ctx, id).await
+        let by_key = |p: &Permission| p.key == id;
+        let by = if id.starts_with("org:") {
+            Lookup::Listed(&by_key)
         } else {
-            client.permission(&ctx.cancel, id).await
-        }
-        .map_err(|e| e.into_diags("Failed to import organization permission"))?;
-        let p = found.ok_or_else(|| {
-            Diagnostics::error(
-                "Organization permission not found",
-                format!("No organization permission has the id or key {id:?}. Import takes an id (`perm_...`) or a key (`org:<feature>:<action>`)."),
-            )
-        })?;
+            Lookup::Id(id)
+        };
+        let p = PERMISSIONS.import_in(ctx, by, format!("No organization permission has the id or key {id:?}. Import takes an id (`perm_...`) or a key (`org:<feature>:<action>`).")).await?;
         if p.kind.as_deref() == Some("system") {
             return Err(Diagnostics::error(
                 "System permission",
@@ -189,38 +175,27 @@ impl Resource for OrganizationPermissionResource {
     }
 }
 
-async fn permission_by_key(
-    client: &ClerkClient,
-    ctx: &Ctx,
-    key: &str,
-) -> Result<Option<Permission>, super::client::ClerkError> {
-    Ok(client
-        .list_permissions(&ctx.cancel)
-        .await?
-        .into_iter()
-        .find(|p| p.key == key))
-}
-
 #[cfg(test)]
 mod tests {
     use super::check_permission_key;
+    use crate::framework::assert_checks;
 
     #[test]
     fn permission_keys() {
-        assert!(check_permission_key("org:posts:edit").is_ok());
-        assert!(check_permission_key("org:team_2:read").is_ok());
-        for bad in [
-            "posts:edit",
-            "org:posts",
-            "org:posts:edit:all",
-            "org:Posts:edit",
-            "org::edit",
-            "org:posts:",
-            "org:sys_profile:manage",
-            "org:posts:ed it",
-            "",
-        ] {
-            assert!(check_permission_key(bad).is_err(), "{bad}");
-        }
+        assert_checks(
+            check_permission_key,
+            &["org:posts:edit", "org:team_2:read"],
+            &[
+                "posts:edit",
+                "org:posts",
+                "org:posts:edit:all",
+                "org:Posts:edit",
+                "org::edit",
+                "org:posts:",
+                "org:sys_profile:manage",
+                "org:posts:ed it",
+                "",
+            ],
+        );
     }
 }

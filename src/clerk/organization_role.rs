@@ -13,8 +13,11 @@ use crate::framework::{
     Schema, StrCheck, StringLen, Type, UseStateForUnknown, Value,
 };
 
-use super::client::{ClerkClient, ClerkError, Permission, Role, RoleCreate, RoleUpdate};
+use super::client::{
+    ClerkClient, ClerkError, Permission, Role, RoleCreate, RoleUpdate, PERMISSIONS, ROLES,
+};
 use super::create_settled::create_settled;
+use super::crud::Lookup;
 use super::organization_permission::{check_description, check_not_blank, planned_keys};
 
 pub struct OrganizationRoleResource;
@@ -110,18 +113,6 @@ fn unknown_permissions(missing: &[String]) -> Diagnostics {
     )
 }
 
-async fn role_by_key(
-    client: &ClerkClient,
-    ctx: &Ctx,
-    key: &str,
-) -> Result<Option<Role>, ClerkError> {
-    Ok(client
-        .list_roles(&ctx.cancel)
-        .await?
-        .into_iter()
-        .find(|r| r.key == key))
-}
-
 #[async_trait]
 impl Resource for OrganizationRoleResource {
     type Model = Model;
@@ -172,7 +163,7 @@ impl Resource for OrganizationRoleResource {
             return;
         };
         // Without a listing (no credentials yet, API down) Clerk has the last word.
-        let Ok(all) = client.list_permissions(&ctx.cancel).await else {
+        let Ok(all) = PERMISSIONS.list(&client, &ctx.cancel).await else {
             return;
         };
         if let Err(missing) = resolve(&all, &keys) {
@@ -193,10 +184,7 @@ impl Resource for OrganizationRoleResource {
     async fn create(&self, ctx: &Ctx, m: Model) -> Result<Model, ApplyError<Model>> {
         let client = ctx.client::<ClerkClient>()?;
         let keys = known_keys(&m.permissions).unwrap_or_default();
-        let all = client
-            .list_permissions(&ctx.cancel)
-            .await
-            .map_err(|e| e.into_diags("Failed to list organization permissions"))?;
+        let all = PERMISSIONS.list_in(ctx).await?;
         let ids = resolve(&all, &keys).map_err(|missing| unknown_permissions(&missing))?;
         let body = RoleCreate {
             name: m.name.str_or("").to_string(),
@@ -207,8 +195,8 @@ impl Resource for OrganizationRoleResource {
         let created = create_settled(
             ctx,
             "an organization role",
-            || client.create_role(&ctx.cancel, &body),
-            || role_by_key(&client, ctx, &body.key),
+            || ROLES.create(&client, &ctx.cancel, &body),
+            || ROLES.find(&client, &ctx.cancel, |r| r.key == body.key),
             |r: &Role| {
                 r.name == body.name
                     && r.permissions
@@ -224,11 +212,7 @@ impl Resource for OrganizationRoleResource {
     }
 
     async fn read(&self, ctx: &Ctx, state: Model) -> Result<Option<Model>, Diagnostics> {
-        let client = ctx.client::<ClerkClient>()?;
-        let found = client
-            .role(&ctx.cancel, state.id.str_or(""))
-            .await
-            .map_err(|e| e.into_diags("Failed to read organization role"))?;
+        let found = ROLES.read_in(ctx, Lookup::Id(state.id.str_or(""))).await?;
         Ok(found.map(Model::from))
     }
 
@@ -240,8 +224,8 @@ impl Resource for OrganizationRoleResource {
             Ok(r) => Ok(r.into()),
             Err(diags) => {
                 // Part of the change may have landed: record what is there.
-                let state = client
-                    .role(&ctx.cancel, &id)
+                let state = ROLES
+                    .get(&client, &ctx.cancel, &id)
                     .await
                     .ok()
                     .flatten()
@@ -252,27 +236,18 @@ impl Resource for OrganizationRoleResource {
     }
 
     async fn delete(&self, ctx: &Ctx, state: Model) -> Result<(), Diagnostics> {
-        let client = ctx.client::<ClerkClient>()?;
-        client
-            .delete_role(&ctx.cancel, state.id.str_or(""))
-            .await
-            .map_err(|e| e.into_diags("Failed to delete organization role"))
+        ROLES.delete_in(ctx, state.id.str_or("")).await
     }
 
     async fn import(&self, ctx: &Ctx, id: &str) -> Result<Model, Diagnostics> {
-        let client = ctx.client::<ClerkClient>()?;
-        let found = if id.starts_with("org:") {
-            role_by_key(&client, ctx, id).await
+        let by_key = |r: &Role| r.key == id;
+        let by = if id.starts_with("org:") {
+            Lookup::Listed(&by_key)
         } else {
-            client.role(&ctx.cancel, id).await
-        }
-        .map_err(|e| e.into_diags("Failed to import organization role"))?;
-        found.map(Model::from).ok_or_else(|| {
-            Diagnostics::error(
-                "Organization role not found",
-                format!("No organization role has the id or key {id:?}. Import takes an id (`role_...`) or a key (`org:...`)."),
-            )
-        })
+            Lookup::Id(id)
+        };
+        let not_found = format!("No organization role has the id or key {id:?}. Import takes an id (`role_...`) or a key (`org:...`).");
+        Ok(ROLES.import_in(ctx, by, not_found).await?.into())
     }
 }
 
@@ -294,17 +269,20 @@ async fn update_role(
             key: m.key.str_or("").to_string(),
             description: m.description.str_or("").to_string(),
         };
-        client
-            .update_role(&ctx.cancel, id, &body)
+        ROLES
+            .update(client, &ctx.cancel, id, &body)
             .await
             .map_err(failed)?;
     }
     let want = known_keys(&m.permissions).unwrap_or_default();
-    let all = client.list_permissions(&ctx.cancel).await.map_err(failed)?;
+    let all = PERMISSIONS
+        .list(client, &ctx.cancel)
+        .await
+        .map_err(failed)?;
     let want_ids = resolve(&all, &want).map_err(|missing| unknown_permissions(&missing))?;
     // The role as it is now, not as the prior state says: it may have
     // drifted, and a retried apply may find part of the change made.
-    let current = client.role(&ctx.cancel, id).await.map_err(failed)?.ok_or_else(|| {
+    let current = ROLES.get(client, &ctx.cancel, id).await.map_err(failed)?.ok_or_else(|| {
         Diagnostics::error(
             "Organization role not found",
             format!("The organization role {id} no longer exists; run `terraform apply` again to create it."),
@@ -323,8 +301,8 @@ async fn update_role(
             .await
             .map_err(failed)?;
     }
-    client
-        .role(&ctx.cancel, id)
+    ROLES
+        .get(client, &ctx.cancel, id)
         .await
         .map_err(failed)?
         .ok_or_else(|| {
@@ -338,22 +316,23 @@ async fn update_role(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::framework::assert_checks;
 
     #[test]
     fn role_keys() {
-        assert!(check_role_key("org:editor").is_ok());
-        assert!(check_role_key("org:billing_2").is_ok());
-        for bad in [
-            "editor",
-            "org:",
-            "org:Editor",
-            "org:a:b",
-            "org:a-b",
-            "Org:x",
-            "",
-        ] {
-            assert!(check_role_key(bad).is_err(), "{bad}");
-        }
+        assert_checks(
+            check_role_key,
+            &["org:editor", "org:billing_2"],
+            &[
+                "editor",
+                "org:",
+                "org:Editor",
+                "org:a:b",
+                "org:a-b",
+                "Org:x",
+                "",
+            ],
+        );
         assert!(check_granted_key("org:sys_memberships:read"));
         assert!(!check_granted_key("org:editor"));
     }

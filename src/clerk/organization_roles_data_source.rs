@@ -6,10 +6,10 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
 use crate::framework::{
-    Attribute, Ctx, DataSource, Diagnostics, IntoDiags, Known, Nesting, Schema, Type, Value,
+    Attribute, Ctx, DataSource, Diagnostics, Known, Nesting, Schema, Type, Value,
 };
 
-use super::client::ClerkClient;
+use super::client::ROLES;
 
 pub struct OrganizationRolesDataSource;
 
@@ -63,11 +63,7 @@ impl DataSource for OrganizationRolesDataSource {
     }
 
     async fn read(&self, ctx: &Ctx, _config: Model) -> Result<Model, Diagnostics> {
-        let client = ctx.client::<ClerkClient>()?;
-        let mut roles = client
-            .list_roles(&ctx.cancel)
-            .await
-            .map_err(|e| e.into_diags("Failed to list organization roles"))?;
+        let mut roles = ROLES.list_in(ctx).await?;
         roles.sort_by(|a, b| a.key.cmp(&b.key));
         let keys = roles.iter().map(|r| Known(r.key.clone())).collect();
         let items = roles

@@ -7,16 +7,16 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
 use crate::framework::{
-    ApplyError, AttrPath, Attribute, Ctx, Diagnostics, IntoDiags, Invalid, Resource, Schema,
-    StrCheck, Type, UseStateForUnknown, Value,
+    ApplyError, AttrPath, Attribute, Ctx, Diagnostics, IntoDiags, Invalid, Schema, StrCheck, Type,
+    UseStateForUnknown, Value,
 };
 
 use crate::settle::{settle, ReadBack, Settle};
 
 use super::client::{ClerkClient, ClerkError, OrgSettings, OrgSettingsPatch};
-use super::instance_settings::SINGLETON_ID;
+use super::singleton::{Singleton, SINGLETON_ID};
 
-pub struct OrganizationSettingsResource;
+pub struct OrganizationSettings;
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct Model {
@@ -70,12 +70,10 @@ pub fn check_role_key(s: &str) -> Result<(), Invalid> {
 }
 
 #[async_trait]
-impl Resource for OrganizationSettingsResource {
+impl Singleton for OrganizationSettings {
     type Model = Model;
-
-    fn type_name(&self) -> &'static str {
-        "clerk_organization_settings"
-    }
+    const TYPE_NAME: &'static str = "clerk_organization_settings";
+    const NOUN: &'static str = "organization settings";
 
     fn schema(&self) -> Schema {
         let unset = "Unset: left as it is; the remote value is recorded.";
@@ -111,44 +109,16 @@ impl Resource for OrganizationSettingsResource {
         }
     }
 
-    async fn create(&self, ctx: &Ctx, m: Model) -> Result<Model, ApplyError<Model>> {
-        apply(ctx, &m, "Failed to apply organization settings").await
+    async fn apply(&self, ctx: &Ctx, m: Model, failed: &str) -> Result<Model, ApplyError<Model>> {
+        apply(ctx, &m, failed).await
     }
 
-    async fn read(&self, ctx: &Ctx, _state: Model) -> Result<Option<Model>, Diagnostics> {
+    async fn read(&self, ctx: &Ctx, _state: Model, failed: &str) -> Result<Model, Diagnostics> {
         let client = ctx.client::<ClerkClient>()?;
         let o = client
             .org_settings(&ctx.cancel)
             .await
-            .map_err(|e| e.into_diags("Failed to read organization settings"))?;
-        Ok(Some(o.into()))
-    }
-
-    async fn update(
-        &self,
-        ctx: &Ctx,
-        _prior: Model,
-        planned: Model,
-    ) -> Result<Model, ApplyError<Model>> {
-        apply(ctx, &planned, "Failed to update organization settings").await
-    }
-
-    async fn delete(&self, _ctx: &Ctx, _state: Model) -> Result<(), Diagnostics> {
-        Ok(())
-    }
-
-    async fn import(&self, ctx: &Ctx, id: &str) -> Result<Model, Diagnostics> {
-        if id != SINGLETON_ID {
-            return Err(Diagnostics::error(
-                "Unexpected import id",
-                format!("clerk_organization_settings is imported with the id `{SINGLETON_ID}`; got {id:?}."),
-            ));
-        }
-        let client = ctx.client::<ClerkClient>()?;
-        let o = client
-            .org_settings(&ctx.cancel)
-            .await
-            .map_err(|e| e.into_diags("Failed to import organization settings"))?;
+            .map_err(|e| e.into_diags(failed))?;
         Ok(o.into())
     }
 }
@@ -262,6 +232,7 @@ async fn apply(ctx: &Ctx, m: &Model, failed: &str) -> Result<Model, ApplyError<M
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::framework::assert_checks;
 
     fn now() -> OrgSettings {
         OrgSettings {
@@ -300,10 +271,10 @@ mod tests {
 
     #[test]
     fn role_keys() {
-        assert!(check_role_key("org:admin").is_ok());
-        assert!(check_role_key("org:billing_manager").is_ok());
-        assert!(check_role_key("admin").is_err());
-        assert!(check_role_key("org:").is_err());
-        assert!(check_role_key("org:a b").is_err());
+        assert_checks(
+            check_role_key,
+            &["org:admin", "org:billing_manager"],
+            &["admin", "org:", "org:a b"],
+        );
     }
 }

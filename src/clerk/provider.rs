@@ -18,16 +18,17 @@ use super::domains_data_source::DomainsDataSource;
 use super::hasura_jwt_secret::HasuraJwtSecretDataSource;
 use super::identifiers::IdentifierResource;
 use super::instance_data_source::InstanceDataSource;
-use super::instance_restrictions::InstanceRestrictionsResource;
-use super::instance_settings::InstanceSettingsResource;
+use super::instance_restrictions::InstanceRestrictions;
+use super::instance_settings::InstanceSettings;
 use super::jwks::{frontend_api_from_publishable_key, JwksDataSource};
 use super::jwt_template::JwtTemplateResource;
 use super::organization::OrganizationResource;
 use super::organization_permission::OrganizationPermissionResource;
 use super::organization_role::OrganizationRoleResource;
 use super::organization_roles_data_source::OrganizationRolesDataSource;
-use super::organization_settings::OrganizationSettingsResource;
+use super::organization_settings::OrganizationSettings;
 use super::redirect_url::RedirectUrlResource;
+use super::singleton::SingletonResource;
 use super::template_data_source::JwtTemplateDataSource;
 
 pub const DEFAULT_API_URL: &str = "https://api.clerk.com/v1";
@@ -122,9 +123,9 @@ impl Provider for ClerkProvider {
             resource(OrganizationRoleResource),
             resource(OrganizationResource),
             resource(DomainResource),
-            resource(InstanceSettingsResource),
-            resource(InstanceRestrictionsResource),
-            resource(OrganizationSettingsResource),
+            resource(SingletonResource(InstanceSettings)),
+            resource(SingletonResource(InstanceRestrictions)),
+            resource(SingletonResource(OrganizationSettings)),
             resource(IdentifierResource(IdentifierList::Allow)),
             resource(IdentifierResource(IdentifierList::Block)),
         ]

@@ -9,7 +9,8 @@ use crate::framework::{
 };
 use crate::settle::{settle, ReadBack, Settle};
 
-use super::client::{ClerkClient, ClerkError, RedirectUrl};
+use super::client::{ClerkClient, ClerkError, RedirectUrl, RedirectUrlCreate, REDIRECT_URLS};
+use super::crud::Lookup;
 
 pub struct RedirectUrlResource;
 
@@ -78,8 +79,8 @@ impl Resource for RedirectUrlResource {
         let failed = |e: ClerkError| e.into_diags("Failed to create redirect URL");
         // The API documents no answer for a URL already listed, so look first:
         // Terraform must not quietly add a second entry it would then own.
-        let existing = client
-            .list_redirect_urls(&ctx.cancel)
+        let existing = REDIRECT_URLS
+            .list(&client, &ctx.cancel)
             .await
             .map_err(failed)?;
         if let Some(r) = existing.iter().find(|r| r.url == url) {
@@ -90,6 +91,7 @@ impl Resource for RedirectUrlResource {
             )
             .into());
         }
+        let body = RedirectUrlCreate { url };
         let how = Settle {
             resending:
                 "creating a redirect URL failed ambiguously and did not land; sending it again",
@@ -101,10 +103,10 @@ impl Resource for RedirectUrlResource {
         let created = settle(
             &ctx.cancel,
             &how,
-            || client.create_redirect_url(&ctx.cancel, url),
+            || REDIRECT_URLS.create(&client, &ctx.cancel, &body),
             |_| async {
-                let now = client.list_redirect_urls(&ctx.cancel).await?;
-                Ok(match now.into_iter().find(|r| r.url == url) {
+                let now = REDIRECT_URLS.find(&client, &ctx.cancel, |r| r.url == url);
+                Ok(match now.await? {
                     Some(r) => ReadBack::Landed(r),
                     None => ReadBack::Absent,
                 })
@@ -116,11 +118,9 @@ impl Resource for RedirectUrlResource {
     }
 
     async fn read(&self, ctx: &Ctx, state: Model) -> Result<Option<Model>, Diagnostics> {
-        let client = ctx.client::<ClerkClient>()?;
-        let found = client
-            .redirect_url(&ctx.cancel, state.id.str_or(""))
-            .await
-            .map_err(|e| e.into_diags("Failed to read redirect URL"))?;
+        let found = REDIRECT_URLS
+            .read_in(ctx, Lookup::Id(state.id.str_or("")))
+            .await?;
         Ok(found.map(Model::from))
     }
 
@@ -135,45 +135,41 @@ impl Resource for RedirectUrlResource {
     }
 
     async fn delete(&self, ctx: &Ctx, state: Model) -> Result<(), Diagnostics> {
-        let client = ctx.client::<ClerkClient>()?;
-        client
-            .delete_redirect_url(&ctx.cancel, state.id.str_or(""))
-            .await
-            .map_err(|e| e.into_diags("Failed to delete redirect URL"))
+        REDIRECT_URLS.delete_in(ctx, state.id.str_or("")).await
     }
 
     async fn import(&self, ctx: &Ctx, id: &str) -> Result<Model, Diagnostics> {
-        let client = ctx.client::<ClerkClient>()?;
-        let found = if id.starts_with("ru_") {
-            client.redirect_url(&ctx.cancel, id).await
+        let by_url = |r: &RedirectUrl| r.url == id;
+        let by = if id.starts_with("ru_") {
+            Lookup::Id(id)
         } else {
-            client
-                .list_redirect_urls(&ctx.cancel)
-                .await
-                .map(|all| all.into_iter().find(|r| r.url == id))
-        }
-        .map_err(|e| e.into_diags("Failed to import redirect URL"))?;
-        found.map(Model::from).ok_or_else(|| {
-            Diagnostics::error(
-                "Redirect URL not found",
-                format!("No redirect URL has the id or URL {id:?}. Import takes an id (`ru_...`) or the exact URL."),
-            )
-        })
+            Lookup::Listed(&by_url)
+        };
+        let not_found = format!("No redirect URL has the id or URL {id:?}. Import takes an id (`ru_...`) or the exact URL.");
+        Ok(REDIRECT_URLS.import_in(ctx, by, not_found).await?.into())
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::check_redirect_url;
+    use crate::framework::assert_checks;
 
     #[test]
     fn redirect_urls() {
-        assert!(check_redirect_url("https://app.example.com/sso-callback").is_ok());
-        assert!(check_redirect_url("myapp://oauth-callback").is_ok());
-        assert!(check_redirect_url("http://localhost:3000/cb").is_ok());
-        assert!(check_redirect_url("/sso-callback").is_err());
-        assert!(check_redirect_url("https://app.example.com/a b").is_err());
-        assert!(check_redirect_url("javascript:alert(1)").is_err());
-        assert!(check_redirect_url("").is_err());
+        assert_checks(
+            check_redirect_url,
+            &[
+                "https://app.example.com/sso-callback",
+                "myapp://oauth-callback",
+                "http://localhost:3000/cb",
+            ],
+            &[
+                "/sso-callback",
+                "https://app.example.com/a b",
+                "javascript:alert(1)",
+                "",
+            ],
+        );
     }
 }

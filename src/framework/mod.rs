@@ -24,5 +24,7 @@ pub use planmod::{PlanModifier, RequiresReplace, UseStateForUnknown};
 pub use resource::{data_source, resource, ApplyError, Ctx, DataSource, Plan, Provider, Resource};
 pub use schema::{AttrType, Attribute, Mode, Nesting, Schema};
 pub use server::ProviderServer;
+#[cfg(test)]
+pub use validators::assert_checks;
 pub use validators::{IntBetween, Invalid, JsonObject, OneOf, StrCheck, StringLen, Validator};
 pub use value::{Known, Null, Unknown, Value};

@@ -158,3 +158,21 @@ pub fn quoted_list(items: &[&str]) -> String {
         .collect::<Vec<_>>()
         .join(", ")
 }
+
+/// Test support for `StrCheck` functions: `check` accepts every input of
+/// `ok` and refuses every one of `bad`; a failure names the input.
+#[cfg(test)]
+pub fn assert_checks<T, E: std::fmt::Debug>(
+    check: impl Fn(&str) -> Result<T, E>,
+    ok: &[&str],
+    bad: &[&str],
+) {
+    for s in ok {
+        if let Err(e) = check(s) {
+            panic!("{s:?} was refused: {e:?}");
+        }
+    }
+    for s in bad {
+        assert!(check(s).is_err(), "{s:?} was accepted");
+    }
+}

@@ -14,6 +14,7 @@ use crate::framework::{
 use super::client::query_collections::{AllowlistEntry, Scope};
 use super::client::HasuraError;
 use super::engine;
+use super::ident::import_name;
 use super::query_collection::check_name;
 
 pub struct AllowListResource;
@@ -113,7 +114,10 @@ impl Resource for AllowListResource {
             .export(&ctx.cancel)
             .await
             .map_err(|e| e.into_diags(summary))?;
-        if export.allowlist_entry(m.collection()).is_some() {
+        if export
+            .entry_named::<AllowlistEntry>(m.collection())
+            .is_some()
+        {
             return Err(Diagnostics::attr_error(
                 AttrPath::attr("collection"),
                 summary,
@@ -137,9 +141,8 @@ impl Resource for AllowListResource {
 
     async fn read(&self, ctx: &Ctx, prior: Model) -> Result<Option<Model>, Diagnostics> {
         let export = super::exported(ctx).await?;
-        Ok(export
-            .allowlist_entry(prior.collection())
-            .map(Model::from_remote))
+        let found = export.entry_named::<AllowlistEntry>(prior.collection());
+        Ok(found.map(Model::from_remote))
     }
 
     async fn update(&self, ctx: &Ctx, _prior: Model, m: Model) -> Result<Model, ApplyError<Model>> {
@@ -158,15 +161,11 @@ impl Resource for AllowListResource {
     }
 
     async fn import(&self, _ctx: &Ctx, id: &str) -> Result<Model, Diagnostics> {
-        check_name(id).map_err(|e| {
-            Diagnostics::error(
-                "Invalid import id",
-                format!("The id {e}. Expected the name of a query collection in the allow list."),
-            )
-        })?;
+        let expected = "the name of a query collection in the allow list";
+        let collection = import_name(id, check_name, expected)?;
         Ok(Model {
-            id: Known(id.to_string()),
-            collection: Known(id.to_string()),
+            id: collection.clone(),
+            collection,
             ..Model::default()
         })
     }

@@ -19,8 +19,9 @@ use crate::framework::{
 };
 
 use super::client::metadata::{is_already_gone, qualified_table};
+use super::client::planned::FieldKey;
 use super::client::{Engine, Export, HasuraClient, HasuraError};
-use super::ident::{check_name, format_id, is_graphql_name};
+use super::ident::{check_name, is_graphql_name, table_keyed, TableKeyed};
 
 pub struct ComputedFieldResource;
 
@@ -84,21 +85,17 @@ impl FunctionName {
     }
 }
 
+table_keyed!(Model { name: "" });
+
 impl Model {
-    fn source(&self) -> &str {
-        self.source.str_or("default")
-    }
-    fn schema(&self) -> &str {
-        self.schema.str_or("public")
-    }
-    fn table(&self) -> &str {
-        self.table.str_or("")
-    }
     fn name(&self) -> &str {
         self.name.str_or("")
     }
-    fn id(&self) -> String {
-        format_id(&[self.source(), self.schema(), self.table(), self.name()])
+    /// The field as the planned-objects registry knows it.
+    fn field_key(&self) -> FieldKey {
+        let [source, schema, table, name] =
+            [self.source(), self.schema(), self.table(), self.name()];
+        (source.into(), schema.into(), table.into(), name.into())
     }
     fn function_parts(&self) -> (String, String) {
         let f = self.function.known();
@@ -161,10 +158,6 @@ impl Model {
             Known(fs)
         };
         Model {
-            id: Known(prior.id()),
-            source: Known(prior.source().into()),
-            schema: Known(prior.schema().into()),
-            table: Known(prior.table().into()),
             name: Known(e.name),
             function: Known(Function {
                 name: Known(fname),
@@ -173,6 +166,7 @@ impl Model {
             table_argument: e.definition.table_argument.into(),
             session_argument: e.definition.session_argument.into(),
             comment: e.comment.into(),
+            ..Model::key_of(prior)
         }
     }
 
@@ -297,19 +291,7 @@ impl Resource for ComputedFieldResource {
     }
 
     fn validate(&self, config: &Model, diags: &mut Diagnostics) {
-        for (attr, v) in [
-            ("source", &config.source),
-            ("schema", &config.schema),
-            ("table", &config.table),
-        ] {
-            if let Some(e) = v.as_deref().and_then(|s| check_name(s).err()) {
-                diags.add_attr_error(
-                    AttrPath::attr(attr),
-                    "Invalid name",
-                    format!("`{attr}` {e}."),
-                );
-            }
-        }
+        config.check_table_names(diags);
         if let Some(n) = config.name.as_deref() {
             if !is_graphql_name(n) {
                 diags.add_attr_error(
@@ -360,31 +342,15 @@ impl Resource for ComputedFieldResource {
 
     async fn modify_plan(&self, ctx: &Ctx, plan: Plan<'_, Model>) {
         let p = &mut *plan.planned;
-        let parts = [&p.source, &p.schema, &p.table, &p.name].map(Value::as_deref);
-        p.id = match parts {
-            [Some(_), Some(_), Some(_), Some(_)] => Known(p.id()),
-            _ => Value::Unknown,
-        };
+        p.id = p.planned_id();
         if let (Known(_), Ok(engine)) = (&p.id, engine(ctx)) {
-            let key = (
-                p.source().to_string(),
-                p.schema().to_string(),
-                p.table().to_string(),
-                p.name().to_string(),
-            );
-            engine.planned_objects.plan_field(key, true);
+            engine.planned_objects.plan_field(p.field_key(), true);
         }
     }
 
     async fn plan_destroy(&self, ctx: &Ctx, prior: &Model, _diags: &mut Diagnostics) {
         if let Ok(engine) = engine(ctx) {
-            let key = (
-                prior.source().to_string(),
-                prior.schema().to_string(),
-                prior.table().to_string(),
-                prior.name().to_string(),
-            );
-            engine.planned_objects.plan_field(key, false);
+            engine.planned_objects.plan_field(prior.field_key(), false);
         }
     }
 
@@ -458,17 +424,7 @@ impl Resource for ComputedFieldResource {
         if !is_graphql_name(&name) {
             return Err(bad(format!("{name:?} is not a GraphQL name")));
         }
-        let m = Model {
-            source: source.into(),
-            schema: schema.into(),
-            table: table.into(),
-            name: name.into(),
-            ..Default::default()
-        };
-        Ok(Model {
-            id: Known(m.id()),
-            ..m
-        })
+        Ok(Model::keyed(source, schema, table, name))
     }
 }
 

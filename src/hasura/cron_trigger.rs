@@ -15,7 +15,7 @@ use super::client::cron_triggers::{CronTrigger, RetryConf};
 use super::client::headers::Header;
 use super::client::HasuraError;
 use super::engine;
-use super::ident::check_non_empty_text as check_name;
+use super::ident::{check_non_empty_text as check_name, import_name};
 use super::webhook::{
     check_json, check_webhook, headers_from_api, headers_to_api, validate_headers, HeaderMap,
     HEADERS_DESCRIPTION, HEADERS_FROM_ENV_DESCRIPTION,
@@ -202,9 +202,8 @@ impl Resource for CronTriggerResource {
 
     async fn read(&self, ctx: &Ctx, prior: Model) -> Result<Option<Model>, Diagnostics> {
         let export = super::exported(ctx).await?;
-        Ok(export
-            .cron_trigger(prior.name())
-            .map(|t| Model::from_remote(t, &prior)))
+        let found = export.entry_named::<CronTrigger>(prior.name());
+        Ok(found.map(|t| Model::from_remote(t, &prior)))
     }
 
     async fn update(&self, ctx: &Ctx, _prior: Model, m: Model) -> Result<Model, ApplyError<Model>> {
@@ -224,15 +223,10 @@ impl Resource for CronTriggerResource {
     }
 
     async fn import(&self, _ctx: &Ctx, id: &str) -> Result<Model, Diagnostics> {
-        check_name(id).map_err(|e| {
-            Diagnostics::error(
-                "Invalid import id",
-                format!("The id {e}. Expected the cron trigger's name."),
-            )
-        })?;
+        let name = import_name(id, check_name, "the cron trigger's name")?;
         Ok(Model {
-            id: Known(id.to_string()),
-            name: Known(id.to_string()),
+            id: name.clone(),
+            name,
             ..Model::default()
         })
     }
@@ -296,30 +290,30 @@ pub(super) fn check_schedule(s: &str) -> Result<(), Invalid> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::framework::assert_checks;
 
     #[test]
     fn schedules() {
-        for ok in [
-            "*/15 * * * *",
-            "0 9 * * 1-5",
-            "0 0 1,15 * 0",
-            "0-30/5 * * 1-12/3 *",
-        ] {
-            assert!(check_schedule(ok).is_ok(), "{ok}");
-        }
-        for bad in [
-            "@daily",
-            "* * * *",
-            "60 * * * *",
-            "* * * * MON",
-            "5/15 * * * *",
-            "* * 0 * *",
-            "*/0 * * * *",
-            "9-1 * * * *",
-            "* * * * 7",
-        ] {
-            assert!(check_schedule(bad).is_err(), "{bad}");
-        }
+        assert_checks(
+            check_schedule,
+            &[
+                "*/15 * * * *",
+                "0 9 * * 1-5",
+                "0 0 1,15 * 0",
+                "0-30/5 * * 1-12/3 *",
+            ],
+            &[
+                "@daily",
+                "* * * *",
+                "60 * * * *",
+                "* * * * MON",
+                "5/15 * * * *",
+                "* * 0 * *",
+                "*/0 * * * *",
+                "9-1 * * * *",
+                "* * * * 7",
+            ],
+        );
     }
 
     #[test]

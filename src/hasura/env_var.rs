@@ -187,20 +187,28 @@ const VALUE_DESCRIPTION: &str = "Variable value. Sensitive: never shown in plans
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::framework::assert_checks;
 
     #[test]
     fn keys_and_ids() {
-        assert!(check_key("HASURA_GRAPHQL_JWT_SECRET").is_ok());
-        assert!(check_key("_X1").is_ok());
-        assert!(check_key("1X").is_err());
-        assert!(check_key("A-B").is_err());
-        assert!(check_key("").is_err());
-        assert!(check_project_id("3f2a9c4e-1b7d-4e8a-9c3f-2d5e6f7a8b9c").is_ok());
-        assert!(check_project_id("3F2A9C4E-1B7D-4E8A-9C3F-2D5E6F7A8B9C").is_ok());
-        assert!(check_project_id("../../admin").is_err());
-        assert!(check_project_id("3f2a9c4e-1b7d-4e8a-9c3f-2d5e6f7a8b9").is_err());
-        assert!(check_project_id("3f2a9c4e1b7d4e8a9c3f2d5e6f7a8b9c").is_err());
-        assert!(check_project_id("").is_err());
+        assert_checks(
+            check_key,
+            &["HASURA_GRAPHQL_JWT_SECRET", "_X1"],
+            &["1X", "A-B", ""],
+        );
+        assert_checks(
+            check_project_id,
+            &[
+                "3f2a9c4e-1b7d-4e8a-9c3f-2d5e6f7a8b9c",
+                "3F2A9C4E-1B7D-4E8A-9C3F-2D5E6F7A8B9C",
+            ],
+            &[
+                "../../admin",
+                "3f2a9c4e-1b7d-4e8a-9c3f-2d5e6f7a8b9",
+                "3f2a9c4e1b7d4e8a9c3f2d5e6f7a8b9c",
+                "",
+            ],
+        );
         assert_eq!(format_env_id(None, "K"), "K");
         assert_eq!(format_env_id(Some("p"), "K"), "p/K");
     }

@@ -3,7 +3,9 @@
 //! `quote_literal` here; `default` expressions are the one documented
 //! exception and are checked by `check_default_expr`.
 
-use crate::framework::{Diagnostics, Invalid};
+use std::collections::HashSet;
+
+use crate::framework::{AttrPath, Diagnostics, Invalid, Known, Unknown, Value};
 
 /// PostgreSQL refuses a NUL byte anywhere in SQL text, quoted or not.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -135,6 +137,163 @@ pub fn format_id(parts: &[&str]) -> String {
         .join(".")
 }
 
+/// What a list attribute of names or SQL texts must hold (a foreign key's
+/// columns, an index's columns or expressions); errors point at the element.
+pub struct ListRule {
+    /// Summary when the list is empty, and what it must hold instead
+    /// ("name at least one column").
+    pub empty: (&'static str, &'static str),
+    pub check: fn(&str) -> Result<(), Invalid>,
+    /// Summary when an element fails `check`.
+    pub invalid: &'static str,
+    /// Whether an element may not repeat (column lists).
+    pub unique: bool,
+}
+
+impl ListRule {
+    pub fn apply(&self, attr: &str, v: &Value<Vec<Value<String>>>, diags: &mut Diagnostics) {
+        let Some(items) = v.known() else { return };
+        if items.is_empty() {
+            let (summary, needs) = self.empty;
+            diags.add_attr_error(
+                AttrPath::attr(attr),
+                summary,
+                format!("`{attr}` must {needs}."),
+            );
+        }
+        let mut seen = HashSet::new();
+        for (i, item) in items.iter().enumerate() {
+            let Some(s) = item.as_deref() else { continue };
+            let p = AttrPath::attr(attr).index(i);
+            if let Err(e) = (self.check)(s) {
+                diags.add_attr_error(p, self.invalid, format!("`{attr}[{i}]` {e}."));
+            } else if self.unique && !seen.insert(s) {
+                diags.add_attr_error(
+                    p,
+                    "Duplicate column",
+                    format!("Column {s:?} is listed twice in `{attr}`."),
+                );
+            }
+        }
+    }
+}
+
+/// A key part as configured, with what it means when unset.
+pub type KeyPart<'a> = (&'a Value<String>, &'static str);
+
+/// A model of an object on a table, keyed by `source` (unset: `default`),
+/// `schema` (unset: `public`) and `table`, then its own parts (a name, a
+/// role and action, ...). Its id joins them all, e.g.
+/// `default.public.users.user.select`.
+pub trait TableKeyed {
+    /// The whole key, usually `on_table([&self.source, ...], [own parts])`.
+    fn key(&self) -> Vec<KeyPart<'_>>;
+
+    fn source(&self) -> &str {
+        key_str(self.key()[0])
+    }
+    fn schema(&self) -> &str {
+        key_str(self.key()[1])
+    }
+    fn table(&self) -> &str {
+        key_str(self.key()[2])
+    }
+    fn id(&self) -> String {
+        format_id(&self.key().into_iter().map(key_str).collect::<Vec<_>>())
+    }
+    /// `source`, `schema` and `table` must be SQL names (checked where known).
+    fn check_table_names(&self, diags: &mut Diagnostics) {
+        let key = self.key().into_iter().map(|(v, _)| v);
+        check_name_attrs(diags, ["source", "schema", "table"].into_iter().zip(key));
+    }
+    /// The id once every part of the key is known.
+    fn planned_id(&self) -> Value<String> {
+        if self.key().iter().all(|(v, _)| v.as_deref().is_some()) {
+            Known(self.id())
+        } else {
+            Unknown
+        }
+    }
+}
+
+fn key_str<'a>((v, unset): KeyPart<'a>) -> &'a str {
+    v.str_or(unset)
+}
+
+/// `impl TableKeyed` for a model keyed by `source`, `schema`, `table`, then
+/// the listed attributes (each with what it means when unset), e.g.
+/// `table_keyed!(Model { role: "", action: "select" });`, and
+/// `Model::key_of(prior)`: a model holding only `prior`'s key and id, all
+/// known, the base of what a read reports (`Model { .., ..Model::key_of(prior) }`),
+/// and `Model::keyed(source, schema, table, ..)`: one holding that key (an import stub).
+macro_rules! table_keyed {
+    ($model:ident { $($part:ident: $unset:literal),* }) => {
+        impl $crate::hasura::ident::TableKeyed for $model {
+            fn key(&self) -> Vec<$crate::hasura::ident::KeyPart<'_>> {
+                let table = [&self.source, &self.schema, &self.table];
+                $crate::hasura::ident::on_table(table, [$((&self.$part, $unset)),*])
+            }
+        }
+
+        impl $model {
+            #[allow(dead_code)]
+            fn key_of(prior: &Self) -> Self {
+                use $crate::framework::Known;
+                use $crate::hasura::ident::TableKeyed as _;
+                $model {
+                    id: Known(prior.id()),
+                    source: Known(prior.source().to_string()),
+                    schema: Known(prior.schema().to_string()),
+                    table: Known(prior.table().to_string()),
+                    $($part: Known(prior.$part.str_or($unset).to_string()),)*
+                    ..Default::default()
+                }
+            }
+
+            #[allow(dead_code)]
+            fn keyed(source: String, schema: String, table: String, $($part: String),*) -> Self {
+                use $crate::framework::Known;
+                let m = $model {
+                    source: Known(source),
+                    schema: Known(schema),
+                    table: Known(table),
+                    $($part: Known($part),)*
+                    ..Default::default()
+                };
+                Self::key_of(&m)
+            }
+        }
+    };
+}
+pub(crate) use table_keyed;
+
+/// Each known attribute must be an SQL name; an error names the attribute.
+pub fn check_name_attrs<'a>(
+    diags: &mut Diagnostics,
+    attrs: impl IntoIterator<Item = (&'a str, &'a Value<String>)>,
+) {
+    for (attr, v) in attrs {
+        if let Some(Err(e)) = v.as_deref().map(check_name) {
+            diags.add_attr_error(
+                AttrPath::attr(attr),
+                "Invalid name",
+                format!("`{attr}` {e}."),
+            );
+        }
+    }
+}
+
+/// `source`, `schema` and `table` with their defaults, then `own`.
+pub fn on_table<'a, const N: usize>(
+    table: [&'a Value<String>; 3],
+    own: [KeyPart<'a>; N],
+) -> Vec<KeyPart<'a>> {
+    let [source, schema, table] = table;
+    let mut key = vec![(source, "default"), (schema, "public"), (table, "")];
+    key.extend(own);
+    key
+}
+
 pub fn parse_id(id: &str) -> Result<Vec<String>, Invalid> {
     let mut parts = Vec::new();
     let mut chars = id.chars().peekable();
@@ -235,11 +394,26 @@ pub fn check_non_empty_text(s: &str) -> Result<(), Invalid> {
     Ok(())
 }
 
+/// An import id that is the object's name (a top-level metadata object's),
+/// refused by `check` as the configuration would be; `expected` says what
+/// the id must be, e.g. "the cron trigger's name".
+pub fn import_name(
+    id: &str,
+    check: impl Fn(&str) -> Result<(), Invalid>,
+    expected: &str,
+) -> Result<Value<String>, Diagnostics> {
+    check(id).map_err(|e| {
+        Diagnostics::error(
+            "Invalid import id",
+            format!("The id {e}. Expected {expected}."),
+        )
+    })?;
+    Ok(Known(id.to_string()))
+}
+
 /// A `NonEmptyText` import id naming `what` (e.g. "the REST endpoint's name").
 pub fn check_import_name(id: &str, what: &str) -> Result<(), Diagnostics> {
-    check_non_empty_text(id).map_err(|e| {
-        Diagnostics::error("Invalid import id", format!("The id {e}. Expected {what}."))
-    })
+    import_name(id, check_non_empty_text, what).map(|_| ())
 }
 
 /// A create refused because the object exists: say how to adopt it.
@@ -266,6 +440,7 @@ pub fn is_graphql_name(s: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::framework::assert_checks;
 
     #[test]
     fn quoting() {
@@ -274,8 +449,8 @@ mod tests {
         assert_eq!(quote_literal("it's").unwrap(), "'it''s'");
         assert_eq!(quote_literal(r"a\'b").unwrap(), r"'a\''b'");
         assert_eq!(quote_literal("").unwrap(), "''");
-        assert!(quote_literal("a\0b").is_err());
-        assert!(quote_ident("a\0b").is_err());
+        assert_checks(quote_literal, &[], &["a\0b"]);
+        assert_checks(quote_ident, &[], &["a\0b"]);
         assert_eq!(
             qualified("public", "my table").unwrap(),
             r#""public"."my table""#
@@ -284,43 +459,38 @@ mod tests {
 
     #[test]
     fn names() {
-        assert!(check_name("users").is_ok());
-        assert!(check_name("Users With Spaces").is_ok());
-        assert!(check_name("my.schema").is_ok());
-        assert!(check_name(r#"a"b"#).is_err());
-        assert!(check_name("a;b").is_err());
-        assert!(check_name("a'b").is_err());
-        assert!(check_name("").is_err());
-        assert!(check_name(&"x".repeat(64)).is_err());
-        assert!(check_name(" x").is_err());
+        assert_checks(
+            check_name,
+            &["users", "Users With Spaces", "my.schema"],
+            &[r#"a"b"#, "a;b", "a'b", "", &"x".repeat(64), " x"],
+        );
     }
 
     #[test]
     fn defaults() {
-        for ok in [
-            "now()",
-            "gen_random_uuid()",
-            "'a;b'::text",
-            "0",
-            "'{}'::jsonb",
-            "'it''s'",
-            r#"("x" + 1)"#,
-        ] {
-            assert!(check_default_expr(ok).is_ok(), "{ok}");
-        }
-        for bad in [
-            "now(); drop table x",
-            "1 -- c",
-            "1 /* c */",
-            "'open",
-            "now())",
-            "(1",
-            "$$x$$",
-            "$a$x$a$",
-            "",
-        ] {
-            assert!(check_default_expr(bad).is_err(), "{bad}");
-        }
+        assert_checks(
+            check_default_expr,
+            &[
+                "now()",
+                "gen_random_uuid()",
+                "'a;b'::text",
+                "0",
+                "'{}'::jsonb",
+                "'it''s'",
+                r#"("x" + 1)"#,
+            ],
+            &[
+                "now(); drop table x",
+                "1 -- c",
+                "1 /* c */",
+                "'open",
+                "now())",
+                "(1",
+                "$$x$$",
+                "$a$x$a$",
+                "",
+            ],
+        );
     }
 
     #[test]
@@ -346,8 +516,10 @@ mod tests {
             parse_id("default.public.users.user.select").unwrap().len(),
             5
         );
-        assert!(parse_id(r#"default."x"#).is_err());
-        assert!(parse_id(r#"default."x"y"#).is_err());
-        assert!(parse_id(r#"def"ault"#).is_err());
+        assert_checks(
+            parse_id,
+            &[],
+            &[r#"default."x"#, r#"default."x"y"#, r#"def"ault"#],
+        );
     }
 }

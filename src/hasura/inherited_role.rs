@@ -20,8 +20,9 @@ use crate::framework::{
 };
 
 use super::client::metadata::is_already_gone;
+use super::client::top_level::TopLevel;
 use super::client::{Engine, Export, HasuraClient, HasuraError};
-use super::ident::check_name;
+use super::ident::{check_name, import_name};
 
 pub struct InheritedRoleResource;
 
@@ -47,8 +48,11 @@ impl Model {
         known_set(&self.role_set).unwrap_or_default()
     }
 
-    fn add_command(&self) -> J {
-        json!({"type": "add_inherited_role", "args": {"role_name": self.name(), "role_set": self.parents()}})
+    fn role(&self) -> InheritedRole {
+        InheritedRole {
+            role_name: self.name().to_string(),
+            role_set: self.parents(),
+        }
     }
 
     fn drop_command(&self) -> J {
@@ -96,9 +100,24 @@ fn exported_roles(export: &Export) -> BTreeMap<String, BTreeSet<String>> {
         .collect()
 }
 
-/// Whether an export shows the effect of `cmds` (an add as the same set, a drop as absence).
-fn landed(export: &Export, name: &str, want: Option<&BTreeSet<String>>) -> bool {
-    exported_roles(export).get(name) == want
+/// An exported `inherited_roles[]` entry, as `add_inherited_role` takes it.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct InheritedRole {
+    role_name: String,
+    #[serde(default)]
+    role_set: BTreeSet<String>,
+}
+
+impl TopLevel for InheritedRole {
+    const LIST: &'static str = "inherited_roles";
+
+    fn key(&self) -> &str {
+        &self.role_name
+    }
+
+    fn same(&self, stored: &InheritedRole) -> bool {
+        stored.role_set == self.role_set
+    }
 }
 
 fn engine(ctx: &Ctx) -> Result<Engine, Diagnostics> {
@@ -247,7 +266,7 @@ impl Resource for InheritedRoleResource {
             .await
             .map_err(|e| e.into_diags(READ_FAILED))?;
         // Hasura would silently replace an existing role: refuse to take it over.
-        if exported_roles(&export).contains_key(m.name()) {
+        if export.entry_named::<InheritedRole>(m.name()).is_some() {
             return Err(Diagnostics::attr_error(
                 AttrPath::attr("role_name"),
                 "Inherited role already exists",
@@ -273,9 +292,8 @@ impl Resource for InheritedRoleResource {
             .export(&ctx.cancel)
             .await
             .map_err(|e| e.into_diags(READ_FAILED))?;
-        Ok(exported_roles(&export)
-            .remove(prior.name())
-            .map(|set| Model::from_entry(prior.name(), set)))
+        let found = export.entry_named::<InheritedRole>(prior.name());
+        Ok(found.map(|r| Model::from_entry(prior.name(), r.role_set)))
     }
 
     async fn update(&self, ctx: &Ctx, _prior: Model, m: Model) -> Result<Model, ApplyError<Model>> {
@@ -290,13 +308,8 @@ impl Resource for InheritedRoleResource {
 
     async fn delete(&self, ctx: &Ctx, m: Model) -> Result<(), Diagnostics> {
         let engine = engine(ctx)?;
-        let name = m.name().to_string();
-        match engine
-            .write_with(&ctx.cancel, vec![m.drop_command()], move |x| {
-                landed(x, &name, None)
-            })
-            .await
-        {
+        let dropped = engine.drop_entry::<InheritedRole>(&ctx.cancel, m.drop_command(), m.name());
+        match dropped.await {
             Ok(()) => Ok(()),
             Err(e) if is_already_gone(&e) => Ok(()),
             Err(e) => Err(e.into_diags("Failed to drop inherited role")),
@@ -304,15 +317,10 @@ impl Resource for InheritedRoleResource {
     }
 
     async fn import(&self, _ctx: &Ctx, id: &str) -> Result<Model, Diagnostics> {
-        check_name(id).map_err(|e| {
-            Diagnostics::error(
-                "Invalid import id",
-                format!("The import id is the inherited role's name; {id:?} {e}."),
-            )
-        })?;
+        let role_name = import_name(id, check_name, "the inherited role's name")?;
         Ok(Model {
-            id: Known(id.to_string()),
-            role_name: Known(id.to_string()),
+            id: role_name.clone(),
+            role_name,
             ..Default::default()
         })
     }
@@ -327,11 +335,10 @@ impl InheritedRoleResource {
         m: &Model,
         summary: &str,
     ) -> Result<(), Diagnostics> {
-        let (name, want) = (m.name().to_string(), m.parents());
+        let role = m.role();
+        let cmd = json!({"type": "add_inherited_role", "args": role});
         engine
-            .write_with(&ctx.cancel, vec![m.add_command()], move |x| {
-                landed(x, &name, Some(&want))
-            })
+            .put_entry(&ctx.cancel, vec![cmd], &role)
             .await
             .map_err(|e| m.write_failed(e, summary))
     }
@@ -356,9 +363,12 @@ mod tests {
             3,
             json!({"inherited_roles": [{"role_name": "e", "role_set": ["u", "v"]}]}),
         );
-        let set: BTreeSet<String> = ["v".to_string(), "u".to_string()].into();
-        assert!(landed(&x, "e", Some(&set)));
-        assert!(!landed(&x, "e", None));
-        assert!(landed(&x, "f", None));
+        let want = InheritedRole {
+            role_name: "e".into(),
+            role_set: ["v".to_string(), "u".to_string()].into(),
+        };
+        let stored = x.entry_named::<InheritedRole>("e").unwrap();
+        assert!(want.same(&stored));
+        assert!(x.entry_named::<InheritedRole>("f").is_none());
     }
 }

@@ -13,12 +13,13 @@ use crate::framework::{
 };
 use crate::plugin::cty;
 
-use super::client::query_collections::{Collection, Definition, ListedQuery};
+use super::client::query_collections::{AllowlistEntry, Collection, Definition, ListedQuery};
 use super::client::HasuraError;
 use super::engine;
 use super::graphql_doc;
 /// Collection and query names are `NonEmptyText`.
 pub(super) use super::ident::check_non_empty_text as check_name;
+use super::ident::import_name;
 
 pub struct QueryCollectionResource;
 
@@ -170,9 +171,8 @@ impl Resource for QueryCollectionResource {
 
     async fn read(&self, ctx: &Ctx, prior: Model) -> Result<Option<Model>, Diagnostics> {
         let export = super::exported(ctx).await?;
-        Ok(export
-            .query_collection(prior.name())
-            .map(|c| Model::from_remote(c, &prior)))
+        let found = export.entry_named::<Collection>(prior.name());
+        Ok(found.map(|c| Model::from_remote(c, &prior)))
     }
 
     async fn update(&self, ctx: &Ctx, _prior: Model, m: Model) -> Result<Model, ApplyError<Model>> {
@@ -180,7 +180,7 @@ impl Resource for QueryCollectionResource {
         let fail = |e: HasuraError| m.write_failed(e, "Failed to update query collection");
         // The diff is taken against what is stored now, not the prior state.
         let export = engine.export(&ctx.cancel).await.map_err(fail)?;
-        let Some(old) = export.query_collection(m.name()) else {
+        let Some(old) = export.entry_named::<Collection>(m.name()) else {
             return Err(Diagnostics::attr_error(
                 AttrPath::attr("name"),
                 "Failed to update query collection",
@@ -188,7 +188,7 @@ impl Resource for QueryCollectionResource {
             )
             .into());
         };
-        let entry = export.allowlist_entry(m.name());
+        let entry = export.entry_named::<AllowlistEntry>(m.name());
         engine
             .update_query_collection(
                 &ctx.cancel,
@@ -210,15 +210,10 @@ impl Resource for QueryCollectionResource {
     }
 
     async fn import(&self, _ctx: &Ctx, id: &str) -> Result<Model, Diagnostics> {
-        check_name(id).map_err(|e| {
-            Diagnostics::error(
-                "Invalid import id",
-                format!("The id {e}. Expected the query collection's name."),
-            )
-        })?;
+        let name = import_name(id, check_name, "the query collection's name")?;
         Ok(Model {
-            id: Known(id.to_string()),
-            name: Known(id.to_string()),
+            id: name.clone(),
+            name,
             ..Model::default()
         })
     }

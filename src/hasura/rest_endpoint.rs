@@ -13,6 +13,7 @@ use crate::framework::{
     RequiresReplace, Resource, Schema, StrCheck, Type, Value,
 };
 
+use super::client::query_collections::Collection;
 use super::client::rest_endpoints::{Endpoint, EndpointDef, QueryReference};
 use super::client::{Export, HasuraError};
 use super::engine;
@@ -106,7 +107,7 @@ impl Model {
     fn check_variables(&self, export: &Export, summary: &str) -> Result<(), Diagnostics> {
         let e = self.endpoint();
         let Some(text) = export
-            .query_collection(&e.definition.query.collection_name)
+            .entry_named::<Collection>(&e.definition.query.collection_name)
             .and_then(|c| c.queries().remove(&e.definition.query.query_name))
         else {
             return Ok(());

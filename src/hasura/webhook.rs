@@ -164,15 +164,18 @@ pub(super) fn check_webhook(s: &str) -> Result<(), Invalid> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::framework::assert_checks;
 
     #[test]
     fn webhooks() {
-        assert!(check_webhook("https://hooks.example.com/cron").is_ok());
-        assert!(check_webhook("{{ACTIONS_BASE_URL}}/cron").is_ok());
-        assert!(check_webhook("/cron").is_err());
-        assert!(check_webhook("ftp://x/y").is_err());
-        assert!(check_webhook("{{NOT CLOSED").is_err());
-        assert!(check_webhook("{{a-b}}/x").is_err());
+        assert_checks(
+            check_webhook,
+            &[
+                "https://hooks.example.com/cron",
+                "{{ACTIONS_BASE_URL}}/cron",
+            ],
+            &["/cron", "ftp://x/y", "{{NOT CLOSED", "{{a-b}}/x"],
+        );
     }
 
     #[test]

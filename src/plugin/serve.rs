@@ -10,6 +10,7 @@ use std::convert::Infallible;
 use std::io::Write as _;
 use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
+use std::pin::Pin;
 use std::process::ExitCode;
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -464,40 +465,44 @@ impl Connected for Conn {
     fn connect_info(&self) -> Self::ConnectInfo {}
 }
 
+/// Either kind of stream: every I/O call of a `Conn` goes to the one it holds.
+trait Stream: AsyncRead + AsyncWrite + Unpin {}
+impl<T: AsyncRead + AsyncWrite + Unpin> Stream for T {}
+
+impl Conn {
+    fn stream(&mut self) -> Pin<&mut dyn Stream> {
+        match self {
+            Conn::Plain(s) => Pin::new(s),
+            Conn::Tls(s) => Pin::new(s.as_mut()),
+        }
+    }
+}
+
 impl AsyncRead for Conn {
     fn poll_read(
-        self: std::pin::Pin<&mut Self>,
+        self: Pin<&mut Self>,
         cx: &mut Context<'_>,
         buf: &mut ReadBuf<'_>,
     ) -> Poll<std::io::Result<()>> {
-        match self.get_mut() {
-            Conn::Plain(s) => std::pin::Pin::new(s).poll_read(cx, buf),
-            Conn::Tls(s) => std::pin::Pin::new(s.as_mut()).poll_read(cx, buf),
-        }
+        self.get_mut().stream().poll_read(cx, buf)
     }
 }
 
 impl AsyncWrite for Conn {
     fn poll_write(
-        self: std::pin::Pin<&mut Self>,
+        self: Pin<&mut Self>,
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<std::io::Result<usize>> {
-        match self.get_mut() {
-            Conn::Plain(s) => std::pin::Pin::new(s).poll_write(cx, buf),
-            Conn::Tls(s) => std::pin::Pin::new(s.as_mut()).poll_write(cx, buf),
-        }
+        self.get_mut().stream().poll_write(cx, buf)
     }
 
     fn poll_write_vectored(
-        self: std::pin::Pin<&mut Self>,
+        self: Pin<&mut Self>,
         cx: &mut Context<'_>,
         bufs: &[std::io::IoSlice<'_>],
     ) -> Poll<std::io::Result<usize>> {
-        match self.get_mut() {
-            Conn::Plain(s) => std::pin::Pin::new(s).poll_write_vectored(cx, bufs),
-            Conn::Tls(s) => std::pin::Pin::new(s.as_mut()).poll_write_vectored(cx, bufs),
-        }
+        self.get_mut().stream().poll_write_vectored(cx, bufs)
     }
 
     fn is_write_vectored(&self) -> bool {
@@ -507,24 +512,12 @@ impl AsyncWrite for Conn {
         }
     }
 
-    fn poll_flush(
-        self: std::pin::Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<std::io::Result<()>> {
-        match self.get_mut() {
-            Conn::Plain(s) => std::pin::Pin::new(s).poll_flush(cx),
-            Conn::Tls(s) => std::pin::Pin::new(s.as_mut()).poll_flush(cx),
-        }
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        self.get_mut().stream().poll_flush(cx)
     }
 
-    fn poll_shutdown(
-        self: std::pin::Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<std::io::Result<()>> {
-        match self.get_mut() {
-            Conn::Plain(s) => std::pin::Pin::new(s).poll_shutdown(cx),
-            Conn::Tls(s) => std::pin::Pin::new(s.as_mut()).poll_shutdown(cx),
-        }
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        self.get_mut().stream().poll_shutdown(cx)
     }
 }
 

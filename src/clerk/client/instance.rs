@@ -11,8 +11,9 @@ use tokio_util::sync::CancellationToken;
 
 use crate::http::Idempotency;
 
+use super::collection::PAGE;
 use super::wire::Paged;
-use super::{ClerkClient, ClerkError, PAGE};
+use super::{ClerkClient, ClerkError};
 
 /// The `Instance` object: of what UpdateInstance writes, only
 /// `allowed_origins` is read back.

@@ -1,4 +1,5 @@
 //! Clerk Backend API client: JWT templates, JWKS, domains.
+mod collection;
 mod domains;
 mod error;
 mod identifiers;
@@ -18,22 +19,22 @@ use tokio_util::sync::CancellationToken;
 
 use crate::http::{HttpClient, Idempotency, RetryPolicy};
 
-pub use domains::{CnameTarget, DomainObject};
+pub use collection::Collection;
+pub use domains::{CnameTarget, DomainAdd, DomainObject, DomainUpdate, DOMAINS};
 pub use error::ClerkError;
 #[cfg(test)]
 pub use error::IDENTIFIER_TAKEN;
-pub use identifiers::{Identifier, IdentifierList};
+pub use identifiers::{Identifier, IdentifierCreate, IdentifierList};
 pub use instance::{Instance, InstancePatch, OrgSettings, OrgSettingsPatch, Restrictions};
 pub use organizations::{
     Organization, OrganizationBody, Permission, PermissionBody, Role, RoleCreate, RoleUpdate,
+    ORGANIZATIONS, PERMISSIONS, ROLES,
 };
-pub use redirect_urls::RedirectUrl;
+pub use redirect_urls::{RedirectUrl, RedirectUrlCreate, REDIRECT_URLS};
+use wire::Listing;
 pub use wire::{Domain, Jwk, Jwks, JwtTemplate, TemplateBody};
-use wire::{Listing, Paged};
 
-/// Page size for list calls: Clerk's maximum, so a refresh of many templates
-/// costs one request per 500.
-const PAGE: usize = 500;
+const TEMPLATES: Collection<JwtTemplate> = Collection::paged("/jwt_templates", "JWT template");
 
 pub struct ClerkClient {
     http: HttpClient,
@@ -117,41 +118,7 @@ impl ClerkClient {
         &self,
         cancel: &CancellationToken,
     ) -> Result<Vec<JwtTemplate>, ClerkError> {
-        self.list_all(cancel, "/jwt_templates").await
-    }
-
-    /// Every object of a paged collection (`paginated=true`, `limit`, `offset`).
-    async fn list_all<T: DeserializeOwned>(
-        &self,
-        cancel: &CancellationToken,
-        collection: &str,
-    ) -> Result<Vec<T>, ClerkError> {
-        let mut out = Vec::new();
-        loop {
-            let path = format!(
-                "{collection}?paginated=true&limit={PAGE}&offset={}",
-                out.len()
-            );
-            let page: Paged<T> = self.get(cancel, &path).await?;
-            let n = page.data.len();
-            out.extend(page.data);
-            if n == 0 || out.len() >= page.total_count {
-                return Ok(out);
-            }
-        }
-    }
-
-    /// `Ok(None)` on 404.
-    async fn get_optional<T: DeserializeOwned>(
-        &self,
-        cancel: &CancellationToken,
-        path: &str,
-    ) -> Result<Option<T>, ClerkError> {
-        match self.get(cancel, path).await {
-            Ok(t) => Ok(Some(t)),
-            Err(e) if e.is_not_found() => Ok(None),
-            Err(e) => Err(e),
-        }
+        TEMPLATES.list(self, cancel).await
     }
 
     /// `Ok(None)` when no template has this id.
@@ -160,7 +127,7 @@ impl ClerkClient {
         cancel: &CancellationToken,
         id: &str,
     ) -> Result<Option<JwtTemplate>, ClerkError> {
-        self.get_optional(cancel, &template_path(id)).await
+        TEMPLATES.get(self, cancel, id).await
     }
 
     pub async fn template_by_name(
@@ -168,11 +135,7 @@ impl ClerkClient {
         cancel: &CancellationToken,
         name: &str,
     ) -> Result<Option<JwtTemplate>, ClerkError> {
-        Ok(self
-            .list_templates(cancel)
-            .await?
-            .into_iter()
-            .find(|t| t.name == name))
+        TEMPLATES.find(self, cancel, |t| t.name == name).await
     }
 
     /// A template by id, served from the shared listing. An id missing from
@@ -203,23 +166,14 @@ impl ClerkClient {
         };
         match by_id.get(id) {
             Some(t) => Ok(t.clone()),
-            None => self.get(cancel, &template_path(id)).await,
+            None => self.get(cancel, &TEMPLATES.object_path(id)).await,
         }
     }
 
     /// Every write first drops the shared listing, so no later read answers
     /// from before it.
-    async fn write<T: DeserializeOwned>(
-        &self,
-        cancel: &CancellationToken,
-        method: Method,
-        path: &str,
-        body: Option<&TemplateBody>,
-        idem: Idempotency,
-    ) -> Result<T, ClerkError> {
-        let body = body.map(|b| serde_json::to_value(b).expect("body serialises"));
+    async fn drop_snapshot(&self) {
         *self.snapshot.lock().await = None;
-        self.call(cancel, method, path, body.as_ref(), idem).await
     }
 
     pub async fn create_template(
@@ -227,21 +181,19 @@ impl ClerkClient {
         cancel: &CancellationToken,
         body: &TemplateBody,
     ) -> Result<JwtTemplate, ClerkError> {
-        let path = "/jwt_templates";
-        self.write(cancel, Method::POST, path, Some(body), Idempotency::Unsafe)
-            .await
+        self.drop_snapshot().await;
+        TEMPLATES.create(self, cancel, body).await
     }
 
+    /// A full-body PATCH is idempotent: repeating it lands in the same state.
     pub async fn update_template(
         &self,
         cancel: &CancellationToken,
         id: &str,
         body: &TemplateBody,
     ) -> Result<JwtTemplate, ClerkError> {
-        // A full-body PATCH is idempotent: repeating it lands in the same state.
-        let idem = Idempotency::Idempotent;
-        self.write(cancel, Method::PATCH, &template_path(id), Some(body), idem)
-            .await
+        self.drop_snapshot().await;
+        TEMPLATES.update(self, cancel, id, body).await
     }
 
     pub async fn delete_template(
@@ -249,12 +201,8 @@ impl ClerkClient {
         cancel: &CancellationToken,
         id: &str,
     ) -> Result<(), ClerkError> {
-        let path = template_path(id);
-        let idem = Idempotency::Idempotent;
-        already_gone_is_done(
-            self.write::<serde::de::IgnoredAny>(cancel, Method::DELETE, &path, None, idem)
-                .await,
-        )
+        self.drop_snapshot().await;
+        TEMPLATES.delete(self, cancel, id).await
     }
 
     pub async fn jwks(&self, cancel: &CancellationToken) -> Result<Jwks, ClerkError> {
@@ -265,24 +213,12 @@ impl ClerkClient {
         let list: Listing<Domain> = self.get(cancel, "/domains").await?;
         Ok(list.into_vec())
     }
-}
 
-/// A DELETE answered 404 is done: the object went out of band, or an
-/// earlier attempt whose answer was lost removed it.
-fn already_gone_is_done<T>(r: Result<T, ClerkError>) -> Result<(), ClerkError> {
-    match r {
-        Ok(_) => Ok(()),
-        Err(e) if e.is_not_found() => Ok(()),
-        Err(e) => Err(e),
+    /// The listings adoption walks, by the names it calls them.
+    pub async fn list_redirect_urls(
+        &self,
+        cancel: &CancellationToken,
+    ) -> Result<Vec<RedirectUrl>, ClerkError> {
+        REDIRECT_URLS.list(self, cancel).await
     }
-}
-
-/// Ids come from users (import); never let one change the request path.
-fn object_path(collection: &str, id: &str) -> String {
-    let id: String = url::form_urlencoded::byte_serialize(id.as_bytes()).collect();
-    format!("{collection}/{id}")
-}
-
-fn template_path(id: &str) -> String {
-    object_path("/jwt_templates", id)
 }

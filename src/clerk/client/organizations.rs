@@ -2,17 +2,14 @@
 //! spec's "Organization Permissions", "Organization Roles" and
 //! "Organizations" tags that the resources use.
 use reqwest::Method;
-use serde::de::{DeserializeOwned, IgnoredAny};
+use serde::de::IgnoredAny;
 use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 
 use crate::http::Idempotency;
 
-use super::{already_gone_is_done, object_path, ClerkClient, ClerkError};
-
-const PERMISSIONS: &str = "/organization_permissions";
-const ROLES: &str = "/organization_roles";
-const ORGANIZATIONS: &str = "/organizations";
+use super::collection::{object_path, Collection};
+use super::{ClerkClient, ClerkError};
 
 /// The `Permission` object. `kind` is `system` for Clerk's `org:sys_*`.
 #[derive(Clone, Debug, Deserialize)]
@@ -103,127 +100,40 @@ pub struct OrganizationBody {
     pub private_metadata: serde_json::Value,
 }
 
-fn json<T: Serialize>(body: &T) -> serde_json::Value {
-    serde_json::to_value(body).expect("body serialises")
+impl OrganizationBody {
+    /// UpdateOrganization has no `created_by`.
+    pub fn for_update(self) -> Self {
+        OrganizationBody {
+            created_by: None,
+            ..self
+        }
+    }
 }
 
+pub const PERMISSIONS: Collection<Permission> =
+    Collection::paged("/organization_permissions", "organization permission");
+pub const ROLES: Collection<Role> = Collection::paged("/organization_roles", "organization role");
+pub const ORGANIZATIONS: Collection<Organization> =
+    Collection::paged("/organizations", "organization");
+
 impl ClerkClient {
-    async fn send<T: DeserializeOwned>(
-        &self,
-        cancel: &CancellationToken,
-        method: Method,
-        path: &str,
-        body: Option<serde_json::Value>,
-        idem: Idempotency,
-    ) -> Result<T, ClerkError> {
-        self.call(cancel, method, path, body.as_ref(), idem).await
-    }
-
-    async fn delete_object(
-        &self,
-        cancel: &CancellationToken,
-        path: &str,
-    ) -> Result<(), ClerkError> {
-        let idem = Idempotency::Idempotent;
-        already_gone_is_done(
-            self.send::<IgnoredAny>(cancel, Method::DELETE, path, None, idem)
-                .await,
-        )
-    }
-
-    // --- permissions ---
-
+    /// The listings adoption walks, by the names it calls them.
     pub async fn list_permissions(
         &self,
         cancel: &CancellationToken,
     ) -> Result<Vec<Permission>, ClerkError> {
-        self.list_all(cancel, PERMISSIONS).await
+        PERMISSIONS.list(self, cancel).await
     }
-
-    /// `Ok(None)` when no permission has this id.
-    pub async fn permission(
-        &self,
-        cancel: &CancellationToken,
-        id: &str,
-    ) -> Result<Option<Permission>, ClerkError> {
-        self.get_optional(cancel, &object_path(PERMISSIONS, id))
-            .await
-    }
-
-    pub async fn create_permission(
-        &self,
-        cancel: &CancellationToken,
-        body: &PermissionBody,
-    ) -> Result<Permission, ClerkError> {
-        let idem = Idempotency::Unsafe;
-        self.send(cancel, Method::POST, PERMISSIONS, Some(json(body)), idem)
-            .await
-    }
-
-    pub async fn update_permission(
-        &self,
-        cancel: &CancellationToken,
-        id: &str,
-        body: &PermissionBody,
-    ) -> Result<Permission, ClerkError> {
-        let path = object_path(PERMISSIONS, id);
-        let idem = Idempotency::Idempotent;
-        self.send(cancel, Method::PATCH, &path, Some(json(body)), idem)
-            .await
-    }
-
-    pub async fn delete_permission(
-        &self,
-        cancel: &CancellationToken,
-        id: &str,
-    ) -> Result<(), ClerkError> {
-        self.delete_object(cancel, &object_path(PERMISSIONS, id))
-            .await
-    }
-
-    // --- roles ---
 
     pub async fn list_roles(&self, cancel: &CancellationToken) -> Result<Vec<Role>, ClerkError> {
-        self.list_all(cancel, ROLES).await
+        ROLES.list(self, cancel).await
     }
 
-    /// `Ok(None)` when no role has this id.
-    pub async fn role(
+    pub async fn list_organizations(
         &self,
         cancel: &CancellationToken,
-        id: &str,
-    ) -> Result<Option<Role>, ClerkError> {
-        self.get_optional(cancel, &object_path(ROLES, id)).await
-    }
-
-    pub async fn create_role(
-        &self,
-        cancel: &CancellationToken,
-        body: &RoleCreate,
-    ) -> Result<Role, ClerkError> {
-        let idem = Idempotency::Unsafe;
-        self.send(cancel, Method::POST, ROLES, Some(json(body)), idem)
-            .await
-    }
-
-    pub async fn update_role(
-        &self,
-        cancel: &CancellationToken,
-        id: &str,
-        body: &RoleUpdate,
-    ) -> Result<Role, ClerkError> {
-        let path = object_path(ROLES, id);
-        let idem = Idempotency::Idempotent;
-        self.send(cancel, Method::PATCH, &path, Some(json(body)), idem)
-            .await
-    }
-
-    pub async fn delete_role(
-        &self,
-        cancel: &CancellationToken,
-        id: &str,
-    ) -> Result<(), ClerkError> {
-        self.delete_object(cancel, &object_path(ROLES, id)).await
+    ) -> Result<Vec<Organization>, ClerkError> {
+        ORGANIZATIONS.list(self, cancel).await
     }
 
     /// AssignPermissionToOrganizationRole. A 409 (already assigned) is
@@ -235,20 +145,9 @@ impl ClerkClient {
         role_id: &str,
         permission_id: &str,
     ) -> Result<(), ClerkError> {
-        let path = format!(
-            "{}{}",
-            object_path(ROLES, role_id),
-            object_path("/permissions", permission_id)
-        );
-        let idem = Idempotency::Idempotent;
-        match self
-            .send::<IgnoredAny>(cancel, Method::POST, &path, None, idem)
+        let already = |e: &ClerkError| e.status() == Some(reqwest::StatusCode::CONFLICT);
+        self.role_permission(cancel, Method::POST, role_id, permission_id, already)
             .await
-        {
-            Ok(_) => Ok(()),
-            Err(e) if e.status() == Some(reqwest::StatusCode::CONFLICT) => Ok(()),
-            Err(e) => Err(e),
-        }
     }
 
     /// RemovePermissionFromOrganizationRole. "Not assigned" (404
@@ -259,75 +158,32 @@ impl ClerkClient {
         role_id: &str,
         permission_id: &str,
     ) -> Result<(), ClerkError> {
-        let path = format!(
-            "{}{}",
-            object_path(ROLES, role_id),
-            object_path("/permissions", permission_id)
-        );
+        let already =
+            |e: &ClerkError| e.code() == Some("organization_role_permission_association_not_found");
+        self.role_permission(cancel, Method::DELETE, role_id, permission_id, already)
+            .await
+    }
+
+    /// One permission of a role assigned or removed; an error `already`
+    /// accepts means the role is already as asked.
+    async fn role_permission(
+        &self,
+        cancel: &CancellationToken,
+        method: Method,
+        role_id: &str,
+        permission_id: &str,
+        already: impl Fn(&ClerkError) -> bool,
+    ) -> Result<(), ClerkError> {
+        let role = ROLES.object_path(role_id);
+        let path = format!("{role}{}", object_path("/permissions", permission_id));
         let idem = Idempotency::Idempotent;
         match self
-            .send::<IgnoredAny>(cancel, Method::DELETE, &path, None, idem)
+            .call::<IgnoredAny>(cancel, method, &path, None, idem)
             .await
         {
             Ok(_) => Ok(()),
-            Err(e) if e.code() == Some("organization_role_permission_association_not_found") => {
-                Ok(())
-            }
+            Err(e) if already(&e) => Ok(()),
             Err(e) => Err(e),
         }
-    }
-
-    // --- organizations ---
-
-    pub async fn list_organizations(
-        &self,
-        cancel: &CancellationToken,
-    ) -> Result<Vec<Organization>, ClerkError> {
-        self.list_all(cancel, ORGANIZATIONS).await
-    }
-
-    /// By id or slug (GetOrganization takes either); `Ok(None)` on 404.
-    pub async fn organization(
-        &self,
-        cancel: &CancellationToken,
-        id_or_slug: &str,
-    ) -> Result<Option<Organization>, ClerkError> {
-        self.get_optional(cancel, &object_path(ORGANIZATIONS, id_or_slug))
-            .await
-    }
-
-    pub async fn create_organization(
-        &self,
-        cancel: &CancellationToken,
-        body: &OrganizationBody,
-    ) -> Result<Organization, ClerkError> {
-        let idem = Idempotency::Unsafe;
-        self.send(cancel, Method::POST, ORGANIZATIONS, Some(json(body)), idem)
-            .await
-    }
-
-    pub async fn update_organization(
-        &self,
-        cancel: &CancellationToken,
-        id: &str,
-        body: &OrganizationBody,
-    ) -> Result<Organization, ClerkError> {
-        let path = object_path(ORGANIZATIONS, id);
-        let mut b = json(body);
-        // UpdateOrganization has no `created_by`.
-        if let Some(m) = b.as_object_mut() {
-            m.remove("created_by");
-        }
-        let idem = Idempotency::Idempotent;
-        self.send(cancel, Method::PATCH, &path, Some(b), idem).await
-    }
-
-    pub async fn delete_organization(
-        &self,
-        cancel: &CancellationToken,
-        id: &str,
-    ) -> Result<(), ClerkError> {
-        self.delete_object(cancel, &object_path(ORGANIZATIONS, id))
-            .await
     }
 }

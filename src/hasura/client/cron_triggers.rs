@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 use tokio_util::sync::CancellationToken;
 
 pub use super::headers::Header;
-use super::metadata::Export;
+use super::top_level::TopLevel;
 use super::{Engine, HasuraError};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -50,31 +50,27 @@ impl Default for RetryConf {
     }
 }
 
-impl CronTrigger {
+impl TopLevel for CronTrigger {
+    const LIST: &'static str = "cron_triggers";
+
+    fn key(&self) -> &str {
+        &self.name
+    }
+
     /// The same trigger, whatever the order of its headers.
-    fn same(&self, other: &CronTrigger) -> bool {
+    fn same(&self, stored: &CronTrigger) -> bool {
         let sorted = |t: &CronTrigger| {
             let mut t = t.clone();
             t.headers.sort();
             t
         };
-        sorted(self) == sorted(other)
-    }
-}
-
-impl Export {
-    pub fn cron_trigger(&self, name: &str) -> Option<CronTrigger> {
-        self.top_level("cron_triggers")?
-            .as_array()?
-            .iter()
-            .filter_map(|t| CronTrigger::deserialize(t).ok())
-            .find(|t| t.name == name)
+        sorted(self) == sorted(stored)
     }
 }
 
 impl Engine {
     /// Creates `trigger`, or (`replace`) overwrites the existing one of that
-    /// name in place. Batched with the other metadata writes of this process.
+    /// name in place.
     pub async fn put_cron_trigger(
         &self,
         cancel: &CancellationToken,
@@ -84,13 +80,8 @@ impl Engine {
         let mut args =
             serde_json::to_value(trigger).map_err(|e| HasuraError::other(e.to_string()))?;
         args["replace"] = json!(replace);
-        let want = trigger.clone();
-        self.write_with(
-            cancel,
-            vec![json!({"type": "create_cron_trigger", "args": args})],
-            move |x| x.cron_trigger(&want.name).is_some_and(|t| t.same(&want)),
-        )
-        .await
+        let cmd = json!({"type": "create_cron_trigger", "args": args});
+        self.put_entry(cancel, vec![cmd], trigger).await
     }
 
     pub async fn delete_cron_trigger(
@@ -98,12 +89,7 @@ impl Engine {
         cancel: &CancellationToken,
         name: &str,
     ) -> Result<(), HasuraError> {
-        let n = name.to_string();
-        self.write_with(
-            cancel,
-            vec![json!({"type": "delete_cron_trigger", "args": {"name": name}})],
-            move |x| x.cron_trigger(&n).is_none(),
-        )
-        .await
+        let cmd = json!({"type": "delete_cron_trigger", "args": {"name": name}});
+        self.drop_entry::<CronTrigger>(cancel, cmd, name).await
     }
 }

@@ -23,6 +23,7 @@ pub mod rest_endpoints;
 pub mod sources;
 pub mod sql;
 pub mod table_config;
+pub mod top_level;
 pub mod transform;
 
 use std::sync::Arc;

@@ -10,8 +10,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
-use super::metadata::Export;
 use super::rest_endpoints::Endpoint;
+use super::top_level::TopLevel;
 use super::{Engine, HasuraError};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -92,27 +92,28 @@ impl Scope {
     }
 }
 
-impl Export {
-    pub fn query_collection(&self, name: &str) -> Option<Collection> {
-        self.top_level("query_collections")?
-            .as_array()?
-            .iter()
-            .filter_map(|c| Collection::deserialize(c).ok())
-            .find(|c| c.name == name)
+impl TopLevel for Collection {
+    const LIST: &'static str = "query_collections";
+
+    fn key(&self) -> &str {
+        &self.name
     }
 
-    pub fn allowlist_entry(&self, collection: &str) -> Option<AllowlistEntry> {
-        self.top_level("allowlist")?
-            .as_array()?
-            .iter()
-            .filter_map(|e| AllowlistEntry::deserialize(e).ok())
-            .find(|e| e.collection == collection)
+    fn same(&self, stored: &Collection) -> bool {
+        stored.queries() == self.queries() && stored.comment == self.comment
     }
 }
 
-fn same_collection(x: &Export, want: &Collection) -> bool {
-    x.query_collection(&want.name)
-        .is_some_and(|c| c.queries() == want.queries() && c.comment == want.comment)
+impl TopLevel for AllowlistEntry {
+    const LIST: &'static str = "allowlist";
+
+    fn key(&self) -> &str {
+        &self.collection
+    }
+
+    fn same(&self, stored: &AllowlistEntry) -> bool {
+        stored.scope.roles() == self.scope.roles()
+    }
 }
 
 impl Engine {
@@ -121,13 +122,8 @@ impl Engine {
         cancel: &CancellationToken,
         c: &Collection,
     ) -> Result<(), HasuraError> {
-        let want = c.clone();
-        self.write_with(
-            cancel,
-            vec![json!({"type": "create_query_collection", "args": c})],
-            move |x| same_collection(x, &want),
-        )
-        .await
+        let cmd = json!({"type": "create_query_collection", "args": c});
+        self.put_entry(cancel, vec![cmd], c).await
     }
 
     /// Turns `old` (what is stored) into `new` in one bulk. Queries change
@@ -182,9 +178,7 @@ impl Engine {
         for e in &around {
             cmds.push(json!({"type": "create_rest_endpoint", "args": e}));
         }
-        let want = new.clone();
-        self.write_with(cancel, cmds, move |x| same_collection(x, &want))
-            .await
+        self.put_entry(cancel, cmds, new).await
     }
 
     pub async fn drop_query_collection(
@@ -192,13 +186,8 @@ impl Engine {
         cancel: &CancellationToken,
         name: &str,
     ) -> Result<(), HasuraError> {
-        let n = name.to_string();
-        self.write_with(
-            cancel,
-            vec![json!({"type": "drop_query_collection", "args": {"collection": name, "cascade": false}})],
-            move |x| x.query_collection(&n).is_none(),
-        )
-        .await
+        let cmd = json!({"type": "drop_query_collection", "args": {"collection": name, "cascade": false}});
+        self.drop_entry::<Collection>(cancel, cmd, name).await
     }
 
     /// Adds `entry`, or (`update`) changes the scope of the one there.
@@ -213,16 +202,8 @@ impl Engine {
         } else {
             "add_collection_to_allowlist"
         };
-        let want = entry.clone();
-        self.write_with(
-            cancel,
-            vec![json!({"type": typ, "args": entry})],
-            move |x| {
-                x.allowlist_entry(&want.collection)
-                    .is_some_and(|e| e.scope.roles() == want.scope.roles())
-            },
-        )
-        .await
+        let cmd = json!({"type": typ, "args": entry});
+        self.put_entry(cancel, vec![cmd], entry).await
     }
 
     pub async fn drop_allowlist_entry(
@@ -230,15 +211,12 @@ impl Engine {
         cancel: &CancellationToken,
         collection: &str,
     ) -> Result<(), HasuraError> {
-        let c = collection.to_string();
-        let r = self
-            .write_with(
-                cancel,
-                vec![json!({"type": "drop_collection_from_allowlist", "args": {"collection": collection}})],
-                move |x| x.allowlist_entry(&c).is_none(),
-            )
-            .await;
-        match r {
+        let cmd =
+            json!({"type": "drop_collection_from_allowlist", "args": {"collection": collection}});
+        match self
+            .drop_entry::<AllowlistEntry>(cancel, cmd, collection)
+            .await
+        {
             // Already out of the allow list ("doesn't exist in the allowlist"): done.
             Err(e) if e.code_is("not-found") => Ok(()),
             r => r,

@@ -18,7 +18,7 @@ use crate::settle::{settle, ReadBack, Unsettled};
 use super::client::constraints::{retrying_deadlocks, CatalogForeignKey};
 use super::client::sql::SqlOptions;
 use super::client::{Engine, HasuraError};
-use super::ident::{check_name, format_id};
+use super::ident::{check_name_attrs, table_keyed, TableKeyed};
 use super::table::engine;
 use super::table::tracking::table_write;
 pub use sql::default_name;
@@ -45,24 +45,12 @@ pub struct Model {
 /// Attributes that only a new constraint can change.
 const REPLACING: &[&str] = &["references_schema"];
 
+table_keyed!(Model { name: "" });
+
 impl Model {
-    fn source(&self) -> &str {
-        self.source.str_or("default")
-    }
-    fn schema(&self) -> &str {
-        self.schema.str_or("public")
-    }
-    fn label(&self) -> String {
-        format_id(&[
-            self.source(),
-            self.schema(),
-            self.table.str_or(""),
-            self.name.str_or(""),
-        ])
-    }
     fn with_id(self) -> Self {
         Model {
-            id: Known(self.label()),
+            id: Known(self.id()),
             ..self
         }
     }
@@ -70,9 +58,6 @@ impl Model {
     fn from_catalog(prior: &Model, cat: CatalogForeignKey) -> Model {
         let names = |v: Vec<String>| Known(v.into_iter().map(Known).collect());
         Model {
-            id: Known(prior.label()),
-            source: Known(prior.source().into()),
-            schema: Known(prior.schema().into()),
             table: Known(cat.table),
             name: prior.name.clone(),
             columns: names(cat.columns),
@@ -81,6 +66,7 @@ impl Model {
             references_columns: names(cat.references_columns),
             on_delete: Known(action_name(&cat.on_delete)),
             on_update: Known(action_name(&cat.on_update)),
+            ..Model::key_of(prior)
         }
     }
 }
@@ -158,7 +144,7 @@ fn explain(e: &HasuraError, fk: &Model) -> Option<(&'static str, &'static str)> 
 
 /// One diagnostic for a write that did not settle; `what` names the write.
 fn write_failed(what: &str, u: Unsettled<HasuraError>, m: &Model) -> Diagnostics {
-    let id = m.label();
+    let id = m.id();
     let (path, detail) = match u {
         Unsettled::Failed(e) => {
             let mut detail = e.to_string();
@@ -191,7 +177,7 @@ async fn write(
     old: Option<&Model>,
     new: &Model,
 ) -> Result<(), Unsettled<HasuraError>> {
-    let label = new.label();
+    let label = new.id();
     settle(
         cancel,
         &table_write(
@@ -269,22 +255,13 @@ impl Resource for ForeignKeyResource {
     }
 
     fn validate(&self, config: &Model, diags: &mut Diagnostics) {
-        for (attr, v) in [
-            ("source", &config.source),
-            ("schema", &config.schema),
-            ("table", &config.table),
+        config.check_table_names(diags);
+        let more = [
             ("name", &config.name),
             ("references_schema", &config.references_schema),
             ("references_table", &config.references_table),
-        ] {
-            if let Some(Err(e)) = v.as_deref().map(check_name) {
-                diags.add_attr_error(
-                    AttrPath::attr(attr),
-                    "Invalid name",
-                    format!("`{attr}` {e}."),
-                );
-            }
-        }
+        ];
+        check_name_attrs(diags, more);
         validate_columns(config, diags);
     }
 
@@ -309,15 +286,7 @@ impl Resource for ForeignKeyResource {
                 _ => Unknown,
             };
         }
-        planned.id = match (
-            &planned.source,
-            &planned.schema,
-            &planned.table,
-            &planned.name,
-        ) {
-            (Known(a), Known(b), Known(c), Known(d)) => Known(format_id(&[a, b, c, d])),
-            _ => Unknown,
-        };
+        planned.id = planned.planned_id();
         plan.requires_replace.extend(REPLACING);
     }
 
@@ -353,7 +322,7 @@ impl Resource for ForeignKeyResource {
         let engine = &engine(ctx)?;
         let sql = drop_sql(&m)?;
         let cancel = &ctx.cancel;
-        let label = m.label();
+        let label = m.id();
         settle(
             cancel,
             &table_write(&label, "DROP CONSTRAINT failed ambiguously and did not land; sending it again"),
@@ -375,13 +344,7 @@ impl Resource for ForeignKeyResource {
 
     async fn import(&self, ctx: &Ctx, id: &str) -> Result<Model, Diagnostics> {
         let [source, schema, table, name] = parse_object_id(id, "constraint")?;
-        let stub = Model {
-            source: Known(source),
-            schema: Known(schema),
-            table: Known(table),
-            name: Known(name),
-            ..Default::default()
-        };
+        let stub = Model::keyed(source, schema, table, name);
         let engine = &engine(ctx)?;
         // Core reads the stub right after; a missing constraint is said here,
         // with the id, rather than as an empty import.

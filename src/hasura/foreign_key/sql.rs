@@ -1,12 +1,11 @@
 //! What a `hasura_foreign_key` pastes into SQL, and the checks before it:
 //! identifiers (always quoted), the referential actions (from a fixed list)
 //! and PostgreSQL's default constraint name.
-use std::collections::HashSet;
 
 use crate::framework::{AttrPath, Diagnostics, Value};
 
 use super::super::client::constraints::CatalogForeignKey;
-use super::super::ident::{check_name, qualified, quote_ident, MAX_IDENT_BYTES};
+use super::super::ident::{check_name, qualified, quote_ident, ListRule, MAX_IDENT_BYTES};
 use super::Model;
 
 /// The actions in the schema's spelling, with `pg_constraint`'s letter.
@@ -103,35 +102,14 @@ fn known_names(v: &Value<Vec<Value<String>>>) -> Option<Vec<&str>> {
 
 /// Column lists: not empty, valid names, no repeats, and as many on each side.
 pub(super) fn validate_columns(config: &Model, diags: &mut Diagnostics) {
-    for attr in ["columns", "references_columns"] {
-        let v = if attr == "columns" {
-            &config.columns
-        } else {
-            &config.references_columns
-        };
-        let Some(items) = v.known() else { continue };
-        if items.is_empty() {
-            diags.add_attr_error(
-                AttrPath::attr(attr),
-                "No columns",
-                format!("`{attr}` must name at least one column."),
-            );
-        }
-        let mut seen = HashSet::new();
-        for (i, c) in items.iter().enumerate() {
-            let Some(n) = c.as_deref() else { continue };
-            let p = AttrPath::attr(attr).index(i);
-            if let Err(e) = check_name(n) {
-                diags.add_attr_error(p, "Invalid column name", format!("`{attr}[{i}]` {e}."));
-            } else if !seen.insert(n) {
-                diags.add_attr_error(
-                    p,
-                    "Duplicate column",
-                    format!("Column {n:?} is listed twice in `{attr}`."),
-                );
-            }
-        }
-    }
+    let rule = ListRule {
+        empty: ("No columns", "name at least one column"),
+        check: check_name,
+        invalid: "Invalid column name",
+        unique: true,
+    };
+    rule.apply("columns", &config.columns, diags);
+    rule.apply("references_columns", &config.references_columns, diags);
     if let (Some(a), Some(b)) = (config.columns.known(), config.references_columns.known()) {
         if a.len() != b.len() && !a.is_empty() && !b.is_empty() {
             diags.add_attr_error(

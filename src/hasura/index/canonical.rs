@@ -8,6 +8,7 @@ use serde::Deserialize;
 use tokio_util::sync::CancellationToken;
 
 use super::super::client::{Engine, HasuraError};
+use super::super::ident::TableKeyed;
 use super::super::ident::{qualified, quote_ident};
 use super::sql::METHODS;
 use super::Model;

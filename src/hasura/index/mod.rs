@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 
-use crate::framework::Value::{Known, Null, Unknown};
+use crate::framework::Value::{Known, Null};
 use crate::framework::{
     ApplyError, AttrPath, Attribute, Ctx, Diagnostics, IntoDiags, OneOf, Plan, RequiresReplace,
     Resource, Schema, Type, Value,
@@ -21,7 +21,7 @@ use super::client::constraints::{
 use super::client::sql::SqlOptions;
 use super::client::{Engine, HasuraError};
 use super::foreign_key::parse_object_id;
-use super::ident::{check_name, format_id, quote_ident};
+use super::ident::{check_name_attrs, quote_ident, table_keyed, TableKeyed};
 use super::table::engine;
 use super::table::tracking::table_write;
 use sql::{create_sql, has_planned_shape, index_sql, validate_keys, METHODS};
@@ -45,27 +45,15 @@ pub struct Model {
     definition: Value<String>,
 }
 
+table_keyed!(Model { name: "" });
+
 impl Model {
-    fn source(&self) -> &str {
-        self.source.str_or("default")
-    }
-    fn schema(&self) -> &str {
-        self.schema.str_or("public")
-    }
     fn concurrent(&self) -> bool {
         self.concurrently != Known(false)
     }
-    fn label(&self) -> String {
-        format_id(&[
-            self.source(),
-            self.schema(),
-            self.table.str_or(""),
-            self.name.str_or(""),
-        ])
-    }
     fn with_catalog(self, idx: &CatalogIndex) -> Self {
         Model {
-            id: Known(self.label()),
+            id: Known(self.id()),
             definition: Known(idx.definition.clone()),
             ..self
         }
@@ -98,9 +86,6 @@ impl Model {
             (Null, Known(texts), idx.predicate.clone().into())
         };
         Model {
-            id: Known(prior.label()),
-            source: Known(prior.source().into()),
-            schema: Known(prior.schema().into()),
             table: Known(idx.table.clone()),
             name: prior.name.clone(),
             columns,
@@ -110,6 +95,7 @@ impl Model {
             predicate,
             concurrently: Known(prior.concurrent()),
             definition: Known(idx.definition.clone()),
+            ..Model::key_of(prior)
         }
     }
 }
@@ -141,7 +127,7 @@ async fn drop_invalid(
     match fetch(engine, cancel, m).await? {
         Some(idx) if !idx.valid && idx.table == m.table.str_or("") => {
             let q = index_sql(m).map_err(|_| HasuraError::other("invalid index name"))?;
-            tracing::info!(index = %m.label(), "dropping an INVALID index left by a failed concurrent build");
+            tracing::info!(index = %m.id(), "dropping an INVALID index left by a failed concurrent build");
             engine
                 .run_sql(
                     cancel,
@@ -176,7 +162,7 @@ async fn send_create(
 }
 
 fn create_failed(u: Unsettled<HasuraError>, m: &Model, cleanup: &str) -> Diagnostics {
-    let id = m.label();
+    let id = m.id();
     let detail = match u {
         Unsettled::Failed(e) => {
             let mut d = e.to_string();
@@ -229,34 +215,14 @@ impl Resource for IndexResource {
     }
 
     fn validate(&self, config: &Model, diags: &mut Diagnostics) {
-        for (attr, v) in [
-            ("source", &config.source),
-            ("schema", &config.schema),
-            ("table", &config.table),
-            ("name", &config.name),
-        ] {
-            if let Some(Err(e)) = v.as_deref().map(check_name) {
-                diags.add_attr_error(
-                    AttrPath::attr(attr),
-                    "Invalid name",
-                    format!("`{attr}` {e}."),
-                );
-            }
-        }
+        config.check_table_names(diags);
+        check_name_attrs(diags, [("name", &config.name)]);
         validate_keys(config, diags);
     }
 
     async fn modify_plan(&self, ctx: &Ctx, plan: Plan<'_, Model>) {
         let planned = &mut *plan.planned;
-        planned.id = match (
-            &planned.source,
-            &planned.schema,
-            &planned.table,
-            &planned.name,
-        ) {
-            (Known(a), Known(b), Known(c), Known(d)) => Known(format_id(&[a, b, c, d])),
-            _ => Unknown,
-        };
+        planned.id = planned.planned_id();
         let Some(p) = plan.prior else { return };
         // What only a new index can change, apart from the SQL texts.
         let mut rest = planned.clone();
@@ -294,7 +260,7 @@ impl Resource for IndexResource {
         drop_invalid(engine, cancel, &m).await.map_err(|e| {
             e.into_diags("Failed to drop the invalid index left by an earlier build")
         })?;
-        let label = m.label();
+        let label = m.id();
         let built = settle(
             cancel,
             &table_write(
@@ -357,7 +323,7 @@ impl Resource for IndexResource {
             // An INVALID index is not the index this resource stands for:
             // reported missing, so the plan creates it (dropping the leftover first).
             Some(idx) if !idx.valid => {
-                tracing::warn!(index = %prior.label(), "index is INVALID (failed concurrent build): planning to build it again");
+                tracing::warn!(index = %prior.id(), "index is INVALID (failed concurrent build): planning to build it again");
                 None
             }
             // The name now belongs to an index of another table: not ours.
@@ -377,7 +343,7 @@ impl Resource for IndexResource {
                 quote_ident(new.name.str_or(""))
                     .map_err(|e| Diagnostics::error("Invalid index name", e.to_string()))?
             );
-            let label = new.label();
+            let label = new.id();
             settle(
                 cancel,
                 &table_write(&label, "ALTER INDEX failed ambiguously and did not land; sending it again"),
@@ -409,7 +375,7 @@ impl Resource for IndexResource {
                     "Index not found",
                     format!(
                         "Index {} no longer exists; run terraform plan again to re-create it.",
-                        new.label()
+                        new.id()
                     ),
                 )
             })?;
@@ -420,7 +386,7 @@ impl Resource for IndexResource {
         let engine = &engine(ctx)?;
         let cancel = &ctx.cancel;
         let sql = format!("DROP INDEX IF EXISTS {}", index_sql(&m)?);
-        let label = m.label();
+        let label = m.id();
         settle(
             cancel,
             &table_write(
@@ -452,12 +418,8 @@ impl Resource for IndexResource {
     async fn import(&self, ctx: &Ctx, id: &str) -> Result<Model, Diagnostics> {
         let [source, schema, table, name] = parse_object_id(id, "index")?;
         let stub = Model {
-            source: Known(source),
-            schema: Known(schema),
-            table: Known(table),
-            name: Known(name),
             concurrently: Known(true),
-            ..Default::default()
+            ..Model::keyed(source, schema, table, name)
         };
         let engine = &engine(ctx)?;
         match fetch(engine, &ctx.cancel, &stub)
@@ -465,7 +427,7 @@ impl Resource for IndexResource {
             .map_err(|e| e.into_diags("Failed to read index"))?
         {
             Some(idx) if idx.table == stub.table.str_or("") => Ok(Model {
-                id: Known(stub.label()),
+                id: Known(stub.id()),
                 ..stub
             }),
             Some(idx) => Err(Diagnostics::error(

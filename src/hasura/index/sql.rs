@@ -2,13 +2,13 @@
 //! identifiers always quoted, the method from a fixed list, and the two
 //! places where SQL text is the point (`expressions`, `where`) checked to be
 //! single expressions.
-use std::collections::HashSet;
 
 use crate::framework::Value::Known;
 use crate::framework::{AttrPath, Diagnostics, Invalid, Value};
 
 use super::super::client::constraints::CatalogIndex;
-use super::super::ident::{check_default_expr, check_name, qualified, quote_ident};
+use super::super::ident::TableKeyed;
+use super::super::ident::{check_default_expr, check_name, qualified, quote_ident, ListRule};
 use super::Model;
 
 pub(super) const METHODS: &[&str] = &["btree", "hash", "gist", "gin", "spgist", "brin"];
@@ -45,45 +45,15 @@ pub(super) fn validate_keys(config: &Model, diags: &mut Diagnostics) {
         ),
         _ => {}
     }
-    for attr in ["columns", "expressions"] {
-        let v = if attr == "columns" {
-            &config.columns
-        } else {
-            &config.expressions
-        };
-        let Some(items) = v.known() else { continue };
-        if items.is_empty() {
-            diags.add_attr_error(
-                AttrPath::attr(attr),
-                "No index keys",
-                format!("`{attr}` must hold at least one element."),
-            );
-        }
-        let mut seen = HashSet::new();
-        for (i, c) in items.iter().enumerate() {
-            let Some(s) = c.as_deref() else { continue };
-            let p = AttrPath::attr(attr).index(i);
-            let checked = if attr == "columns" {
-                check_name(s)
-            } else {
-                check_expr(s)
-            };
-            if let Err(e) = checked {
-                let summary = if attr == "columns" {
-                    "Invalid column name"
-                } else {
-                    "Invalid index expression"
-                };
-                diags.add_attr_error(p, summary, format!("`{attr}[{i}]` {e}."));
-            } else if attr == "columns" && !seen.insert(s) {
-                diags.add_attr_error(
-                    p,
-                    "Duplicate column",
-                    format!("Column {s:?} is listed twice in `columns`."),
-                );
-            }
-        }
-    }
+    let rule = |check, invalid, unique| ListRule {
+        empty: ("No index keys", "hold at least one element"),
+        check,
+        invalid,
+        unique,
+    };
+    rule(check_name, "Invalid column name", true).apply("columns", &config.columns, diags);
+    let expressions = rule(check_expr, "Invalid index expression", false);
+    expressions.apply("expressions", &config.expressions, diags);
     if let Some(Err(e)) = config.predicate.as_deref().map(check_expr) {
         diags.add_attr_error(
             AttrPath::attr("where"),
@@ -181,6 +151,7 @@ pub(super) fn has_planned_shape(idx: &CatalogIndex, m: &Model) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::framework::assert_checks;
 
     #[test]
     fn sql_quotes_identifiers_and_wraps_expressions() {
@@ -215,10 +186,10 @@ mod tests {
 
     #[test]
     fn expressions_are_single_expressions() {
-        assert!(check_expr("lower(email)").is_ok());
-        assert!(check_expr("(data->>'k')").is_ok());
-        assert!(check_expr("1); drop table x; --").is_err());
-        assert!(check_expr("a /* c */").is_err());
-        assert!(check_expr("").is_err());
+        assert_checks(
+            check_expr,
+            &["lower(email)", "(data->>'k')"],
+            &["1); drop table x; --", "a /* c */", ""],
+        );
     }
 }

@@ -10,6 +10,7 @@ use crate::framework::{AttrPath, Diagnostics, IntoDiags, Value};
 
 use super::super::client::metadata::qualified_table;
 use super::super::client::HasuraError;
+use super::super::ident::TableKeyed;
 use super::{known_names, Model};
 
 /// The `permission` object as Hasura takes it in a create command and gives

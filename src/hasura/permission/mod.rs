@@ -21,12 +21,12 @@ use serde::{Deserialize, Serialize};
 use crate::framework::json_string::{json_eq, json_eq_in};
 use crate::framework::{
     ApplyError, Attribute, Ctx, Diagnostics, IntBetween, IntoDiags, JsonObject, Known, OneOf, Plan,
-    RequiresReplace, Resource, Schema, Type, Unknown, Value,
+    RequiresReplace, Resource, Schema, Type, Value,
 };
 
 use super::client::metadata::is_already_gone;
 use super::client::{Engine, HasuraClient};
-use super::ident::{bad_import_id, format_id, parse_import_id};
+use super::ident::{bad_import_id, parse_import_id, table_keyed, TableKeyed};
 use boolexp::HasuraBoolExp;
 
 pub struct PermissionResource;
@@ -85,44 +85,17 @@ pub struct Model {
     comment: Value<String>,
 }
 
+table_keyed!(Model {
+    role: "",
+    action: "select"
+});
+
 impl Model {
-    fn source(&self) -> &str {
-        self.source.str_or("default")
-    }
-    fn schema(&self) -> &str {
-        self.schema.str_or("public")
-    }
-    fn table(&self) -> &str {
-        self.table.str_or("")
-    }
     fn role(&self) -> &str {
         self.role.str_or("")
     }
     fn action(&self) -> &str {
         self.action.str_or("select")
-    }
-    fn id(&self) -> String {
-        format_id(&[
-            self.source(),
-            self.schema(),
-            self.table(),
-            self.role(),
-            self.action(),
-        ])
-    }
-    /// The id once every part of it is known.
-    fn planned_id(&self) -> Value<String> {
-        let parts = [
-            &self.source,
-            &self.schema,
-            &self.table,
-            &self.role,
-            &self.action,
-        ];
-        match parts.map(Value::as_deref) {
-            [Some(_), Some(_), Some(_), Some(_), Some(_)] => Known(self.id()),
-            _ => Unknown,
-        }
     }
 }
 
@@ -255,18 +228,7 @@ impl Resource for PermissionResource {
 
     async fn import(&self, _ctx: &Ctx, id: &str) -> Result<Model, Diagnostics> {
         let [source, schema, table, role, action] = parse_permission_id(id)?;
-        let m = Model {
-            source: source.into(),
-            schema: schema.into(),
-            table: table.into(),
-            role: role.into(),
-            action: action.into(),
-            ..Default::default()
-        };
-        Ok(Model {
-            id: Known(m.id()),
-            ..m
-        })
+        Ok(Model::keyed(source, schema, table, role, action))
     }
 }
 
@@ -319,7 +281,7 @@ mod tests {
             m.planned_id().as_deref(),
             Some("default.public.users.user.select")
         );
-        m.role = Unknown;
+        m.role = Value::Unknown;
         assert!(m.planned_id().is_unknown());
     }
 }

@@ -8,6 +8,7 @@ use crate::framework::json_string::canonical;
 use crate::framework::{Ctx, Diagnostics, IntoDiags, Known, Null, Value};
 
 use super::super::client::Engine;
+use super::super::ident::TableKeyed;
 use super::commands::{Columns, HasuraPermission};
 use super::{defaults, names, same_names, Model, Names};
 
@@ -95,12 +96,6 @@ impl Model {
             (got, _) => got,
         };
         Model {
-            id: Known(prior.id()),
-            source: Known(prior.source().into()),
-            schema: Known(prior.schema().into()),
-            table: Known(prior.table().into()),
-            role: Known(prior.role().into()),
-            action: Known(prior.action().into()),
             columns,
             filter: json_attr(p.filter),
             check: json_attr(p.check),
@@ -120,6 +115,7 @@ impl Model {
             backend_only: defaults::exported_bool("backend_only", action, p.backend_only),
             validate_input,
             comment: entry.comment.into(),
+            ..Model::key_of(prior)
         }
     }
 }

@@ -11,6 +11,7 @@ use crate::framework::{AttrPath, Diagnostics, IntoDiags};
 
 use super::super::client::metadata::{qualified_table, Export};
 use super::super::client::HasuraError;
+use super::super::ident::TableKeyed;
 use super::readback::find_entry;
 use super::using::Using;
 use super::Model;

@@ -52,12 +52,12 @@ use serde::{Deserialize, Serialize};
 
 use crate::framework::{
     ApplyError, Attribute, Ctx, Diagnostics, IntoDiags, Known, OneOf, Plan, RequiresReplace,
-    Resource, Schema, Type, Unknown, Value,
+    Resource, Schema, Type, Value,
 };
 
 use super::client::metadata::is_already_gone;
 use super::client::{Engine, HasuraClient};
-use super::ident::format_id;
+use super::ident::{table_keyed, TableKeyed};
 use using::{Table, Using};
 
 pub struct RelationshipResource;
@@ -87,31 +87,14 @@ pub struct Model {
     comment: Value<String>,
 }
 
+table_keyed!(Model { name: "" });
+
 impl Model {
-    fn source(&self) -> &str {
-        self.source.str_or("default")
-    }
-    fn schema(&self) -> &str {
-        self.schema.str_or("public")
-    }
-    fn table(&self) -> &str {
-        self.table.str_or("")
-    }
     fn name(&self) -> &str {
         self.name.str_or("")
     }
     fn is_object(&self) -> bool {
         self.kind.as_deref() != Some("array")
-    }
-    fn id(&self) -> String {
-        format_id(&[self.source(), self.schema(), self.table(), self.name()])
-    }
-    fn planned_id(&self) -> Value<String> {
-        let parts = [&self.source, &self.schema, &self.table, &self.name];
-        match parts.map(Value::as_deref) {
-            [Some(_), Some(_), Some(_), Some(_)] => Known(self.id()),
-            _ => Unknown,
-        }
     }
 
     /// The remote table, once known (`remote_schema` unset means `public`).
@@ -250,17 +233,7 @@ impl Resource for RelationshipResource {
 
     async fn import(&self, _ctx: &Ctx, id: &str) -> Result<Model, Diagnostics> {
         let [source, schema, table, name] = parse_relationship_id(id)?;
-        let m = Model {
-            source: source.into(),
-            schema: schema.into(),
-            table: table.into(),
-            name: name.into(),
-            ..Default::default()
-        };
-        Ok(Model {
-            id: Known(m.id()),
-            ..m
-        })
+        Ok(Model::keyed(source, schema, table, name))
     }
 }
 

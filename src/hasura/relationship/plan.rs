@@ -120,54 +120,31 @@ pub(super) async fn check_tables(ctx: &Ctx, m: &Model, diags: &mut Diagnostics) 
         return;
     };
     let Some(using) = m.using() else { return };
-    let fk = AttrPath::attr("foreign_key_constraint_on");
-    let manual = AttrPath::attr("manual_configuration");
+    // Each column with the attribute (element) an error about it points at.
+    let fk_cols = |cols: &[String]| -> Vec<(AttrPath, String)> {
+        let fk = AttrPath::attr("foreign_key_constraint_on");
+        let at = |(i, c): (usize, &String)| (fk.index(i), c.clone());
+        cols.iter().enumerate().map(at).collect()
+    };
+    let manual_cols = |cols: Vec<&String>| -> Vec<(AttrPath, String)> {
+        let manual = AttrPath::attr("manual_configuration");
+        cols.into_iter()
+            .map(|c| (manual.clone(), c.clone()))
+            .collect()
+    };
+    let (here, here_path) = ((src, sch, tbl), AttrPath::attr("table"));
     let remote_path = AttrPath::attr("remote_table");
     match &using {
-        Using::SameTable(cols) => {
-            let cols: Vec<_> = cols
-                .iter()
-                .enumerate()
-                .map(|(i, c)| (fk.index(i), c.clone()))
-                .collect();
-            check(
-                ctx,
-                diags,
-                (src, sch, tbl),
-                false,
-                &cols,
-                AttrPath::attr("table"),
-            )
-            .await;
-        }
+        Using::SameTable(cols) => check(ctx, diags, here, false, &fk_cols(cols), here_path).await,
         Using::RemoteTable(t, cols) => {
-            let cols: Vec<_> = cols
-                .iter()
-                .enumerate()
-                .map(|(i, c)| (fk.index(i), c.clone()))
-                .collect();
             let remote = (src, t.schema.as_str(), t.name.as_str());
-            check(ctx, diags, remote, true, &cols, remote_path).await;
+            check(ctx, diags, remote, true, &fk_cols(cols), remote_path).await;
         }
         Using::Manual(t, mapping) => {
-            let local: Vec<_> = mapping
-                .keys()
-                .map(|l| (manual.clone(), l.clone()))
-                .collect();
-            let remote_cols: Vec<_> = mapping
-                .values()
-                .map(|r| (manual.clone(), r.clone()))
-                .collect();
-            check(
-                ctx,
-                diags,
-                (src, sch, tbl),
-                false,
-                &local,
-                AttrPath::attr("table"),
-            )
-            .await;
+            let local = manual_cols(mapping.keys().collect());
+            check(ctx, diags, here, false, &local, here_path).await;
             let remote = (src, t.schema.as_str(), t.name.as_str());
+            let remote_cols = manual_cols(mapping.values().collect());
             check(ctx, diags, remote, true, &remote_cols, remote_path).await;
         }
     }

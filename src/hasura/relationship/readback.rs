@@ -7,6 +7,7 @@ use serde_json::Value as J;
 use crate::framework::{Ctx, Diagnostics, IntoDiags, Known, Null, Value};
 
 use super::super::client::{Engine, Export};
+use super::super::ident::TableKeyed;
 use super::using::{Table, Using};
 use super::Model;
 
@@ -80,11 +81,6 @@ impl Model {
             None => (Null, Null, (Null, Null)),
         };
         Model {
-            id: Known(prior.id()),
-            source: Known(prior.source().into()),
-            schema: Known(prior.schema().into()),
-            table: Known(prior.table().into()),
-            name: Known(prior.name().into()),
             kind: Known(if object { "object" } else { "array" }.into()),
             foreign_key_constraint_on: fk,
             manual_configuration: manual,
@@ -95,6 +91,7 @@ impl Model {
                 .and_then(J::as_str)
                 .map(String::from)
                 .into(),
+            ..Model::key_of(prior)
         }
     }
 }

@@ -2,7 +2,7 @@
 //! exactly one join, and a join whose shape fits the type.
 use crate::framework::{AttrPath, Diagnostics, Value};
 
-use super::super::ident::{check_name, is_graphql_name};
+use super::super::ident::{check_name, check_name_attrs, is_graphql_name, TableKeyed};
 use super::Model;
 
 fn name_error(diags: &mut Diagnostics, path: AttrPath, what: &str, v: &str) {
@@ -13,15 +13,7 @@ fn name_error(diags: &mut Diagnostics, path: AttrPath, what: &str, v: &str) {
 
 impl Model {
     pub(super) fn check(&self, diags: &mut Diagnostics) {
-        for (attr, v) in [
-            ("source", &self.source),
-            ("schema", &self.schema),
-            ("table", &self.table),
-        ] {
-            if let Some(s) = v.as_deref() {
-                name_error(diags, AttrPath::attr(attr), &format!("`{attr}`"), s);
-            }
-        }
+        self.check_table_names(diags);
         if let Some(n) = self.name.as_deref() {
             if !is_graphql_name(n) {
                 diags.add_attr_error(
@@ -68,14 +60,11 @@ impl Model {
                 "`remote_schema` is the schema of `remote_table`, which is not set.",
             );
         }
-        for (attr, v) in [
+        let remote = [
             ("remote_table", &self.remote_table),
             ("remote_schema", &self.remote_schema),
-        ] {
-            if let Some(s) = v.as_deref() {
-                name_error(diags, AttrPath::attr(attr), &format!("`{attr}`"), s);
-            }
-        }
+        ];
+        check_name_attrs(diags, remote);
         self.check_columns(diags, AttrPath::attr("foreign_key_constraint_on"), fk);
         if let Some(map) = manual.known() {
             let at = AttrPath::attr("manual_configuration");

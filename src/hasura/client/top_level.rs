@@ -1,0 +1,70 @@
+//! Top-level metadata objects: entries of one of the export's top-level
+//! lists (`cron_triggers`, `query_collections`, `allowlist`,
+//! `inherited_roles`), each named by one member. Finding one in an export,
+//! writing one through the batcher with the export as its landed check, and
+//! dropping one are the same for every kind; a kind says only where it is
+//! listed, what names it, and when a stored entry is the one written.
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use tokio_util::sync::CancellationToken;
+
+use super::metadata::Export;
+use super::{Engine, HasuraError};
+
+pub trait TopLevel: DeserializeOwned + Clone + Send + Sync + 'static {
+    /// The export's top-level key, e.g. `cron_triggers`.
+    const LIST: &'static str;
+
+    /// The member that names the entry (unique in its list).
+    fn key(&self) -> &str;
+
+    /// Whether `stored`, read back from an export, is `self` as written
+    /// (members Hasura may reorder compare as sets).
+    fn same(&self, stored: &Self) -> bool;
+}
+
+impl Export {
+    /// The entry of kind `T` named `key`; entries not in the form Hasura
+    /// exports are passed over.
+    pub fn entry_named<T: TopLevel>(&self, key: &str) -> Option<T> {
+        self.top_level(T::LIST)?
+            .as_array()?
+            .iter()
+            .filter_map(|v| T::deserialize(v).ok())
+            .find(|t| t.key() == key)
+    }
+}
+
+impl Engine {
+    /// Sends `cmds`, which leave `want` stored, batched with the other
+    /// metadata writes of this process; an export holding `want` shows they
+    /// landed.
+    pub async fn put_entry<T: TopLevel>(
+        &self,
+        cancel: &CancellationToken,
+        cmds: Vec<Value>,
+        want: &T,
+    ) -> Result<(), HasuraError> {
+        let want = want.clone();
+        self.write_with(cancel, cmds, move |x| {
+            x.entry_named::<T>(want.key())
+                .is_some_and(|t| want.same(&t))
+        })
+        .await
+    }
+
+    /// Sends `cmd`, which drops the entry named `key`; its absence from an
+    /// export shows it landed.
+    pub async fn drop_entry<T: TopLevel>(
+        &self,
+        cancel: &CancellationToken,
+        cmd: Value,
+        key: &str,
+    ) -> Result<(), HasuraError> {
+        let key = key.to_string();
+        self.write_with(cancel, vec![cmd], move |x| {
+            x.entry_named::<T>(&key).is_none()
+        })
+        .await
+    }
+}
