@@ -1,2 +1,5 @@
-jobs_base_url = "https://jobs.example.com"
+jobs_base_url    = "https://jobs.example.com"
+actions_base_url = "https://actions.example.com"
+payments_url     = "https://payments.example.com/graphql"
 # jobs_key comes from TF_VAR_jobs_key (a CI secret), never from a file.
+# analytics_database_url comes from TF_VAR_analytics_database_url, like jobs_key.
