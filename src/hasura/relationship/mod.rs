@@ -27,19 +27,8 @@ pub(crate) fn exported_field_target(
         let using = r.using(object);
         return Some(using.and_then(|u| u.remote().map(|t| (t.schema.clone(), t.name.clone()))));
     }
-    #[derive(Default, Deserialize)]
-    #[serde(default)]
-    struct ComputedFields {
-        computed_fields: Vec<serde_json::Value>,
-    }
-    #[derive(Deserialize)]
-    struct Named {
-        name: String,
-    }
-    let c = ComputedFields::deserialize(table_entry).unwrap_or_default();
-    (c.computed_fields.iter())
-        .filter_map(|f| Named::deserialize(f).ok())
-        .any(|f| f.name == name)
+    (super::computed_field::exported_fields(table_entry).iter())
+        .any(|(n, _)| n == name)
         .then_some(None)
 }
 
