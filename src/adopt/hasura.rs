@@ -47,6 +47,7 @@ pub(crate) async fn export(
 #[serde(default)]
 struct Metadata {
     sources: Vec<Value>,
+    inherited_roles: Value,
     #[serde(flatten)]
     rest: Map<String, Value>,
 }
@@ -84,6 +85,43 @@ struct Role {
     role: String,
 }
 
+/// An entry of a metadata list named by `name` (most of them).
+#[derive(Deserialize)]
+struct Name {
+    name: String,
+}
+
+/// An `allowlist` entry, named by its collection.
+#[derive(Deserialize)]
+struct Collection {
+    collection: String,
+}
+
+/// An `inherited_roles` entry.
+#[derive(Deserialize)]
+struct RoleName {
+    role_name: String,
+}
+
+/// A remote schema, or an action: permissions are per role.
+#[derive(Deserialize)]
+struct WithPermissions {
+    name: String,
+    #[serde(default)]
+    permissions: Value,
+    #[serde(default)]
+    remote_relationships: Value,
+}
+
+/// The entries of a metadata list that read as `T` (others have no name to
+/// import them by).
+fn entries<'a, T: Deserialize<'a>>(v: &'a Value) -> impl Iterator<Item = T> + 'a {
+    v.as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|e| T::deserialize(e).ok())
+}
+
 /// The key of a table entry the provider expresses besides the name and the
 /// permissions: the customisation (custom name, root fields, column config).
 const TABLE_EXPRESSED: [&str; 1] = ["configuration"];
@@ -109,10 +147,12 @@ pub fn survey(metadata: Value) -> Found {
         match key.as_str() {
             "version" => {}
             "cron_triggers" => named(&mut found, "hasura_cron_trigger", v),
-            // Imported after the sources, below.
-            "inherited_roles" => {}
             "query_collections" => named(&mut found, "hasura_query_collection", v),
-            "allowlist" => named_by(&mut found, "hasura_allow_list", "collection", v),
+            "allowlist" => by_id(
+                &mut found,
+                "hasura_allow_list",
+                entries(v).map(|c: Collection| c.collection),
+            ),
             "remote_schemas" => remote_schemas(&mut found, v),
             "rest_endpoints" => named(&mut found, "hasura_rest_endpoint", v),
             "actions" => actions(&mut found, v),
@@ -163,9 +203,11 @@ pub fn survey(metadata: Value) -> Found {
         }
     }
     // After the permissions that make their parents.
-    if let Some(v) = m.rest.get("inherited_roles") {
-        inherited_roles(&mut found, v);
-    }
+    by_id(
+        &mut found,
+        "hasura_inherited_role",
+        entries(&m.inherited_roles).map(|r: RoleName| r.role_name),
+    );
     found
 }
 
@@ -213,49 +255,41 @@ fn table(found: &mut Found, source: &str, t: Table) {
                 }
             }
             None if key == "event_triggers" => {
-                for t in v.as_array().into_iter().flatten() {
-                    if let Some(n) = t.get("name").and_then(Value::as_str) {
-                        found.imports.push(Import {
-                            resource_type: "hasura_event_trigger",
-                            name: n.to_string(),
-                            id: format!("{source}.{n}"),
-                        });
-                    }
+                for Name { name: n } in entries(v) {
+                    found.imports.push(Import {
+                        resource_type: "hasura_event_trigger",
+                        id: format!("{source}.{n}"),
+                        name: n,
+                    });
                 }
             }
             // Local relationships: `hasura_relationship`, imported by
             // `<source>.<schema>.<table>.<name>`.
             None if key == "object_relationships" || key == "array_relationships" => {
-                for r in v.as_array().into_iter().flatten() {
-                    if let Some(rel) = r.get("name").and_then(Value::as_str) {
-                        found.imports.push(Import {
-                            resource_type: "hasura_relationship",
-                            name: format!("{stem}_{rel}"),
-                            id: format!("{source}.{schema}.{name}.{rel}"),
-                        });
-                    }
+                for Name { name: rel } in entries(v) {
+                    found.imports.push(Import {
+                        resource_type: "hasura_relationship",
+                        name: format!("{stem}_{rel}"),
+                        id: format!("{source}.{schema}.{name}.{rel}"),
+                    });
                 }
             }
             None if key == "computed_fields" => {
-                for f in v.as_array().into_iter().flatten() {
-                    if let Some(field) = f.get("name").and_then(Value::as_str) {
-                        found.imports.push(Import {
-                            resource_type: "hasura_computed_field",
-                            name: format!("{stem}_{field}"),
-                            id: format!("{source}.{schema}.{name}.{field}"),
-                        });
-                    }
+                for Name { name: field } in entries(v) {
+                    found.imports.push(Import {
+                        resource_type: "hasura_computed_field",
+                        name: format!("{stem}_{field}"),
+                        id: format!("{source}.{schema}.{name}.{field}"),
+                    });
                 }
             }
             Some(a) if ACTIONS.contains(&a) => {
-                for p in v.as_array().into_iter().flatten() {
-                    if let Ok(Role { role }) = Role::deserialize(p) {
-                        found.imports.push(Import {
-                            resource_type: "hasura_permission",
-                            name: format!("{stem}_{role}_{a}"),
-                            id: format!("{source}.{schema}.{name}.{role}.{a}"),
-                        });
-                    }
+                for Role { role } in entries(v) {
+                    found.imports.push(Import {
+                        resource_type: "hasura_permission",
+                        name: format!("{stem}_{role}_{a}"),
+                        id: format!("{source}.{schema}.{name}.{role}.{a}"),
+                    });
                 }
             }
             _ => list(
@@ -317,68 +351,55 @@ pub async fn database_objects(
 
 /// A top-level list whose entries a resource imports by their `name`.
 fn named(found: &mut Found, resource_type: &'static str, v: &Value) {
-    named_by(found, resource_type, "name", v)
+    by_id(found, resource_type, entries(v).map(|n: Name| n.name))
 }
 
-/// Like `named`, for objects identified by another key (the allow list's `collection`).
-fn named_by(found: &mut Found, resource_type: &'static str, key: &str, v: &Value) {
-    for item in v.as_array().into_iter().flatten() {
-        if let Some(name) = item.get(key).and_then(Value::as_str) {
-            found.imports.push(Import {
-                resource_type,
-                name: name.to_string(),
-                id: name.to_string(),
-            });
-        }
+/// Imports of objects whose id is their name.
+fn by_id(found: &mut Found, resource_type: &'static str, ids: impl Iterator<Item = String>) {
+    for id in ids {
+        found.imports.push(Import {
+            resource_type,
+            name: id.clone(),
+            id,
+        });
     }
 }
 
 /// Each remote schema by name, each of its role permissions as
 /// `<remote_schema>/<role>`; remote relationships from it are listed.
 fn remote_schemas(found: &mut Found, v: &Value) {
-    for r in v.as_array().into_iter().flatten() {
-        let Some(name) = r.get("name").and_then(Value::as_str) else {
-            continue;
-        };
+    for r in entries::<WithPermissions>(v) {
+        let name = r.name;
         found.imports.push(Import {
             resource_type: "hasura_remote_schema",
-            name: name.to_string(),
-            id: name.to_string(),
+            name: name.clone(),
+            id: name.clone(),
         });
-        for p in r["permissions"].as_array().into_iter().flatten() {
-            if let Some(role) = p.get("role").and_then(Value::as_str) {
-                found.imports.push(Import {
-                    resource_type: "hasura_remote_schema_permission",
-                    name: format!("{name}_{role}"),
-                    id: format!("{name}/{role}"),
-                });
-            }
+        for Role { role } in entries(&r.permissions) {
+            found.imports.push(Import {
+                resource_type: "hasura_remote_schema_permission",
+                name: format!("{name}_{role}"),
+                id: format!("{name}/{role}"),
+            });
         }
-        if let Some(rels) = r.get("remote_relationships") {
-            list(
-                &mut found.inexpressible,
-                &format!("remote schema {name}: remote_relationships"),
-                rels,
-            );
-        }
+        list(
+            &mut found.inexpressible,
+            &format!("remote schema {name}: remote_relationships"),
+            &r.remote_relationships,
+        );
     }
 }
 
 /// Each action by name, and each of its permissions as `<action>/<role>`.
 fn actions(found: &mut Found, v: &Value) {
     named(found, "hasura_action", v);
-    for a in v.as_array().into_iter().flatten() {
-        let Some(action) = a.get("name").and_then(Value::as_str) else {
-            continue;
-        };
-        for p in a["permissions"].as_array().into_iter().flatten() {
-            if let Ok(Role { role }) = Role::deserialize(p) {
-                found.imports.push(Import {
-                    resource_type: "hasura_action_permission",
-                    name: format!("{action}_{role}"),
-                    id: format!("{action}/{role}"),
-                });
-            }
+    for a in entries::<WithPermissions>(v) {
+        for Role { role } in entries(&a.permissions) {
+            found.imports.push(Import {
+                resource_type: "hasura_action_permission",
+                name: format!("{}_{role}", a.name),
+                id: format!("{}/{role}", a.name),
+            });
         }
     }
 }
@@ -386,10 +407,19 @@ fn actions(found: &mut Found, v: &Value) {
 /// All custom types as one `hasura_custom_types` group, `custom_types`
 /// (split it into several resources after adopting, if useful).
 fn custom_types(found: &mut Found, v: &Value) {
-    let names: Vec<&str> = ["input_objects", "objects", "scalars", "enums"]
-        .iter()
-        .flat_map(|k| v[k].as_array().into_iter().flatten())
-        .filter_map(|t| t.get("name").and_then(Value::as_str))
+    #[derive(Default, Deserialize)]
+    #[serde(default)]
+    struct CustomTypes {
+        input_objects: Value,
+        objects: Value,
+        scalars: Value,
+        enums: Value,
+    }
+    let t = CustomTypes::deserialize(v).unwrap_or_default();
+    let names: Vec<String> = [&t.input_objects, &t.objects, &t.scalars, &t.enums]
+        .into_iter()
+        .flat_map(entries::<Name>)
+        .map(|n| n.name)
         .collect();
     if !names.is_empty() {
         found.imports.push(Import {
@@ -397,19 +427,6 @@ fn custom_types(found: &mut Found, v: &Value) {
             name: "custom_types".into(),
             id: format!("custom_types:{}", names.join(",")),
         });
-    }
-}
-
-/// Each `inherited_roles` entry, imported by its role name.
-fn inherited_roles(found: &mut Found, v: &Value) {
-    for r in v.as_array().into_iter().flatten() {
-        if let Some(role) = r.get("role_name").and_then(Value::as_str) {
-            found.imports.push(Import {
-                resource_type: "hasura_inherited_role",
-                name: role.to_string(),
-                id: role.to_string(),
-            });
-        }
     }
 }
 
@@ -442,16 +459,42 @@ fn is_empty(v: &Value) -> bool {
 /// The name an entry of the user's metadata goes by (these lists name their
 /// items differently: `name`, `role_name`, `collection`, `url`).
 fn item_name(v: &Value) -> String {
-    ["name", "role_name", "collection", "url", "role"]
-        .iter()
-        .find_map(|k| v.get(k).and_then(Value::as_str))
-        .or_else(|| {
-            // Functions and the like name a database object: bare or `{schema, name}`.
-            let o = v.get("function").or_else(|| v.get("table"))?;
-            o.as_str().or_else(|| o.get("name").and_then(Value::as_str))
-        })
-        .map(str::to_string)
-        .unwrap_or_else(|| "(unnamed)".into())
+    /// A database object: bare or `{schema, name}`.
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Object {
+        Bare(String),
+        Named { name: String },
+    }
+    /// The first of these keys holding a name, in this order.
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Item {
+        Name { name: String },
+        RoleName { role_name: String },
+        Collection { collection: String },
+        Url { url: String },
+        Role { role: String },
+        // Functions and the like name a database object.
+        Function { function: Object },
+        Table { table: Object },
+    }
+    match Item::deserialize(v) {
+        Ok(
+            Item::Name { name: n }
+            | Item::RoleName { role_name: n }
+            | Item::Collection { collection: n }
+            | Item::Url { url: n }
+            | Item::Role { role: n }
+            | Item::Function {
+                function: Object::Bare(n) | Object::Named { name: n },
+            }
+            | Item::Table {
+                table: Object::Bare(n) | Object::Named { name: n },
+            },
+        ) => n,
+        Err(_) => "(unnamed)".into(),
+    }
 }
 
 #[cfg(test)]

@@ -12,6 +12,7 @@ pub mod planmod;
 mod planning;
 pub mod resource;
 pub mod schema;
+pub mod semantic;
 mod server;
 pub mod validators;
 pub mod value;
@@ -23,6 +24,7 @@ pub use model::Model;
 pub use planmod::{PlanModifier, RequiresReplace, UseStateForUnknown};
 pub use resource::{data_source, resource, ApplyError, Ctx, DataSource, Plan, Provider, Resource};
 pub use schema::{AttrType, Attribute, Mode, Nesting, Schema};
+pub use semantic::{map_str_eq, model_eq, str_eq, SameModel, SameText};
 pub use server::ProviderServer;
 #[cfg(test)]
 pub use validators::assert_checks;

@@ -22,6 +22,7 @@ use super::client::metadata::{is_already_gone, qualified_table};
 use super::client::planned::FieldKey;
 use super::client::{Engine, Export, HasuraClient, HasuraError};
 use super::ident::{check_name, is_graphql_name, table_keyed, TableKeyed};
+use super::relationship::Table;
 
 pub struct ComputedFieldResource;
 
@@ -217,34 +218,44 @@ impl Model {
 
 /// The exported entry of a computed field; `None` when it (or its table) is absent.
 fn exported(export: &Export, m: &Model) -> Option<Entry> {
-    export
-        .table(m.source(), m.schema(), m.table())?
-        .get("computed_fields")?
-        .as_array()?
-        .iter()
-        .filter_map(|v| Entry::deserialize(v).ok())
-        .find(|e| e.name == m.name())
+    let table = export.table(m.source(), m.schema(), m.table())?;
+    (exported_fields(table).iter())
+        .filter(|(name, _)| name == m.name())
+        .find_map(|(_, v)| Entry::deserialize(v).ok())
+}
+
+/// An exported table entry's `computed_fields`, each with its name.
+pub(super) fn exported_fields(table: &J) -> Vec<(String, J)> {
+    #[derive(Default, Deserialize)]
+    #[serde(default)]
+    struct Fields {
+        computed_fields: Vec<J>,
+    }
+    #[derive(Deserialize)]
+    struct Named {
+        name: String,
+    }
+    let fields = Fields::deserialize(table)
+        .unwrap_or_default()
+        .computed_fields;
+    (fields.into_iter())
+        .filter_map(|f| Some((Named::deserialize(&f).ok()?.name, f)))
+        .collect()
 }
 
 /// The export's entry is `want` (comment and definition alike), or absent for `None`.
 fn landed(export: &Export, m: &Model, want: Option<&J>) -> bool {
-    let got = export
-        .table(m.source(), m.schema(), m.table())
-        .and_then(|t| t.get("computed_fields")?.as_array().cloned())
-        .unwrap_or_default()
-        .into_iter()
-        .find(|e| e.get("name").and_then(J::as_str) == Some(m.name()))
-        .map(normalize);
+    let got = (export.table(m.source(), m.schema(), m.table()))
+        .and_then(|t| exported_fields(t).into_iter().find(|(n, _)| n == m.name()))
+        .map(|(_, e)| normalize(e));
     got == want.cloned().map(normalize)
 }
 
-/// A bare function name is `public`'s.
+/// A function without a schema is `public`'s.
 fn normalize(mut e: J) -> J {
     if let Some(f) = e.pointer_mut("/definition/function") {
-        if let Some(n) = f.as_str().map(str::to_string) {
-            *f = json!({"name": n, "schema": "public"});
-        } else if f.get("schema").is_none() {
-            f["schema"] = json!("public");
+        if let Ok(t) = Table::deserialize(&*f) {
+            *f = json!({"name": t.name, "schema": t.schema});
         }
     }
     e
@@ -453,14 +464,7 @@ pub(crate) async fn planned_exists(
     }
     let export = engine.export(&ctx.cancel).await.ok()?;
     let entry = export.table(source, schema, table)?;
-    let found = entry
-        .get("computed_fields")
-        .and_then(J::as_array)
-        .is_some_and(|a| {
-            a.iter()
-                .any(|e| e.get("name").and_then(J::as_str) == Some(name))
-        });
-    Some(found)
+    Some(exported_fields(entry).iter().any(|(n, _)| n == name))
 }
 
 #[cfg(test)]

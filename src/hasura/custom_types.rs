@@ -10,10 +10,9 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
 use crate::framework::{
-    ApplyError, AttrPath, Attribute, Ctx, Diagnostics, IntoDiags, Invalid, Known, Null, Plan,
-    RequiresReplace, Resource, Schema, StrCheck, Type, Unknown, Value,
+    str_eq, ApplyError, AttrPath, Attribute, Ctx, Diagnostics, IntoDiags, Invalid, Known, Null,
+    Plan, RequiresReplace, Resource, SameText, Schema, StrCheck, Type, Unknown, Value,
 };
-use crate::plugin::cty;
 
 use super::client::custom_types::TypeDef;
 use super::client::HasuraError;
@@ -94,10 +93,11 @@ fn check_label(s: &str) -> Result<(), Invalid> {
     Ok(())
 }
 
-fn sdl_eq(a: &cty::Value, b: &cty::Value) -> bool {
-    match (a.as_str(), b.as_str()) {
-        (Some(x), Some(y)) => sdl::same(x, y),
-        _ => a == b,
+/// `sdl` compared by meaning.
+struct Sdl;
+impl SameText for Sdl {
+    fn same(a: &str, b: &str) -> bool {
+        sdl::same(a, b)
     }
 }
 
@@ -115,7 +115,7 @@ impl Resource for CustomTypesResource {
             vec![
                 Attribute::string("id").computed().describe("Same as `name`."),
                 Attribute::string("name").required().plan(RequiresReplace).validate(StrCheck("Invalid name", check_label)).describe("A label for this group of types, e.g. `auth`. Not stored in Hasura (the types are): it names the group in plans and import ids. Must not contain `:`."),
-                Attribute::string("sdl").required().validate(StrCheck("Invalid SDL", check_sdl)).semantic_eq(sdl_eq).describe("GraphQL SDL of `scalar`, `enum`, `input` and `type` declarations, e.g. `type LoginResponse { accessToken: String! }`, as kept in the Hasura CLI's `actions.graphql` (without the `type Mutation`/`type Query` extensions, which are the actions). Checked with a GraphQL parser at plan; object fields take no arguments. Compared by meaning: layout, commas, comments and the order of declarations never cause a diff; the order of fields and enum values does. Field types must be GraphQL built-ins (`Int`, `Float`, `String`, `Boolean`, `ID`) or custom types (declared here, in another group, or outside Terraform); Hasura checks them at apply."),
+                Attribute::string("sdl").required().validate(StrCheck("Invalid SDL", check_sdl)).semantic_eq(str_eq::<Sdl>).describe("GraphQL SDL of `scalar`, `enum`, `input` and `type` declarations, e.g. `type LoginResponse { accessToken: String! }`, as kept in the Hasura CLI's `actions.graphql` (without the `type Mutation`/`type Query` extensions, which are the actions). Checked with a GraphQL parser at plan; object fields take no arguments. Compared by meaning: layout, commas, comments and the order of declarations never cause a diff; the order of fields and enum values does. Field types must be GraphQL built-ins (`Int`, `Float`, `String`, `Boolean`, `ID`) or custom types (declared here, in another group, or outside Terraform); Hasura checks them at apply."),
                 Attribute::typed("types", Type::list(Type::String)).computed().describe("The type names this resource owns, sorted. Known at plan."),
             ],
         )

@@ -8,10 +8,9 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
 use crate::framework::{
-    ApplyError, AttrPath, Attribute, Ctx, Diagnostics, IntoDiags, Known, Null, RequiresReplace,
-    Resource, Schema, StrCheck, Type, Value,
+    map_str_eq, ApplyError, AttrPath, Attribute, Ctx, Diagnostics, IntoDiags, Known, Null,
+    RequiresReplace, Resource, SameText, Schema, StrCheck, Type, Value,
 };
-use crate::plugin::cty;
 
 use super::client::query_collections::{AllowlistEntry, Collection, Definition, ListedQuery};
 use super::client::HasuraError;
@@ -104,18 +103,10 @@ impl Model {
 }
 
 /// Plan-time semantic equality: same query names, each the same document.
-fn queries_eq(a: &cty::Value, b: &cty::Value) -> bool {
-    match (a, b) {
-        (cty::Value::Map(x), cty::Value::Map(y)) => {
-            x.len() == y.len()
-                && x.iter().all(|(k, v)| {
-                    y.get(k).is_some_and(|w| match (v.as_str(), w.as_str()) {
-                        (Some(v), Some(w)) => graphql_doc::same(v, w),
-                        _ => v == w,
-                    })
-                })
-        }
-        _ => a == b,
+struct Document;
+impl SameText for Document {
+    fn same(a: &str, b: &str) -> bool {
+        graphql_doc::same(a, b)
     }
 }
 
@@ -133,7 +124,7 @@ impl Resource for QueryCollectionResource {
             vec![
                 Attribute::string("id").computed().describe("The collection's name: the import id."),
                 Attribute::string("name").required().plan(RequiresReplace).validate(StrCheck("Invalid collection name", check_name)).describe("Collection name. Hasura has no rename here: changing it replaces the collection (remove it from the allow list first, e.g. by letting `hasura_allow_list.collection` reference this attribute)."),
-                Attribute::typed("queries", Type::map(Type::String)).required().semantic_eq(queries_eq).describe("The collection's GraphQL documents, query name -> document, e.g. `{ user_by_id = \"query user_by_id($id: Int!) { users_by_pk(id: $id) { id name } }\" }`. Each must parse as a GraphQL executable document (checked at plan time). Compared by meaning: whitespace, commas and the order of a field's arguments never cause a diff. With the allow list on, a request must match one of these documents (ignoring layout and `__typename` fields) to run."),
+                Attribute::typed("queries", Type::map(Type::String)).required().semantic_eq(map_str_eq::<Document>).describe("The collection's GraphQL documents, query name -> document, e.g. `{ user_by_id = \"query user_by_id($id: Int!) { users_by_pk(id: $id) { id name } }\" }`. Each must parse as a GraphQL executable document (checked at plan time). Compared by meaning: whitespace, commas and the order of a field's arguments never cause a diff. With the allow list on, a request must match one of these documents (ignoring layout and `__typename` fields) to run."),
                 Attribute::string("comment").optional().describe("Free-form comment kept with the collection. Changing it recreates the collection in one atomic metadata write, keeping its allow-list entry."),
             ],
         )

@@ -8,11 +8,9 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::framework::{
-    AttrPath, Attribute, Diagnostics, IntBetween, Invalid, Known, Nesting, Null, OneOf, StrCheck,
-    Type, Value,
+    model_eq, AttrPath, Attribute, Diagnostics, IntBetween, Invalid, Known, Nesting, Null, OneOf,
+    SameModel, StrCheck, Type, Value,
 };
-
-use crate::plugin::cty;
 
 use super::client::transform::{
     Body, CleanupConfig, HeaderChanges, QueryParams, RequestTransform, DEFAULT_BATCH_SIZE,
@@ -250,27 +248,23 @@ impl Transform {
 /// The same cleanup settings, the schedules compared field by field (Hasura
 /// stores them with one space between fields) and unset fields as their
 /// defaults (the config is compared before defaults are filled in).
-fn cleanup_eq(a: &cty::Value, b: &cty::Value) -> bool {
-    let defaults = crate::framework::model::to_cty(
-        &Cleanup::unset(),
-        &Cleanup::attribute(|_| Ok(())).cty_type(),
-    );
-    let norm = |v: &cty::Value| {
-        let mut v = v.clone();
-        if let Some(s) = v.get("schedule").as_str() {
-            let w = s.split_whitespace().collect::<Vec<_>>().join(" ");
-            v.set("schedule", cty::Value::String(w));
+impl SameModel for Cleanup {
+    fn same(&self, other: &Cleanup) -> bool {
+        fn or<T: Clone>(v: &Value<T>, default: &Value<T>) -> Value<T> {
+            if v.is_null() { default } else { v }.clone()
         }
-        if let Ok(d) = &defaults {
-            for k in ["batch_size", "timeout", "clean_invocation_logs", "paused"] {
-                if v.get(k).is_null() {
-                    v.set(k, d.get(k).clone());
-                }
-            }
-        }
-        v
-    };
-    norm(a) == norm(b)
+        let d = Cleanup::unset();
+        let norm = |c: &Cleanup| Cleanup {
+            schedule: (c.schedule.clone())
+                .map(|s| s.split_whitespace().collect::<Vec<_>>().join(" ")),
+            clear_older_than: c.clear_older_than.clone(),
+            batch_size: or(&c.batch_size, &d.batch_size),
+            timeout: or(&c.timeout, &d.timeout),
+            clean_invocation_logs: or(&c.clean_invocation_logs, &d.clean_invocation_logs),
+            paused: or(&c.paused, &d.paused),
+        };
+        norm(self) == norm(other)
+    }
 }
 
 /// `cleanup_config`: when to delete processed events from the event log.
@@ -306,7 +300,7 @@ impl Cleanup {
             Attribute::bool("paused").default(false).describe("Keep the schedule but skip the runs. Default `false`."),
         ])
         .default_model(&Cleanup::unset())
-        .semantic_eq(cleanup_eq)
+        .semantic_eq(model_eq::<Cleanup>)
         .describe("Automatic deletion of processed events from the event log (Hasura's `cleanup_config`). Unset (no `schedule`): events are kept.")
     }
 

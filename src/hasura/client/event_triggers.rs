@@ -123,11 +123,13 @@ impl EventTrigger {
 impl Export {
     /// The trigger called `name` in `source` (names are unique in a source) and its table.
     pub fn event_trigger(&self, source: &str, name: &str) -> Option<(Located, EventTrigger)> {
+        #[derive(Default, Deserialize)]
+        #[serde(default)]
+        struct Triggers {
+            event_triggers: Vec<serde_json::Value>,
+        }
         self.tables(source).find_map(|(schema, table, entry)| {
-            let t = entry
-                .get("event_triggers")?
-                .as_array()?
-                .iter()
+            let t = (Triggers::deserialize(entry).ok()?.event_triggers.iter())
                 .filter_map(|t| EventTrigger::deserialize(t).ok())
                 .find(|t| t.name == name)?;
             let at = Located {

@@ -8,9 +8,11 @@
 //! and `isolation_level` are always written out, and `parseConnLifeTime` turns
 //! an absent `connection_lifetime` into 600 and 0 into nothing. [`Settings`]
 //! is the meaning both sides share, so a comparison never depends on the form.
-use serde_json::{json, Map, Value};
+use serde::Deserialize;
+use serde_json::{json, Map, Number, Value};
 use tokio_util::sync::CancellationToken;
 
+use super::lenient::Lenient;
 use super::metadata::Export;
 use super::{Engine, HasuraError};
 
@@ -34,11 +36,10 @@ impl DatabaseUrl {
     fn parse(v: &Value) -> DatabaseUrl {
         match v {
             Value::String(s) => DatabaseUrl::Value(s.clone()),
-            Value::Object(o) if o.len() == 1 => match o.get("from_env") {
-                Some(Value::String(e)) => DatabaseUrl::FromEnv(e.clone()),
-                _ => DatabaseUrl::Other(v.clone()),
+            other => match FromEnv::deserialize(other) {
+                Ok(FromEnv { from_env }) => DatabaseUrl::FromEnv(from_env),
+                Err(_) => DatabaseUrl::Other(other.clone()),
             },
-            other => DatabaseUrl::Other(other.clone()),
         }
     }
 
@@ -67,49 +68,81 @@ pub struct Settings {
     pub read_replicas: Vec<DatabaseUrl>,
 }
 
-fn int(v: &Value) -> Option<i64> {
-    v.as_i64().or_else(|| v.as_f64().map(|f| f.round() as i64))
+/// `{"from_env": <variable>}` and nothing else.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FromEnv {
+    from_env: String,
+}
+
+/// `PostgresConnConfiguration`, the parts read back; a field of an
+/// unexpected shape reads as unset.
+#[derive(Deserialize)]
+struct Configuration {
+    connection_info: Lenient<ConnectionInfo>,
+    #[serde(default)]
+    read_replicas: Lenient<Vec<Replica>>,
+}
+
+#[derive(Deserialize)]
+struct ConnectionInfo {
+    database_url: Value,
+    #[serde(default)]
+    pool_settings: Lenient<Pool>,
+    #[serde(default)]
+    isolation_level: Lenient<String>,
+    #[serde(default)]
+    use_prepared_statements: Lenient<bool>,
+}
+
+#[derive(Deserialize)]
+struct Replica {
+    #[serde(default)]
+    database_url: Value,
+}
+
+#[derive(Default, Deserialize)]
+#[serde(default)]
+struct Pool {
+    max_connections: Lenient<Number>,
+    idle_timeout: Lenient<Number>,
+    retries: Lenient<Number>,
+    pool_timeout: Lenient<Number>,
+    connection_lifetime: Lenient<Number>,
+}
+
+fn int(v: &Lenient<Number>) -> Option<i64> {
+    let n = v.0.as_ref()?;
+    n.as_i64().or_else(|| n.as_f64().map(|f| f.round() as i64))
 }
 
 impl Settings {
     /// The meaning of an exported `configuration`; `None` when it has no
     /// `connection_info`.
     pub fn from_export(configuration: &Value) -> Option<Settings> {
-        let info = configuration.get("connection_info")?.as_object()?;
-        let url = DatabaseUrl::parse(info.get("database_url")?);
-        let pool = info.get("pool_settings").and_then(Value::as_object);
-        let field = |k: &str| pool.and_then(|p| p.get(k)).and_then(int);
+        let c = Configuration::deserialize(configuration).ok()?;
+        let info = c.connection_info.0?;
+        let pool = info.pool_settings.0;
+        let field = |f: fn(&Pool) -> &Lenient<Number>| pool.as_ref().and_then(|p| int(f(p)));
         // Hasura writes `connection_lifetime` whenever pool settings are
         // stored, unless it is 0; with none stored, 600 applies.
         let connection_lifetime = match pool {
             None => DEFAULT_CONNECTION_LIFETIME,
-            Some(_) => field("connection_lifetime").unwrap_or(0),
+            Some(_) => field(|p| &p.connection_lifetime).unwrap_or(0),
         };
-        let read_replicas = configuration
-            .get("read_replicas")
-            .and_then(Value::as_array)
-            .map(|list| {
-                list.iter()
-                    .map(|r| DatabaseUrl::parse(&r["database_url"]))
-                    .collect()
-            })
-            .unwrap_or_default();
+        let read_replicas = (c.read_replicas.0.unwrap_or_default().iter())
+            .map(|r| DatabaseUrl::parse(&r.database_url))
+            .collect();
         Some(Settings {
-            database_url: url,
-            max_connections: field("max_connections").unwrap_or(DEFAULT_MAX_CONNECTIONS),
-            idle_timeout: field("idle_timeout").unwrap_or(DEFAULT_IDLE_TIMEOUT),
-            retries: field("retries").unwrap_or(DEFAULT_RETRIES),
-            pool_timeout: field("pool_timeout"),
+            database_url: DatabaseUrl::parse(&info.database_url),
+            max_connections: field(|p| &p.max_connections).unwrap_or(DEFAULT_MAX_CONNECTIONS),
+            idle_timeout: field(|p| &p.idle_timeout).unwrap_or(DEFAULT_IDLE_TIMEOUT),
+            retries: field(|p| &p.retries).unwrap_or(DEFAULT_RETRIES),
+            pool_timeout: field(|p| &p.pool_timeout),
             connection_lifetime,
-            isolation_level: info
-                .get("isolation_level")
-                .and_then(Value::as_str)
-                .unwrap_or(DEFAULT_ISOLATION_LEVEL)
-                .to_string(),
-            use_prepared_statements: info
-                .get("use_prepared_statements")
-                .and_then(Value::as_bool)
-                .unwrap_or(false),
+            isolation_level: (info.isolation_level.0)
+                .unwrap_or_else(|| DEFAULT_ISOLATION_LEVEL.to_string()),
+            use_prepared_statements: info.use_prepared_statements.0.unwrap_or(false),
             read_replicas,
         })
     }

@@ -1,6 +1,7 @@
 //! Hasura boolean expressions (`filter`, `check`): the operators a
 //! permission's JSON may use, and the form graphql-engine stores it in. The
 //! JSON is the user's own, so its keys are read by name here, and only here.
+use serde::Deserialize;
 use serde_json::Value as J;
 
 use crate::framework::json_string::JsonForm;
@@ -121,7 +122,15 @@ fn unknown_in_entry(key: &str, val: &J, bad: &mut Vec<String>) {
             .flatten()
             .for_each(|e| unknown_in_exp(e, bad)),
         Some("_not") => unknown_in_exp(val, bad),
-        Some(_) => unknown_in_exp(val.get("_where").unwrap_or(&J::Null), bad),
+        Some(_) => {
+            // An `_exists`: its `_table` is a name, its `_where` a boolean expression.
+            #[derive(Default, Deserialize)]
+            struct Where {
+                #[serde(default, rename = "_where")]
+                filter: J,
+            }
+            unknown_in_exp(&Where::deserialize(val).unwrap_or_default().filter, bad)
+        }
         None => unknown_in_field(val, bad),
     }
 }

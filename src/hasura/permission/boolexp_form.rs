@@ -7,8 +7,10 @@
 //! or a field whose value (`ColExp`'s raw JSON) is kept verbatim, `$eq` and
 //! all; an object is the conjunction of its keys, written back as a plain
 //! object when their keys are unique and as `{"_and": [...]}` otherwise.
+use serde::Deserialize;
 use serde_json::{Map, Value as J};
 
+use super::super::relationship::Table;
 use super::boolexp::connective;
 
 enum Exp {
@@ -39,31 +41,29 @@ fn parse_entry(key: &str, v: &J) -> Option<Exp> {
         Some("_or") => Exp::Or(list(v)?),
         Some("_not") => Exp::Not(Box::new(parse(v)?)),
         Some(_) => {
-            let o = v.as_object()?;
-            Exp::Exists(table(o.get("_table")?)?, Box::new(parse(o.get("_where")?)?))
+            let e = Exists::deserialize(v).ok()?;
+            Exp::Exists(table(&e.table), Box::new(parse(&e.filter)?))
         }
         None => Exp::Field(key.to_string(), v.clone()),
     })
 }
 
-/// `QualifiedObject`: `"t"` or `{"schema"?, "name"}`, written back as an
-/// object with both (the schema defaults to `public`).
-fn table(v: &J) -> Option<J> {
-    let (schema, name) = match v {
-        J::String(name) => ("public", name.as_str()),
-        J::Object(o) => (
-            match o.get("schema") {
-                None | Some(J::Null) => "public",
-                Some(s) => s.as_str()?,
-            },
-            o.get("name")?.as_str()?,
-        ),
-        _ => return None,
-    };
+/// `_exists`: a boolean expression on another table.
+#[derive(Deserialize)]
+pub(super) struct Exists {
+    #[serde(rename = "_table")]
+    pub table: Table,
+    #[serde(rename = "_where")]
+    pub filter: J,
+}
+
+/// A `QualifiedObject` written back as an object with both keys (the schema
+/// defaults to `public`).
+fn table(t: &Table) -> J {
     let mut m = Map::new();
-    m.insert("schema".into(), J::String(schema.into()));
-    m.insert("name".into(), J::String(name.into()));
-    Some(J::Object(m))
+    m.insert("schema".into(), J::String(t.schema.clone()));
+    m.insert("name".into(), J::String(t.name.clone()));
+    J::Object(m)
 }
 
 fn encode(e: &Exp) -> J {

@@ -17,6 +17,7 @@
 //! allows every root field, `[]` allows none, and both are kept as written.
 use std::collections::BTreeMap;
 
+use serde::Deserialize;
 use serde_json::{json, Value as J};
 
 use crate::framework::{Known, Null, Unknown, Value};
@@ -64,17 +65,39 @@ pub(super) fn exported_set(action: &str) -> Value<BTreeMap<String, Value<String>
 /// `definition` with its defaults filled in and unknown keys dropped.
 /// `None` for a value Hasura would refuse (compared as written then).
 fn validate_input_form(text: &str) -> Option<J> {
-    let v: J = serde_json::from_str(text).ok()?;
-    let o = v.as_object()?;
-    let def = o.get("definition")?.as_object()?;
-    let or = |k: &str, d: J| def.get(k).cloned().unwrap_or(d);
+    #[derive(Deserialize)]
+    struct ValidateInput {
+        r#type: J,
+        definition: Definition,
+    }
+    #[derive(Deserialize)]
+    struct Definition {
+        url: J,
+        #[serde(default = "no_headers")]
+        headers: J,
+        #[serde(default = "ten")]
+        timeout: J,
+        #[serde(default = "no")]
+        forward_client_headers: J,
+    }
+    fn no_headers() -> J {
+        json!([])
+    }
+    fn ten() -> J {
+        json!(10)
+    }
+    fn no() -> J {
+        json!(false)
+    }
+    let v: ValidateInput = serde_json::from_str(text).ok()?;
+    let d = v.definition;
     Some(json!({
-        "type": o.get("type")?,
+        "type": v.r#type,
         "definition": {
-            "url": def.get("url")?,
-            "headers": or("headers", json!([])),
-            "timeout": or("timeout", json!(10)),
-            "forward_client_headers": or("forward_client_headers", json!(false)),
+            "url": d.url,
+            "headers": d.headers,
+            "timeout": d.timeout,
+            "forward_client_headers": d.forward_client_headers,
         },
     }))
 }

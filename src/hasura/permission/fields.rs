@@ -7,6 +7,7 @@
 //! `Hasura/RQL/DDL/Permission/Internal.hs`). Steps aside wherever it cannot know: a
 //! table whose columns are not known before apply, a relationship whose target is not
 //! known from its definition.
+use serde::Deserialize;
 use serde_json::Value as J;
 
 use crate::framework::{AttrPath, Ctx, Diagnostics};
@@ -15,6 +16,7 @@ use super::super::client::catalog::PlannedColumns;
 use super::super::client::{Engine, Export, HasuraClient};
 use super::super::relationship::{exported_field_target, planned_relationship_target};
 use super::boolexp::connective;
+use super::boolexp_form::Exists;
 
 /// Relationship paths deeper than this are not followed (cycles between tables).
 const MAX_DEPTH: usize = 8;
@@ -104,19 +106,8 @@ impl Walk<'_> {
                     }
                     Some("_not") => self.exp(v, table.clone(), depth).await,
                     Some(_) => {
-                        let target = v.get("_table").and_then(|t| match t {
-                            J::String(n) => Some(("public".to_string(), n.clone())),
-                            J::Object(o) => Some((
-                                o.get("schema")
-                                    .and_then(J::as_str)
-                                    .unwrap_or("public")
-                                    .to_string(),
-                                o.get("name")?.as_str()?.to_string(),
-                            )),
-                            _ => None,
-                        });
-                        if let (Some(t), Some(w)) = (target, v.get("_where")) {
-                            self.exp(w, t, depth + 1).await;
+                        if let Ok(Exists { table: t, filter }) = Exists::deserialize(v) {
+                            self.exp(&filter, (t.schema, t.name), depth + 1).await;
                         }
                     }
                     None => {

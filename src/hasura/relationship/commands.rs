@@ -13,7 +13,6 @@ use super::super::client::metadata::{qualified_table, Export};
 use super::super::client::HasuraError;
 use super::super::ident::TableKeyed;
 use super::readback::find_entry;
-use super::using::Using;
 use super::Model;
 
 fn unknown_at_apply() -> Diagnostics {
@@ -107,8 +106,8 @@ impl Model {
             match find_entry(x, &me, me.name()) {
                 Some((object, entry)) => {
                     object == me.is_object()
-                        && Using::parse(object, &entry["using"]) == want
-                        && entry.get("comment").and_then(J::as_str) == me.comment.as_deref()
+                        && entry.using(object) == want
+                        && entry.comment() == me.comment.as_deref()
                 }
                 None => false,
             }

@@ -11,6 +11,8 @@ mod readback;
 mod using;
 mod validate;
 
+pub(super) use using::Table;
+
 pub(crate) use plan::planned_relationship_target;
 
 /// A field other than a column of an exported table entry that a boolean expression
@@ -21,27 +23,12 @@ pub(crate) fn exported_field_target(
     table_entry: &serde_json::Value,
     name: &str,
 ) -> Option<Option<(String, String)>> {
-    for (object, key) in [
-        (true, "object_relationships"),
-        (false, "array_relationships"),
-    ] {
-        let list = table_entry.get(key).and_then(serde_json::Value::as_array);
-        for r in list.into_iter().flatten() {
-            if r.get("name").and_then(serde_json::Value::as_str) == Some(name) {
-                let using = Using::parse(object, &r["using"]);
-                return Some(
-                    using.and_then(|u| u.remote().map(|t| (t.schema.clone(), t.name.clone()))),
-                );
-            }
-        }
+    if let Some((object, r)) = readback::entry_in(table_entry, name) {
+        let using = r.using(object);
+        return Some(using.and_then(|u| u.remote().map(|t| (t.schema.clone(), t.name.clone()))));
     }
-    let computed = table_entry
-        .get("computed_fields")
-        .and_then(serde_json::Value::as_array);
-    computed
-        .into_iter()
-        .flatten()
-        .any(|c| c.get("name").and_then(serde_json::Value::as_str) == Some(name))
+    (super::computed_field::exported_fields(table_entry).iter())
+        .any(|(n, _)| n == name)
         .then_some(None)
 }
 
@@ -58,7 +45,7 @@ use crate::framework::{
 use super::client::metadata::is_already_gone;
 use super::client::{Engine, HasuraClient};
 use super::ident::{table_keyed, TableKeyed};
-use using::{Table, Using};
+use using::Using;
 
 pub struct RelationshipResource;
 

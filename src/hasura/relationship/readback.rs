@@ -2,6 +2,7 @@
 //! `object_relationships` or `array_relationships`: `{name, using, comment?}`,
 //! graphql-engine `Hasura/RQL/Types/Metadata/Serialization.hs`, `relDefToOrdJSON`),
 //! read back into the model in the spelling the configuration used.
+use serde::Deserialize;
 use serde_json::Value as J;
 
 use crate::framework::{Ctx, Diagnostics, IntoDiags, Known, Null, Value};
@@ -13,25 +14,51 @@ use super::Model;
 
 const READ_FAILED: &str = "Failed to read Hasura metadata";
 
+/// An exported relationship.
+#[derive(Clone, Debug, Deserialize)]
+pub(super) struct Entry {
+    name: String,
+    /// Parsed by `Using::parse`, which knows every spelling Hasura accepts.
+    #[serde(default)]
+    using: J,
+    comment: Option<String>,
+}
+
+impl Entry {
+    pub fn using(&self, object: bool) -> Option<Using> {
+        Using::parse(object, &self.using)
+    }
+
+    pub fn comment(&self) -> Option<&str> {
+        self.comment.as_deref()
+    }
+}
+
+/// Relationship `name` of an exported table entry, and whether it is an object
+/// relationship.
+pub(super) fn entry_in(table: &J, name: &str) -> Option<(bool, Entry)> {
+    #[derive(Default, Deserialize)]
+    #[serde(default)]
+    struct Relationships {
+        object_relationships: Vec<J>,
+        array_relationships: Vec<J>,
+    }
+    let r = Relationships::deserialize(table).unwrap_or_default();
+    [
+        (true, r.object_relationships),
+        (false, r.array_relationships),
+    ]
+    .into_iter()
+    .find_map(|(object, list)| {
+        let mut entries = list.iter().filter_map(|e| Entry::deserialize(e).ok());
+        Some((object, entries.find(|e| e.name == name)?))
+    })
+}
+
 /// The exported entry of relationship `name` of `m`'s table, and whether it is an
 /// object relationship.
-pub(super) fn find_entry(x: &Export, m: &Model, name: &str) -> Option<(bool, J)> {
-    let table = x.table(m.source(), m.schema(), m.table())?;
-    for (object, key) in [
-        (true, "object_relationships"),
-        (false, "array_relationships"),
-    ] {
-        let found = table
-            .get(key)
-            .and_then(J::as_array)
-            .into_iter()
-            .flatten()
-            .find(|r| r.get("name").and_then(J::as_str) == Some(name));
-        if let Some(r) = found {
-            return Some((object, r.clone()));
-        }
-    }
-    None
+pub(super) fn find_entry(x: &Export, m: &Model, name: &str) -> Option<(bool, Entry)> {
+    entry_in(x.table(m.source(), m.schema(), m.table())?, name)
 }
 
 /// The relationship's exported entry, `None` when it does not exist.
@@ -39,7 +66,7 @@ pub(super) async fn exported(
     engine: &Engine,
     ctx: &Ctx,
     m: &Model,
-) -> Result<Option<(bool, J)>, Diagnostics> {
+) -> Result<Option<(bool, Entry)>, Diagnostics> {
     let export = engine
         .export(&ctx.cancel)
         .await
@@ -61,8 +88,8 @@ fn names(v: Vec<String>) -> Value<Vec<Value<String>>> {
 }
 
 impl Model {
-    pub(super) fn from_export((object, entry): (bool, J), prior: &Model) -> Model {
-        let using = Using::parse(object, &entry["using"]);
+    pub(super) fn from_export((object, entry): (bool, Entry), prior: &Model) -> Model {
+        let using = entry.using(object);
         let remote = |t: &Table| {
             (
                 Known(t.name.clone()),
@@ -86,11 +113,7 @@ impl Model {
             manual_configuration: manual,
             remote_table,
             remote_schema,
-            comment: entry
-                .get("comment")
-                .and_then(J::as_str)
-                .map(String::from)
-                .into(),
+            comment: entry.comment.into(),
             ..Model::key_of(prior)
         }
     }
@@ -114,7 +137,10 @@ mod tests {
 
     #[test]
     fn export_reads_back_in_the_configured_spelling() {
-        let entry = json!({"name": "posts", "using": {"foreign_key_constraint_on": {"column": "author_id", "table": {"name": "posts", "schema": "public"}}}, "comment": "c"});
+        let entry = |v: J| serde_json::from_value::<Entry>(v).unwrap();
+        let entry = entry(
+            json!({"name": "posts", "using": {"foreign_key_constraint_on": {"column": "author_id", "table": {"name": "posts", "schema": "public"}}}, "comment": "c"}),
+        );
         let m = Model::from_export((false, entry.clone()), &prior());
         assert_eq!(m.kind.as_deref(), Some("array"));
         assert_eq!(m.remote_table.as_deref(), Some("posts"));
@@ -126,7 +152,7 @@ mod tests {
         let m = Model::from_export((false, entry), &p);
         assert_eq!(m.remote_schema.as_deref(), Some("public"));
         let manual = json!({"name": "posts", "using": {"manual_configuration": {"column_mapping": {"id": "author_id"}, "insertion_order": null, "remote_table": {"name": "posts", "schema": "blog"}}}});
-        let m = Model::from_export((false, manual), &prior());
+        let m = Model::from_export((false, serde_json::from_value(manual).unwrap()), &prior());
         assert_eq!(m.remote_schema.as_deref(), Some("blog"));
         assert_eq!(m.foreign_key_constraint_on, Null);
         assert!(m.manual_configuration.known().unwrap().contains_key("id"));

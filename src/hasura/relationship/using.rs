@@ -7,33 +7,43 @@
 //! (a bare table name, one column as a string or a one-element list) never diff.
 use std::collections::BTreeMap;
 
+use serde::Deserialize;
 use serde_json::{json, Map, Value as J};
 
-/// A table as `{schema, name}`; a bare name is in `public`.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub(super) struct Table {
+/// A table as `{schema, name}`; a bare name is in `public` (graphql-engine's
+/// `QualifiedObject`, also the `_table` of an `_exists` boolean expression).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
+#[serde(from = "TableName")]
+pub(in crate::hasura) struct Table {
     pub schema: String,
     pub name: String,
 }
 
-impl Table {
-    fn parse(v: &J) -> Option<Table> {
-        match v {
-            J::String(n) => Some(Table {
-                schema: "public".into(),
-                name: n.clone(),
-            }),
-            J::Object(o) => Some(Table {
-                schema: match o.get("schema") {
-                    None | Some(J::Null) => "public".into(),
-                    Some(s) => s.as_str()?.to_string(),
-                },
-                name: o.get("name")?.as_str()?.to_string(),
-            }),
-            _ => None,
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum TableName {
+    Bare(String),
+    Qualified {
+        #[serde(default)]
+        schema: Option<String>,
+        name: String,
+    },
+}
+
+impl From<TableName> for Table {
+    fn from(t: TableName) -> Table {
+        let (schema, name) = match t {
+            TableName::Bare(name) => (None, name),
+            TableName::Qualified { schema, name } => (schema, name),
+        };
+        Table {
+            schema: schema.unwrap_or_else(|| "public".into()),
+            name,
         }
     }
+}
 
+impl Table {
     fn to_json(&self) -> J {
         json!({"schema": self.schema, "name": self.name})
     }
@@ -49,12 +59,45 @@ pub(super) enum Using {
     Manual(Table, BTreeMap<String, String>),
 }
 
-fn columns(v: &J) -> Option<Vec<String>> {
-    match v {
-        J::String(s) => Some(vec![s.clone()]),
-        J::Array(a) if !a.is_empty() => a.iter().map(|c| c.as_str().map(String::from)).collect(),
-        _ => None,
+/// One column or a non-empty list of them.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Columns {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl Columns {
+    fn list(self) -> Option<Vec<String>> {
+        match self {
+            Columns::One(c) => Some(vec![c]),
+            Columns::Many(cs) => (!cs.is_empty()).then_some(cs),
+        }
     }
+}
+
+/// `using` as written: exactly one of the two keys.
+#[derive(Deserialize)]
+struct RawUsing {
+    foreign_key_constraint_on: Option<FkOn>,
+    manual_configuration: Option<Manual>,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum FkOn {
+    Remote {
+        table: Table,
+        column: Option<Columns>,
+        columns: Option<Columns>,
+    },
+    Same(Columns),
+}
+
+#[derive(Deserialize)]
+struct Manual {
+    remote_table: Table,
+    column_mapping: BTreeMap<String, String>,
 }
 
 fn one_or_many(key: &str, cols: &[String]) -> (String, J) {
@@ -68,30 +111,24 @@ impl Using {
     /// A `using` object as exported (or as written in a command); `None` when it is in
     /// no form Hasura accepts.
     pub fn parse(object: bool, v: &J) -> Option<Using> {
-        let o = v.as_object()?;
-        match (
-            o.get("foreign_key_constraint_on"),
-            o.get("manual_configuration"),
-        ) {
-            (Some(J::Object(fk)), None) => {
-                let table = Table::parse(fk.get("table")?)?;
-                let cols = match (fk.get("column"), fk.get("columns")) {
-                    (Some(c), None) | (None, Some(c)) => columns(c)?,
+        let raw = RawUsing::deserialize(v).ok()?;
+        match (raw.foreign_key_constraint_on, raw.manual_configuration) {
+            (
+                Some(FkOn::Remote {
+                    table,
+                    column,
+                    columns,
+                }),
+                None,
+            ) => {
+                let cols = match (column, columns) {
+                    (Some(c), None) | (None, Some(c)) => c.list()?,
                     _ => return None,
                 };
                 Some(Using::RemoteTable(table, cols))
             }
-            (Some(fk), None) if object => Some(Using::SameTable(columns(fk)?)),
-            (None, Some(J::Object(m))) => {
-                let table = Table::parse(m.get("remote_table")?)?;
-                let mapping = m
-                    .get("column_mapping")?
-                    .as_object()?
-                    .iter()
-                    .map(|(l, r)| Some((l.clone(), r.as_str()?.to_string())))
-                    .collect::<Option<_>>()?;
-                Some(Using::Manual(table, mapping))
-            }
+            (Some(FkOn::Same(cols)), None) if object => Some(Using::SameTable(cols.list()?)),
+            (None, Some(m)) => Some(Using::Manual(m.remote_table, m.column_mapping)),
             _ => None,
         }
     }

@@ -6,10 +6,9 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
 use crate::framework::{
-    ApplyError, AttrPath, Attribute, Ctx, Diagnostics, IntoDiags, Known, Null, RequiresReplace,
-    Resource, Schema, StrCheck, Value,
+    str_eq, ApplyError, AttrPath, Attribute, Ctx, Diagnostics, IntoDiags, Known, Null,
+    RequiresReplace, Resource, SameText, Schema, StrCheck, Value,
 };
-use crate::plugin::cty;
 
 use super::super::client::remote_schemas::{Permission, PermissionDefinition};
 use super::super::client::HasuraError;
@@ -107,10 +106,11 @@ fn same_permission(a: &Permission, b: &Permission) -> bool {
         && same_sdl(&a.definition.schema, &b.definition.schema)
 }
 
-fn sdl_eq(a: &cty::Value, b: &cty::Value) -> bool {
-    match (a.as_str(), b.as_str()) {
-        (Some(x), Some(y)) => same_sdl(x, y),
-        _ => a == b,
+/// `schema` compared by meaning.
+struct Sdl;
+impl SameText for Sdl {
+    fn same(a: &str, b: &str) -> bool {
+        same_sdl(a, b)
     }
 }
 
@@ -133,7 +133,7 @@ impl Resource for RemoteSchemaPermissionResource {
                 Attribute::string("id").computed().describe("`<remote_schema>/<role>`: the import id."),
                 Attribute::string("remote_schema").required().plan(RequiresReplace).validate(StrCheck("Invalid remote schema name", check_name)).describe("Name of the remote schema, e.g. `hasura_remote_schema.payments.name`. Changing it replaces the permission."),
                 Attribute::string("role").required().plan(RequiresReplace).validate(StrCheck("Invalid role name", check_name)).describe("Role the permission is for; not `admin`, which sees everything. Changing it replaces the permission."),
-                Attribute::string("schema").required().validate(StrCheck("Invalid schema", check_schema)).semantic_eq(sdl_eq).describe("The role's view of the remote schema as GraphQL SDL, e.g. `type Query { invoices: [Invoice] }` with the types it uses. Every type, field and argument must exist in the remote schema with the same type (checked by Hasura at apply); the document must parse (checked at plan). Compared by meaning: layout and the order of types, fields and arguments never cause a diff."),
+                Attribute::string("schema").required().validate(StrCheck("Invalid schema", check_schema)).semantic_eq(str_eq::<Sdl>).describe("The role's view of the remote schema as GraphQL SDL, e.g. `type Query { invoices: [Invoice] }` with the types it uses. Every type, field and argument must exist in the remote schema with the same type (checked by Hasura at apply); the document must parse (checked at plan). Compared by meaning: layout and the order of types, fields and arguments never cause a diff."),
                 Attribute::string("comment").optional().describe("Free-form comment kept with the permission."),
             ],
         )
