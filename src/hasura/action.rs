@@ -301,15 +301,15 @@ async fn put(ctx: &Ctx, m: &Model, update: bool) -> Result<(), Diagnostics> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::framework::assert_checks;
 
     #[test]
     fn graphql_types() {
-        for ok in ["String", "String!", "[Int!]!", "[[A]]", "LoginResponse"] {
-            assert!(check_gql_type(ok).is_ok(), "{ok}");
-        }
-        for bad in ["", "String !", "[String", "String]", "!", "1Int", "[]"] {
-            assert!(check_gql_type(bad).is_err(), "{bad}");
-        }
+        assert_checks(
+            check_gql_type,
+            &["String", "String!", "[Int!]!", "[[A]]", "LoginResponse"],
+            &["", "String !", "[String", "String]", "!", "1Int", "[]"],
+        );
     }
 
     #[test]

@@ -349,25 +349,25 @@ impl Resource for SourceResource {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::framework::assert_checks;
 
     #[test]
     fn urls() {
-        for ok in [
-            "postgres://u:p@db.example.com:5432/app",
-            "postgresql://localhost/app",
-            "postgres://db?sslmode=require",
-        ] {
-            assert!(check_pg_url(ok).is_ok(), "{ok}");
-        }
-        for bad in [
-            "",
-            "mysql://db/app",
-            "postgres:///app",
-            "postgres://u:p@/app",
-            "postgres://db /x",
-        ] {
-            assert!(check_pg_url(bad).is_err(), "{bad}");
-        }
+        assert_checks(
+            check_pg_url,
+            &[
+                "postgres://u:p@db.example.com:5432/app",
+                "postgresql://localhost/app",
+                "postgres://db?sslmode=require",
+            ],
+            &[
+                "",
+                "mysql://db/app",
+                "postgres:///app",
+                "postgres://u:p@/app",
+                "postgres://db /x",
+            ],
+        );
         let e = check_pg_url("http://u:hunter2@db").unwrap_err().0;
         assert!(!e.contains("hunter2"), "{e}");
     }
