@@ -124,16 +124,6 @@ impl Resource for RedirectUrlResource {
         Ok(found.map(Model::from))
     }
 
-    /// Every attribute either replaces or is computed: nothing to send.
-    async fn update(
-        &self,
-        _ctx: &Ctx,
-        _prior: Model,
-        planned: Model,
-    ) -> Result<Model, ApplyError<Model>> {
-        Ok(planned)
-    }
-
     async fn delete(&self, ctx: &Ctx, state: Model) -> Result<(), Diagnostics> {
         REDIRECT_URLS.delete_in(ctx, state.id.str_or("")).await
     }
