@@ -289,11 +289,12 @@ impl Resource for ActionResource {
     }
 }
 
-/// `create_action`, or (`update`) `update_action`.
+/// `create_action`, or (`update`) `update_action`, which keeps the action's
+/// permissions.
 async fn put(ctx: &Ctx, m: &Model, update: bool) -> Result<(), Diagnostics> {
     let what = if update { "update" } else { "create" };
     let written = engine(ctx)?
-        .put_action(&ctx.cancel, &m.action(), update)
+        .put_entry_as(&ctx.cancel, &format!("{what}_action"), &m.action())
         .await;
     written.map_err(|e| m.write_failed(e, &format!("Failed to {what} action")))
 }

@@ -167,6 +167,26 @@ impl Model {
         }
     }
 
+    /// Creates the trigger as planned, or (`replace`) changes the one of its
+    /// name in place.
+    async fn put(self, ctx: &Ctx, replace: bool) -> Result<Model, ApplyError<Model>> {
+        let what = if replace { "update" } else { "create" };
+        engine(ctx)?
+            .put_event_trigger(
+                &ctx.cancel,
+                self.source(),
+                &self.located(),
+                &self.trigger(),
+                replace,
+            )
+            .await
+            .map_err(|e| self.write_failed(e, &format!("Failed to {what} event trigger")))?;
+        Ok(Model {
+            id: Known(self.id()),
+            ..self
+        })
+    }
+
     fn write_failed(&self, e: HasuraError, summary: &str) -> Diagnostics {
         let m = e.message();
         let attr = if m.contains("already exists") {
@@ -291,14 +311,7 @@ impl Resource for EventTriggerResource {
     }
 
     async fn create(&self, ctx: &Ctx, m: Model) -> Result<Model, ApplyError<Model>> {
-        engine(ctx)?
-            .put_event_trigger(&ctx.cancel, m.source(), &m.located(), &m.trigger(), false)
-            .await
-            .map_err(|e| m.write_failed(e, "Failed to create event trigger"))?;
-        Ok(Model {
-            id: Known(m.id()),
-            ..m
-        })
+        m.put(ctx, false).await
     }
 
     async fn read(&self, ctx: &Ctx, prior: Model) -> Result<Option<Model>, Diagnostics> {
@@ -309,11 +322,7 @@ impl Resource for EventTriggerResource {
     }
 
     async fn update(&self, ctx: &Ctx, _prior: Model, m: Model) -> Result<Model, ApplyError<Model>> {
-        engine(ctx)?
-            .put_event_trigger(&ctx.cancel, m.source(), &m.located(), &m.trigger(), true)
-            .await
-            .map_err(|e| m.write_failed(e, "Failed to update event trigger"))?;
-        Ok(m)
+        m.put(ctx, true).await
     }
 
     async fn delete(&self, ctx: &Ctx, m: Model) -> Result<(), Diagnostics> {

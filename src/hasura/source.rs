@@ -148,6 +148,30 @@ impl Model {
 
     /// Hasura's refusal pointed at the attribute it is about. Its messages
     /// never hold the URL (only env var names), so they are passed on.
+    /// Adds the source as planned, or (`replace`) changes the one of its
+    /// name in place.
+    async fn put(self, ctx: &Ctx, replace: bool) -> Result<Model, ApplyError<Model>> {
+        let summary = if replace {
+            "Failed to update source"
+        } else {
+            "Failed to add source"
+        };
+        engine(ctx)?
+            .put_source(
+                &ctx.cancel,
+                self.name(),
+                &self.settings(),
+                &self.root_fields(),
+                replace,
+            )
+            .await
+            .map_err(|e| self.write_failed(e, summary))?;
+        Ok(Model {
+            id: self.name.clone(),
+            ..self
+        })
+    }
+
     fn write_failed(&self, e: HasuraError, summary: &str) -> Diagnostics {
         let m = e.message().to_string();
         let attr = if m.contains("already exists") {
@@ -298,15 +322,7 @@ impl Resource for SourceResource {
     }
 
     async fn create(&self, ctx: &Ctx, m: Model) -> Result<Model, ApplyError<Model>> {
-        let settings = m.settings();
-        let added = engine(ctx)?
-            .put_source(&ctx.cancel, m.name(), &settings, &m.root_fields(), false)
-            .await;
-        added.map_err(|e| m.write_failed(e, "Failed to add source"))?;
-        Ok(Model {
-            id: m.name.clone(),
-            ..m
-        })
+        m.put(ctx, false).await
     }
 
     async fn read(&self, ctx: &Ctx, prior: Model) -> Result<Option<Model>, Diagnostics> {
@@ -316,11 +332,7 @@ impl Resource for SourceResource {
     }
 
     async fn update(&self, ctx: &Ctx, _prior: Model, m: Model) -> Result<Model, ApplyError<Model>> {
-        engine(ctx)?
-            .put_source(&ctx.cancel, m.name(), &m.settings(), &m.root_fields(), true)
-            .await
-            .map_err(|e| m.write_failed(e, "Failed to update source"))?;
-        Ok(m)
+        m.put(ctx, true).await
     }
 
     async fn delete(&self, ctx: &Ctx, m: Model) -> Result<(), Diagnostics> {

@@ -114,22 +114,6 @@ impl Export {
 }
 
 impl Engine {
-    /// Creates `action`, or (`update`) changes the existing one in place
-    /// (`update_action` keeps its permissions).
-    pub async fn put_action(
-        &self,
-        cancel: &CancellationToken,
-        action: &Action,
-        update: bool,
-    ) -> Result<(), HasuraError> {
-        let typ = if update {
-            "update_action"
-        } else {
-            "create_action"
-        };
-        self.put_entry_as(cancel, typ, action).await
-    }
-
     /// `drop_action` with its logged invocations (`clear_data`).
     pub async fn drop_action(
         &self,

@@ -135,23 +135,6 @@ impl Export {
 }
 
 impl Engine {
-    /// Adds `schema`, or (`update`) changes the one of that name in place
-    /// (`update_remote_schema` keeps its permissions). Hasura introspects the
-    /// remote server on both, so an unreachable server is refused here.
-    pub async fn put_remote_schema(
-        &self,
-        cancel: &CancellationToken,
-        schema: &RemoteSchema,
-        update: bool,
-    ) -> Result<(), HasuraError> {
-        let typ = if update {
-            "update_remote_schema"
-        } else {
-            "add_remote_schema"
-        };
-        self.put_entry_as(cancel, typ, schema).await
-    }
-
     /// A schema already gone counts as removed: `remove_remote_schema` is not
     /// a `drop_` command, so the batcher's rule does not cover it.
     pub async fn remove_remote_schema(

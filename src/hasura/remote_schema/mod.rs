@@ -110,15 +110,18 @@ impl Model {
         })
     }
 
-    /// Adds (or, `update`, changes) the remote schema as planned.
+    /// Adds (or, `update`, changes) the remote schema as planned
+    /// (`update_remote_schema` keeps its permissions). Hasura introspects the
+    /// remote server on both, so an unreachable server is refused here.
     async fn put(self, ctx: &Ctx, update: bool) -> Result<Model, ApplyError<Model>> {
-        let summary = if update {
-            "Failed to update remote schema"
-        } else {
-            "Failed to add remote schema"
-        };
+        let what = if update { "update" } else { "add" };
+        let summary = &format!("Failed to {what} remote schema");
         let written = engine(ctx)?
-            .put_remote_schema(&ctx.cancel, &self.schema(), update)
+            .put_entry_as(
+                &ctx.cancel,
+                &format!("{what}_remote_schema"),
+                &self.schema(),
+            )
             .await;
         if let Err(e) = written {
             return Err(match self.refused_attr(&e) {
