@@ -130,11 +130,7 @@ impl Resource for RedirectUrlResource {
 
     async fn import(&self, ctx: &Ctx, id: &str) -> Result<Model, Diagnostics> {
         let by_url = |r: &RedirectUrl| r.url == id;
-        let by = if id.starts_with("ru_") {
-            Lookup::Id(id)
-        } else {
-            Lookup::Listed(&by_url)
-        };
+        let by = Lookup::id_or(id, id.starts_with("ru_"), &by_url);
         let not_found = format!("No redirect URL has the id or URL {id:?}. Import takes an id (`ru_...`) or the exact URL.");
         Ok(REDIRECT_URLS.import_in(ctx, by, not_found).await?.into())
     }
