@@ -411,11 +411,6 @@ pub fn import_name(
     Ok(Known(id.to_string()))
 }
 
-/// A `NonEmptyText` import id naming `what` (e.g. "the REST endpoint's name").
-pub fn check_import_name(id: &str, what: &str) -> Result<(), Diagnostics> {
-    import_name(id, check_non_empty_text, what).map(|_| ())
-}
-
 /// A `StrCheck` function, as a value.
 pub type NameCheck = fn(&str) -> Result<(), Invalid>;
 

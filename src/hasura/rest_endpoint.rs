@@ -19,7 +19,7 @@ use super::client::{Export, HasuraError};
 use super::engine;
 use super::graphql_doc;
 use super::ident::{
-    already_exists, check_import_name, check_non_empty_text as check_name, is_graphql_name,
+    already_exists, check_non_empty_text as check_name, import_name, is_graphql_name,
 };
 
 pub struct RestEndpointResource;
@@ -265,8 +265,7 @@ impl Resource for RestEndpointResource {
     }
 
     async fn import(&self, _ctx: &Ctx, id: &str) -> Result<Model, Diagnostics> {
-        check_import_name(id, "the REST endpoint's name")?;
-        let name = Known(id.to_string());
+        let name = import_name(id, check_name, "the REST endpoint's name")?;
         Ok(Model {
             id: name.clone(),
             name,

@@ -17,7 +17,7 @@ use crate::framework::{
 use super::client::remote_schemas::{Definition, RemoteSchema};
 use super::client::HasuraError;
 use super::engine;
-use super::ident::{already_exists, check_import_name, check_non_empty_text as check_name};
+use super::ident::{already_exists, check_non_empty_text as check_name, import_name};
 use super::webhook::{
     check_env_name, check_webhook, headers_from_api, headers_to_api, validate_headers, HeaderMap,
     HEADERS_DESCRIPTION, HEADERS_FROM_ENV_DESCRIPTION,
@@ -204,8 +204,7 @@ impl Resource for RemoteSchemaResource {
     }
 
     async fn import(&self, _ctx: &Ctx, id: &str) -> Result<Model, Diagnostics> {
-        check_import_name(id, "the remote schema's name")?;
-        let name = Known(id.to_string());
+        let name = import_name(id, check_name, "the remote schema's name")?;
         Ok(Model {
             id: name.clone(),
             name,
