@@ -15,7 +15,7 @@ use crate::framework::{
 use super::client::actions::{Action, Argument, Definition, DEFAULT_TIMEOUT};
 use super::client::HasuraError;
 use super::engine;
-use super::ident::is_graphql_name;
+use super::ident::{already_exists, is_graphql_name};
 use super::webhook::{
     check_env_name, check_webhook, headers_from_api, headers_to_api, validate_headers, HeaderMap,
     HEADERS_DESCRIPTION, HEADERS_FROM_ENV_DESCRIPTION,
@@ -137,11 +137,7 @@ impl Model {
 
     fn write_failed(&self, e: HasuraError, summary: &str) -> Diagnostics {
         if e.message().contains("already exists") {
-            let hint = format!(
-                "To manage it, import it: terraform import <address> {}",
-                self.name()
-            );
-            return Diagnostics::attr_error(AttrPath::attr("name"), summary, format!("{e} {hint}"));
+            return already_exists(AttrPath::attr("name"), summary, e, self.name());
         }
         let handler = if self.handler_from_env.is_known() {
             "handler_from_env"

@@ -15,7 +15,7 @@ use super::client::cron_triggers::{CronTrigger, RetryConf};
 use super::client::headers::Header;
 use super::client::HasuraError;
 use super::engine;
-use super::ident::{check_non_empty_text as check_name, import_name};
+use super::ident::{already_exists, check_non_empty_text as check_name, import_name};
 use super::webhook::{
     check_json, check_webhook, headers_from_api, headers_to_api, validate_headers, HeaderMap,
     HEADERS_DESCRIPTION, HEADERS_FROM_ENV_DESCRIPTION,
@@ -132,14 +132,7 @@ impl Model {
     fn write_failed(&self, e: HasuraError, summary: &str) -> Diagnostics {
         let attr = match e.message() {
             m if m.contains("already exists") => {
-                return Diagnostics::attr_error(
-                    AttrPath::attr("name"),
-                    summary,
-                    format!(
-                        "{e} To manage it, import it: terraform import <address> {}",
-                        self.name()
-                    ),
-                )
+                return already_exists(AttrPath::attr("name"), summary, e, self.name())
             }
             m if m.contains("environment variable") => {
                 if m.contains("Value for environment variables") {

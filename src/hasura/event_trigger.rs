@@ -16,7 +16,7 @@ use super::client::event_triggers::{
 use super::client::HasuraError;
 use super::cron_trigger::{check_schedule, words};
 use super::engine;
-use super::ident::check_name as check_sql_name;
+use super::ident::{already_exists, check_name as check_sql_name};
 use super::transform::{Cleanup, Transform};
 use super::webhook::{
     check_env_name, check_webhook, headers_from_api, headers_to_api, validate_headers, HeaderMap,
@@ -190,14 +190,7 @@ impl Model {
     fn write_failed(&self, e: HasuraError, summary: &str) -> Diagnostics {
         let m = e.message();
         let attr = if m.contains("already exists") {
-            return Diagnostics::attr_error(
-                AttrPath::attr("name"),
-                summary,
-                format!(
-                    "{e} To manage it, import it: terraform import <address> {}",
-                    self.id()
-                ),
-            );
+            return already_exists(AttrPath::attr("name"), summary, e, &self.id());
         } else if m.contains("Value for environment variables") {
             "webhook"
         } else if m.contains("environment variable") {

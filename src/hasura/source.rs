@@ -13,7 +13,7 @@ use crate::framework::{
 use super::client::sources::{self as api, DatabaseUrl, RootFields, Settings};
 use super::client::HasuraError;
 use super::engine;
-use super::ident::check_non_empty_text as check_name;
+use super::ident::{already_exists, check_non_empty_text as check_name};
 use super::webhook::check_env_name;
 
 pub struct SourceResource;
@@ -175,11 +175,7 @@ impl Model {
     fn write_failed(&self, e: HasuraError, summary: &str) -> Diagnostics {
         let m = e.message().to_string();
         let attr = if m.contains("already exists") {
-            let hint = format!(
-                "To manage it, import it: terraform import <address> {}",
-                self.name()
-            );
-            return Diagnostics::attr_error(AttrPath::attr("name"), summary, format!("{e} {hint}"));
+            return already_exists(AttrPath::attr("name"), summary, e, self.name());
         } else if m.contains("environment variable") {
             if self.database_url_from_env.is_known() {
                 "database_url_from_env"
