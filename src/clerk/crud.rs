@@ -16,6 +16,18 @@ pub enum Lookup<'a, T> {
     Listed(&'a (dyn Fn(&T) -> bool + Sync)),
 }
 
+impl<'a, T> Lookup<'a, T> {
+    /// An import id that is the object's id (`is_id`, told by its prefix) or
+    /// a natural key, found in the listing by `by_key`.
+    pub fn id_or(id: &'a str, is_id: bool, by_key: &'a (dyn Fn(&T) -> bool + Sync)) -> Self {
+        if is_id {
+            Lookup::Id(id)
+        } else {
+            Lookup::Listed(by_key)
+        }
+    }
+}
+
 impl<T: DeserializeOwned> Collection<T> {
     pub async fn lookup(
         &self,

@@ -201,15 +201,8 @@ impl Resource for IdentifierResource {
             .map(|i| Model::from_api(self.0, i, state.notify)))
     }
 
-    /// `identifier` replaces and `notify` only matters at creation: nothing to send.
-    async fn update(
-        &self,
-        _ctx: &Ctx,
-        _prior: Model,
-        planned: Model,
-    ) -> Result<Model, ApplyError<Model>> {
-        Ok(planned)
-    }
+    // `update` is the default: `identifier` replaces and `notify` only matters
+    // at creation, so there is nothing to send.
 
     async fn delete(&self, ctx: &Ctx, state: Model) -> Result<(), Diagnostics> {
         let collection = self.0.collection();

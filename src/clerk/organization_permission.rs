@@ -159,11 +159,7 @@ impl Resource for OrganizationPermissionResource {
 
     async fn import(&self, ctx: &Ctx, id: &str) -> Result<Model, Diagnostics> {
         let by_key = |p: &Permission| p.key == id;
-        let by = if id.starts_with("org:") {
-            Lookup::Listed(&by_key)
-        } else {
-            Lookup::Id(id)
-        };
+        let by = Lookup::id_or(id, !id.starts_with("org:"), &by_key);
         let p = PERMISSIONS.import_in(ctx, by, format!("No organization permission has the id or key {id:?}. Import takes an id (`perm_...`) or a key (`org:<feature>:<action>`).")).await?;
         if p.kind.as_deref() == Some("system") {
             return Err(Diagnostics::error(

@@ -241,11 +241,7 @@ impl Resource for OrganizationRoleResource {
 
     async fn import(&self, ctx: &Ctx, id: &str) -> Result<Model, Diagnostics> {
         let by_key = |r: &Role| r.key == id;
-        let by = if id.starts_with("org:") {
-            Lookup::Listed(&by_key)
-        } else {
-            Lookup::Id(id)
-        };
+        let by = Lookup::id_or(id, !id.starts_with("org:"), &by_key);
         let not_found = format!("No organization role has the id or key {id:?}. Import takes an id (`role_...`) or a key (`org:...`).");
         Ok(ROLES.import_in(ctx, by, not_found).await?.into())
     }

@@ -124,27 +124,13 @@ impl Resource for RedirectUrlResource {
         Ok(found.map(Model::from))
     }
 
-    /// Every attribute either replaces or is computed: nothing to send.
-    async fn update(
-        &self,
-        _ctx: &Ctx,
-        _prior: Model,
-        planned: Model,
-    ) -> Result<Model, ApplyError<Model>> {
-        Ok(planned)
-    }
-
     async fn delete(&self, ctx: &Ctx, state: Model) -> Result<(), Diagnostics> {
         REDIRECT_URLS.delete_in(ctx, state.id.str_or("")).await
     }
 
     async fn import(&self, ctx: &Ctx, id: &str) -> Result<Model, Diagnostics> {
         let by_url = |r: &RedirectUrl| r.url == id;
-        let by = if id.starts_with("ru_") {
-            Lookup::Id(id)
-        } else {
-            Lookup::Listed(&by_url)
-        };
+        let by = Lookup::id_or(id, id.starts_with("ru_"), &by_url);
         let not_found = format!("No redirect URL has the id or URL {id:?}. Import takes an id (`ru_...`) or the exact URL.");
         Ok(REDIRECT_URLS.import_in(ctx, by, not_found).await?.into())
     }

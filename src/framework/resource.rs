@@ -99,12 +99,18 @@ pub trait Resource: Send + Sync + 'static {
     /// `Ok(None)` when the object no longer exists remotely.
     async fn read(&self, ctx: &Ctx, state: Self::Model)
         -> Result<Option<Self::Model>, Diagnostics>;
+    /// The default serves a resource whose every attribute forces
+    /// replacement, is computed (kept from the prior state by the plan) or
+    /// only matters at creation: there is nothing to send, and the plan is
+    /// the new state.
     async fn update(
         &self,
-        ctx: &Ctx,
-        prior: Self::Model,
+        _ctx: &Ctx,
+        _prior: Self::Model,
         planned: Self::Model,
-    ) -> Result<Self::Model, ApplyError<Self::Model>>;
+    ) -> Result<Self::Model, ApplyError<Self::Model>> {
+        Ok(planned)
+    }
     async fn delete(&self, ctx: &Ctx, state: Self::Model) -> Result<(), Diagnostics>;
     /// A state stub for `terraform import`; core reads it right after.
     async fn import(&self, ctx: &Ctx, id: &str) -> Result<Self::Model, Diagnostics>;

@@ -15,7 +15,7 @@ use crate::framework::{
 use super::client::actions::{Action, Argument, Definition, DEFAULT_TIMEOUT};
 use super::client::HasuraError;
 use super::engine;
-use super::ident::is_graphql_name;
+use super::ident::{already_exists, is_graphql_name};
 use super::webhook::{
     check_env_name, check_webhook, headers_from_api, headers_to_api, validate_headers, HeaderMap,
     HEADERS_DESCRIPTION, HEADERS_FROM_ENV_DESCRIPTION,
@@ -137,11 +137,7 @@ impl Model {
 
     fn write_failed(&self, e: HasuraError, summary: &str) -> Diagnostics {
         if e.message().contains("already exists") {
-            let hint = format!(
-                "To manage it, import it: terraform import <address> {}",
-                self.name()
-            );
-            return Diagnostics::attr_error(AttrPath::attr("name"), summary, format!("{e} {hint}"));
+            return already_exists(AttrPath::attr("name"), summary, e, self.name());
         }
         let handler = if self.handler_from_env.is_known() {
             "handler_from_env"
@@ -289,11 +285,12 @@ impl Resource for ActionResource {
     }
 }
 
-/// `create_action`, or (`update`) `update_action`.
+/// `create_action`, or (`update`) `update_action`, which keeps the action's
+/// permissions.
 async fn put(ctx: &Ctx, m: &Model, update: bool) -> Result<(), Diagnostics> {
     let what = if update { "update" } else { "create" };
     let written = engine(ctx)?
-        .put_action(&ctx.cancel, &m.action(), update)
+        .put_entry_as(&ctx.cancel, &format!("{what}_action"), &m.action())
         .await;
     written.map_err(|e| m.write_failed(e, &format!("Failed to {what} action")))
 }
@@ -301,15 +298,15 @@ async fn put(ctx: &Ctx, m: &Model, update: bool) -> Result<(), Diagnostics> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::framework::assert_checks;
 
     #[test]
     fn graphql_types() {
-        for ok in ["String", "String!", "[Int!]!", "[[A]]", "LoginResponse"] {
-            assert!(check_gql_type(ok).is_ok(), "{ok}");
-        }
-        for bad in ["", "String !", "[String", "String]", "!", "1Int", "[]"] {
-            assert!(check_gql_type(bad).is_err(), "{bad}");
-        }
+        assert_checks(
+            check_gql_type,
+            &["String", "String!", "[Int!]!", "[[A]]", "LoginResponse"],
+            &["", "String !", "[String", "String]", "!", "1Int", "[]"],
+        );
     }
 
     #[test]

@@ -10,7 +10,7 @@ use crate::framework::{
 };
 
 use super::engine;
-use super::ident::{check_non_empty_text, is_graphql_name};
+use super::ident::{already_exists, check_non_empty_text, import_pair, is_graphql_name, NameCheck};
 
 pub struct ActionPermissionResource;
 
@@ -75,14 +75,7 @@ impl Resource for ActionPermissionResource {
             .await
             .map_err(|e| {
                 if e.code_is("already-exists") {
-                    Diagnostics::attr_error(
-                        AttrPath::attr("role"),
-                        summary,
-                        format!(
-                            "{e} To manage it, import it: terraform import <address> {}",
-                            m.id()
-                        ),
-                    )
+                    already_exists(AttrPath::attr("role"), summary, e, &m.id())
                 } else if e.code_is("not-exists") {
                     Diagnostics::attr_error(AttrPath::attr("action"), summary, e.to_string())
                 } else {
@@ -104,16 +97,6 @@ impl Resource for ActionPermissionResource {
         }))
     }
 
-    async fn update(
-        &self,
-        _ctx: &Ctx,
-        _prior: Model,
-        m: Model,
-    ) -> Result<Model, ApplyError<Model>> {
-        // Every attribute replaces; nothing is left to change in place.
-        Ok(m)
-    }
-
     async fn delete(&self, ctx: &Ctx, m: Model) -> Result<(), Diagnostics> {
         // Gone already (also when its action was dropped) counts as deleted.
         let dropped = engine(ctx)?
@@ -123,21 +106,14 @@ impl Resource for ActionPermissionResource {
     }
 
     async fn import(&self, _ctx: &Ctx, id: &str) -> Result<Model, Diagnostics> {
-        let bad = |why: String| {
-            Diagnostics::error(
-                "Invalid import id",
-                format!("{why}. Expected `<action>/<role>`, e.g. `login/user`."),
-            )
-        };
-        let (action, role) = id
-            .split_once('/')
-            .ok_or_else(|| bad(format!("The id {id:?} has no `/`")))?;
-        check_action(action).map_err(|e| bad(format!("The action {action:?} {e}")))?;
-        check_non_empty_text(role).map_err(|e| bad(format!("The role {e}")))?;
+        // An action name has no `/`; a role may.
+        let checks: [(_, NameCheck); 2] =
+            [("action", check_action), ("role", check_non_empty_text)];
+        let [action, role] = import_pair(id, "<action>/<role>", "login/user", false, checks)?;
         Ok(Model {
             id: Known(id.to_string()),
-            action: Known(action.to_string()),
-            role: Known(role.to_string()),
+            action: Known(action),
+            role: Known(role),
             comment: Null,
         })
     }

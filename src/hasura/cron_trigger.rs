@@ -15,7 +15,7 @@ use super::client::cron_triggers::{CronTrigger, RetryConf};
 use super::client::headers::Header;
 use super::client::HasuraError;
 use super::engine;
-use super::ident::{check_non_empty_text as check_name, import_name};
+use super::ident::{already_exists, check_non_empty_text as check_name, import_name};
 use super::webhook::{
     check_json, check_webhook, headers_from_api, headers_to_api, validate_headers, HeaderMap,
     HEADERS_DESCRIPTION, HEADERS_FROM_ENV_DESCRIPTION,
@@ -115,17 +115,24 @@ impl Model {
         }
     }
 
+    /// Creates the trigger as planned, or (`replace`) overwrites the one of
+    /// its name in place.
+    async fn put(self, ctx: &Ctx, replace: bool) -> Result<Model, ApplyError<Model>> {
+        let what = if replace { "update" } else { "create" };
+        engine(ctx)?
+            .put_cron_trigger(&ctx.cancel, &self.trigger(), replace)
+            .await
+            .map_err(|e| self.write_failed(e, &format!("Failed to {what} cron trigger")))?;
+        Ok(Model {
+            id: Known(self.name().to_string()),
+            ..self
+        })
+    }
+
     fn write_failed(&self, e: HasuraError, summary: &str) -> Diagnostics {
         let attr = match e.message() {
             m if m.contains("already exists") => {
-                return Diagnostics::attr_error(
-                    AttrPath::attr("name"),
-                    summary,
-                    format!(
-                        "{e} To manage it, import it: terraform import <address> {}",
-                        self.name()
-                    ),
-                )
+                return already_exists(AttrPath::attr("name"), summary, e, self.name())
             }
             m if m.contains("environment variable") => {
                 if m.contains("Value for environment variables") {
@@ -190,14 +197,7 @@ impl Resource for CronTriggerResource {
     }
 
     async fn create(&self, ctx: &Ctx, m: Model) -> Result<Model, ApplyError<Model>> {
-        engine(ctx)?
-            .put_cron_trigger(&ctx.cancel, &m.trigger(), false)
-            .await
-            .map_err(|e| m.write_failed(e, "Failed to create cron trigger"))?;
-        Ok(Model {
-            id: Known(m.name().to_string()),
-            ..m
-        })
+        m.put(ctx, false).await
     }
 
     async fn read(&self, ctx: &Ctx, prior: Model) -> Result<Option<Model>, Diagnostics> {
@@ -207,11 +207,7 @@ impl Resource for CronTriggerResource {
     }
 
     async fn update(&self, ctx: &Ctx, _prior: Model, m: Model) -> Result<Model, ApplyError<Model>> {
-        engine(ctx)?
-            .put_cron_trigger(&ctx.cancel, &m.trigger(), true)
-            .await
-            .map_err(|e| m.write_failed(e, "Failed to update cron trigger"))?;
-        Ok(m)
+        m.put(ctx, true).await
     }
 
     async fn delete(&self, ctx: &Ctx, m: Model) -> Result<(), Diagnostics> {

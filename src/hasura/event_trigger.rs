@@ -16,7 +16,7 @@ use super::client::event_triggers::{
 use super::client::HasuraError;
 use super::cron_trigger::{check_schedule, words};
 use super::engine;
-use super::ident::check_name as check_sql_name;
+use super::ident::{already_exists, check_name as check_sql_name};
 use super::transform::{Cleanup, Transform};
 use super::webhook::{
     check_env_name, check_webhook, headers_from_api, headers_to_api, validate_headers, HeaderMap,
@@ -167,17 +167,30 @@ impl Model {
         }
     }
 
+    /// Creates the trigger as planned, or (`replace`) changes the one of its
+    /// name in place.
+    async fn put(self, ctx: &Ctx, replace: bool) -> Result<Model, ApplyError<Model>> {
+        let what = if replace { "update" } else { "create" };
+        engine(ctx)?
+            .put_event_trigger(
+                &ctx.cancel,
+                self.source(),
+                &self.located(),
+                &self.trigger(),
+                replace,
+            )
+            .await
+            .map_err(|e| self.write_failed(e, &format!("Failed to {what} event trigger")))?;
+        Ok(Model {
+            id: Known(self.id()),
+            ..self
+        })
+    }
+
     fn write_failed(&self, e: HasuraError, summary: &str) -> Diagnostics {
         let m = e.message();
         let attr = if m.contains("already exists") {
-            return Diagnostics::attr_error(
-                AttrPath::attr("name"),
-                summary,
-                format!(
-                    "{e} To manage it, import it: terraform import <address> {}",
-                    self.id()
-                ),
-            );
+            return already_exists(AttrPath::attr("name"), summary, e, &self.id());
         } else if m.contains("Value for environment variables") {
             "webhook"
         } else if m.contains("environment variable") {
@@ -291,14 +304,7 @@ impl Resource for EventTriggerResource {
     }
 
     async fn create(&self, ctx: &Ctx, m: Model) -> Result<Model, ApplyError<Model>> {
-        engine(ctx)?
-            .put_event_trigger(&ctx.cancel, m.source(), &m.located(), &m.trigger(), false)
-            .await
-            .map_err(|e| m.write_failed(e, "Failed to create event trigger"))?;
-        Ok(Model {
-            id: Known(m.id()),
-            ..m
-        })
+        m.put(ctx, false).await
     }
 
     async fn read(&self, ctx: &Ctx, prior: Model) -> Result<Option<Model>, Diagnostics> {
@@ -309,11 +315,7 @@ impl Resource for EventTriggerResource {
     }
 
     async fn update(&self, ctx: &Ctx, _prior: Model, m: Model) -> Result<Model, ApplyError<Model>> {
-        engine(ctx)?
-            .put_event_trigger(&ctx.cancel, m.source(), &m.located(), &m.trigger(), true)
-            .await
-            .map_err(|e| m.write_failed(e, "Failed to update event trigger"))?;
-        Ok(m)
+        m.put(ctx, true).await
     }
 
     async fn delete(&self, ctx: &Ctx, m: Model) -> Result<(), Diagnostics> {

@@ -411,9 +411,36 @@ pub fn import_name(
     Ok(Known(id.to_string()))
 }
 
-/// A `NonEmptyText` import id naming `what` (e.g. "the REST endpoint's name").
-pub fn check_import_name(id: &str, what: &str) -> Result<(), Diagnostics> {
-    import_name(id, check_non_empty_text, what).map(|_| ())
+/// A `StrCheck` function, as a value.
+pub type NameCheck = fn(&str) -> Result<(), Invalid>;
+
+/// An import id `<a>/<b>` of the form `form` (e.g. `<action>/<role>`, with
+/// an `example`), split at the first `/` or (`at_last`) the last one,
+/// whichever part may itself hold one; each part is refused by its check as
+/// the configuration would refuse it.
+pub fn import_pair(
+    id: &str,
+    form: &str,
+    example: &str,
+    at_last: bool,
+    checks: [(&str, NameCheck); 2],
+) -> Result<[String; 2], Diagnostics> {
+    let bad = |why: String| {
+        Diagnostics::error(
+            "Invalid import id",
+            format!("{why}. Expected `{form}`, e.g. `{example}`."),
+        )
+    };
+    let split = if at_last {
+        id.rsplit_once('/')
+    } else {
+        id.split_once('/')
+    };
+    let (a, b) = split.ok_or_else(|| bad(format!("The id {id:?} has no `/`")))?;
+    for ((what, check), v) in checks.into_iter().zip([a, b]) {
+        check(v).map_err(|e| bad(format!("The {what} in {id:?} {e}")))?;
+    }
+    Ok([a.to_string(), b.to_string()])
 }
 
 /// A create refused because the object exists: say how to adopt it.

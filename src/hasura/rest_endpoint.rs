@@ -19,7 +19,7 @@ use super::client::{Export, HasuraError};
 use super::engine;
 use super::graphql_doc;
 use super::ident::{
-    already_exists, check_import_name, check_non_empty_text as check_name, is_graphql_name,
+    already_exists, check_non_empty_text as check_name, import_name, is_graphql_name,
 };
 
 pub struct RestEndpointResource;
@@ -135,7 +135,8 @@ impl Model {
         ))
     }
 
-    async fn put(&self, ctx: &Ctx, summary: &str) -> Result<(), Diagnostics> {
+    /// Writes the endpoint as planned; the written model has its id.
+    async fn put(self, ctx: &Ctx, summary: &str) -> Result<Model, ApplyError<Model>> {
         let engine = engine(ctx)?;
         let export = engine
             .export(&ctx.cancel)
@@ -147,7 +148,11 @@ impl Model {
         engine
             .set_rest_endpoint(&ctx.cancel, self.name(), Some(&self.endpoint()), replace)
             .await
-            .map_err(|e| self.write_failed(e, summary))
+            .map_err(|e| self.write_failed(e, summary))?;
+        Ok(Model {
+            id: Known(self.name().to_string()),
+            ..self
+        })
     }
 }
 
@@ -239,11 +244,7 @@ impl Resource for RestEndpointResource {
     }
 
     async fn create(&self, ctx: &Ctx, m: Model) -> Result<Model, ApplyError<Model>> {
-        m.put(ctx, "Failed to create REST endpoint").await?;
-        Ok(Model {
-            id: Known(m.name().to_string()),
-            ..m
-        })
+        m.put(ctx, "Failed to create REST endpoint").await
     }
 
     async fn read(&self, ctx: &Ctx, prior: Model) -> Result<Option<Model>, Diagnostics> {
@@ -252,11 +253,7 @@ impl Resource for RestEndpointResource {
     }
 
     async fn update(&self, ctx: &Ctx, _prior: Model, m: Model) -> Result<Model, ApplyError<Model>> {
-        m.put(ctx, "Failed to update REST endpoint").await?;
-        Ok(Model {
-            id: Known(m.name().to_string()),
-            ..m
-        })
+        m.put(ctx, "Failed to update REST endpoint").await
     }
 
     async fn delete(&self, ctx: &Ctx, m: Model) -> Result<(), Diagnostics> {
@@ -268,8 +265,7 @@ impl Resource for RestEndpointResource {
     }
 
     async fn import(&self, _ctx: &Ctx, id: &str) -> Result<Model, Diagnostics> {
-        check_import_name(id, "the REST endpoint's name")?;
-        let name = Known(id.to_string());
+        let name = import_name(id, check_name, "the REST endpoint's name")?;
         Ok(Model {
             id: name.clone(),
             name,
@@ -281,17 +277,17 @@ impl Resource for RestEndpointResource {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::framework::assert_checks;
 
     #[test]
     fn urls() {
-        for ok in ["users", "users/:id", "a/:x/b/:y", "v1/users/:_id2"] {
-            assert!(check_url(ok).is_ok(), "{ok}");
-        }
-        for bad in [
-            "", "/users", "users/", "a//b", "a/:", "a/:x/:x", "a/:1x", "a?b=1", "a#x",
-        ] {
-            assert!(check_url(bad).is_err(), "{bad}");
-        }
+        assert_checks(
+            check_url,
+            &["users", "users/:id", "a/:x/b/:y", "v1/users/:_id2"],
+            &[
+                "", "/users", "users/", "a//b", "a/:", "a/:x/:x", "a/:1x", "a?b=1", "a#x",
+            ],
+        );
     }
 
     #[test]

@@ -13,7 +13,7 @@ use crate::framework::{
 use super::client::sources::{self as api, DatabaseUrl, RootFields, Settings};
 use super::client::HasuraError;
 use super::engine;
-use super::ident::check_non_empty_text as check_name;
+use super::ident::{already_exists, check_non_empty_text as check_name};
 use super::webhook::check_env_name;
 
 pub struct SourceResource;
@@ -148,14 +148,34 @@ impl Model {
 
     /// Hasura's refusal pointed at the attribute it is about. Its messages
     /// never hold the URL (only env var names), so they are passed on.
+    /// Adds the source as planned, or (`replace`) changes the one of its
+    /// name in place.
+    async fn put(self, ctx: &Ctx, replace: bool) -> Result<Model, ApplyError<Model>> {
+        let summary = if replace {
+            "Failed to update source"
+        } else {
+            "Failed to add source"
+        };
+        engine(ctx)?
+            .put_source(
+                &ctx.cancel,
+                self.name(),
+                &self.settings(),
+                &self.root_fields(),
+                replace,
+            )
+            .await
+            .map_err(|e| self.write_failed(e, summary))?;
+        Ok(Model {
+            id: self.name.clone(),
+            ..self
+        })
+    }
+
     fn write_failed(&self, e: HasuraError, summary: &str) -> Diagnostics {
         let m = e.message().to_string();
         let attr = if m.contains("already exists") {
-            let hint = format!(
-                "To manage it, import it: terraform import <address> {}",
-                self.name()
-            );
-            return Diagnostics::attr_error(AttrPath::attr("name"), summary, format!("{e} {hint}"));
+            return already_exists(AttrPath::attr("name"), summary, e, self.name());
         } else if m.contains("environment variable") {
             if self.database_url_from_env.is_known() {
                 "database_url_from_env"
@@ -298,15 +318,7 @@ impl Resource for SourceResource {
     }
 
     async fn create(&self, ctx: &Ctx, m: Model) -> Result<Model, ApplyError<Model>> {
-        let settings = m.settings();
-        let added = engine(ctx)?
-            .put_source(&ctx.cancel, m.name(), &settings, &m.root_fields(), false)
-            .await;
-        added.map_err(|e| m.write_failed(e, "Failed to add source"))?;
-        Ok(Model {
-            id: m.name.clone(),
-            ..m
-        })
+        m.put(ctx, false).await
     }
 
     async fn read(&self, ctx: &Ctx, prior: Model) -> Result<Option<Model>, Diagnostics> {
@@ -316,11 +328,7 @@ impl Resource for SourceResource {
     }
 
     async fn update(&self, ctx: &Ctx, _prior: Model, m: Model) -> Result<Model, ApplyError<Model>> {
-        engine(ctx)?
-            .put_source(&ctx.cancel, m.name(), &m.settings(), &m.root_fields(), true)
-            .await
-            .map_err(|e| m.write_failed(e, "Failed to update source"))?;
-        Ok(m)
+        m.put(ctx, true).await
     }
 
     async fn delete(&self, ctx: &Ctx, m: Model) -> Result<(), Diagnostics> {
@@ -349,25 +357,25 @@ impl Resource for SourceResource {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::framework::assert_checks;
 
     #[test]
     fn urls() {
-        for ok in [
-            "postgres://u:p@db.example.com:5432/app",
-            "postgresql://localhost/app",
-            "postgres://db?sslmode=require",
-        ] {
-            assert!(check_pg_url(ok).is_ok(), "{ok}");
-        }
-        for bad in [
-            "",
-            "mysql://db/app",
-            "postgres:///app",
-            "postgres://u:p@/app",
-            "postgres://db /x",
-        ] {
-            assert!(check_pg_url(bad).is_err(), "{bad}");
-        }
+        assert_checks(
+            check_pg_url,
+            &[
+                "postgres://u:p@db.example.com:5432/app",
+                "postgresql://localhost/app",
+                "postgres://db?sslmode=require",
+            ],
+            &[
+                "",
+                "mysql://db/app",
+                "postgres:///app",
+                "postgres://u:p@/app",
+                "postgres://db /x",
+            ],
+        );
         let e = check_pg_url("http://u:hunter2@db").unwrap_err().0;
         assert!(!e.contains("hunter2"), "{e}");
     }

@@ -7,11 +7,12 @@
 //! when not empty, `type` (and `kind` for a mutation), `timeout` only when
 //! not the default 30; `comment` and `permissions` only when set).
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
 pub use super::headers::Header;
 use super::metadata::Export;
+use super::top_level::TopLevel;
 use super::{Engine, HasuraError};
 
 /// `defaultActionTimeoutSecs` (`Hasura/RQL/Types/Common.hs`).
@@ -80,7 +81,13 @@ impl Definition {
     }
 }
 
-impl Action {
+impl TopLevel for Action {
+    const LIST: &'static str = "actions";
+
+    fn key(&self) -> &str {
+        &self.name
+    }
+
     /// The same action, whatever the order of its headers and arguments.
     fn same(&self, other: &Action) -> bool {
         let norm = |a: &Action| {
@@ -94,18 +101,8 @@ impl Action {
 }
 
 impl Export {
-    /// Every exported action (unreadable entries skipped).
-    pub fn actions(&self) -> Vec<Action> {
-        self.top_level("actions")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .filter_map(|a| Action::deserialize(a).ok())
-            .collect()
-    }
-
     pub fn action(&self, name: &str) -> Option<Action> {
-        self.actions().into_iter().find(|a| a.name == name)
+        self.entry_named(name)
     }
 
     pub fn action_permission(&self, action: &str, role: &str) -> Option<Permission> {
@@ -117,27 +114,6 @@ impl Export {
 }
 
 impl Engine {
-    /// Creates `action`, or (`update`) changes the existing one in place
-    /// (`update_action` keeps its permissions).
-    pub async fn put_action(
-        &self,
-        cancel: &CancellationToken,
-        action: &Action,
-        update: bool,
-    ) -> Result<(), HasuraError> {
-        let args = serde_json::to_value(action).map_err(|e| HasuraError::other(e.to_string()))?;
-        let typ = if update {
-            "update_action"
-        } else {
-            "create_action"
-        };
-        let want = action.clone();
-        self.write_with(cancel, vec![json!({"type": typ, "args": args})], move |x| {
-            x.action(&want.name).is_some_and(|a| a.same(&want))
-        })
-        .await
-    }
-
     /// `drop_action` with its logged invocations (`clear_data`).
     pub async fn drop_action(
         &self,
@@ -145,9 +121,7 @@ impl Engine {
         name: &str,
     ) -> Result<(), HasuraError> {
         let cmd = json!({"type": "drop_action", "args": {"name": name, "clear_data": true}});
-        let name = name.to_string();
-        let gone = move |x: &Export| x.action(&name).is_none();
-        self.write_with(cancel, vec![cmd], gone).await
+        self.drop_entry::<Action>(cancel, cmd, name).await
     }
 
     /// `create_action_permission` (`allow`, with `comment`) or

@@ -15,6 +15,7 @@ use tokio_util::sync::CancellationToken;
 
 pub use super::headers::Header;
 use super::metadata::{is_already_gone, Export};
+use super::top_level::TopLevel;
 use super::{Engine, HasuraError};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -114,45 +115,26 @@ impl RemoteSchema {
     }
 }
 
-impl Export {
-    pub fn remote_schemas(&self) -> Vec<RemoteSchema> {
-        self.top_level("remote_schemas")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .filter_map(|r| RemoteSchema::deserialize(r).ok())
-            .collect()
+impl TopLevel for RemoteSchema {
+    const LIST: &'static str = "remote_schemas";
+
+    fn key(&self) -> &str {
+        &self.name
     }
 
+    /// Permissions are written with their own commands, so not compared.
+    fn same(&self, stored: &RemoteSchema) -> bool {
+        self.definition.same(&stored.definition) && self.comment == stored.comment
+    }
+}
+
+impl Export {
     pub fn remote_schema(&self, name: &str) -> Option<RemoteSchema> {
-        self.remote_schemas().into_iter().find(|r| r.name == name)
+        self.entry_named(name)
     }
 }
 
 impl Engine {
-    /// Adds `schema`, or (`update`) changes the one of that name in place
-    /// (`update_remote_schema` keeps its permissions). Hasura introspects the
-    /// remote server on both, so an unreachable server is refused here.
-    pub async fn put_remote_schema(
-        &self,
-        cancel: &CancellationToken,
-        schema: &RemoteSchema,
-        update: bool,
-    ) -> Result<(), HasuraError> {
-        let args = serde_json::to_value(schema).map_err(|e| HasuraError::other(e.to_string()))?;
-        let typ = if update {
-            "update_remote_schema"
-        } else {
-            "add_remote_schema"
-        };
-        let want = schema.clone();
-        self.write_with(cancel, vec![json!({"type": typ, "args": args})], move |x| {
-            x.remote_schema(&want.name)
-                .is_some_and(|r| r.definition.same(&want.definition) && r.comment == want.comment)
-        })
-        .await
-    }
-
     /// A schema already gone counts as removed: `remove_remote_schema` is not
     /// a `drop_` command, so the batcher's rule does not cover it.
     pub async fn remove_remote_schema(
@@ -160,15 +142,8 @@ impl Engine {
         cancel: &CancellationToken,
         name: &str,
     ) -> Result<(), HasuraError> {
-        let n = name.to_string();
-        let r = self
-            .write_with(
-                cancel,
-                vec![json!({"type": "remove_remote_schema", "args": {"name": name}})],
-                move |x| x.remote_schema(&n).is_none(),
-            )
-            .await;
-        match r {
+        let cmd = json!({"type": "remove_remote_schema", "args": {"name": name}});
+        match self.drop_entry::<RemoteSchema>(cancel, cmd, name).await {
             Err(e) if is_already_gone(&e) => Ok(()),
             r => r,
         }

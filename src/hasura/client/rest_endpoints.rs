@@ -11,6 +11,7 @@ use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
 use super::metadata::Export;
+use super::top_level::TopLevel;
 use super::{Engine, HasuraError};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -34,32 +35,33 @@ pub struct QueryReference {
     pub query_name: String,
 }
 
-impl Endpoint {
+impl TopLevel for Endpoint {
+    const LIST: &'static str = "rest_endpoints";
+
+    fn key(&self) -> &str {
+        &self.name
+    }
+
     /// The same endpoint, methods compared as a set (Hasura keeps the list
     /// as given, but matches requests by membership).
-    fn same(&self, other: &Endpoint) -> bool {
+    fn same(&self, stored: &Endpoint) -> bool {
         let sorted = |e: &Endpoint| {
             let mut e = e.clone();
             e.methods.sort();
             e.methods.dedup();
             e
         };
-        sorted(self) == sorted(other)
+        sorted(self) == sorted(stored)
     }
 }
 
 impl Export {
     pub fn rest_endpoint(&self, name: &str) -> Option<Endpoint> {
-        self.rest_endpoints().into_iter().find(|e| e.name == name)
+        self.entry_named(name)
     }
 
     pub fn rest_endpoints(&self) -> Vec<Endpoint> {
-        self.top_level("rest_endpoints")
-            .and_then(|v| v.as_array())
-            .into_iter()
-            .flatten()
-            .filter_map(|e| Endpoint::deserialize(e).ok())
-            .collect()
+        self.entries()
     }
 }
 
@@ -73,19 +75,15 @@ impl Engine {
         want: Option<&Endpoint>,
         replace: bool,
     ) -> Result<(), HasuraError> {
+        let drop = json!({"type": "drop_rest_endpoint", "args": {"name": name}});
+        let Some(e) = want else {
+            return self.drop_entry::<Endpoint>(cancel, drop, name).await;
+        };
         let mut cmds = Vec::new();
         if replace {
-            cmds.push(json!({"type": "drop_rest_endpoint", "args": {"name": name}}));
+            cmds.push(drop);
         }
-        if let Some(e) = want {
-            cmds.push(json!({"type": "create_rest_endpoint", "args": e}));
-        }
-        let (n, want) = (name.to_string(), want.cloned());
-        self.write_with(cancel, cmds, move |x| match (&want, x.rest_endpoint(&n)) {
-            (Some(w), Some(e)) => e.same(w),
-            (None, None) => true,
-            _ => false,
-        })
-        .await
+        cmds.push(json!({"type": "create_rest_endpoint", "args": e}));
+        self.put_entry(cancel, cmds, e).await
     }
 }

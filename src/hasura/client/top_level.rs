@@ -1,10 +1,11 @@
 //! Top-level metadata objects: entries of one of the export's top-level
 //! lists (`cron_triggers`, `query_collections`, `allowlist`,
-//! `inherited_roles`), each named by one member. Finding one in an export,
+//! `inherited_roles`, `remote_schemas`, `rest_endpoints`, `actions`), each named by one member. Finding one in an export,
 //! writing one through the batcher with the export as its landed check, and
 //! dropping one are the same for every kind; a kind says only where it is
 //! listed, what names it, and when a stored entry is the one written.
 use serde::de::DeserializeOwned;
+use serde::Serialize;
 use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 
@@ -24,18 +25,37 @@ pub trait TopLevel: DeserializeOwned + Clone + Send + Sync + 'static {
 }
 
 impl Export {
-    /// The entry of kind `T` named `key`; entries not in the form Hasura
-    /// exports are passed over.
-    pub fn entry_named<T: TopLevel>(&self, key: &str) -> Option<T> {
-        self.top_level(T::LIST)?
-            .as_array()?
-            .iter()
+    /// Every entry of kind `T`; entries not in the form Hasura exports are
+    /// passed over.
+    pub fn entries<T: TopLevel>(&self) -> Vec<T> {
+        self.top_level(T::LIST)
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
             .filter_map(|v| T::deserialize(v).ok())
-            .find(|t| t.key() == key)
+            .collect()
+    }
+
+    /// The entry of kind `T` named `key`.
+    pub fn entry_named<T: TopLevel>(&self, key: &str) -> Option<T> {
+        self.entries::<T>().into_iter().find(|t| t.key() == key)
     }
 }
 
 impl Engine {
+    /// Sends `{"type": typ, "args": want}`, which leaves `want` stored (see
+    /// `put_entry`).
+    pub async fn put_entry_as<T: TopLevel + Serialize>(
+        &self,
+        cancel: &CancellationToken,
+        typ: &str,
+        want: &T,
+    ) -> Result<(), HasuraError> {
+        let args = serde_json::to_value(want).map_err(|e| HasuraError::other(e.to_string()))?;
+        let cmd = serde_json::json!({"type": typ, "args": args});
+        self.put_entry(cancel, vec![cmd], want).await
+    }
+
     /// Sends `cmds`, which leave `want` stored, batched with the other
     /// metadata writes of this process; an export holding `want` shows they
     /// landed.

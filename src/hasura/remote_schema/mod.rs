@@ -17,7 +17,7 @@ use crate::framework::{
 use super::client::remote_schemas::{Definition, RemoteSchema};
 use super::client::HasuraError;
 use super::engine;
-use super::ident::{already_exists, check_import_name, check_non_empty_text as check_name};
+use super::ident::{already_exists, check_non_empty_text as check_name, import_name};
 use super::webhook::{
     check_env_name, check_webhook, headers_from_api, headers_to_api, validate_headers, HeaderMap,
     HEADERS_DESCRIPTION, HEADERS_FROM_ENV_DESCRIPTION,
@@ -110,15 +110,18 @@ impl Model {
         })
     }
 
-    /// Adds (or, `update`, changes) the remote schema as planned.
+    /// Adds (or, `update`, changes) the remote schema as planned
+    /// (`update_remote_schema` keeps its permissions). Hasura introspects the
+    /// remote server on both, so an unreachable server is refused here.
     async fn put(self, ctx: &Ctx, update: bool) -> Result<Model, ApplyError<Model>> {
-        let summary = if update {
-            "Failed to update remote schema"
-        } else {
-            "Failed to add remote schema"
-        };
+        let what = if update { "update" } else { "add" };
+        let summary = &format!("Failed to {what} remote schema");
         let written = engine(ctx)?
-            .put_remote_schema(&ctx.cancel, &self.schema(), update)
+            .put_entry_as(
+                &ctx.cancel,
+                &format!("{what}_remote_schema"),
+                &self.schema(),
+            )
             .await;
         if let Err(e) = written {
             return Err(match self.refused_attr(&e) {
@@ -201,8 +204,7 @@ impl Resource for RemoteSchemaResource {
     }
 
     async fn import(&self, _ctx: &Ctx, id: &str) -> Result<Model, Diagnostics> {
-        check_import_name(id, "the remote schema's name")?;
-        let name = Known(id.to_string());
+        let name = import_name(id, check_name, "the remote schema's name")?;
         Ok(Model {
             id: name.clone(),
             name,

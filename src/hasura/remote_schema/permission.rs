@@ -14,7 +14,9 @@ use super::super::client::remote_schemas::{Permission, PermissionDefinition};
 use super::super::client::HasuraError;
 use super::super::engine;
 use super::super::graphql_doc::{check_sdl, same_sdl};
-use super::super::ident::{already_exists, check_non_empty_text as check_name};
+use super::super::ident::{
+    already_exists, check_non_empty_text as check_name, import_pair, NameCheck,
+};
 
 pub struct RemoteSchemaPermissionResource;
 
@@ -181,21 +183,13 @@ impl Resource for RemoteSchemaPermissionResource {
     }
 
     async fn import(&self, _ctx: &Ctx, id: &str) -> Result<Model, Diagnostics> {
-        let bad = |why: String| {
-            Diagnostics::error(
-                "Invalid import id",
-                format!("{why}. Expected `<remote_schema>/<role>`, e.g. `payments/user`."),
-            )
-        };
-        let (rs, role) = id
-            .rsplit_once('/')
-            .ok_or_else(|| bad(format!("{id:?} has no `/`")))?;
-        for (what, v) in [("remote schema name", rs), ("role", role)] {
-            check_name(v).map_err(|e| bad(format!("The {what} in {id:?} {e}")))?;
-        }
+        let checks: [(_, NameCheck); 2] =
+            [("remote schema name", check_name), ("role", check_name)];
+        let form = "<remote_schema>/<role>";
+        let [rs, role] = import_pair(id, form, "payments/user", true, checks)?;
         let m = Model {
-            remote_schema: Known(rs.to_string()),
-            role: Known(role.to_string()),
+            remote_schema: Known(rs),
+            role: Known(role),
             ..Model::default()
         };
         Ok(Model {
