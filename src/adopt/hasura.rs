@@ -8,6 +8,7 @@ use serde_json::{json, Map, Value};
 use tokio_util::sync::CancellationToken;
 
 use crate::hasura::client::{Engine, HasuraError};
+use crate::hasura::QualifiedTable;
 use crate::http::Idempotency;
 
 use super::hcl::Import;
@@ -63,19 +64,8 @@ struct Source {
 }
 
 #[derive(Deserialize)]
-#[serde(untagged)]
-enum TableName {
-    Bare(String),
-    Qualified {
-        #[serde(default)]
-        schema: Option<String>,
-        name: String,
-    },
-}
-
-#[derive(Deserialize)]
 struct Table {
-    table: TableName,
+    table: QualifiedTable,
     #[serde(flatten)]
     rest: Map<String, Value>,
 }
@@ -212,10 +202,7 @@ pub fn survey(metadata: Value) -> Found {
 }
 
 fn table(found: &mut Found, source: &str, t: Table) {
-    let (schema, name) = match t.table {
-        TableName::Bare(n) => ("public".to_string(), n),
-        TableName::Qualified { schema, name } => (schema.unwrap_or_else(|| "public".into()), name),
-    };
+    let QualifiedTable { schema, name } = t.table;
     // `users` for public.users in the default source; qualified otherwise,
     // so the usual case reads like the issue's `users_user_select`.
     let mut prefix = Vec::new();

@@ -35,6 +35,8 @@ mod types;
 mod webhook;
 
 pub use provider::HasuraProvider;
+/// A table name as the export writes it (bare, or `{schema, name}`), for `terraform-adopt`.
+pub(crate) use relationship::Table as QualifiedTable;
 
 use std::sync::Arc;
 

@@ -11,7 +11,7 @@ mod readback;
 mod using;
 mod validate;
 
-pub(super) use using::Table;
+pub(crate) use using::Table;
 
 pub(crate) use plan::planned_relationship_target;
 

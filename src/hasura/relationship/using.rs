@@ -14,7 +14,7 @@ use serde_json::{json, Map, Value as J};
 /// `QualifiedObject`, also the `_table` of an `_exists` boolean expression).
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
 #[serde(from = "TableName")]
-pub(in crate::hasura) struct Table {
+pub(crate) struct Table {
     pub schema: String,
     pub name: String,
 }
