@@ -45,10 +45,10 @@ impl Provider for HasuraProvider {
 
     fn schema(&self) -> Schema {
         Schema::new(
-            "Manages a Hasura GraphQL Engine through its metadata and schema APIs (tables, foreign keys, indexes, tracking, relationships, computed fields, role permissions and inherited roles, cron and event triggers, actions with their custom types and permissions, query collections and the allow list), and Hasura Cloud project env vars through the Cloud API. Settings are only required by the resources that use them.",
+            "Manages a Hasura GraphQL Engine through its metadata and schema APIs (tables, foreign keys, indexes, tracking, relationships, computed fields, role permissions and inherited roles, cron and event triggers, actions with their custom types and permissions, remote schemas and their permissions, query collections, the allow list, REST endpoints and additional PostgreSQL sources), and Hasura Cloud project env vars through the Cloud API. Settings are only required by the resources that use them.",
             [
                 Attribute::string("endpoint").optional().describe(
-                    "Base URL of the Hasura project, e.g. `https://my-project.hasura.app` (without `/v1/graphql`). Falls back to `HASURA_GRAPHQL_ENDPOINT`. Required by `hasura_table`, `hasura_tracked_table`, `hasura_permission`, `hasura_inherited_role`, `hasura_computed_field` and the `hasura_graphql_query` data source. Plain `http://` is accepted only for loopback hosts.",
+                    "Base URL of the Hasura project, e.g. `https://my-project.hasura.app` (without `/v1/graphql`). Falls back to `HASURA_GRAPHQL_ENDPOINT`. Required by the resources and data sources that call the engine's APIs (all but `hasura_env_var`, `hasura_env_vars` and `hasura_action_sdl`). Plain `http://` is accepted only for loopback hosts.",
                 ),
                 Attribute::string("admin_secret").optional().sensitive().describe(
                     "The project's admin secret, sent as `X-Hasura-Admin-Secret`. Falls back to `HASURA_GRAPHQL_ADMIN_SECRET`. Required with `endpoint`. Never logged.",
