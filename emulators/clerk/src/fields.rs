@@ -2,11 +2,13 @@
 //! (forms.go) for a member of the wrong type, and the `{data, total_count}`
 //! lists of the newer collections (whose spec declares no bare-array form).
 
+use axum::extract::rejection::QueryRejection;
+use axum::extract::Query;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Map, Value};
 
-use crate::errors::{self, json_type, ErrorEntry};
+use crate::errors::{self, json_type, ApiError, ErrorEntry};
 use crate::org_errors;
 use crate::paging::Page;
 
@@ -115,6 +117,28 @@ pub fn query_param(query: &[(String, String)]) -> Option<String> {
 pub fn matches(q: &str, id: &str, fields: &[&str]) -> bool {
     let lower = q.to_lowercase();
     id == q || fields.iter().any(|f| f.to_lowercase().contains(&lower))
+}
+
+/// A list operation with `query` search and paging: the items `search_keys`
+/// matches (id exactly, the other fields partially), in the iterator's order,
+/// as `{data, total_count}`.
+pub fn search<'a, T: 'a>(
+    query: Result<Query<Vec<(String, String)>>, QueryRejection>,
+    items: impl Iterator<Item = &'a T>,
+    search_keys: impl Fn(&T) -> (&str, [&str; 2]),
+    to_json: impl Fn(&T) -> Value,
+) -> Result<Response, ApiError> {
+    let Query(query) = query.map_err(|_| errors::malformed_request_parameters())?;
+    let page = Page::parse(&query)?;
+    let q = query_param(&query);
+    let items = items
+        .filter(|t| {
+            let (id, fields) = search_keys(t);
+            q.as_deref().is_none_or(|q| matches(q, id, &fields))
+        })
+        .map(to_json)
+        .collect();
+    Ok(paged(&page, items))
 }
 
 /// One page of `items` as `{data, total_count}`.

@@ -105,22 +105,13 @@ pub async fn list(
     State(state): State<AppState>,
     query: Result<Query<Vec<(String, String)>>, QueryRejection>,
 ) -> Result<Response, ApiError> {
-    let Query(query) = query.map_err(|_| errors::malformed_request_parameters())?;
-    let page = Page::parse(&query)?;
-    let q = fields::query_param(&query);
     let store = state.store();
-    let items = store
-        .orgs
-        .organizations
-        .iter()
-        .rev()
-        .filter(|o| {
-            q.as_deref()
-                .is_none_or(|q| fields::matches(q, &o.id, &[&o.name, &o.slug]))
-        })
-        .map(|o| store.orgs.org_json(o))
-        .collect();
-    Ok(fields::paged(&page, items))
+    fields::search(
+        query,
+        store.orgs.organizations.iter().rev(),
+        |o| (&o.id, [&o.name, &o.slug]),
+        |o| store.orgs.org_json(o),
+    )
 }
 
 /// `name` required; `created_by` must be a user of the instance, who becomes

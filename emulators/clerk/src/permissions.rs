@@ -14,7 +14,7 @@ use crate::fields::{self, opt_string, req_string};
 use crate::ids;
 use crate::org_errors;
 use crate::org_store::{OrgStore, Permission};
-use crate::paging::{parse_body, Page};
+use crate::paging::parse_body;
 use crate::state::AppState;
 
 /// The spec's rule for `key`: "org:feature:action" where feature and action
@@ -67,21 +67,12 @@ pub async fn list(
     State(state): State<AppState>,
     query: Result<Query<Vec<(String, String)>>, QueryRejection>,
 ) -> Result<Response, ApiError> {
-    let Query(query) = query.map_err(|_| errors::malformed_request_parameters())?;
-    let page = Page::parse(&query)?;
-    let q = fields::query_param(&query);
-    let store = state.store();
-    let items = store
-        .orgs
-        .permissions
-        .iter()
-        .filter(|p| {
-            q.as_deref()
-                .is_none_or(|q| fields::matches(q, &p.id, &[&p.name, &p.key]))
-        })
-        .map(Permission::to_json)
-        .collect();
-    Ok(fields::paged(&page, items))
+    fields::search(
+        query,
+        state.store().orgs.permissions.iter(),
+        |p| (&p.id, [&p.name, &p.key]),
+        Permission::to_json,
+    )
 }
 
 /// `name` and `key` required, `description` optional.

@@ -14,7 +14,7 @@ use crate::fields::{self, opt_bool, opt_string, opt_strings, req_string};
 use crate::ids;
 use crate::org_errors;
 use crate::org_store::{OrgStore, Role, CUSTOM_ROLES_MAX};
-use crate::paging::{parse_body, Page};
+use crate::paging::parse_body;
 use crate::state::AppState;
 
 /// The spec's rule for a role `key`: "Must start with 'org:' and contain
@@ -71,22 +71,13 @@ pub async fn list(
     State(state): State<AppState>,
     query: Result<Query<Vec<(String, String)>>, QueryRejection>,
 ) -> Result<Response, ApiError> {
-    let Query(query) = query.map_err(|_| errors::malformed_request_parameters())?;
-    let page = Page::parse(&query)?;
-    let q = fields::query_param(&query);
     let store = state.store();
-    let items = store
-        .orgs
-        .roles
-        .iter()
-        .rev()
-        .filter(|r| {
-            q.as_deref()
-                .is_none_or(|q| fields::matches(q, &r.id, &[&r.name, &r.key]))
-        })
-        .map(|r| store.orgs.role_json(r))
-        .collect();
-    Ok(fields::paged(&page, items))
+    fields::search(
+        query,
+        store.orgs.roles.iter().rev(),
+        |r| (&r.id, [&r.name, &r.key]),
+        |r| store.orgs.role_json(r),
+    )
 }
 
 /// `name` and `key` required; `permissions` are permission ids
