@@ -3,92 +3,38 @@
 //! action field of `/v1/graphql` reaches its handler with Hasura's payload
 //! (`Hasura/GraphQL/Execute/Action.hs`).
 
+mod support;
+
 use std::sync::{Arc, Mutex};
 
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use axum::{Json, Router};
-use hasura_emulator::{HasuraConfig, HasuraEmulator, TempPostgres};
 use serde_json::{json, Value};
 
+use support::Emu;
+
 struct Harness {
-    emu: HasuraEmulator,
-    http: reqwest::Client,
-    _pg: TempPostgres,
+    base: Emu,
+}
+
+impl std::ops::Deref for Harness {
+    type Target = Emu;
+    fn deref(&self) -> &Emu {
+        &self.base
+    }
 }
 
 impl Harness {
     async fn start() -> Harness {
-        let pg = TempPostgres::start().expect("temp postgres");
-        let emu = HasuraEmulator::start(HasuraConfig::new(pg.url()))
-            .await
-            .expect("emulator");
         Harness {
-            emu,
-            http: reqwest::Client::new(),
-            _pg: pg,
+            base: Emu::start().await,
         }
-    }
-
-    async fn meta(&self, typ: &str, args: Value) -> (u16, Value) {
-        let resp = self
-            .http
-            .post(format!("{}/v1/metadata", self.emu.endpoint()))
-            .header("x-hasura-admin-secret", &self.emu.config.admin_secret)
-            .json(&json!({"type": typ, "args": args}))
-            .send()
-            .await
-            .expect("request");
-        (resp.status().as_u16(), resp.json().await.expect("json"))
     }
 
     async fn ok(&self, typ: &str, args: Value) {
         let (s, v) = self.meta(typ, args).await;
         assert_eq!(s, 200, "{typ}: {v}");
-    }
-
-    async fn export(&self) -> Value {
-        self.meta("export_metadata", json!({})).await.1
-    }
-
-    /// Sets an engine env var through the Cloud API and waits out the restart.
-    async fn set_env(&self, key: &str, value: &str) {
-        let tenant = self.emu.config.tenant_id.clone();
-        let cloud = |query: &'static str, variables: Value| {
-            self.http
-                .post(self.emu.cloud_api_url())
-                .header(
-                    "Authorization",
-                    format!("pat {}", self.emu.config.cloud_token),
-                )
-                .json(&json!({"query": query, "variables": variables}))
-                .send()
-        };
-        let v: Value = cloud(
-            "query($t: uuid!) { getTenantEnv(tenantId: $t) { hash } }",
-            json!({"t": tenant}),
-        )
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-        let hash = v["data"]["getTenantEnv"]["hash"]
-            .as_str()
-            .unwrap()
-            .to_string();
-        let v: Value = cloud(
-            "mutation($t: uuid!, $h: String!, $e: [UpdateEnvObject!]!) { updateTenantEnv(tenantId: $t, currentHash: $h, envs: $e) { hash } }",
-            json!({"t": tenant, "h": hash, "e": [{"key": key, "value": value}]}),
-        )
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-        assert!(v["data"]["updateTenantEnv"]["hash"].is_string(), "{v}");
-        tokio::time::sleep(self.emu.config.restart_window + std::time::Duration::from_millis(100))
-            .await;
     }
 
     async fn gql(&self, headers: &[(&str, &str)], query: &str, variables: Value) -> Value {

@@ -5,40 +5,31 @@
 //! `remoteSchemasToOrdJSONList`; and `/v1/graphql` forwarding a remote root field to the
 //! server with the configured and session headers, limited by the role's permission.
 
-use hasura_emulator::{HasuraConfig, HasuraEmulator, TempPostgres, TinyRemote};
+mod support;
+
+use hasura_emulator::TinyRemote;
 use serde_json::{json, Value};
 
+use support::Emu;
+
 struct Harness {
-    emu: HasuraEmulator,
+    base: Emu,
     remote: TinyRemote,
-    http: reqwest::Client,
-    _pg: TempPostgres,
+}
+
+impl std::ops::Deref for Harness {
+    type Target = Emu;
+    fn deref(&self) -> &Emu {
+        &self.base
+    }
 }
 
 impl Harness {
     async fn start() -> Harness {
-        let pg = TempPostgres::start().expect("temp postgres");
-        let emu = HasuraEmulator::start(HasuraConfig::new(pg.url()))
-            .await
-            .expect("emulator");
         Harness {
-            emu,
+            base: Emu::start().await,
             remote: TinyRemote::start().await.expect("remote server"),
-            http: reqwest::Client::new(),
-            _pg: pg,
         }
-    }
-
-    async fn meta(&self, typ: &str, args: Value) -> (u16, Value) {
-        let resp = self
-            .http
-            .post(format!("{}/v1/metadata", self.emu.endpoint()))
-            .header("x-hasura-admin-secret", &self.emu.config.admin_secret)
-            .json(&json!({"type": typ, "args": args}))
-            .send()
-            .await
-            .expect("request");
-        (resp.status().as_u16(), resp.json().await.expect("json"))
     }
 
     async fn refused(&self, typ: &str, args: Value) -> (String, String) {
@@ -48,47 +39,6 @@ impl Harness {
             v["code"].as_str().unwrap_or_default().to_string(),
             v["error"].as_str().unwrap_or_default().to_string(),
         )
-    }
-
-    async fn export(&self) -> Value {
-        self.meta("export_metadata", json!({})).await.1
-    }
-
-    /// Sets engine env vars through the Cloud API and waits out the rolling restart.
-    async fn set_env(&self, key: &str, value: &str) {
-        let cloud = |query: &'static str, variables: Value| {
-            self.http
-                .post(self.emu.cloud_api_url())
-                .header(
-                    "Authorization",
-                    format!("pat {}", self.emu.config.cloud_token),
-                )
-                .json(&json!({"query": query, "variables": variables}))
-                .send()
-        };
-        let t = self.emu.config.tenant_id.clone();
-        let v: Value = cloud(
-            "query($t: uuid!) { getTenantEnv(tenantId: $t) { hash } }",
-            json!({"t": t}),
-        )
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-        let hash = v["data"]["getTenantEnv"]["hash"].clone();
-        let v: Value = cloud(
-            "mutation($t: uuid!, $h: String!, $e: [UpdateEnvObject!]!) { updateTenantEnv(tenantId: $t, currentHash: $h, envs: $e) { hash } }",
-            json!({"t": t, "h": hash, "e": [{"key": key, "value": value}]}),
-        )
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-        assert!(v["data"]["updateTenantEnv"]["hash"].is_string(), "{v}");
-        tokio::time::sleep(self.emu.config.restart_window + std::time::Duration::from_millis(150))
-            .await;
     }
 
     async fn gql(&self, headers: &[(&str, &str)], query: &str) -> Value {

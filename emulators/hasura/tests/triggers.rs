@@ -3,49 +3,11 @@
 //! shape of `Metadata/Serialization.hs`, and env vars the engine lacks refused as the new
 //! object's inconsistency (`invalid-configuration`), with nothing stored.
 
-use hasura_emulator::{HasuraConfig, HasuraEmulator, TempPostgres};
+mod support;
+
 use serde_json::{json, Value};
 
-struct Harness {
-    emu: HasuraEmulator,
-    http: reqwest::Client,
-    _pg: TempPostgres,
-}
-
-impl Harness {
-    async fn start() -> Harness {
-        let pg = TempPostgres::start().expect("temp postgres");
-        let emu = HasuraEmulator::start(HasuraConfig::new(pg.url()))
-            .await
-            .expect("emulator");
-        Harness {
-            emu,
-            http: reqwest::Client::new(),
-            _pg: pg,
-        }
-    }
-
-    async fn post(&self, path: &str, body: Value) -> (u16, Value) {
-        let resp = self
-            .http
-            .post(format!("{}{path}", self.emu.endpoint()))
-            .header("x-hasura-admin-secret", &self.emu.config.admin_secret)
-            .json(&body)
-            .send()
-            .await
-            .expect("request");
-        (resp.status().as_u16(), resp.json().await.expect("json"))
-    }
-
-    async fn meta(&self, typ: &str, args: Value) -> (u16, Value) {
-        self.post("/v1/metadata", json!({"type": typ, "args": args}))
-            .await
-    }
-
-    async fn export(&self) -> Value {
-        self.meta("export_metadata", json!({})).await.1
-    }
-}
+use support::Emu as Harness;
 
 fn cron(name: &str) -> Value {
     json!({"name": name, "webhook": "https://jobs.example.com/run", "schedule": "*/5 * * * *", "include_in_metadata": true})
