@@ -3,39 +3,28 @@
 //! `resolveEndpoint` and the url checks of `Hasura/RQL/DDL/Schema/Cache.hs`),
 //! the export shape, and `/api/rest/<url>` (`Hasura/Server/Rest.hs`).
 
-use hasura_emulator::{HasuraConfig, HasuraEmulator, TempPostgres};
+mod support;
+
 use serde_json::{json, Value};
 
+use support::Emu;
+
 struct Harness {
-    emu: HasuraEmulator,
-    http: reqwest::Client,
-    // Declared last: the database must outlive the emulator.
-    _pg: TempPostgres,
+    base: Emu,
+}
+
+impl std::ops::Deref for Harness {
+    type Target = Emu;
+    fn deref(&self) -> &Emu {
+        &self.base
+    }
 }
 
 impl Harness {
     async fn start() -> Harness {
-        let pg = TempPostgres::start().expect("temp postgres");
-        let emu = HasuraEmulator::start(HasuraConfig::new(pg.url()))
-            .await
-            .expect("emulator");
         Harness {
-            emu,
-            http: reqwest::Client::new(),
-            _pg: pg,
+            base: Emu::start().await,
         }
-    }
-
-    async fn post(&self, path: &str, body: Value) -> (u16, Value) {
-        let resp = self
-            .http
-            .post(format!("{}{path}", self.emu.endpoint()))
-            .header("x-hasura-admin-secret", &self.emu.config.admin_secret)
-            .json(&body)
-            .send()
-            .await
-            .expect("request");
-        (resp.status().as_u16(), resp.json().await.expect("json"))
     }
 
     async fn ok(&self, body: Value) -> Value {

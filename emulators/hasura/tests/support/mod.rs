@@ -8,6 +8,7 @@ use serde_json::{json, Value};
 pub struct Emu {
     pub emu: HasuraEmulator,
     pub http: reqwest::Client,
+    // Declared last: the database must outlive the emulator.
     pub pg: TempPostgres,
 }
 
