@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::framework::{
     ApplyError, AttrPath, Attribute, Ctx, Diagnostics, IntoDiags, Invalid, Known, Nesting,
-    Resource, Schema, StrCheck, UseStateForUnknown, Value,
+    Resource, Schema, StrCheck, Value,
 };
 
 use super::client::{
@@ -150,7 +150,7 @@ impl Resource for DomainResource {
         Schema::new(
             "A satellite domain of the instance (`/domains`): another site whose users share the primary domain's sessions. `name` and `proxy_url` update in place; the primary domain comes with the instance and cannot be managed here. Import with the id (`dmn_...`) or the domain name.",
             vec![
-                Attribute::string("id").computed().plan(UseStateForUnknown).describe("Domain id (`dmn_...`), an import id."),
+                Attribute::id("Domain id (`dmn_...`), an import id."),
                 Attribute::string("name").required().validate(StrCheck("Invalid domain name", check_domain_name)).describe("The domain name, without scheme: a fully qualified name such as `satellite.example.com` for production instances; development instances also take a port (`localhost:3001`). Changing it updates the domain in place. Also an import id."),
                 Attribute::bool("is_satellite").default(true).describe("Always `true`: Clerk adds only satellite domains (an instance has one primary domain). Default `true`."),
                 Attribute::string("proxy_url").optional().validate(StrCheck("Invalid proxy URL", check_proxy_url)).describe("Full `https://` URL of a proxy forwarding to Clerk's Frontend API for this domain (e.g. `https://satellite.example.com/__clerk`). Production instances only; Clerk refuses it on development instances. Unset means DNS (the CNAME targets). Changes in place."),

@@ -8,9 +8,7 @@
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
-use crate::framework::{
-    ApplyError, Attribute, Ctx, Diagnostics, IntoDiags, Schema, UseStateForUnknown, Value,
-};
+use crate::framework::{ApplyError, Attribute, Ctx, Diagnostics, IntoDiags, Schema, Value};
 
 use super::client::{ClerkClient, Restrictions};
 use super::singleton::{Singleton, SINGLETON_ID};
@@ -76,7 +74,7 @@ impl Singleton for InstanceRestrictions {
         Schema::new(
             "Sign-up restrictions of the instance (UpdateInstanceRestrictions, `PATCH /v1/instance/restrictions`). One per instance; destroying it leaves the restrictions as they are. **No drift detection:** the Backend API has no read of the restrictions, only the PATCH's answer, so the state holds the values the last apply saw and a change made in the dashboard is not shown by `terraform plan`. Import with the id `instance` (the import sends an empty PATCH, which changes nothing, to learn the current values).",
             vec![
-                Attribute::string("id").computed().plan(UseStateForUnknown).describe("Always `instance`, the import id."),
+                Attribute::id("Always `instance`, the import id."),
                 flag("allowlist", "Only identifiers on the allow-list (`clerk_allowlist_identifier`) may sign up."),
                 flag("blocklist", "Identifiers on the block-list (`clerk_blocklist_identifier`) may not sign up or sign in."),
                 flag("allowlist_blocklist_disabled_on_sign_in", "Apply the allow- and block-list at sign-up only, not at sign-in."),

@@ -135,7 +135,7 @@ impl Singleton for InstanceSettings {
         Schema::new(
             "The instance's settings (UpdateInstance, `PATCH /v1/instance`). One per instance: creating it adopts the instance's settings and applies the configured ones; destroying it leaves the instance as it is (nothing is reset). An attribute left unset is not managed and keeps its remote value. Only `allowed_origins` can be read back (GetInstance), so only it shows changes made elsewhere. Import with the id `instance`. The deprecated `enhanced_email_deliverability` and `cookieless_dev` are not offered: UpdateInstance of the 2025-11-10 API does not take the first, and `url_based_session_syncing` replaces the second.",
             vec![
-                Attribute::string("id").computed().plan(UseStateForUnknown).describe("The instance id (`ins_...`). Import with `instance`."),
+                Attribute::id("The instance id (`ins_...`). Import with `instance`."),
                 Attribute::typed("allowed_origins", Type::set(Type::String)).optional_computed().plan(UseStateForUnknown).describe("Origins allowed to call the Frontend API from browser-like stacks (browser extensions, Electron, Capacitor), e.g. `chrome-extension://<id>`, `capacitor://localhost`, `http://localhost:3000`: scheme, host and optional port, nothing else. Read back, so a change made elsewhere shows in the plan. Unset: the remote list is kept and reported."),
                 Attribute::bool("test_mode").optional().describe(not_read("Test mode: allows test email addresses and phone numbers (on by default on development instances).")),
                 Attribute::bool("hibp").optional().describe(not_read("Check passwords against the Have I Been Pwned breach corpus.")),

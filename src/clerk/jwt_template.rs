@@ -162,7 +162,7 @@ impl Resource for JwtTemplateResource {
         Schema::new(
             "A JWT template: the claims Clerk puts in tokens minted with `getToken({ template: name })`, e.g. the Hasura claims. Import with the template id (`jtmp_...`) or its name.",
             vec![
-                Attribute::string("id").computed().plan(UseStateForUnknown).describe("Template id (`jtmp_...`)."),
+                Attribute::id("Template id (`jtmp_...`)."),
                 Attribute::string("name").required().validate(StringLen(1, 256)).describe(
                     "Unique template name; clients request tokens with it. Renaming updates the template in place (tokens requested under the old name stop working).",
                 ),

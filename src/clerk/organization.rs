@@ -112,7 +112,7 @@ impl Resource for OrganizationResource {
         Schema::new(
             "An organization (`/organizations`), for tenants that exist before their members sign up. Name, slug, membership limit and metadata update in place; only `created_by` replaces it. Deleting it deletes its memberships and invitations too. Import with the id (`org_...`) or the slug.",
             vec![
-                Attribute::string("id").computed().plan(UseStateForUnknown).describe("Organization id (`org_...`), an import id. Session tokens carry it as `org_id`."),
+                Attribute::id("Organization id (`org_...`), an import id. Session tokens carry it as `org_id`."),
                 Attribute::string("name").required().validate(StrCheck("Invalid organization name", check_name)).describe("Display name, at most 256 characters, without URLs or HTML."),
                 Attribute::string("slug").optional_computed().plan(UseStateForUnknown).validate(StrCheck("Invalid organization slug", check_slug)).describe("Unique slug: lowercase letters, digits and dashes. Unset: Clerk derives one from the name when it creates the organization, and it is kept. Needs slugs enabled in the organization settings. Also an import id."),
                 Attribute::string("created_by").optional_computed().plan(UseStateForUnknown).plan(RequiresReplace).describe("Id of an existing user (`user_...`) who becomes the organization's first member with the creator role (`org:admin` by default). Optional: without it the organization starts with no members. Clerk cannot change it afterwards, so a different value replaces the organization."),

@@ -105,7 +105,7 @@ impl Resource for OrganizationPermissionResource {
         Schema::new(
             "A custom organization permission (`/organization_permissions`), granted to members through `clerk_organization_role`. Clerk's system permissions (`org:sys_*`) exist on every instance and cannot be managed. Every attribute updates in place. Import with the id (`perm_...`) or the key.",
             vec![
-                Attribute::string("id").computed().plan(UseStateForUnknown).describe("Permission id (`perm_...`), an import id."),
+                Attribute::id("Permission id (`perm_...`), an import id."),
                 Attribute::string("key").required().validate(StrCheck("Invalid permission key", check_permission_key)).describe("Unique key, `org:<feature>:<action>` with lowercase letters, digits or underscores (e.g. `org:posts:edit`); it is what session tokens and `has({ permission })` checks carry. Cannot start with `org:sys_`. Changing it updates the permission in place (roles keep it). Also an import id."),
                 Attribute::string("name").required().validate(StringLen(1, 256)).validate(StrCheck("Blank permission name", check_not_blank)).describe("Display name shown in the Clerk dashboard."),
                 Attribute::string("description").optional().validate(StrCheck("Empty permission description", check_description)).describe("Free-text description. Unset means none."),

@@ -125,7 +125,7 @@ impl Resource for OrganizationRoleResource {
         Schema::new(
             "An organization role (`/organization_roles`) and the permissions it grants; session tokens carry it as `org_role` and its permissions as `org_permissions`. Every attribute updates in place. Permissions change one at a time, new ones assigned before old ones are removed, so members holding the role never lose a permission that stays. The default roles `org:admin` and `org:member` can be imported and managed; Clerk refuses to delete a role that is the creator role, the domain default role, or held by a member. Import with the id (`role_...`) or the key.",
             vec![
-                Attribute::string("id").computed().plan(UseStateForUnknown).describe("Role id (`role_...`), an import id."),
+                Attribute::id("Role id (`role_...`), an import id."),
                 Attribute::string("key").required().validate(StrCheck("Invalid role key", check_role_key)).describe("Unique key: `org:` followed by lowercase letters, digits or underscores (e.g. `org:editor`). Tokens carry it as `org_role`. Changing it updates the role in place; Clerk moves members, the creator role and the domain default role to the new key. Also an import id."),
                 Attribute::string("name").required().validate(StringLen(1, 256)).validate(StrCheck("Blank role name", check_not_blank)).describe("Display name shown in the Clerk dashboard and components."),
                 Attribute::string("description").optional().validate(StrCheck("Empty role description", check_description)).describe("Free-text description. Unset means none."),

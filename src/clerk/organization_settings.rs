@@ -80,7 +80,7 @@ impl Singleton for OrganizationSettings {
         Schema::new(
             "The instance's organization settings (`/v1/instance/organization_settings`). One per instance: creating it applies the configured settings, destroying it leaves them as they are. Every attribute is read back, so a change made elsewhere shows in the plan. Import with the id `instance`.",
             vec![
-                Attribute::string("id").computed().plan(UseStateForUnknown).describe("Always `instance`, the import id."),
+                Attribute::id("Always `instance`, the import id."),
                 Attribute::bool("enabled").optional_computed().plan(UseStateForUnknown).describe(format!("Whether organizations are enabled. {unset}")),
                 Attribute::int("max_allowed_memberships").optional_computed().plan(UseStateForUnknown).validate(crate::framework::IntBetween(0, i64::from(i32::MAX))).describe(format!("Members an organization may have; `0` means no limit. {unset}")),
                 Attribute::bool("admin_delete_enabled").optional_computed().plan(UseStateForUnknown).describe(format!("Whether organization admins may delete their organization (Frontend API). {unset}")),

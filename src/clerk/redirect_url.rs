@@ -66,7 +66,7 @@ impl Resource for RedirectUrlResource {
         Schema::new(
             "A URL Clerk may redirect to after sign-in or OAuth (`/v1/redirect_urls`), e.g. a native app's custom-scheme callback. The API has no update: changing `url` replaces the entry. Import with the id (`ru_...`) or the exact URL.",
             vec![
-                Attribute::string("id").computed().plan(UseStateForUnknown).describe("Redirect URL id (`ru_...`), the import id."),
+                Attribute::id("Redirect URL id (`ru_...`), the import id."),
                 Attribute::string("url").required().plan(RequiresReplace).validate(StrCheck("Invalid redirect URL", check_redirect_url)).describe("The full URL: `https://...` or a custom scheme such as `myapp://oauth-callback`. Changing it replaces the entry."),
                 Attribute::int("created_at").computed().plan(UseStateForUnknown).describe("Creation time, Unix milliseconds."),
             ],

@@ -78,6 +78,13 @@ impl Attribute {
     pub fn nested(name: &'static str, nesting: Nesting, attrs: Vec<Attribute>) -> Self {
         Self::new(name, AttrType::Nested(nesting, attrs))
     }
+    /// The `id` every resource has: set by create, kept across plans.
+    pub fn id(markdown: impl Into<String>) -> Self {
+        Self::string("id")
+            .computed()
+            .plan(super::UseStateForUnknown)
+            .describe(markdown)
+    }
 
     fn mode(mut self, mode: Mode) -> Self {
         self.mode = mode;

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::framework::{
     ApplyError, AttrPath, Attribute, Ctx, Diagnostics, IntBetween, IntoDiags, Invalid, Known, Null,
-    OneOf, RequiresReplace, Resource, Schema, StrCheck, Type, UseStateForUnknown, Value,
+    OneOf, RequiresReplace, Resource, Schema, StrCheck, Type, Value,
 };
 
 use super::client::actions::{Action, Argument, Definition, DEFAULT_TIMEOUT};
@@ -199,7 +199,7 @@ impl Resource for ActionResource {
         Schema::new(
             "An action: a query or mutation root field Hasura resolves by POSTing `{action: {name}, input, session_variables, request_query}` to an HTTP handler and returning its JSON (`create_action`). Changes other than `name` are made in place (`update_action`), keeping the action's permissions. Its output and argument types are custom types, usually from `hasura_custom_types`: refer to that resource (e.g. `depends_on`) so the types exist first and go last. Import with the action's name.",
             vec![
-                Attribute::string("id").computed().plan(UseStateForUnknown).describe("The action's name: the import id."),
+                Attribute::id("The action's name: the import id."),
                 Attribute::string("name").required().plan(RequiresReplace).validate(StrCheck("Invalid action name", check_action_name)).describe("Action name: the root field's name, a GraphQL name such as `login`. Hasura has no rename: changing it replaces the action (dropping its permissions)."),
                 Attribute::string("kind").default("synchronous").validate(OneOf(&["synchronous", "asynchronous"])).describe("`synchronous` (the handler's answer is the field's result) or `asynchronous` (the mutation returns an id; the result is fetched later). Asynchronous is for mutations only. Default `synchronous`."),
                 Attribute::string("type").default("mutation").validate(OneOf(&["mutation", "query"])).describe("`mutation` or `query`: the root type the action's field is added to. Default `mutation`."),
