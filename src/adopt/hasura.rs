@@ -314,21 +314,16 @@ pub async fn database_objects(
             ("default", s) => format!("{s}_"),
             (src, s) => format!("{src}_{s}_"),
         };
-        for (name, fk) in engine.foreign_keys_in(cancel, source, schema).await? {
-            if tracked(source, schema, &fk.table) {
+        let fks = engine.foreign_keys_in(cancel, source, schema).await?;
+        let idxs = engine.indexes_in(cancel, source, schema).await?;
+        let found = (fks.into_iter().map(|(n, fk)| ("hasura_foreign_key", n, fk.table)))
+            .chain(idxs.into_iter().map(|(n, i)| ("hasura_index", n, i.table)));
+        for (resource_type, name, table) in found {
+            if tracked(source, schema, &table) {
                 out.push(Import {
-                    resource_type: "hasura_foreign_key",
+                    resource_type,
                     name: format!("{prefix}{name}"),
-                    id: format!("{source}.{schema}.{}.{name}", fk.table),
-                });
-            }
-        }
-        for (name, idx) in engine.indexes_in(cancel, source, schema).await? {
-            if tracked(source, schema, &idx.table) {
-                out.push(Import {
-                    resource_type: "hasura_index",
-                    name: format!("{prefix}{name}"),
-                    id: format!("{source}.{schema}.{}.{name}", idx.table),
+                    id: format!("{source}.{schema}.{table}.{name}"),
                 });
             }
         }
