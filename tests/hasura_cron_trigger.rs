@@ -7,6 +7,7 @@ mod support;
 
 use serde_json::{json, Value};
 use support::hasura::Env;
+use support::refusals::{hasura_refusals, resource_tf};
 use support::{assert_changes, assert_no_changes, for_each_terraform, required_providers};
 
 const CANARY: &str = "canary-header-secret-31f7";
@@ -179,52 +180,44 @@ fn lifecycle_drift_import_and_refusals() {
 #[test]
 fn bad_input_is_refused_at_validate() {
     let cases = [
-        (r#"schedule = "@daily""#, "schedule"),
-        (r#"schedule = "* * * * MON""#, "day of week"),
-        (r#"schedule = "61 * * * *""#, "minute"),
-        (r#"webhook = "ftp://files.example.com/x""#, "webhook"),
-        (r#"webhook = "{{UNCLOSED/x""#, "webhook"),
-        (r#"payload = "{not json""#, "payload"),
+        (r#"schedule = "@daily""#, "schedule", "schedule"),
+        (r#"schedule = "* * * * MON""#, "day of week", "schedule"),
+        (r#"schedule = "61 * * * *""#, "minute", "schedule"),
+        (r#"webhook = "ftp://files.example.com/x""#, "webhook", "webhook"),
+        (r#"webhook = "{{UNCLOSED/x""#, "webhook", "webhook"),
+        (r#"payload = "{not json""#, "payload", "payload"),
         (
             r#"headers_from_env = { Authorization = "not-an-env-name" }"#,
             "headers_from_env",
+            "headers_from_env",
         ),
-        (r#"headers = { "bad header" = "x" }"#, "Invalid header name"),
-        (r#"retry_conf = { num_retries = -1 }"#, "num_retries"),
-    ];
-    for_each_terraform(|tf| {
-        let env = Env::start();
-        let wd = env.workdir(tf);
-        for (line, needle) in cases {
-            let mut attrs = vec![
-                ("name", r#"name = "t""#),
-                ("webhook", r#"webhook = "https://x.example.com""#),
-                ("schedule", r#"schedule = "* * * * *""#),
-            ];
-            let key = line.split_whitespace().next().unwrap();
-            attrs.retain(|(k, _)| *k != key);
-            let body: Vec<&str> = attrs.iter().map(|(_, l)| *l).chain([line]).collect();
-            wd.write(
-                "main.tf",
-                &format!(
-                    "{}\nprovider \"hasura\" {{}}\nresource \"hasura_cron_trigger\" \"t\" {{\n  {}\n}}\n",
-                    required_providers(),
-                    body.join("\n  ")
-                ),
-            );
-            wd.validate().assert_failure_contains(needle);
-        }
+        (
+            r#"headers = { "bad header" = "x" }"#,
+            "Invalid header name",
+            "headers",
+        ),
+        (
+            r#"retry_conf = { num_retries = -1 }"#,
+            "num_retries",
+            "retry_conf",
+        ),
         // A header in both maps is a cross-attribute error.
-        wd.write(
-            "main.tf",
-            &format!(
-                "{}\nprovider \"hasura\" {{}}\nresource \"hasura_cron_trigger\" \"t\" {{\n  name = \"t\"\n  webhook = \"https://x.example.com\"\n  schedule = \"* * * * *\"\n  headers = {{ Authorization = \"x\" }}\n  headers_from_env = {{ Authorization = \"AUTH\" }}\n}}\n",
-                required_providers()
-            ),
-        );
-        wd.validate().assert_failure_contains("Header set twice");
-        env.assert_nothing_written("after validate-only runs");
-    });
+        (
+            "headers = { Authorization = \"x\" }\n  headers_from_env = { Authorization = \"AUTH\" }",
+            "Header set twice",
+            "headers",
+        ),
+    ];
+    let defaults = [
+        r#"name = "t""#,
+        r#"webhook = "https://x.example.com""#,
+        r#"schedule = "* * * * *""#,
+    ];
+    hasura_refusals(
+        &cases,
+        |lines| resource_tf("hasura_cron_trigger", "t", &defaults, lines),
+        |_, _| {},
+    );
 }
 
 /// Metadata answers lost after the write landed, 5xx and resets on a third of the calls:
