@@ -29,26 +29,30 @@ pub fn resource_tf(kind: &str, name: &str, defaults: &[&str], lines: &str) -> St
 }
 
 /// Every case, written as `main.tf` by `config`, fails `terraform validate` with a
-/// diagnostic containing its text and naming its attribute.
+/// diagnostic containing its text and naming its attribute. Every case is run; the
+/// panic lists each one that missed.
 pub fn assert_refused_at_validate(
     wd: &Workdir,
     cases: &[BadInput],
     config: impl Fn(&str) -> String,
 ) {
+    let mut missed = Vec::new();
     for &(hcl, needle, attribute) in cases {
         wd.write("main.tf", &config(hcl));
         let out = wd.validate();
         let text = out.combined();
-        assert!(!out.success(), "validate accepted {hcl:?}:\n{text}");
-        assert!(
-            text.contains(needle),
-            "validate refused {hcl:?} without {needle:?}:\n{text}"
-        );
-        assert!(
-            text.contains(attribute),
-            "validate refused {hcl:?} without naming {attribute:?}:\n{text}"
-        );
+        let miss = if out.success() {
+            "accepted".to_string()
+        } else if !text.contains(needle) {
+            format!("refused without {needle:?}")
+        } else if !text.contains(attribute) {
+            format!("refused without naming {attribute:?}")
+        } else {
+            continue;
+        };
+        missed.push(format!("validate {miss}: {hcl}\n{text}"));
     }
+    assert!(missed.is_empty(), "{}", missed.join("\n\n"));
 }
 
 /// On each Terraform core, against a fresh Hasura emulator: every case is refused

@@ -1,14 +1,12 @@
-use std::time::Duration;
-
 mod support;
 
 use aws_lc_rs::hmac;
 use aws_lc_rs::signature::{RsaPublicKeyComponents, RSA_PKCS1_2048_8192_SHA256};
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
-use clerk_emulator::{ClerkConfig, ClerkEmulator};
+use clerk_emulator::ClerkConfig;
 use emulator_common::{FaultConfig, FaultKind, RateLimit};
-use reqwest::{Client, Method, StatusCode};
+use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use support::{codes, Clerk as T};
 

@@ -2,8 +2,8 @@
 mod support;
 
 use clerk_emulator::{ClerkConfig, ClerkEmulator};
-use reqwest::{Client, Method, StatusCode};
-use serde_json::{json, Value};
+use reqwest::{Method, StatusCode};
+use serde_json::json;
 use support::{call, only_error};
 
 #[tokio::test]

@@ -14,9 +14,9 @@ use aws_lc_rs::rsa::KeySize;
 use aws_lc_rs::signature::{self, EcdsaKeyPair, Ed25519KeyPair, KeyPair, RsaKeyPair};
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
-use clerk_emulator::{ClerkConfig, ClerkEmulator, DEVELOPMENT_RATE_LIMIT};
+use clerk_emulator::{ClerkConfig, DEVELOPMENT_RATE_LIMIT};
 use emulator_common::RateLimit;
-use reqwest::{Client, Method, StatusCode};
+use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use support::{only_error, Clerk as T};
 
