@@ -225,7 +225,7 @@ fn bad_input_is_refused_at_validate() {
 /// and no error, because every ambiguous write is settled by reading the export back.
 #[test]
 fn writes_converge_under_lost_answers_and_server_errors() {
-    use emulator_common::{FaultConfig, FaultKind};
+    use emulator_common::FaultConfig;
     let many = |schedule: &str| {
         let mut s = format!("{}\nprovider \"hasura\" {{}}\n", required_providers());
         for i in 0..6 {
@@ -235,17 +235,7 @@ fn writes_converge_under_lost_answers_and_server_errors() {
         }
         s
     };
-    let faults = |seed| FaultConfig {
-        error_rate: 0.35,
-        kinds: vec![
-            FaultKind::LostResponse,
-            FaultKind::Status503,
-            FaultKind::ConnectionReset,
-        ],
-        seed: Some(seed),
-        paths: Some(vec!["/v1/metadata".into()]),
-        ..FaultConfig::default()
-    };
+    let faults = Env::metadata_faults;
     for_each_terraform(|tf| {
         let env = Env::start();
         let wd = env.workdir(tf);

@@ -77,25 +77,7 @@ fn entry(env: &Env, name: &str) -> Option<Value> {
 /// `/v1/graphql` as `role` (admin secret plus `x-hasura-role`): the first error's
 /// (code, message), or `None` when the request ran.
 fn as_role(env: &Env, role: &str, query: &str, variables: Value) -> Option<(String, String)> {
-    let url = format!("{}/v1/graphql", env.emu().endpoint());
-    let secret = env.emu().config.admin_secret.clone();
-    let (role, body) = (
-        role.to_string(),
-        json!({"query": query, "variables": variables}),
-    );
-    let v: Value = env.rt.block_on(async move {
-        reqwest::Client::new()
-            .post(url)
-            .header("x-hasura-admin-secret", secret)
-            .header("x-hasura-role", role)
-            .json(&body)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap()
-    });
+    let v = env.graphql_vars(&[("x-hasura-role", role)], query, variables, true);
     let e = v.get("errors")?;
     Some((
         e[0]["extensions"]["code"]

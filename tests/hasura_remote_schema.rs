@@ -91,22 +91,7 @@ fn schema(env: &Env, name: &str) -> Option<Value> {
 
 /// POST /v1/graphql as `role` (admin secret plus `x-hasura-role`).
 fn gql(env: &Env, role: &str, query: &str) -> Value {
-    let url = format!("{}/v1/graphql", env.emu().endpoint());
-    let secret = env.emu().config.admin_secret.clone();
-    let (role, query) = (role.to_string(), query.to_string());
-    env.rt.block_on(async move {
-        reqwest::Client::new()
-            .post(url)
-            .header("x-hasura-admin-secret", secret)
-            .header("x-hasura-role", role)
-            .json(&json!({ "query": query }))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap()
-    })
+    env.graphql(&[("x-hasura-role", role)], query, true)
 }
 
 #[test]
@@ -351,7 +336,7 @@ fn bad_input_is_refused_at_validate() {
 /// by reading the export back, and a removal that already happened counts as done.
 #[test]
 fn writes_converge_under_lost_answers_and_server_errors() {
-    use emulator_common::{FaultConfig, FaultKind};
+    use emulator_common::FaultConfig;
     let many = |url: &str, timeout: u32, field: &str| {
         let mut s = format!(
             "{}\nprovider \"hasura\" {{}}\nresource \"hasura_env_var\" \"perms\" {{\n  key   = \"HASURA_GRAPHQL_ENABLE_REMOTE_SCHEMA_PERMISSIONS\"\n  value = \"true\"\n}}\n",
@@ -364,17 +349,7 @@ fn writes_converge_under_lost_answers_and_server_errors() {
         }
         s
     };
-    let faults = |seed| FaultConfig {
-        error_rate: 0.35,
-        kinds: vec![
-            FaultKind::LostResponse,
-            FaultKind::Status503,
-            FaultKind::ConnectionReset,
-        ],
-        seed: Some(seed),
-        paths: Some(vec!["/v1/metadata".into()]),
-        ..FaultConfig::default()
-    };
+    let faults = Env::metadata_faults;
     for_each_terraform(|tf| {
         let env = Env::start();
         let remote = env.rt.block_on(TinyRemote::start()).expect("remote server");

@@ -18,10 +18,17 @@ pub struct Env {
 
 impl Env {
     pub fn start() -> Env {
+        Env::start_with(|_| {})
+    }
+
+    /// Starts with the configuration `configure` adjusts (e.g. a longer restart window).
+    pub fn start_with(configure: impl FnOnce(&mut HasuraConfig)) -> Env {
         let pg = TempPostgres::start().expect("start temporary PostgreSQL");
         let rt = runtime();
+        let mut cfg = HasuraConfig::new(pg.url());
+        configure(&mut cfg);
         let emu = rt
-            .block_on(HasuraEmulator::start(HasuraConfig::new(pg.url())))
+            .block_on(HasuraEmulator::start(cfg))
             .expect("start hasura emulator");
         Env {
             rt,
@@ -73,9 +80,24 @@ impl Env {
     /// `x-hasura-role` to run as a role, as a backend impersonating a user does; without
     /// it, e.g. with a user's `authorization: Bearer <jwt>`): the answer's body.
     pub fn graphql(&self, headers: &[(&str, &str)], query: &str, admin: bool) -> Value {
+        self.graphql_vars(headers, query, Value::Null, admin)
+    }
+
+    /// [`Env::graphql`] with `variables` (left out of the request when null).
+    pub fn graphql_vars(
+        &self,
+        headers: &[(&str, &str)],
+        query: &str,
+        variables: Value,
+        admin: bool,
+    ) -> Value {
+        let mut body = json!({ "query": query });
+        if !variables.is_null() {
+            body["variables"] = variables;
+        }
         let mut req = reqwest::Client::new()
             .post(format!("{}/v1/graphql", self.emu().endpoint()))
-            .json(&json!({ "query": query }));
+            .json(&body);
         if admin {
             req = req.header("x-hasura-admin-secret", &self.emu().config.admin_secret);
         }
