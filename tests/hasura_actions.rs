@@ -429,7 +429,6 @@ fn bad_input_is_refused_at_validate() {
 /// out of band) are there exactly once, and destroy removes only the groups' own.
 #[test]
 fn custom_type_groups_converge_under_lost_answers_and_server_errors() {
-    use emulator_common::FaultConfig;
     let config = |field: &str| {
         let mut s = format!("{}\nprovider \"hasura\" {{}}\n", required_providers());
         for i in 0..4 {
@@ -439,7 +438,6 @@ fn custom_type_groups_converge_under_lost_answers_and_server_errors() {
         }
         s
     };
-    let faults = Env::metadata_faults;
     let expected = |extra: &[&str]| {
         let mut n: Vec<String> = (0..4)
             .flat_map(|i| [format!("Out{i}"), format!("S{i}")])
@@ -452,32 +450,19 @@ fn custom_type_groups_converge_under_lost_answers_and_server_errors() {
         let env = Env::start();
         add_type_out_of_band(&env, "Outside");
         let wd = env.workdir(tf);
-        let control = &env.emu().control;
         wd.write("main.tf", &config("a"));
-        control.set_faults(faults(5));
-        wd.apply();
-        control.set_faults(FaultConfig::default());
+        env.under_faults(5, || wd.apply());
         assert_eq!(type_names(&env), expected(&["Outside"]));
         assert_no_changes(&wd, "after creating under faults");
 
         wd.write("main.tf", &config("b"));
-        control.set_faults(faults(9));
-        wd.apply();
-        control.set_faults(FaultConfig::default());
+        env.under_faults(9, || wd.apply());
         assert_no_changes(&wd, "after updating under faults");
 
-        control.set_faults(faults(17));
-        wd.destroy();
-        control.set_faults(FaultConfig::default());
+        env.under_faults(17, || wd.destroy());
         assert_eq!(type_names(&env), ["Outside"]);
         assert!(env.metadata().get("actions").is_none());
-        let fired = control.counters()["faults"].clone();
-        assert!(
-            fired
-                .as_object()
-                .is_some_and(|f| f.contains_key("lost_response")),
-            "faults fired: {fired}"
-        );
+        env.assert_lost_answers_fired();
     });
 }
 

@@ -225,7 +225,6 @@ fn bad_input_is_refused_at_validate() {
 /// and no error, because every ambiguous write is settled by reading the export back.
 #[test]
 fn writes_converge_under_lost_answers_and_server_errors() {
-    use emulator_common::FaultConfig;
     let many = |schedule: &str| {
         let mut s = format!("{}\nprovider \"hasura\" {{}}\n", required_providers());
         for i in 0..6 {
@@ -235,15 +234,11 @@ fn writes_converge_under_lost_answers_and_server_errors() {
         }
         s
     };
-    let faults = Env::metadata_faults;
     for_each_terraform(|tf| {
         let env = Env::start();
         let wd = env.workdir(tf);
-        let control = &env.emu().control;
         wd.write("main.tf", &many("*/5 * * * *"));
-        control.set_faults(faults(7));
-        wd.apply();
-        control.set_faults(FaultConfig::default());
+        env.under_faults(7, || wd.apply());
         let names: Vec<Value> = triggers(&env).iter().map(|t| t["name"].clone()).collect();
         assert_eq!(
             names,
@@ -254,22 +249,12 @@ fn writes_converge_under_lost_answers_and_server_errors() {
         assert_no_changes(&wd, "after creating under faults");
 
         wd.write("main.tf", &many("0 * * * *"));
-        control.set_faults(faults(11));
-        wd.apply();
-        control.set_faults(FaultConfig::default());
+        env.under_faults(11, || wd.apply());
         assert!(triggers(&env).iter().all(|t| t["schedule"] == "0 * * * *"));
         assert_no_changes(&wd, "after updating under faults");
 
-        control.set_faults(faults(13));
-        wd.destroy();
-        control.set_faults(FaultConfig::default());
+        env.under_faults(13, || wd.destroy());
         assert!(triggers(&env).is_empty());
-        let fired = control.counters()["faults"].clone();
-        assert!(
-            fired
-                .as_object()
-                .is_some_and(|f| f.contains_key("lost_response")),
-            "faults fired: {fired}"
-        );
+        env.assert_lost_answers_fired();
     });
 }

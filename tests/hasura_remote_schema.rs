@@ -336,7 +336,6 @@ fn bad_input_is_refused_at_validate() {
 /// by reading the export back, and a removal that already happened counts as done.
 #[test]
 fn writes_converge_under_lost_answers_and_server_errors() {
-    use emulator_common::FaultConfig;
     let many = |url: &str, timeout: u32, field: &str| {
         let mut s = format!(
             "{}\nprovider \"hasura\" {{}}\nresource \"hasura_env_var\" \"perms\" {{\n  key   = \"HASURA_GRAPHQL_ENABLE_REMOTE_SCHEMA_PERMISSIONS\"\n  value = \"true\"\n}}\n",
@@ -349,16 +348,12 @@ fn writes_converge_under_lost_answers_and_server_errors() {
         }
         s
     };
-    let faults = Env::metadata_faults;
     for_each_terraform(|tf| {
         let env = Env::start();
         let remote = env.rt.block_on(TinyRemote::start()).expect("remote server");
         let wd = env.workdir(tf);
-        let control = &env.emu().control;
         wd.write("main.tf", &many(&remote.url(), 20, "hello"));
-        control.set_faults(faults(7));
-        wd.apply();
-        control.set_faults(FaultConfig::default());
+        env.under_faults(7, || wd.apply());
         let names: Vec<Value> = schemas(&env).iter().map(|s| s["name"].clone()).collect();
         assert_eq!(
             names,
@@ -372,9 +367,7 @@ fn writes_converge_under_lost_answers_and_server_errors() {
         assert_no_changes(&wd, "after creating under faults");
 
         wd.write("main.tf", &many(&remote.url(), 30, "secret"));
-        control.set_faults(faults(11));
-        wd.apply();
-        control.set_faults(FaultConfig::default());
+        env.under_faults(11, || wd.apply());
         for s in schemas(&env) {
             assert_eq!(s["definition"]["timeout_seconds"], 30, "{s}");
             assert_eq!(s["permissions"].as_array().unwrap().len(), 1, "{s}");
@@ -385,17 +378,9 @@ fn writes_converge_under_lost_answers_and_server_errors() {
         }
         assert_no_changes(&wd, "after updating under faults");
 
-        control.set_faults(faults(13));
-        wd.destroy();
-        control.set_faults(FaultConfig::default());
+        env.under_faults(13, || wd.destroy());
         assert!(schemas(&env).is_empty(), "{:?}", schemas(&env));
-        let fired = control.counters()["faults"].clone();
-        assert!(
-            fired
-                .as_object()
-                .is_some_and(|f| f.contains_key("lost_response")),
-            "faults fired: {fired}"
-        );
+        env.assert_lost_answers_fired();
         env.rt.block_on(remote.stop());
     });
 }

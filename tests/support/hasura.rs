@@ -125,6 +125,28 @@ impl Env {
         }
     }
 
+    /// Runs `step` (an apply or a destroy) with [`Env::metadata_faults`]`(seed)` on,
+    /// then turns the faults off again.
+    pub fn under_faults<T>(&self, seed: u64, step: impl FnOnce() -> T) -> T {
+        let control = &self.emu().control;
+        control.set_faults(Env::metadata_faults(seed));
+        let out = step();
+        control.set_faults(emulator_common::FaultConfig::default());
+        out
+    }
+
+    /// Some answer was lost after its write landed: a fault scenario that tested
+    /// the read-back, not only retries.
+    pub fn assert_lost_answers_fired(&self) {
+        let fired = self.emu().control.counters()["faults"].clone();
+        assert!(
+            fired
+                .as_object()
+                .is_some_and(|f| f.contains_key("lost_response")),
+            "faults fired: {fired}"
+        );
+    }
+
     /// Out-of-band SQL, as a migration or a DBA would run it.
     pub fn sql(&self, sql: &str) -> Value {
         let (s, v) = self.post(
