@@ -21,21 +21,8 @@ fn example(f: &str) -> String {
 }
 
 fn graphql(hasura: &support::hasura::Env, token: &str, query: &str) -> Value {
-    let url = format!("{}/v1/graphql", hasura.emu().endpoint());
-    let token = token.to_string();
-    let query = query.to_string();
-    hasura.rt.block_on(async move {
-        reqwest::Client::new()
-            .post(url)
-            .bearer_auth(token)
-            .json(&json!({ "query": query }))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap()
-    })
+    let bearer = format!("Bearer {token}");
+    hasura.graphql(&[("authorization", &bearer)], query, false)
 }
 
 #[test]

@@ -97,20 +97,9 @@ impl Both {
 
     /// `{ __typename }` as the token's bearer: the response body.
     fn query_as(&self, jwt: &str) -> Value {
-        let url = format!("{}/v1/graphql", self.hasura.emu().endpoint());
-        let jwt = jwt.to_string();
-        self.hasura.rt.block_on(async move {
-            reqwest::Client::new()
-                .post(url)
-                .bearer_auth(jwt)
-                .json(&json!({"query": "{ __typename }"}))
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap()
-        })
+        let bearer = format!("Bearer {jwt}");
+        self.hasura
+            .graphql(&[("authorization", &bearer)], "{ __typename }", false)
     }
 }
 

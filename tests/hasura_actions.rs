@@ -16,6 +16,7 @@ use axum::routing::post;
 use axum::{Json, Router};
 use serde_json::{json, Value};
 use support::hasura::Env;
+use support::refusals::{assert_refused_at_validate, hasura_refusals, resource_tf};
 use support::{assert_changes, assert_no_changes, for_each_terraform, required_providers};
 
 const CANARY: &str = "canary-action-secret-5d21";
@@ -351,76 +352,74 @@ fn lifecycle_merge_end_to_end_drift_import_and_destroy() {
 #[test]
 fn bad_input_is_refused_at_validate() {
     let cases = [
-        (r#"handler = "ftp://x.example.com/login""#, "handler"),
-        (r#"handler = "{{UNCLOSED/login""#, "handler"),
-        (r#"kind = "sometimes""#, "kind"),
-        (r#"type = "subscription""#, "type"),
-        (r#"output_type = "Login Response""#, "output_type"),
-        (r#"name = "log-in""#, "name"),
-        (r#"arguments = { username = "String !" }"#, "arguments"),
+        (
+            r#"handler = "ftp://x.example.com/login""#,
+            "handler",
+            "handler",
+        ),
+        (r#"handler = "{{UNCLOSED/login""#, "handler", "handler"),
+        (r#"kind = "sometimes""#, "kind", "kind"),
+        (r#"type = "subscription""#, "type", "type"),
+        (
+            r#"output_type = "Login Response""#,
+            "output_type",
+            "output_type",
+        ),
+        (r#"name = "log-in""#, "name", "name"),
+        (
+            r#"arguments = { username = "String !" }"#,
+            "arguments",
+            "arguments",
+        ),
         (
             r#"headers_from_env = { A = "not-an-env-name" }"#,
             "headers_from_env",
+            "headers_from_env",
         ),
-        (r#"timeout = -1"#, "timeout"),
+        (r#"timeout = -1"#, "timeout", "timeout"),
+        (
+            r#"handler_from_env = "LOGIN_URL""#,
+            "exactly one of",
+            "handler",
+        ),
+        (
+            "type = \"query\"\n  kind = \"asynchronous\"",
+            "always synchronous",
+            "kind",
+        ),
     ];
-    let action = |line: &str| {
-        let mut attrs = vec![
-            ("name", r#"name = "login""#),
-            ("handler", r#"handler = "https://x.example.com/login""#),
-            ("output_type", r#"output_type = "LoginResponse""#),
+    let action = |lines: &str| {
+        let defaults = [
+            r#"name = "login""#,
+            r#"handler = "https://x.example.com/login""#,
+            r#"output_type = "LoginResponse""#,
         ];
-        let key = line.split_whitespace().next().unwrap();
-        attrs.retain(|(k, _)| *k != key);
-        let body: Vec<&str> = attrs.iter().map(|(_, l)| *l).chain([line]).collect();
-        format!(
-            "{}\nprovider \"hasura\" {{}}\nresource \"hasura_action\" \"a\" {{\n  {}\n}}\n",
-            required_providers(),
-            body.join("\n  ")
-        )
+        resource_tf("hasura_action", "a", &defaults, lines)
     };
-    for_each_terraform(|tf| {
-        let env = Env::start();
-        let wd = env.workdir(tf);
-        for (line, needle) in cases {
-            wd.write("main.tf", &action(line));
-            wd.validate().assert_failure_contains(needle);
-        }
-        for (extra, needle) in [
-            (r#"handler_from_env = "LOGIN_URL""#, "exactly one of"),
-            (
-                "type = \"query\"\n  kind = \"asynchronous\"",
-                "always synchronous",
-            ),
-        ] {
-            wd.write("main.tf", &action(extra));
-            wd.validate().assert_failure_contains(needle);
-        }
-        for (sdl, needle) in [
-            ("type T { a: Int", "Invalid SDL"),
-            ("type T { a(x: Int): Int }", "arguments"),
-            ("union U = A | B", "union"),
-            (
-                "type Mutation { login: T }\ntype Mutation { x: Int }",
-                "Mutation",
-            ),
-        ] {
-            wd.write(
-                "main.tf",
-                &format!(
-                    "{}\nprovider \"hasura\" {{}}\nresource \"hasura_custom_types\" \"t\" {{\n  name = \"t\"\n  sdl = {}\n}}\n",
-                    required_providers(),
-                    serde_json::to_string(sdl).unwrap()
-                ),
-            );
-            wd.validate().assert_failure_contains(needle);
-        }
-        wd.write(
-            "main.tf",
-            &format!("{}\nprovider \"hasura\" {{}}\nresource \"hasura_action_permission\" \"p\" {{\n  action = \"a.b\"\n  role = \"user\"\n}}\n", required_providers()),
-        );
-        wd.validate().assert_failure_contains("action");
-        env.assert_nothing_written("after validate-only runs");
+    let sdl_cases = [
+        ("type T { a: Int", "Invalid SDL", "sdl"),
+        ("type T { a(x: Int): Int }", "arguments", "sdl"),
+        ("union U = A | B", "union", "sdl"),
+        (
+            "type Mutation { login: T }\ntype Mutation { x: Int }",
+            "Mutation",
+            "sdl",
+        ),
+    ];
+    let custom_types = |sdl: &str| {
+        let sdl = format!("sdl = {}", serde_json::to_string(sdl).unwrap());
+        resource_tf("hasura_custom_types", "t", &[r#"name = "t""#], &sdl)
+    };
+    hasura_refusals(&cases, action, |_, wd| {
+        assert_refused_at_validate(wd, &sdl_cases, custom_types);
+        assert_refused_at_validate(wd, &[(r#"action = "a.b""#, "action", "action")], |lines| {
+            resource_tf(
+                "hasura_action_permission",
+                "p",
+                &[r#"role = "user""#],
+                lines,
+            )
+        });
     });
 }
 
@@ -430,7 +429,6 @@ fn bad_input_is_refused_at_validate() {
 /// out of band) are there exactly once, and destroy removes only the groups' own.
 #[test]
 fn custom_type_groups_converge_under_lost_answers_and_server_errors() {
-    use emulator_common::FaultConfig;
     let config = |field: &str| {
         let mut s = format!("{}\nprovider \"hasura\" {{}}\n", required_providers());
         for i in 0..4 {
@@ -440,7 +438,6 @@ fn custom_type_groups_converge_under_lost_answers_and_server_errors() {
         }
         s
     };
-    let faults = Env::metadata_faults;
     let expected = |extra: &[&str]| {
         let mut n: Vec<String> = (0..4)
             .flat_map(|i| [format!("Out{i}"), format!("S{i}")])
@@ -453,32 +450,19 @@ fn custom_type_groups_converge_under_lost_answers_and_server_errors() {
         let env = Env::start();
         add_type_out_of_band(&env, "Outside");
         let wd = env.workdir(tf);
-        let control = &env.emu().control;
         wd.write("main.tf", &config("a"));
-        control.set_faults(faults(5));
-        wd.apply();
-        control.set_faults(FaultConfig::default());
+        env.under_faults(5, || wd.apply());
         assert_eq!(type_names(&env), expected(&["Outside"]));
         assert_no_changes(&wd, "after creating under faults");
 
         wd.write("main.tf", &config("b"));
-        control.set_faults(faults(9));
-        wd.apply();
-        control.set_faults(FaultConfig::default());
+        env.under_faults(9, || wd.apply());
         assert_no_changes(&wd, "after updating under faults");
 
-        control.set_faults(faults(17));
-        wd.destroy();
-        control.set_faults(FaultConfig::default());
+        env.under_faults(17, || wd.destroy());
         assert_eq!(type_names(&env), ["Outside"]);
         assert!(env.metadata().get("actions").is_none());
-        let fired = control.counters()["faults"].clone();
-        assert!(
-            fired
-                .as_object()
-                .is_some_and(|f| f.contains_key("lost_response")),
-            "faults fired: {fired}"
-        );
+        env.assert_lost_answers_fired();
     });
 }
 

@@ -165,78 +165,21 @@ fn a_project_that_does_not_come_back_healthy_is_reported() {
     });
 }
 
-/// An emulator whose env changes take `window` to roll out.
-struct SlowRollout {
-    rt: tokio::runtime::Runtime,
-    emu: Option<hasura_emulator::HasuraEmulator>,
-    _pg: hasura_emulator::TempPostgres,
-}
-
-impl SlowRollout {
-    fn start(window: std::time::Duration) -> SlowRollout {
-        let pg = hasura_emulator::TempPostgres::start().expect("temporary PostgreSQL");
-        let rt = support::runtime();
-        let mut cfg = hasura_emulator::HasuraConfig::new(pg.url());
-        cfg.restart_window = window;
-        let emu = rt
-            .block_on(hasura_emulator::HasuraEmulator::start(cfg))
-            .expect("hasura emulator");
-        SlowRollout {
-            rt,
-            emu: Some(emu),
-            _pg: pg,
-        }
-    }
-
-    fn emu(&self) -> &hasura_emulator::HasuraEmulator {
-        self.emu.as_ref().unwrap()
-    }
-
-    fn workdir(&self, tf: &std::path::Path) -> Workdir {
-        let mut wd = Workdir::new(tf);
-        let c = &self.emu().config;
-        wd.env("HASURA_GRAPHQL_ENDPOINT", &self.emu().endpoint())
-            .env("HASURA_GRAPHQL_ADMIN_SECRET", &c.admin_secret)
-            .env("HASURA_CLOUD_API_URL", &self.emu().cloud_api_url())
-            .env("HASURA_CLOUD_ACCESS_TOKEN", &c.cloud_token)
-            .env("HASURA_CLOUD_PROJECT_ID", &c.project_id);
-        wd
-    }
-
-    /// A credential-less GraphQL request: the engine's env decides the answer.
-    fn anonymous_error(&self) -> String {
-        let url = format!("{}/v1/graphql", self.emu().endpoint());
-        let v: serde_json::Value = self.rt.block_on(async move {
-            reqwest::Client::new()
-                .post(url)
-                .json(&json!({"query": "query { __typename }"}))
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap()
-        });
-        v["errors"][0]["message"]
-            .as_str()
-            .unwrap_or_default()
-            .to_string()
-    }
-}
-
-impl Drop for SlowRollout {
-    fn drop(&mut self) {
-        if let Some(e) = self.emu.take() {
-            self.rt.block_on(e.stop());
-        }
-    }
+/// A credential-less GraphQL request: the engine's env decides the answer.
+fn anonymous_error(env: &Env) -> String {
+    let v = env.graphql(&[], "query { __typename }", false);
+    v["errors"][0]["message"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
 }
 
 #[test]
 fn apply_returns_once_the_rolling_restart_is_done() {
     let window = std::time::Duration::from_secs(3);
     for_each_terraform(|tf| {
-        let env = SlowRollout::start(window);
+        // Env changes take `window` to roll out.
+        let env = Env::start_with(|cfg| cfg.restart_window = window);
         let wd = env.workdir(tf);
         let secret = json!({"type": "HS256", "key": "0123456789abcdef0123456789abcdef"});
         wd.write(
@@ -244,7 +187,7 @@ fn apply_returns_once_the_rolling_restart_is_done() {
             &config(&[("HASURA_GRAPHQL_JWT_SECRET", &secret.to_string())]),
         );
         assert_eq!(
-            env.anonymous_error(),
+            anonymous_error(&env),
             "x-hasura-admin-secret/x-hasura-access-key required, but not found"
         );
         let started = std::time::Instant::now();
@@ -256,7 +199,7 @@ fn apply_returns_once_the_rolling_restart_is_done() {
         );
         // The engine runs the new env: it is in JWT mode now.
         assert_eq!(
-            env.anonymous_error(),
+            anonymous_error(&env),
             "Missing Authorization header in JWT authentication mode"
         );
         assert_no_changes(&wd, "after the rollout");

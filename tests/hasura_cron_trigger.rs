@@ -7,6 +7,7 @@ mod support;
 
 use serde_json::{json, Value};
 use support::hasura::Env;
+use support::refusals::{hasura_refusals, resource_tf};
 use support::{assert_changes, assert_no_changes, for_each_terraform, required_providers};
 
 const CANARY: &str = "canary-header-secret-31f7";
@@ -179,52 +180,44 @@ fn lifecycle_drift_import_and_refusals() {
 #[test]
 fn bad_input_is_refused_at_validate() {
     let cases = [
-        (r#"schedule = "@daily""#, "schedule"),
-        (r#"schedule = "* * * * MON""#, "day of week"),
-        (r#"schedule = "61 * * * *""#, "minute"),
-        (r#"webhook = "ftp://files.example.com/x""#, "webhook"),
-        (r#"webhook = "{{UNCLOSED/x""#, "webhook"),
-        (r#"payload = "{not json""#, "payload"),
+        (r#"schedule = "@daily""#, "schedule", "schedule"),
+        (r#"schedule = "* * * * MON""#, "day of week", "schedule"),
+        (r#"schedule = "61 * * * *""#, "minute", "schedule"),
+        (r#"webhook = "ftp://files.example.com/x""#, "webhook", "webhook"),
+        (r#"webhook = "{{UNCLOSED/x""#, "webhook", "webhook"),
+        (r#"payload = "{not json""#, "payload", "payload"),
         (
             r#"headers_from_env = { Authorization = "not-an-env-name" }"#,
             "headers_from_env",
+            "headers_from_env",
         ),
-        (r#"headers = { "bad header" = "x" }"#, "Invalid header name"),
-        (r#"retry_conf = { num_retries = -1 }"#, "num_retries"),
-    ];
-    for_each_terraform(|tf| {
-        let env = Env::start();
-        let wd = env.workdir(tf);
-        for (line, needle) in cases {
-            let mut attrs = vec![
-                ("name", r#"name = "t""#),
-                ("webhook", r#"webhook = "https://x.example.com""#),
-                ("schedule", r#"schedule = "* * * * *""#),
-            ];
-            let key = line.split_whitespace().next().unwrap();
-            attrs.retain(|(k, _)| *k != key);
-            let body: Vec<&str> = attrs.iter().map(|(_, l)| *l).chain([line]).collect();
-            wd.write(
-                "main.tf",
-                &format!(
-                    "{}\nprovider \"hasura\" {{}}\nresource \"hasura_cron_trigger\" \"t\" {{\n  {}\n}}\n",
-                    required_providers(),
-                    body.join("\n  ")
-                ),
-            );
-            wd.validate().assert_failure_contains(needle);
-        }
+        (
+            r#"headers = { "bad header" = "x" }"#,
+            "Invalid header name",
+            "headers",
+        ),
+        (
+            r#"retry_conf = { num_retries = -1 }"#,
+            "num_retries",
+            "retry_conf",
+        ),
         // A header in both maps is a cross-attribute error.
-        wd.write(
-            "main.tf",
-            &format!(
-                "{}\nprovider \"hasura\" {{}}\nresource \"hasura_cron_trigger\" \"t\" {{\n  name = \"t\"\n  webhook = \"https://x.example.com\"\n  schedule = \"* * * * *\"\n  headers = {{ Authorization = \"x\" }}\n  headers_from_env = {{ Authorization = \"AUTH\" }}\n}}\n",
-                required_providers()
-            ),
-        );
-        wd.validate().assert_failure_contains("Header set twice");
-        env.assert_nothing_written("after validate-only runs");
-    });
+        (
+            "headers = { Authorization = \"x\" }\n  headers_from_env = { Authorization = \"AUTH\" }",
+            "Header set twice",
+            "headers",
+        ),
+    ];
+    let defaults = [
+        r#"name = "t""#,
+        r#"webhook = "https://x.example.com""#,
+        r#"schedule = "* * * * *""#,
+    ];
+    hasura_refusals(
+        &cases,
+        |lines| resource_tf("hasura_cron_trigger", "t", &defaults, lines),
+        |_, _| {},
+    );
 }
 
 /// Metadata answers lost after the write landed, 5xx and resets on a third of the calls:
@@ -232,7 +225,6 @@ fn bad_input_is_refused_at_validate() {
 /// and no error, because every ambiguous write is settled by reading the export back.
 #[test]
 fn writes_converge_under_lost_answers_and_server_errors() {
-    use emulator_common::{FaultConfig, FaultKind};
     let many = |schedule: &str| {
         let mut s = format!("{}\nprovider \"hasura\" {{}}\n", required_providers());
         for i in 0..6 {
@@ -242,25 +234,11 @@ fn writes_converge_under_lost_answers_and_server_errors() {
         }
         s
     };
-    let faults = |seed| FaultConfig {
-        error_rate: 0.35,
-        kinds: vec![
-            FaultKind::LostResponse,
-            FaultKind::Status503,
-            FaultKind::ConnectionReset,
-        ],
-        seed: Some(seed),
-        paths: Some(vec!["/v1/metadata".into()]),
-        ..FaultConfig::default()
-    };
     for_each_terraform(|tf| {
         let env = Env::start();
         let wd = env.workdir(tf);
-        let control = &env.emu().control;
         wd.write("main.tf", &many("*/5 * * * *"));
-        control.set_faults(faults(7));
-        wd.apply();
-        control.set_faults(FaultConfig::default());
+        env.under_faults(7, || wd.apply());
         let names: Vec<Value> = triggers(&env).iter().map(|t| t["name"].clone()).collect();
         assert_eq!(
             names,
@@ -271,22 +249,12 @@ fn writes_converge_under_lost_answers_and_server_errors() {
         assert_no_changes(&wd, "after creating under faults");
 
         wd.write("main.tf", &many("0 * * * *"));
-        control.set_faults(faults(11));
-        wd.apply();
-        control.set_faults(FaultConfig::default());
+        env.under_faults(11, || wd.apply());
         assert!(triggers(&env).iter().all(|t| t["schedule"] == "0 * * * *"));
         assert_no_changes(&wd, "after updating under faults");
 
-        control.set_faults(faults(13));
-        wd.destroy();
-        control.set_faults(FaultConfig::default());
+        env.under_faults(13, || wd.destroy());
         assert!(triggers(&env).is_empty());
-        let fired = control.counters()["faults"].clone();
-        assert!(
-            fired
-                .as_object()
-                .is_some_and(|f| f.contains_key("lost_response")),
-            "faults fired: {fired}"
-        );
+        env.assert_lost_answers_fired();
     });
 }

@@ -8,6 +8,7 @@ mod support;
 
 use serde_json::{json, Value};
 use support::hasura::Env;
+use support::refusals::{assert_refused_at_validate, hasura_refusals, resource_tf};
 use support::{assert_changes, assert_no_changes, for_each_terraform, required_providers};
 
 const BY_ID: &str = "query user_by_id($id: Int!) { users(where: {id: {_eq: $id}}) { id name } }";
@@ -76,25 +77,7 @@ fn entry(env: &Env, name: &str) -> Option<Value> {
 /// `/v1/graphql` as `role` (admin secret plus `x-hasura-role`): the first error's
 /// (code, message), or `None` when the request ran.
 fn as_role(env: &Env, role: &str, query: &str, variables: Value) -> Option<(String, String)> {
-    let url = format!("{}/v1/graphql", env.emu().endpoint());
-    let secret = env.emu().config.admin_secret.clone();
-    let (role, body) = (
-        role.to_string(),
-        json!({"query": query, "variables": variables}),
-    );
-    let v: Value = env.rt.block_on(async move {
-        reqwest::Client::new()
-            .post(url)
-            .header("x-hasura-admin-secret", secret)
-            .header("x-hasura-role", role)
-            .json(&body)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap()
-    });
+    let v = env.graphql_vars(&[("x-hasura-role", role)], query, variables, true);
     let e = v.get("errors")?;
     Some((
         e[0]["extensions"]["code"]
@@ -291,46 +274,33 @@ fn bad_input_is_refused_at_validate() {
         (
             r#"queries = { q = "query { users { id }" }"#,
             "Invalid GraphQL query",
+            "queries",
         ),
         (
             r#"queries = { q = "type T { a: Int }" }"#,
             "Invalid GraphQL query",
+            "queries",
         ),
         (
             r#"queries = { "" = "query { users { id } }" }"#,
             "Invalid query name",
+            "queries",
         ),
-        (r#"name = """#, "Invalid collection name"),
+        (r#"name = """#, "Invalid collection name", "name"),
     ];
-    for_each_terraform(|tf| {
-        let env = Env::start();
-        let wd = env.workdir(tf);
-        for (line, needle) in cases {
-            let mut attrs = vec![
-                ("name", r#"name = "c""#),
-                ("queries", r#"queries = { q = "query { users { id } }" }"#),
-            ];
-            let key = line.split_whitespace().next().unwrap();
-            attrs.retain(|(k, _)| *k != key);
-            let body: Vec<&str> = attrs.iter().map(|(_, l)| *l).chain([line]).collect();
-            wd.write(
-                "main.tf",
-                &format!(
-                    "{}\nprovider \"hasura\" {{}}\nresource \"hasura_query_collection\" \"c\" {{\n  {}\n}}\n",
-                    required_providers(),
-                    body.join("\n  ")
-                ),
+    let defaults = [
+        r#"name = "c""#,
+        r#"queries = { q = "query { users { id } }" }"#,
+    ];
+    hasura_refusals(
+        &cases,
+        |lines| resource_tf("hasura_query_collection", "c", &defaults, lines),
+        |_, wd| {
+            assert_refused_at_validate(
+                wd,
+                &[("roles = []", "at least one role", "roles")],
+                |lines| resource_tf("hasura_allow_list", "a", &[r#"collection = "c""#], lines),
             );
-            wd.validate().assert_failure_contains(needle);
-        }
-        wd.write(
-            "main.tf",
-            &format!(
-                "{}\nprovider \"hasura\" {{}}\nresource \"hasura_allow_list\" \"a\" {{\n  collection = \"c\"\n  roles = []\n}}\n",
-                required_providers()
-            ),
-        );
-        wd.validate().assert_failure_contains("at least one role");
-        env.assert_nothing_written("after validate-only runs");
-    });
+        },
+    );
 }

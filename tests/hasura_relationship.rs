@@ -82,24 +82,8 @@ resource "hasura_permission" "users_user" {{
 /// A GraphQL query as role `user` for `user_id` (admin secret plus session headers,
 /// as Hasura documents testing permissions).
 fn gql(env: &Env, user_id: &str, query: &str) -> Value {
-    let url = format!("{}/v1/graphql", env.emu().endpoint());
-    let secret = env.emu().config.admin_secret.clone();
-    let user_id = user_id.to_string();
-    let query = query.to_string();
-    env.rt.block_on(async move {
-        reqwest::Client::new()
-            .post(url)
-            .header("x-hasura-admin-secret", secret)
-            .header("x-hasura-role", "user")
-            .header("x-hasura-user-id", user_id)
-            .json(&json!({ "query": query }))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap()
-    })
+    let session = [("x-hasura-role", "user"), ("x-hasura-user-id", user_id)];
+    env.graphql(&session, query, true)
 }
 
 fn table<'a>(md: &'a Value, name: &str) -> &'a Value {

@@ -11,6 +11,7 @@ mod support;
 use hasura_emulator::TinyRemote;
 use serde_json::{json, Value};
 use support::hasura::Env;
+use support::refusals::{assert_refused_at_validate, hasura_refusals, resource_tf};
 use support::{assert_changes, assert_no_changes, for_each_terraform, required_providers};
 
 const CANARY: &str = "canary-remote-header-9c1e";
@@ -90,22 +91,7 @@ fn schema(env: &Env, name: &str) -> Option<Value> {
 
 /// POST /v1/graphql as `role` (admin secret plus `x-hasura-role`).
 fn gql(env: &Env, role: &str, query: &str) -> Value {
-    let url = format!("{}/v1/graphql", env.emu().endpoint());
-    let secret = env.emu().config.admin_secret.clone();
-    let (role, query) = (role.to_string(), query.to_string());
-    env.rt.block_on(async move {
-        reqwest::Client::new()
-            .post(url)
-            .header("x-hasura-admin-secret", secret)
-            .header("x-hasura-role", role)
-            .json(&json!({ "query": query }))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap()
-    })
+    env.graphql(&[("x-hasura-role", role)], query, true)
 }
 
 #[test]
@@ -272,82 +258,75 @@ fn lifecycle_queries_drift_import_and_refusals() {
 
 #[test]
 fn bad_input_is_refused_at_validate() {
-    let schema_cases = [
-        (r#"url = "ftp://files.example.com/x""#, "url"),
-        (r#"url = "{{UNCLOSED/graphql""#, "url"),
-        (r#"url_from_env = "not an env name""#, "url_from_env"),
-        (r#"timeout_seconds = 0"#, "timeout_seconds"),
+    let cases = [
+        (r#"url = "ftp://files.example.com/x""#, "url", "url"),
+        (r#"url = "{{UNCLOSED/graphql""#, "url", "url"),
+        (
+            r#"url_from_env = "not an env name""#,
+            "url_from_env",
+            "url_from_env",
+        ),
+        (
+            r#"timeout_seconds = 0"#,
+            "timeout_seconds",
+            "timeout_seconds",
+        ),
         (
             r#"customization = { root_fields_namespace = "bad-name" }"#,
             "root_fields_namespace",
+            "customization",
         ),
         (
             r#"customization = { field_names = { Query = { mapping = { __typename = "t" } } } }"#,
             "Reserved field name",
+            "customization",
         ),
-        (r#"headers = { "bad header" = "x" }"#, "Invalid header name"),
-        (r#"name = """#, "name"),
-    ];
-    let perm_cases = [
-        ("schema = \"type Query { hello: String\"", "schema"),
-        ("schema = \"query { hello }\"", "schema"),
-        ("role = \"admin\"", "role"),
-    ];
-    for_each_terraform(|tf| {
-        let env = Env::start();
-        let wd = env.workdir(tf);
-        let write = |resource: &str, attrs: Vec<(&str, &str)>, line: &str| {
-            let key = line.split_whitespace().next().unwrap();
-            let body: Vec<&str> = attrs
-                .iter()
-                .filter(|(k, _)| *k != key)
-                .map(|(_, l)| *l)
-                .chain([line])
-                .collect();
-            wd.write(
-                "main.tf",
-                &format!(
-                    "{}\nprovider \"hasura\" {{}}\nresource \"{resource}\" \"t\" {{\n  {}\n}}\n",
-                    required_providers(),
-                    body.join("\n  ")
-                ),
-            );
-        };
-        for (line, needle) in schema_cases {
-            let attrs = vec![
-                ("name", r#"name = "t""#),
-                ("url", r#"url = "https://x.example.com/graphql""#),
-            ];
-            write("hasura_remote_schema", attrs, line);
-            wd.validate().assert_failure_contains(needle);
-        }
+        (
+            r#"headers = { "bad header" = "x" }"#,
+            "Invalid header name",
+            "headers",
+        ),
+        (r#"name = """#, "name", "name"),
         // Exactly one of url and url_from_env.
-        write(
-            "hasura_remote_schema",
-            vec![("name", r#"name = "t""#)],
+        (
             r#"url_from_env = "A""#,
+            "URL missing or set twice",
+            "url_from_env",
+        ),
+    ];
+    let schema = |lines: &str| {
+        let defaults = [r#"name = "t""#, r#"url = "https://x.example.com/graphql""#];
+        resource_tf("hasura_remote_schema", "t", &defaults, lines)
+    };
+    let perm_cases = [
+        (
+            "schema = \"type Query { hello: String\"",
+            "schema",
+            "schema",
+        ),
+        ("schema = \"query { hello }\"", "schema", "schema"),
+        ("role = \"admin\"", "role", "role"),
+    ];
+    let permission = |lines: &str| {
+        let defaults = [
+            r#"remote_schema = "pay""#,
+            r#"role = "user""#,
+            r#"schema = "type Query { hello: String }""#,
+        ];
+        resource_tf("hasura_remote_schema_permission", "t", &defaults, lines)
+    };
+    hasura_refusals(&cases, schema, |_, wd| {
+        wd.write(
+            "main.tf",
+            &resource_tf(
+                "hasura_remote_schema",
+                "t",
+                &[r#"name = "t""#],
+                r#"url_from_env = "A""#,
+            ),
         );
         wd.validate().assert_success("url_from_env alone");
-        write(
-            "hasura_remote_schema",
-            vec![
-                ("name", r#"name = "t""#),
-                ("url", r#"url = "https://x.example.com""#),
-            ],
-            r#"url_from_env = "A""#,
-        );
-        wd.validate()
-            .assert_failure_contains("URL missing or set twice");
-        for (line, needle) in perm_cases {
-            let attrs = vec![
-                ("remote_schema", r#"remote_schema = "pay""#),
-                ("role", r#"role = "user""#),
-                ("schema", r#"schema = "type Query { hello: String }""#),
-            ];
-            write("hasura_remote_schema_permission", attrs, line);
-            wd.validate().assert_failure_contains(needle);
-        }
-        env.assert_nothing_written("after validate-only runs");
+        assert_refused_at_validate(wd, &perm_cases, permission);
     });
 }
 
@@ -357,7 +336,6 @@ fn bad_input_is_refused_at_validate() {
 /// by reading the export back, and a removal that already happened counts as done.
 #[test]
 fn writes_converge_under_lost_answers_and_server_errors() {
-    use emulator_common::{FaultConfig, FaultKind};
     let many = |url: &str, timeout: u32, field: &str| {
         let mut s = format!(
             "{}\nprovider \"hasura\" {{}}\nresource \"hasura_env_var\" \"perms\" {{\n  key   = \"HASURA_GRAPHQL_ENABLE_REMOTE_SCHEMA_PERMISSIONS\"\n  value = \"true\"\n}}\n",
@@ -370,26 +348,12 @@ fn writes_converge_under_lost_answers_and_server_errors() {
         }
         s
     };
-    let faults = |seed| FaultConfig {
-        error_rate: 0.35,
-        kinds: vec![
-            FaultKind::LostResponse,
-            FaultKind::Status503,
-            FaultKind::ConnectionReset,
-        ],
-        seed: Some(seed),
-        paths: Some(vec!["/v1/metadata".into()]),
-        ..FaultConfig::default()
-    };
     for_each_terraform(|tf| {
         let env = Env::start();
         let remote = env.rt.block_on(TinyRemote::start()).expect("remote server");
         let wd = env.workdir(tf);
-        let control = &env.emu().control;
         wd.write("main.tf", &many(&remote.url(), 20, "hello"));
-        control.set_faults(faults(7));
-        wd.apply();
-        control.set_faults(FaultConfig::default());
+        env.under_faults(7, || wd.apply());
         let names: Vec<Value> = schemas(&env).iter().map(|s| s["name"].clone()).collect();
         assert_eq!(
             names,
@@ -403,9 +367,7 @@ fn writes_converge_under_lost_answers_and_server_errors() {
         assert_no_changes(&wd, "after creating under faults");
 
         wd.write("main.tf", &many(&remote.url(), 30, "secret"));
-        control.set_faults(faults(11));
-        wd.apply();
-        control.set_faults(FaultConfig::default());
+        env.under_faults(11, || wd.apply());
         for s in schemas(&env) {
             assert_eq!(s["definition"]["timeout_seconds"], 30, "{s}");
             assert_eq!(s["permissions"].as_array().unwrap().len(), 1, "{s}");
@@ -416,17 +378,9 @@ fn writes_converge_under_lost_answers_and_server_errors() {
         }
         assert_no_changes(&wd, "after updating under faults");
 
-        control.set_faults(faults(13));
-        wd.destroy();
-        control.set_faults(FaultConfig::default());
+        env.under_faults(13, || wd.destroy());
         assert!(schemas(&env).is_empty(), "{:?}", schemas(&env));
-        let fired = control.counters()["faults"].clone();
-        assert!(
-            fired
-                .as_object()
-                .is_some_and(|f| f.contains_key("lost_response")),
-            "faults fired: {fired}"
-        );
+        env.assert_lost_answers_fired();
         env.rt.block_on(remote.stop());
     });
 }

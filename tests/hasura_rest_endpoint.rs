@@ -7,6 +7,7 @@ mod support;
 
 use serde_json::{json, Value};
 use support::hasura::Env;
+use support::refusals::{hasura_refusals, resource_tf};
 use support::{assert_changes, assert_no_changes, for_each_terraform, required_providers};
 
 const BY_ID: &str = "query user_by_id($id: Int!) { users(where: {id: {_eq: $id}}) { id name } }";
@@ -235,41 +236,25 @@ resource "hasura_rest_endpoint" "me" {
 #[test]
 fn bad_input_is_refused_at_validate() {
     let cases = [
-        (r#"url = "/users""#, "Invalid endpoint url"),
-        (r#"url = "a//b""#, "empty segment"),
-        (r#"url = "a/:x/:x""#, "twice"),
-        (r#"url = "a/:""#, "without a name"),
-        (r#"methods = ["GET", "FETCH"]"#, "Invalid method"),
-        (r#"methods = []"#, "at least one"),
-        (r#"name = """#, "Invalid endpoint name"),
-        (r#"query = """#, "Invalid query name"),
+        (r#"url = "/users""#, "Invalid endpoint url", "url"),
+        (r#"url = "a//b""#, "empty segment", "url"),
+        (r#"url = "a/:x/:x""#, "twice", "url"),
+        (r#"url = "a/:""#, "without a name", "url"),
+        (r#"methods = ["GET", "FETCH"]"#, "Invalid method", "methods"),
+        (r#"methods = []"#, "at least one", "methods"),
+        (r#"name = """#, "Invalid endpoint name", "name"),
+        (r#"query = """#, "Invalid query name", "query"),
     ];
-    for_each_terraform(|tf| {
-        let env = Env::start();
-        let wd = env.workdir(tf);
-        for (line, needle) in cases {
-            let mut attrs = vec![
-                ("name", r#"name = "e""#),
-                ("url", r#"url = "users/:id""#),
-                ("methods", r#"methods = ["GET"]"#),
-                ("collection", r#"collection = "app""#),
-                ("query", r#"query = "q""#),
-            ];
-            let key = line.split_whitespace().next().unwrap();
-            attrs.retain(|(k, _)| *k != key);
-            let body: Vec<&str> = attrs.iter().map(|(_, l)| *l).chain([line]).collect();
-            wd.write(
-                "main.tf",
-                &format!(
-                    "{}\nprovider \"hasura\" {{}}\nresource \"hasura_rest_endpoint\" \"e\" {{\n  {}\n}}\n",
-                    required_providers(),
-                    body.join("\n  ")
-                ),
-            );
-            let out = wd.validate();
-            out.assert_failure_contains(needle);
-            out.assert_failure_contains(key);
-        }
-        env.assert_nothing_written("after validate-only runs");
-    });
+    let defaults = [
+        r#"name = "e""#,
+        r#"url = "users/:id""#,
+        r#"methods = ["GET"]"#,
+        r#"collection = "app""#,
+        r#"query = "q""#,
+    ];
+    hasura_refusals(
+        &cases,
+        |lines| resource_tf("hasura_rest_endpoint", "e", &defaults, lines),
+        |_, _| {},
+    );
 }

@@ -96,23 +96,8 @@ fn computed_fields(env: &Env) -> Value {
 
 /// `/v1/graphql` as `role` (admin secret impersonation) for user `user`.
 fn gql(env: &Env, role: &str, user: &str, query: &str) -> Value {
-    let url = format!("{}/v1/graphql", env.emu().endpoint());
-    let secret = env.emu().config.admin_secret.clone();
-    let (role, user, query) = (role.to_string(), user.to_string(), query.to_string());
-    env.rt.block_on(async move {
-        reqwest::Client::new()
-            .post(url)
-            .header("x-hasura-admin-secret", secret)
-            .header("x-hasura-role", role)
-            .header("x-hasura-user-id", user)
-            .json(&json!({ "query": query }))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap()
-    })
+    let session = [("x-hasura-role", role), ("x-hasura-user-id", user)];
+    env.graphql(&session, query, true)
 }
 
 #[test]

@@ -10,6 +10,7 @@ mod support;
 
 use serde_json::{json, Value};
 use support::hasura::Env;
+use support::refusals::{hasura_refusals, resource_tf};
 use support::{assert_changes, assert_no_changes, for_each_terraform, required_providers};
 
 const PASSWORD: &str = "source-pw-canary-8d21";
@@ -241,65 +242,73 @@ fn default_source_is_managed_but_never_dropped() {
 #[test]
 fn bad_input_is_refused_at_validate() {
     let cases = [
-        (r#"database_url = "mysql://u:p@db/app""#, "postgres://"),
-        (r#"database_url = "postgres:///app""#, "host"),
+        (
+            r#"database_url = "mysql://u:p@db/app""#,
+            "postgres://",
+            "database_url",
+        ),
+        (
+            r#"database_url = "postgres:///app""#,
+            "host",
+            "database_url",
+        ),
         (
             "database_url = \"postgres://db/app\"\n  database_url_from_env = \"DB\"",
             "exactly one",
+            "database_url",
         ),
-        ("", "exactly one"),
-        (r#"database_url_from_env = "not-a-name""#, "env var name"),
+        ("", "exactly one", "database_url"),
+        (
+            r#"database_url_from_env = "not-a-name""#,
+            "env var name",
+            "database_url_from_env",
+        ),
         (
             "database_url = \"postgres://db/app\"\n  isolation_level = \"dirty\"",
+            "isolation_level",
             "isolation_level",
         ),
         (
             "database_url = \"postgres://db/app\"\n  max_connections = -1",
             "max_connections",
+            "max_connections",
         ),
         (
             "database_url = \"postgres://db/app\"\n  read_replicas = []",
+            "read_replicas",
             "read_replicas",
         ),
         (
             "database_url = \"postgres://db/app\"\n  read_replicas = [{}]",
             "read_replicas[0].database_url",
+            "read_replicas",
         ),
         (
             "database_url = \"postgres://db/app\"\n  root_fields_prefix = \"1st_\"",
             "root_fields_prefix",
+            "root_fields_prefix",
         ),
     ];
-    for_each_terraform(|tf| {
-        let env = Env::start();
-        let wd = env.workdir(tf);
-        for (body, needle) in cases {
+    hasura_refusals(
+        &cases,
+        |lines| resource_tf("hasura_source", "s", &[r#"name = "s""#], lines),
+        |env, wd| {
+            // A refused URL from a sensitive variable is never repeated in the
+            // error (variables are only known at plan).
+            let mut wd = env.workdir(wd.terraform());
+            wd.env("TF_VAR_url", &format!("mysql://u:{PASSWORD}@db/app"));
             wd.write(
                 "main.tf",
                 &format!(
-                    "{}\nprovider \"hasura\" {{}}\nresource \"hasura_source\" \"s\" {{\n  name = \"s\"\n  {body}\n}}\n",
+                    "{}\nprovider \"hasura\" {{}}\nvariable \"url\" {{\n  type      = string\n  sensitive = true\n}}\nresource \"hasura_source\" \"s\" {{\n  name         = \"s\"\n  database_url = var.url\n}}\n",
                     required_providers()
                 ),
             );
-            let out = wd.validate();
-            out.assert_failure_contains(needle);
-        }
-        // A refused URL from a sensitive variable is never repeated in the
-        // error (variables are only known at plan).
-        let mut wd = env.workdir(tf);
-        wd.env("TF_VAR_url", &format!("mysql://u:{PASSWORD}@db/app"));
-        wd.write(
-            "main.tf",
-            &format!(
-                "{}\nprovider \"hasura\" {{}}\nvariable \"url\" {{\n  type      = string\n  sensitive = true\n}}\nresource \"hasura_source\" \"s\" {{\n  name         = \"s\"\n  database_url = var.url\n}}\n",
-                required_providers()
-            ),
-        );
-        let out = wd.tf(&["plan", "-no-color", "-input=false"]);
-        out.assert_failure_contains("Invalid database URL");
-        assert!(!out.combined().contains(PASSWORD), "{}", out.combined());
-        env.assert_nothing_written("after validate-only runs");
-    });
+            let out = wd.tf(&["plan", "-no-color", "-input=false"]);
+            out.assert_failure_contains("Invalid database URL");
+            assert!(!out.combined().contains(PASSWORD), "{}", out.combined());
+        },
+    );
 }
 
 /// Every per-table object names the source and lands in its database:

@@ -18,10 +18,17 @@ pub struct Env {
 
 impl Env {
     pub fn start() -> Env {
+        Env::start_with(|_| {})
+    }
+
+    /// Starts with the configuration `configure` adjusts (e.g. a longer restart window).
+    pub fn start_with(configure: impl FnOnce(&mut HasuraConfig)) -> Env {
         let pg = TempPostgres::start().expect("start temporary PostgreSQL");
         let rt = runtime();
+        let mut cfg = HasuraConfig::new(pg.url());
+        configure(&mut cfg);
         let emu = rt
-            .block_on(HasuraEmulator::start(HasuraConfig::new(pg.url())))
+            .block_on(HasuraEmulator::start(cfg))
             .expect("start hasura emulator");
         Env {
             rt,
@@ -73,9 +80,24 @@ impl Env {
     /// `x-hasura-role` to run as a role, as a backend impersonating a user does; without
     /// it, e.g. with a user's `authorization: Bearer <jwt>`): the answer's body.
     pub fn graphql(&self, headers: &[(&str, &str)], query: &str, admin: bool) -> Value {
+        self.graphql_vars(headers, query, Value::Null, admin)
+    }
+
+    /// [`Env::graphql`] with `variables` (left out of the request when null).
+    pub fn graphql_vars(
+        &self,
+        headers: &[(&str, &str)],
+        query: &str,
+        variables: Value,
+        admin: bool,
+    ) -> Value {
+        let mut body = json!({ "query": query });
+        if !variables.is_null() {
+            body["variables"] = variables;
+        }
         let mut req = reqwest::Client::new()
             .post(format!("{}/v1/graphql", self.emu().endpoint()))
-            .json(&json!({ "query": query }));
+            .json(&body);
         if admin {
             req = req.header("x-hasura-admin-secret", &self.emu().config.admin_secret);
         }
@@ -101,6 +123,28 @@ impl Env {
             paths: Some(vec!["/v1/metadata".into()]),
             ..FaultConfig::default()
         }
+    }
+
+    /// Runs `step` (an apply or a destroy) with [`Env::metadata_faults`]`(seed)` on,
+    /// then turns the faults off again.
+    pub fn under_faults<T>(&self, seed: u64, step: impl FnOnce() -> T) -> T {
+        let control = &self.emu().control;
+        control.set_faults(Env::metadata_faults(seed));
+        let out = step();
+        control.set_faults(emulator_common::FaultConfig::default());
+        out
+    }
+
+    /// Some answer was lost after its write landed: a fault scenario that tested
+    /// the read-back, not only retries.
+    pub fn assert_lost_answers_fired(&self) {
+        let fired = self.emu().control.counters()["faults"].clone();
+        assert!(
+            fired
+                .as_object()
+                .is_some_and(|f| f.contains_key("lost_response")),
+            "faults fired: {fired}"
+        );
     }
 
     /// Out-of-band SQL, as a migration or a DBA would run it.

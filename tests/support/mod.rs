@@ -24,6 +24,7 @@ use std::time::{Duration, Instant};
 
 pub mod clerk;
 pub mod hasura;
+pub mod refusals;
 
 /// Provider source addresses, as used in `required_providers` and in `dev_overrides`.
 pub const CLERK_SOURCE: &str = "registry.terraform.io/clerk-hasura/clerk";

@@ -1,59 +1,19 @@
-use std::time::Duration;
+mod support;
 
 use aws_lc_rs::hmac;
 use aws_lc_rs::signature::{RsaPublicKeyComponents, RSA_PKCS1_2048_8192_SHA256};
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
-use clerk_emulator::{ClerkConfig, ClerkEmulator};
+use clerk_emulator::ClerkConfig;
 use emulator_common::{FaultConfig, FaultKind, RateLimit};
-use reqwest::{Client, Method, StatusCode};
+use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
-
-struct T {
-    emu: ClerkEmulator,
-    http: Client,
-}
+use support::{codes, Clerk as T};
 
 impl T {
-    async fn start() -> T {
-        Self::with(ClerkConfig::default()).await
-    }
-
-    async fn with(cfg: ClerkConfig) -> T {
-        let emu = ClerkEmulator::start(cfg).await.unwrap();
-        let http = Client::builder()
-            .timeout(Duration::from_secs(10))
-            .build()
-            .unwrap();
-        T { emu, http }
-    }
-
-    async fn call(&self, method: Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
-        let mut req = self
-            .http
-            .request(method, format!("{}{path}", self.emu.api_url()))
-            .bearer_auth(self.emu.secret_key());
-        if let Some(b) = body {
-            req = req.json(&b);
-        }
-        let resp = req.send().await.unwrap();
-        let status = resp.status();
-        let text = resp.text().await.unwrap();
-        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
-    }
-
     async fn create(&self, body: Value) -> (StatusCode, Value) {
         self.call(Method::POST, "/jwt_templates", Some(body)).await
     }
-}
-
-fn codes(body: &Value) -> Vec<String> {
-    body["errors"]
-        .as_array()
-        .unwrap_or_else(|| panic!("not a ClerkErrors body: {body}"))
-        .iter()
-        .map(|e| e["code"].as_str().unwrap().to_string())
-        .collect()
 }
 
 fn assert_clerk_error(body: &Value, code: &str) {

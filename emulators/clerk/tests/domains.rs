@@ -1,11 +1,11 @@
 //! Satellite domains (ListDomains, AddDomain, UpdateDomain, DeleteDomain)
 //! answer as the Backend API spec (2025-11-10) and the error catalog say.
-mod common;
+mod support;
 
 use clerk_emulator::{ClerkConfig, ClerkEmulator};
-use common::{call, code};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
+use support::{call, code};
 
 #[tokio::test]
 async fn satellite_domains() {

@@ -1,44 +1,12 @@
 //! The instance-level operations answer as the Backend API spec (2025-11-10)
 //! and error catalog say: GetInstance/UpdateInstance, UpdateInstanceRestrictions,
 //! Get/UpdateInstanceOrganizationSettings, and the allow/block lists.
+mod support;
+
 use clerk_emulator::{ClerkConfig, ClerkEmulator};
 use reqwest::{Client, Method, StatusCode};
 use serde_json::{json, Value};
-
-async fn call(
-    emu: &ClerkEmulator,
-    method: Method,
-    path: &str,
-    body: Option<Value>,
-) -> (StatusCode, Value) {
-    let mut req = Client::new()
-        .request(method, format!("{}{path}", emu.api_url()))
-        .bearer_auth(emu.secret_key());
-    if let Some(b) = body {
-        req = req.json(&b);
-    }
-    let resp = req.send().await.unwrap();
-    let status = resp.status();
-    (status, resp.json().await.unwrap_or(Value::Null))
-}
-
-fn codes(body: &Value) -> Vec<(String, String)> {
-    body["errors"]
-        .as_array()
-        .unwrap_or_else(|| panic!("not ClerkErrors: {body}"))
-        .iter()
-        .map(|e| {
-            (
-                e["code"].as_str().unwrap().to_string(),
-                e["meta"]["param_name"].as_str().unwrap_or("").to_string(),
-            )
-        })
-        .collect()
-}
-
-fn keys(v: &Value) -> Vec<&str> {
-    v.as_object().unwrap().keys().map(String::as_str).collect()
-}
+use support::{call, keys, param_codes};
 
 #[tokio::test]
 async fn instance_get_and_update() {
@@ -97,7 +65,7 @@ async fn instance_get_and_update() {
     });
     let (s, e) = call(&emu, Method::PATCH, "/instance", Some(bad)).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
-    let mut got = codes(&e);
+    let mut got = param_codes(&e);
     got.sort();
     let mut want: Vec<(String, String)> = [
         ("form_invalid_origin", "allowed_origins"),
@@ -160,7 +128,7 @@ async fn restrictions_answer_the_whole_object() {
     )
     .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(codes(&e).len(), 2, "{e}");
+    assert_eq!(param_codes(&e).len(), 2, "{e}");
 }
 
 #[tokio::test]
@@ -208,7 +176,7 @@ async fn organization_settings() {
     .await;
     assert_eq!(s, StatusCode::NOT_FOUND, "{e}");
     assert_eq!(
-        codes(&e),
+        param_codes(&e),
         [("resource_not_found".into(), "creator_role_id".into())]
     );
     let (s, e) = call(
@@ -219,7 +187,7 @@ async fn organization_settings() {
     )
     .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
-    assert_eq!(codes(&e).len(), 2, "{e}");
+    assert_eq!(param_codes(&e).len(), 2, "{e}");
 }
 
 #[tokio::test]
@@ -256,7 +224,7 @@ async fn allow_and_block_lists() {
     )
     .await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
-    assert_eq!(codes(&e)[0].0, "duplicate_record");
+    assert_eq!(param_codes(&e)[0].0, "duplicate_record");
     // Not an identifier: 422 form_param_format_invalid.
     let (s, e) = call(
         &emu,
@@ -267,7 +235,7 @@ async fn allow_and_block_lists() {
     .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(
-        codes(&e)[0],
+        param_codes(&e)[0],
         ("form_param_format_invalid".into(), "identifier".into())
     );
 
@@ -293,7 +261,10 @@ async fn allow_and_block_lists() {
     )
     .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(codes(&e), [("form_param_unknown".into(), "notify".into())]);
+    assert_eq!(
+        param_codes(&e),
+        [("form_param_unknown".into(), "notify".into())]
+    );
     let (s, b) = call(
         &emu,
         Method::POST,
@@ -316,5 +287,5 @@ async fn allow_and_block_lists() {
     );
     let (s, e) = call(&emu, Method::DELETE, &path, None).await;
     assert_eq!(s, StatusCode::NOT_FOUND);
-    assert_eq!(codes(&e)[0].0, "resource_not_found");
+    assert_eq!(param_codes(&e)[0].0, "resource_not_found");
 }

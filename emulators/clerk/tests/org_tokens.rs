@@ -1,12 +1,12 @@
 //! Tokens minted for a session carry its active organization: the session
 //! token's `org_*` claims (CreateSessionToken) and the `org` shortcodes of a
 //! JWT template.
-mod common;
+mod support;
 
 use clerk_emulator::{ClerkConfig, ClerkEmulator};
-use common::call;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
+use support::call;
 
 fn claims(jwt: &str) -> Value {
     use base64::Engine;

@@ -1,15 +1,11 @@
 //! Organization permissions, roles and organizations answer as the
 //! Backend API spec (2025-11-10) and the error catalog say.
-mod common;
+mod support;
 
 use clerk_emulator::{ClerkConfig, ClerkEmulator};
-use common::{call, code};
 use reqwest::{Client, Method, StatusCode};
 use serde_json::{json, Value};
-
-fn keys(v: &Value) -> Vec<&str> {
-    v.as_object().unwrap().keys().map(String::as_str).collect()
-}
+use support::{call, code, keys};
 
 #[tokio::test]
 async fn a_fresh_instance_has_the_default_roles_and_system_permissions() {

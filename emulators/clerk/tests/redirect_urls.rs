@@ -1,32 +1,10 @@
 //! `/v1/redirect_urls` answers as the Backend API spec and error catalog say.
+mod support;
+
 use clerk_emulator::{ClerkConfig, ClerkEmulator};
-use reqwest::{Client, Method, StatusCode};
-use serde_json::{json, Value};
-
-async fn call(
-    emu: &ClerkEmulator,
-    method: Method,
-    path: &str,
-    body: Option<Value>,
-) -> (StatusCode, Value) {
-    let mut req = Client::new()
-        .request(method, format!("{}{path}", emu.api_url()))
-        .bearer_auth(emu.secret_key());
-    if let Some(b) = body {
-        req = req.json(&b);
-    }
-    let resp = req.send().await.unwrap();
-    let status = resp.status();
-    (status, resp.json().await.unwrap_or(Value::Null))
-}
-
-fn only_error(body: &Value) -> &Value {
-    let errors = body["errors"]
-        .as_array()
-        .unwrap_or_else(|| panic!("not ClerkErrors: {body}"));
-    assert_eq!(errors.len(), 1, "{body}");
-    &errors[0]
-}
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+use support::{call, only_error};
 
 #[tokio::test]
 async fn create_list_get_delete_and_errors() {

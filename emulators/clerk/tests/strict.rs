@@ -6,70 +6,19 @@
 
 use std::time::{Duration, SystemTime};
 
+mod support;
+
 use aws_lc_rs::encoding::AsDer;
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::rsa::KeySize;
 use aws_lc_rs::signature::{self, EcdsaKeyPair, Ed25519KeyPair, KeyPair, RsaKeyPair};
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
-use clerk_emulator::{ClerkConfig, ClerkEmulator, DEVELOPMENT_RATE_LIMIT};
+use clerk_emulator::{ClerkConfig, DEVELOPMENT_RATE_LIMIT};
 use emulator_common::RateLimit;
-use reqwest::{Client, Method, StatusCode};
+use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
-
-struct T {
-    emu: ClerkEmulator,
-    http: Client,
-}
-
-impl T {
-    async fn with(cfg: ClerkConfig) -> T {
-        let emu = ClerkEmulator::start(cfg).await.unwrap();
-        let http = Client::builder()
-            .timeout(Duration::from_secs(10))
-            .build()
-            .unwrap();
-        T { emu, http }
-    }
-
-    async fn call(&self, method: Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
-        let (s, _, b) = self.call_with_headers(method, path, body).await;
-        (s, b)
-    }
-
-    async fn call_with_headers(
-        &self,
-        method: Method,
-        path: &str,
-        body: Option<Value>,
-    ) -> (StatusCode, reqwest::header::HeaderMap, Value) {
-        let mut req = self
-            .http
-            .request(method, format!("{}{path}", self.emu.api_url()))
-            .bearer_auth(self.emu.secret_key());
-        if let Some(b) = body {
-            req = req.json(&b);
-        }
-        let resp = req.send().await.unwrap();
-        let (status, headers) = (resp.status(), resp.headers().clone());
-        let text = resp.text().await.unwrap();
-        (
-            status,
-            headers,
-            serde_json::from_str(&text).unwrap_or(Value::Null),
-        )
-    }
-}
-
-/// The one error of a `ClerkErrors` body, checked for the catalog's shape.
-fn only_error(body: &Value) -> &Value {
-    let errors = body["errors"]
-        .as_array()
-        .unwrap_or_else(|| panic!("{body}"));
-    assert_eq!(errors.len(), 1, "{body}");
-    assert!(body["clerk_trace_id"].is_string(), "{body}");
-    &errors[0]
-}
+use support::{only_error, Clerk as T};
 
 fn pem(label: &str, der: &[u8]) -> String {
     let b64 = STANDARD.encode(der);

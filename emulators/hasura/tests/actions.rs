@@ -12,43 +12,7 @@ use axum::routing::post;
 use axum::{Json, Router};
 use serde_json::{json, Value};
 
-use support::Emu;
-
-struct Harness {
-    base: Emu,
-}
-
-impl std::ops::Deref for Harness {
-    type Target = Emu;
-    fn deref(&self) -> &Emu {
-        &self.base
-    }
-}
-
-impl Harness {
-    async fn start() -> Harness {
-        Harness {
-            base: Emu::start().await,
-        }
-    }
-
-    async fn ok(&self, typ: &str, args: Value) {
-        let (s, v) = self.meta(typ, args).await;
-        assert_eq!(s, 200, "{typ}: {v}");
-    }
-
-    async fn gql(&self, headers: &[(&str, &str)], query: &str, variables: Value) -> Value {
-        let mut req = self
-            .http
-            .post(format!("{}/v1/graphql", self.emu.endpoint()))
-            .header("x-hasura-admin-secret", &self.emu.config.admin_secret)
-            .json(&json!({"query": query, "variables": variables}));
-        for (k, v) in headers {
-            req = req.header(*k, *v);
-        }
-        req.send().await.unwrap().json().await.unwrap()
-    }
-}
+use support::Emu as Harness;
 
 fn types() -> Value {
     json!({
@@ -295,7 +259,7 @@ async fn an_action_field_calls_its_handler_with_the_session() {
     ];
 
     // Without an action permission the role does not see the field.
-    let v = h.gql(&user, q, json!({"u": "alice"})).await;
+    let v = h.gql_admin(&user, q, json!({"u": "alice"})).await;
     assert_eq!(
         v["errors"][0]["extensions"]["code"], "validation-failed",
         "{v}"
@@ -307,7 +271,7 @@ async fn an_action_field_calls_its_handler_with_the_session() {
         json!({"action": "login", "role": "user"}),
     )
     .await;
-    let v = h.gql(&user, q, json!({"u": "alice"})).await;
+    let v = h.gql_admin(&user, q, json!({"u": "alice"})).await;
     assert_eq!(
         v,
         json!({"data": {"login": {"token": "tok-1", "__typename": "LoginResponse"}}})
@@ -326,11 +290,11 @@ async fn an_action_field_calls_its_handler_with_the_session() {
     );
 
     // A 4xx answer is the field's error, with the handler's message and code.
-    let v = h.gql(&user, q, json!({"u": "bob"})).await;
+    let v = h.gql_admin(&user, q, json!({"u": "bob"})).await;
     assert_eq!(v["errors"][0]["message"], "wrong password", "{v}");
     assert_eq!(v["errors"][0]["extensions"]["code"], "bad-login", "{v}");
     // An answer that does not fit the output type.
-    let v = h.gql(&user, q, json!({"u": "eve"})).await;
+    let v = h.gql_admin(&user, q, json!({"u": "eve"})).await;
     assert_eq!(
         v["errors"][0]["message"], "unexpected fields in webhook response: surprise",
         "{v}"
@@ -338,14 +302,14 @@ async fn an_action_field_calls_its_handler_with_the_session() {
     // Arguments are checked before the call.
     let before = seen.lock().unwrap().len();
     let v = h
-        .gql(&user, "mutation { login { accessToken } }", json!({}))
+        .gql_admin(&user, "mutation { login { accessToken } }", json!({}))
         .await;
     assert_eq!(
         v["errors"][0]["extensions"]["code"], "validation-failed",
         "{v}"
     );
     let v = h
-        .gql(
+        .gql_admin(
             &user,
             "mutation { login(username: \"alice\") { nope } }",
             json!({}),

@@ -2,76 +2,23 @@
 
 use std::time::Duration;
 
-use hasura_emulator::{HasuraConfig, HasuraEmulator, TempPostgres};
+mod support;
+
+use hasura_emulator::{HasuraEmulator, TempPostgres};
 use serde_json::{json, Value};
 
-struct Harness {
-    emu: HasuraEmulator,
-    http: reqwest::Client,
-    // Declared last: the database must outlive the emulator.
-    pg: TempPostgres,
-}
+use support::Emu;
+
+type Harness = Emu;
 
 async fn setup() -> Harness {
-    let pg = TempPostgres::start().expect("temp postgres");
-    let emu = HasuraEmulator::start(HasuraConfig::new(pg.url()))
-        .await
-        .expect("emulator");
-    Harness {
-        emu,
-        http: reqwest::Client::new(),
-        pg,
-    }
+    Emu::start().await
 }
 
-impl Harness {
-    async fn post(&self, path: &str, body: Value, secret: Option<&str>) -> (u16, Value) {
-        let mut req = self
-            .http
-            .post(format!("{}{path}", self.emu.endpoint()))
-            .json(&body);
-        if let Some(s) = secret {
-            req = req.header("x-hasura-admin-secret", s);
-        }
-        let resp = req.send().await.expect("request");
-        let status = resp.status().as_u16();
-        (status, resp.json().await.expect("json body"))
-    }
-
-    async fn meta(&self, body: Value) -> (u16, Value) {
-        let secret = self.emu.config.admin_secret.clone();
-        self.post("/v1/metadata", body, Some(&secret)).await
-    }
-
-    async fn sql(&self, sql: &str) -> (u16, Value) {
-        self.query(json!({"type": "run_sql", "args": {"source": "default", "sql": sql}}))
-            .await
-    }
-
-    async fn query(&self, body: Value) -> (u16, Value) {
-        let secret = self.emu.config.admin_secret.clone();
-        self.post("/v2/query", body, Some(&secret)).await
-    }
-
-    async fn cloud(&self, query: &str, variables: Value) -> (u16, Value) {
-        let resp = self
-            .http
-            .post(self.emu.cloud_api_url())
-            .header(
-                "Authorization",
-                format!("pat {}", self.emu.config.cloud_token),
-            )
-            .json(&json!({"query": query, "variables": variables}))
-            .send()
-            .await
-            .expect("request");
-        let status = resp.status().as_u16();
-        (status, resp.json().await.expect("json"))
-    }
-
+impl Emu {
     async fn rv(&self) -> i64 {
         let (s, v) = self
-            .meta(json!({"type": "export_metadata", "version": 2, "args": {}}))
+            .meta_raw(json!({"type": "export_metadata", "version": 2, "args": {}}))
             .await;
         assert_eq!(s, 200, "{v}");
         v["resource_version"].as_i64().expect("resource_version")
@@ -79,11 +26,11 @@ impl Harness {
 
     async fn author_table(&self) {
         let (s, v) = self
-            .sql("CREATE TABLE public.author (id serial PRIMARY KEY, name text NOT NULL, active boolean, bio text);")
+            .sql_on("default", "CREATE TABLE public.author (id serial PRIMARY KEY, name text NOT NULL, active boolean, bio text);")
             .await;
         assert_eq!(s, 200, "{v}");
         let (s, v) = self
-            .meta(
+            .meta_raw(
                 json!({"type": "pg_track_table", "args": {"source": "default", "table": "author"}}),
             )
             .await;
@@ -95,13 +42,16 @@ impl Harness {
 async fn run_sql_result_encoding_and_errors() {
     let h = setup().await;
     let (s, v) = h
-        .sql("CREATE TABLE t (id int, flag boolean, note text, doc jsonb)")
+        .sql_on(
+            "default",
+            "CREATE TABLE t (id int, flag boolean, note text, doc jsonb)",
+        )
         .await;
     assert_eq!(s, 200);
     assert_eq!(v, json!({"result_type": "CommandOk", "result": null}));
 
     let (s, v) = h
-        .sql("INSERT INTO t VALUES (1, true, NULL, '{\"a\": 1}'), (2, false, 'x', NULL); SELECT id, flag, note, doc FROM t ORDER BY id")
+        .sql_on("default", "INSERT INTO t VALUES (1, true, NULL, '{\"a\": 1}'), (2, false, 'x', NULL); SELECT id, flag, note, doc FROM t ORDER BY id")
         .await;
     assert_eq!(s, 200, "{v}");
     assert_eq!(
@@ -114,7 +64,9 @@ async fn run_sql_result_encoding_and_errors() {
     );
 
     // Zero rows still carry the header.
-    let (_, v) = h.sql("SELECT id AS only_id FROM t WHERE false").await;
+    let (_, v) = h
+        .sql_on("default", "SELECT id AS only_id FROM t WHERE false")
+        .await;
     assert_eq!(
         v,
         json!({"result_type": "TuplesOk", "result": [["only_id"]]})
@@ -122,7 +74,10 @@ async fn run_sql_result_encoding_and_errors() {
 
     // A failing statement rolls back the whole request.
     let (s, v) = h
-        .sql("CREATE TABLE rolled_back (id int); SELECT * FROM missing_table")
+        .sql_on(
+            "default",
+            "CREATE TABLE rolled_back (id int); SELECT * FROM missing_table",
+        )
         .await;
     assert_eq!(s, 400);
     assert_eq!(v["code"], "postgres-error");
@@ -136,7 +91,10 @@ async fn run_sql_result_encoding_and_errors() {
     );
     assert_eq!(v["internal"]["prepared"], false);
     let (_, v) = h
-        .sql("SELECT count(*) FROM pg_tables WHERE tablename = 'rolled_back'")
+        .sql_on(
+            "default",
+            "SELECT count(*) FROM pg_tables WHERE tablename = 'rolled_back'",
+        )
         .await;
     assert_eq!(v["result"][1][0], "0");
 
@@ -165,7 +123,7 @@ async fn tracking_and_permissions_follow_hasura() {
     h.author_table().await;
 
     let (s, v) = h
-        .meta(json!({"type": "pg_track_table", "args": {"table": {"schema": "public", "name": "author"}}}))
+        .meta_raw(json!({"type": "pg_track_table", "args": {"table": {"schema": "public", "name": "author"}}}))
         .await;
     assert_eq!(
         (s, v),
@@ -176,7 +134,7 @@ async fn tracking_and_permissions_follow_hasura() {
     );
 
     let (s, v) = h
-        .meta(json!({"type": "pg_track_table", "args": {"table": "nope"}}))
+        .meta_raw(json!({"type": "pg_track_table", "args": {"table": "nope"}}))
         .await;
     assert_eq!(s, 400);
     assert_eq!(v["code"], "invalid-configuration");
@@ -191,10 +149,10 @@ async fn tracking_and_permissions_follow_hasura() {
         "permission": {"columns": ["id", "name"], "filter": {"id": {"_eq": "X-Hasura-User-Id"}},
                        "allow_aggregations": false, "computed_fields": [], "limit": 10}
     }});
-    let (s, v) = h.meta(select.clone()).await;
+    let (s, v) = h.meta_raw(select.clone()).await;
     assert_eq!((s, v), (200, json!({"message": "success"})));
 
-    let (s, v) = h.meta(select).await;
+    let (s, v) = h.meta_raw(select).await;
     assert_eq!(
         (s, v),
         (
@@ -204,7 +162,7 @@ async fn tracking_and_permissions_follow_hasura() {
     );
 
     let (s, v) = h
-        .meta(json!({"type": "pg_create_update_permission", "args": {
+        .meta_raw(json!({"type": "pg_create_update_permission", "args": {
             "table": "author", "role": "user",
             "permission": {"columns": ["name", "ghost"], "filter": {}}
         }}))
@@ -218,7 +176,7 @@ async fn tracking_and_permissions_follow_hasura() {
     assert_eq!(v["internal"][0]["type"], "update_permission");
 
     let (s, v) = h
-        .meta(json!({"type": "pg_create_delete_permission", "args": {
+        .meta_raw(json!({"type": "pg_create_delete_permission", "args": {
             "table": "author", "role": "user", "permission": {"filter": {"owner_id": {"_eq": "X-Hasura-User-Id"}}}
         }}))
         .await;
@@ -229,7 +187,7 @@ async fn tracking_and_permissions_follow_hasura() {
     );
 
     let (s, v) = h
-        .meta(json!({"type": "pg_create_select_permission", "args": {
+        .meta_raw(json!({"type": "pg_create_select_permission", "args": {
             "table": "ghost_table", "role": "user", "permission": {"columns": "*", "filter": {}}
         }}))
         .await;
@@ -242,7 +200,7 @@ async fn tracking_and_permissions_follow_hasura() {
     );
 
     let (s, v) = h
-        .meta(json!({"type": "pg_create_select_permission", "args": {
+        .meta_raw(json!({"type": "pg_create_select_permission", "args": {
             "table": "author", "role": "user2", "permission": {"columns": "*"}
         }}))
         .await;
@@ -251,7 +209,7 @@ async fn tracking_and_permissions_follow_hasura() {
     assert_eq!(v["path"], "$.args.permission");
 
     let (s, v) = h
-        .meta(json!({"type": "pg_drop_update_permission", "args": {"table": {"name": "author", "schema": "public"}, "role": "user"}}))
+        .meta_raw(json!({"type": "pg_drop_update_permission", "args": {"table": {"name": "author", "schema": "public"}, "role": "user"}}))
         .await;
     assert_eq!(
         (s, v),
@@ -271,11 +229,13 @@ async fn tracking_and_permissions_follow_hasura() {
         json!({"type": "pg_set_table_customization", "args": {"table": "author",
             "configuration": {"custom_name": "writers", "column_config": {"bio": {"custom_name": "biography"}}}}}),
     ] {
-        let (s, v) = h.meta(body.clone()).await;
+        let (s, v) = h.meta_raw(body.clone()).await;
         assert_eq!(s, 200, "{body} -> {v}");
     }
 
-    let (s, exported) = h.meta(json!({"type": "export_metadata", "args": {}})).await;
+    let (s, exported) = h
+        .meta_raw(json!({"type": "export_metadata", "args": {}}))
+        .await;
     assert_eq!(s, 200);
     let expected_table = json!({
         "table": {"name": "author", "schema": "public"},
@@ -308,7 +268,7 @@ async fn tracking_and_permissions_follow_hasura() {
     assert_eq!(h.emu.metadata().await, exported);
 
     let (s, v) = h
-        .meta(json!({"type": "pg_set_permission_comment", "args": {"table": "author", "role": "user", "type": "update", "comment": null}}))
+        .meta_raw(json!({"type": "pg_set_permission_comment", "args": {"table": "author", "role": "user", "type": "update", "comment": null}}))
         .await;
     assert_eq!(s, 200, "{v}");
     let md = h.emu.metadata().await;
@@ -317,11 +277,11 @@ async fn tracking_and_permissions_follow_hasura() {
         .is_none());
 
     let (s, v) = h
-        .meta(json!({"type": "pg_untrack_table", "args": {"table": "author", "cascade": true}}))
+        .meta_raw(json!({"type": "pg_untrack_table", "args": {"table": "author", "cascade": true}}))
         .await;
     assert_eq!((s, v), (200, json!({"message": "success"})));
     let (s, v) = h
-        .meta(json!({"type": "pg_untrack_table", "args": {"table": "author"}}))
+        .meta_raw(json!({"type": "pg_untrack_table", "args": {"table": "author"}}))
         .await;
     assert_eq!(
         (s, v),
@@ -343,7 +303,7 @@ async fn resource_version_compare_and_swap() {
         json!({"type": "pg_create_select_permission", "resource_version": rv, "args": {
             "table": "author", "role": "user", "permission": {"columns": "*", "filter": {}}}})
     };
-    let (s, v) = h.meta(create(rv - 1)).await;
+    let (s, v) = h.meta_raw(create(rv - 1)).await;
     assert_eq!(s, 409);
     assert_eq!(
         v,
@@ -354,15 +314,17 @@ async fn resource_version_compare_and_swap() {
         .get("select_permissions")
         .is_none());
 
-    let (s, _) = h.meta(create(rv)).await;
+    let (s, _) = h.meta_raw(create(rv)).await;
     assert_eq!(s, 200);
     assert_eq!(h.rv().await, rv + 1);
 
     // Read-only commands don't bump; reload does.
-    h.meta(json!({"type": "get_inconsistent_metadata", "args": {}}))
+    h.meta_raw(json!({"type": "get_inconsistent_metadata", "args": {}}))
         .await;
     assert_eq!(h.rv().await, rv + 1);
-    let (s, v) = h.meta(json!({"type": "reload_metadata", "args": {}})).await;
+    let (s, v) = h
+        .meta_raw(json!({"type": "reload_metadata", "args": {}}))
+        .await;
     assert_eq!(
         (s, v),
         (200, json!({"is_consistent": true, "message": "success"}))
@@ -371,10 +333,10 @@ async fn resource_version_compare_and_swap() {
 
     // export -> replace(v2) -> export is a fixed point and bumps by one.
     let (_, export) = h
-        .meta(json!({"type": "export_metadata", "version": 2, "args": {}}))
+        .meta_raw(json!({"type": "export_metadata", "version": 2, "args": {}}))
         .await;
     let (s, v) = h
-        .meta(json!({"type": "replace_metadata", "version": 2, "resource_version": export["resource_version"],
+        .meta_raw(json!({"type": "replace_metadata", "version": 2, "resource_version": export["resource_version"],
                      "args": {"metadata": export["metadata"]}}))
         .await;
     assert_eq!(
@@ -385,7 +347,7 @@ async fn resource_version_compare_and_swap() {
         )
     );
     let (_, export2) = h
-        .meta(json!({"type": "export_metadata", "version": 2, "args": {}}))
+        .meta_raw(json!({"type": "export_metadata", "version": 2, "args": {}}))
         .await;
     assert_eq!(export2["metadata"], export["metadata"]);
     assert_eq!(
@@ -393,7 +355,7 @@ async fn resource_version_compare_and_swap() {
         export["resource_version"].as_i64().map(|r| r + 1)
     );
     let (s, v) = h
-        .meta(json!({"type": "replace_metadata", "version": 2, "resource_version": export["resource_version"],
+        .meta_raw(json!({"type": "replace_metadata", "version": 2, "resource_version": export["resource_version"],
                      "args": {"metadata": export["metadata"]}}))
         .await;
     assert_eq!((s, v["code"].clone()), (409, json!("conflict")));
@@ -405,13 +367,13 @@ async fn resource_version_compare_and_swap() {
         .unwrap()
         .push(json!({"table": {"schema": "public", "name": "foobar"}}));
     let (s, v) = h
-        .meta(json!({"type": "replace_metadata", "version": 2, "args": {"metadata": bad}}))
+        .meta_raw(json!({"type": "replace_metadata", "version": 2, "args": {"metadata": bad}}))
         .await;
     assert_eq!(s, 400);
     assert_eq!(v["error"], "cannot continue due to inconsistent metadata");
     assert_eq!(v["code"], "unexpected");
     let (s, v) = h
-        .meta(json!({"type": "replace_metadata", "version": 2, "args": {"metadata": bad, "allow_inconsistent_metadata": true}}))
+        .meta_raw(json!({"type": "replace_metadata", "version": 2, "args": {"metadata": bad, "allow_inconsistent_metadata": true}}))
         .await;
     assert_eq!(s, 200);
     assert_eq!(v["is_consistent"], false);
@@ -433,7 +395,7 @@ async fn bulk_is_all_or_nothing_with_one_version_bump() {
         "permission": {"check": {}, "columns": ["nope"]}}});
 
     let (s, v) = h
-        .meta(json!({"type": "bulk", "args": [ok.clone(), bad]}))
+        .meta_raw(json!({"type": "bulk", "args": [ok.clone(), bad]}))
         .await;
     assert_eq!(s, 400);
     assert_eq!(v["path"], "$.args[1].args");
@@ -446,7 +408,7 @@ async fn bulk_is_all_or_nothing_with_one_version_bump() {
     let good_insert = json!({"type": "pg_create_insert_permission", "args": {"table": "author", "role": "user",
         "permission": {"check": {}, "columns": ["name"]}}});
     let (s, v) = h
-        .meta(json!({"type": "bulk", "resource_version": rv, "args": [ok, good_insert]}))
+        .meta_raw(json!({"type": "bulk", "resource_version": rv, "args": [ok, good_insert]}))
         .await;
     assert_eq!(
         (s, v),
@@ -456,7 +418,7 @@ async fn bulk_is_all_or_nothing_with_one_version_bump() {
 
     // drop + create in one bulk is how a permission is updated.
     let (s, _) = h
-        .meta(json!({"type": "bulk", "args": [
+        .meta_raw(json!({"type": "bulk", "args": [
             {"type": "pg_drop_select_permission", "args": {"table": "author", "role": "user"}},
             {"type": "pg_create_select_permission", "args": {"table": "author", "role": "user",
                 "permission": {"columns": ["id"], "filter": {}}}}
@@ -473,13 +435,15 @@ async fn run_sql_ddl_keeps_metadata_consistent() {
     let h = setup().await;
     h.author_table().await;
     let (s, _) = h
-        .meta(json!({"type": "pg_create_select_permission", "args": {"table": "author", "role": "user",
+        .meta_raw(json!({"type": "pg_create_select_permission", "args": {"table": "author", "role": "user",
             "permission": {"columns": ["id", "bio"], "filter": {}}}}))
         .await;
     assert_eq!(s, 200);
     let rv = h.rv().await;
 
-    let (s, v) = h.sql("ALTER TABLE author DROP COLUMN bio").await;
+    let (s, v) = h
+        .sql_on("default", "ALTER TABLE author DROP COLUMN bio")
+        .await;
     assert_eq!(
         (s, v),
         (
@@ -489,7 +453,7 @@ async fn run_sql_ddl_keeps_metadata_consistent() {
     );
     // Rolled back: the column is still there.
     let (_, v) = h
-        .sql("SELECT count(*) FROM information_schema.columns WHERE table_name = 'author' AND column_name = 'bio'")
+        .sql_on("default", "SELECT count(*) FROM information_schema.columns WHERE table_name = 'author' AND column_name = 'bio'")
         .await;
     assert_eq!(v["result"][1][0], "1");
 
@@ -503,7 +467,7 @@ async fn run_sql_ddl_keeps_metadata_consistent() {
     assert_eq!(h.rv().await, rv + 1);
 
     // Dropping a tracked table untracks it.
-    let (s, _) = h.sql("DROP TABLE author").await;
+    let (s, _) = h.sql_on("default", "DROP TABLE author").await;
     assert_eq!(s, 200);
     assert_eq!(h.emu.metadata().await["sources"][0]["tables"], json!([]));
 }
@@ -513,7 +477,7 @@ async fn metadata_survives_emulator_restart() {
     let h = setup().await;
     h.author_table().await;
     let (s, _) = h
-        .meta(json!({"type": "pg_create_select_permission", "args": {"table": "author", "role": "user",
+        .meta_raw(json!({"type": "pg_create_select_permission", "args": {"table": "author", "role": "user",
             "permission": {"columns": "*", "filter": {}}}}))
         .await;
     assert_eq!(s, 200);
@@ -532,7 +496,7 @@ async fn metadata_survives_emulator_restart() {
 async fn admin_secret_is_enforced() {
     let h = setup().await;
     let body = json!({"type": "export_metadata", "args": {}});
-    let (s, v) = h.post("/v1/metadata", body.clone(), None).await;
+    let (s, v) = h.post_with("/v1/metadata", body.clone(), &[]).await;
     assert_eq!(
         (s, v),
         (
@@ -540,7 +504,9 @@ async fn admin_secret_is_enforced() {
             json!({"path": "$", "error": "x-hasura-admin-secret/x-hasura-access-key required, but not found", "code": "access-denied"})
         )
     );
-    let (s, v) = h.post("/v1/metadata", body, Some("wrong")).await;
+    let (s, v) = h
+        .post_with("/v1/metadata", body, &[("x-hasura-admin-secret", "wrong")])
+        .await;
     assert_eq!(
         (s, v),
         (
@@ -549,29 +515,23 @@ async fn admin_secret_is_enforced() {
         )
     );
     let (s, v) = h
-        .post(
+        .post_with(
             "/v2/query",
             json!({"type": "run_sql", "args": {"sql": "select 1"}}),
-            Some("wrong"),
+            &[("x-hasura-admin-secret", "wrong")],
         )
         .await;
     assert_eq!((s, v["code"].clone()), (401, json!("access-denied")));
-    let (s, v) = h.meta(json!({"type": "no_such_command", "args": {}})).await;
+    let (s, v) = h
+        .meta_raw(json!({"type": "no_such_command", "args": {}}))
+        .await;
     assert_eq!((s, v["code"].clone()), (400, json!("parse-failed")));
 }
 
 #[tokio::test]
 async fn cloud_env_vars_with_hash_chain_and_restart() {
     let mut cfg_window = Duration::from_millis(400);
-    let pg = TempPostgres::start().expect("pg");
-    let mut cfg = HasuraConfig::new(pg.url());
-    cfg.restart_window = cfg_window;
-    let emu = HasuraEmulator::start(cfg).await.expect("emulator");
-    let h = Harness {
-        emu,
-        http: reqwest::Client::new(),
-        pg,
-    };
+    let h = Emu::start_with(|cfg| cfg.restart_window = cfg_window).await;
     let project = h.emu.config.project_id.clone();
     let tenant = h.emu.config.tenant_id.clone();
 

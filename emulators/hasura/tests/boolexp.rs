@@ -1,75 +1,35 @@
 //! Permission boolean expressions: stored in graphql-engine's re-serialised form and
 //! refused where graphql-engine refuses them, with its codes and messages.
 
-use hasura_emulator::{HasuraConfig, HasuraEmulator, TempPostgres};
+mod support;
+
 use serde_json::{json, Value};
 
-struct Harness {
-    emu: HasuraEmulator,
-    http: reqwest::Client,
-    // Declared last: the database must outlive the emulator.
-    _pg: TempPostgres,
-}
+use support::Emu;
 
-async fn setup() -> Harness {
-    let pg = TempPostgres::start().expect("temp postgres");
-    let emu = HasuraEmulator::start(HasuraConfig::new(pg.url()))
-        .await
-        .expect("emulator");
-    let h = Harness {
-        emu,
-        http: reqwest::Client::new(),
-        _pg: pg,
-    };
+async fn setup() -> Emu {
+    let h = Emu::start().await;
     let (s, v) = h
-        .post("/v2/query", json!({"type": "run_sql", "args": {"sql":
-            "CREATE TABLE public.author (id serial PRIMARY KEY, name text NOT NULL, owner_id text, doc jsonb, raw json);"}}))
+        .sql("CREATE TABLE public.author (id serial PRIMARY KEY, name text NOT NULL, owner_id text, doc jsonb, raw json);")
         .await;
     assert_eq!(s, 200, "{v}");
-    let (s, v) = h
-        .post(
-            "/v1/metadata",
-            json!({"type": "pg_track_table", "args": {"table": "author"}}),
-        )
-        .await;
-    assert_eq!(s, 200, "{v}");
+    h.ok("pg_track_table", json!({"table": "author"})).await;
     h
 }
 
-impl Harness {
-    async fn post(&self, path: &str, body: Value) -> (u16, Value) {
-        let resp = self
-            .http
-            .post(format!("{}{path}", self.emu.endpoint()))
-            .header("x-hasura-admin-secret", &self.emu.config.admin_secret)
-            .json(&body)
-            .send()
-            .await
-            .expect("request");
-        let status = resp.status().as_u16();
-        (status, resp.json().await.expect("json body"))
-    }
-
+impl Emu {
     async fn create_select(&self, filter: Value) -> (u16, Value) {
-        self.post(
-            "/v1/metadata",
-            json!({"type": "pg_create_select_permission", "args": {
-                "table": "author", "role": "user",
-                "permission": {"columns": ["id"], "filter": filter}
-            }}),
+        self.meta(
+            "pg_create_select_permission",
+            json!({"table": "author", "role": "user", "permission": {"columns": ["id"], "filter": filter}}),
         )
         .await
     }
 
     async fn exported_filter(&self) -> Value {
-        let (s, v) = self
-            .post(
-                "/v1/metadata",
-                json!({"type": "export_metadata", "args": {}}),
-            )
-            .await;
-        assert_eq!(s, 200, "{v}");
-        v["sources"][0]["tables"][0]["select_permissions"][0]["permission"]["filter"].clone()
+        self.export().await["sources"][0]["tables"][0]["select_permissions"][0]["permission"]
+            ["filter"]
+            .clone()
     }
 }
 

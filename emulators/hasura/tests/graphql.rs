@@ -4,19 +4,17 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
+mod support;
+
 use clerk_emulator::{ClerkConfig, ClerkEmulator};
-use hasura_emulator::{HasuraConfig, HasuraEmulator, TempPostgres};
 use serde_json::{json, Value};
+
+use support::{Emu, With};
 
 const HS_KEY: &str = "an-hs256-secret-that-is-long-enough-0123456789";
 
-struct H {
-    emu: HasuraEmulator,
-    clerk: ClerkEmulator,
-    http: reqwest::Client,
-    // Declared last: the database must outlive the emulator.
-    _pg: TempPostgres,
-}
+/// The Hasura emulator and the Clerk emulator whose tokens it verifies (`h.extra`).
+type H = With<ClerkEmulator>;
 
 fn now() -> i64 {
     SystemTime::now()
@@ -45,41 +43,37 @@ fn hs256(claims: Value) -> String {
 
 impl H {
     async fn start() -> H {
-        let pg = TempPostgres::start().expect("temp postgres");
-        let emu = HasuraEmulator::start(HasuraConfig::new(pg.url()))
-            .await
-            .expect("hasura emulator");
         let clerk = ClerkEmulator::start(ClerkConfig::default())
             .await
             .expect("clerk emulator");
-        let h = H {
-            emu,
-            clerk,
-            http: reqwest::Client::new(),
-            _pg: pg,
+        let h = With {
+            base: Emu::start().await,
+            extra: clerk,
         };
-        h.sql("CREATE TABLE users (id text PRIMARY KEY, name text, last_seen timestamp DEFAULT now());
+        h.sql_ok("CREATE TABLE users (id text PRIMARY KEY, name text, last_seen timestamp DEFAULT now());
                INSERT INTO users (id, name) VALUES ('user_alice', 'Alice'), ('user_bob', 'Bob');")
             .await;
-        h.meta(json!({"type": "pg_track_table", "args": {"source": "default", "table": "users"}}))
-            .await;
+        h.ok_raw(
+            json!({"type": "pg_track_table", "args": {"source": "default", "table": "users"}}),
+        )
+        .await;
         let own = json!({"id": {"_eq": "X-Hasura-User-Id"}});
-        h.meta(
+        h.ok_raw(
             json!({"type": "pg_create_select_permission", "args": {"table": "users", "role": "user",
             "permission": {"columns": ["id", "name"], "filter": own}}}),
         )
         .await;
-        h.meta(
+        h.ok_raw(
             json!({"type": "pg_create_insert_permission", "args": {"table": "users", "role": "user",
             "permission": {"columns": ["id", "name"], "check": own}}}),
         )
         .await;
-        h.meta(
+        h.ok_raw(
             json!({"type": "pg_create_update_permission", "args": {"table": "users", "role": "user",
             "permission": {"columns": ["name"], "filter": own, "check": own}}}),
         )
         .await;
-        let jwks = format!("{}/.well-known/jwks.json", h.clerk.frontend_api_url());
+        let jwks = format!("{}/.well-known/jwks.json", h.extra.frontend_api_url());
         h.set_jwt_secret(json!({ "jwk_url": jwks })).await;
         let (s, v) = h
             .clerk_api(
@@ -97,78 +91,17 @@ impl H {
         h
     }
 
-    async fn sql(&self, sql: &str) -> Value {
-        let resp = self
-            .http
-            .post(format!("{}/v2/query", self.emu.endpoint()))
-            .header("x-hasura-admin-secret", &self.emu.config.admin_secret)
-            .json(&json!({"type": "run_sql", "args": {"sql": sql}}))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(resp.status(), 200);
-        resp.json().await.unwrap()
-    }
-
-    async fn meta(&self, body: Value) {
-        let resp = self
-            .http
-            .post(format!("{}/v1/metadata", self.emu.endpoint()))
-            .header("x-hasura-admin-secret", &self.emu.config.admin_secret)
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
-        let status = resp.status();
-        let v: Value = resp.json().await.unwrap();
-        assert_eq!(status, 200, "{body} -> {v}");
-    }
-
-    async fn cloud(&self, query: &str, variables: Value) -> Value {
-        let resp = self
-            .http
-            .post(self.emu.cloud_api_url())
-            .header(
-                "Authorization",
-                format!("pat {}", self.emu.config.cloud_token),
-            )
-            .json(&json!({"query": query, "variables": variables}))
-            .send()
-            .await
-            .unwrap();
-        resp.json().await.unwrap()
-    }
-
     /// What the Terraform provider does: read the hash, then update with it.
     async fn set_jwt_secret(&self, cfg: Value) {
-        let tenant = self.emu.config.tenant_id.clone();
-        let v = self
-            .cloud(
-                "query($t: uuid!) { getTenantEnv(tenantId: $t) { hash } }",
-                json!({"t": tenant}),
-            )
-            .await;
-        let hash = v["data"]["getTenantEnv"]["hash"]
-            .as_str()
-            .unwrap()
-            .to_string();
-        let v = self
-            .cloud(
-                "mutation($t: uuid!, $h: String!, $e: [UpdateEnvObject!]!) { updateTenantEnv(tenantId: $t, currentHash: $h, envs: $e) { hash } }",
-                json!({"t": tenant, "h": hash, "e": [{"key": "HASURA_GRAPHQL_JWT_SECRET", "value": cfg.to_string()}]}),
-            )
-            .await;
-        assert!(v["data"]["updateTenantEnv"]["hash"].is_string(), "{v}");
-        // The engine keeps the old secret until the rolling restart is done.
-        tokio::time::sleep(self.emu.config.restart_window + std::time::Duration::from_millis(100))
+        self.set_env("HASURA_GRAPHQL_JWT_SECRET", &cfg.to_string())
             .await;
     }
 
     async fn clerk_api(&self, path: &str, body: Value) -> (u16, Value) {
         let resp = self
             .http
-            .post(format!("{}{path}", self.clerk.api_url()))
-            .bearer_auth(self.clerk.secret_key())
+            .post(format!("{}{path}", self.extra.api_url()))
+            .bearer_auth(self.extra.secret_key())
             .json(&body)
             .send()
             .await
@@ -184,20 +117,6 @@ impl H {
         v["jwt"].as_str().unwrap().to_string()
     }
 
-    /// POST /v1/graphql; asserts Hasura's always-200 status.
-    async fn gql(&self, headers: &[(&str, &str)], query: &str, variables: Value) -> Value {
-        let mut req = self
-            .http
-            .post(format!("{}/v1/graphql", self.emu.endpoint()))
-            .json(&json!({"query": query, "variables": variables}));
-        for (k, v) in headers {
-            req = req.header(*k, *v);
-        }
-        let resp = req.send().await.unwrap();
-        assert_eq!(resp.status(), 200);
-        resp.json().await.unwrap()
-    }
-
     async fn as_token(&self, token: &str, query: &str, variables: Value) -> Value {
         let bearer = format!("Bearer {token}");
         self.gql(&[("Authorization", &bearer)], query, variables)
@@ -205,9 +124,7 @@ impl H {
     }
 
     async fn as_admin(&self, query: &str, variables: Value) -> Value {
-        let secret = self.emu.config.admin_secret.clone();
-        self.gql(&[("x-hasura-admin-secret", &secret)], query, variables)
-            .await
+        self.gql_admin(&[], query, variables).await
     }
 }
 
@@ -719,10 +636,10 @@ async fn queries_filters_types_and_bound_values() {
     assert_eq!(v, json!({"data": {"users": [{"id": "user_bob"}]}}));
 
     // Typed values from PostgreSQL.
-    h.sql("CREATE TABLE things (id serial PRIMARY KEY, n int, big bigint, ok boolean, doc jsonb, at timestamptz, price numeric);
+    h.sql_ok("CREATE TABLE things (id serial PRIMARY KEY, n int, big bigint, ok boolean, doc jsonb, at timestamptz, price numeric);
            INSERT INTO things (n, big, ok, doc, at, price) VALUES (7, 9007199254740993, true, '{\"a\": [1, \"b\"]}', '2024-05-06T07:08:09Z', 1.50);")
         .await;
-    h.meta(json!({"type": "pg_track_table", "args": {"table": {"schema": "public", "name": "things"}}}))
+    h.ok_raw(json!({"type": "pg_track_table", "args": {"table": {"schema": "public", "name": "things"}}}))
         .await;
     let v = h
         .as_admin(
@@ -774,39 +691,34 @@ async fn queries_filters_types_and_bound_values() {
 
 #[tokio::test]
 async fn no_jwt_secret_means_admin_only() {
-    let pg = TempPostgres::start().expect("temp postgres");
-    let emu = HasuraEmulator::start(HasuraConfig::new(pg.url()))
-        .await
-        .unwrap();
-    let resp = reqwest::Client::new()
-        .post(format!("{}/v1/graphql", emu.endpoint()))
-        .bearer_auth("whatever")
-        .json(&json!({"query": "{ __typename }"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 200);
-    let v: Value = resp.json().await.unwrap();
+    let h = Emu::start().await;
+    let v = h
+        .gql(
+            &[("Authorization", "Bearer whatever")],
+            "{ __typename }",
+            Value::Null,
+        )
+        .await;
     assert_error(
         &v,
         "access-denied",
         "x-hasura-admin-secret/x-hasura-access-key required, but not found",
     );
-    emu.stop().await;
+    h.emu.stop().await;
 }
 
 #[tokio::test]
 async fn schema_names_customisation_and_session_variables() {
     let h = H::start().await;
-    h.sql("CREATE SCHEMA shop;
+    h.sql_ok("CREATE SCHEMA shop;
            CREATE TABLE shop.items (id int PRIMARY KEY, owner text, title text);
            INSERT INTO shop.items VALUES (1, 'user_alice', 'a1'), (2, 'user_bob', 'b2'), (3, 'user_bob', 'b3'), (4, 'user_bob', 'b4');")
         .await;
     let table = json!({"schema": "shop", "name": "items"});
-    h.meta(json!({"type": "pg_track_table", "args": {"table": table}}))
+    h.ok_raw(json!({"type": "pg_track_table", "args": {"table": table}}))
         .await;
     // Own rows, plus the ids listed in an array-valued session variable.
-    h.meta(
+    h.ok_raw(
         json!({"type": "pg_create_select_permission", "args": {"table": table, "role": "user",
         "permission": {"columns": "*", "filter": {"_or": [
             {"owner": {"_eq": "X-HASURA-USER-ID"}},
@@ -842,7 +754,7 @@ async fn schema_names_customisation_and_session_variables() {
         "missing session variable: \"x-hasura-allowed-ids\"",
     );
 
-    h.meta(
+    h.ok_raw(
         json!({"type": "pg_set_table_customization", "args": {"table": table, "configuration": {
             "custom_name": "Item",
             "custom_root_fields": {"select": "allItems"},
@@ -901,11 +813,11 @@ async fn schema_names_customisation_and_session_variables() {
 async fn filters_in_every_spelling_hasura_accepts_evaluate() {
     let h = H::start().await;
     let (alice, bob) = (h.token("sess_alice").await, h.token("sess_bob").await);
-    h.meta(
+    h.ok_raw(
         json!({"type": "pg_drop_select_permission", "args": {"table": "users", "role": "user"}}),
     )
     .await;
-    h.meta(
+    h.ok_raw(
         json!({"type": "pg_create_select_permission", "args": {"table": "users", "role": "user",
         "permission": {"columns": ["id", "name"], "filter": {
             "$or": [{"id": "X-Hasura-User-Id"}, {"$not": {"name": {"$ne": "Bob"}}}],

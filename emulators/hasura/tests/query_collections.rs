@@ -2,62 +2,11 @@
 //! `Hasura/RQL/DDL/QueryCollection.hs` does: codes, paths and messages, the
 //! cascade rule, the export shape, and the 200 answer to a duplicate entry.
 
-use hasura_emulator::{HasuraConfig, HasuraEmulator, TempPostgres};
+mod support;
+
 use serde_json::{json, Value};
 
-struct Harness {
-    emu: HasuraEmulator,
-    http: reqwest::Client,
-    // Declared last: the database must outlive the emulator.
-    _pg: TempPostgres,
-}
-
-impl Harness {
-    async fn start() -> Harness {
-        let pg = TempPostgres::start().expect("temp postgres");
-        let emu = HasuraEmulator::start(HasuraConfig::new(pg.url()))
-            .await
-            .expect("emulator");
-        Harness {
-            emu,
-            http: reqwest::Client::new(),
-            _pg: pg,
-        }
-    }
-
-    async fn meta(&self, body: Value) -> (u16, Value) {
-        let resp = self
-            .http
-            .post(format!("{}/v1/metadata", self.emu.endpoint()))
-            .header("x-hasura-admin-secret", &self.emu.config.admin_secret)
-            .json(&body)
-            .send()
-            .await
-            .expect("request");
-        (resp.status().as_u16(), resp.json().await.expect("json"))
-    }
-
-    async fn refused(&self, body: Value, code: &str, message: &str) {
-        let (s, v) = self.meta(body.clone()).await;
-        assert_eq!(s, 400, "{body}: {v}");
-        assert_eq!(v["code"], code, "{body}: {v}");
-        assert!(
-            v["error"].as_str().unwrap_or_default().contains(message),
-            "{body}: {v}"
-        );
-    }
-
-    async fn ok(&self, body: Value) -> Value {
-        let (s, v) = self.meta(body.clone()).await;
-        assert_eq!(s, 200, "{body}: {v}");
-        v
-    }
-
-    async fn export(&self) -> Value {
-        self.ok(json!({"type": "export_metadata", "args": {}}))
-            .await
-    }
-}
+use support::Emu as Harness;
 
 fn create(name: &str, queries: Value) -> Value {
     json!({"type": "create_query_collection", "args": {"name": name, "definition": {"queries": queries}}})
@@ -67,15 +16,15 @@ fn create(name: &str, queries: Value) -> Value {
 async fn collections_and_allow_list_answer_as_graphql_engine() {
     let h = Harness::start().await;
     let q = "query q { users { id } }";
-    h.ok(create("app", json!([{"name": "q", "query": q}])))
+    h.ok_raw(create("app", json!([{"name": "q", "query": q}])))
         .await;
-    h.refused(
+    h.refused_raw(
         create("app", json!([])),
         "already-exists",
         "query collection with name \"app\" already exists",
     )
     .await;
-    h.refused(
+    h.refused_raw(
         create(
             "dup",
             json!([{"name": "a", "query": q}, {"name": "a", "query": q}]),
@@ -84,7 +33,7 @@ async fn collections_and_allow_list_answer_as_graphql_engine() {
         "found duplicate query names \"a\"",
     )
     .await;
-    h.refused(
+    h.refused_raw(
         create(
             "bad",
             json!([{"name": "a", "query": "query { users { id }"}]),
@@ -93,25 +42,25 @@ async fn collections_and_allow_list_answer_as_graphql_engine() {
         "",
     )
     .await;
-    h.refused(
+    h.refused_raw(
         json!({"type": "add_query_to_collection", "args": {"collection_name": "app", "query_name": "q", "query": q}}),
         "already-exists",
         "query with name \"q\" already exists in collection \"app\"",
     )
     .await;
-    h.refused(
+    h.refused_raw(
         json!({"type": "drop_query_from_collection", "args": {"collection_name": "app", "query_name": "nope"}}),
         "not-found",
         "query with name \"nope\" not found in collection \"app\"",
     )
     .await;
-    h.refused(
+    h.refused_raw(
         json!({"type": "drop_query_collection", "args": {"collection": "nope", "cascade": false}}),
         "not-exists",
         "query collection with name \"nope\" does not exist",
     )
     .await;
-    h.refused(
+    h.refused_raw(
         json!({"type": "drop_query_collection", "args": {"collection": "app"}}),
         "parse-failed",
         "key \"cascade\" not found",
@@ -119,29 +68,29 @@ async fn collections_and_allow_list_answer_as_graphql_engine() {
     .await;
 
     // Scopes: roles forbidden with global, required and unique otherwise.
-    h.refused(
+    h.refused_raw(
         json!({"type": "add_collection_to_allowlist", "args": {"collection": "app", "scope": {"global": true, "roles": ["user"]}}}),
         "parse-failed",
         "roles are not allowed when global is true",
     )
     .await;
-    h.refused(
+    h.refused_raw(
         json!({"type": "add_collection_to_allowlist", "args": {"collection": "app", "scope": {"global": false, "roles": ["user", "user"]}}}),
         "parse-failed",
         "duplicate roles are not allowed",
     )
     .await;
-    h.refused(
+    h.refused_raw(
         json!({"type": "update_scope_of_collection_in_allowlist", "args": {"collection": "app", "scope": {"global": true}}}),
         "not-found",
         "collection \"app\" doesn't exist in the allowlist",
     )
     .await;
-    h.ok(json!({"type": "add_collection_to_allowlist", "args": {"collection": "app", "scope": {"global": false, "roles": ["user"]}}}))
+    h.ok_raw(json!({"type": "add_collection_to_allowlist", "args": {"collection": "app", "scope": {"global": false, "roles": ["user"]}}}))
         .await;
     // A second add is answered 200, scope ignored (`metadataAllowlistInsert`).
     let v = h
-        .ok(json!({"type": "add_collection_to_allowlist", "args": {"collection": "app"}}))
+        .ok_raw(json!({"type": "add_collection_to_allowlist", "args": {"collection": "app"}}))
         .await;
     assert!(
         v["message"]
@@ -161,14 +110,16 @@ async fn collections_and_allow_list_answer_as_graphql_engine() {
     );
 
     // In the allow list: no drop without cascade; cascade drops the entry too.
-    h.refused(
+    h.refused_raw(
         json!({"type": "drop_query_collection", "args": {"collection": "app", "cascade": false}}),
         "dependency-error",
         "is present in the allowlist; cannot proceed to drop",
     )
     .await;
-    h.ok(json!({"type": "drop_query_collection", "args": {"collection": "app", "cascade": true}}))
-        .await;
+    h.ok_raw(
+        json!({"type": "drop_query_collection", "args": {"collection": "app", "cascade": true}}),
+    )
+    .await;
     let x = h.export().await;
     assert!(x.get("query_collections").is_none(), "{x}");
     assert!(x.get("allowlist").is_none(), "{x}");

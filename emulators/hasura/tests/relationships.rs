@@ -3,29 +3,19 @@
 //! untracking, dropping a column), and GraphQL through them with the remote table's
 //! permission at every level.
 
-use hasura_emulator::{HasuraConfig, HasuraEmulator, TempPostgres};
+mod support;
+
 use serde_json::{json, Value};
 
-struct H {
-    emu: HasuraEmulator,
-    http: reqwest::Client,
-    _pg: TempPostgres,
-}
+use support::Emu;
 
-impl H {
-    /// users <- posts (posts.author_id references users.id), teams without a key, all
-    /// tracked; `user` reads every user and team, and only its own posts.
-    async fn start() -> H {
-        let pg = TempPostgres::start().expect("temp postgres");
-        let emu = HasuraEmulator::start(HasuraConfig::new(pg.url()))
-            .await
-            .expect("hasura emulator");
-        let h = H {
-            emu,
-            http: reqwest::Client::new(),
-            _pg: pg,
-        };
-        let (s, v) = h
+type H = Emu;
+
+/// users <- posts (posts.author_id references users.id), teams without a key, all
+/// tracked; `user` reads every user and team, and only its own posts.
+async fn setup() -> H {
+    let h = Emu::start().await;
+    let (s, v) = h
             .sql("CREATE TABLE users (id text PRIMARY KEY, name text, team text);
                   CREATE TABLE posts (id int PRIMARY KEY, author_id text REFERENCES users(id), title text);
                   CREATE TABLE teams (name text PRIMARY KEY, open boolean);
@@ -33,54 +23,19 @@ impl H {
                   INSERT INTO posts VALUES (1, 'alice', 'A1'), (2, 'alice', 'A2'), (3, 'bob', 'B1');
                   INSERT INTO teams VALUES ('red', true), ('blue', false);")
             .await;
-        assert_eq!(s, 200, "{v}");
-        for t in ["users", "posts", "teams"] {
-            h.ok(json!({"type": "pg_track_table", "args": {"table": t}}))
-                .await;
-        }
-        h
+    assert_eq!(s, 200, "{v}");
+    for t in ["users", "posts", "teams"] {
+        h.ok_raw(json!({"type": "pg_track_table", "args": {"table": t}}))
+            .await;
     }
+    h
+}
 
-    async fn post(&self, path: &str, body: Value, role: Option<(&str, &str)>) -> (u16, Value) {
-        let mut req = self
-            .http
-            .post(format!("{}{path}", self.emu.endpoint()))
-            .header("x-hasura-admin-secret", &self.emu.config.admin_secret);
-        if let Some((role, user)) = role {
-            req = req
-                .header("x-hasura-role", role)
-                .header("x-hasura-user-id", user);
-        }
-        let r = req.json(&body).send().await.unwrap();
-        (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
-    }
-
-    async fn sql(&self, sql: &str) -> (u16, Value) {
-        self.post(
-            "/v2/query",
-            json!({"type": "run_sql", "args": {"sql": sql}}),
-            None,
-        )
-        .await
-    }
-
-    async fn meta(&self, body: Value) -> (u16, Value) {
-        self.post("/v1/metadata", body, None).await
-    }
-
-    async fn ok(&self, body: Value) {
-        let (s, v) = self.meta(body.clone()).await;
-        assert_eq!(s, 200, "{body}: {v}");
-    }
-
-    async fn gql(&self, user: &str, query: &str) -> Value {
-        self.post(
-            "/v1/graphql",
-            json!({ "query": query }),
-            Some(("user", user)),
-        )
-        .await
-        .1
+impl Emu {
+    /// GraphQL as role `user` with this user id.
+    async fn as_user(&self, user: &str, query: &str) -> Value {
+        let session = [("x-hasura-role", "user"), ("x-hasura-user-id", user)];
+        self.gql_admin(&session, query, Value::Null).await
     }
 
     async fn table(&self, name: &str) -> Value {
@@ -101,21 +56,21 @@ fn create(kind: &str, table: &str, name: &str, using: Value) -> Value {
 
 /// The blog's relationships and permissions.
 async fn blog(h: &H) {
-    h.ok(create(
+    h.ok_raw(create(
         "object",
         "posts",
         "author",
         json!({"foreign_key_constraint_on": "author_id"}),
     ))
     .await;
-    h.ok(create(
+    h.ok_raw(create(
         "array",
         "users",
         "posts",
         json!({"foreign_key_constraint_on": {"table": "posts", "column": "author_id"}}),
     ))
     .await;
-    h.ok(create(
+    h.ok_raw(create(
         "object",
         "users",
         "my_team",
@@ -123,18 +78,18 @@ async fn blog(h: &H) {
     ))
     .await;
     let own = json!({"author": {"id": {"_eq": "X-Hasura-User-Id"}}});
-    h.ok(
+    h.ok_raw(
         json!({"type": "pg_create_select_permission", "args": {"table": "posts", "role": "user",
         "permission": {"columns": ["id", "title"], "filter": own}}}),
     )
     .await;
-    h.ok(
+    h.ok_raw(
         json!({"type": "pg_create_select_permission", "args": {"table": "users", "role": "user",
         "permission": {"columns": ["id", "name"], "filter": {}}}}),
     )
     .await;
     // Teams are readable only when open.
-    h.ok(
+    h.ok_raw(
         json!({"type": "pg_create_select_permission", "args": {"table": "teams", "role": "user",
         "permission": {"columns": ["name"], "filter": {"open": {"_eq": true}}}}}),
     )
@@ -143,7 +98,7 @@ async fn blog(h: &H) {
 
 #[tokio::test]
 async fn creates_are_validated_and_exported_as_graphql_engine_does() {
-    let h = H::start().await;
+    let h = setup().await;
     blog(&h).await;
     assert_eq!(
         h.table("users").await["object_relationships"],
@@ -182,7 +137,7 @@ async fn creates_are_validated_and_exported_as_graphql_engine_does() {
         ),
     ];
     for (body, code, error) in cases {
-        let (s, v) = h.meta(body.clone()).await;
+        let (s, v) = h.meta_raw(body.clone()).await;
         assert_eq!(
             (s, v["code"].as_str(), v["error"].as_str()),
             (400, Some(code), Some(error.as_str())),
@@ -190,7 +145,7 @@ async fn creates_are_validated_and_exported_as_graphql_engine_does() {
         );
     }
     let (s, v) = h
-        .meta(create(
+        .meta_raw(create(
             "array",
             "users",
             "x",
@@ -206,7 +161,7 @@ async fn creates_are_validated_and_exported_as_graphql_engine_does() {
         "{v}"
     );
     let (_, v) = h
-        .meta(create(
+        .meta_raw(create(
             "object",
             "posts",
             "x",
@@ -221,14 +176,14 @@ async fn creates_are_validated_and_exported_as_graphql_engine_does() {
     );
 
     // A remote table that is not tracked.
-    h.ok(json!({"type": "pg_untrack_table", "args": {"table": "teams", "cascade": true}}))
+    h.ok_raw(json!({"type": "pg_untrack_table", "args": {"table": "teams", "cascade": true}}))
         .await;
     assert!(
         h.table("users").await.get("object_relationships").is_none(),
         "cascade dropped my_team"
     );
     let (s, v) = h
-        .meta(create("object", "users", "t", json!({"manual_configuration": {"remote_table": "teams", "column_mapping": {"team": "name"}}})))
+        .meta_raw(create("object", "users", "t", json!({"manual_configuration": {"remote_table": "teams", "column_mapping": {"team": "name"}}})))
         .await;
     assert_eq!(
         (s, v["error"].as_str()),
@@ -243,17 +198,17 @@ async fn creates_are_validated_and_exported_as_graphql_engine_does() {
 
 #[tokio::test]
 async fn rename_comment_drop_and_their_dependents() {
-    let h = H::start().await;
+    let h = setup().await;
     blog(&h).await;
     let rename = |from: &str, to: &str| json!({"type": "pg_rename_relationship", "args": {"table": "posts", "name": from, "new_name": to}});
-    let (s, v) = h.meta(rename("author", "title")).await;
+    let (s, v) = h.meta_raw(rename("author", "title")).await;
     assert_eq!(
         (s, v["code"].as_str()),
         (400, Some("already-exists")),
         "{v}"
     );
     assert_eq!(v["error"], "cannot rename relationship \"author\" to \"title\" in table \"posts\" as a column/relationship with the name already exists");
-    let (s, v) = h.meta(rename("ghost", "x")).await;
+    let (s, v) = h.meta_raw(rename("ghost", "x")).await;
     assert_eq!(
         (s, &v["error"]),
         (400, &json!("relationship \"ghost\" does not exist")),
@@ -261,21 +216,21 @@ async fn rename_comment_drop_and_their_dependents() {
     );
 
     // The permission that follows it is rewritten; GraphQL works under the new name.
-    h.ok(rename("author", "owner")).await;
+    h.ok_raw(rename("author", "owner")).await;
     let posts = h.table("posts").await;
     assert_eq!(posts["object_relationships"][0]["name"], "owner");
     assert_eq!(
         posts["select_permissions"][0]["permission"]["filter"],
         json!({"owner": {"id": {"_eq": "X-Hasura-User-Id"}}})
     );
-    let v = h.gql("bob", "{ posts { title owner { name } } }").await;
+    let v = h.as_user("bob", "{ posts { title owner { name } } }").await;
     assert_eq!(
         v["data"]["posts"],
         json!([{"title": "B1", "owner": {"name": "Bob"}}]),
         "{v}"
     );
 
-    h.ok(json!({"type": "pg_set_relationship_comment", "args": {"table": "posts", "relationship": "owner", "comment": "who wrote it"}}))
+    h.ok_raw(json!({"type": "pg_set_relationship_comment", "args": {"table": "posts", "relationship": "owner", "comment": "who wrote it"}}))
         .await;
     assert_eq!(
         h.table("posts").await["object_relationships"][0]["comment"],
@@ -284,32 +239,31 @@ async fn rename_comment_drop_and_their_dependents() {
 
     // Dropping it needs cascade while the permission uses it.
     let drop = |cascade: bool| json!({"type": "pg_drop_relationship", "args": {"table": "posts", "relationship": "owner", "cascade": cascade}});
-    let (s, v) = h.meta(drop(false)).await;
+    let (s, v) = h.meta_raw(drop(false)).await;
     assert_eq!(
         (s, v["code"].as_str()),
         (400, Some("dependency-error")),
         "{v}"
     );
     assert_eq!(v["error"], "cannot drop due to the following dependent objects : permission posts.user.select in source \"default\"");
-    h.ok(drop(true)).await;
+    h.ok_raw(drop(true)).await;
     let posts = h.table("posts").await;
     assert!(
         posts.get("object_relationships").is_none() && posts.get("select_permissions").is_none(),
         "{posts}"
     );
-    let (s, v) = h.meta(drop(false)).await;
+    let (s, v) = h.meta_raw(drop(false)).await;
     assert_eq!((s, v["code"].as_str()), (400, Some("not-exists")), "{v}");
 
     // Untracking the table an array relationship leads to, and dropping its column.
     let (s, v) = h
-        .meta(json!({"type": "pg_untrack_table", "args": {"table": "posts"}}))
+        .meta_raw(json!({"type": "pg_untrack_table", "args": {"table": "posts"}}))
         .await;
     assert_eq!((s, v["error"].as_str()), (400, Some("cannot drop due to the following dependent objects : relationship users.posts in source \"default\"")), "{v}");
     let (s, v) = h
         .post(
             "/v2/query",
             json!({"type": "run_sql", "args": {"sql": "ALTER TABLE posts DROP COLUMN author_id"}}),
-            None,
         )
         .await;
     assert_eq!(
@@ -324,7 +278,7 @@ async fn rename_comment_drop_and_their_dependents() {
             .contains("relationship users.posts"),
         "{v}"
     );
-    let (s, v) = h.post("/v2/query", json!({"type": "run_sql", "args": {"sql": "ALTER TABLE posts DROP COLUMN author_id", "cascade": true}}), None).await;
+    let (s, v) = h.post("/v2/query", json!({"type": "run_sql", "args": {"sql": "ALTER TABLE posts DROP COLUMN author_id", "cascade": true}})).await;
     assert_eq!(s, 200, "{v}");
     assert!(h.table("users").await.get("array_relationships").is_none());
     h.emu.stop().await;
@@ -332,11 +286,11 @@ async fn rename_comment_drop_and_their_dependents() {
 
 #[tokio::test]
 async fn graphql_follows_relationships_with_each_levels_permission() {
-    let h = H::start().await;
+    let h = setup().await;
     blog(&h).await;
     // Array: each user's posts, filtered by the posts permission.
     let v = h
-        .gql("alice", "{ users(order_by: {id: asc}) { id posts(order_by: {id: desc}) { title } my_team { name } } }")
+        .as_user("alice", "{ users(order_by: {id: asc}) { id posts(order_by: {id: desc}) { title } my_team { name } } }")
         .await;
     assert_eq!(
         v["data"]["users"],
@@ -348,13 +302,13 @@ async fn graphql_follows_relationships_with_each_levels_permission() {
         "{v}"
     );
     // Arguments on an array relationship, nested object, and a column the role may not read.
-    let v = h.gql("alice", "{ users(where: {id: {_eq: \"alice\"}}) { posts(limit: 1, where: {title: {_eq: \"A2\"}}) { title author { name } } } }").await;
+    let v = h.as_user("alice", "{ users(where: {id: {_eq: \"alice\"}}) { posts(limit: 1, where: {title: {_eq: \"A2\"}}) { title author { name } } } }").await;
     assert_eq!(
         v["data"]["users"],
         json!([{"posts": [{"title": "A2", "author": {"name": "Alice"}}]}]),
         "{v}"
     );
-    let v = h.gql("alice", "{ posts { author { team } } }").await;
+    let v = h.as_user("alice", "{ posts { author { team } } }").await;
     assert_eq!(
         v["errors"][0]["extensions"]["code"], "validation-failed",
         "{v}"
@@ -362,14 +316,14 @@ async fn graphql_follows_relationships_with_each_levels_permission() {
 
     // `where` through relationships: object, array, and the remote permission applies.
     let v = h
-        .gql(
+        .as_user(
             "alice",
             "{ users(where: {posts: {title: {_eq: \"A1\"}}}) { id } }",
         )
         .await;
     assert_eq!(v["data"]["users"], json!([{"id": "alice"}]), "{v}");
     let v = h
-        .gql(
+        .as_user(
             "alice",
             "{ users(where: {posts: {title: {_eq: \"B1\"}}}) { id } }",
         )
@@ -380,7 +334,7 @@ async fn graphql_follows_relationships_with_each_levels_permission() {
         "bob's post is not visible to alice: {v}"
     );
     let v = h
-        .gql(
+        .as_user(
             "bob",
             "{ posts(where: {author: {name: {_eq: \"Bob\"}}}) { id } }",
         )
@@ -388,9 +342,11 @@ async fn graphql_follows_relationships_with_each_levels_permission() {
     assert_eq!(v["data"]["posts"], json!([{"id": 3}]), "{v}");
 
     // A permission through an array relationship, and `_exists` on an unrelated table.
-    h.ok(json!({"type": "pg_drop_select_permission", "args": {"table": "users", "role": "user"}}))
-        .await;
-    h.ok(
+    h.ok_raw(
+        json!({"type": "pg_drop_select_permission", "args": {"table": "users", "role": "user"}}),
+    )
+    .await;
+    h.ok_raw(
         json!({"type": "pg_create_select_permission", "args": {"table": "users", "role": "user",
         "permission": {"columns": ["id"], "filter": {"_and": [
             {"posts": {"title": {"_like": "A%"}}},
@@ -398,27 +354,27 @@ async fn graphql_follows_relationships_with_each_levels_permission() {
         ]}}}}),
     )
     .await;
-    let v = h.gql("bob", "{ users { id } }").await;
+    let v = h.as_user("bob", "{ users { id } }").await;
     assert_eq!(v["data"]["users"], json!([{"id": "alice"}]), "{v}");
     // An insert check through a relationship: a post for someone else is refused.
-    h.ok(json!({"type": "pg_create_insert_permission", "args": {"table": "posts", "role": "user",
+    h.ok_raw(json!({"type": "pg_create_insert_permission", "args": {"table": "posts", "role": "user",
         "permission": {"columns": ["id", "author_id", "title"], "check": {"author": {"id": {"_eq": "X-Hasura-User-Id"}}}}}}))
         .await;
     let insert = |id: i64, author: &str| {
         format!("mutation {{ insert_posts(objects: [{{id: {id}, author_id: \"{author}\", title: \"t\"}}]) {{ affected_rows }} }}")
     };
-    let v = h.gql("alice", &insert(10, "bob")).await;
+    let v = h.as_user("alice", &insert(10, "bob")).await;
     assert_eq!(
         v["errors"][0]["extensions"]["code"], "permission-error",
         "{v}"
     );
-    let v = h.gql("alice", &insert(10, "alice")).await;
+    let v = h.as_user("alice", &insert(10, "alice")).await;
     assert_eq!(v["data"]["insert_posts"]["affected_rows"], 1, "{v}");
 
     // With no open team left, `_exists` is false for every row.
     let (st, v) = h.sql("UPDATE teams SET open = false").await;
     assert_eq!(st, 200, "{v}");
-    let v = h.gql("bob", "{ users { id } }").await;
+    let v = h.as_user("bob", "{ users { id } }").await;
     assert_eq!(v["data"]["users"], json!([]), "{v}");
     h.emu.stop().await;
 }

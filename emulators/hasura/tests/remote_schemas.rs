@@ -10,25 +10,16 @@ mod support;
 use hasura_emulator::TinyRemote;
 use serde_json::{json, Value};
 
-use support::Emu;
+use support::{Emu, With};
 
-struct Harness {
-    base: Emu,
-    remote: TinyRemote,
-}
-
-impl std::ops::Deref for Harness {
-    type Target = Emu;
-    fn deref(&self) -> &Emu {
-        &self.base
-    }
-}
+/// The emulator and the remote GraphQL server its schemas point at (`h.extra`).
+type Harness = With<TinyRemote>;
 
 impl Harness {
     async fn start() -> Harness {
-        Harness {
+        With {
             base: Emu::start().await,
-            remote: TinyRemote::start().await.expect("remote server"),
+            extra: TinyRemote::start().await.expect("remote server"),
         }
     }
 
@@ -41,22 +32,8 @@ impl Harness {
         )
     }
 
-    async fn gql(&self, headers: &[(&str, &str)], query: &str) -> Value {
-        let mut req = self
-            .http
-            .post(format!("{}/v1/graphql", self.emu.endpoint()))
-            .header("x-hasura-admin-secret", &self.emu.config.admin_secret)
-            .json(&json!({"query": query}));
-        for (k, v) in headers {
-            req = req.header(*k, *v);
-        }
-        let resp = req.send().await.unwrap();
-        assert_eq!(resp.status(), 200);
-        resp.json().await.unwrap()
-    }
-
     fn schema(&self, name: &str) -> Value {
-        json!({"name": name, "definition": {"url": self.remote.url(), "timeout_seconds": 10}})
+        json!({"name": name, "definition": {"url": self.extra.url(), "timeout_seconds": 10}})
     }
 }
 
@@ -70,13 +47,13 @@ async fn remote_schemas_are_refused_and_stored_as_hasura_does() {
     let (s, v) = h.meta("add_remote_schema", def.clone()).await;
     assert_eq!(s, 200, "{v}");
     // Introspected once, as the admin.
-    assert_eq!(h.remote.seen().len(), 1);
-    assert_eq!(h.remote.seen()[0].0["x-api-key"], "k1");
+    assert_eq!(h.extra.seen().len(), 1);
+    assert_eq!(h.extra.seen()[0].0["x-api-key"], "k1");
 
     // The export: `forward_client_headers` only when true, the rest as given.
     assert_eq!(
         h.export().await["remote_schemas"],
-        json!([{"name": "pay", "definition": {"url": h.remote.url(), "timeout_seconds": 10, "headers": [{"name": "X-Api-Key", "value": "k1"}]}, "comment": "payments"}])
+        json!([{"name": "pay", "definition": {"url": h.extra.url(), "timeout_seconds": 10, "headers": [{"name": "X-Api-Key", "value": "k1"}]}, "comment": "payments"}])
     );
 
     assert_eq!(
@@ -111,7 +88,7 @@ async fn remote_schemas_are_refused_and_stored_as_hasura_does() {
             "environment variable 'NOPE_URL' not set".into()
         )
     );
-    let header_env = json!({"name": "he", "definition": {"url": h.remote.url(), "headers": [{"name": "A", "value_from_env": "NOPE_KEY"}]}});
+    let header_env = json!({"name": "he", "definition": {"url": h.extra.url(), "headers": [{"name": "A", "value_from_env": "NOPE_KEY"}]}});
     assert_eq!(
         h.refused("add_remote_schema", header_env).await,
         (
@@ -119,7 +96,7 @@ async fn remote_schemas_are_refused_and_stored_as_hasura_does() {
             "environment variable 'NOPE_KEY' not set".into()
         )
     );
-    let both = json!({"name": "b", "definition": {"url": h.remote.url(), "url_from_env": "X"}});
+    let both = json!({"name": "b", "definition": {"url": h.extra.url(), "url_from_env": "X"}});
     assert_eq!(
         h.refused("add_remote_schema", both).await,
         (
@@ -135,7 +112,7 @@ async fn remote_schemas_are_refused_and_stored_as_hasura_does() {
             "both `url` and `url_from_env` can't be empty".into()
         )
     );
-    let reserved = json!({"name": "r", "definition": {"url": h.remote.url(), "customization": {"field_names": [{"parent_type": "Query", "mapping": {"__typename": "t"}}]}}});
+    let reserved = json!({"name": "r", "definition": {"url": h.extra.url(), "customization": {"field_names": [{"parent_type": "Query", "mapping": {"__typename": "t"}}]}}});
     assert_eq!(
         h.refused("add_remote_schema", reserved).await,
         (
@@ -146,7 +123,7 @@ async fn remote_schemas_are_refused_and_stored_as_hasura_does() {
     let (code, _) = h
         .refused(
             "add_remote_schema",
-            json!({"name": "", "definition": {"url": h.remote.url()}}),
+            json!({"name": "", "definition": {"url": h.extra.url()}}),
         )
         .await;
     assert_eq!(code, "parse-failed");
@@ -178,12 +155,12 @@ async fn remote_schemas_are_refused_and_stored_as_hasura_does() {
     assert_eq!(s, 200, "{v}");
     assert_eq!(
         h.export().await["remote_schemas"][0]["definition"],
-        json!({"url": h.remote.url(), "timeout_seconds": 10, "customization": {"root_fields_namespace": "pay", "type_names": {"prefix": "Pay_", "mapping": {}}}, "forward_client_headers": true})
+        json!({"url": h.extra.url(), "timeout_seconds": 10, "customization": {"root_fields_namespace": "pay", "type_names": {"prefix": "Pay_", "mapping": {}}}, "forward_client_headers": true})
     );
     let (s, v) = h.meta("remove_remote_schema", json!({"name": "pay"})).await;
     assert_eq!(s, 200, "{v}");
     assert!(h.export().await.get("remote_schemas").is_none());
-    h.remote.stop().await;
+    h.extra.stop().await;
 }
 
 #[tokio::test]
@@ -289,7 +266,7 @@ async fn permissions_are_checked_against_the_remote_schema() {
             .len(),
         1
     );
-    h.remote.stop().await;
+    h.extra.stop().await;
 }
 
 #[tokio::test]
@@ -306,16 +283,17 @@ async fn queries_are_forwarded_and_limited_by_the_role_permission() {
 
     // The admin sees everything; the answer is the server's.
     let v = h
-        .gql(
+        .gql_admin(
             &[("x-client-token", "c1")],
             "{ hello first: invoices { id note } }",
+            Value::Null,
         )
         .await;
     assert_eq!(
         v,
         json!({"data": {"hello": "world", "first": [{"id": "1", "note": "first"}, {"id": "2", "note": "second"}]}})
     );
-    let (headers, _) = h.remote.queries().pop().unwrap();
+    let (headers, _) = h.extra.queries().pop().unwrap();
     assert_eq!(headers["x-api-key"], "k1");
     assert_eq!(headers["x-hasura-role"], "admin");
     assert_eq!(headers["x-client-token"], "c1", "forward_client_headers");
@@ -323,32 +301,38 @@ async fn queries_are_forwarded_and_limited_by_the_role_permission() {
 
     // A role sees only its permission's schema.
     let user = [("x-hasura-role", "user"), ("x-hasura-user-id", "42")];
-    let v = h.gql(&user, "{ invoices { id amount } }").await;
+    let v = h
+        .gql_admin(&user, "{ invoices { id amount } }", Value::Null)
+        .await;
     assert_eq!(
         v["data"]["invoices"][1],
         json!({"id": "2", "amount": 25}),
         "{v}"
     );
-    let (headers, _) = h.remote.queries().pop().unwrap();
+    let (headers, _) = h.extra.queries().pop().unwrap();
     assert_eq!(headers["x-hasura-role"], "user");
     assert_eq!(headers["x-hasura-user-id"], "42");
-    let v = h.gql(&user, "{ invoices { id note } }").await;
+    let v = h
+        .gql_admin(&user, "{ invoices { id note } }", Value::Null)
+        .await;
     assert_eq!(
         v["errors"][0],
         json!({"message": "field 'note' not found in type: 'Invoice'", "extensions": {"path": "$.selectionSet.invoices.selectionSet.note", "code": "validation-failed"}})
     );
-    let v = h.gql(&user, "{ secret }").await;
+    let v = h.gql_admin(&user, "{ secret }", Value::Null).await;
     assert_eq!(
         v["errors"][0]["message"],
         "field 'secret' not found in type: 'query_root'"
     );
     // A role without a permission has none of the remote root fields.
-    let v = h.gql(&[("x-hasura-role", "guest")], "{ hello }").await;
+    let v = h
+        .gql_admin(&[("x-hasura-role", "guest")], "{ hello }", Value::Null)
+        .await;
     assert_eq!(
         v["errors"][0]["message"],
         "field 'hello' not found in type: 'query_root'"
     );
-    let before = h.remote.queries().len();
+    let before = h.extra.queries().len();
     assert_eq!(before, 2, "refused queries never reach the server");
-    h.remote.stop().await;
+    h.extra.stop().await;
 }

@@ -9,40 +9,9 @@ use serde_json::{json, Value};
 
 use support::Emu;
 
-struct Harness {
-    base: Emu,
-}
+type Harness = Emu;
 
-impl std::ops::Deref for Harness {
-    type Target = Emu;
-    fn deref(&self) -> &Emu {
-        &self.base
-    }
-}
-
-impl Harness {
-    async fn start() -> Harness {
-        Harness {
-            base: Emu::start().await,
-        }
-    }
-
-    async fn ok(&self, body: Value) -> Value {
-        let (s, v) = self.post("/v1/metadata", body.clone()).await;
-        assert_eq!(s, 200, "{body}: {v}");
-        v
-    }
-
-    async fn refused(&self, body: Value, code: &str, message: &str) {
-        let (s, v) = self.post("/v1/metadata", body.clone()).await;
-        assert_eq!(s, 400, "{body}: {v}");
-        assert_eq!(v["code"], code, "{body}: {v}");
-        assert!(
-            v["error"].as_str().unwrap_or_default().contains(message),
-            "{body}: {v}"
-        );
-    }
-
+impl Emu {
     /// `/api/rest/<path>`: status and body.
     async fn rest(
         &self,
@@ -81,9 +50,9 @@ async fn setup() -> Harness {
         )
         .await;
     assert_eq!(s, 200, "{v}");
-    h.ok(json!({"type": "pg_track_table", "args": {"table": "users"}}))
+    h.ok_raw(json!({"type": "pg_track_table", "args": {"table": "users"}}))
         .await;
-    h.ok(json!({"type": "create_query_collection", "args": {"name": "app", "definition": {"queries": [
+    h.ok_raw(json!({"type": "create_query_collection", "args": {"name": "app", "definition": {"queries": [
         {"name": "by_id", "query": "query by_id($id: Int!) { users(where: {id: {_eq: $id}}) { id name } }"},
         {"name": "by_name", "query": "query by_name($name: String, $active: Boolean) { users(where: {name: {_eq: $name}, active: {_eq: $active}}) { id } }"},
         {"name": "watch", "query": "subscription watch { users { id } }"},
@@ -96,33 +65,33 @@ async fn setup() -> Harness {
 #[tokio::test]
 async fn endpoints_are_refused_and_stored_as_graphql_engine_does() {
     let h = setup().await;
-    h.ok(endpoint("user", "users/:id", json!(["GET"]), "by_id"))
+    h.ok_raw(endpoint("user", "users/:id", json!(["GET"]), "by_id"))
         .await;
-    h.refused(
+    h.refused_raw(
         endpoint("user", "other", json!(["GET"]), "by_id"),
         "already-exists",
         "Endpoint with name: user already exists",
     )
     .await;
-    h.refused(
+    h.refused_raw(
         endpoint("m", "m", json!(["OPTIONS"]), "by_id"),
         "parse-failed",
         "Method OPTIONS not supported.",
     )
     .await;
-    h.refused(
+    h.refused_raw(
         endpoint("m", "m", json!([]), "by_id"),
         "parse-failed",
         "parsing NonEmpty failed, unexpected empty list",
     )
     .await;
-    h.refused(
+    h.refused_raw(
         endpoint("", "m", json!(["GET"]), "by_id"),
         "parse-failed",
         "empty string not allowed",
     )
     .await;
-    h.refused(
+    h.refused_raw(
         endpoint("m", "m", json!(["GET"]), "nope"),
         "invalid-configuration",
         "Inconsistent object: in endpoint m: query with name nope does not exist in collection app",
@@ -130,31 +99,31 @@ async fn endpoints_are_refused_and_stored_as_graphql_engine_does() {
     .await;
     let mut other = endpoint("m", "m", json!(["GET"]), "by_id");
     other["args"]["definition"]["query"]["collection_name"] = json!("gone");
-    h.refused(
+    h.refused_raw(
         other,
         "invalid-configuration",
         "in endpoint m: collection with name gone does not exist",
     )
     .await;
-    h.refused(
+    h.refused_raw(
         endpoint("m", "watch", json!(["GET"]), "watch"),
         "invalid-configuration",
         "query with name watch is a subscription",
     )
     .await;
-    h.refused(
+    h.refused_raw(
         endpoint("m", "two", json!(["GET"]), "two"),
         "invalid-configuration",
         "query with name two has multiple definitions.",
     )
     .await;
-    h.refused(
+    h.refused_raw(
         endpoint("m", "a/:x/:x", json!(["GET"]), "by_id"),
         "invalid-configuration",
         "Duplicate variables found in endpoint path: a/:x/:x",
     )
     .await;
-    h.refused(
+    h.refused_raw(
         endpoint("m", "a//b", json!(["GET"]), "by_id"),
         "invalid-configuration",
         "Empty segments or unnamed variables are not allowed: a//b",
@@ -162,27 +131,29 @@ async fn endpoints_are_refused_and_stored_as_graphql_engine_does() {
     .await;
     // `users/me` overlaps `users/:id` for GET; the group's first endpoint by
     // name ("me" < "user") carries the inconsistency, so it is the new one's.
-    h.refused(
+    h.refused_raw(
         endpoint("me", "users/me", json!(["GET", "POST"]), "by_name"),
         "invalid-configuration",
         "Ambiguous URL paths: users/me, users/:id",
     )
     .await;
     // Attributed to the existing endpoint: a generic refusal.
-    h.refused(
+    h.refused_raw(
         endpoint("zz", "users/me", json!(["GET"]), "by_name"),
         "unexpected",
         "cannot continue due to new inconsistent metadata",
     )
     .await;
     // Another method on an overlapping path is fine.
-    h.ok(endpoint("me", "users/me", json!(["POST"]), "by_name"))
+    h.ok_raw(endpoint("me", "users/me", json!(["POST"]), "by_name"))
         .await;
     let mut commented = endpoint("named", "named", json!(["GET", "POST"]), "by_name");
     commented["args"]["comment"] = json!("by name");
-    h.ok(commented).await;
+    h.ok_raw(commented).await;
 
-    let x = h.ok(json!({"type": "export_metadata", "args": {}})).await;
+    let x = h
+        .ok_raw(json!({"type": "export_metadata", "args": {}}))
+        .await;
     assert_eq!(
         x["rest_endpoints"],
         json!([
@@ -196,13 +167,13 @@ async fn endpoints_are_refused_and_stored_as_graphql_engine_does() {
     // (`withNewInconsistentObjsCheck` in `runDropQueryFromCollection` and
     // `runDropCollection`); changing the query in one bulk with the endpoint
     // dropped and re-created around it is fine.
-    h.refused(
+    h.refused_raw(
         json!({"type": "drop_query_from_collection", "args": {"collection_name": "app", "query_name": "by_name"}}),
         "unexpected",
         "cannot continue due to new inconsistent metadata",
     )
     .await;
-    h.refused(
+    h.refused_raw(
         json!({"type": "drop_query_collection", "args": {"collection": "app", "cascade": true}}),
         "unexpected",
         "cannot continue due to new inconsistent metadata",
@@ -210,7 +181,7 @@ async fn endpoints_are_refused_and_stored_as_graphql_engine_does() {
     .await;
     let mut named = endpoint("named", "named", json!(["GET", "POST"]), "by_name");
     named["args"]["comment"] = json!("by name");
-    h.ok(json!({"type": "bulk", "args": [
+    h.ok_raw(json!({"type": "bulk", "args": [
         {"type": "drop_rest_endpoint", "args": {"name": "me"}},
         {"type": "drop_rest_endpoint", "args": {"name": "named"}},
         {"type": "drop_query_from_collection", "args": {"collection_name": "app", "query_name": "by_name"}},
@@ -219,21 +190,23 @@ async fn endpoints_are_refused_and_stored_as_graphql_engine_does() {
         named,
     ]}))
     .await;
-    h.ok(json!({"type": "drop_rest_endpoint", "args": {"name": "me"}}))
+    h.ok_raw(json!({"type": "drop_rest_endpoint", "args": {"name": "me"}}))
         .await;
-    h.refused(
+    h.refused_raw(
         json!({"type": "drop_rest_endpoint", "args": {"name": "me"}}),
         "not-exists",
         "endpoint with name: me does not exist",
     )
     .await;
     // Drop and create of one name in one bulk: how the provider updates.
-    h.ok(json!({"type": "bulk", "args": [
+    h.ok_raw(json!({"type": "bulk", "args": [
         {"type": "drop_rest_endpoint", "args": {"name": "user"}},
         endpoint("user", "people/:id", json!(["GET"]), "by_id"),
     ]}))
     .await;
-    let x = h.ok(json!({"type": "export_metadata", "args": {}})).await;
+    let x = h
+        .ok_raw(json!({"type": "export_metadata", "args": {}}))
+        .await;
     assert_eq!(x["rest_endpoints"][1]["url"], "people/:id", "{x}");
 }
 
@@ -241,14 +214,14 @@ async fn endpoints_are_refused_and_stored_as_graphql_engine_does() {
 async fn rest_calls_run_the_stored_query() {
     use reqwest::Method;
     let h = setup().await;
-    h.ok(endpoint(
+    h.ok_raw(endpoint(
         "user",
         "users/:id",
         json!(["GET", "POST"]),
         "by_id",
     ))
     .await;
-    h.ok(endpoint(
+    h.ok_raw(endpoint(
         "named",
         "named",
         json!(["GET", "POST"]),

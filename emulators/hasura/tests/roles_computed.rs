@@ -1,25 +1,14 @@
 //! Inherited roles and computed fields through the metadata API, against a real
 //! throwaway PostgreSQL: Hasura's answers, the export shape, replace_metadata.
 
-use hasura_emulator::{HasuraConfig, HasuraEmulator, TempPostgres};
+mod support;
+
 use serde_json::{json, Value};
 
-struct Harness {
-    emu: HasuraEmulator,
-    http: reqwest::Client,
-    _pg: TempPostgres,
-}
+use support::Emu;
 
-async fn setup() -> Harness {
-    let pg = TempPostgres::start().expect("temp postgres");
-    let emu = HasuraEmulator::start(HasuraConfig::new(pg.url()))
-        .await
-        .expect("emulator");
-    let h = Harness {
-        emu,
-        http: reqwest::Client::new(),
-        _pg: pg,
-    };
+async fn setup() -> Emu {
+    let h = Emu::start().await;
     let (s, v) = h
         .post(
             "/v2/query",
@@ -37,55 +26,17 @@ async fn setup() -> Harness {
         .await;
     assert_eq!(s, 200, "{v}");
     for t in ["posts", "other"] {
-        h.ok(json!({"type": "pg_track_table", "args": {"table": t}}))
+        h.ok_raw(json!({"type": "pg_track_table", "args": {"table": t}}))
             .await;
     }
     for role in ["a", "b"] {
-        h.ok(
+        h.ok_raw(
             json!({"type": "pg_create_select_permission", "args": {"table": "posts", "role": role,
             "permission": {"columns": ["id"], "filter": {}}}}),
         )
         .await;
     }
     h
-}
-
-impl Harness {
-    async fn post(&self, path: &str, body: Value) -> (u16, Value) {
-        let resp = self
-            .http
-            .post(format!("{}{path}", self.emu.endpoint()))
-            .header("x-hasura-admin-secret", &self.emu.config.admin_secret)
-            .json(&body)
-            .send()
-            .await
-            .expect("request");
-        (resp.status().as_u16(), resp.json().await.expect("json"))
-    }
-
-    async fn meta(&self, body: Value) -> (u16, Value) {
-        self.post("/v1/metadata", body).await
-    }
-
-    async fn ok(&self, body: Value) {
-        let (s, v) = self.meta(body.clone()).await;
-        assert_eq!(s, 200, "{body}: {v}");
-    }
-
-    async fn fails(&self, body: Value, code: &str, needle: &str) -> Value {
-        let (s, v) = self.meta(body.clone()).await;
-        assert_eq!(s, 400, "{body}: {v}");
-        assert_eq!(v["code"], code, "{body}: {v}");
-        let e = v["error"].as_str().unwrap_or_default();
-        assert!(e.contains(needle), "{body}: {e:?} lacks {needle:?}");
-        v
-    }
-
-    async fn export(&self) -> Value {
-        self.meta(json!({"type": "export_metadata", "args": {}}))
-            .await
-            .1
-    }
 }
 
 fn add_role(name: &str, set: Value) -> Value {
@@ -99,8 +50,8 @@ fn add_field(name: &str, def: Value) -> Value {
 #[tokio::test]
 async fn inherited_roles() {
     let h = setup().await;
-    h.ok(add_role("c", json!(["b", "a", "a"]))).await;
-    h.ok(add_role("ab", json!(["c"]))).await;
+    h.ok_raw(add_role("c", json!(["b", "a", "a"]))).await;
+    h.ok_raw(add_role("ab", json!(["c"]))).await;
     // Sorted by name, the set deduplicated, after `sources`.
     let x = h.export().await;
     assert_eq!(
@@ -110,55 +61,55 @@ async fn inherited_roles() {
     let keys: Vec<&String> = x.as_object().unwrap().keys().collect();
     assert_eq!(keys, ["version", "sources", "inherited_roles"]);
     // Adding an existing name replaces it.
-    h.ok(add_role("c", json!(["a"]))).await;
+    h.ok_raw(add_role("c", json!(["a"]))).await;
     assert_eq!(
         h.export().await["inherited_roles"][1]["role_set"],
         json!(["a"])
     );
 
-    h.fails(
+    h.refused_raw(
         add_role("d", json!(["d", "a"])),
         "invalid-params",
         "cannot be in the role combination",
     )
     .await;
-    h.fails(add_role("d", json!(["ghost"])), "invalid-configuration", "the following parent role(s) are not found: ghost which are required to construct the inherited role: \"d\"")
+    h.refused_raw(add_role("d", json!(["ghost"])), "invalid-configuration", "the following parent role(s) are not found: ghost which are required to construct the inherited role: \"d\"")
         .await;
-    h.fails(
+    h.refused_raw(
         add_role("c", json!(["ab"])),
         "cyclic-dependency",
         r#"found cycle(s) in roles: ["ab","c","ab"]"#,
     )
     .await;
-    h.fails(
+    h.refused_raw(
         add_role("", json!(["a"])),
         "parse-failed",
         "empty string not allowed",
     )
     .await;
-    h.fails(
+    h.refused_raw(
         json!({"type": "add_inherited_role", "args": {"role_name": "x"}}),
         "parse-failed",
         "key \"role_set\" not found",
     )
     .await;
     // Dropping a parent of another inherited role orphans it: refused.
-    h.fails(
+    h.refused_raw(
         json!({"type": "drop_inherited_role", "args": {"role_name": "c"}}),
         "unexpected",
         "new inconsistent metadata",
     )
     .await;
     // The last permission of a parent role cannot go while the inherited role needs it.
-    h.fails(
+    h.refused_raw(
         json!({"type": "pg_drop_select_permission", "args": {"table": "posts", "role": "a"}}),
         "unexpected",
         "new inconsistent metadata",
     )
     .await;
-    h.ok(json!({"type": "drop_inherited_role", "args": {"role_name": "ab"}}))
+    h.ok_raw(json!({"type": "drop_inherited_role", "args": {"role_name": "ab"}}))
         .await;
-    h.fails(
+    h.refused_raw(
         json!({"type": "drop_inherited_role", "args": {"role_name": "ab"}}),
         "not-exists",
         "\"ab\" inherited role doesn't exist",
@@ -167,14 +118,14 @@ async fn inherited_roles() {
 
     // replace_metadata round-trips them and refuses a cycle.
     let mut x = h.export().await;
-    h.ok(json!({"type": "replace_metadata", "args": x.clone()}))
+    h.ok_raw(json!({"type": "replace_metadata", "args": x.clone()}))
         .await;
     assert_eq!(h.export().await, x);
     x["inherited_roles"] = json!([
         {"role_name": "p", "role_set": ["q", "a"]},
         {"role_name": "q", "role_set": ["p"]},
     ]);
-    h.fails(
+    h.refused_raw(
         json!({"type": "replace_metadata", "args": x}),
         "cyclic-dependency",
         r#"["p","q","p"]"#,
@@ -185,9 +136,9 @@ async fn inherited_roles() {
 #[tokio::test]
 async fn computed_fields() {
     let h = setup().await;
-    h.ok(add_field("title_label", json!({"function": "label"})))
+    h.ok_raw(add_field("title_label", json!({"function": "label"})))
         .await;
-    h.ok(json!({"type": "add_computed_field", "args": {"table": "posts", "name": "role_seen",
+    h.ok_raw(json!({"type": "add_computed_field", "args": {"table": "posts", "name": "role_seen",
         "definition": {"function": {"schema": "public", "name": "with_session"}, "session_argument": "s", "table_argument": "p"},
         "comment": ""}}))
         .await;
@@ -206,21 +157,21 @@ async fn computed_fields() {
         .collect();
     assert_eq!(keys, ["table", "computed_fields", "select_permissions"]);
 
-    h.fails(
+    h.refused_raw(
         add_field("x", json!({"function": "missing"})),
         "invalid-configuration",
         "no such function exists: \"missing\"",
     )
     .await;
-    h.fails(
+    h.refused_raw(
         add_field("x", json!({"function": "volatile_label"})),
         "invalid-configuration",
         "is of type VOLATILE; cannot be added as a computed field",
     )
     .await;
-    h.fails(add_field("x", json!({"function": "wrong_table"})), "invalid-configuration", "first argument of the function \"wrong_table\" of type \"other\" is not the table to which the computed field is being added")
+    h.refused_raw(add_field("x", json!({"function": "wrong_table"})), "invalid-configuration", "first argument of the function \"wrong_table\" of type \"other\" is not the table to which the computed field is being added")
         .await;
-    h.fails(
+    h.refused_raw(
         add_field(
             "x",
             json!({"function": "bad_session", "session_argument": "s"}),
@@ -229,34 +180,34 @@ async fn computed_fields() {
         "\"s\" argument of the function \"bad_session\" is not of type JSON",
     )
     .await;
-    h.fails(
+    h.refused_raw(
         add_field("x", json!({"function": "label", "table_argument": "nope"})),
         "invalid-configuration",
         "\"nope\" is not an input argument of the function \"label\"",
     )
     .await;
-    h.fails(
+    h.refused_raw(
         add_field("id", json!({"function": "id"})),
         "invalid-configuration",
         "field definition conflicts with postgres column",
     )
     .await;
-    h.fails(
+    h.refused_raw(
         add_field("x", json!({})),
         "parse-failed",
         "key \"function\" not found",
     )
     .await;
-    h.fails(json!({"type": "add_computed_field", "args": {"table": "ghost", "name": "x", "definition": {"function": "label"}}}), "not-exists", "table \"ghost\" does not exist")
+    h.refused_raw(json!({"type": "add_computed_field", "args": {"table": "ghost", "name": "x", "definition": {"function": "label"}}}), "not-exists", "table \"ghost\" does not exist")
         .await;
 
     // A select permission may list it; an unknown name is refused.
-    h.ok(
+    h.ok_raw(
         json!({"type": "pg_create_select_permission", "args": {"table": "posts", "role": "c",
         "permission": {"columns": ["id"], "filter": {}, "computed_fields": ["title_label"]}}}),
     )
     .await;
-    h.fails(
+    h.refused_raw(
         json!({"type": "pg_create_select_permission", "args": {"table": "posts", "role": "d",
         "permission": {"columns": ["id"], "filter": {}, "computed_fields": ["nope"]}}}),
         "invalid-configuration",
@@ -265,16 +216,16 @@ async fn computed_fields() {
     .await;
     // Dropping it needs `cascade` while a permission lists it.
     let drop = |cascade: bool| json!({"type": "drop_computed_field", "args": {"table": "posts", "name": "title_label", "cascade": cascade}});
-    h.fails(drop(false), "dependency-error", "permission posts.c.select")
+    h.refused_raw(drop(false), "dependency-error", "permission posts.c.select")
         .await;
-    h.ok(drop(true)).await;
+    h.ok_raw(drop(true)).await;
     let x = h.export().await;
     let perms = &x["sources"][0]["tables"][1]["select_permissions"];
     assert!(
         perms.as_array().unwrap().iter().all(|p| p["role"] != "c"),
         "{perms}"
     );
-    h.fails(
+    h.refused_raw(
         drop(false),
         "not-exists",
         "computed field \"title_label\" does not exist",
@@ -296,7 +247,7 @@ async fn computed_fields() {
     h.post("/v2/query", json!({"type": "run_sql", "args": {"sql": "DROP FUNCTION public.with_session(posts, json)", "check_metadata_consistency": false}}))
         .await;
     let (_, v) = h
-        .meta(json!({"type": "get_inconsistent_metadata", "args": {}}))
+        .meta_raw(json!({"type": "get_inconsistent_metadata", "args": {}}))
         .await;
     assert_eq!(
         v["inconsistent_objects"][0]["type"], "computed_field",
@@ -309,7 +260,7 @@ async fn graphql_inherited_role_and_computed_field() {
     let h = setup().await;
     h.post("/v2/query", json!({"type": "run_sql", "args": {"sql": "INSERT INTO posts VALUES (1, 'one'), (2, 'two'), (3, 'three')"}}))
         .await;
-    h.ok(add_field(
+    h.ok_raw(add_field(
         "who",
         json!({"function": "with_session", "session_argument": "s"}),
     ))
@@ -319,27 +270,18 @@ async fn graphql_inherited_role_and_computed_field() {
         ("ra", json!(["id", "title"]), json!({"id": {"_eq": 1}})),
         ("rb", json!(["id"]), json!({"id": {"_gt": 1}})),
     ] {
-        h.ok(
+        h.ok_raw(
             json!({"type": "pg_create_select_permission", "args": {"table": "posts", "role": role,
             "permission": {"columns": cols, "filter": filter, "computed_fields": ["who"]}}}),
         )
         .await;
     }
-    h.ok(add_role("rab", json!(["ra", "rb"]))).await;
+    h.ok_raw(add_role("rab", json!(["ra", "rb"]))).await;
     let gql = |role: &'static str, q: &'static str| {
         let h = &h;
         async move {
-            h.http
-                .post(format!("{}/v1/graphql", h.emu.endpoint()))
-                .header("x-hasura-admin-secret", &h.emu.config.admin_secret)
-                .header("x-hasura-role", role)
-                .json(&json!({"query": q}))
-                .send()
+            h.gql_admin(&[("x-hasura-role", role)], q, Value::Null)
                 .await
-                .unwrap()
-                .json::<Value>()
-                .await
-                .unwrap()
         }
     };
     let v = gql("rab", "{ posts(order_by: {id: asc}) { id title who } }").await;
@@ -361,17 +303,17 @@ async fn graphql_inherited_role_and_computed_field() {
         "{v}"
     );
     // Limits: a parent without one adds none, the largest set one applies.
-    h.ok(
+    h.ok_raw(
         json!({"type": "pg_create_select_permission", "args": {"table": "posts", "role": "rc",
         "permission": {"columns": ["id"], "filter": {}, "limit": 2}}}),
     )
     .await;
-    h.ok(add_role("rac", json!(["ra", "rc"]))).await;
+    h.ok_raw(add_role("rac", json!(["ra", "rc"]))).await;
     let v = gql("rac", "{ posts { id } }").await;
     assert_eq!(v["data"]["posts"].as_array().map(Vec::len), Some(2), "{v}");
     // Insert is inherited when the parents that have one agree, and not otherwise.
     for role in ["ra", "rb"] {
-        h.ok(
+        h.ok_raw(
             json!({"type": "pg_create_insert_permission", "args": {"table": "posts", "role": role,
             "permission": {"check": {}, "columns": ["id", "title"]}}}),
         )
@@ -380,9 +322,11 @@ async fn graphql_inherited_role_and_computed_field() {
     let insert = "mutation { insert_posts(objects: [{id: 9, title: \"nine\"}]) { affected_rows } }";
     let v = gql("rab", insert).await;
     assert_eq!(v["data"]["insert_posts"]["affected_rows"], 1, "{v}");
-    h.ok(json!({"type": "pg_drop_insert_permission", "args": {"table": "posts", "role": "rb"}}))
-        .await;
-    h.ok(
+    h.ok_raw(
+        json!({"type": "pg_drop_insert_permission", "args": {"table": "posts", "role": "rb"}}),
+    )
+    .await;
+    h.ok_raw(
         json!({"type": "pg_create_insert_permission", "args": {"table": "posts", "role": "rb",
         "permission": {"check": {}, "columns": ["id"]}}}),
     )
@@ -396,7 +340,7 @@ async fn graphql_inherited_role_and_computed_field() {
         "{v}"
     );
     // A permission of the inherited role itself wins over the inherited one.
-    h.ok(
+    h.ok_raw(
         json!({"type": "pg_create_select_permission", "args": {"table": "posts", "role": "rab",
         "permission": {"columns": ["id"], "filter": {"id": {"_eq": 3}}}}}),
     )

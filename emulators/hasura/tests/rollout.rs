@@ -3,15 +3,11 @@
 
 use std::time::Duration;
 
-use hasura_emulator::{HasuraConfig, HasuraEmulator, TempPostgres};
+mod support;
+
 use serde_json::{json, Value};
 
-struct H {
-    emu: HasuraEmulator,
-    http: reqwest::Client,
-    // Declared last: the database must outlive the emulator.
-    _pg: TempPostgres,
-}
+use support::Emu;
 
 const WINDOW: Duration = Duration::from_millis(500);
 const UPDATE: &str = "mutation($t: uuid!, $h: String!, $e: [UpdateEnvObject!]!) { updateTenantEnv(tenantId: $t, currentHash: $h, envs: $e) { hash envVars } }";
@@ -19,58 +15,11 @@ const DELETE: &str = "mutation($t: uuid!, $h: String!, $d: [String!]!) { deleteT
 const GOOD_SECRET: &str = r#"{"type":"HS256","key":"0123456789abcdef0123456789abcdef"}"#;
 const BAD_SECRET: &str = r#"{"type":"HS256","key":"short"}"#;
 
-impl H {
-    async fn start() -> H {
-        let pg = TempPostgres::start().expect("temp postgres");
-        let mut cfg = HasuraConfig::new(pg.url());
-        cfg.restart_window = WINDOW;
-        let emu = HasuraEmulator::start(cfg).await.expect("emulator");
-        H {
-            emu,
-            http: reqwest::Client::new(),
-            _pg: pg,
-        }
-    }
+async fn start() -> Emu {
+    Emu::start_with(|cfg| cfg.restart_window = WINDOW).await
+}
 
-    async fn cloud(&self, query: &str, variables: Value) -> Value {
-        self.http
-            .post(self.emu.cloud_api_url())
-            .header(
-                "authorization",
-                format!("pat {}", self.emu.config.cloud_token),
-            )
-            .json(&json!({"query": query, "variables": variables}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap()
-    }
-
-    async fn env(&self) -> (String, Value) {
-        let v = self
-            .cloud(
-                "query($t: uuid!) { getTenantEnv(tenantId: $t) { hash envVars } }",
-                json!({"t": self.emu.config.tenant_id}),
-            )
-            .await;
-        let env = &v["data"]["getTenantEnv"];
-        (
-            env["hash"].as_str().expect("hash").to_string(),
-            env["envVars"]["environment"].clone(),
-        )
-    }
-
-    async fn set(&self, key: &str, value: &str) -> Value {
-        let (hash, _) = self.env().await;
-        self.cloud(
-            UPDATE,
-            json!({"t": self.emu.config.tenant_id, "h": hash, "e": [{"key": key, "value": value}]}),
-        )
-        .await
-    }
-
+impl Emu {
     async fn healthz(&self) -> u16 {
         let url = format!("{}/healthz", self.emu.endpoint());
         self.http.get(url).send().await.unwrap().status().as_u16()
@@ -100,10 +49,6 @@ impl H {
             .status()
             .as_u16()
     }
-
-    async fn after_rollout(&self) {
-        tokio::time::sleep(WINDOW + Duration::from_millis(150)).await;
-    }
 }
 
 fn code(v: &Value) -> &str {
@@ -112,13 +57,13 @@ fn code(v: &Value) -> &str {
 
 #[tokio::test]
 async fn env_change_rolls_out_old_env_served_until_done() {
-    let h = H::start().await;
+    let h = start().await;
     assert_eq!(h.healthz().await, 200);
     // No JWT secret: the engine wants the admin secret.
     let (_, v) = h.anonymous().await;
     assert_eq!(code(&v), "access-denied", "{v}");
 
-    let v = h.set("HASURA_GRAPHQL_JWT_SECRET", GOOD_SECRET).await;
+    let v = h.update_env("HASURA_GRAPHQL_JWT_SECRET", GOOD_SECRET).await;
     let new_hash = v["data"]["updateTenantEnv"]["hash"]
         .as_str()
         .unwrap()
@@ -143,7 +88,7 @@ async fn env_change_rolls_out_old_env_served_until_done() {
     );
 
     // A change during a rollout restarts the wait and rolls out the latest env.
-    h.set("A", "1").await;
+    h.update_env("A", "1").await;
     tokio::time::sleep(WINDOW / 2).await;
     let (hash, _) = h.env().await;
     h.cloud(
@@ -166,8 +111,8 @@ async fn env_change_rolls_out_old_env_served_until_done() {
 
 #[tokio::test]
 async fn an_invalid_jwt_secret_keeps_the_engine_down_until_fixed() {
-    let h = H::start().await;
-    let v = h.set("HASURA_GRAPHQL_JWT_SECRET", BAD_SECRET).await;
+    let h = start().await;
+    let v = h.update_env("HASURA_GRAPHQL_JWT_SECRET", BAD_SECRET).await;
     assert!(
         v["data"]["updateTenantEnv"]["hash"].is_string(),
         "the control plane accepts it: {v}"
@@ -184,7 +129,7 @@ async fn an_invalid_jwt_secret_keeps_the_engine_down_until_fixed() {
     // The control plane still answers; fixing the env brings the engine back.
     let (_, env) = h.env().await;
     assert_eq!(env["HASURA_GRAPHQL_JWT_SECRET"], BAD_SECRET);
-    h.set("HASURA_GRAPHQL_JWT_SECRET", GOOD_SECRET).await;
+    h.update_env("HASURA_GRAPHQL_JWT_SECRET", GOOD_SECRET).await;
     h.after_rollout().await;
     assert_eq!(h.healthz().await, 200);
     assert_eq!(h.export_metadata().await, 200);
@@ -192,16 +137,17 @@ async fn an_invalid_jwt_secret_keeps_the_engine_down_until_fixed() {
 
 #[tokio::test]
 async fn a_stale_hash_is_refused_with_the_control_planes_generic_error() {
-    let h = H::start().await;
+    let h = start().await;
     let (hash, _) = h.env().await;
     h.emu.race_next_env_write(&[("OTHER", "dashboard")]);
-    let v = h
+    let (s, v) = h
         .cloud(
             UPDATE,
             json!({"t": h.emu.config.tenant_id, "h": hash, "e": [{"key": "MINE", "value": "1"}]}),
         )
         .await;
     // HTTP 200 with errors[] and no data, as Hasura's GraphQL answers failures.
+    assert_eq!(s, 200, "{v}");
     assert!(v.get("data").is_none(), "{v}");
     assert_eq!(code(&v), "GenericServerError", "{v}");
     assert_eq!(

@@ -9,32 +9,9 @@ use serde_json::{json, Value};
 
 use support::Emu;
 
-struct Harness {
-    base: Emu,
-}
+type Harness = Emu;
 
-impl std::ops::Deref for Harness {
-    type Target = Emu;
-    fn deref(&self) -> &Emu {
-        &self.base
-    }
-}
-
-impl Harness {
-    async fn start() -> Harness {
-        Harness {
-            base: Emu::start().await,
-        }
-    }
-
-    async fn sql(&self, source: &str, sql: &str) -> (u16, Value) {
-        self.post(
-            "/v2/query",
-            json!({"type": "run_sql", "args": {"source": source, "sql": sql}}),
-        )
-        .await
-    }
-
+impl Emu {
     /// A new database in the test's cluster (CREATE DATABASE cannot run in a
     /// transaction: `no_transaction`), and its URL.
     async fn create_database(&self, name: &str) -> String {
@@ -108,14 +85,14 @@ async fn a_second_source_is_a_second_database() {
 
     // The table lives in the second database only.
     let (s, v) = h
-        .sql(
+        .sql_on(
             "second",
             "CREATE TABLE notes (id serial PRIMARY KEY, body text NOT NULL); INSERT INTO notes (body) VALUES ('in second')",
         )
         .await;
     assert_eq!(s, 200, "{v}");
     let (_, v) = h
-        .sql("default", "SELECT to_regclass('public.notes') IS NULL")
+        .sql_on("default", "SELECT to_regclass('public.notes') IS NULL")
         .await;
     assert_eq!(v["result"][1][0], "t", "{v}");
 
@@ -173,7 +150,7 @@ async fn a_second_source_is_a_second_database() {
     }
 
     // DDL on the second source reconciles its tables, not the default's.
-    let (s, v) = h.sql("second", "DROP TABLE notes").await;
+    let (s, v) = h.sql_on("second", "DROP TABLE notes").await;
     assert_eq!(s, 200, "{v}");
     assert_eq!(h.source("second").await["tables"], json!([]));
 
@@ -182,7 +159,7 @@ async fn a_second_source_is_a_second_database() {
     let (s, v) = h.meta("pg_drop_source", json!({"name": "second"})).await;
     assert_eq!((s, v["code"].as_str()), (400, Some("not-exists")), "{v}");
     assert_eq!(v["error"], "source with name \"second\" does not exist");
-    let (s, v) = h.sql("second", "SELECT 1").await;
+    let (s, v) = h.sql_on("second", "SELECT 1").await;
     assert_eq!((s, v["code"].as_str()), (400, Some("not-exists")), "{v}");
 }
 
@@ -274,7 +251,7 @@ async fn unresolvable_or_unreachable_sources_are_refused_and_not_stored() {
             "{args} -> {v}"
         );
     }
-    let (s, v) = h.sql("nowhere", "SELECT 1").await;
+    let (s, v) = h.sql_on("nowhere", "SELECT 1").await;
     assert_eq!((s, v["code"].as_str()), (400, Some("not-exists")), "{v}");
 }
 
@@ -309,7 +286,7 @@ async fn event_triggers_fire_on_a_second_source() {
     tokio::spawn(async move { axum::serve(listener, app).await });
 
     let (s, v) = h
-        .sql("second", "CREATE TABLE jobs (id int PRIMARY KEY)")
+        .sql_on("second", "CREATE TABLE jobs (id int PRIMARY KEY)")
         .await;
     assert_eq!(s, 200, "{v}");
     let (s, v) = h
@@ -327,7 +304,7 @@ async fn event_triggers_fire_on_a_second_source() {
         )
         .await;
     assert_eq!(s, 200, "{v}");
-    let (s, v) = h.sql("second", "INSERT INTO jobs VALUES (7)").await;
+    let (s, v) = h.sql_on("second", "INSERT INTO jobs VALUES (7)").await;
     assert_eq!(s, 200, "{v}");
     let start = std::time::Instant::now();
     while calls.lock().unwrap().is_empty() && start.elapsed().as_secs() < 10 {
@@ -339,7 +316,7 @@ async fn event_triggers_fire_on_a_second_source() {
     assert_eq!(calls[0]["trigger"]["name"], "job_added");
     // The engine's own database has no trigger on a table of its own name.
     let (_, v) = h
-        .sql(
+        .sql_on(
             "default",
             "SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'notify_hasura_%'",
         )

@@ -2,55 +2,24 @@
 //! and message, and accepts what it accepts: table configuration names,
 //! `validate_input`, read-only mode, and `resource_version` conflicts.
 
-use hasura_emulator::{HasuraConfig, HasuraEmulator, TempPostgres};
+mod support;
+
 use serde_json::{json, Value};
 
-struct Harness {
-    emu: HasuraEmulator,
-    http: reqwest::Client,
-    // Declared last: the database must outlive the emulator.
-    _pg: TempPostgres,
+use support::Emu;
+
+async fn setup(read_only: bool) -> Emu {
+    Emu::start_with(|cfg| cfg.read_only = read_only).await
 }
 
-async fn setup(read_only: bool) -> Harness {
-    let pg = TempPostgres::start().expect("temp postgres");
-    let mut cfg = HasuraConfig::new(pg.url());
-    cfg.read_only = read_only;
-    let emu = HasuraEmulator::start(cfg).await.expect("emulator");
-    Harness {
-        emu,
-        http: reqwest::Client::new(),
-        _pg: pg,
-    }
-}
-
-impl Harness {
-    async fn post(&self, path: &str, body: Value) -> (u16, Value) {
-        let resp = self
-            .http
-            .post(format!("{}{path}", self.emu.endpoint()))
-            .header("x-hasura-admin-secret", &self.emu.config.admin_secret)
-            .json(&body)
-            .send()
+impl Emu {
+    async fn sql_ro(&self, sql: &str, read_only: bool) -> (u16, Value) {
+        self.query(json!({"type": "run_sql", "args": {"sql": sql, "read_only": read_only}}))
             .await
-            .expect("request");
-        (resp.status().as_u16(), resp.json().await.expect("json"))
-    }
-
-    async fn meta(&self, body: Value) -> (u16, Value) {
-        self.post("/v1/metadata", body).await
-    }
-
-    async fn sql(&self, sql: &str, read_only: bool) -> (u16, Value) {
-        self.post(
-            "/v2/query",
-            json!({"type": "run_sql", "args": {"sql": sql, "read_only": read_only}}),
-        )
-        .await
     }
 
     async fn track(&self, configuration: Value) -> (u16, Value) {
-        self.meta(json!({"type": "pg_track_table", "args": {
+        self.meta_raw(json!({"type": "pg_track_table", "args": {
             "source": "default", "table": {"schema": "public", "name": "items"},
             "configuration": configuration}}))
             .await
@@ -58,7 +27,7 @@ impl Harness {
 
     async fn untrack(&self) {
         let (s, v) = self
-            .meta(json!({"type": "pg_untrack_table", "args": {"table": "items"}}))
+            .meta_raw(json!({"type": "pg_untrack_table", "args": {"table": "items"}}))
             .await;
         assert_eq!(s, 200, "{v}");
     }
@@ -86,7 +55,7 @@ fn parse_failed(v: &Value, command: &str, path: &str, message: &str) {
 async fn table_configuration_names_are_checked_as_graphql_engine_does() {
     let h = setup(false).await;
     let (s, v) = h
-        .sql(
+        .sql_ro(
             "CREATE TABLE public.items (id int PRIMARY KEY, title text)",
             false,
         )
@@ -159,7 +128,7 @@ async fn table_configuration_names_are_checked_as_graphql_engine_does() {
 #[tokio::test]
 async fn validate_input_is_stored_with_its_defaults() {
     let h = setup(false).await;
-    h.sql("CREATE TABLE public.items (id int PRIMARY KEY)", false)
+    h.sql_ro("CREATE TABLE public.items (id int PRIMARY KEY)", false)
         .await;
     let (s, v) = h.track(json!({})).await;
     assert_eq!(s, 200, "{v}");
@@ -168,7 +137,7 @@ async fn validate_input_is_stored_with_its_defaults() {
             "permission": {"check": {}, "validate_input": vi}}})
     };
     let (s, v) = h
-        .meta(create(
+        .meta_raw(create(
             json!({"type": "http", "definition": {"url": "http://x/v", "unknown": 1}}),
         ))
         .await;
@@ -181,12 +150,12 @@ async fn validate_input_is_stored_with_its_defaults() {
     );
     // A role is any non-empty text (`NonEmptyText`), not a GraphQL name.
     let (s, v) = h
-        .meta(json!({"type": "pg_create_select_permission", "args": {"table": "items", "role": "team-lead.eu",
+        .meta_raw(json!({"type": "pg_create_select_permission", "args": {"table": "items", "role": "team-lead.eu",
             "permission": {"columns": "*", "filter": {}}}}))
         .await;
     assert_eq!(s, 200, "{v}");
     let (s, v) = h
-        .meta(
+        .meta_raw(
             json!({"type": "pg_create_select_permission", "args": {"table": "items", "role": "",
             "permission": {"columns": "*", "filter": {}}}}),
         )
@@ -200,7 +169,7 @@ async fn validate_input_is_stored_with_its_defaults() {
     );
 
     let (s, v) = h
-        .meta(create(
+        .meta_raw(create(
             json!({"type": "grpc", "definition": {"url": "http://x/v"}}),
         ))
         .await;
@@ -219,14 +188,14 @@ async fn read_only_mode_refuses_writes_with_hasuras_errors() {
     let h = setup(true).await;
     // Reads still work.
     let (s, v) = h
-        .meta(json!({"type": "export_metadata", "version": 2, "args": {}}))
+        .meta_raw(json!({"type": "export_metadata", "version": 2, "args": {}}))
         .await;
     assert_eq!(s, 200, "{v}");
-    let (s, v) = h.sql("SELECT 1 AS one", true).await;
+    let (s, v) = h.sql_ro("SELECT 1 AS one", true).await;
     assert_eq!(s, 200, "{v}");
 
     // Hasura/Server/API/V2Query.hs: run_sql that is not read_only.
-    let (s, v) = h.sql("CREATE TABLE public.items (id int)", false).await;
+    let (s, v) = h.sql_ro("CREATE TABLE public.items (id int)", false).await;
     assert_eq!(s, 400, "{v}");
     assert_eq!(
         v,
@@ -234,7 +203,7 @@ async fn read_only_mode_refuses_writes_with_hasuras_errors() {
     );
     // Hasura/Server/API/Metadata.hs: any metadata write, bulk included.
     let (s, v) = h
-        .meta(json!({"type": "bulk", "args": [{"type": "clear_metadata", "args": {}}]}))
+        .meta_raw(json!({"type": "bulk", "args": [{"type": "clear_metadata", "args": {}}]}))
         .await;
     assert_eq!(s, 400, "{v}");
     assert_eq!(
@@ -249,14 +218,18 @@ async fn a_write_that_loses_a_race_is_a_409_conflict() {
     let h = setup(false).await;
     let rv = h.emu.resource_version().await;
     h.emu.conflict_next(1);
-    let (s, v) = h.meta(json!({"type": "clear_metadata", "args": {}})).await;
+    let (s, v) = h
+        .meta_raw(json!({"type": "clear_metadata", "args": {}}))
+        .await;
     assert_eq!(s, 409, "{v}");
     assert_eq!(
         v,
         json!({"path": "$", "error": format!("metadata resource version referenced ({rv}) did not match current version"), "code": "conflict"})
     );
     assert_eq!(h.emu.resource_version().await, rv, "nothing was stored");
-    let (s, v) = h.meta(json!({"type": "clear_metadata", "args": {}})).await;
+    let (s, v) = h
+        .meta_raw(json!({"type": "clear_metadata", "args": {}}))
+        .await;
     assert_eq!(s, 200, "{v}");
     h.emu.stop().await;
 }
@@ -265,7 +238,7 @@ async fn a_write_that_loses_a_race_is_a_409_conflict() {
 async fn untracking_a_table_others_depend_on_needs_cascade() {
     let h = setup(false).await;
     let (s, v) = h
-        .sql(
+        .sql_ro(
             "CREATE TABLE public.author (id int PRIMARY KEY);
              CREATE TABLE public.article (id int PRIMARY KEY, author_id int REFERENCES public.author(id))",
             false,
@@ -274,14 +247,14 @@ async fn untracking_a_table_others_depend_on_needs_cascade() {
     assert_eq!(s, 200, "{v}");
     for t in ["author", "article"] {
         let (s, v) = h
-            .meta(json!({"type": "pg_track_table", "args": {"table": t}}))
+            .meta_raw(json!({"type": "pg_track_table", "args": {"table": t}}))
             .await;
         assert_eq!(s, 200, "{v}");
     }
     // A permission of article with an `_exists` on author, and a
     // relationship of author to article.
     let (s, v) = h
-        .meta(json!({"type": "pg_create_select_permission", "args": {"table": "article", "role": "user",
+        .meta_raw(json!({"type": "pg_create_select_permission", "args": {"table": "article", "role": "user",
             "permission": {"columns": "*", "filter": {"_exists": {"_table": {"schema": "public", "name": "author"}, "_where": {"id": {"_eq": 1}}}}}}}))
         .await;
     assert_eq!(s, 200, "{v}");
@@ -292,18 +265,18 @@ async fn untracking_a_table_others_depend_on_needs_cascade() {
         }
     }
     let (s, v) = h
-        .meta(json!({"type": "replace_metadata", "args": md}))
+        .meta_raw(json!({"type": "replace_metadata", "args": md}))
         .await;
     assert_eq!(s, 200, "{v}");
 
     let untrack = |t: &str, cascade: bool| json!({"type": "pg_untrack_table", "args": {"table": t, "cascade": cascade}});
-    let (s, v) = h.meta(untrack("author", false)).await;
+    let (s, v) = h.meta_raw(untrack("author", false)).await;
     assert_eq!(s, 400, "{v}");
     assert_eq!(
         v,
         json!({"path": "$.args", "error": "cannot drop due to the following dependent objects : permission article.user.select in source \"default\"", "code": "dependency-error"})
     );
-    let (s, v) = h.meta(untrack("article", false)).await;
+    let (s, v) = h.meta_raw(untrack("article", false)).await;
     assert_eq!(s, 400, "{v}");
     assert_eq!(
         v["error"],
@@ -311,7 +284,7 @@ async fn untracking_a_table_others_depend_on_needs_cascade() {
     );
 
     // With cascade the dependents go too.
-    let (s, v) = h.meta(untrack("author", true)).await;
+    let (s, v) = h.meta_raw(untrack("author", true)).await;
     assert_eq!(s, 200, "{v}");
     let md = h.emu.metadata().await;
     let tables = md["sources"][0]["tables"].as_array().unwrap();
@@ -323,7 +296,7 @@ async fn untracking_a_table_others_depend_on_needs_cascade() {
 #[tokio::test]
 async fn a_column_a_preset_uses_cannot_change_type() {
     let h = setup(false).await;
-    h.sql(
+    h.sql_ro(
         "CREATE TABLE public.items (id int PRIMARY KEY, owner text, title text)",
         false,
     )
@@ -331,13 +304,13 @@ async fn a_column_a_preset_uses_cannot_change_type() {
     let (s, v) = h.track(json!({})).await;
     assert_eq!(s, 200, "{v}");
     let (s, v) = h
-        .meta(json!({"type": "pg_create_insert_permission", "args": {"table": "items", "role": "user",
+        .meta_raw(json!({"type": "pg_create_insert_permission", "args": {"table": "items", "role": "user",
             "permission": {"check": {}, "columns": ["title"], "set": {"owner": "X-Hasura-User-Id"}}}}))
         .await;
     assert_eq!(s, 200, "{v}");
 
     let (s, v) = h
-        .sql(
+        .sql_ro(
             "ALTER TABLE public.items ALTER COLUMN owner TYPE varchar(20)",
             false,
         )
@@ -349,11 +322,11 @@ async fn a_column_a_preset_uses_cannot_change_type() {
     );
     // Rolled back: still text. A column no preset uses may change.
     let (_, v) = h
-        .sql("SELECT data_type FROM information_schema.columns WHERE table_name = 'items' AND column_name = 'owner'", true)
+        .sql_ro("SELECT data_type FROM information_schema.columns WHERE table_name = 'items' AND column_name = 'owner'", true)
         .await;
     assert_eq!(v["result"][1][0], "text", "{v}");
     let (s, v) = h
-        .sql(
+        .sql_ro(
             "ALTER TABLE public.items ALTER COLUMN title TYPE varchar(20)",
             false,
         )
