@@ -2,10 +2,17 @@
 //! delete, import — once, with the errors named after the collection's
 //! `noun` ("Failed to read organization role"). A resource's CRUD methods
 //! pick the calls and map API objects to the model; nothing else repeats.
+//! A resource that is one object of a collection implements [`Collected`]
+//! and is registered as a [`CollectedResource`], which reads, deletes and
+//! imports it the same way for every collection.
+use async_trait::async_trait;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use crate::framework::{ApplyError, Ctx, Diagnostics, IntoDiags};
+use crate::framework::{
+    ApplyError, Attribute, Ctx, Diagnostics, IntoDiags, Model, Plan, Resource, Schema,
+    UseStateForUnknown,
+};
 
 use super::client::{ClerkClient, ClerkError, Collection};
 
@@ -94,6 +101,138 @@ impl<T: DeserializeOwned> Collection<T> {
         found.ok_or_else(|| {
             Diagnostics::error(format!("{} not found", capitalised(self.noun)), not_found)
         })
+    }
+}
+
+/// The creation time every collection object reports, kept across plans.
+pub fn created_at() -> Attribute {
+    Attribute::int("created_at")
+        .computed()
+        .plan(UseStateForUnknown)
+        .describe("Creation time, Unix milliseconds.")
+}
+
+/// One object of a Clerk collection (an organization, a role, a domain,
+/// ...): what tells the resources apart. Read, delete and import are the
+/// collection's, the same for all.
+#[async_trait]
+pub trait Collected: Send + Sync + 'static {
+    type Object: DeserializeOwned + Send + Sync + 'static;
+    type Model: Model + From<Self::Object>;
+    const TYPE_NAME: &'static str;
+
+    fn collection(&self) -> &'static Collection<Self::Object>;
+
+    fn schema(&self) -> Schema;
+
+    fn validate(&self, _config: &Self::Model, _diags: &mut Diagnostics) {}
+
+    async fn modify_plan(&self, _ctx: &Ctx, _plan: Plan<'_, Self::Model>) {}
+
+    async fn create(
+        &self,
+        ctx: &Ctx,
+        planned: Self::Model,
+    ) -> Result<Self::Model, ApplyError<Self::Model>>;
+
+    /// The default serves a collection without an update: every attribute
+    /// replaces the object or is computed.
+    async fn update(
+        &self,
+        _ctx: &Ctx,
+        _prior: Self::Model,
+        planned: Self::Model,
+    ) -> Result<Self::Model, ApplyError<Self::Model>> {
+        Ok(planned)
+    }
+
+    /// The object's id, as the state keeps it.
+    fn id(m: &Self::Model) -> &str;
+
+    /// The object `state` records, by a GET of its id; `None` once it is gone.
+    async fn read(
+        &self,
+        ctx: &Ctx,
+        state: &Self::Model,
+    ) -> Result<Option<Self::Object>, Diagnostics> {
+        self.collection()
+            .read_in(ctx, Lookup::Id(Self::id(state)))
+            .await
+    }
+
+    /// Whether an import id is the object's id (a GET) rather than a
+    /// natural key, found in the listing by [`Collected::has_key`].
+    fn is_id(_import_id: &str) -> bool {
+        true
+    }
+
+    fn has_key(_o: &Self::Object, _key: &str) -> bool {
+        false
+    }
+
+    /// The detail of "not found" for an import id: which ids import takes.
+    fn not_found(import_id: &str) -> String;
+
+    /// An object that exists but is not this resource's to manage.
+    fn refuse_import(_o: &Self::Object, _import_id: &str) -> Result<(), Diagnostics> {
+        Ok(())
+    }
+}
+
+/// The resource of a [`Collected`]: `resource(CollectedResource(DomainResource))`.
+pub struct CollectedResource<C>(pub C);
+
+#[async_trait]
+impl<C: Collected> Resource for CollectedResource<C> {
+    type Model = C::Model;
+
+    fn type_name(&self) -> &'static str {
+        C::TYPE_NAME
+    }
+
+    fn schema(&self) -> Schema {
+        self.0.schema()
+    }
+
+    fn validate(&self, config: &C::Model, diags: &mut Diagnostics) {
+        self.0.validate(config, diags);
+    }
+
+    async fn modify_plan(&self, ctx: &Ctx, plan: Plan<'_, C::Model>) {
+        self.0.modify_plan(ctx, plan).await;
+    }
+
+    async fn create(&self, ctx: &Ctx, m: C::Model) -> Result<C::Model, ApplyError<C::Model>> {
+        self.0.create(ctx, m).await
+    }
+
+    async fn read(&self, ctx: &Ctx, state: C::Model) -> Result<Option<C::Model>, Diagnostics> {
+        Ok(self.0.read(ctx, &state).await?.map(C::Model::from))
+    }
+
+    async fn update(
+        &self,
+        ctx: &Ctx,
+        prior: C::Model,
+        planned: C::Model,
+    ) -> Result<C::Model, ApplyError<C::Model>> {
+        self.0.update(ctx, prior, planned).await
+    }
+
+    async fn delete(&self, ctx: &Ctx, state: C::Model) -> Result<(), Diagnostics> {
+        self.0.collection().delete_in(ctx, C::id(&state)).await
+    }
+
+    async fn import(&self, ctx: &Ctx, id: &str) -> Result<C::Model, Diagnostics> {
+        let by_key = |o: &C::Object| C::has_key(o, id);
+        let by = Lookup::id_or(id, C::is_id(id), &by_key);
+        let found = self
+            .0
+            .collection()
+            .import_in(ctx, by, C::not_found(id))
+            .await?;
+        C::refuse_import(&found, id)?;
+        Ok(found.into())
     }
 }
 

@@ -13,6 +13,7 @@ use crate::http::check_endpoint;
 use crate::settings::{retry_attributes, retry_settings, setting};
 
 use super::client::{ClerkClient, IdentifierList};
+use super::crud::CollectedResource;
 use super::domain::DomainResource;
 use super::domains_data_source::DomainsDataSource;
 use super::hasura_jwt_secret::HasuraJwtSecretDataSource;
@@ -118,11 +119,11 @@ impl Provider for ClerkProvider {
     fn resources(&self) -> Vec<Arc<dyn DynResource>> {
         vec![
             resource(JwtTemplateResource),
-            resource(RedirectUrlResource),
-            resource(OrganizationPermissionResource),
-            resource(OrganizationRoleResource),
-            resource(OrganizationResource),
-            resource(DomainResource),
+            resource(CollectedResource(RedirectUrlResource)),
+            resource(CollectedResource(OrganizationPermissionResource)),
+            resource(CollectedResource(OrganizationRoleResource)),
+            resource(CollectedResource(OrganizationResource)),
+            resource(CollectedResource(DomainResource)),
             resource(SingletonResource(InstanceSettings)),
             resource(SingletonResource(InstanceRestrictions)),
             resource(SingletonResource(OrganizationSettings)),
