@@ -14,7 +14,8 @@ use crate::framework::{
     UseStateForUnknown,
 };
 
-use super::client::{ClerkClient, ClerkError, Collection};
+pub use super::client::Collection;
+use super::client::{ClerkClient, ClerkError};
 
 /// How one object is found: by id (a GET), or in the listing (collections
 /// without a GET of one object, and lookups by a natural key).
@@ -135,11 +136,13 @@ pub trait Collected: Send + Sync + 'static {
         planned: Self::Model,
     ) -> Result<Self::Model, ApplyError<Self::Model>>;
 
-    /// The default serves a collection without an update: every attribute
-    /// replaces the object or is computed.
+    /// Changes the object `id` from `prior` to `planned`. The default serves
+    /// a collection without an update: every attribute replaces the object
+    /// or is computed, so the plan is the new state.
     async fn update(
         &self,
         _ctx: &Ctx,
+        _id: &str,
         _prior: Self::Model,
         planned: Self::Model,
     ) -> Result<Self::Model, ApplyError<Self::Model>> {
@@ -216,7 +219,8 @@ impl<C: Collected> Resource for CollectedResource<C> {
         prior: C::Model,
         planned: C::Model,
     ) -> Result<C::Model, ApplyError<C::Model>> {
-        self.0.update(ctx, prior, planned).await
+        let id = C::id(&prior).to_string();
+        self.0.update(ctx, &id, prior, planned).await
     }
 
     async fn delete(&self, ctx: &Ctx, state: C::Model) -> Result<(), Diagnostics> {

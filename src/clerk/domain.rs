@@ -10,11 +10,10 @@ use crate::framework::{
 };
 
 use super::client::{
-    ClerkClient, ClerkError, CnameTarget, Collection, DomainAdd, DomainObject, DomainUpdate,
-    DOMAINS,
+    ClerkClient, ClerkError, CnameTarget, DomainAdd, DomainObject, DomainUpdate, DOMAINS,
 };
 use super::create_settled::create_settled;
-use super::crud::{Collected, Lookup};
+use super::crud::{Collected, Collection, Lookup};
 
 pub struct DomainResource;
 
@@ -201,14 +200,21 @@ impl Collected for DomainResource {
         DOMAINS.read_in(ctx, Lookup::Listed(&by_id)).await
     }
 
-    async fn update(&self, ctx: &Ctx, prior: Model, m: Model) -> Result<Model, ApplyError<Model>> {
+    /// UpdateDomain changes only what it is sent.
+    async fn update(
+        &self,
+        ctx: &Ctx,
+        id: &str,
+        prior: Model,
+        m: Model,
+    ) -> Result<Model, ApplyError<Model>> {
         let client = ctx.client::<ClerkClient>()?;
         let body = DomainUpdate {
             name: (prior.name != m.name).then(|| m.name.str_or("")),
             proxy_url: (prior.proxy_url != m.proxy_url).then(|| m.proxy_url.as_deref()),
         };
         let d = DOMAINS
-            .update(&client, &ctx.cancel, prior.id.str_or(""), &body)
+            .update(&client, &ctx.cancel, id, &body)
             .await
             .map_err(|e| failed(e, "Failed to update domain"))?;
         Ok(d.into())

@@ -11,11 +11,10 @@ use crate::framework::{
     RequiresReplace, Schema, StrCheck, UseStateForUnknown, Value,
 };
 
-use super::client::{
-    ClerkClient, ClerkError, Collection, Organization, OrganizationBody, ORGANIZATIONS,
-};
+use super::client::{ClerkClient, ClerkError, Organization, OrganizationBody, ORGANIZATIONS};
 use super::create_settled::create_settled;
-use super::crud::{created_at, Collected};
+use super::crud::{created_at, Collected, Collection};
+use super::organization_permission::check_not_blank;
 
 pub struct OrganizationResource;
 
@@ -74,9 +73,7 @@ impl Model {
 
 /// CreateOrganization: "May not contain URLs or HTML. Max length: 256".
 fn check_name(name: &str) -> Result<(), Invalid> {
-    if name.trim().is_empty() {
-        return Err("must contain a visible character".into());
-    }
+    check_not_blank(name)?;
     if name.chars().count() > 256 {
         return Err("must be at most 256 characters long".into());
     }
@@ -178,10 +175,15 @@ impl Collected for OrganizationResource {
         Ok(created.into())
     }
 
-    async fn update(&self, ctx: &Ctx, prior: Model, m: Model) -> Result<Model, ApplyError<Model>> {
-        let body = m.body()?.for_update();
+    async fn update(
+        &self,
+        ctx: &Ctx,
+        id: &str,
+        _prior: Model,
+        m: Model,
+    ) -> Result<Model, ApplyError<Model>> {
         ORGANIZATIONS
-            .update_in(ctx, prior.id.str_or(""), &body)
+            .update_in(ctx, id, &m.body()?.for_update())
             .await
     }
 

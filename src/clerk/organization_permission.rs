@@ -11,9 +11,9 @@ use crate::framework::{
     Value,
 };
 
-use super::client::{ClerkClient, Collection, Permission, PermissionBody, PERMISSIONS};
+use super::client::{ClerkClient, Permission, PermissionBody, PERMISSIONS};
 use super::create_settled::create_settled;
-use super::crud::{created_at, Collected};
+use super::crud::{created_at, Collected, Collection};
 
 pub struct OrganizationPermissionResource;
 
@@ -78,7 +78,8 @@ fn check_description(s: &str) -> Result<(), Invalid> {
     Ok(())
 }
 
-fn check_not_blank(s: &str) -> Result<(), Invalid> {
+/// Names Clerk shows (permissions, roles, organizations) need a visible character.
+pub fn check_not_blank(s: &str) -> Result<(), Invalid> {
     if s.trim().is_empty() {
         return Err("must contain a visible character".into());
     }
@@ -167,10 +168,15 @@ impl Collected for OrganizationPermissionResource {
         Ok(created.into())
     }
 
-    async fn update(&self, ctx: &Ctx, prior: Model, m: Model) -> Result<Model, ApplyError<Model>> {
-        PERMISSIONS
-            .update_in(ctx, prior.id.str_or(""), &m.body())
-            .await
+    /// Every member is sent: the body alone says what the permission becomes.
+    async fn update(
+        &self,
+        ctx: &Ctx,
+        id: &str,
+        _prior: Model,
+        m: Model,
+    ) -> Result<Model, ApplyError<Model>> {
+        PERMISSIONS.update_in(ctx, id, &m.body()).await
     }
 
     fn id(m: &Model) -> &str {

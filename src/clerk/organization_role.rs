@@ -14,11 +14,10 @@ use crate::framework::{
 };
 
 use super::client::{
-    ClerkClient, ClerkError, Collection, Permission, Role, RoleCreate, RoleUpdate, PERMISSIONS,
-    ROLES,
+    ClerkClient, ClerkError, Permission, Role, RoleCreate, RoleUpdate, PERMISSIONS, ROLES,
 };
 use super::create_settled::create_settled;
-use super::crud::{created_at, Collected};
+use super::crud::{created_at, Collected, Collection};
 use super::organization_permission::{name_and_description, planned_keys};
 
 pub struct OrganizationRoleResource;
@@ -219,16 +218,21 @@ impl Collected for OrganizationRoleResource {
         Ok(created.into())
     }
 
-    async fn update(&self, ctx: &Ctx, prior: Model, m: Model) -> Result<Model, ApplyError<Model>> {
+    async fn update(
+        &self,
+        ctx: &Ctx,
+        id: &str,
+        prior: Model,
+        m: Model,
+    ) -> Result<Model, ApplyError<Model>> {
         let client = ctx.client::<ClerkClient>()?;
-        let id = prior.id.str_or("").to_string();
-        let result = update_role(&client, ctx, &id, &prior, &m).await;
+        let result = update_role(&client, ctx, id, &prior, &m).await;
         match result {
             Ok(r) => Ok(r.into()),
             Err(diags) => {
                 // Part of the change may have landed: record what is there.
                 let state = ROLES
-                    .get(&client, &ctx.cancel, &id)
+                    .get(&client, &ctx.cancel, id)
                     .await
                     .ok()
                     .flatten()

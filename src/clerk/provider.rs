@@ -23,6 +23,7 @@ use super::instance_restrictions::InstanceRestrictions;
 use super::instance_settings::InstanceSettings;
 use super::jwks::{frontend_api_from_publishable_key, JwksDataSource};
 use super::jwt_template::JwtTemplateResource;
+use super::listing::ListDataSource;
 use super::organization::OrganizationResource;
 use super::organization_permission::OrganizationPermissionResource;
 use super::organization_role::OrganizationRoleResource;
@@ -137,8 +138,8 @@ impl Provider for ClerkProvider {
             data_source(JwtTemplateDataSource),
             data_source(JwksDataSource),
             data_source(HasuraJwtSecretDataSource),
-            data_source(OrganizationRolesDataSource),
-            data_source(DomainsDataSource),
+            data_source(ListDataSource(OrganizationRolesDataSource)),
+            data_source(ListDataSource(DomainsDataSource)),
             data_source(InstanceDataSource),
         ]
     }

@@ -9,10 +9,8 @@ use crate::framework::{
 };
 use crate::settle::{settle, ReadBack, Settle};
 
-use super::client::{
-    ClerkClient, ClerkError, Collection, RedirectUrl, RedirectUrlCreate, REDIRECT_URLS,
-};
-use super::crud::{created_at, Collected};
+use super::client::{ClerkClient, ClerkError, RedirectUrl, RedirectUrlCreate, REDIRECT_URLS};
+use super::crud::{created_at, Collected, Collection};
 
 pub struct RedirectUrlResource;
 
