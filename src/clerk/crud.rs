@@ -2,9 +2,8 @@
 //! delete, import — once, with the errors named after the collection's
 //! `noun` ("Failed to read organization role"). A resource's CRUD methods
 //! pick the calls and map API objects to the model; nothing else repeats.
-//! A resource that is one object of a collection implements [`Collected`]
-//! and is registered as a [`CollectedResource`], which reads, deletes and
-//! imports it the same way for every collection.
+//! A resource that is one object of a collection implements [`Collected`],
+//! which reads, deletes and imports it the same way for every collection.
 use async_trait::async_trait;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -113,14 +112,31 @@ pub fn created_at() -> Attribute {
         .describe("Creation time, Unix milliseconds.")
 }
 
+/// How an import id names an object of a collection.
+pub enum ImportId<T: 'static> {
+    /// Every import id is a GET (GetOrganization takes the id or the slug).
+    Get,
+    /// An import id with this prefix is the object's id (a GET); any other
+    /// is the natural key `key` returns, found in the listing.
+    IdPrefix(&'static str, fn(&T) -> &str),
+    /// An import id with this prefix is the natural key `key` returns, found
+    /// in the listing; any other is the object's id (a GET).
+    KeyPrefix(&'static str, fn(&T) -> &str),
+    /// No GET of one object: the listing, where `matches` accepts the id or
+    /// the natural key.
+    Listed(fn(&T, &str) -> bool),
+}
+
 /// One object of a Clerk collection (an organization, a role, a domain,
-/// ...): what tells the resources apart. Read, delete and import are the
-/// collection's, the same for all.
+/// ...): what tells the resources apart. Every `Collected` is a
+/// [`Resource`] whose read, delete and import are the collection's, the
+/// same for all.
 #[async_trait]
 pub trait Collected: Send + Sync + 'static {
     type Object: DeserializeOwned + Send + Sync + 'static;
     type Model: Model + From<Self::Object>;
     const TYPE_NAME: &'static str;
+    const IMPORT: ImportId<Self::Object> = ImportId::Get;
 
     fn collection(&self) -> &'static Collection<Self::Object>;
 
@@ -136,24 +152,18 @@ pub trait Collected: Send + Sync + 'static {
         planned: Self::Model,
     ) -> Result<Self::Model, ApplyError<Self::Model>>;
 
-    /// Changes the object `id` from `prior` to `planned`. The default serves
-    /// a collection without an update: every attribute replaces the object
-    /// or is computed, so the plan is the new state.
     async fn update(
         &self,
-        _ctx: &Ctx,
-        _id: &str,
-        _prior: Self::Model,
+        ctx: &Ctx,
+        prior: Self::Model,
         planned: Self::Model,
-    ) -> Result<Self::Model, ApplyError<Self::Model>> {
-        Ok(planned)
-    }
+    ) -> Result<Self::Model, ApplyError<Self::Model>>;
 
     /// The object's id, as the state keeps it.
     fn id(m: &Self::Model) -> &str;
 
     /// The object `state` records, by a GET of its id; `None` once it is gone.
-    async fn read(
+    async fn found(
         &self,
         ctx: &Ctx,
         state: &Self::Model,
@@ -161,16 +171,6 @@ pub trait Collected: Send + Sync + 'static {
         self.collection()
             .read_in(ctx, Lookup::Id(Self::id(state)))
             .await
-    }
-
-    /// Whether an import id is the object's id (a GET) rather than a
-    /// natural key, found in the listing by [`Collected::has_key`].
-    fn is_id(_import_id: &str) -> bool {
-        true
-    }
-
-    fn has_key(_o: &Self::Object, _key: &str) -> bool {
-        false
     }
 
     /// The detail of "not found" for an import id: which ids import takes.
@@ -182,11 +182,8 @@ pub trait Collected: Send + Sync + 'static {
     }
 }
 
-/// The resource of a [`Collected`]: `resource(CollectedResource(DomainResource))`.
-pub struct CollectedResource<C>(pub C);
-
 #[async_trait]
-impl<C: Collected> Resource for CollectedResource<C> {
+impl<C: Collected> Resource for C {
     type Model = C::Model;
 
     fn type_name(&self) -> &'static str {
@@ -194,23 +191,23 @@ impl<C: Collected> Resource for CollectedResource<C> {
     }
 
     fn schema(&self) -> Schema {
-        self.0.schema()
+        Collected::schema(self)
     }
 
     fn validate(&self, config: &C::Model, diags: &mut Diagnostics) {
-        self.0.validate(config, diags);
+        Collected::validate(self, config, diags);
     }
 
     async fn modify_plan(&self, ctx: &Ctx, plan: Plan<'_, C::Model>) {
-        self.0.modify_plan(ctx, plan).await;
+        Collected::modify_plan(self, ctx, plan).await;
     }
 
     async fn create(&self, ctx: &Ctx, m: C::Model) -> Result<C::Model, ApplyError<C::Model>> {
-        self.0.create(ctx, m).await
+        Collected::create(self, ctx, m).await
     }
 
     async fn read(&self, ctx: &Ctx, state: C::Model) -> Result<Option<C::Model>, Diagnostics> {
-        Ok(self.0.read(ctx, &state).await?.map(C::Model::from))
+        Ok(self.found(ctx, &state).await?.map(C::Model::from))
     }
 
     async fn update(
@@ -219,19 +216,27 @@ impl<C: Collected> Resource for CollectedResource<C> {
         prior: C::Model,
         planned: C::Model,
     ) -> Result<C::Model, ApplyError<C::Model>> {
-        let id = C::id(&prior).to_string();
-        self.0.update(ctx, &id, prior, planned).await
+        Collected::update(self, ctx, prior, planned).await
     }
 
     async fn delete(&self, ctx: &Ctx, state: C::Model) -> Result<(), Diagnostics> {
-        self.0.collection().delete_in(ctx, C::id(&state)).await
+        self.collection().delete_in(ctx, C::id(&state)).await
     }
 
     async fn import(&self, ctx: &Ctx, id: &str) -> Result<C::Model, Diagnostics> {
-        let by_key = |o: &C::Object| C::has_key(o, id);
-        let by = Lookup::id_or(id, C::is_id(id), &by_key);
+        let by_key = |o: &C::Object| match C::IMPORT {
+            ImportId::Get => false,
+            ImportId::IdPrefix(_, key) | ImportId::KeyPrefix(_, key) => key(o) == id,
+            ImportId::Listed(matches) => matches(o, id),
+        };
+        let is_id = match C::IMPORT {
+            ImportId::Get => true,
+            ImportId::IdPrefix(prefix, _) => id.starts_with(prefix),
+            ImportId::KeyPrefix(prefix, _) => !id.starts_with(prefix),
+            ImportId::Listed(_) => false,
+        };
+        let by = Lookup::id_or(id, is_id, &by_key);
         let found = self
-            .0
             .collection()
             .import_in(ctx, by, C::not_found(id))
             .await?;

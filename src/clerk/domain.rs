@@ -13,7 +13,7 @@ use super::client::{
     ClerkClient, ClerkError, CnameTarget, DomainAdd, DomainObject, DomainUpdate, DOMAINS,
 };
 use super::create_settled::create_settled;
-use super::crud::{Collected, Collection, Lookup};
+use super::crud::{Collected, Collection, ImportId, Lookup};
 
 pub struct DomainResource;
 
@@ -143,6 +143,8 @@ impl Collected for DomainResource {
     type Object = DomainObject;
     type Model = Model;
     const TYPE_NAME: &'static str = "clerk_domain";
+    /// No GetDomain: an import id is looked up in the listing.
+    const IMPORT: ImportId<DomainObject> = ImportId::Listed(|d, id| d.id == id || d.name == id);
 
     fn collection(&self) -> &'static Collection<DomainObject> {
         &DOMAINS
@@ -194,20 +196,15 @@ impl Collected for DomainResource {
     }
 
     /// The API has no GetDomain: the listing is the read.
-    async fn read(&self, ctx: &Ctx, state: &Model) -> Result<Option<DomainObject>, Diagnostics> {
+    async fn found(&self, ctx: &Ctx, state: &Model) -> Result<Option<DomainObject>, Diagnostics> {
         let id = Self::id(state);
         let by_id = |d: &DomainObject| d.id == id;
         DOMAINS.read_in(ctx, Lookup::Listed(&by_id)).await
     }
 
     /// UpdateDomain changes only what it is sent.
-    async fn update(
-        &self,
-        ctx: &Ctx,
-        id: &str,
-        prior: Model,
-        m: Model,
-    ) -> Result<Model, ApplyError<Model>> {
+    async fn update(&self, ctx: &Ctx, prior: Model, m: Model) -> Result<Model, ApplyError<Model>> {
+        let id = Self::id(&prior);
         let client = ctx.client::<ClerkClient>()?;
         let body = DomainUpdate {
             name: (prior.name != m.name).then(|| m.name.str_or("")),
@@ -222,15 +219,6 @@ impl Collected for DomainResource {
 
     fn id(m: &Model) -> &str {
         m.id.str_or("")
-    }
-
-    /// No GetDomain: every import id is looked up in the listing.
-    fn is_id(_import_id: &str) -> bool {
-        false
-    }
-
-    fn has_key(d: &DomainObject, id_or_name: &str) -> bool {
-        d.id == id_or_name || d.name == id_or_name
     }
 
     fn not_found(id: &str) -> String {

@@ -2,7 +2,8 @@
 //! `clerk_organization_roles`): one computed list attribute with a nested
 //! object per listed object, and an attribute summing the list up. A
 //! [`Listing`] says only which collection, what an item holds and how the
-//! objects become the model; [`ListDataSource`] lists and builds the schema.
+//! objects become the model; it is a [`DataSource`] that lists and builds
+//! the schema.
 use async_trait::async_trait;
 use serde::de::DeserializeOwned;
 
@@ -31,11 +32,8 @@ pub trait Listing: Send + Sync + 'static {
     fn model(&self, all: Vec<Self::Object>) -> Self::Model;
 }
 
-/// The data source of a [`Listing`]: `data_source(ListDataSource(DomainsDataSource))`.
-pub struct ListDataSource<L>(pub L);
-
 #[async_trait]
-impl<L: Listing> DataSource for ListDataSource<L> {
+impl<L: Listing> DataSource for L {
     type Model = L::Model;
 
     fn type_name(&self) -> &'static str {
@@ -44,14 +42,14 @@ impl<L: Listing> DataSource for ListDataSource<L> {
 
     fn schema(&self) -> Schema {
         let (name, about) = L::LIST;
-        let list = Attribute::nested(name, Nesting::List, self.0.item())
+        let list = Attribute::nested(name, Nesting::List, self.item())
             .computed()
             .describe(about);
-        Schema::new(L::ABOUT, vec![list, self.0.summary()])
+        Schema::new(L::ABOUT, vec![list, self.summary()])
     }
 
     async fn read(&self, ctx: &Ctx, _config: L::Model) -> Result<L::Model, Diagnostics> {
-        let all = self.0.collection().list_in(ctx).await?;
-        Ok(self.0.model(all))
+        let all = self.collection().list_in(ctx).await?;
+        Ok(self.model(all))
     }
 }

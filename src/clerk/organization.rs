@@ -175,15 +175,9 @@ impl Collected for OrganizationResource {
         Ok(created.into())
     }
 
-    async fn update(
-        &self,
-        ctx: &Ctx,
-        id: &str,
-        _prior: Model,
-        m: Model,
-    ) -> Result<Model, ApplyError<Model>> {
+    async fn update(&self, ctx: &Ctx, prior: Model, m: Model) -> Result<Model, ApplyError<Model>> {
         ORGANIZATIONS
-            .update_in(ctx, id, &m.body()?.for_update())
+            .update_in(ctx, Self::id(&prior), &m.body()?.for_update())
             .await
     }
 

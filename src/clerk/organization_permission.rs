@@ -13,7 +13,7 @@ use crate::framework::{
 
 use super::client::{ClerkClient, Permission, PermissionBody, PERMISSIONS};
 use super::create_settled::create_settled;
-use super::crud::{created_at, Collected, Collection};
+use super::crud::{created_at, Collected, Collection, ImportId};
 
 pub struct OrganizationPermissionResource;
 
@@ -119,6 +119,7 @@ impl Collected for OrganizationPermissionResource {
     type Object = Permission;
     type Model = Model;
     const TYPE_NAME: &'static str = "clerk_organization_permission";
+    const IMPORT: ImportId<Permission> = ImportId::KeyPrefix("org:", |p| &p.key);
 
     fn collection(&self) -> &'static Collection<Permission> {
         &PERMISSIONS
@@ -169,26 +170,14 @@ impl Collected for OrganizationPermissionResource {
     }
 
     /// Every member is sent: the body alone says what the permission becomes.
-    async fn update(
-        &self,
-        ctx: &Ctx,
-        id: &str,
-        _prior: Model,
-        m: Model,
-    ) -> Result<Model, ApplyError<Model>> {
-        PERMISSIONS.update_in(ctx, id, &m.body()).await
+    async fn update(&self, ctx: &Ctx, prior: Model, m: Model) -> Result<Model, ApplyError<Model>> {
+        PERMISSIONS
+            .update_in(ctx, Self::id(&prior), &m.body())
+            .await
     }
 
     fn id(m: &Model) -> &str {
         m.id.str_or("")
-    }
-
-    fn is_id(import_id: &str) -> bool {
-        !import_id.starts_with("org:")
-    }
-
-    fn has_key(p: &Permission, key: &str) -> bool {
-        p.key == key
     }
 
     fn not_found(id: &str) -> String {

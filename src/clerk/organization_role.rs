@@ -17,7 +17,7 @@ use super::client::{
     ClerkClient, ClerkError, Permission, Role, RoleCreate, RoleUpdate, PERMISSIONS, ROLES,
 };
 use super::create_settled::create_settled;
-use super::crud::{created_at, Collected, Collection};
+use super::crud::{created_at, Collected, Collection, ImportId};
 use super::organization_permission::{name_and_description, planned_keys};
 
 pub struct OrganizationRoleResource;
@@ -118,6 +118,7 @@ impl Collected for OrganizationRoleResource {
     type Object = Role;
     type Model = Model;
     const TYPE_NAME: &'static str = "clerk_organization_role";
+    const IMPORT: ImportId<Role> = ImportId::KeyPrefix("org:", |r| &r.key);
 
     fn collection(&self) -> &'static Collection<Role> {
         &ROLES
@@ -218,13 +219,8 @@ impl Collected for OrganizationRoleResource {
         Ok(created.into())
     }
 
-    async fn update(
-        &self,
-        ctx: &Ctx,
-        id: &str,
-        prior: Model,
-        m: Model,
-    ) -> Result<Model, ApplyError<Model>> {
+    async fn update(&self, ctx: &Ctx, prior: Model, m: Model) -> Result<Model, ApplyError<Model>> {
+        let id = Self::id(&prior);
         let client = ctx.client::<ClerkClient>()?;
         let result = update_role(&client, ctx, id, &prior, &m).await;
         match result {
@@ -244,14 +240,6 @@ impl Collected for OrganizationRoleResource {
 
     fn id(m: &Model) -> &str {
         m.id.str_or("")
-    }
-
-    fn is_id(import_id: &str) -> bool {
-        !import_id.starts_with("org:")
-    }
-
-    fn has_key(r: &Role, key: &str) -> bool {
-        r.key == key
     }
 
     fn not_found(id: &str) -> String {

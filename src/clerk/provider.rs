@@ -13,7 +13,6 @@ use crate::http::check_endpoint;
 use crate::settings::{retry_attributes, retry_settings, setting};
 
 use super::client::{ClerkClient, IdentifierList};
-use super::crud::CollectedResource;
 use super::domain::DomainResource;
 use super::domains_data_source::DomainsDataSource;
 use super::hasura_jwt_secret::HasuraJwtSecretDataSource;
@@ -23,7 +22,6 @@ use super::instance_restrictions::InstanceRestrictions;
 use super::instance_settings::InstanceSettings;
 use super::jwks::{frontend_api_from_publishable_key, JwksDataSource};
 use super::jwt_template::JwtTemplateResource;
-use super::listing::ListDataSource;
 use super::organization::OrganizationResource;
 use super::organization_permission::OrganizationPermissionResource;
 use super::organization_role::OrganizationRoleResource;
@@ -120,11 +118,11 @@ impl Provider for ClerkProvider {
     fn resources(&self) -> Vec<Arc<dyn DynResource>> {
         vec![
             resource(JwtTemplateResource),
-            resource(CollectedResource(RedirectUrlResource)),
-            resource(CollectedResource(OrganizationPermissionResource)),
-            resource(CollectedResource(OrganizationRoleResource)),
-            resource(CollectedResource(OrganizationResource)),
-            resource(CollectedResource(DomainResource)),
+            resource(RedirectUrlResource),
+            resource(OrganizationPermissionResource),
+            resource(OrganizationRoleResource),
+            resource(OrganizationResource),
+            resource(DomainResource),
             resource(SingletonResource(InstanceSettings)),
             resource(SingletonResource(InstanceRestrictions)),
             resource(SingletonResource(OrganizationSettings)),
@@ -138,8 +136,8 @@ impl Provider for ClerkProvider {
             data_source(JwtTemplateDataSource),
             data_source(JwksDataSource),
             data_source(HasuraJwtSecretDataSource),
-            data_source(ListDataSource(OrganizationRolesDataSource)),
-            data_source(ListDataSource(DomainsDataSource)),
+            data_source(OrganizationRolesDataSource),
+            data_source(DomainsDataSource),
             data_source(InstanceDataSource),
         ]
     }

@@ -10,7 +10,7 @@ use crate::framework::{
 use crate::settle::{settle, ReadBack, Settle};
 
 use super::client::{ClerkClient, ClerkError, RedirectUrl, RedirectUrlCreate, REDIRECT_URLS};
-use super::crud::{created_at, Collected, Collection};
+use super::crud::{created_at, Collected, Collection, ImportId};
 
 pub struct RedirectUrlResource;
 
@@ -59,6 +59,7 @@ impl Collected for RedirectUrlResource {
     type Object = RedirectUrl;
     type Model = Model;
     const TYPE_NAME: &'static str = "clerk_redirect_url";
+    const IMPORT: ImportId<RedirectUrl> = ImportId::IdPrefix("ru_", |r| &r.url);
 
     fn collection(&self) -> &'static Collection<RedirectUrl> {
         &REDIRECT_URLS
@@ -119,16 +120,18 @@ impl Collected for RedirectUrlResource {
         Ok(created.into())
     }
 
+    /// The API has no update: a new `url` replaces the entry.
+    async fn update(
+        &self,
+        _ctx: &Ctx,
+        _prior: Model,
+        m: Model,
+    ) -> Result<Model, ApplyError<Model>> {
+        Ok(m)
+    }
+
     fn id(m: &Model) -> &str {
         m.id.str_or("")
-    }
-
-    fn is_id(import_id: &str) -> bool {
-        import_id.starts_with("ru_")
-    }
-
-    fn has_key(r: &RedirectUrl, url: &str) -> bool {
-        r.url == url
     }
 
     fn not_found(id: &str) -> String {
