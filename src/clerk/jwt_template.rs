@@ -23,23 +23,27 @@ const SIGNING_ALGORITHMS: &[&str] = &[
     "PS384", "PS512", "EdDSA",
 ];
 
+/// Also the model of the `clerk_jwt_template` data source, whose schema has
+/// every attribute but `signing_key`.
 #[derive(Default, Serialize, Deserialize)]
 pub struct Model {
-    id: Value<String>,
-    name: Value<String>,
+    pub(super) id: Value<String>,
+    pub(super) name: Value<String>,
     claims: Value<String>,
     lifetime: Value<i64>,
     allowed_clock_skew: Value<i64>,
     custom_signing_key: Value<bool>,
     signing_algorithm: Value<String>,
     /// Write-only: Clerk never returns it, so the state keeps what was sent.
+    /// Null in the data source, whose schema lacks it: never serialised there.
+    #[serde(default, skip_serializing_if = "Value::is_null")]
     signing_key: Value<String>,
     created_at: Value<i64>,
     updated_at: Value<i64>,
 }
 
 impl Model {
-    fn from_api(t: JwtTemplate, signing_key: Value<String>) -> Model {
+    pub(super) fn from_api(t: JwtTemplate, signing_key: Value<String>) -> Model {
         Model {
             id: t.id.into(),
             name: t.name.into(),
