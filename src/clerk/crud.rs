@@ -127,6 +127,27 @@ pub enum ImportId<T: 'static> {
     Listed(fn(&T, &str) -> bool),
 }
 
+impl<T> ImportId<T> {
+    /// Whether `import_id` is the object's id, looked up by a GET.
+    fn is_id(&self, import_id: &str) -> bool {
+        match self {
+            ImportId::Get => true,
+            ImportId::IdPrefix(prefix, _) => import_id.starts_with(prefix),
+            ImportId::KeyPrefix(prefix, _) => !import_id.starts_with(prefix),
+            ImportId::Listed(_) => false,
+        }
+    }
+
+    /// Whether the listed `o` is the object `import_id` names.
+    fn names(&self, o: &T, import_id: &str) -> bool {
+        match self {
+            ImportId::Get => false,
+            ImportId::IdPrefix(_, key) | ImportId::KeyPrefix(_, key) => key(o) == import_id,
+            ImportId::Listed(matches) => matches(o, import_id),
+        }
+    }
+}
+
 /// One object of a Clerk collection (an organization, a role, a domain,
 /// ...): what tells the resources apart. Every `Collected` is a
 /// [`Resource`] whose read, delete and import are the collection's, the
@@ -224,18 +245,8 @@ impl<C: Collected> Resource for C {
     }
 
     async fn import(&self, ctx: &Ctx, id: &str) -> Result<C::Model, Diagnostics> {
-        let by_key = |o: &C::Object| match C::IMPORT {
-            ImportId::Get => false,
-            ImportId::IdPrefix(_, key) | ImportId::KeyPrefix(_, key) => key(o) == id,
-            ImportId::Listed(matches) => matches(o, id),
-        };
-        let is_id = match C::IMPORT {
-            ImportId::Get => true,
-            ImportId::IdPrefix(prefix, _) => id.starts_with(prefix),
-            ImportId::KeyPrefix(prefix, _) => !id.starts_with(prefix),
-            ImportId::Listed(_) => false,
-        };
-        let by = Lookup::id_or(id, is_id, &by_key);
+        let by_key = |o: &C::Object| C::IMPORT.names(o, id);
+        let by = Lookup::id_or(id, C::IMPORT.is_id(id), &by_key);
         let found = self
             .collection()
             .import_in(ctx, by, C::not_found(id))
@@ -250,4 +261,26 @@ fn capitalised(s: &str) -> String {
     c.next()
         .map(|f| f.to_uppercase().chain(c).collect())
         .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ImportId;
+
+    /// What each kind of import id looks up: a GET or the listing, and by
+    /// which key.
+    #[test]
+    fn import_ids_pick_a_get_or_a_key() {
+        let key: fn(&String) -> &str = String::as_str;
+        let by_key: ImportId<String> = ImportId::KeyPrefix("org:", key);
+        assert!(by_key.is_id("perm_1") && !by_key.is_id("org:posts:edit"));
+        assert!(by_key.names(&"org:posts:edit".into(), "org:posts:edit"));
+        let by_id: ImportId<String> = ImportId::IdPrefix("ru_", key);
+        assert!(by_id.is_id("ru_1") && !by_id.is_id("myapp://cb"));
+        assert!(by_id.names(&"myapp://cb".into(), "myapp://cb"));
+        let listed: ImportId<String> = ImportId::Listed(|o, id| o == id);
+        assert!(!listed.is_id("dmn_1") && listed.names(&"dmn_1".into(), "dmn_1"));
+        let get: ImportId<String> = ImportId::Get;
+        assert!(get.is_id("acme") && !get.names(&"acme".into(), "acme"));
+    }
 }

@@ -6,11 +6,12 @@ use crate::framework::json_string::{canonical, json_eq};
 use crate::framework::validators::quoted_list;
 use crate::framework::{
     ApplyError, AttrPath, Attribute, Ctx, Diagnostics, IntBetween, IntoDiags, JsonObject, Known,
-    Plan, Resource, Schema, StringLen, UseStateForUnknown, Value,
+    Plan, Resource, Schema, StringLen, Value,
 };
 use crate::settle::{settle, Ambiguous, ReadBack, Settle};
 
 use super::client::{ClerkClient, ClerkError, JwtTemplate, TemplateBody};
+use super::crud::created_at;
 use super::{claims, signing_key};
 
 pub struct JwtTemplateResource;
@@ -188,7 +189,7 @@ impl Resource for JwtTemplateResource {
                 Attribute::string("signing_key").optional().sensitive().write_only().describe(
                     "Custom signing key (PEM private key or HMAC secret); required when `custom_signing_key` is true. Sensitive; write-only on Terraform >= 1.11 (never stored in state). Clerk never returns it, so changes made outside Terraform cannot be detected.",
                 ),
-                Attribute::int("created_at").computed().plan(UseStateForUnknown).describe("Creation time, Unix milliseconds."),
+                created_at(),
                 Attribute::int("updated_at").computed().describe("Last update time, Unix milliseconds."),
             ],
         )
