@@ -2,12 +2,19 @@
 //! delete, import — once, with the errors named after the collection's
 //! `noun` ("Failed to read organization role"). A resource's CRUD methods
 //! pick the calls and map API objects to the model; nothing else repeats.
+//! A resource that is one object of a collection implements [`Collected`],
+//! which reads, deletes and imports it the same way for every collection.
+use async_trait::async_trait;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use crate::framework::{ApplyError, Ctx, Diagnostics, IntoDiags};
+use crate::framework::{
+    ApplyError, Attribute, Ctx, Diagnostics, IntoDiags, Model, Plan, Resource, Schema,
+    UseStateForUnknown,
+};
 
-use super::client::{ClerkClient, ClerkError, Collection};
+pub use super::client::Collection;
+use super::client::{ClerkClient, ClerkError};
 
 /// How one object is found: by id (a GET), or in the listing (collections
 /// without a GET of one object, and lookups by a natural key).
@@ -97,9 +104,183 @@ impl<T: DeserializeOwned> Collection<T> {
     }
 }
 
+/// The creation time every collection object reports, kept across plans.
+pub fn created_at() -> Attribute {
+    Attribute::int("created_at")
+        .computed()
+        .plan(UseStateForUnknown)
+        .describe("Creation time, Unix milliseconds.")
+}
+
+/// How an import id names an object of a collection.
+pub enum ImportId<T: 'static> {
+    /// Every import id is a GET (GetOrganization takes the id or the slug).
+    Get,
+    /// An import id with this prefix is the object's id (a GET); any other
+    /// is the natural key `key` returns, found in the listing.
+    IdPrefix(&'static str, fn(&T) -> &str),
+    /// An import id with this prefix is the natural key `key` returns, found
+    /// in the listing; any other is the object's id (a GET).
+    KeyPrefix(&'static str, fn(&T) -> &str),
+    /// No GET of one object: the listing, where `matches` accepts the id or
+    /// the natural key.
+    Listed(fn(&T, &str) -> bool),
+}
+
+impl<T> ImportId<T> {
+    /// Whether `import_id` is the object's id, looked up by a GET.
+    fn is_id(&self, import_id: &str) -> bool {
+        match self {
+            ImportId::Get => true,
+            ImportId::IdPrefix(prefix, _) => import_id.starts_with(prefix),
+            ImportId::KeyPrefix(prefix, _) => !import_id.starts_with(prefix),
+            ImportId::Listed(_) => false,
+        }
+    }
+
+    /// Whether the listed `o` is the object `import_id` names.
+    fn names(&self, o: &T, import_id: &str) -> bool {
+        match self {
+            ImportId::Get => false,
+            ImportId::IdPrefix(_, key) | ImportId::KeyPrefix(_, key) => key(o) == import_id,
+            ImportId::Listed(matches) => matches(o, import_id),
+        }
+    }
+}
+
+/// One object of a Clerk collection (an organization, a role, a domain,
+/// ...): what tells the resources apart. Every `Collected` is a
+/// [`Resource`] whose read, delete and import are the collection's, the
+/// same for all.
+#[async_trait]
+pub trait Collected: Send + Sync + 'static {
+    type Object: DeserializeOwned + Send + Sync + 'static;
+    type Model: Model + From<Self::Object>;
+    const TYPE_NAME: &'static str;
+    const IMPORT: ImportId<Self::Object> = ImportId::Get;
+
+    fn collection(&self) -> &'static Collection<Self::Object>;
+
+    fn schema(&self) -> Schema;
+
+    fn validate(&self, _config: &Self::Model, _diags: &mut Diagnostics) {}
+
+    async fn modify_plan(&self, _ctx: &Ctx, _plan: Plan<'_, Self::Model>) {}
+
+    async fn create(
+        &self,
+        ctx: &Ctx,
+        planned: Self::Model,
+    ) -> Result<Self::Model, ApplyError<Self::Model>>;
+
+    async fn update(
+        &self,
+        ctx: &Ctx,
+        prior: Self::Model,
+        planned: Self::Model,
+    ) -> Result<Self::Model, ApplyError<Self::Model>>;
+
+    /// The object's id, as the state keeps it.
+    fn id(m: &Self::Model) -> &str;
+
+    /// The object `state` records, by a GET of its id; `None` once it is gone.
+    async fn found(
+        &self,
+        ctx: &Ctx,
+        state: &Self::Model,
+    ) -> Result<Option<Self::Object>, Diagnostics> {
+        self.collection()
+            .read_in(ctx, Lookup::Id(Self::id(state)))
+            .await
+    }
+
+    /// The detail of "not found" for an import id: which ids import takes.
+    fn not_found(import_id: &str) -> String;
+
+    /// An object that exists but is not this resource's to manage.
+    fn refuse_import(_o: &Self::Object, _import_id: &str) -> Result<(), Diagnostics> {
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl<C: Collected> Resource for C {
+    type Model = C::Model;
+
+    fn type_name(&self) -> &'static str {
+        C::TYPE_NAME
+    }
+
+    fn schema(&self) -> Schema {
+        Collected::schema(self)
+    }
+
+    fn validate(&self, config: &C::Model, diags: &mut Diagnostics) {
+        Collected::validate(self, config, diags);
+    }
+
+    async fn modify_plan(&self, ctx: &Ctx, plan: Plan<'_, C::Model>) {
+        Collected::modify_plan(self, ctx, plan).await;
+    }
+
+    async fn create(&self, ctx: &Ctx, m: C::Model) -> Result<C::Model, ApplyError<C::Model>> {
+        Collected::create(self, ctx, m).await
+    }
+
+    async fn read(&self, ctx: &Ctx, state: C::Model) -> Result<Option<C::Model>, Diagnostics> {
+        Ok(self.found(ctx, &state).await?.map(C::Model::from))
+    }
+
+    async fn update(
+        &self,
+        ctx: &Ctx,
+        prior: C::Model,
+        planned: C::Model,
+    ) -> Result<C::Model, ApplyError<C::Model>> {
+        Collected::update(self, ctx, prior, planned).await
+    }
+
+    async fn delete(&self, ctx: &Ctx, state: C::Model) -> Result<(), Diagnostics> {
+        self.collection().delete_in(ctx, C::id(&state)).await
+    }
+
+    async fn import(&self, ctx: &Ctx, id: &str) -> Result<C::Model, Diagnostics> {
+        let by_key = |o: &C::Object| C::IMPORT.names(o, id);
+        let by = Lookup::id_or(id, C::IMPORT.is_id(id), &by_key);
+        let found = self
+            .collection()
+            .import_in(ctx, by, C::not_found(id))
+            .await?;
+        C::refuse_import(&found, id)?;
+        Ok(found.into())
+    }
+}
+
 fn capitalised(s: &str) -> String {
     let mut c = s.chars();
     c.next()
         .map(|f| f.to_uppercase().chain(c).collect())
         .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ImportId;
+
+    /// What each kind of import id looks up: a GET or the listing, and by
+    /// which key.
+    #[test]
+    fn import_ids_pick_a_get_or_a_key() {
+        let key: fn(&String) -> &str = String::as_str;
+        let by_key: ImportId<String> = ImportId::KeyPrefix("org:", key);
+        assert!(by_key.is_id("perm_1") && !by_key.is_id("org:posts:edit"));
+        assert!(by_key.names(&"org:posts:edit".into(), "org:posts:edit"));
+        let by_id: ImportId<String> = ImportId::IdPrefix("ru_", key);
+        assert!(by_id.is_id("ru_1") && !by_id.is_id("myapp://cb"));
+        assert!(by_id.names(&"myapp://cb".into(), "myapp://cb"));
+        let listed: ImportId<String> = ImportId::Listed(|o, id| o == id);
+        assert!(!listed.is_id("dmn_1") && listed.names(&"dmn_1".into(), "dmn_1"));
+        let get: ImportId<String> = ImportId::Get;
+        assert!(get.is_id("acme") && !get.names(&"acme".into(), "acme"));
+    }
 }

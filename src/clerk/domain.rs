@@ -5,15 +5,15 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
 use crate::framework::{
-    ApplyError, AttrPath, Attribute, Ctx, Diagnostics, IntoDiags, Invalid, Known, Nesting,
-    Resource, Schema, StrCheck, Value,
+    ApplyError, AttrPath, Attribute, Ctx, Diagnostics, IntoDiags, Invalid, Known, Nesting, Schema,
+    StrCheck, Value,
 };
 
 use super::client::{
     ClerkClient, ClerkError, CnameTarget, DomainAdd, DomainObject, DomainUpdate, DOMAINS,
 };
 use super::create_settled::create_settled;
-use super::crud::Lookup;
+use super::crud::{Collected, Collection, ImportId, Lookup};
 
 pub struct DomainResource;
 
@@ -139,11 +139,15 @@ fn failed(e: ClerkError, summary: &str) -> Diagnostics {
 }
 
 #[async_trait]
-impl Resource for DomainResource {
+impl Collected for DomainResource {
+    type Object = DomainObject;
     type Model = Model;
+    const TYPE_NAME: &'static str = "clerk_domain";
+    /// No GetDomain: an import id is looked up in the listing.
+    const IMPORT: ImportId<DomainObject> = ImportId::Listed(|d, id| d.id == id || d.name == id);
 
-    fn type_name(&self) -> &'static str {
-        "clerk_domain"
+    fn collection(&self) -> &'static Collection<DomainObject> {
+        &DOMAINS
     }
 
     fn schema(&self) -> Schema {
@@ -192,43 +196,43 @@ impl Resource for DomainResource {
     }
 
     /// The API has no GetDomain: the listing is the read.
-    async fn read(&self, ctx: &Ctx, state: Model) -> Result<Option<Model>, Diagnostics> {
-        let id = state.id.str_or("");
+    async fn found(&self, ctx: &Ctx, state: &Model) -> Result<Option<DomainObject>, Diagnostics> {
+        let id = Self::id(state);
         let by_id = |d: &DomainObject| d.id == id;
-        let found = DOMAINS.read_in(ctx, Lookup::Listed(&by_id)).await?;
-        Ok(found.map(Model::from))
+        DOMAINS.read_in(ctx, Lookup::Listed(&by_id)).await
     }
 
+    /// UpdateDomain changes only what it is sent.
     async fn update(&self, ctx: &Ctx, prior: Model, m: Model) -> Result<Model, ApplyError<Model>> {
+        let id = Self::id(&prior);
         let client = ctx.client::<ClerkClient>()?;
         let body = DomainUpdate {
             name: (prior.name != m.name).then(|| m.name.str_or("")),
             proxy_url: (prior.proxy_url != m.proxy_url).then(|| m.proxy_url.as_deref()),
         };
         let d = DOMAINS
-            .update(&client, &ctx.cancel, prior.id.str_or(""), &body)
+            .update(&client, &ctx.cancel, id, &body)
             .await
             .map_err(|e| failed(e, "Failed to update domain"))?;
         Ok(d.into())
     }
 
-    async fn delete(&self, ctx: &Ctx, state: Model) -> Result<(), Diagnostics> {
-        DOMAINS.delete_in(ctx, state.id.str_or("")).await
+    fn id(m: &Model) -> &str {
+        m.id.str_or("")
     }
 
-    async fn import(&self, ctx: &Ctx, id: &str) -> Result<Model, Diagnostics> {
-        let by_id_or_name = |d: &DomainObject| d.id == id || d.name == id;
-        let not_found = format!("No domain has the id or name {id:?}. Import takes an id (`dmn_...`) or the domain name.");
-        let d = DOMAINS
-            .import_in(ctx, Lookup::Listed(&by_id_or_name), not_found)
-            .await?;
+    fn not_found(id: &str) -> String {
+        format!("No domain has the id or name {id:?}. Import takes an id (`dmn_...`) or the domain name.")
+    }
+
+    fn refuse_import(d: &DomainObject, id: &str) -> Result<(), Diagnostics> {
         if !d.is_satellite {
             return Err(Diagnostics::error(
                 "Primary domain",
                 format!("{id:?} is the instance's primary domain, which comes with the instance and cannot be managed by `clerk_domain` (only satellites can). Read it with the `clerk_domains` data source."),
             ));
         }
-        Ok(d.into())
+        Ok(())
     }
 }
 

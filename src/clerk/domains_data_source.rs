@@ -1,14 +1,13 @@
 //! The `clerk_domains` data source: the instance's primary domain and its
 //! satellites (`GET /domains`).
-use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
-use crate::framework::{
-    Attribute, Ctx, DataSource, Diagnostics, Known, Nesting, Schema, Type, Value,
-};
+use crate::framework::{Attribute, Known, Type, Value};
 
-use super::client::DOMAINS;
+use super::client::{DomainObject, DOMAINS};
+use super::crud::Collection;
 use super::domain::{targets, Target};
+use super::listing::Listing;
 
 pub struct DomainsDataSource;
 
@@ -30,52 +29,67 @@ pub struct Model {
     primary_frontend_api_url: Value<String>,
 }
 
-#[async_trait]
-impl DataSource for DomainsDataSource {
+impl Listing for DomainsDataSource {
+    type Object = DomainObject;
     type Model = Model;
+    const TYPE_NAME: &'static str = "clerk_domains";
+    const ABOUT: &'static str = "The instance's domains (`GET /domains`): the primary domain first as Clerk lists it, then any satellites, with the URLs where Clerk serves each and the DNS records they need.";
+    const LIST: (&'static str, &'static str) =
+        ("domains", "Every domain, in the order Clerk lists them.");
 
-    fn type_name(&self) -> &'static str {
-        "clerk_domains"
+    fn collection(&self) -> &'static Collection<DomainObject> {
+        &DOMAINS
     }
 
-    fn schema(&self) -> Schema {
-        Schema::new(
-            "The instance's domains (`GET /domains`): the primary domain first as Clerk lists it, then any satellites, with the URLs where Clerk serves each and the DNS records they need.",
-            vec![
-                Attribute::nested(
-                    "domains",
-                    Nesting::List,
-                    vec![
-                        Attribute::string("id").computed().describe("Domain id (`dmn_...`)."),
-                        Attribute::string("name").computed().describe("Domain name."),
-                        Attribute::bool("is_satellite").computed().describe("`false` for the primary domain."),
-                        Attribute::string("frontend_api_url").computed().describe("URL of the Frontend API for this domain (the token issuer for the primary)."),
-                        Attribute::string("accounts_portal_url").computed().describe("Account Portal URL; null for satellites."),
-                        Attribute::string("proxy_url").computed().describe("Proxy URL, when the domain is served through one."),
-                        Attribute::string("development_origin").computed().describe("Development origin, for development instances."),
-                        // A plain object type, not a nested attribute: Terraform
-                        // 1.0.3 cannot decode nested attributes inside nested ones.
-                        Attribute::typed(
-                            "cname_targets",
-                            Type::list(Type::object([
-                                ("host", Type::String),
-                                ("value", Type::String),
-                                ("required", Type::Bool),
-                            ])),
-                        )
-                        .computed()
-                        .describe("DNS records the domain needs: `host`, `value` (what it points to) and `required`."),
-                    ],
-                )
+    fn item(&self) -> Vec<Attribute> {
+        vec![
+            Attribute::string("id")
                 .computed()
-                .describe("Every domain, in the order Clerk lists them."),
-                Attribute::string("primary_frontend_api_url").computed().describe("The primary domain's Frontend API URL: the issuer of the instance's session tokens."),
-            ],
+                .describe("Domain id (`dmn_...`)."),
+            Attribute::string("name")
+                .computed()
+                .describe("Domain name."),
+            Attribute::bool("is_satellite")
+                .computed()
+                .describe("`false` for the primary domain."),
+            Attribute::string("frontend_api_url").computed().describe(
+                "URL of the Frontend API for this domain (the token issuer for the primary).",
+            ),
+            Attribute::string("accounts_portal_url")
+                .computed()
+                .describe("Account Portal URL; null for satellites."),
+            Attribute::string("proxy_url")
+                .computed()
+                .describe("Proxy URL, when the domain is served through one."),
+            Attribute::string("development_origin")
+                .computed()
+                .describe("Development origin, for development instances."),
+            // A plain object type, not a nested attribute: Terraform
+            // 1.0.3 cannot decode nested attributes inside nested ones.
+            Attribute::typed(
+                "cname_targets",
+                Type::list(Type::object([
+                    ("host", Type::String),
+                    ("value", Type::String),
+                    ("required", Type::Bool),
+                ])),
+            )
+            .computed()
+            .describe(
+                "DNS records the domain needs: `host`, `value` (what it points to) and `required`.",
+            ),
+        ]
+    }
+
+    fn summary(&self) -> Attribute {
+        Attribute::string("primary_frontend_api_url")
+            .computed()
+            .describe(
+            "The primary domain's Frontend API URL: the issuer of the instance's session tokens.",
         )
     }
 
-    async fn read(&self, ctx: &Ctx, _config: Model) -> Result<Model, Diagnostics> {
-        let all = DOMAINS.list_in(ctx).await?;
+    fn model(&self, all: Vec<DomainObject>) -> Model {
         let primary = all
             .iter()
             .find(|d| !d.is_satellite)
@@ -93,9 +107,9 @@ impl DataSource for DomainsDataSource {
                 cname_targets: targets(d.cname_targets),
             })
             .collect();
-        Ok(Model {
+        Model {
             domains: Known(domains),
             primary_frontend_api_url: primary.into(),
-        })
+        }
     }
 }

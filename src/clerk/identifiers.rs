@@ -12,7 +12,7 @@ use crate::framework::{
 use crate::settle::{settle, ReadBack, Settle};
 
 use super::client::{ClerkClient, ClerkError, Identifier, IdentifierCreate, IdentifierList};
-use super::crud::Lookup;
+use super::crud::{created_at, Lookup};
 
 pub struct IdentifierResource(pub IdentifierList);
 
@@ -121,7 +121,7 @@ impl Resource for IdentifierResource {
             Attribute::id("Identifier id, an import id (the identifier itself is the other)."),
             Attribute::string("identifier").required().plan(RequiresReplace).validate(StrCheck("Invalid identifier", check_identifier)).describe("An email address (`user@example.com`), an email domain (`*@example.com`), an E.164 phone number (`+15555550100`) or a web3 wallet (`0x...`). Changing it replaces the entry."),
             Attribute::string("identifier_type").computed().plan(UseStateForUnknown).describe("`email_address`, `phone_number` or `web3_wallet`, as Clerk classified the identifier."),
-            Attribute::int("created_at").computed().plan(UseStateForUnknown).describe("Creation time, Unix milliseconds."),
+            created_at(),
         ];
         let (what, gate) = match self.0 {
             IdentifierList::Allow => {

@@ -6,11 +6,12 @@ use crate::framework::json_string::{canonical, json_eq};
 use crate::framework::validators::quoted_list;
 use crate::framework::{
     ApplyError, AttrPath, Attribute, Ctx, Diagnostics, IntBetween, IntoDiags, JsonObject, Known,
-    Plan, Resource, Schema, StringLen, UseStateForUnknown, Value,
+    Plan, Resource, Schema, StringLen, Value,
 };
 use crate::settle::{settle, Ambiguous, ReadBack, Settle};
 
 use super::client::{ClerkClient, ClerkError, JwtTemplate, TemplateBody};
+use super::crud::created_at;
 use super::{claims, signing_key};
 
 pub struct JwtTemplateResource;
@@ -23,23 +24,27 @@ const SIGNING_ALGORITHMS: &[&str] = &[
     "PS384", "PS512", "EdDSA",
 ];
 
+/// Also the model of the `clerk_jwt_template` data source, whose schema has
+/// every attribute but `signing_key`.
 #[derive(Default, Serialize, Deserialize)]
 pub struct Model {
-    id: Value<String>,
-    name: Value<String>,
+    pub(super) id: Value<String>,
+    pub(super) name: Value<String>,
     claims: Value<String>,
     lifetime: Value<i64>,
     allowed_clock_skew: Value<i64>,
     custom_signing_key: Value<bool>,
     signing_algorithm: Value<String>,
     /// Write-only: Clerk never returns it, so the state keeps what was sent.
+    /// Null in the data source, whose schema lacks it: never serialised there.
+    #[serde(default, skip_serializing_if = "Value::is_null")]
     signing_key: Value<String>,
     created_at: Value<i64>,
     updated_at: Value<i64>,
 }
 
 impl Model {
-    fn from_api(t: JwtTemplate, signing_key: Value<String>) -> Model {
+    pub(super) fn from_api(t: JwtTemplate, signing_key: Value<String>) -> Model {
         Model {
             id: t.id.into(),
             name: t.name.into(),
@@ -184,7 +189,7 @@ impl Resource for JwtTemplateResource {
                 Attribute::string("signing_key").optional().sensitive().write_only().describe(
                     "Custom signing key (PEM private key or HMAC secret); required when `custom_signing_key` is true. Sensitive; write-only on Terraform >= 1.11 (never stored in state). Clerk never returns it, so changes made outside Terraform cannot be detected.",
                 ),
-                Attribute::int("created_at").computed().plan(UseStateForUnknown).describe("Creation time, Unix milliseconds."),
+                created_at(),
                 Attribute::int("updated_at").computed().describe("Last update time, Unix milliseconds."),
             ],
         )

@@ -13,6 +13,7 @@ mod instance_restrictions;
 mod instance_settings;
 mod jwks;
 mod jwt_template;
+mod listing;
 mod organization;
 mod organization_permission;
 mod organization_role;

@@ -8,12 +8,13 @@ use serde::{Deserialize, Serialize};
 use crate::framework::json_string::{canonical, json_eq};
 use crate::framework::{
     ApplyError, AttrPath, Attribute, Ctx, Diagnostics, IntBetween, IntoDiags, Invalid, JsonObject,
-    RequiresReplace, Resource, Schema, StrCheck, UseStateForUnknown, Value,
+    RequiresReplace, Schema, StrCheck, UseStateForUnknown, Value,
 };
 
 use super::client::{ClerkClient, ClerkError, Organization, OrganizationBody, ORGANIZATIONS};
 use super::create_settled::create_settled;
-use super::crud::Lookup;
+use super::crud::{created_at, Collected, Collection};
+use super::organization_permission::check_not_blank;
 
 pub struct OrganizationResource;
 
@@ -72,9 +73,7 @@ impl Model {
 
 /// CreateOrganization: "May not contain URLs or HTML. Max length: 256".
 fn check_name(name: &str) -> Result<(), Invalid> {
-    if name.trim().is_empty() {
-        return Err("must contain a visible character".into());
-    }
+    check_not_blank(name)?;
     if name.chars().count() > 256 {
         return Err("must be at most 256 characters long".into());
     }
@@ -101,11 +100,13 @@ fn check_slug(slug: &str) -> Result<(), Invalid> {
 }
 
 #[async_trait]
-impl Resource for OrganizationResource {
+impl Collected for OrganizationResource {
+    type Object = Organization;
     type Model = Model;
+    const TYPE_NAME: &'static str = "clerk_organization";
 
-    fn type_name(&self) -> &'static str {
-        "clerk_organization"
+    fn collection(&self) -> &'static Collection<Organization> {
+        &ORGANIZATIONS
     }
 
     fn schema(&self) -> Schema {
@@ -119,7 +120,7 @@ impl Resource for OrganizationResource {
                 Attribute::int("max_allowed_memberships").optional_computed().plan(UseStateForUnknown).validate(IntBetween(0, i64::from(i32::MAX))).describe("Maximum number of members; `0` means unlimited. Unset: the instance's default from its organization settings, as Clerk applies it at creation."),
                 Attribute::string("public_metadata").default("{}").validate(JsonObject).semantic_eq(json_eq).describe("Metadata readable from the frontend (read-only there), as a JSON object string, usually `jsonencode({...})`. Default `{}`. Compared by meaning, so key order and whitespace never cause a diff. Replaced as a whole on update: keys added outside Terraform show as a diff."),
                 Attribute::string("private_metadata").default("{}").validate(JsonObject).semantic_eq(json_eq).describe("Metadata only the Backend API can read, as a JSON object string. Default `{}`. Compared by meaning and replaced as a whole on update. Not marked sensitive: pass secrets through a `sensitive` variable."),
-                Attribute::int("created_at").computed().plan(UseStateForUnknown).describe("Creation time, Unix milliseconds."),
+                created_at(),
             ],
         )
     }
@@ -174,33 +175,21 @@ impl Resource for OrganizationResource {
         Ok(created.into())
     }
 
-    async fn read(&self, ctx: &Ctx, state: Model) -> Result<Option<Model>, Diagnostics> {
-        let found = ORGANIZATIONS
-            .read_in(ctx, Lookup::Id(state.id.str_or("")))
-            .await?;
-        Ok(found.map(Model::from))
-    }
-
     async fn update(&self, ctx: &Ctx, prior: Model, m: Model) -> Result<Model, ApplyError<Model>> {
-        let body = m.body()?.for_update();
         ORGANIZATIONS
-            .update_in(ctx, prior.id.str_or(""), &body)
+            .update_in(ctx, Self::id(&prior), &m.body()?.for_update())
             .await
     }
 
-    async fn delete(&self, ctx: &Ctx, state: Model) -> Result<(), Diagnostics> {
-        ORGANIZATIONS.delete_in(ctx, state.id.str_or("")).await
+    fn id(m: &Model) -> &str {
+        m.id.str_or("")
     }
 
-    /// GetOrganization takes the id or the slug.
-    async fn import(&self, ctx: &Ctx, id: &str) -> Result<Model, Diagnostics> {
-        let not_found = format!(
+    /// GetOrganization takes the id or the slug: every import id is a GET.
+    fn not_found(id: &str) -> String {
+        format!(
             "No organization has the id or slug {id:?}. Import takes an id (`org_...`) or a slug."
-        );
-        let o = ORGANIZATIONS
-            .import_in(ctx, Lookup::Id(id), not_found)
-            .await?;
-        Ok(o.into())
+        )
     }
 }
 

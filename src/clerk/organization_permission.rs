@@ -7,13 +7,13 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
 use crate::framework::{
-    ApplyError, Attribute, Ctx, Diagnostics, IntoDiags, Invalid, Plan, Resource, Schema, StrCheck,
-    StringLen, UseStateForUnknown, Value,
+    ApplyError, Attribute, Ctx, Diagnostics, IntoDiags, Invalid, Plan, Schema, StrCheck, StringLen,
+    Value,
 };
 
 use super::client::{ClerkClient, Permission, PermissionBody, PERMISSIONS};
 use super::create_settled::create_settled;
-use super::crud::Lookup;
+use super::crud::{created_at, Collected, Collection, ImportId};
 
 pub struct OrganizationPermissionResource;
 
@@ -71,18 +71,39 @@ pub fn check_permission_key(key: &str) -> Result<(), Invalid> {
 
 /// Clerk stores a missing description as "", so an empty one could never
 /// read back as what was configured.
-pub fn check_description(s: &str) -> Result<(), Invalid> {
+fn check_description(s: &str) -> Result<(), Invalid> {
     if s.is_empty() {
         return Err("must not be empty; leave it unset for no description".into());
     }
     Ok(())
 }
 
+/// Names Clerk shows (permissions, roles, organizations) need a visible character.
 pub fn check_not_blank(s: &str) -> Result<(), Invalid> {
     if s.trim().is_empty() {
         return Err("must contain a visible character".into());
     }
     Ok(())
+}
+
+/// The `name` and `description` permissions and roles both have; the
+/// refusals (`blank`, `empty`) name which of the two they are.
+pub fn name_and_description(
+    blank: &'static str,
+    about_name: &str,
+    empty: &'static str,
+) -> [Attribute; 2] {
+    [
+        Attribute::string("name")
+            .required()
+            .validate(StringLen(1, 256))
+            .validate(StrCheck(blank, check_not_blank))
+            .describe(about_name),
+        Attribute::string("description")
+            .optional()
+            .validate(StrCheck(empty, check_description))
+            .describe("Free-text description. Unset means none."),
+    ]
 }
 
 /// Keys of the permissions planned by this provider process: a role
@@ -94,22 +115,30 @@ pub fn planned_keys() -> &'static Mutex<BTreeSet<String>> {
 }
 
 #[async_trait]
-impl Resource for OrganizationPermissionResource {
+impl Collected for OrganizationPermissionResource {
+    type Object = Permission;
     type Model = Model;
+    const TYPE_NAME: &'static str = "clerk_organization_permission";
+    const IMPORT: ImportId<Permission> = ImportId::KeyPrefix("org:", |p| &p.key);
 
-    fn type_name(&self) -> &'static str {
-        "clerk_organization_permission"
+    fn collection(&self) -> &'static Collection<Permission> {
+        &PERMISSIONS
     }
 
     fn schema(&self) -> Schema {
+        let [name, description] = name_and_description(
+            "Blank permission name",
+            "Display name shown in the Clerk dashboard.",
+            "Empty permission description",
+        );
         Schema::new(
             "A custom organization permission (`/organization_permissions`), granted to members through `clerk_organization_role`. Clerk's system permissions (`org:sys_*`) exist on every instance and cannot be managed. Every attribute updates in place. Import with the id (`perm_...`) or the key.",
             vec![
                 Attribute::id("Permission id (`perm_...`), an import id."),
                 Attribute::string("key").required().validate(StrCheck("Invalid permission key", check_permission_key)).describe("Unique key, `org:<feature>:<action>` with lowercase letters, digits or underscores (e.g. `org:posts:edit`); it is what session tokens and `has({ permission })` checks carry. Cannot start with `org:sys_`. Changing it updates the permission in place (roles keep it). Also an import id."),
-                Attribute::string("name").required().validate(StringLen(1, 256)).validate(StrCheck("Blank permission name", check_not_blank)).describe("Display name shown in the Clerk dashboard."),
-                Attribute::string("description").optional().validate(StrCheck("Empty permission description", check_description)).describe("Free-text description. Unset means none."),
-                Attribute::int("created_at").computed().plan(UseStateForUnknown).describe("Creation time, Unix milliseconds."),
+                name,
+                description,
+                created_at(),
             ],
         )
     }
@@ -140,34 +169,29 @@ impl Resource for OrganizationPermissionResource {
         Ok(created.into())
     }
 
-    async fn read(&self, ctx: &Ctx, state: Model) -> Result<Option<Model>, Diagnostics> {
-        let found = PERMISSIONS
-            .read_in(ctx, Lookup::Id(state.id.str_or("")))
-            .await?;
-        Ok(found.map(Model::from))
-    }
-
+    /// Every member is sent: the body alone says what the permission becomes.
     async fn update(&self, ctx: &Ctx, prior: Model, m: Model) -> Result<Model, ApplyError<Model>> {
         PERMISSIONS
-            .update_in(ctx, prior.id.str_or(""), &m.body())
+            .update_in(ctx, Self::id(&prior), &m.body())
             .await
     }
 
-    async fn delete(&self, ctx: &Ctx, state: Model) -> Result<(), Diagnostics> {
-        PERMISSIONS.delete_in(ctx, state.id.str_or("")).await
+    fn id(m: &Model) -> &str {
+        m.id.str_or("")
     }
 
-    async fn import(&self, ctx: &Ctx, id: &str) -> Result<Model, Diagnostics> {
-        let by_key = |p: &Permission| p.key == id;
-        let by = Lookup::id_or(id, !id.starts_with("org:"), &by_key);
-        let p = PERMISSIONS.import_in(ctx, by, format!("No organization permission has the id or key {id:?}. Import takes an id (`perm_...`) or a key (`org:<feature>:<action>`).")).await?;
+    fn not_found(id: &str) -> String {
+        format!("No organization permission has the id or key {id:?}. Import takes an id (`perm_...`) or a key (`org:<feature>:<action>`).")
+    }
+
+    fn refuse_import(p: &Permission, id: &str) -> Result<(), Diagnostics> {
         if p.kind.as_deref() == Some("system") {
             return Err(Diagnostics::error(
                 "System permission",
                 format!("{id:?} is one of Clerk's system permissions, which exist on every instance and cannot be changed or deleted: there is nothing to manage."),
             ));
         }
-        Ok(p.into())
+        Ok(())
     }
 }
 

@@ -9,16 +9,16 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
 use crate::framework::{
-    ApplyError, AttrPath, Attribute, Ctx, Diagnostics, IntoDiags, Invalid, Known, Plan, Resource,
-    Schema, StrCheck, StringLen, Type, UseStateForUnknown, Value,
+    ApplyError, AttrPath, Attribute, Ctx, Diagnostics, IntoDiags, Invalid, Known, Plan, Schema,
+    StrCheck, Type, Value,
 };
 
 use super::client::{
     ClerkClient, ClerkError, Permission, Role, RoleCreate, RoleUpdate, PERMISSIONS, ROLES,
 };
 use super::create_settled::create_settled;
-use super::crud::Lookup;
-use super::organization_permission::{check_description, check_not_blank, planned_keys};
+use super::crud::{created_at, Collected, Collection, ImportId};
+use super::organization_permission::{name_and_description, planned_keys};
 
 pub struct OrganizationRoleResource;
 
@@ -114,23 +114,31 @@ fn unknown_permissions(missing: &[String]) -> Diagnostics {
 }
 
 #[async_trait]
-impl Resource for OrganizationRoleResource {
+impl Collected for OrganizationRoleResource {
+    type Object = Role;
     type Model = Model;
+    const TYPE_NAME: &'static str = "clerk_organization_role";
+    const IMPORT: ImportId<Role> = ImportId::KeyPrefix("org:", |r| &r.key);
 
-    fn type_name(&self) -> &'static str {
-        "clerk_organization_role"
+    fn collection(&self) -> &'static Collection<Role> {
+        &ROLES
     }
 
     fn schema(&self) -> Schema {
+        let [name, description] = name_and_description(
+            "Blank role name",
+            "Display name shown in the Clerk dashboard and components.",
+            "Empty role description",
+        );
         Schema::new(
             "An organization role (`/organization_roles`) and the permissions it grants; session tokens carry it as `org_role` and its permissions as `org_permissions`. Every attribute updates in place. Permissions change one at a time, new ones assigned before old ones are removed, so members holding the role never lose a permission that stays. The default roles `org:admin` and `org:member` can be imported and managed; Clerk refuses to delete a role that is the creator role, the domain default role, or held by a member. Import with the id (`role_...`) or the key.",
             vec![
                 Attribute::id("Role id (`role_...`), an import id."),
                 Attribute::string("key").required().validate(StrCheck("Invalid role key", check_role_key)).describe("Unique key: `org:` followed by lowercase letters, digits or underscores (e.g. `org:editor`). Tokens carry it as `org_role`. Changing it updates the role in place; Clerk moves members, the creator role and the domain default role to the new key. Also an import id."),
-                Attribute::string("name").required().validate(StringLen(1, 256)).validate(StrCheck("Blank role name", check_not_blank)).describe("Display name shown in the Clerk dashboard and components."),
-                Attribute::string("description").optional().validate(StrCheck("Empty role description", check_description)).describe("Free-text description. Unset means none."),
+                name,
+                description,
                 Attribute::typed("permissions", Type::set(Type::String)).optional_computed().describe("Keys of the permissions the role grants: custom ones (`clerk_organization_permission.<name>.key`) and Clerk's system permissions (`org:sys_memberships:read`, ...). Unset means none. A key no permission has is refused at plan when the instance's permissions can be listed (a permission created in the same apply counts when the role references it), and by Clerk otherwise."),
-                Attribute::int("created_at").computed().plan(UseStateForUnknown).describe("Creation time, Unix milliseconds."),
+                created_at(),
             ],
         )
     }
@@ -211,21 +219,16 @@ impl Resource for OrganizationRoleResource {
         Ok(created.into())
     }
 
-    async fn read(&self, ctx: &Ctx, state: Model) -> Result<Option<Model>, Diagnostics> {
-        let found = ROLES.read_in(ctx, Lookup::Id(state.id.str_or(""))).await?;
-        Ok(found.map(Model::from))
-    }
-
     async fn update(&self, ctx: &Ctx, prior: Model, m: Model) -> Result<Model, ApplyError<Model>> {
+        let id = Self::id(&prior);
         let client = ctx.client::<ClerkClient>()?;
-        let id = prior.id.str_or("").to_string();
-        let result = update_role(&client, ctx, &id, &prior, &m).await;
+        let result = update_role(&client, ctx, id, &prior, &m).await;
         match result {
             Ok(r) => Ok(r.into()),
             Err(diags) => {
                 // Part of the change may have landed: record what is there.
                 let state = ROLES
-                    .get(&client, &ctx.cancel, &id)
+                    .get(&client, &ctx.cancel, id)
                     .await
                     .ok()
                     .flatten()
@@ -235,15 +238,12 @@ impl Resource for OrganizationRoleResource {
         }
     }
 
-    async fn delete(&self, ctx: &Ctx, state: Model) -> Result<(), Diagnostics> {
-        ROLES.delete_in(ctx, state.id.str_or("")).await
+    fn id(m: &Model) -> &str {
+        m.id.str_or("")
     }
 
-    async fn import(&self, ctx: &Ctx, id: &str) -> Result<Model, Diagnostics> {
-        let by_key = |r: &Role| r.key == id;
-        let by = Lookup::id_or(id, !id.starts_with("org:"), &by_key);
-        let not_found = format!("No organization role has the id or key {id:?}. Import takes an id (`role_...`) or a key (`org:...`).");
-        Ok(ROLES.import_in(ctx, by, not_found).await?.into())
+    fn not_found(id: &str) -> String {
+        format!("No organization role has the id or key {id:?}. Import takes an id (`role_...`) or a key (`org:...`).")
     }
 }
 

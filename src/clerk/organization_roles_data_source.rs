@@ -2,14 +2,13 @@
 //! the instance, with the keys of the permissions each grants.
 use std::collections::BTreeSet;
 
-use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
-use crate::framework::{
-    Attribute, Ctx, DataSource, Diagnostics, Known, Nesting, Schema, Type, Value,
-};
+use crate::framework::{Attribute, Known, Type, Value};
 
-use super::client::ROLES;
+use super::client::{Role, ROLES};
+use super::crud::Collection;
+use super::listing::Listing;
 
 pub struct OrganizationRolesDataSource;
 
@@ -30,40 +29,36 @@ pub struct Model {
     keys: Value<Vec<Value<String>>>,
 }
 
-#[async_trait]
-impl DataSource for OrganizationRolesDataSource {
+impl Listing for OrganizationRolesDataSource {
+    type Object = Role;
     type Model = Model;
+    const TYPE_NAME: &'static str = "clerk_organization_roles";
+    const ABOUT: &'static str = "Every organization role of the instance (all pages of `GET /organization_roles`), including the default `org:admin` and `org:member`: e.g. to map each role a session token can carry (`org_role`) to a Hasura role.";
+    const LIST: (&'static str, &'static str) = ("roles", "The roles, sorted by key.");
 
-    fn type_name(&self) -> &'static str {
-        "clerk_organization_roles"
+    fn collection(&self) -> &'static Collection<Role> {
+        &ROLES
     }
 
-    fn schema(&self) -> Schema {
-        Schema::new(
-            "Every organization role of the instance (all pages of `GET /organization_roles`), including the default `org:admin` and `org:member`: e.g. to map each role a session token can carry (`org_role`) to a Hasura role.",
-            vec![
-                Attribute::nested(
-                    "roles",
-                    Nesting::List,
-                    vec![
-                        Attribute::string("id").computed().describe("Role id (`role_...`)."),
-                        Attribute::string("key").computed().describe("Role key, e.g. `org:admin`; tokens carry it as `org_role`."),
-                        Attribute::string("name").computed().describe("Display name."),
-                        Attribute::string("description").computed().describe("Description; null when none."),
-                        Attribute::typed("permissions", Type::set(Type::String)).computed().describe("Keys of the permissions the role grants."),
-                        Attribute::bool("is_creator_eligible").computed().describe("Whether the role can be the creator role (it can manage the organization and its members)."),
-                        Attribute::int("created_at").computed().describe("Creation time, Unix milliseconds."),
-                    ],
-                )
-                .computed()
-                .describe("The roles, sorted by key."),
-                Attribute::typed("keys", Type::list(Type::String)).computed().describe("The role keys alone, sorted."),
-            ],
-        )
+    fn item(&self) -> Vec<Attribute> {
+        vec![
+            Attribute::string("id").computed().describe("Role id (`role_...`)."),
+            Attribute::string("key").computed().describe("Role key, e.g. `org:admin`; tokens carry it as `org_role`."),
+            Attribute::string("name").computed().describe("Display name."),
+            Attribute::string("description").computed().describe("Description; null when none."),
+            Attribute::typed("permissions", Type::set(Type::String)).computed().describe("Keys of the permissions the role grants."),
+            Attribute::bool("is_creator_eligible").computed().describe("Whether the role can be the creator role (it can manage the organization and its members)."),
+            Attribute::int("created_at").computed().describe("Creation time, Unix milliseconds."),
+        ]
     }
 
-    async fn read(&self, ctx: &Ctx, _config: Model) -> Result<Model, Diagnostics> {
-        let mut roles = ROLES.list_in(ctx).await?;
+    fn summary(&self) -> Attribute {
+        Attribute::typed("keys", Type::list(Type::String))
+            .computed()
+            .describe("The role keys alone, sorted.")
+    }
+
+    fn model(&self, mut roles: Vec<Role>) -> Model {
         roles.sort_by(|a, b| a.key.cmp(&b.key));
         let keys = roles.iter().map(|r| Known(r.key.clone())).collect();
         let items = roles
@@ -81,9 +76,9 @@ impl DataSource for OrganizationRolesDataSource {
                 }
             })
             .collect();
-        Ok(Model {
+        Model {
             roles: Known(items),
             keys: Known(keys),
-        })
+        }
     }
 }

@@ -4,13 +4,13 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
 use crate::framework::{
-    ApplyError, AttrPath, Attribute, Ctx, Diagnostics, IntoDiags, Invalid, RequiresReplace,
-    Resource, Schema, StrCheck, UseStateForUnknown, Value,
+    ApplyError, AttrPath, Attribute, Ctx, Diagnostics, IntoDiags, Invalid, RequiresReplace, Schema,
+    StrCheck, Value,
 };
 use crate::settle::{settle, ReadBack, Settle};
 
 use super::client::{ClerkClient, ClerkError, RedirectUrl, RedirectUrlCreate, REDIRECT_URLS};
-use super::crud::Lookup;
+use super::crud::{created_at, Collected, Collection, ImportId};
 
 pub struct RedirectUrlResource;
 
@@ -55,11 +55,14 @@ pub fn check_redirect_url(u: &str) -> Result<(), Invalid> {
 }
 
 #[async_trait]
-impl Resource for RedirectUrlResource {
+impl Collected for RedirectUrlResource {
+    type Object = RedirectUrl;
     type Model = Model;
+    const TYPE_NAME: &'static str = "clerk_redirect_url";
+    const IMPORT: ImportId<RedirectUrl> = ImportId::IdPrefix("ru_", |r| &r.url);
 
-    fn type_name(&self) -> &'static str {
-        "clerk_redirect_url"
+    fn collection(&self) -> &'static Collection<RedirectUrl> {
+        &REDIRECT_URLS
     }
 
     fn schema(&self) -> Schema {
@@ -68,7 +71,7 @@ impl Resource for RedirectUrlResource {
             vec![
                 Attribute::id("Redirect URL id (`ru_...`), the import id."),
                 Attribute::string("url").required().plan(RequiresReplace).validate(StrCheck("Invalid redirect URL", check_redirect_url)).describe("The full URL: `https://...` or a custom scheme such as `myapp://oauth-callback`. Changing it replaces the entry."),
-                Attribute::int("created_at").computed().plan(UseStateForUnknown).describe("Creation time, Unix milliseconds."),
+                created_at(),
             ],
         )
     }
@@ -117,22 +120,22 @@ impl Resource for RedirectUrlResource {
         Ok(created.into())
     }
 
-    async fn read(&self, ctx: &Ctx, state: Model) -> Result<Option<Model>, Diagnostics> {
-        let found = REDIRECT_URLS
-            .read_in(ctx, Lookup::Id(state.id.str_or("")))
-            .await?;
-        Ok(found.map(Model::from))
+    /// The API has no update: a new `url` replaces the entry.
+    async fn update(
+        &self,
+        _ctx: &Ctx,
+        _prior: Model,
+        m: Model,
+    ) -> Result<Model, ApplyError<Model>> {
+        Ok(m)
     }
 
-    async fn delete(&self, ctx: &Ctx, state: Model) -> Result<(), Diagnostics> {
-        REDIRECT_URLS.delete_in(ctx, state.id.str_or("")).await
+    fn id(m: &Model) -> &str {
+        m.id.str_or("")
     }
 
-    async fn import(&self, ctx: &Ctx, id: &str) -> Result<Model, Diagnostics> {
-        let by_url = |r: &RedirectUrl| r.url == id;
-        let by = Lookup::id_or(id, id.starts_with("ru_"), &by_url);
-        let not_found = format!("No redirect URL has the id or URL {id:?}. Import takes an id (`ru_...`) or the exact URL.");
-        Ok(REDIRECT_URLS.import_in(ctx, by, not_found).await?.into())
+    fn not_found(id: &str) -> String {
+        format!("No redirect URL has the id or URL {id:?}. Import takes an id (`ru_...`) or the exact URL.")
     }
 }
 

@@ -14,13 +14,9 @@ pub struct DomainObject {
     #[serde(default)]
     pub is_satellite: bool,
     pub frontend_api_url: String,
-    #[serde(default)]
     pub accounts_portal_url: Option<String>,
-    #[serde(default)]
     pub proxy_url: Option<String>,
-    #[serde(default)]
     pub development_origin: Option<String>,
-    #[serde(default)]
     pub cname_targets: Option<Vec<CnameTarget>>,
 }
 

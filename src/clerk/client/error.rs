@@ -273,17 +273,25 @@ mod tests {
         ClerkError::from_http(e, &Method::POST, "/jwt_templates?x=1")
     }
 
+    /// What a refusal is read into: its catalog code, the attribute it
+    /// blames and the whole message.
+    fn assert_read(e: &ClerkError, code: &str, attribute: &str, text: &str) {
+        assert_eq!(e.code(), Some(code));
+        assert_eq!(e.attribute(), Some(attribute));
+        assert_eq!(e.to_string(), text);
+    }
+
     #[test]
     fn error_answers_are_read_into_code_param_and_text() {
         let e = refused(
             422,
             r#"{"errors":[{"code":"form_param_invalid","message":"short","long_message":"lifetime is too short","meta":{"param_name":"lifetime"}}],"clerk_trace_id":"t1"}"#,
         );
-        assert_eq!(e.code(), Some("form_param_invalid"));
-        assert_eq!(e.attribute(), Some("lifetime"));
-        assert_eq!(
-            e.to_string(),
-            "Clerk API POST /jwt_templates failed with HTTP 422: lifetime is too short [form_param_invalid] (clerk_trace_id t1)."
+        assert_read(
+            &e,
+            "form_param_invalid",
+            "lifetime",
+            "Clerk API POST /jwt_templates failed with HTTP 422: lifetime is too short [form_param_invalid] (clerk_trace_id t1).",
         );
         let other_param = refused(
             422,
@@ -302,11 +310,11 @@ mod tests {
             402,
             r#"{"errors":[{"code":"unsupported_subscription_plan_features","message":"Unsupported plan features","long_message":"Some features are not supported in your current plan. Upgrade your subscription to unlock them.","meta":{"unsupported_features":["custom_signing_key"]}}]}"#,
         );
-        assert_eq!(gated.code(), Some("unsupported_subscription_plan_features"));
-        assert_eq!(gated.attribute(), Some("custom_signing_key"));
-        assert_eq!(
-            gated.to_string(),
-            "Clerk API POST /jwt_templates failed with HTTP 402: Some features are not supported in your current plan. Upgrade your subscription to unlock them. [unsupported_subscription_plan_features]. The instance's Clerk plan does not include `custom_signing_key`: upgrade the plan in the Clerk dashboard, or stop using it in this template."
+        assert_read(
+            &gated,
+            "unsupported_subscription_plan_features",
+            "custom_signing_key",
+            "Clerk API POST /jwt_templates failed with HTTP 402: Some features are not supported in your current plan. Upgrade your subscription to unlock them. [unsupported_subscription_plan_features]. The instance's Clerk plan does not include `custom_signing_key`: upgrade the plan in the Clerk dashboard, or stop using it in this template.",
         );
         let unnamed = refused(
             402,

@@ -33,9 +33,7 @@ impl IdentifierList {
 pub struct Identifier {
     pub id: String,
     pub identifier: String,
-    #[serde(default)]
     pub identifier_type: Option<String>,
-    #[serde(default)]
     pub invitation_id: Option<String>,
     #[serde(default)]
     pub created_at: i64,

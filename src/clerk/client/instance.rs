@@ -21,7 +21,6 @@ use super::{ClerkClient, ClerkError};
 pub struct Instance {
     pub id: String,
     pub environment_type: String,
-    #[serde(default)]
     pub allowed_origins: Option<Vec<String>>,
 }
 

@@ -17,7 +17,6 @@ pub struct Permission {
     pub id: String,
     pub name: String,
     pub key: String,
-    #[serde(default)]
     pub description: Option<String>,
     #[serde(rename = "type", default)]
     pub kind: Option<String>,
@@ -39,7 +38,6 @@ pub struct Role {
     pub id: String,
     pub name: String,
     pub key: String,
-    #[serde(default)]
     pub description: Option<String>,
     #[serde(default)]
     pub is_creator_eligible: bool,
@@ -74,11 +72,8 @@ pub struct Organization {
     pub slug: String,
     #[serde(default)]
     pub max_allowed_memberships: i64,
-    #[serde(default)]
     pub public_metadata: Option<serde_json::Value>,
-    #[serde(default)]
     pub private_metadata: Option<serde_json::Value>,
-    #[serde(default)]
     pub created_by: Option<String>,
     pub created_at: i64,
 }

@@ -10,7 +10,6 @@ pub struct JwtTemplate {
     pub allowed_clock_skew: i64,
     #[serde(default)]
     pub custom_signing_key: bool,
-    #[serde(default)]
     pub signing_algorithm: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
@@ -109,5 +108,28 @@ mod tests {
             assert_eq!(v.len(), 1, "{body}");
             assert_eq!(v[0].frontend_api_url, "https://clerk.example.com");
         }
+    }
+
+    /// Optional members Clerk leaves out read as `None`: serde's derive
+    /// treats a missing `Option` member so, without `#[serde(default)]`.
+    #[test]
+    fn missing_optional_members_read_as_none() {
+        use super::super::{DomainObject, Identifier, Organization, Role};
+        let d: DomainObject = serde_json::from_str(
+            r#"{"id":"dmn_1","name":"a.example.com","frontend_api_url":"https://clerk.a.example.com"}"#,
+        )
+        .unwrap();
+        assert!(d.accounts_portal_url.is_none() && d.proxy_url.is_none());
+        assert!(d.development_origin.is_none() && d.cname_targets.is_none());
+        let i: Identifier =
+            serde_json::from_str(r#"{"id":"alid_1","identifier":"a@b.co"}"#).unwrap();
+        assert!(i.identifier_type.is_none() && i.invitation_id.is_none());
+        let o: Organization =
+            serde_json::from_str(r#"{"id":"org_1","name":"A","slug":"a","created_at":1}"#).unwrap();
+        assert!(o.public_metadata.is_none() && o.created_by.is_none());
+        let r: Role =
+            serde_json::from_str(r#"{"id":"role_1","name":"A","key":"org:a","created_at":1}"#)
+                .unwrap();
+        assert!(r.description.is_none() && r.permissions.is_empty());
     }
 }
