@@ -5,7 +5,10 @@
 //! slug) and satellite domains (by name).
 use tokio_util::sync::CancellationToken;
 
-use crate::clerk::client::{ClerkClient, ClerkError, IdentifierList};
+use crate::clerk::client::{
+    ClerkClient, ClerkError, IdentifierList, DOMAINS, ORGANIZATIONS, PERMISSIONS, REDIRECT_URLS,
+    ROLES,
+};
 
 use super::hcl::Import;
 
@@ -23,7 +26,7 @@ pub(crate) async fn survey(
             id: t.id,
         })
         .collect();
-    for r in client.list_redirect_urls(cancel).await? {
+    for r in REDIRECT_URLS.list(client, cancel).await? {
         out.push(Import {
             resource_type: "clerk_redirect_url",
             name: redirect_name(&r.url),
@@ -34,7 +37,7 @@ pub(crate) async fn survey(
         (IdentifierList::Allow, "clerk_allowlist_identifier"),
         (IdentifierList::Block, "clerk_blocklist_identifier"),
     ] {
-        for i in client.list_identifiers(cancel, list).await? {
+        for i in list.collection().list(client, cancel).await? {
             out.push(Import {
                 resource_type,
                 name: i.identifier,
@@ -67,7 +70,7 @@ async fn organizations(
     cancel: &CancellationToken,
 ) -> Result<Vec<Import>, ClerkError> {
     let mut out = Vec::new();
-    for p in client.list_permissions(cancel).await? {
+    for p in PERMISSIONS.list(client, cancel).await? {
         // System permissions (`org:sys_*`) are Clerk's, not configuration.
         if p.kind.as_deref() != Some("system") {
             out.push(Import {
@@ -77,7 +80,7 @@ async fn organizations(
             });
         }
     }
-    for r in client.list_roles(cancel).await? {
+    for r in ROLES.list(client, cancel).await? {
         if !DEFAULT_ROLES.contains(&r.key.as_str()) {
             out.push(Import {
                 resource_type: "clerk_organization_role",
@@ -86,14 +89,14 @@ async fn organizations(
             });
         }
     }
-    for o in client.list_organizations(cancel).await? {
+    for o in ORGANIZATIONS.list(client, cancel).await? {
         out.push(Import {
             resource_type: "clerk_organization",
             name: o.slug.clone(),
             id: o.id,
         });
     }
-    for d in client.list_domains(cancel).await? {
+    for d in DOMAINS.list(client, cancel).await? {
         if d.is_satellite {
             out.push(Import {
                 resource_type: "clerk_domain",

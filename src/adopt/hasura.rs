@@ -316,9 +316,11 @@ pub async fn database_objects(
         };
         let fks = engine.foreign_keys_in(cancel, source, schema).await?;
         let idxs = engine.indexes_in(cancel, source, schema).await?;
-        let found = (fks.into_iter().map(|(n, fk)| ("hasura_foreign_key", n, fk.table)))
-            .chain(idxs.into_iter().map(|(n, i)| ("hasura_index", n, i.table)));
-        for (resource_type, name, table) in found {
+        let fks = fks
+            .into_iter()
+            .map(|(n, k)| ("hasura_foreign_key", n, k.table));
+        let idxs = idxs.into_iter().map(|(n, i)| ("hasura_index", n, i.table));
+        for (resource_type, name, table) in fks.chain(idxs) {
             if tracked(source, schema, &table) {
                 out.push(Import {
                     resource_type,

@@ -1,10 +1,7 @@
 //! Instance domains (ListDomains, AddDomain, UpdateDomain, DeleteDomain).
 use serde::{Deserialize, Serialize};
 
-use tokio_util::sync::CancellationToken;
-
 use super::collection::Collection;
-use super::{ClerkClient, ClerkError};
 
 /// The `Domain` object.
 #[derive(Clone, Debug, Deserialize)]
@@ -50,13 +47,3 @@ pub struct DomainUpdate<'a> {
 }
 
 pub const DOMAINS: Collection<DomainObject> = Collection::unpaged("/domains", "domain");
-
-impl ClerkClient {
-    /// The listing adoption walks, by the name it calls it.
-    pub async fn list_domains(
-        &self,
-        cancel: &CancellationToken,
-    ) -> Result<Vec<DomainObject>, ClerkError> {
-        DOMAINS.list(self, cancel).await
-    }
-}

@@ -2,10 +2,8 @@
 //! AllowlistIdentifier and BlocklistIdentifier): created and deleted, the API
 //! has no update. Only the allow-list takes `notify`.
 use serde::{Deserialize, Serialize};
-use tokio_util::sync::CancellationToken;
 
 use super::collection::Collection;
-use super::{ClerkClient, ClerkError};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum IdentifierList {
@@ -45,15 +43,4 @@ pub struct IdentifierCreate<'a> {
     pub identifier: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub notify: Option<bool>,
-}
-
-impl ClerkClient {
-    /// Every identifier of the list (what adoption walks).
-    pub async fn list_identifiers(
-        &self,
-        cancel: &CancellationToken,
-        list: IdentifierList,
-    ) -> Result<Vec<Identifier>, ClerkError> {
-        list.collection().list(self, cancel).await
-    }
 }

@@ -213,12 +213,4 @@ impl ClerkClient {
         let list: Listing<Domain> = self.get(cancel, "/domains").await?;
         Ok(list.into_vec())
     }
-
-    /// The listings adoption walks, by the names it calls them.
-    pub async fn list_redirect_urls(
-        &self,
-        cancel: &CancellationToken,
-    ) -> Result<Vec<RedirectUrl>, ClerkError> {
-        REDIRECT_URLS.list(self, cancel).await
-    }
 }

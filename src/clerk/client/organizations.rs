@@ -112,25 +112,6 @@ pub const ORGANIZATIONS: Collection<Organization> =
     Collection::paged("/organizations", "organization");
 
 impl ClerkClient {
-    /// The listings adoption walks, by the names it calls them.
-    pub async fn list_permissions(
-        &self,
-        cancel: &CancellationToken,
-    ) -> Result<Vec<Permission>, ClerkError> {
-        PERMISSIONS.list(self, cancel).await
-    }
-
-    pub async fn list_roles(&self, cancel: &CancellationToken) -> Result<Vec<Role>, ClerkError> {
-        ROLES.list(self, cancel).await
-    }
-
-    pub async fn list_organizations(
-        &self,
-        cancel: &CancellationToken,
-    ) -> Result<Vec<Organization>, ClerkError> {
-        ORGANIZATIONS.list(self, cancel).await
-    }
-
     /// AssignPermissionToOrganizationRole. A 409 (already assigned) is
     /// success: the role has the permission, which is what was asked, and it
     /// is what a repeated attempt whose first answer was lost meets.
