@@ -14,7 +14,7 @@ use super::client::sources::{self as api, DatabaseUrl, RootFields, Settings};
 use super::client::HasuraError;
 use super::engine;
 use super::ident::{already_exists, check_non_empty_text as check_name};
-use super::webhook::check_env_name;
+use super::webhook::{check_env_name, exactly_one};
 
 pub struct SourceResource;
 
@@ -229,13 +229,12 @@ fn one_url(
     path: AttrPath,
     diags: &mut Diagnostics,
 ) {
-    if !value.is_unknown() && !from_env.is_unknown() && value.is_null() == from_env.is_null() {
-        diags.add_attr_error(
-            path.clone(),
-            "Database URL missing or set twice",
-            format!("Set exactly one of `{path}` and `{path}_from_env`."),
-        );
-    }
+    exactly_one(
+        (value, from_env),
+        path,
+        "Database URL missing or set twice",
+        diags,
+    );
 }
 
 /// Pool settings are whole seconds or counts; Hasura reads them as `Int`.

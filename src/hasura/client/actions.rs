@@ -12,7 +12,7 @@ use tokio_util::sync::CancellationToken;
 
 pub use super::headers::Header;
 use super::metadata::Export;
-use super::top_level::TopLevel;
+use super::top_level::{same_normalized, Droppable, TopLevel};
 use super::{Engine, HasuraError};
 
 /// `defaultActionTimeoutSecs` (`Hasura/RQL/Types/Common.hs`).
@@ -88,15 +88,21 @@ impl TopLevel for Action {
         &self.name
     }
 
-    /// The same action, whatever the order of its headers and arguments.
+    /// The same action, whatever the order of its headers and arguments
+    /// (permissions are written with their own commands, so not compared).
     fn same(&self, other: &Action) -> bool {
-        let norm = |a: &Action| {
-            let mut d = a.definition.clone();
-            d.headers.sort();
-            d.arguments.sort();
-            (d.kind().to_string(), d, a.comment.clone())
-        };
-        norm(self) == norm(other)
+        same_normalized(self, other, |a| {
+            a.definition.headers.sort();
+            a.definition.arguments.sort();
+            a.permissions.clear();
+        })
+    }
+}
+
+/// `drop_action` with its logged invocations (`clear_data`).
+impl Droppable for Action {
+    fn drop_cmd(name: &str) -> serde_json::Value {
+        json!({"type": "drop_action", "args": {"name": name, "clear_data": true}})
     }
 }
 
@@ -114,16 +120,6 @@ impl Export {
 }
 
 impl Engine {
-    /// `drop_action` with its logged invocations (`clear_data`).
-    pub async fn drop_action(
-        &self,
-        cancel: &CancellationToken,
-        name: &str,
-    ) -> Result<(), HasuraError> {
-        let cmd = json!({"type": "drop_action", "args": {"name": name, "clear_data": true}});
-        self.drop_entry::<Action>(cancel, cmd, name).await
-    }
-
     /// `create_action_permission` (`allow`, with `comment`) or
     /// `drop_action_permission`; the export shows which.
     pub async fn set_action_permission(

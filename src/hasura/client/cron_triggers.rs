@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 use tokio_util::sync::CancellationToken;
 
 pub use super::headers::Header;
-use super::top_level::TopLevel;
+use super::top_level::{same_normalized, Droppable, TopLevel};
 use super::{Engine, HasuraError};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -59,12 +59,13 @@ impl TopLevel for CronTrigger {
 
     /// The same trigger, whatever the order of its headers.
     fn same(&self, stored: &CronTrigger) -> bool {
-        let sorted = |t: &CronTrigger| {
-            let mut t = t.clone();
-            t.headers.sort();
-            t
-        };
-        sorted(self) == sorted(stored)
+        same_normalized(self, stored, |t| t.headers.sort())
+    }
+}
+
+impl Droppable for CronTrigger {
+    fn drop_cmd(name: &str) -> Value {
+        json!({"type": "delete_cron_trigger", "args": {"name": name}})
     }
 }
 
@@ -82,14 +83,5 @@ impl Engine {
         args["replace"] = json!(replace);
         let cmd = json!({"type": "create_cron_trigger", "args": args});
         self.put_entry(cancel, vec![cmd], trigger).await
-    }
-
-    pub async fn delete_cron_trigger(
-        &self,
-        cancel: &CancellationToken,
-        name: &str,
-    ) -> Result<(), HasuraError> {
-        let cmd = json!({"type": "delete_cron_trigger", "args": {"name": name}});
-        self.drop_entry::<CronTrigger>(cancel, cmd, name).await
     }
 }

@@ -10,6 +10,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::headers::Header;
 use super::metadata::{qualified_table, Export};
+use super::top_level::same_normalized;
 use super::transform::{CleanupConfig, RequestTransform};
 use super::{Engine, HasuraError};
 
@@ -106,17 +107,15 @@ pub struct Located {
 
 impl EventTrigger {
     fn same(&self, other: &EventTrigger) -> bool {
-        let sorted = |t: &EventTrigger| {
-            let mut t = t.clone();
-            t.headers.sort();
-            t.request_transform = None;
-            t
-        };
         let transforms = match (&self.request_transform, &other.request_transform) {
             (Some(a), Some(b)) => a.same(b),
             (a, b) => a == b,
         };
-        transforms && sorted(self) == sorted(other)
+        transforms
+            && same_normalized(self, other, |t| {
+                t.headers.sort();
+                t.request_transform = None;
+            })
     }
 }
 

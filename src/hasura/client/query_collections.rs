@@ -11,7 +11,7 @@ use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
 use super::rest_endpoints::Endpoint;
-use super::top_level::TopLevel;
+use super::top_level::{Droppable, TopLevel};
 use super::{Engine, HasuraError};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -116,6 +116,23 @@ impl TopLevel for AllowlistEntry {
     }
 }
 
+impl Droppable for Collection {
+    fn drop_cmd(name: &str) -> serde_json::Value {
+        json!({"type": "drop_query_collection", "args": {"collection": name, "cascade": false}})
+    }
+}
+
+impl Droppable for AllowlistEntry {
+    fn drop_cmd(collection: &str) -> serde_json::Value {
+        json!({"type": "drop_collection_from_allowlist", "args": {"collection": collection}})
+    }
+
+    /// Already out of the allow list ("doesn't exist in the allowlist").
+    fn already_gone(e: &HasuraError) -> bool {
+        e.code_is("not-found")
+    }
+}
+
 impl Engine {
     pub async fn create_query_collection(
         &self,
@@ -155,7 +172,7 @@ impl Engine {
             })
             .collect();
         for e in &around {
-            cmds.push(json!({"type": "drop_rest_endpoint", "args": {"name": e.name}}));
+            cmds.push(Endpoint::drop_cmd(&e.name));
         }
         if recreate {
             cmds.push(json!({"type": "drop_query_collection", "args": {"collection": new.name, "cascade": true}}));
@@ -181,15 +198,6 @@ impl Engine {
         self.put_entry(cancel, cmds, new).await
     }
 
-    pub async fn drop_query_collection(
-        &self,
-        cancel: &CancellationToken,
-        name: &str,
-    ) -> Result<(), HasuraError> {
-        let cmd = json!({"type": "drop_query_collection", "args": {"collection": name, "cascade": false}});
-        self.drop_entry::<Collection>(cancel, cmd, name).await
-    }
-
     /// Adds `entry`, or (`update`) changes the scope of the one there.
     pub async fn put_allowlist_entry(
         &self,
@@ -204,22 +212,5 @@ impl Engine {
         };
         let cmd = json!({"type": typ, "args": entry});
         self.put_entry(cancel, vec![cmd], entry).await
-    }
-
-    pub async fn drop_allowlist_entry(
-        &self,
-        cancel: &CancellationToken,
-        collection: &str,
-    ) -> Result<(), HasuraError> {
-        let cmd =
-            json!({"type": "drop_collection_from_allowlist", "args": {"collection": collection}});
-        match self
-            .drop_entry::<AllowlistEntry>(cancel, cmd, collection)
-            .await
-        {
-            // Already out of the allow list ("doesn't exist in the allowlist"): done.
-            Err(e) if e.code_is("not-found") => Ok(()),
-            r => r,
-        }
     }
 }

@@ -15,7 +15,7 @@ use tokio_util::sync::CancellationToken;
 
 pub use super::headers::Header;
 use super::metadata::{is_already_gone, Export};
-use super::top_level::TopLevel;
+use super::top_level::{same_normalized, Droppable, TopLevel};
 use super::{Engine, HasuraError};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -93,8 +93,7 @@ impl Definition {
     /// The same definition, whatever the order of its headers and field
     /// renames (Hasura keeps both as given, but neither order means anything).
     fn same(&self, other: &Definition) -> bool {
-        let sorted = |d: &Definition| {
-            let mut d = d.clone();
+        same_normalized(self, other, |d| {
             d.headers.sort();
             if let Some(f) = d
                 .customization
@@ -103,9 +102,7 @@ impl Definition {
             {
                 f.sort_by(|a, b| a.parent_type.cmp(&b.parent_type));
             }
-            d
-        };
-        sorted(self) == sorted(other)
+        })
     }
 }
 
@@ -128,6 +125,18 @@ impl TopLevel for RemoteSchema {
     }
 }
 
+/// A schema already gone counts as removed: `remove_remote_schema` is not
+/// a `drop_` command, so the batcher's rule does not cover it.
+impl Droppable for RemoteSchema {
+    fn drop_cmd(name: &str) -> Value {
+        json!({"type": "remove_remote_schema", "args": {"name": name}})
+    }
+
+    fn already_gone(e: &HasuraError) -> bool {
+        is_already_gone(e)
+    }
+}
+
 impl Export {
     pub fn remote_schema(&self, name: &str) -> Option<RemoteSchema> {
         self.entry_named(name)
@@ -135,20 +144,6 @@ impl Export {
 }
 
 impl Engine {
-    /// A schema already gone counts as removed: `remove_remote_schema` is not
-    /// a `drop_` command, so the batcher's rule does not cover it.
-    pub async fn remove_remote_schema(
-        &self,
-        cancel: &CancellationToken,
-        name: &str,
-    ) -> Result<(), HasuraError> {
-        let cmd = json!({"type": "remove_remote_schema", "args": {"name": name}});
-        match self.drop_entry::<RemoteSchema>(cancel, cmd, name).await {
-            Err(e) if is_already_gone(&e) => Ok(()),
-            r => r,
-        }
-    }
-
     /// Sets `role`'s permission on `remote_schema`. Hasura has no update for
     /// it: with `replace`, the old one is dropped and the new one added in the
     /// same atomic `bulk`, so the role is never left without one.

@@ -24,6 +24,30 @@ pub trait TopLevel: DeserializeOwned + Clone + Send + Sync + 'static {
     fn same(&self, stored: &Self) -> bool;
 }
 
+/// A kind dropped by its key alone.
+pub trait Droppable: TopLevel {
+    /// The command that drops the entry named `key`.
+    fn drop_cmd(key: &str) -> Value;
+
+    /// Whether a refused drop means the entry was already gone. The
+    /// batcher's rule covers `drop_`/`delete_` commands; a kind whose command
+    /// is named otherwise, or whose refusal reads otherwise, says so here.
+    fn already_gone(_e: &HasuraError) -> bool {
+        false
+    }
+}
+
+/// Whether `a` and `b` are equal once `norm` has put in order the members
+/// Hasura keeps as given but whose order means nothing.
+pub fn same_normalized<T: Clone + PartialEq>(a: &T, b: &T, norm: impl Fn(&mut T)) -> bool {
+    let normalized = |t: &T| {
+        let mut t = t.clone();
+        norm(&mut t);
+        t
+    };
+    normalized(a) == normalized(b)
+}
+
 impl Export {
     /// Every entry of kind `T`; entries not in the form Hasura exports are
     /// passed over.
@@ -86,5 +110,17 @@ impl Engine {
             x.entry_named::<T>(&key).is_none()
         })
         .await
+    }
+
+    /// Drops the entry of kind `T` named `key`; already gone counts as dropped.
+    pub async fn drop_named<T: Droppable>(
+        &self,
+        cancel: &CancellationToken,
+        key: &str,
+    ) -> Result<(), HasuraError> {
+        match self.drop_entry::<T>(cancel, T::drop_cmd(key), key).await {
+            Err(e) if T::already_gone(&e) => Ok(()),
+            r => r,
+        }
     }
 }
