@@ -116,16 +116,6 @@ impl Model {
         }
     }
 
-    /// Creates the trigger as planned, or (`replace`) overwrites the one of
-    /// its name in place.
-    async fn put(&self, ctx: &Ctx, replace: bool) -> Result<(), Diagnostics> {
-        let what = if replace { "update" } else { "create" };
-        engine(ctx)?
-            .put_cron_trigger(&ctx.cancel, &self.trigger(), replace)
-            .await
-            .map_err(|e| self.write_failed(e, &format!("Failed to {what} cron trigger")))
-    }
-
     fn write_failed(&self, e: HasuraError, summary: &str) -> Diagnostics {
         let attr = match e.message() {
             m if m.contains("already exists") => {
@@ -204,8 +194,13 @@ impl Named for CronTriggerResource {
         Model::from_remote(t, prior)
     }
 
+    /// `create_cron_trigger`, with `replace` for an update in place.
     async fn write(&self, ctx: &Ctx, m: &Model, update: bool) -> Result<(), Diagnostics> {
-        m.put(ctx, update).await
+        let what = if update { "update" } else { "create" };
+        engine(ctx)?
+            .put_cron_trigger(&ctx.cancel, &m.trigger(), update)
+            .await
+            .map_err(|e| m.write_failed(e, &format!("Failed to {what} cron trigger")))
     }
 }
 

@@ -110,26 +110,6 @@ impl Model {
             _ => return None,
         })
     }
-
-    /// Adds (or, `update`, changes) the remote schema as planned
-    /// (`update_remote_schema` keeps its permissions). Hasura introspects the
-    /// remote server on both, so an unreachable server is refused here.
-    async fn put(&self, ctx: &Ctx, update: bool) -> Result<(), Diagnostics> {
-        let what = if update { "update" } else { "add" };
-        let summary = &format!("Failed to {what} remote schema");
-        let written = engine(ctx)?
-            .put_entry_as(
-                &ctx.cancel,
-                &format!("{what}_remote_schema"),
-                &self.schema(),
-            )
-            .await;
-        written.map_err(|e| match self.refused_attr(&e) {
-            Some("name") => already_exists(AttrPath::attr("name"), summary, e, self.name()),
-            Some(attr) => Diagnostics::attr_error(AttrPath::attr(attr), summary, e.to_string()),
-            None => e.into_diags(summary),
-        })
-    }
 }
 
 #[async_trait]
@@ -183,8 +163,20 @@ impl Named for RemoteSchemaResource {
         Model::from_remote(r, prior)
     }
 
+    /// Adds (or, `update`, changes) the remote schema as planned
+    /// (`update_remote_schema` keeps its permissions). Hasura introspects the
+    /// remote server on both, so an unreachable server is refused here.
     async fn write(&self, ctx: &Ctx, m: &Model, update: bool) -> Result<(), Diagnostics> {
-        m.put(ctx, update).await
+        let what = if update { "update" } else { "add" };
+        let summary = &format!("Failed to {what} remote schema");
+        let written = engine(ctx)?
+            .put_entry_as(&ctx.cancel, &format!("{what}_remote_schema"), &m.schema())
+            .await;
+        written.map_err(|e| match m.refused_attr(&e) {
+            Some("name") => already_exists(AttrPath::attr("name"), summary, e, m.name()),
+            Some(attr) => Diagnostics::attr_error(AttrPath::attr(attr), summary, e.to_string()),
+            None => e.into_diags(summary),
+        })
     }
 }
 
