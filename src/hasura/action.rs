@@ -195,6 +195,8 @@ impl Named for ActionResource {
     const IMPORT_ID: (NameCheck, &'static str) =
         (check_action_name, "the action's name, e.g. `login`");
     const DROP_FAILED: &'static str = "Failed to drop action";
+    const KEY: fn(&mut Model) -> [&mut Value<String>; 2] = |m| [&mut m.id, &mut m.name];
+    const FROM_REMOTE: fn(Action, &Model) -> Model = Model::from_remote;
 
     fn type_name(&self) -> &'static str {
         "hasura_action"
@@ -245,14 +247,6 @@ impl Named for ActionResource {
                 diags.add_attr_error(path, "Invalid argument type", format!("{e}."));
             }
         }
-    }
-
-    fn key(m: &mut Model) -> [&mut Value<String>; 2] {
-        [&mut m.id, &mut m.name]
-    }
-
-    fn from_remote(a: Action, prior: &Model) -> Model {
-        Model::from_remote(a, prior)
     }
 
     /// `create_action`, or (`update`) `update_action`, which keeps the

@@ -85,6 +85,8 @@ impl Named for AllowListResource {
         "the name of a query collection in the allow list",
     );
     const DROP_FAILED: &'static str = "Failed to remove collection from the allow list";
+    const KEY: fn(&mut Model) -> [&mut Value<String>; 2] = |m| [&mut m.id, &mut m.collection];
+    const FROM_REMOTE: fn(AllowlistEntry, &Model) -> Model = |e, _| Model::from_remote(e);
 
     fn type_name(&self) -> &'static str {
         "hasura_allow_list"
@@ -119,14 +121,6 @@ impl Named for AllowListResource {
                 "A role name must not be empty.",
             );
         }
-    }
-
-    fn key(m: &mut Model) -> [&mut Value<String>; 2] {
-        [&mut m.id, &mut m.collection]
-    }
-
-    fn from_remote(e: AllowlistEntry, _prior: &Model) -> Model {
-        Model::from_remote(e)
     }
 
     async fn write(&self, ctx: &Ctx, m: &Model, update: bool) -> Result<(), Diagnostics> {

@@ -147,6 +147,8 @@ impl Named for CronTriggerResource {
     type Remote = CronTrigger;
     const IMPORT_ID: (NameCheck, &'static str) = (check_name, "the cron trigger's name");
     const DROP_FAILED: &'static str = "Failed to delete cron trigger";
+    const KEY: fn(&mut Model) -> [&mut Value<String>; 2] = |m| [&mut m.id, &mut m.name];
+    const FROM_REMOTE: fn(CronTrigger, &Model) -> Model = Model::from_remote;
 
     fn type_name(&self) -> &'static str {
         "hasura_cron_trigger"
@@ -184,14 +186,6 @@ impl Named for CronTriggerResource {
 
     fn validate(&self, config: &Model, diags: &mut Diagnostics) {
         validate_headers(&config.headers, &config.headers_from_env, diags);
-    }
-
-    fn key(m: &mut Model) -> [&mut Value<String>; 2] {
-        [&mut m.id, &mut m.name]
-    }
-
-    fn from_remote(t: CronTrigger, prior: &Model) -> Model {
-        Model::from_remote(t, prior)
     }
 
     /// `create_cron_trigger`, with `replace` for an update in place.

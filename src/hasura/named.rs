@@ -36,10 +36,10 @@ pub trait Named: Send + Sync + 'static {
     fn validate(&self, _config: &Self::Model, _diags: &mut Diagnostics) {}
 
     /// The id and the attribute holding the name, equal once written.
-    fn key(m: &mut Self::Model) -> [&mut Value<String>; 2];
+    const KEY: fn(&mut Self::Model) -> [&mut Value<String>; 2];
 
     /// What is remote, in the form `prior` wrote it where they mean the same.
-    fn from_remote(remote: Self::Remote, prior: &Self::Model) -> Self::Model;
+    const FROM_REMOTE: fn(Self::Remote, &Self::Model) -> Self::Model;
 
     /// Creates the planned object, or (`update`) changes the one of its name
     /// in place.
@@ -53,12 +53,12 @@ pub trait Named: Send + Sync + 'static {
 
 /// The name of `m`; known at apply.
 fn name_of<N: Named>(m: &mut N::Model) -> String {
-    N::key(m)[1].str_or("").to_string()
+    (N::KEY)(m)[1].str_or("").to_string()
 }
 
 /// `m` with both its id and its name attribute `name`.
 fn keyed<N: Named>(mut m: N::Model, name: Value<String>) -> N::Model {
-    let [id, named] = N::key(&mut m);
+    let [id, named] = (N::KEY)(&mut m);
     (*id, *named) = (name.clone(), name);
     m
 }
@@ -97,7 +97,7 @@ impl<N: Named> Resource for NamedResource<N> {
     async fn read(&self, ctx: &Ctx, mut prior: N::Model) -> Result<Option<N::Model>, Diagnostics> {
         let export = super::exported(ctx).await?;
         let found = export.entry_named::<N::Remote>(&name_of::<N>(&mut prior));
-        Ok(found.map(|r| N::from_remote(r, &prior)))
+        Ok(found.map(|r| (N::FROM_REMOTE)(r, &prior)))
     }
 
     async fn update(

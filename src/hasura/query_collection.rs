@@ -55,6 +55,7 @@ impl Model {
             name: self.name().to_string(),
             definition: Definition { queries },
             comment: self.comment.known().cloned(),
+            permissions: Vec::new(),
         }
     }
 
@@ -62,6 +63,7 @@ impl Model {
     fn from_remote(c: Collection, prior: &Model) -> Model {
         let old = prior.queries.known();
         let queries = c
+            .definition
             .queries()
             .into_iter()
             .map(|(k, q)| {
@@ -145,6 +147,8 @@ impl Named for QueryCollectionResource {
     type Remote = Collection;
     const IMPORT_ID: (NameCheck, &'static str) = (check_name, "the query collection's name");
     const DROP_FAILED: &'static str = "Failed to delete query collection";
+    const KEY: fn(&mut Model) -> [&mut Value<String>; 2] = |m| [&mut m.id, &mut m.name];
+    const FROM_REMOTE: fn(Collection, &Model) -> Model = Model::from_remote;
 
     fn type_name(&self) -> &'static str {
         "hasura_query_collection"
@@ -179,14 +183,6 @@ impl Named for QueryCollectionResource {
                 );
             }
         }
-    }
-
-    fn key(m: &mut Model) -> [&mut Value<String>; 2] {
-        [&mut m.id, &mut m.name]
-    }
-
-    fn from_remote(c: Collection, prior: &Model) -> Model {
-        Model::from_remote(c, prior)
     }
 
     async fn write(&self, ctx: &Ctx, m: &Model, update: bool) -> Result<(), Diagnostics> {
@@ -240,6 +236,7 @@ mod tests {
                 ],
             },
             comment: None,
+            permissions: Vec::new(),
         };
         let m = Model::from_remote(remote, &prior);
         let q = m.queries.known().unwrap();

@@ -109,7 +109,11 @@ impl Model {
         let e = self.endpoint();
         let Some(text) = export
             .entry_named::<Collection>(&e.definition.query.collection_name)
-            .and_then(|c| c.queries().remove(&e.definition.query.query_name))
+            .and_then(|c| {
+                c.definition
+                    .queries()
+                    .remove(&e.definition.query.query_name)
+            })
         else {
             return Ok(());
         };
@@ -199,6 +203,8 @@ impl Named for RestEndpointResource {
     const IMPORT_ID: (NameCheck, &'static str) = (check_name, "the REST endpoint's name");
     // An endpoint already gone counts as deleted (the batcher's drop rule).
     const DROP_FAILED: &'static str = "Failed to delete REST endpoint";
+    const KEY: fn(&mut Model) -> [&mut Value<String>; 2] = |m| [&mut m.id, &mut m.name];
+    const FROM_REMOTE: fn(Endpoint, &Model) -> Model = |e, _| Model::from_remote(e);
 
     fn type_name(&self) -> &'static str {
         "hasura_rest_endpoint"
@@ -242,14 +248,6 @@ impl Named for RestEndpointResource {
                 );
             }
         }
-    }
-
-    fn key(m: &mut Model) -> [&mut Value<String>; 2] {
-        [&mut m.id, &mut m.name]
-    }
-
-    fn from_remote(e: Endpoint, _prior: &Model) -> Model {
-        Model::from_remote(e)
     }
 
     async fn write(&self, ctx: &Ctx, m: &Model, update: bool) -> Result<(), Diagnostics> {

@@ -12,22 +12,13 @@ use tokio_util::sync::CancellationToken;
 
 pub use super::headers::Header;
 use super::metadata::Export;
-use super::top_level::{same_normalized, Droppable, TopLevel};
+use super::top_level::{self, same_normalized, Defined, Droppable};
 use super::{Engine, HasuraError};
 
 /// `defaultActionTimeoutSecs` (`Hasura/RQL/Types/Common.hs`).
 pub const DEFAULT_TIMEOUT: i64 = 30;
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Action {
-    pub name: String,
-    pub definition: Definition,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub comment: Option<String>,
-    /// Exported only; written with their own commands.
-    #[serde(default, skip_serializing)]
-    pub permissions: Vec<Permission>,
-}
+pub type Action = Defined<Definition, Permission>;
 
 /// `ActionDefinition`'s `FromJSON` (`Hasura/RQL/Types/Action.hs`) with its defaults.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -81,20 +72,14 @@ impl Definition {
     }
 }
 
-impl TopLevel for Action {
+impl top_level::Definition for Definition {
     const LIST: &'static str = "actions";
 
-    fn key(&self) -> &str {
-        &self.name
-    }
-
-    /// The same action, whatever the order of its headers and arguments
-    /// (permissions are written with their own commands, so not compared).
-    fn same(&self, other: &Action) -> bool {
-        same_normalized(self, other, |a| {
-            a.definition.headers.sort();
-            a.definition.arguments.sort();
-            a.permissions.clear();
+    /// The same action, whatever the order of its headers and arguments.
+    fn same(&self, stored: &Definition) -> bool {
+        same_normalized(self, stored, |d| {
+            d.headers.sort();
+            d.arguments.sort();
         })
     }
 }

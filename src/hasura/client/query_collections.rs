@@ -11,16 +11,10 @@ use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
 use super::rest_endpoints::Endpoint;
-use super::top_level::{Droppable, TopLevel};
+use super::top_level::{self, Defined, Droppable, TopLevel};
 use super::{Engine, HasuraError};
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Collection {
-    pub name: String,
-    pub definition: Definition,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub comment: Option<String>,
-}
+pub type Collection = Defined<Definition>;
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Definition {
@@ -34,11 +28,10 @@ pub struct ListedQuery {
     pub query: String,
 }
 
-impl Collection {
+impl Definition {
     /// Query name -> text; Hasura refuses duplicate names.
     pub fn queries(&self) -> BTreeMap<String, String> {
-        self.definition
-            .queries
+        self.queries
             .iter()
             .map(|q| (q.name.clone(), q.query.clone()))
             .collect()
@@ -92,15 +85,11 @@ impl Scope {
     }
 }
 
-impl TopLevel for Collection {
+impl top_level::Definition for Definition {
     const LIST: &'static str = "query_collections";
 
-    fn key(&self) -> &str {
-        &self.name
-    }
-
-    fn same(&self, stored: &Collection) -> bool {
-        stored.queries() == self.queries() && stored.comment == self.comment
+    fn same(&self, stored: &Definition) -> bool {
+        stored.queries() == self.queries()
     }
 }
 
@@ -160,7 +149,7 @@ impl Engine {
         endpoints: &[Endpoint],
     ) -> Result<(), HasuraError> {
         let mut cmds = Vec::new();
-        let (was, will) = (old.queries(), new.queries());
+        let (was, will) = (old.definition.queries(), new.definition.queries());
         let recreate = old.comment != new.comment;
         // Endpoints of queries that are replaced (and still there after).
         let around: Vec<&Endpoint> = endpoints

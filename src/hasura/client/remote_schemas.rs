@@ -15,18 +15,10 @@ use tokio_util::sync::CancellationToken;
 
 pub use super::headers::Header;
 use super::metadata::{is_already_gone, Export};
-use super::top_level::{same_normalized, Droppable, TopLevel};
+use super::top_level::{self, same_normalized, Defined, Droppable};
 use super::{Engine, HasuraError};
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct RemoteSchema {
-    pub name: String,
-    pub definition: Definition,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub comment: Option<String>,
-    #[serde(default, skip_serializing)]
-    pub permissions: Vec<Permission>,
-}
+pub type RemoteSchema = Defined<Definition, Permission>;
 
 /// `RemoteSchemaDef`.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -89,7 +81,9 @@ pub struct PermissionDefinition {
     pub schema: String,
 }
 
-impl Definition {
+impl top_level::Definition for Definition {
+    const LIST: &'static str = "remote_schemas";
+
     /// The same definition, whatever the order of its headers and field
     /// renames (Hasura keeps both as given, but neither order means anything).
     fn same(&self, other: &Definition) -> bool {
@@ -109,19 +103,6 @@ impl Definition {
 impl RemoteSchema {
     pub fn permission(&self, role: &str) -> Option<&Permission> {
         self.permissions.iter().find(|p| p.role == role)
-    }
-}
-
-impl TopLevel for RemoteSchema {
-    const LIST: &'static str = "remote_schemas";
-
-    fn key(&self) -> &str {
-        &self.name
-    }
-
-    /// Permissions are written with their own commands, so not compared.
-    fn same(&self, stored: &RemoteSchema) -> bool {
-        self.definition.same(&stored.definition) && self.comment == stored.comment
     }
 }
 

@@ -5,7 +5,7 @@
 //! dropping one are the same for every kind; a kind says only where it is
 //! listed, what names it, and when a stored entry is the one written.
 use serde::de::DeserializeOwned;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 
@@ -22,6 +22,43 @@ pub trait TopLevel: DeserializeOwned + Clone + Send + Sync + 'static {
     /// Whether `stored`, read back from an export, is `self` as written
     /// (members Hasura may reorder compare as sets).
     fn same(&self, stored: &Self) -> bool;
+}
+
+/// An entry known by its `name` that holds a `definition` and a `comment`
+/// (query collections, actions, remote schemas), and the role permissions
+/// `P` of those that have them: exported, but written with their own
+/// commands, so never sent with the entry nor compared with it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Defined<D, P = ()> {
+    pub name: String,
+    pub definition: D,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+    #[serde(default = "Vec::new", skip_serializing)]
+    pub permissions: Vec<P>,
+}
+
+/// The definition of a [`Defined`] kind.
+pub trait Definition: Clone + DeserializeOwned + Send + Sync + 'static {
+    /// The export's top-level key, e.g. `actions`.
+    const LIST: &'static str;
+
+    /// Whether `stored` is `self` as written.
+    fn same(&self, stored: &Self) -> bool;
+}
+
+impl<D: Definition, P: DeserializeOwned + Clone + Send + Sync + 'static> TopLevel
+    for Defined<D, P>
+{
+    const LIST: &'static str = D::LIST;
+
+    fn key(&self) -> &str {
+        &self.name
+    }
+
+    fn same(&self, stored: &Self) -> bool {
+        self.definition.same(&stored.definition) && self.comment == stored.comment
+    }
 }
 
 /// A kind dropped by its key alone.

@@ -118,6 +118,8 @@ impl Named for RemoteSchemaResource {
     type Remote = RemoteSchema;
     const IMPORT_ID: (NameCheck, &'static str) = (check_name, "the remote schema's name");
     const DROP_FAILED: &'static str = "Failed to remove remote schema";
+    const KEY: fn(&mut Model) -> [&mut Value<String>; 2] = |m| [&mut m.id, &mut m.name];
+    const FROM_REMOTE: fn(RemoteSchema, &Model) -> Model = Model::from_remote;
 
     fn type_name(&self) -> &'static str {
         "hasura_remote_schema"
@@ -153,14 +155,6 @@ impl Named for RemoteSchemaResource {
         if let Some(custom) = c.customization.known() {
             custom.validate(diags);
         }
-    }
-
-    fn key(m: &mut Model) -> [&mut Value<String>; 2] {
-        [&mut m.id, &mut m.name]
-    }
-
-    fn from_remote(r: RemoteSchema, prior: &Model) -> Model {
-        Model::from_remote(r, prior)
     }
 
     /// Adds (or, `update`, changes) the remote schema as planned
