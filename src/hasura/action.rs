@@ -15,6 +15,7 @@ use crate::framework::{
 use super::client::actions::{Action, Argument, Definition, DEFAULT_TIMEOUT};
 use super::client::HasuraError;
 use super::engine;
+use super::graphql_doc;
 use super::ident::{already_exists, is_graphql_name, NameCheck};
 use super::named::Named;
 use super::webhook::{
@@ -181,11 +182,8 @@ pub(super) fn check_gql_type(s: &str) -> Result<(), Invalid> {
 }
 
 fn check_action_name(s: &str) -> Result<(), Invalid> {
-    if is_graphql_name(s) {
-        Ok(())
-    } else {
-        Err("must be a GraphQL name (letters, digits and `_`, not starting with a digit): it becomes a root field".into())
-    }
+    let why = "must be a GraphQL name (letters, digits and `_`, not starting with a digit): it becomes a root field";
+    graphql_doc::check_name(s, why)
 }
 
 #[async_trait]

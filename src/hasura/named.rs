@@ -63,6 +63,16 @@ fn keyed<N: Named>(mut m: N::Model, name: Value<String>) -> N::Model {
     m
 }
 
+/// The two names an object is known by, e.g. (action, role); its id is
+/// `<a>/<b>`, the form `ident::import_pair` reads back.
+pub struct Pair<'a>(pub &'a str, pub &'a str);
+
+impl std::fmt::Display for Pair<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.0, self.1)
+    }
+}
+
 /// The resource of a [`Named`] kind: `resource(NamedResource(ActionResource))`.
 pub struct NamedResource<N>(pub N);
 

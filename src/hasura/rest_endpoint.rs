@@ -46,11 +46,7 @@ impl Model {
 
     /// The API object; every attribute is known at apply.
     fn endpoint(&self) -> Endpoint {
-        let methods: BTreeSet<String> = self
-            .methods
-            .known()
-            .into_iter()
-            .flatten()
+        let methods: BTreeSet<String> = (self.methods.elements().iter())
             .filter_map(|m| m.known().cloned())
             .collect();
         Endpoint {

@@ -13,6 +13,7 @@ use crate::framework::{
 use super::client::sources::{self as api, DatabaseUrl, RootFields, Settings};
 use super::client::HasuraError;
 use super::engine;
+use super::graphql_doc;
 use super::ident::{already_exists, check_non_empty_text as check_name};
 use super::webhook::{check_env_name, exactly_one};
 
@@ -214,12 +215,8 @@ fn check_pg_url(s: &str) -> Result<(), Invalid> {
 
 /// `[_A-Za-z][_0-9A-Za-z]*`, as Hasura parses customised names (`G.Name`).
 fn check_graphql_name(s: &str) -> Result<(), Invalid> {
-    match super::ident::is_graphql_name(s) {
-        true => Ok(()),
-        false => Err(Invalid(
-            "must be a GraphQL name: letters, digits and `_`, not starting with a digit".into(),
-        )),
-    }
+    let why = "must be a GraphQL name: letters, digits and `_`, not starting with a digit";
+    graphql_doc::check_name(s, why)
 }
 
 /// Exactly one of a URL and its env var form, at `path`.

@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 use tokio_util::sync::CancellationToken;
 
 pub use super::headers::Header;
-use super::top_level::{same_normalized, Droppable, TopLevel};
+use super::top_level::{command, same_normalized, Droppable, TopLevel};
 use super::{Engine, HasuraError};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -78,10 +78,8 @@ impl Engine {
         trigger: &CronTrigger,
         replace: bool,
     ) -> Result<(), HasuraError> {
-        let mut args =
-            serde_json::to_value(trigger).map_err(|e| HasuraError::other(e.to_string()))?;
-        args["replace"] = json!(replace);
-        let cmd = json!({"type": "create_cron_trigger", "args": args});
+        let mut cmd = command("create_cron_trigger", trigger)?;
+        cmd["args"]["replace"] = json!(replace);
         self.put_entry(cancel, vec![cmd], trigger).await
     }
 }

@@ -74,6 +74,12 @@ pub trait Droppable: TopLevel {
     }
 }
 
+/// The metadata command `{"type": typ, "args": args}`.
+pub fn command<A: Serialize>(typ: &str, args: &A) -> Result<Value, HasuraError> {
+    let args = serde_json::to_value(args).map_err(|e| HasuraError::other(e.to_string()))?;
+    Ok(serde_json::json!({"type": typ, "args": args}))
+}
+
 /// Whether `a` and `b` are equal once `norm` has put in order the members
 /// Hasura keeps as given but whose order means nothing.
 pub fn same_normalized<T: Clone + PartialEq>(a: &T, b: &T, norm: impl Fn(&mut T)) -> bool {
@@ -112,9 +118,8 @@ impl Engine {
         typ: &str,
         want: &T,
     ) -> Result<(), HasuraError> {
-        let args = serde_json::to_value(want).map_err(|e| HasuraError::other(e.to_string()))?;
-        let cmd = serde_json::json!({"type": typ, "args": args});
-        self.put_entry(cancel, vec![cmd], want).await
+        self.put_entry(cancel, vec![command(typ, want)?], want)
+            .await
     }
 
     /// Sends `cmds`, which leave `want` stored, batched with the other

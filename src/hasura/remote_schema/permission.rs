@@ -17,6 +17,7 @@ use super::super::graphql_doc::{check_sdl, same_sdl};
 use super::super::ident::{
     already_exists, check_non_empty_text as check_name, import_pair, NameCheck,
 };
+use super::super::named::Pair;
 
 pub struct RemoteSchemaPermissionResource;
 
@@ -31,13 +32,8 @@ pub struct Model {
 
 impl Model {
     /// (remote schema, role): what identifies the permission.
-    fn key(&self) -> (&str, &str) {
-        (self.remote_schema.str_or(""), self.role.str_or(""))
-    }
-
-    fn id(&self) -> String {
-        let (rs, role) = self.key();
-        format!("{rs}/{role}")
+    fn key(&self) -> Pair<'_> {
+        Pair(self.remote_schema.str_or(""), self.role.str_or(""))
     }
 
     fn permission(&self) -> Permission {
@@ -58,7 +54,7 @@ impl Model {
             _ => p.definition.schema,
         };
         Model {
-            id: Known(format!("{remote_schema}/{}", p.role)),
+            id: Known(Pair(remote_schema, &p.role).to_string()),
             remote_schema: Known(remote_schema.to_string()),
             role: Known(p.role),
             schema: Known(schema),
@@ -70,7 +66,7 @@ impl Model {
         let m = e.message();
         let attr = match m {
             _ if m.contains("already exists") => {
-                return already_exists(AttrPath::attr("role"), summary, e, &self.id())
+                return already_exists(AttrPath::attr("role"), summary, e, &self.key().to_string())
             }
             _ if m.contains("remote schema permissions are enabled") => {
                 let hint = "Set the engine's env var HASURA_GRAPHQL_ENABLE_REMOTE_SCHEMA_PERMISSIONS=true (e.g. with `hasura_env_var`).";
@@ -155,7 +151,7 @@ impl Resource for RemoteSchemaPermissionResource {
         m.put(ctx, false, "Failed to add remote schema permission")
             .await?;
         Ok(Model {
-            id: Known(m.id()),
+            id: Known(m.key().to_string()),
             ..m
         })
     }
@@ -193,7 +189,7 @@ impl Resource for RemoteSchemaPermissionResource {
             ..Model::default()
         };
         Ok(Model {
-            id: Known(m.id()),
+            id: Known(m.key().to_string()),
             ..m
         })
     }
