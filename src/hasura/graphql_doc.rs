@@ -4,7 +4,7 @@
 use graphql_parser::query::{Definition, Document, OperationDefinition, Selection, SelectionSet};
 use graphql_parser::schema::{self as sdl, TypeDefinition};
 
-use crate::framework::Invalid;
+use crate::framework::{Invalid, SameText};
 
 use super::ident::is_graphql_name;
 
@@ -13,6 +13,23 @@ use super::ident::is_graphql_name;
 pub(super) fn check(s: &str) -> Result<(), String> {
     let doc = graphql_parser::parse_query::<String>(s);
     some_definition(doc.map(|d| d.definitions), "the document has no operation")
+}
+
+/// Executable documents compared by meaning ([`same`]), for plan-time
+/// semantic equality.
+pub(super) struct SameDocument;
+impl SameText for SameDocument {
+    fn same(a: &str, b: &str) -> bool {
+        same(a, b)
+    }
+}
+
+/// Schema documents compared by meaning ([`same_sdl`]).
+pub(super) struct SameSdl;
+impl SameText for SameSdl {
+    fn same(a: &str, b: &str) -> bool {
+        same_sdl(a, b)
+    }
 }
 
 /// The parser's message, or `empty` when the document defines nothing.

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::framework::{
     map_str_eq, AttrPath, Attribute, Ctx, Diagnostics, IntoDiags, Known, Null, RequiresReplace,
-    SameText, Schema, StrCheck, Type, Value,
+    Schema, StrCheck, Type, Value,
 };
 
 use super::client::query_collections::{AllowlistEntry, Collection, Definition, ListedQuery};
@@ -133,14 +133,6 @@ impl Model {
     }
 }
 
-/// Plan-time semantic equality: same query names, each the same document.
-struct Document;
-impl SameText for Document {
-    fn same(a: &str, b: &str) -> bool {
-        graphql_doc::same(a, b)
-    }
-}
-
 #[async_trait]
 impl Named for QueryCollectionResource {
     type Model = Model;
@@ -160,7 +152,7 @@ impl Named for QueryCollectionResource {
             vec![
                 Attribute::string("id").computed().describe("The collection's name: the import id."),
                 Attribute::string("name").required().plan(RequiresReplace).validate(StrCheck("Invalid collection name", check_name)).describe("Collection name. Hasura has no rename here: changing it replaces the collection (remove it from the allow list first, e.g. by letting `hasura_allow_list.collection` reference this attribute)."),
-                Attribute::typed("queries", Type::map(Type::String)).required().semantic_eq(map_str_eq::<Document>).describe("The collection's GraphQL documents, query name -> document, e.g. `{ user_by_id = \"query user_by_id($id: Int!) { users_by_pk(id: $id) { id name } }\" }`. Each must parse as a GraphQL executable document (checked at plan time). Compared by meaning: whitespace, commas and the order of a field's arguments never cause a diff. With the allow list on, a request must match one of these documents (ignoring layout and `__typename` fields) to run."),
+                Attribute::typed("queries", Type::map(Type::String)).required().semantic_eq(map_str_eq::<graphql_doc::SameDocument>).describe("The collection's GraphQL documents, query name -> document, e.g. `{ user_by_id = \"query user_by_id($id: Int!) { users_by_pk(id: $id) { id name } }\" }`. Each must parse as a GraphQL executable document (checked at plan time). Compared by meaning: whitespace, commas and the order of a field's arguments never cause a diff. With the allow list on, a request must match one of these documents (ignoring layout and `__typename` fields) to run."),
                 Attribute::string("comment").optional().describe("Free-form comment kept with the collection. Changing it recreates the collection in one atomic metadata write, keeping its allow-list entry."),
             ],
         )

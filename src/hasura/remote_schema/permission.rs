@@ -7,13 +7,13 @@ use serde::{Deserialize, Serialize};
 
 use crate::framework::{
     str_eq, ApplyError, AttrPath, Attribute, Ctx, Diagnostics, IntoDiags, Known, Null,
-    RequiresReplace, Resource, SameText, Schema, StrCheck, Value,
+    RequiresReplace, Resource, Schema, StrCheck, Value,
 };
 
 use super::super::client::remote_schemas::{Permission, PermissionDefinition};
 use super::super::client::HasuraError;
 use super::super::engine;
-use super::super::graphql_doc::{check_sdl, same_sdl};
+use super::super::graphql_doc::{check_sdl, same_sdl, SameSdl};
 use super::super::ident::{
     already_exists, check_non_empty_text as check_name, import_pair, NameCheck,
 };
@@ -104,14 +104,6 @@ fn same_permission(a: &Permission, b: &Permission) -> bool {
         && same_sdl(&a.definition.schema, &b.definition.schema)
 }
 
-/// `schema` compared by meaning.
-struct Sdl;
-impl SameText for Sdl {
-    fn same(a: &str, b: &str) -> bool {
-        same_sdl(a, b)
-    }
-}
-
 fn check_schema(s: &str) -> Result<(), crate::framework::Invalid> {
     check_sdl(s).map_err(|e| format!("is not a GraphQL schema document (SDL): {e}").into())
 }
@@ -131,7 +123,7 @@ impl Resource for RemoteSchemaPermissionResource {
                 Attribute::string("id").computed().describe("`<remote_schema>/<role>`: the import id."),
                 Attribute::string("remote_schema").required().plan(RequiresReplace).validate(StrCheck("Invalid remote schema name", check_name)).describe("Name of the remote schema, e.g. `hasura_remote_schema.payments.name`. Changing it replaces the permission."),
                 Attribute::string("role").required().plan(RequiresReplace).validate(StrCheck("Invalid role name", check_name)).describe("Role the permission is for; not `admin`, which sees everything. Changing it replaces the permission."),
-                Attribute::string("schema").required().validate(StrCheck("Invalid schema", check_schema)).semantic_eq(str_eq::<Sdl>).describe("The role's view of the remote schema as GraphQL SDL, e.g. `type Query { invoices: [Invoice] }` with the types it uses. Every type, field and argument must exist in the remote schema with the same type (checked by Hasura at apply); the document must parse (checked at plan). Compared by meaning: layout and the order of types, fields and arguments never cause a diff."),
+                Attribute::string("schema").required().validate(StrCheck("Invalid schema", check_schema)).semantic_eq(str_eq::<SameSdl>).describe("The role's view of the remote schema as GraphQL SDL, e.g. `type Query { invoices: [Invoice] }` with the types it uses. Every type, field and argument must exist in the remote schema with the same type (checked by Hasura at apply); the document must parse (checked at plan). Compared by meaning: layout and the order of types, fields and arguments never cause a diff."),
                 Attribute::string("comment").optional().describe("Free-form comment kept with the permission."),
             ],
         )
