@@ -86,8 +86,10 @@ impl top_level::Definition for Definition {
 
 /// `drop_action` with its logged invocations (`clear_data`).
 impl Droppable for Action {
-    fn drop_cmd(name: &str) -> serde_json::Value {
-        json!({"type": "drop_action", "args": {"name": name, "clear_data": true}})
+    const DROP: &'static str = "drop_action";
+
+    fn drop_args(name: &str) -> serde_json::Value {
+        json!({"name": name, "clear_data": true})
     }
 }
 

@@ -64,9 +64,7 @@ impl TopLevel for CronTrigger {
 }
 
 impl Droppable for CronTrigger {
-    fn drop_cmd(name: &str) -> Value {
-        json!({"type": "delete_cron_trigger", "args": {"name": name}})
-    }
+    const DROP: &'static str = "delete_cron_trigger";
 }
 
 impl Engine {

@@ -106,14 +106,18 @@ impl TopLevel for AllowlistEntry {
 }
 
 impl Droppable for Collection {
-    fn drop_cmd(name: &str) -> serde_json::Value {
-        json!({"type": "drop_query_collection", "args": {"collection": name, "cascade": false}})
+    const DROP: &'static str = "drop_query_collection";
+
+    fn drop_args(name: &str) -> serde_json::Value {
+        json!({"collection": name, "cascade": false})
     }
 }
 
 impl Droppable for AllowlistEntry {
-    fn drop_cmd(collection: &str) -> serde_json::Value {
-        json!({"type": "drop_collection_from_allowlist", "args": {"collection": collection}})
+    const DROP: &'static str = "drop_collection_from_allowlist";
+
+    fn drop_args(collection: &str) -> serde_json::Value {
+        json!({ "collection": collection })
     }
 
     /// Already out of the allow list ("doesn't exist in the allowlist").

@@ -109,9 +109,7 @@ impl RemoteSchema {
 /// A schema already gone counts as removed: `remove_remote_schema` is not
 /// a `drop_` command, so the batcher's rule does not cover it.
 impl Droppable for RemoteSchema {
-    fn drop_cmd(name: &str) -> Value {
-        json!({"type": "remove_remote_schema", "args": {"name": name}})
-    }
+    const DROP: &'static str = "remove_remote_schema";
 
     fn already_gone(e: &HasuraError) -> bool {
         is_already_gone(e)

@@ -53,9 +53,7 @@ impl TopLevel for Endpoint {
 }
 
 impl Droppable for Endpoint {
-    fn drop_cmd(name: &str) -> serde_json::Value {
-        json!({"type": "drop_rest_endpoint", "args": {"name": name}})
-    }
+    const DROP: &'static str = "drop_rest_endpoint";
 }
 
 impl Export {

@@ -63,8 +63,18 @@ impl<D: Definition, P: DeserializeOwned + Clone + Send + Sync + 'static> TopLeve
 
 /// A kind dropped by its key alone.
 pub trait Droppable: TopLevel {
+    /// The command that drops an entry, e.g. `drop_rest_endpoint`.
+    const DROP: &'static str;
+
+    /// Its args for the entry named `key`.
+    fn drop_args(key: &str) -> Value {
+        serde_json::json!({ "name": key })
+    }
+
     /// The command that drops the entry named `key`.
-    fn drop_cmd(key: &str) -> Value;
+    fn drop_cmd(key: &str) -> Value {
+        serde_json::json!({"type": Self::DROP, "args": Self::drop_args(key)})
+    }
 
     /// Whether a refused drop means the entry was already gone. The
     /// batcher's rule covers `drop_`/`delete_` commands; a kind whose command
