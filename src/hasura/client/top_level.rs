@@ -176,3 +176,54 @@ impl Engine {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::super::actions::Action;
+    use super::super::query_collections::Collection;
+    use super::*;
+
+    #[test]
+    fn defined_entries_read_permissions_but_never_send_them() {
+        let exported = json!({
+            "name": "login",
+            "definition": {"handler": "https://x", "output_type": "T", "headers": [
+                {"name": "B", "value": "2"}, {"name": "A", "value": "1"}
+            ]},
+            "permissions": [{"role": "user"}]
+        });
+        let a: Action = serde_json::from_value(exported).unwrap();
+        assert_eq!(a.permissions.len(), 1);
+        let sent = serde_json::to_value(&a).unwrap();
+        assert!(sent.get("permissions").is_none() && sent.get("comment").is_none());
+        // Written without permissions and with the headers reordered: the same.
+        let mut written = a.clone();
+        written.permissions.clear();
+        written.definition.headers.reverse();
+        assert!(written.same(&a));
+        written.comment = Some("c".into());
+        assert!(!written.same(&a));
+        // A kind without permissions reads an entry that has none.
+        let c: Collection =
+            serde_json::from_value(json!({"name": "c", "definition": {"queries": []}})).unwrap();
+        assert!(c.permissions.is_empty() && c.key() == "c");
+    }
+
+    #[test]
+    fn drop_commands() {
+        assert_eq!(
+            Action::drop_cmd("login"),
+            json!({"type": "drop_action", "args": {"name": "login", "clear_data": true}})
+        );
+        assert_eq!(
+            Collection::drop_cmd("c"),
+            json!({"type": "drop_query_collection", "args": {"collection": "c", "cascade": false}})
+        );
+        assert_eq!(
+            command("create_x", &json!({"a": 1})).unwrap(),
+            json!({"type": "create_x", "args": {"a": 1}})
+        );
+    }
+}
