@@ -8,17 +8,19 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
 use crate::framework::{
-    ApplyError, AttrPath, Attribute, Ctx, Diagnostics, IntBetween, IntoDiags, Invalid, Known, Null,
-    OneOf, RequiresReplace, Resource, Schema, StrCheck, Type, Value,
+    AttrPath, Attribute, Ctx, Diagnostics, IntBetween, IntoDiags, Invalid, Known, Null, OneOf,
+    RequiresReplace, Schema, StrCheck, Type, Value,
 };
 
 use super::client::actions::{Action, Argument, Definition, DEFAULT_TIMEOUT};
 use super::client::HasuraError;
 use super::engine;
-use super::ident::{already_exists, is_graphql_name};
+use super::graphql_doc;
+use super::ident::{already_exists, is_graphql_name, NameCheck};
+use super::named::Named;
 use super::webhook::{
-    check_env_name, check_webhook, headers_from_api, headers_to_api, validate_headers, HeaderMap,
-    HEADERS_DESCRIPTION, HEADERS_FROM_ENV_DESCRIPTION,
+    check_env_name, check_webhook, exactly_one, headers_from_api, headers_to_api, validate_headers,
+    HeaderMap, HEADERS_DESCRIPTION, HEADERS_FROM_ENV_DESCRIPTION,
 };
 
 pub struct ActionResource;
@@ -180,16 +182,19 @@ pub(super) fn check_gql_type(s: &str) -> Result<(), Invalid> {
 }
 
 fn check_action_name(s: &str) -> Result<(), Invalid> {
-    if is_graphql_name(s) {
-        Ok(())
-    } else {
-        Err("must be a GraphQL name (letters, digits and `_`, not starting with a digit): it becomes a root field".into())
-    }
+    let why = "must be a GraphQL name (letters, digits and `_`, not starting with a digit): it becomes a root field";
+    graphql_doc::check_name(s, why)
 }
 
 #[async_trait]
-impl Resource for ActionResource {
+impl Named for ActionResource {
     type Model = Model;
+    type Remote = Action;
+    const IMPORT_ID: (NameCheck, &'static str) =
+        (check_action_name, "the action's name, e.g. `login`");
+    const DROP_FAILED: &'static str = "Failed to drop action";
+    const KEY: fn(&mut Model) -> [&mut Value<String>; 2] = |m| [&mut m.id, &mut m.name];
+    const FROM_REMOTE: fn(Action, &Model) -> Model = Model::from_remote;
 
     fn type_name(&self) -> &'static str {
         "hasura_action"
@@ -218,16 +223,8 @@ impl Resource for ActionResource {
 
     fn validate(&self, c: &Model, diags: &mut Diagnostics) {
         validate_headers(&c.headers, &c.headers_from_env, diags);
-        if !c.handler.is_unknown()
-            && !c.handler_from_env.is_unknown()
-            && c.handler.is_null() == c.handler_from_env.is_null()
-        {
-            diags.add_attr_error(
-                AttrPath::attr("handler"),
-                "Invalid handler",
-                "Set exactly one of `handler` and `handler_from_env`.",
-            );
-        }
+        let handler = (&c.handler, &c.handler_from_env);
+        exactly_one(handler, AttrPath::attr("handler"), "Invalid handler", diags);
         if c.typ.as_deref() == Some("query") && c.kind.as_deref() == Some("asynchronous") {
             diags.add_attr_error(
                 AttrPath::attr("kind"),
@@ -250,49 +247,15 @@ impl Resource for ActionResource {
         }
     }
 
-    async fn create(&self, ctx: &Ctx, m: Model) -> Result<Model, ApplyError<Model>> {
-        put(ctx, &m, false).await?;
-        let id = Known(m.name().to_string());
-        Ok(Model { id, ..m })
+    /// `create_action`, or (`update`) `update_action`, which keeps the
+    /// action's permissions.
+    async fn write(&self, ctx: &Ctx, m: &Model, update: bool) -> Result<(), Diagnostics> {
+        let what = if update { "update" } else { "create" };
+        let written = engine(ctx)?
+            .put_entry_as(&ctx.cancel, &format!("{what}_action"), &m.action())
+            .await;
+        written.map_err(|e| m.write_failed(e, &format!("Failed to {what} action")))
     }
-
-    async fn read(&self, ctx: &Ctx, prior: Model) -> Result<Option<Model>, Diagnostics> {
-        let remote = super::exported(ctx).await?.action(prior.name());
-        Ok(remote.map(|a| Model::from_remote(a, &prior)))
-    }
-
-    async fn update(&self, ctx: &Ctx, _prior: Model, m: Model) -> Result<Model, ApplyError<Model>> {
-        put(ctx, &m, true).await?;
-        Ok(m)
-    }
-
-    async fn delete(&self, ctx: &Ctx, m: Model) -> Result<(), Diagnostics> {
-        let dropped = engine(ctx)?.drop_action(&ctx.cancel, m.name()).await;
-        dropped.map_err(|e| e.into_diags("Failed to drop action"))
-    }
-
-    async fn import(&self, _ctx: &Ctx, id: &str) -> Result<Model, Diagnostics> {
-        if let Err(e) = check_action_name(id) {
-            let why = format!("The id {e}. Expected the action's name, e.g. `login`.");
-            return Err(Diagnostics::error("Invalid import id", why));
-        }
-        let name = Known(id.to_string());
-        Ok(Model {
-            id: name.clone(),
-            name,
-            ..Model::default()
-        })
-    }
-}
-
-/// `create_action`, or (`update`) `update_action`, which keeps the action's
-/// permissions.
-async fn put(ctx: &Ctx, m: &Model, update: bool) -> Result<(), Diagnostics> {
-    let what = if update { "update" } else { "create" };
-    let written = engine(ctx)?
-        .put_entry_as(&ctx.cancel, &format!("{what}_action"), &m.action())
-        .await;
-    written.map_err(|e| m.write_failed(e, &format!("Failed to {what} action")))
 }
 
 #[cfg(test)]

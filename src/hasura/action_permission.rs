@@ -10,7 +10,9 @@ use crate::framework::{
 };
 
 use super::engine;
-use super::ident::{already_exists, check_non_empty_text, import_pair, is_graphql_name, NameCheck};
+use super::graphql_doc;
+use super::ident::{already_exists, check_non_empty_text, import_pair, NameCheck};
+use super::named::Pair;
 
 pub struct ActionPermissionResource;
 
@@ -24,22 +26,13 @@ pub struct Model {
 
 impl Model {
     /// (action, role); both are known at apply.
-    fn key(&self) -> (&str, &str) {
-        (self.action.str_or(""), self.role.str_or(""))
-    }
-
-    fn id(&self) -> String {
-        let (action, role) = self.key();
-        format!("{action}/{role}")
+    fn key(&self) -> Pair<'_> {
+        Pair(self.action.str_or(""), self.role.str_or(""))
     }
 }
 
 fn check_action(s: &str) -> Result<(), crate::framework::Invalid> {
-    if is_graphql_name(s) {
-        Ok(())
-    } else {
-        Err("must be an action name (a GraphQL name)".into())
-    }
+    graphql_doc::check_name(s, "must be an action name (a GraphQL name)")
 }
 
 #[async_trait]
@@ -75,21 +68,21 @@ impl Resource for ActionPermissionResource {
             .await
             .map_err(|e| {
                 if e.code_is("already-exists") {
-                    already_exists(AttrPath::attr("role"), summary, e, &m.id())
+                    already_exists(AttrPath::attr("role"), summary, e, &m.key().to_string())
                 } else if e.code_is("not-exists") {
                     Diagnostics::attr_error(AttrPath::attr("action"), summary, e.to_string())
                 } else {
                     e.into_diags(summary)
                 }
             })?;
-        let id = Known(m.id());
+        let id = Known(m.key().to_string());
         Ok(Model { id, ..m })
     }
 
     async fn read(&self, ctx: &Ctx, prior: Model) -> Result<Option<Model>, Diagnostics> {
-        let (action, role) = prior.key();
+        let Pair(action, role) = prior.key();
         let remote = super::exported(ctx).await?.action_permission(action, role);
-        let id = Known(prior.id());
+        let id = Known(prior.key().to_string());
         Ok(remote.map(|p| Model {
             id,
             comment: p.comment.map_or(Null, Known),

@@ -7,14 +7,14 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
 use crate::framework::{
-    ApplyError, AttrPath, Attribute, Ctx, Diagnostics, IntoDiags, Known, Null, RequiresReplace,
-    Resource, Schema, StrCheck, Type, Value,
+    AttrPath, Attribute, Ctx, Diagnostics, IntoDiags, Known, Null, RequiresReplace, Schema,
+    StrCheck, Type, Value,
 };
 
 use super::client::query_collections::{AllowlistEntry, Scope};
-use super::client::HasuraError;
 use super::engine;
-use super::ident::import_name;
+use super::ident::NameCheck;
+use super::named::Named;
 use super::query_collection::check_name;
 
 pub struct AllowListResource;
@@ -58,17 +58,35 @@ impl Model {
         }
     }
 
-    fn write_failed(&self, e: HasuraError, summary: &str) -> Diagnostics {
-        if e.message().contains("query collection with name") {
-            return Diagnostics::attr_error(AttrPath::attr("collection"), summary, e.to_string());
-        }
-        e.into_diags(summary)
+    /// Adds the entry, or (`update`) changes the scope of the one there.
+    async fn put(&self, ctx: &Ctx, update: bool, summary: &str) -> Result<(), Diagnostics> {
+        let put = engine(ctx)?
+            .put_allowlist_entry(&ctx.cancel, &self.entry(), update)
+            .await;
+        put.map_err(|e| {
+            if e.message().contains("query collection with name") {
+                return Diagnostics::attr_error(
+                    AttrPath::attr("collection"),
+                    summary,
+                    e.to_string(),
+                );
+            }
+            e.into_diags(summary)
+        })
     }
 }
 
 #[async_trait]
-impl Resource for AllowListResource {
+impl Named for AllowListResource {
     type Model = Model;
+    type Remote = AllowlistEntry;
+    const IMPORT_ID: (NameCheck, &'static str) = (
+        check_name,
+        "the name of a query collection in the allow list",
+    );
+    const DROP_FAILED: &'static str = "Failed to remove collection from the allow list";
+    const KEY: fn(&mut Model) -> [&mut Value<String>; 2] = |m| [&mut m.id, &mut m.collection];
+    const FROM_REMOTE: fn(AllowlistEntry, &Model) -> Model = |e, _| Model::from_remote(e);
 
     fn type_name(&self) -> &'static str {
         "hasura_allow_list"
@@ -105,12 +123,16 @@ impl Resource for AllowListResource {
         }
     }
 
-    async fn create(&self, ctx: &Ctx, m: Model) -> Result<Model, ApplyError<Model>> {
-        let engine = engine(ctx)?;
+    async fn write(&self, ctx: &Ctx, m: &Model, update: bool) -> Result<(), Diagnostics> {
+        if update {
+            return m
+                .put(ctx, true, "Failed to update the allow-list scope")
+                .await;
+        }
         let summary = "Failed to add collection to the allow list";
         // Hasura answers an entry already there with 200 and ignores the
         // scope: refuse instead of silently adopting another scope.
-        let export = engine
+        let export = engine(ctx)?
             .export(&ctx.cancel)
             .await
             .map_err(|e| e.into_diags(summary))?;
@@ -126,47 +148,8 @@ impl Resource for AllowListResource {
                     m.collection(),
                     m.collection()
                 ),
-            )
-            .into());
+            ));
         }
-        engine
-            .put_allowlist_entry(&ctx.cancel, &m.entry(), false)
-            .await
-            .map_err(|e| m.write_failed(e, summary))?;
-        Ok(Model {
-            id: Known(m.collection().to_string()),
-            ..m
-        })
-    }
-
-    async fn read(&self, ctx: &Ctx, prior: Model) -> Result<Option<Model>, Diagnostics> {
-        let export = super::exported(ctx).await?;
-        let found = export.entry_named::<AllowlistEntry>(prior.collection());
-        Ok(found.map(Model::from_remote))
-    }
-
-    async fn update(&self, ctx: &Ctx, _prior: Model, m: Model) -> Result<Model, ApplyError<Model>> {
-        engine(ctx)?
-            .put_allowlist_entry(&ctx.cancel, &m.entry(), true)
-            .await
-            .map_err(|e| m.write_failed(e, "Failed to update the allow-list scope"))?;
-        Ok(m)
-    }
-
-    async fn delete(&self, ctx: &Ctx, m: Model) -> Result<(), Diagnostics> {
-        engine(ctx)?
-            .drop_allowlist_entry(&ctx.cancel, m.collection())
-            .await
-            .map_err(|e| e.into_diags("Failed to remove collection from the allow list"))
-    }
-
-    async fn import(&self, _ctx: &Ctx, id: &str) -> Result<Model, Diagnostics> {
-        let expected = "the name of a query collection in the allow list";
-        let collection = import_name(id, check_name, expected)?;
-        Ok(Model {
-            id: collection.clone(),
-            collection,
-            ..Model::default()
-        })
+        m.put(ctx, false, summary).await
     }
 }

@@ -6,8 +6,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::framework::json_string::json_eq;
 use crate::framework::{
-    ApplyError, AttrPath, Attribute, Ctx, Diagnostics, IntBetween, IntoDiags, Invalid, Known,
-    Nesting, Null, RequiresReplace, Resource, Schema, StrCheck, Type, Value,
+    AttrPath, Attribute, Ctx, Diagnostics, IntBetween, IntoDiags, Invalid, Known, Nesting, Null,
+    RequiresReplace, Schema, StrCheck, Type, Value,
 };
 
 use super::client::cron_triggers::{CronTrigger, RetryConf};
@@ -15,7 +15,8 @@ use super::client::cron_triggers::{CronTrigger, RetryConf};
 use super::client::headers::Header;
 use super::client::HasuraError;
 use super::engine;
-use super::ident::{already_exists, check_non_empty_text as check_name, import_name};
+use super::ident::{already_exists, check_non_empty_text as check_name, NameCheck};
+use super::named::Named;
 use super::webhook::{
     check_json, check_webhook, headers_from_api, headers_to_api, validate_headers, HeaderMap,
     HEADERS_DESCRIPTION, HEADERS_FROM_ENV_DESCRIPTION,
@@ -115,20 +116,6 @@ impl Model {
         }
     }
 
-    /// Creates the trigger as planned, or (`replace`) overwrites the one of
-    /// its name in place.
-    async fn put(self, ctx: &Ctx, replace: bool) -> Result<Model, ApplyError<Model>> {
-        let what = if replace { "update" } else { "create" };
-        engine(ctx)?
-            .put_cron_trigger(&ctx.cancel, &self.trigger(), replace)
-            .await
-            .map_err(|e| self.write_failed(e, &format!("Failed to {what} cron trigger")))?;
-        Ok(Model {
-            id: Known(self.name().to_string()),
-            ..self
-        })
-    }
-
     fn write_failed(&self, e: HasuraError, summary: &str) -> Diagnostics {
         let attr = match e.message() {
             m if m.contains("already exists") => {
@@ -155,8 +142,13 @@ pub(super) fn words(s: &str) -> String {
 }
 
 #[async_trait]
-impl Resource for CronTriggerResource {
+impl Named for CronTriggerResource {
     type Model = Model;
+    type Remote = CronTrigger;
+    const IMPORT_ID: (NameCheck, &'static str) = (check_name, "the cron trigger's name");
+    const DROP_FAILED: &'static str = "Failed to delete cron trigger";
+    const KEY: fn(&mut Model) -> [&mut Value<String>; 2] = |m| [&mut m.id, &mut m.name];
+    const FROM_REMOTE: fn(CronTrigger, &Model) -> Model = Model::from_remote;
 
     fn type_name(&self) -> &'static str {
         "hasura_cron_trigger"
@@ -196,35 +188,13 @@ impl Resource for CronTriggerResource {
         validate_headers(&config.headers, &config.headers_from_env, diags);
     }
 
-    async fn create(&self, ctx: &Ctx, m: Model) -> Result<Model, ApplyError<Model>> {
-        m.put(ctx, false).await
-    }
-
-    async fn read(&self, ctx: &Ctx, prior: Model) -> Result<Option<Model>, Diagnostics> {
-        let export = super::exported(ctx).await?;
-        let found = export.entry_named::<CronTrigger>(prior.name());
-        Ok(found.map(|t| Model::from_remote(t, &prior)))
-    }
-
-    async fn update(&self, ctx: &Ctx, _prior: Model, m: Model) -> Result<Model, ApplyError<Model>> {
-        m.put(ctx, true).await
-    }
-
-    async fn delete(&self, ctx: &Ctx, m: Model) -> Result<(), Diagnostics> {
-        // A trigger already gone counts as deleted (the batcher's drop rule).
+    /// `create_cron_trigger`, with `replace` for an update in place.
+    async fn write(&self, ctx: &Ctx, m: &Model, update: bool) -> Result<(), Diagnostics> {
+        let what = if update { "update" } else { "create" };
         engine(ctx)?
-            .delete_cron_trigger(&ctx.cancel, m.name())
+            .put_cron_trigger(&ctx.cancel, &m.trigger(), update)
             .await
-            .map_err(|e| e.into_diags("Failed to delete cron trigger"))
-    }
-
-    async fn import(&self, _ctx: &Ctx, id: &str) -> Result<Model, Diagnostics> {
-        let name = import_name(id, check_name, "the cron trigger's name")?;
-        Ok(Model {
-            id: name.clone(),
-            name,
-            ..Model::default()
-        })
+            .map_err(|e| m.write_failed(e, &format!("Failed to {what} cron trigger")))
     }
 }
 

@@ -4,15 +4,53 @@
 use graphql_parser::query::{Definition, Document, OperationDefinition, Selection, SelectionSet};
 use graphql_parser::schema::{self as sdl, TypeDefinition};
 
+use crate::framework::{Invalid, SameText};
+
+use super::ident::is_graphql_name;
+
 /// The parser's message when `s` is not an executable document Hasura would
 /// accept (`G.parseExecutableDoc`).
 pub(super) fn check(s: &str) -> Result<(), String> {
-    let doc =
-        graphql_parser::parse_query::<String>(s).map_err(|e| e.to_string().trim().to_string())?;
-    if doc.definitions.is_empty() {
-        return Err("the document has no operation".into());
+    let doc = graphql_parser::parse_query::<String>(s);
+    some_definition(doc.map(|d| d.definitions), "the document has no operation")
+}
+
+/// Executable documents compared by meaning ([`same`]), for plan-time
+/// semantic equality.
+pub(super) struct SameDocument;
+impl SameText for SameDocument {
+    fn same(a: &str, b: &str) -> bool {
+        same(a, b)
     }
-    Ok(())
+}
+
+/// Schema documents compared by meaning ([`same_sdl`]).
+pub(super) struct SameSdl;
+impl SameText for SameSdl {
+    fn same(a: &str, b: &str) -> bool {
+        same_sdl(a, b)
+    }
+}
+
+/// The parser's message, or `empty` when the document defines nothing.
+fn some_definition<D, E: std::fmt::Display>(
+    definitions: Result<Vec<D>, E>,
+    empty: &str,
+) -> Result<(), String> {
+    match definitions {
+        Err(e) => Err(e.to_string().trim().to_string()),
+        Ok(d) if d.is_empty() => Err(empty.into()),
+        Ok(_) => Ok(()),
+    }
+}
+
+/// Refuses `s` unless it is a GraphQL name (`[_A-Za-z][_0-9A-Za-z]*`,
+/// graphql-parser-hs `mkName`), saying `why` it must be one.
+pub(super) fn check_name(s: &str, why: &str) -> Result<(), Invalid> {
+    match is_graphql_name(s) {
+        true => Ok(()),
+        false => Err(Invalid(why.into())),
+    }
 }
 
 /// One layout for documents that differ only in whitespace, commas or the
@@ -80,12 +118,8 @@ pub(super) fn same(a: &str, b: &str) -> bool {
 /// The parser's message when `s` is not a schema document Hasura would
 /// accept (`G.SchemaDocument`'s parser).
 pub(super) fn check_sdl(s: &str) -> Result<(), String> {
-    let doc =
-        graphql_parser::parse_schema::<String>(s).map_err(|e| e.to_string().trim().to_string())?;
-    if doc.definitions.is_empty() {
-        return Err("the document defines no types".into());
-    }
-    Ok(())
+    let doc = graphql_parser::parse_schema::<String>(s);
+    some_definition(doc.map(|d| d.definitions), "the document defines no types")
 }
 
 /// One layout for schema documents that differ only in layout or in the

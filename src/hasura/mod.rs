@@ -21,6 +21,7 @@ mod ident;
 mod index;
 mod inherited_role;
 pub(crate) mod jwt_secret;
+mod named;
 mod permission;
 pub(crate) mod provider;
 mod query_collection;

@@ -19,6 +19,7 @@ use super::env_vars::EnvVarsResource;
 use super::foreign_key::ForeignKeyResource;
 use super::index::IndexResource;
 use super::inherited_role::InheritedRoleResource;
+use super::named::NamedResource;
 use super::permission::PermissionResource;
 use super::relationship::RelationshipResource;
 use super::table::TableResource;
@@ -155,16 +156,18 @@ impl Provider for HasuraProvider {
             resource(EnvVarsResource),
             resource(ForeignKeyResource),
             resource(IndexResource),
-            resource(super::cron_trigger::CronTriggerResource),
-            resource(super::query_collection::QueryCollectionResource),
-            resource(super::allow_list::AllowListResource),
-            resource(super::rest_endpoint::RestEndpointResource),
+            resource(NamedResource(super::cron_trigger::CronTriggerResource)),
+            resource(NamedResource(
+                super::query_collection::QueryCollectionResource,
+            )),
+            resource(NamedResource(super::allow_list::AllowListResource)),
+            resource(NamedResource(super::rest_endpoint::RestEndpointResource)),
             resource(super::event_trigger::EventTriggerResource),
             resource(InheritedRoleResource),
             resource(ComputedFieldResource),
-            resource(super::remote_schema::RemoteSchemaResource),
+            resource(NamedResource(super::remote_schema::RemoteSchemaResource)),
             resource(super::remote_schema::permission::RemoteSchemaPermissionResource),
-            resource(super::action::ActionResource),
+            resource(NamedResource(super::action::ActionResource)),
             resource(super::action_permission::ActionPermissionResource),
             resource(super::custom_types::CustomTypesResource),
             resource(super::source::SourceResource),

@@ -8,8 +8,8 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
 use crate::framework::{
-    map_str_eq, ApplyError, AttrPath, Attribute, Ctx, Diagnostics, IntoDiags, Known, Null,
-    RequiresReplace, Resource, SameText, Schema, StrCheck, Type, Value,
+    map_str_eq, AttrPath, Attribute, Ctx, Diagnostics, IntoDiags, Known, Null, RequiresReplace,
+    Schema, StrCheck, Type, Value,
 };
 
 use super::client::query_collections::{AllowlistEntry, Collection, Definition, ListedQuery};
@@ -18,7 +18,8 @@ use super::engine;
 use super::graphql_doc;
 /// Collection and query names are `NonEmptyText`.
 pub(super) use super::ident::check_non_empty_text as check_name;
-use super::ident::import_name;
+use super::ident::NameCheck;
+use super::named::Named;
 
 pub struct QueryCollectionResource;
 
@@ -54,6 +55,7 @@ impl Model {
             name: self.name().to_string(),
             definition: Definition { queries },
             comment: self.comment.known().cloned(),
+            permissions: Vec::new(),
         }
     }
 
@@ -61,6 +63,7 @@ impl Model {
     fn from_remote(c: Collection, prior: &Model) -> Model {
         let old = prior.queries.known();
         let queries = c
+            .definition
             .queries()
             .into_iter()
             .map(|(k, q)| {
@@ -102,17 +105,42 @@ impl Model {
     }
 }
 
-/// Plan-time semantic equality: same query names, each the same document.
-struct Document;
-impl SameText for Document {
-    fn same(a: &str, b: &str) -> bool {
-        graphql_doc::same(a, b)
+impl Model {
+    /// Changes the stored collection into the planned one in place.
+    async fn update(&self, ctx: &Ctx) -> Result<(), Diagnostics> {
+        let engine = engine(ctx)?;
+        let fail = |e: HasuraError| self.write_failed(e, "Failed to update query collection");
+        // The diff is taken against what is stored now, not the prior state.
+        let export = engine.export(&ctx.cancel).await.map_err(fail)?;
+        let Some(old) = export.entry_named::<Collection>(self.name()) else {
+            return Err(Diagnostics::attr_error(
+                AttrPath::attr("name"),
+                "Failed to update query collection",
+                format!("The collection {:?} no longer exists in Hasura; refresh and apply again to create it.", self.name()),
+            ));
+        };
+        let entry = export.entry_named::<AllowlistEntry>(self.name());
+        engine
+            .update_query_collection(
+                &ctx.cancel,
+                &old,
+                &self.collection(),
+                entry.as_ref(),
+                &export.rest_endpoints(),
+            )
+            .await
+            .map_err(fail)
     }
 }
 
 #[async_trait]
-impl Resource for QueryCollectionResource {
+impl Named for QueryCollectionResource {
     type Model = Model;
+    type Remote = Collection;
+    const IMPORT_ID: (NameCheck, &'static str) = (check_name, "the query collection's name");
+    const DROP_FAILED: &'static str = "Failed to delete query collection";
+    const KEY: fn(&mut Model) -> [&mut Value<String>; 2] = |m| [&mut m.id, &mut m.name];
+    const FROM_REMOTE: fn(Collection, &Model) -> Model = Model::from_remote;
 
     fn type_name(&self) -> &'static str {
         "hasura_query_collection"
@@ -124,7 +152,7 @@ impl Resource for QueryCollectionResource {
             vec![
                 Attribute::string("id").computed().describe("The collection's name: the import id."),
                 Attribute::string("name").required().plan(RequiresReplace).validate(StrCheck("Invalid collection name", check_name)).describe("Collection name. Hasura has no rename here: changing it replaces the collection (remove it from the allow list first, e.g. by letting `hasura_allow_list.collection` reference this attribute)."),
-                Attribute::typed("queries", Type::map(Type::String)).required().semantic_eq(map_str_eq::<Document>).describe("The collection's GraphQL documents, query name -> document, e.g. `{ user_by_id = \"query user_by_id($id: Int!) { users_by_pk(id: $id) { id name } }\" }`. Each must parse as a GraphQL executable document (checked at plan time). Compared by meaning: whitespace, commas and the order of a field's arguments never cause a diff. With the allow list on, a request must match one of these documents (ignoring layout and `__typename` fields) to run."),
+                Attribute::typed("queries", Type::map(Type::String)).required().semantic_eq(map_str_eq::<graphql_doc::SameDocument>).describe("The collection's GraphQL documents, query name -> document, e.g. `{ user_by_id = \"query user_by_id($id: Int!) { users_by_pk(id: $id) { id name } }\" }`. Each must parse as a GraphQL executable document (checked at plan time). Compared by meaning: whitespace, commas and the order of a field's arguments never cause a diff. With the allow list on, a request must match one of these documents (ignoring layout and `__typename` fields) to run."),
                 Attribute::string("comment").optional().describe("Free-form comment kept with the collection. Changing it recreates the collection in one atomic metadata write, keeping its allow-list entry."),
             ],
         )
@@ -149,64 +177,19 @@ impl Resource for QueryCollectionResource {
         }
     }
 
-    async fn create(&self, ctx: &Ctx, m: Model) -> Result<Model, ApplyError<Model>> {
+    async fn write(&self, ctx: &Ctx, m: &Model, update: bool) -> Result<(), Diagnostics> {
+        if update {
+            return m.update(ctx).await;
+        }
         engine(ctx)?
             .create_query_collection(&ctx.cancel, &m.collection())
             .await
-            .map_err(|e| m.write_failed(e, "Failed to create query collection"))?;
-        Ok(Model {
-            id: Known(m.name().to_string()),
-            ..m
-        })
+            .map_err(|e| m.write_failed(e, "Failed to create query collection"))
     }
 
-    async fn read(&self, ctx: &Ctx, prior: Model) -> Result<Option<Model>, Diagnostics> {
-        let export = super::exported(ctx).await?;
-        let found = export.entry_named::<Collection>(prior.name());
-        Ok(found.map(|c| Model::from_remote(c, &prior)))
-    }
-
-    async fn update(&self, ctx: &Ctx, _prior: Model, m: Model) -> Result<Model, ApplyError<Model>> {
-        let engine = engine(ctx)?;
-        let fail = |e: HasuraError| m.write_failed(e, "Failed to update query collection");
-        // The diff is taken against what is stored now, not the prior state.
-        let export = engine.export(&ctx.cancel).await.map_err(fail)?;
-        let Some(old) = export.entry_named::<Collection>(m.name()) else {
-            return Err(Diagnostics::attr_error(
-                AttrPath::attr("name"),
-                "Failed to update query collection",
-                format!("The collection {:?} no longer exists in Hasura; refresh and apply again to create it.", m.name()),
-            )
-            .into());
-        };
-        let entry = export.entry_named::<AllowlistEntry>(m.name());
-        engine
-            .update_query_collection(
-                &ctx.cancel,
-                &old,
-                &m.collection(),
-                entry.as_ref(),
-                &export.rest_endpoints(),
-            )
-            .await
-            .map_err(fail)?;
-        Ok(m)
-    }
-
-    async fn delete(&self, ctx: &Ctx, m: Model) -> Result<(), Diagnostics> {
-        engine(ctx)?
-            .drop_query_collection(&ctx.cancel, m.name())
-            .await
-            .map_err(|e| m.write_failed(e, "Failed to delete query collection"))
-    }
-
-    async fn import(&self, _ctx: &Ctx, id: &str) -> Result<Model, Diagnostics> {
-        let name = import_name(id, check_name, "the query collection's name")?;
-        Ok(Model {
-            id: name.clone(),
-            name,
-            ..Model::default()
-        })
+    /// Its allow-list entry is what most often stops a drop: say so.
+    fn drop_failed(m: &Model, e: HasuraError) -> Diagnostics {
+        m.write_failed(e, Self::DROP_FAILED)
     }
 }
 
@@ -245,6 +228,7 @@ mod tests {
                 ],
             },
             comment: None,
+            permissions: Vec::new(),
         };
         let m = Model::from_remote(remote, &prior);
         let q = m.queries.known().unwrap();

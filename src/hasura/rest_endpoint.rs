@@ -9,8 +9,8 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
 use crate::framework::{
-    ApplyError, AttrPath, Attribute, Ctx, Diagnostics, IntoDiags, Invalid, Known, Null,
-    RequiresReplace, Resource, Schema, StrCheck, Type, Value,
+    AttrPath, Attribute, Ctx, Diagnostics, IntoDiags, Invalid, Known, Null, RequiresReplace,
+    Schema, StrCheck, Type, Value,
 };
 
 use super::client::query_collections::Collection;
@@ -19,8 +19,9 @@ use super::client::{Export, HasuraError};
 use super::engine;
 use super::graphql_doc;
 use super::ident::{
-    already_exists, check_non_empty_text as check_name, import_name, is_graphql_name,
+    already_exists, check_non_empty_text as check_name, is_graphql_name, NameCheck,
 };
+use super::named::Named;
 
 pub struct RestEndpointResource;
 
@@ -45,11 +46,7 @@ impl Model {
 
     /// The API object; every attribute is known at apply.
     fn endpoint(&self) -> Endpoint {
-        let methods: BTreeSet<String> = self
-            .methods
-            .known()
-            .into_iter()
-            .flatten()
+        let methods: BTreeSet<String> = (self.methods.elements().iter())
             .filter_map(|m| m.known().cloned())
             .collect();
         Endpoint {
@@ -108,7 +105,11 @@ impl Model {
         let e = self.endpoint();
         let Some(text) = export
             .entry_named::<Collection>(&e.definition.query.collection_name)
-            .and_then(|c| c.queries().remove(&e.definition.query.query_name))
+            .and_then(|c| {
+                c.definition
+                    .queries()
+                    .remove(&e.definition.query.query_name)
+            })
         else {
             return Ok(());
         };
@@ -135,8 +136,8 @@ impl Model {
         ))
     }
 
-    /// Writes the endpoint as planned; the written model has its id.
-    async fn put(self, ctx: &Ctx, summary: &str) -> Result<Model, ApplyError<Model>> {
+    /// Writes the endpoint as planned.
+    async fn put(&self, ctx: &Ctx, summary: &str) -> Result<(), Diagnostics> {
         let engine = engine(ctx)?;
         let export = engine
             .export(&ctx.cancel)
@@ -146,13 +147,9 @@ impl Model {
         // Replace what is there (an update, or drift re-created); else create.
         let replace = export.rest_endpoint(self.name()).is_some();
         engine
-            .set_rest_endpoint(&ctx.cancel, self.name(), Some(&self.endpoint()), replace)
+            .put_rest_endpoint(&ctx.cancel, &self.endpoint(), replace)
             .await
-            .map_err(|e| self.write_failed(e, summary))?;
-        Ok(Model {
-            id: Known(self.name().to_string()),
-            ..self
-        })
+            .map_err(|e| self.write_failed(e, summary))
     }
 }
 
@@ -196,8 +193,14 @@ fn check_url(url: &str) -> Result<(), Invalid> {
 }
 
 #[async_trait]
-impl Resource for RestEndpointResource {
+impl Named for RestEndpointResource {
     type Model = Model;
+    type Remote = Endpoint;
+    const IMPORT_ID: (NameCheck, &'static str) = (check_name, "the REST endpoint's name");
+    // An endpoint already gone counts as deleted (the batcher's drop rule).
+    const DROP_FAILED: &'static str = "Failed to delete REST endpoint";
+    const KEY: fn(&mut Model) -> [&mut Value<String>; 2] = |m| [&mut m.id, &mut m.name];
+    const FROM_REMOTE: fn(Endpoint, &Model) -> Model = |e, _| Model::from_remote(e);
 
     fn type_name(&self) -> &'static str {
         "hasura_rest_endpoint"
@@ -243,34 +246,9 @@ impl Resource for RestEndpointResource {
         }
     }
 
-    async fn create(&self, ctx: &Ctx, m: Model) -> Result<Model, ApplyError<Model>> {
-        m.put(ctx, "Failed to create REST endpoint").await
-    }
-
-    async fn read(&self, ctx: &Ctx, prior: Model) -> Result<Option<Model>, Diagnostics> {
-        let export = super::exported(ctx).await?;
-        Ok(export.rest_endpoint(prior.name()).map(Model::from_remote))
-    }
-
-    async fn update(&self, ctx: &Ctx, _prior: Model, m: Model) -> Result<Model, ApplyError<Model>> {
-        m.put(ctx, "Failed to update REST endpoint").await
-    }
-
-    async fn delete(&self, ctx: &Ctx, m: Model) -> Result<(), Diagnostics> {
-        // An endpoint already gone counts as deleted (the batcher's drop rule).
-        engine(ctx)?
-            .set_rest_endpoint(&ctx.cancel, m.name(), None, true)
-            .await
-            .map_err(|e| e.into_diags("Failed to delete REST endpoint"))
-    }
-
-    async fn import(&self, _ctx: &Ctx, id: &str) -> Result<Model, Diagnostics> {
-        let name = import_name(id, check_name, "the REST endpoint's name")?;
-        Ok(Model {
-            id: name.clone(),
-            name,
-            ..Model::default()
-        })
+    async fn write(&self, ctx: &Ctx, m: &Model, update: bool) -> Result<(), Diagnostics> {
+        let what = if update { "update" } else { "create" };
+        m.put(ctx, &format!("Failed to {what} REST endpoint")).await
     }
 }
 

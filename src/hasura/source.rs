@@ -13,8 +13,9 @@ use crate::framework::{
 use super::client::sources::{self as api, DatabaseUrl, RootFields, Settings};
 use super::client::HasuraError;
 use super::engine;
+use super::graphql_doc;
 use super::ident::{already_exists, check_non_empty_text as check_name};
-use super::webhook::check_env_name;
+use super::webhook::{check_env_name, exactly_one};
 
 pub struct SourceResource;
 
@@ -214,12 +215,8 @@ fn check_pg_url(s: &str) -> Result<(), Invalid> {
 
 /// `[_A-Za-z][_0-9A-Za-z]*`, as Hasura parses customised names (`G.Name`).
 fn check_graphql_name(s: &str) -> Result<(), Invalid> {
-    match super::ident::is_graphql_name(s) {
-        true => Ok(()),
-        false => Err(Invalid(
-            "must be a GraphQL name: letters, digits and `_`, not starting with a digit".into(),
-        )),
-    }
+    let why = "must be a GraphQL name: letters, digits and `_`, not starting with a digit";
+    graphql_doc::check_name(s, why)
 }
 
 /// Exactly one of a URL and its env var form, at `path`.
@@ -229,13 +226,12 @@ fn one_url(
     path: AttrPath,
     diags: &mut Diagnostics,
 ) {
-    if !value.is_unknown() && !from_env.is_unknown() && value.is_null() == from_env.is_null() {
-        diags.add_attr_error(
-            path.clone(),
-            "Database URL missing or set twice",
-            format!("Set exactly one of `{path}` and `{path}_from_env`."),
-        );
-    }
+    exactly_one(
+        (value, from_env),
+        path,
+        "Database URL missing or set twice",
+        diags,
+    );
 }
 
 /// Pool settings are whole seconds or counts; Hasura reads them as `Int`.

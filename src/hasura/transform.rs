@@ -108,11 +108,7 @@ impl Transform {
             (None, Some(s)) => Some(QueryParams::Template(s.clone())),
             _ => None,
         };
-        let remove: Vec<String> = t
-            .remove_headers
-            .known()
-            .into_iter()
-            .flatten()
+        let remove: Vec<String> = (t.remove_headers.elements().iter())
             .filter_map(|h| h.known().cloned())
             .collect();
         let add = known_map(&t.add_headers);

@@ -1,6 +1,7 @@
-//! What cron triggers, event triggers (and later actions) share: webhook
-//! URLs or `{{ENV}}` templates, and headers given as two maps (literal
-//! values, sensitive; env var names) that Hasura stores as one list.
+//! What cron triggers, event triggers, actions, remote schemas and sources
+//! share: webhook URLs or `{{ENV}}` templates, a value or its env var, and
+//! headers given as two maps (literal values, sensitive; env var names)
+//! that Hasura stores as one list.
 use std::collections::BTreeMap;
 
 use crate::framework::{AttrPath, Diagnostics, Invalid, Known, Null, Value};
@@ -8,6 +9,20 @@ use crate::framework::{AttrPath, Diagnostics, Invalid, Known, Null, Value};
 use super::client::headers::Header;
 
 pub(super) type HeaderMap = Value<BTreeMap<String, Value<String>>>;
+
+/// Refuses, at `path`, a value and its `<path>_from_env` form both set or
+/// both unset; while either is unknown it is left to a later plan.
+pub(super) fn exactly_one(
+    (value, from_env): (&Value<String>, &Value<String>),
+    path: AttrPath,
+    summary: &str,
+    diags: &mut Diagnostics,
+) {
+    if !value.is_unknown() && !from_env.is_unknown() && value.is_null() == from_env.is_null() {
+        let detail = format!("Set exactly one of `{path}` and `{path}_from_env`.");
+        diags.add_attr_error(path, summary, detail);
+    }
+}
 
 /// Both maps as Hasura's list: literal values first, each map sorted by name.
 pub(super) fn headers_to_api(values: &HeaderMap, envs: &HeaderMap) -> Vec<Header> {

@@ -12,22 +12,13 @@ use tokio_util::sync::CancellationToken;
 
 pub use super::headers::Header;
 use super::metadata::Export;
-use super::top_level::TopLevel;
+use super::top_level::{self, same_normalized, Defined, Droppable};
 use super::{Engine, HasuraError};
 
 /// `defaultActionTimeoutSecs` (`Hasura/RQL/Types/Common.hs`).
 pub const DEFAULT_TIMEOUT: i64 = 30;
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Action {
-    pub name: String,
-    pub definition: Definition,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub comment: Option<String>,
-    /// Exported only; written with their own commands.
-    #[serde(default, skip_serializing)]
-    pub permissions: Vec<Permission>,
-}
+pub type Action = Defined<Definition, Permission>;
 
 /// `ActionDefinition`'s `FromJSON` (`Hasura/RQL/Types/Action.hs`) with its defaults.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -81,22 +72,24 @@ impl Definition {
     }
 }
 
-impl TopLevel for Action {
+impl top_level::Definition for Definition {
     const LIST: &'static str = "actions";
 
-    fn key(&self) -> &str {
-        &self.name
-    }
-
     /// The same action, whatever the order of its headers and arguments.
-    fn same(&self, other: &Action) -> bool {
-        let norm = |a: &Action| {
-            let mut d = a.definition.clone();
+    fn same(&self, stored: &Definition) -> bool {
+        same_normalized(self, stored, |d| {
             d.headers.sort();
             d.arguments.sort();
-            (d.kind().to_string(), d, a.comment.clone())
-        };
-        norm(self) == norm(other)
+        })
+    }
+}
+
+/// `drop_action` with its logged invocations (`clear_data`).
+impl Droppable for Action {
+    const DROP: &'static str = "drop_action";
+
+    fn drop_args(name: &str) -> serde_json::Value {
+        json!({"name": name, "clear_data": true})
     }
 }
 
@@ -114,16 +107,6 @@ impl Export {
 }
 
 impl Engine {
-    /// `drop_action` with its logged invocations (`clear_data`).
-    pub async fn drop_action(
-        &self,
-        cancel: &CancellationToken,
-        name: &str,
-    ) -> Result<(), HasuraError> {
-        let cmd = json!({"type": "drop_action", "args": {"name": name, "clear_data": true}});
-        self.drop_entry::<Action>(cancel, cmd, name).await
-    }
-
     /// `create_action_permission` (`allow`, with `comment`) or
     /// `drop_action_permission`; the export shows which.
     pub async fn set_action_permission(

@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 use tokio_util::sync::CancellationToken;
 
 pub use super::headers::Header;
-use super::top_level::TopLevel;
+use super::top_level::{command, same_normalized, Droppable, TopLevel};
 use super::{Engine, HasuraError};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -59,13 +59,12 @@ impl TopLevel for CronTrigger {
 
     /// The same trigger, whatever the order of its headers.
     fn same(&self, stored: &CronTrigger) -> bool {
-        let sorted = |t: &CronTrigger| {
-            let mut t = t.clone();
-            t.headers.sort();
-            t
-        };
-        sorted(self) == sorted(stored)
+        same_normalized(self, stored, |t| t.headers.sort())
     }
+}
+
+impl Droppable for CronTrigger {
+    const DROP: &'static str = "delete_cron_trigger";
 }
 
 impl Engine {
@@ -77,19 +76,8 @@ impl Engine {
         trigger: &CronTrigger,
         replace: bool,
     ) -> Result<(), HasuraError> {
-        let mut args =
-            serde_json::to_value(trigger).map_err(|e| HasuraError::other(e.to_string()))?;
-        args["replace"] = json!(replace);
-        let cmd = json!({"type": "create_cron_trigger", "args": args});
+        let mut cmd = command("create_cron_trigger", trigger)?;
+        cmd["args"]["replace"] = json!(replace);
         self.put_entry(cancel, vec![cmd], trigger).await
-    }
-
-    pub async fn delete_cron_trigger(
-        &self,
-        cancel: &CancellationToken,
-        name: &str,
-    ) -> Result<(), HasuraError> {
-        let cmd = json!({"type": "delete_cron_trigger", "args": {"name": name}});
-        self.drop_entry::<CronTrigger>(cancel, cmd, name).await
     }
 }

@@ -10,6 +10,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::headers::Header;
 use super::metadata::{qualified_table, Export};
+use super::top_level::{command, same_normalized};
 use super::transform::{CleanupConfig, RequestTransform};
 use super::{Engine, HasuraError};
 
@@ -106,17 +107,15 @@ pub struct Located {
 
 impl EventTrigger {
     fn same(&self, other: &EventTrigger) -> bool {
-        let sorted = |t: &EventTrigger| {
-            let mut t = t.clone();
-            t.headers.sort();
-            t.request_transform = None;
-            t
-        };
         let transforms = match (&self.request_transform, &other.request_transform) {
             (Some(a), Some(b)) => a.same(b),
             (a, b) => a == b,
         };
-        transforms && sorted(self) == sorted(other)
+        transforms
+            && same_normalized(self, other, |t| {
+                t.headers.sort();
+                t.request_transform = None;
+            })
     }
 }
 
@@ -151,8 +150,8 @@ impl Engine {
         trigger: &EventTrigger,
         replace: bool,
     ) -> Result<(), HasuraError> {
-        let mut args =
-            serde_json::to_value(trigger).map_err(|e| HasuraError::other(e.to_string()))?;
+        let mut cmd = command("pg_create_event_trigger", trigger)?;
+        let args = &mut cmd["args"];
         let def = args
             .as_object_mut()
             .and_then(|o| o.remove("definition"))
@@ -164,14 +163,10 @@ impl Engine {
         args["table"] = qualified_table(&at.schema, &at.table);
         args["replace"] = json!(replace);
         let (src, want, at) = (source.to_string(), trigger.clone(), at.clone());
-        self.write_with(
-            cancel,
-            vec![json!({"type": "pg_create_event_trigger", "args": args})],
-            move |x| {
-                x.event_trigger(&src, &want.name)
-                    .is_some_and(|(l, t)| l == at && t.same(&want))
-            },
-        )
+        self.write_with(cancel, vec![cmd], move |x| {
+            x.event_trigger(&src, &want.name)
+                .is_some_and(|(l, t)| l == at && t.same(&want))
+        })
         .await
     }
 

@@ -11,16 +11,10 @@ use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
 use super::rest_endpoints::Endpoint;
-use super::top_level::TopLevel;
+use super::top_level::{self, Defined, Droppable, TopLevel};
 use super::{Engine, HasuraError};
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Collection {
-    pub name: String,
-    pub definition: Definition,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub comment: Option<String>,
-}
+pub type Collection = Defined<Definition>;
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Definition {
@@ -34,11 +28,10 @@ pub struct ListedQuery {
     pub query: String,
 }
 
-impl Collection {
+impl Definition {
     /// Query name -> text; Hasura refuses duplicate names.
     pub fn queries(&self) -> BTreeMap<String, String> {
-        self.definition
-            .queries
+        self.queries
             .iter()
             .map(|q| (q.name.clone(), q.query.clone()))
             .collect()
@@ -92,15 +85,11 @@ impl Scope {
     }
 }
 
-impl TopLevel for Collection {
+impl top_level::Definition for Definition {
     const LIST: &'static str = "query_collections";
 
-    fn key(&self) -> &str {
-        &self.name
-    }
-
-    fn same(&self, stored: &Collection) -> bool {
-        stored.queries() == self.queries() && stored.comment == self.comment
+    fn same(&self, stored: &Definition) -> bool {
+        stored.queries() == self.queries()
     }
 }
 
@@ -113,6 +102,27 @@ impl TopLevel for AllowlistEntry {
 
     fn same(&self, stored: &AllowlistEntry) -> bool {
         stored.scope.roles() == self.scope.roles()
+    }
+}
+
+impl Droppable for Collection {
+    const DROP: &'static str = "drop_query_collection";
+
+    fn drop_args(name: &str) -> serde_json::Value {
+        json!({"collection": name, "cascade": false})
+    }
+}
+
+impl Droppable for AllowlistEntry {
+    const DROP: &'static str = "drop_collection_from_allowlist";
+
+    fn drop_args(collection: &str) -> serde_json::Value {
+        json!({ "collection": collection })
+    }
+
+    /// Already out of the allow list ("doesn't exist in the allowlist").
+    fn already_gone(e: &HasuraError) -> bool {
+        e.code_is("not-found")
     }
 }
 
@@ -143,7 +153,7 @@ impl Engine {
         endpoints: &[Endpoint],
     ) -> Result<(), HasuraError> {
         let mut cmds = Vec::new();
-        let (was, will) = (old.queries(), new.queries());
+        let (was, will) = (old.definition.queries(), new.definition.queries());
         let recreate = old.comment != new.comment;
         // Endpoints of queries that are replaced (and still there after).
         let around: Vec<&Endpoint> = endpoints
@@ -155,7 +165,7 @@ impl Engine {
             })
             .collect();
         for e in &around {
-            cmds.push(json!({"type": "drop_rest_endpoint", "args": {"name": e.name}}));
+            cmds.push(Endpoint::drop_cmd(&e.name));
         }
         if recreate {
             cmds.push(json!({"type": "drop_query_collection", "args": {"collection": new.name, "cascade": true}}));
@@ -181,15 +191,6 @@ impl Engine {
         self.put_entry(cancel, cmds, new).await
     }
 
-    pub async fn drop_query_collection(
-        &self,
-        cancel: &CancellationToken,
-        name: &str,
-    ) -> Result<(), HasuraError> {
-        let cmd = json!({"type": "drop_query_collection", "args": {"collection": name, "cascade": false}});
-        self.drop_entry::<Collection>(cancel, cmd, name).await
-    }
-
     /// Adds `entry`, or (`update`) changes the scope of the one there.
     pub async fn put_allowlist_entry(
         &self,
@@ -204,22 +205,5 @@ impl Engine {
         };
         let cmd = json!({"type": typ, "args": entry});
         self.put_entry(cancel, vec![cmd], entry).await
-    }
-
-    pub async fn drop_allowlist_entry(
-        &self,
-        cancel: &CancellationToken,
-        collection: &str,
-    ) -> Result<(), HasuraError> {
-        let cmd =
-            json!({"type": "drop_collection_from_allowlist", "args": {"collection": collection}});
-        match self
-            .drop_entry::<AllowlistEntry>(cancel, cmd, collection)
-            .await
-        {
-            // Already out of the allow list ("doesn't exist in the allowlist"): done.
-            Err(e) if e.code_is("not-found") => Ok(()),
-            r => r,
-        }
     }
 }

@@ -15,18 +15,10 @@ use tokio_util::sync::CancellationToken;
 
 pub use super::headers::Header;
 use super::metadata::{is_already_gone, Export};
-use super::top_level::TopLevel;
+use super::top_level::{self, same_normalized, Defined, Droppable};
 use super::{Engine, HasuraError};
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct RemoteSchema {
-    pub name: String,
-    pub definition: Definition,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub comment: Option<String>,
-    #[serde(default, skip_serializing)]
-    pub permissions: Vec<Permission>,
-}
+pub type RemoteSchema = Defined<Definition, Permission>;
 
 /// `RemoteSchemaDef`.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -89,12 +81,13 @@ pub struct PermissionDefinition {
     pub schema: String,
 }
 
-impl Definition {
+impl top_level::Definition for Definition {
+    const LIST: &'static str = "remote_schemas";
+
     /// The same definition, whatever the order of its headers and field
     /// renames (Hasura keeps both as given, but neither order means anything).
     fn same(&self, other: &Definition) -> bool {
-        let sorted = |d: &Definition| {
-            let mut d = d.clone();
+        same_normalized(self, other, |d| {
             d.headers.sort();
             if let Some(f) = d
                 .customization
@@ -103,9 +96,7 @@ impl Definition {
             {
                 f.sort_by(|a, b| a.parent_type.cmp(&b.parent_type));
             }
-            d
-        };
-        sorted(self) == sorted(other)
+        })
     }
 }
 
@@ -115,16 +106,13 @@ impl RemoteSchema {
     }
 }
 
-impl TopLevel for RemoteSchema {
-    const LIST: &'static str = "remote_schemas";
+/// A schema already gone counts as removed: `remove_remote_schema` is not
+/// a `drop_` command, so the batcher's rule does not cover it.
+impl Droppable for RemoteSchema {
+    const DROP: &'static str = "remove_remote_schema";
 
-    fn key(&self) -> &str {
-        &self.name
-    }
-
-    /// Permissions are written with their own commands, so not compared.
-    fn same(&self, stored: &RemoteSchema) -> bool {
-        self.definition.same(&stored.definition) && self.comment == stored.comment
+    fn already_gone(e: &HasuraError) -> bool {
+        is_already_gone(e)
     }
 }
 
@@ -135,20 +123,6 @@ impl Export {
 }
 
 impl Engine {
-    /// A schema already gone counts as removed: `remove_remote_schema` is not
-    /// a `drop_` command, so the batcher's rule does not cover it.
-    pub async fn remove_remote_schema(
-        &self,
-        cancel: &CancellationToken,
-        name: &str,
-    ) -> Result<(), HasuraError> {
-        let cmd = json!({"type": "remove_remote_schema", "args": {"name": name}});
-        match self.drop_entry::<RemoteSchema>(cancel, cmd, name).await {
-            Err(e) if is_already_gone(&e) => Ok(()),
-            r => r,
-        }
-    }
-
     /// Sets `role`'s permission on `remote_schema`. Hasura has no update for
     /// it: with `replace`, the old one is dropped and the new one added in the
     /// same atomic `bulk`, so the role is never left without one.

@@ -11,7 +11,7 @@ use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
 use super::metadata::Export;
-use super::top_level::TopLevel;
+use super::top_level::{same_normalized, Droppable, TopLevel};
 use super::{Engine, HasuraError};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -45,14 +45,15 @@ impl TopLevel for Endpoint {
     /// The same endpoint, methods compared as a set (Hasura keeps the list
     /// as given, but matches requests by membership).
     fn same(&self, stored: &Endpoint) -> bool {
-        let sorted = |e: &Endpoint| {
-            let mut e = e.clone();
+        same_normalized(self, stored, |e| {
             e.methods.sort();
             e.methods.dedup();
-            e
-        };
-        sorted(self) == sorted(stored)
+        })
     }
+}
+
+impl Droppable for Endpoint {
+    const DROP: &'static str = "drop_rest_endpoint";
 }
 
 impl Export {
@@ -66,22 +67,17 @@ impl Export {
 }
 
 impl Engine {
-    /// Puts `want` as endpoint `name`, or (`None`) drops it. `replace` drops
-    /// the one there first, in the same bulk.
-    pub async fn set_rest_endpoint(
+    /// Creates endpoint `e`; `replace` drops the one of its name first, in
+    /// the same bulk.
+    pub async fn put_rest_endpoint(
         &self,
         cancel: &CancellationToken,
-        name: &str,
-        want: Option<&Endpoint>,
+        e: &Endpoint,
         replace: bool,
     ) -> Result<(), HasuraError> {
-        let drop = json!({"type": "drop_rest_endpoint", "args": {"name": name}});
-        let Some(e) = want else {
-            return self.drop_entry::<Endpoint>(cancel, drop, name).await;
-        };
         let mut cmds = Vec::new();
         if replace {
-            cmds.push(drop);
+            cmds.push(Endpoint::drop_cmd(&e.name));
         }
         cmds.push(json!({"type": "create_rest_endpoint", "args": e}));
         self.put_entry(cancel, cmds, e).await

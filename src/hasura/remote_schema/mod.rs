@@ -10,17 +10,18 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
 use crate::framework::{
-    ApplyError, AttrPath, Attribute, Ctx, Diagnostics, IntBetween, IntoDiags, Known, Null,
-    RequiresReplace, Resource, Schema, StrCheck, Type, Value,
+    AttrPath, Attribute, Ctx, Diagnostics, IntBetween, IntoDiags, Known, Null, RequiresReplace,
+    Schema, StrCheck, Type, Value,
 };
 
 use super::client::remote_schemas::{Definition, RemoteSchema};
 use super::client::HasuraError;
 use super::engine;
-use super::ident::{already_exists, check_non_empty_text as check_name, import_name};
+use super::ident::{already_exists, check_non_empty_text as check_name, NameCheck};
+use super::named::Named;
 use super::webhook::{
-    check_env_name, check_webhook, headers_from_api, headers_to_api, validate_headers, HeaderMap,
-    HEADERS_DESCRIPTION, HEADERS_FROM_ENV_DESCRIPTION,
+    check_env_name, check_webhook, exactly_one, headers_from_api, headers_to_api, validate_headers,
+    HeaderMap, HEADERS_DESCRIPTION, HEADERS_FROM_ENV_DESCRIPTION,
 };
 use customization::Custom;
 
@@ -109,38 +110,16 @@ impl Model {
             _ => return None,
         })
     }
-
-    /// Adds (or, `update`, changes) the remote schema as planned
-    /// (`update_remote_schema` keeps its permissions). Hasura introspects the
-    /// remote server on both, so an unreachable server is refused here.
-    async fn put(self, ctx: &Ctx, update: bool) -> Result<Model, ApplyError<Model>> {
-        let what = if update { "update" } else { "add" };
-        let summary = &format!("Failed to {what} remote schema");
-        let written = engine(ctx)?
-            .put_entry_as(
-                &ctx.cancel,
-                &format!("{what}_remote_schema"),
-                &self.schema(),
-            )
-            .await;
-        if let Err(e) = written {
-            return Err(match self.refused_attr(&e) {
-                Some("name") => already_exists(AttrPath::attr("name"), summary, e, self.name()),
-                Some(attr) => Diagnostics::attr_error(AttrPath::attr(attr), summary, e.to_string()),
-                None => e.into_diags(summary),
-            }
-            .into());
-        }
-        Ok(Model {
-            id: Known(self.name().to_string()),
-            ..self
-        })
-    }
 }
 
 #[async_trait]
-impl Resource for RemoteSchemaResource {
+impl Named for RemoteSchemaResource {
     type Model = Model;
+    type Remote = RemoteSchema;
+    const IMPORT_ID: (NameCheck, &'static str) = (check_name, "the remote schema's name");
+    const DROP_FAILED: &'static str = "Failed to remove remote schema";
+    const KEY: fn(&mut Model) -> [&mut Value<String>; 2] = |m| [&mut m.id, &mut m.name];
+    const FROM_REMOTE: fn(RemoteSchema, &Model) -> Model = Model::from_remote;
 
     fn type_name(&self) -> &'static str {
         "hasura_remote_schema"
@@ -166,49 +145,31 @@ impl Resource for RemoteSchemaResource {
 
     fn validate(&self, c: &Model, diags: &mut Diagnostics) {
         validate_headers(&c.headers, &c.headers_from_env, diags);
-        if !c.url.is_unknown()
-            && !c.url_from_env.is_unknown()
-            && c.url.is_null() == c.url_from_env.is_null()
-        {
-            diags.add_attr_error(
-                AttrPath::attr("url"),
-                "URL missing or set twice",
-                "Set exactly one of `url` and `url_from_env`.",
-            );
-        }
+        let url = (&c.url, &c.url_from_env);
+        exactly_one(
+            url,
+            AttrPath::attr("url"),
+            "URL missing or set twice",
+            diags,
+        );
         if let Some(custom) = c.customization.known() {
             custom.validate(diags);
         }
     }
 
-    async fn create(&self, ctx: &Ctx, m: Model) -> Result<Model, ApplyError<Model>> {
-        m.put(ctx, false).await
-    }
-
-    async fn read(&self, ctx: &Ctx, prior: Model) -> Result<Option<Model>, Diagnostics> {
-        let export = super::exported(ctx).await?;
-        Ok(export
-            .remote_schema(prior.name())
-            .map(|r| Model::from_remote(r, &prior)))
-    }
-
-    async fn update(&self, ctx: &Ctx, _prior: Model, m: Model) -> Result<Model, ApplyError<Model>> {
-        m.put(ctx, true).await
-    }
-
-    async fn delete(&self, ctx: &Ctx, m: Model) -> Result<(), Diagnostics> {
-        engine(ctx)?
-            .remove_remote_schema(&ctx.cancel, m.name())
-            .await
-            .map_err(|e| e.into_diags("Failed to remove remote schema"))
-    }
-
-    async fn import(&self, _ctx: &Ctx, id: &str) -> Result<Model, Diagnostics> {
-        let name = import_name(id, check_name, "the remote schema's name")?;
-        Ok(Model {
-            id: name.clone(),
-            name,
-            ..Model::default()
+    /// Adds (or, `update`, changes) the remote schema as planned
+    /// (`update_remote_schema` keeps its permissions). Hasura introspects the
+    /// remote server on both, so an unreachable server is refused here.
+    async fn write(&self, ctx: &Ctx, m: &Model, update: bool) -> Result<(), Diagnostics> {
+        let what = if update { "update" } else { "add" };
+        let summary = &format!("Failed to {what} remote schema");
+        let written = engine(ctx)?
+            .put_entry_as(&ctx.cancel, &format!("{what}_remote_schema"), &m.schema())
+            .await;
+        written.map_err(|e| match m.refused_attr(&e) {
+            Some("name") => already_exists(AttrPath::attr("name"), summary, e, m.name()),
+            Some(attr) => Diagnostics::attr_error(AttrPath::attr(attr), summary, e.to_string()),
+            None => e.into_diags(summary),
         })
     }
 }

@@ -7,16 +7,17 @@ use serde::{Deserialize, Serialize};
 
 use crate::framework::{
     str_eq, ApplyError, AttrPath, Attribute, Ctx, Diagnostics, IntoDiags, Known, Null,
-    RequiresReplace, Resource, SameText, Schema, StrCheck, Value,
+    RequiresReplace, Resource, Schema, StrCheck, Value,
 };
 
 use super::super::client::remote_schemas::{Permission, PermissionDefinition};
 use super::super::client::HasuraError;
 use super::super::engine;
-use super::super::graphql_doc::{check_sdl, same_sdl};
+use super::super::graphql_doc::{check_sdl, same_sdl, SameSdl};
 use super::super::ident::{
     already_exists, check_non_empty_text as check_name, import_pair, NameCheck,
 };
+use super::super::named::Pair;
 
 pub struct RemoteSchemaPermissionResource;
 
@@ -31,13 +32,8 @@ pub struct Model {
 
 impl Model {
     /// (remote schema, role): what identifies the permission.
-    fn key(&self) -> (&str, &str) {
-        (self.remote_schema.str_or(""), self.role.str_or(""))
-    }
-
-    fn id(&self) -> String {
-        let (rs, role) = self.key();
-        format!("{rs}/{role}")
+    fn key(&self) -> Pair<'_> {
+        Pair(self.remote_schema.str_or(""), self.role.str_or(""))
     }
 
     fn permission(&self) -> Permission {
@@ -58,7 +54,7 @@ impl Model {
             _ => p.definition.schema,
         };
         Model {
-            id: Known(format!("{remote_schema}/{}", p.role)),
+            id: Known(Pair(remote_schema, &p.role).to_string()),
             remote_schema: Known(remote_schema.to_string()),
             role: Known(p.role),
             schema: Known(schema),
@@ -70,7 +66,7 @@ impl Model {
         let m = e.message();
         let attr = match m {
             _ if m.contains("already exists") => {
-                return already_exists(AttrPath::attr("role"), summary, e, &self.id())
+                return already_exists(AttrPath::attr("role"), summary, e, &self.key().to_string())
             }
             _ if m.contains("remote schema permissions are enabled") => {
                 let hint = "Set the engine's env var HASURA_GRAPHQL_ENABLE_REMOTE_SCHEMA_PERMISSIONS=true (e.g. with `hasura_env_var`).";
@@ -108,14 +104,6 @@ fn same_permission(a: &Permission, b: &Permission) -> bool {
         && same_sdl(&a.definition.schema, &b.definition.schema)
 }
 
-/// `schema` compared by meaning.
-struct Sdl;
-impl SameText for Sdl {
-    fn same(a: &str, b: &str) -> bool {
-        same_sdl(a, b)
-    }
-}
-
 fn check_schema(s: &str) -> Result<(), crate::framework::Invalid> {
     check_sdl(s).map_err(|e| format!("is not a GraphQL schema document (SDL): {e}").into())
 }
@@ -135,7 +123,7 @@ impl Resource for RemoteSchemaPermissionResource {
                 Attribute::string("id").computed().describe("`<remote_schema>/<role>`: the import id."),
                 Attribute::string("remote_schema").required().plan(RequiresReplace).validate(StrCheck("Invalid remote schema name", check_name)).describe("Name of the remote schema, e.g. `hasura_remote_schema.payments.name`. Changing it replaces the permission."),
                 Attribute::string("role").required().plan(RequiresReplace).validate(StrCheck("Invalid role name", check_name)).describe("Role the permission is for; not `admin`, which sees everything. Changing it replaces the permission."),
-                Attribute::string("schema").required().validate(StrCheck("Invalid schema", check_schema)).semantic_eq(str_eq::<Sdl>).describe("The role's view of the remote schema as GraphQL SDL, e.g. `type Query { invoices: [Invoice] }` with the types it uses. Every type, field and argument must exist in the remote schema with the same type (checked by Hasura at apply); the document must parse (checked at plan). Compared by meaning: layout and the order of types, fields and arguments never cause a diff."),
+                Attribute::string("schema").required().validate(StrCheck("Invalid schema", check_schema)).semantic_eq(str_eq::<SameSdl>).describe("The role's view of the remote schema as GraphQL SDL, e.g. `type Query { invoices: [Invoice] }` with the types it uses. Every type, field and argument must exist in the remote schema with the same type (checked by Hasura at apply); the document must parse (checked at plan). Compared by meaning: layout and the order of types, fields and arguments never cause a diff."),
                 Attribute::string("comment").optional().describe("Free-form comment kept with the permission."),
             ],
         )
@@ -155,7 +143,7 @@ impl Resource for RemoteSchemaPermissionResource {
         m.put(ctx, false, "Failed to add remote schema permission")
             .await?;
         Ok(Model {
-            id: Known(m.id()),
+            id: Known(m.key().to_string()),
             ..m
         })
     }
@@ -193,7 +181,7 @@ impl Resource for RemoteSchemaPermissionResource {
             ..Model::default()
         };
         Ok(Model {
-            id: Known(m.id()),
+            id: Known(m.key().to_string()),
             ..m
         })
     }
