@@ -173,16 +173,12 @@ pub trait Collected: Send + Sync + 'static {
         planned: Self::Model,
     ) -> Result<Self::Model, ApplyError<Self::Model>>;
 
-    /// As `Resource::update`, the default serves a collection whose every
-    /// attribute replaces or is computed: the plan is the new state.
     async fn update(
         &self,
-        _ctx: &Ctx,
-        _prior: Self::Model,
+        ctx: &Ctx,
+        prior: Self::Model,
         planned: Self::Model,
-    ) -> Result<Self::Model, ApplyError<Self::Model>> {
-        Ok(planned)
-    }
+    ) -> Result<Self::Model, ApplyError<Self::Model>>;
 
     /// The object's id, as the state keeps it.
     fn id(m: &Self::Model) -> &str;

@@ -121,6 +121,15 @@ impl Collected for RedirectUrlResource {
     }
 
     /// The API has no update: a new `url` replaces the entry.
+    async fn update(
+        &self,
+        _ctx: &Ctx,
+        _prior: Model,
+        m: Model,
+    ) -> Result<Model, ApplyError<Model>> {
+        Ok(m)
+    }
+
     fn id(m: &Model) -> &str {
         m.id.str_or("")
     }
