@@ -37,6 +37,9 @@ pub fn qualified(schema: &str, table: &str) -> Result<String, NulByte> {
     Ok(format!("{}.{}", quote_ident(schema)?, quote_ident(table)?))
 }
 
+/// What `check_name` refuses, said in the descriptions of the attributes it checks.
+pub const NAME_RULE: &str = "Names may not contain quotes, backslashes, `;` or control characters and are at most 63 bytes.";
+
 /// The names this provider accepts for sources, schemas, tables, columns and
 /// roles. Quoting would make any name safe, but a quote or `;` in a name is
 /// almost always an injection attempt or a copy-paste slip, so it is refused
@@ -206,6 +209,10 @@ pub trait TableKeyed {
         let key = self.key().into_iter().map(|(v, _)| v);
         check_name_attrs(diags, ["source", "schema", "table"].into_iter().zip(key));
     }
+    /// The model with its id set from its key, as a write reports it.
+    fn with_id(self) -> Self
+    where
+        Self: Sized;
     /// The id once every part of the key is known.
     fn planned_id(&self) -> Value<String> {
         if self.key().iter().all(|(v, _)| v.as_deref().is_some()) {
@@ -232,6 +239,13 @@ macro_rules! table_keyed {
             fn key(&self) -> Vec<$crate::hasura::ident::KeyPart<'_>> {
                 let table = [&self.source, &self.schema, &self.table];
                 $crate::hasura::ident::on_table(table, [$((&self.$part, $unset)),*])
+            }
+
+            fn with_id(self) -> Self {
+                $model {
+                    id: $crate::framework::Known(self.id()),
+                    ..self
+                }
             }
         }
 

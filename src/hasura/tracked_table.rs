@@ -19,7 +19,9 @@ use super::table::tracking::{
     id_attribute, planned_id, set_tracked, settle_tracking, validate_names, TableRef,
     TrackingWrite, READING_METADATA,
 };
-use super::table::{engine, parse_table_id};
+use super::engine;
+use super::table::on_table::{schema_attribute, source_attribute};
+use super::table::parse_table_id;
 
 pub struct TrackedTableResource;
 
@@ -192,8 +194,8 @@ impl Resource for TrackedTableResource {
             "Tracks an existing table in Hasura (`pg_track_table`) without owning its DDL, e.g. for tables created by migrations. Customisation changes are applied in place with `pg_set_table_customization` (permissions are kept); destroying untracks the table and leaves its data alone. Import with `<source>.<schema>.<table>` (parts containing a `.` in double quotes).",
             vec![
                 id_attribute(),
-                Attribute::string("source").default("default").plan(RequiresReplace).describe("Hasura database (source) name. Default `default`."),
-                Attribute::string("schema").default("public").plan(RequiresReplace).describe("PostgreSQL schema. Default `public`."),
+                source_attribute("", false),
+                schema_attribute("", "", false),
                 Attribute::string("name").required().plan(RequiresReplace).describe("Name of the existing table or view."),
                 Attribute::string("custom_name").optional().describe("GraphQL name used instead of the table name in type and field names."),
                 Attribute::typed("custom_root_fields", Type::map(Type::String)).optional().describe(format!("Custom names for root fields, keyed by {}.", ROOT_FIELDS.iter().map(|f| format!("`{f}`")).collect::<Vec<_>>().join(", "))),

@@ -18,8 +18,9 @@ use crate::settle::{settle, ReadBack, Unsettled};
 use super::client::constraints::{retrying_deadlocks, CatalogForeignKey};
 use super::client::sql::SqlOptions;
 use super::client::{Engine, HasuraError};
-use super::ident::{check_name_attrs, table_keyed, TableKeyed};
-use super::table::engine;
+use super::engine;
+use super::ident::{check_name_attrs, table_keyed, TableKeyed, NAME_RULE};
+use super::table::on_table::{import_id_attribute, table_attributes};
 use super::table::tracking::table_write;
 pub use sql::default_name;
 use sql::{action_name, add_sql, drop_sql, matches, update_sql, validate_columns, ACTION_NAMES};
@@ -48,12 +49,6 @@ const REPLACING: &[&str] = &["references_schema"];
 table_keyed!(Model { name: "" });
 
 impl Model {
-    fn with_id(self) -> Self {
-        Model {
-            id: Known(self.id()),
-            ..self
-        }
-    }
     /// What a read reports for `prior`'s constraint, found as `cat`.
     fn from_catalog(prior: &Model, cat: CatalogForeignKey) -> Model {
         let names = |v: Vec<String>| Known(v.into_iter().map(Known).collect());
@@ -232,17 +227,21 @@ impl Resource for ForeignKeyResource {
     }
 
     fn schema(&self) -> Schema {
-        let name_rule = "Names may not contain quotes, backslashes, `;` or control characters and are at most 63 bytes.";
+        let name_rule = NAME_RULE;
+        let replaces = " Changing it replaces the constraint.";
+        let referencing = "The referencing table (the one holding `columns`). Changing it replaces the constraint.";
+        let [source, schema, table] =
+            table_attributes("the referencing table", referencing, replaces, true);
         let action = |which: &str| {
             format!("What PostgreSQL does to referencing rows when the referenced row is {which}: one of `no action` (the default), `restrict`, `cascade`, `set null`, `set default`. Changed in place: PostgreSQL has no ALTER for it, so the constraint is dropped and re-added in one transaction (atomic; existing rows are checked again).")
         };
         Schema::new(
             "A foreign-key constraint on a PostgreSQL table, managed through Hasura's `run_sql` (every identifier quoted, each change one transaction). A resource of its own, so two tables may reference each other without a dependency cycle. Renaming it and changing `on_delete`/`on_update` are applied in place; changing the tables or columns replaces it. Hasura reads foreign keys to offer relationships (`foreign_key_constraint_on`); dropping one that a relationship uses is refused by Hasura. Import with `<source>.<schema>.<table>.<constraint>` (e.g. `default.public.orders.orders_user_id_fkey`; `<schema>.<table>.<constraint>` means source `default`); a part containing a `.` is written in double quotes.",
             vec![
-                Attribute::string("id").computed().describe("`<source>.<schema>.<table>.<constraint>`, the import id."),
-                Attribute::string("source").default("default").plan(RequiresReplace).describe(format!("Hasura database (source) name. Default `default`. Changing it replaces the constraint. {name_rule}")),
-                Attribute::string("schema").default("public").plan(RequiresReplace).describe(format!("PostgreSQL schema of the referencing table. Default `public`. {name_rule}")),
-                Attribute::string("table").required().plan(RequiresReplace).describe(format!("The referencing table (the one holding `columns`). Changing it replaces the constraint. {name_rule}")),
+                import_id_attribute("<source>.<schema>.<table>.<constraint>"),
+                source,
+                schema,
+                table,
                 Attribute::string("name").optional_computed().describe(format!("Constraint name. Unset: an existing constraint (e.g. imported) keeps its name; a new one gets PostgreSQL's default, `<table>_<column>[_<column>...]_fkey` (shortened to 63 bytes as PostgreSQL does). Renaming is applied in place (`RENAME CONSTRAINT`). {name_rule}")),
                 Attribute::typed("columns", Type::list(Type::String)).required().plan(RequiresReplace).describe("The referencing columns, in key order. At least one; as many as `references_columns`. Changing them replaces the constraint."),
                 Attribute::string("references_schema").optional_computed().describe(format!("PostgreSQL schema of the referenced table. Unset: the same as `schema`. Changing it replaces the constraint. {name_rule}")),

@@ -21,8 +21,9 @@ use super::client::constraints::{
 use super::client::sql::SqlOptions;
 use super::client::{Engine, HasuraError};
 use super::foreign_key::parse_object_id;
-use super::ident::{check_name_attrs, quote_ident, table_keyed, TableKeyed};
-use super::table::engine;
+use super::engine;
+use super::ident::{check_name_attrs, quote_ident, table_keyed, TableKeyed, NAME_RULE};
+use super::table::on_table::{import_id_attribute, table_attributes};
 use super::table::tracking::table_write;
 use sql::{create_sql, has_planned_shape, index_sql, validate_keys, METHODS};
 
@@ -194,15 +195,16 @@ impl Resource for IndexResource {
     }
 
     fn schema(&self) -> Schema {
-        let name_rule = "Names may not contain quotes, backslashes, `;` or control characters and are at most 63 bytes.";
+        let [source, schema, table] =
+            table_attributes("the table (and the index)", "The indexed table.", "", true);
         Schema::new(
             "A PostgreSQL index on a table, built through Hasura's `run_sql`, by default with `CREATE INDEX CONCURRENTLY` so writes to the table continue during the build. A concurrent build that fails (e.g. duplicate keys for a unique index) leaves an INVALID index behind; this resource drops it and reports the error, a refresh treats an invalid index as missing (the plan shows it to be created), and creating drops a leftover invalid index of the same name before building. Renaming is applied in place (`ALTER INDEX ... RENAME`); every other change replaces the index. Import with `<source>.<schema>.<table>.<index>` (e.g. `default.public.users.users_email_idx`; `<schema>.<table>.<index>` means source `default`).",
             vec![
-                Attribute::string("id").computed().describe("`<source>.<schema>.<table>.<index>`, the import id."),
-                Attribute::string("source").default("default").plan(RequiresReplace).describe(format!("Hasura database (source) name. Default `default`. {name_rule}")),
-                Attribute::string("schema").default("public").plan(RequiresReplace).describe(format!("PostgreSQL schema of the table (and the index). Default `public`. {name_rule}")),
-                Attribute::string("table").required().plan(RequiresReplace).describe(format!("The indexed table. {name_rule}")),
-                Attribute::string("name").required().describe(format!("Index name, unique within the schema. Renaming is applied in place. {name_rule}")),
+                import_id_attribute("<source>.<schema>.<table>.<index>"),
+                source,
+                schema,
+                table,
+                Attribute::string("name").required().describe(format!("Index name, unique within the schema. Renaming is applied in place. {NAME_RULE}")),
                 Attribute::typed("columns", Type::list(Type::String)).optional().plan(RequiresReplace).describe("Key columns, in key order. Set this or `expressions`."),
                 Attribute::typed("expressions", Type::list(Type::String)).optional().describe("Key expressions in SQL, e.g. `lower(email)`, in key order; each must be one expression (no `;`, no comments). Set this or `columns`. PostgreSQL stores its own rendering (`lower((email)::text)` on a `varchar` column, shown in `definition`); the configured text is kept while the index is unchanged, so it never shows a diff. A changed text replaces the index unless PostgreSQL renders it the same (checked at plan time on a temporary copy of the table), e.g. right after an import: then only the state is updated."),
                 Attribute::bool("unique").default(false).plan(RequiresReplace).describe("Whether the index is UNIQUE (btree only). Default `false`."),

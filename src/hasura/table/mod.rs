@@ -2,6 +2,7 @@
 //! (one transaction per apply, every identifier quoted), tracked in Hasura.
 mod apply;
 mod ddl;
+pub(super) mod on_table;
 mod plan;
 mod readback;
 pub(super) mod tracking;
@@ -15,8 +16,10 @@ use crate::framework::{
     Resource, Schema, Type, Value,
 };
 
-use super::client::{Engine, HasuraClient, HasuraError};
-use super::ident::qualified;
+use super::client::HasuraError;
+use super::engine;
+use super::ident::{qualified, NAME_RULE};
+use on_table::{schema_attribute, source_attribute};
 use apply::{alter_table, create_table, drop_checked, track_new_table};
 use ddl::{alter_statements, validate_columns};
 use plan::{
@@ -103,12 +106,6 @@ impl Model {
     }
 }
 
-/// The engine of the provider's client (a cheap clone); a diagnostic when
-/// it is not configured.
-pub(super) fn engine(ctx: &Ctx) -> Result<Engine, Diagnostics> {
-    Ok(ctx.client::<HasuraClient>()?.engine()?.clone())
-}
-
 fn sql_err(summary: &str) -> impl Fn(HasuraError) -> Diagnostics + '_ {
     move |e| e.into_diags(summary)
 }
@@ -122,13 +119,14 @@ impl Resource for TableResource {
     }
 
     fn schema(&self) -> Schema {
-        let name_rule = "Names may not contain quotes, backslashes, `;` or control characters and are at most 63 bytes.";
+        let name_rule = NAME_RULE;
+        let replaces = " Changing it replaces the table.";
         Schema::new(
             "A PostgreSQL table created through Hasura's `run_sql` and tracked in the GraphQL schema. Creation is one transaction followed by `pg_track_table`; if tracking fails the table is dropped again. Column changes are applied in place with `ALTER TABLE`; renaming the table or moving it to another schema or source replaces it, which `deletion_protection` refuses. Import with `<source>.<schema>.<table>` (e.g. `default.public.users`); a part containing a `.` is written in double quotes with inner quotes doubled, e.g. `default.\"my.schema\".users`.",
             vec![
                 id_attribute(),
-                Attribute::string("source").default("default").plan(RequiresReplace).describe(format!("Hasura database (source) name. Default `default`. Changing it replaces the table. {name_rule}")),
-                Attribute::string("schema").default("public").plan(RequiresReplace).describe(format!("PostgreSQL schema. Default `public`. Changing it replaces the table. {name_rule}")),
+                source_attribute(replaces, true),
+                schema_attribute("", replaces, true),
                 Attribute::string("name").required().plan(RequiresReplace).describe(format!("Table name. Changing it replaces the table (drop and create: data is not carried over). {name_rule}")),
                 Attribute::nested(
                     "columns",
