@@ -14,8 +14,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value as J};
 
 use crate::framework::{
-    ApplyError, AttrPath, Attribute, Ctx, Diagnostics, Known, Nesting, Null, Plan,
-    RequiresReplace, Resource, Schema, Value,
+    ApplyError, AttrPath, Attribute, Ctx, Diagnostics, Known, Nesting, Null, Plan, RequiresReplace,
+    Resource, Schema, Value,
 };
 
 use super::client::metadata::qualified_table;
@@ -283,8 +283,12 @@ impl Resource for ComputedFieldResource {
     }
 
     fn schema(&self) -> Schema {
-        let [source, schema, table] =
-            table_attributes("the table", "The tracked table the field is added to.", "", false);
+        let [source, schema, table] = table_attributes(
+            "the table",
+            "The tracked table the field is added to.",
+            "",
+            false,
+        );
         Schema::new(
             "A computed field of a tracked table (`add_computed_field`): an existing SQL function that takes the table's row (and optionally the session as JSON) and returns a scalar or a set of a tracked table. The function must not be `VOLATILE` (declare it `STABLE` or `IMMUTABLE`). Changing `source`, `schema`, `table` or `name` replaces it; any other change re-adds it in place in one atomic metadata write, so permissions listing it are kept. Import with `<source>.<schema>.<table>.<name>`, e.g. `default.public.users.full_name`.",
             vec![
@@ -399,7 +403,11 @@ impl Resource for ComputedFieldResource {
         let engine = engine(ctx)?;
         let key = m.clone();
         let gone = move |x: &Export| landed(x, &key, None);
-        dropped(&m, engine.write_with(&ctx.cancel, vec![m.drop_command()], gone)).await
+        dropped(
+            &m,
+            engine.write_with(&ctx.cancel, vec![m.drop_command()], gone),
+        )
+        .await
     }
 
     async fn import(&self, _ctx: &Ctx, id: &str) -> Result<Model, Diagnostics> {

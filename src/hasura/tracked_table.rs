@@ -14,14 +14,14 @@ use crate::framework::{
 use crate::settle::Unsettled;
 
 use super::client::table_config::{ColumnCustomisation, Configuration, ExportEntry, RootField};
+use super::engine;
 use super::ident::is_graphql_name;
+use super::table::on_table::{schema_attribute, source_attribute};
+use super::table::parse_table_id;
 use super::table::tracking::{
     id_attribute, planned_id, set_tracked, settle_tracking, validate_names, TableRef,
     TrackingWrite, READING_METADATA,
 };
-use super::engine;
-use super::table::on_table::{schema_attribute, source_attribute};
-use super::table::parse_table_id;
 
 pub struct TrackedTableResource;
 

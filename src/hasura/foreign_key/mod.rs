@@ -10,18 +10,18 @@ use tokio_util::sync::CancellationToken;
 
 use crate::framework::Value::{Known, Unknown};
 use crate::framework::{
-    ApplyError, AttrPath, Attribute, Ctx, Diagnostics, IntoDiags, OneOf, Plan, RequiresReplace,
-    Resource, Schema, Type, Value,
+    ApplyError, AttrPath, Attribute, Ctx, Diagnostics, OneOf, Plan, RequiresReplace, Resource,
+    Schema, Type, Value,
 };
-use crate::settle::{settle, ReadBack, Unsettled};
+use crate::settle::{ReadBack, Unsettled};
 
-use super::client::constraints::{retrying_deadlocks, CatalogForeignKey};
+use super::client::constraints::CatalogForeignKey;
 use super::client::sql::SqlOptions;
 use super::client::{Engine, HasuraError};
 use super::engine;
 use super::ident::{check_name_attrs, table_keyed, TableKeyed, NAME_RULE};
+use super::table::catalog_object::{self, drop_ddl, fetched, run_ddl, CatalogObject};
 use super::table::on_table::{import_id_attribute, table_attributes};
-use super::table::tracking::table_write;
 pub use sql::default_name;
 use sql::{action_name, add_sql, drop_sql, matches, update_sql, validate_columns, ACTION_NAMES};
 
@@ -66,20 +66,26 @@ impl Model {
     }
 }
 
-async fn fetch(
-    engine: &Engine,
-    cancel: &CancellationToken,
-    m: &Model,
-) -> Result<Option<CatalogForeignKey>, HasuraError> {
-    engine
-        .foreign_key(
-            cancel,
-            m.source(),
-            m.schema(),
-            m.table.str_or(""),
-            m.name.str_or(""),
-        )
-        .await
+#[async_trait]
+impl CatalogObject for Model {
+    const KIND: &'static str = "foreign key";
+    type Catalog = CatalogForeignKey;
+
+    async fn fetch(
+        &self,
+        engine: &Engine,
+        cancel: &CancellationToken,
+    ) -> Result<Option<CatalogForeignKey>, HasuraError> {
+        let [source, schema, table, name] = [
+            self.source(),
+            self.schema(),
+            self.table(),
+            self.name.str_or(""),
+        ];
+        engine
+            .foreign_key(cancel, source, schema, table, name)
+            .await
+    }
 }
 
 const WRITE: SqlOptions = SqlOptions {
@@ -172,38 +178,22 @@ async fn write(
     old: Option<&Model>,
     new: &Model,
 ) -> Result<(), Unsettled<HasuraError>> {
-    let label = new.id();
-    settle(
-        cancel,
-        &table_write(
-            &label,
-            "foreign-key DDL failed ambiguously and did not land; sending it again",
-        ),
-        || {
-            retrying_deadlocks(cancel, || async {
-                engine
-                    .run_sql(cancel, new.source(), sql, WRITE)
-                    .await
-                    .map(drop)
-            })
-        },
-        |_| async {
-            let now = fetch(engine, cancel, new).await?;
-            if now.as_ref().is_some_and(|c| matches(c, new)) {
-                return Ok(ReadBack::Landed(()));
-            }
-            let before = match old {
-                Some(o) => fetch(engine, cancel, o).await?.filter(|c| matches(c, o)),
-                None => None,
-            };
-            Ok(match (old, now, before) {
-                (None, None, _) => ReadBack::Absent,
-                (Some(_), _, Some(_)) => ReadBack::Absent,
-                _ => ReadBack::Other,
-            })
-        },
-    )
-    .await
+    let landed = |_: &HasuraError| async {
+        let now = new.fetch(engine, cancel).await?;
+        if now.as_ref().is_some_and(|c| matches(c, new)) {
+            return Ok(ReadBack::Landed(()));
+        }
+        let before = match old {
+            Some(o) => o.fetch(engine, cancel).await?.filter(|c| matches(c, o)),
+            None => None,
+        };
+        Ok(match (old, now, before) {
+            (None, None, _) => ReadBack::Absent,
+            (Some(_), _, Some(_)) => ReadBack::Absent,
+            _ => ReadBack::Other,
+        })
+    };
+    run_ddl(engine, cancel, new, ("foreign-key DDL", sql), WRITE, landed).await
 }
 
 /// `<source>.<schema>.<table>.<constraint>`, or `<schema>.<table>.<constraint>` in source `default`.
@@ -299,13 +289,7 @@ impl Resource for ForeignKeyResource {
     }
 
     async fn read(&self, ctx: &Ctx, prior: Model) -> Result<Option<Model>, Diagnostics> {
-        let engine = &engine(ctx)?;
-        let cat = match fetch(engine, &ctx.cancel, &prior).await {
-            // A source dropped from Hasura leaves the database's objects as they were.
-            Err(e) if e.is_source_missing() => return Ok(Some(prior)),
-            r => r.map_err(|e| e.into_diags("Failed to read foreign key"))?,
-        };
-        Ok(cat.map(|c| Model::from_catalog(&prior, c)))
+        catalog_object::read(ctx, prior, |prior, c| Some(Model::from_catalog(&prior, c))).await
     }
 
     async fn update(&self, ctx: &Ctx, old: Model, new: Model) -> Result<Model, ApplyError<Model>> {
@@ -320,22 +304,8 @@ impl Resource for ForeignKeyResource {
     async fn delete(&self, ctx: &Ctx, m: Model) -> Result<(), Diagnostics> {
         let engine = &engine(ctx)?;
         let sql = drop_sql(&m)?;
-        let cancel = &ctx.cancel;
-        let label = m.id();
-        settle(
-            cancel,
-            &table_write(&label, "DROP CONSTRAINT failed ambiguously and did not land; sending it again"),
-            || retrying_deadlocks(cancel, || async { engine.run_sql(cancel, m.source(), &sql, WRITE).await.map(drop) }),
-            |_| async {
-                Ok(match fetch(engine, cancel, &m).await? {
-                    None => ReadBack::Landed(()),
-                    Some(_) => ReadBack::Absent,
-                })
-            },
-        )
-        .await
-        .map_err(|u| {
-            let e = u.into_error("checking whether the constraint is gone");
+        let ddl = ("DROP CONSTRAINT", sql.as_str());
+        drop_ddl(engine, &ctx.cancel, &m, ddl, WRITE, "constraint").await.map_err(|e| {
             let hint = if e.code_is("dependency-error") { " A Hasura relationship uses this foreign key: remove the relationship first (or in the same apply, with the relationship depending on this resource)." } else { "" };
             Diagnostics::error("Failed to drop foreign key", format!("{e}{hint}"))
         })
@@ -347,11 +317,7 @@ impl Resource for ForeignKeyResource {
         let engine = &engine(ctx)?;
         // Core reads the stub right after; a missing constraint is said here,
         // with the id, rather than as an empty import.
-        if fetch(engine, &ctx.cancel, &stub)
-            .await
-            .map_err(|e| e.into_diags("Failed to read foreign key"))?
-            .is_none()
-        {
+        if fetched(engine, &ctx.cancel, &stub).await?.is_none() {
             return Err(Diagnostics::error(
                 "Cannot import non-existent foreign key",
                 format!(

@@ -120,7 +120,6 @@ impl Model {
     pub(super) fn drop_command(&self) -> J {
         self.command("drop", None)
     }
-
 }
 
 impl MetadataObject for Model {

@@ -113,8 +113,12 @@ impl Resource for PermissionResource {
         let only = |a: &str| {
             format!("Only for {a} permissions; setting it for another action is an error.")
         };
-        let [source, schema, table] =
-            table_attributes("the table", "The tracked table the permission is on.", "", false);
+        let [source, schema, table] = table_attributes(
+            "the table",
+            "The tracked table the permission is on.",
+            "",
+            false,
+        );
         Schema::new(
             "A role's permission on a tracked table (`pg_create_<action>_permission`). Changing `source`, `schema`, `table`, `role` or `action` replaces it; any other change drops and re-creates it in one atomic `bulk` request guarded by the metadata `resource_version`, so the role is never without a permission. Import with `<source>.<schema>.<table>.<role>.<action>`, e.g. `default.public.users.user.select`; a part containing a `.` is written in double quotes with inner quotes doubled.",
             vec![

@@ -113,7 +113,6 @@ fn list_attr(got: Option<Vec<String>>, prior: &Names) -> Names {
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use serde_json::json;

@@ -128,8 +128,12 @@ impl Resource for RelationshipResource {
     }
 
     fn schema(&self) -> Schema {
-        let [source, schema, table] =
-            table_attributes("the table", "The tracked table the relationship is on.", "", true);
+        let [source, schema, table] = table_attributes(
+            "the table",
+            "The tracked table the relationship is on.",
+            "",
+            true,
+        );
         Schema::new(
             "An object or array relationship of a tracked table (`pg_create_object_relationship`, `pg_create_array_relationship`): a nested field in the GraphQL schema, and a path permissions' `filter` and `check` can follow (`{\"author\": {\"id\": {\"_eq\": \"X-Hasura-User-Id\"}}}`). Set exactly one of `foreign_key_constraint_on` (a foreign key's columns) and `manual_configuration` (a column mapping), and `remote_table` where the join needs it. Renaming it (`pg_rename_relationship`) and changing its `comment` (`pg_set_relationship_comment`) happen in place, and Hasura rewrites the permissions that use the old name in the same step; changing `type` or the join drops and re-creates it in one atomic `bulk` request (Hasura refuses that while a permission uses it: change the permission first). Changing `source`, `schema` or `table` replaces it. A relationship on this table's own foreign key does not name the table it leads to: give it `depends_on` on that table's resource, so that destroy drops the relationship before untracking the table (Hasura refuses the other order). Import with `<source>.<schema>.<table>.<name>`, e.g. `default.public.posts.author`; a part containing a `.` is written in double quotes with inner quotes doubled.",
             vec![

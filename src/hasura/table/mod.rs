@@ -1,6 +1,7 @@
 //! `hasura_table`: a PostgreSQL table created and altered through `run_sql`
 //! (one transaction per apply, every identifier quoted), tracked in Hasura.
 mod apply;
+pub(super) mod catalog_object;
 mod ddl;
 pub(super) mod on_table;
 mod plan;
@@ -19,9 +20,9 @@ use crate::framework::{
 use super::client::HasuraError;
 use super::engine;
 use super::ident::{qualified, NAME_RULE};
-use on_table::{schema_attribute, source_attribute};
 use apply::{alter_table, create_table, drop_checked, track_new_table};
 use ddl::{alter_statements, validate_columns};
+use on_table::{schema_attribute, source_attribute};
 use plan::{
     check_destroy, check_update, keep_equivalent_spellings, pk_not_null, record_planned_columns,
     refuse_dropping_columns,
