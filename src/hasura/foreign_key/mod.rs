@@ -20,7 +20,7 @@ use super::client::sql::SqlOptions;
 use super::client::{Engine, HasuraError};
 use super::engine;
 use super::ident::{check_name_attrs, table_keyed, TableKeyed, NAME_RULE};
-use super::table::catalog_object::{self, drop_ddl, fetched, run_ddl, CatalogObject};
+use super::table::catalog_object::{self, drop_ddl, fetched, run_ddl, CatalogObject, Found};
 use super::table::on_table::{import_id_attribute, table_attributes};
 pub use sql::default_name;
 use sql::{action_name, add_sql, drop_sql, matches, update_sql, validate_columns, ACTION_NAMES};
@@ -68,20 +68,11 @@ impl Model {
 
 #[async_trait]
 impl CatalogObject for Model {
-    const KIND: &'static str = "foreign key";
     type Catalog = CatalogForeignKey;
 
-    async fn fetch(
-        &self,
-        engine: &Engine,
-        cancel: &CancellationToken,
-    ) -> Result<Option<CatalogForeignKey>, HasuraError> {
-        let [source, schema, table, name] = [
-            self.source(),
-            self.schema(),
-            self.table(),
-            self.name.str_or(""),
-        ];
+    async fn fetch(&self, engine: &Engine, cancel: &CancellationToken) -> Found<CatalogForeignKey> {
+        let (source, schema, table) = (self.source(), self.schema(), self.table());
+        let name = self.name.str_or("");
         engine
             .foreign_key(cancel, source, schema, table, name)
             .await

@@ -23,7 +23,7 @@ use super::client::{Engine, HasuraError};
 use super::engine;
 use super::foreign_key::parse_object_id;
 use super::ident::{check_name_attrs, quote_ident, table_keyed, TableKeyed, NAME_RULE};
-use super::table::catalog_object::{self, drop_ddl, fetched, run_ddl, CatalogObject};
+use super::table::catalog_object::{self, drop_ddl, fetched, run_ddl, CatalogObject, Found};
 use super::table::on_table::{import_id_attribute, table_attributes};
 use super::table::tracking::table_write;
 use sql::{create_sql, has_planned_shape, index_sql, validate_keys, METHODS};
@@ -104,14 +104,9 @@ impl Model {
 
 #[async_trait]
 impl CatalogObject for Model {
-    const KIND: &'static str = "index";
     type Catalog = CatalogIndex;
 
-    async fn fetch(
-        &self,
-        engine: &Engine,
-        cancel: &CancellationToken,
-    ) -> Result<Option<CatalogIndex>, HasuraError> {
+    async fn fetch(&self, engine: &Engine, cancel: &CancellationToken) -> Found<CatalogIndex> {
         let (source, schema) = (self.source(), self.schema());
         engine
             .index(cancel, source, schema, self.name.str_or(""))

@@ -10,26 +10,41 @@ use tokio_util::sync::CancellationToken;
 use crate::framework::{Ctx, Diagnostics, IntoDiags};
 use crate::settle::{settle, ReadBack, Unsettled};
 
-use super::super::client::constraints::retrying_deadlocks;
+use super::super::client::constraints::{retrying_deadlocks, CatalogForeignKey, CatalogIndex};
 use super::super::client::sql::SqlOptions;
 use super::super::client::{Engine, HasuraError};
 use super::super::engine;
 use super::super::ident::TableKeyed;
 use super::tracking::table_write;
 
+/// What the catalog says of an object of a kind.
+pub(crate) trait CatalogEntry: Send {
+    /// What messages call the kind ("index").
+    const KIND: &'static str;
+}
+
+impl CatalogEntry for CatalogIndex {
+    const KIND: &'static str = "index";
+}
+
+impl CatalogEntry for CatalogForeignKey {
+    const KIND: &'static str = "foreign key";
+}
+
+/// The object as the catalog shows it; `None` when absent.
+pub(crate) type Found<C> = Result<Option<C>, HasuraError>;
+
 /// A PostgreSQL object of a table, as its resource's model.
 #[async_trait]
 pub(crate) trait CatalogObject: TableKeyed + Send + Sync {
-    /// What messages call it ("index").
-    const KIND: &'static str;
-    /// What the catalog says of it.
-    type Catalog: Send;
-    /// The object as the catalog shows it now; `None` when absent.
-    async fn fetch(
-        &self,
-        engine: &Engine,
-        cancel: &CancellationToken,
-    ) -> Result<Option<Self::Catalog>, HasuraError>;
+    type Catalog: CatalogEntry;
+    /// The object as the catalog shows it now.
+    async fn fetch(&self, engine: &Engine, cancel: &CancellationToken) -> Found<Self::Catalog>;
+}
+
+/// What messages call `M`'s kind.
+fn kind<M: CatalogObject>() -> &'static str {
+    <M::Catalog as CatalogEntry>::KIND
 }
 
 /// `m`'s object as the catalog shows it now, or "Failed to read <kind>".
@@ -39,7 +54,7 @@ pub(crate) async fn fetched<M: CatalogObject>(
     m: &M,
 ) -> Result<Option<M::Catalog>, Diagnostics> {
     let found = m.fetch(engine, cancel).await;
-    found.map_err(|e| e.into_diags(&format!("Failed to read {}", M::KIND)))
+    found.map_err(|e| e.into_diags(&format!("Failed to read {}", kind::<M>())))
 }
 
 /// What a read reports for `prior`: `found` turns the catalog's entry into
@@ -53,7 +68,7 @@ pub(crate) async fn read<M: CatalogObject>(
     match prior.fetch(&engine, &ctx.cancel).await {
         // A source dropped from Hasura leaves the database's objects as they were.
         Err(e) if e.is_source_missing() => Ok(Some(prior)),
-        Err(e) => Err(e.into_diags(&format!("Failed to read {}", M::KIND))),
+        Err(e) => Err(e.into_diags(&format!("Failed to read {}", kind::<M>()))),
         Ok(c) => Ok(c.and_then(|c| found(prior, c))),
     }
 }
