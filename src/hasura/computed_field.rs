@@ -37,17 +37,15 @@ pub struct Function {
     schema: Value<String>,
 }
 
-#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
-pub struct Model {
-    id: Value<String>,
-    source: Value<String>,
-    schema: Value<String>,
-    table: Value<String>,
-    name: Value<String>,
-    function: Value<Function>,
-    table_argument: Value<String>,
-    session_argument: Value<String>,
-    comment: Value<String>,
+table_keyed! {
+    #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+    pub struct Model {
+        key { name: "" }
+        function: Value<Function>,
+        table_argument: Value<String>,
+        session_argument: Value<String>,
+        comment: Value<String>,
+    }
 }
 
 /// An exported `computed_fields[]` entry.
@@ -90,8 +88,6 @@ impl FunctionName {
         }
     }
 }
-
-table_keyed!(Model { name: "" });
 
 impl Model {
     fn name(&self) -> &str {

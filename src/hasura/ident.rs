@@ -233,7 +233,32 @@ fn key_str<'a>((v, unset): KeyPart<'a>) -> &'a str {
 /// `Model::key_of(prior)`: a model holding only `prior`'s key and id, all
 /// known, the base of what a read reports (`Model { .., ..Model::key_of(prior) }`),
 /// and `Model::keyed(source, schema, table, ..)`: one holding that key (an import stub).
+///
+/// Given the model's struct, with its key parts in a `key { .. }` group
+/// before its other fields, it also declares the struct with the fields
+/// the key is read from: `id`, `source`, `schema`, `table`, then the key
+/// parts, all `Value<String>`, then the other fields, so that the key's
+/// fields and the code reading them are written in one place.
 macro_rules! table_keyed {
+    (
+        $(#[$attr:meta])*
+        $vis:vis struct $model:ident {
+            key { $($part:ident: $unset:literal),* $(,)? }
+            $($(#[$field_attr:meta])* $field:ident: $ty:ty),* $(,)?
+        }
+    ) => {
+        $(#[$attr])*
+        $vis struct $model {
+            id: $crate::framework::Value<String>,
+            source: $crate::framework::Value<String>,
+            schema: $crate::framework::Value<String>,
+            table: $crate::framework::Value<String>,
+            $($part: $crate::framework::Value<String>,)*
+            $($(#[$field_attr])* $field: $ty,)*
+        }
+
+        $crate::hasura::ident::table_keyed!($model { $($part: $unset),* });
+    };
     ($model:ident { $($part:ident: $unset:literal),* }) => {
         impl $crate::hasura::ident::TableKeyed for $model {
             fn key(&self) -> Vec<$crate::hasura::ident::KeyPart<'_>> {

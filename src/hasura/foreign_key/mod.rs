@@ -27,26 +27,22 @@ use sql::{action_name, add_sql, drop_sql, matches, update_sql, validate_columns,
 
 pub struct ForeignKeyResource;
 
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
-pub struct Model {
-    id: Value<String>,
-    source: Value<String>,
-    schema: Value<String>,
-    table: Value<String>,
-    name: Value<String>,
-    /// Elements may be unknown at plan time (names from a `hasura_table`).
-    columns: Value<Vec<Value<String>>>,
-    references_schema: Value<String>,
-    references_table: Value<String>,
-    references_columns: Value<Vec<Value<String>>>,
-    on_delete: Value<String>,
-    on_update: Value<String>,
+table_keyed! {
+    #[derive(Clone, Debug, Default, Serialize, Deserialize)]
+    pub struct Model {
+        key { name: "" }
+        /// Elements may be unknown at plan time (names from a `hasura_table`).
+        columns: Value<Vec<Value<String>>>,
+        references_schema: Value<String>,
+        references_table: Value<String>,
+        references_columns: Value<Vec<Value<String>>>,
+        on_delete: Value<String>,
+        on_update: Value<String>,
+    }
 }
 
 /// Attributes that only a new constraint can change.
 const REPLACING: &[&str] = &["references_schema"];
-
-table_keyed!(Model { name: "" });
 
 impl Model {
     /// What a read reports for `prior`'s constraint, found as `cat`.

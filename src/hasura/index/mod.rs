@@ -30,24 +30,20 @@ use sql::{create_sql, has_planned_shape, index_sql, validate_keys, METHODS};
 
 pub struct IndexResource;
 
-#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
-pub struct Model {
-    id: Value<String>,
-    source: Value<String>,
-    schema: Value<String>,
-    table: Value<String>,
-    name: Value<String>,
-    columns: Value<Vec<Value<String>>>,
-    expressions: Value<Vec<Value<String>>>,
-    unique: Value<bool>,
-    method: Value<String>,
-    #[serde(rename = "where")]
-    predicate: Value<String>,
-    concurrently: Value<bool>,
-    definition: Value<String>,
+table_keyed! {
+    #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+    pub struct Model {
+        key { name: "" }
+        columns: Value<Vec<Value<String>>>,
+        expressions: Value<Vec<Value<String>>>,
+        unique: Value<bool>,
+        method: Value<String>,
+        #[serde(rename = "where")]
+        predicate: Value<String>,
+        concurrently: Value<bool>,
+        definition: Value<String>,
+    }
 }
-
-table_keyed!(Model { name: "" });
 
 impl Model {
     fn concurrent(&self) -> bool {

@@ -156,15 +156,17 @@ mod tests {
     #[test]
     fn sql_quotes_identifiers_and_wraps_expressions() {
         let m = Model {
-            schema: Known("public".into()),
-            table: Known("users".into()),
-            name: Known("a\"b".into()),
             expressions: Known(vec![Known("lower(email)".into())]),
             unique: Known(true),
             method: Known("btree".into()),
             predicate: Known("deleted_at IS NULL".into()),
             concurrently: Known(true),
-            ..Default::default()
+            ..Model::keyed(
+                "default".into(),
+                "public".into(),
+                "users".into(),
+                "a\"b".into(),
+            )
         };
         assert_eq!(
             create_sql(&m).unwrap(),

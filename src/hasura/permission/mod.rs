@@ -65,32 +65,24 @@ fn names<S: Into<String>>(v: impl IntoIterator<Item = S>) -> Names {
     Known(v.into_iter().map(|s| Known(s.into())).collect())
 }
 
-#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
-pub struct Model {
-    id: Value<String>,
-    source: Value<String>,
-    schema: Value<String>,
-    table: Value<String>,
-    role: Value<String>,
-    action: Value<String>,
-    columns: Names,
-    filter: Value<String>,
-    check: Value<String>,
-    set: Value<BTreeMap<String, Value<String>>>,
-    limit: Value<i64>,
-    allow_aggregations: Value<bool>,
-    computed_fields: Names,
-    query_root_fields: Names,
-    subscription_root_fields: Names,
-    backend_only: Value<bool>,
-    validate_input: Value<String>,
-    comment: Value<String>,
+table_keyed! {
+    #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+    pub struct Model {
+        key { role: "", action: "select" }
+        columns: Names,
+        filter: Value<String>,
+        check: Value<String>,
+        set: Value<BTreeMap<String, Value<String>>>,
+        limit: Value<i64>,
+        allow_aggregations: Value<bool>,
+        computed_fields: Names,
+        query_root_fields: Names,
+        subscription_root_fields: Names,
+        backend_only: Value<bool>,
+        validate_input: Value<String>,
+        comment: Value<String>,
+    }
 }
-
-table_keyed!(Model {
-    role: "",
-    action: "select"
-});
 
 impl Model {
     fn role(&self) -> &str {

@@ -57,25 +57,21 @@ fn known_names(v: &Names) -> Option<Vec<String>> {
     v.known()?.iter().map(|n| n.known().cloned()).collect()
 }
 
-#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
-pub struct Model {
-    id: Value<String>,
-    source: Value<String>,
-    schema: Value<String>,
-    table: Value<String>,
-    name: Value<String>,
-    #[serde(rename = "type")]
-    kind: Value<String>,
-    /// Flat rather than nested attributes: Terraform 1.0 crashes planning a single
-    /// nested attribute that has no prior value (`objchange.proposedNewNestedType`).
-    foreign_key_constraint_on: Names,
-    manual_configuration: Value<BTreeMap<String, Value<String>>>,
-    remote_table: Value<String>,
-    remote_schema: Value<String>,
-    comment: Value<String>,
+table_keyed! {
+    #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+    pub struct Model {
+        key { name: "" }
+        #[serde(rename = "type")]
+        kind: Value<String>,
+        /// Flat rather than nested attributes: Terraform 1.0 crashes planning a single
+        /// nested attribute that has no prior value (`objchange.proposedNewNestedType`).
+        foreign_key_constraint_on: Names,
+        manual_configuration: Value<BTreeMap<String, Value<String>>>,
+        remote_table: Value<String>,
+        remote_schema: Value<String>,
+        comment: Value<String>,
+    }
 }
-
-table_keyed!(Model { name: "" });
 
 impl Model {
     fn name(&self) -> &str {
