@@ -181,6 +181,23 @@ impl ListRule {
     }
 }
 
+/// Exactly one of two attributes, `(name, set)` each (an unknown value
+/// counts as set): `neither` (summary, detail) is reported at the first,
+/// `both` at the second.
+pub fn exactly_one(
+    diags: &mut Diagnostics,
+    [(first, first_set), (second, second_set)]: [(&str, bool); 2],
+    neither: (&str, &str),
+    both: (&str, &str),
+) {
+    let (attr, (summary, detail)) = match (first_set, second_set) {
+        (false, false) => (first, neither),
+        (true, true) => (second, both),
+        _ => return,
+    };
+    diags.add_attr_error(AttrPath::attr(attr), summary, detail);
+}
+
 /// A key part as configured, with what it means when unset.
 pub type KeyPart<'a> = (&'a Value<String>, &'static str);
 

@@ -19,7 +19,7 @@ use super::ident::is_graphql_name;
 use super::table::on_table::{schema_attribute, source_attribute};
 use super::table::parse_table_id;
 use super::table::tracking::{
-    id_attribute, planned_id, set_tracked, settle_tracking, validate_names, TableRef,
+    id_attribute, planned_id, set_tracked, settle_tracking, table_model, validate_names,
     TrackingWrite, READING_METADATA,
 };
 
@@ -45,31 +45,18 @@ pub struct ColumnConfig {
     comment: Value<String>,
 }
 
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
-pub struct Model {
-    id: Value<String>,
-    source: Value<String>,
-    schema: Value<String>,
-    name: Value<String>,
-    custom_name: Value<String>,
-    /// Values may be unknown at plan time.
-    custom_root_fields: Value<BTreeMap<String, Value<String>>>,
-    column_config: Value<BTreeMap<String, ColumnConfig>>,
-    comment: Value<String>,
+table_model! {
+    #[derive(Clone, Debug, Default, Serialize, Deserialize)]
+    pub struct Model {
+        custom_name: Value<String>,
+        /// Values may be unknown at plan time.
+        custom_root_fields: Value<BTreeMap<String, Value<String>>>,
+        column_config: Value<BTreeMap<String, ColumnConfig>>,
+        comment: Value<String>,
+    }
 }
 
 impl Model {
-    fn table(&self) -> TableRef<'_> {
-        TableRef::of(&self.source, &self.schema, &self.name)
-    }
-
-    fn with_id(self) -> Self {
-        Model {
-            id: Known(self.table().id()),
-            ..self
-        }
-    }
-
     fn configuration(&self) -> Configuration {
         Configuration {
             custom_name: self.custom_name.known().cloned(),

@@ -8,7 +8,9 @@ use crate::framework::{AttrPath, Diagnostics, Invalid, Value};
 
 use super::super::client::constraints::CatalogIndex;
 use super::super::ident::TableKeyed;
-use super::super::ident::{check_default_expr, check_name, qualified, quote_ident, ListRule};
+use super::super::ident::{
+    check_default_expr, check_name, exactly_one, qualified, quote_ident, ListRule,
+};
 use super::Model;
 
 pub(super) const METHODS: &[&str] = &["btree", "hash", "gist", "gin", "spgist", "brin"];
@@ -31,20 +33,16 @@ fn strings(v: &Value<Vec<Value<String>>>) -> Option<Vec<&str>> {
 
 /// Keys (`columns` xor `expressions`), their texts, the method and `unique`.
 pub(super) fn validate_keys(config: &Model, diags: &mut Diagnostics) {
-    let has = |v: &Value<Vec<Value<String>>>| !v.is_null();
-    match (has(&config.columns), has(&config.expressions)) {
-        (true, true) => diags.add_attr_error(
-            AttrPath::attr("expressions"),
-            "Conflicting index keys",
-            "Set either `columns` or `expressions`, not both (a plain column can be written as an expression).",
-        ),
-        (false, false) => diags.add_attr_error(
-            AttrPath::attr("columns"),
-            "Missing index keys",
-            "Set `columns` (column names) or `expressions` (SQL expressions such as `lower(email)`).",
-        ),
-        _ => {}
-    }
+    let keys = [
+        ("columns", !config.columns.is_null()),
+        ("expressions", !config.expressions.is_null()),
+    ];
+    exactly_one(
+        diags,
+        keys,
+        ("Missing index keys", "Set `columns` (column names) or `expressions` (SQL expressions such as `lower(email)`)."),
+        ("Conflicting index keys", "Set either `columns` or `expressions`, not both (a plain column can be written as an expression)."),
+    );
     let rule = |check, invalid, unique| ListRule {
         empty: ("No index keys", "hold at least one element"),
         check,

@@ -29,7 +29,7 @@ use plan::{
 };
 use readback::{catalog, model_from_catalog};
 use tracking::{
-    id_attribute, planned_id, set_tracked, tracked_in_export, validate_names, TableRef,
+    id_attribute, planned_id, set_tracked, table_model, tracked_in_export, validate_names,
 };
 
 pub struct TableResource;
@@ -54,24 +54,19 @@ impl Column {
     }
 }
 
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
-pub struct Model {
-    id: Value<String>,
-    source: Value<String>,
-    schema: Value<String>,
-    name: Value<String>,
-    columns: Value<Vec<Column>>,
-    /// Elements may be unknown at plan time (a name from another resource).
-    primary_key: Value<Vec<Value<String>>>,
-    comment: Value<String>,
-    track: Value<bool>,
-    deletion_protection: Value<bool>,
+table_model! {
+    #[derive(Clone, Debug, Default, Serialize, Deserialize)]
+    pub struct Model {
+        columns: Value<Vec<Column>>,
+        /// Elements may be unknown at plan time (a name from another resource).
+        primary_key: Value<Vec<Value<String>>>,
+        comment: Value<String>,
+        track: Value<bool>,
+        deletion_protection: Value<bool>,
+    }
 }
 
 impl Model {
-    fn table(&self) -> TableRef<'_> {
-        TableRef::of(&self.source, &self.schema, &self.name)
-    }
     fn columns(&self) -> &[Column] {
         self.columns.elements()
     }
@@ -98,12 +93,6 @@ impl Model {
         qualified(t.schema, t.name).map_err(|e| {
             Diagnostics::attr_error(AttrPath::attr("name"), "Invalid table name", e.to_string())
         })
-    }
-    fn with_id(self) -> Self {
-        Model {
-            id: Known(self.table().id()),
-            ..self
-        }
     }
 }
 

@@ -14,6 +14,42 @@ use super::super::ident::{check_name, format_id};
 /// What a metadata read-back is called in an error when it fails too.
 pub const READING_METADATA: &str = "reading the metadata back to see whether it landed";
 
+/// Declares the model of a resource that is a table (`hasura_table`,
+/// `hasura_tracked_table`): `id`, `source`, `schema` and `name`, then the
+/// fields given; with `table()`, the table they name, and `with_id()`, the
+/// model with its id set from it.
+macro_rules! table_model {
+    (
+        $(#[$attr:meta])*
+        $vis:vis struct $model:ident {
+            $($(#[$field_attr:meta])* $field:ident: $ty:ty),* $(,)?
+        }
+    ) => {
+        $(#[$attr])*
+        $vis struct $model {
+            id: $crate::framework::Value<String>,
+            source: $crate::framework::Value<String>,
+            schema: $crate::framework::Value<String>,
+            name: $crate::framework::Value<String>,
+            $($(#[$field_attr])* $field: $ty,)*
+        }
+
+        impl $model {
+            fn table(&self) -> $crate::hasura::table::tracking::TableRef<'_> {
+                $crate::hasura::table::tracking::TableRef::of(&self.source, &self.schema, &self.name)
+            }
+
+            fn with_id(self) -> Self {
+                $model {
+                    id: $crate::framework::Known(self.table().id()),
+                    ..self
+                }
+            }
+        }
+    };
+}
+pub(crate) use table_model;
+
 /// A table as both resources name it: source, schema and name.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TableRef<'a> {
@@ -61,9 +97,7 @@ pub fn planned_id(
 
 /// The `id` attribute both resources share.
 pub fn id_attribute() -> Attribute {
-    Attribute::string("id")
-        .computed()
-        .describe("`<source>.<schema>.<table>`, the import id.")
+    super::on_table::import_id_attribute("<source>.<schema>.<table>")
 }
 
 /// The naming rules for `source`, `schema` and `name`, checked where known.
