@@ -252,28 +252,22 @@ fn key_str<'a>((v, unset): KeyPart<'a>) -> &'a str {
 /// and `Model::keyed(source, schema, table, ..)`: one holding that key (an import stub).
 ///
 /// Given the model's struct, with its key parts in a `key { .. }` group
-/// before its other fields, it also declares the struct with the fields
-/// the key is read from: `id`, `source`, `schema`, `table`, then the key
-/// parts, all `Value<String>`, then the other fields, so that the key's
-/// fields and the code reading them are written in one place.
+/// before its other fields, it also declares the struct (see
+/// [`declare_model`]) with the fields the key is read from: `id`, `source`,
+/// `schema`, `table`, then the key parts, so that the key's fields and the
+/// code reading them are written in one place.
 macro_rules! table_keyed {
     (
         $(#[$attr:meta])*
         $vis:vis struct $model:ident {
             key { $($part:ident: $unset:literal),* $(,)? }
-            $($(#[$field_attr:meta])* $field:ident: $ty:ty),* $(,)?
+            $($fields:tt)*
         }
     ) => {
-        $(#[$attr])*
-        $vis struct $model {
-            id: $crate::framework::Value<String>,
-            source: $crate::framework::Value<String>,
-            schema: $crate::framework::Value<String>,
-            table: $crate::framework::Value<String>,
-            $($part: $crate::framework::Value<String>,)*
-            $($(#[$field_attr])* $field: $ty,)*
+        $crate::hasura::ident::declare_model! {
+            [id, source, schema, table $(, $part)*]
+            $(#[$attr])* $vis struct $model { $($fields)* }
         }
-
         $crate::hasura::ident::table_keyed!($model { $($part: $unset),* });
     };
     ($model:ident { $($part:ident: $unset:literal),* }) => {
@@ -322,6 +316,26 @@ macro_rules! table_keyed {
     };
 }
 pub(crate) use table_keyed;
+
+/// Declares a model struct whose first fields, the `[..]` names, are all
+/// `Value<String>` (an id and the attributes naming the object), followed
+/// by the fields given.
+macro_rules! declare_model {
+    (
+        [$($head:ident),*]
+        $(#[$attr:meta])*
+        $vis:vis struct $model:ident {
+            $($(#[$field_attr:meta])* $field:ident: $ty:ty),* $(,)?
+        }
+    ) => {
+        $(#[$attr])*
+        $vis struct $model {
+            $($head: $crate::framework::Value<String>,)*
+            $($(#[$field_attr])* $field: $ty,)*
+        }
+    };
+}
+pub(crate) use declare_model;
 
 /// Each known attribute must be an SQL name; an error names the attribute.
 pub fn check_name_attrs<'a>(
@@ -574,6 +588,31 @@ mod tests {
                 "",
             ],
         );
+    }
+
+    table_keyed! {
+        #[derive(Clone, Debug, Default, serde::Serialize)]
+        struct Probe {
+            key { name: "" }
+            /// A field after the key.
+            comment: Value<String>,
+        }
+    }
+
+    #[test]
+    fn declared_models_hold_their_key() {
+        let m = Probe {
+            comment: Known("c".into()),
+            ..Probe::keyed("default".into(), "my.schema".into(), "t".into(), "n".into())
+        };
+        assert_eq!(m.id(), r#"default."my.schema".t.n"#);
+        assert_eq!(m.clone().with_id().id, Known(m.id()));
+        let fields = serde_json::to_value(&m).unwrap();
+        let names: Vec<_> = fields.as_object().unwrap().keys().cloned().collect();
+        assert_eq!(names.len(), 6);
+        for f in ["id", "source", "schema", "table", "name", "comment"] {
+            assert!(names.contains(&f.to_string()), "{f}");
+        }
     }
 
     #[test]

@@ -14,24 +14,16 @@ use super::super::ident::{check_name, format_id};
 /// What a metadata read-back is called in an error when it fails too.
 pub const READING_METADATA: &str = "reading the metadata back to see whether it landed";
 
-/// Declares the model of a resource that is a table (`hasura_table`,
-/// `hasura_tracked_table`): `id`, `source`, `schema` and `name`, then the
-/// fields given; with `table()`, the table they name, and `with_id()`, the
-/// model with its id set from it.
+/// The model of a resource that is a table (`hasura_table`,
+/// `hasura_tracked_table`): declares the struct given (see
+/// [`declare_model`](crate::hasura::ident::declare_model)) with `id`,
+/// `source`, `schema` and `name` first, and its `table()`, the table they
+/// name, and `with_id()`, the model with its id set from it.
 macro_rules! table_model {
-    (
-        $(#[$attr:meta])*
-        $vis:vis struct $model:ident {
-            $($(#[$field_attr:meta])* $field:ident: $ty:ty),* $(,)?
-        }
-    ) => {
-        $(#[$attr])*
-        $vis struct $model {
-            id: $crate::framework::Value<String>,
-            source: $crate::framework::Value<String>,
-            schema: $crate::framework::Value<String>,
-            name: $crate::framework::Value<String>,
-            $($(#[$field_attr])* $field: $ty,)*
+    ($(#[$attr:meta])* $vis:vis struct $model:ident { $($fields:tt)* }) => {
+        $crate::hasura::ident::declare_model! {
+            [id, source, schema, name]
+            $(#[$attr])* $vis struct $model { $($fields)* }
         }
 
         impl $model {
