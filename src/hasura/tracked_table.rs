@@ -17,7 +17,6 @@ use super::client::table_config::{ColumnCustomisation, Configuration, ExportEntr
 use super::engine;
 use super::ident::is_graphql_name;
 use super::table::on_table::{schema_attribute, source_attribute};
-use super::table::parse_table_id;
 use super::table::tracking::{
     id_attribute, planned_id, set_tracked, settle_tracking, table_model, validate_names,
     TrackingWrite, READING_METADATA,
@@ -289,14 +288,7 @@ impl Resource for TrackedTableResource {
     }
 
     async fn import(&self, _ctx: &Ctx, id: &str) -> Result<Model, Diagnostics> {
-        let (source, schema, name) = parse_table_id(id)?;
-        let m = Model {
-            source: Known(source),
-            schema: Known(schema),
-            name: Known(name),
-            ..Default::default()
-        };
-        Ok(m.with_id())
+        Model::imported(id)
     }
 }
 

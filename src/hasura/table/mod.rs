@@ -258,16 +258,11 @@ impl Resource for TableResource {
     }
 
     async fn import(&self, _ctx: &Ctx, id: &str) -> Result<Model, Diagnostics> {
-        let (source, schema, name) = parse_table_id(id)?;
-        let m = Model {
-            source: Known(source),
-            schema: Known(schema),
-            name: Known(name),
+        Ok(Model {
             track: Known(true),
             deletion_protection: Known(true),
-            ..Default::default()
-        };
-        Ok(m.with_id())
+            ..Model::imported(id)?
+        })
     }
 }
 

@@ -18,7 +18,8 @@ pub const READING_METADATA: &str = "reading the metadata back to see whether it 
 /// `hasura_tracked_table`): declares the struct given (see
 /// [`declare_model`](crate::hasura::ident::declare_model)) with `id`,
 /// `source`, `schema` and `name` first, and its `table()`, the table they
-/// name, and `with_id()`, the model with its id set from it.
+/// name, `with_id()`, the model with its id set from it, and `imported(id)`,
+/// the import stub.
 macro_rules! table_model {
     ($(#[$attr:meta])* $vis:vis struct $model:ident { $($fields:tt)* }) => {
         $crate::hasura::ident::declare_model! {
@@ -36,6 +37,19 @@ macro_rules! table_model {
                     id: $crate::framework::Known(self.table().id()),
                     ..self
                 }
+            }
+
+            /// The import stub for `id` (`<source>.<schema>.<table>`).
+            fn imported(id: &str) -> Result<Self, $crate::framework::Diagnostics> {
+                use $crate::framework::Known;
+                let (source, schema, name) = $crate::hasura::table::parse_table_id(id)?;
+                let m = $model {
+                    source: Known(source),
+                    schema: Known(schema),
+                    name: Known(name),
+                    ..Default::default()
+                };
+                Ok(m.with_id())
             }
         }
     };
