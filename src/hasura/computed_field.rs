@@ -22,8 +22,9 @@ use super::client::metadata::qualified_table;
 use super::client::planned::FieldKey;
 use super::client::{Engine, Export, HasuraError};
 use super::engine;
-use super::ident::{already_exists, check_name, is_graphql_name, table_keyed, TableKeyed};
+use super::ident::{already_exists, check_name, is_graphql_name};
 use super::relationship::Table;
+use super::table::keyed::{table_keyed, TableKeyed};
 use super::table::on_table::{
     self, dropped, import_id_attribute, no_hint, table_attributes, written, Exported,
     MetadataObject,

@@ -7,10 +7,10 @@ use crate::framework::Value::Known;
 use crate::framework::{AttrPath, Diagnostics, Invalid, Value};
 
 use super::super::client::constraints::CatalogIndex;
-use super::super::ident::TableKeyed;
 use super::super::ident::{
     check_default_expr, check_name, exactly_one, qualified, quote_ident, ListRule,
 };
+use super::super::table::keyed::TableKeyed;
 use super::Model;
 
 pub(super) const METHODS: &[&str] = &["btree", "hash", "gist", "gin", "spgist", "brin"];

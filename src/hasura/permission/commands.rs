@@ -10,7 +10,7 @@ use crate::framework::{AttrPath, Diagnostics, Value};
 
 use super::super::client::metadata::qualified_table;
 use super::super::client::HasuraError;
-use super::super::ident::TableKeyed;
+use super::super::table::keyed::TableKeyed;
 use super::super::table::on_table::MetadataObject;
 use super::{known_names, Model};
 

@@ -25,7 +25,8 @@ use crate::framework::{
 };
 
 use super::engine;
-use super::ident::{bad_import_id, parse_import_id, table_keyed, TableKeyed};
+use super::ident::{bad_import_id, parse_import_id};
+use super::table::keyed::{table_keyed, TableKeyed};
 use super::table::on_table::{
     self, dropped, import_existing, import_id_attribute, no_hint, table_attributes, written,
 };

@@ -8,7 +8,7 @@ use crate::framework::json_string::canonical;
 use crate::framework::{Diagnostics, Known, Null, Value};
 
 use super::super::client::Export;
-use super::super::ident::TableKeyed;
+use super::super::table::keyed::TableKeyed;
 use super::super::table::on_table::Exported;
 use super::commands::{Columns, HasuraPermission};
 use super::{defaults, names, same_names, Model, Names};

@@ -11,7 +11,7 @@ use crate::framework::{AttrPath, Diagnostics};
 
 use super::super::client::metadata::{qualified_table, Export};
 use super::super::client::HasuraError;
-use super::super::ident::TableKeyed;
+use super::super::table::keyed::TableKeyed;
 use super::super::table::on_table::MetadataObject;
 use super::readback::find_entry;
 use super::Model;

@@ -42,7 +42,7 @@ use crate::framework::{
 };
 
 use super::engine;
-use super::ident::{table_keyed, TableKeyed};
+use super::table::keyed::{table_keyed, TableKeyed};
 use super::table::on_table::{
     self, dropped, import_existing, import_id_attribute, table_attributes, written,
 };

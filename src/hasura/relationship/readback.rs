@@ -8,7 +8,7 @@ use serde_json::Value as J;
 use crate::framework::{Diagnostics, Known, Null, Value};
 
 use super::super::client::Export;
-use super::super::ident::TableKeyed;
+use super::super::table::keyed::TableKeyed;
 use super::super::table::on_table::Exported;
 use super::using::{Table, Using};
 use super::Model;

@@ -2,7 +2,8 @@
 //! exactly one join, and a join whose shape fits the type.
 use crate::framework::{AttrPath, Diagnostics, Value};
 
-use super::super::ident::{check_name, check_name_attrs, exactly_one, is_graphql_name, TableKeyed};
+use super::super::ident::{check_name, check_name_attrs, exactly_one, is_graphql_name};
+use super::super::table::keyed::TableKeyed;
 use super::Model;
 
 fn name_error(diags: &mut Diagnostics, path: AttrPath, what: &str, v: &str) {

@@ -14,7 +14,7 @@ use super::super::client::constraints::{retrying_deadlocks, CatalogForeignKey, C
 use super::super::client::sql::SqlOptions;
 use super::super::client::{Engine, HasuraError};
 use super::super::engine;
-use super::super::ident::TableKeyed;
+use super::super::table::keyed::TableKeyed;
 use super::tracking::table_write;
 
 /// What the catalog says of an object of a kind.

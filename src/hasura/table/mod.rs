@@ -3,6 +3,7 @@
 mod apply;
 pub(super) mod catalog_object;
 mod ddl;
+pub(crate) mod keyed;
 pub(super) mod on_table;
 mod plan;
 mod readback;

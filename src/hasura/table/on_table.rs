@@ -10,7 +10,8 @@ use crate::framework::{AttrPath, Attribute, Ctx, Diagnostics, IntoDiags, Require
 
 use super::super::client::metadata::is_already_gone;
 use super::super::client::{Export, HasuraError};
-use super::super::ident::{TableKeyed, NAME_RULE};
+use super::super::ident::NAME_RULE;
+use super::keyed::TableKeyed;
 
 /// ` <NAME_RULE>` when the attribute is checked by `check_name`, else nothing.
 fn rule(named: bool) -> String {

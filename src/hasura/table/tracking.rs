@@ -16,13 +16,13 @@ pub const READING_METADATA: &str = "reading the metadata back to see whether it 
 
 /// The model of a resource that is a table (`hasura_table`,
 /// `hasura_tracked_table`): declares the struct given (see
-/// [`declare_model`](crate::hasura::ident::declare_model)) with `id`,
+/// [`declare_model`](super::keyed::declare_model)) with `id`,
 /// `source`, `schema` and `name` first, and its `table()`, the table they
 /// name, `with_id()`, the model with its id set from it, and `imported(id)`,
 /// the import stub.
 macro_rules! table_model {
     ($(#[$attr:meta])* $vis:vis struct $model:ident { $($fields:tt)* }) => {
-        $crate::hasura::ident::declare_model! {
+        $crate::hasura::table::keyed::declare_model! {
             [id, source, schema, name]
             $(#[$attr])* $vis struct $model { $($fields)* }
         }
