@@ -14,15 +14,21 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value as J};
 
 use crate::framework::{
-    ApplyError, AttrPath, Attribute, Ctx, Diagnostics, IntoDiags, Known, Nesting, Null, Plan,
-    RequiresReplace, Resource, Schema, Value,
+    ApplyError, AttrPath, Attribute, Ctx, Diagnostics, Known, Nesting, Null, Plan, RequiresReplace,
+    Resource, Schema, Value,
 };
 
-use super::client::metadata::{is_already_gone, qualified_table};
+use super::client::metadata::qualified_table;
 use super::client::planned::FieldKey;
-use super::client::{Engine, Export, HasuraClient, HasuraError};
-use super::ident::{check_name, is_graphql_name, table_keyed, TableKeyed};
+use super::client::{Engine, Export, HasuraError};
+use super::engine;
+use super::ident::{already_exists, check_name, is_graphql_name};
 use super::relationship::Table;
+use super::table::keyed::{table_keyed, TableKeyed};
+use super::table::on_table::{
+    self, dropped, import_id_attribute, no_hint, table_attributes, written, Exported,
+    MetadataObject,
+};
 
 pub struct ComputedFieldResource;
 
@@ -32,22 +38,20 @@ pub struct Function {
     schema: Value<String>,
 }
 
-#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
-pub struct Model {
-    id: Value<String>,
-    source: Value<String>,
-    schema: Value<String>,
-    table: Value<String>,
-    name: Value<String>,
-    function: Value<Function>,
-    table_argument: Value<String>,
-    session_argument: Value<String>,
-    comment: Value<String>,
+table_keyed! {
+    #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+    pub struct Model {
+        key { name: "" }
+        function: Value<Function>,
+        table_argument: Value<String>,
+        session_argument: Value<String>,
+        comment: Value<String>,
+    }
 }
 
 /// An exported `computed_fields[]` entry.
 #[derive(Deserialize)]
-struct Entry {
+pub struct Entry {
     name: String,
     definition: Definition,
     #[serde(default)]
@@ -85,8 +89,6 @@ impl FunctionName {
         }
     }
 }
-
-table_keyed!(Model { name: "" });
 
 impl Model {
     fn name(&self) -> &str {
@@ -147,30 +149,6 @@ impl Model {
         }})
     }
 
-    /// The model for an exported entry; the function's schema `public` is read
-    /// back unset unless the prior spelled it out (an import leaves it unset).
-    fn from_entry(e: Entry, prior: &Model) -> Model {
-        let (fs, fname) = e.definition.function.parts();
-        // Unset means `public`: spelled out only where the prior spelled it.
-        let prior_spelled = prior.function.known().is_some_and(|f| f.schema.is_known());
-        let schema = if fs == "public" && !prior_spelled {
-            Null
-        } else {
-            Known(fs)
-        };
-        Model {
-            name: Known(e.name),
-            function: Known(Function {
-                name: Known(fname),
-                schema,
-            }),
-            table_argument: e.definition.table_argument.into(),
-            session_argument: e.definition.session_argument.into(),
-            comment: e.comment.into(),
-            ..Model::key_of(prior)
-        }
-    }
-
     /// The attribute a rejection from Hasura is about
     /// (`Hasura/Backends/Postgres/DDL/ComputedField.hs` messages).
     fn blamed_attribute(&self, message: &str) -> Option<AttrPath> {
@@ -206,13 +184,45 @@ impl Model {
         .any(|m| message.contains(m))
         .then(|| AttrPath::attr("function"))
     }
+}
 
-    fn write_failed(&self, e: HasuraError, summary: &str) -> Diagnostics {
-        let message = e.to_string();
-        match self.blamed_attribute(&message) {
-            Some(path) => Diagnostics::attr_error(path, summary, message),
-            None => e.into_diags(summary),
+impl Exported for Model {
+    type Entry = Entry;
+
+    fn find(export: &Export, m: &Model) -> Result<Option<Entry>, Diagnostics> {
+        Ok(exported(export, m))
+    }
+
+    /// The model for an exported entry; the function's schema `public` is read
+    /// back unset unless the prior spelled it out (an import leaves it unset).
+    fn from_entry(e: Entry, prior: &Model) -> Model {
+        let (fs, fname) = e.definition.function.parts();
+        // Unset means `public`: spelled out only where the prior spelled it.
+        let prior_spelled = prior.function.known().is_some_and(|f| f.schema.is_known());
+        let schema = if fs == "public" && !prior_spelled {
+            Null
+        } else {
+            Known(fs)
+        };
+        Model {
+            name: Known(e.name),
+            function: Known(Function {
+                name: Known(fname),
+                schema,
+            }),
+            table_argument: e.definition.table_argument.into(),
+            session_argument: e.definition.session_argument.into(),
+            comment: e.comment.into(),
+            ..Model::key_of(prior)
         }
+    }
+}
+
+impl MetadataObject for Model {
+    const KIND: &'static str = "computed field";
+
+    fn blamed(&self, e: &HasuraError) -> Option<AttrPath> {
+        self.blamed_attribute(&e.to_string())
     }
 }
 
@@ -261,12 +271,6 @@ fn normalize(mut e: J) -> J {
     e
 }
 
-fn engine(ctx: &Ctx) -> Result<Engine, Diagnostics> {
-    Ok(ctx.client::<HasuraClient>()?.engine()?.clone())
-}
-
-const READ_FAILED: &str = "Failed to read Hasura metadata";
-
 #[async_trait]
 impl Resource for ComputedFieldResource {
     type Model = Model;
@@ -276,13 +280,19 @@ impl Resource for ComputedFieldResource {
     }
 
     fn schema(&self) -> Schema {
+        let [source, schema, table] = table_attributes(
+            "the table",
+            "The tracked table the field is added to.",
+            "",
+            false,
+        );
         Schema::new(
             "A computed field of a tracked table (`add_computed_field`): an existing SQL function that takes the table's row (and optionally the session as JSON) and returns a scalar or a set of a tracked table. The function must not be `VOLATILE` (declare it `STABLE` or `IMMUTABLE`). Changing `source`, `schema`, `table` or `name` replaces it; any other change re-adds it in place in one atomic metadata write, so permissions listing it are kept. Import with `<source>.<schema>.<table>.<name>`, e.g. `default.public.users.full_name`.",
             vec![
-                Attribute::string("id").computed().describe("`<source>.<schema>.<table>.<name>`, the import id."),
-                Attribute::string("source").default("default").plan(RequiresReplace).describe("Hasura database (source) name. Default `default`."),
-                Attribute::string("schema").default("public").plan(RequiresReplace).describe("PostgreSQL schema of the table. Default `public`."),
-                Attribute::string("table").required().plan(RequiresReplace).describe("The tracked table the field is added to."),
+                import_id_attribute("<source>.<schema>.<table>.<name>"),
+                source,
+                schema,
+                table,
                 Attribute::string("name").required().plan(RequiresReplace).describe("GraphQL name of the field (`[_A-Za-z][_0-9A-Za-z]*`); must not be a column or relationship of the table."),
                 Attribute::nested(
                     "function",
@@ -366,64 +376,35 @@ impl Resource for ComputedFieldResource {
     }
 
     async fn create(&self, ctx: &Ctx, m: Model) -> Result<Model, ApplyError<Model>> {
-        let engine = engine(ctx)?;
-        let export = engine
-            .export(&ctx.cancel)
-            .await
-            .map_err(|e| e.into_diags(READ_FAILED))?;
         // Hasura would silently replace an existing field: refuse to take it over.
-        if exported(&export, &m).is_some() {
-            return Err(Diagnostics::attr_error(
-                AttrPath::attr("name"),
-                "Computed field already exists",
-                format!(
-                    "Table {}.{} already has a computed field {:?}. To manage it, import it: terraform import <address> {}",
-                    m.schema(),
-                    m.table(),
-                    m.name(),
-                    m.id()
-                ),
-            )
-            .into());
+        if on_table::exists(ctx, &m).await? {
+            let (schema, table, name) = (m.schema(), m.table(), m.name());
+            let exists = format!("Table {schema}.{table} already has a computed field {name:?}.");
+            let summary = "Computed field already exists";
+            return Err(already_exists(AttrPath::attr("name"), summary, exists, &m.id()).into());
         }
-        write(&engine, ctx, &m, "Failed to create computed field").await?;
-        Ok(Model {
-            id: Known(m.id()),
-            ..m
-        })
+        write(ctx, &m, "create").await?;
+        Ok(m.with_id())
     }
 
     async fn read(&self, ctx: &Ctx, prior: Model) -> Result<Option<Model>, Diagnostics> {
-        let engine = engine(ctx)?;
-        let export = engine
-            .export(&ctx.cancel)
-            .await
-            .map_err(|e| e.into_diags(READ_FAILED))?;
-        Ok(exported(&export, &prior).map(|e| Model::from_entry(e, &prior)))
+        on_table::read(ctx, prior).await
     }
 
     async fn update(&self, ctx: &Ctx, _prior: Model, m: Model) -> Result<Model, ApplyError<Model>> {
-        let engine = engine(ctx)?;
-        write(&engine, ctx, &m, "Failed to update computed field").await?;
-        Ok(Model {
-            id: Known(m.id()),
-            ..m
-        })
+        write(ctx, &m, "update").await?;
+        Ok(m.with_id())
     }
 
     async fn delete(&self, ctx: &Ctx, m: Model) -> Result<(), Diagnostics> {
         let engine = engine(ctx)?;
         let key = m.clone();
-        let r = engine
-            .write_with(&ctx.cancel, vec![m.drop_command()], move |x| {
-                landed(x, &key, None)
-            })
-            .await;
-        match r {
-            Ok(()) => Ok(()),
-            Err(e) if is_already_gone(&e) => Ok(()),
-            Err(e) => Err(e.into_diags("Failed to drop computed field")),
-        }
+        let gone = move |x: &Export| landed(x, &key, None);
+        dropped(
+            &m,
+            engine.write_with(&ctx.cancel, vec![m.drop_command()], gone),
+        )
+        .await
     }
 
     async fn import(&self, _ctx: &Ctx, id: &str) -> Result<Model, Diagnostics> {
@@ -440,14 +421,13 @@ impl Resource for ComputedFieldResource {
 }
 
 /// `add_computed_field` through the batcher; the export showing the same entry settles it.
-async fn write(engine: &Engine, ctx: &Ctx, m: &Model, summary: &str) -> Result<(), Diagnostics> {
+async fn write(ctx: &Ctx, m: &Model, verb: &str) -> Result<(), Diagnostics> {
+    let engine = engine(ctx)?;
     let (key, want) = (m.clone(), m.entry());
-    engine
-        .write_with(&ctx.cancel, vec![m.add_command()], move |x| {
-            landed(x, &key, Some(&want))
-        })
-        .await
-        .map_err(|e| m.write_failed(e, summary))
+    let sent = engine.write_with(&ctx.cancel, vec![m.add_command()], move |x| {
+        landed(x, &key, Some(&want))
+    });
+    written(m, verb, sent, no_hint).await
 }
 
 /// Whether a computed field of `(source, schema, table)` named `name` exists once

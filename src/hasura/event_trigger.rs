@@ -17,6 +17,7 @@ use super::client::HasuraError;
 use super::cron_trigger::{check_schedule, words};
 use super::engine;
 use super::ident::{already_exists, check_name as check_sql_name};
+use super::table::on_table::table_attributes;
 use super::transform::{Cleanup, Transform};
 use super::webhook::{
     check_env_name, check_webhook, headers_from_api, headers_to_api, validate_headers, HeaderMap,
@@ -225,13 +226,15 @@ impl Resource for EventTriggerResource {
                 .validate(IntBetween(0, i64::from(i32::MAX)))
                 .describe(format!("{what} Default `{default}`."))
         };
+        let table = "The tracked table whose changes fire the trigger. Hasura cannot move a trigger to another table: changing it replaces the trigger.";
+        let [source, schema, table] = table_attributes("the table", table, "", false);
         Schema::new(
             "An event trigger: Hasura POSTs each inserted, updated or deleted row of a tracked table to a webhook, with the old and new row and the session of the mutation that changed it (`pg_create_event_trigger`). Changes other than `source`, `schema`, `table` and `name` are made in place (`replace: true`), keeping pending events. Import with `<source>.<name>` or `<name>` (source `default`).",
             vec![
                 Attribute::string("id").computed().describe("`<source>.<name>`: the import id."),
-                Attribute::string("source").default("default").plan(RequiresReplace).describe("Hasura database (source) name. Default `default`."),
-                Attribute::string("schema").default("public").plan(RequiresReplace).describe("PostgreSQL schema of the table. Default `public`."),
-                Attribute::string("table").required().plan(RequiresReplace).validate(StrCheck("Invalid table name", check_sql_name)).describe("The tracked table whose changes fire the trigger. Hasura cannot move a trigger to another table: changing it replaces the trigger."),
+                source,
+                schema,
+                table.validate(StrCheck("Invalid table name", check_sql_name)),
                 Attribute::string("name").required().plan(RequiresReplace).validate(StrCheck("Invalid event trigger name", check_trigger_name)).describe("Trigger name, unique in the source: letters, digits, `_` and `-`, at most 42 characters (Hasura names the SQL trigger after it). Changing it replaces the trigger."),
                 Attribute::bool("insert").default(false).describe("Fire on every inserted row. Default `false`."),
                 Attribute::typed("update", Type::list(Type::String)).optional().describe("Fire on updated rows: `[\"*\"]` for any update, or the columns whose change fires it, e.g. `[\"status\"]`. Unset: updates do not fire."),

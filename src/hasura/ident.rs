@@ -5,7 +5,7 @@
 
 use std::collections::HashSet;
 
-use crate::framework::{AttrPath, Diagnostics, Invalid, Known, Unknown, Value};
+use crate::framework::{AttrPath, Diagnostics, Invalid, Known, Value};
 
 /// PostgreSQL refuses a NUL byte anywhere in SQL text, quoted or not.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -36,6 +36,9 @@ pub fn quote_literal(s: &str) -> Result<String, NulByte> {
 pub fn qualified(schema: &str, table: &str) -> Result<String, NulByte> {
     Ok(format!("{}.{}", quote_ident(schema)?, quote_ident(table)?))
 }
+
+/// What `check_name` refuses, said in the descriptions of the attributes it checks.
+pub const NAME_RULE: &str = "Names may not contain quotes, backslashes, `;` or control characters and are at most 63 bytes.";
 
 /// The names this provider accepts for sources, schemas, tables, columns and
 /// roles. Quoting would make any name safe, but a quote or `;` in a name is
@@ -178,94 +181,22 @@ impl ListRule {
     }
 }
 
-/// A key part as configured, with what it means when unset.
-pub type KeyPart<'a> = (&'a Value<String>, &'static str);
-
-/// A model of an object on a table, keyed by `source` (unset: `default`),
-/// `schema` (unset: `public`) and `table`, then its own parts (a name, a
-/// role and action, ...). Its id joins them all, e.g.
-/// `default.public.users.user.select`.
-pub trait TableKeyed {
-    /// The whole key, usually `on_table([&self.source, ...], [own parts])`.
-    fn key(&self) -> Vec<KeyPart<'_>>;
-
-    fn source(&self) -> &str {
-        key_str(self.key()[0])
-    }
-    fn schema(&self) -> &str {
-        key_str(self.key()[1])
-    }
-    fn table(&self) -> &str {
-        key_str(self.key()[2])
-    }
-    fn id(&self) -> String {
-        format_id(&self.key().into_iter().map(key_str).collect::<Vec<_>>())
-    }
-    /// `source`, `schema` and `table` must be SQL names (checked where known).
-    fn check_table_names(&self, diags: &mut Diagnostics) {
-        let key = self.key().into_iter().map(|(v, _)| v);
-        check_name_attrs(diags, ["source", "schema", "table"].into_iter().zip(key));
-    }
-    /// The id once every part of the key is known.
-    fn planned_id(&self) -> Value<String> {
-        if self.key().iter().all(|(v, _)| v.as_deref().is_some()) {
-            Known(self.id())
-        } else {
-            Unknown
-        }
-    }
-}
-
-fn key_str<'a>((v, unset): KeyPart<'a>) -> &'a str {
-    v.str_or(unset)
-}
-
-/// `impl TableKeyed` for a model keyed by `source`, `schema`, `table`, then
-/// the listed attributes (each with what it means when unset), e.g.
-/// `table_keyed!(Model { role: "", action: "select" });`, and
-/// `Model::key_of(prior)`: a model holding only `prior`'s key and id, all
-/// known, the base of what a read reports (`Model { .., ..Model::key_of(prior) }`),
-/// and `Model::keyed(source, schema, table, ..)`: one holding that key (an import stub).
-macro_rules! table_keyed {
-    ($model:ident { $($part:ident: $unset:literal),* }) => {
-        impl $crate::hasura::ident::TableKeyed for $model {
-            fn key(&self) -> Vec<$crate::hasura::ident::KeyPart<'_>> {
-                let table = [&self.source, &self.schema, &self.table];
-                $crate::hasura::ident::on_table(table, [$((&self.$part, $unset)),*])
-            }
-        }
-
-        impl $model {
-            #[allow(dead_code)]
-            fn key_of(prior: &Self) -> Self {
-                use $crate::framework::Known;
-                use $crate::hasura::ident::TableKeyed as _;
-                $model {
-                    id: Known(prior.id()),
-                    source: Known(prior.source().to_string()),
-                    schema: Known(prior.schema().to_string()),
-                    table: Known(prior.table().to_string()),
-                    $($part: Known(prior.$part.str_or($unset).to_string()),)*
-                    ..Default::default()
-                }
-            }
-
-            #[allow(dead_code)]
-            fn keyed(source: String, schema: String, table: String, $($part: String),*) -> Self {
-                use $crate::framework::Known;
-                let m = $model {
-                    source: Known(source),
-                    schema: Known(schema),
-                    table: Known(table),
-                    $($part: Known($part),)*
-                    ..Default::default()
-                };
-                Self::key_of(&m)
-            }
-        }
+/// Exactly one of two attributes, `(name, set)` each (an unknown value
+/// counts as set): `neither` (summary, detail) is reported at the first,
+/// `both` at the second.
+pub fn exactly_one(
+    diags: &mut Diagnostics,
+    [(first, first_set), (second, second_set)]: [(&str, bool); 2],
+    neither: (&str, &str),
+    both: (&str, &str),
+) {
+    let (attr, (summary, detail)) = match (first_set, second_set) {
+        (false, false) => (first, neither),
+        (true, true) => (second, both),
+        _ => return,
     };
+    diags.add_attr_error(AttrPath::attr(attr), summary, detail);
 }
-pub(crate) use table_keyed;
 
 /// Each known attribute must be an SQL name; an error names the attribute.
 pub fn check_name_attrs<'a>(
@@ -281,17 +212,6 @@ pub fn check_name_attrs<'a>(
             );
         }
     }
-}
-
-/// `source`, `schema` and `table` with their defaults, then `own`.
-pub fn on_table<'a, const N: usize>(
-    table: [&'a Value<String>; 3],
-    own: [KeyPart<'a>; N],
-) -> Vec<KeyPart<'a>> {
-    let [source, schema, table] = table;
-    let mut key = vec![(source, "default"), (schema, "public"), (table, "")];
-    key.extend(own);
-    key
 }
 
 pub fn parse_id(id: &str) -> Result<Vec<String>, Invalid> {

@@ -15,14 +15,15 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value as J};
 
 use crate::framework::{
-    ApplyError, AttrPath, Attribute, Ctx, Diagnostics, IntoDiags, Known, Plan, RequiresReplace,
-    Resource, Schema, Type, Value,
+    ApplyError, AttrPath, Attribute, Ctx, Diagnostics, Known, Plan, RequiresReplace, Resource,
+    Schema, Type, Value,
 };
 
-use super::client::metadata::is_already_gone;
 use super::client::top_level::TopLevel;
-use super::client::{Engine, Export, HasuraClient, HasuraError};
-use super::ident::{check_name, import_name};
+use super::client::{Export, HasuraError};
+use super::engine;
+use super::ident::{already_exists, check_name, import_name};
+use super::table::on_table::{self, dropped, no_hint, written, Exported, MetadataObject};
 
 pub struct InheritedRoleResource;
 
@@ -55,32 +56,15 @@ impl Model {
         }
     }
 
+    fn with_id(self) -> Model {
+        Model {
+            id: Known(self.name().to_string()),
+            ..self
+        }
+    }
+
     fn drop_command(&self) -> J {
         json!({"type": "drop_inherited_role", "args": {"role_name": self.name()}})
-    }
-
-    fn from_entry(name: &str, parents: BTreeSet<String>) -> Model {
-        Model {
-            id: Known(name.to_string()),
-            role_name: Known(name.to_string()),
-            role_set: Known(parents.into_iter().map(Known).collect()),
-        }
-    }
-
-    /// A refused write as diagnostics: Hasura's objections to the set point at `role_set`.
-    fn write_failed(&self, e: HasuraError, summary: &str) -> Diagnostics {
-        let about_set = [
-            "cyclic-dependency",
-            "invalid-params",
-            "invalid-configuration",
-        ]
-        .iter()
-        .any(|c| e.code_is(c));
-        if about_set {
-            Diagnostics::attr_error(AttrPath::attr("role_set"), summary, e.to_string())
-        } else {
-            e.into_diags(summary)
-        }
     }
 }
 
@@ -102,10 +86,43 @@ fn exported_roles(export: &Export) -> BTreeMap<String, BTreeSet<String>> {
 
 /// An exported `inherited_roles[]` entry, as `add_inherited_role` takes it.
 #[derive(Clone, Debug, Serialize, Deserialize)]
-struct InheritedRole {
+pub struct InheritedRole {
     role_name: String,
     #[serde(default)]
     role_set: BTreeSet<String>,
+}
+
+impl Exported for Model {
+    type Entry = InheritedRole;
+
+    fn find(export: &Export, prior: &Model) -> Result<Option<InheritedRole>, Diagnostics> {
+        Ok(export.entry_named::<InheritedRole>(prior.name()))
+    }
+
+    fn from_entry(entry: InheritedRole, prior: &Model) -> Model {
+        let name = prior.name();
+        Model {
+            id: Known(name.to_string()),
+            role_name: Known(name.to_string()),
+            role_set: Known(entry.role_set.into_iter().map(Known).collect()),
+        }
+    }
+}
+
+impl MetadataObject for Model {
+    const KIND: &'static str = "inherited role";
+
+    /// Hasura's objections to the set point at `role_set`.
+    fn blamed(&self, e: &HasuraError) -> Option<AttrPath> {
+        let about_set = [
+            "cyclic-dependency",
+            "invalid-params",
+            "invalid-configuration",
+        ]
+        .iter()
+        .any(|c| e.code_is(c));
+        about_set.then(|| AttrPath::attr("role_set"))
+    }
 }
 
 impl TopLevel for InheritedRole {
@@ -119,12 +136,6 @@ impl TopLevel for InheritedRole {
         stored.role_set == self.role_set
     }
 }
-
-fn engine(ctx: &Ctx) -> Result<Engine, Diagnostics> {
-    Ok(ctx.client::<HasuraClient>()?.engine()?.clone())
-}
-
-const READ_FAILED: &str = "Failed to read Hasura metadata";
 
 /// A cycle the planned role would close, following parent edges from `name`.
 fn cycle_through(name: &str, graph: &BTreeMap<String, BTreeSet<String>>) -> Option<Vec<String>> {
@@ -222,10 +233,7 @@ impl Resource for InheritedRoleResource {
         let (Some(name), Some(parents)) = (p.role_name.as_deref(), known_set(&p.role_set)) else {
             return;
         };
-        let Ok(client) = ctx.client::<HasuraClient>() else {
-            return;
-        };
-        let Ok(engine) = client.engine() else { return };
+        let Ok(engine) = engine(ctx) else { return };
         let planned = &engine.planned_objects;
         planned.plan_role(name, Some(parents.clone()));
         // The graph once the plan is applied: the project's roles, overridden by
@@ -260,60 +268,30 @@ impl Resource for InheritedRoleResource {
     }
 
     async fn create(&self, ctx: &Ctx, m: Model) -> Result<Model, ApplyError<Model>> {
-        let engine = engine(ctx)?;
-        let export = engine
-            .export(&ctx.cancel)
-            .await
-            .map_err(|e| e.into_diags(READ_FAILED))?;
         // Hasura would silently replace an existing role: refuse to take it over.
-        if export.entry_named::<InheritedRole>(m.name()).is_some() {
-            return Err(Diagnostics::attr_error(
-                AttrPath::attr("role_name"),
-                "Inherited role already exists",
-                format!(
-                    "Hasura already has an inherited role {:?}. To manage it, import it: terraform import <address> {}",
-                    m.name(),
-                    m.name()
-                ),
-            )
-            .into());
+        if on_table::exists(ctx, &m).await? {
+            let exists = format!("Hasura already has an inherited role {:?}.", m.name());
+            let summary = "Inherited role already exists";
+            let path = AttrPath::attr("role_name");
+            return Err(already_exists(path, summary, exists, m.name()).into());
         }
-        self.write(&engine, ctx, &m, "Failed to create inherited role")
-            .await?;
-        Ok(Model {
-            id: Known(m.name().to_string()),
-            ..m
-        })
+        write(ctx, &m, "create").await?;
+        Ok(m.with_id())
     }
 
     async fn read(&self, ctx: &Ctx, prior: Model) -> Result<Option<Model>, Diagnostics> {
-        let engine = engine(ctx)?;
-        let export = engine
-            .export(&ctx.cancel)
-            .await
-            .map_err(|e| e.into_diags(READ_FAILED))?;
-        let found = export.entry_named::<InheritedRole>(prior.name());
-        Ok(found.map(|r| Model::from_entry(prior.name(), r.role_set)))
+        on_table::read(ctx, prior).await
     }
 
     async fn update(&self, ctx: &Ctx, _prior: Model, m: Model) -> Result<Model, ApplyError<Model>> {
-        let engine = engine(ctx)?;
-        self.write(&engine, ctx, &m, "Failed to update inherited role")
-            .await?;
-        Ok(Model {
-            id: Known(m.name().to_string()),
-            ..m
-        })
+        write(ctx, &m, "update").await?;
+        Ok(m.with_id())
     }
 
     async fn delete(&self, ctx: &Ctx, m: Model) -> Result<(), Diagnostics> {
         let engine = engine(ctx)?;
-        let dropped = engine.drop_entry::<InheritedRole>(&ctx.cancel, m.drop_command(), m.name());
-        match dropped.await {
-            Ok(()) => Ok(()),
-            Err(e) if is_already_gone(&e) => Ok(()),
-            Err(e) => Err(e.into_diags("Failed to drop inherited role")),
-        }
+        let sent = engine.drop_entry::<InheritedRole>(&ctx.cancel, m.drop_command(), m.name());
+        dropped(&m, sent).await
     }
 
     async fn import(&self, _ctx: &Ctx, id: &str) -> Result<Model, Diagnostics> {
@@ -326,22 +304,13 @@ impl Resource for InheritedRoleResource {
     }
 }
 
-impl InheritedRoleResource {
-    /// `add_inherited_role` through the batcher; the export showing the same set settles it.
-    async fn write(
-        &self,
-        engine: &Engine,
-        ctx: &Ctx,
-        m: &Model,
-        summary: &str,
-    ) -> Result<(), Diagnostics> {
-        let role = m.role();
-        let cmd = json!({"type": "add_inherited_role", "args": role});
-        engine
-            .put_entry(&ctx.cancel, vec![cmd], &role)
-            .await
-            .map_err(|e| m.write_failed(e, summary))
-    }
+/// `add_inherited_role` through the batcher; the export showing the same set settles it.
+async fn write(ctx: &Ctx, m: &Model, verb: &str) -> Result<(), Diagnostics> {
+    let engine = engine(ctx)?;
+    let role = m.role();
+    let cmd = json!({"type": "add_inherited_role", "args": role});
+    let sent = engine.put_entry(&ctx.cancel, vec![cmd], &role);
+    written(m, verb, sent, no_hint).await
 }
 
 #[cfg(test)]

@@ -14,12 +14,13 @@ use crate::framework::{
 use crate::settle::Unsettled;
 
 use super::client::table_config::{ColumnCustomisation, Configuration, ExportEntry, RootField};
+use super::engine;
 use super::ident::is_graphql_name;
+use super::table::on_table::{schema_attribute, source_attribute};
 use super::table::tracking::{
-    id_attribute, planned_id, set_tracked, settle_tracking, validate_names, TableRef,
+    id_attribute, planned_id, set_tracked, settle_tracking, table_model, validate_names,
     TrackingWrite, READING_METADATA,
 };
-use super::table::{engine, parse_table_id};
 
 pub struct TrackedTableResource;
 
@@ -43,31 +44,18 @@ pub struct ColumnConfig {
     comment: Value<String>,
 }
 
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
-pub struct Model {
-    id: Value<String>,
-    source: Value<String>,
-    schema: Value<String>,
-    name: Value<String>,
-    custom_name: Value<String>,
-    /// Values may be unknown at plan time.
-    custom_root_fields: Value<BTreeMap<String, Value<String>>>,
-    column_config: Value<BTreeMap<String, ColumnConfig>>,
-    comment: Value<String>,
+table_model! {
+    #[derive(Clone, Debug, Default, Serialize, Deserialize)]
+    pub struct Model {
+        custom_name: Value<String>,
+        /// Values may be unknown at plan time.
+        custom_root_fields: Value<BTreeMap<String, Value<String>>>,
+        column_config: Value<BTreeMap<String, ColumnConfig>>,
+        comment: Value<String>,
+    }
 }
 
 impl Model {
-    fn table(&self) -> TableRef<'_> {
-        TableRef::of(&self.source, &self.schema, &self.name)
-    }
-
-    fn with_id(self) -> Self {
-        Model {
-            id: Known(self.table().id()),
-            ..self
-        }
-    }
-
     fn configuration(&self) -> Configuration {
         Configuration {
             custom_name: self.custom_name.known().cloned(),
@@ -192,8 +180,8 @@ impl Resource for TrackedTableResource {
             "Tracks an existing table in Hasura (`pg_track_table`) without owning its DDL, e.g. for tables created by migrations. Customisation changes are applied in place with `pg_set_table_customization` (permissions are kept); destroying untracks the table and leaves its data alone. Import with `<source>.<schema>.<table>` (parts containing a `.` in double quotes).",
             vec![
                 id_attribute(),
-                Attribute::string("source").default("default").plan(RequiresReplace).describe("Hasura database (source) name. Default `default`."),
-                Attribute::string("schema").default("public").plan(RequiresReplace).describe("PostgreSQL schema. Default `public`."),
+                source_attribute("", false),
+                schema_attribute("", "", false),
                 Attribute::string("name").required().plan(RequiresReplace).describe("Name of the existing table or view."),
                 Attribute::string("custom_name").optional().describe("GraphQL name used instead of the table name in type and field names."),
                 Attribute::typed("custom_root_fields", Type::map(Type::String)).optional().describe(format!("Custom names for root fields, keyed by {}.", ROOT_FIELDS.iter().map(|f| format!("`{f}`")).collect::<Vec<_>>().join(", "))),
@@ -300,14 +288,7 @@ impl Resource for TrackedTableResource {
     }
 
     async fn import(&self, _ctx: &Ctx, id: &str) -> Result<Model, Diagnostics> {
-        let (source, schema, name) = parse_table_id(id)?;
-        let m = Model {
-            source: Known(source),
-            schema: Known(schema),
-            name: Known(name),
-            ..Default::default()
-        };
-        Ok(m.with_id())
+        Model::imported(id)
     }
 }
 

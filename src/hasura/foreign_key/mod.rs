@@ -10,50 +10,42 @@ use tokio_util::sync::CancellationToken;
 
 use crate::framework::Value::{Known, Unknown};
 use crate::framework::{
-    ApplyError, AttrPath, Attribute, Ctx, Diagnostics, IntoDiags, OneOf, Plan, RequiresReplace,
-    Resource, Schema, Type, Value,
+    ApplyError, AttrPath, Attribute, Ctx, Diagnostics, OneOf, Plan, RequiresReplace, Resource,
+    Schema, Type, Value,
 };
-use crate::settle::{settle, ReadBack, Unsettled};
+use crate::settle::{ReadBack, Unsettled};
 
-use super::client::constraints::{retrying_deadlocks, CatalogForeignKey};
+use super::client::constraints::CatalogForeignKey;
 use super::client::sql::SqlOptions;
 use super::client::{Engine, HasuraError};
-use super::ident::{check_name_attrs, table_keyed, TableKeyed};
-use super::table::engine;
-use super::table::tracking::table_write;
+use super::engine;
+use super::ident::{check_name_attrs, NAME_RULE};
+use super::table::catalog_object::{self, drop_ddl, fetched, run_ddl, CatalogObject, Found};
+use super::table::keyed::{table_keyed, TableKeyed};
+use super::table::on_table::{import_id_attribute, table_attributes};
 pub use sql::default_name;
 use sql::{action_name, add_sql, drop_sql, matches, update_sql, validate_columns, ACTION_NAMES};
 
 pub struct ForeignKeyResource;
 
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
-pub struct Model {
-    id: Value<String>,
-    source: Value<String>,
-    schema: Value<String>,
-    table: Value<String>,
-    name: Value<String>,
-    /// Elements may be unknown at plan time (names from a `hasura_table`).
-    columns: Value<Vec<Value<String>>>,
-    references_schema: Value<String>,
-    references_table: Value<String>,
-    references_columns: Value<Vec<Value<String>>>,
-    on_delete: Value<String>,
-    on_update: Value<String>,
+table_keyed! {
+    #[derive(Clone, Debug, Default, Serialize, Deserialize)]
+    pub struct Model {
+        key { name: "" }
+        /// Elements may be unknown at plan time (names from a `hasura_table`).
+        columns: Value<Vec<Value<String>>>,
+        references_schema: Value<String>,
+        references_table: Value<String>,
+        references_columns: Value<Vec<Value<String>>>,
+        on_delete: Value<String>,
+        on_update: Value<String>,
+    }
 }
 
 /// Attributes that only a new constraint can change.
 const REPLACING: &[&str] = &["references_schema"];
 
-table_keyed!(Model { name: "" });
-
 impl Model {
-    fn with_id(self) -> Self {
-        Model {
-            id: Known(self.id()),
-            ..self
-        }
-    }
     /// What a read reports for `prior`'s constraint, found as `cat`.
     fn from_catalog(prior: &Model, cat: CatalogForeignKey) -> Model {
         let names = |v: Vec<String>| Known(v.into_iter().map(Known).collect());
@@ -71,20 +63,17 @@ impl Model {
     }
 }
 
-async fn fetch(
-    engine: &Engine,
-    cancel: &CancellationToken,
-    m: &Model,
-) -> Result<Option<CatalogForeignKey>, HasuraError> {
-    engine
-        .foreign_key(
-            cancel,
-            m.source(),
-            m.schema(),
-            m.table.str_or(""),
-            m.name.str_or(""),
-        )
-        .await
+#[async_trait]
+impl CatalogObject for Model {
+    type Catalog = CatalogForeignKey;
+
+    async fn fetch(&self, engine: &Engine, cancel: &CancellationToken) -> Found<CatalogForeignKey> {
+        let (source, schema, table) = (self.source(), self.schema(), self.table());
+        let name = self.name.str_or("");
+        engine
+            .foreign_key(cancel, source, schema, table, name)
+            .await
+    }
 }
 
 const WRITE: SqlOptions = SqlOptions {
@@ -177,38 +166,22 @@ async fn write(
     old: Option<&Model>,
     new: &Model,
 ) -> Result<(), Unsettled<HasuraError>> {
-    let label = new.id();
-    settle(
-        cancel,
-        &table_write(
-            &label,
-            "foreign-key DDL failed ambiguously and did not land; sending it again",
-        ),
-        || {
-            retrying_deadlocks(cancel, || async {
-                engine
-                    .run_sql(cancel, new.source(), sql, WRITE)
-                    .await
-                    .map(drop)
-            })
-        },
-        |_| async {
-            let now = fetch(engine, cancel, new).await?;
-            if now.as_ref().is_some_and(|c| matches(c, new)) {
-                return Ok(ReadBack::Landed(()));
-            }
-            let before = match old {
-                Some(o) => fetch(engine, cancel, o).await?.filter(|c| matches(c, o)),
-                None => None,
-            };
-            Ok(match (old, now, before) {
-                (None, None, _) => ReadBack::Absent,
-                (Some(_), _, Some(_)) => ReadBack::Absent,
-                _ => ReadBack::Other,
-            })
-        },
-    )
-    .await
+    let landed = |_: &HasuraError| async {
+        let now = new.fetch(engine, cancel).await?;
+        if now.as_ref().is_some_and(|c| matches(c, new)) {
+            return Ok(ReadBack::Landed(()));
+        }
+        let before = match old {
+            Some(o) => o.fetch(engine, cancel).await?.filter(|c| matches(c, o)),
+            None => None,
+        };
+        Ok(match (old, now, before) {
+            (None, None, _) => ReadBack::Absent,
+            (Some(_), _, Some(_)) => ReadBack::Absent,
+            _ => ReadBack::Other,
+        })
+    };
+    run_ddl(engine, cancel, new, ("foreign-key DDL", sql), WRITE, landed).await
 }
 
 /// `<source>.<schema>.<table>.<constraint>`, or `<schema>.<table>.<constraint>` in source `default`.
@@ -232,17 +205,21 @@ impl Resource for ForeignKeyResource {
     }
 
     fn schema(&self) -> Schema {
-        let name_rule = "Names may not contain quotes, backslashes, `;` or control characters and are at most 63 bytes.";
+        let name_rule = NAME_RULE;
+        let replaces = " Changing it replaces the constraint.";
+        let referencing = "The referencing table (the one holding `columns`). Changing it replaces the constraint.";
+        let [source, schema, table] =
+            table_attributes("the referencing table", referencing, replaces, true);
         let action = |which: &str| {
             format!("What PostgreSQL does to referencing rows when the referenced row is {which}: one of `no action` (the default), `restrict`, `cascade`, `set null`, `set default`. Changed in place: PostgreSQL has no ALTER for it, so the constraint is dropped and re-added in one transaction (atomic; existing rows are checked again).")
         };
         Schema::new(
             "A foreign-key constraint on a PostgreSQL table, managed through Hasura's `run_sql` (every identifier quoted, each change one transaction). A resource of its own, so two tables may reference each other without a dependency cycle. Renaming it and changing `on_delete`/`on_update` are applied in place; changing the tables or columns replaces it. Hasura reads foreign keys to offer relationships (`foreign_key_constraint_on`); dropping one that a relationship uses is refused by Hasura. Import with `<source>.<schema>.<table>.<constraint>` (e.g. `default.public.orders.orders_user_id_fkey`; `<schema>.<table>.<constraint>` means source `default`); a part containing a `.` is written in double quotes.",
             vec![
-                Attribute::string("id").computed().describe("`<source>.<schema>.<table>.<constraint>`, the import id."),
-                Attribute::string("source").default("default").plan(RequiresReplace).describe(format!("Hasura database (source) name. Default `default`. Changing it replaces the constraint. {name_rule}")),
-                Attribute::string("schema").default("public").plan(RequiresReplace).describe(format!("PostgreSQL schema of the referencing table. Default `public`. {name_rule}")),
-                Attribute::string("table").required().plan(RequiresReplace).describe(format!("The referencing table (the one holding `columns`). Changing it replaces the constraint. {name_rule}")),
+                import_id_attribute("<source>.<schema>.<table>.<constraint>"),
+                source,
+                schema,
+                table,
                 Attribute::string("name").optional_computed().describe(format!("Constraint name. Unset: an existing constraint (e.g. imported) keeps its name; a new one gets PostgreSQL's default, `<table>_<column>[_<column>...]_fkey` (shortened to 63 bytes as PostgreSQL does). Renaming is applied in place (`RENAME CONSTRAINT`). {name_rule}")),
                 Attribute::typed("columns", Type::list(Type::String)).required().plan(RequiresReplace).describe("The referencing columns, in key order. At least one; as many as `references_columns`. Changing them replaces the constraint."),
                 Attribute::string("references_schema").optional_computed().describe(format!("PostgreSQL schema of the referenced table. Unset: the same as `schema`. Changing it replaces the constraint. {name_rule}")),
@@ -300,13 +277,7 @@ impl Resource for ForeignKeyResource {
     }
 
     async fn read(&self, ctx: &Ctx, prior: Model) -> Result<Option<Model>, Diagnostics> {
-        let engine = &engine(ctx)?;
-        let cat = match fetch(engine, &ctx.cancel, &prior).await {
-            // A source dropped from Hasura leaves the database's objects as they were.
-            Err(e) if e.is_source_missing() => return Ok(Some(prior)),
-            r => r.map_err(|e| e.into_diags("Failed to read foreign key"))?,
-        };
-        Ok(cat.map(|c| Model::from_catalog(&prior, c)))
+        catalog_object::read(ctx, prior, |prior, c| Some(Model::from_catalog(&prior, c))).await
     }
 
     async fn update(&self, ctx: &Ctx, old: Model, new: Model) -> Result<Model, ApplyError<Model>> {
@@ -321,22 +292,8 @@ impl Resource for ForeignKeyResource {
     async fn delete(&self, ctx: &Ctx, m: Model) -> Result<(), Diagnostics> {
         let engine = &engine(ctx)?;
         let sql = drop_sql(&m)?;
-        let cancel = &ctx.cancel;
-        let label = m.id();
-        settle(
-            cancel,
-            &table_write(&label, "DROP CONSTRAINT failed ambiguously and did not land; sending it again"),
-            || retrying_deadlocks(cancel, || async { engine.run_sql(cancel, m.source(), &sql, WRITE).await.map(drop) }),
-            |_| async {
-                Ok(match fetch(engine, cancel, &m).await? {
-                    None => ReadBack::Landed(()),
-                    Some(_) => ReadBack::Absent,
-                })
-            },
-        )
-        .await
-        .map_err(|u| {
-            let e = u.into_error("checking whether the constraint is gone");
+        let ddl = ("DROP CONSTRAINT", sql.as_str());
+        drop_ddl(engine, &ctx.cancel, &m, ddl, WRITE, "constraint").await.map_err(|e| {
             let hint = if e.code_is("dependency-error") { " A Hasura relationship uses this foreign key: remove the relationship first (or in the same apply, with the relationship depending on this resource)." } else { "" };
             Diagnostics::error("Failed to drop foreign key", format!("{e}{hint}"))
         })
@@ -348,11 +305,7 @@ impl Resource for ForeignKeyResource {
         let engine = &engine(ctx)?;
         // Core reads the stub right after; a missing constraint is said here,
         // with the id, rather than as an empty import.
-        if fetch(engine, &ctx.cancel, &stub)
-            .await
-            .map_err(|e| e.into_diags("Failed to read foreign key"))?
-            .is_none()
-        {
+        if fetched(engine, &ctx.cancel, &stub).await?.is_none() {
             return Err(Diagnostics::error(
                 "Cannot import non-existent foreign key",
                 format!(

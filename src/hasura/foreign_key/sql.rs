@@ -223,15 +223,12 @@ mod tests {
     #[test]
     fn sql_quotes_every_identifier() {
         let m = Model {
-            schema: Known("public".into()),
-            table: Known("a\"b".into()),
-            name: Known("n".into()),
             columns: Known(vec![Known("c\"; drop".into())]),
             references_table: Known("r".into()),
             references_columns: Known(vec![Known("id".into())]),
             on_delete: Known("cascade".into()),
             on_update: Known("no action".into()),
-            ..Default::default()
+            ..Model::keyed("default".into(), "public".into(), "a\"b".into(), "n".into())
         };
         assert_eq!(
             add_sql(&m).unwrap(),

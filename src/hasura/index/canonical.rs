@@ -8,8 +8,8 @@ use serde::Deserialize;
 use tokio_util::sync::CancellationToken;
 
 use super::super::client::{Engine, HasuraError};
-use super::super::ident::TableKeyed;
 use super::super::ident::{qualified, quote_ident};
+use super::super::table::keyed::TableKeyed;
 use super::sql::METHODS;
 use super::Model;
 

@@ -20,32 +20,31 @@ use super::client::constraints::{
 };
 use super::client::sql::SqlOptions;
 use super::client::{Engine, HasuraError};
+use super::engine;
 use super::foreign_key::parse_object_id;
-use super::ident::{check_name_attrs, quote_ident, table_keyed, TableKeyed};
-use super::table::engine;
+use super::ident::{check_name_attrs, quote_ident, NAME_RULE};
+use super::table::catalog_object::{self, drop_ddl, fetched, run_ddl, CatalogObject, Found};
+use super::table::keyed::{table_keyed, TableKeyed};
+use super::table::on_table::{import_id_attribute, table_attributes};
 use super::table::tracking::table_write;
 use sql::{create_sql, has_planned_shape, index_sql, validate_keys, METHODS};
 
 pub struct IndexResource;
 
-#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
-pub struct Model {
-    id: Value<String>,
-    source: Value<String>,
-    schema: Value<String>,
-    table: Value<String>,
-    name: Value<String>,
-    columns: Value<Vec<Value<String>>>,
-    expressions: Value<Vec<Value<String>>>,
-    unique: Value<bool>,
-    method: Value<String>,
-    #[serde(rename = "where")]
-    predicate: Value<String>,
-    concurrently: Value<bool>,
-    definition: Value<String>,
+table_keyed! {
+    #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+    pub struct Model {
+        key { name: "" }
+        columns: Value<Vec<Value<String>>>,
+        expressions: Value<Vec<Value<String>>>,
+        unique: Value<bool>,
+        method: Value<String>,
+        #[serde(rename = "where")]
+        predicate: Value<String>,
+        concurrently: Value<bool>,
+        definition: Value<String>,
+    }
 }
-
-table_keyed!(Model { name: "" });
 
 impl Model {
     fn concurrent(&self) -> bool {
@@ -100,14 +99,16 @@ impl Model {
     }
 }
 
-async fn fetch(
-    engine: &Engine,
-    cancel: &CancellationToken,
-    m: &Model,
-) -> Result<Option<CatalogIndex>, HasuraError> {
-    engine
-        .index(cancel, m.source(), m.schema(), m.name.str_or(""))
-        .await
+#[async_trait]
+impl CatalogObject for Model {
+    type Catalog = CatalogIndex;
+
+    async fn fetch(&self, engine: &Engine, cancel: &CancellationToken) -> Found<CatalogIndex> {
+        let (source, schema) = (self.source(), self.schema());
+        engine
+            .index(cancel, source, schema, self.name.str_or(""))
+            .await
+    }
 }
 
 /// Index DDL changes no Hasura metadata: no consistency pass.
@@ -124,7 +125,7 @@ async fn drop_invalid(
     cancel: &CancellationToken,
     m: &Model,
 ) -> Result<bool, HasuraError> {
-    match fetch(engine, cancel, m).await? {
+    match m.fetch(engine, cancel).await? {
         Some(idx) if !idx.valid && idx.table == m.table.str_or("") => {
             let q = index_sql(m).map_err(|_| HasuraError::other("invalid index name"))?;
             tracing::info!(index = %m.id(), "dropping an INVALID index left by a failed concurrent build");
@@ -194,15 +195,16 @@ impl Resource for IndexResource {
     }
 
     fn schema(&self) -> Schema {
-        let name_rule = "Names may not contain quotes, backslashes, `;` or control characters and are at most 63 bytes.";
+        let [source, schema, table] =
+            table_attributes("the table (and the index)", "The indexed table.", "", true);
         Schema::new(
             "A PostgreSQL index on a table, built through Hasura's `run_sql`, by default with `CREATE INDEX CONCURRENTLY` so writes to the table continue during the build. A concurrent build that fails (e.g. duplicate keys for a unique index) leaves an INVALID index behind; this resource drops it and reports the error, a refresh treats an invalid index as missing (the plan shows it to be created), and creating drops a leftover invalid index of the same name before building. Renaming is applied in place (`ALTER INDEX ... RENAME`); every other change replaces the index. Import with `<source>.<schema>.<table>.<index>` (e.g. `default.public.users.users_email_idx`; `<schema>.<table>.<index>` means source `default`).",
             vec![
-                Attribute::string("id").computed().describe("`<source>.<schema>.<table>.<index>`, the import id."),
-                Attribute::string("source").default("default").plan(RequiresReplace).describe(format!("Hasura database (source) name. Default `default`. {name_rule}")),
-                Attribute::string("schema").default("public").plan(RequiresReplace).describe(format!("PostgreSQL schema of the table (and the index). Default `public`. {name_rule}")),
-                Attribute::string("table").required().plan(RequiresReplace).describe(format!("The indexed table. {name_rule}")),
-                Attribute::string("name").required().describe(format!("Index name, unique within the schema. Renaming is applied in place. {name_rule}")),
+                import_id_attribute("<source>.<schema>.<table>.<index>"),
+                source,
+                schema,
+                table,
+                Attribute::string("name").required().describe(format!("Index name, unique within the schema. Renaming is applied in place. {NAME_RULE}")),
                 Attribute::typed("columns", Type::list(Type::String)).optional().plan(RequiresReplace).describe("Key columns, in key order. Set this or `expressions`."),
                 Attribute::typed("expressions", Type::list(Type::String)).optional().describe("Key expressions in SQL, e.g. `lower(email)`, in key order; each must be one expression (no `;`, no comments). Set this or `columns`. PostgreSQL stores its own rendering (`lower((email)::text)` on a `varchar` column, shown in `definition`); the configured text is kept while the index is unchanged, so it never shows a diff. A changed text replaces the index unless PostgreSQL renders it the same (checked at plan time on a temporary copy of the table), e.g. right after an import: then only the state is updated."),
                 Attribute::bool("unique").default(false).plan(RequiresReplace).describe("Whether the index is UNIQUE (btree only). Default `false`."),
@@ -278,7 +280,7 @@ impl Resource for IndexResource {
                 })
             },
             |_| async {
-                Ok(match fetch(engine, cancel, &m).await? {
+                Ok(match m.fetch(engine, cancel).await? {
                     Some(idx) if idx.valid && has_planned_shape(&idx, &m) => ReadBack::Landed(()),
                     None => ReadBack::Absent,
                     // The lost build failed and left an INVALID index (or is
@@ -305,7 +307,7 @@ impl Resource for IndexResource {
             };
             return Err(create_failed(u, &m, &cleanup).into());
         }
-        let idx = fetch(engine, cancel, &m)
+        let idx = m.fetch(engine, cancel)
             .await
             .map_err(|e| e.into_diags("Failed to read the new index"))?
             .ok_or_else(|| Diagnostics::error("Index not found after creation", format!("Index {label} was created but cannot be read back (dropped concurrently?).")))?;
@@ -313,24 +315,17 @@ impl Resource for IndexResource {
     }
 
     async fn read(&self, ctx: &Ctx, prior: Model) -> Result<Option<Model>, Diagnostics> {
-        let engine = &engine(ctx)?;
-        let idx = match fetch(engine, &ctx.cancel, &prior).await {
-            // A source dropped from Hasura leaves the database's objects as they were.
-            Err(e) if e.is_source_missing() => return Ok(Some(prior)),
-            r => r.map_err(|e| e.into_diags("Failed to read index"))?,
-        };
-        Ok(match idx {
+        catalog_object::read(ctx, prior, |prior, idx| {
             // An INVALID index is not the index this resource stands for:
             // reported missing, so the plan creates it (dropping the leftover first).
-            Some(idx) if !idx.valid => {
+            if !idx.valid {
                 tracing::warn!(index = %prior.id(), "index is INVALID (failed concurrent build): planning to build it again");
-                None
+                return None;
             }
             // The name now belongs to an index of another table: not ours.
-            Some(idx) if idx.table != prior.table.str_or("") => None,
-            Some(idx) => Some(Model::from_catalog(&prior, &idx)),
-            None => None,
+            (idx.table == prior.table.str_or("")).then(|| Model::from_catalog(&prior, &idx))
         })
+        .await
     }
 
     async fn update(&self, ctx: &Ctx, old: Model, new: Model) -> Result<Model, ApplyError<Model>> {
@@ -343,22 +338,17 @@ impl Resource for IndexResource {
                 quote_ident(new.name.str_or(""))
                     .map_err(|e| Diagnostics::error("Invalid index name", e.to_string()))?
             );
-            let label = new.id();
-            settle(
-                cancel,
-                &table_write(&label, "ALTER INDEX failed ambiguously and did not land; sending it again"),
-                || retrying_deadlocks(cancel, || async { engine.run_sql(cancel, new.source(), &sql, WRITE).await.map(drop) }),
-                |_| async {
-                    if fetch(engine, cancel, &new).await?.is_some() {
-                        return Ok(ReadBack::Landed(()));
-                    }
-                    Ok(match fetch(engine, cancel, &old).await? {
-                        Some(_) => ReadBack::Absent,
-                        None => ReadBack::Other,
-                    })
-                },
-            )
-            .await
+            let renamed = |_: &HasuraError| async {
+                if new.fetch(engine, cancel).await?.is_some() {
+                    return Ok(ReadBack::Landed(()));
+                }
+                Ok(match old.fetch(engine, cancel).await? {
+                    Some(_) => ReadBack::Absent,
+                    None => ReadBack::Other,
+                })
+            };
+            run_ddl(engine, cancel, &new, ("ALTER INDEX", &sql), WRITE, renamed)
+                .await
             .map_err(|u| {
                 let detail = match u {
                     Unsettled::Other(e) => format!("{e} Neither the old nor the new index name exists now (dropped by someone else meanwhile?)."),
@@ -367,52 +357,31 @@ impl Resource for IndexResource {
                 Diagnostics::attr_error(AttrPath::attr("name"), "Failed to rename index", detail)
             })?;
         }
-        let idx = fetch(engine, cancel, &new)
-            .await
-            .map_err(|e| e.into_diags("Failed to read index"))?
-            .ok_or_else(|| {
-                Diagnostics::error(
-                    "Index not found",
-                    format!(
-                        "Index {} no longer exists; run terraform plan again to re-create it.",
-                        new.id()
-                    ),
-                )
-            })?;
+        let idx = fetched(engine, cancel, &new).await?.ok_or_else(|| {
+            Diagnostics::error(
+                "Index not found",
+                format!(
+                    "Index {} no longer exists; run terraform plan again to re-create it.",
+                    new.id()
+                ),
+            )
+        })?;
         Ok(new.with_catalog(&idx))
     }
 
     async fn delete(&self, ctx: &Ctx, m: Model) -> Result<(), Diagnostics> {
         let engine = &engine(ctx)?;
-        let cancel = &ctx.cancel;
         let sql = format!("DROP INDEX IF EXISTS {}", index_sql(&m)?);
-        let label = m.id();
-        settle(
-            cancel,
-            &table_write(
-                &label,
-                "DROP INDEX failed ambiguously and did not land; sending it again",
-            ),
-            || {
-                retrying_deadlocks(cancel, || async {
-                    engine
-                        .run_sql(cancel, m.source(), &sql, WRITE)
-                        .await
-                        .map(drop)
-                })
-            },
-            |_| async {
-                Ok(match fetch(engine, cancel, &m).await? {
-                    None => ReadBack::Landed(()),
-                    Some(_) => ReadBack::Absent,
-                })
-            },
+        drop_ddl(
+            engine,
+            &ctx.cancel,
+            &m,
+            ("DROP INDEX", &sql),
+            WRITE,
+            "index",
         )
         .await
-        .map_err(|u| {
-            let e = u.into_error("checking whether the index is gone");
-            Diagnostics::error("Failed to drop index", e.to_string())
-        })
+        .map_err(|e| Diagnostics::error("Failed to drop index", e.to_string()))
     }
 
     async fn import(&self, ctx: &Ctx, id: &str) -> Result<Model, Diagnostics> {
@@ -422,10 +391,7 @@ impl Resource for IndexResource {
             ..Model::keyed(source, schema, table, name)
         };
         let engine = &engine(ctx)?;
-        match fetch(engine, &ctx.cancel, &stub)
-            .await
-            .map_err(|e| e.into_diags("Failed to read index"))?
-        {
+        match fetched(engine, &ctx.cancel, &stub).await? {
             Some(idx) if idx.table == stub.table.str_or("") => Ok(Model {
                 id: Known(stub.id()),
                 ..stub

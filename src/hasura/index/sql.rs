@@ -7,8 +7,10 @@ use crate::framework::Value::Known;
 use crate::framework::{AttrPath, Diagnostics, Invalid, Value};
 
 use super::super::client::constraints::CatalogIndex;
-use super::super::ident::TableKeyed;
-use super::super::ident::{check_default_expr, check_name, qualified, quote_ident, ListRule};
+use super::super::ident::{
+    check_default_expr, check_name, exactly_one, qualified, quote_ident, ListRule,
+};
+use super::super::table::keyed::TableKeyed;
 use super::Model;
 
 pub(super) const METHODS: &[&str] = &["btree", "hash", "gist", "gin", "spgist", "brin"];
@@ -31,20 +33,16 @@ fn strings(v: &Value<Vec<Value<String>>>) -> Option<Vec<&str>> {
 
 /// Keys (`columns` xor `expressions`), their texts, the method and `unique`.
 pub(super) fn validate_keys(config: &Model, diags: &mut Diagnostics) {
-    let has = |v: &Value<Vec<Value<String>>>| !v.is_null();
-    match (has(&config.columns), has(&config.expressions)) {
-        (true, true) => diags.add_attr_error(
-            AttrPath::attr("expressions"),
-            "Conflicting index keys",
-            "Set either `columns` or `expressions`, not both (a plain column can be written as an expression).",
-        ),
-        (false, false) => diags.add_attr_error(
-            AttrPath::attr("columns"),
-            "Missing index keys",
-            "Set `columns` (column names) or `expressions` (SQL expressions such as `lower(email)`).",
-        ),
-        _ => {}
-    }
+    let keys = [
+        ("columns", !config.columns.is_null()),
+        ("expressions", !config.expressions.is_null()),
+    ];
+    exactly_one(
+        diags,
+        keys,
+        ("Missing index keys", "Set `columns` (column names) or `expressions` (SQL expressions such as `lower(email)`)."),
+        ("Conflicting index keys", "Set either `columns` or `expressions`, not both (a plain column can be written as an expression)."),
+    );
     let rule = |check, invalid, unique| ListRule {
         empty: ("No index keys", "hold at least one element"),
         check,
@@ -156,15 +154,17 @@ mod tests {
     #[test]
     fn sql_quotes_identifiers_and_wraps_expressions() {
         let m = Model {
-            schema: Known("public".into()),
-            table: Known("users".into()),
-            name: Known("a\"b".into()),
             expressions: Known(vec![Known("lower(email)".into())]),
             unique: Known(true),
             method: Known("btree".into()),
             predicate: Known("deleted_at IS NULL".into()),
             concurrently: Known(true),
-            ..Default::default()
+            ..Model::keyed(
+                "default".into(),
+                "public".into(),
+                "users".into(),
+                "a\"b".into(),
+            )
         };
         assert_eq!(
             create_sql(&m).unwrap(),

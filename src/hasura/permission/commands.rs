@@ -6,11 +6,12 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value as J};
 
-use crate::framework::{AttrPath, Diagnostics, IntoDiags, Value};
+use crate::framework::{AttrPath, Diagnostics, Value};
 
 use super::super::client::metadata::qualified_table;
 use super::super::client::HasuraError;
-use super::super::ident::TableKeyed;
+use super::super::table::keyed::TableKeyed;
+use super::super::table::on_table::MetadataObject;
 use super::{known_names, Model};
 
 /// The `permission` object as Hasura takes it in a create command and gives
@@ -119,20 +120,17 @@ impl Model {
     pub(super) fn drop_command(&self) -> J {
         self.command("drop", None)
     }
+}
 
-    /// A refused write as diagnostics, pointed at the attribute Hasura's
-    /// message is about; `hint` completes the detail.
-    pub(super) fn write_failed(&self, e: HasuraError, summary: &str, hint: &str) -> Diagnostics {
-        let message = e.to_string();
-        match self.blamed_attribute(&message) {
-            Some(attr) => {
-                Diagnostics::attr_error(AttrPath::attr(attr), summary, format!("{message}{hint}"))
-            }
-            None if hint.is_empty() => e.into_diags(summary),
-            None => Diagnostics::error(summary, format!("{message}{hint}")),
-        }
+impl MetadataObject for Model {
+    const KIND: &'static str = "permission";
+
+    fn blamed(&self, e: &HasuraError) -> Option<AttrPath> {
+        self.blamed_attribute(&e.to_string()).map(AttrPath::attr)
     }
+}
 
+impl Model {
     /// The attribute a rejection from Hasura is about, so Terraform points at
     /// the right line: an unknown table, or an unknown column named in
     /// `columns` or else in the boolean expression (`filter`, or `check` for inserts).

@@ -20,13 +20,16 @@ use serde::{Deserialize, Serialize};
 
 use crate::framework::json_string::{json_eq, json_eq_in};
 use crate::framework::{
-    ApplyError, Attribute, Ctx, Diagnostics, IntBetween, IntoDiags, JsonObject, Known, OneOf, Plan,
+    ApplyError, Attribute, Ctx, Diagnostics, IntBetween, JsonObject, Known, OneOf, Plan,
     RequiresReplace, Resource, Schema, Type, Value,
 };
 
-use super::client::metadata::is_already_gone;
-use super::client::{Engine, HasuraClient};
-use super::ident::{bad_import_id, parse_import_id, table_keyed, TableKeyed};
+use super::engine;
+use super::ident::{bad_import_id, parse_import_id};
+use super::table::keyed::{table_keyed, TableKeyed};
+use super::table::on_table::{
+    self, dropped, import_existing, import_id_attribute, no_hint, table_attributes, written,
+};
 use boolexp::HasuraBoolExp;
 
 pub struct PermissionResource;
@@ -63,32 +66,24 @@ fn names<S: Into<String>>(v: impl IntoIterator<Item = S>) -> Names {
     Known(v.into_iter().map(|s| Known(s.into())).collect())
 }
 
-#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
-pub struct Model {
-    id: Value<String>,
-    source: Value<String>,
-    schema: Value<String>,
-    table: Value<String>,
-    role: Value<String>,
-    action: Value<String>,
-    columns: Names,
-    filter: Value<String>,
-    check: Value<String>,
-    set: Value<BTreeMap<String, Value<String>>>,
-    limit: Value<i64>,
-    allow_aggregations: Value<bool>,
-    computed_fields: Names,
-    query_root_fields: Names,
-    subscription_root_fields: Names,
-    backend_only: Value<bool>,
-    validate_input: Value<String>,
-    comment: Value<String>,
+table_keyed! {
+    #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+    pub struct Model {
+        key { role: "", action: "select" }
+        columns: Names,
+        filter: Value<String>,
+        check: Value<String>,
+        set: Value<BTreeMap<String, Value<String>>>,
+        limit: Value<i64>,
+        allow_aggregations: Value<bool>,
+        computed_fields: Names,
+        query_root_fields: Names,
+        subscription_root_fields: Names,
+        backend_only: Value<bool>,
+        validate_input: Value<String>,
+        comment: Value<String>,
+    }
 }
-
-table_keyed!(Model {
-    role: "",
-    action: "select"
-});
 
 impl Model {
     fn role(&self) -> &str {
@@ -97,11 +92,6 @@ impl Model {
     fn action(&self) -> &str {
         self.action.str_or("select")
     }
-}
-
-/// The engine of the configured provider (shared caches and write batcher).
-fn engine(ctx: &Ctx) -> Result<Engine, Diagnostics> {
-    Ok(ctx.client::<HasuraClient>()?.engine()?.clone())
 }
 
 #[async_trait]
@@ -116,13 +106,19 @@ impl Resource for PermissionResource {
         let only = |a: &str| {
             format!("Only for {a} permissions; setting it for another action is an error.")
         };
+        let [source, schema, table] = table_attributes(
+            "the table",
+            "The tracked table the permission is on.",
+            "",
+            false,
+        );
         Schema::new(
             "A role's permission on a tracked table (`pg_create_<action>_permission`). Changing `source`, `schema`, `table`, `role` or `action` replaces it; any other change drops and re-creates it in one atomic `bulk` request guarded by the metadata `resource_version`, so the role is never without a permission. Import with `<source>.<schema>.<table>.<role>.<action>`, e.g. `default.public.users.user.select`; a part containing a `.` is written in double quotes with inner quotes doubled.",
             vec![
-                Attribute::string("id").computed().describe("`<source>.<schema>.<table>.<role>.<action>`, the import id."),
-                Attribute::string("source").default("default").plan(RequiresReplace).describe("Hasura database (source) name. Default `default`."),
-                Attribute::string("schema").default("public").plan(RequiresReplace).describe("PostgreSQL schema of the table. Default `public`."),
-                Attribute::string("table").required().plan(RequiresReplace).describe("The tracked table the permission is on."),
+                import_id_attribute("<source>.<schema>.<table>.<role>.<action>"),
+                source,
+                schema,
+                table,
                 Attribute::string("role").required().plan(RequiresReplace).describe("The role it applies to (`X-Hasura-Role`). `admin` always has full access and cannot be given permissions."),
                 Attribute::string("action").required().plan(RequiresReplace).validate(OneOf(ACTIONS)).describe("One of `select`, `insert`, `update`, `delete`."),
                 Attribute::typed("columns", Type::list(Type::String)).optional().describe("Columns the role may read (select), set (insert, update). `[\"*\"]` means all columns, including ones added later. Required for select and update; optional for insert (all columns when unset); not allowed for delete. Compared as a set. Every column must exist in the table once the plan is applied, or the plan fails: when `table` refers to a `hasura_table` (e.g. `hasura_table.users.name`), a column it adds in the same apply counts and one it drops does not."),
@@ -177,53 +173,32 @@ impl Resource for PermissionResource {
     async fn create(&self, ctx: &Ctx, m: Model) -> Result<Model, ApplyError<Model>> {
         let engine = engine(ctx)?;
         // Batched with this process's concurrent metadata writes (one `bulk`).
-        engine
-            .write(&ctx.cancel, vec![m.create_command()?])
-            .await
-            .map_err(|e| {
-                let hint = if e.code_is("already-exists") { format!(" To manage the existing permission, import it: terraform import <address> {}", m.id()) } else { String::new() };
-                m.write_failed(e, "Failed to create permission", &hint)
-            })?;
-        Ok(Model {
-            id: Known(m.id()),
-            ..m
-        })
+        let sent = engine.write(&ctx.cancel, vec![m.create_command()?]);
+        written(&m, "create", sent, import_existing).await?;
+        Ok(m.with_id())
     }
 
     async fn read(&self, ctx: &Ctx, prior: Model) -> Result<Option<Model>, Diagnostics> {
-        let engine = engine(ctx)?;
-        let entry = readback::exported(&engine, ctx, &prior).await?;
-        Ok(entry.map(|e| Model::from_export(e, &prior)))
+        on_table::read(ctx, prior).await
     }
 
     async fn update(&self, ctx: &Ctx, _prior: Model, m: Model) -> Result<Model, ApplyError<Model>> {
         let engine = engine(ctx)?;
         let create = m.create_command()?;
-        let exists = readback::exported(&engine, ctx, &m).await?.is_some();
         // Drop and create in one resource's atomic command list (one bulk):
         // stored once, so readers see the old or the new permission, never none.
-        let cmds = if exists {
+        let cmds = if on_table::exists(ctx, &m).await? {
             vec![m.drop_command(), create]
         } else {
             vec![create]
         };
-        engine
-            .write(&ctx.cancel, cmds)
-            .await
-            .map_err(|e| m.write_failed(e, "Failed to update permission", ""))?;
-        Ok(Model {
-            id: Known(m.id()),
-            ..m
-        })
+        written(&m, "update", engine.write(&ctx.cancel, cmds), no_hint).await?;
+        Ok(m.with_id())
     }
 
     async fn delete(&self, ctx: &Ctx, m: Model) -> Result<(), Diagnostics> {
         let engine = engine(ctx)?;
-        match engine.write(&ctx.cancel, vec![m.drop_command()]).await {
-            Ok(()) => Ok(()),
-            Err(e) if is_already_gone(&e) => Ok(()),
-            Err(e) => Err(e.into_diags("Failed to drop permission")),
-        }
+        dropped(&m, engine.write(&ctx.cancel, vec![m.drop_command()])).await
     }
 
     async fn import(&self, _ctx: &Ctx, id: &str) -> Result<Model, Diagnostics> {

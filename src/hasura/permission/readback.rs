@@ -5,66 +5,44 @@ use serde::Deserialize;
 use serde_json::Value as J;
 
 use crate::framework::json_string::canonical;
-use crate::framework::{Ctx, Diagnostics, IntoDiags, Known, Null, Value};
+use crate::framework::{Diagnostics, Known, Null, Value};
 
-use super::super::client::Engine;
-use super::super::ident::TableKeyed;
+use super::super::client::Export;
+use super::super::table::keyed::TableKeyed;
+use super::super::table::on_table::Exported;
 use super::commands::{Columns, HasuraPermission};
 use super::{defaults, names, same_names, Model, Names};
 
 /// A `<action>_permissions[]` entry of an exported table.
 #[derive(Debug, Deserialize)]
-pub(super) struct Entry {
+pub struct Entry {
     #[serde(default)]
     permission: HasuraPermission,
     #[serde(default)]
     comment: Option<String>,
 }
 
-const READ_FAILED: &str = "Failed to read Hasura metadata";
+impl Exported for Model {
+    type Entry = Entry;
 
-/// The permission's exported entry, `None` when it does not exist.
-pub(super) async fn exported(
-    engine: &Engine,
-    ctx: &Ctx,
-    m: &Model,
-) -> Result<Option<Entry>, Diagnostics> {
-    let export = engine
-        .export(&ctx.cancel)
-        .await
-        .map_err(|e| e.into_diags(READ_FAILED))?;
-    let Some(entry) = export.permission(m.source(), m.schema(), m.table(), m.role(), m.action())
-    else {
-        return Ok(None);
-    };
-    Entry::deserialize(entry).map(Some).map_err(|e| {
-        Diagnostics::error(
-            READ_FAILED,
-            format!("The exported {} permission of role {:?} on {}.{} is not in the form Hasura exports: {e}", m.action(), m.role(), m.schema(), m.table()),
-        )
-    })
-}
-
-/// Lists Hasura may reorder: keep the prior order when they hold the same names.
-fn list_attr(got: Option<Vec<String>>, prior: &Names) -> Names {
-    match got {
-        Some(got) => {
-            let got = names(got);
-            if same_names(&got, prior) {
-                prior.clone()
-            } else {
-                got
-            }
-        }
-        None => Null,
+    fn find(export: &Export, m: &Model) -> Result<Option<Entry>, Diagnostics> {
+        let Some(entry) =
+            export.permission(m.source(), m.schema(), m.table(), m.role(), m.action())
+        else {
+            return Ok(None);
+        };
+        Entry::deserialize(entry).map(Some).map_err(|e| {
+            Diagnostics::error(
+                "Failed to read Hasura metadata",
+                format!("The exported {} permission of role {:?} on {}.{} is not in the form Hasura exports: {e}", m.action(), m.role(), m.schema(), m.table()),
+            )
+        })
     }
-}
 
-impl Model {
     /// The model for an exported entry, read by Hasura's export rules:
     /// defaults (`false`, `[]`, `{}`, null update `check`) are omitted on
     /// export, so an absent value is the action's default (see `defaults`).
-    pub(super) fn from_export(entry: Entry, prior: &Model) -> Model {
+    fn from_entry(entry: Entry, prior: &Model) -> Model {
         let p = entry.permission;
         let action = prior.action();
         let json_attr = |v: Option<J>| -> Value<String> { Value::from(v.as_ref().map(canonical)) };
@@ -120,6 +98,21 @@ impl Model {
     }
 }
 
+/// Lists Hasura may reorder: keep the prior order when they hold the same names.
+fn list_attr(got: Option<Vec<String>>, prior: &Names) -> Names {
+    match got {
+        Some(got) => {
+            let got = names(got);
+            if same_names(&got, prior) {
+                prior.clone()
+            } else {
+                got
+            }
+        }
+        None => Null,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;
@@ -130,7 +123,7 @@ mod tests {
     use super::*;
 
     fn from_export(entry: J, prior: &Model) -> Model {
-        Model::from_export(serde_json::from_value(entry).unwrap(), prior)
+        Model::from_entry(serde_json::from_value(entry).unwrap(), prior)
     }
 
     #[test]

@@ -7,11 +7,12 @@
 //! `RenameRel` `{table, name, new_name}`).
 use serde_json::{json, Value as J};
 
-use crate::framework::{AttrPath, Diagnostics, IntoDiags};
+use crate::framework::{AttrPath, Diagnostics};
 
 use super::super::client::metadata::{qualified_table, Export};
 use super::super::client::HasuraError;
-use super::super::ident::TableKeyed;
+use super::super::table::keyed::TableKeyed;
+use super::super::table::on_table::MetadataObject;
 use super::readback::find_entry;
 use super::Model;
 
@@ -119,10 +120,13 @@ impl Model {
         let me = self.clone();
         move |x: &Export| find_entry(x, &me, me.name()).is_none()
     }
+}
 
-    /// A refused write as diagnostics, pointed at the attribute Hasura's message is
-    /// about.
-    pub(super) fn write_failed(&self, e: HasuraError, summary: &str, hint: &str) -> Diagnostics {
+impl MetadataObject for Model {
+    const KIND: &'static str = "relationship";
+
+    /// A tracked-table or join refusal points at the join's attribute.
+    fn blamed(&self, e: &HasuraError) -> Option<AttrPath> {
         let message = e.to_string();
         let join = if self.foreign_key_constraint_on.is_null() {
             "manual_configuration"
@@ -135,23 +139,18 @@ impl Model {
             join
         };
         let attr = if message.contains("already exists") {
-            Some("name")
+            "name"
         } else if message.contains("foreign constraint")
             || message.contains("has no field named")
             || message.contains("is not tracked")
         {
-            Some(join)
+            join
         } else if message.contains("does not exist in source") {
-            Some("table")
+            "table"
         } else {
-            None
+            return None;
         };
-        let detail = format!("{message}{hint}");
-        match attr {
-            Some(a) => Diagnostics::attr_error(AttrPath::attr(a), summary, detail),
-            None if hint.is_empty() => e.into_diags(summary),
-            None => Diagnostics::error(summary, detail),
-        }
+        Some(AttrPath::attr(attr))
     }
 }
 

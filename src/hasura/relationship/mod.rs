@@ -38,13 +38,14 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
 use crate::framework::{
-    ApplyError, Attribute, Ctx, Diagnostics, IntoDiags, Known, OneOf, Plan, RequiresReplace,
-    Resource, Schema, Type, Value,
+    ApplyError, Attribute, Ctx, Diagnostics, OneOf, Plan, Resource, Schema, Type, Value,
 };
 
-use super::client::metadata::is_already_gone;
-use super::client::{Engine, HasuraClient};
-use super::ident::{table_keyed, TableKeyed};
+use super::engine;
+use super::table::keyed::{table_keyed, TableKeyed};
+use super::table::on_table::{
+    self, dropped, import_existing, import_id_attribute, table_attributes, written,
+};
 use using::Using;
 
 pub struct RelationshipResource;
@@ -56,25 +57,21 @@ fn known_names(v: &Names) -> Option<Vec<String>> {
     v.known()?.iter().map(|n| n.known().cloned()).collect()
 }
 
-#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
-pub struct Model {
-    id: Value<String>,
-    source: Value<String>,
-    schema: Value<String>,
-    table: Value<String>,
-    name: Value<String>,
-    #[serde(rename = "type")]
-    kind: Value<String>,
-    /// Flat rather than nested attributes: Terraform 1.0 crashes planning a single
-    /// nested attribute that has no prior value (`objchange.proposedNewNestedType`).
-    foreign_key_constraint_on: Names,
-    manual_configuration: Value<BTreeMap<String, Value<String>>>,
-    remote_table: Value<String>,
-    remote_schema: Value<String>,
-    comment: Value<String>,
+table_keyed! {
+    #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+    pub struct Model {
+        key { name: "" }
+        #[serde(rename = "type")]
+        kind: Value<String>,
+        /// Flat rather than nested attributes: Terraform 1.0 crashes planning a single
+        /// nested attribute that has no prior value (`objchange.proposedNewNestedType`).
+        foreign_key_constraint_on: Names,
+        manual_configuration: Value<BTreeMap<String, Value<String>>>,
+        remote_table: Value<String>,
+        remote_schema: Value<String>,
+        comment: Value<String>,
+    }
 }
-
-table_keyed!(Model { name: "" });
 
 impl Model {
     fn name(&self) -> &str {
@@ -118,10 +115,6 @@ impl Model {
     }
 }
 
-fn engine(ctx: &Ctx) -> Result<Engine, Diagnostics> {
-    Ok(ctx.client::<HasuraClient>()?.engine()?.clone())
-}
-
 #[async_trait]
 impl Resource for RelationshipResource {
     type Model = Model;
@@ -131,14 +124,19 @@ impl Resource for RelationshipResource {
     }
 
     fn schema(&self) -> Schema {
-        let name_rule = "Names may not contain quotes, backslashes, `;` or control characters and are at most 63 bytes.";
+        let [source, schema, table] = table_attributes(
+            "the table",
+            "The tracked table the relationship is on.",
+            "",
+            true,
+        );
         Schema::new(
             "An object or array relationship of a tracked table (`pg_create_object_relationship`, `pg_create_array_relationship`): a nested field in the GraphQL schema, and a path permissions' `filter` and `check` can follow (`{\"author\": {\"id\": {\"_eq\": \"X-Hasura-User-Id\"}}}`). Set exactly one of `foreign_key_constraint_on` (a foreign key's columns) and `manual_configuration` (a column mapping), and `remote_table` where the join needs it. Renaming it (`pg_rename_relationship`) and changing its `comment` (`pg_set_relationship_comment`) happen in place, and Hasura rewrites the permissions that use the old name in the same step; changing `type` or the join drops and re-creates it in one atomic `bulk` request (Hasura refuses that while a permission uses it: change the permission first). Changing `source`, `schema` or `table` replaces it. A relationship on this table's own foreign key does not name the table it leads to: give it `depends_on` on that table's resource, so that destroy drops the relationship before untracking the table (Hasura refuses the other order). Import with `<source>.<schema>.<table>.<name>`, e.g. `default.public.posts.author`; a part containing a `.` is written in double quotes with inner quotes doubled.",
             vec![
-                Attribute::string("id").computed().describe("`<source>.<schema>.<table>.<name>`, the import id."),
-                Attribute::string("source").default("default").plan(RequiresReplace).describe(format!("Hasura database (source) name. Default `default`. {name_rule}")),
-                Attribute::string("schema").default("public").plan(RequiresReplace).describe(format!("PostgreSQL schema of the table. Default `public`. {name_rule}")),
-                Attribute::string("table").required().plan(RequiresReplace).describe(format!("The tracked table the relationship is on. {name_rule}")),
+                import_id_attribute("<source>.<schema>.<table>.<name>"),
+                source,
+                schema,
+                table,
                 Attribute::string("name").required().describe("The relationship's name: the GraphQL field, and the key permissions' boolean expressions use. A GraphQL name (`[_A-Za-z][_0-9A-Za-z]*`) that no column of the table has. Renamed in place."),
                 Attribute::string("type").required().validate(OneOf(&["object", "array"])).describe("`object` (one related row, e.g. a post's `author`) or `array` (a list of related rows, e.g. a user's `posts`)."),
                 Attribute::typed("foreign_key_constraint_on", Type::list(Type::String)).optional().describe("Join through a foreign-key constraint that exists in the database, named by its column(s): for an `object` relationship without `remote_table`, this table's columns that reference the remote table; with `remote_table` (and always for `array`), the remote table's columns that reference this table. Hasura looks up the one foreign key with exactly these columns. Exactly one of this and `manual_configuration`."),
@@ -164,58 +162,35 @@ impl Resource for RelationshipResource {
     async fn create(&self, ctx: &Ctx, m: Model) -> Result<Model, ApplyError<Model>> {
         let engine = engine(ctx)?;
         let create = m.create_command()?;
-        engine
-            .write_with(&ctx.cancel, vec![create], m.landed(None))
-            .await
-            .map_err(|e| {
-                let hint = if e.code_is("already-exists") {
-                    format!(" To manage the existing relationship, import it: terraform import <address> {}", m.id())
-                } else {
-                    String::new()
-                };
-                m.write_failed(e, "Failed to create relationship", &hint)
-            })?;
-        Ok(Model {
-            id: Known(m.id()),
-            ..m
-        })
+        let sent = engine.write_with(&ctx.cancel, vec![create], m.landed(None));
+        written(&m, "create", sent, import_existing).await?;
+        Ok(m.with_id())
     }
 
     async fn read(&self, ctx: &Ctx, prior: Model) -> Result<Option<Model>, Diagnostics> {
-        let engine = engine(ctx)?;
-        let entry = readback::exported(&engine, ctx, &prior).await?;
-        Ok(entry.map(|e| Model::from_export(e, &prior)))
+        on_table::read(ctx, prior).await
     }
 
     async fn update(&self, ctx: &Ctx, prior: Model, m: Model) -> Result<Model, ApplyError<Model>> {
         let engine = engine(ctx)?;
         let cmds = m.update_commands(&prior)?;
         let renamed = (prior.name() != m.name()).then(|| prior.name().to_string());
-        engine
-            .write_with(&ctx.cancel, cmds, m.landed(renamed))
-            .await
-            .map_err(|e| {
-                let hint = if e.code_is("dependency-error") {
-                    " Hasura has no command that changes a relationship's type or join in place, and refuses to drop one that permissions use: change those permissions' `filter`/`check` so they no longer follow it (or remove them), apply, then change the relationship."
-                } else {
-                    ""
-                };
-                m.write_failed(e, "Failed to update relationship", hint)
-            })?;
-        Ok(Model {
-            id: Known(m.id()),
-            ..m
+        let sent = engine.write_with(&ctx.cancel, cmds, m.landed(renamed));
+        written(&m, "update", sent, |e, _| {
+            if e.code_is("dependency-error") {
+                " Hasura has no command that changes a relationship's type or join in place, and refuses to drop one that permissions use: change those permissions' `filter`/`check` so they no longer follow it (or remove them), apply, then change the relationship.".into()
+            } else {
+                String::new()
+            }
         })
+        .await?;
+        Ok(m.with_id())
     }
 
     async fn delete(&self, ctx: &Ctx, m: Model) -> Result<(), Diagnostics> {
         let engine = engine(ctx)?;
         let drop = m.drop_command(m.name());
-        match engine.write_with(&ctx.cancel, vec![drop], m.gone()).await {
-            Ok(()) => Ok(()),
-            Err(e) if is_already_gone(&e) => Ok(()),
-            Err(e) => Err(e.into_diags("Failed to drop relationship")),
-        }
+        dropped(&m, engine.write_with(&ctx.cancel, vec![drop], m.gone())).await
     }
 
     async fn import(&self, _ctx: &Ctx, id: &str) -> Result<Model, Diagnostics> {

@@ -5,18 +5,17 @@
 use serde::Deserialize;
 use serde_json::Value as J;
 
-use crate::framework::{Ctx, Diagnostics, IntoDiags, Known, Null, Value};
+use crate::framework::{Diagnostics, Known, Null, Value};
 
-use super::super::client::{Engine, Export};
-use super::super::ident::TableKeyed;
+use super::super::client::Export;
+use super::super::table::keyed::TableKeyed;
+use super::super::table::on_table::Exported;
 use super::using::{Table, Using};
 use super::Model;
 
-const READ_FAILED: &str = "Failed to read Hasura metadata";
-
 /// An exported relationship.
 #[derive(Clone, Debug, Deserialize)]
-pub(super) struct Entry {
+pub struct Entry {
     name: String,
     /// Parsed by `Using::parse`, which knows every spelling Hasura accepts.
     #[serde(default)]
@@ -25,11 +24,11 @@ pub(super) struct Entry {
 }
 
 impl Entry {
-    pub fn using(&self, object: bool) -> Option<Using> {
+    pub(super) fn using(&self, object: bool) -> Option<Using> {
         Using::parse(object, &self.using)
     }
 
-    pub fn comment(&self) -> Option<&str> {
+    pub(super) fn comment(&self) -> Option<&str> {
         self.comment.as_deref()
     }
 }
@@ -61,19 +60,6 @@ pub(super) fn find_entry(x: &Export, m: &Model, name: &str) -> Option<(bool, Ent
     entry_in(x.table(m.source(), m.schema(), m.table())?, name)
 }
 
-/// The relationship's exported entry, `None` when it does not exist.
-pub(super) async fn exported(
-    engine: &Engine,
-    ctx: &Ctx,
-    m: &Model,
-) -> Result<Option<(bool, Entry)>, Diagnostics> {
-    let export = engine
-        .export(&ctx.cancel)
-        .await
-        .map_err(|e| e.into_diags(READ_FAILED))?;
-    Ok(find_entry(&export, m, m.name()))
-}
-
 /// A schema as the configuration spelled it: unset for `public` when it was unset.
 fn schema_attr(got: &str, prior: &Value<String>) -> Value<String> {
     if got == "public" && prior.is_null() {
@@ -87,8 +73,15 @@ fn names(v: Vec<String>) -> Value<Vec<Value<String>>> {
     Known(v.into_iter().map(Known).collect())
 }
 
-impl Model {
-    pub(super) fn from_export((object, entry): (bool, Entry), prior: &Model) -> Model {
+impl Exported for Model {
+    /// The entry, and whether it is an object relationship.
+    type Entry = (bool, Entry);
+
+    fn find(export: &Export, m: &Model) -> Result<Option<(bool, Entry)>, Diagnostics> {
+        Ok(find_entry(export, m, m.name()))
+    }
+
+    fn from_entry((object, entry): (bool, Entry), prior: &Model) -> Model {
         let using = entry.using(object);
         let remote = |t: &Table| {
             (
@@ -141,7 +134,7 @@ mod tests {
         let entry = entry(
             json!({"name": "posts", "using": {"foreign_key_constraint_on": {"column": "author_id", "table": {"name": "posts", "schema": "public"}}}, "comment": "c"}),
         );
-        let m = Model::from_export((false, entry.clone()), &prior());
+        let m = Model::from_entry((false, entry.clone()), &prior());
         assert_eq!(m.kind.as_deref(), Some("array"));
         assert_eq!(m.remote_table.as_deref(), Some("posts"));
         assert_eq!(m.remote_schema, Null);
@@ -149,10 +142,10 @@ mod tests {
         assert_eq!(m.comment.as_deref(), Some("c"));
         let mut p = prior();
         p.remote_schema = "public".into();
-        let m = Model::from_export((false, entry), &p);
+        let m = Model::from_entry((false, entry), &p);
         assert_eq!(m.remote_schema.as_deref(), Some("public"));
         let manual = json!({"name": "posts", "using": {"manual_configuration": {"column_mapping": {"id": "author_id"}, "insertion_order": null, "remote_table": {"name": "posts", "schema": "blog"}}}});
-        let m = Model::from_export((false, serde_json::from_value(manual).unwrap()), &prior());
+        let m = Model::from_entry((false, serde_json::from_value(manual).unwrap()), &prior());
         assert_eq!(m.remote_schema.as_deref(), Some("blog"));
         assert_eq!(m.foreign_key_constraint_on, Null);
         assert!(m.manual_configuration.known().unwrap().contains_key("id"));

@@ -2,7 +2,8 @@
 //! exactly one join, and a join whose shape fits the type.
 use crate::framework::{AttrPath, Diagnostics, Value};
 
-use super::super::ident::{check_name, check_name_attrs, is_graphql_name, TableKeyed};
+use super::super::ident::{check_name, check_name_attrs, exactly_one, is_graphql_name};
+use super::super::table::keyed::TableKeyed;
 use super::Model;
 
 fn name_error(diags: &mut Diagnostics, path: AttrPath, what: &str, v: &str) {
@@ -31,19 +32,12 @@ impl Model {
         }
         let fk = &self.foreign_key_constraint_on;
         let manual = &self.manual_configuration;
-        match (fk.is_null(), manual.is_null()) {
-            (true, true) => diags.add_attr_error(
-                AttrPath::attr("foreign_key_constraint_on"),
-                "Missing join",
-                "Set exactly one of `foreign_key_constraint_on` (a foreign key's columns) and `manual_configuration` (a column mapping).",
-            ),
-            (false, false) => diags.add_attr_error(
-                AttrPath::attr("manual_configuration"),
-                "Conflicting joins",
-                "`foreign_key_constraint_on` and `manual_configuration` are both set; set exactly one.",
-            ),
-            _ => {}
-        }
+        exactly_one(
+            diags,
+            [("foreign_key_constraint_on", !fk.is_null()), ("manual_configuration", !manual.is_null())],
+            ("Missing join", "Set exactly one of `foreign_key_constraint_on` (a foreign key's columns) and `manual_configuration` (a column mapping)."),
+            ("Conflicting joins", "`foreign_key_constraint_on` and `manual_configuration` are both set; set exactly one."),
+        );
         let needs_remote = self.kind.as_deref() == Some("array") || !manual.is_null();
         if needs_remote && self.remote_table.is_null() {
             let why = if manual.is_null() {

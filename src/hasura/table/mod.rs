@@ -1,7 +1,10 @@
 //! `hasura_table`: a PostgreSQL table created and altered through `run_sql`
 //! (one transaction per apply, every identifier quoted), tracked in Hasura.
 mod apply;
+pub(super) mod catalog_object;
 mod ddl;
+pub(crate) mod keyed;
+pub(super) mod on_table;
 mod plan;
 mod readback;
 pub(super) mod tracking;
@@ -15,17 +18,19 @@ use crate::framework::{
     Resource, Schema, Type, Value,
 };
 
-use super::client::{Engine, HasuraClient, HasuraError};
-use super::ident::qualified;
+use super::client::HasuraError;
+use super::engine;
+use super::ident::{qualified, NAME_RULE};
 use apply::{alter_table, create_table, drop_checked, track_new_table};
 use ddl::{alter_statements, validate_columns};
+use on_table::{schema_attribute, source_attribute};
 use plan::{
     check_destroy, check_update, keep_equivalent_spellings, pk_not_null, record_planned_columns,
     refuse_dropping_columns,
 };
 use readback::{catalog, model_from_catalog};
 use tracking::{
-    id_attribute, planned_id, set_tracked, tracked_in_export, validate_names, TableRef,
+    id_attribute, planned_id, set_tracked, table_model, tracked_in_export, validate_names,
 };
 
 pub struct TableResource;
@@ -50,24 +55,19 @@ impl Column {
     }
 }
 
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
-pub struct Model {
-    id: Value<String>,
-    source: Value<String>,
-    schema: Value<String>,
-    name: Value<String>,
-    columns: Value<Vec<Column>>,
-    /// Elements may be unknown at plan time (a name from another resource).
-    primary_key: Value<Vec<Value<String>>>,
-    comment: Value<String>,
-    track: Value<bool>,
-    deletion_protection: Value<bool>,
+table_model! {
+    #[derive(Clone, Debug, Default, Serialize, Deserialize)]
+    pub struct Model {
+        columns: Value<Vec<Column>>,
+        /// Elements may be unknown at plan time (a name from another resource).
+        primary_key: Value<Vec<Value<String>>>,
+        comment: Value<String>,
+        track: Value<bool>,
+        deletion_protection: Value<bool>,
+    }
 }
 
 impl Model {
-    fn table(&self) -> TableRef<'_> {
-        TableRef::of(&self.source, &self.schema, &self.name)
-    }
     fn columns(&self) -> &[Column] {
         self.columns.elements()
     }
@@ -95,18 +95,6 @@ impl Model {
             Diagnostics::attr_error(AttrPath::attr("name"), "Invalid table name", e.to_string())
         })
     }
-    fn with_id(self) -> Self {
-        Model {
-            id: Known(self.table().id()),
-            ..self
-        }
-    }
-}
-
-/// The engine of the provider's client (a cheap clone); a diagnostic when
-/// it is not configured.
-pub(super) fn engine(ctx: &Ctx) -> Result<Engine, Diagnostics> {
-    Ok(ctx.client::<HasuraClient>()?.engine()?.clone())
 }
 
 fn sql_err(summary: &str) -> impl Fn(HasuraError) -> Diagnostics + '_ {
@@ -122,13 +110,14 @@ impl Resource for TableResource {
     }
 
     fn schema(&self) -> Schema {
-        let name_rule = "Names may not contain quotes, backslashes, `;` or control characters and are at most 63 bytes.";
+        let name_rule = NAME_RULE;
+        let replaces = " Changing it replaces the table.";
         Schema::new(
             "A PostgreSQL table created through Hasura's `run_sql` and tracked in the GraphQL schema. Creation is one transaction followed by `pg_track_table`; if tracking fails the table is dropped again. Column changes are applied in place with `ALTER TABLE`; renaming the table or moving it to another schema or source replaces it, which `deletion_protection` refuses. Import with `<source>.<schema>.<table>` (e.g. `default.public.users`); a part containing a `.` is written in double quotes with inner quotes doubled, e.g. `default.\"my.schema\".users`.",
             vec![
                 id_attribute(),
-                Attribute::string("source").default("default").plan(RequiresReplace).describe(format!("Hasura database (source) name. Default `default`. Changing it replaces the table. {name_rule}")),
-                Attribute::string("schema").default("public").plan(RequiresReplace).describe(format!("PostgreSQL schema. Default `public`. Changing it replaces the table. {name_rule}")),
+                source_attribute(replaces, true),
+                schema_attribute("", replaces, true),
                 Attribute::string("name").required().plan(RequiresReplace).describe(format!("Table name. Changing it replaces the table (drop and create: data is not carried over). {name_rule}")),
                 Attribute::nested(
                     "columns",
@@ -270,16 +259,11 @@ impl Resource for TableResource {
     }
 
     async fn import(&self, _ctx: &Ctx, id: &str) -> Result<Model, Diagnostics> {
-        let (source, schema, name) = parse_table_id(id)?;
-        let m = Model {
-            source: Known(source),
-            schema: Known(schema),
-            name: Known(name),
+        Ok(Model {
             track: Known(true),
             deletion_protection: Known(true),
-            ..Default::default()
-        };
-        Ok(m.with_id())
+            ..Model::imported(id)?
+        })
     }
 }
 

@@ -14,6 +14,48 @@ use super::super::ident::{check_name, format_id};
 /// What a metadata read-back is called in an error when it fails too.
 pub const READING_METADATA: &str = "reading the metadata back to see whether it landed";
 
+/// The model of a resource that is a table (`hasura_table`,
+/// `hasura_tracked_table`): declares the struct given (see
+/// [`declare_model`](super::keyed::declare_model)) with `id`,
+/// `source`, `schema` and `name` first, and its `table()`, the table they
+/// name, `with_id()`, the model with its id set from it, and `imported(id)`,
+/// the import stub.
+macro_rules! table_model {
+    ($(#[$attr:meta])* $vis:vis struct $model:ident { $($fields:tt)* }) => {
+        $crate::hasura::table::keyed::declare_model! {
+            [id, source, schema, name]
+            $(#[$attr])* $vis struct $model { $($fields)* }
+        }
+
+        impl $model {
+            fn table(&self) -> $crate::hasura::table::tracking::TableRef<'_> {
+                $crate::hasura::table::tracking::TableRef::of(&self.source, &self.schema, &self.name)
+            }
+
+            fn with_id(self) -> Self {
+                $model {
+                    id: $crate::framework::Known(self.table().id()),
+                    ..self
+                }
+            }
+
+            /// The import stub for `id` (`<source>.<schema>.<table>`).
+            fn imported(id: &str) -> Result<Self, $crate::framework::Diagnostics> {
+                use $crate::framework::Known;
+                let (source, schema, name) = $crate::hasura::table::parse_table_id(id)?;
+                let m = $model {
+                    source: Known(source),
+                    schema: Known(schema),
+                    name: Known(name),
+                    ..Default::default()
+                };
+                Ok(m.with_id())
+            }
+        }
+    };
+}
+pub(crate) use table_model;
+
 /// A table as both resources name it: source, schema and name.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TableRef<'a> {
@@ -61,9 +103,7 @@ pub fn planned_id(
 
 /// The `id` attribute both resources share.
 pub fn id_attribute() -> Attribute {
-    Attribute::string("id")
-        .computed()
-        .describe("`<source>.<schema>.<table>`, the import id.")
+    super::on_table::import_id_attribute("<source>.<schema>.<table>")
 }
 
 /// The naming rules for `source`, `schema` and `name`, checked where known.
