@@ -67,83 +67,77 @@ async fn endpoints_are_refused_and_stored_as_graphql_engine_does() {
     let h = setup().await;
     h.ok_raw(endpoint("user", "users/:id", json!(["GET"]), "by_id"))
         .await;
-    h.refused_raw(
-        endpoint("user", "other", json!(["GET"]), "by_id"),
-        "already-exists",
-        "Endpoint with name: user already exists",
-    )
-    .await;
-    h.refused_raw(
-        endpoint("m", "m", json!(["OPTIONS"]), "by_id"),
-        "parse-failed",
-        "Method OPTIONS not supported.",
-    )
-    .await;
-    h.refused_raw(
-        endpoint("m", "m", json!([]), "by_id"),
-        "parse-failed",
-        "parsing NonEmpty failed, unexpected empty list",
-    )
-    .await;
-    h.refused_raw(
-        endpoint("", "m", json!(["GET"]), "by_id"),
-        "parse-failed",
-        "empty string not allowed",
-    )
-    .await;
-    h.refused_raw(
-        endpoint("m", "m", json!(["GET"]), "nope"),
-        "invalid-configuration",
-        "Inconsistent object: in endpoint m: query with name nope does not exist in collection app",
-    )
-    .await;
     let mut other = endpoint("m", "m", json!(["GET"]), "by_id");
     other["args"]["definition"]["query"]["collection_name"] = json!("gone");
-    h.refused_raw(
-        other,
-        "invalid-configuration",
-        "in endpoint m: collection with name gone does not exist",
-    )
-    .await;
-    h.refused_raw(
-        endpoint("m", "watch", json!(["GET"]), "watch"),
-        "invalid-configuration",
-        "query with name watch is a subscription",
-    )
-    .await;
-    h.refused_raw(
-        endpoint("m", "two", json!(["GET"]), "two"),
-        "invalid-configuration",
-        "query with name two has multiple definitions.",
-    )
-    .await;
-    h.refused_raw(
-        endpoint("m", "a/:x/:x", json!(["GET"]), "by_id"),
-        "invalid-configuration",
-        "Duplicate variables found in endpoint path: a/:x/:x",
-    )
-    .await;
-    h.refused_raw(
-        endpoint("m", "a//b", json!(["GET"]), "by_id"),
-        "invalid-configuration",
-        "Empty segments or unnamed variables are not allowed: a//b",
-    )
-    .await;
-    // `users/me` overlaps `users/:id` for GET; the group's first endpoint by
-    // name ("me" < "user") carries the inconsistency, so it is the new one's.
-    h.refused_raw(
-        endpoint("me", "users/me", json!(["GET", "POST"]), "by_name"),
-        "invalid-configuration",
-        "Ambiguous URL paths: users/me, users/:id",
-    )
-    .await;
-    // Attributed to the existing endpoint: a generic refusal.
-    h.refused_raw(
-        endpoint("zz", "users/me", json!(["GET"]), "by_name"),
-        "unexpected",
-        "cannot continue due to new inconsistent metadata",
-    )
-    .await;
+    let get = || json!(["GET"]);
+    let refusals = [
+        (
+            endpoint("user", "other", get(), "by_id"),
+            "already-exists",
+            "Endpoint with name: user already exists",
+        ),
+        (
+            endpoint("m", "m", json!(["OPTIONS"]), "by_id"),
+            "parse-failed",
+            "Method OPTIONS not supported.",
+        ),
+        (
+            endpoint("m", "m", json!([]), "by_id"),
+            "parse-failed",
+            "parsing NonEmpty failed, unexpected empty list",
+        ),
+        (
+            endpoint("", "m", get(), "by_id"),
+            "parse-failed",
+            "empty string not allowed",
+        ),
+        (
+            endpoint("m", "m", get(), "nope"),
+            "invalid-configuration",
+            "Inconsistent object: in endpoint m: query with name nope does not exist in collection app",
+        ),
+        (
+            other,
+            "invalid-configuration",
+            "in endpoint m: collection with name gone does not exist",
+        ),
+        (
+            endpoint("m", "watch", get(), "watch"),
+            "invalid-configuration",
+            "query with name watch is a subscription",
+        ),
+        (
+            endpoint("m", "two", get(), "two"),
+            "invalid-configuration",
+            "query with name two has multiple definitions.",
+        ),
+        (
+            endpoint("m", "a/:x/:x", get(), "by_id"),
+            "invalid-configuration",
+            "Duplicate variables found in endpoint path: a/:x/:x",
+        ),
+        (
+            endpoint("m", "a//b", get(), "by_id"),
+            "invalid-configuration",
+            "Empty segments or unnamed variables are not allowed: a//b",
+        ),
+        // `users/me` overlaps `users/:id` for GET; the group's first endpoint by
+        // name ("me" < "user") carries the inconsistency, so it is the new one's.
+        (
+            endpoint("me", "users/me", json!(["GET", "POST"]), "by_name"),
+            "invalid-configuration",
+            "Ambiguous URL paths: users/me, users/:id",
+        ),
+        // Attributed to the existing endpoint: a generic refusal.
+        (
+            endpoint("zz", "users/me", get(), "by_name"),
+            "unexpected",
+            "cannot continue due to new inconsistent metadata",
+        ),
+    ];
+    for (body, code, message) in refusals {
+        h.refused_raw(body, code, message).await;
+    }
     // Another method on an overlapping path is fine.
     h.ok_raw(endpoint("me", "users/me", json!(["POST"]), "by_name"))
         .await;
