@@ -25,6 +25,19 @@ impl Emu {
         format!("postgres://postgres@127.0.0.1:{}/{name}", self.pg.port())
     }
 
+    /// A new database `db` added as the source `second`; its URL.
+    async fn add_second_source(&self, db: &str) -> String {
+        let url = self.create_database(db).await;
+        let (s, v) = self
+            .meta(
+                "pg_add_source",
+                json!({"name": "second", "configuration": {"connection_info": {"database_url": url}}}),
+            )
+            .await;
+        assert_eq!(s, 200, "{v}");
+        url
+    }
+
     async fn source(&self, name: &str) -> Value {
         let export = self.emu.metadata().await;
         export["sources"]
@@ -40,14 +53,7 @@ impl Emu {
 #[tokio::test]
 async fn a_second_source_is_a_second_database() {
     let h = Harness::start().await;
-    let url = h.create_database("second").await;
-    let (s, v) = h
-        .meta(
-            "pg_add_source",
-            json!({"name": "second", "configuration": {"connection_info": {"database_url": url}}}),
-        )
-        .await;
-    assert_eq!(s, 200, "{v}");
+    let url = h.add_second_source("second").await;
     // Hasura's export: defaults written out, no pool settings unless given.
     assert_eq!(
         h.source("second").await,
@@ -261,14 +267,7 @@ async fn unresolvable_or_unreachable_sources_are_refused_and_not_stored() {
 async fn event_triggers_fire_on_a_second_source() {
     use std::sync::{Arc, Mutex};
     let h = Harness::start().await;
-    let url = h.create_database("events_db").await;
-    let (s, v) = h
-        .meta(
-            "pg_add_source",
-            json!({"name": "second", "configuration": {"connection_info": {"database_url": url}}}),
-        )
-        .await;
-    assert_eq!(s, 200, "{v}");
+    h.add_second_source("events_db").await;
     let calls: Arc<Mutex<Vec<Value>>> = Arc::default();
     let app = axum::Router::new()
         .route(
