@@ -29,30 +29,12 @@ use axum::http::HeaderMap;
 use serde_json::{json, Map, Value};
 
 use super::auth::{Role, Session};
-use super::GqlErr;
+use super::{forwarded_client_header, GqlErr};
 use crate::actions::base_type;
 use crate::cron_triggers::{render_template, resolve_headers};
 use crate::custom_types;
 use crate::graphql_parse::{OpKind, Operation, RootField, Sel};
 use crate::metadata::Metadata;
-
-/// `commonClientHeadersIgnored`.
-const NOT_FORWARDED: [&str; 14] = [
-    "content-length",
-    "content-md5",
-    "user-agent",
-    "host",
-    "origin",
-    "referer",
-    "accept",
-    "accept-encoding",
-    "accept-language",
-    "accept-datetime",
-    "cache-control",
-    "connection",
-    "dnt",
-    "content-type",
-];
 
 /// The root fields of `op` that are actions `session` may call, each with
 /// its action, and the operation without them.
@@ -139,7 +121,7 @@ pub async fn call(req: &Request<'_>, f: &RootField, action: &Value) -> Result<Va
                 "user-agent" => drop(headers.insert("x-forwarded-user-agent".into(), v.into())),
                 _ => {}
             }
-            if !NOT_FORWARDED.contains(&k.as_str()) && !k.starts_with("x-hasura-") {
+            if forwarded_client_header(&k) {
                 headers.insert(k, v.to_string());
             }
         }

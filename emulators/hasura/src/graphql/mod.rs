@@ -25,6 +25,31 @@ use crate::state::AppState;
 pub use auth::JWT_SECRET_ENV;
 pub use jwt::{JwksCache, JwtConfig};
 
+/// `commonClientHeadersIgnored`.
+const IGNORED_CLIENT_HEADERS: [&str; 14] = [
+    "content-length",
+    "content-md5",
+    "user-agent",
+    "host",
+    "origin",
+    "referer",
+    "accept",
+    "accept-encoding",
+    "accept-language",
+    "accept-datetime",
+    "cache-control",
+    "connection",
+    "dnt",
+    "content-type",
+];
+
+/// Whether a client header (lower case) is passed on when an action or a remote
+/// schema forwards the client's headers: never the ignored ones, never `x-hasura-*`
+/// (session variables travel separately).
+fn forwarded_client_header(name: &str) -> bool {
+    !IGNORED_CLIENT_HEADERS.contains(&name) && !name.starts_with("x-hasura-")
+}
+
 /// One GraphQL error; Hasura answers every `/v1/graphql` failure (auth included) with
 /// HTTP 200 and `{"errors": [{"message", "extensions": {"path", "code"}}]}`.
 #[derive(Debug, Clone)]

@@ -22,30 +22,12 @@ use axum::http::HeaderMap;
 use serde_json::{json, Map, Value};
 
 use super::auth::{Role, Session};
-use super::GqlErr;
+use super::{forwarded_client_header, GqlErr};
 use crate::graphql_parse::{OpKind, Operation, Sel};
 use crate::remote_schemas::remote::{self, Env};
 use crate::remote_schemas::types::{base, Types};
 use crate::remote_schemas::{list, PERMISSIONS_ENV};
 use crate::state::{load_metadata, AppState};
-
-/// `commonClientHeadersIgnored`.
-const IGNORED: [&str; 14] = [
-    "content-length",
-    "content-md5",
-    "user-agent",
-    "host",
-    "origin",
-    "referer",
-    "accept",
-    "accept-encoding",
-    "accept-language",
-    "accept-datetime",
-    "cache-control",
-    "connection",
-    "dnt",
-    "content-type",
-];
 
 struct Owner {
     schema: Value,
@@ -279,7 +261,7 @@ fn client_headers(h: &HeaderMap) -> Vec<(String, String)> {
             "origin" => out.push(("x-forwarded-origin".into(), v.to_string())),
             _ => {}
         }
-        if !IGNORED.contains(&name.as_str()) && !name.starts_with("x-hasura-") {
+        if forwarded_client_header(&name) {
             out.push((name, v.to_string()));
         }
     }
