@@ -28,5 +28,7 @@ pub use semantic::{map_str_eq, model_eq, str_eq, SameModel, SameText};
 pub use server::ProviderServer;
 #[cfg(test)]
 pub use validators::assert_checks;
-pub use validators::{IntBetween, Invalid, JsonObject, OneOf, StrCheck, StringLen, Validator};
+pub use validators::{
+    Each, IntBetween, Invalid, JsonObject, NotEmpty, OneOf, StrCheck, StringLen, Validator,
+};
 pub use value::{Known, Null, Unknown, Value};

@@ -114,6 +114,35 @@ impl Validator for OneOf {
     }
 }
 
+/// A list or set with at least one element (terraform-plugin-framework's
+/// `SizeAtLeast(1)`): the summary, and the detail saying what to write instead.
+pub struct NotEmpty(pub &'static str, pub &'static str);
+
+impl Validator for NotEmpty {
+    fn validate(&self, v: &Value, path: &AttrPath, diags: &mut Diagnostics) {
+        if v.elements().is_some_and(<[Value]>::is_empty) {
+            diags.add_attr_error(path.clone(), self.0, self.1);
+        }
+    }
+}
+
+/// A validator applied to every element of a list (at the element's index)
+/// or of a set (at the set: core addresses a set's elements by value).
+pub struct Each<V>(pub V);
+
+impl<V: Validator> Validator for Each<V> {
+    fn validate(&self, v: &Value, path: &AttrPath, diags: &mut Diagnostics) {
+        match v {
+            Value::List(items) => items
+                .iter()
+                .enumerate()
+                .for_each(|(i, e)| self.0.validate(e, &path.index(i), diags)),
+            Value::Set(items) => items.iter().for_each(|e| self.0.validate(e, path, diags)),
+            _ => {}
+        }
+    }
+}
+
 /// A string holding a JSON object (not an array, scalar or invalid JSON).
 pub struct JsonObject;
 
@@ -174,5 +203,49 @@ pub fn assert_checks<T, E: std::fmt::Debug>(
     }
     for s in bad {
         assert!(check(s).is_err(), "{s:?} was accepted");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(v: &dyn Validator, value: &Value) -> Vec<(String, String)> {
+        let mut diags = Diagnostics::default();
+        v.validate(value, &AttrPath::attr("xs"), &mut diags);
+        diags
+            .0
+            .iter()
+            .map(|d| {
+                (
+                    d.path.as_ref().map(|p| p.to_string()).unwrap_or_default(),
+                    d.summary.clone(),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn not_empty_refuses_only_an_empty_collection() {
+        let v = NotEmpty("Empty", "say so");
+        assert_eq!(run(&v, &Value::List(vec![])).len(), 1);
+        assert_eq!(run(&v, &Value::Set(vec![])).len(), 1);
+        assert!(run(&v, &Value::List(vec![Value::string("a")])).is_empty());
+        assert!(run(&v, &Value::string("")).is_empty());
+    }
+
+    #[test]
+    fn each_checks_every_element_at_its_place() {
+        let v = Each(OneOf(&["GET", "POST"]));
+        let list = Value::List(vec![Value::string("GET"), Value::string("get")]);
+        assert_eq!(
+            run(&v, &list),
+            vec![("xs[1]".to_string(), "Invalid value".to_string())]
+        );
+        let set = Value::Set(vec![Value::string("PUT"), Value::string("POST")]);
+        assert_eq!(
+            run(&v, &set),
+            vec![("xs".to_string(), "Invalid value".to_string())]
+        );
     }
 }

@@ -47,7 +47,7 @@ impl Resource for ActionPermissionResource {
         Schema::new(
             "Lets a role call an action (`create_action_permission`): without one, only admin can. Import with `<action>/<role>`.",
             vec![
-                Attribute::string("id").computed().describe("`<action>/<role>`: the import id."),
+                Attribute::id("`<action>/<role>`: the import id."),
                 Attribute::string("action").required().plan(RequiresReplace).validate(StrCheck("Invalid action", check_action)).describe("The action's name; refer to it (`hasura_action.login.name`) so the action exists first."),
                 Attribute::string("role").required().plan(RequiresReplace).validate(StrCheck("Invalid role", check_non_empty_text)).describe("The role allowed to call the action, e.g. `user`. Any non-empty text."),
                 Attribute::string("comment").optional().plan(RequiresReplace).describe("Free-form comment kept with the permission. Hasura cannot change it in place: changing it re-creates the permission (one metadata write each way)."),

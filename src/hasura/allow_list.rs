@@ -7,8 +7,8 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
 use crate::framework::{
-    AttrPath, Attribute, Ctx, Diagnostics, IntoDiags, Known, Null, RequiresReplace, Schema,
-    StrCheck, Type, Value,
+    AttrPath, Attribute, Ctx, Diagnostics, Each, IntoDiags, Invalid, Known, NotEmpty, Null,
+    RequiresReplace, Schema, StrCheck, Type, Value,
 };
 
 use super::client::query_collections::{AllowlistEntry, Scope};
@@ -76,6 +76,14 @@ impl Model {
     }
 }
 
+/// Hasura's `RoleName` is any non-empty text.
+fn check_role(role: &str) -> Result<(), Invalid> {
+    if role.is_empty() {
+        return Err("has an empty role name".into());
+    }
+    Ok(())
+}
+
 #[async_trait]
 impl Named for AllowListResource {
     type Model = Model;
@@ -96,31 +104,11 @@ impl Named for AllowListResource {
         Schema::new(
             "Adds a query collection to the allow list (`add_collection_to_allowlist`). When the engine runs with `HASURA_GRAPHQL_ENABLE_ALLOWLIST=true`, non-admin requests may only run the documents of collections allowed for every role (global scope) or for their role. Changing `roles` updates the scope in place (`update_scope_of_collection_in_allowlist`). Import with the collection's name.",
             vec![
-                Attribute::string("id").computed().describe("The collection's name: the import id."),
+                Attribute::id("The collection's name: the import id."),
                 Attribute::string("collection").required().plan(RequiresReplace).validate(StrCheck("Invalid collection name", check_name)).describe("Name of the query collection, usually `hasura_query_collection.<name>.name` (which also orders the writes)."),
-                Attribute::typed("roles", Type::set(Type::String)).optional().describe("Roles the collection is allowed for (scope `{global: false, roles}`). Unset: allowed for every role (global scope). Must not be empty when set. Role names are any non-empty text."),
+                Attribute::typed("roles", Type::set(Type::String)).optional().validate(NotEmpty("Invalid roles", "`roles` must name at least one role; leave it unset for the global scope.")).validate(Each(StrCheck("Invalid roles", check_role))).describe("Roles the collection is allowed for (scope `{global: false, roles}`). Unset: allowed for every role (global scope). Must not be empty when set. Role names are any non-empty text."),
             ],
         )
-    }
-
-    fn validate(&self, config: &Model, diags: &mut Diagnostics) {
-        let Some(roles) = config.roles.known() else {
-            return;
-        };
-        if roles.is_empty() {
-            diags.add_attr_error(
-                AttrPath::attr("roles"),
-                "Invalid roles",
-                "`roles` must name at least one role; leave it unset for the global scope.",
-            );
-        }
-        if roles.iter().any(|r| r.as_deref() == Some("")) {
-            diags.add_attr_error(
-                AttrPath::attr("roles"),
-                "Invalid roles",
-                "A role name must not be empty.",
-            );
-        }
     }
 
     async fn write(&self, ctx: &Ctx, m: &Model, update: bool) -> Result<(), Diagnostics> {

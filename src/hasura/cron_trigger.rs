@@ -164,7 +164,7 @@ impl Named for CronTriggerResource {
         Schema::new(
             "A cron trigger: Hasura calls `webhook` with `payload` on every tick of `schedule` (`create_cron_trigger`). Changes other than `name` are made in place (`replace: true`), keeping the trigger's event history. The trigger is always stored with `include_in_metadata = true`, so it is part of the exported metadata where drift is detected. Import with the trigger's name.",
             vec![
-                Attribute::string("id").computed().describe("The trigger's name: the import id."),
+                Attribute::id("The trigger's name: the import id."),
                 Attribute::string("name").required().plan(RequiresReplace).validate(StrCheck("Invalid cron trigger name", check_name)).describe("Trigger name. Hasura has no rename: changing it replaces the trigger (its pending events are dropped)."),
                 Attribute::string("webhook").required().validate(StrCheck("Invalid webhook", check_webhook)).describe("URL Hasura POSTs to, `http(s)://...`, or a template of the engine's env vars such as `{{ACTIONS_BASE_URL}}/cron/cleanup`, so one configuration serves every environment. A variable the engine does not have is refused at apply (`hasura_env_var` sets one)."),
                 Attribute::string("schedule").required().validate(StrCheck("Invalid cron schedule", check_schedule)).describe("Cron expression in UTC with five fields: minute (0-59), hour (0-23), day of month (1-31), month (1-12), day of week (0-6, Sunday = 0). Each field is `*`, a number, a range `a-b`, a step `*/n` or `a-b/n`, or a comma-separated list of these. Names (`MON`) and shortcuts (`@daily`) are not accepted by Hasura. Checked at plan time."),

@@ -58,7 +58,7 @@ impl Resource for EnvVarResource {
         Schema::new(
             SCHEMA_DESCRIPTION,
             vec![
-                Attribute::string("id").computed().describe("`<KEY>`, or `<project_id>/<KEY>` when `project_id` is set: the import id."),
+                Attribute::id("`<KEY>`, or `<project_id>/<KEY>` when `project_id` is set: the import id."),
                 project_id_attribute(),
                 Attribute::string("key").required().plan(RequiresReplace).describe("Variable name, e.g. `HASURA_GRAPHQL_JWT_SECRET`: letters, digits and `_`, not starting with a digit."),
                 Attribute::string("value").required().sensitive().describe(VALUE_DESCRIPTION),

@@ -231,7 +231,7 @@ impl Resource for EventTriggerResource {
         Schema::new(
             "An event trigger: Hasura POSTs each inserted, updated or deleted row of a tracked table to a webhook, with the old and new row and the session of the mutation that changed it (`pg_create_event_trigger`). Changes other than `source`, `schema`, `table` and `name` are made in place (`replace: true`), keeping pending events. Import with `<source>.<name>` or `<name>` (source `default`).",
             vec![
-                Attribute::string("id").computed().describe("`<source>.<name>`: the import id."),
+                Attribute::id("`<source>.<name>`: the import id."),
                 source,
                 schema,
                 table.validate(StrCheck("Invalid table name", check_sql_name)),

@@ -15,8 +15,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value as J};
 
 use crate::framework::{
-    ApplyError, AttrPath, Attribute, Ctx, Diagnostics, Known, Plan, RequiresReplace, Resource,
-    Schema, Type, Value,
+    ApplyError, AttrPath, Attribute, Ctx, Diagnostics, Known, NotEmpty, Plan, RequiresReplace,
+    Resource, Schema, Type, Value,
 };
 
 use super::client::top_level::TopLevel;
@@ -177,9 +177,9 @@ impl Resource for InheritedRoleResource {
         Schema::new(
             "A role that inherits the permissions of other roles (`add_inherited_role`): select permissions are combined (row filters OR-ed, columns unioned, a column's value shown only on rows a parent granting it allows), insert/update/delete permissions are inherited when all parents that have one agree; a permission defined for the inherited role itself wins. Changing `role_set` re-adds the role in place, in one atomic metadata write; changing `role_name` replaces it. Import with the role name.",
             vec![
-                Attribute::string("id").computed().describe("The role name, the import id."),
+                Attribute::id("The role name, the import id."),
                 Attribute::string("role_name").required().plan(RequiresReplace).describe("Name of the inherited role, used as `X-Hasura-Role`. Must not be `admin`."),
-                Attribute::typed("role_set", Type::set(Type::String)).required().describe("Roles whose permissions it inherits: roles with permissions (e.g. from `hasura_permission`) or other inherited roles. Must not contain `role_name`, nor close a cycle through other inherited roles (checked at plan against this configuration and the project). Hasura refuses a parent that is no known role, and dropping the last permission of a parent while this role names it: refer to the parents' resources (e.g. `hasura_permission.user_select.role`) so that they are created before and destroyed after this role."),
+                Attribute::typed("role_set", Type::set(Type::String)).required().validate(NotEmpty("Empty role set", "An inherited role with no parent roles has no permissions; list at least one role.")).describe("Roles whose permissions it inherits: roles with permissions (e.g. from `hasura_permission`) or other inherited roles. Must not contain `role_name`, nor close a cycle through other inherited roles (checked at plan against this configuration and the project). Hasura refuses a parent that is no known role, and dropping the last permission of a parent while this role names it: refer to the parents' resources (e.g. `hasura_permission.user_select.role`) so that they are created before and destroyed after this role."),
             ],
         )
     }
@@ -203,13 +203,6 @@ impl Resource for InheritedRoleResource {
         let Some(set) = config.role_set.known() else {
             return;
         };
-        if set.is_empty() {
-            diags.add_attr_error(
-                AttrPath::attr("role_set"),
-                "Empty role set",
-                "An inherited role with no parent roles has no permissions; list at least one role.",
-            );
-        }
         for r in set.iter().filter_map(|r| r.as_deref()) {
             if let Err(e) = check_name(r) {
                 diags.add_attr_error(

@@ -9,8 +9,8 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
 use crate::framework::{
-    AttrPath, Attribute, Ctx, Diagnostics, IntoDiags, Invalid, Known, Null, RequiresReplace,
-    Schema, StrCheck, Type, Value,
+    AttrPath, Attribute, Ctx, Diagnostics, Each, IntoDiags, Invalid, Known, NotEmpty, Null,
+    RequiresReplace, Schema, StrCheck, Type, Value,
 };
 
 use super::client::query_collections::Collection;
@@ -192,6 +192,18 @@ fn check_url(url: &str) -> Result<(), Invalid> {
     Ok(())
 }
 
+/// The methods `create_rest_endpoint` accepts (`EndpointMethod`'s `FromJSON`).
+fn check_method(m: &str) -> Result<(), Invalid> {
+    if METHODS.contains(&m) {
+        return Ok(());
+    }
+    Err(format!(
+        "has {m:?}, which is not a method Hasura serves; use any of {} (upper case)",
+        METHODS.join(", ")
+    )
+    .into())
+}
+
 #[async_trait]
 impl Named for RestEndpointResource {
     type Model = Model;
@@ -210,40 +222,15 @@ impl Named for RestEndpointResource {
         Schema::new(
             "A RESTified endpoint (`create_rest_endpoint`): `/api/rest/<url>` runs one query of a query collection, its variables bound from the url's `:params`, the query string and a JSON body's keys, with the caller's authentication (admin secret or JWT) and role permissions as on `/v1/graphql`. Hasura has no update command: a change drops and re-creates the endpoint in one atomic metadata write. Import with the endpoint's name.",
             vec![
-                Attribute::string("id").computed().describe("The endpoint's name: the import id."),
+                Attribute::id("The endpoint's name: the import id."),
                 Attribute::string("name").required().plan(RequiresReplace).validate(StrCheck("Invalid endpoint name", check_name)).describe("Endpoint name, unique among the endpoints. Changing it replaces the endpoint."),
                 Attribute::string("url").required().validate(StrCheck("Invalid endpoint url", check_url)).describe("Path after `/api/rest/`, segments separated by `/`; a segment `:name` binds the query variable `$name`, e.g. `users/:id`. No empty segments, no unnamed or repeated parameters. Every parameter must be a variable of the query (checked at apply, when the query is known). Two endpoints whose urls can match the same path (`users/:id` and `users/me`) must not share a method: Hasura refuses the ambiguity."),
-                Attribute::typed("methods", Type::set(Type::String)).required().describe("HTTP methods the endpoint answers: any of `GET`, `POST`, `PUT`, `PATCH`, `DELETE` (upper case). Another method on the url is answered 405."),
+                Attribute::typed("methods", Type::set(Type::String)).required().validate(NotEmpty("Invalid methods", "`methods` must name at least one HTTP method.")).validate(Each(StrCheck("Invalid method", check_method))).describe("HTTP methods the endpoint answers: any of `GET`, `POST`, `PUT`, `PATCH`, `DELETE` (upper case). Another method on the url is answered 405."),
                 Attribute::string("collection").required().validate(StrCheck("Invalid collection name", check_name)).describe("Name of the query collection holding the query, usually `hasura_query_collection.<name>.name` (which also orders the writes)."),
                 Attribute::string("query").required().validate(StrCheck("Invalid query name", check_name)).describe("Name of the query in `collection` (a key of its `queries`). It must be a single query or mutation operation, not a subscription."),
                 Attribute::string("comment").optional().describe("Free-form comment kept with the endpoint."),
             ],
         )
-    }
-
-    fn validate(&self, config: &Model, diags: &mut Diagnostics) {
-        let Some(methods) = config.methods.known() else {
-            return;
-        };
-        if methods.is_empty() {
-            diags.add_attr_error(
-                AttrPath::attr("methods"),
-                "Invalid methods",
-                "`methods` must name at least one HTTP method.",
-            );
-        }
-        for m in methods.iter().filter_map(|m| m.known()) {
-            if !METHODS.contains(&m.as_str()) {
-                diags.add_attr_error(
-                    AttrPath::attr("methods"),
-                    "Invalid method",
-                    format!(
-                        "{m:?} is not a method Hasura serves; use any of {} (upper case).",
-                        METHODS.join(", ")
-                    ),
-                );
-            }
-        }
     }
 
     async fn write(&self, ctx: &Ctx, m: &Model, update: bool) -> Result<(), Diagnostics> {

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::framework::{
     ApplyError, AttrPath, Attribute, Ctx, Diagnostics, IntBetween, IntoDiags, Invalid, Known,
-    Nesting, Null, OneOf, RequiresReplace, Resource, Schema, StrCheck, Value,
+    Nesting, NotEmpty, Null, OneOf, RequiresReplace, Resource, Schema, StrCheck, Value,
 };
 
 use super::client::sources::{self as api, DatabaseUrl, RootFields, Settings};
@@ -261,7 +261,7 @@ impl Resource for SourceResource {
         Schema::new(
             "A PostgreSQL database added to Hasura as a source (`pg_add_source`). Tables, tracked tables, permissions and the other per-table resources use it by naming it in their `source`, e.g. `source = hasura_source.analytics.name`. Setting changes are made in place (`replace_configuration`), keeping the source's tables, permissions and the customization this resource does not manage (type names, naming convention); changing `name` replaces it. Hasura checks the connection on every change: a database it cannot reach, or an env var the engine lacks, is refused at apply and nothing is stored. Destroying drops the source from the metadata with everything tracked in it (`pg_drop_source` with `cascade`); the database and its data are left alone. The `default` source (the engine's own database) can be imported and managed, but destroying the resource only forgets it: Hasura would otherwise drop every table tracked there. Import with the source's name.",
             vec![
-                Attribute::string("id").computed().describe("The source's name: the import id."),
+                Attribute::id("The source's name: the import id."),
                 Attribute::string("name").required().plan(RequiresReplace).validate(StrCheck("Invalid source name", check_name)).describe("Source name, as tables and permissions name it in `source`. Changing it replaces the source (its tracked tables and permissions are dropped with the old one)."),
                 Attribute::string("database_url").optional().sensitive().validate(StrCheck("Invalid database URL", check_pg_url)).describe(URL_DESCRIPTION),
                 Attribute::string("database_url_from_env").optional().validate(StrCheck("Invalid env var name", check_env_name)).describe(FROM_ENV_DESCRIPTION),
@@ -277,6 +277,7 @@ impl Resource for SourceResource {
                     Attribute::string("database_url_from_env").optional().validate(StrCheck("Invalid env var name", check_env_name)).describe(FROM_ENV_DESCRIPTION),
                 ])
                 .optional()
+                .validate(NotEmpty("Empty read replicas", "`read_replicas` is empty; omit it for a source without replicas."))
                 .describe("Read replicas Hasura sends queries (not mutations) to, in order. Each uses the source's isolation level and Hasura's default pool settings. Omit it for none (an empty list is refused, as Hasura refuses it). Replicas are an Enterprise and Cloud feature of Hasura."),
                 Attribute::string("root_fields_namespace").optional().validate(StrCheck("Invalid GraphQL name", check_graphql_name)).describe("Puts every root field of the source under one field of this name (`customization.root_fields.namespace`), e.g. `analytics` makes `query { analytics { events { id } } }`. A GraphQL name."),
                 Attribute::string("root_fields_prefix").optional().validate(StrCheck("Invalid GraphQL name", check_graphql_name)).describe("Prefix of every root field name of the source (`customization.root_fields.prefix`), e.g. `analytics_` makes `analytics_events`. A GraphQL name."),
@@ -293,13 +294,6 @@ impl Resource for SourceResource {
             diags,
         );
         if let Some(list) = c.read_replicas.known() {
-            if list.is_empty() {
-                diags.add_attr_error(
-                    AttrPath::attr("read_replicas"),
-                    "Empty read replicas",
-                    "`read_replicas` is empty; omit it for a source without replicas.",
-                );
-            }
             for (i, r) in list.iter().enumerate() {
                 one_url(
                     &r.database_url,

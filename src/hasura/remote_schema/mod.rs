@@ -129,7 +129,7 @@ impl Named for RemoteSchemaResource {
         Schema::new(
             "A remote schema: another GraphQL server whose types and root fields Hasura merges into its own schema, forwarding the matching parts of each query to it (`add_remote_schema`). Hasura introspects the server when the schema is added or its URL changes, so the server must be up at apply. Changes other than `name` are made in place (`update_remote_schema`), keeping the schema's role permissions. Import with the remote schema's name.",
             vec![
-                Attribute::string("id").computed().describe("The remote schema's name: the import id."),
+                Attribute::id("The remote schema's name: the import id."),
                 Attribute::string("name").required().plan(RequiresReplace).validate(StrCheck("Invalid remote schema name", check_name)).describe("Remote schema name. Hasura has no rename: changing it replaces the remote schema and drops its permissions."),
                 Attribute::string("url").optional().validate(StrCheck("Invalid url", check_webhook)).describe("The server's GraphQL endpoint, `http(s)://...`, or a template of the engine's env vars such as `{{PAYMENTS_URL}}/graphql`, so one configuration serves every environment. Exactly one of `url` and `url_from_env`; a variable the engine does not have is refused at apply."),
                 Attribute::string("url_from_env").optional().validate(StrCheck("Invalid env var name", check_env_name)).describe("Name of the engine's env var holding the whole endpoint URL. A variable the engine does not have is refused at apply."),

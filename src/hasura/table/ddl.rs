@@ -47,13 +47,6 @@ pub(super) fn validate_columns(config: &Model, diags: &mut Diagnostics) {
     let mut names = HashSet::new();
     let cols = config.columns.known();
     if let Some(items) = cols {
-        if items.is_empty() {
-            diags.add_attr_error(
-                AttrPath::attr("columns"),
-                "No columns",
-                "A table needs at least one column.",
-            );
-        }
         for (i, c) in items.iter().enumerate() {
             let p = AttrPath::attr("columns").index(i);
             if let Some(n) = c.name.as_deref() {

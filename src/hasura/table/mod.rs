@@ -14,8 +14,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::framework::Value::Known;
 use crate::framework::{
-    ApplyError, AttrPath, Attribute, Ctx, Diagnostics, IntoDiags, Nesting, Plan, RequiresReplace,
-    Resource, Schema, Type, Value,
+    ApplyError, AttrPath, Attribute, Ctx, Diagnostics, IntoDiags, Nesting, NotEmpty, Plan,
+    RequiresReplace, Resource, Schema, Type, Value,
 };
 
 use super::client::HasuraError;
@@ -131,6 +131,7 @@ impl Resource for TableResource {
                     ],
                 )
                 .required()
+                .validate(NotEmpty("No columns", "A table needs at least one column."))
                 .describe("The columns, in creation order. Columns added later are appended by PostgreSQL; order changes alone are not applied. Removing a column drops it and its data (Hasura refuses while a permission still uses it)."),
                 Attribute::typed("primary_key", Type::list(Type::String)).optional().describe("Primary-key column names, in key order. Each must be listed in `columns`."),
                 Attribute::string("comment").optional().describe("Table comment (`COMMENT ON TABLE`), shown as the type's description in GraphQL."),
