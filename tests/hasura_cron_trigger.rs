@@ -115,6 +115,11 @@ fn lifecycle_drift_import_and_refusals() {
             "after changing schedule and payload",
             &["updated in-place", "0 3 * * *"],
         );
+        let plan = wd.tf(&["plan", "-no-color"]).combined();
+        assert!(
+            !plan.contains("known after apply"),
+            "an in-place update keeps the id known:\n{plan}"
+        );
         wd.apply();
         assert_eq!(env.ops("metadata:delete_cron_trigger"), 0);
         let cleanup = trigger(&env, "cleanup").unwrap();
