@@ -368,7 +368,7 @@ fn bad_input_is_refused_at_validate() {
         (r#"name = "log-in""#, "name", "name"),
         (
             r#"arguments = { username = "String !" }"#,
-            "arguments",
+            "not a GraphQL type",
             "arguments",
         ),
         (

@@ -483,18 +483,17 @@ fn request_transform_and_cleanup_config() {
 
 #[test]
 fn bad_transform_and_cleanup_are_refused_at_validate() {
-    // The body and query-parameter pairs are refused at the resource block, so
-    // the attribute checked there is the one the message names.
+    // Terraform points a diagnostic inside a nested attribute at the attribute.
     let cases = [
         (
             r#"request_transform = { body_template = "{}" }"#,
             "body_template",
-            "body_action",
+            "request_transform",
         ),
         (
             r#"request_transform = { body_action = "x_www_form_urlencoded" }"#,
             "body_form_template",
-            "body_action",
+            "request_transform",
         ),
         (
             r#"request_transform = { method = "TRACE" }"#,
@@ -509,7 +508,7 @@ fn bad_transform_and_cleanup_are_refused_at_validate() {
         (
             r#"request_transform = { query_params = { a = "1" }, query_params_template = "a=1" }"#,
             "query_params_template",
-            "query_params",
+            "request_transform",
         ),
         (
             r#"cleanup_config = { schedule = "0 3 * * *" }"#,

@@ -288,11 +288,7 @@ fn bad_input_is_refused_at_validate() {
         ),
         (r#"name = """#, "name", "name"),
         // Exactly one of url and url_from_env.
-        (
-            r#"url_from_env = "A""#,
-            "URL missing or set twice",
-            "url_from_env",
-        ),
+        (r#"url_from_env = "A""#, "URL missing or set twice", "url"),
     ];
     let schema = |lines: &str| {
         let defaults = [r#"name = "t""#, r#"url = "https://x.example.com/graphql""#];

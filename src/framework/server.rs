@@ -111,9 +111,24 @@ fn to_pb_diags(d: Diagnostics) -> Vec<pb::Diagnostic> {
             } as i32,
             summary: d.summary,
             detail: d.detail,
-            attribute: d.path.map(path_to_pb),
+            attribute: d.path.map(|p| path_to_pb(locatable(p))),
         })
         .collect()
+}
+
+/// The part of a diagnostic's path Terraform can point at in the source.
+/// Core walks a path through blocks only, and these schemas have none: past
+/// a nested attribute (`request_transform.url`, `columns[2].name`) it gives
+/// up and points at the whole resource block. Cut there, the diagnostic
+/// points at the attribute, or at the list element or map entry named next;
+/// the detail names the full path.
+fn locatable(mut p: AttrPath) -> AttrPath {
+    let keep = match p.0.get(1) {
+        Some(Step::Index(_) | Step::Key(_)) => 2,
+        _ => 1,
+    };
+    p.0.truncate(keep);
+    p
 }
 
 fn path_to_pb(p: AttrPath) -> pb::AttributePath {
