@@ -23,7 +23,26 @@ use tokio_util::sync::CancellationToken;
 
 use crate::hasura::ident::quote_literal;
 
-use super::{Engine, HasuraError};
+use super::{Engine, HasuraError, TableRef};
+
+/// A table's column names once this process's plan is applied.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ColumnsAfterPlan {
+    /// As a `hasura_table` planned in this process makes them.
+    Planned(Vec<String>),
+    /// As the catalog has them: no plan of this process concerns the table.
+    Existing(Vec<String>),
+    /// Destroyed by this plan, or replaced under another name.
+    Dropped,
+    /// Neither planned nor in the database.
+    Absent,
+    /// Cannot tell: a planned column name not known yet, or no catalog.
+    Unknown,
+}
+
+fn planned_key(t: TableRef<'_>) -> (String, String, String) {
+    (t.source.into(), t.schema.into(), t.name.into())
+}
 
 /// What the PostgreSQL catalog says about a table.
 #[derive(Clone, Debug, PartialEq, Deserialize)]
@@ -223,28 +242,38 @@ impl PlannedTables {
 
 impl Engine {
     /// Records what a `hasura_table` plan of this process will make of its table.
-    pub fn record_planned_columns(
-        &self,
-        source: &str,
-        schema: &str,
-        name: &str,
-        columns: PlannedColumns,
-    ) {
-        self.planned
-            .record((source.into(), schema.into(), name.into()), columns);
+    pub fn record_planned_columns(&self, t: TableRef<'_>, columns: PlannedColumns) {
+        self.planned.record(planned_key(t), columns);
     }
 
     /// What a `hasura_table` planned earlier in this process will make of the
     /// table; `None` when no plan of this process concerns it (the catalog
     /// is then the truth).
-    pub fn planned_columns(
+    pub fn planned_columns(&self, t: TableRef<'_>) -> Option<PlannedColumns> {
+        self.planned.get(&planned_key(t))
+    }
+
+    /// The table's column names once this process's plan is applied: as a
+    /// `hasura_table` planned earlier in the process makes them, else as the
+    /// catalog has them (unchanged tables are planned too, so a table no plan
+    /// concerns is not managed by this configuration).
+    pub async fn columns_after_plan(
         &self,
-        source: &str,
-        schema: &str,
-        name: &str,
-    ) -> Option<PlannedColumns> {
-        self.planned
-            .get(&(source.into(), schema.into(), name.into()))
+        cancel: &CancellationToken,
+        t: TableRef<'_>,
+    ) -> ColumnsAfterPlan {
+        match self.planned_columns(t) {
+            Some(PlannedColumns::Known(c)) => ColumnsAfterPlan::Planned(c.into_iter().collect()),
+            Some(PlannedColumns::Dropped) => ColumnsAfterPlan::Dropped,
+            Some(PlannedColumns::Unknown) => ColumnsAfterPlan::Unknown,
+            None => match self.table_catalog(cancel, t).await {
+                Ok(Some(cat)) => {
+                    ColumnsAfterPlan::Existing(cat.columns.into_iter().map(|c| c.name).collect())
+                }
+                Ok(None) => ColumnsAfterPlan::Absent,
+                Err(_) => ColumnsAfterPlan::Unknown,
+            },
+        }
     }
 
     /// A table's catalog from this process's snapshot of its source; `None`
@@ -253,18 +282,16 @@ impl Engine {
     pub async fn table_catalog(
         &self,
         cancel: &CancellationToken,
-        source: &str,
-        schema: &str,
-        name: &str,
+        t: TableRef<'_>,
     ) -> Result<Option<CatalogTable>, HasuraError> {
-        if is_left_out(schema) {
-            return self.table_catalog_fresh(cancel, source, schema, name).await;
+        if is_left_out(t.schema) {
+            return self.table_catalog_fresh(cancel, t).await;
         }
         let snapshot = self
             .catalogs
-            .get(source, || self.fetch_snapshot(cancel, source))
+            .get(t.source, || self.fetch_snapshot(cancel, t.source))
             .await?;
-        Ok(snapshot.table(schema, name).cloned())
+        Ok(snapshot.table(t.schema, t.name).cloned())
     }
 
     /// One table read straight from the server (one `run_sql`), for when the
@@ -273,10 +300,13 @@ impl Engine {
     pub async fn table_catalog_fresh(
         &self,
         cancel: &CancellationToken,
-        source: &str,
-        schema: &str,
-        name: &str,
+        t: TableRef<'_>,
     ) -> Result<Option<CatalogTable>, HasuraError> {
+        let TableRef {
+            source,
+            schema,
+            name,
+        } = t;
         let sql = format!(
             "SELECT COALESCE((SELECT {TABLE_JSON} FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
  WHERE n.nspname = {} AND c.relname = {} AND c.relkind IN ('r', 'p')), 'null'::json)",

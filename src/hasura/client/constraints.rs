@@ -14,7 +14,7 @@ use tokio_util::sync::CancellationToken;
 use crate::hasura::ident::quote_literal;
 use crate::http::Idempotency;
 
-use super::{Engine, HasuraError};
+use super::{Engine, HasuraError, TableRef};
 
 /// A foreign-key constraint as `pg_constraint` describes it.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
@@ -91,23 +91,21 @@ const INDEX_FROM: &str = "FROM pg_class i JOIN pg_namespace n ON n.oid = i.relna
  JOIN pg_class t ON t.oid = x.indrelid JOIN pg_am am ON am.oid = i.relam WHERE i.relkind IN ('i', 'I')";
 
 impl Engine {
-    /// The foreign key `name` of `schema.table`; `None` when it (or the table) does not exist.
+    /// The foreign key `name` of table `t`; `None` when it (or the table) does not exist.
     pub async fn foreign_key(
         &self,
         cancel: &CancellationToken,
-        source: &str,
-        schema: &str,
-        table: &str,
+        t: TableRef<'_>,
         name: &str,
     ) -> Result<Option<CatalogForeignKey>, HasuraError> {
         let sql = format!(
             "SELECT COALESCE((SELECT {} {FK_FROM} AND n.nspname = {} AND c.relname = {} AND con.conname = {}), 'null'::json)",
             fk_json(),
-            lit(schema)?,
-            lit(table)?,
+            lit(t.schema)?,
+            lit(t.name)?,
             lit(name)?
         );
-        decode(self.query_json(cancel, source, &sql).await?)
+        decode(self.query_json(cancel, t.source, &sql).await?)
     }
 
     /// Every foreign key of the tables of `schema` (for adoption): `(name, key)`.

@@ -333,6 +333,34 @@ pub fn qualified_table(schema: &str, name: &str) -> Value {
     json!({"schema": schema, "name": name})
 }
 
+/// A table as Hasura names it: source, schema and name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TableRef<'a> {
+    pub source: &'a str,
+    pub schema: &'a str,
+    pub name: &'a str,
+}
+
+impl<'a> TableRef<'a> {
+    pub fn new(source: &'a str, schema: &'a str, name: &'a str) -> Self {
+        TableRef {
+            source,
+            schema,
+            name,
+        }
+    }
+
+    /// `<source>.<schema>.<table>`: the resources' id and import id.
+    pub fn id(&self) -> String {
+        crate::hasura::ident::format_id(&[self.source, self.schema, self.name])
+    }
+
+    /// The arguments naming the table in a `pg_*` metadata command.
+    pub fn args(&self) -> Value {
+        json!({"source": self.source, "table": qualified_table(self.schema, self.name)})
+    }
+}
+
 /// Drop/untrack of something already gone counts as done.
 pub fn is_already_gone(e: &HasuraError) -> bool {
     e.code_is("already-untracked")

@@ -38,7 +38,7 @@ use crate::http::{secret_header, BadHeader, HttpClient, Idempotency};
 
 pub use cloud::Cloud;
 pub use error::{may_have_landed, HasuraError, Missing};
-pub use metadata::Export;
+pub use metadata::{Export, TableRef};
 
 /// The configured provider: whichever APIs its settings allow.
 pub struct HasuraClient {

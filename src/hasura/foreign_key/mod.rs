@@ -17,7 +17,7 @@ use crate::settle::{ReadBack, Unsettled};
 
 use super::client::constraints::CatalogForeignKey;
 use super::client::sql::SqlOptions;
-use super::client::{Engine, HasuraError};
+use super::client::{Engine, HasuraError, TableRef};
 use super::engine;
 use super::ident::{check_name_attrs, NAME_RULE};
 use super::table::catalog_object::{self, drop_ddl, fetched, run_ddl, CatalogObject, Found};
@@ -68,10 +68,9 @@ impl CatalogObject for Model {
     type Catalog = CatalogForeignKey;
 
     async fn fetch(&self, engine: &Engine, cancel: &CancellationToken) -> Found<CatalogForeignKey> {
-        let (source, schema, table) = (self.source(), self.schema(), self.table());
-        let name = self.name.str_or("");
+        let table = TableRef::new(self.source(), self.schema(), self.table());
         engine
-            .foreign_key(cancel, source, schema, table, name)
+            .foreign_key(cancel, table, self.name.str_or(""))
             .await
     }
 }

@@ -12,8 +12,8 @@ use serde_json::Value as J;
 
 use crate::framework::{AttrPath, Ctx, Diagnostics};
 
-use super::super::client::catalog::PlannedColumns;
-use super::super::client::{Engine, Export, HasuraClient};
+use super::super::client::catalog::ColumnsAfterPlan;
+use super::super::client::{Engine, Export, HasuraClient, TableRef};
 use super::super::relationship::{exported_field_target, planned_relationship_target};
 use super::boolexp::connective;
 use super::boolexp_form::Exists;
@@ -59,19 +59,12 @@ pub(super) async fn check_fields(
 
 impl Walk<'_> {
     /// The table's column names once the plan is applied, `None` when not known.
-    async fn columns(&self, (sch, tbl): &(String, String)) -> Option<Vec<String>> {
-        match self.engine.planned_columns(self.source, sch, tbl) {
-            Some(PlannedColumns::Known(c)) => Some(c.into_iter().collect()),
-            Some(PlannedColumns::Dropped) => Some(vec![]),
-            Some(PlannedColumns::Unknown) => None,
-            None => match self
-                .engine
-                .table_catalog(&self.ctx.cancel, self.source, sch, tbl)
-                .await
-            {
-                Ok(Some(cat)) => Some(cat.columns.into_iter().map(|c| c.name).collect()),
-                _ => None,
-            },
+    async fn columns(&self, (schema, name): &(String, String)) -> Option<Vec<String>> {
+        let t = TableRef::new(self.source, schema, name);
+        match self.engine.columns_after_plan(&self.ctx.cancel, t).await {
+            ColumnsAfterPlan::Planned(c) | ColumnsAfterPlan::Existing(c) => Some(c),
+            ColumnsAfterPlan::Dropped => Some(vec![]),
+            ColumnsAfterPlan::Absent | ColumnsAfterPlan::Unknown => None,
         }
     }
 

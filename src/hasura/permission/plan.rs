@@ -3,8 +3,8 @@
 //! the permission at apply time.
 use crate::framework::{AttrPath, Ctx, Diagnostics};
 
-use super::super::client::catalog::PlannedColumns;
-use super::super::client::HasuraClient;
+use super::super::client::catalog::ColumnsAfterPlan;
+use super::super::client::{HasuraClient, TableRef};
 use super::{known_names, Names};
 
 /// Checks the configured `columns` of a permission on `sch.tbl` of source
@@ -27,35 +27,27 @@ pub(super) async fn check_columns(
         return;
     };
     let Ok(engine) = client.engine() else { return };
-    // The table's own plan, made earlier in this process, is what the
-    // table will be when this permission is applied: a column it adds
-    // does not exist yet, one it drops still does.
+    // A table planned earlier in this process is what it will be when this
+    // permission is applied: a column the plan adds does not exist yet, one it
+    // drops still does. Otherwise the catalog (one snapshot shared by every
+    // permission of this plan) is the truth; a table that does not exist yet,
+    // or columns not known yet, leave Hasura the last word at apply.
     let listed = |columns: &[String]| columns.join(", ");
-    let (columns, has) = match engine.planned_columns(src, sch, tbl) {
-        Some(PlannedColumns::Known(columns)) => {
-            let columns: Vec<String> = columns.into_iter().collect();
+    let t = TableRef::new(src, sch, tbl);
+    let (columns, has) = match engine.columns_after_plan(&ctx.cancel, t).await {
+        ColumnsAfterPlan::Planned(columns) => {
             let has = format!("will have no such column once this plan is applied (its planned columns: {})", listed(&columns));
             (columns, has)
         }
-        Some(PlannedColumns::Dropped) => (
+        ColumnsAfterPlan::Dropped => (
             Vec::new(),
             "is dropped by this plan (its hasura_table is destroyed, or replaced under another name)".to_string(),
         ),
-        // Hasura's own error at apply time is attributed to `columns`.
-        Some(PlannedColumns::Unknown) => return,
-        // Not planned here (unchanged tables are planned too, so: not
-        // managed by this configuration): the catalog is the truth. A
-        // table that does not exist yet leaves nothing to check against.
-        // The snapshot is shared by every permission of this plan, and
-        // holds any table this process altered earlier in the apply walk.
-        None => match engine.table_catalog(&ctx.cancel, src, sch, tbl).await {
-            Ok(Some(cat)) => {
-                let columns: Vec<String> = cat.columns.into_iter().map(|c| c.name).collect();
-                let has = format!("has no such column (it has: {})", listed(&columns));
-                (columns, has)
-            }
-            _ => return,
-        },
+        ColumnsAfterPlan::Existing(columns) => {
+            let has = format!("has no such column (it has: {})", listed(&columns));
+            (columns, has)
+        }
+        ColumnsAfterPlan::Absent | ColumnsAfterPlan::Unknown => return,
     };
     for (i, c) in names {
         if !columns.contains(c) {

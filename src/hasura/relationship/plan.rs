@@ -7,8 +7,8 @@ use std::sync::{LazyLock, Mutex};
 
 use crate::framework::{AttrPath, Ctx, Diagnostics};
 
-use super::super::client::catalog::PlannedColumns;
-use super::super::client::HasuraClient;
+use super::super::client::catalog::ColumnsAfterPlan;
+use super::super::client::{HasuraClient, TableRef};
 use super::using::Using;
 use super::Model;
 
@@ -59,22 +59,19 @@ enum Lookup {
     Unknown,
 }
 
-async fn lookup(ctx: &Ctx, (src, sch, tbl): (&str, &str, &str)) -> Lookup {
+async fn lookup(ctx: &Ctx, (source, schema, name): (&str, &str, &str)) -> Lookup {
     let Ok(client) = ctx.client::<HasuraClient>() else {
         return Lookup::Unknown;
     };
     let Ok(engine) = client.engine() else {
         return Lookup::Unknown;
     };
-    match engine.planned_columns(src, sch, tbl) {
-        Some(PlannedColumns::Known(c)) => Lookup::Columns(c.into_iter().collect()),
-        Some(PlannedColumns::Dropped) => Lookup::Missing("is dropped by this plan"),
-        Some(PlannedColumns::Unknown) => Lookup::Unknown,
-        None => match engine.table_catalog(&ctx.cancel, src, sch, tbl).await {
-            Ok(Some(cat)) => Lookup::Columns(cat.columns.into_iter().map(|c| c.name).collect()),
-            Ok(None) => Lookup::Missing("does not exist"),
-            Err(_) => Lookup::Unknown,
-        },
+    let t = TableRef::new(source, schema, name);
+    match engine.columns_after_plan(&ctx.cancel, t).await {
+        ColumnsAfterPlan::Planned(c) | ColumnsAfterPlan::Existing(c) => Lookup::Columns(c),
+        ColumnsAfterPlan::Dropped => Lookup::Missing("is dropped by this plan"),
+        ColumnsAfterPlan::Absent => Lookup::Missing("does not exist"),
+        ColumnsAfterPlan::Unknown => Lookup::Unknown,
     }
 }
 

@@ -178,10 +178,7 @@ impl Resource for TableResource {
         let engine = &engine(ctx)?;
         let t = prior.table();
         // Refreshing many tables costs one query: the process's snapshot.
-        let cat = match engine
-            .table_catalog(&ctx.cancel, t.source, t.schema, t.name)
-            .await
-        {
+        let cat = match engine.table_catalog(&ctx.cancel, t).await {
             // The source was dropped from Hasura: the database (and the
             // table) are untouched, but nothing tracks it any more.
             Err(e) if e.is_source_missing() => {

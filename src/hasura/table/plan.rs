@@ -21,9 +21,7 @@ use super::{engine, Column, Model};
 /// `None` when the table is destroyed.
 pub(super) fn record_planned_columns(ctx: &Ctx, prior: Option<&Model>, planned: Option<&Model>) {
     let Ok(engine) = &engine(ctx) else { return };
-    let record = |t: TableRef<'_>, columns| {
-        engine.record_planned_columns(t.source, t.schema, t.name, columns)
-    };
+    let record = |t: TableRef<'_>, columns| engine.record_planned_columns(t, columns);
     let prior = prior.map(Model::table);
     let Some(planned) = planned else {
         if let Some(old) = prior {
@@ -47,11 +45,7 @@ pub(super) fn record_planned_columns(ctx: &Ctx, prior: Option<&Model>, planned: 
         planned.name.as_deref(),
     ) {
         (Some(source), Some(schema), Some(name)) => {
-            let t = TableRef {
-                source,
-                schema,
-                name,
-            };
+            let t = TableRef::new(source, schema, name);
             record(t, columns);
             // Replaced under another name: the old table is dropped.
             if let Some(old) = prior.filter(|old| *old != t) {

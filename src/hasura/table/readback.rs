@@ -20,9 +20,7 @@ pub(super) async fn catalog(
     cancel: &CancellationToken,
     t: TableRef<'_>,
 ) -> Result<Option<CatalogTable>, HasuraError> {
-    engine
-        .table_catalog_fresh(cancel, t.source, t.schema, t.name)
-        .await
+    engine.table_catalog_fresh(cancel, t).await
 }
 
 /// The primary-key column names the catalog shows; empty when there is none.

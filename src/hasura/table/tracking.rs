@@ -7,7 +7,7 @@ use tokio_util::sync::CancellationToken;
 use crate::framework::{AttrPath, Attribute, Diagnostics, Value};
 use crate::settle::{settle, ReadBack, Settle, Unsettled};
 
-use super::super::client::metadata::{is_already_gone, qualified_table};
+use super::super::client::metadata::is_already_gone;
 use super::super::client::{Engine, HasuraError};
 use super::super::ident::{check_name, format_id};
 
@@ -29,7 +29,7 @@ macro_rules! table_model {
 
         impl $model {
             fn table(&self) -> $crate::hasura::table::tracking::TableRef<'_> {
-                $crate::hasura::table::tracking::TableRef::of(&self.source, &self.schema, &self.name)
+                $crate::hasura::table::tracking::table_ref(&self.source, &self.schema, &self.name)
             }
 
             fn with_id(self) -> Self {
@@ -56,37 +56,19 @@ macro_rules! table_model {
 }
 pub(crate) use table_model;
 
-/// A table as both resources name it: source, schema and name.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct TableRef<'a> {
-    pub source: &'a str,
-    pub schema: &'a str,
-    pub name: &'a str,
-}
+pub use super::super::client::TableRef;
 
-impl<'a> TableRef<'a> {
-    /// From a model's attributes, with their schema defaults.
-    pub fn of(
-        source: &'a Value<String>,
-        schema: &'a Value<String>,
-        name: &'a Value<String>,
-    ) -> Self {
-        TableRef {
-            source: source.str_or("default"),
-            schema: schema.str_or("public"),
-            name: name.str_or(""),
-        }
-    }
-
-    /// `<source>.<schema>.<table>`: the resources' id and import id.
-    pub fn id(&self) -> String {
-        format_id(&[self.source, self.schema, self.name])
-    }
-
-    /// The arguments naming the table in a `pg_*` metadata command.
-    pub fn args(&self) -> J {
-        json!({"source": self.source, "table": qualified_table(self.schema, self.name)})
-    }
+/// The table a model's attributes name, with their schema defaults.
+pub fn table_ref<'a>(
+    source: &'a Value<String>,
+    schema: &'a Value<String>,
+    name: &'a Value<String>,
+) -> TableRef<'a> {
+    TableRef::new(
+        source.str_or("default"),
+        schema.str_or("public"),
+        name.str_or(""),
+    )
 }
 
 /// The planned id: known once source, schema and name are.

@@ -208,7 +208,7 @@ async fn the_snapshot_agrees_with_the_single_table_read() {
     for (schema, name) in tables {
         fresh.push(
             engine
-                .table_catalog_fresh(&cancel, "default", schema, name)
+                .table_catalog_fresh(&cancel, TableRef::new("default", schema, name))
                 .await
                 .unwrap(),
         );
@@ -219,7 +219,7 @@ async fn the_snapshot_agrees_with_the_single_table_read() {
     let before = env.run_sql_calls();
     for ((schema, name), want) in tables.iter().zip(&fresh) {
         let got = engine
-            .table_catalog(&cancel, "default", schema, name)
+            .table_catalog(&cancel, TableRef::new("default", schema, name))
             .await
             .unwrap();
         assert_eq!(&got, want, "{schema}.{name}");
@@ -239,7 +239,7 @@ async fn ddl_through_the_engine_is_seen_by_the_next_lookup() {
     let columns = |t: Option<CatalogTable>| -> Vec<String> {
         t.unwrap().columns.into_iter().map(|c| c.name).collect()
     };
-    let lookup = || engine.table_catalog(&cancel, "default", "public", "t");
+    let lookup = || engine.table_catalog(&cancel, TableRef::new("default", "public", "t"));
     assert_eq!(columns(lookup().await.unwrap()), ["id"]);
     assert_eq!(columns(lookup().await.unwrap()), ["id"]);
     assert_eq!(env.run_sql_calls(), 2, "one setup, one snapshot");
@@ -289,7 +289,7 @@ async fn ddl_through_the_engine_is_seen_by_the_next_lookup() {
     let next = env.engine();
     assert_eq!(
         columns(
-            next.table_catalog(&cancel, "default", "public", "t")
+            next.table_catalog(&cancel, TableRef::new("default", "public", "t"))
                 .await
                 .unwrap()
         ),
