@@ -159,7 +159,7 @@ pub trait Collected: Send + Sync + 'static {
     const TYPE_NAME: &'static str;
     const IMPORT: ImportId<Self::Object> = ImportId::Get;
 
-    fn collection(&self) -> &'static Collection<Self::Object>;
+    const COLLECTION: &'static Collection<Self::Object>;
 
     fn schema(&self) -> Schema;
 
@@ -181,7 +181,7 @@ pub trait Collected: Send + Sync + 'static {
     ) -> Result<Self::Model, ApplyError<Self::Model>>;
 
     /// The object's id, as the state keeps it.
-    fn id(m: &Self::Model) -> &str;
+    const ID: fn(&Self::Model) -> &str;
 
     /// The object `state` records, by a GET of its id; `None` once it is gone.
     async fn found(
@@ -189,13 +189,14 @@ pub trait Collected: Send + Sync + 'static {
         ctx: &Ctx,
         state: &Self::Model,
     ) -> Result<Option<Self::Object>, Diagnostics> {
-        self.collection()
-            .read_in(ctx, Lookup::Id(Self::id(state)))
+        Self::COLLECTION
+            .read_in(ctx, Lookup::Id((Self::ID)(state)))
             .await
     }
 
-    /// The detail of "not found" for an import id: which ids import takes.
-    fn not_found(import_id: &str) -> String;
+    /// For "not found" on import: what an import id is besides the id
+    /// ("key"), and which ids import takes ("an id (`role_...`) or a key").
+    const IMPORT_TAKES: (&'static str, &'static str);
 
     /// An object that exists but is not this resource's to manage.
     fn refuse_import(_o: &Self::Object, _import_id: &str) -> Result<(), Diagnostics> {
@@ -241,16 +242,16 @@ impl<C: Collected> Resource for C {
     }
 
     async fn delete(&self, ctx: &Ctx, state: C::Model) -> Result<(), Diagnostics> {
-        self.collection().delete_in(ctx, C::id(&state)).await
+        C::COLLECTION.delete_in(ctx, (C::ID)(&state)).await
     }
 
     async fn import(&self, ctx: &Ctx, id: &str) -> Result<C::Model, Diagnostics> {
         let by_key = |o: &C::Object| C::IMPORT.names(o, id);
         let by = Lookup::id_or(id, C::IMPORT.is_id(id), &by_key);
-        let found = self
-            .collection()
-            .import_in(ctx, by, C::not_found(id))
-            .await?;
+        let (other, takes) = C::IMPORT_TAKES;
+        let noun = C::COLLECTION.noun;
+        let not_found = format!("No {noun} has the id or {other} {id:?}. Import takes {takes}.");
+        let found = C::COLLECTION.import_in(ctx, by, not_found).await?;
         C::refuse_import(&found, id)?;
         Ok(found.into())
     }

@@ -146,9 +146,10 @@ impl Collected for DomainResource {
     /// No GetDomain: an import id is looked up in the listing.
     const IMPORT: ImportId<DomainObject> = ImportId::Listed(|d, id| d.id == id || d.name == id);
 
-    fn collection(&self) -> &'static Collection<DomainObject> {
-        &DOMAINS
-    }
+    const COLLECTION: &'static Collection<DomainObject> = &DOMAINS;
+    const ID: fn(&Model) -> &str = |m| m.id.str_or("");
+    const IMPORT_TAKES: (&'static str, &'static str) =
+        ("name", "an id (`dmn_...`) or the domain name");
 
     fn schema(&self) -> Schema {
         Schema::new(
@@ -197,14 +198,14 @@ impl Collected for DomainResource {
 
     /// The API has no GetDomain: the listing is the read.
     async fn found(&self, ctx: &Ctx, state: &Model) -> Result<Option<DomainObject>, Diagnostics> {
-        let id = Self::id(state);
+        let id = (Self::ID)(state);
         let by_id = |d: &DomainObject| d.id == id;
         DOMAINS.read_in(ctx, Lookup::Listed(&by_id)).await
     }
 
     /// UpdateDomain changes only what it is sent.
     async fn update(&self, ctx: &Ctx, prior: Model, m: Model) -> Result<Model, ApplyError<Model>> {
-        let id = Self::id(&prior);
+        let id = (Self::ID)(&prior);
         let client = ctx.client::<ClerkClient>()?;
         let body = DomainUpdate {
             name: (prior.name != m.name).then(|| m.name.str_or("")),
@@ -215,14 +216,6 @@ impl Collected for DomainResource {
             .await
             .map_err(|e| failed(e, "Failed to update domain"))?;
         Ok(d.into())
-    }
-
-    fn id(m: &Model) -> &str {
-        m.id.str_or("")
-    }
-
-    fn not_found(id: &str) -> String {
-        format!("No domain has the id or name {id:?}. Import takes an id (`dmn_...`) or the domain name.")
     }
 
     fn refuse_import(d: &DomainObject, id: &str) -> Result<(), Diagnostics> {

@@ -37,9 +37,7 @@ impl Listing for DomainsDataSource {
     const LIST: (&'static str, &'static str) =
         ("domains", "Every domain, in the order Clerk lists them.");
 
-    fn collection(&self) -> &'static Collection<DomainObject> {
-        &DOMAINS
-    }
+    const COLLECTION: &'static Collection<DomainObject> = &DOMAINS;
 
     fn item(&self) -> Vec<Attribute> {
         vec![

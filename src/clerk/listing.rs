@@ -20,7 +20,7 @@ pub trait Listing: Send + Sync + 'static {
     /// The list attribute's name and description.
     const LIST: (&'static str, &'static str);
 
-    fn collection(&self) -> &'static Collection<Self::Object>;
+    const COLLECTION: &'static Collection<Self::Object>;
 
     /// The attributes of one item of the list, all computed.
     fn item(&self) -> Vec<Attribute>;
@@ -49,7 +49,7 @@ impl<L: Listing> DataSource for L {
     }
 
     async fn read(&self, ctx: &Ctx, _config: L::Model) -> Result<L::Model, Diagnostics> {
-        let all = self.collection().list_in(ctx).await?;
+        let all = L::COLLECTION.list_in(ctx).await?;
         Ok(self.model(all))
     }
 }

@@ -105,9 +105,10 @@ impl Collected for OrganizationResource {
     type Model = Model;
     const TYPE_NAME: &'static str = "clerk_organization";
 
-    fn collection(&self) -> &'static Collection<Organization> {
-        &ORGANIZATIONS
-    }
+    const COLLECTION: &'static Collection<Organization> = &ORGANIZATIONS;
+    const ID: fn(&Model) -> &str = |m| m.id.str_or("");
+    /// GetOrganization takes the id or the slug: every import id is a GET.
+    const IMPORT_TAKES: (&'static str, &'static str) = ("slug", "an id (`org_...`) or a slug");
 
     fn schema(&self) -> Schema {
         Schema::new(
@@ -177,19 +178,8 @@ impl Collected for OrganizationResource {
 
     async fn update(&self, ctx: &Ctx, prior: Model, m: Model) -> Result<Model, ApplyError<Model>> {
         ORGANIZATIONS
-            .update_in(ctx, Self::id(&prior), &m.body()?.for_update())
+            .update_in(ctx, (Self::ID)(&prior), &m.body()?.for_update())
             .await
-    }
-
-    fn id(m: &Model) -> &str {
-        m.id.str_or("")
-    }
-
-    /// GetOrganization takes the id or the slug: every import id is a GET.
-    fn not_found(id: &str) -> String {
-        format!(
-            "No organization has the id or slug {id:?}. Import takes an id (`org_...`) or a slug."
-        )
     }
 }
 

@@ -121,9 +121,12 @@ impl Collected for OrganizationPermissionResource {
     const TYPE_NAME: &'static str = "clerk_organization_permission";
     const IMPORT: ImportId<Permission> = ImportId::KeyPrefix("org:", |p| &p.key);
 
-    fn collection(&self) -> &'static Collection<Permission> {
-        &PERMISSIONS
-    }
+    const COLLECTION: &'static Collection<Permission> = &PERMISSIONS;
+    const ID: fn(&Model) -> &str = |m| m.id.str_or("");
+    const IMPORT_TAKES: (&'static str, &'static str) = (
+        "key",
+        "an id (`perm_...`) or a key (`org:<feature>:<action>`)",
+    );
 
     fn schema(&self) -> Schema {
         let [name, description] = name_and_description(
@@ -172,16 +175,8 @@ impl Collected for OrganizationPermissionResource {
     /// Every member is sent: the body alone says what the permission becomes.
     async fn update(&self, ctx: &Ctx, prior: Model, m: Model) -> Result<Model, ApplyError<Model>> {
         PERMISSIONS
-            .update_in(ctx, Self::id(&prior), &m.body())
+            .update_in(ctx, (Self::ID)(&prior), &m.body())
             .await
-    }
-
-    fn id(m: &Model) -> &str {
-        m.id.str_or("")
-    }
-
-    fn not_found(id: &str) -> String {
-        format!("No organization permission has the id or key {id:?}. Import takes an id (`perm_...`) or a key (`org:<feature>:<action>`).")
     }
 
     fn refuse_import(p: &Permission, id: &str) -> Result<(), Diagnostics> {

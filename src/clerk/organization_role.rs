@@ -120,9 +120,10 @@ impl Collected for OrganizationRoleResource {
     const TYPE_NAME: &'static str = "clerk_organization_role";
     const IMPORT: ImportId<Role> = ImportId::KeyPrefix("org:", |r| &r.key);
 
-    fn collection(&self) -> &'static Collection<Role> {
-        &ROLES
-    }
+    const COLLECTION: &'static Collection<Role> = &ROLES;
+    const ID: fn(&Model) -> &str = |m| m.id.str_or("");
+    const IMPORT_TAKES: (&'static str, &'static str) =
+        ("key", "an id (`role_...`) or a key (`org:...`)");
 
     fn schema(&self) -> Schema {
         let [name, description] = name_and_description(
@@ -220,7 +221,7 @@ impl Collected for OrganizationRoleResource {
     }
 
     async fn update(&self, ctx: &Ctx, prior: Model, m: Model) -> Result<Model, ApplyError<Model>> {
-        let id = Self::id(&prior);
+        let id = (Self::ID)(&prior);
         let client = ctx.client::<ClerkClient>()?;
         let result = update_role(&client, ctx, id, &prior, &m).await;
         match result {
@@ -236,14 +237,6 @@ impl Collected for OrganizationRoleResource {
                 Err(ApplyError { state, diags })
             }
         }
-    }
-
-    fn id(m: &Model) -> &str {
-        m.id.str_or("")
-    }
-
-    fn not_found(id: &str) -> String {
-        format!("No organization role has the id or key {id:?}. Import takes an id (`role_...`) or a key (`org:...`).")
     }
 }
 

@@ -36,9 +36,7 @@ impl Listing for OrganizationRolesDataSource {
     const ABOUT: &'static str = "Every organization role of the instance (all pages of `GET /organization_roles`), including the default `org:admin` and `org:member`: e.g. to map each role a session token can carry (`org_role`) to a Hasura role.";
     const LIST: (&'static str, &'static str) = ("roles", "The roles, sorted by key.");
 
-    fn collection(&self) -> &'static Collection<Role> {
-        &ROLES
-    }
+    const COLLECTION: &'static Collection<Role> = &ROLES;
 
     fn item(&self) -> Vec<Attribute> {
         vec![

@@ -61,9 +61,9 @@ impl Collected for RedirectUrlResource {
     const TYPE_NAME: &'static str = "clerk_redirect_url";
     const IMPORT: ImportId<RedirectUrl> = ImportId::IdPrefix("ru_", |r| &r.url);
 
-    fn collection(&self) -> &'static Collection<RedirectUrl> {
-        &REDIRECT_URLS
-    }
+    const COLLECTION: &'static Collection<RedirectUrl> = &REDIRECT_URLS;
+    const ID: fn(&Model) -> &str = |m| m.id.str_or("");
+    const IMPORT_TAKES: (&'static str, &'static str) = ("URL", "an id (`ru_...`) or the exact URL");
 
     fn schema(&self) -> Schema {
         Schema::new(
@@ -128,14 +128,6 @@ impl Collected for RedirectUrlResource {
         m: Model,
     ) -> Result<Model, ApplyError<Model>> {
         Ok(m)
-    }
-
-    fn id(m: &Model) -> &str {
-        m.id.str_or("")
-    }
-
-    fn not_found(id: &str) -> String {
-        format!("No redirect URL has the id or URL {id:?}. Import takes an id (`ru_...`) or the exact URL.")
     }
 }
 

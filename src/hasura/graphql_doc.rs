@@ -176,6 +176,7 @@ pub(super) fn same_sdl(a: &str, b: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::framework::assert_checks;
 
     #[test]
     fn meaning_not_text() {
@@ -187,10 +188,11 @@ mod tests {
             "query Q { users { id name } }",
             "query Q { users { name id } }"
         ));
-        assert!(check("query { users { id }").is_err());
-        assert!(check("").is_err());
-        assert!(check("type T { a: Int }").is_err());
-        assert!(check("{ users { id } }").is_ok());
+        assert_checks(
+            check,
+            &["{ users { id } }"],
+            &["query { users { id }", "", "type T { a: Int }"],
+        );
         assert_eq!(
             variables("query Q($id: Int!, $n: String) { u }"),
             Some(vec!["id".to_string(), "n".to_string()])
@@ -209,9 +211,10 @@ mod tests {
             "type Query { hello: String }",
             "type Query { hello: String! }"
         ));
-        assert!(check_sdl("type Query { hello: String }").is_ok());
-        assert!(check_sdl("type Query { hello: String").is_err());
-        assert!(check_sdl("").is_err());
-        assert!(check_sdl("query { hello }").is_err());
+        assert_checks(
+            check_sdl,
+            &["type Query { hello: String }"],
+            &["type Query { hello: String", "", "query { hello }"],
+        );
     }
 }

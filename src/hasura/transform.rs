@@ -361,13 +361,15 @@ impl Cleanup {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::framework::assert_checks;
 
     #[test]
     fn templates() {
-        assert!(check_template("{{$base_url}}/x/{{$body.id}}").is_ok());
-        assert!(check_template("{\"a\": {{$body.a}}}").is_ok());
-        assert!(check_template("{{$base_url").is_err());
-        assert!(check_template("{{ {{ }} }}").is_err());
+        assert_checks(
+            check_template,
+            &["{{$base_url}}/x/{{$body.id}}", "{\"a\": {{$body.a}}}"],
+            &["{{$base_url", "{{ {{ }} }}"],
+        );
     }
 
     #[test]
