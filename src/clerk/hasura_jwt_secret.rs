@@ -82,7 +82,7 @@ pub fn hasura_key(alg: &str, signing_key: &str) -> Result<HasuraKey, (&'static s
         });
     }
     let pair = signing_key::parse(alg, signing_key)
-        .map_err(|why| ("signing_key", why))?
+        .map_err(|why| ("signing_key", why.to_string()))?
         .ok_or(("signing_algorithm", format!("{alg} has no public key.")))?;
     let pem = pair.public_key_pem();
     Ok(HasuraKey {

@@ -310,7 +310,7 @@ fn check_signing(config: &Model, diags: &mut Diagnostics) {
                     diags.add_attr_error(
                         AttrPath::attr("signing_key"),
                         "Signing key does not fit the algorithm",
-                        why,
+                        why.to_string(),
                     );
                 }
             }

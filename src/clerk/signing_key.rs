@@ -17,19 +17,28 @@ fn family(alg: &str) -> Option<(&'static rcgen::SignatureAlgorithm, &'static str
     }
 }
 
+/// Why a signing key does not serve its algorithm; never quotes the key.
+#[derive(Debug, thiserror::Error)]
+pub enum KeyError {
+    #[error("`signing_key` is not a PEM private key (PKCS#8 `BEGIN PRIVATE KEY`, PKCS#1 `BEGIN RSA PRIVATE KEY` or SEC1 `BEGIN EC PRIVATE KEY`); {alg} needs {kind} private key.")]
+    NotPem { alg: String, kind: &'static str },
+    #[error("`signing_algorithm` {alg:?} needs {kind} private key; `signing_key` holds another kind of key.")]
+    OtherKind { alg: String, kind: &'static str },
+}
+
 /// The key pair of an asymmetric `alg`'s PEM private key (PKCS#8, PKCS#1 or
 /// SEC1); `Ok(None)` for HMAC algorithms, whose key is any secret.
-pub fn parse(alg: &str, pem: &str) -> Result<Option<rcgen::KeyPair>, String> {
+pub fn parse(alg: &str, pem: &str) -> Result<Option<rcgen::KeyPair>, KeyError> {
     let Some((want, kind)) = family(alg) else {
         return Ok(None);
     };
-    let pair = rcgen::KeyPair::from_pem(pem).map_err(|_| {
-        format!("`signing_key` is not a PEM private key (PKCS#8 `BEGIN PRIVATE KEY`, PKCS#1 `BEGIN RSA PRIVATE KEY` or SEC1 `BEGIN EC PRIVATE KEY`); {alg} needs {kind} private key.")
+    let alg = alg.to_string();
+    let pair = rcgen::KeyPair::from_pem(pem).map_err(|_| KeyError::NotPem {
+        alg: alg.clone(),
+        kind,
     })?;
     if pair.algorithm() != want {
-        return Err(format!(
-            "`signing_algorithm` {alg:?} needs {kind} private key; `signing_key` holds another kind of key."
-        ));
+        return Err(KeyError::OtherKind { alg, kind });
     }
     Ok(Some(pair))
 }
@@ -61,7 +70,7 @@ mod tests {
                 "is not a PEM private key",
             ),
         ] {
-            let e = parse(alg, key).map(|_| ()).unwrap_err();
+            let e = parse(alg, key).map(|_| ()).unwrap_err().to_string();
             assert!(e.contains(needle), "{alg}: {e}");
             assert!(!e.contains("AAAA") && !e.contains(key.as_str()));
         }

@@ -10,6 +10,7 @@ use async_trait::async_trait;
 use graphql_parser::schema::{self as gql, Definition, TypeDefinition, TypeExtension};
 use serde::{Deserialize, Serialize};
 
+use super::graphql_doc::DocError;
 use crate::framework::{
     AttrPath, Attribute, Ctx, DataSource, Diagnostics, Invalid, Known, Null, Schema, StrCheck,
     Type, Value,
@@ -32,8 +33,8 @@ pub struct Model {
 type Found<'a> = (&'static str, gql::Field<'a, String>);
 
 /// The fields of `type`/`extend type` `Mutation` and `Query`.
-fn root_fields(sdl: &str) -> Result<Vec<Found<'_>>, String> {
-    let doc = gql::parse_schema::<String>(sdl).map_err(|e| e.to_string().trim().to_string())?;
+fn root_fields(sdl: &str) -> Result<Vec<Found<'_>>, DocError> {
+    let doc = gql::parse_schema::<String>(sdl)?;
     let mut out = Vec::new();
     for d in doc.definitions {
         let (name, fields) = match d {
@@ -49,7 +50,7 @@ fn root_fields(sdl: &str) -> Result<Vec<Found<'_>>, String> {
         out.extend(fields.into_iter().map(|f| (root, f)));
     }
     if out.is_empty() {
-        return Err("declares no action: expected `type Mutation { ... }` or `type Query { ... }` (or `extend type ...`)".into());
+        return Err(DocError("declares no action: expected `type Mutation { ... }` or `type Query { ... }` (or `extend type ...`)".into()));
     }
     Ok(out)
 }
@@ -60,17 +61,17 @@ fn check_sdl(s: &str) -> Result<(), Invalid> {
         .map_err(|e| Invalid(format!("is not GraphQL SDL of actions: {e}")))
 }
 
-fn find<'a>(sdl: &'a str, name: &str) -> Result<Found<'a>, String> {
+fn find<'a>(sdl: &'a str, name: &str) -> Result<Found<'a>, DocError> {
     let fields = root_fields(sdl)?;
     let names: Vec<String> = fields.iter().map(|(_, f)| f.name.clone()).collect();
     fields
         .into_iter()
         .find(|(_, f)| f.name == name)
         .ok_or_else(|| {
-            format!(
+            DocError(format!(
                 "declares no action {name:?}; it declares {}",
                 names.join(", ")
-            )
+            ))
         })
 }
 
@@ -154,7 +155,7 @@ mod tests {
             (root, f.field_type.to_string()),
             ("query", "[User!]!".to_string())
         );
-        assert!(find(sdl, "nope").unwrap_err().contains("login, me"));
+        assert!(find(sdl, "nope").unwrap_err().0.contains("login, me"));
         assert_checks(
             check_sdl,
             &[],

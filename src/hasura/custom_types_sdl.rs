@@ -9,21 +9,22 @@ use graphql_parser::schema::{self as gql, Definition, TypeDefinition};
 use serde_json::{json, Map, Value};
 
 use super::client::custom_types::TypeDef;
+use super::graphql_doc::DocError;
 
 /// The declared types, in the SDL's order, or why the SDL is not a set of
 /// custom types Hasura takes.
-pub(super) fn parse(sdl: &str) -> Result<Vec<TypeDef>, String> {
-    let doc = gql::parse_schema::<String>(sdl).map_err(|e| e.to_string().trim().to_string())?;
+pub(super) fn parse(sdl: &str) -> Result<Vec<TypeDef>, DocError> {
+    let doc = gql::parse_schema::<String>(sdl)?;
     let mut out = Vec::new();
     let mut seen = BTreeSet::new();
     for d in doc.definitions {
         let t = match d {
             Definition::TypeDefinition(t) => t,
             other => {
-                return Err(format!(
+                return Err(DocError(format!(
                 "only `scalar`, `enum`, `input` and `type` declarations are custom types, not `{}`",
                 first_word(&other.to_string())
-            ))
+            )))
             }
         };
         let def = match t {
@@ -36,10 +37,10 @@ pub(super) fn parse(sdl: &str) -> Result<Vec<TypeDef>, String> {
                 let mut names = BTreeSet::new();
                 for v in e.values {
                     if !names.insert(v.name.clone()) {
-                        return Err(format!(
+                        return Err(DocError(format!(
                             "enum {} declares the value {} twice",
                             e.name, v.name
-                        ));
+                        )));
                     }
                     let mut entry = described(json!({"value": v.name}), v.description);
                     if v.directives.iter().any(|d| d.name == "deprecated") {
@@ -48,7 +49,7 @@ pub(super) fn parse(sdl: &str) -> Result<Vec<TypeDef>, String> {
                     values.push(entry);
                 }
                 if values.is_empty() {
-                    return Err(format!("enum {} has no values", e.name));
+                    return Err(DocError(format!("enum {} has no values", e.name)));
                 }
                 TypeDef {
                     kind: "enums",
@@ -69,10 +70,10 @@ pub(super) fn parse(sdl: &str) -> Result<Vec<TypeDef>, String> {
             }
             TypeDefinition::Object(o) => {
                 if !o.implements_interfaces.is_empty() {
-                    return Err(format!(
+                    return Err(DocError(format!(
                         "type {} implements an interface; Hasura's custom object types cannot",
                         o.name
-                    ));
+                    )));
                 }
                 let fields = fields(
                     &o.name,
@@ -86,31 +87,31 @@ pub(super) fn parse(sdl: &str) -> Result<Vec<TypeDef>, String> {
                 }
             }
             TypeDefinition::Interface(i) => {
-                return Err(format!(
+                return Err(DocError(format!(
                     "interface {} is not a custom type Hasura takes (scalar, enum, input or type)",
                     i.name
-                ))
+                )))
             }
             TypeDefinition::Union(u) => {
-                return Err(format!(
+                return Err(DocError(format!(
                     "union {} is not a custom type Hasura takes (scalar, enum, input or type)",
                     u.name
-                ))
+                )))
             }
         };
         let name = def.name().to_string();
         if name.starts_with("__") {
-            return Err(format!(
+            return Err(DocError(format!(
                 "the type name {name} starts with `__`, which GraphQL reserves"
-            ));
+            )));
         }
         if !seen.insert(name.clone()) {
-            return Err(format!("the type {name} is declared twice"));
+            return Err(DocError(format!("the type {name} is declared twice")));
         }
         out.push(def);
     }
     if out.is_empty() {
-        return Err("declares no type".into());
+        return Err(DocError("declares no type".into()));
     }
     Ok(out)
 }
@@ -131,15 +132,15 @@ type FieldParts<'a> = (String, gql::Type<'a, String>, Option<String>, bool);
 fn fields<'a>(
     owner: &str,
     list: impl Iterator<Item = FieldParts<'a>>,
-) -> Result<Vec<Value>, String> {
+) -> Result<Vec<Value>, DocError> {
     let mut out = Vec::new();
     let mut names = BTreeSet::new();
     for (name, ty, description, has_args) in list {
         if has_args {
-            return Err(format!("the field {owner}.{name} has arguments; fields of Hasura's custom object types cannot"));
+            return Err(DocError(format!("the field {owner}.{name} has arguments; fields of Hasura's custom object types cannot")));
         }
         if !names.insert(name.clone()) {
-            return Err(format!("{owner} declares the field {name} twice"));
+            return Err(DocError(format!("{owner} declares the field {name} twice")));
         }
         out.push(described(
             json!({"name": name, "type": ty.to_string()}),
@@ -147,7 +148,7 @@ fn fields<'a>(
         ));
     }
     if out.is_empty() {
-        return Err(format!("{owner} has no fields"));
+        return Err(DocError(format!("{owner} has no fields")));
     }
     Ok(out)
 }

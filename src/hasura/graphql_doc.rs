@@ -8,9 +8,21 @@ use crate::framework::{Invalid, SameText};
 
 use super::ident::is_graphql_name;
 
+/// Why a GraphQL document is not what an attribute takes: the parser's
+/// message, or what the document lacks.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub(super) struct DocError(pub String);
+
+impl From<graphql_parser::schema::ParseError> for DocError {
+    fn from(e: graphql_parser::schema::ParseError) -> Self {
+        DocError(e.to_string().trim().to_string())
+    }
+}
+
 /// The parser's message when `s` is not an executable document Hasura would
 /// accept (`G.parseExecutableDoc`).
-pub(super) fn check(s: &str) -> Result<(), String> {
+pub(super) fn check(s: &str) -> Result<(), DocError> {
     let doc = graphql_parser::parse_query::<String>(s);
     some_definition(doc.map(|d| d.definitions), "the document has no operation")
 }
@@ -36,10 +48,10 @@ impl SameText for SameSdl {
 fn some_definition<D, E: std::fmt::Display>(
     definitions: Result<Vec<D>, E>,
     empty: &str,
-) -> Result<(), String> {
+) -> Result<(), DocError> {
     match definitions {
-        Err(e) => Err(e.to_string().trim().to_string()),
-        Ok(d) if d.is_empty() => Err(empty.into()),
+        Err(e) => Err(DocError(e.to_string().trim().to_string())),
+        Ok(d) if d.is_empty() => Err(DocError(empty.into())),
         Ok(_) => Ok(()),
     }
 }
@@ -117,7 +129,7 @@ pub(super) fn same(a: &str, b: &str) -> bool {
 
 /// The parser's message when `s` is not a schema document Hasura would
 /// accept (`G.SchemaDocument`'s parser).
-pub(super) fn check_sdl(s: &str) -> Result<(), String> {
+pub(super) fn check_sdl(s: &str) -> Result<(), DocError> {
     let doc = graphql_parser::parse_schema::<String>(s);
     some_definition(doc.map(|d| d.definitions), "the document defines no types")
 }
