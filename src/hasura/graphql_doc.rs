@@ -14,9 +14,16 @@ use super::ident::is_graphql_name;
 #[error("{0}")]
 pub(super) struct DocError(pub String);
 
+impl DocError {
+    /// The parser's message, without its trailing newline.
+    fn parser(e: impl std::fmt::Display) -> Self {
+        DocError(e.to_string().trim().to_string())
+    }
+}
+
 impl From<graphql_parser::schema::ParseError> for DocError {
     fn from(e: graphql_parser::schema::ParseError) -> Self {
-        DocError(e.to_string().trim().to_string())
+        DocError::parser(e)
     }
 }
 
@@ -50,7 +57,7 @@ fn some_definition<D, E: std::fmt::Display>(
     empty: &str,
 ) -> Result<(), DocError> {
     match definitions {
-        Err(e) => Err(DocError(e.to_string().trim().to_string())),
+        Err(e) => Err(DocError::parser(e)),
         Ok(d) if d.is_empty() => Err(DocError(empty.into())),
         Ok(_) => Ok(()),
     }
