@@ -32,12 +32,12 @@ pub fn parse(alg: &str, pem: &str) -> Result<Option<rcgen::KeyPair>, KeyError> {
     let Some((want, kind)) = family(alg) else {
         return Ok(None);
     };
-    let alg = alg.to_string();
     let pair = rcgen::KeyPair::from_pem(pem).map_err(|_| KeyError::NotPem {
-        alg: alg.clone(),
+        alg: alg.to_string(),
         kind,
     })?;
     if pair.algorithm() != want {
+        let alg = alg.to_string();
         return Err(KeyError::OtherKind { alg, kind });
     }
     Ok(Some(pair))
