@@ -289,6 +289,22 @@ resource "hasura_permission" "ghost" {
         );
         wd.validate()
             .assert_failure_contains("Role inherits itself");
+        // A field name GraphQL cannot carry, refused at validate (the schema's
+        // validator), pointed at `name`.
+        let dashed = r#"
+resource "hasura_computed_field" "dashed" {
+  table    = hasura_tracked_table.posts.name
+  name     = "full-name"
+  function = { name = "post_shout" }
+}
+"#;
+        wd.write(
+            "main.tf",
+            &config(r#"["reviewer"]"#, "post_shout", r#"comment = """#, dashed),
+        );
+        wd.validate()
+            .assert_failure_contains("Invalid computed field name")
+            .assert_failure_contains("`name` is \"full-name\", which is not a GraphQL name");
         wd.write(
             "main.tf",
             &config(r#"["reviewer"]"#, "post_touch", r#"comment = """#, ""),

@@ -15,14 +15,14 @@ use serde_json::{json, Map, Value as J};
 
 use crate::framework::{
     ApplyError, AttrPath, Attribute, Ctx, Diagnostics, Known, Nesting, Null, Plan, RequiresReplace,
-    Resource, Schema, Value,
+    Resource, Schema, StrCheck, Value,
 };
 
 use super::client::metadata::qualified_table;
 use super::client::planned::FieldKey;
 use super::client::{Engine, Export, HasuraError};
 use super::engine;
-use super::ident::{already_exists, check_name, is_graphql_name};
+use super::ident::{already_exists, check_graphql_name, check_name, is_graphql_name};
 use super::relationship::Table;
 use super::table::keyed::{table_keyed, TableKeyed};
 use super::table::on_table::{
@@ -293,7 +293,7 @@ impl Resource for ComputedFieldResource {
                 source,
                 schema,
                 table,
-                Attribute::string("name").required().plan(RequiresReplace).describe("GraphQL name of the field (`[_A-Za-z][_0-9A-Za-z]*`); must not be a column or relationship of the table."),
+                Attribute::string("name").required().plan(RequiresReplace).validate(StrCheck("Invalid computed field name", check_graphql_name)).describe("GraphQL name of the field (`[_A-Za-z][_0-9A-Za-z]*`); must not be a column or relationship of the table."),
                 Attribute::nested(
                     "function",
                     Nesting::Single,
@@ -313,15 +313,6 @@ impl Resource for ComputedFieldResource {
 
     fn validate(&self, config: &Model, diags: &mut Diagnostics) {
         config.check_table_names(diags);
-        if let Some(n) = config.name.as_deref() {
-            if !is_graphql_name(n) {
-                diags.add_attr_error(
-                    AttrPath::attr("name"),
-                    "Invalid computed field name",
-                    format!("{n:?} is not a GraphQL name: use letters, digits and `_`, not starting with a digit."),
-                );
-            }
-        }
         if let Some(f) = config.function.known() {
             for (attr, v) in [("name", &f.name), ("schema", &f.schema)] {
                 if let Some(e) = v.as_deref().and_then(|s| check_name(s).err()) {

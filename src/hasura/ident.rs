@@ -384,6 +384,14 @@ pub fn is_graphql_name(s: &str) -> bool {
         && cs.all(|c| c == '_' || c.is_ascii_alphanumeric())
 }
 
+/// `mkName` as a validator's check, for names that become GraphQL fields.
+pub fn check_graphql_name(s: &str) -> Result<(), Invalid> {
+    if is_graphql_name(s) {
+        return Ok(());
+    }
+    Err(format!("is {s:?}, which is not a GraphQL name: it must match `[_A-Za-z][_0-9A-Za-z]*` (e.g. `author`), because it becomes a field of the table's GraphQL type").into())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -38,7 +38,7 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
 use crate::framework::{
-    ApplyError, Attribute, Ctx, Diagnostics, OneOf, Plan, Resource, Schema, Type, Value,
+    ApplyError, Attribute, Ctx, Diagnostics, OneOf, Plan, Resource, Schema, StrCheck, Type, Value,
 };
 
 use super::engine;
@@ -137,7 +137,7 @@ impl Resource for RelationshipResource {
                 source,
                 schema,
                 table,
-                Attribute::string("name").required().describe("The relationship's name: the GraphQL field, and the key permissions' boolean expressions use. A GraphQL name (`[_A-Za-z][_0-9A-Za-z]*`) that no column of the table has. Renamed in place."),
+                Attribute::string("name").required().validate(StrCheck("Invalid relationship name", validate::check_relationship_name)).describe("The relationship's name: the GraphQL field, and the key permissions' boolean expressions use. A GraphQL name (`[_A-Za-z][_0-9A-Za-z]*`) that no column of the table has. Renamed in place."),
                 Attribute::string("type").required().validate(OneOf(&["object", "array"])).describe("`object` (one related row, e.g. a post's `author`) or `array` (a list of related rows, e.g. a user's `posts`)."),
                 Attribute::typed("foreign_key_constraint_on", Type::list(Type::String)).optional().describe("Join through a foreign-key constraint that exists in the database, named by its column(s): for an `object` relationship without `remote_table`, this table's columns that reference the remote table; with `remote_table` (and always for `array`), the remote table's columns that reference this table. Hasura looks up the one foreign key with exactly these columns. Exactly one of this and `manual_configuration`."),
                 Attribute::typed("manual_configuration", Type::map(Type::String)).optional().describe("Join on columns without a foreign key (e.g. to a view): this table's column -> `remote_table`'s column, for each pair the join matches, e.g. `{ author_id = \"id\" }`. Needs `remote_table`. Exactly one of this and `foreign_key_constraint_on`."),

@@ -1,8 +1,8 @@
 //! Configuration checks of a relationship, each pointed at its attribute: names,
 //! exactly one join, and a join whose shape fits the type.
-use crate::framework::{AttrPath, Diagnostics, Value};
+use crate::framework::{AttrPath, Diagnostics, Invalid, Value};
 
-use super::super::ident::{check_name, check_name_attrs, exactly_one, is_graphql_name};
+use super::super::ident::{check_graphql_name, check_name, check_name_attrs, exactly_one};
 use super::super::table::keyed::TableKeyed;
 use super::Model;
 
@@ -12,24 +12,22 @@ fn name_error(diags: &mut Diagnostics, path: AttrPath, what: &str, v: &str) {
     }
 }
 
+/// A GraphQL name (it becomes a field of the table's type) that
+/// introspection does not own.
+pub(super) fn check_relationship_name(s: &str) -> Result<(), Invalid> {
+    check_graphql_name(s)?;
+    if s.starts_with("__") {
+        return Err(format!(
+            "is {s:?}; names starting with `__` are reserved for GraphQL introspection"
+        )
+        .into());
+    }
+    Ok(())
+}
+
 impl Model {
     pub(super) fn check(&self, diags: &mut Diagnostics) {
         self.check_table_names(diags);
-        if let Some(n) = self.name.as_deref() {
-            if !is_graphql_name(n) {
-                diags.add_attr_error(
-                    AttrPath::attr("name"),
-                    "Invalid relationship name",
-                    format!("`name` is {n:?}, which is not a GraphQL name: it must match [_A-Za-z][_0-9A-Za-z]* (e.g. `author`), because it becomes a field of the table's GraphQL type."),
-                );
-            } else if n.starts_with("__") {
-                diags.add_attr_error(
-                    AttrPath::attr("name"),
-                    "Invalid relationship name",
-                    format!("`name` is {n:?}; names starting with `__` are reserved for GraphQL introspection."),
-                );
-            }
-        }
         let fk = &self.foreign_key_constraint_on;
         let manual = &self.manual_configuration;
         exactly_one(
@@ -143,7 +141,6 @@ mod tests {
         assert_eq!(
             errors(&m),
             [
-                ("name", "Invalid relationship name"),
                 ("manual_configuration", "Conflicting joins"),
                 ("remote_table", "Missing remote table"),
                 ("remote_schema", "Schema without table"),
@@ -166,5 +163,14 @@ mod tests {
         );
         m.foreign_key_constraint_on = Known(vec!["author_id".into()]);
         assert!(errors(&m).is_empty());
+    }
+
+    #[test]
+    fn relationship_names() {
+        crate::framework::assert_checks(
+            check_relationship_name,
+            &["author", "_a1", "Posts"],
+            &["bad-name", "", "1st", "__typename", "a b"],
+        );
     }
 }
