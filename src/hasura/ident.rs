@@ -23,13 +23,21 @@ pub fn quote_ident(s: &str) -> Result<String, NulByte> {
     Ok(format!("\"{}\"", s.replace('"', "\"\"")))
 }
 
-/// A standard string literal (`standard_conforming_strings = on`, the
-/// default since PostgreSQL 9.1): single quotes doubled, backslashes literal.
+/// A string literal that means the same whatever the server's
+/// `standard_conforming_strings`: PostgreSQL's own `quote_literal` (quote.c)
+/// doubles quotes and, when there is a backslash, writes an escape string
+/// (`E'...'`) with every backslash doubled, since a plain `'...'` would read
+/// `\'` as an escaped quote on a server with the setting off.
 pub fn quote_literal(s: &str) -> Result<String, NulByte> {
     if s.contains('\0') {
         return Err(NulByte("text values"));
     }
-    Ok(format!("'{}'", s.replace('\'', "''")))
+    let quoted = s.replace('\'', "''");
+    Ok(if s.contains('\\') {
+        format!("E'{}'", quoted.replace('\\', "\\\\"))
+    } else {
+        format!("'{quoted}'")
+    })
 }
 
 /// `"schema"."table"`.
@@ -73,6 +81,9 @@ pub fn check_name(s: &str) -> Result<(), Invalid> {
 /// A column `default` is pasted into DDL as an SQL expression (that is what
 /// makes `now()` or `gen_random_uuid()` possible), so it must be a single
 /// expression: no `;`, no comments and balanced parentheses outside quotes.
+/// Where a string literal ends must be certain, so a backslash inside one is
+/// refused: PostgreSQL reads `\'` as an escaped quote in an `E'...'` string,
+/// and in any string on a server with `standard_conforming_strings = off`.
 pub fn check_default_expr(s: &str) -> Result<(), Invalid> {
     if s.trim().is_empty() {
         return Err("must not be empty; leave `default` unset for no default".into());
@@ -95,6 +106,9 @@ pub fn check_default_expr(s: &str) -> Result<(), Invalid> {
                                 continue;
                             }
                             break;
+                        }
+                        Some(b'\\') if q == b'\'' => {
+                            return Err("has a backslash inside a string literal, where PostgreSQL may read it as an escape (`E'...'` strings, `standard_conforming_strings = off`); write the character itself or use `chr()`".into())
                         }
                         Some(_) => i += 1,
                     }
@@ -402,7 +416,7 @@ mod tests {
         assert_eq!(quote_ident("users").unwrap(), r#""users""#);
         assert_eq!(quote_ident(r#"a"b"#).unwrap(), r#""a""b""#);
         assert_eq!(quote_literal("it's").unwrap(), "'it''s'");
-        assert_eq!(quote_literal(r"a\'b").unwrap(), r"'a\''b'");
+        assert_eq!(quote_literal(r"a\'b").unwrap(), r"E'a\\''b'");
         assert_eq!(quote_literal("").unwrap(), "''");
         assert_checks(quote_literal, &[], &["a\0b"]);
         assert_checks(quote_ident, &[], &["a\0b"]);
@@ -432,7 +446,9 @@ mod tests {
                 "0",
                 "'{}'::jsonb",
                 "'it''s'",
+                "E'it''s'",
                 r#"("x" + 1)"#,
+                r#""a\b" || 'x'"#,
             ],
             &[
                 "now(); drop table x",
@@ -444,6 +460,11 @@ mod tests {
                 "$$x$$",
                 "$a$x$a$",
                 "",
+                // PostgreSQL ends the first literal at the last quote but one:
+                // the `;` would run a statement.
+                r"E'\'' ) ; DROP TABLE important ; CREATE TEMP TABLE z (a text DEFAULT E'\''",
+                r"E'it\'s'",
+                r"'C:\'",
             ],
         );
     }
