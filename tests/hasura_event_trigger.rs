@@ -198,7 +198,7 @@ fn fires_on_graphql_inserts_and_manages_the_trigger() {
             "table": "posts", "name": "post_changed", "insert": {"columns": "*"},
             "webhook_from_env": "POSTS_HOOK", "replace": true,
             "headers": [{"name": "X-Hook-Key", "value_from_env": "HOOK_KEY"}],
-            "retry_conf": {"num_retries": 5}
+            "retry_conf": {"num_retries": 5, "interval_sec": 10, "timeout_sec": 60}
         }}));
         assert_changes(
             &wd,

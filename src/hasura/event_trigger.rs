@@ -235,7 +235,7 @@ impl Resource for EventTriggerResource {
                 source,
                 schema,
                 table.validate(StrCheck("Invalid table name", check_sql_name)),
-                Attribute::string("name").required().plan(RequiresReplace).validate(StrCheck("Invalid event trigger name", check_trigger_name)).describe("Trigger name, unique in the source: letters, digits, `_` and `-`, at most 42 characters (Hasura names the SQL trigger after it). Changing it replaces the trigger."),
+                Attribute::string("name").required().plan(RequiresReplace).validate(StrCheck("Invalid event trigger name", check_trigger_name)).describe("Trigger name, unique in the source: an ASCII letter, then letters, digits, `_` and `-`, at most 42 characters (Hasura names the SQL trigger after it). Changing it replaces the trigger."),
                 Attribute::bool("insert").default(false).describe("Fire on every inserted row. Default `false`."),
                 Attribute::typed("update", Type::list(Type::String)).optional().describe("Fire on updated rows: `[\"*\"]` for any update, or the columns whose change fires it, e.g. `[\"status\"]`. Unset: updates do not fire."),
                 Attribute::bool("delete").default(false).describe("Fire on every deleted row. Default `false`."),
@@ -348,15 +348,17 @@ impl Resource for EventTriggerResource {
     }
 }
 
-/// `isIllegalTriggerName` and `maxTriggerNameLength` (graphql-engine
-/// `Hasura/RQL/DDL/EventTrigger.hs`).
+/// `isIllegalTriggerName` (graphql-engine `Hasura/RQL/Types/EventTrigger.hs`:
+/// `^[A-Za-z]+[A-Za-z0-9_\-]*$`) and `maxTriggerNameLength`.
 fn check_trigger_name(s: &str) -> Result<(), Invalid> {
-    if s.is_empty()
+    if !s.starts_with(|c: char| c.is_ascii_alphabetic())
         || !s
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
     {
-        return Err("may contain only letters, digits, `_` and `-`, and must not be empty".into());
+        return Err(
+            "must start with a letter and contain only ASCII letters, digits, `_` and `-`".into(),
+        );
     }
     if s.len() > 42 {
         return Err(Invalid(format!(
@@ -377,8 +379,8 @@ mod tests {
         let too_long = "x".repeat(43);
         assert_checks(
             check_trigger_name,
-            &["post_created-v2"],
-            &["", "a.b", &too_long],
+            &["post_created-v2", "A1"],
+            &["", "a.b", &too_long, "_audit", "1st_hook", "-a", "été"],
         );
     }
 

@@ -58,6 +58,46 @@ fn default_retry_conf() -> Value {
     json!({"num_retries": 0, "interval_sec": 10, "timeout_sec": 60})
 }
 
+/// `RetryConf`'s `FromJSON` (Hasura/RQL/Types/EventTrigger.hs): generic
+/// aeson with `omitNothingFields`, so `num_retries` and `interval_sec` are
+/// required `Int`s (no sign check), `timeout_sec` an optional one left out of
+/// the export when not given; only a missing `retry_conf` is
+/// `defaultRetryConf`.
+fn parse_retry_conf(cmd: &str, r: &Value) -> Result<Value, QErr> {
+    let at = "$.args.retry_conf";
+    let Some(r) = r.as_object() else {
+        return Err(parse_failed(
+            cmd,
+            at,
+            "parsing RetryConf failed, expected Object",
+        ));
+    };
+    let mut out = Map::new();
+    for (k, required) in [
+        ("num_retries", true),
+        ("interval_sec", true),
+        ("timeout_sec", false),
+    ] {
+        match r.get(k) {
+            None | Some(Value::Null) if required => {
+                return Err(parse_failed(cmd, at, format!("key {k:?} not found")))
+            }
+            None | Some(Value::Null) => {}
+            Some(v) if v.is_i64() => {
+                out.insert(k.into(), v.clone());
+            }
+            Some(_) => {
+                return Err(parse_failed(
+                    cmd,
+                    &format!("{at}.{k}"),
+                    "parsing Int failed, expected Number",
+                ))
+            }
+        }
+    }
+    Ok(Value::Object(out))
+}
+
 fn not_exists(name: &str) -> QErr {
     QErr::bad(
         "not-exists",
@@ -107,10 +147,12 @@ pub fn create(
             .ok_or_else(|| fail("key \"table\" not found"))?,
     )
     .map_err(|m| parse_failed(cmd, "$.args.table", m))?;
-    if name.is_empty()
+    // `isIllegalTriggerName` (Hasura/RQL/Types/EventTrigger.hs): the regex
+    // `^[A-Za-z]+[A-Za-z0-9_\-]*$`, ASCII only, a letter first.
+    if !name.starts_with(|c: char| c.is_ascii_alphabetic())
         || !name
             .chars()
-            .all(|c| c.is_alphanumeric() || c == '_' || c == '-')
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
     {
         return Err(fail(
             "only alphanumeric and underscore and hyphens allowed for name",
@@ -163,22 +205,10 @@ pub fn create(
         .cloned()
         .filter(|h| !h.is_null())
         .unwrap_or(json!([]));
-    let mut retry_conf = default_retry_conf();
-    if let Some(r) = o.get("retry_conf").and_then(Value::as_object) {
-        for k in ["num_retries", "interval_sec", "timeout_sec"] {
-            match r.get(k) {
-                None | Some(Value::Null) => {}
-                Some(v) if v.as_i64().is_some_and(|n| n >= 0) => retry_conf[k] = v.clone(),
-                Some(_) => {
-                    return Err(parse_failed(
-                        cmd,
-                        &format!("$.args.retry_conf.{k}"),
-                        "expected a non-negative whole number",
-                    ))
-                }
-            }
-        }
-    }
+    let retry_conf = match o.get("retry_conf") {
+        None | Some(Value::Null) => default_retry_conf(),
+        Some(r) => parse_retry_conf(cmd, r)?,
+    };
     let replace = matches!(o.get("replace"), Some(Value::Bool(true)));
     let extras = [
         (

@@ -100,6 +100,33 @@ async fn event_triggers_are_refused_and_stored_as_hasura_does() {
             "parse-failed",
             "only alphanumeric and underscore and hyphens allowed for name",
         ),
+        // `^[A-Za-z]+[A-Za-z0-9_\-]*$`: a letter first, ASCII only.
+        (
+            json!({"table": "posts", "name": "_audit", "insert": {"columns": "*"}, "webhook": "https://x"}),
+            "parse-failed",
+            "only alphanumeric and underscore and hyphens allowed for name",
+        ),
+        (
+            json!({"table": "posts", "name": "1st", "insert": {"columns": "*"}, "webhook": "https://x"}),
+            "parse-failed",
+            "only alphanumeric and underscore and hyphens allowed for name",
+        ),
+        (
+            json!({"table": "posts", "name": "été", "insert": {"columns": "*"}, "webhook": "https://x"}),
+            "parse-failed",
+            "only alphanumeric and underscore and hyphens allowed for name",
+        ),
+        // `RetryConf`: `num_retries` and `interval_sec` are required.
+        (
+            json!({"table": "posts", "name": "n", "insert": {"columns": "*"}, "webhook": "https://x", "retry_conf": {}}),
+            "parse-failed",
+            "key \"num_retries\" not found",
+        ),
+        (
+            json!({"table": "posts", "name": "n", "insert": {"columns": "*"}, "webhook": "https://x", "retry_conf": {"num_retries": 1}}),
+            "parse-failed",
+            "key \"interval_sec\" not found",
+        ),
         (
             json!({"table": "posts", "name": "x".repeat(43), "insert": {"columns": "*"}, "webhook": "https://x"}),
             "parse-failed",
