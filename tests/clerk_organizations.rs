@@ -507,3 +507,55 @@ resource "clerk_domain" "d" {{
         assert_eq!(get(&env, "/organizations")["total_count"], 0);
     });
 }
+
+/// A role update whose permission keys cannot be resolved at apply (the plan
+/// could not list the permissions, so Clerk has the last word) fails before
+/// anything is written: the role keeps its name.
+#[test]
+fn role_update_that_cannot_resolve_its_permissions_changes_nothing() {
+    use emulator_common::{FaultConfig, FaultKind};
+    for_each_terraform(|tf| {
+        let env = Env::start(ClerkConfig::default());
+        let wd = env.workdir(tf);
+        let config = |name: &str, permissions: &str| {
+            format!(
+                r#"{}
+provider "clerk" {{
+  max_retries = 1
+}}
+
+resource "clerk_organization_role" "r" {{
+  key         = "org:auditor"
+  name        = "{name}"
+  permissions = {permissions}
+}}
+"#,
+                required_providers()
+            )
+        };
+        wd.write("main.tf", &config("Auditor", "[]"));
+        wd.apply();
+        wd.write("main.tf", &config("Chief auditor", r#"["org:audit:read"]"#));
+        env.emu().control.set_faults(FaultConfig {
+            error_rate: 1.0,
+            kinds: vec![FaultKind::Status500],
+            seed: Some(1),
+            paths: Some(vec!["/v1/organization_permissions".to_string()]),
+            ..FaultConfig::default()
+        });
+        let out = wd.try_apply();
+        env.emu().control.set_faults(FaultConfig::default());
+        out.assert_failure_contains("Failed to update organization role");
+        let roles = get(&env, "/organization_roles?limit=500");
+        let role = roles["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["key"] == "org:auditor")
+            .cloned()
+            .unwrap_or_default();
+        assert_eq!(role["name"], "Auditor", "nothing half-applied: {role}");
+        wd.write("main.tf", &config("Auditor", "[]"));
+        wd.destroy();
+    });
+}

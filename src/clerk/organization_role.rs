@@ -241,7 +241,8 @@ impl Collected for OrganizationRoleResource {
 }
 
 /// Name, key and description first (one PATCH), then the permissions:
-/// every missing one assigned before any extra one is removed.
+/// every missing one assigned before any extra one is removed. The keys are
+/// resolved before anything is written, so an unknown one changes nothing.
 async fn update_role(
     client: &ClerkClient,
     ctx: &Ctx,
@@ -250,6 +251,12 @@ async fn update_role(
     m: &Model,
 ) -> Result<Role, Diagnostics> {
     let failed = |e: ClerkError| e.into_diags("Failed to update organization role");
+    let want = known_keys(&m.permissions).unwrap_or_default();
+    let all = PERMISSIONS
+        .list(client, &ctx.cancel)
+        .await
+        .map_err(failed)?;
+    let want_ids = resolve(&all, &want).map_err(|missing| unknown_permissions(&missing))?;
     let fields_changed =
         prior.name != m.name || prior.key != m.key || prior.description != m.description;
     if fields_changed {
@@ -263,12 +270,6 @@ async fn update_role(
             .await
             .map_err(failed)?;
     }
-    let want = known_keys(&m.permissions).unwrap_or_default();
-    let all = PERMISSIONS
-        .list(client, &ctx.cancel)
-        .await
-        .map_err(failed)?;
-    let want_ids = resolve(&all, &want).map_err(|missing| unknown_permissions(&missing))?;
     // The role as it is now, not as the prior state says: it may have
     // drifted, and a retried apply may find part of the change made.
     let current = ROLES.get(client, &ctx.cancel, id).await.map_err(failed)?.ok_or_else(|| {
