@@ -6,7 +6,10 @@ use clerk_emulator::ClerkConfig;
 use emulator_common::RateLimit;
 use serde_json::json;
 use support::clerk::Env;
-use support::{assert_changes, assert_no_changes, for_each_terraform, required_providers};
+use support::{
+    assert_changes, assert_no_changes, for_each_terraform, required_providers,
+    terraform_version_tuple,
+};
 
 fn hasura_template(name: &str, lifetime: Option<i64>, reorder: bool) -> String {
     let claims = if reorder {
@@ -326,5 +329,52 @@ fn converges_under_rate_limit_and_never_logs_secrets() {
                 "signing key leaked into Terraform output/logs"
             );
         }
+    });
+}
+
+/// A rotated custom signing key reaches Clerk when `signing_key_version`
+/// changes with it. Where `signing_key` is write-only (Terraform >= 1.11) the
+/// key alone plans nothing (Terraform never sees it); older cores keep it in
+/// state and plan the change by themselves.
+#[test]
+fn a_rotated_signing_key_is_sent_when_its_version_changes() {
+    for_each_terraform(|tf| {
+        let env = Env::start(ClerkConfig::default());
+        let wd = env.workdir(tf);
+        let config = |key: &str, version: i64| {
+            format!(
+                "{}\nprovider \"clerk\" {{}}\nresource \"clerk_jwt_template\" \"custom\" {{\n  name = \"custom\"\n  claims = jsonencode({{ a = 1 }})\n  custom_signing_key = true\n  signing_algorithm = \"HS256\"\n  signing_key = \"{key}\"\n  signing_key_version = {version}\n}}\n",
+                required_providers()
+            )
+        };
+        let (first, second) = (
+            "first-hmac-secret-0123456789abcdef",
+            "second-hmac-secret-0123456789abcdef",
+        );
+        wd.write("main.tf", &config(first, 1));
+        wd.apply();
+        assert_eq!(
+            env.emu().template_signing_key("custom").as_deref(),
+            Some(first)
+        );
+        assert_no_changes(&wd, "after create");
+
+        wd.write("main.tf", &config(second, 1));
+        if terraform_version_tuple(tf) >= (1, 11, 0) {
+            assert_no_changes(&wd, "a write-only key alone is not in the plan");
+        } else {
+            assert_changes(&wd, "a key kept in state", &["signing_key"]);
+        }
+        wd.write("main.tf", &config(second, 2));
+        assert_changes(&wd, "the version bumped", &["signing_key_version"]);
+        wd.apply();
+        assert_eq!(
+            env.emu().template_signing_key("custom").as_deref(),
+            Some(second)
+        );
+        assert_no_changes(&wd, "after the rotation");
+        let state = wd.resource_values("clerk_jwt_template.custom");
+        assert_eq!(state["signing_key_version"], 2, "{state}");
+        wd.destroy();
     });
 }

@@ -57,6 +57,12 @@ variable "signing_key" {
   sensitive   = true
 }
 
+variable "signing_key_version" {
+  description = "Bump it whenever signing_key changes: on Terraform >= 1.11 the key is write-only, so a new key alone plans no change."
+  type        = number
+  default     = 1
+}
+
 provider "clerk" {
   api_url = var.clerk_api_url
 }
@@ -79,8 +85,9 @@ resource "clerk_jwt_template" "hasura" {
   custom_signing_key = true
   # The variable, not the template's attribute, feeds the data source below: the
   # attribute is only known after apply, and the pairing is checked at plan.
-  signing_algorithm = var.signing_algorithm
-  signing_key       = var.signing_key
+  signing_algorithm   = var.signing_algorithm
+  signing_key         = var.signing_key
+  signing_key_version = var.signing_key_version
 }
 
 data "clerk_jwks" "this" {}

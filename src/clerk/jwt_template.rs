@@ -39,12 +39,18 @@ pub struct Model {
     /// Null in the data source, whose schema lacks it: never serialised there.
     #[serde(default, skip_serializing_if = "Value::is_null")]
     signing_key: Value<String>,
+    /// Ours alone (never sent): where `signing_key` is write-only, a new key
+    /// is not in the plan, so changing this is what makes the update.
+    #[serde(default, skip_serializing_if = "Value::is_null")]
+    signing_key_version: Value<i64>,
     created_at: Value<i64>,
     updated_at: Value<i64>,
 }
 
 impl Model {
-    pub(super) fn from_api(t: JwtTemplate, signing_key: Value<String>) -> Model {
+    /// `kept` holds what Clerk does not return: the signing key and its version.
+    pub(super) fn from_api(t: JwtTemplate, kept: (Value<String>, Value<i64>)) -> Model {
+        let (signing_key, signing_key_version) = kept;
         Model {
             id: t.id.into(),
             name: t.name.into(),
@@ -54,6 +60,7 @@ impl Model {
             custom_signing_key: t.custom_signing_key.into(),
             signing_algorithm: t.signing_algorithm.into(),
             signing_key,
+            signing_key_version,
             created_at: t.created_at.into(),
             updated_at: t.updated_at.into(),
         }
@@ -61,6 +68,10 @@ impl Model {
 
     fn id(&self) -> &str {
         self.id.str_or("")
+    }
+
+    fn kept(self) -> (Value<String>, Value<i64>) {
+        (self.signing_key, self.signing_key_version)
     }
 
     /// The request body. The signing key is here with its configured value
@@ -187,7 +198,10 @@ impl Resource for JwtTemplateResource {
                     "Signing algorithm (e.g. `RS256`, `HS256`); required when `custom_signing_key` is true. `RS256` when the instance key is used.",
                 ),
                 Attribute::string("signing_key").optional().sensitive().write_only().describe(
-                    "Custom signing key (PEM private key or HMAC secret); required when `custom_signing_key` is true. Sensitive; write-only on Terraform >= 1.11 (never stored in state). Clerk never returns it, so changes made outside Terraform cannot be detected.",
+                    "Custom signing key (PEM private key or HMAC secret); required when `custom_signing_key` is true. Sensitive; write-only on Terraform >= 1.11 (never stored in state, so a new key alone plans no change: change `signing_key_version` with it). Clerk never returns it, so changes made outside Terraform cannot be detected.",
+                ),
+                Attribute::int("signing_key_version").optional().describe(
+                    "Any number, kept in state and never sent to Clerk: changing it updates the template, sending `signing_key` again. Change it whenever the key changes (e.g. `1`, then `2` when rotating): on Terraform >= 1.11 `signing_key` is write-only, so Terraform cannot see a new key by itself.",
                 ),
                 created_at(),
                 Attribute::int("updated_at").computed().describe("Last update time, Unix milliseconds."),
@@ -224,13 +238,13 @@ impl Resource for JwtTemplateResource {
         let created = create_once(&client, ctx, &planned.body()?)
             .await
             .map_err(|e| e.into_diags("Failed to create JWT template"))?;
-        Ok(Model::from_api(created, planned.signing_key))
+        Ok(Model::from_api(created, planned.kept()))
     }
 
     async fn read(&self, ctx: &Ctx, state: Model) -> Result<Option<Model>, Diagnostics> {
         let client = ctx.client::<ClerkClient>()?;
         match client.read_template(&ctx.cancel, state.id()).await {
-            Ok(t) => Ok(Some(Model::from_api(t, state.signing_key))),
+            Ok(t) => Ok(Some(Model::from_api(t, state.kept()))),
             Err(e) if e.is_not_found() => Ok(None),
             Err(e) => Err(e.into_diags("Failed to read JWT template")),
         }
@@ -247,7 +261,7 @@ impl Resource for JwtTemplateResource {
             .update_template(&ctx.cancel, prior.id(), &planned.body()?)
             .await
             .map_err(|e| e.into_diags("Failed to update JWT template"))?;
-        Ok(Model::from_api(t, planned.signing_key))
+        Ok(Model::from_api(t, planned.kept()))
     }
 
     async fn delete(&self, ctx: &Ctx, state: Model) -> Result<(), Diagnostics> {
@@ -272,7 +286,7 @@ impl Resource for JwtTemplateResource {
                 format!("No JWT template has the id or name {id:?}. Import takes a template id (`jtmp_...`) or an exact template name."),
             ));
         };
-        Ok(Model::from_api(t, Value::Null))
+        Ok(Model::from_api(t, Default::default()))
     }
 }
 

@@ -1,9 +1,7 @@
 //! The `clerk_jwt_template` data source: an existing template, by `name` or `id`.
 use async_trait::async_trait;
 
-use crate::framework::{
-    AttrPath, Attribute, Ctx, DataSource, Diagnostics, IntoDiags, Schema, Value,
-};
+use crate::framework::{AttrPath, Attribute, Ctx, DataSource, Diagnostics, IntoDiags, Schema};
 
 use super::client::ClerkClient;
 use super::jwt_template::Model;
@@ -83,7 +81,7 @@ impl DataSource for JwtTemplateDataSource {
                 "No JWT template matches the given `id`/`name`.",
             )
         })?;
-        Ok(Model::from_api(t, Value::default()))
+        Ok(Model::from_api(t, Default::default()))
     }
 }
 
@@ -111,13 +109,13 @@ mod tests {
             updated_at: 2,
         };
         let resource = JwtTemplateResource.schema().cty_type();
-        let with_key = Model::from_api(t.clone(), "secret".into());
+        let with_key = Model::from_api(t.clone(), ("secret".into(), crate::framework::Known(1)));
         assert!(
             to_cty(&with_key, &resource).is_ok(),
             "the resource keeps its key"
         );
         let ty = JwtTemplateDataSource.schema().cty_type();
-        let cty = to_cty(&Model::from_api(t, Value::default()), &ty).unwrap();
+        let cty = to_cty(&Model::from_api(t, Default::default()), &ty).unwrap();
         let m: Model = from_cty(&cty).unwrap();
         assert_eq!(m.id.as_deref(), Some("jtmp_1"));
         assert_eq!(m.name.as_deref(), Some("hasura"));

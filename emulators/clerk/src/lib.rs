@@ -127,6 +127,14 @@ impl ClerkEmulator {
             .collect()
     }
 
+    /// The custom signing key the template named `name` holds (never in
+    /// the API's answers), for tests that check what a write sent.
+    pub fn template_signing_key(&self, name: &str) -> Option<String> {
+        let store = self.state.store();
+        let t = store.templates.iter().find(|t| t.name == name)?;
+        t.signing_key.clone()
+    }
+
     /// Adds (or replaces) a user; returns its session id.
     pub fn add_user(&self, id: &str, first_name: &str, last_name: &str, email: &str) -> String {
         self.state
