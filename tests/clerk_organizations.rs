@@ -559,3 +559,38 @@ resource "clerk_organization_role" "r" {{
         wd.destroy();
     });
 }
+
+/// An organization created without `created_by` is renamed in place: the
+/// unset creator stays unset in the plan instead of turning unknown, which
+/// `RequiresReplace` would take for a change (and delete the memberships).
+#[test]
+fn an_organization_without_a_creator_is_renamed_in_place() {
+    for_each_terraform(|tf| {
+        let env = Env::start(ClerkConfig::default());
+        let wd = env.workdir(tf);
+        let config = |name: &str| {
+            format!(
+                "{}\nprovider \"clerk\" {{}}\nresource \"clerk_organization\" \"o\" {{\n  name = \"{name}\"\n}}\n",
+                required_providers()
+            )
+        };
+        wd.write("main.tf", &config("Acme"));
+        wd.apply();
+        let id = wd.resource_values("clerk_organization.o")["id"].clone();
+        wd.write("main.tf", &config("Acme Inc"));
+        let out = assert_changes(&wd, "a rename", &["update in-place"]);
+        assert!(
+            !out.combined().contains("must be replaced") && !out.combined().contains("created_by"),
+            "{}",
+            out.combined()
+        );
+        wd.apply();
+        assert_eq!(
+            wd.resource_values("clerk_organization.o")["id"],
+            id,
+            "same organization"
+        );
+        assert_no_changes(&wd, "after the rename");
+        wd.destroy();
+    });
+}

@@ -7,8 +7,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::framework::json_string::{canonical, json_eq};
 use crate::framework::{
-    ApplyError, AttrPath, Attribute, Ctx, Diagnostics, IntBetween, IntoDiags, Invalid, JsonObject,
-    RequiresReplace, Schema, StrCheck, UseStateForUnknown, Value,
+    ApplyError, AttrPath, Attribute, Ctx, Diagnostics, Immutable, IntBetween, IntoDiags, Invalid,
+    JsonObject, RequiresReplace, Schema, StrCheck, UseStateForUnknown, Value,
 };
 
 use super::client::{ClerkClient, ClerkError, Organization, OrganizationBody, ORGANIZATIONS};
@@ -117,7 +117,7 @@ impl Collected for OrganizationResource {
                 Attribute::id("Organization id (`org_...`), an import id. Session tokens carry it as `org_id`."),
                 Attribute::string("name").required().validate(StrCheck("Invalid organization name", check_name)).describe("Display name, at most 256 characters, without URLs or HTML."),
                 Attribute::string("slug").optional_computed().plan(UseStateForUnknown).validate(StrCheck("Invalid organization slug", check_slug)).describe("Unique slug: lowercase letters, digits and dashes. Unset: Clerk derives one from the name when it creates the organization, and it is kept. Needs slugs enabled in the organization settings. Also an import id."),
-                Attribute::string("created_by").optional_computed().plan(UseStateForUnknown).plan(RequiresReplace).describe("Id of an existing user (`user_...`) who becomes the organization's first member with the creator role (`org:admin` by default). Optional: without it the organization starts with no members. Clerk cannot change it afterwards, so a different value replaces the organization."),
+                Attribute::string("created_by").optional_computed().plan(Immutable).plan(RequiresReplace).describe("Id of an existing user (`user_...`) who becomes the organization's first member with the creator role (`org:admin` by default). Optional: without it the organization starts with no members. Clerk cannot change it afterwards, so a different value replaces the organization."),
                 Attribute::int("max_allowed_memberships").optional_computed().plan(UseStateForUnknown).validate(IntBetween(0, i64::from(i32::MAX))).describe("Maximum number of members; `0` means unlimited. Unset: the instance's default from its organization settings, as Clerk applies it at creation."),
                 Attribute::string("public_metadata").default("{}").validate(JsonObject).semantic_eq(json_eq).describe("Metadata readable from the frontend (read-only there), as a JSON object string, usually `jsonencode({...})`. Default `{}`. Compared by meaning, so key order and whitespace never cause a diff. Replaced as a whole on update: keys added outside Terraform show as a diff."),
                 Attribute::string("private_metadata").default("{}").validate(JsonObject).semantic_eq(json_eq).describe("Metadata only the Backend API can read, as a JSON object string. Default `{}`. Compared by meaning and replaced as a whole on update. Not marked sensitive: pass secrets through a `sensitive` variable."),

@@ -21,7 +21,7 @@ pub use crate::plugin::cty::{AttrPath, Type};
 pub use diag::{ApiError, Diagnostic, Diagnostics, IntoDiags, Severity};
 pub use erased::{DynDataSource, DynResource, Registered};
 pub use model::Model;
-pub use planmod::{PlanModifier, RequiresReplace, UseStateForUnknown};
+pub use planmod::{Immutable, PlanModifier, RequiresReplace, UseStateForUnknown};
 pub use resource::{data_source, resource, ApplyError, Ctx, DataSource, Plan, Provider, Resource};
 pub use schema::{AttrType, Attribute, Mode, Nesting, Schema};
 pub use semantic::{map_str_eq, model_eq, str_eq, SameModel, SameText};

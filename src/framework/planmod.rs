@@ -38,3 +38,19 @@ impl PlanModifier for UseStateForUnknown {
         }
     }
 }
+
+/// Set at create and never changed by the API (who created an
+/// organization): the plan keeps the prior value, null included, so an
+/// unset one is not "(known after apply)" on every update, which would also
+/// trip `RequiresReplace`.
+pub struct Immutable;
+
+impl PlanModifier for Immutable {
+    fn modify(&self, req: &PlanModRequest<'_>, planned: &mut Value, _: &mut bool) {
+        if let Some(prior) = req.prior {
+            if planned.is_unknown() && !req.config.is_unknown() {
+                *planned = prior.clone();
+            }
+        }
+    }
+}

@@ -139,6 +139,23 @@ pub fn too_many_requests_body(retry_after_secs: u64) -> (StatusCode, Value) {
     (e.status, e.body())
 }
 
+/// An injected 5xx as Clerk answers it: the catalog's `InternalServerError`
+/// (500 `internal_clerk_error`) and `ServiceUnavailable` (503
+/// `service_unavailable`), both `bapi: true`. Clerk has no 502 of its own: that
+/// one is its edge's HTML page.
+pub fn server_error_body(status: StatusCode) -> Option<Value> {
+    let (code, message, long) = match status.as_u16() {
+        500 => (
+            "internal_clerk_error",
+            "Oops, an unexpected error occurred",
+            "There was an internal error on our servers. We've been notified and are working on fixing it.",
+        ),
+        503 => ("service_unavailable", "Service unavailable", "Service unavailable"),
+        _ => return None,
+    };
+    Some(ApiError::one(status, code, message, long.to_string()).body())
+}
+
 pub fn not_found_route() -> ApiError {
     ApiError::one(
         StatusCode::NOT_FOUND,

@@ -77,7 +77,7 @@ pub struct ClerkEmulator {
 impl ClerkEmulator {
     pub async fn start(cfg: ClerkConfig) -> anyhow::Result<ClerkEmulator> {
         let state = AppState::new(cfg.secret_key)?;
-        let control = Control::new(errors::too_many_requests_body);
+        let control = Control::new(errors::too_many_requests_body, errors::server_error_body);
         control.set_rate_limit(cfg.rate_limit);
         let router = routes::router(state.clone(), control.clone());
         let served = emulator_common::serve(router, cfg.port).await?;

@@ -722,8 +722,38 @@ async fn faults_and_lost_responses() {
         .await
         .unwrap();
     assert_eq!(r.status(), 200, "{:?}", r.text().await);
-    let (s, _) = t.call(Method::GET, "/domains", None).await;
+    let (s, body) = t.call(Method::GET, "/domains", None).await;
     assert_eq!(s, 503);
+    assert_clerk_error(&body, "service_unavailable");
     let (s, _) = t.call(Method::GET, "/jwt_templates", None).await;
     assert_eq!(s, 200);
+
+    // A 500 is Clerk's `internal_clerk_error`; a 502 is not Clerk's at all
+    // but its edge's HTML page.
+    t.emu.control.set_faults(FaultConfig {
+        error_rate: 1.0,
+        kinds: vec![FaultKind::Status500],
+        paths: Some(vec!["/v1/domains".into()]),
+        ..Default::default()
+    });
+    let (s, body) = t.call(Method::GET, "/domains", None).await;
+    assert_eq!(s, 500);
+    assert_clerk_error(&body, "internal_clerk_error");
+    t.emu.control.set_faults(FaultConfig {
+        error_rate: 1.0,
+        kinds: vec![FaultKind::Status502],
+        paths: Some(vec!["/v1/domains".into()]),
+        ..Default::default()
+    });
+    let r = t
+        .http
+        .get(format!("{}/domains", t.emu.api_url()))
+        .bearer_auth(t.emu.secret_key())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 502);
+    assert_eq!(r.headers()["content-type"], "text/html");
+    assert!(r.text().await.unwrap().contains("502 Bad Gateway"));
+    t.emu.control.set_faults(FaultConfig::default());
 }

@@ -74,6 +74,10 @@ pub struct RateLimit {
 
 pub(crate) type RateLimitedBody = fn(u64) -> (StatusCode, Value);
 
+/// The API's own body for an injected 5xx; `None`: the API has none for the
+/// status, so the answer is a gateway's HTML page, as in front of the real one.
+pub type ServerErrorBody = fn(StatusCode) -> Option<Value>;
+
 /// Shared, runtime-adjustable behaviour of one emulator. Cheap to clone; all
 /// clones see the same state.
 #[derive(Clone)]
@@ -81,6 +85,7 @@ pub struct Control(Arc<Inner>);
 
 struct Inner {
     rate_limited_body: RateLimitedBody,
+    server_error: ServerErrorBody,
     state: Mutex<State>,
 }
 
@@ -106,9 +111,15 @@ pub(crate) enum Decision {
 impl Control {
     /// `rate_limited_body` builds the API-specific 429 body for a given
     /// `Retry-After` (seconds).
-    pub fn new(rate_limited_body: fn(retry_after_secs: u64) -> (StatusCode, Value)) -> Self {
+    /// `server_error` answers an injected 5xx as the API would, or `None`
+    /// where the API never does and a gateway's page stands in for it.
+    pub fn new(
+        rate_limited_body: fn(retry_after_secs: u64) -> (StatusCode, Value),
+        server_error: ServerErrorBody,
+    ) -> Self {
         Control(Arc::new(Inner {
             rate_limited_body,
+            server_error,
             state: Mutex::new(State {
                 faults: FaultConfig::default(),
                 rng: StdRng::from_os_rng(),
@@ -200,6 +211,10 @@ impl Control {
         (self.0.rate_limited_body)(retry_after)
     }
 
+    pub(crate) fn server_error_body(&self, status: StatusCode) -> Option<Value> {
+        (self.0.server_error)(status)
+    }
+
     /// Counts the request and decides its fate. `route` is the matched
     /// template, `path` the concrete path (fault filters match on it).
     pub(crate) fn decide(&self, method: &str, route: &str, path: &str) -> (Decision, Duration) {
@@ -287,7 +302,7 @@ mod tests {
 
     #[test]
     fn seeded_faults_are_reproducible_and_near_rate() {
-        let c = Control::new(|_| (StatusCode::TOO_MANY_REQUESTS, Value::Null));
+        let c = Control::new(|_| (StatusCode::TOO_MANY_REQUESTS, Value::Null), |_| None);
         let run = || {
             c.set_faults(FaultConfig {
                 error_rate: 0.3,
@@ -309,7 +324,7 @@ mod tests {
 
     #[test]
     fn path_filter_and_exemption() {
-        let c = Control::new(|_| (StatusCode::TOO_MANY_REQUESTS, Value::Null));
+        let c = Control::new(|_| (StatusCode::TOO_MANY_REQUESTS, Value::Null), |_| None);
         c.set_faults(FaultConfig {
             error_rate: 1.0,
             paths: Some(vec!["/v1/a".into()]),

@@ -53,9 +53,9 @@ async fn intercept(State(control): State<Control>, req: Request, next: Next) -> 
     };
     tracing::debug!(%method, %route, ?kind, "injecting fault");
     match kind {
-        FaultKind::Status500 => status_fault(StatusCode::INTERNAL_SERVER_ERROR),
-        FaultKind::Status502 => status_fault(StatusCode::BAD_GATEWAY),
-        FaultKind::Status503 => status_fault(StatusCode::SERVICE_UNAVAILABLE),
+        FaultKind::Status500 => status_fault(&control, StatusCode::INTERNAL_SERVER_ERROR),
+        FaultKind::Status502 => status_fault(&control, StatusCode::BAD_GATEWAY),
+        FaultKind::Status503 => status_fault(&control, StatusCode::SERVICE_UNAVAILABLE),
         FaultKind::TooManyRequests => too_many_requests(&control, 1),
         FaultKind::ConnectionReset => aborted_response(),
         FaultKind::LostResponse => {
@@ -76,15 +76,21 @@ fn too_many_requests(control: &Control, secs: u64) -> Response {
     resp
 }
 
-fn status_fault(status: StatusCode) -> Response {
-    let body = json!({
-        "errors": [{
-            "message": format!("emulated fault: {}", status.as_u16()),
-            "long_message": "The emulator injected this error on purpose.",
-            "code": "emulated_fault",
-        }],
-    });
-    (status, Json(body)).into_response()
+fn status_fault(control: &Control, status: StatusCode) -> Response {
+    match control.server_error_body(status) {
+        Some(body) => (status, Json(body)).into_response(),
+        None => {
+            let reason = status.canonical_reason().unwrap_or("Error");
+            let page = format!(
+                "<html>\r\n<head><title>{code} {reason}</title></head>\r\n<body>\r\n<center><h1>{code} {reason}</h1></center>\r\n</body>\r\n</html>\r\n",
+                code = status.as_u16()
+            );
+            let mut resp = (status, page).into_response();
+            resp.headers_mut()
+                .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html"));
+            resp
+        }
+    }
 }
 
 /// A response whose body fails on its first poll. Hyper then aborts the

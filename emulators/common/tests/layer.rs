@@ -16,7 +16,7 @@ fn limited_body(secs: u64) -> (StatusCode, Value) {
 }
 
 async fn start() -> (Served, Control, Arc<AtomicU64>) {
-    let control = Control::new(limited_body);
+    let control = Control::new(limited_body, |_| None);
     let hits = Arc::new(AtomicU64::new(0));
     let h = hits.clone();
     let c = control.clone();

@@ -123,7 +123,7 @@ impl HasuraEmulator {
         state::init_catalog(&db)
             .await
             .context("initialising hdb_catalog")?;
-        let control = Control::new(server::rate_limited_body);
+        let control = Control::new(server::rate_limited_body, server::server_error_body);
         control.exempt_from_rate_limit("/healthz");
         let st = Arc::new(state::AppState {
             settings: state::Settings {

@@ -27,6 +27,19 @@ pub fn router(state: Shared) -> Router {
 }
 
 /// Hasura's rate limiting is a Cloud feature; its errors use the usual error body.
+/// An injected 500 as graphql-engine answers one (`throw500`: code
+/// `unexpected`, Hasura/Base/Error.hs); 502 and 503 never come from the
+/// engine but from what fronts it, an HTML page.
+pub fn server_error_body(status: StatusCode) -> Option<Value> {
+    (status == StatusCode::INTERNAL_SERVER_ERROR).then(|| {
+        json!({
+            "path": "$",
+            "error": "an unexpected error occurred",
+            "code": "unexpected",
+        })
+    })
+}
+
 pub fn rate_limited_body(retry_after: u64) -> (StatusCode, Value) {
     (
         StatusCode::TOO_MANY_REQUESTS,
