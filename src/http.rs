@@ -251,7 +251,9 @@ fn parse_retry_after(h: Option<&HeaderValue>) -> Option<Duration> {
 fn retry_after_at(value: &str, now: std::time::SystemTime) -> Option<Duration> {
     let value = value.trim();
     if let Ok(secs) = value.parse::<f64>() {
-        return (secs >= 0.0 && secs.is_finite()).then(|| Duration::from_secs_f64(secs));
+        // Beyond what a Duration holds is "very long": the caller caps it.
+        return (secs >= 0.0 && secs.is_finite())
+            .then(|| Duration::try_from_secs_f64(secs).unwrap_or(Duration::MAX));
     }
     let at = httpdate::parse_http_date(value).ok()?;
     Some(at.duration_since(now).unwrap_or(Duration::ZERO))
@@ -337,6 +339,9 @@ mod tests {
         assert_eq!(at("1.5"), Some(Duration::from_millis(1500)));
         assert_eq!(at("-1"), None);
         assert_eq!(at("NaN"), None);
+        // Too large for a Duration (from_secs_f64 would panic): capped later.
+        assert_eq!(at("99999999999999999999"), Some(Duration::MAX));
+        assert_eq!(at("1e300"), Some(Duration::MAX));
         // IMF-fixdate, and the two obsolete forms a recipient must accept.
         let later = Some(Duration::from_secs(3));
         assert_eq!(at("Sun, 06 Nov 1994 08:49:40 GMT"), later);

@@ -59,10 +59,18 @@ pub fn from_state_json(j: &J, ty: &Type) -> Result<Value, ShapeError> {
             Value::Object(out)
         }
         (other, t) => {
+            let kind = match other {
+                J::Null => "null",
+                J::Bool(_) => "bool",
+                J::Number(_) => "number",
+                J::String(_) => "string",
+                J::Array(_) => "array",
+                J::Object(_) => "object",
+            };
             return Err(ShapeError::Mismatch {
-                value: other.to_string(),
+                kind,
                 ty: t.to_json().to_string(),
-            })
+            });
         }
     })
 }
@@ -111,5 +119,16 @@ mod tests {
         assert_eq!(v.get("a"), &Value::string("x"));
         assert_eq!(v.get("b"), &Value::Null);
         assert_eq!(v.as_object().unwrap().len(), 2);
+    }
+
+    #[test]
+    fn a_value_that_does_not_fit_is_not_quoted() {
+        let ty = Type::object([("vars", Type::map(Type::String))]);
+        let e = from_state_json(&json!({"vars": "hunter2-secret"}), &ty).unwrap_err();
+        let text = e.to_string();
+        assert!(
+            text.contains("a stored string") && !text.contains("hunter2"),
+            "{text}"
+        );
     }
 }

@@ -113,6 +113,7 @@ pub enum ShapeError {
     DynamicWithoutType,
     #[error("bad number")]
     BadNumber,
-    #[error("state value {value} does not fit type {ty}")]
-    Mismatch { value: String, ty: String },
+    /// The value's JSON kind, never the value: state holds secrets.
+    #[error("a stored {kind} does not fit type {ty}")]
+    Mismatch { kind: &'static str, ty: String },
 }
