@@ -7,7 +7,7 @@ use emulator_common::RateLimit;
 use serde_json::json;
 use support::clerk::Env;
 use support::{
-    assert_changes, assert_no_changes, for_each_terraform, required_providers,
+    assert_changes, assert_no_changes, for_each_terraform, required_providers, terraform_binaries,
     terraform_version_tuple,
 };
 
@@ -377,4 +377,47 @@ fn a_rotated_signing_key_is_sent_when_its_version_changes() {
         assert_eq!(state["signing_key_version"], 2, "{state}");
         wd.destroy();
     });
+}
+
+/// State written by a core before 1.11 holds `signing_key` as an ordinary
+/// attribute; Terraform 1.11 refuses a provider that hands a write-only value
+/// back (upgrade or refresh). After the core is upgraded the plan is empty,
+/// and the first refresh drops the key from state.
+#[test]
+fn state_from_an_older_core_plans_after_upgrading_to_1_11() {
+    let bins = terraform_binaries();
+    let old = bins
+        .iter()
+        .find(|b| terraform_version_tuple(b) < (1, 11, 0));
+    let new = bins
+        .iter()
+        .find(|b| terraform_version_tuple(b) >= (1, 11, 0));
+    let (Some(old), Some(new)) = (old, new) else {
+        eprintln!("SKIPPED: needs a core before 1.11 and one from 1.11 on in TERRAFORM_BINARIES");
+        return;
+    };
+    let env = Env::start(ClerkConfig::default());
+    let mut wd = env.workdir(old);
+    let key = "older-core-hmac-secret-0123456789abcdef";
+    wd.write(
+        "main.tf",
+        &format!(
+            "{}\nprovider \"clerk\" {{}}\nresource \"clerk_jwt_template\" \"custom\" {{\n  name = \"custom\"\n  claims = jsonencode({{ a = 1 }})\n  custom_signing_key = true\n  signing_algorithm = \"HS256\"\n  signing_key = \"{key}\"\n}}\n",
+            required_providers()
+        ),
+    );
+    wd.apply();
+    assert_eq!(
+        wd.resource_values("clerk_jwt_template.custom")["signing_key"],
+        key
+    );
+    wd.set_terraform(new);
+    assert_no_changes(&wd, "after upgrading the core");
+    wd.tf(&["apply", "-refresh-only", "-auto-approve", "-input=false"])
+        .assert_success("refresh-only apply on the new core");
+    let state = std::fs::read_to_string(wd.path().join("terraform.tfstate")).unwrap();
+    assert!(!state.contains(key), "the key left the state: {state}");
+    assert_no_changes(&wd, "after the refresh");
+    wd.destroy();
+    assert!(env.templates().is_empty());
 }

@@ -16,6 +16,7 @@ pub mod semantic;
 mod server;
 pub mod validators;
 pub mod value;
+mod wire;
 
 pub use crate::plugin::cty::{AttrPath, Type};
 pub use diag::{ApiError, Diagnostic, Diagnostics, IntoDiags, Severity};

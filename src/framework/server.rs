@@ -4,21 +4,23 @@ use std::any::Any;
 use std::collections::HashMap;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
 use futures::FutureExt;
 use tokio_util::sync::CancellationToken;
 use tonic::{Request, Response, Status};
 
-use crate::plugin::cty::{self, AttrPath, Step, Type, Value};
+use crate::plugin::cty::{self, AttrPath, Type, Value};
 use crate::plugin::proto::tfplugin6 as pb;
 use crate::plugin::proto::tfplugin6::provider_server::Provider as ProviderRpc;
 
-use super::diag::{Diagnostics, Severity};
+use super::diag::Diagnostics;
 use super::erased::{DynDataSource, DynProvider, DynResource, TypedProvider};
 use super::planning;
 use super::resource::{Ctx, Plan, Provider};
 use super::schema::Schema;
+use super::wire::{decode_dv, encode_dv, path_to_pb, to_pb_diags, write_only_allowed};
 
 pub struct ProviderServer {
     provider: Box<dyn DynProvider>,
@@ -28,6 +30,10 @@ pub struct ProviderServer {
     data_sources: HashMap<&'static str, Arc<dyn DynDataSource>>,
     client: RwLock<Option<Arc<dyn Any + Send + Sync>>>,
     cancel: Mutex<CancellationToken>,
+    /// Whether the core said at ConfigureProvider that it keeps write-only
+    /// values out of state (1.11+): UpgradeResourceState has no capabilities
+    /// of its own, and must then drop what an older core stored.
+    write_only: AtomicBool,
 }
 
 impl ProviderServer {
@@ -51,6 +57,7 @@ impl ProviderServer {
             data_sources,
             client: RwLock::new(None),
             cancel: Mutex::new(CancellationToken::new()),
+            write_only: AtomicBool::new(false),
         }
     }
 
@@ -77,74 +84,6 @@ impl ProviderServer {
                 format!("This provider has no data source {name:?}."),
             )
         })
-    }
-}
-
-fn decode_dv(dv: &Option<pb::DynamicValue>, ty: &Type) -> Result<Value, Diagnostics> {
-    let Some(dv) = dv else { return Ok(Value::Null) };
-    if !dv.msgpack.is_empty() {
-        return cty::decode(&dv.msgpack, ty)
-            .map_err(|e| Diagnostics::error("Invalid value from Terraform", e.to_string()));
-    }
-    if !dv.json.is_empty() {
-        let j: serde_json::Value = serde_json::from_slice(&dv.json)
-            .map_err(|e| Diagnostics::error("Invalid JSON value from Terraform", e.to_string()))?;
-        return cty::from_state_json(&j, ty)
-            .map_err(|e| Diagnostics::error("Invalid JSON value from Terraform", e.to_string()));
-    }
-    Ok(Value::Null)
-}
-
-fn encode_dv(v: &Value, ty: &Type) -> Option<pb::DynamicValue> {
-    Some(pb::DynamicValue {
-        msgpack: cty::encode(v, ty),
-        json: Vec::new(),
-    })
-}
-
-fn to_pb_diags(d: Diagnostics) -> Vec<pb::Diagnostic> {
-    d.0.into_iter()
-        .map(|d| pb::Diagnostic {
-            severity: match d.severity {
-                Severity::Error => pb::diagnostic::Severity::Error,
-                Severity::Warning => pb::diagnostic::Severity::Warning,
-            } as i32,
-            summary: d.summary,
-            detail: d.detail,
-            attribute: d.path.map(|p| path_to_pb(locatable(p))),
-        })
-        .collect()
-}
-
-/// The part of a diagnostic's path Terraform can point at in the source.
-/// Core walks a path through blocks only, and these schemas have none: past
-/// a nested attribute (`request_transform.url`, `columns[2].name`) it gives
-/// up and points at the whole resource block. Cut there, the diagnostic
-/// points at the attribute, or at the list element or map entry named next;
-/// the detail names the full path.
-fn locatable(mut p: AttrPath) -> AttrPath {
-    let keep = match p.0.get(1) {
-        Some(Step::Index(_) | Step::Key(_)) => 2,
-        _ => 1,
-    };
-    p.0.truncate(keep);
-    p
-}
-
-fn path_to_pb(p: AttrPath) -> pb::AttributePath {
-    use pb::attribute_path::step::Selector;
-    pb::AttributePath {
-        steps: p
-            .0
-            .into_iter()
-            .map(|s| pb::attribute_path::Step {
-                selector: Some(match s {
-                    Step::Attr(a) => Selector::AttributeName(a),
-                    Step::Key(k) => Selector::ElementKeyString(k),
-                    Step::Index(i) => Selector::ElementKeyInt(i),
-                }),
-            })
-            .collect(),
     }
 }
 
@@ -191,11 +130,6 @@ async fn check_destroy(
     }
     diags.clone().into_result()?;
     Ok(diags)
-}
-
-fn write_only_allowed(caps: &Option<pb::ClientCapabilities>) -> bool {
-    caps.as_ref()
-        .is_some_and(|c| c.write_only_attributes_allowed)
 }
 
 #[tonic::async_trait]
@@ -290,6 +224,10 @@ impl ProviderRpc for ProviderServer {
         req: Request<pb::configure_provider::Request>,
     ) -> Result<Response<pb::configure_provider::Response>, Status> {
         let req = req.into_inner();
+        self.write_only.store(
+            write_only_allowed(&req.client_capabilities),
+            Ordering::Relaxed,
+        );
         let (client, diags) = guarded("ConfigureProvider", async {
             let config = decode_dv(&req.config, &self.provider_ty)?;
             self.provider
@@ -363,8 +301,12 @@ impl ProviderRpc for ProviderServer {
                     format!("The stored state is not valid JSON: {e}"),
                 )
             })?;
-            let v = cty::from_state_json(&j, r.cty_type())
+            let mut v = cty::from_state_json(&j, r.cty_type())
                 .map_err(|e| Diagnostics::error("Incompatible state", e.to_string()))?;
+            if self.write_only.load(Ordering::Relaxed) {
+                // State an older core wrote holds them; 1.11 refuses them back.
+                planning::null_write_only(&r.schema().attributes, &mut v);
+            }
             Ok(encode_dv(&v, r.cty_type()))
         })
         .await;
@@ -389,8 +331,14 @@ impl ProviderRpc for ProviderServer {
                 return Ok(encode_dv(&Value::Null, r.cty_type()));
             };
             planning::keep_equivalent_prior(&r.schema().attributes, &remote.clone(), &prior, &mut remote);
-            for a in r.schema().attributes.iter().filter(|a| a.write_only) {
-                remote.set(a.name, prior.get(a.name).clone());
+            // A core that keeps write-only values out of state refuses them
+            // back; an older one stores them as ordinary attributes.
+            if write_only_allowed(&req.client_capabilities) {
+                planning::null_write_only(&r.schema().attributes, &mut remote);
+            } else {
+                for a in r.schema().attributes.iter().filter(|a| a.write_only) {
+                    remote.set(a.name, prior.get(a.name).clone());
+                }
             }
             Ok(encode_dv(&planning::strip_unknowns(&remote), r.cty_type()))
         })

@@ -335,6 +335,12 @@ impl Workdir {
         &self.tf
     }
 
+    /// Drives the same directory (configuration and state) with another
+    /// core from now on, as a user upgrading Terraform does.
+    pub fn set_terraform(&mut self, tf: &Path) {
+        self.tf = tf.to_path_buf();
+    }
+
     /// Extra environment for every Terraform run (e.g. `CLERK_SECRET_KEY`, `TF_VAR_x`);
     /// a later value for the same key wins.
     pub fn env(&mut self, k: &str, v: &str) -> &mut Self {
