@@ -7,12 +7,28 @@ use crate::http::RetryPolicy;
 
 const DEFAULT_TIMEOUT_SECS: i64 = 30;
 
-/// A provider attribute, falling back to its environment variable; empty counts as unset.
-pub fn setting(attr: &Value<String>, env: &str) -> Option<String> {
-    attr.known()
+/// A provider attribute not known yet at plan (it comes from a resource
+/// still to be applied).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NotYetKnown;
+
+/// A provider attribute, falling back to its environment variable; empty
+/// counts as unset. An unknown one never falls back: the environment could
+/// name another host, which would get this configuration's credentials.
+pub fn setting(attr: &Value<String>, env: &str) -> Result<Option<String>, NotYetKnown> {
+    if attr.is_unknown() {
+        return Err(NotYetKnown);
+    }
+    Ok(attr
+        .known()
         .cloned()
         .or_else(|| std::env::var(env).ok())
-        .filter(|s| !s.is_empty())
+        .filter(|s| !s.is_empty()))
+}
+
+/// What a provider says of a setting that is not known yet.
+pub fn not_yet_known(attr: &str) -> String {
+    format!("The provider's `{attr}` is not known until apply (it comes from a resource not created yet), so this provider cannot reach its API during this plan. Create what it depends on first (`terraform apply -target=...`), or set `{attr}` to a value known at plan.")
 }
 
 /// `max_retries` and `request_timeout`, as every provider block offers them.
@@ -41,4 +57,22 @@ pub fn retry_settings(
     };
     let secs = request_timeout.or(DEFAULT_TIMEOUT_SECS);
     (retry, Duration::from_secs(secs as u64))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::framework::Known;
+
+    #[test]
+    fn an_unknown_setting_never_falls_back_to_the_environment() {
+        let var = "TF_PROVIDERS_TEST_SETTING_FALLBACK";
+        std::env::set_var(var, "from-env");
+        assert_eq!(setting(&Value::Unknown, var), Err(NotYetKnown));
+        assert_eq!(setting(&Value::Null, var), Ok(Some("from-env".into())));
+        assert_eq!(setting(&Known("x".into()), var), Ok(Some("x".into())));
+        assert_eq!(setting(&Known(String::new()), var), Ok(None));
+        std::env::remove_var(var);
+        assert_eq!(setting(&Value::Null, var), Ok(None));
+    }
 }

@@ -247,3 +247,61 @@ fn the_custom_key_example_applies_as_written() {
         wd.destroy();
     });
 }
+
+/// A provider setting that is unknown at plan (here the Hasura endpoint
+/// waits on a Clerk template being created) never falls back to its
+/// environment variable: the environment names another host, which must not
+/// get this configuration's admin secret or answer its refresh. The refresh
+/// of what the provider manages fails naming the setting instead.
+#[test]
+fn an_unknown_provider_setting_never_falls_back_to_the_environment() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    // Another host: counts the connections it gets and drops them.
+    let other = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let other_url = format!("http://{}", other.local_addr().unwrap());
+    let hits = Arc::new(AtomicUsize::new(0));
+    let counted = hits.clone();
+    std::thread::spawn(move || {
+        for c in other.incoming() {
+            counted.fetch_add(1, Ordering::SeqCst);
+            drop(c);
+        }
+    });
+    for_each_terraform(|tf| {
+        let both = Both::start();
+        let mut wd = both.workdir(tf);
+        let endpoint = both.hasura.emu().endpoint();
+        let config = |endpoint: &str, template: &str| {
+            format!(
+                "{}\nprovider \"clerk\" {{}}\nprovider \"hasura\" {{\n  endpoint = {endpoint}\n}}\n{template}\nresource \"hasura_query_collection\" \"c\" {{\n  name    = \"c\"\n  queries = {{ q = \"query q {{ __typename }}\" }}\n}}\n",
+                required_providers()
+            )
+        };
+        wd.write("main.tf", &config(&format!("{endpoint:?}"), ""));
+        wd.apply();
+
+        wd.env("HASURA_GRAPHQL_ENDPOINT", &other_url);
+        let template = "resource \"clerk_jwt_template\" \"t\" {\n  name   = \"t\"\n  claims = jsonencode({ a = 1 })\n}\n";
+        let unknown = format!("clerk_jwt_template.t.id == \"\" ? \"\" : {endpoint:?}");
+        wd.write("main.tf", &config(&unknown, template));
+        let before = hits.load(Ordering::SeqCst);
+        let (code, out) = wd.plan_exitcode();
+        assert_eq!(code, 1, "{}", out.combined());
+        assert!(
+            out.combined()
+                .contains("`endpoint` is not known until apply"),
+            "{}",
+            out.combined()
+        );
+        assert_eq!(
+            hits.load(Ordering::SeqCst),
+            before,
+            "the other host was called"
+        );
+
+        wd.write("main.tf", &config(&format!("{endpoint:?}"), ""));
+        assert_no_changes(&wd, "with the endpoint known again");
+        wd.destroy();
+    });
+}

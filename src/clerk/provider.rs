@@ -10,7 +10,7 @@ use crate::framework::{
     Schema, Value,
 };
 use crate::http::check_endpoint;
-use crate::settings::{retry_attributes, retry_settings, setting};
+use crate::settings::{not_yet_known, retry_attributes, retry_settings, setting};
 
 use super::client::{ClerkClient, IdentifierList};
 use super::domain::DomainResource;
@@ -91,19 +91,33 @@ impl Provider for ClerkProvider {
         config: Config,
         _tf: &str,
     ) -> Result<Arc<dyn Any + Send + Sync>, Diagnostics> {
-        let Some(secret) = setting(&config.secret_key, "CLERK_SECRET_KEY") else {
+        // The environment never stands in for a setting not known yet.
+        let known = |v: &Value<String>, env: &str, attr: &str| {
+            setting(v, env).map_err(|_| {
+                Diagnostics::attr_error(
+                    AttrPath::attr(attr),
+                    "Provider setting not known yet",
+                    not_yet_known(attr),
+                )
+            })
+        };
+        let Some(secret) = known(&config.secret_key, "CLERK_SECRET_KEY", "secret_key")? else {
             return Err(Diagnostics::attr_error(
                 AttrPath::attr("secret_key"),
                 "Missing Clerk secret key",
                 "Set `secret_key` in the provider block or the CLERK_SECRET_KEY environment variable.",
             ));
         };
-        let api_url = setting(&config.api_url, "CLERK_API_URL")
+        let api_url = known(&config.api_url, "CLERK_API_URL", "api_url")?
             .unwrap_or_else(|| DEFAULT_API_URL.to_string());
         let url = check_endpoint(&api_url).map_err(|e| {
             Diagnostics::attr_error(AttrPath::attr("api_url"), "Invalid Clerk API URL", e)
         })?;
-        let publishable = setting(&config.publishable_key, "CLERK_PUBLISHABLE_KEY");
+        let publishable = known(
+            &config.publishable_key,
+            "CLERK_PUBLISHABLE_KEY",
+            "publishable_key",
+        )?;
         let (retry, timeout) = retry_settings(&config.max_retries, &config.request_timeout);
         let client = ClerkClient::new(&url, &secret, publishable, timeout, retry).map_err(|e| {
             Diagnostics::attr_error(

@@ -106,42 +106,56 @@ impl Provider for HasuraProvider {
         };
         let probe = http_client(Duration::from_secs(5), no_retries)?;
 
-        let endpoint_url = setting(&config.endpoint, "HASURA_GRAPHQL_ENDPOINT")
-            .map(|e| check_endpoint(&e))
-            .transpose()
-            .map_err(invalid("endpoint", "Invalid Hasura endpoint"))?;
-        let engine = match (
-            &endpoint_url,
-            setting(&config.admin_secret, "HASURA_GRAPHQL_ADMIN_SECRET"),
-        ) {
-            (Some(u), Some(secret)) => Ok(Engine::new(http.clone(), u, &secret)
+        // A setting not known yet fails only the calls that need it, with a
+        // diagnostic naming it; the environment never stands in for it.
+        let endpoint = setting(&config.endpoint, "HASURA_GRAPHQL_ENDPOINT")
+            .map_err(|_| Missing::NotYetKnown("endpoint"));
+        let endpoint_url = match &endpoint {
+            Ok(Some(e)) => {
+                Some(check_endpoint(e).map_err(invalid("endpoint", "Invalid Hasura endpoint"))?)
+            }
+            _ => None,
+        };
+        let admin_secret = setting(&config.admin_secret, "HASURA_GRAPHQL_ADMIN_SECRET")
+            .map_err(|_| Missing::NotYetKnown("admin_secret"));
+        let engine = match (&endpoint_url, endpoint, admin_secret) {
+            (_, Err(m), _) | (_, _, Err(m)) => Err(m),
+            (Some(u), _, Ok(Some(secret))) => Ok(Engine::new(http.clone(), u, &secret)
                 .map_err(invalid("admin_secret", "Invalid admin secret"))?),
-            (None, _) => Err(Missing::Endpoint),
-            (Some(_), None) => Err(Missing::AdminSecret),
+            (None, _, _) => Err(Missing::Endpoint),
+            (Some(_), _, Ok(None)) => Err(Missing::AdminSecret),
         };
 
-        let cloud_url = setting(&config.cloud_api_url, "HASURA_CLOUD_API_URL")
-            .unwrap_or_else(|| DEFAULT_CLOUD_API_URL.to_string());
-        let cloud_url = check_endpoint(&cloud_url)
-            .map_err(invalid("cloud_api_url", "Invalid Hasura Cloud API URL"))?;
-        let cloud = match setting(&config.cloud_access_token, "HASURA_CLOUD_ACCESS_TOKEN") {
-            Some(token) => Ok(Arc::new(
-                Cloud::new(
-                    http,
-                    probe,
-                    &cloud_url,
-                    &token,
-                    setting(&config.cloud_project_id, "HASURA_CLOUD_PROJECT_ID"),
-                    endpoint_url
-                        .as_ref()
-                        .map(|u| u.as_str().trim_end_matches('/').to_string()),
-                )
-                .map_err(invalid(
-                    "cloud_access_token",
-                    "Invalid Hasura Cloud access token",
-                ))?,
-            )),
-            None => Err(Missing::CloudAccessToken),
+        let cloud = match (
+            setting(&config.cloud_api_url, "HASURA_CLOUD_API_URL"),
+            setting(&config.cloud_access_token, "HASURA_CLOUD_ACCESS_TOKEN"),
+            setting(&config.cloud_project_id, "HASURA_CLOUD_PROJECT_ID"),
+        ) {
+            (Err(_), _, _) => Err(Missing::NotYetKnown("cloud_api_url")),
+            (_, Err(_), _) => Err(Missing::NotYetKnown("cloud_access_token")),
+            (_, _, Err(_)) => Err(Missing::NotYetKnown("cloud_project_id")),
+            (_, Ok(None), _) => Err(Missing::CloudAccessToken),
+            (Ok(url), Ok(Some(token)), Ok(project)) => {
+                let url = url.unwrap_or_else(|| DEFAULT_CLOUD_API_URL.to_string());
+                let url = check_endpoint(&url)
+                    .map_err(invalid("cloud_api_url", "Invalid Hasura Cloud API URL"))?;
+                Ok(Arc::new(
+                    Cloud::new(
+                        http,
+                        probe,
+                        &url,
+                        &token,
+                        project,
+                        endpoint_url
+                            .as_ref()
+                            .map(|u| u.as_str().trim_end_matches('/').to_string()),
+                    )
+                    .map_err(invalid(
+                        "cloud_access_token",
+                        "Invalid Hasura Cloud access token",
+                    ))?,
+                ))
+            }
         };
         Ok(Arc::new(HasuraClient::new(engine, cloud)))
     }

@@ -17,6 +17,8 @@ pub enum Missing {
     Endpoint,
     AdminSecret,
     CloudAccessToken,
+    /// Set, but to a value known only at apply.
+    NotYetKnown(&'static str),
 }
 
 impl Missing {
@@ -31,6 +33,7 @@ impl Missing {
                 format!("This resource talks to the Hasura GraphQL Engine, but `{setting}` is not set. Set `endpoint` and `admin_secret` in the provider block (or HASURA_GRAPHQL_ENDPOINT and HASURA_GRAPHQL_ADMIN_SECRET).")
             }
             Missing::CloudAccessToken => "This resource uses the Hasura Cloud API, but `cloud_access_token` is not set. Set `cloud_access_token` (or HASURA_CLOUD_ACCESS_TOKEN) in the provider block.".into(),
+            Missing::NotYetKnown(attr) => crate::settings::not_yet_known(attr),
         }
     }
 }
