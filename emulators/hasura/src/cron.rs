@@ -16,6 +16,9 @@
 
 type Res<T> = Result<T, String>;
 
+/// One alternative of a `<|>` chain, given the field's names.
+type Alt<T> = fn(&mut P, &[&str]) -> Res<T>;
+
 #[derive(Clone, Copy)]
 enum Base {
     Star,
@@ -65,7 +68,7 @@ fn failed(m: &str) -> String {
 
 impl P {
     /// `a <|> b <|> ..`: each from the same start; the last one's error.
-    fn alt<T>(&mut self, ps: &[fn(&mut P, &[&str]) -> Res<T>], names: &[&str]) -> Res<T> {
+    fn alt<T>(&mut self, ps: &[Alt<T>], names: &[&str]) -> Res<T> {
         let start = self.pos;
         let mut last = Err(failed("empty"));
         for p in ps {
