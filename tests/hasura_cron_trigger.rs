@@ -1,6 +1,6 @@
 //! `hasura_cron_trigger` on every core against the Hasura emulator: create with env-var
-//! templates set by `hasura_env_var` in the same apply, the export's exact shape, an
-//! empty re-plan, updates in place (`replace: true`, never a delete), out-of-band change
+//! templates set by `hasura_env_var` in the same apply, the export's exact shape (the
+//! schedule as Hasura rewrites it), an empty re-plan, updates in place (`replace: true`, never a delete), out-of-band change
 //! and delete shown in plan, import, secrets kept out of plans, bad input refused at
 //! validate and an unknown env var refused at apply with nothing written, destroy.
 mod support;
@@ -41,7 +41,7 @@ resource "hasura_cron_trigger" "cleanup" {{
 resource "hasura_cron_trigger" "report" {{
   name     = "report"
   webhook  = "https://reports.example.com/run"
-  schedule = "0  9 * * 1-5"
+  schedule = "00  9 * * MON-FRI"
   retry_conf = {{
     num_retries = 3
   }}
@@ -97,12 +97,20 @@ fn lifecycle_drift_import_and_refusals() {
             report["retry_conf"],
             json!({"num_retries": 3, "retry_interval_seconds": 10, "timeout_seconds": 60, "tolerance_seconds": 21600})
         );
+        // Hasura stores `serializeCronSchedule`'s form; the state keeps the user's.
         assert_eq!(
             wd.resource_values("hasura_cron_trigger.report")["schedule"],
-            "0  9 * * 1-5",
-            "the user's spacing is kept in state"
+            "00  9 * * MON-FRI",
+            "the user's spelling is kept in state"
         );
         assert_no_changes(&wd, "right after create");
+        // The stored spelling in the configuration is no change either.
+        wd.write(
+            "main.tf",
+            &config("*/15 * * * *", payload).replace("00  9 * * MON-FRI", "0 9 * * 1-5"),
+        );
+        assert_no_changes(&wd, "after respelling the schedule as Hasura stores it");
+        wd.write("main.tf", &config("*/15 * * * *", payload));
 
         // An update is made in place: create_cron_trigger with replace, no delete.
         env.reset_counters();
@@ -185,8 +193,11 @@ fn lifecycle_drift_import_and_refusals() {
 #[test]
 fn bad_input_is_refused_at_validate() {
     let cases = [
-        (r#"schedule = "@daily""#, "schedule", "schedule"),
-        (r#"schedule = "* * * * MON""#, "day of week", "schedule"),
+        // Hasura's cron grammar: a list cannot hold a step, a step lies in the range.
+        (r#"schedule = "*/5,30 * * * *""#, "step", "schedule"),
+        (r#"schedule = "*/60 * * * *""#, "minute", "schedule"),
+        (r#"schedule = "* * * * 8""#, "day of week", "schedule"),
+        (r#"schedule = "@annually""#, "@daily", "schedule"),
         (r#"schedule = "61 * * * *""#, "minute", "schedule"),
         (r#"webhook = "ftp://files.example.com/x""#, "webhook", "webhook"),
         (r#"webhook = "{{UNCLOSED/x""#, "webhook", "webhook"),

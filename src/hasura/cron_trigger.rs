@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::framework::json_string::json_eq;
 use crate::framework::{
-    AttrPath, Attribute, Ctx, Diagnostics, IntBetween, IntoDiags, Invalid, Known, Nesting, Null,
+    str_eq, AttrPath, Attribute, Ctx, Diagnostics, IntBetween, IntoDiags, Known, Nesting, Null,
     RequiresReplace, Schema, StrCheck, Type, Value,
 };
 
@@ -14,6 +14,7 @@ use super::client::cron_triggers::{CronTrigger, RetryConf};
 #[cfg(test)]
 use super::client::headers::Header;
 use super::client::HasuraError;
+use super::cron::{self, check_schedule, SameSchedule, SCHEDULE_DESCRIPTION};
 use super::engine;
 use super::ident::{already_exists, check_non_empty_text as check_name, NameCheck};
 use super::named::Named;
@@ -68,7 +69,7 @@ impl Model {
         CronTrigger {
             name: self.name().to_string(),
             webhook: self.webhook.str_or("").to_string(),
-            schedule: words(self.schedule.str_or("")),
+            schedule: cron::wire(self.schedule.str_or("")),
             // Always in the export: that is where read and drift detection look.
             include_in_metadata: true,
             payload: self
@@ -100,7 +101,7 @@ impl Model {
             (Some(p), _) => Known(crate::framework::json_string::canonical(&p)),
         };
         let schedule = match prior.schedule.as_deref() {
-            Some(old) if words(old) == t.schedule => Known(old.to_string()),
+            Some(old) if cron::same(old, &t.schedule) => Known(old.to_string()),
             _ => Known(t.schedule),
         };
         Model {
@@ -135,12 +136,6 @@ impl Model {
     }
 }
 
-/// The schedule as Hasura stores it (`serializeCronSchedule`): one space
-/// between fields.
-pub(super) fn words(s: &str) -> String {
-    s.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
 #[async_trait]
 impl Named for CronTriggerResource {
     type Model = Model;
@@ -167,7 +162,7 @@ impl Named for CronTriggerResource {
                 Attribute::id("The trigger's name: the import id."),
                 Attribute::string("name").required().plan(RequiresReplace).validate(StrCheck("Invalid cron trigger name", check_name)).describe("Trigger name. Hasura has no rename: changing it replaces the trigger (its pending events are dropped)."),
                 Attribute::string("webhook").required().validate(StrCheck("Invalid webhook", check_webhook)).describe("URL Hasura POSTs to, `http(s)://...`, or a template of the engine's env vars such as `{{ACTIONS_BASE_URL}}/cron/cleanup`, so one configuration serves every environment. A variable the engine does not have is refused at apply (`hasura_env_var` sets one)."),
-                Attribute::string("schedule").required().validate(StrCheck("Invalid cron schedule", check_schedule)).describe("Cron expression in UTC with five fields: minute (0-59), hour (0-23), day of month (1-31), month (1-12), day of week (0-6, Sunday = 0). Each field is `*`, a number, a range `a-b`, a step `*/n` or `a-b/n`, or a comma-separated list of these. Names (`MON`) and shortcuts (`@daily`) are not accepted by Hasura. Checked at plan time."),
+                Attribute::string("schedule").required().validate(StrCheck("Invalid cron schedule", check_schedule)).semantic_eq(str_eq::<SameSchedule>).describe(SCHEDULE_DESCRIPTION),
                 Attribute::string("payload").optional().validate(StrCheck("Invalid payload", check_json)).semantic_eq(json_eq).describe("JSON sent as the event's `payload`, usually `jsonencode({...})`. Compared by meaning, so key order and whitespace never cause a diff."),
                 Attribute::typed("headers", Type::map(Type::String)).optional().sensitive().describe(HEADERS_DESCRIPTION),
                 Attribute::typed("headers_from_env", Type::map(Type::String)).optional().describe(HEADERS_FROM_ENV_DESCRIPTION),
@@ -198,89 +193,9 @@ impl Named for CronTriggerResource {
     }
 }
 
-/// Hasura's cron parser (the `cron` package's `parseCronSchedule`) takes
-/// five numeric fields; see the `schedule` description.
-pub(super) fn check_schedule(s: &str) -> Result<(), Invalid> {
-    const RANGES: [(&str, u32, u32); 5] = [
-        ("minute", 0, 59),
-        ("hour", 0, 23),
-        ("day of month", 1, 31),
-        ("month", 1, 12),
-        ("day of week", 0, 6),
-    ];
-    let fields: Vec<&str> = s.split_whitespace().collect();
-    if fields.len() != 5 {
-        return Err(Invalid(format!(
-            "has {} fields; a cron schedule has five: minute hour day-of-month month day-of-week, e.g. `*/15 * * * *`",
-            fields.len()
-        )));
-    }
-    for (field, (what, lo, hi)) in fields.into_iter().zip(RANGES) {
-        let bad = |why: String| Invalid(format!("has an invalid {what} field `{field}`: {why}"));
-        for item in field.split(',') {
-            let (range, step) = item
-                .split_once('/')
-                .map_or((item, None), |(r, s)| (r, Some(s)));
-            if let Some(step) = step {
-                match step.parse::<u32>() {
-                    Ok(n) if n > 0 => {}
-                    _ => return Err(bad(format!("the step `{step}` must be a positive number"))),
-                }
-            }
-            let bounds: Vec<&str> = match range {
-                "*" => continue,
-                r => r.splitn(2, '-').collect(),
-            };
-            if step.is_some() && bounds.len() == 1 {
-                return Err(bad(
-                    "a step goes after `*` or a range, e.g. `*/5` or `0-30/5`".into(),
-                ));
-            }
-            let mut nums = Vec::new();
-            for b in bounds {
-                match b.parse::<u32>() {
-                    Ok(n) if (lo..=hi).contains(&n) && b.bytes().all(|c| c.is_ascii_digit()) => {
-                        nums.push(n)
-                    }
-                    _ => return Err(bad(format!("`{b}` is not a number from {lo} to {hi}"))),
-                }
-            }
-            if nums.len() == 2 && nums[0] > nums[1] {
-                return Err(bad(format!("the range `{range}` runs backwards")));
-            }
-        }
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::framework::assert_checks;
-
-    #[test]
-    fn schedules() {
-        assert_checks(
-            check_schedule,
-            &[
-                "*/15 * * * *",
-                "0 9 * * 1-5",
-                "0 0 1,15 * 0",
-                "0-30/5 * * 1-12/3 *",
-            ],
-            &[
-                "@daily",
-                "* * * *",
-                "60 * * * *",
-                "* * * * MON",
-                "5/15 * * * *",
-                "* * 0 * *",
-                "*/0 * * * *",
-                "9-1 * * * *",
-                "* * * * 7",
-            ],
-        );
-    }
 
     #[test]
     fn read_keeps_the_users_forms() {
@@ -312,5 +227,34 @@ mod tests {
             Some("AUTH")
         );
         assert_eq!(m.trigger().schedule, "*/5 * * * *");
+    }
+
+    /// Hasura stores `serializeCronSchedule`'s form: the prior's spelling of the
+    /// same schedule stays, a different schedule shows.
+    #[test]
+    fn read_keeps_the_schedules_spelling_and_shows_a_change() {
+        let prior = Model {
+            name: Known("t".into()),
+            schedule: Known("00 9 * * MON-FRI".into()),
+            ..Model::default()
+        };
+        assert_eq!(
+            prior.trigger().schedule,
+            "0 9 * * 1-5",
+            "sent as Hasura stores it"
+        );
+        let remote = |schedule: &str| CronTrigger {
+            name: "t".into(),
+            webhook: "https://x.example.com".into(),
+            schedule: schedule.into(),
+            include_in_metadata: true,
+            payload: None,
+            retry_conf: RetryConf::default(),
+            headers: vec![],
+            comment: None,
+        };
+        let read = |s: &str| Model::from_remote(remote(s), &prior).schedule;
+        assert_eq!(read("0 9 * * 1-5").as_deref(), Some("00 9 * * MON-FRI"));
+        assert_eq!(read("30 9 * * 1-5").as_deref(), Some("30 9 * * 1-5"));
     }
 }

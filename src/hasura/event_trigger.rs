@@ -14,7 +14,6 @@ use super::client::event_triggers::{
     Columns, Definition, EventTrigger, Located, OpSpec, RetryConf, Star,
 };
 use super::client::HasuraError;
-use super::cron_trigger::{check_schedule, words};
 use super::engine;
 use super::ident::{already_exists, check_name as check_sql_name};
 use super::table::on_table::table_attributes;
@@ -159,7 +158,7 @@ impl Model {
             headers_from_env,
             retry_conf: Known(t.retry_conf.into()),
             request_transform: Transform::from_api(t.request_transform, &prior.request_transform),
-            cleanup_config: Cleanup::from_api(t.cleanup_config, &prior.cleanup_config, words),
+            cleanup_config: Cleanup::from_api(t.cleanup_config, &prior.cleanup_config),
             ..Model::default()
         };
         Model {
@@ -252,7 +251,7 @@ impl Resource for EventTriggerResource {
                 .default_model(&Retry::from(RetryConf::default()))
                 .describe("Delivery settings. Defaults are Hasura's (`0`, `10`, `60`)."),
                 Transform::attribute(),
-                Cleanup::attribute(check_schedule),
+                Cleanup::attribute(),
             ],
         )
     }

@@ -7,6 +7,7 @@ mod action_sdl;
 mod allow_list;
 pub(crate) mod client;
 mod computed_field;
+mod cron;
 mod cron_trigger;
 mod custom_types;
 mod custom_types_sdl;

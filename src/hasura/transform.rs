@@ -16,6 +16,7 @@ use super::client::transform::{
     Body, CleanupConfig, HeaderChanges, QueryParams, RequestTransform, DEFAULT_BATCH_SIZE,
     DEFAULT_TIMEOUT,
 };
+use super::cron::{self, SCHEDULE_DESCRIPTION};
 
 type Map = Value<BTreeMap<String, Value<String>>>;
 
@@ -241,9 +242,9 @@ impl Transform {
     }
 }
 
-/// The same cleanup settings, the schedules compared field by field (Hasura
-/// stores them with one space between fields) and unset fields as their
-/// defaults (the config is compared before defaults are filled in).
+/// The same cleanup settings, the schedules compared as Hasura stores them
+/// (`cron.rs`) and unset fields as their defaults (the config is compared
+/// before defaults are filled in).
 impl SameModel for Cleanup {
     fn same(&self, other: &Cleanup) -> bool {
         fn or<T: Clone>(v: &Value<T>, default: &Value<T>) -> Value<T> {
@@ -251,8 +252,7 @@ impl SameModel for Cleanup {
         }
         let d = Cleanup::unset();
         let norm = |c: &Cleanup| Cleanup {
-            schedule: (c.schedule.clone())
-                .map(|s| s.split_whitespace().collect::<Vec<_>>().join(" ")),
+            schedule: c.schedule.clone().map(|s| cron::wire(&s)),
             clear_older_than: c.clear_older_than.clone(),
             batch_size: or(&c.batch_size, &d.batch_size),
             timeout: or(&c.timeout, &d.timeout),
@@ -285,10 +285,10 @@ impl Cleanup {
         }
     }
 
-    pub fn attribute(check_schedule: fn(&str) -> Result<(), Invalid>) -> Attribute {
+    pub fn attribute() -> Attribute {
         let positive = || IntBetween(1, i64::from(i32::MAX));
         Attribute::nested("cleanup_config", Nesting::Single, vec![
-            Attribute::string("schedule").optional().validate(StrCheck("Invalid cron schedule", check_schedule)).describe("When the cleanup runs, a five-field cron expression in UTC, e.g. `0 3 * * *`. Required when `cleanup_config` is set."),
+            Attribute::string("schedule").optional().validate(StrCheck("Invalid cron schedule", cron::check_schedule)).describe(format!("When the cleanup runs, e.g. `0 3 * * *`. Required when `cleanup_config` is set. {SCHEDULE_DESCRIPTION}")),
             Attribute::int("clear_older_than").optional().validate(IntBetween(0, i64::from(i32::MAX))).describe("Age in hours past which processed events are deleted, e.g. `168` for a week. Required when `cleanup_config` is set."),
             Attribute::int("batch_size").default(DEFAULT_BATCH_SIZE).validate(positive()).describe(format!("Most events deleted per cleanup run. Default `{DEFAULT_BATCH_SIZE}`.")),
             Attribute::int("timeout").default(DEFAULT_TIMEOUT).validate(positive()).describe(format!("Seconds before a cleanup query is cancelled. Default `{DEFAULT_TIMEOUT}`.")),
@@ -303,7 +303,7 @@ impl Cleanup {
     pub fn to_api(v: &Value<Cleanup>) -> Option<CleanupConfig> {
         let c = v.known()?;
         Some(CleanupConfig {
-            schedule: c.schedule.known()?.clone(),
+            schedule: cron::wire(c.schedule.known()?),
             clear_older_than: c.clear_older_than.known().copied()?,
             batch_size: c.batch_size.or(DEFAULT_BATCH_SIZE),
             timeout: c.timeout.or(DEFAULT_TIMEOUT),
@@ -313,16 +313,12 @@ impl Cleanup {
     }
 
     /// The remote config; the schedule in `prior`'s spelling when it means the same.
-    pub fn from_api(
-        c: Option<CleanupConfig>,
-        prior: &Value<Cleanup>,
-        words: fn(&str) -> String,
-    ) -> Value<Cleanup> {
+    pub fn from_api(c: Option<CleanupConfig>, prior: &Value<Cleanup>) -> Value<Cleanup> {
         let Some(c) = c else {
             return Known(Cleanup::unset());
         };
         let schedule = match prior.known().and_then(|p| p.schedule.as_deref()) {
-            Some(old) if words(old) == words(&c.schedule) => old.to_string(),
+            Some(old) if cron::same(old, &c.schedule) => old.to_string(),
             _ => c.schedule,
         };
         Known(Cleanup {

@@ -18,6 +18,8 @@
 //!   `schedule`, `include_in_metadata`, then `payload`, `retry_conf` (only
 //!   when not the default), `headers` (only when not empty), `comment`,
 //!   `request_transform`, `response_transform` when present);
+//! - `schedule`: `parseCronSchedule`, stored as `serializeCronSchedule`
+//!   writes it (`cron.rs`);
 //! - resolution: `resolveCronTrigger` renders the webhook template
 //!   ("Value for environment variables not found: X", `resolveWebhook` in
 //!   `Hasura/RQL/Types/Common.hs`) and header env vars ("environment variable
@@ -27,6 +29,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{json, Map, Value};
 
+use crate::cron::parse_cron;
 use crate::errors::{parse_failed, QErr};
 use crate::metadata::Metadata;
 
@@ -386,90 +389,4 @@ pub fn resolve_headers(headers: &Value, env: &Env) -> Result<Vec<(String, String
         out.push((name, value));
     }
     Ok(out)
-}
-
-/// `parseCronSchedule` of the `cron` package Hasura uses: five fields
-/// (minute 0-59, hour 0-23, day of month 1-31, month 1-12, day of week 0-6),
-/// each `*`, a number, a range `a-b`, a step `*/n` or `a-b/n`, or a list of
-/// these. Answers `serializeCronSchedule`'s form (fields joined by one space).
-pub fn parse_cron(s: &str) -> Result<String, String> {
-    const FIELDS: [(&str, u32, u32); 5] = [
-        ("minute", 0, 59),
-        ("hour", 0, 23),
-        ("day of month", 1, 31),
-        ("month", 1, 12),
-        ("day of week", 0, 6),
-    ];
-    let fields: Vec<&str> = s.split_whitespace().collect();
-    if fields.len() != 5 {
-        return Err(format!(
-            "Failed reading: a cron schedule has 5 fields, got {}",
-            fields.len()
-        ));
-    }
-    for (f, (what, lo, hi)) in fields.iter().zip(FIELDS) {
-        for item in f.split(',') {
-            check_item(item, lo, hi)
-                .map_err(|e| format!("Failed reading: {what} field {f:?}: {e}"))?;
-        }
-    }
-    Ok(fields.join(" "))
-}
-
-fn check_item(item: &str, lo: u32, hi: u32) -> Result<(), String> {
-    let num = |t: &str| -> Result<u32, String> {
-        if t.is_empty() || !t.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(format!("{t:?} is not a number"));
-        }
-        let n: u32 = t.parse().map_err(|_| format!("{t:?} is out of range"))?;
-        if n < lo || n > hi {
-            return Err(format!("{n} is outside {lo}-{hi}"));
-        }
-        Ok(n)
-    };
-    let (range, step) = match item.split_once('/') {
-        Some((r, s)) => (r, Some(s)),
-        None => (item, None),
-    };
-    if let Some(s) = step {
-        let n: u32 = s
-            .parse()
-            .map_err(|_| format!("step {s:?} is not a number"))?;
-        if n == 0 {
-            return Err("a step of 0".into());
-        }
-    }
-    if range == "*" {
-        return Ok(());
-    }
-    match range.split_once('-') {
-        Some((a, b)) => {
-            let (a, b) = (num(a)?, num(b)?);
-            if a > b {
-                return Err(format!("range {a}-{b} is backwards"));
-            }
-            Ok(())
-        }
-        None if step.is_some() => Err(format!("a step needs `*` or a range, not {range:?}")),
-        None => num(range).map(|_| ()),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::parse_cron;
-
-    #[test]
-    fn cron_syntax() {
-        assert_eq!(parse_cron("*/5 * * * *").unwrap(), "*/5 * * * *");
-        assert_eq!(parse_cron("0  9 * * 1-5").unwrap(), "0 9 * * 1-5");
-        assert!(parse_cron("0 0 1,15 1-12/2 0").is_ok());
-        assert!(parse_cron("60 * * * *").is_err());
-        assert!(parse_cron("* * * *").is_err());
-        assert!(parse_cron("@daily").is_err());
-        assert!(parse_cron("* * * * MON").is_err());
-        assert!(parse_cron("5/15 * * * *").is_err());
-        assert!(parse_cron("*/0 * * * *").is_err());
-        assert!(parse_cron("* * 0 * *").is_err());
-    }
 }

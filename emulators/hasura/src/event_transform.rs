@@ -18,7 +18,7 @@
 //!   added or replaced (`Transform/Headers.hs`); a form body is sent as
 //!   `application/x-www-form-urlencoded` (`Transform/Body.hs`);
 //! - `cleanup_config`: `AutoTriggerLogCleanupConfig` in
-//!   `Hasura/RQL/Types/EventTrigger.hs` (`schedule` (a cron schedule) and
+//!   `Hasura/RQL/Types/EventTrigger.hs` (`schedule` (a `CronSchedule`, `cron.rs`) and
 //!   `clear_older_than` required; `batch_size` 10000, `timeout` 60,
 //!   `clean_invocation_logs` false, `paused` false; stored with every field).
 //!
@@ -28,7 +28,7 @@
 //! make the delivery fail, as a Kriti runtime error does on Hasura.
 use serde_json::{json, Map, Value};
 
-use crate::cron_triggers::parse_cron;
+use crate::cron::parse_cron;
 use crate::errors::{object as obj, parse_failed, QErr};
 
 fn string(cmd: &str, v: &Value, path: &str) -> Result<String, QErr> {

@@ -5,6 +5,7 @@ mod actions;
 mod cloud;
 mod column_types;
 pub mod computed_fields;
+mod cron;
 mod cron_triggers;
 mod custom_types;
 mod dependents;

@@ -30,14 +30,46 @@ async fn cron_triggers_are_refused_and_stored_as_hasura_does() {
     let (s, v) = h.meta("create_cron_trigger", missing).await;
     assert_eq!((s, v["code"].as_str()), (400, Some("not-exists")), "{v}");
 
-    let mut bad = cron("c");
-    bad["schedule"] = json!("@daily");
-    let (s, v) = h.meta("create_cron_trigger", bad).await;
-    assert_eq!(
-        (s, v["code"].as_str(), v["path"].as_str()),
-        (400, Some("parse-failed"), Some("$.args.schedule")),
-        "{v}"
-    );
+    // `parseCronSchedule`'s refusals, in attoparsec's words: a list cannot
+    // hold a step, a step lies in the field's range, one space between fields.
+    for (schedule, error) in [
+        ("*/5,30 * * * *", "' ': Failed reading: satisfy"),
+        ("*/60 * * * *", "Failed reading: minutes out of range"),
+        ("0  9 * * *", "Failed reading: takeWhile1"),
+    ] {
+        let mut bad = cron("c");
+        bad["schedule"] = json!(schedule);
+        let (s, v) = h.meta("create_cron_trigger", bad).await;
+        assert_eq!(
+            (s, v["code"].as_str(), v["path"].as_str()),
+            (400, Some("parse-failed"), Some("$.args.schedule")),
+            "{v}"
+        );
+        let message = v["error"].as_str().unwrap();
+        assert!(
+            message.ends_with(&format!("Internal error message: {error}")),
+            "{schedule}: {v}"
+        );
+    }
+    // Stored as `serializeCronSchedule` writes it.
+    for (name, given, stored) in [
+        ("f", "@daily", "0 0 * * *"),
+        ("g", "00 9 * * MON-FRI", "0 9 * * 1-5"),
+        ("h", "5/15 * * * 7", "5/15 * * * 7"),
+    ] {
+        let mut t = cron(name);
+        t["schedule"] = json!(given);
+        let (s, v) = h.meta("create_cron_trigger", t).await;
+        assert_eq!(s, 200, "{given}: {v}");
+        let (_, got) = h.meta("get_cron_triggers", json!({})).await;
+        let list = got["cron_triggers"].as_array().unwrap();
+        let t = list.iter().find(|t| t["name"] == name).unwrap();
+        assert_eq!(t["schedule"], stored, "{given}");
+        assert_eq!(
+            h.meta("delete_cron_trigger", json!({"name": name})).await.0,
+            200
+        );
+    }
 
     let mut env = cron("d");
     env["webhook"] = json!("{{NOT_SET}}/x");
@@ -318,8 +350,12 @@ async fn request_transform_and_cleanup_config_are_parsed_and_stored_as_hasura_do
             "key \"schedule\" not found",
         ),
         (
-            json!({"cleanup_config": {"schedule": "@daily", "clear_older_than": 1}}),
-            "cron schedule",
+            json!({"cleanup_config": {"schedule": "*/5,30 * * * *", "clear_older_than": 1}}),
+            "' ': Failed reading: satisfy",
+        ),
+        (
+            json!({"cleanup_config": {"schedule": "* * * * 8", "clear_older_than": 1}}),
+            "Failed reading: day of week out of range",
         ),
     ] {
         let (s, v) = h.meta("pg_create_event_trigger", et(extra.clone())).await;
@@ -342,7 +378,7 @@ async fn request_transform_and_cleanup_config_are_parsed_and_stored_as_hasura_do
             et(json!({
                 "request_transform": {"url": "{{$base_url}}/x", "body": "{{$body.event.data.new}}",
                                       "request_headers": {"remove_headers": ["X-A"]}},
-                "cleanup_config": {"schedule": "0  3 * * *", "clear_older_than": 24, "paused": true}
+                "cleanup_config": {"schedule": "00 3 * * *", "clear_older_than": 24, "paused": true}
             })),
         )
         .await;
