@@ -143,6 +143,7 @@ fn every_resource_type_adopts_with_generated_config_and_plans_empty() {
 
         // Organizations, their roles and permissions, satellite domains
         // (imported by natural key).
+        clerk.enable_organizations();
         for (path, body) in [
             (
                 "/organization_permissions",

@@ -29,6 +29,7 @@ fn graphql(hasura: &support::hasura::Env, token: &str, query: &str) -> Value {
 fn members_see_only_their_organizations_rows() {
     for_each_terraform(|tf| {
         let clerk = support::clerk::Env::start(ClerkConfig::default());
+        clerk.enable_organizations();
         let hasura = support::hasura::Env::start();
         let mut wd = hasura.workdir(tf);
         let cfg = hasura.emu().config.clone();

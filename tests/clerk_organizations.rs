@@ -151,6 +151,7 @@ fn id_of(wd: &support::Workdir, addr: &str) -> String {
 fn lifecycle_update_drift_import_destroy() {
     for_each_terraform(|tf| {
         let env = Env::start(ClerkConfig::default());
+        env.enable_organizations();
         env.emu().set_production_domains(true);
         let wd = env.workdir(tf);
         wd.write("main.tf", &config(&FIRST));
@@ -418,6 +419,7 @@ fn faults_never_duplicate_or_lose_objects() {
     use emulator_common::{FaultConfig, FaultKind};
     for_each_terraform(|tf| {
         let env = Env::start(ClerkConfig::default());
+        env.enable_organizations();
         let wd = env.workdir(tf);
         wd.write(
             "main.tf",
@@ -568,16 +570,30 @@ fn an_organization_without_a_creator_is_renamed_in_place() {
     for_each_terraform(|tf| {
         let env = Env::start(ClerkConfig::default());
         let wd = env.workdir(tf);
-        let config = |name: &str| {
+        let config = |name: &str, settings: bool| {
+            let (settings, depends) = if settings {
+                (
+                    "resource \"clerk_organization_settings\" \"s\" {\n  enabled = true\n}\n",
+                    "  depends_on = [clerk_organization_settings.s]\n",
+                )
+            } else {
+                ("", "")
+            };
             format!(
-                "{}\nprovider \"clerk\" {{}}\nresource \"clerk_organization\" \"o\" {{\n  name = \"{name}\"\n}}\n",
+                "{}\nprovider \"clerk\" {{}}\n{settings}resource \"clerk_organization\" \"o\" {{\n  name = \"{name}\"\n{depends}}}\n",
                 required_providers()
             )
         };
-        wd.write("main.tf", &config("Acme"));
+        // Organizations are off on a fresh instance: Clerk refuses, and the
+        // diagnostic says how to turn them on.
+        wd.write("main.tf", &config("Acme", false));
+        wd.try_apply()
+            .assert_failure_contains("organization_not_enabled_in_instance")
+            .assert_failure_contains("clerk_organization_settings");
+        wd.write("main.tf", &config("Acme", true));
         wd.apply();
         let id = wd.resource_values("clerk_organization.o")["id"].clone();
-        wd.write("main.tf", &config("Acme Inc"));
+        wd.write("main.tf", &config("Acme Inc", true));
         let out = assert_changes(&wd, "a rename", &["update in-place"]);
         assert!(
             !out.combined().contains("must be replaced") && !out.combined().contains("created_by"),

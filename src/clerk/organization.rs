@@ -112,7 +112,7 @@ impl Collected for OrganizationResource {
 
     fn schema(&self) -> Schema {
         Schema::new(
-            "An organization (`/organizations`), for tenants that exist before their members sign up. Name, slug, membership limit and metadata update in place; only `created_by` replaces it. Deleting it deletes its memberships and invitations too. Import with the id (`org_...`) or the slug.",
+            "An organization (`/organizations`), for tenants that exist before their members sign up. Clerk refuses to create one until organizations are enabled on the instance (`clerk_organization_settings { enabled = true }`, with `depends_on` on it). Name, slug, membership limit and metadata update in place; only `created_by` replaces it. Deleting it deletes its memberships and invitations too. Import with the id (`org_...`) or the slug.",
             vec![
                 Attribute::id("Organization id (`org_...`), an import id. Session tokens carry it as `org_id`."),
                 Attribute::string("name").required().validate(StrCheck("Invalid organization name", check_name)).describe("Display name, at most 256 characters, without URLs or HTML."),

@@ -160,6 +160,8 @@ impl Emus {
         let clerk = rt
             .block_on(ClerkEmulator::start(ClerkConfig::default()))
             .expect("start clerk emulator");
+        // The playground of every scenario: organizations on, as in the dashboard.
+        clerk.enable_organizations();
         Emus {
             rt,
             clerk: Some(clerk),

@@ -55,6 +55,18 @@ impl Env {
         self.emu().templates()
     }
 
+    /// Turns organizations on, as in the dashboard: a fresh instance has them
+    /// off, and Clerk refuses CreateOrganization until they are on.
+    pub fn enable_organizations(&self) {
+        let on = serde_json::json!({"enabled": true});
+        let (s, body) = self.api(
+            reqwest::Method::PATCH,
+            "/instance/organization_settings",
+            Some(on),
+        );
+        assert_eq!(s, 200, "{body}");
+    }
+
     /// The emulator's JWT template named `name`; panics if there is none.
     pub fn template(&self, name: &str) -> Value {
         self.templates()

@@ -167,6 +167,12 @@ impl ClerkEmulator {
         self.state.store().custom_signing_key_needs_upgrade = gated;
     }
 
+    /// Turns organizations on, as the dashboard does (a fresh instance has
+    /// them off, and CreateOrganization is refused until they are on).
+    pub fn enable_organizations(&self) {
+        self.state.store().org_settings.enabled = true;
+    }
+
     /// Makes the instance a production one for the domain operations: only
     /// there may a domain have a `proxy_url` (AddDomain, UpdateDomain).
     pub fn set_production_domains(&self, production: bool) {

@@ -86,6 +86,29 @@ pub fn organization_creator_not_found(user_id: &str) -> ApiError {
     )
 }
 
+/// organizations.go `OrganizationNotEnabledInInstance` (`bapi: true`):
+/// CreateOrganization on an instance whose organization settings are off.
+pub fn organization_not_enabled_in_instance() -> ApiError {
+    one(
+        StatusCode::FORBIDDEN,
+        "organization_not_enabled_in_instance",
+        "access denied",
+        "The organizations feature is not enabled for this instance. You can enable it at https://dashboard.clerk.com.".into(),
+    )
+}
+
+/// organizations.go `OrganizationSlugsDisabled` (`bapi: true`): a slug sent
+/// while the settings have `slug_disabled` (the spec: "should only be
+/// included when slugs are enabled").
+pub fn organization_slugs_disabled() -> ApiError {
+    one(
+        StatusCode::FORBIDDEN,
+        "organization_slugs_disabled",
+        "organization slugs not enabled",
+        "This instance does not have slugs enabled for organizations.".into(),
+    )
+}
+
 /// organizations.go `OrganizationSystemPermissionNotModifiable`.
 pub fn system_permission_not_modifiable() -> ApiError {
     one(

@@ -138,6 +138,12 @@ pub async fn create(State(state): State<AppState>, body: Bytes) -> Result<Json<V
         return Err(ApiError::form(errs));
     }
     let mut store = state.store();
+    if !store.org_settings.enabled {
+        return Err(org_errors::organization_not_enabled_in_instance());
+    }
+    if slug.is_some() && store.org_settings.slug_disabled {
+        return Err(org_errors::organization_slugs_disabled());
+    }
     if let Some(u) = &created_by {
         if !store.users.contains_key(u) {
             return Err(org_errors::organization_creator_not_found(u));

@@ -20,6 +20,9 @@ fn claims(jwt: &str) -> Value {
 #[tokio::test]
 async fn tokens_carry_the_active_organization() {
     let emu = ClerkEmulator::start(ClerkConfig::default()).await.unwrap();
+    let on = Some(json!({"enabled": true}));
+    let (s, _) = call(&emu, Method::PATCH, "/instance/organization_settings", on).await;
+    assert_eq!(s, 200);
     let (_, perm) = call(
         &emu,
         Method::POST,

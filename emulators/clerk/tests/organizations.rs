@@ -325,6 +325,47 @@ async fn organizations_lifecycle() {
             .unwrap();
         assert_eq!(resp.status(), StatusCode::UNAUTHORIZED, "{path}");
     }
+    // A fresh instance has organizations off: CreateOrganization is refused
+    // until they are enabled, and a slug while slugs are disabled.
+    let (s, e) = call(
+        &emu,
+        Method::POST,
+        "/organizations",
+        Some(json!({"name": "Early"})),
+    )
+    .await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{e}");
+    assert_eq!(
+        e["errors"][0]["code"],
+        "organization_not_enabled_in_instance"
+    );
+    let settings = Some(json!({"enabled": true, "slug_disabled": true}));
+    let (s, _) = call(
+        &emu,
+        Method::PATCH,
+        "/instance/organization_settings",
+        settings,
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    let (s, e) = call(
+        &emu,
+        Method::POST,
+        "/organizations",
+        Some(json!({"name": "Slugged", "slug": "slugged"})),
+    )
+    .await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{e}");
+    assert_eq!(e["errors"][0]["code"], "organization_slugs_disabled");
+    let settings = Some(json!({"slug_disabled": false}));
+    let (s, _) = call(
+        &emu,
+        Method::PATCH,
+        "/instance/organization_settings",
+        settings,
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
     let (s, o) = call(&emu, Method::POST, "/organizations", Some(json!({"name": "Acme Inc", "created_by": "user_alice", "public_metadata": {"tier": "gold"}}))).await;
     assert_eq!(s, StatusCode::OK, "{o}");
     assert_eq!(o["slug"], "acme-inc");

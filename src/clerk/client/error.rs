@@ -251,6 +251,8 @@ fn hint(status: StatusCode, code: Option<&str>, gated: &[String], path: &str) ->
             return format!(" The instance's Clerk plan does not include {list}: upgrade the plan in the Clerk dashboard, or stop using it in this template.");
         }
         (402, _) => " The instance's Clerk plan does not include an option this template uses (e.g. a custom signing key): upgrade the plan in the Clerk dashboard, or remove the option.",
+        (403, Some("organization_not_enabled_in_instance")) => " Enable organizations first, e.g. with `clerk_organization_settings { enabled = true }`, and make the organization depend on it (`depends_on`) so it is applied before.",
+        (403, Some("organization_slugs_disabled")) => " The instance's organization settings disable slugs: leave `slug` unset, or enable slugs (`clerk_organization_settings`).",
         // DeleteJWTTemplate `AuthorizationInvalid`; catalog
         // `SessionTokenTemplateNotDeletable` (jwt_templates.go).
         (403, Some("session_token_jwt_template")) => " It is the instance's session-token template, which Clerk never deletes: to stop managing it, remove it from the state (`terraform state rm <address>`) instead of destroying it.",

@@ -1,3 +1,8 @@
+# Clerk refuses organizations until the instance has them enabled.
+resource "clerk_organization_settings" "this" {
+  enabled = true
+}
+
 # A tenant created ahead of its members, with its first admin.
 resource "clerk_organization" "acme" {
   name                    = "Acme Inc"
@@ -11,4 +16,6 @@ resource "clerk_organization" "acme" {
   private_metadata = jsonencode({
     crm_id = "c-42"
   })
+
+  depends_on = [clerk_organization_settings.this]
 }
