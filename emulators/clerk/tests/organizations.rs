@@ -327,45 +327,36 @@ async fn organizations_lifecycle() {
     }
     // A fresh instance has organizations off: CreateOrganization is refused
     // until they are enabled, and a slug while slugs are disabled.
-    let (s, e) = call(
-        &emu,
-        Method::POST,
-        "/organizations",
-        Some(json!({"name": "Early"})),
+    let settings = |body: Value| async {
+        let (s, _) = call(
+            &emu,
+            Method::PATCH,
+            "/instance/organization_settings",
+            Some(body),
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK);
+    };
+    let refused = |body: Value, code: &'static str| async {
+        let (s, e) = call(&emu, Method::POST, "/organizations", Some(body)).await;
+        assert_eq!(
+            (s, e["errors"][0]["code"].as_str()),
+            (StatusCode::FORBIDDEN, Some(code)),
+            "{e}"
+        );
+    };
+    refused(
+        json!({"name": "Early"}),
+        "organization_not_enabled_in_instance",
     )
     .await;
-    assert_eq!(s, StatusCode::FORBIDDEN, "{e}");
-    assert_eq!(
-        e["errors"][0]["code"],
-        "organization_not_enabled_in_instance"
-    );
-    let settings = Some(json!({"enabled": true, "slug_disabled": true}));
-    let (s, _) = call(
-        &emu,
-        Method::PATCH,
-        "/instance/organization_settings",
-        settings,
+    settings(json!({"enabled": true, "slug_disabled": true})).await;
+    refused(
+        json!({"name": "Slugged", "slug": "slugged"}),
+        "organization_slugs_disabled",
     )
     .await;
-    assert_eq!(s, StatusCode::OK);
-    let (s, e) = call(
-        &emu,
-        Method::POST,
-        "/organizations",
-        Some(json!({"name": "Slugged", "slug": "slugged"})),
-    )
-    .await;
-    assert_eq!(s, StatusCode::FORBIDDEN, "{e}");
-    assert_eq!(e["errors"][0]["code"], "organization_slugs_disabled");
-    let settings = Some(json!({"slug_disabled": false}));
-    let (s, _) = call(
-        &emu,
-        Method::PATCH,
-        "/instance/organization_settings",
-        settings,
-    )
-    .await;
-    assert_eq!(s, StatusCode::OK);
+    settings(json!({"slug_disabled": false})).await;
     let (s, o) = call(&emu, Method::POST, "/organizations", Some(json!({"name": "Acme Inc", "created_by": "user_alice", "public_metadata": {"tier": "gold"}}))).await;
     assert_eq!(s, StatusCode::OK, "{o}");
     assert_eq!(o["slug"], "acme-inc");
