@@ -327,9 +327,10 @@ async fn organizations_lifecycle() {
     }
     // A fresh instance has organizations off: CreateOrganization is refused
     // until they are enabled, and a slug while slugs are disabled.
-    let settings = |body: Value| async {
+    let at = &emu;
+    let settings = |body: Value| async move {
         let (s, _) = call(
-            &emu,
+            at,
             Method::PATCH,
             "/instance/organization_settings",
             Some(body),
@@ -337,8 +338,8 @@ async fn organizations_lifecycle() {
         .await;
         assert_eq!(s, StatusCode::OK);
     };
-    let refused = |body: Value, code: &'static str| async {
-        let (s, e) = call(&emu, Method::POST, "/organizations", Some(body)).await;
+    let refused = |body: Value, code: &'static str| async move {
+        let (s, e) = call(at, Method::POST, "/organizations", Some(body)).await;
         assert_eq!(
             (s, e["errors"][0]["code"].as_str()),
             (StatusCode::FORBIDDEN, Some(code)),
