@@ -60,7 +60,7 @@ const SHORTHANDS: [(&str, &str); 5] = [
 ];
 
 /// The schedule as `serializeCronSchedule` writes it, or why Hasura refuses it.
-pub(super) fn canonical(s: &str) -> Result<String, String> {
+pub(super) fn canonical(s: &str) -> Result<String, Invalid> {
     let lower = s.to_lowercase();
     let fields: Vec<&str> = lower.split_whitespace().collect();
     if let [one] = fields[..] {
@@ -70,27 +70,27 @@ pub(super) fn canonical(s: &str) -> Result<String, String> {
                 .find(|(name, _)| *name == one)
                 .map(|(_, cron)| cron.to_string())
                 .ok_or_else(|| {
-                    format!("has the unknown shorthand `{one}`; Hasura knows @yearly, @monthly, @weekly, @daily and @hourly")
+                    Invalid(format!("has the unknown shorthand `{one}`; Hasura knows @yearly, @monthly, @weekly, @daily and @hourly"))
                 });
         }
     }
     if fields.len() != 5 {
-        return Err(format!(
+        return Err(Invalid(format!(
             "has {} fields; a cron schedule has five, minute hour day-of-month month day-of-week (e.g. `*/15 * * * *`), or is one of @yearly, @monthly, @weekly, @daily, @hourly",
             fields.len()
-        ));
+        )));
     }
     let mut out = Vec::with_capacity(5);
     for (text, field) in fields.into_iter().zip(FIELDS) {
         let f = cron_field(text, field)
-            .map_err(|why| format!("has an invalid {} field `{text}`: {why}", field.0))?;
+            .map_err(|why| Invalid(format!("has an invalid {} field `{text}`: {why}", field.0)))?;
         out.push(f);
     }
     Ok(out.join(" "))
 }
 
 /// One field, written back: `b/n`, `b,b,...` or `b`.
-fn cron_field(text: &str, field: Field) -> Result<String, String> {
+fn cron_field(text: &str, field: Field) -> Result<String, Invalid> {
     let (_, lo, hi, _) = field;
     if let Some((base, step)) = text.split_once('/') {
         if base.contains(',') || step.contains(',') {
@@ -99,13 +99,14 @@ fn cron_field(text: &str, field: Field) -> Result<String, String> {
                     .into(),
             );
         }
-        let n = decimal(step).ok_or_else(|| format!("the step `{step}` is not a number"))?;
+        let n =
+            decimal(step).ok_or_else(|| Invalid(format!("the step `{step}` is not a number")))?;
         // `mkStepField` wants it above 0, `validCF` within the field's range.
         if n < lo.max(1) || n > hi {
-            return Err(format!(
+            return Err(Invalid(format!(
                 "the step `{step}` must be from {} to {hi}",
                 lo.max(1)
-            ));
+            )));
         }
         return Ok(format!("{}/{n}", base_field(base, field)?));
     }
@@ -117,7 +118,7 @@ fn cron_field(text: &str, field: Field) -> Result<String, String> {
 }
 
 /// `*`, a number or a range `a-b`.
-fn base_field(text: &str, field: Field) -> Result<String, String> {
+fn base_field(text: &str, field: Field) -> Result<String, Invalid> {
     if text == "*" {
         return Ok("*".into());
     }
@@ -125,7 +126,7 @@ fn base_field(text: &str, field: Field) -> Result<String, String> {
         Some((a, b)) => {
             let (a, b) = (value(a, field)?, value(b, field)?);
             if a > b {
-                return Err(format!("the range `{a}-{b}` runs backwards"));
+                return Err(Invalid(format!("the range `{a}-{b}` runs backwards")));
             }
             Ok(format!("{a}-{b}"))
         }
@@ -134,17 +135,21 @@ fn base_field(text: &str, field: Field) -> Result<String, String> {
 }
 
 /// A number (or name) within the field's range.
-fn value(text: &str, (what, lo, hi, names): Field) -> Result<i64, String> {
+fn value(text: &str, (what, lo, hi, names): Field) -> Result<i64, Invalid> {
     let n = match names.iter().position(|n| *n == text) {
         Some(i) => i as i64 + 1,
-        None => decimal(text).ok_or_else(|| match names {
-            [] => format!("`{text}` is not a number"),
-            [first, .., last] => format!("`{text}` is not a number or a name `{first}`..`{last}`"),
-            _ => unreachable!(),
+        None => decimal(text).ok_or_else(|| {
+            Invalid(match names {
+                [] => format!("`{text}` is not a number"),
+                [first, .., last] => {
+                    format!("`{text}` is not a number or a name `{first}`..`{last}`")
+                }
+                _ => unreachable!(),
+            })
         })?,
     };
     if !(lo..=hi).contains(&n) {
-        return Err(format!("{n} is not a {what} from {lo} to {hi}"));
+        return Err(Invalid(format!("{n} is not a {what} from {lo} to {hi}")));
     }
     Ok(n)
 }
@@ -161,7 +166,7 @@ fn decimal(text: &str) -> Option<i64> {
 
 /// The plan-time check of a schedule attribute.
 pub(super) fn check_schedule(s: &str) -> Result<(), Invalid> {
-    canonical(s).map(drop).map_err(Invalid)
+    canonical(s).map(drop)
 }
 
 /// What the provider sends: the serialised form, which Hasura stores as is.
@@ -251,7 +256,7 @@ mod tests {
         ] {
             match canonical(given) {
                 Ok(s) => panic!("{given:?} was accepted as {s:?}"),
-                Err(e) => assert!(e.contains(why), "{given:?}: {e}"),
+                Err(e) => assert!(e.0.contains(why), "{given:?}: {e}"),
             }
         }
     }
