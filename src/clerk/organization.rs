@@ -178,7 +178,11 @@ impl Collected for OrganizationResource {
 
     async fn update(&self, ctx: &Ctx, prior: Model, m: Model) -> Result<Model, ApplyError<Model>> {
         ORGANIZATIONS
-            .update_in(ctx, (Self::ID)(&prior), &m.body()?.for_update())
+            .update_in(
+                ctx,
+                (Self::ID)(&prior),
+                &m.body()?.for_update(&prior.body()?),
+            )
             .await
     }
 }
@@ -195,7 +199,38 @@ async fn namesakes(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::framework::assert_checks;
+    use crate::framework::{assert_checks, Known};
+
+    #[test]
+    fn an_update_sends_the_slug_and_the_limit_only_when_they_change() {
+        let prior = Model {
+            name: Known("Acme".into()),
+            slug: Known("acme".into()),
+            max_allowed_memberships: Known(5),
+            ..Model::default()
+        };
+        let renamed = Model {
+            name: Known("Acme Inc".into()),
+            ..prior.clone()
+        };
+        let body = |m: &Model| m.body().unwrap().for_update(&prior.body().unwrap());
+        let b = body(&renamed);
+        assert_eq!(
+            (b.name.as_str(), b.slug, b.max_allowed_memberships),
+            ("Acme Inc", None, None)
+        );
+        let moved = Model {
+            slug: Known("acme-inc".into()),
+            max_allowed_memberships: Known(9),
+            ..prior.clone()
+        };
+        let b = body(&moved);
+        assert_eq!(
+            (b.slug.as_deref(), b.max_allowed_memberships),
+            (Some("acme-inc"), Some(9))
+        );
+        assert!(b.created_by.is_none());
+    }
 
     #[test]
     fn names_and_slugs() {

@@ -117,8 +117,11 @@ pub fn check_default_expr(s: &str) -> Result<(), Invalid> {
             b';' => return Err("contains `;`: a default must be one SQL expression, not statements".into()),
             b'-' if b.get(i + 1) == Some(&b'-') => return Err("contains an SQL comment (`--`)".into()),
             b'/' if b.get(i + 1) == Some(&b'*') => return Err("contains an SQL comment (`/*`)".into()),
-            b'$' if b.get(i + 1).is_some_and(|c| *c == b'$' || c.is_ascii_alphabetic()) && s[i + 1..].contains('$') => {
-                return Err("uses dollar quoting, which is not supported in defaults; use a standard '...' literal".into())
+            // `$` starts a dollar quote (`$$`, `$tag$`, a tag may begin with
+            // `_` or any letter, ASCII or not) or a parameter; neither has a
+            // place in a default, and a missed tag would hide a `;`.
+            b'$' => {
+                return Err("contains `$` (dollar quoting or a parameter), which is not supported here; write a standard '...' literal".into())
             }
             b'(' => depth += 1,
             b')' => {
@@ -459,6 +462,10 @@ mod tests {
                 "(1",
                 "$$x$$",
                 "$a$x$a$",
+                "$_$x$_$",
+                "$é$x$é$",
+                "$_$'$_$) ; DROP TABLE victim; CREATE TEMP TABLE y (a text DEFAULT $_$'$_$",
+                "$1",
                 "",
                 // PostgreSQL ends the first literal at the last quote but one:
                 // the `;` would run a statement.

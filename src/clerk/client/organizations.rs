@@ -96,10 +96,17 @@ pub struct OrganizationBody {
 }
 
 impl OrganizationBody {
-    /// UpdateOrganization has no `created_by`.
-    pub fn for_update(self) -> Self {
+    /// UpdateOrganization has no `created_by`, and gets the slug and the
+    /// membership limit only when they change: an instance with slugs
+    /// disabled, or whose limits billing manages, may refuse them even
+    /// unchanged. Name and metadata are always sent (the metadata replaces).
+    pub fn for_update(self, prior: &OrganizationBody) -> Self {
         OrganizationBody {
             created_by: None,
+            slug: self.slug.filter(|s| prior.slug.as_ref() != Some(s)),
+            max_allowed_memberships: self
+                .max_allowed_memberships
+                .filter(|n| prior.max_allowed_memberships != Some(*n)),
             ..self
         }
     }

@@ -13,7 +13,33 @@ use super::{Column, Model};
 /// A check of a string pasted into DDL: `Err` says why it is refused.
 type StrRule = fn(&str) -> Result<(), Invalid>;
 
-/// Column types are pasted into DDL: allow only what a type name can contain.
+/// Words that may follow a type's name in PostgreSQL's type syntax
+/// (`double precision`, `character varying`, `timestamp with time zone`,
+/// `interval day to second`, `integer array`). Anything else after the name
+/// would be a column constraint (`REFERENCES`, `DEFAULT`, `NOT NULL`,
+/// `COLLATE`, `GENERATED`...), which is not a type and must not reach DDL.
+const TYPE_WORDS: &[&str] = &[
+    "array",
+    "char",
+    "character",
+    "day",
+    "hour",
+    "minute",
+    "month",
+    "precision",
+    "second",
+    "time",
+    "to",
+    "varying",
+    "with",
+    "without",
+    "year",
+    "zone",
+];
+
+/// Column types are pasted into DDL: allow only a type, i.e. a name
+/// (possibly schema-qualified), the words of the type syntax, one modifier
+/// list `( ... )` of names and numbers, and array brackets.
 pub(super) fn check_type(t: &str) -> Result<(), Invalid> {
     if t.trim().is_empty() {
         return Err("must not be empty".into());
@@ -23,19 +49,38 @@ pub(super) fn check_type(t: &str) -> Result<(), Invalid> {
     }) {
         return Err(format!("contains {c:?}; a type name may only contain letters, digits, spaces, `_`, `.`, `,`, `(`, `)`, `[` and `]`").into());
     }
-    let mut depth = 0i32;
-    for c in t.chars() {
-        depth += match c {
-            '(' => 1,
-            ')' => -1,
-            _ => 0,
-        };
-        if depth < 0 {
-            return Err("has an unbalanced `)`".into());
+    let spaced = t
+        .replace('(', " ( ")
+        .replace(')', " ) ")
+        .replace(',', " , ")
+        .replace('[', " [ ")
+        .replace(']', " ] ");
+    let (mut in_parens, mut in_brackets, mut first) = (false, false, true);
+    for tok in spaced.split_whitespace() {
+        match tok {
+            "(" if in_parens || in_brackets || first => return Err("has a `(` where a type has none".into()),
+            "(" => in_parens = true,
+            ")" if !in_parens => return Err("has an unbalanced `)`".into()),
+            ")" => in_parens = false,
+            "," if !in_parens => return Err("has a `,` outside a type's modifiers, e.g. `numeric(10, 2)`: one column has one type".into()),
+            "," => {}
+            "[" if in_parens || in_brackets || first => return Err("has a `[` where a type has none".into()),
+            "[" => in_brackets = true,
+            "]" if !in_brackets => return Err("has an unbalanced `]`".into()),
+            "]" => in_brackets = false,
+            w if in_brackets && !w.bytes().all(|b| b.is_ascii_digit()) => {
+                return Err(format!("has `{w}` in array brackets, where only a size goes, e.g. `integer[3]`").into())
+            }
+            w if first || in_parens || in_brackets || TYPE_WORDS.contains(&w.to_ascii_lowercase().as_str()) => {}
+            w => return Err(format!("has `{w}` after the type's name, which is not part of a type (a constraint such as `NOT NULL`, `DEFAULT` or `REFERENCES` goes in its own attribute or resource)").into()),
         }
+        first = false;
     }
-    if depth != 0 {
+    if in_parens {
         return Err("has an unbalanced `(`".into());
+    }
+    if in_brackets {
+        return Err("has an unbalanced `[`".into());
     }
     Ok(())
 }
@@ -279,8 +324,41 @@ mod tests {
     fn types_are_checked() {
         assert_checks(
             check_type,
-            &["varchar(20)", "timestamp with time zone", "integer[]"],
-            &["text; drop table x", "text\"", "numeric(1", "text -- x"],
+            &[
+                "varchar(20)",
+                "timestamp with time zone",
+                "integer[]",
+                "integer[][]",
+                "int[3]",
+                "numeric(10, 2)",
+                "timestamp(3) with time zone",
+                "time(6) without time zone",
+                "double precision",
+                "character varying(20)",
+                "bit varying(5)",
+                "interval day to second",
+                "public.mood",
+                "geometry(Point, 4326)",
+                "integer ARRAY",
+            ],
+            &[
+                "text; drop table x",
+                "text\"",
+                "numeric(1",
+                "text -- x",
+                "integer REFERENCES other(id) ON DELETE CASCADE",
+                "int DEFAULT pg_backend_pid()",
+                "int, extra int",
+                "text COLLATE C",
+                "text NOT NULL",
+                "int UNIQUE",
+                "int GENERATED ALWAYS AS IDENTITY",
+                "numeric(10, (2))",
+                "int[x]",
+                "(int)",
+                "int)",
+                "int]",
+            ],
         );
     }
 
