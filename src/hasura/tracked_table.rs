@@ -214,6 +214,16 @@ impl Resource for TrackedTableResource {
                 ),
             );
         }
+        // Hasura keeps no empty entry (`HashMap.filter (/= mempty)` on export,
+        // Hasura/RQL/Types/Table.hs): one would show as a change on every plan.
+        let columns = config.column_config.known().into_iter().flatten();
+        for (k, _) in columns.filter(|(_, c)| c.custom_name.is_null() && c.comment.is_null()) {
+            diags.add_attr_error(
+                AttrPath::attr("column_config").key(k),
+                "Empty column customisation",
+                format!("`column_config[{k:?}]` sets neither `custom_name` nor `comment`; set one, or remove the entry."),
+            );
+        }
     }
 
     async fn modify_plan(&self, _ctx: &Ctx, plan: Plan<'_, Model>) {
@@ -348,5 +358,38 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(json!(m.configuration()), json!({"custom_name": "x"}));
+    }
+
+    #[test]
+    fn an_empty_column_customisation_is_refused() {
+        let entry = |custom_name: Value<String>| ColumnConfig {
+            custom_name,
+            comment: Null,
+        };
+        let m = Model {
+            name: "t".into(),
+            column_config: Known(
+                [
+                    ("a".to_string(), entry(Null)),
+                    ("b".to_string(), entry("B".into())),
+                ]
+                .into(),
+            ),
+            ..Default::default()
+        };
+        let mut diags = Diagnostics::new();
+        TrackedTableResource.validate(&m, &mut diags);
+        let found: Vec<(String, String)> = diags
+            .0
+            .into_iter()
+            .map(|d| (d.path.unwrap().to_string(), d.summary))
+            .collect();
+        assert_eq!(
+            found,
+            [(
+                "column_config[\"a\"]".to_string(),
+                "Empty column customisation".to_string()
+            )]
+        );
     }
 }

@@ -563,6 +563,9 @@ fn permission_problem(pd: &PermDef, columns: &[String], tables: &dyn Tables) -> 
     {
         return Some(format!("column \"{c}\" does not exist"));
     }
+    if let Some(p) = pd.permission.aggregate_problem() {
+        return Some(p);
+    }
     pd.permission
         .bool_exps()
         .into_iter()

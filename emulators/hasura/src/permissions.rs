@@ -477,6 +477,27 @@ impl Permission {
     }
 
     /// The boolean expressions that are evaluated against this table's rows.
+    /// graphql-engine's select-permission build (its EnableAggregateRootField
+    /// test: 400 `invalid-configuration`): `select_aggregate` may only be a
+    /// root field of a permission that allows aggregations.
+    pub fn aggregate_problem(&self) -> Option<String> {
+        let Permission::Select {
+            allow_aggregations: false,
+            query_root_fields,
+            subscription_root_fields,
+            ..
+        } = self
+        else {
+            return None;
+        };
+        let lists = [query_root_fields, subscription_root_fields];
+        lists
+            .into_iter()
+            .flatten()
+            .any(|l| l.iter().any(|f| f == "select_aggregate"))
+            .then(|| "The \"select_aggregate\" root field can only be enabled in the query_root_fields or  the subscription_root_fields when \"allow_aggregations\" is set to true".to_string())
+    }
+
     pub fn bool_exps(&self) -> Vec<&Value> {
         match self {
             Permission::Insert { check, .. } => vec![check],

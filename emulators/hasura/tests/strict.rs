@@ -167,6 +167,27 @@ async fn validate_input_is_stored_with_its_defaults() {
         "$.args.role",
         "empty string not allowed",
     );
+    // graphql-engine's EnableAggregateRootField test: `select_aggregate` as a
+    // root field needs `allow_aggregations`.
+    let aggregate = |allow: bool| {
+        json!({"type": "pg_create_select_permission", "args": {"table": "items", "role": "counter",
+            "permission": {"columns": "*", "filter": {}, "allow_aggregations": allow,
+                "query_root_fields": ["select", "select_aggregate"]}}})
+    };
+    let (s, v) = h.meta_raw(aggregate(false)).await;
+    assert_eq!(
+        (s, v["code"].as_str()),
+        (400, Some("invalid-configuration")),
+        "{v}"
+    );
+    assert!(
+        v["error"].as_str().unwrap_or_default().contains(
+            "The \"select_aggregate\" root field can only be enabled in the query_root_fields"
+        ),
+        "{v}"
+    );
+    let (s, v) = h.meta_raw(aggregate(true)).await;
+    assert_eq!(s, 200, "{v}");
 
     let (s, v) = h
         .meta_raw(create(

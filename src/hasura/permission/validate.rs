@@ -101,6 +101,28 @@ impl Model {
                 );
             }
         }
+        // Hasura's select-permission build refuses it (400 invalid-configuration).
+        let aggregates =
+            !self.allow_aggregations.is_unknown() && self.allow_aggregations.known() != Some(&true);
+        if aggregates && self.action.as_deref() == Some("select") {
+            for attr in ["query_root_fields", "subscription_root_fields"] {
+                let fields = match attr {
+                    "query_root_fields" => &self.query_root_fields,
+                    _ => &self.subscription_root_fields,
+                };
+                if fields
+                    .elements()
+                    .iter()
+                    .any(|f| f.as_deref() == Some("select_aggregate"))
+                {
+                    diags.add_attr_error(
+                        AttrPath::attr(attr),
+                        "Aggregations not allowed",
+                        format!("`{attr}` contains \"select_aggregate\", which Hasura only allows with `allow_aggregations = true`."),
+                    );
+                }
+            }
+        }
         let Some(action) = self.action.as_deref().filter(|a| ACTIONS.contains(a)) else {
             return;
         };
@@ -198,5 +220,24 @@ mod tests {
             ]
             .map(|(a, s)| (a.to_string(), s.to_string()))
         );
+    }
+
+    #[test]
+    fn select_aggregate_needs_aggregations() {
+        let mut s = prior("select");
+        s.filter = "{}".into();
+        s.columns = names(["id"]);
+        s.subscription_root_fields = names(["select_aggregate"]);
+        let refused = [(
+            "subscription_root_fields".to_string(),
+            "Aggregations not allowed".to_string(),
+        )];
+        assert_eq!(errors(&s), refused, "unset means false");
+        s.allow_aggregations = false.into();
+        assert_eq!(errors(&s), refused);
+        s.allow_aggregations = true.into();
+        assert!(errors(&s).is_empty(), "{:?}", errors(&s));
+        s.allow_aggregations = crate::framework::Value::Unknown;
+        assert!(errors(&s).is_empty(), "unknown until apply: Hasura decides");
     }
 }
