@@ -202,6 +202,24 @@ mod tests {
     use crate::framework::{assert_checks, Known};
 
     #[test]
+    fn names_and_slugs() {
+        assert_checks(
+            check_name,
+            &["Acme Inc."],
+            &[
+                "  ",
+                "visit https://evil.example",
+                "<b>Acme</b>",
+                &"n".repeat(257),
+            ],
+        );
+        assert_checks(check_slug, &["acme-inc-2"], &[]);
+        for bad in ["Acme", "acme_inc", "acme inc", ""] {
+            assert!(check_slug(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
     fn an_update_sends_the_slug_and_the_limit_only_when_they_change() {
         let prior = Model {
             name: Known("Acme".into()),
@@ -230,23 +248,5 @@ mod tests {
             (Some("acme-inc"), Some(9))
         );
         assert!(b.created_by.is_none());
-    }
-
-    #[test]
-    fn names_and_slugs() {
-        assert_checks(
-            check_name,
-            &["Acme Inc."],
-            &[
-                "  ",
-                "visit https://evil.example",
-                "<b>Acme</b>",
-                &"n".repeat(257),
-            ],
-        );
-        assert_checks(check_slug, &["acme-inc-2"], &[]);
-        for bad in ["Acme", "acme_inc", "acme inc", ""] {
-            assert!(check_slug(bad).is_err(), "{bad}");
-        }
     }
 }
