@@ -126,36 +126,40 @@ impl Provider for HasuraProvider {
             (Some(_), _, Ok(None)) => Err(Missing::AdminSecret),
         };
 
+        // Checked whenever it is known, with a token or not, as before.
+        let cloud_url = match setting(&config.cloud_api_url, "HASURA_CLOUD_API_URL") {
+            Err(_) => Err(Missing::NotYetKnown("cloud_api_url")),
+            Ok(url) => {
+                let url = url.unwrap_or_else(|| DEFAULT_CLOUD_API_URL.to_string());
+                Ok(check_endpoint(&url)
+                    .map_err(invalid("cloud_api_url", "Invalid Hasura Cloud API URL"))?)
+            }
+        };
         let cloud = match (
-            setting(&config.cloud_api_url, "HASURA_CLOUD_API_URL"),
+            cloud_url,
             setting(&config.cloud_access_token, "HASURA_CLOUD_ACCESS_TOKEN"),
             setting(&config.cloud_project_id, "HASURA_CLOUD_PROJECT_ID"),
         ) {
-            (Err(_), _, _) => Err(Missing::NotYetKnown("cloud_api_url")),
+            (Err(m), _, _) => Err(m),
             (_, Err(_), _) => Err(Missing::NotYetKnown("cloud_access_token")),
             (_, _, Err(_)) => Err(Missing::NotYetKnown("cloud_project_id")),
             (_, Ok(None), _) => Err(Missing::CloudAccessToken),
-            (Ok(url), Ok(Some(token)), Ok(project)) => {
-                let url = url.unwrap_or_else(|| DEFAULT_CLOUD_API_URL.to_string());
-                let url = check_endpoint(&url)
-                    .map_err(invalid("cloud_api_url", "Invalid Hasura Cloud API URL"))?;
-                Ok(Arc::new(
-                    Cloud::new(
-                        http,
-                        probe,
-                        &url,
-                        &token,
-                        project,
-                        endpoint_url
-                            .as_ref()
-                            .map(|u| u.as_str().trim_end_matches('/').to_string()),
-                    )
-                    .map_err(invalid(
-                        "cloud_access_token",
-                        "Invalid Hasura Cloud access token",
-                    ))?,
-                ))
-            }
+            (Ok(url), Ok(Some(token)), Ok(project)) => Ok(Arc::new(
+                Cloud::new(
+                    http,
+                    probe,
+                    &url,
+                    &token,
+                    project,
+                    endpoint_url
+                        .as_ref()
+                        .map(|u| u.as_str().trim_end_matches('/').to_string()),
+                )
+                .map_err(invalid(
+                    "cloud_access_token",
+                    "Invalid Hasura Cloud access token",
+                ))?,
+            )),
         };
         Ok(Arc::new(HasuraClient::new(engine, cloud)))
     }

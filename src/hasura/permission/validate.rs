@@ -105,11 +105,10 @@ impl Model {
         let aggregates =
             !self.allow_aggregations.is_unknown() && self.allow_aggregations.known() != Some(&true);
         if aggregates && self.action.as_deref() == Some("select") {
-            for attr in ["query_root_fields", "subscription_root_fields"] {
-                let fields = match attr {
-                    "query_root_fields" => &self.query_root_fields,
-                    _ => &self.subscription_root_fields,
-                };
+            for (attr, fields) in [
+                ("query_root_fields", &self.query_root_fields),
+                ("subscription_root_fields", &self.subscription_root_fields),
+            ] {
                 if fields
                     .elements()
                     .iter()
